@@ -1,0 +1,1068 @@
+"""Redis RDB snapshot format: the writer beside the reader, plus DUMP/RESTORE payloads.
+
+This module turns keyspace values into RDB bytes and back. It knows nothing of the server: no
+config, no logging, no sockets; callers pass plain dicts in and get plain events out.
+
+API
+    write_rdb(fileobj, dbs, *, compression=True, checksum=True, aux=None,
+              progress=None, progress_every=1024, use_c=True) -> int   (keys written)
+        dbs: iterable of (index, data, expires); data maps key bytes -> value, expires maps
+        key bytes -> absolute unix time in ms. use_c picks the reference-count-free C walker
+        (persistence._walker) when it is importable; both paths write identical bytes.
+    read_rdb(fileobj) -> iterator of events:
+        Header(version), Aux(key, value), SelectDB(index), ResizeDB(db_size, expires_size),
+        Record(db, key, value, expire_ms, idle, freq), Skipped(what, offset),
+        End(version, checksum, checksum_checked)      -- End is always the last event.
+    dump_payload(value, *, compression=True) -> bytes      (Redis's DUMP serialisation)
+    load_payload(payload, *, max_version=RDB_VERSION) -> value
+    RDBError(message, offset, kind): every problem with input bytes, and nothing else.
+
+Values: bytes/bytearray = string, list = list, set = set, dict = hash, ZSetValue = sorted set.
+
+Which Redis loads what forkv writes: files are RDB version 10 (``REDIS0010``), the version
+Redis 7.0 writes. A Redis server refuses any file whose version is above its own, so Redis
+7.0 and every later release (7.2 writes 11, 7.4 and 8.x write 12 and still read 10) load
+them; Redis 6.2 (version 9) and older refuse the file by its header, although every record
+type forkv writes (0 string, 1 list, 2 set, 4 hash, 5 zset-2) is older than that.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import struct
+import time
+from dataclasses import dataclass
+from typing import Any, BinaryIO, Callable, Iterable, Iterator
+
+import anycrc
+import lzf
+
+# --------------------------------------------------------------------------------------------
+# Format constants
+#
+#   file     := "REDIS" version(4 ascii digits) item* EOF(0xFF) crc64(8 bytes LE, v>=5)
+#   item     := AUX key:string value:string
+#             | SELECTDB db:length | RESIZEDB db_size:length expires_size:length
+#             | [EXPIRETIME_MS ms:int64 LE | EXPIRETIME s:int32 LE] [IDLE length] [FREQ u8]
+#               type:u8 key:string value(type)
+#             | FUNCTION2 code:string | MODULE_AUX id:length when_opcode:length when:length ...
+#   length   := 00xxxxxx                      6-bit length
+#             | 01xxxxxx yyyyyyyy             14-bit length, big endian
+#             | 0x80 u32 BE | 0x81 u64 BE     32/64-bit length
+#   string   := length bytes
+#             | 11000000 i8 | 11000001 i16 LE | 11000010 i32 LE    decimal integer
+#             | 11000011 clen:length len:length lzf-data            LZF-compressed
+# --------------------------------------------------------------------------------------------
+
+MAGIC = b"REDIS"
+RDB_VERSION = 10             # what we write: Redis 7.0's version
+MAX_READ_VERSION = 12        # newest layout we read (Redis 7.4 / 8.x)
+REDIS_VERSION_AUX = b"7.0.15"
+
+# Object types.
+TYPE_STRING = 0
+TYPE_LIST = 1
+TYPE_SET = 2
+TYPE_ZSET = 3
+TYPE_HASH = 4
+TYPE_ZSET_2 = 5
+TYPE_MODULE_PRE_GA = 6
+TYPE_MODULE_2 = 7
+TYPE_HASH_ZIPMAP = 9
+TYPE_LIST_ZIPLIST = 10
+TYPE_SET_INTSET = 11
+TYPE_ZSET_ZIPLIST = 12
+TYPE_HASH_ZIPLIST = 13
+TYPE_LIST_QUICKLIST = 14
+TYPE_STREAM_LISTPACKS = 15
+TYPE_HASH_LISTPACK = 16
+TYPE_ZSET_LISTPACK = 17
+TYPE_LIST_QUICKLIST_2 = 18
+TYPE_STREAM_LISTPACKS_2 = 19
+TYPE_SET_LISTPACK = 20
+TYPE_STREAM_LISTPACKS_3 = 21
+TYPE_HASH_METADATA_PRE_GA = 22
+TYPE_HASH_LISTPACK_EX_PRE_GA = 23
+TYPE_HASH_METADATA = 24
+TYPE_HASH_LISTPACK_EX = 25
+
+# Opcodes share the type byte's position.
+OP_SLOT_INFO = 244
+OP_FUNCTION2 = 245
+OP_FUNCTION_PRE_GA = 246
+OP_MODULE_AUX = 247
+OP_IDLE = 248
+OP_FREQ = 249
+OP_AUX = 250
+OP_RESIZEDB = 251
+OP_EXPIRETIME_MS = 252
+OP_EXPIRETIME = 253
+OP_SELECTDB = 254
+OP_EOF = 255
+
+# Length / string encodings.
+LEN_32BIT = 0x80
+LEN_64BIT = 0x81
+ENC_INT8 = 0
+ENC_INT16 = 1
+ENC_INT32 = 2
+ENC_LZF = 3
+
+# Module value sub-opcodes (self-describing module data, module API version 2).
+MODULE_OP_EOF = 0
+MODULE_OP_SINT = 1
+MODULE_OP_UINT = 2
+MODULE_OP_FLOAT = 3
+MODULE_OP_DOUBLE = 4
+MODULE_OP_STRING = 5
+_MODULE_NAME_CHARSET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+# Quicklist 2 node containers.
+QUICKLIST_NODE_PLAIN = 1
+QUICKLIST_NODE_PACKED = 2
+
+_UNSUPPORTED_TYPES = {
+    TYPE_MODULE_PRE_GA: "module value (pre-release format)",
+    TYPE_STREAM_LISTPACKS: "stream",
+    TYPE_STREAM_LISTPACKS_2: "stream",
+    TYPE_STREAM_LISTPACKS_3: "stream",
+    TYPE_HASH_METADATA_PRE_GA: "hash with field expirations",
+    TYPE_HASH_LISTPACK_EX_PRE_GA: "hash with field expirations",
+    TYPE_HASH_METADATA: "hash with field expirations",
+    TYPE_HASH_LISTPACK_EX: "hash with field expirations",
+}
+
+_CRC64 = anycrc.Model("CRC64-REDIS")
+_crc64 = _CRC64.calc
+
+_FLUSH_AT = 1 << 16          # writer: hand the buffer to the file past this many bytes
+_READ_CHUNK = 1 << 16        # reader: bytes asked of the file per refill
+
+
+def crc64(data: bytes | bytearray | memoryview, crc: int = 0) -> int:
+    """Redis's CRC64 (Jones polynomial, reflected, init 0); `crc` continues a previous run."""
+    return _crc64(data, crc)
+
+
+# --------------------------------------------------------------------------------------------
+# Errors, values and events
+# --------------------------------------------------------------------------------------------
+
+class RDBError(Exception):
+    """Bad RDB input. `offset` is the byte position where the problem was detected; `kind`
+    is one of: magic, version, checksum, truncated, type, corrupt, unsupported, payload."""
+
+    def __init__(self, message: str, offset: int, kind: str = "corrupt") -> None:
+        super().__init__(f"{message} (at offset {offset})")
+        self.message = message
+        self.offset = offset
+        self.kind = kind
+
+
+class ZSetValue(dict):
+    """A sorted set at the format level: member bytes -> float score."""
+
+    __slots__ = ()
+
+
+@dataclass(slots=True)
+class Header:
+    version: int
+
+
+@dataclass(slots=True)
+class Aux:
+    key: bytes
+    value: bytes
+
+
+@dataclass(slots=True)
+class SelectDB:
+    index: int
+
+
+@dataclass(slots=True)
+class ResizeDB:
+    db_size: int
+    expires_size: int
+
+
+@dataclass(slots=True)
+class Record:
+    db: int
+    key: bytes
+    value: Any
+    expire_ms: int | None = None
+    idle: int | None = None
+    freq: int | None = None
+
+
+@dataclass(slots=True)
+class Skipped:
+    """Something in the file that forkv has no use for and stepped over (say why in logs)."""
+    what: str
+    offset: int
+
+
+@dataclass(slots=True)
+class End:
+    version: int
+    checksum: int              # as stored; 0 when the writer disabled checksums
+    checksum_checked: bool     # False for a zero checksum or a file older than version 5
+
+
+# --------------------------------------------------------------------------------------------
+# Writer
+# --------------------------------------------------------------------------------------------
+
+_INT_FIRST = frozenset(b"-0123456789")
+
+
+def _int_encoding(s: bytes | bytearray) -> bytes | None:
+    """Redis's rdbTryIntegerEncoding: canonical decimal integers that fit 32 bits."""
+    if len(s) > 11 or not s or s[0] not in _INT_FIRST:
+        return None
+    try:
+        n = int(s)
+    except ValueError:
+        return None
+    if str(n).encode() != s:
+        return None
+    if -0x80 <= n <= 0x7F:
+        return struct.pack("<Bb", 0xC0 | ENC_INT8, n)
+    if -0x8000 <= n <= 0x7FFF:
+        return struct.pack("<Bh", 0xC0 | ENC_INT16, n)
+    if -0x80000000 <= n <= 0x7FFFFFFF:
+        return struct.pack("<Bi", 0xC0 | ENC_INT32, n)
+    return None
+
+
+def _put_length(buf: bytearray, n: int) -> None:
+    if n < 0x40:
+        buf.append(n)
+    elif n < 0x4000:
+        buf += bytes((0x40 | (n >> 8), n & 0xFF))
+    elif n <= 0xFFFFFFFF:
+        buf.append(LEN_32BIT)
+        buf += n.to_bytes(4, "big")
+    else:
+        buf.append(LEN_64BIT)
+        buf += n.to_bytes(8, "big")
+
+
+def _put_string(buf: bytearray, s: bytes | bytearray, compression: bool) -> None:
+    """Redis's rdbSaveRawString: small ints as ints, LZF above 20 bytes when it saves 4."""
+    n = len(s)
+    if n <= 11:
+        enc = _int_encoding(s)
+        if enc is not None:
+            buf += enc
+            return
+    elif compression and n > 20:
+        # python-lzf hands lzf_compress max_len + 1 as the output room; Redis gives n - 4.
+        packed = lzf.compress(s if type(s) is bytes else bytes(s), n - 5)
+        if packed is not None:
+            buf.append(0xC0 | ENC_LZF)
+            _put_length(buf, len(packed))
+            _put_length(buf, n)
+            buf += packed
+            return
+    _put_length(buf, n)
+    buf += s
+
+
+def _value_body(value: Any, compression: bool) -> tuple[int, bytearray]:
+    """(RDB type, serialised value) for one keyspace value."""
+    buf = bytearray()
+    if isinstance(value, (bytes, bytearray)):
+        _put_string(buf, value, compression)
+        return TYPE_STRING, buf
+    if isinstance(value, list):
+        _put_length(buf, len(value))
+        for item in value:
+            _put_string(buf, item, compression)
+        return TYPE_LIST, buf
+    if isinstance(value, (set, frozenset)):
+        _put_length(buf, len(value))
+        for member in value:
+            _put_string(buf, member, compression)
+        return TYPE_SET, buf
+    if isinstance(value, ZSetValue):
+        # zset-2: binary little-endian doubles (rdbSaveBinaryDoubleValue).
+        _put_length(buf, len(value))
+        for member, score in value.items():
+            _put_string(buf, member, compression)
+            buf += struct.pack("<d", score)
+        return TYPE_ZSET_2, buf
+    if isinstance(value, dict):
+        _put_length(buf, len(value))
+        for field, val in value.items():
+            _put_string(buf, field, compression)
+            _put_string(buf, val, compression)
+        return TYPE_HASH, buf
+    raise TypeError(f"cannot serialise a value of type {type(value).__name__}")
+
+
+def _value_record(value: Any, compression: bool) -> bytes:
+    """Type byte + serialised value: what the C walker asks for non-string values."""
+    rdbtype, body = _value_body(value, compression)
+    body[0:0] = bytes((rdbtype,))
+    return bytes(body)
+
+
+def _forkv_version() -> str:
+    try:
+        from importlib.metadata import version
+        return version("forkv")
+    except Exception:  # not installed as a distribution (e.g. run from a checkout)
+        return "0.0.0"
+
+
+def _header(aux: dict | None) -> bytearray:
+    fields: dict[str, Any] = {
+        "redis-ver": REDIS_VERSION_AUX,
+        "redis-bits": 64,
+        "ctime": int(time.time()),
+        "used-mem": 0,
+        "aof-base": 0,
+        "forkv-ver": _forkv_version(),
+    }
+    if aux:
+        fields.update(aux)
+    buf = bytearray(MAGIC + b"%04d" % RDB_VERSION)
+    for key, value in fields.items():
+        buf.append(OP_AUX)
+        _put_string(buf, key.encode() if isinstance(key, str) else key, False)
+        if isinstance(value, int):
+            value = str(value)
+        _put_string(buf, value.encode() if isinstance(value, str) else value, False)
+    return buf
+
+
+class _PySink:
+    """The reference writer: same interface as persistence._walker.Sink."""
+
+    def __init__(self, fileobj: BinaryIO, compression: bool) -> None:
+        self._file = fileobj
+        self._compression = compression
+        self._buf = bytearray()
+        self._crc = 0
+        self.total = 0
+
+    def write(self, data: bytes | bytearray) -> None:
+        self._buf += data
+        if len(self._buf) >= _FLUSH_AT:
+            self._flush()
+
+    def _flush(self) -> None:
+        buf = self._buf
+        if buf:
+            self._crc = _crc64(buf, self._crc)
+            _write_all(self._file, buf)
+            self.total += len(buf)
+            self._buf = bytearray()
+
+    def write_db(self, data: dict, expires: dict, progress: Callable[[int], Any] | None,
+                 every: int, done: int) -> int:
+        buf = self._buf
+        comp = self._compression
+        put_string = _put_string
+        for key, value in data.items():
+            if expires:
+                ms = expires.get(key)
+                if ms is not None:
+                    buf.append(OP_EXPIRETIME_MS)
+                    buf += ms.to_bytes(8, "little", signed=True)
+            if type(value) is bytes or type(value) is bytearray:
+                buf.append(TYPE_STRING)
+                put_string(buf, key, comp)
+                put_string(buf, value, comp)
+            else:
+                rdbtype, body = _value_body(value, comp)
+                buf.append(rdbtype)
+                put_string(buf, key, comp)
+                buf += body
+            done += 1
+            if progress is not None and done % every == 0:
+                progress(done)
+            if len(buf) >= _FLUSH_AT:
+                self._flush()
+                buf = self._buf
+        return done
+
+    def finish(self, checksum: bool) -> int:
+        self._flush()
+        tail = self._crc.to_bytes(8, "little") if checksum else bytes(8)
+        _write_all(self._file, tail)
+        self.total += 8
+        return self.total
+
+
+def _write_all(fileobj: BinaryIO, data: bytes | bytearray) -> None:
+    view = memoryview(data)
+    while view:
+        n = fileobj.write(view)
+        if n is None or n >= len(view):
+            return
+        view = view[n:]
+
+
+def _c_sink(fileobj: BinaryIO, compression: bool):
+    try:
+        from persistence import _walker
+    except ImportError:
+        return None
+    try:
+        fileobj.flush()
+        target: Any = fileobj.fileno()
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        target = fileobj        # no descriptor (e.g. BytesIO): the sink calls .write()
+    return _walker.Sink(target, compression, _value_record)
+
+
+def write_rdb(fileobj: BinaryIO, dbs: Iterable[tuple[int, dict, dict]], *,
+              compression: bool = True, checksum: bool = True, aux: dict | None = None,
+              progress: Callable[[int], Any] | None = None, progress_every: int = 1024,
+              use_c: bool = True) -> int:
+    """Write a whole RDB file to `fileobj`; return the number of keys written.
+
+    Memory stays bounded by the largest value: records go through a 64 KiB buffer. With a
+    file descriptor behind `fileobj` the C walker writes to it directly, so the caller must
+    not rely on the file object's buffered position afterwards (flush() is called first).
+    `aux` adds or overrides AUX fields (str/bytes keys; str, bytes or int values).
+    `progress(keys_done)` is called every `progress_every` keys.
+    """
+    sink = _c_sink(fileobj, compression) if use_c else None
+    if sink is None:
+        sink = _PySink(fileobj, compression)
+    sink.write(_header(aux))
+    done = 0
+    for index, data, expires in dbs:
+        if not data:
+            continue
+        head = bytearray((OP_SELECTDB,))
+        _put_length(head, index)
+        head.append(OP_RESIZEDB)
+        _put_length(head, len(data))
+        _put_length(head, len(expires))
+        sink.write(head)
+        done = sink.write_db(data, expires, progress, max(1, progress_every), done)
+    sink.write(bytes((OP_EOF,)))
+    sink.finish(checksum)
+    return done
+
+
+def dump_payload(value: Any, *, compression: bool = True) -> bytes:
+    """Redis's DUMP format: type, value, 2-byte LE RDB version, CRC64 of all that (LE)."""
+    rdbtype, body = _value_body(value, compression)
+    body[0:0] = bytes((rdbtype,))
+    body += RDB_VERSION.to_bytes(2, "little")
+    body += _crc64(body).to_bytes(8, "little")
+    return bytes(body)
+
+
+# --------------------------------------------------------------------------------------------
+# Reader
+# --------------------------------------------------------------------------------------------
+
+class _Input:
+    """Buffered exact reads over a file object, tracking the absolute offset and the CRC64 of
+    every byte consumed so far. A short read from the file just means "ask again"; an empty
+    one is the end of the file."""
+
+    __slots__ = ("_file", "_buf", "_pos", "_base", "_crc")
+
+    def __init__(self, fileobj: BinaryIO) -> None:
+        self._file = fileobj
+        self._buf = b""
+        self._pos = 0
+        self._base = 0          # absolute offset of _buf[0]
+        self._crc = 0           # CRC of every byte before _buf[0]
+
+    def offset(self) -> int:
+        return self._base + self._pos
+
+    def crc(self) -> int:
+        """CRC64 of everything consumed so far."""
+        self._fold()
+        return self._crc
+
+    def _fold(self) -> None:
+        pos = self._pos
+        if pos:
+            self._crc = _crc64(memoryview(self._buf)[:pos], self._crc)
+            self._buf = self._buf[pos:]
+            self._base += pos
+            self._pos = 0
+
+    def read(self, n: int) -> bytes:
+        pos = self._pos
+        end = pos + n
+        if end <= len(self._buf):
+            self._pos = end
+            return self._buf[pos:end]
+        return self._read_slow(n)
+
+    def byte(self) -> int:
+        pos = self._pos
+        if pos < len(self._buf):
+            self._pos = pos + 1
+            return self._buf[pos]
+        return self._read_slow(1)[0]
+
+    def _read_slow(self, n: int) -> bytes:
+        self._fold()
+        parts = [self._buf]
+        have = len(self._buf)
+        while have < n:
+            chunk = self._file.read(max(_READ_CHUNK, n - have))
+            if not chunk:
+                raise RDBError(f"unexpected end of file (needed {n} bytes, {have} left)",
+                               self._base + have, "truncated")
+            parts.append(chunk)
+            have += len(chunk)
+        self._buf = b"".join(parts) if len(parts) > 1 else parts[0]
+        self._pos = n
+        return self._buf[:n]
+
+
+def _bad(msg: str, offset: int, kind: str = "corrupt") -> RDBError:
+    return RDBError(msg, offset, kind)
+
+
+def _module_name(module_id: int) -> str:
+    module_id >>= 10
+    chars = []
+    for _ in range(9):
+        chars.append(_MODULE_NAME_CHARSET[module_id & 63])
+        module_id >>= 6
+    return "".join(reversed(chars))
+
+
+class _Loader:
+    """Record-level decoding; one instance per file or payload."""
+
+    def __init__(self, inp: _Input, version: int) -> None:
+        self.inp = inp
+        self.version = version
+
+    # -- primitives ---------------------------------------------------------------------------
+
+    def length(self) -> int:
+        inp = self.inp
+        b = inp.byte()
+        kind = b >> 6
+        if kind == 0:
+            return b
+        if kind == 1:
+            return ((b & 0x3F) << 8) | inp.byte()
+        if b == LEN_32BIT:
+            return int.from_bytes(inp.read(4), "big")
+        if b == LEN_64BIT:
+            return int.from_bytes(inp.read(8), "big")
+        raise _bad(f"bad length encoding 0x{b:02x}", inp.offset() - 1)
+
+    def string(self) -> bytes:
+        inp = self.inp
+        b = inp.byte()
+        kind = b >> 6
+        if kind == 0:
+            return inp.read(b)
+        if kind == 1:
+            return inp.read(((b & 0x3F) << 8) | inp.byte())
+        if b == LEN_32BIT:
+            return inp.read(int.from_bytes(inp.read(4), "big"))
+        if b == LEN_64BIT:
+            return inp.read(int.from_bytes(inp.read(8), "big"))
+        enc = b & 0x3F
+        if enc == ENC_INT8:
+            return b"%d" % int.from_bytes(inp.read(1), "little", signed=True)
+        if enc == ENC_INT16:
+            return b"%d" % int.from_bytes(inp.read(2), "little", signed=True)
+        if enc == ENC_INT32:
+            return b"%d" % int.from_bytes(inp.read(4), "little", signed=True)
+        if enc == ENC_LZF:
+            return self._lzf()
+        raise _bad(f"unknown string encoding 0x{b:02x}", inp.offset() - 1)
+
+    def _lzf(self) -> bytes:
+        start = self.inp.offset()
+        clen = self.length()
+        ulen = self.length()
+        data = self.inp.read(clen)
+        # An LZF back-reference of 3 bytes expands to at most 264: anything claiming more is
+        # corrupt, and python-lzf would try to allocate it unchecked.
+        if ulen == 0 or clen == 0 or ulen > clen * 88 + 64:
+            raise _bad(f"bad LZF lengths (compressed {clen}, plain {ulen})", start)
+        try:
+            out = lzf.decompress(data, ulen)
+        except ValueError:
+            out = None
+        if out is None or len(out) != ulen:
+            raise _bad("invalid LZF-compressed string", start)
+        return out
+
+    def double_string(self) -> float:
+        """Old zset score: length byte, then ASCII; 253/254/255 mean nan/+inf/-inf."""
+        n = self.inp.byte()
+        if n == 253:
+            return math.nan
+        if n == 254:
+            return math.inf
+        if n == 255:
+            return -math.inf
+        text = self.inp.read(n)
+        try:
+            return float(text)
+        except ValueError:
+            raise _bad(f"bad double value {text!r}", self.inp.offset() - n) from None
+
+    def binary_double(self) -> float:
+        return struct.unpack("<d", self.inp.read(8))[0]
+
+    # -- values ---------------------------------------------------------------------------------
+
+    def value(self, rdbtype: int, key: bytes) -> Any:
+        reader = _VALUE_READERS.get(rdbtype)
+        if reader is not None:
+            return reader(self)
+        if rdbtype == TYPE_MODULE_2:
+            module_id = self.length()
+            raise _bad(f"key {key!r} holds a value of module '{_module_name(module_id)}' "
+                       f"(RDB type {rdbtype}), which forkv does not support",
+                       self.inp.offset(), "unsupported")
+        what = _UNSUPPORTED_TYPES.get(rdbtype)
+        if what is not None:
+            raise _bad(f"key {key!r} is a {what} (RDB type {rdbtype}), "
+                       "which forkv does not support", self.inp.offset(), "unsupported")
+        raise _bad(f"unknown value type {rdbtype} for key {key!r}", self.inp.offset() - 1,
+                   "type")
+
+    def _count(self) -> int:
+        n = self.length()
+        # Each element takes at least one byte: a count beyond what a file can hold is junk
+        # that would otherwise make us loop for a very long time before the short read.
+        if n > 1 << 40:
+            raise _bad(f"implausible element count {n}", self.inp.offset())
+        return n
+
+    def _list(self) -> list:
+        string = self.string
+        return [string() for _ in range(self._count())]
+
+    def _set(self) -> set:
+        string = self.string
+        return {string() for _ in range(self._count())}
+
+    def _hash(self) -> dict:
+        string = self.string
+        out = {}
+        for _ in range(self._count()):
+            field = string()
+            out[field] = string()
+        return out
+
+    def _zset(self) -> ZSetValue:
+        out = ZSetValue()
+        for _ in range(self._count()):
+            member = self.string()
+            out[member] = self.double_string()
+        return out
+
+    def _zset2(self) -> ZSetValue:
+        out = ZSetValue()
+        for _ in range(self._count()):
+            member = self.string()
+            out[member] = self.binary_double()
+        return out
+
+    def _blob(self, parse: Callable[[bytes], Any], what: str) -> Any:
+        start = self.inp.offset()
+        blob = self.string()
+        try:
+            return parse(blob)
+        except RDBError as exc:
+            raise _bad(f"corrupt {what}: {exc.message}", start) from None
+        except (IndexError, ValueError, struct.error) as exc:
+            raise _bad(f"corrupt {what}: {exc}", start) from None
+
+    def _list_ziplist(self) -> list:
+        return self._blob(_ziplist_entries, "ziplist")
+
+    def _set_intset(self) -> set:
+        return set(self._blob(_intset_members, "intset"))
+
+    def _set_listpack(self) -> set:
+        return set(self._blob(_listpack_entries, "listpack"))
+
+    def _zset_ziplist(self) -> ZSetValue:
+        return self._blob(lambda b: _pairs_to_zset(_ziplist_entries(b)), "ziplist")
+
+    def _zset_listpack(self) -> ZSetValue:
+        return self._blob(lambda b: _pairs_to_zset(_listpack_entries(b)), "listpack")
+
+    def _hash_zipmap(self) -> dict:
+        return self._blob(_zipmap_pairs, "zipmap")
+
+    def _hash_ziplist(self) -> dict:
+        return self._blob(lambda b: _pairs_to_dict(_ziplist_entries(b)), "ziplist")
+
+    def _hash_listpack(self) -> dict:
+        return self._blob(lambda b: _pairs_to_dict(_listpack_entries(b)), "listpack")
+
+    def _list_quicklist(self) -> list:
+        out: list = []
+        for _ in range(self._count()):
+            out += self._blob(_ziplist_entries, "quicklist ziplist node")
+        return out
+
+    def _list_quicklist2(self) -> list:
+        out: list = []
+        for _ in range(self._count()):
+            start = self.inp.offset()
+            container = self.length()
+            if container == QUICKLIST_NODE_PLAIN:
+                out.append(self.string())
+            elif container == QUICKLIST_NODE_PACKED:
+                out += self._blob(_listpack_entries, "quicklist listpack node")
+            else:
+                raise _bad(f"unknown quicklist node container {container}", start)
+        return out
+
+    # -- opcodes that carry no keyspace data --------------------------------------------------
+
+    def skip_module_values(self, name: str) -> None:
+        """Step over module-API-2 data: typed values until MODULE_OP_EOF."""
+        inp = self.inp
+        while True:
+            start = inp.offset()
+            op = self.length()
+            if op == MODULE_OP_EOF:
+                return
+            if op in (MODULE_OP_SINT, MODULE_OP_UINT):
+                self.length()
+            elif op == MODULE_OP_FLOAT:
+                inp.read(4)
+            elif op == MODULE_OP_DOUBLE:
+                inp.read(8)
+            elif op == MODULE_OP_STRING:
+                self.string()
+            else:
+                raise _bad(f"unknown opcode {op} in data of module '{name}'", start)
+
+
+_VALUE_READERS: dict[int, Callable[[_Loader], Any]] = {
+    TYPE_STRING: _Loader.string,
+    TYPE_LIST: _Loader._list,
+    TYPE_SET: _Loader._set,
+    TYPE_ZSET: _Loader._zset,
+    TYPE_HASH: _Loader._hash,
+    TYPE_ZSET_2: _Loader._zset2,
+    TYPE_HASH_ZIPMAP: _Loader._hash_zipmap,
+    TYPE_LIST_ZIPLIST: _Loader._list_ziplist,
+    TYPE_SET_INTSET: _Loader._set_intset,
+    TYPE_ZSET_ZIPLIST: _Loader._zset_ziplist,
+    TYPE_HASH_ZIPLIST: _Loader._hash_ziplist,
+    TYPE_LIST_QUICKLIST: _Loader._list_quicklist,
+    TYPE_HASH_LISTPACK: _Loader._hash_listpack,
+    TYPE_ZSET_LISTPACK: _Loader._zset_listpack,
+    TYPE_LIST_QUICKLIST_2: _Loader._list_quicklist2,
+    TYPE_SET_LISTPACK: _Loader._set_listpack,
+}
+
+
+# -- in-memory blob formats --------------------------------------------------------------------
+#
+#   ziplist  := zlbytes:u32 zltail:u32 zllen:u16 entry* 0xFF          (all LE)
+#   entry    := prevlen(1 byte, or 0xFE + u32) encoding data
+#   encoding := 00llllll | 01llllll llllllll (BE) | 10000000 u32 BE  -> string of that length
+#             | C0 i16 | D0 i32 | E0 i64 | F0 i24 | FE i8 | F1..FD (value 0..12)  (LE ints)
+#
+#   listpack := total:u32 count:u16 entry* 0xFF                        (all LE)
+#   entry    := encoding data backlen(1-5 bytes)
+#   encoding := 0vvvvvvv (uint7) | 10llllll (str6) | 110vvvvv vvvvvvvv (int13, BE)
+#             | 1110llll llllllll (str12, BE) | F0 u32 (str32) | F1 i16 | F2 i24 | F3 i32 | F4 i64
+#
+#   intset   := encoding:u32 (2, 4 or 8) count:u32 int*               (all LE)
+#   zipmap   := count:u8 (key-len key value-len free:u8 value skip[free])* 0xFF
+#               lengths: one byte < 254, or 0xFE + u32
+
+_ZIPLIST_INTS = {0xC0: 2, 0xD0: 4, 0xE0: 8, 0xF0: 3, 0xFE: 1}
+
+
+def _ziplist_entries(blob: bytes) -> list[bytes]:
+    if len(blob) < 11:
+        raise ValueError("shorter than a ziplist header")
+    total = int.from_bytes(blob[0:4], "little")
+    if total != len(blob) or blob[-1] != 0xFF:
+        raise ValueError("ziplist size or terminator mismatch")
+    pos = 10
+    out = []
+    end = len(blob) - 1
+    while pos < end:
+        pos += 5 if blob[pos] == 0xFE else 1
+        enc = blob[pos]
+        kind = enc >> 6
+        if kind == 0:
+            n = enc & 0x3F
+            pos += 1
+        elif kind == 1:
+            n = ((enc & 0x3F) << 8) | blob[pos + 1]
+            pos += 2
+        elif kind == 2:
+            n = int.from_bytes(blob[pos + 1:pos + 5], "big")
+            pos += 5
+        else:
+            width = _ZIPLIST_INTS.get(enc)
+            if width is not None:
+                raw = blob[pos + 1:pos + 1 + width]
+                if len(raw) != width:
+                    raise ValueError("integer entry overruns the ziplist")
+                out.append(b"%d" % int.from_bytes(raw, "little", signed=True))
+                pos += 1 + width
+            elif 0xF1 <= enc <= 0xFD:
+                out.append(b"%d" % ((enc & 0x0F) - 1))
+                pos += 1
+            else:
+                raise ValueError(f"bad entry encoding 0x{enc:02x}")
+            continue
+        if pos + n > end:
+            raise ValueError("string entry overruns the ziplist")
+        out.append(blob[pos:pos + n])
+        pos += n
+    if pos != end:
+        raise ValueError("entries overrun the ziplist")
+    return out
+
+
+def _backlen_size(n: int) -> int:
+    if n <= 127:
+        return 1
+    if n < 16383:
+        return 2
+    if n < 2097151:
+        return 3
+    if n < 268435455:
+        return 4
+    return 5
+
+
+_LISTPACK_INTS = {0xF1: 2, 0xF2: 3, 0xF3: 4, 0xF4: 8}
+
+
+def _listpack_entries(blob: bytes) -> list[bytes]:
+    if len(blob) < 7:
+        raise ValueError("shorter than a listpack header")
+    total = int.from_bytes(blob[0:4], "little")
+    if total != len(blob) or blob[-1] != 0xFF:
+        raise ValueError("listpack size or terminator mismatch")
+    pos = 6
+    out = []
+    end = len(blob) - 1
+    while pos < end:
+        start = pos
+        enc = blob[pos]
+        if enc < 0x80:
+            out.append(b"%d" % enc)
+            pos += 1
+        elif enc < 0xC0:
+            n = enc & 0x3F
+            out.append(blob[pos + 1:pos + 1 + n])
+            pos += 1 + n
+        elif enc < 0xE0:
+            v = ((enc & 0x1F) << 8) | blob[pos + 1]
+            out.append(b"%d" % (v - 0x2000 if v >= 0x1000 else v))
+            pos += 2
+        elif enc < 0xF0:
+            n = ((enc & 0x0F) << 8) | blob[pos + 1]
+            out.append(blob[pos + 2:pos + 2 + n])
+            pos += 2 + n
+        elif enc == 0xF0:
+            n = int.from_bytes(blob[pos + 1:pos + 5], "little")
+            out.append(blob[pos + 5:pos + 5 + n])
+            pos += 5 + n
+        else:
+            width = _LISTPACK_INTS.get(enc)
+            if width is None:
+                raise ValueError(f"bad entry encoding 0x{enc:02x}")
+            raw = blob[pos + 1:pos + 1 + width]
+            if len(raw) != width:
+                raise ValueError("integer entry overruns the listpack")
+            out.append(b"%d" % int.from_bytes(raw, "little", signed=True))
+            pos += 1 + width
+        if pos > end:
+            raise ValueError("entry overruns the listpack")
+        pos += _backlen_size(pos - start)
+    if pos != end:
+        raise ValueError("entries overrun the listpack")
+    return out
+
+
+def _intset_members(blob: bytes) -> list[bytes]:
+    width = int.from_bytes(blob[0:4], "little")
+    count = int.from_bytes(blob[4:8], "little")
+    if width not in (2, 4, 8) or len(blob) != 8 + width * count:
+        raise ValueError("intset header does not match its size")
+    return [b"%d" % int.from_bytes(blob[i:i + width], "little", signed=True)
+            for i in range(8, len(blob), width)]
+
+
+def _zipmap_pairs(blob: bytes) -> dict:
+    pos = 1
+    out = {}
+
+    def field_length() -> int:
+        nonlocal pos
+        b = blob[pos]
+        if b < 254:
+            pos += 1
+            return b
+        if b == 254:
+            n = int.from_bytes(blob[pos + 1:pos + 5], "little")
+            pos += 5
+            return n
+        raise ValueError("unexpected end marker")
+
+    while blob[pos] != 0xFF:
+        n = field_length()
+        key = blob[pos:pos + n]
+        pos += n
+        n = field_length()
+        free = blob[pos]
+        value = blob[pos + 1:pos + 1 + n]
+        pos += 1 + n + free
+        if pos >= len(blob):
+            raise ValueError("entry overruns the zipmap")
+        out[key] = value
+    if pos != len(blob) - 1:
+        raise ValueError("data after the zipmap end marker")
+    return out
+
+
+def _pairs_to_dict(items: list[bytes]) -> dict:
+    if len(items) % 2:
+        raise ValueError("odd number of entries in a hash")
+    return dict(zip(items[0::2], items[1::2]))
+
+
+def _pairs_to_zset(items: list[bytes]) -> ZSetValue:
+    if len(items) % 2:
+        raise ValueError("odd number of entries in a sorted set")
+    out = ZSetValue()
+    for member, score in zip(items[0::2], items[1::2]):
+        out[member] = float(score)
+    return out
+
+
+def _is_empty(value: Any) -> bool:
+    return not isinstance(value, (bytes, bytearray)) and len(value) == 0
+
+
+def read_rdb(fileobj: BinaryIO) -> Iterator[Any]:
+    """Stream the events of an RDB file; see the module docstring for their shapes.
+
+    Raises RDBError for anything wrong with the bytes, including a checksum mismatch, which
+    is only known after the last record: callers that must not act on a bad file should
+    stage records until End arrives.
+    """
+    inp = _Input(fileobj)
+    head = inp.read(9)
+    if head[:5] != MAGIC:
+        raise RDBError("wrong signature trying to load DB from file (bad magic)", 0, "magic")
+    digits = head[5:]
+    if not digits.isdigit() or not 1 <= int(digits) <= MAX_READ_VERSION:
+        raise RDBError(f"can't handle RDB format version {digits.decode('latin-1')!r}", 5,
+                       "version")
+    version = int(digits)
+    yield Header(version)
+    load = _Loader(inp, version)
+    db = 0
+    expire_ms = idle = freq = None
+    while True:
+        start = inp.offset()
+        op = inp.byte()
+        if op == OP_EXPIRETIME_MS:
+            expire_ms = int.from_bytes(inp.read(8), "little", signed=True)
+        elif op == OP_EXPIRETIME:
+            expire_ms = int.from_bytes(inp.read(4), "little", signed=True) * 1000
+        elif op == OP_IDLE:
+            idle = load.length()
+        elif op == OP_FREQ:
+            freq = inp.byte()
+        elif op == OP_SELECTDB:
+            db = load.length()
+            yield SelectDB(db)
+        elif op == OP_RESIZEDB:
+            db_size = load.length()
+            yield ResizeDB(db_size, load.length())
+        elif op == OP_AUX:
+            key = load.string()
+            yield Aux(key, load.string())
+        elif op == OP_EOF:
+            break
+        elif op == OP_FUNCTION2:
+            load.string()
+            yield Skipped("function library (forkv has no functions)", start)
+        elif op == OP_FUNCTION_PRE_GA:
+            raise RDBError("function library in the Redis 7.0 release-candidate format is not "
+                           "supported", start, "unsupported")
+        elif op == OP_MODULE_AUX:
+            name = _module_name(load.length())
+            when_opcode = load.length()
+            load.length()
+            if when_opcode != MODULE_OP_UINT:
+                raise RDBError(f"bad when_opcode in auxiliary data of module '{name}'",
+                               start, "corrupt")
+            load.skip_module_values(name)
+            yield Skipped(f"auxiliary data of module '{name}'", start)
+        elif op == OP_SLOT_INFO:
+            load.length()
+            load.length()
+            load.length()
+        elif op <= TYPE_HASH_LISTPACK_EX:
+            key = load.string()
+            value = load.value(op, key)
+            if _is_empty(value):
+                yield Skipped(f"empty key {key!r}", start)
+            else:
+                yield Record(db, key, value, expire_ms, idle, freq)
+            expire_ms = idle = freq = None
+        else:
+            raise RDBError(f"unknown record type {op}", start, "type")
+    checksum_at = inp.offset()
+    computed = inp.crc()
+    if version < 5:
+        yield End(version, 0, False)
+        return
+    stored = int.from_bytes(inp.read(8), "little")
+    if stored == 0:
+        yield End(version, 0, False)
+        return
+    if stored != computed:
+        raise RDBError(f"wrong RDB checksum: expected {computed:016x}, file has {stored:016x}",
+                       checksum_at, "checksum")
+    yield End(version, stored, True)
+
+
+def load_payload(payload: bytes, *, max_version: int = RDB_VERSION) -> Any:
+    """Decode a DUMP payload. Footer problems raise RDBError(kind='payload') -- Redis answers
+    those with "ERR DUMP payload version or checksum are wrong"; anything else wrong with
+    the value raises RDBError of another kind ("Bad data format" in Redis)."""
+    payload = bytes(payload)
+    if len(payload) < 10:
+        raise RDBError("DUMP payload shorter than its footer", 0, "payload")
+    body_end = len(payload) - 10
+    version = int.from_bytes(payload[body_end:body_end + 2], "little")
+    if version > max_version:
+        raise RDBError(f"DUMP payload RDB version {version} is newer than {max_version}",
+                       body_end, "payload")
+    stored = int.from_bytes(payload[-8:], "little")
+    if _crc64(memoryview(payload)[:-8]) != stored:
+        raise RDBError("DUMP payload checksum mismatch", len(payload) - 8, "payload")
+    inp = _Input(io.BytesIO(payload[:body_end]))
+    load = _Loader(inp, version)
+    rdbtype = inp.byte()
+    if rdbtype > TYPE_HASH_LISTPACK_EX or rdbtype == 8:
+        raise RDBError(f"unknown value type {rdbtype} in DUMP payload", 0, "type")
+    return load.value(rdbtype, b"<DUMP payload>")
