@@ -259,7 +259,7 @@ def _put_string(buf: bytearray, s: bytes | bytearray, compression: bool) -> None
         if enc is not None:
             buf += enc
             return
-    elif compression and n > 20:
+    elif compression and 20 < n <= 0xFFFFFFFF:
         # python-lzf hands lzf_compress max_len + 1 as the output room; Redis gives n - 4.
         packed = lzf.compress(s if type(s) is bytes else bytes(s), n - 5)
         if packed is not None:

@@ -1,0 +1,599 @@
+/* persistence._walker: writes RDB records for a keyspace without touching reference counts.
+ *
+ * Why it exists: in a forked BGSAVE child, CPython code that merely reads an object writes
+ * its reference count, so copy-on-write duplicates nearly every page of the dataset. This
+ * walker reads dicts with PyDict_Next (borrowed references) and string bytes in place, and
+ * writes through its own buffer to a file descriptor, computing Redis's CRC64 as it goes.
+ * Non-string values are handed to a Python fallback (those values only). The byte layout
+ * must stay identical to persistence.rdb's pure-Python writer, which is the reference.
+ *
+ * It must not: call back into Python for string keys or values, create references to data
+ * objects, or allocate per key.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#define BUF_SIZE (1 << 16)  /* flushed when this full; same figure as the Python writer */
+
+/* ---- CRC64, Jones polynomial (Redis), reflected, init 0, no final xor -----------------
+ * Slicing-by-8: table[k][b] is the CRC of byte b followed by k zero bytes. */
+
+#define CRC64_JONES_REFLECTED 0x95ac9329ac4bc9b5ULL
+
+static uint64_t crc_table[8][256];
+
+static void
+crc64_init(void)
+{
+    for (int b = 0; b < 256; b++) {
+        uint64_t c = (uint64_t)b;
+        for (int i = 0; i < 8; i++)
+            c = (c & 1) ? (c >> 1) ^ CRC64_JONES_REFLECTED : c >> 1;
+        crc_table[0][b] = c;
+    }
+    for (int b = 0; b < 256; b++)
+        for (int k = 1; k < 8; k++)
+            crc_table[k][b] = (crc_table[k - 1][b] >> 8) ^ crc_table[0][crc_table[k - 1][b] & 0xff];
+}
+
+static uint64_t
+crc64_update(uint64_t crc, const unsigned char *p, size_t n)
+{
+    while (n >= 8) {
+        uint64_t word;
+        memcpy(&word, p, 8);  /* little-endian hosts only; checked at import */
+        crc ^= word;
+        crc = crc_table[7][crc & 0xff] ^ crc_table[6][(crc >> 8) & 0xff] ^
+              crc_table[5][(crc >> 16) & 0xff] ^ crc_table[4][(crc >> 24) & 0xff] ^
+              crc_table[3][(crc >> 32) & 0xff] ^ crc_table[2][(crc >> 40) & 0xff] ^
+              crc_table[1][(crc >> 48) & 0xff] ^ crc_table[0][crc >> 56];
+        p += 8;
+        n -= 8;
+    }
+    while (n--)
+        crc = crc_table[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
+    return crc;
+}
+
+/* ---- LZF --------------------------------------------------------------------------------
+ * The Python writer compresses with python-lzf, so we call the very same lzf_compress that
+ * python-lzf's extension exports (found with dlsym) and get identical bytes. If it cannot be
+ * found, we copy the value into a fresh bytes object and call lzf.compress: slower, but it
+ * still never touches the data object itself. */
+
+typedef unsigned int (*lzf_compress_fn)(const void *in, unsigned int in_len,
+                                        void *out, unsigned int out_len);
+
+static lzf_compress_fn lzf_compress_ptr = NULL;
+static PyObject *lzf_compress_py = NULL;  /* lzf.compress, for the fallback path */
+
+/* ---- the sink ---------------------------------------------------------------------------- */
+
+typedef struct {
+    PyObject_HEAD
+    int fd;                 /* -1: write through `writer` instead */
+    PyObject *writer;       /* bound .write of a file object without a descriptor */
+    PyObject *fallback;     /* fallback(value, compression) -> bytes: type byte + body */
+    int compression;
+    unsigned char *buf;
+    size_t len;
+    uint64_t crc;
+    unsigned long long total;
+    unsigned char *scratch; /* LZF output */
+    size_t scratch_cap;
+} Sink;
+
+/* Write out the buffer as is (sink_commit folds it into the CRC first). */
+static int
+sink_drain(Sink *s)
+{
+    size_t off = 0;
+    if (s->fd >= 0) {
+        while (off < s->len) {
+            ssize_t n = write(s->fd, s->buf + off, s->len - off);
+            if (n < 0) {
+                if (errno == EINTR)
+                    continue;
+                PyErr_SetFromErrno(PyExc_OSError);
+                return -1;
+            }
+            off += (size_t)n;
+        }
+    } else {
+        PyObject *chunk = PyBytes_FromStringAndSize((const char *)s->buf, (Py_ssize_t)s->len);
+        if (chunk == NULL)
+            return -1;
+        PyObject *r = PyObject_CallOneArg(s->writer, chunk);
+        Py_DECREF(chunk);
+        if (r == NULL)
+            return -1;
+        Py_DECREF(r);
+    }
+    s->total += s->len;
+    s->len = 0;
+    return 0;
+}
+
+static int
+sink_commit(Sink *s)
+{
+    s->crc = crc64_update(s->crc, s->buf, s->len);
+    return sink_drain(s);
+}
+
+static int
+sink_put(Sink *s, const void *p, size_t n)
+{
+    const unsigned char *src = p;
+    while (n > 0) {
+        size_t room = BUF_SIZE - s->len;
+        size_t take = n < room ? n : room;
+        memcpy(s->buf + s->len, src, take);
+        s->len += take;
+        src += take;
+        n -= take;
+        if (s->len == BUF_SIZE && sink_commit(s) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int
+sink_byte(Sink *s, unsigned char b)
+{
+    return sink_put(s, &b, 1);
+}
+
+static int
+put_length(Sink *s, uint64_t n)
+{
+    unsigned char out[9];
+    size_t len;
+    if (n < 0x40) {
+        out[0] = (unsigned char)n;
+        len = 1;
+    } else if (n < 0x4000) {
+        out[0] = (unsigned char)(0x40 | (n >> 8));
+        out[1] = (unsigned char)(n & 0xff);
+        len = 2;
+    } else if (n <= 0xffffffffULL) {
+        out[0] = 0x80;
+        for (int i = 0; i < 4; i++)
+            out[1 + i] = (unsigned char)(n >> (24 - 8 * i));
+        len = 5;
+    } else {
+        out[0] = 0x81;
+        for (int i = 0; i < 8; i++)
+            out[1 + i] = (unsigned char)(n >> (56 - 8 * i));
+        len = 9;
+    }
+    return sink_put(s, out, len);
+}
+
+/* Redis's rdbTryIntegerEncoding: a canonical decimal integer (no sign but '-', no leading
+ * zeros, no "-0") that fits 32 bits. Returns the encoded length written to out, or 0. */
+static size_t
+int_encoding(const unsigned char *p, size_t n, unsigned char *out)
+{
+    if (n == 0 || n > 11)
+        return 0;
+    size_t i = 0;
+    int neg = 0;
+    if (p[0] == '-') {
+        neg = 1;
+        i = 1;
+        if (n == 1)
+            return 0;
+    }
+    if (p[i] == '0' && (n - i > 1 || neg))
+        return 0;
+    long long v = 0;
+    for (; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return 0;
+        v = v * 10 + (p[i] - '0');
+    }
+    if (neg)
+        v = -v;
+    if (v >= -128 && v <= 127) {
+        out[0] = 0xc0;
+        out[1] = (unsigned char)(int8_t)v;
+        return 2;
+    }
+    if (v >= -32768 && v <= 32767) {
+        uint16_t u = (uint16_t)(int16_t)v;
+        out[0] = 0xc1;
+        out[1] = u & 0xff;
+        out[2] = u >> 8;
+        return 3;
+    }
+    if (v >= -2147483648LL && v <= 2147483647LL) {
+        uint32_t u = (uint32_t)(int32_t)v;
+        out[0] = 0xc2;
+        for (int k = 0; k < 4; k++)
+            out[1 + k] = (u >> (8 * k)) & 0xff;
+        return 5;
+    }
+    return 0;
+}
+
+/* Compress into s->scratch with room n - 4 (Redis's rule). Returns the compressed size,
+ * 0 when it does not fit, -1 on a Python error. */
+static Py_ssize_t
+lzf_try(Sink *s, const unsigned char *p, size_t n)
+{
+    if (lzf_compress_ptr != NULL) {
+        if (s->scratch_cap < n) {
+            unsigned char *grown = PyMem_RawRealloc(s->scratch, n);
+            if (grown == NULL) {
+                PyErr_NoMemory();
+                return -1;
+            }
+            s->scratch = grown;
+            s->scratch_cap = n;
+        }
+        return (Py_ssize_t)lzf_compress_ptr(p, (unsigned int)n, s->scratch, (unsigned int)(n - 4));
+    }
+    /* A fresh copy: the data object's own header is never written. */
+    PyObject *copy = PyBytes_FromStringAndSize((const char *)p, (Py_ssize_t)n);
+    if (copy == NULL)
+        return -1;
+    PyObject *r = PyObject_CallFunction(lzf_compress_py, "On", copy, (Py_ssize_t)(n - 5));
+    Py_DECREF(copy);
+    if (r == NULL)
+        return -1;
+    if (r == Py_None) {
+        Py_DECREF(r);
+        return 0;
+    }
+    Py_ssize_t clen = PyBytes_GET_SIZE(r);
+    if (s->scratch_cap < (size_t)clen) {
+        unsigned char *grown = PyMem_RawRealloc(s->scratch, (size_t)clen);
+        if (grown == NULL) {
+            Py_DECREF(r);
+            PyErr_NoMemory();
+            return -1;
+        }
+        s->scratch = grown;
+        s->scratch_cap = (size_t)clen;
+    }
+    memcpy(s->scratch, PyBytes_AS_STRING(r), (size_t)clen);
+    Py_DECREF(r);
+    return clen;
+}
+
+/* Redis's rdbSaveRawString. */
+static int
+put_string(Sink *s, const unsigned char *p, size_t n)
+{
+    if (n <= 11) {
+        unsigned char enc[5];
+        size_t elen = int_encoding(p, n, enc);
+        if (elen)
+            return sink_put(s, enc, elen);
+    } else if (s->compression && n > 20 && n <= 0xffffffffULL) {
+        Py_ssize_t clen = lzf_try(s, p, n);
+        if (clen < 0)
+            return -1;
+        if (clen > 0) {
+            if (sink_byte(s, 0xc3) < 0 || put_length(s, (uint64_t)clen) < 0 ||
+                put_length(s, n) < 0)
+                return -1;
+            return sink_put(s, s->scratch, (size_t)clen);
+        }
+    }
+    if (put_length(s, n) < 0)
+        return -1;
+    return sink_put(s, p, n);
+}
+
+/* Borrowed view of a bytes or bytearray object; 0 when it is neither. */
+static int
+string_view(PyObject *o, const unsigned char **p, size_t *n)
+{
+    if (PyBytes_Check(o)) {
+        *p = (const unsigned char *)PyBytes_AS_STRING(o);
+        *n = (size_t)PyBytes_GET_SIZE(o);
+        return 1;
+    }
+    if (PyByteArray_Check(o)) {
+        *p = (const unsigned char *)PyByteArray_AS_STRING(o);
+        *n = (size_t)PyByteArray_GET_SIZE(o);
+        return 1;
+    }
+    return 0;
+}
+
+static int
+Sink_init(Sink *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"target", "compression", "fallback", NULL};
+    PyObject *target, *fallback;
+    int compression;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OpO:Sink", kwlist, &target, &compression,
+                                     &fallback))
+        return -1;
+    if (!PyCallable_Check(fallback)) {
+        PyErr_SetString(PyExc_TypeError, "fallback must be callable");
+        return -1;
+    }
+    if (PyLong_Check(target)) {
+        self->fd = (int)PyLong_AsLong(target);
+        if (self->fd < 0) {
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_ValueError, "negative file descriptor");
+            return -1;
+        }
+    } else {
+        self->fd = -1;
+        Py_XSETREF(self->writer, PyObject_GetAttrString(target, "write"));
+        if (self->writer == NULL)
+            return -1;
+    }
+    Py_INCREF(fallback);
+    Py_XSETREF(self->fallback, fallback);
+    self->compression = compression;
+    if (self->buf == NULL) {
+        self->buf = PyMem_RawMalloc(BUF_SIZE);
+        if (self->buf == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+    }
+    self->len = 0;
+    self->crc = 0;
+    self->total = 0;
+    return 0;
+}
+
+static void
+Sink_dealloc(Sink *self)
+{
+    Py_XDECREF(self->writer);
+    Py_XDECREF(self->fallback);
+    PyMem_RawFree(self->buf);
+    PyMem_RawFree(self->scratch);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *
+Sink_write(Sink *self, PyObject *arg)
+{
+    Py_buffer view;
+    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0)
+        return NULL;
+    int rc = sink_put(self, view.buf, (size_t)view.len);
+    PyBuffer_Release(&view);
+    if (rc < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+/* One record for a non-string value, serialised by the Python fallback. */
+static int
+put_fallback_record(Sink *s, PyObject *key, const unsigned char *kp, size_t kn, PyObject *value)
+{
+    PyObject *rec = PyObject_CallFunctionObjArgs(s->fallback, value,
+                                                 s->compression ? Py_True : Py_False, NULL);
+    if (rec == NULL)
+        return -1;
+    if (!PyBytes_Check(rec) || PyBytes_GET_SIZE(rec) < 1) {
+        Py_DECREF(rec);
+        PyErr_Format(PyExc_TypeError, "fallback returned no record for key %R", key);
+        return -1;
+    }
+    const unsigned char *rp = (const unsigned char *)PyBytes_AS_STRING(rec);
+    size_t rn = (size_t)PyBytes_GET_SIZE(rec);
+    int rc = (sink_byte(s, rp[0]) < 0 || put_string(s, kp, kn) < 0 ||
+              sink_put(s, rp + 1, rn - 1) < 0) ? -1 : 0;
+    Py_DECREF(rec);
+    return rc;
+}
+
+/* write_db(data, expires, progress, every, done) -> done
+ * Records for every key of one database, in dict order, EXPIRETIME_MS first when the key
+ * has a TTL in `expires`. */
+static PyObject *
+Sink_write_db(Sink *self, PyObject *args)
+{
+    PyObject *data, *expires, *progress;
+    Py_ssize_t every, done;
+    if (!PyArg_ParseTuple(args, "O!O!Onn:write_db", &PyDict_Type, &data, &PyDict_Type,
+                          &expires, &progress, &every, &done))
+        return NULL;
+    if (every < 1)
+        every = 1;
+    int has_progress = progress != Py_None;
+    int has_expires = PyDict_GET_SIZE(expires) > 0;
+
+    Py_ssize_t pos = 0;
+    PyObject *key, *value;
+    while (PyDict_Next(data, &pos, &key, &value)) {
+        const unsigned char *kp, *vp;
+        size_t kn, vn;
+        if (!string_view(key, &kp, &kn)) {
+            PyErr_Format(PyExc_TypeError, "keys must be bytes, not %.100s",
+                         Py_TYPE(key)->tp_name);
+            return NULL;
+        }
+        if (has_expires) {
+            /* Borrowed result; bytes keys carry a cached hash, so nothing is written. */
+            PyObject *when = PyDict_GetItemWithError(expires, key);
+            if (when == NULL && PyErr_Occurred())
+                return NULL;
+            if (when != NULL) {
+                long long ms = PyLong_AsLongLong(when);
+                if (ms == -1 && PyErr_Occurred())
+                    return NULL;
+                unsigned char rec[9];
+                uint64_t u = (uint64_t)ms;
+                rec[0] = 0xfc;
+                for (int k = 0; k < 8; k++)
+                    rec[1 + k] = (u >> (8 * k)) & 0xff;
+                if (sink_put(self, rec, sizeof rec) < 0)
+                    return NULL;
+            }
+        }
+        if (string_view(value, &vp, &vn)) {
+            if (sink_byte(self, 0) < 0 || put_string(self, kp, kn) < 0 ||
+                put_string(self, vp, vn) < 0)
+                return NULL;
+        } else if (put_fallback_record(self, key, kp, kn, value) < 0) {
+            return NULL;
+        }
+        done++;
+        if (has_progress && done % every == 0) {
+            PyObject *r = PyObject_CallFunction(progress, "n", done);
+            if (r == NULL)
+                return NULL;
+            Py_DECREF(r);
+        }
+    }
+    return PyLong_FromSsize_t(done);
+}
+
+/* finish(checksum) -> total bytes: drain, then the 8-byte CRC64 (or zeros). */
+static PyObject *
+Sink_finish(Sink *self, PyObject *arg)
+{
+    int checksum = PyObject_IsTrue(arg);
+    if (checksum < 0)
+        return NULL;
+    if (sink_commit(self) < 0)
+        return NULL;
+    unsigned char tail[8] = {0};
+    if (checksum)
+        for (int k = 0; k < 8; k++)
+            tail[k] = (self->crc >> (8 * k)) & 0xff;
+    memcpy(self->buf, tail, 8);
+    self->len = 8;
+    if (sink_drain(self) < 0)
+        return NULL;
+    return PyLong_FromUnsignedLongLong(self->total);
+}
+
+static PyObject *
+Sink_get_crc(Sink *self, void *closure)
+{
+    return PyLong_FromUnsignedLongLong(crc64_update(self->crc, self->buf, self->len));
+}
+
+static PyMethodDef Sink_methods[] = {
+    {"write", (PyCFunction)Sink_write, METH_O, "write(data): raw bytes into the file."},
+    {"write_db", (PyCFunction)Sink_write_db, METH_VARARGS,
+     "write_db(data, expires, progress, every, done) -> done: one database's records."},
+    {"finish", (PyCFunction)Sink_finish, METH_O,
+     "finish(checksum) -> total bytes: flush and append the CRC64 (or 8 zero bytes)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef Sink_getset[] = {
+    {"crc", (getter)Sink_get_crc, NULL, "CRC64 of everything written so far.", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyTypeObject SinkType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "persistence._walker.Sink",
+    .tp_basicsize = sizeof(Sink),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Sink(target, compression, fallback): RDB writer over an fd or a .write().",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Sink_init,
+    .tp_dealloc = (destructor)Sink_dealloc,
+    .tp_methods = Sink_methods,
+    .tp_getset = Sink_getset,
+};
+
+static PyObject *
+walker_crc64(PyObject *self, PyObject *args)
+{
+    Py_buffer view;
+    unsigned long long crc = 0;
+    if (!PyArg_ParseTuple(args, "y*|K:crc64", &view, &crc))
+        return NULL;
+    uint64_t out = crc64_update(crc, view.buf, (size_t)view.len);
+    PyBuffer_Release(&view);
+    return PyLong_FromUnsignedLongLong(out);
+}
+
+static PyObject *
+walker_lzf_mode(PyObject *self, PyObject *noargs)
+{
+    return PyUnicode_FromString(lzf_compress_ptr ? "dlsym" : "copy");
+}
+
+static PyMethodDef walker_methods[] = {
+    {"crc64", walker_crc64, METH_VARARGS, "crc64(data, crc=0): Redis's CRC64 (for tests)."},
+    {"lzf_mode", walker_lzf_mode, METH_NOARGS,
+     "How LZF is reached: 'dlsym' (python-lzf's own function) or 'copy' (via lzf.compress)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef walker_module = {
+    PyModuleDef_HEAD_INIT, "persistence._walker",
+    "Reference-count-free RDB writer for fork children (see persistence.rdb).", -1,
+    walker_methods,
+};
+
+/* Find python-lzf's lzf_compress in the already-loaded extension. */
+static int
+find_lzf(PyObject *lzf)
+{
+    lzf_compress_py = PyObject_GetAttrString(lzf, "compress");
+    if (lzf_compress_py == NULL)
+        return -1;
+    PyObject *path = PyObject_GetAttrString(lzf, "__file__");
+    if (path == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    PyObject *encoded = PyUnicode_EncodeFSDefault(path);
+    Py_DECREF(path);
+    if (encoded == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    void *handle = dlopen(PyBytes_AS_STRING(encoded), RTLD_NOW | RTLD_NOLOAD);
+    Py_DECREF(encoded);
+    if (handle != NULL)
+        lzf_compress_ptr = (lzf_compress_fn)dlsym(handle, "lzf_compress");
+    /* The handle stays open: the module it refers to lives as long as the process. */
+    return 0;
+}
+
+PyMODINIT_FUNC
+PyInit__walker(void)
+{
+    const uint16_t probe = 1;
+    if (*(const unsigned char *)&probe != 1) {
+        PyErr_SetString(PyExc_ImportError, "persistence._walker needs a little-endian host");
+        return NULL;
+    }
+    crc64_init();
+    PyObject *lzf = PyImport_ImportModule("lzf");
+    if (lzf == NULL)
+        return NULL;
+    int rc = find_lzf(lzf);
+    Py_DECREF(lzf);
+    if (rc < 0)
+        return NULL;
+    if (PyType_Ready(&SinkType) < 0)
+        return NULL;
+    PyObject *m = PyModule_Create(&walker_module);
+    if (m == NULL)
+        return NULL;
+    Py_INCREF(&SinkType);
+    if (PyModule_AddObject(m, "Sink", (PyObject *)&SinkType) < 0) {
+        Py_DECREF(&SinkType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
