@@ -11,7 +11,7 @@ API
         (persistence._walker) when it is importable; both paths write identical bytes.
     read_rdb(fileobj) -> iterator of events:
         Header(version), Aux(key, value), SelectDB(index), ResizeDB(db_size, expires_size),
-        Record(db, key, value, expire_ms, idle, freq), Skipped(what, offset),
+        Record(db, key, value, expire_ms, idle, freq, rdb_type), Skipped(what, offset),
         End(version, checksum, checksum_checked)      -- End is always the last event.
     dump_payload(value, *, compression=True) -> bytes      (Redis's DUMP serialisation)
     load_payload(payload, *, max_version=RDB_VERSION) -> value
@@ -196,6 +196,7 @@ class Record:
     expire_ms: int | None = None
     idle: int | None = None
     freq: int | None = None
+    rdb_type: int = TYPE_STRING    # the encoding it was stored in (diagnostics, tests)
 
 
 @dataclass(slots=True)
@@ -1026,7 +1027,7 @@ def read_rdb(fileobj: BinaryIO) -> Iterator[Any]:
             if _is_empty(value):
                 yield Skipped(f"empty key {key!r}", start)
             else:
-                yield Record(db, key, value, expire_ms, idle, freq)
+                yield Record(db, key, value, expire_ms, idle, freq, op)
             expire_ms = idle = freq = None
         else:
             raise RDBError(f"unknown record type {op}", start, "type")
