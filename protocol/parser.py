@@ -1,0 +1,291 @@
+"""Request parser: bytes from one client in, complete commands (lists of bytes) out.
+
+Multibulk frames (`*N\\r\\n$L\\r\\n...`) are parsed by `hiredis.Reader` at C speed; inline commands
+(`PING\\r\\n`, as telnet and redis-benchmark send them) are split here, because hiredis rejects them
+and then stays broken. hiredis only ever sees bytes that start a multibulk frame.
+
+hiredis gives no byte offsets, so the parser reconstructs them from the commands it returned (the
+wire length of a canonical frame is a function of its arguments). That is done only off the hot
+path: when a frame is left incomplete at the end of a read (to check its headers against the size
+limits before hiredis buffers a huge value) and when hiredis reports an error.
+"""
+
+import hiredis
+
+NEED_DATA = False  # hiredis's "no complete reply yet" marker; `False` is never a command
+
+INLINE_MAX_SIZE = 64 * 1024  # Redis's PROTO_INLINE_MAX_SIZE
+MULTIBULK_MAX = 2**31 - 1  # Redis refuses counts above INT_MAX
+AUTH_MULTIBULK_MAX = 10  # before AUTH, Redis refuses larger frames
+AUTH_BULK_MAX = 16384
+
+
+class ProtocolError(Exception):
+    """The client broke the protocol: reply with this message, then close the connection."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def _wire_length(argv) -> int:
+    """Bytes taken by `argv` as a canonical multibulk frame."""
+    n = 3 + len(str(len(argv)))
+    for arg in argv:
+        size = len(arg)
+        n += 5 + len(str(size)) + size
+    return n
+
+
+class _FrameScanner:
+    """Follows the headers of one multibulk frame that is still arriving, to enforce limits.
+
+    Only the headers are read; payloads are skipped by arithmetic, so a value that is still
+    arriving costs nothing here, and a header that claims a huge size is refused at once.
+    """
+
+    __slots__ = ("limits", "state", "line", "elements", "skip")
+
+    def __init__(self, limits):
+        self.limits = limits
+        self.state = "count"  # count -> (bulk-header -> payload)* -> done
+        self.line = b""
+        self.elements = 0
+        self.skip = 0
+
+    def scan(self, data, pos: int) -> None:
+        end = len(data)
+        while pos < end and self.state != "done":
+            if self.state == "payload":
+                step = min(self.skip, end - pos)
+                self.skip -= step
+                pos += step
+                if self.skip == 0:
+                    self.elements -= 1
+                    self.state = "bulk" if self.elements else "done"
+                continue
+            nl = data.find(b"\n", pos)
+            if nl < 0:
+                self.line += data[pos:]
+                if len(self.line) > INLINE_MAX_SIZE:
+                    what = "mbulk count" if self.state == "count" else "bulk count"
+                    raise ProtocolError(f"Protocol error: too big {what} string")
+                return
+            self.line += data[pos:nl + 1]
+            pos = nl + 1
+            self._header(self.line)
+            self.line = b""
+
+    def _header(self, line: bytes) -> None:
+        body = line[1:].rstrip(b"\r\n")
+        max_bulk, auth_required = self.limits
+        if self.state == "count":
+            count = _parse_int(body)
+            if count is None or count > MULTIBULK_MAX:
+                raise ProtocolError("Protocol error: invalid multibulk length")
+            if count > AUTH_MULTIBULK_MAX and auth_required:
+                raise ProtocolError("Protocol error: unauthenticated multibulk length")
+            self.elements = count
+            self.state = "bulk" if count > 0 else "done"
+            return
+        if line[:1] != b"$":
+            raise ProtocolError(f"Protocol error: expected '$', got '{line[:1].decode('latin-1')}'")
+        size = _parse_int(body)
+        if size is None or size < 0 or size > max_bulk:
+            raise ProtocolError("Protocol error: invalid bulk length")
+        if size > AUTH_BULK_MAX and auth_required:
+            raise ProtocolError("Protocol error: unauthenticated bulk length")
+        self.skip = size + 2
+        self.state = "payload"
+
+
+def _parse_int(body: bytes):
+    # Redis's string2ll: optional '-', digits, no spaces, no '+'.
+    if not body or len(body) > 20:
+        return None
+    digits = body[1:] if body[:1] == b"-" else body
+    if not digits.isdigit() or (len(digits) > 1 and digits[:1] == b"0"):
+        return None
+    return int(body)
+
+
+def split_inline(line: bytes) -> list:
+    """Split an inline command like Redis's sdssplitargs: spaces, "double" and 'single' quotes."""
+    args = []
+    i, n = 0, len(line)
+    while True:
+        while i < n and line[i] in b" \t\r\n\x0b\x0c\x00":
+            i += 1
+        if i >= n:
+            return args
+        cur = bytearray()
+        if line[i] == 0x22:  # "
+            i += 1
+            while True:
+                if i >= n:
+                    raise ProtocolError("Protocol error: unbalanced quotes in request")
+                c = line[i]
+                if c == 0x5C and i + 3 < n and line[i + 1] == 0x78 and _is_hex(line[i + 2:i + 4]):
+                    cur.append(int(line[i + 2:i + 4], 16))
+                    i += 4
+                elif c == 0x5C and i + 1 < n:
+                    esc = line[i + 1]
+                    cur.append({0x6E: 10, 0x72: 13, 0x74: 9, 0x62: 8, 0x61: 7}.get(esc, esc))
+                    i += 2
+                elif c == 0x22:
+                    if i + 1 < n and line[i + 1] not in b" \t\r\n\x0b\x0c\x00":
+                        raise ProtocolError("Protocol error: unbalanced quotes in request")
+                    i += 1
+                    break
+                else:
+                    cur.append(c)
+                    i += 1
+        elif line[i] == 0x27:  # '
+            i += 1
+            while True:
+                if i >= n:
+                    raise ProtocolError("Protocol error: unbalanced quotes in request")
+                c = line[i]
+                if c == 0x5C and i + 1 < n and line[i + 1] == 0x27:
+                    cur.append(0x27)
+                    i += 2
+                elif c == 0x27:
+                    if i + 1 < n and line[i + 1] not in b" \t\r\n\x0b\x0c\x00":
+                        raise ProtocolError("Protocol error: unbalanced quotes in request")
+                    i += 1
+                    break
+                else:
+                    cur.append(c)
+                    i += 1
+        else:
+            while i < n and line[i] not in b" \t\r\n\x0b\x0c\x00":
+                cur.append(line[i])
+                i += 1
+        args.append(bytes(cur))
+
+
+def _is_hex(two: bytes) -> bool:
+    return len(two) == 2 and all(c in b"0123456789abcdefABCDEF" for c in two)
+
+
+class RequestParser:
+    """Feed bytes, get commands. After a ProtocolError the parser is dead, as the connection is.
+
+    `feed(data)` returns the complete commands in `data` (plus what was buffered before). If the
+    client broke the protocol, the commands before the fault are returned and `error` is set to the
+    ProtocolError that the connection must send before closing.
+    """
+
+    __slots__ = ("_reader", "_inline", "_carry", "_scanner", "max_bulk_len", "auth_required", "error")
+
+    def __init__(self, max_bulk_len: int = 512 * 1024 * 1024):
+        self._reader = hiredis.Reader()
+        self._inline = b""  # an inline command still waiting for its newline
+        self._carry = 0  # bytes of an incomplete multibulk frame fed to hiredis in earlier reads
+        self._scanner = None  # _FrameScanner of that incomplete frame
+        self.max_bulk_len = max_bulk_len
+        self.auth_required = False
+        self.error = None
+
+    def feed(self, data: bytes) -> list:
+        if self.error is not None:
+            return []
+        commands = []
+        try:
+            self._feed(data, commands)
+        except ProtocolError as exc:
+            self.error = exc
+        return commands
+
+    def _feed(self, data: bytes, commands: list) -> None:
+        pos = 0
+        end = len(data)
+        if self._inline:
+            data = self._inline + data
+            self._inline = b""
+            end = len(data)
+        while pos < end:
+            if self._carry == 0 and data[pos] != 0x2A:  # not '*': an inline command
+                pos = self._inline_command(data, pos, commands)
+                continue
+            pos = self._multibulk(data, pos, commands)
+
+    def _inline_command(self, data: bytes, pos: int, commands: list) -> int:
+        nl = data.find(b"\n", pos)
+        if nl < 0:
+            rest = data[pos:]
+            if len(rest) > INLINE_MAX_SIZE:
+                raise ProtocolError("Protocol error: too big inline request")
+            self._inline = rest
+            return len(data)
+        if nl - pos > INLINE_MAX_SIZE:
+            raise ProtocolError("Protocol error: too big inline request")
+        argv = split_inline(data[pos:nl])
+        if argv:
+            commands.append(argv)
+        return nl + 1
+
+    def _multibulk(self, data: bytes, start: int, commands: list) -> int:
+        """Give data[start:] to hiredis; return where the caller must go on (len(data) unless an
+        inline command follows the multibulk frames)."""
+        reader = self._reader
+        reader.feed(data, start) if start else reader.feed(data)
+        first = len(commands)
+        try:
+            while True:
+                argv = reader.gets()
+                if argv is False:
+                    break
+                if type(argv) is not list:
+                    if argv is None:  # *-1: ignored, as Redis does; the int keeps offsets right
+                        commands.append(5)
+                        continue
+                    raise ProtocolError("Protocol error: invalid multibulk length")
+                for arg in argv:
+                    if type(arg) is not bytes:
+                        raise ProtocolError(_bad_element(arg))
+                commands.append(argv if argv else 4)  # *0: ignored like *-1
+        except hiredis.ProtocolError:
+            # hiredis hit either an inline command after complete frames, or a malformed frame.
+            here = self._offset(data, start, commands, first)
+            self._drop_empty(commands, first)
+            self._reader = hiredis.Reader()
+            scanner, self._carry, self._scanner = self._scanner, 0, None
+            if start <= here < len(data) and data[here] != 0x2A:
+                return here  # an inline command: the main loop takes it
+            scanner = scanner if here < start else _FrameScanner((self.max_bulk_len, self.auth_required))
+            scanner.scan(data, max(here, start))
+            raise ProtocolError("Protocol error: invalid multibulk length")
+        if reader.has_data():
+            here = self._offset(data, start, commands, first)
+            if here >= start:
+                self._scanner = _FrameScanner((self.max_bulk_len, self.auth_required))
+                self._scanner.scan(data, here)
+            else:
+                self._scanner.scan(data, start)
+            self._carry = len(data) - here
+        else:
+            self._carry = 0
+            self._scanner = None
+        self._drop_empty(commands, first)
+        return len(data)
+
+    def _offset(self, data, start, commands, first) -> int:
+        """Offset in `data` where the first frame hiredis has not returned yet begins."""
+        consumed = 0
+        for argv in commands[first:]:
+            consumed += argv if type(argv) is int else _wire_length(argv)
+        return start - self._carry + consumed
+
+    @staticmethod
+    def _drop_empty(commands, first) -> None:
+        tail = commands[first:]
+        if any(type(c) is int for c in tail):
+            commands[first:] = [c for c in tail if type(c) is not int]
+
+
+def _bad_element(arg) -> str:
+    if arg is None:
+        return "Protocol error: invalid bulk length"
+    kind = {int: ":", list: "*", float: ","}.get(type(arg), "-" if isinstance(arg, Exception) else "+")
+    return f"Protocol error: expected '$', got '{kind}'"

@@ -1,0 +1,239 @@
+"""The server: listening sockets, the client registry, statistics and the periodic cron.
+
+One event loop, no threads: a forked save child must inherit a single-threaded process. The cron
+runs `hz` times a second (active expiry, instantaneous ops sampling, idle-client timeouts, and the
+persistence duties that `server.persistence` adds).
+"""
+
+import asyncio
+import ipaddress
+import os
+import signal
+import socket
+import time
+
+from server import log
+from server.client import Client
+from server.keyspace import Keyspace, wall_ms
+from server.table import all_commands
+
+
+class Stats:
+    def __init__(self):
+        self.connections_received = 0
+        self.commands = 0
+        self.net_input_bytes = 0
+        self.net_output_bytes = 0
+        self.rejected_connections = 0
+        self.total_forks = 0
+        self.latest_fork_usec = 0
+        self.ops_samples = []  # (monotonic time, commands) for instantaneous_ops_per_sec
+        self.io_samples = []
+
+    def reset(self):
+        self.__init__()
+
+
+class Server:
+    def __init__(self, config, clock=wall_ms):
+        self.config = config
+        all_commands()
+        self.keyspace = Keyspace(config["databases"], clock=clock)
+        self.clients = {}  # id -> Client
+        self.next_client_id = 1
+        self.stats = Stats()
+        self.start_time = time.time()
+        self.start_monotonic = time.monotonic()
+        self.lastsave = int(self.start_time)
+        self.refuse_writes = False  # MISCONF: set by persistence after a failed background save
+        self.loop = None
+        self.listeners = []
+        self.run_id = os.urandom(20).hex()
+        self.tcp_port = config["port"]
+        self._cron_handle = None
+        self._stopping = None
+        self.exit_code = 0
+        self.persistence = None  # set by persistence wiring (SAVE, BGSAVE, load at startup)
+        self.expire_budget_ms = 0.0
+
+    @property
+    def requirepass(self) -> str:
+        return self.config["requirepass"]
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    async def serve(self) -> int:
+        self.loop = asyncio.get_running_loop()
+        self._stopping = self.loop.create_future()
+        if not await self._listen():
+            return 1
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            self.loop.add_signal_handler(sig, self._on_signal, sig)
+        if self.persistence is not None:
+            self.persistence.started()
+        log.notice("Ready to accept connections tcp")
+        self._schedule_cron()
+        code = await self._stopping
+        for listener in self.listeners:
+            listener.close()
+        for client in list(self.clients.values()):
+            client.kill()
+        return code
+
+    async def _listen(self) -> bool:
+        port = self.config["port"]
+        if port == 0:
+            return True
+        backlog = self.config["tcp-backlog"]
+        for addr in self.config["bind"]:
+            optional = addr.startswith("-")
+            host = addr[1:] if optional else addr
+            if host == "*":
+                host = "0.0.0.0"
+            try:
+                srv = await self.loop.create_server(
+                    lambda: Client(self), host, port, backlog=backlog, reuse_address=True)
+            except OSError as exc:
+                if optional and exc.errno in (97, 99, 22):  # no such address family / address
+                    log.notice(f"Skipping optional bind address {host}: {exc.strerror}")
+                    continue
+                log.warning(f"Warning: Could not create server TCP listening socket {host}:{port}: "
+                            f"{exc.strerror}")
+                log.warning(f"Failed listening on port {port} (tcp), aborting.")
+                return False
+            for sock in srv.sockets:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self.listeners.append(srv)
+        if self._exposed() and not self.requirepass:
+            log.warning("WARNING: forkv listens on a non-loopback address without a password "
+                        "(requirepass). Anyone who can reach this port can read and change the data.")
+        return True
+
+    def _exposed(self) -> bool:
+        for addr in self.config["bind"]:
+            host = addr.lstrip("-")
+            if host in ("*", "0.0.0.0", "::"):
+                return True
+            try:
+                if not ipaddress.ip_address(host).is_loopback:
+                    return True
+            except ValueError:
+                return True
+        return False
+
+    def listening_sockets(self) -> list:
+        return [sock for srv in self.listeners for sock in srv.sockets]
+
+    def stop(self, code: int = 0) -> None:
+        if self._stopping is not None and not self._stopping.done():
+            self.exit_code = code
+            self._stopping.set_result(code)
+
+    def _on_signal(self, sig) -> None:
+        name = "SIGTERM" if sig == signal.SIGTERM else "SIGINT"
+        log.warning(f"Received {name} scheduling shutdown...")
+        self.shutdown(save=None, from_signal=True)
+
+    def shutdown(self, save=None, from_signal: bool = False) -> bool:
+        """SHUTDOWN / SIGTERM: a final save when save points are set (or `save` is True).
+        Returns False if the save failed and the server keeps running."""
+        log.warning("User requested shutdown...")
+        if self.persistence is not None:
+            if not self.persistence.prepare_shutdown(save):
+                log.warning("Errors trying to shut down the server. Check the logs for more information.")
+                return False
+        log.warning("forkv is now ready to exit, bye bye...")
+        self.stop(0)
+        return True
+
+    # -- clients ---------------------------------------------------------------------------------
+
+    def accept(self, client: Client) -> bool:
+        self.stats.connections_received += 1
+        if len(self.clients) >= self.config["maxclients"]:
+            self.stats.rejected_connections += 1
+            client.transport.write(b"-ERR max number of clients reached\r\n")
+            client.kill()
+            return False
+        if self.config["protected-mode"] and not self.requirepass and not _is_loopback(client.addr):
+            from server.errors import denied_protected_mode
+
+            self.stats.rejected_connections += 1
+            client.transport.write(b"-" + denied_protected_mode().encode() + b"\r\n")
+            client.kill()
+            return False
+        client.id = self.next_client_id
+        self.next_client_id += 1
+        self.clients[client.id] = client
+        return True
+
+    def forget(self, client: Client) -> None:
+        if self.clients.pop(client.id, None) is not None:
+            client.unwatch()
+
+    # -- cron ------------------------------------------------------------------------------------
+
+    def hz(self) -> int:
+        return max(1, min(500, self.config["hz"]))
+
+    def _schedule_cron(self) -> None:
+        self._cron_handle = self.loop.call_later(1.0 / self.hz(), self._cron)
+
+    def _cron(self) -> None:
+        try:
+            self.cron()
+        finally:
+            if not self._stopping.done():
+                self._schedule_cron()
+
+    def cron(self) -> None:
+        now_mono = time.monotonic()
+        self._sample_ops(now_mono)
+        self.active_expire()
+        timeout = self.config["timeout"]
+        if timeout:
+            for client in list(self.clients.values()):
+                if client.multi is None and now_mono - client.last_interaction > timeout:
+                    client.kill()
+        if self.persistence is not None:
+            self.persistence.cron()
+
+    def active_expire(self) -> None:
+        """Redis's active expiry: spend up to 25% of a cron period deleting expired keys; keep
+        going on a database while a good share of what was visited had expired."""
+        deadline = time.perf_counter() + 0.25 / self.hz()
+        ks = self.keyspace
+        now = ks.clock()
+        for db in ks.dbs:
+            if not db.expires:
+                continue
+            while True:
+                before = ks.expired_keys
+                visited = db.active_expire(200, now)
+                if not visited or (ks.expired_keys - before) * 4 < visited:
+                    break
+                if time.perf_counter() > deadline:
+                    return
+
+    def _sample_ops(self, now: float) -> None:
+        samples = self.stats.ops_samples
+        samples.append((now, self.stats.commands, self.stats.net_input_bytes, self.stats.net_output_bytes))
+        if len(samples) > 16:
+            del samples[0]
+
+    def instantaneous(self):
+        """(ops/sec, input kbps, output kbps) over the last samples, as INFO reports them."""
+        samples = self.stats.ops_samples
+        if len(samples) < 2:
+            return 0, 0.0, 0.0
+        (t0, c0, i0, o0), (t1, c1, i1, o1) = samples[0], samples[-1]
+        span = max(t1 - t0, 1e-6)
+        return int((c1 - c0) / span), (i1 - i0) / span / 1024, (o1 - o0) / span / 1024
+
+
+def _is_loopback(addr: str) -> bool:
+    host = addr.rsplit(":", 1)[0] if addr else ""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host.startswith("::ffff:127.") or host == "?"

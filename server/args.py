@@ -1,0 +1,42 @@
+"""Argument parsing shared by command handlers, with Redis's strictness and error texts.
+
+`to_int` accepts exactly what Redis's string2ll accepts (optional '-', digits, no leading zeros,
+no spaces, no '+', within a signed 64-bit range); `to_float` what strtold accepts for scores and
+increments (no NaN). Each raises CommandError with the message Redis gives.
+"""
+
+import math
+import re
+
+from server import errors
+from server.errors import CommandError
+
+LLONG_MIN = -(2**63)
+LLONG_MAX = 2**63 - 1
+_INT_RE = re.compile(rb"-?[1-9][0-9]*|0")
+_FLOAT_RE = re.compile(rb"[+-]?(inf|infinity|(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?)", re.IGNORECASE)
+
+
+def is_int(arg) -> bool:
+    return len(arg) <= 20 and _INT_RE.fullmatch(arg) is not None and LLONG_MIN <= int(arg) <= LLONG_MAX
+
+
+def to_int(arg, message: str = errors.NOT_INTEGER) -> int:
+    if len(arg) <= 20 and _INT_RE.fullmatch(arg) is not None:
+        value = int(arg)
+        if LLONG_MIN <= value <= LLONG_MAX:
+            return value
+    raise CommandError(message)
+
+
+def to_float(arg, message: str = errors.NOT_FLOAT) -> float:
+    if _FLOAT_RE.fullmatch(arg) is None:
+        raise CommandError(message)
+    value = float(arg)
+    if math.isnan(value):
+        raise CommandError(message)
+    return value
+
+
+def upper(arg) -> bytes:
+    return arg.upper()

@@ -1,0 +1,180 @@
+"""One client connection: an asyncio.Protocol that feeds the parser, dispatches, writes once.
+
+`data_received` is the whole hot path: parse every complete command in the read, run them in
+order, and write all their replies with one transport call. Flow control is the small `_Flow`
+object: when the transport's write buffer is over its high-water mark, reading pauses until it
+drains, so a client that pipelines without reading cannot grow the server's memory.
+"""
+
+import asyncio
+import time
+
+from protocol.parser import RequestParser
+from protocol.reply import encode_error
+from server.dispatch import execute
+
+
+class _Flow:
+    """Write pressure pauses reading; resuming reading once the buffer has drained."""
+
+    __slots__ = ("transport", "paused")
+
+    def __init__(self, transport):
+        self.transport = transport
+        self.paused = False
+
+    def pause(self):
+        if not self.paused:
+            self.paused = True
+            try:
+                self.transport.pause_reading()
+            except RuntimeError:
+                pass
+
+    def resume(self):
+        if self.paused:
+            self.paused = False
+            try:
+                self.transport.resume_reading()
+            except RuntimeError:
+                pass
+
+
+class Client(asyncio.Protocol):
+    def __init__(self, server):
+        self.server = server
+        self.id = 0
+        self.transport = None
+        self.flow = None
+        self.parser = RequestParser(server.config["proto-max-bulk-len"])
+        self.db = server.keyspace.dbs[0]
+        self.proto = 2
+        self.name = b""
+        self.lib_name = b""
+        self.lib_ver = b""
+        self.authenticated = not server.requirepass
+        self.multi = None  # list of queued (command, argv) inside MULTI
+        self.multi_error = False
+        self.in_exec = False
+        self.watched = set()  # (db index, key)
+        self.watch_dirty = False
+        self.created = time.monotonic()
+        self.last_interaction = self.created
+        self.last_command = None
+        self.addr = "?"
+        self.laddr = "?"
+        self.closing = False
+        self.fd = -1
+        self.no_evict = False
+        self.no_touch = False
+
+    # -- asyncio.Protocol ------------------------------------------------------------------------
+
+    def connection_made(self, transport):
+        self.transport = transport
+        self.flow = _Flow(transport)
+        self.addr = _format_addr(transport.get_extra_info("peername"))
+        self.laddr = _format_addr(transport.get_extra_info("sockname"))
+        sock = transport.get_extra_info("socket")
+        self.fd = sock.fileno() if sock is not None else -1
+        if not self.server.accept(self):
+            return
+        self.parser.auth_required = not self.authenticated
+
+    def data_received(self, data):
+        self.server.stats.net_input_bytes += len(data)
+        self.last_interaction = time.monotonic()
+        commands = self.parser.feed(data)
+        out = []
+        for argv in commands:
+            execute(self, argv, out)
+            if self.closing:
+                break
+        if self.parser.error is not None and not self.closing:
+            out.append(encode_error("ERR " + self.parser.error.message))
+            self.closing = True
+        if out:
+            payload = b"".join(out)
+            self.server.stats.net_output_bytes += len(payload)
+            self.transport.write(payload)
+        if self.closing:
+            self.transport.close()
+
+    def connection_lost(self, exc):
+        self.closing = True
+        self.server.forget(self)
+
+    def pause_writing(self):
+        self.flow.pause()
+
+    def resume_writing(self):
+        self.flow.resume()
+
+    # -- used by commands ------------------------------------------------------------------------
+
+    def select(self, index: int) -> None:
+        self.db = self.server.keyspace.dbs[index]
+
+    def set_authenticated(self, value: bool) -> None:
+        self.authenticated = value
+        self.parser.auth_required = not value
+
+    def unwatch(self) -> None:
+        watched = self.server.keyspace.watched
+        for slot in self.watched:
+            clients = watched.get(slot)
+            if clients is not None:
+                clients.discard(self)
+                if not clients:
+                    del watched[slot]
+        self.watched.clear()
+        self.watch_dirty = False
+
+    def kill(self) -> None:
+        """Close this connection (CLIENT KILL, RESET of another client, shutdown)."""
+        self.closing = True
+        if self.transport is not None:
+            self.transport.close()
+
+    def flags(self) -> str:
+        text = ""
+        if self.multi is not None:
+            text += "x"
+        if self.watched:
+            text += ""
+        if self.closing:
+            text += "c"
+        if self.no_evict:
+            text += "e"
+        if self.no_touch:
+            text += "T"
+        return text or "N"
+
+    def info_line(self) -> str:
+        """This client as one line of CLIENT LIST / CLIENT INFO (Redis 7.0's fields)."""
+        now = time.monotonic()
+        cmd = self.last_command.name if self.last_command is not None else "NULL"
+        multi = len(self.multi) if self.multi is not None else -1
+        obl = 0
+        if self.transport is not None:
+            try:
+                obl = self.transport.get_write_buffer_size()
+            except Exception:
+                obl = 0
+        return (
+            f"id={self.id} addr={self.addr} laddr={self.laddr} fd={self.fd} "
+            f"name={self.name.decode('utf-8', 'replace')} age={int(now - self.created)} "
+            f"idle={int(now - self.last_interaction)} flags={self.flags()} db={self.db.index} "
+            f"sub=0 psub=0 ssub=0 multi={multi} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 "
+            f"rbs=16384 rbp=0 obl={obl} oll=0 omem=0 tot-mem=0 "
+            f"events=r cmd={cmd} user=default redir=-1 resp={self.proto}"
+        )
+
+
+def _format_addr(addr) -> str:
+    if not addr:
+        return "?"
+    if isinstance(addr, tuple):
+        host, port = addr[0], addr[1]
+        return f"{host}:{port}"
+    return str(addr)

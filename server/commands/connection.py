@@ -1,0 +1,389 @@
+"""Connection commands: PING, ECHO, QUIT, SELECT, SWAPDB, HELLO, AUTH, RESET and CLIENT."""
+
+from protocol.reply import Encoded, Map, NULL_ARRAY, Status
+from server import errors
+from server.args import to_int
+from server.config import REDIS_VERSION
+from server.errors import CommandError
+from server.table import Flag, command, container
+
+OK = Encoded(b"+OK\r\n")
+PONG = Encoded(b"+PONG\r\n")
+RESET = Encoded(b"+RESET\r\n")
+
+F = Flag
+
+
+@command("ping", -1, F.FAST | F.SENTINEL, group="connection", summary="Ping the server",
+         complexity="O(1)", arguments=("[message]",))
+def ping(client, argv):
+    if len(argv) > 2:
+        raise CommandError(errors.wrong_arity("ping"))
+    return PONG if len(argv) == 1 else argv[1]
+
+
+@command("echo", 2, F.FAST, group="connection", summary="Echo the given string",
+         complexity="O(1)", arguments=("message",))
+def echo(client, argv):
+    return argv[1]
+
+
+@command("quit", -1, F.ALLOW_BUSY | F.NOSCRIPT | F.LOADING | F.STALE | F.FAST | F.NO_AUTH | F.NO_QUEUE,
+         group="connection", summary="Close the connection", complexity="O(1)")
+def quit_(client, argv):
+    client.closing = True
+    return OK
+
+
+@command("select", 2, F.LOADING | F.STALE | F.FAST, group="connection",
+         summary="Change the selected database for the current connection", complexity="O(1)",
+         arguments=("index",))
+def select(client, argv):
+    index = to_int(argv[1])
+    if not 0 <= index < len(client.server.keyspace):
+        raise CommandError(errors.DB_OUT_OF_RANGE)
+    client.select(index)
+    return OK
+
+
+@command("swapdb", 3, F.WRITE | F.FAST, group="server", summary="Swaps two Redis databases",
+         since="4.0.0", complexity="O(N) where N is the count of clients watching or blocking on keys "
+         "from both databases.", arguments=("index1", "index2"))
+def swapdb(client, argv):
+    first = to_int(argv[1], errors.INVALID_FIRST_DB)
+    second = to_int(argv[2], errors.INVALID_SECOND_DB)
+    n = len(client.server.keyspace)
+    if not (0 <= first < n and 0 <= second < n):
+        raise CommandError(errors.DB_OUT_OF_RANGE)
+    if first != second:
+        client.server.keyspace.swapdb(first, second)
+    return OK
+
+
+def _check_password(client, username: bytes, password: bytes) -> bool:
+    """The default user is the only user: it has the requirepass password, or none ("nopass")."""
+    required = client.server.requirepass
+    if username != b"default":
+        return False
+    return not required or password == required.encode("utf-8", "surrogateescape")
+
+
+@command("auth", -2, F.NOSCRIPT | F.LOADING | F.STALE | F.FAST | F.NO_AUTH | F.SENTINEL | F.ALLOW_BUSY,
+         group="connection", summary="Authenticate to the server", complexity="O(N) where N is the "
+         "number of passwords defined for the user", arguments=("[username]", "password"))
+def auth(client, argv):
+    if len(argv) > 3:
+        raise CommandError(errors.SYNTAX)
+    if len(argv) == 2:
+        if not client.server.requirepass:
+            raise CommandError(errors.AUTH_NOT_CONFIGURED)
+        username, password = b"default", argv[1]
+    else:
+        username, password = argv[1], argv[2]
+    if not _check_password(client, username, password):
+        raise CommandError(errors.WRONGPASS)
+    client.set_authenticated(True)
+    return OK
+
+
+HELLO_NOAUTH = (
+    "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> "
+    "AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol "
+    "version at the same time")
+
+
+@command("hello", -1, F.NOSCRIPT | F.LOADING | F.STALE | F.FAST | F.NO_AUTH | F.SENTINEL | F.ALLOW_BUSY,
+         group="connection", summary="Handshake with Redis", since="6.0.0", complexity="O(1)",
+         arguments=("[protover [AUTH username password] [SETNAME clientname]]",))
+def hello(client, argv):
+    proto = client.proto
+    if len(argv) >= 2:
+        try:
+            proto = to_int(argv[1])
+        except CommandError:
+            raise CommandError(errors.PROTO_NOT_INTEGER) from None
+        if proto not in (2, 3):
+            raise CommandError(errors.NOPROTO)
+    i = 2
+    name = None
+    while i < len(argv):
+        opt = argv[i].lower()
+        more = len(argv) - i - 1
+        if opt == b"auth" and more >= 2:
+            if not _check_password(client, argv[i + 1], argv[i + 2]):
+                raise CommandError(errors.WRONGPASS)
+            client.set_authenticated(True)
+            i += 3
+        elif opt == b"setname" and more >= 1:
+            name = argv[i + 1]
+            _check_client_name(name)
+            i += 2
+        else:
+            raise CommandError(f"ERR Syntax error in HELLO option '{argv[i].decode('utf-8', 'replace')}'")
+    if not client.authenticated:
+        raise CommandError(HELLO_NOAUTH)
+    if name is not None:
+        client.name = name
+    client.proto = proto
+    return Map({
+        "server": "redis",
+        "version": REDIS_VERSION,
+        "proto": proto,
+        "id": client.id,
+        "mode": "standalone",
+        "role": "master",
+        "modules": [],
+    })
+
+
+@command("reset", 1, F.NOSCRIPT | F.LOADING | F.STALE | F.FAST | F.NO_AUTH | F.ALLOW_BUSY | F.NO_QUEUE,
+         group="connection", summary="Reset the connection", since="6.2.0", complexity="O(1)")
+def reset(client, argv):
+    client.multi = None
+    client.multi_error = False
+    client.unwatch()
+    client.select(0)
+    client.proto = 2
+    client.name = b""
+    client.no_evict = client.no_touch = False
+    client.set_authenticated(not client.server.requirepass)
+    return RESET
+
+
+# -- CLIENT -----------------------------------------------------------------------------------------
+
+container("client", "connection", summary="A container for client connection commands", since="2.4.0")
+
+CLIENT_HELP = [
+    "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "CACHING (YES|NO)",
+    "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+    "GETREDIR",
+    "    Return the client ID we are redirecting to when tracking is enabled.",
+    "GETNAME",
+    "    Return the name of the current connection.",
+    "ID",
+    "    Return the ID of the current connection.",
+    "INFO",
+    "    Return information about the current client connection.",
+    "KILL <ip:port>",
+    "    Kill connection made from <ip:port>.",
+    "KILL <option> <value> [<option> <value> [...]]",
+    "    Kill connections. Options are:",
+    "    * ADDR (<ip:port>|<unixsocket>:0)",
+    "      Kill connections made from the specified address",
+    "    * LADDR (<ip:port>|<unixsocket>:0)",
+    "      Kill connections made to specified local address",
+    "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+    "      Kill connections by type.",
+    "    * USER <username>",
+    "      Kill connections authenticated by <username>.",
+    "    * SKIPME (YES|NO)",
+    "      Skip killing current connection (default: yes).",
+    "    * ID <client-id>",
+    "      Kill connections by client id.",
+    "    * MAXAGE <maxage>",
+    "      Kill connections older than the specified age.",
+    "LIST [options ...]",
+    "    Return information about client connections. Options:",
+    "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+    "      Return clients of specified type.",
+    "UNPAUSE",
+    "    Stop the current client pause, resuming traffic.",
+    "PAUSE <timeout> [WRITE|ALL]",
+    "    Suspend all, or just write, clients for <timeout> milliseconds.",
+    "REPLY (ON|OFF|SKIP)",
+    "    Control the replies sent to the current connection.",
+    "SETNAME <name>",
+    "    Assign the name <name> to the current connection.",
+    "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+    "    Unblock the specified blocked client.",
+    "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+    "         [OPTIN] [OPTOUT] [NOLOOP]",
+    "    Control server assisted client side caching.",
+    "TRACKINGINFO",
+    "    Report tracking status for the current connection.",
+    "NO-EVICT (ON|OFF)",
+    "    Protect current client connection from eviction.",
+    "HELP",
+    "    Print this help.",
+]
+
+
+def _status_lines(lines):
+    return [Status(line) for line in lines]
+
+
+@command("client|help", 2, F.LOADING | F.STALE, group="connection", summary="Show helpful text about "
+         "the different subcommands", since="5.0.0", complexity="O(1)")
+def client_help(client, argv):
+    return _status_lines(CLIENT_HELP)
+
+
+@command("client|id", 2, F.NOSCRIPT | F.LOADING | F.STALE, group="connection",
+         summary="Returns the client ID for the current connection", since="5.0.0", complexity="O(1)")
+def client_id(client, argv):
+    return client.id
+
+
+@command("client|getname", 2, F.NOSCRIPT | F.LOADING | F.STALE, group="connection",
+         summary="Get the current connection name", since="2.6.9", complexity="O(1)")
+def client_getname(client, argv):
+    return client.name or None
+
+
+def _check_client_name(name: bytes) -> None:
+    if any(c < 0x21 or c > 0x7E for c in name):
+        raise CommandError(errors.CLIENT_NAME_CHARS)
+
+
+@command("client|setname", 3, F.NOSCRIPT | F.LOADING | F.STALE, group="connection",
+         summary="Set the current connection name", since="2.6.9", complexity="O(1)",
+         arguments=("connection-name",))
+def client_setname(client, argv):
+    _check_client_name(argv[2])
+    client.name = argv[2]
+    return OK
+
+
+@command("client|setinfo", 4, F.NOSCRIPT | F.LOADING | F.STALE, group="connection",
+         summary="Set client or connection specific info", since="7.2.0", complexity="O(1)",
+         arguments=("LIB-NAME libname|LIB-VER libver",))
+def client_setinfo(client, argv):
+    attr = argv[2].lower()
+    if attr not in (b"lib-name", b"lib-ver"):
+        raise CommandError(f"ERR Unrecognized option '{argv[2].decode('utf-8', 'replace')}'")
+    if any(c < 0x21 or c > 0x7E for c in argv[3]):
+        raise CommandError("ERR lib-name and lib-ver cannot contain spaces, newlines or special characters.")
+    if attr == b"lib-name":
+        client.lib_name = argv[3]
+    else:
+        client.lib_ver = argv[3]
+    return OK
+
+
+@command("client|info", 2, F.NOSCRIPT | F.LOADING | F.STALE, group="connection",
+         summary="Returns information about the current client connection.", since="6.2.0",
+         complexity="O(1)")
+def client_info(client, argv):
+    return client.info_line() + "\n"
+
+
+@command("client|list", -2, F.ADMIN | F.NOSCRIPT | F.LOADING | F.STALE, group="connection",
+         summary="Get the list of client connections", since="2.4.0",
+         complexity="O(N) where N is the number of client connections",
+         arguments=("[TYPE NORMAL|MASTER|REPLICA|PUBSUB]", "[ID client-id [client-id ...]]"))
+def client_list(client, argv):
+    clients = list(client.server.clients.values())
+    i = 2
+    while i < len(argv):
+        opt = argv[i].lower()
+        if opt == b"type" and i + 1 < len(argv):
+            kind = argv[i + 1].lower()
+            if kind not in (b"normal", b"master", b"replica", b"slave", b"pubsub"):
+                raise CommandError(f"ERR Unknown client type '{argv[i + 1].decode('utf-8', 'replace')}'")
+            if kind != b"normal":
+                clients = []
+            i += 2
+        elif opt == b"id" and i + 1 < len(argv):
+            ids = set()
+            for raw in argv[i + 1:]:
+                value = to_int(raw, "ERR Invalid client ID")
+                if value <= 0:
+                    raise CommandError("ERR Invalid client ID")
+                ids.add(value)
+            clients = [c for c in clients if c.id in ids]
+            i = len(argv)
+        else:
+            raise CommandError(errors.SYNTAX)
+    return "".join(c.info_line() + "\n" for c in sorted(clients, key=lambda c: c.id))
+
+
+@command("client|kill", -3, F.ADMIN | F.NOSCRIPT | F.LOADING | F.STALE, group="connection",
+         summary="Kill the connection of a client", since="2.4.0",
+         complexity="O(N) where N is the number of client connections",
+         arguments=("ip:port|[ID client-id] [TYPE type] [USER username] [ADDR ip:port] "
+                    "[LADDR ip:port] [SKIPME yes/no]",))
+def client_kill(client, argv):
+    clients = client.server.clients
+    if len(argv) == 3:  # the old form: CLIENT KILL addr:port
+        addr = argv[2].decode("utf-8", "surrogateescape")
+        for other in list(clients.values()):
+            if other.addr == addr:
+                _kill(client, other)
+                return OK
+        raise CommandError(errors.NO_SUCH_CLIENT)
+    if (len(argv) - 2) % 2:
+        raise CommandError(errors.SYNTAX)
+    filters = []
+    skipme = True
+    for i in range(2, len(argv), 2):
+        opt, raw = argv[i].lower(), argv[i + 1]
+        value = raw.decode("utf-8", "surrogateescape")
+        if opt == b"id":
+            wanted = to_int(raw, "ERR client-id should be greater than 0")
+            if wanted <= 0:
+                raise CommandError("ERR client-id should be greater than 0")
+            filters.append(lambda c, w=wanted: c.id == w)
+        elif opt == b"type":
+            kind = raw.lower()
+            if kind not in (b"normal", b"master", b"replica", b"slave", b"pubsub"):
+                raise CommandError(f"ERR Unknown client type '{value}'")
+            filters.append(lambda c, k=kind: k == b"normal")
+        elif opt == b"addr":
+            filters.append(lambda c, a=value: c.addr == a)
+        elif opt == b"laddr":
+            filters.append(lambda c, a=value: c.laddr == a)
+        elif opt == b"user":
+            filters.append(lambda c, u=value: u == "default")
+        elif opt == b"skipme":
+            if raw.lower() not in (b"yes", b"no"):
+                raise CommandError(errors.SYNTAX)
+            skipme = raw.lower() == b"yes"
+        elif opt == b"maxage":
+            age = to_int(raw)
+            import time
+
+            filters.append(lambda c, a=age: time.monotonic() - c.created >= a)
+        else:
+            raise CommandError(errors.SYNTAX)
+    killed = 0
+    for other in list(clients.values()):
+        if skipme and other is client:
+            continue
+        if all(f(other) for f in filters):
+            _kill(client, other)
+            killed += 1
+    return killed
+
+
+def _kill(me, other) -> None:
+    if other is me:
+        me.closing = True  # reply first, then close (Redis's CLIENT_CLOSE_AFTER_REPLY)
+    else:
+        other.kill()
+
+
+def _on_off(client, argv, attr):
+    value = argv[2].lower()
+    if value not in (b"on", b"off"):
+        raise CommandError(errors.SYNTAX)
+    setattr(client, attr, value == b"on")
+    return OK
+
+
+@command("client|no-evict", 3, F.ADMIN | F.NOSCRIPT | F.LOADING | F.STALE, group="connection",
+         summary="Set client eviction mode for the current connection", since="7.0.0",
+         complexity="O(1)", arguments=("ON|OFF",))
+def client_no_evict(client, argv):
+    return _on_off(client, argv, "no_evict")
+
+
+@command("client|no-touch", 3, F.NOSCRIPT | F.LOADING | F.STALE, group="connection",
+         summary="Controls whether commands sent by the client will alter the LRU/LFU of the keys "
+         "they access.", since="7.2.0", complexity="O(1)", arguments=("ON|OFF",))
+def client_no_touch(client, argv):
+    return _on_off(client, argv, "no_touch")
+
+
+__all__ = ["OK", "NULL_ARRAY"]

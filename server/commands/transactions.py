@@ -1,0 +1,84 @@
+"""Transactions: MULTI, EXEC, DISCARD, WATCH, UNWATCH.
+
+Queueing itself happens in dispatch (commands flagged NO_QUEUE run at once); EXEC replays the queue
+through the same `call` as any command, so a queued command behaves exactly as it would alone.
+"""
+
+from protocol.reply import NULL_ARRAY, Encoded
+from server import errors
+from server.dispatch import call
+from server.errors import CommandError
+from server.table import Flag, command
+
+OK = Encoded(b"+OK\r\n")
+F = Flag
+_TX = F.NOSCRIPT | F.LOADING | F.STALE | F.FAST | F.ALLOW_BUSY | F.NO_QUEUE
+
+
+@command("multi", 1, _TX, group="transactions", summary="Mark the start of a transaction block",
+         since="1.2.0", complexity="O(1)")
+def multi(client, argv):
+    if client.multi is not None:
+        raise CommandError(errors.MULTI_NESTED)
+    client.multi = []
+    client.multi_error = False
+    return OK
+
+
+@command("discard", 1, _TX, group="transactions", summary="Discard all commands issued after MULTI",
+         since="2.0.0", complexity="O(N), when N is the number of queued commands")
+def discard(client, argv):
+    if client.multi is None:
+        raise CommandError(errors.DISCARD_WITHOUT_MULTI)
+    client.multi = None
+    client.multi_error = False
+    client.unwatch()
+    return OK
+
+
+@command("exec", 1, F.NOSCRIPT | F.LOADING | F.STALE | F.SKIP_SLOWLOG | F.NO_QUEUE,
+         group="transactions", summary="Execute all commands issued after MULTI", since="1.2.0",
+         complexity="Depends on commands in the transaction")
+def exec_(client, argv):
+    if client.multi is None:
+        raise CommandError(errors.EXEC_WITHOUT_MULTI)
+    queued, failed, dirty = client.multi, client.multi_error, client.watch_dirty
+    client.multi = None
+    client.multi_error = False
+    client.unwatch()
+    if failed:
+        raise CommandError(errors.EXECABORT)
+    if dirty:
+        return NULL_ARRAY
+    replies = []
+    client.in_exec = True
+    try:
+        for cmd, args in queued:
+            replies.append(call(client, cmd, args))
+    finally:
+        client.in_exec = False
+    return replies
+
+
+@command("watch", -2, F.NOSCRIPT | F.LOADING | F.STALE | F.FAST | F.ALLOW_BUSY | F.NO_QUEUE,
+         keys=(1, -1, 1), group="transactions",
+         summary="Watch the given keys to determine execution of the MULTI/EXEC block",
+         since="2.2.0", complexity="O(1) for every key.")
+def watch(client, argv):
+    if client.multi is not None:
+        raise CommandError(errors.WATCH_IN_MULTI)
+    watched = client.server.keyspace.watched
+    index = client.db.index
+    for key in argv[1:]:
+        slot = (index, key)
+        if slot not in client.watched:
+            client.watched.add(slot)
+            watched.setdefault(slot, set()).add(client)
+    return OK
+
+
+@command("unwatch", 1, F.NOSCRIPT | F.LOADING | F.STALE | F.FAST | F.ALLOW_BUSY, group="transactions",
+         summary="Forget about all watched keys", since="2.2.0", complexity="O(1)")
+def unwatch(client, argv):
+    client.unwatch()
+    return OK

@@ -1,0 +1,342 @@
+"""Configuration: the directives forkv supports, parsed the way redis-server parses them.
+
+Sources, later ones winning: defaults, the config file (redis.conf syntax), `FORKV_<DIRECTIVE>`
+environment variables (upper case, '-' as '_'), then `--name value ...` command-line options.
+The same directive table serves CONFIG GET / CONFIG SET, so a directive is declared once. Values
+are kept already parsed in `Config.values` (ints, bools, lists); `CONFIG GET` formats them back.
+"""
+
+import os
+import re
+import sys
+from dataclasses import dataclass
+
+from protocol.parser import ProtocolError, split_inline
+from server.glob import glob_match
+
+REDIS_VERSION = "7.0.15"
+FORKV_VERSION = "0.1.0"
+
+
+class ConfigError(Exception):
+    """A directive or value was refused. `message` is Redis's text for it."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+_MEMORY_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1024, "m": 1000**2, "mb": 1024**2,
+                 "g": 1000**3, "gb": 1024**3}
+
+
+def parse_memory(text: str) -> int:
+    m = re.fullmatch(r"(-?\d+)([a-zA-Z]*)", text)
+    if not m or m.group(2).lower() not in _MEMORY_UNITS:
+        raise ConfigError("argument must be a memory value")
+    return int(m.group(1)) * _MEMORY_UNITS[m.group(2).lower()]
+
+
+def _parse_int(text: str) -> int:
+    if not re.fullmatch(r"-?\d+", text):
+        raise ConfigError("argument couldn't be parsed into an integer")
+    return int(text)
+
+
+@dataclass
+class Directive:
+    name: str
+    kind: str  # int, memory, bool, enum, str, save, bind, dir
+    default: object
+    low: int = None
+    high: int = None
+    choices: tuple = ()
+    immutable: bool = False  # only from the file / command line
+    protected: bool = False  # CONFIG SET needs enable-protected-configs
+    multi: bool = False  # takes several arguments (save, bind)
+
+    def parse(self, args: list):
+        kind = self.kind
+        if kind == "save":
+            return _parse_save(args)
+        if kind == "bind":
+            return list(args)
+        if len(args) != 1:
+            raise ConfigError("wrong number of arguments")
+        text = args[0]
+        if kind == "int":
+            value = _parse_int(text)
+            self._range(value)
+            return value
+        if kind == "memory":
+            value = parse_memory(text)
+            self._range(value)
+            return value
+        if kind == "bool":
+            if text.lower() not in ("yes", "no"):
+                raise ConfigError("argument must be 'yes' or 'no'")
+            return text.lower() == "yes"
+        if kind == "enum":
+            if text.lower() not in self.choices:
+                raise ConfigError("argument(s) must be one of the following: " + ", ".join(self.choices))
+            return text.lower()
+        if kind == "dir":
+            return text
+        return text
+
+    def _range(self, value: int) -> None:
+        if (self.low is not None and value < self.low) or (self.high is not None and value > self.high):
+            raise ConfigError(f"argument must be between {self.low} and {self.high} inclusive")
+
+    def format(self, value) -> str:
+        if self.kind == "bool":
+            return "yes" if value else "no"
+        if self.kind == "save":
+            return " ".join(f"{s} {c}" for s, c in value)
+        if self.kind == "bind":
+            return " ".join(value)
+        return str(value)
+
+
+def _parse_save(args: list) -> list:
+    if len(args) == 1:
+        args = args[0].split()
+    if not args or args == [""]:
+        return []
+    if len(args) % 2:
+        raise ConfigError("Invalid save parameters")
+    points = []
+    for i in range(0, len(args), 2):
+        try:
+            seconds, changes = int(args[i]), int(args[i + 1])
+        except ValueError:
+            raise ConfigError("Invalid save parameters") from None
+        if seconds < 1 or changes < 0:
+            raise ConfigError("Invalid save parameters")
+        points.append((seconds, changes))
+    return points
+
+
+INT_MAX = 2**31 - 1
+LONG_MAX = 2**63 - 1
+
+DIRECTIVES = {d.name: d for d in [
+    Directive("port", "int", 6379, 0, 65535),
+    Directive("bind", "bind", ["127.0.0.1", "-::1"], multi=True),
+    Directive("protected-mode", "bool", True),
+    Directive("requirepass", "str", ""),
+    Directive("databases", "int", 16, 1, INT_MAX, immutable=True),
+    Directive("dir", "dir", "", protected=True),
+    Directive("dbfilename", "str", "dump.rdb", protected=True),
+    Directive("loglevel", "enum", "notice", choices=("debug", "verbose", "notice", "warning")),
+    Directive("logfile", "str", "", immutable=True),
+    Directive("hz", "int", 10, 0, INT_MAX),
+    Directive("maxclients", "int", 10000, 1, INT_MAX),
+    Directive("save", "save", [(3600, 1), (300, 100), (60, 10000)], multi=True),
+    Directive("appendonly", "bool", False),
+    Directive("appendfilename", "str", "appendonly.aof", immutable=True),
+    Directive("appendfsync", "enum", "everysec", choices=("always", "everysec", "no")),
+    Directive("stop-writes-on-bgsave-error", "bool", True),
+    Directive("rdbcompression", "bool", True),
+    Directive("rdbchecksum", "bool", True, immutable=True),
+    Directive("rdb-key-save-delay", "int", 0, INT_MAX * -1 - 1, INT_MAX),
+    Directive("rdb-del-sync-files", "bool", False),
+    Directive("proto-max-bulk-len", "memory", 512 * 1024 * 1024, 1024 * 1024, LONG_MAX),
+    Directive("client-query-buffer-limit", "memory", 1024**3, 1024 * 1024, LONG_MAX),
+    Directive("timeout", "int", 0, 0, INT_MAX),
+    Directive("tcp-keepalive", "int", 300, 0, INT_MAX),
+    Directive("tcp-backlog", "int", 511, 0, INT_MAX, immutable=True),
+    Directive("daemonize", "bool", False, immutable=True),
+    Directive("supervised", "enum", "no", choices=("upstart", "systemd", "auto", "no"), immutable=True),
+    Directive("pidfile", "str", "", immutable=True),
+    Directive("maxmemory", "memory", 0, 0, LONG_MAX),
+    Directive("maxmemory-policy", "enum", "noeviction", choices=(
+        "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru",
+        "allkeys-lfu", "allkeys-random", "noeviction")),
+    Directive("enable-protected-configs", "enum", "no", choices=("no", "yes", "local"), immutable=True),
+    Directive("enable-debug-command", "enum", "no", choices=("no", "yes", "local"), immutable=True),
+    Directive("io-threads", "int", 1, 1, 128, immutable=True),
+    Directive("always-show-logo", "bool", False, immutable=True),
+    Directive("lazyfree-lazy-user-flush", "bool", False),
+    Directive("unixsocket", "str", "", immutable=True),
+]}
+
+DEFAULT_SAVE = DIRECTIVES["save"].default
+
+
+class Config:
+    def __init__(self):
+        self.values = {name: d.default for name, d in DIRECTIVES.items()}
+        self.values["dir"] = os.getcwd()
+        self.config_file = None
+
+    def __getitem__(self, name):
+        return self.values[name]
+
+    # -- loading (startup) -----------------------------------------------------------------------
+
+    def apply(self, name: str, args: list, seen_save: set) -> None:
+        name = name.lower()
+        directive = DIRECTIVES.get(name)
+        if directive is None:
+            raise ConfigError("Bad directive or wrong number of arguments")
+        if not directive.multi and len(args) != 1:
+            raise ConfigError("Bad directive or wrong number of arguments")
+        value = directive.parse(args)
+        if name == "save" and value and "save" in seen_save:
+            value = self.values["save"] + value  # several save lines add up, as in redis.conf
+        seen_save.add(name)
+        if name == "dir":
+            value = _change_dir(value)
+        self.values[name] = value
+
+    def get(self, pattern: str) -> dict:
+        """CONFIG GET: every directive matching the glob pattern, formatted."""
+        out = {}
+        pattern = pattern.lower()
+        for name, directive in DIRECTIVES.items():
+            if name == pattern or glob_match(pattern.encode(), name.encode()):
+                out[name] = directive.format(self.values[name])
+        return out
+
+    def set_many(self, pairs: list) -> list:
+        """CONFIG SET: validate every pair first, then apply all; returns the names changed."""
+        parsed = []
+        seen = set()
+        for name, text in pairs:
+            lname = name.lower()
+            directive = DIRECTIVES.get(lname)
+            if directive is None:
+                raise ConfigError(f"ERR Unknown option or number of arguments for CONFIG SET - '{name}'")
+            if lname in seen:
+                raise _set_failed(name, "duplicate parameter")
+            seen.add(lname)
+            if directive.immutable:
+                raise _set_failed(name, "can't set immutable config")
+            if directive.protected and self.values["enable-protected-configs"] == "no":
+                raise _set_failed(name, "can't set protected config")
+            try:
+                if directive.kind == "bind":
+                    value = directive.parse(text.split())
+                elif directive.kind == "save":
+                    value = directive.parse([text])
+                else:
+                    value = directive.parse([text])
+                if lname == "dir" and not os.path.isdir(value):
+                    raise ConfigError("No such file or directory")
+                if lname == "dbfilename" and os.path.basename(value) != value:
+                    raise ConfigError("dbfilename can't be a path, just a filename")
+            except ConfigError as exc:
+                raise _set_failed(name, exc.message) from None
+            parsed.append((lname, value))
+        for lname, value in parsed:
+            if lname == "dir":
+                value = _change_dir(value)
+            self.values[lname] = value
+        return [lname for lname, _ in parsed]
+
+
+def _set_failed(name: str, why: str) -> ConfigError:
+    return ConfigError(f"ERR CONFIG SET failed (possibly related to argument '{name}') - {why}")
+
+
+def _change_dir(path: str) -> str:
+    """Like Redis, `dir` is the process's working directory; the value kept is absolute."""
+    try:
+        os.chdir(path)
+    except OSError as exc:
+        raise ConfigError(f"Can't chdir to '{path}': {exc.strerror}") from None
+    return os.getcwd()
+
+
+# -- command line, file and environment ---------------------------------------------------------
+
+class FatalConfigError(Exception):
+    """Startup configuration failed: print `text` to stderr and exit 1."""
+
+    def __init__(self, text: str):
+        super().__init__(text)
+        self.text = text
+
+
+def _fatal(source: str, line_no: int, line: str, why: str) -> FatalConfigError:
+    return FatalConfigError(
+        f"\n*** FATAL CONFIG FILE ERROR (forkv {FORKV_VERSION}, Redis {REDIS_VERSION}) ***\n"
+        f"Reading the configuration {source}, at line {line_no}\n"
+        f">>> '{line}'\n{why}\n")
+
+
+def parse_lines(text: str, source: str):
+    """Yield (line number, line, directive, args) for each directive in redis.conf text."""
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        try:
+            argv = [a.decode("utf-8", "surrogateescape") for a in split_inline(stripped.encode())]
+        except ProtocolError:
+            raise _fatal(source, number, stripped, "Unbalanced quotes in configuration line") from None
+        if argv:
+            yield number, stripped, argv[0], argv[1:]
+
+
+def split_command_line(argv: list):
+    """redis-server's argument rules: an optional config file first (or '-' for stdin), then
+    `--name arg ...` options. Returns (config file or None, [(name, [args])])."""
+    config_file = None
+    rest = list(argv)
+    if rest and not rest[0].startswith("--"):
+        config_file = rest.pop(0)
+    options = []
+    for arg in rest:
+        if arg.startswith("--") and len(arg) > 2:
+            options.append((arg[2:], []))
+        elif options:
+            options[-1][1].append(arg)
+        else:
+            raise FatalConfigError(f"Invalid argument '{arg}': options start with '--'\n")
+    return config_file, options
+
+
+def load(argv: list, environ=None) -> Config:
+    """Build the startup configuration. Raises FatalConfigError with the text for stderr."""
+    environ = os.environ if environ is None else environ
+    config = Config()
+    seen = set()
+    config_file, options = split_command_line(argv)
+    if config_file is not None:
+        path = config_file
+        try:
+            text = sys.stdin.read() if path == "-" else open(path, encoding="utf-8").read()
+        except OSError as exc:
+            raise FatalConfigError(f"Fatal error, can't open config file '{path}': {exc.strerror}\n") from None
+        config.config_file = None if path == "-" else os.path.abspath(path)
+        for number, line, name, args in parse_lines(text, f"file {path}"):
+            _apply_or_fail(config, name, args, seen, f"file {path}", number, line)
+    for key in sorted(environ):
+        if not key.startswith("FORKV_"):
+            continue
+        name = key[len("FORKV_"):].lower().replace("_", "-")
+        directive = DIRECTIVES.get(name)
+        value = environ[key]
+        args = value.split() if directive is not None and directive.multi else [value]
+        if directive is not None and directive.multi and not args:
+            args = [""]
+        _apply_or_fail(config, name, args, seen, "environment", 0, f"{key}={value}")
+    for number, (name, args) in enumerate(options, 1):
+        directive = DIRECTIVES.get(name.lower())
+        if directive is not None and directive.multi and len(args) == 1:
+            args = args[0].split() or [""]
+        line = " ".join(["--" + name] + args)
+        _apply_or_fail(config, name, args, seen, "command line", number, line)
+    return config
+
+
+def _apply_or_fail(config, name, args, seen, source, number, line) -> None:
+    try:
+        config.apply(name, args, seen)
+    except ConfigError as exc:
+        why = exc.message
+        if why != "Bad directive or wrong number of arguments":
+            why = f"Invalid value for '{name}': {why}"
+        raise _fatal(source, number, line, why) from None

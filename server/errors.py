@@ -1,0 +1,110 @@
+"""Every error text a command can reply with, in one place, spelled as Redis 7.0 spells them.
+
+Handlers raise `CommandError(errors.SYNTAX)`; nobody formats `-ERR ...` by hand. The message starts
+with its error code (ERR, WRONGTYPE, NOAUTH...), as it goes on the wire after the '-'. The
+"Protocol error: ..." texts live with the parser in `protocol/`.
+"""
+
+
+class CommandError(Exception):
+    """A command failed: reply with `message` and keep the connection."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
+SYNTAX = "ERR syntax error"
+NOT_INTEGER = "ERR value is not an integer or out of range"
+NOT_FLOAT = "ERR value is not a valid float"
+OVERFLOW = "ERR increment or decrement would overflow"
+NAN_OR_INF = "ERR increment would produce NaN or Infinity"
+NO_SUCH_KEY = "ERR no such key"
+SAME_OBJECT = "ERR source and destination objects are the same"
+DB_OUT_OF_RANGE = "ERR DB index is out of range"
+INVALID_FIRST_DB = "ERR invalid first DB index"
+INVALID_SECOND_DB = "ERR invalid second DB index"
+INVALID_CURSOR = "ERR invalid cursor"
+STRING_TOO_LONG = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
+BIT_OFFSET = "ERR bit offset is not an integer or out of range"
+BIT_VALUE = "ERR bit is not an integer or out of range"
+BIT_ARGUMENT = "ERR The bit argument must be 1 or 0."
+BITOP_NOT = "ERR BITOP NOT must be called with a single source key."
+BITFIELD_TYPE = (
+    "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is."
+)
+BITFIELD_OVERFLOW = "ERR Invalid OVERFLOW type specified"
+BITFIELD_RO_WRITE = "ERR BITFIELD_RO only supports the GET subcommand"
+LCS_NOT_STRING = "ERR The specified keys must contain string values"
+TIMEOUT_NEGATIVE = "ERR timeout is negative"
+EXPIRE_NX_XX = "ERR NX and XX, GT or LT options at the same time are not compatible"
+EXPIRE_GT_LT = "ERR GT and LT options at the same time are not compatible"
+
+NOAUTH = "NOAUTH Authentication required."
+WRONGPASS = "WRONGPASS invalid username-password pair or user is disabled."
+AUTH_NOT_CONFIGURED = (
+    "ERR AUTH <password> called without any password configured for the default user. "
+    "Are you sure your configuration is correct?"
+)
+NOPROTO = "NOPROTO unsupported protocol version"
+PROTO_NOT_INTEGER = "ERR Protocol version is not an integer or out of range"
+CLIENT_NAME_CHARS = "ERR Client names cannot contain spaces, newlines or special characters."
+NO_SUCH_CLIENT = "ERR No such client"
+
+MULTI_NESTED = "ERR MULTI calls can not be nested"
+EXEC_WITHOUT_MULTI = "ERR EXEC without MULTI"
+DISCARD_WITHOUT_MULTI = "ERR DISCARD without MULTI"
+WATCH_IN_MULTI = "ERR WATCH inside MULTI is not allowed"
+EXECABORT = "EXECABORT Transaction discarded because of previous errors."
+COMMAND_NOT_ALLOWED_IN_MULTI = "ERR Command not allowed inside a transaction"
+
+MISCONF = (
+    "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to "
+    "disk. Commands that may modify the data set are disabled, because this instance is configured "
+    "to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). "
+    "Please check the Redis logs for details about the RDB error."
+)
+BGSAVE_IN_PROGRESS = "ERR Background save already in progress"
+SHUTDOWN_FAILED = "ERR Errors trying to SHUTDOWN. Check logs."
+DUMP_PAYLOAD = "ERR DUMP payload version or checksum are wrong"
+BAD_DATA_FORMAT = "ERR Bad data format"
+BUSYKEY = "BUSYKEY Target key name already exists."
+INVALID_TTL = "ERR Invalid TTL value, must be >= 0"
+MAX_CLIENTS = "ERR max number of clients reached"
+
+
+def wrong_arity(fullname: str) -> str:
+    return f"ERR wrong number of arguments for '{fullname}' command"
+
+
+def unknown_command(argv) -> str:
+    name = argv[0].decode("utf-8", "surrogateescape")[:128]
+    args = "".join(f"'{a.decode('utf-8', 'surrogateescape')[:128]}' " for a in argv[1:])
+    return f"ERR unknown command '{name}', with args beginning with: {args}"
+
+
+def unknown_subcommand(sub: bytes, container: str) -> str:
+    return f"ERR unknown subcommand '{sub.decode('utf-8', 'surrogateescape')[:128]}'. Try {container.upper()} HELP."
+
+
+def invalid_expire(command: str) -> str:
+    return f"ERR invalid expire time in '{command}' command"
+
+
+def denied_protected_mode() -> str:
+    return (
+        "DENIED Redis is running in protected mode because protected mode is enabled and no "
+        "password is set for the default user. In this mode connections are only accepted from the "
+        "loopback interface. If you want to connect from external computers to Redis you may adopt "
+        "one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG "
+        "SET protected-mode no' from the loopback interface by connecting to Redis from the same "
+        "host the server is running, however MAKE SURE Redis is not publicly accessible from "
+        "internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively "
+        "you can just disable the protected mode by editing the Redis configuration file, and "
+        "setting the protected mode option to 'no', and then restarting the server. 3) If you "
+        "started the server manually just for testing, restart it with the '--protected-mode no' "
+        "option. 4) Set up an authentication password for the default user. NOTE: You only need to "
+        "do one of the above things in order for the server to start accepting connections from the "
+        "outside."
+    )

@@ -1,0 +1,294 @@
+"""INFO text: Redis 7.0's sections and field names, filled from the server's state.
+
+Each section is a function returning (name, fields); the persistence section's fields come from
+`server.persistence` when persistence is attached, with Redis's idle defaults otherwise.
+"""
+
+import os
+import platform
+import resource
+import sys
+import time
+
+from server.config import FORKV_VERSION, REDIS_VERSION
+
+DEFAULT_SECTIONS = ("server", "clients", "memory", "persistence", "stats", "replication", "cpu",
+                    "modules", "errorstats", "cluster", "keyspace")
+ALL_SECTIONS = DEFAULT_SECTIONS
+
+
+def _human(n: int) -> str:
+    for unit, size in (("G", 1024**3), ("M", 1024**2), ("K", 1024)):
+        if n >= size:
+            return f"{n / size:.2f}{unit}"
+    return f"{n}B"
+
+
+def rss_bytes() -> int:
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _server(server):
+    now = time.time()
+    uptime = int(time.monotonic() - server.start_monotonic)
+    uname = platform.uname()
+    return [
+        ("redis_version", REDIS_VERSION),
+        ("forkv_version", FORKV_VERSION),
+        ("redis_git_sha1", "00000000"),
+        ("redis_git_dirty", 0),
+        ("redis_build_id", "0"),
+        ("redis_mode", "standalone"),
+        ("os", f"{uname.system} {uname.release} {uname.machine}"),
+        ("arch_bits", 64),
+        ("monotonic_clock", "POSIX clock_gettime"),
+        ("multiplexing_api", "epoll"),
+        ("atomicvar_api", "c11-builtin"),
+        ("gcc_version", "0.0.0"),
+        ("process_id", os.getpid()),
+        ("process_supervised", "no"),
+        ("run_id", server.run_id),
+        ("tcp_port", server.tcp_port),
+        ("server_time_usec", int(now * 1_000_000)),
+        ("uptime_in_seconds", uptime),
+        ("uptime_in_days", uptime // 86400),
+        ("hz", server.hz()),
+        ("configured_hz", server.config["hz"]),
+        ("lru_clock", int(now) & 0xFFFFFF),
+        ("executable", os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] else ""),
+        ("config_file", server.config.config_file or ""),
+        ("io_threads_active", 0),
+    ]
+
+
+def _clients(server):
+    return [
+        ("connected_clients", len(server.clients)),
+        ("cluster_connections", 0),
+        ("maxclients", server.config["maxclients"]),
+        ("client_recent_max_input_buffer", 0),
+        ("client_recent_max_output_buffer", 0),
+        ("blocked_clients", 0),
+        ("tracking_clients", 0),
+        ("clients_in_timeout_table", 0),
+    ]
+
+
+def _memory(server):
+    rss = rss_bytes()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    maxmemory = server.config["maxmemory"]
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError):
+        total = 0
+    return [
+        ("used_memory", rss),
+        ("used_memory_human", _human(rss)),
+        ("used_memory_rss", rss),
+        ("used_memory_rss_human", _human(rss)),
+        ("used_memory_peak", peak),
+        ("used_memory_peak_human", _human(peak)),
+        ("used_memory_peak_perc", f"{100.0 * rss / peak if peak else 100:.2f}%"),
+        ("used_memory_overhead", 0),
+        ("used_memory_startup", 0),
+        ("used_memory_dataset", rss),
+        ("used_memory_dataset_perc", "100.00%"),
+        ("total_system_memory", total),
+        ("total_system_memory_human", _human(total)),
+        ("used_memory_lua", 0),
+        ("used_memory_scripts", 0),
+        ("number_of_cached_scripts", 0),
+        ("maxmemory", maxmemory),
+        ("maxmemory_human", _human(maxmemory)),
+        ("maxmemory_policy", server.config["maxmemory-policy"]),
+        ("mem_fragmentation_ratio", "1.00"),
+        ("mem_fragmentation_bytes", 0),
+        ("mem_allocator", "pymalloc"),
+        ("lazyfree_pending_objects", 0),
+        ("lazyfreed_objects", 0),
+    ]
+
+
+def persistence_defaults(server):
+    """Redis 7.0's persistence section for a server that has never saved; persistence overrides."""
+    return [
+        ("loading", 0),
+        ("async_loading", 0),
+        ("current_cow_peak", 0),
+        ("current_cow_size", 0),
+        ("current_cow_size_age", 0),
+        ("current_fork_perc", "0.00"),
+        ("current_save_keys_processed", 0),
+        ("current_save_keys_total", 0),
+        ("rdb_changes_since_last_save", server.keyspace.dirty),
+        ("rdb_bgsave_in_progress", 0),
+        ("rdb_last_save_time", server.lastsave),
+        ("rdb_last_bgsave_status", "ok"),
+        ("rdb_last_bgsave_time_sec", -1),
+        ("rdb_current_bgsave_time_sec", -1),
+        ("rdb_saves", 0),
+        ("rdb_last_cow_size", 0),
+        ("rdb_last_load_keys_expired", 0),
+        ("rdb_last_load_keys_loaded", 0),
+        ("aof_enabled", 0),
+        ("aof_rewrite_in_progress", 0),
+        ("aof_rewrite_scheduled", 0),
+        ("aof_last_rewrite_time_sec", -1),
+        ("aof_current_rewrite_time_sec", -1),
+        ("aof_last_bgrewrite_status", "ok"),
+        ("aof_rewrites", 0),
+        ("aof_rewrites_consecutive_failures", 0),
+        ("aof_last_write_status", "ok"),
+        ("aof_last_cow_size", 0),
+        ("module_fork_in_progress", 0),
+        ("module_fork_last_cow_size", 0),
+    ]
+
+
+def _persistence(server):
+    if server.persistence is not None:
+        return server.persistence.info_fields()
+    return persistence_defaults(server)
+
+
+def _stats(server):
+    stats = server.stats
+    ops, in_kbps, out_kbps = server.instantaneous()
+    ks = server.keyspace
+    return [
+        ("total_connections_received", stats.connections_received),
+        ("total_commands_processed", stats.commands),
+        ("instantaneous_ops_per_sec", ops),
+        ("total_net_input_bytes", stats.net_input_bytes),
+        ("total_net_output_bytes", stats.net_output_bytes),
+        ("total_net_repl_input_bytes", 0),
+        ("total_net_repl_output_bytes", 0),
+        ("instantaneous_input_kbps", f"{in_kbps:.2f}"),
+        ("instantaneous_output_kbps", f"{out_kbps:.2f}"),
+        ("instantaneous_input_repl_kbps", "0.00"),
+        ("instantaneous_output_repl_kbps", "0.00"),
+        ("rejected_connections", stats.rejected_connections),
+        ("sync_full", 0),
+        ("sync_partial_ok", 0),
+        ("sync_partial_err", 0),
+        ("expired_keys", ks.expired_keys),
+        ("expired_stale_perc", "0.00"),
+        ("expired_time_cap_reached_count", 0),
+        ("expire_cycle_cpu_milliseconds", 0),
+        ("evicted_keys", 0),
+        ("evicted_clients", 0),
+        ("total_eviction_exceeded_time", 0),
+        ("current_eviction_exceeded_time", 0),
+        ("keyspace_hits", ks.hits),
+        ("keyspace_misses", ks.misses),
+        ("pubsub_channels", 0),
+        ("pubsub_patterns", 0),
+        ("pubsubshard_channels", 0),
+        ("latest_fork_usec", stats.latest_fork_usec),
+        ("total_forks", stats.total_forks),
+        ("migrate_cached_sockets", 0),
+        ("slave_expires_tracked_keys", 0),
+        ("active_defrag_hits", 0),
+        ("active_defrag_misses", 0),
+        ("active_defrag_key_hits", 0),
+        ("active_defrag_key_misses", 0),
+        ("total_active_defrag_time", 0),
+        ("current_active_defrag_time", 0),
+        ("tracking_total_keys", 0),
+        ("tracking_total_items", 0),
+        ("tracking_total_prefixes", 0),
+        ("unexpected_error_replies", 0),
+        ("total_error_replies", 0),
+        ("dump_payload_sanitizations", 0),
+        ("total_reads_processed", 0),
+        ("total_writes_processed", 0),
+        ("io_threaded_reads_processed", 0),
+        ("io_threaded_writes_processed", 0),
+        ("reply_buffer_shrinks", 0),
+        ("reply_buffer_expands", 0),
+    ]
+
+
+def _replication(server):
+    return [
+        ("role", "master"),
+        ("connected_slaves", 0),
+        ("master_failover_state", "no-failover"),
+        ("master_replid", server.run_id),
+        ("master_replid2", "0" * 40),
+        ("master_repl_offset", 0),
+        ("second_repl_offset", -1),
+        ("repl_backlog_active", 0),
+        ("repl_backlog_size", 1048576),
+        ("repl_backlog_first_byte_offset", 0),
+        ("repl_backlog_histlen", 0),
+    ]
+
+
+def _cpu(server):
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return [
+        ("used_cpu_sys", f"{me.ru_stime:.6f}"),
+        ("used_cpu_user", f"{me.ru_utime:.6f}"),
+        ("used_cpu_sys_children", f"{kids.ru_stime:.6f}"),
+        ("used_cpu_user_children", f"{kids.ru_utime:.6f}"),
+        ("used_cpu_sys_main_thread", f"{me.ru_stime:.6f}"),
+        ("used_cpu_user_main_thread", f"{me.ru_utime:.6f}"),
+    ]
+
+
+def _cluster(server):
+    return [("cluster_enabled", 0)]
+
+
+def _keyspace(server):
+    fields = []
+    now = server.keyspace.clock()
+    for db in server.keyspace.dbs:
+        if db.data:
+            ttls = [when - now for when in db.expires.values() if when > now] if db.expires else []
+            avg = int(sum(ttls) / len(ttls)) if ttls else 0
+            fields.append((f"db{db.index}", f"keys={len(db.data)},expires={len(db.expires)},avg_ttl={avg}"))
+    return fields
+
+
+_SECTIONS = {
+    "server": ("Server", _server),
+    "clients": ("Clients", _clients),
+    "memory": ("Memory", _memory),
+    "persistence": ("Persistence", _persistence),
+    "stats": ("Stats", _stats),
+    "replication": ("Replication", _replication),
+    "cpu": ("CPU", _cpu),
+    "modules": ("Modules", lambda s: []),
+    "errorstats": ("Errorstats", lambda s: []),
+    "cluster": ("Cluster", _cluster),
+    "keyspace": ("Keyspace", _keyspace),
+}
+
+
+def render(server, names) -> str:
+    """INFO [section ...]: no names = the default sections; 'all'/'everything'/'default' work."""
+    wanted = []
+    for name in names or ["default"]:
+        name = name.lower()
+        if name in ("default", "all", "everything"):
+            wanted.extend(DEFAULT_SECTIONS)
+        elif name in _SECTIONS:
+            wanted.append(name)
+    parts = []
+    seen = set()
+    for name in wanted:
+        if name in seen:
+            continue
+        seen.add(name)
+        title, fn = _SECTIONS[name]
+        lines = [f"# {title}"] + [f"{k}:{v}" for k, v in fn(server)]
+        parts.append("\r\n".join(lines) + "\r\n")
+    return "\r\n".join(parts)

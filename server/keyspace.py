@@ -1,0 +1,264 @@
+"""The keyspace: numbered databases, each a data dict and an expires dict, with lazy expiry.
+
+A value's Python type is its Redis type: `bytes`/`bytearray` is a string (bytearray once modified
+in place by APPEND/SETRANGE/SETBIT). `expires` maps key -> absolute unix time in milliseconds. These
+two plain dicts per database are also what the snapshot writer walks, so nothing else may hold
+key state that a snapshot would need.
+
+Every write goes through `Database.store` / `delete` / `set_expire` / `persist` / `touched`, which
+count the write in `Keyspace.dirty` (the counter behind save points) and invalidate WATCHes; handlers
+never bump the counter themselves. Typed lookups raise WRONGTYPE, so handlers never check types.
+"""
+
+import itertools
+import random
+import time
+
+from server.errors import WRONGTYPE, CommandError
+
+STRING_TYPES = (bytes, bytearray)
+
+
+def wall_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def type_name(value) -> str:
+    if type(value) is bytes or type(value) is bytearray:
+        return "string"
+    return getattr(value, "redis_type", "none")
+
+
+class Keyspace:
+    def __init__(self, databases: int = 16, clock=wall_ms):
+        self.clock = clock  # () -> unix ms; injectable for tests
+        self.dirty = 0  # writes since the last successful save
+        self.expired_keys = 0
+        self.hits = 0
+        self.misses = 0
+        self.watched = {}  # (db index, key) -> set of clients watching it
+        self.dbs = [Database(self, i) for i in range(databases)]
+
+    def __len__(self):
+        return len(self.dbs)
+
+    def total_keys(self) -> int:
+        return sum(len(db.data) for db in self.dbs)
+
+    def flushall(self) -> int:
+        removed = 0
+        for db in self.dbs:
+            removed += db.flush()
+        return removed
+
+    def swapdb(self, a: int, b: int) -> None:
+        """Swap the contents of two databases; clients stay on their numbered database."""
+        da, db_ = self.dbs[a], self.dbs[b]
+        da.data, db_.data = db_.data, da.data
+        da.expires, db_.expires = db_.expires, da.expires
+        da.scans.clear()
+        db_.scans.clear()
+        self.dirty += 1
+        if self.watched:
+            for index in (a, b):
+                for (i, _key), clients in list(self.watched.items()):
+                    if i == index:
+                        for client in clients:
+                            client.watch_dirty = True
+
+    def touch_watched(self, index: int, key: bytes) -> None:
+        clients = self.watched.get((index, key))
+        if clients:
+            for client in clients:
+                client.watch_dirty = True
+
+
+class Database:
+    __slots__ = ("ks", "index", "data", "expires", "scans", "_scan_next", "_sweep", "_sweep_pos")
+
+    def __init__(self, ks: Keyspace, index: int):
+        self.ks = ks
+        self.index = index
+        self.data = {}
+        self.expires = {}
+        self.scans = {}  # SCAN cursor id -> snapshot of the keys when the iteration began
+        self._scan_next = 1
+        self._sweep = []  # active expiry: the keys with a TTL still to visit in this sweep
+        self._sweep_pos = 0
+
+    def __len__(self):
+        return len(self.data)
+
+    # -- lookups ---------------------------------------------------------------------------------
+
+    def get(self, key):
+        """The live value at `key` or None; expires the key if its time has passed. No stats."""
+        value = self.data.get(key)
+        if value is not None and self.expires and key in self.expires:
+            if self.expires[key] <= self.ks.clock():
+                self._expire(key)
+                return None
+        return value
+
+    def read(self, key):
+        """Lookup for a read command: like get(), and counts keyspace hits and misses."""
+        value = self.get(key)
+        if value is None:
+            self.ks.misses += 1
+        else:
+            self.ks.hits += 1
+        return value
+
+    def read_string(self, key):
+        value = self.read(key)
+        if value is not None and type(value) is not bytes and type(value) is not bytearray:
+            raise CommandError(WRONGTYPE)
+        return value
+
+    def get_string(self, key):
+        """A string for a write command (no hit/miss stats); WRONGTYPE for any other type."""
+        value = self.get(key)
+        if value is not None and type(value) is not bytes and type(value) is not bytearray:
+            raise CommandError(WRONGTYPE)
+        return value
+
+    def exists(self, key) -> bool:
+        return self.get(key) is not None
+
+    def ttl_ms(self, key):
+        """Milliseconds left for a live key with a TTL; None when it has none. -2 if missing."""
+        if self.get(key) is None:
+            return -2
+        when = self.expires.get(key)
+        if when is None:
+            return None
+        return max(0, when - self.ks.clock())
+
+    # -- writes ----------------------------------------------------------------------------------
+
+    def store(self, key, value, expire_at=None, keepttl: bool = False) -> None:
+        """Set `key` to `value`. Drops its TTL unless `keepttl`; `expire_at` (unix ms) sets one."""
+        self.data[key] = value
+        if expire_at is not None:
+            self.expires[key] = expire_at
+        elif not keepttl and self.expires:
+            self.expires.pop(key, None)
+        self.ks.dirty += 1
+        if self.ks.watched:
+            self.ks.touch_watched(self.index, key)
+
+    def touched(self, key, count: int = 1) -> None:
+        """A value was changed in place (bytearray, container types): count it as a write."""
+        self.ks.dirty += count
+        if self.ks.watched:
+            self.ks.touch_watched(self.index, key)
+
+    def delete(self, key) -> bool:
+        if self.get(key) is None:
+            return False
+        del self.data[key]
+        if self.expires:
+            self.expires.pop(key, None)
+        self.ks.dirty += 1
+        if self.ks.watched:
+            self.ks.touch_watched(self.index, key)
+        return True
+
+    def set_expire(self, key, when_ms: int) -> None:
+        self.expires[key] = when_ms
+        self.ks.dirty += 1
+        if self.ks.watched:
+            self.ks.touch_watched(self.index, key)
+
+    def persist(self, key) -> bool:
+        if self.get(key) is None or key not in self.expires:
+            return False
+        del self.expires[key]
+        self.ks.dirty += 1
+        if self.ks.watched:
+            self.ks.touch_watched(self.index, key)
+        return True
+
+    def flush(self) -> int:
+        removed = len(self.data)
+        if self.ks.watched:
+            for (index, key), clients in self.ks.watched.items():
+                if index == self.index and key in self.data:
+                    for client in clients:
+                        client.watch_dirty = True
+        self.data = {}
+        self.expires = {}
+        self.scans.clear()
+        self._sweep = []
+        self._sweep_pos = 0
+        return removed
+
+    def _expire(self, key) -> None:
+        del self.data[key]
+        del self.expires[key]
+        self.ks.expired_keys += 1
+        if self.ks.watched:
+            self.ks.touch_watched(self.index, key)
+
+    # -- iteration -------------------------------------------------------------------------------
+
+    def random_key(self):
+        """A random live key, or None. Like Redis, gives up on expired picks after 100 tries."""
+        for _ in range(100):
+            if not self.data:
+                return None
+            key = next(itertools.islice(iter(self.data), random.randrange(len(self.data)), None))
+            if self.get(key) is not None:
+                return key
+        return key
+
+    def scan(self, cursor: int, count: int):
+        """One SCAN step: (next cursor, keys). Cursor 0 snapshots the key order; later steps
+        walk the snapshot and skip keys deleted since, so every key that exists for the whole
+        iteration is returned exactly once, whatever is added meanwhile."""
+        scan_id, pos = cursor & 0xFFFFF, cursor >> 20
+        keys = self.scans.get(scan_id) if cursor else None
+        if keys is None:
+            if cursor:  # an unknown or evicted cursor: start a fresh snapshot at that position
+                scan_id = self._new_scan_id()
+            else:
+                scan_id, pos = self._new_scan_id(), 0
+            keys = list(self.data)
+            self.scans[scan_id] = keys
+            if len(self.scans) > 64:
+                del self.scans[next(iter(self.scans))]
+        batch = keys[pos:pos + count]
+        pos += len(batch)
+        out = [k for k in batch if self.get(k) is not None]
+        if pos >= len(keys):
+            del self.scans[scan_id]
+            return 0, out
+        return (pos << 20) | scan_id, out
+
+    def _new_scan_id(self) -> int:
+        scan_id = self._scan_next
+        self._scan_next = scan_id % 0xFFFFF + 1
+        return scan_id
+
+    def active_expire(self, budget: int, now: int) -> int:
+        """Visit up to `budget` keys with a TTL, deleting the expired ones. Returns keys visited.
+
+        Sweeps walk a snapshot of the TTL keys, so every volatile key is visited once per sweep
+        whatever the dict does meanwhile; a fresh sweep starts when one ends."""
+        if not self.expires:
+            return 0
+        if self._sweep_pos >= len(self._sweep):
+            self._sweep = list(self.expires)
+            self._sweep_pos = 0
+        end = min(len(self._sweep), self._sweep_pos + budget)
+        expires = self.expires
+        for key in self._sweep[self._sweep_pos:end]:
+            when = expires.get(key)
+            if when is not None and when <= now:
+                self._expire(key)
+        visited = end - self._sweep_pos
+        self._sweep_pos = end
+        if self._sweep_pos >= len(self._sweep):
+            self._sweep = []
+            self._sweep_pos = 0
+        return visited

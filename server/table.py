@@ -1,0 +1,158 @@
+"""The command table: every command declared once, with Redis's own metadata.
+
+`@command("set", arity=-3, flags=Flag.WRITE | Flag.DENYOOM, keys=(1, 1, 1), group="string")`
+registers a handler `fn(client, argv) -> reply`. `argv` keeps the command name, as Redis's does, so
+arity and key positions copy straight from Redis's `src/commands/<cmd>.json`. Subcommands are
+declared as "container|sub" ("client|setname"). Dispatch, arity errors, COMMAND INFO/DOCS, write
+tracking, MULTI queueing and read-only checks are all driven from this table; nothing else lists
+commands.
+"""
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Flag(enum.Flag):
+    WRITE = enum.auto()
+    READONLY = enum.auto()
+    DENYOOM = enum.auto()
+    ADMIN = enum.auto()
+    PUBSUB = enum.auto()
+    NOSCRIPT = enum.auto()
+    BLOCKING = enum.auto()
+    LOADING = enum.auto()
+    STALE = enum.auto()
+    SKIP_MONITOR = enum.auto()
+    SKIP_SLOWLOG = enum.auto()
+    FAST = enum.auto()
+    NO_AUTH = enum.auto()
+    MAY_REPLICATE = enum.auto()
+    NO_MULTI = enum.auto()
+    ALLOW_BUSY = enum.auto()
+    NO_MANDATORY_KEYS = enum.auto()
+    SENTINEL = enum.auto()
+    # forkv-only: runs at once even inside MULTI (EXEC, DISCARD, MULTI, WATCH, QUIT, RESET)
+    NO_QUEUE = enum.auto()
+
+
+NONE = Flag(0)
+
+# The ACL categories Redis reports for each command group.
+_GROUP_CATEGORIES = {
+    "string": "@string",
+    "bitmap": "@bitmap",
+    "generic": "@keyspace",
+    "connection": "@connection",
+    "server": None,
+    "transactions": "@transaction",
+    "list": "@list",
+    "hash": "@hash",
+    "set": "@set",
+    "sorted_set": "@sortedset",
+    "pubsub": "@pubsub",
+    "scripting": "@scripting",
+}
+
+
+@dataclass(eq=False)
+class Command:
+    name: str  # lower case; "client|setname" for a subcommand
+    handler: object
+    arity: int
+    flags: Flag
+    first_key: int = 0
+    last_key: int = 0
+    step: int = 0
+    group: str = "generic"
+    summary: str = ""
+    since: str = "1.0.0"
+    complexity: str = ""
+    arguments: tuple = ()
+    subcommands: dict = field(default_factory=dict)  # b"setname" -> Command
+    # Derived once from `flags`, read per call on the hot path.
+    is_write: bool = False
+    no_auth: bool = False
+    no_queue: bool = False
+    denyoom: bool = False
+
+    def __post_init__(self):
+        self.is_write = bool(self.flags & Flag.WRITE)
+        self.no_auth = bool(self.flags & Flag.NO_AUTH)
+        self.no_queue = bool(self.flags & Flag.NO_QUEUE)
+        self.denyoom = bool(self.flags & Flag.DENYOOM)
+
+    @property
+    def fullname(self) -> str:
+        return self.name
+
+    def flag_names(self) -> list:
+        names = []
+        for flag in Flag:
+            if flag is not Flag.NO_QUEUE and flag in self.flags:
+                names.append(flag.name.lower().replace("_", "_"))
+        return names
+
+    def acl_categories(self) -> list:
+        cats = []
+        if self.flags & Flag.WRITE:
+            cats.append("@write")
+        if self.flags & Flag.READONLY:
+            cats.append("@read")
+        if self.flags & Flag.ADMIN:
+            cats += ["@admin", "@dangerous"]
+        group_cat = _GROUP_CATEGORIES.get(self.group)
+        if group_cat:
+            cats.append(group_cat)
+        cats.append("@fast" if self.flags & Flag.FAST else "@slow")
+        if self.flags & Flag.BLOCKING:
+            cats.append("@blocking")
+        return cats
+
+    def key_positions(self, argv) -> list:
+        """Indexes of the keys in `argv` (Redis's getKeysFromCommand for the simple range spec)."""
+        if not self.first_key:
+            return []
+        last = self.last_key if self.last_key >= 0 else len(argv) + self.last_key
+        return list(range(self.first_key, min(last, len(argv) - 1) + 1, self.step or 1))
+
+
+COMMANDS: dict = {}  # b"get" -> Command
+
+
+def command(name: str, arity: int, flags: Flag = NONE, keys=(0, 0, 0), group: str = "generic",
+            summary: str = "", since: str = "1.0.0", complexity: str = "", arguments=()):
+    """Declare a command. `name` may be "container|sub" for a subcommand."""
+
+    def register(fn):
+        first, last, step = keys
+        cmd = Command(name=name, handler=fn, arity=arity, flags=flags, first_key=first,
+                      last_key=last, step=step, group=group, summary=summary, since=since,
+                      complexity=complexity, arguments=tuple(arguments))
+        if "|" in name:
+            parent, sub = name.split("|", 1)
+            COMMANDS[parent.encode()].subcommands[sub.encode()] = cmd
+        else:
+            if name.encode() in COMMANDS:
+                raise ValueError(f"command {name} declared twice")
+            COMMANDS[name.encode()] = cmd
+        return fn
+
+    return register
+
+
+def container(name: str, group: str, summary: str = "", since: str = "1.0.0",
+              flags: Flag = NONE, handler=None, arity: int = -2, complexity: str = "") -> None:
+    """Declare a command made of subcommands (CLIENT, CONFIG, COMMAND, OBJECT). `handler`, if
+    given, runs when no subcommand is named (plain COMMAND)."""
+    if name.encode() in COMMANDS:
+        raise ValueError(f"command {name} declared twice")
+    COMMANDS[name.encode()] = Command(name=name, handler=handler, arity=arity, flags=flags,
+                                      group=group, summary=summary, since=since,
+                                      complexity=complexity)
+
+
+def all_commands():
+    """Every top-level command, after the command modules have registered themselves."""
+    import server.commands  # noqa: F401  (registers everything)
+
+    return COMMANDS
