@@ -1021,7 +1021,7 @@ def read_rdb(fileobj: BinaryIO) -> Iterator[Any]:
             load.length()
             load.length()
             load.length()
-        elif op <= TYPE_HASH_LISTPACK_EX:
+        elif op <= TYPE_HASH_LISTPACK_EX and op != 8:
             key = load.string()
             value = load.value(op, key)
             if _is_empty(value):
