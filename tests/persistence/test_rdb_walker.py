@@ -1,0 +1,171 @@
+"""The C snapshot walker: byte-identical to the Python reference writer, and cheap on copy-on-write
+memory in a forked child (the reason it exists)."""
+
+from __future__ import annotations
+
+import gc
+import io
+import json
+import os
+import random
+import sys
+
+import pytest
+
+from persistence import _walker, rdb
+from persistence.rdb import ZSetValue, read_rdb, write_rdb
+
+
+def mixed_dbs(seed: int = 1):
+    rnd = random.Random(seed)
+    dbs = []
+    for index in (0, 2, 9):
+        data: dict = {}
+        expires: dict = {}
+        for i in range(3000):
+            key = b"k:%d:%d" % (index, i) if i % 10 else b"%d" % (i * 1000 - 5000)
+            kind = i % 11
+            if kind == 0:
+                value = b"%d" % rnd.randint(-(1 << 40), 1 << 40)
+            elif kind == 1:
+                value = b"%d" % rnd.randint(-200, 200)
+            elif kind == 2:
+                value = rnd.randbytes(rnd.randint(0, 300))                  # incompressible
+            elif kind == 3:
+                value = (b"abc" * rnd.randint(1, 200))[: rnd.randint(0, 600)]  # compressible
+            elif kind == 4:
+                value = bytearray(b"ba" * rnd.randint(5, 40))
+            elif kind == 5:
+                value = [rnd.randbytes(5), b"17", b"q" * 50]
+            elif kind == 6:
+                value = {b"%d" % rnd.randint(0, 1000), b"m" * 30}
+            elif kind == 7:
+                value = {b"f": b"%d" % i, b"g": b"w" * 80}
+            elif kind == 8:
+                value = ZSetValue({b"a": rnd.random(), b"b": -1e20, b"c": float(i)})
+            elif kind == 9:
+                value = b"v" * rnd.choice([20, 21, 22, 24, 25, 100, 5000, 70000])
+            else:
+                value = b""
+            data[key] = value
+            if i % 4 == 0:
+                expires[key] = 1_700_000_000_000 + rnd.randint(0, 10**9)
+        dbs.append((index, data, expires))
+    dbs.append((4, {}, {}))
+    return dbs
+
+
+def _write(dbs, use_c, **kw) -> bytes:
+    f = io.BytesIO()
+    write_rdb(f, dbs, use_c=use_c, aux={"ctime": 1700000000}, **kw)
+    return f.getvalue()
+
+
+def test_extension_uses_python_lzf_itself():
+    assert _walker.lzf_mode() == "dlsym"
+    assert _walker.crc64(b"123456789") == 0xE9C6D914C4B8D9CA
+    assert _walker.crc64(b"6789", _walker.crc64(b"12345")) == rdb.crc64(b"123456789")
+
+
+@pytest.mark.parametrize("compression", [True, False])
+@pytest.mark.parametrize("checksum", [True, False])
+def test_c_and_python_writers_are_byte_identical(compression, checksum):
+    dbs = mixed_dbs()
+    reference = _write(dbs, False, compression=compression, checksum=checksum)
+    assert _write(dbs, True, compression=compression, checksum=checksum) == reference
+    assert sum(1 for _ in read_rdb(io.BytesIO(reference))) > 9000
+
+
+def test_c_writer_through_a_file_descriptor(tmp_path):
+    dbs = mixed_dbs(2)
+    reference = _write(dbs, False)
+    path = tmp_path / "c.rdb"
+    with open(path, "wb") as f:
+        f.write(b"")                   # buffered nothing yet; the walker writes via fileno()
+        write_rdb(f, dbs, use_c=True, aux={"ctime": 1700000000})
+    assert path.read_bytes() == reference
+
+
+def test_progress_matches_between_paths():
+    dbs = mixed_dbs(3)
+    seen_c: list[int] = []
+    seen_py: list[int] = []
+    assert (write_rdb(io.BytesIO(), dbs, use_c=True, progress=seen_c.append, progress_every=500)
+            == write_rdb(io.BytesIO(), dbs, use_c=False, progress=seen_py.append,
+                         progress_every=500) == 9000)
+    assert seen_c == seen_py == list(range(500, 9001, 500))
+
+
+def test_falls_back_to_python_when_the_extension_is_missing(monkeypatch):
+    dbs = mixed_dbs(4)
+    reference = _write(dbs, False)
+    monkeypatch.setitem(sys.modules, "persistence._walker", None)   # import now fails
+    assert _write(dbs, True) == reference
+
+
+@pytest.mark.parametrize("use_c", [True, False])
+def test_bad_keys_and_values_raise_type_error(use_c):
+    with pytest.raises(TypeError):
+        write_rdb(io.BytesIO(), [(0, {"text": b"v"}, {})], use_c=use_c)
+    with pytest.raises(TypeError):
+        write_rdb(io.BytesIO(), [(0, {b"k": 12}, {})], use_c=use_c)
+
+
+def _smaps(field: str) -> int:
+    """A field of /proc/self/smaps_rollup, in bytes."""
+    with open("/proc/self/smaps_rollup") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    raise AssertionError(f"{field} not in smaps_rollup")
+
+
+def cow_in_child(data: dict, expires: dict, path: str, use_c: bool) -> dict:
+    """Fork; the child writes the snapshot while sampling Private_Dirty. Returns its figures."""
+    parent_rss = _smaps("Rss")
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        status = 1
+        try:
+            os.close(r)
+            gc.disable()
+            peak = start = _smaps("Private_Dirty")
+
+            def sample(done: int) -> None:
+                nonlocal peak
+                peak = max(peak, _smaps("Private_Dirty"))
+
+            with open(path, "wb") as f:
+                keys = write_rdb(f, [(0, data, expires)], progress=sample,
+                                 progress_every=10_000, use_c=use_c)
+            sample(keys)
+            os.write(w, json.dumps({"start": start, "peak": peak, "keys": keys}).encode())
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(w)
+    with os.fdopen(r, "rb") as pipe:
+        report = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    out = json.loads(report)
+    out["parent_rss"] = parent_rss
+    return out
+
+
+def test_forked_child_copies_under_ten_percent_with_the_c_walker(tmp_path):
+    rnd = random.Random(5)
+    data = {}
+    for i in range(200_000):
+        if i % 2:
+            data[b"key:%d" % i] = rnd.randbytes(100)
+        else:
+            data[b"key:%d" % i] = (b"value:%d" % i).ljust(100, b"\0")
+    expires = {b"key:%d" % i: 1_900_000_000_000 + i for i in range(0, 200_000, 7)}
+    out = cow_in_child(data, expires, str(tmp_path / "cow.rdb"), use_c=True)
+    assert out["keys"] == 200_000
+    copied = out["peak"]
+    assert copied < 0.10 * out["parent_rss"], out
+    with open(tmp_path / "cow.rdb", "rb") as f:
+        assert sum(1 for e in read_rdb(f) if isinstance(e, rdb.Record)) == 200_000
