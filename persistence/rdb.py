@@ -565,6 +565,50 @@ class _Loader:
         raise _bad(f"bad length encoding 0x{b:02x}", inp.offset() - 1)
 
     def string(self) -> bytes:
+        # Fast path for what dominates real files: a short raw string, or a small LZF string,
+        # wholly inside the buffer. Anything else (or any doubt) takes the general path below,
+        # which starts again from the same position.
+        inp = self.inp
+        buf = inp._buf
+        pos = inp._pos
+        size = len(buf)
+        if pos < size:
+            b = buf[pos]
+            if b < 0x40:
+                end = pos + 1 + b
+                if end <= size:
+                    inp._pos = end
+                    return buf[pos + 1:end]
+            elif b == 0xC3 and pos + 5 <= size:
+                p = pos + 1
+                c = buf[p]
+                if c < 0x40:
+                    p += 1
+                elif c < 0x80:
+                    c = ((c & 0x3F) << 8) | buf[p + 1]
+                    p += 2
+                else:
+                    c = 0
+                u = buf[p]
+                if u < 0x40:
+                    p += 1
+                elif u < 0x80:
+                    u = ((u & 0x3F) << 8) | buf[p + 1]
+                    p += 2
+                else:
+                    u = 0
+                end = p + c
+                if c and u and end <= size and u <= c * 88 + 64:
+                    try:
+                        out = lzf.decompress(buf[p:end], u)
+                    except ValueError:
+                        out = None
+                    if out is not None and len(out) == u:
+                        inp._pos = end
+                        return out
+        return self._string_slow()
+
+    def _string_slow(self) -> bytes:
         inp = self.inp
         b = inp.byte()
         kind = b >> 6
@@ -980,10 +1024,15 @@ def read_rdb(fileobj: BinaryIO) -> Iterator[Any]:
     load = _Loader(inp, version)
     db = 0
     expire_ms = idle = freq = None
+    string = load.string
     while True:
-        start = inp.offset()
+        start = inp._base + inp._pos
         op = inp.byte()
-        if op == OP_EXPIRETIME_MS:
+        if op == TYPE_STRING:
+            key = string()
+            yield Record(db, key, string(), expire_ms, idle, freq, TYPE_STRING)
+            expire_ms = idle = freq = None
+        elif op == OP_EXPIRETIME_MS:
             expire_ms = int.from_bytes(inp.read(8), "little", signed=True)
         elif op == OP_EXPIRETIME:
             expire_ms = int.from_bytes(inp.read(4), "little", signed=True) * 1000
