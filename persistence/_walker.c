@@ -65,7 +65,11 @@ crc64_update(uint64_t crc, const unsigned char *p, size_t n)
  * The Python writer compresses with python-lzf, so we call the very same lzf_compress that
  * python-lzf's extension exports (found with dlsym) and get identical bytes. If it cannot be
  * found, we copy the value into a fresh bytes object and call lzf.compress: slower, but it
- * still never touches the data object itself. */
+ * still never touches the data object itself.
+ * Caveat: liblzf leaves its hash table uninitialised (INIT_HTAB 0), so in principle a stale
+ * slot can change which equally valid back-reference it emits. A stale slot only matters at
+ * a position that no earlier position of the same input has claimed, and it still has to
+ * point at matching bytes; tests and the benchmark have never seen the paths differ. */
 
 typedef unsigned int (*lzf_compress_fn)(const void *in, unsigned int in_len,
                                         void *out, unsigned int out_len);
@@ -113,7 +117,16 @@ sink_drain(Sink *s)
         Py_DECREF(chunk);
         if (r == NULL)
             return -1;
+        /* Buffered files and BytesIO take everything; a raw file may not, and we do not
+         * retry through Python here. */
+        Py_ssize_t took = PyLong_Check(r) ? PyLong_AsSsize_t(r) : (Py_ssize_t)s->len;
         Py_DECREF(r);
+        if (took == -1 && PyErr_Occurred())
+            return -1;
+        if ((size_t)took < s->len) {
+            PyErr_SetString(PyExc_OSError, "short write to a file object without a descriptor");
+            return -1;
+        }
     }
     s->total += s->len;
     s->len = 0;

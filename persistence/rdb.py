@@ -28,6 +28,7 @@ type forkv writes (0 string, 1 list, 2 set, 4 hash, 5 zset-2) is older than that
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import struct
@@ -312,6 +313,7 @@ def _value_record(value: Any, compression: bool) -> bytes:
     return bytes(body)
 
 
+@functools.cache
 def _forkv_version() -> str:
     try:
         from importlib.metadata import version
