@@ -139,6 +139,7 @@ _crc64 = _CRC64.calc
 
 _FLUSH_AT = 1 << 16          # writer: hand the buffer to the file past this many bytes
 _READ_CHUNK = 1 << 16        # reader: bytes asked of the file per refill
+_READ_MAX = 1 << 24          # reader: most bytes asked of the file in one call
 
 
 def crc64(data: bytes | bytearray | memoryview, crc: int = 0) -> int:
@@ -519,7 +520,8 @@ class _Input:
         parts = [self._buf]
         have = len(self._buf)
         while have < n:
-            chunk = self._file.read(max(_READ_CHUNK, n - have))
+            # Capped: a corrupt length must end in a short read, not in one huge allocation.
+            chunk = self._file.read(min(max(_READ_CHUNK, n - have), _READ_MAX))
             if not chunk:
                 raise RDBError(f"unexpected end of file (needed {n} bytes, {have} left)",
                                self._base + have, "truncated")

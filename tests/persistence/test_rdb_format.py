@@ -516,6 +516,34 @@ def test_random_garbage_after_header_only_raises_rdb_error():
                 pass
 
 
+def test_huge_lengths_end_in_a_short_read(tmp_path):
+    path = tmp_path / "huge.rdb"
+    path.write_bytes(b"REDIS0010" + record(0, b"k", b"\x81" + (1 << 62).to_bytes(8, "big") + b"x"))
+    with open(path, "rb") as f, pytest.raises(RDBError) as info:
+        list(read_rdb(f))
+    assert info.value.kind == "truncated"
+
+
+def test_corrupt_payloads_only_raise_rdb_error():
+    rnd = random.Random(12)
+    payloads = [dump_payload(v) for v in (b"x" * 100, [b"a", b"1"], {b"s"}, {b"f": b"v"},
+                                          ZSetValue({b"m": 1.0}))]
+    for name, (body, _) in LEGACY.items():
+        if len(body) < 400:                 # every hand-made encoding, as a DUMP payload
+            value = body[:1] + body[3:] + b"\x0a\x00"
+            payloads.append(value + rdb.crc64(value).to_bytes(8, "little"))
+    for good in payloads:
+        load_payload(good)
+        for pos in range(len(good) - 10):
+            bad = bytearray(good)
+            bad[pos] = rnd.randrange(256)
+            bad[-8:] = rdb.crc64(bad[:-8]).to_bytes(8, "little")   # footer still valid
+            try:
+                load_payload(bytes(bad))
+            except RDBError:
+                pass
+
+
 def test_corrupt_blobs_raise_rdb_error():
     zl = bytearray(ziplist([b"a", b"b"]))
     zl[11] = 0x3F                                  # first string claims 63 bytes
