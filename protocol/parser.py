@@ -10,6 +10,8 @@ path: when a frame is left incomplete at the end of a read (to check its headers
 limits before hiredis buffers a huge value) and when hiredis reports an error.
 """
 
+import re
+
 import hiredis
 
 NEED_DATA = False  # hiredis's "no complete reply yet" marker; `False` is never a command
@@ -18,6 +20,10 @@ INLINE_MAX_SIZE = 64 * 1024  # Redis's PROTO_INLINE_MAX_SIZE
 MULTIBULK_MAX = 2**31 - 1  # Redis refuses counts above INT_MAX
 AUTH_MULTIBULK_MAX = 10  # before AUTH, Redis refuses larger frames
 AUTH_BULK_MAX = 16384
+# hiredis allocates a frame's whole array as soon as it reads the header. Frames claiming more
+# elements than this are held back here until they are complete, so that a bare claim costs nothing.
+BIG_ARRAY = 65536
+_MAYBE_BIG_ARRAY = re.compile(rb"\*[0-9]{5,}\r")
 
 
 class ProtocolError(Exception):
@@ -44,7 +50,7 @@ class _FrameScanner:
     arriving costs nothing here, and a header that claims a huge size is refused at once.
     """
 
-    __slots__ = ("limits", "state", "line", "elements", "skip")
+    __slots__ = ("limits", "state", "line", "elements", "skip", "count")
 
     def __init__(self, limits):
         self.limits = limits
@@ -52,8 +58,10 @@ class _FrameScanner:
         self.line = b""
         self.elements = 0
         self.skip = 0
+        self.count = 0
 
-    def scan(self, data, pos: int) -> None:
+    def scan(self, data, pos: int) -> int:
+        """Follow data[pos:]; return the offset just past the frame's end, or -1 if it goes on."""
         end = len(data)
         while pos < end and self.state != "done":
             if self.state == "payload":
@@ -70,11 +78,12 @@ class _FrameScanner:
                 if len(self.line) > INLINE_MAX_SIZE:
                     what = "mbulk count" if self.state == "count" else "bulk count"
                     raise ProtocolError(f"Protocol error: too big {what} string")
-                return
+                return -1
             self.line += data[pos:nl + 1]
             pos = nl + 1
             self._header(self.line)
             self.line = b""
+        return pos if self.state == "done" else -1
 
     def _header(self, line: bytes) -> None:
         body = line[1:].rstrip(b"\r\n")
@@ -85,7 +94,7 @@ class _FrameScanner:
                 raise ProtocolError("Protocol error: invalid multibulk length")
             if count > AUTH_MULTIBULK_MAX and auth_required:
                 raise ProtocolError("Protocol error: unauthenticated multibulk length")
-            self.elements = count
+            self.elements = self.count = count
             self.state = "bulk" if count > 0 else "done"
             return
         if line[:1] != b"$":
@@ -174,15 +183,23 @@ class RequestParser:
     `feed(data)` returns the complete commands in `data` (plus what was buffered before). If the
     client broke the protocol, the commands before the fault are returned and `error` is set to the
     ProtocolError that the connection must send before closing.
+
+    Whether hiredis is in the middle of a frame is known exactly when it holds unread bytes
+    (`has_data()`); when it has read everything it may still be inside an array whose remaining
+    elements have not arrived. That case is settled lazily, from the byte count of what hiredis
+    returned, only if the next read does not start a new frame (`_pending`).
     """
 
-    __slots__ = ("_reader", "_inline", "_carry", "_scanner", "max_bulk_len", "auth_required", "error")
+    __slots__ = ("_reader", "_inline", "_carry", "_scanner", "_pending", "_held", "max_bulk_len",
+                 "auth_required", "error")
 
     def __init__(self, max_bulk_len: int = 512 * 1024 * 1024):
         self._reader = hiredis.Reader()
         self._inline = b""  # an inline command still waiting for its newline
         self._carry = 0  # bytes of an incomplete multibulk frame fed to hiredis in earlier reads
         self._scanner = None  # _FrameScanner of that incomplete frame
+        self._pending = None  # the last read's accounting, when it may have ended mid-frame
+        self._held = None  # (bytearray, scanner) of a huge frame kept from hiredis until complete
         self.max_bulk_len = max_bulk_len
         self.auth_required = False
         self.error = None
@@ -198,13 +215,20 @@ class RequestParser:
         return commands
 
     def _feed(self, data: bytes, commands: list) -> None:
-        pos = 0
-        end = len(data)
         if self._inline:
             data = self._inline + data
             self._inline = b""
-            end = len(data)
+        if self._held is not None or _MAYBE_BIG_ARRAY.search(data) is not None:
+            self._frame_by_frame(data, commands)
+            return
+        pos = 0
+        end = len(data)
         while pos < end:
+            if self._pending is not None:
+                if data[pos] == 0x2A:  # '*' never continues a frame: the last read ended clean
+                    self._pending = None
+                else:
+                    self._resolve_pending()
             if self._carry == 0 and data[pos] != 0x2A:  # not '*': an inline command
                 pos = self._inline_command(data, pos, commands)
                 continue
@@ -231,57 +255,134 @@ class RequestParser:
         reader = self._reader
         reader.feed(data, start) if start else reader.feed(data)
         first = len(commands)
+        skipped = 0  # bytes of *0 / *-1 frames, which Redis ignores
         try:
             while True:
                 argv = reader.gets()
                 if argv is False:
                     break
                 if type(argv) is not list:
-                    if argv is None:  # *-1: ignored, as Redis does; the int keeps offsets right
-                        commands.append(5)
+                    if argv is None:
+                        skipped += 5
                         continue
                     raise ProtocolError("Protocol error: invalid multibulk length")
+                if not argv:
+                    skipped += 4
+                    continue
                 for arg in argv:
                     if type(arg) is not bytes:
                         raise ProtocolError(_bad_element(arg))
-                commands.append(argv if argv else 4)  # *0: ignored like *-1
+                commands.append(argv)
         except hiredis.ProtocolError:
             # hiredis hit either an inline command after complete frames, or a malformed frame.
-            here = self._offset(data, start, commands, first)
-            self._drop_empty(commands, first)
-            self._reader = hiredis.Reader()
+            here = start - self._carry + skipped + _consumed(commands, first)
             scanner, self._carry, self._scanner = self._scanner, 0, None
+            self._reader = hiredis.Reader()
             if start <= here < len(data) and data[here] != 0x2A:
                 return here  # an inline command: the main loop takes it
-            scanner = scanner if here < start else _FrameScanner((self.max_bulk_len, self.auth_required))
+            if here >= start or scanner is None:
+                scanner = _FrameScanner((self.max_bulk_len, self.auth_required))
             scanner.scan(data, max(here, start))
             raise ProtocolError("Protocol error: invalid multibulk length")
         if reader.has_data():
-            here = self._offset(data, start, commands, first)
-            if here >= start:
-                self._scanner = _FrameScanner((self.max_bulk_len, self.auth_required))
-                self._scanner.scan(data, here)
-            else:
-                self._scanner.scan(data, start)
-            self._carry = len(data) - here
+            here = start - self._carry + skipped + _consumed(commands, first)
+            self._track_partial(data, start, here)
+            self._pending = None
         else:
+            self._pending = (data, start, commands, first, skipped, self._carry, self._scanner)
             self._carry = 0
             self._scanner = None
-        self._drop_empty(commands, first)
+            # Settle it now when a limit may be at stake: before AUTH (tiny frames, strict
+            # limits), or when the read ends with what may be an array header.
+            if self.auth_required or data[data.rfind(b"\n", 0, len(data) - 1) + 1] == 0x2A:
+                self._resolve_pending()
         return len(data)
 
-    def _offset(self, data, start, commands, first) -> int:
-        """Offset in `data` where the first frame hiredis has not returned yet begins."""
-        consumed = 0
-        for argv in commands[first:]:
-            consumed += argv if type(argv) is int else _wire_length(argv)
-        return start - self._carry + consumed
+    def _frame_by_frame(self, data: bytes, commands: list) -> None:
+        """The careful path, for reads that may carry a huge array header: find each frame's end
+        here and give hiredis complete frames only, holding back an incomplete huge one."""
+        if self._pending is not None:
+            self._resolve_pending()
+        pos = 0
+        if self._held is not None:
+            held, scanner = self._held
+            end = scanner.scan(data, 0)
+            if end < 0:
+                held += data
+                return
+            held += data[:end]
+            self._held = None
+            self._complete(bytes(held), commands)
+            pos = end
+        elif self._carry:
+            end = self._scanner.scan(data, 0)
+            self._reader.feed(data if end < 0 else data[:end])
+            if end < 0:
+                self._carry += len(data)
+                return
+            self._carry, self._scanner = 0, None
+            self._drain(commands)
+            pos = end
+        while pos < len(data):
+            if data[pos] != 0x2A:
+                pos = self._inline_command(data, pos, commands)
+                continue
+            scanner = _FrameScanner((self.max_bulk_len, self.auth_required))
+            end = scanner.scan(data, pos)
+            if end >= 0:
+                self._complete(data[pos:end], commands)
+                pos = end
+            elif scanner.count > BIG_ARRAY:
+                self._held = (bytearray(data[pos:]), scanner)
+                return
+            else:
+                self._reader.feed(data, pos)
+                self._carry, self._scanner = len(data) - pos, scanner
+                return
 
-    @staticmethod
-    def _drop_empty(commands, first) -> None:
-        tail = commands[first:]
-        if any(type(c) is int for c in tail):
-            commands[first:] = [c for c in tail if type(c) is not int]
+    def _complete(self, frame: bytes, commands: list) -> None:
+        self._reader.feed(frame)
+        self._drain(commands)
+
+    def _drain(self, commands: list) -> None:
+        reader = self._reader
+        while True:
+            argv = reader.gets()
+            if argv is False:
+                return
+            if not argv:
+                continue
+            if type(argv) is not list:
+                raise ProtocolError("Protocol error: invalid multibulk length")
+            for arg in argv:
+                if type(arg) is not bytes:
+                    raise ProtocolError(_bad_element(arg))
+            commands.append(argv)
+
+    def _track_partial(self, data, start: int, here: int) -> None:
+        """A frame starting at `here` (before `start` if it began in an earlier read) is still
+        incomplete: follow its headers so that the size limits apply before its data arrives."""
+        if here >= start or self._scanner is None:
+            self._scanner = _FrameScanner((self.max_bulk_len, self.auth_required))
+            self._scanner.scan(data, max(here, start))
+        else:
+            self._scanner.scan(data, start)
+        self._carry = len(data) - here
+
+    def _resolve_pending(self) -> None:
+        data, start, commands, first, skipped, carry, scanner = self._pending
+        self._pending = None
+        here = start - carry + skipped + _consumed(commands, first)
+        if here < len(data):
+            self._carry, self._scanner = carry, scanner
+            self._track_partial(data, start, here)
+
+
+def _consumed(commands, first: int) -> int:
+    total = 0
+    for i in range(first, len(commands)):
+        total += _wire_length(commands[i])
+    return total
 
 
 def _bad_element(arg) -> str:
