@@ -40,6 +40,15 @@ LCS_NOT_STRING = "ERR The specified keys must contain string values"
 TIMEOUT_NEGATIVE = "ERR timeout is negative"
 EXPIRE_NX_XX = "ERR NX and XX, GT or LT options at the same time are not compatible"
 EXPIRE_GT_LT = "ERR GT and LT options at the same time are not compatible"
+INT_OUT_OF_RANGE = "ERR value is out of range, value must between -2147483648 and 2147483647"
+LFU_NOT_SELECTED = (
+    "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that "
+    "when switching between policies at runtime LRU and LFU data will take some time to adjust."
+)
+LFU_SELECTED = (
+    "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when "
+    "switching between policies at runtime LRU and LFU data will take some time to adjust."
+)
 
 NOAUTH = "NOAUTH Authentication required."
 WRONGPASS = "WRONGPASS invalid username-password pair or user is disabled."
@@ -90,6 +99,10 @@ def unknown_subcommand(sub: bytes, container: str) -> str:
 
 def invalid_expire(command: str) -> str:
     return f"ERR invalid expire time in '{command}' command"
+
+
+def unsupported_option(option: bytes) -> str:
+    return f"ERR Unsupported option {option.decode('utf-8', 'surrogateescape')}"
 
 
 def denied_protected_mode() -> str:

@@ -1,1 +1,507 @@
-"""Placeholder; commands land here."""
+"""Generic keyspace commands: DEL, UNLINK, EXISTS, TYPE, KEYS, SCAN, RANDOMKEY, RENAME, RENAMENX,
+MOVE, COPY, the EXPIRE family, TTL/PTTL/EXPIRETIME/PEXPIRETIME, PERSIST, TOUCH and OBJECT.
+
+These work on keys whatever their type, so they only ever see values through the Database helpers;
+every write goes through `store` / `delete` / `set_expire` / `persist`, which count it in the dirty
+counter and invalidate WATCHes. Lookups follow Redis's split: read commands use `db.read` (keyspace
+hit/miss stats), write commands `db.get` (no stats); both expire a stale key on the way.
+
+forkv keeps no per-key access time or LFU counter, so OBJECT IDLETIME reports 0 and OBJECT FREQ
+(under an LFU policy) reports the counter a key starts with.
+"""
+
+import copy
+import re
+
+from protocol.reply import Encoded, Status
+from server import errors
+from server.args import LLONG_MAX, is_int, to_int
+from server.errors import CommandError
+from server.glob import matcher
+from server.keyspace import type_name
+from server.table import Flag, command, container
+
+F = Flag
+OK = Encoded(b"+OK\r\n")
+
+INT_MIN = -(2**31)
+INT_MAX = 2**31 - 1
+ULONG_MAX = 2**64 - 1
+SHARED_REFCOUNT = INT_MAX  # Redis's OBJ_SHARED_REFCOUNT: shared integers are never freed
+SHARED_INTEGERS = 10000  # Redis's OBJ_SHARED_INTEGERS: 0..9999 share one object each
+LFU_INIT_VAL = 5  # the LFU counter a new key starts with
+EMBSTR_LIMIT = 44  # longest string Redis allocates in one block with its header ("embstr")
+
+
+def _db_index(client, arg) -> int:
+    """A target DB argument as MOVE and COPY parse it (getIntFromObjectOrReply + selectDb)."""
+    index = to_int(arg)
+    if not INT_MIN <= index <= INT_MAX:
+        raise CommandError(errors.INT_OUT_OF_RANGE)
+    if not 0 <= index < len(client.server.keyspace):
+        raise CommandError(errors.DB_OUT_OF_RANGE)
+    return index
+
+
+def _duplicate(value):
+    """An independent copy of a value for COPY: later in-place changes to either must not show
+    in the other. `bytes` is immutable and can be shared; a type with a cheaper way to copy
+    itself than deepcopy offers it as `duplicate()`."""
+    if type(value) is bytes:
+        return value
+    if type(value) is bytearray:
+        return bytearray(value)
+    dup = getattr(value, "duplicate", None)
+    return dup() if dup is not None else copy.deepcopy(value)
+
+
+# -- DEL, UNLINK, EXISTS, TOUCH, TYPE ---------------------------------------------------------------
+
+def _delete_keys(client, argv):
+    delete = client.db.delete
+    removed = 0
+    for key in argv[1:]:
+        if delete(key):
+            removed += 1
+    return removed
+
+
+command("del", -2, F.WRITE, keys=(1, -1, 1), summary="Delete a key",
+        complexity="O(N) where N is the number of keys that will be removed. When a key to remove "
+        "holds a value other than a string, the individual complexity for this key is O(M) where M "
+        "is the number of elements in the list, set, sorted set or hash. Removing a single key that "
+        "holds a string value is O(1).", arguments=("key [key ...]",))(_delete_keys)
+
+# forkv frees memory inline, so UNLINK is DEL under another name.
+command("unlink", -2, F.WRITE | F.FAST, keys=(1, -1, 1),
+        summary="Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non "
+        "blocking.", since="4.0.0",
+        complexity="O(1) for each key removed regardless of its size. Then the command does O(N) "
+        "work in a different thread in order to reclaim memory, where N is the number of "
+        "allocations the deleted objects where composed of.",
+        arguments=("key [key ...]",))(_delete_keys)
+
+
+def _count_live(client, argv):
+    read = client.db.read
+    found = 0
+    for key in argv[1:]:  # a key named twice counts twice, as in Redis
+        if read(key) is not None:
+            found += 1
+    return found
+
+
+command("exists", -2, F.READONLY | F.FAST, keys=(1, -1, 1), summary="Determine if a key exists",
+        complexity="O(N) where N is the number of keys to check.",
+        arguments=("key [key ...]",))(_count_live)
+
+command("touch", -2, F.READONLY | F.FAST, keys=(1, -1, 1),
+        summary="Alters the last access time of a key(s). Returns the number of existing keys "
+        "specified.", since="3.2.1", complexity="O(N) where N is the number of keys that will be "
+        "touched.", arguments=("key [key ...]",))(_count_live)
+
+_TYPE_REPLIES = {}
+
+
+@command("type", 2, F.READONLY | F.FAST, keys=(1, 1, 1), summary="Determine the type stored at key",
+         complexity="O(1)", arguments=("key",))
+def type_(client, argv):
+    value = client.db.read(argv[1])
+    name = "none" if value is None else type_name(value)
+    reply = _TYPE_REPLIES.get(name)
+    if reply is None:
+        reply = _TYPE_REPLIES[name] = Encoded(b"+" + name.encode() + b"\r\n")
+    return reply
+
+
+# -- KEYS, SCAN, RANDOMKEY ------------------------------------------------------------------------
+
+@command("keys", 2, F.READONLY, summary="Find all keys matching the given pattern",
+         complexity="O(N) with N being the number of keys in the database, under the assumption "
+         "that the key names in the database and the given pattern have limited length.",
+         arguments=("pattern",))
+def keys(client, argv):
+    db = client.db
+    match = matcher(argv[1])
+    expires = db.expires
+    if not expires:
+        return [key for key in db.data if match(key)]
+    # Like Redis, expired keys are skipped but left for lazy or active expiry to delete: deleting
+    # here would change the dict under the iteration.
+    now = db.ks.clock()
+    return [key for key in db.data
+            if match(key) and not (key in expires and expires[key] <= now)]
+
+
+_CURSOR_RE = re.compile(rb"[+-]?[0-9]+")
+
+
+def parse_cursor(arg) -> int:
+    """A SCAN cursor as Redis reads it: strtoul in base 10, the whole argument, no leading space.
+    So "" is 0, "+5" is 5 and "-1" wraps to 2**64 - 1, as in Redis."""
+    if not arg:
+        return 0
+    if _CURSOR_RE.fullmatch(arg) is None:
+        raise CommandError(errors.INVALID_CURSOR)
+    negative = arg[:1] == b"-"
+    magnitude = int(arg[1:] if arg[:1] in b"+-" else arg)
+    if magnitude > ULONG_MAX:
+        raise CommandError(errors.INVALID_CURSOR)
+    return (-magnitude) & ULONG_MAX if negative else magnitude
+
+
+@command("scan", -2, F.READONLY, summary="Incrementally iterate the keys space", since="2.8.0",
+         complexity="O(1) for every call. O(N) for a complete iteration, including enough command "
+         "calls for the cursor to return back to 0. N is the number of elements inside the "
+         "collection.", arguments=("cursor", "[MATCH pattern]", "[COUNT count]", "[TYPE type]"))
+def scan(client, argv):
+    cursor = parse_cursor(argv[1])
+    count, pattern, wanted = 10, None, None
+    i, n = 2, len(argv)
+    while i < n:
+        opt = argv[i].lower()
+        if i + 1 >= n:
+            raise CommandError(errors.SYNTAX)
+        if opt == b"count":
+            count = to_int(argv[i + 1])
+            if count < 1:
+                raise CommandError(errors.SYNTAX)
+        elif opt == b"match":
+            pattern = argv[i + 1]
+        elif opt == b"type":
+            wanted = argv[i + 1].lower()
+        else:
+            raise CommandError(errors.SYNTAX)
+        i += 2
+    db = client.db
+    cursor, found = db.scan(cursor, count)
+    if pattern is not None and pattern != b"*":
+        match = matcher(pattern)
+        found = [key for key in found if match(key)]
+    if wanted is not None:
+        # Compared by name, so a type forkv does not implement yet simply matches nothing. The
+        # lookup counts a keyspace hit, as Redis's does.
+        read = db.read
+        kept = []
+        for key in found:
+            value = read(key)
+            if value is not None and type_name(value).encode() == wanted:
+                kept.append(key)
+        found = kept
+    return [b"%d" % cursor, found]
+
+
+@command("randomkey", 1, F.READONLY, summary="Return a random key from the keyspace",
+         complexity="O(1)")
+def randomkey(client, argv):
+    db = client.db
+    # Database.random_key gives up after 100 expired picks and returns a key it has just deleted;
+    # Redis (as a master) keeps going until it finds a live key or the database is empty. Every
+    # round that fails deletes keys, so this ends.
+    while True:
+        key = db.random_key()
+        if key is None or key in db.data:
+            return key
+
+
+# -- RENAME, RENAMENX, MOVE, COPY -------------------------------------------------------------------
+
+def _rename(client, argv, nx: bool):
+    db = client.db
+    src, dst = argv[1], argv[2]
+    value = db.get(src)
+    if value is None:
+        raise CommandError(errors.NO_SUCH_KEY)
+    if src == dst:  # nothing to do, but a missing key was still an error above
+        return 0 if nx else OK
+    if nx and db.get(dst) is not None:
+        return 0
+    db.store(dst, value, expire_at=db.expires.get(src))  # the TTL moves with the value
+    db.delete(src)
+    return 1 if nx else OK
+
+
+@command("rename", 3, F.WRITE, keys=(1, 2, 1), summary="Rename a key", complexity="O(1)",
+         arguments=("key", "newkey"))
+def rename(client, argv):
+    return _rename(client, argv, nx=False)
+
+
+@command("renamenx", 3, F.WRITE | F.FAST, keys=(1, 2, 1),
+         summary="Rename a key, only if the new key does not exist", complexity="O(1)",
+         arguments=("key", "newkey"))
+def renamenx(client, argv):
+    return _rename(client, argv, nx=True)
+
+
+@command("move", 3, F.WRITE | F.FAST, keys=(1, 1, 1), summary="Move a key to another database",
+         complexity="O(1)", arguments=("key", "db"))
+def move(client, argv):
+    src = client.db
+    dst = client.server.keyspace.dbs[_db_index(client, argv[2])]
+    if dst is src:
+        raise CommandError(errors.SAME_OBJECT)
+    key = argv[1]
+    value = src.get(key)
+    if value is None or dst.get(key) is not None:
+        return 0
+    dst.store(key, value, expire_at=src.expires.get(key))
+    src.delete(key)
+    return 1
+
+
+@command("copy", -3, F.WRITE | F.DENYOOM, keys=(1, 2, 1), summary="Copy a key", since="6.2.0",
+         complexity="O(N) worst case for collections, where N is the number of nested items. O(1) "
+         "for string values.", arguments=("source", "destination", "[DB destination-db]", "[REPLACE]"))
+def copy_(client, argv):
+    src_db = dst_db = client.db
+    replace = False
+    i, n = 3, len(argv)
+    while i < n:
+        opt = argv[i].lower()
+        if opt == b"replace":
+            replace = True
+        elif opt == b"db" and i + 1 < n:
+            dst_db = client.server.keyspace.dbs[_db_index(client, argv[i + 1])]
+            i += 1
+        else:
+            raise CommandError(errors.SYNTAX)
+        i += 1
+    src, dst = argv[1], argv[2]
+    if src_db is dst_db and src == dst:
+        raise CommandError(errors.SAME_OBJECT)
+    value = src_db.read(src)
+    if value is None:
+        return 0
+    if dst_db.get(dst) is not None and not replace:
+        return 0
+    dst_db.store(dst, _duplicate(value), expire_at=src_db.expires.get(src))
+    return 1
+
+
+# -- EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT -------------------------------------------------------------
+
+_NX, _XX, _GT, _LT = 1, 2, 4, 8
+_EXPIRE_FLAGS = {b"nx": _NX, b"xx": _XX, b"gt": _GT, b"lt": _LT}
+_MAX_SECONDS = LLONG_MAX // 1000  # |seconds| beyond this overflows when converted to ms
+
+
+def _expire_options(argv) -> int:
+    flags = 0
+    for opt in argv[3:]:
+        flag = _EXPIRE_FLAGS.get(opt.lower())
+        if flag is None:
+            raise CommandError(errors.unsupported_option(opt))
+        flags |= flag
+    if flags & _NX and flags & (_XX | _GT | _LT):
+        raise CommandError(errors.EXPIRE_NX_XX)
+    if flags & _GT and flags & _LT:
+        raise CommandError(errors.EXPIRE_GT_LT)
+    return flags
+
+
+def _expire(client, argv, name: str, seconds: bool, relative: bool):
+    flags = _expire_options(argv)
+    when = to_int(argv[2])
+    now = client.server.keyspace.clock()
+    if seconds:
+        if not -_MAX_SECONDS <= when <= _MAX_SECONDS:
+            raise CommandError(errors.invalid_expire(name))
+        when *= 1000
+    if relative:
+        if when > LLONG_MAX - now:
+            raise CommandError(errors.invalid_expire(name))
+        when += now
+    db = client.db
+    key = argv[1]
+    if db.get(key) is None:
+        return 0
+    if flags:
+        current = db.expires.get(key)  # None: no TTL, which GT and LT treat as infinite
+        if flags & _NX and current is not None:
+            return 0
+        if flags & _XX and current is None:
+            return 0
+        if flags & _GT and (current is None or when <= current):
+            return 0
+        if flags & _LT and current is not None and when >= current:
+            return 0
+    if when <= now:  # a time already past deletes the key, and that still counts as success
+        db.delete(key)
+    else:
+        db.set_expire(key, when)
+    return 1
+
+
+_EXPIRE_ARGS = ("[NX|XX|GT|LT]",)
+
+
+@command("expire", -3, F.WRITE | F.FAST, keys=(1, 1, 1), summary="Set a key's time to live in seconds",
+         complexity="O(1)", arguments=("key", "seconds") + _EXPIRE_ARGS)
+def expire(client, argv):
+    return _expire(client, argv, "expire", seconds=True, relative=True)
+
+
+@command("pexpire", -3, F.WRITE | F.FAST, keys=(1, 1, 1),
+         summary="Set a key's time to live in milliseconds", since="2.6.0", complexity="O(1)",
+         arguments=("key", "milliseconds") + _EXPIRE_ARGS)
+def pexpire(client, argv):
+    return _expire(client, argv, "pexpire", seconds=False, relative=True)
+
+
+@command("expireat", -3, F.WRITE | F.FAST, keys=(1, 1, 1),
+         summary="Set the expiration for a key as a UNIX timestamp", since="1.2.0",
+         complexity="O(1)", arguments=("key", "unix-time-seconds") + _EXPIRE_ARGS)
+def expireat(client, argv):
+    return _expire(client, argv, "expireat", seconds=True, relative=False)
+
+
+@command("pexpireat", -3, F.WRITE | F.FAST, keys=(1, 1, 1),
+         summary="Set the expiration for a key as a UNIX timestamp specified in milliseconds",
+         since="2.6.0", complexity="O(1)",
+         arguments=("key", "unix-time-milliseconds") + _EXPIRE_ARGS)
+def pexpireat(client, argv):
+    return _expire(client, argv, "pexpireat", seconds=False, relative=False)
+
+
+# -- TTL, PTTL, EXPIRETIME, PEXPIRETIME, PERSIST ------------------------------------------------------
+
+def _ttl(client, key, ms: bool, absolute: bool) -> int:
+    db = client.db
+    if db.read(key) is None:
+        return -2
+    when = db.expires.get(key)
+    if when is None:
+        return -1
+    value = when if absolute else max(0, when - db.ks.clock())
+    return value if ms else (value + 500) // 1000  # seconds are rounded, as Redis does
+
+
+@command("ttl", 2, F.READONLY | F.FAST, keys=(1, 1, 1), summary="Get the time to live for a key in seconds",
+         complexity="O(1)", arguments=("key",))
+def ttl(client, argv):
+    return _ttl(client, argv[1], ms=False, absolute=False)
+
+
+@command("pttl", 2, F.READONLY | F.FAST, keys=(1, 1, 1),
+         summary="Get the time to live for a key in milliseconds", since="2.6.0", complexity="O(1)",
+         arguments=("key",))
+def pttl(client, argv):
+    return _ttl(client, argv[1], ms=True, absolute=False)
+
+
+@command("expiretime", 2, F.READONLY | F.FAST, keys=(1, 1, 1),
+         summary="Get the expiration Unix timestamp for a key", since="7.0.0", complexity="O(1)",
+         arguments=("key",))
+def expiretime(client, argv):
+    return _ttl(client, argv[1], ms=False, absolute=True)
+
+
+@command("pexpiretime", 2, F.READONLY | F.FAST, keys=(1, 1, 1),
+         summary="Get the expiration Unix timestamp for a key in milliseconds", since="7.0.0",
+         complexity="O(1)", arguments=("key",))
+def pexpiretime(client, argv):
+    return _ttl(client, argv[1], ms=True, absolute=True)
+
+
+@command("persist", 2, F.WRITE | F.FAST, keys=(1, 1, 1), summary="Remove the expiration from a key",
+         since="2.2.0", complexity="O(1)", arguments=("key",))
+def persist(client, argv):
+    return 1 if client.db.persist(argv[1]) else 0
+
+
+# -- OBJECT ---------------------------------------------------------------------------------------
+
+container("object", "generic", summary="A container for object introspection commands",
+          since="2.2.3", complexity="Depends on subcommand.")
+
+OBJECT_HELP = [Status(line) for line in (
+    "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "ENCODING <key>",
+    "    Return the kind of internal representation used in order to store the value",
+    "    associated with a <key>.",
+    "FREQ <key>",
+    "    Return the access frequency index of the <key>. The returned integer is",
+    "    proportional to the logarithm of the recent access frequency of the key.",
+    "IDLETIME <key>",
+    "    Return the idle time of the <key>, that is the approximated number of",
+    "    seconds elapsed since the last access to the key.",
+    "REFCOUNT <key>",
+    "    Return the number of references of the value associated with the specified",
+    "    <key>.",
+    "HELP",
+    "    Prints this help.",
+)]
+
+
+@command("object|help", 2, F.LOADING | F.STALE, summary="Show helpful text about the different "
+         "subcommands", since="6.2.0", complexity="O(1)")
+def object_help(client, argv):
+    return OBJECT_HELP
+
+
+def string_encoding(value) -> str:
+    """The encoding Redis 7.0 reports for a string set by SET: integers it can hold in a long are
+    "int", short strings "embstr", the rest "raw"; a string changed in place (APPEND, SETRANGE,
+    SETBIT: our bytearray) is always "raw"."""
+    if type(value) is bytearray:
+        return "raw"
+    if is_int(value):
+        return "int"
+    return "embstr" if len(value) <= EMBSTR_LIMIT else "raw"
+
+
+def _lfu_policy(client) -> bool:
+    return "lfu" in client.server.config["maxmemory-policy"]
+
+
+@command("object|encoding", 3, F.READONLY, keys=(2, 2, 1),
+         summary="Inspect the internal encoding of a Redis object", since="2.2.3", complexity="O(1)",
+         arguments=("key",))
+def object_encoding(client, argv):
+    value = client.db.read(argv[2])
+    if value is None:
+        return None
+    if type(value) is bytes or type(value) is bytearray:
+        return string_encoding(value)
+    encoding = getattr(value, "encoding", "raw")
+    return encoding() if callable(encoding) else encoding
+
+
+@command("object|refcount", 3, F.READONLY, keys=(2, 2, 1),
+         summary="Get the number of references to the value of the key", since="2.2.3",
+         complexity="O(1)", arguments=("key",))
+def object_refcount(client, argv):
+    value = client.db.read(argv[2])
+    if value is None:
+        return None
+    # Redis stores 0..9999 as shared objects unless an LRU/LFU policy with a maxmemory needs
+    # per-key access data.
+    if type(value) is bytes and len(value) <= 4 and is_int(value) and 0 <= int(value) < SHARED_INTEGERS:
+        config = client.server.config
+        policy = config["maxmemory-policy"]
+        if not config["maxmemory"] or not ("lru" in policy or "lfu" in policy):
+            return SHARED_REFCOUNT
+    return 1
+
+
+@command("object|idletime", 3, F.READONLY, keys=(2, 2, 1),
+         summary="Get the time since a Redis object was last accessed", since="2.2.3",
+         complexity="O(1)", arguments=("key",))
+def object_idletime(client, argv):
+    if client.db.read(argv[2]) is None:
+        return None
+    if _lfu_policy(client):
+        raise CommandError(errors.LFU_SELECTED)
+    return 0  # access times are not tracked
+
+
+@command("object|freq", 3, F.READONLY, keys=(2, 2, 1),
+         summary="Get the logarithmic access frequency counter of a Redis object", since="4.0.0",
+         complexity="O(1)", arguments=("key",))
+def object_freq(client, argv):
+    if client.db.read(argv[2]) is None:
+        return None
+    if not _lfu_policy(client):
+        raise CommandError(errors.LFU_NOT_SELECTED)
+    return LFU_INIT_VAL  # access frequency is not tracked
