@@ -4,11 +4,12 @@
  * its reference count, so copy-on-write duplicates nearly every page of the dataset. This
  * walker reads dicts with PyDict_Next (borrowed references) and string bytes in place, and
  * writes through its own buffer to a file descriptor, computing Redis's CRC64 as it goes.
- * Non-string values are handed to a Python fallback (those values only). The byte layout
- * must stay identical to persistence.rdb's pure-Python writer, which is the reference.
+ * Strings, lists, sets, hashes and sorted sets are all walked here with borrowed references;
+ * only a value of some other type goes to a Python fallback (which rejects it). The byte
+ * layout must stay identical to persistence.rdb's pure-Python writer, the reference.
  *
- * It must not: call back into Python for string keys or values, create references to data
- * objects, or allocate per key.
+ * It must not: call back into Python for keyspace values, create references to data objects,
+ * or allocate per key.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -84,6 +85,7 @@ typedef struct {
     int fd;                 /* -1: write through `writer` instead */
     PyObject *writer;       /* bound .write of a file object without a descriptor */
     PyObject *fallback;     /* fallback(value, compression) -> bytes: type byte + body */
+    PyObject *zset_type;    /* persistence.rdb.ZSetValue */
     int compression;
     unsigned char *buf;
     size_t len;
@@ -323,14 +325,138 @@ string_view(PyObject *o, const unsigned char **p, size_t *n)
     return 0;
 }
 
+/* ---- collections: the same layouts as persistence.rdb._value_body, element by element -- */
+
+#define RDB_TYPE_STRING 0
+#define RDB_TYPE_LIST 1
+#define RDB_TYPE_SET 2
+#define RDB_TYPE_HASH 4
+#define RDB_TYPE_ZSET_2 5
+
+/* An element that is not bytes/bytearray: Python raises TypeError for it too. */
+static int
+element_error(PyObject *key, PyObject *item)
+{
+    PyErr_Format(PyExc_TypeError, "value of key %R holds a %.100s, not bytes", key,
+                 Py_TYPE(item)->tp_name);
+    return -1;
+}
+
+static int
+put_element(Sink *s, PyObject *key, PyObject *item)
+{
+    const unsigned char *p;
+    size_t n;
+    if (!string_view(item, &p, &n))
+        return element_error(key, item);
+    return put_string(s, p, n);
+}
+
+static int
+put_list(Sink *s, PyObject *key, PyObject *list)
+{
+    Py_ssize_t n = PyList_GET_SIZE(list);
+    if (put_length(s, (uint64_t)n) < 0)
+        return -1;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (put_element(s, key, PyList_GET_ITEM(list, i)) < 0)
+            return -1;
+    return 0;
+}
+
+static int
+put_set(Sink *s, PyObject *key, PyObject *set)
+{
+    Py_ssize_t pos = 0;
+    PyObject *member;
+    Py_hash_t hash;
+    if (put_length(s, (uint64_t)PySet_GET_SIZE(set)) < 0)
+        return -1;
+    /* Borrowed entries, in the order Python's set iterator walks the table. */
+    while (_PySet_NextEntry(set, &pos, &member, &hash))
+        if (put_element(s, key, member) < 0)
+            return -1;
+    return 0;
+}
+
+static int
+put_hash(Sink *s, PyObject *key, PyObject *dict)
+{
+    Py_ssize_t pos = 0;
+    PyObject *field, *val;
+    if (put_length(s, (uint64_t)PyDict_GET_SIZE(dict)) < 0)
+        return -1;
+    while (PyDict_Next(dict, &pos, &field, &val))
+        if (put_element(s, key, field) < 0 || put_element(s, key, val) < 0)
+            return -1;
+    return 0;
+}
+
+static int
+put_zset(Sink *s, PyObject *key, PyObject *zset)
+{
+    Py_ssize_t pos = 0;
+    PyObject *member, *score;
+    if (put_length(s, (uint64_t)PyDict_GET_SIZE(zset)) < 0)
+        return -1;
+    while (PyDict_Next(zset, &pos, &member, &score)) {
+        double d;
+        if (PyFloat_CheckExact(score))
+            d = PyFloat_AS_DOUBLE(score);
+        else {
+            d = PyFloat_AsDouble(score);  /* ints and the like, as struct.pack("<d") */
+            if (d == -1.0 && PyErr_Occurred())
+                return -1;
+        }
+        uint64_t bits;
+        memcpy(&bits, &d, 8);
+        unsigned char le[8];
+        for (int k = 0; k < 8; k++)
+            le[k] = (bits >> (8 * k)) & 0xff;
+        if (put_element(s, key, member) < 0 || sink_put(s, le, 8) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* The RDB type for a collection this walker serialises itself, or -1. */
+static int
+collection_type(Sink *s, PyObject *value)
+{
+    if (PyList_Check(value))
+        return RDB_TYPE_LIST;
+    if (PyAnySet_Check(value))
+        return RDB_TYPE_SET;
+    if (PyObject_TypeCheck(value, (PyTypeObject *)s->zset_type))
+        return RDB_TYPE_ZSET_2;
+    if (PyDict_Check(value))
+        return RDB_TYPE_HASH;
+    return -1;
+}
+
+static int
+put_collection(Sink *s, int type, PyObject *key, PyObject *value)
+{
+    switch (type) {
+    case RDB_TYPE_LIST:
+        return put_list(s, key, value);
+    case RDB_TYPE_SET:
+        return put_set(s, key, value);
+    case RDB_TYPE_ZSET_2:
+        return put_zset(s, key, value);
+    default:
+        return put_hash(s, key, value);
+    }
+}
+
 static int
 Sink_init(Sink *self, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"target", "compression", "fallback", NULL};
-    PyObject *target, *fallback;
+    static char *kwlist[] = {"target", "compression", "fallback", "zset_type", NULL};
+    PyObject *target, *fallback, *zset_type;
     int compression;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OpO:Sink", kwlist, &target, &compression,
-                                     &fallback))
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OpOO!:Sink", kwlist, &target, &compression,
+                                     &fallback, &PyType_Type, &zset_type))
         return -1;
     if (!PyCallable_Check(fallback)) {
         PyErr_SetString(PyExc_TypeError, "fallback must be callable");
@@ -351,6 +477,8 @@ Sink_init(Sink *self, PyObject *args, PyObject *kwds)
     }
     Py_INCREF(fallback);
     Py_XSETREF(self->fallback, fallback);
+    Py_INCREF(zset_type);
+    Py_XSETREF(self->zset_type, zset_type);
     self->compression = compression;
     if (self->buf == NULL) {
         self->buf = PyMem_RawMalloc(BUF_SIZE);
@@ -370,6 +498,7 @@ Sink_dealloc(Sink *self)
 {
     Py_XDECREF(self->writer);
     Py_XDECREF(self->fallback);
+    Py_XDECREF(self->zset_type);
     PyMem_RawFree(self->buf);
     PyMem_RawFree(self->scratch);
     Py_TYPE(self)->tp_free((PyObject *)self);
@@ -388,7 +517,8 @@ Sink_write(Sink *self, PyObject *arg)
     Py_RETURN_NONE;
 }
 
-/* One record for a non-string value, serialised by the Python fallback. */
+/* One record for a value of a type the walker does not know, serialised by the Python
+ * fallback (which raises TypeError for anything the format cannot hold). */
 static int
 put_fallback_record(Sink *s, PyObject *key, const unsigned char *kp, size_t kn, PyObject *value)
 {
@@ -453,9 +583,14 @@ Sink_write_db(Sink *self, PyObject *args)
                     return NULL;
             }
         }
+        int type;
         if (string_view(value, &vp, &vn)) {
-            if (sink_byte(self, 0) < 0 || put_string(self, kp, kn) < 0 ||
+            if (sink_byte(self, RDB_TYPE_STRING) < 0 || put_string(self, kp, kn) < 0 ||
                 put_string(self, vp, vn) < 0)
+                return NULL;
+        } else if ((type = collection_type(self, value)) >= 0) {
+            if (sink_byte(self, (unsigned char)type) < 0 || put_string(self, kp, kn) < 0 ||
+                put_collection(self, type, key, value) < 0)
                 return NULL;
         } else if (put_fallback_record(self, key, kp, kn, value) < 0) {
             return NULL;

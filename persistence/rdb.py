@@ -28,7 +28,6 @@ type forkv writes (0 string, 1 list, 2 set, 4 hash, 5 zset-2) is older than that
 
 from __future__ import annotations
 
-import functools
 import io
 import math
 import struct
@@ -314,13 +313,17 @@ def _value_record(value: Any, compression: bool) -> bytes:
     return bytes(body)
 
 
-@functools.cache
 def _forkv_version() -> str:
     try:
         from importlib.metadata import version
         return version("forkv")
     except Exception:  # not installed as a distribution (e.g. run from a checkout)
         return "0.0.0"
+
+
+# Resolved at import, in the parent: looked up lazily in a fork child, importlib.metadata's
+# imports and file scans alone dirtied about 2 MB of copy-on-write pages.
+FORKV_VERSION = _forkv_version()
 
 
 def _header(aux: dict | None) -> bytearray:
@@ -330,7 +333,7 @@ def _header(aux: dict | None) -> bytearray:
         "ctime": int(time.time()),
         "used-mem": 0,
         "aof-base": 0,
-        "forkv-ver": _forkv_version(),
+        "forkv-ver": FORKV_VERSION,
     }
     if aux:
         fields.update(aux)
@@ -422,7 +425,7 @@ def _c_sink(fileobj: BinaryIO, compression: bool):
         target: Any = fileobj.fileno()
     except (AttributeError, OSError, io.UnsupportedOperation):
         target = fileobj        # no descriptor (e.g. BytesIO): the sink calls .write()
-    return _walker.Sink(target, compression, _value_record)
+    return _walker.Sink(target, compression, _value_record, ZSetValue)
 
 
 def write_rdb(fileobj: BinaryIO, dbs: Iterable[tuple[int, dict, dict]], *,

@@ -154,14 +154,38 @@ def cow_in_child(data: dict, expires: dict, path: str, use_c: bool) -> dict:
     return out
 
 
-def test_forked_child_copies_under_ten_percent_with_the_c_walker(tmp_path):
+def _strings(n: int) -> dict:
     rnd = random.Random(5)
     data = {}
-    for i in range(200_000):
+    for i in range(n):
         if i % 2:
             data[b"key:%d" % i] = rnd.randbytes(100)
         else:
             data[b"key:%d" % i] = (b"value:%d" % i).ljust(100, b"\0")
+    return data
+
+
+def _mixed(n: int) -> dict:
+    data = {}
+    for i in range(n):
+        kind = i % 5
+        if kind == 0:
+            value = (b"value:%d" % i).ljust(100, b"\0")
+        elif kind == 1:
+            value = [b"item:%d:%d" % (i, j) for j in range(5)]
+        elif kind == 2:
+            value = {b"member:%d:%d" % (i, j) for j in range(5)}
+        elif kind == 3:
+            value = {b"field:%d" % j: b"value:%d:%d" % (i, j) for j in range(5)}
+        else:
+            value = ZSetValue({b"m:%d:%d" % (i, j): j + i / 7 for j in range(5)})
+        data[b"key:%d" % i] = value
+    return data
+
+
+@pytest.mark.parametrize("build", [_strings, _mixed], ids=["strings", "every-type"])
+def test_forked_child_copies_under_ten_percent_with_the_c_walker(tmp_path, build):
+    data = build(200_000)
     expires = {b"key:%d" % i: 1_900_000_000_000 + i for i in range(0, 200_000, 7)}
     out = cow_in_child(data, expires, str(tmp_path / "cow.rdb"), use_c=True)
     assert out["keys"] == 200_000
