@@ -20,12 +20,30 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import redis  # noqa: E402
 
-from persistence.rdb import Record, read_rdb, write_rdb  # noqa: E402
+from persistence.rdb import Record, ZSetValue, read_rdb, write_rdb  # noqa: E402
 
 
 def populate_like_redis(n: int, size: int = 100) -> dict:
     # DEBUG POPULATE: key "key:<i>", value "value:<i>" zero-padded to `size` bytes.
     return {b"key:%d" % i: (b"value:%d" % i).ljust(size, b"\0") for i in range(n)}
+
+
+def mixed(n: int) -> dict:
+    """Every type, one in five keys each; collections of five 10-20 byte elements."""
+    data: dict = {}
+    for i in range(n):
+        kind = i % 5
+        if kind == 0:
+            data[b"key:%d" % i] = (b"value:%d" % i).ljust(100, b"\0")
+        elif kind == 1:
+            data[b"key:%d" % i] = [b"item:%d:%d" % (i, j) for j in range(5)]
+        elif kind == 2:
+            data[b"key:%d" % i] = {b"member:%d:%d" % (i, j) for j in range(5)}
+        elif kind == 3:
+            data[b"key:%d" % i] = {b"field:%d" % j: b"value:%d:%d" % (i, j) for j in range(5)}
+        else:
+            data[b"key:%d" % i] = ZSetValue({b"m:%d:%d" % (i, j): j + i / 7 for j in range(5)})
+    return data
 
 
 def smaps(field: str) -> int:
@@ -96,12 +114,16 @@ def redis_save(n: int, workdir: Path) -> tuple[float, int]:
                 time.sleep(0.02)
         client.execute_command("DEBUG", "POPULATE", n, "key", 100)
         assert client.get(b"key:7") == (b"value:7").ljust(100, b"\0")
-        best = float("inf")
-        for _ in range(3):
-            t0 = time.perf_counter()
-            client.save()
-            best = min(best, time.perf_counter() - t0)
-        return best, (workdir / "dump.rdb").stat().st_size
+        timings = []
+        for incremental_fsync in ("yes", "no"):   # yes (the default) fsyncs every 4 MB
+            client.config_set("rdb-save-incremental-fsync", incremental_fsync)
+            best = float("inf")
+            for _ in range(3):
+                t0 = time.perf_counter()
+                client.save()
+                best = min(best, time.perf_counter() - t0)
+            timings.append(best)
+        return timings[0], timings[1], (workdir / "dump.rdb").stat().st_size
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -111,7 +133,7 @@ def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
     work = Path(tempfile.mkdtemp(prefix="forkv-bench-"))
     try:
-        redis_secs, redis_size = redis_save(n, work)
+        redis_secs, redis_secs_nosync, redis_size = redis_save(n, work)
         data = populate_like_redis(n)
         out = work / "forkv.rdb"
         c_secs = min(save_to(out, data, True) for _ in range(3))
@@ -124,14 +146,22 @@ def main() -> None:
         assert loaded == n
         print(f"{n} keys, 100-byte values (DEBUG POPULATE data)")
         print(f"  redis-server SAVE   {redis_secs:7.3f} s  {redis_size / 1e6:7.1f} MB")
+        print(f"    (rdb-save-incremental-fsync no: {redis_secs_nosync:.3f} s; forkv C walker"
+              f" ratio to that {c_secs / redis_secs_nosync:.2f}x)")
         print(f"  forkv C walker      {c_secs:7.3f} s  {c_size / 1e6:7.1f} MB"
               f"  ratio {c_secs / redis_secs:5.2f}x")
         print(f"  forkv Python writer {py_secs:7.3f} s  ratio {py_secs / redis_secs:5.2f}x")
         print(f"  forkv reader        {read_secs:7.3f} s  (events only, no keyspace inserts)")
         for label, use_c in (("C walker", True), ("Python writer", False)):
             rss, peak, secs = cow(data, out, use_c)
-            print(f"  fork child, {label:13s}: copied {peak / 1e6:7.1f} MB of {rss / 1e6:7.1f} MB"
-                  f" RSS ({100 * peak / rss:5.1f}%), write {secs:.3f} s")
+            print(f"  fork child, strings, {label:13s}: copied {peak / 1e6:6.1f} MB of"
+                  f" {rss / 1e6:6.1f} MB RSS ({100 * peak / rss:4.1f}%), write {secs:.3f} s")
+        del data
+        data = mixed(n)
+        for label, use_c in (("C walker", True), ("Python writer", False)):
+            rss, peak, secs = cow(data, out, use_c)
+            print(f"  fork child, mixed,   {label:13s}: copied {peak / 1e6:6.1f} MB of"
+                  f" {rss / 1e6:6.1f} MB RSS ({100 * peak / rss:4.1f}%), write {secs:.3f} s")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
