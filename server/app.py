@@ -91,8 +91,8 @@ class Server:
             if host == "*":
                 host = "0.0.0.0"
             try:
-                srv = await self.loop.create_server(
-                    lambda: Client(self), host, port, backlog=backlog, reuse_address=True)
+                sock = _listening_socket(host, port, backlog)
+                srv = await self.loop.create_server(lambda: Client(self), sock=sock, backlog=backlog)
             except OSError as exc:
                 if optional and exc.errno in (97, 99, 22):  # no such address family / address
                     log.notice(f"Skipping optional bind address {host}: {exc.strerror}")
@@ -229,6 +229,24 @@ class Server:
         (t0, c0, i0, o0), (t1, c1, i1, o1) = samples[0], samples[-1]
         span = max(t1 - t0, 1e-6)
         return int((c1 - c0) / span), (i1 - i0) / span / 1024, (o1 - o0) / span / 1024
+
+
+def _listening_socket(host: str, port: int, backlog: int) -> socket.socket:
+    """Bind by hand: a host name given to the loop would be resolved with getaddrinfo on libuv's
+    thread pool, and the server process must stay single-threaded for fork."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if family == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        sock.bind((host, port))
+        sock.listen(backlog)
+        sock.setblocking(False)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 def _is_loopback(addr: str) -> bool:

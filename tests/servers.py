@@ -37,7 +37,8 @@ def _pings(port: int) -> bool:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
             s.sendall(b"*1\r\n$4\r\nPING\r\n")
-            return s.recv(64).startswith(b"+PONG")
+            reply = s.recv(64)
+            return reply.startswith(b"+PONG") or reply.startswith(b"-NOAUTH")
     except OSError:
         return False
 
@@ -126,3 +127,30 @@ class ServerProcess:
 
     def __exit__(self, *exc):
         self.cleanup()
+
+
+def raw_call(port: int, *args, proto: int = 2):
+    """Send one command on a fresh connection and return the raw decoded reply (hiredis),
+    bypassing any client-side reply callbacks."""
+    import hiredis
+
+    reader = hiredis.Reader()
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        frames = []
+        if proto == 3:
+            frames.append([b"HELLO", b"3"])
+        frames.append([a if isinstance(a, bytes) else str(a).encode() for a in args])
+        for argv in frames:
+            s.sendall(b"*%d\r\n" % len(argv) + b"".join(b"$%d\r\n%b\r\n" % (len(a), a) for a in argv))
+        replies = []
+        while len(replies) < len(frames):
+            chunk = s.recv(1 << 20)
+            if not chunk:
+                raise ConnectionError("server closed the connection")
+            reader.feed(chunk)
+            while True:
+                reply = reader.gets()
+                if reply is False:
+                    break
+                replies.append(reply)
+        return replies[-1]
