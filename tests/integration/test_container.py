@@ -14,7 +14,9 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import time
+import urllib.request
 import uuid
 
 import pytest
@@ -35,6 +37,7 @@ class Podman:
     def __init__(self):
         self.run_id = uuid.uuid4().hex[:8]
         self.label = f"forkv-test={self.run_id}"
+        self.labels = [self.label]  # compose projects add theirs
         self.images = []
         conf = os.environ.get("CONTAINERS_CONF") or os.path.join(REPO, "docker", "containers.conf")
         self.env = dict(os.environ, CONTAINERS_CONF=conf)
@@ -54,12 +57,13 @@ class Podman:
         return self("inspect", "--format", template, container).stdout.strip()
 
     def cleanup(self):
-        ids = self("ps", "-aq", "--filter", f"label={self.label}", check=False).stdout.split()
-        if ids:
-            self("rm", "-f", "-v", "-t", "0", *ids, check=False)
-        volumes = self("volume", "ls", "-q", "--filter", f"label={self.label}", check=False).stdout.split()
-        if volumes:
-            self("volume", "rm", "-f", *volumes, check=False)
+        for label in self.labels:
+            ids = self("ps", "-aq", "--filter", f"label={label}", check=False).stdout.split()
+            if ids:
+                self("rm", "-f", "-v", "-t", "0", *ids, check=False)
+            volumes = self("volume", "ls", "-q", "--filter", f"label={label}", check=False).stdout.split()
+            if volumes:
+                self("volume", "rm", "-f", *volumes, check=False)
         for image in self.images:
             self("rmi", "-f", image, check=False)
 
@@ -252,3 +256,52 @@ def test_mounted_config_file(start, tmp_path):
     assert config["dir"] == "/data"
     assert config["save"] == "3600 1 300 100 60 10000"
     assert c.healthcheck() == (0, "healthy")
+
+
+@pytest.fixture(scope="module")
+def exporter_image(podman):
+    """compose.yaml's exporter image, built here so that compose finds it and builds nothing."""
+    tag = f"localhost/forkv-test-exporter:{podman.run_id}"
+    podman.images.append(tag)
+    podman("build", "--pull=never", "--format", "docker", "--layers=false", "-f", "docker/exporter.Dockerfile",
+           "-t", tag, "docker", timeout=900)
+    return tag
+
+
+def test_compose_service_with_the_monitoring_profile(podman, image, exporter_image):
+    project = podman.name("compose")
+    podman.labels.append(f"io.podman.compose.project={project}")
+    port, metrics_port = free_port(), free_port()
+    env = dict(podman.env, FORKV_IMAGE=image, FORKV_EXPORTER_IMAGE=exporter_image, FORKV_HOST_PORT=str(port),
+               FORKV_EXPORTER_PORT=str(metrics_port), FORKV_REQUIREPASS="compose secret")
+    command = [sys.executable, "-m", "podman_compose", "-p", project, "-f", "docker/compose.yaml",
+               "--profile", "monitoring"]
+
+    def compose(*args, check=True):
+        result = subprocess.run(command + list(args), env=env, cwd=REPO, capture_output=True, text=True,
+                                timeout=300)
+        assert result.returncode == 0 or not check, f"podman-compose {' '.join(args)}:\n{result.stdout}\n{result.stderr}"
+
+    try:
+        compose("up", "-d")
+        name = podman("ps", "-q", "--filter", f"label=io.podman.compose.project={project}",
+                      "--filter", "label=io.podman.compose.service=forkv").stdout.strip()
+        c = Container(podman, name, port, password="compose secret").wait_ready()
+        # The sample config file is mounted and used; the password comes from the environment.
+        assert c.cli("CONFIG", "GET", "save").splitlines() == ["save", "3600 1 300 100 60 10000"]
+        assert c.cli("CONFIG", "GET", "dir").splitlines() == ["dir", "/data"]
+        assert c.healthcheck() == (0, "healthy")
+        assert podman.inspect(name, "{{.HostConfig.RestartPolicy.Name}}") == "unless-stopped"
+        assert podman.inspect(name, "{{range .Mounts}}{{.Name}}:{{.Destination}} {{end}}").split()[0] == (
+            f"{project}_data:/data")
+
+        def exporter_sees_forkv():
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5) as reply:
+                    return "\nredis_up 1\n" in reply.read().decode()
+            except OSError:
+                return False
+
+        wait_for(exporter_sees_forkv, 30, interval=0.2, what="redis_up 1 from the exporter")
+    finally:
+        compose("down", "-v", "-t", str(STOP_TIMEOUT), check=False)  # podman.cleanup() is the backstop
