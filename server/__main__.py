@@ -37,7 +37,10 @@ def main(argv=None) -> int:
     from server.wiring import attach_persistence
 
     server = Server(config)
-    attach_persistence(server)
+    persistence = attach_persistence(server)
+    log.notice("Server initialized")
+    if not persistence.load_at_startup():
+        return 1
     code = uvloop.run(_serve(server))
     sys.stdout.flush()
     return code

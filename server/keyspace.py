@@ -24,9 +24,14 @@ def wall_ms() -> int:
 
 
 def type_name(value) -> str:
+    """The Redis type of a stored value. Containers loaded from RDB or RESTORE are kept in the
+    plain shapes persistence uses (list, set, dict, ZSetValue) until their commands exist."""
     if type(value) is bytes or type(value) is bytearray:
         return "string"
-    return getattr(value, "redis_type", "none")
+    return getattr(value, "redis_type", None) or _CONTAINER_TYPES.get(type(value).__name__, "none")
+
+
+_CONTAINER_TYPES = {"list": "list", "set": "set", "dict": "hash", "ZSetValue": "zset"}
 
 
 class Keyspace:

@@ -1,6 +1,334 @@
-"""Connects `persistence/` to the server: load at startup, SAVE/BGSAVE duties in the cron, the final
-save at shutdown. Until persistence lands this attaches nothing."""
+"""Connects `persistence/` to the server: load at startup, SAVE/BGSAVE, save points, the SIGCHLD
+handler, MISCONF, the final save at shutdown and the INFO persistence fields.
+
+The SIGCHLD handler is installed with `signal.signal` (uvloop refuses SIGCHLD in
+add_signal_handler) and stays minimal: it reaps forkv's own save child with waitpid(pid, WNOHANG),
+never waitpid(-1), and schedules the bookkeeping on the loop. The cron checks the child too, as
+Redis's checkChildrenDone does, in case a signal was missed.
+"""
+
+import os
+import signal
+import time
+
+from persistence import rdb, snapshot
+from server import log
+from server.info import rss_bytes
+
+BGSAVE_RETRY_DELAY = 5  # seconds before a failed background save is retried (Redis's value)
 
 
-def attach_persistence(server) -> None:
-    return None
+def attach_persistence(server) -> "Persistence":
+    server.persistence = Persistence(server)
+    return server.persistence
+
+
+class Persistence:
+    def __init__(self, server):
+        self.server = server
+        self.child = None  # snapshot.SaveChild while a background save runs
+        self.dirty_at_fork = 0
+        self.last_bgsave_ok = True
+        self.last_bgsave_time_sec = -1
+        self.last_bgsave_try = 0.0
+        self.bgsave_scheduled = False
+        self.saves = 0
+        self.last_cow = 0
+        self.loaded_keys = 0
+        self.expired_on_load = 0
+
+    # -- configuration ---------------------------------------------------------------------------
+
+    @property
+    def config(self):
+        return self.server.config
+
+    def save_points(self) -> list:
+        return self.config["save"]
+
+    def update_misconf(self) -> None:
+        """Redis's writeCommandsDeniedByDiskError: refuse writes after a failed background save
+        while save points exist and stop-writes-on-bgsave-error is on."""
+        self.server.refuse_writes = bool(
+            self.config["stop-writes-on-bgsave-error"] and self.save_points() and not self.last_bgsave_ok)
+
+    def config_changed(self, names) -> None:
+        self.update_misconf()
+
+    # -- startup ---------------------------------------------------------------------------------
+
+    def load_at_startup(self) -> bool:
+        """Load dir/dbfilename if it exists. False (after logging why) if the file is bad: the
+        server must not start; nothing of a bad file is kept, and the file is left as it is."""
+        path = os.path.join(self.config["dir"], self.config["dbfilename"])
+        if not os.path.exists(path):
+            return True
+        started = time.monotonic()
+        ks = self.server.keyspace
+        staged = [({}, {}) for _ in ks.dbs]
+        now = ks.clock()
+        loaded = expired = 0
+        try:
+            with open(path, "rb") as f:
+                for event in rdb.read_rdb(f):
+                    kind = type(event)
+                    if kind is rdb.Record:
+                        if event.db >= len(staged):
+                            log.warning("FATAL: Data file was created with a Redis server configured "
+                                        f"to handle more than {len(staged)} databases. Exiting")
+                            return False
+                        data, expires = staged[event.db]
+                        if event.key in data:
+                            log.warning(f"RDB has duplicated key '{_show(event.key)}' in DB {event.db}")
+                            return False
+                        if event.expire_ms is not None and event.expire_ms <= now:
+                            expired += 1
+                            continue
+                        data[event.key] = event.value
+                        if event.expire_ms is not None:
+                            expires[event.key] = event.expire_ms
+                        loaded += 1
+                    elif kind is rdb.SelectDB:
+                        if event.index >= len(staged):
+                            log.warning("FATAL: Data file was created with a Redis server configured "
+                                        f"to handle more than {len(staged)} databases. Exiting")
+                            return False
+                    elif kind is rdb.End and not event.checksum_checked:
+                        log.warning("RDB file was saved with checksum disabled: no check performed.")
+        except rdb.RDBError as exc:
+            log.warning(f"Error loading the RDB file {path}: {exc}")
+            log.warning(_fatal_line(exc))
+            return False
+        except OSError as exc:
+            log.warning(f"Fatal error loading the DB: {exc.strerror}. Exiting.")
+            return False
+        for db, (data, expires) in zip(ks.dbs, staged):
+            db.data, db.expires = data, expires
+        self.loaded_keys, self.expired_on_load = loaded, expired
+        log.notice(f"DB loaded from disk: {time.monotonic() - started:.3f} seconds")
+        log.notice(f"Done loading RDB, keys loaded: {loaded}, keys expired: {expired}.")
+        return True
+
+    def started(self) -> None:
+        signal.signal(signal.SIGCHLD, self._on_sigchld)
+
+    # -- saving ----------------------------------------------------------------------------------
+
+    def _dbs(self) -> list:
+        return [(db.index, db.data, db.expires) for db in self.server.keyspace.dbs if db.data]
+
+    def _aux(self) -> dict:
+        return {"used-mem": rss_bytes()}
+
+    def save(self) -> bool:
+        """SAVE: synchronous, through the same atomic path as the background save."""
+        directory, name = self.config["dir"], self.config["dbfilename"]
+        try:
+            snapshot.save_atomic(directory, name, self._dbs(), compression=self.config["rdbcompression"],
+                                 checksum=self.config["rdbchecksum"], aux=self._aux())
+        except OSError as exc:
+            log.warning(f"Failed saving the DB: {exc.strerror or exc} (temp file in {directory})")
+            return False
+        except Exception as exc:  # noqa: BLE001 - an unsupported value must not crash the server
+            log.warning(f"Write error saving DB on disk: {exc}")
+            return False
+        log.notice("DB saved on disk")
+        self.server.keyspace.dirty = 0
+        self.server.lastsave = int(time.time())
+        self.saves += 1
+        self.last_bgsave_ok = True
+        self.update_misconf()
+        return True
+
+    def bgsave(self) -> bool:
+        """Fork the save child. False if fork failed (logged)."""
+        server = self.server
+        self.last_bgsave_try = time.time()
+        self.dirty_at_fork = server.keyspace.dirty
+        started = time.perf_counter()
+        try:
+            self.child = snapshot.fork_save(
+                self.config["dir"], self.config["dbfilename"], self._dbs(),
+                compression=self.config["rdbcompression"], checksum=self.config["rdbchecksum"],
+                aux=self._aux(), log=log.notice, in_child=self._in_child,
+                key_save_delay_us=max(0, self.config["rdb-key-save-delay"]))
+        except OSError as exc:
+            self.last_bgsave_ok = False
+            self.update_misconf()
+            log.warning(f"Can't save in background: fork: {exc.strerror}")
+            return False
+        server.stats.latest_fork_usec = int((time.perf_counter() - started) * 1_000_000)
+        server.stats.total_forks += 1
+        log.notice(f"Background saving started by pid {self.child.pid}")
+        return True
+
+    def _in_child(self) -> None:
+        log.set_role("C")
+        for sock in self.server.listening_sockets():
+            try:
+                os.close(sock.fileno())  # uvloop's socket wrappers have no close()
+            except OSError:
+                pass
+
+    # -- the child's end -------------------------------------------------------------------------
+
+    def _on_sigchld(self, signum, frame) -> None:
+        child = self.child
+        if child is not None and child.reap():
+            loop = self.server.loop
+            if loop is not None:
+                loop.call_soon_threadsafe(self._child_done)
+
+    def check_child(self) -> None:
+        """The cron's safety net (Redis's checkChildrenDone)."""
+        child = self.child
+        if child is None:
+            return
+        child.read_reports()
+        if child.reap():
+            self._child_done()
+
+    def _child_done(self) -> None:
+        child = self.child
+        if child is None or child.status is None:
+            return
+        child.read_reports()
+        child.close()
+        self.child = None
+        ok, code, sig = snapshot.describe_status(child.status)
+        now = time.time()
+        self.last_bgsave_time_sec = int(now - child.started)
+        self.last_cow = child.cow
+        if ok:
+            log.notice("Background saving terminated with success")
+            ks = self.server.keyspace
+            ks.dirty = max(0, ks.dirty - self.dirty_at_fork)
+            self.server.lastsave = int(now)
+            self.saves += 1
+            self.last_bgsave_ok = True
+        elif sig is not None:
+            log.warning(f"Background saving terminated by signal {sig}")
+            snapshot.remove_temp(self.config["dir"], child.pid)
+            # SIGUSR1 is how forkv itself stops a child (shutdown, FLUSHALL): not an error.
+            if sig != signal.SIGUSR1:
+                self.last_bgsave_ok = False
+        else:
+            log.warning("Background saving error")
+            snapshot.remove_temp(self.config["dir"], child.pid)
+            self.last_bgsave_ok = False
+        self.update_misconf()
+
+    def kill_child(self) -> None:
+        child = self.child
+        if child is None:
+            return
+        log.warning("There is a child saving an .rdb. Killing it!")
+        child.kill(signal.SIGUSR1)
+        try:
+            os.waitpid(child.pid, 0)
+        except ChildProcessError:
+            pass
+        child.close()
+        snapshot.remove_temp(self.config["dir"], child.pid)
+        self.child = None
+
+    # -- cron ------------------------------------------------------------------------------------
+
+    def cron(self) -> None:
+        self.check_child()
+        if self.child is not None:
+            return
+        now = time.time()
+        can_retry = self.last_bgsave_ok or now - self.last_bgsave_try > BGSAVE_RETRY_DELAY
+        if self.bgsave_scheduled and can_retry:
+            if self.bgsave():
+                self.bgsave_scheduled = False
+            return
+        dirty = self.server.keyspace.dirty
+        for seconds, changes in self.save_points():
+            if dirty >= changes and now - self.server.lastsave > seconds and can_retry:
+                log.notice(f"{changes} changes in {seconds} seconds. Saving...")
+                self.bgsave()
+                break
+
+    # -- FLUSHALL and shutdown ------------------------------------------------------------------
+
+    def after_flushall(self) -> None:
+        """As Redis 7.0: kill a running save, and with save points write the (empty) snapshot at
+        once; the dirty count is left alone so the flush itself still counts as a change."""
+        self.kill_child()
+        if self.save_points():
+            dirty = self.server.keyspace.dirty
+            self.save()
+            self.server.keyspace.dirty = dirty
+
+    def prepare_shutdown(self, save) -> bool:
+        """Kill a running child; save when save points exist (or SAVE), unless NOSAVE."""
+        self.kill_child()
+        if save is False or (save is None and not self.save_points()):
+            return True
+        log.notice("Saving the final RDB snapshot before exiting.")
+        if self.save():
+            return True
+        log.warning("Error trying to save the DB, can't exit.")
+        return False
+
+    # -- INFO ------------------------------------------------------------------------------------
+
+    def info_fields(self) -> list:
+        child = self.child
+        now = time.time()
+        if child is not None:
+            child.read_reports()
+        in_progress = child is not None
+        total = child.keys_total if child else 0
+        done = child.keys_done if child else 0
+        return [
+            ("loading", 0),
+            ("async_loading", 0),
+            ("current_cow_peak", child.cow_peak if child else 0),
+            ("current_cow_size", child.cow if child else 0),
+            ("current_cow_size_age", int(now - child.cow_updated) if child else 0),
+            ("current_fork_perc", f"{100.0 * done / total if total else 0:.2f}"),
+            ("current_save_keys_processed", done),
+            ("current_save_keys_total", total),
+            ("rdb_changes_since_last_save", self.server.keyspace.dirty),
+            ("rdb_bgsave_in_progress", int(in_progress)),
+            ("rdb_last_save_time", self.server.lastsave),
+            ("rdb_last_bgsave_status", "ok" if self.last_bgsave_ok else "err"),
+            ("rdb_last_bgsave_time_sec", self.last_bgsave_time_sec),
+            ("rdb_current_bgsave_time_sec", int(now - child.started) if child else -1),
+            ("rdb_saves", self.saves),
+            ("rdb_last_cow_size", self.last_cow),
+            ("rdb_last_load_keys_expired", self.expired_on_load),
+            ("rdb_last_load_keys_loaded", self.loaded_keys),
+            ("aof_enabled", 0),
+            ("aof_rewrite_in_progress", 0),
+            ("aof_rewrite_scheduled", 0),
+            ("aof_last_rewrite_time_sec", -1),
+            ("aof_current_rewrite_time_sec", -1),
+            ("aof_last_bgrewrite_status", "ok"),
+            ("aof_rewrites", 0),
+            ("aof_rewrites_consecutive_failures", 0),
+            ("aof_last_write_status", "ok"),
+            ("aof_last_cow_size", 0),
+            ("module_fork_in_progress", 0),
+            ("module_fork_last_cow_size", 0),
+        ]
+
+
+def _show(key: bytes) -> str:
+    return key.decode("utf-8", "backslashreplace")
+
+
+def _fatal_line(exc) -> str:
+    kind = getattr(exc, "kind", "")
+    if kind == "truncated":
+        return "Short read or OOM loading DB. Unrecoverable error, aborting now."
+    if kind == "checksum":
+        return "Wrong RDB checksum. Aborting now."
+    if kind == "magic":
+        return "Wrong signature trying to load DB from file"
+    if kind == "version":
+        return "Can't handle RDB format version"
+    return "Unrecoverable error loading the RDB file, aborting now."

@@ -7,6 +7,7 @@ from server.commands import (  # noqa: F401
     connection,
     keys,
     server_admin,
+    snapshots,
     strings,
     transactions,
 )

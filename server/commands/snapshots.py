@@ -1,0 +1,107 @@
+"""Persistence commands: SAVE, BGSAVE, DUMP, RESTORE. The work is in server/wiring.py (SAVE and
+BGSAVE bookkeeping) and persistence/rdb.py (the value serializer DUMP and RESTORE share)."""
+
+from protocol.reply import Encoded, Status
+from persistence import rdb
+from server import errors
+from server.args import to_int
+from server.errors import CommandError
+from server.table import Flag, command
+
+F = Flag
+OK = Encoded(b"+OK\r\n")
+BARE_ERR = "ERR"
+
+
+@command("save", 1, F.ADMIN | F.NOSCRIPT | F.NO_MULTI,
+         group="server", summary="Synchronously save the dataset to disk",
+         complexity="O(N) where N is the total number of keys in all databases")
+def save(client, argv):
+    persistence = client.server.persistence
+    if persistence.child is not None:
+        raise CommandError(errors.BGSAVE_IN_PROGRESS)
+    if not persistence.save():
+        raise CommandError(BARE_ERR)
+    return OK
+
+
+@command("bgsave", -1, F.ADMIN | F.NOSCRIPT, group="server",
+         summary="Asynchronously save the dataset to disk", complexity="O(1)",
+         arguments=("[SCHEDULE]",))
+def bgsave(client, argv):
+    schedule = False
+    if len(argv) > 1:
+        if len(argv) == 2 and argv[1].lower() == b"schedule":
+            schedule = True
+        else:
+            raise CommandError(errors.SYNTAX)
+    persistence = client.server.persistence
+    if persistence.child is not None:
+        raise CommandError(errors.BGSAVE_IN_PROGRESS)
+    if client.in_exec:
+        persistence.bgsave_scheduled = True
+        return Status("Background saving scheduled")
+    if not persistence.bgsave():
+        raise CommandError(BARE_ERR)
+    return Status("Background saving started")
+
+
+@command("dump", 2, F.READONLY, keys=(1, 1, 1), group="generic",
+         summary="Return a serialized version of the value stored at the specified key.",
+         since="2.6.0", complexity="O(1) to access the key and additional O(N*M) to serialize it",
+         arguments=("key",))
+def dump(client, argv):
+    value = client.db.read(argv[1])
+    if value is None:
+        return None
+    return rdb.dump_payload(value, compression=client.server.config["rdbcompression"])
+
+
+@command("restore", -4, F.WRITE | F.DENYOOM, keys=(1, 1, 1), group="generic",
+         summary="Create a key using the provided serialized value, previously obtained using DUMP.",
+         since="2.6.0", complexity="O(1) to create the new key and additional O(N*M) to reconstruct "
+         "the serialized value", arguments=("key", "ttl", "serialized-value", "[REPLACE]", "[ABSTTL]",
+                                            "[IDLETIME seconds]", "[FREQ frequency]"))
+def restore(client, argv):
+    key, payload = argv[1], argv[3]
+    replace = absttl = False
+    i = 4
+    while i < len(argv):
+        opt = argv[i].lower()
+        if opt == b"replace":
+            replace = True
+        elif opt == b"absttl":
+            absttl = True
+        elif opt == b"idletime" and i + 1 < len(argv):
+            i += 1
+            if to_int(argv[i]) < 0:
+                raise CommandError("ERR Invalid IDLETIME value, must be >= 0")
+        elif opt == b"freq" and i + 1 < len(argv):
+            i += 1
+            freq = to_int(argv[i])
+            if not 0 <= freq <= 255:
+                raise CommandError("ERR Invalid FREQ value, must be >= 0 and <= 255")
+        else:
+            raise CommandError(errors.SYNTAX)
+        i += 1
+    ttl = to_int(argv[2])
+    if ttl < 0:
+        raise CommandError(errors.INVALID_TTL)
+    db = client.db
+    if not replace and db.get(key) is not None:
+        raise CommandError(errors.BUSYKEY)
+    try:
+        value = rdb.load_payload(payload)
+    except rdb.RDBError as exc:
+        raise CommandError(errors.DUMP_PAYLOAD if exc.kind == "payload" else errors.BAD_DATA_FORMAT) from None
+    now = db.ks.clock()
+    expire_at = None
+    if ttl:
+        expire_at = ttl if absttl else now + ttl
+        if expire_at <= now:  # already expired: like Redis, the key is only deleted
+            db.delete(key)
+            return OK
+    if replace:
+        db.delete(key)
+    db.store(key, value, expire_at=expire_at)
+    return OK
