@@ -455,6 +455,50 @@ def _lfu_policy(client) -> bool:
     return "lfu" in client.server.config["maxmemory-policy"]
 
 
+# Redis 7.0's defaults for the small-container encodings, used when forkv's config has no such
+# directive.
+_LISTPACK_LIMITS = {
+    "set-max-intset-entries": 512,
+    "hash-max-listpack-entries": 512,
+    "hash-max-listpack-value": 64,
+    "zset-max-listpack-entries": 128,
+    "zset-max-listpack-value": 64,
+}
+
+
+def value_encoding(value, config_values=None) -> str:
+    """OBJECT ENCODING for any value. A value type may report its own through an `encoding`
+    attribute (or method); the plain shapes containers have until their types exist (list, set,
+    dict, ZSetValue) get the encoding Redis 7.0 would pick for that content, as it does when it
+    loads a value from RDB or RESTORE. (Redis never converts a container back to the small
+    encoding when it shrinks; a type that tracks that must report it itself.)"""
+    if type(value) is bytes or type(value) is bytearray:
+        return string_encoding(value)
+    encoding = getattr(value, "encoding", None)
+    if encoding is not None:
+        return encoding() if callable(encoding) else encoding
+
+    def limit(name):
+        return (config_values or {}).get(name, _LISTPACK_LIMITS[name])
+
+    kind = type_name(value)
+    if kind == "list":
+        return "quicklist"
+    if kind == "set":
+        small = len(value) <= limit("set-max-intset-entries") and all(is_int(m) for m in value)
+        return "intset" if small else "hashtable"
+    if kind == "hash":
+        most = limit("hash-max-listpack-value")
+        small = len(value) <= limit("hash-max-listpack-entries") and all(
+            len(f) <= most and len(v) <= most for f, v in value.items())
+        return "listpack" if small else "hashtable"
+    if kind == "zset":
+        most = limit("zset-max-listpack-value")
+        small = len(value) <= limit("zset-max-listpack-entries") and all(len(m) <= most for m in value)
+        return "listpack" if small else "skiplist"
+    return "raw"
+
+
 @command("object|encoding", 3, F.READONLY, keys=(2, 2, 1),
          summary="Inspect the internal encoding of a Redis object", since="2.2.3", complexity="O(1)",
          arguments=("key",))
@@ -464,8 +508,7 @@ def object_encoding(client, argv):
         return None
     if type(value) is bytes or type(value) is bytearray:
         return string_encoding(value)
-    encoding = getattr(value, "encoding", "raw")
-    return encoding() if callable(encoding) else encoding
+    return value_encoding(value, client.server.config.values)
 
 
 @command("object|refcount", 3, F.READONLY, keys=(2, 2, 1),

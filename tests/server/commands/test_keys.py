@@ -535,3 +535,67 @@ async def test_async_move(any_server):
 
 def test_port_helper(any_r, any_server):
     assert port_of(any_r) == any_server.port
+
+
+# -- OBJECT ENCODING of containers (until their types exist: the plain shapes RDB loading uses) -----
+
+CONTAINERS = [
+    ("list", [b"a", b"b"]),
+    ("list", [b"x" * 100] * 200),
+    ("set", {b"1", b"2", b"-3"}),
+    ("set", {b"1", b"two"}),
+    ("set", {b"01", b"1"}),
+    ("set", {str(i).encode() for i in range(512)}),
+    ("set", {str(i).encode() for i in range(513)}),
+    ("hash", {b"f": b"v"}),
+    ("hash", {b"f": b"v" * 64}),
+    ("hash", {b"f": b"v" * 65}),
+    ("hash", {b"f" * 65: b"v"}),
+    ("hash", {str(i).encode(): b"v" for i in range(512)}),
+    ("hash", {str(i).encode(): b"v" for i in range(513)}),
+    ("zset", {b"a": 1.0, b"b": 2.5}),
+    ("zset", {b"m" * 64: 1.0}),
+    ("zset", {b"m" * 65: 1.0}),
+    ("zset", {str(i).encode(): float(i) for i in range(128)}),
+    ("zset", {str(i).encode(): float(i) for i in range(129)}),
+]
+
+
+@pytest.mark.parametrize("kind, value", CONTAINERS)
+def test_container_encoding_matches_redis(redis_server, kind, value):
+    from persistence.rdb import ZSetValue
+    from server.commands.keys import value_encoding
+
+    client = redis.Redis(port=redis_server.port)
+    try:
+        client.delete("c")
+        if kind == "list":
+            client.rpush("c", *value)
+        elif kind == "set":
+            client.sadd("c", *value)
+        elif kind == "hash":
+            client.hset("c", mapping=value)
+        else:
+            client.zadd("c", value)
+            value = ZSetValue(value)
+        expected = client.object("encoding", "c").decode()
+        client.delete("c")
+    finally:
+        client.close()
+    assert value_encoding(value) == expected
+
+
+def test_duplicate_gives_independent_values():
+    from persistence.rdb import ZSetValue
+    from server.commands.keys import _duplicate
+    from server.keyspace import type_name
+
+    assert _duplicate(b"abc") == b"abc"
+    ba = bytearray(b"abc")
+    dup = _duplicate(ba)
+    ba[0:1] = b"X"
+    assert dup == bytearray(b"abc") and type(dup) is bytearray
+    for value in ([b"a", b"b"], {b"a", b"b"}, {b"f": b"v"}, ZSetValue({b"m": 1.0})):
+        dup = _duplicate(value)
+        assert dup == value and dup is not value and type(dup) is type(value)
+        assert type_name(dup) == type_name(value)
