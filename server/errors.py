@@ -37,6 +37,13 @@ BITFIELD_TYPE = (
 BITFIELD_OVERFLOW = "ERR Invalid OVERFLOW type specified"
 BITFIELD_RO_WRITE = "ERR BITFIELD_RO only supports the GET subcommand"
 LCS_NOT_STRING = "ERR The specified keys must contain string values"
+LCS_IDX_AND_LEN = "ERR If you want both the length and indexes, please just use IDX."
+LCS_TOO_LONG = "ERR String too long for LCS"
+LCS_TOO_MUCH_MEMORY = (
+    "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len"
+)
+DECREMENT_OVERFLOW = "ERR decrement would overflow"
+OFFSET_OUT_OF_RANGE = "ERR offset is out of range"
 TIMEOUT_NEGATIVE = "ERR timeout is negative"
 EXPIRE_NX_XX = "ERR NX and XX, GT or LT options at the same time are not compatible"
 EXPIRE_GT_LT = "ERR GT and LT options at the same time are not compatible"
