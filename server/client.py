@@ -52,7 +52,7 @@ class Client(asyncio.Protocol):
         self.name = b""
         self.lib_name = b""
         self.lib_ver = b""
-        self.authenticated = not server.requirepass
+        self.authenticated = not server.config["requirepass"]
         self.multi = None  # list of queued (command, argv) inside MULTI
         self.multi_error = False
         self.in_exec = False

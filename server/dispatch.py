@@ -5,7 +5,7 @@ MISCONF (writes refused after a failed background save), MULTI queueing; only th
 Handlers never recount arguments and never see a client that may not run them.
 """
 
-from protocol.reply import ErrorReply, Status, encode_error, encode_reply
+from protocol.reply import Encoded, ErrorReply, Status, encode_error, encode_reply
 from server import errors
 from server.errors import CommandError
 from server.table import COMMANDS
@@ -34,21 +34,38 @@ def resolve(argv):
     return cmd
 
 
+# Command names exactly as clients send them ("SET", "set", "Set") -> Command, filled on first use
+# so the hot path is one dict lookup with no lower(). Bounded: odd spellings stop being cached.
+_BY_SPELLING = {}
+_BY_SPELLING_MAX = 4096
+
+
 def execute(client, argv, out: list) -> None:
     """Run one command for `client` and append its encoded reply to `out`."""
-    server = client.server
-    try:
-        cmd = resolve(argv)
-    except CommandError as exc:
-        if client.multi is not None:
-            client.multi_error = True
-        out.append(encode_error(exc.message))
-        return
-    if server.requirepass and not client.authenticated and not cmd.no_auth:
+    cmd = _BY_SPELLING.get(argv[0])
+    if cmd is None or cmd.subcommands:
+        try:
+            cmd = resolve(argv)
+        except CommandError as exc:
+            if client.multi is not None:
+                client.multi_error = True
+            out.append(encode_error(exc.message))
+            return
+        if not cmd.subcommands and "|" not in cmd.name and len(_BY_SPELLING) < _BY_SPELLING_MAX:
+            _BY_SPELLING[argv[0]] = cmd
+    else:
+        arity = cmd.arity
+        if (arity > 0 and len(argv) != arity) or len(argv) < -arity:
+            if client.multi is not None:
+                client.multi_error = True
+            out.append(encode_error(errors.wrong_arity(cmd.name)))
+            return
+    if not client.authenticated and not cmd.no_auth:
         if client.multi is not None:
             client.multi_error = True
         out.append(_NOAUTH)
         return
+    server = client.server
     if server.refuse_writes and (cmd.is_write or cmd.name == "ping"):
         if client.multi is not None:
             client.multi_error = True
@@ -58,11 +75,26 @@ def execute(client, argv, out: list) -> None:
         client.multi.append((cmd, argv))
         out.append(b"+QUEUED\r\n")
         return
-    encode_reply(call(client, cmd, argv), out, client.proto)
+    server.stats.commands += 1
+    client.last_command = cmd
+    try:
+        reply = cmd.handler(client, argv)
+    except CommandError as exc:
+        out.append(encode_error(exc.message))
+        return
+    kind = type(reply)
+    if kind is Encoded:
+        out.append(reply)
+    elif kind is bytes:
+        out.append(b"$%d\r\n%b\r\n" % (len(reply), reply))
+    elif kind is int:
+        out.append(b":%d\r\n" % reply)
+    else:
+        encode_reply(reply, out, client.proto)
 
 
 def call(client, cmd, argv):
-    """Invoke a handler; a CommandError becomes an error reply."""
+    """Invoke a handler for EXEC; a CommandError becomes an error reply."""
     client.server.stats.commands += 1
     client.last_command = cmd
     try:

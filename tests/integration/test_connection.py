@@ -115,19 +115,23 @@ def test_resp3_wire_types(any_server):
 
 def test_auth_flow():
     with ServerProcess("forkv", ["--requirepass", "s3cret"]) as server:
-        r = redis.Redis(port=server.port, protocol=2)
-        assert err(r.get, "k") == "Authentication required."
-        with pytest.raises(redis.AuthenticationError):
-            r.execute_command("AUTH", "wrong")
-        assert r.execute_command("AUTH", "s3cret") == b"OK"
-        assert r.set("k", "v") is True
-        assert r.execute_command("RESET") == b"RESET"
-        assert err(r.get, "k") == "Authentication required."
-        assert r.execute_command("HELLO", 3, "AUTH", "default", "s3cret")[b"proto"] == 3
-        ok = redis.Redis(port=server.port, password="s3cret", protocol=2)
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
+            def ask(line):
+                s.sendall(line)
+                return s.recv(65536)
+            assert ask(b"GET k\r\n") == b"-NOAUTH Authentication required.\r\n"
+            assert ask(b"AUTH wrong\r\n") == \
+                b"-WRONGPASS invalid username-password pair or user is disabled.\r\n"
+            assert ask(b"AUTH s3cret\r\n") == b"+OK\r\n"
+            assert ask(b"SET k v\r\n") == b"+OK\r\n"
+            assert ask(b"RESET\r\n") == b"+RESET\r\n"
+            assert ask(b"GET k\r\n") == b"-NOAUTH Authentication required.\r\n"
+            assert ask(b"HELLO 3\r\n").startswith(b"-NOAUTH HELLO must be called")
+            assert ask(b"HELLO 3 AUTH default s3cret\r\n").startswith(b"%7\r\n")
+            assert ask(b"GET k\r\n") == b"$1\r\nv\r\n"
+        ok = redis.Redis(port=server.port, password="s3cret")
         assert ok.get("k") == b"v"
         ok.close()
-        r.close()
 
 
 def test_auth_without_password(any_r):
