@@ -42,14 +42,20 @@ def _fake_process(proc, pid, cmdline, environ):
 
 
 def test_finds_the_server_process_and_its_environment(tmp_path):
-    # With --init, PID 1 is the init process and forkv a child of it.
-    _fake_process(tmp_path, 1, ["/run/podman-init", "--", "forkv-server", "--port", "7000"], [])
+    # With --init, PID 1 is the init process running forkv with the same arguments and environment.
+    environ = ["FORKV_REQUIREPASS=a=b", "HOME=/data"]
+    _fake_process(tmp_path, 1, ["/run/podman-init", "--", "forkv-server", "--port", "7000"], environ)
     _fake_process(tmp_path, 2, ["/opt/forkv/bin/python3", "/opt/forkv/bin/forkv-server", "--port", "7000"],
-                  ["FORKV_REQUIREPASS=a=b", "HOME=/data"])
+                  environ)
+    (tmp_path / "3").mkdir()  # a process that is gone: no files to read
     (tmp_path / "self").mkdir()
-    argv, environ = hc.find_server(str(tmp_path))
-    assert argv == ["--port", "7000"]
-    assert environ == {} or environ == {"FORKV_REQUIREPASS": "a=b", "HOME": "/data"}
+    assert hc.find_server(str(tmp_path)) == (["--port", "7000"], {"FORKV_REQUIREPASS": "a=b", "HOME": "/data"})
+
+
+def test_skips_processes_it_cannot_read(tmp_path):
+    (tmp_path / "1").mkdir()
+    _fake_process(tmp_path, 9, ["python3", "-m", "server"], ["FORKV_PORT=7000"])
+    assert hc.find_server(str(tmp_path)) == ([], {"FORKV_PORT": "7000"})
 
 
 def test_no_server_process_is_reported(tmp_path):

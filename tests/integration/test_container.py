@@ -10,6 +10,7 @@ container, volume and image made here carries this run's label or name and is re
 pass or fail. Clients connect only to ports published on 127.0.0.1, never to a bridge address.
 """
 
+import importlib.util
 import os
 import re
 import shutil
@@ -270,6 +271,7 @@ def exporter_image(podman):
 
 
 def test_compose_service_with_the_monitoring_profile(podman, image, exporter_image):
+    assert importlib.util.find_spec("podman_compose"), "podman-compose is missing: install the test extras"
     project = podman.name("compose")
     podman.labels.append(f"io.podman.compose.project={project}")
     port, metrics_port = free_port(), free_port()
