@@ -100,7 +100,7 @@ class Database:
         """The live value at `key` or None; expires the key if its time has passed. No stats."""
         value = self.data.get(key)
         if value is not None and self.expires and key in self.expires:
-            if self.expires[key] <= self.ks.clock():
+            if self.expires[key] < self.ks.clock():  # Redis: expired once now > when
                 self._expire(key)
                 return None
         return value
@@ -208,22 +208,24 @@ class Database:
     # -- iteration -------------------------------------------------------------------------------
 
     def random_key(self):
-        """A random live key, or None. Like Redis, gives up on expired picks after 100 tries."""
-        for _ in range(100):
-            if not self.data:
-                return None
+        """A random live key, or None. Expired picks are deleted on the way, as in Redis."""
+        while self.data:
             key = next(itertools.islice(iter(self.data), random.randrange(len(self.data)), None))
             if self.get(key) is not None:
                 return key
-        return key
+        return None
 
     def scan(self, cursor: int, count: int):
         """One SCAN step: (next cursor, keys). Cursor 0 snapshots the key order; later steps
         walk the snapshot and skip keys deleted since, so every key that exists for the whole
-        iteration is returned exactly once, whatever is added meanwhile."""
+        iteration is returned exactly once, whatever is added meanwhile. The 64 most recently used
+        iterations per database keep their snapshot; an older cursor restarts from a new snapshot
+        at its position (keys may then be missed, never invented)."""
         scan_id, pos = cursor & 0xFFFFF, cursor >> 20
-        keys = self.scans.get(scan_id) if cursor else None
-        if keys is None:
+        keys = self.scans.pop(scan_id, None) if cursor else None
+        if keys is not None:
+            self.scans[scan_id] = keys  # most recently used last: eviction takes the oldest use
+        else:
             if cursor:  # an unknown or evicted cursor: start a fresh snapshot at that position
                 scan_id = self._new_scan_id()
             else:
@@ -259,7 +261,7 @@ class Database:
         expires = self.expires
         for key in self._sweep[self._sweep_pos:end]:
             when = expires.get(key)
-            if when is not None and when <= now:
+            if when is not None and when < now:
                 self._expire(key)
         visited = end - self._sweep_pos
         self._sweep_pos = end
