@@ -273,10 +273,10 @@ _OPS = {b"GET": _GET, b"SET": _SET, b"INCRBY": _INCRBY}
 
 def _field_type(arg):
     """An i1..i64 / u1..u63 type argument: (signed, bits)."""
-    kind = arg[:1]
-    if kind in (b"i", b"I"):
+    kind = arg[:1]  # lower case only, unlike every other keyword
+    if kind == b"i":
         signed = True
-    elif kind in (b"u", b"U"):
+    elif kind == b"u":
         signed = False
     else:
         raise CommandError(errors.BITFIELD_TYPE)
