@@ -120,12 +120,24 @@ class Persistence:
     def _aux(self) -> dict:
         return {"used-mem": rss_bytes()}
 
+    def save_command(self) -> bool:
+        """The SAVE command: like Redis, rdb_saves counts every attempt, failed ones too (the
+        saves of FLUSHALL and shutdown are not counted)."""
+        self.saves += 1
+        return self.save()
+
     def save(self) -> bool:
-        """SAVE: synchronous, through the same atomic path as the background save."""
+        """A synchronous save, through the same atomic path as the background save."""
         directory, name = self.config["dir"], self.config["dbfilename"]
+        delay = self.config["rdb-key-save-delay"]
+        progress = None
+        if delay > 0:  # as in Redis, the debugging delay applies to every save, SAVE included
+            def progress(keys, pause=delay / 1_000_000):
+                time.sleep(pause)
         try:
             snapshot.save_atomic(directory, name, self._dbs(), compression=self.config["rdbcompression"],
-                                 checksum=self.config["rdbchecksum"], aux=self._aux())
+                                 checksum=self.config["rdbchecksum"], aux=self._aux(),
+                                 progress=progress, progress_every=1 if progress else 1024)
         except OSError as exc:
             log.warning(f"Failed saving the DB: {exc.strerror or exc} (temp file in {directory})")
             return False
@@ -135,7 +147,6 @@ class Persistence:
         log.notice("DB saved on disk")
         self.server.keyspace.dirty = 0
         self.server.lastsave = int(time.time())
-        self.saves += 1
         self.last_bgsave_ok = True
         self.update_misconf()
         return True
@@ -145,6 +156,7 @@ class Persistence:
         server = self.server
         self.last_bgsave_try = time.time()
         self.dirty_at_fork = server.keyspace.dirty
+        self.saves += 1  # Redis counts a background save when it forks, whatever its outcome
         started = time.perf_counter()
         try:
             self.child = snapshot.fork_save(
@@ -197,14 +209,14 @@ class Persistence:
         self.child = None
         ok, code, sig = snapshot.describe_status(child.status)
         now = time.time()
-        self.last_bgsave_time_sec = int(now - child.started)
-        self.last_cow = child.cow
+        self.last_bgsave_time_sec = int(now) - int(child.started)  # whole seconds, as Redis
+        if child.finished_ok:  # a child that died before its last report leaves the old figure
+            self.last_cow = child.cow
         if ok:
             log.notice("Background saving terminated with success")
             ks = self.server.keyspace
             ks.dirty = max(0, ks.dirty - self.dirty_at_fork)
             self.server.lastsave = int(now)
-            self.saves += 1
             self.last_bgsave_ok = True
         elif sig is not None:
             log.warning(f"Background saving terminated by signal {sig}")
@@ -245,8 +257,9 @@ class Persistence:
                 self.bgsave_scheduled = False
             return
         dirty = self.server.keyspace.dirty
+        elapsed = int(now) - self.server.lastsave  # whole seconds, as Redis's server.unixtime
         for seconds, changes in self.save_points():
-            if dirty >= changes and now - self.server.lastsave > seconds and can_retry:
+            if dirty >= changes and elapsed > seconds and can_retry:
                 log.notice(f"{changes} changes in {seconds} seconds. Saving...")
                 self.bgsave()
                 break
@@ -254,13 +267,12 @@ class Persistence:
     # -- FLUSHALL and shutdown ------------------------------------------------------------------
 
     def after_flushall(self) -> None:
-        """As Redis 7.0: kill a running save, and with save points write the (empty) snapshot at
-        once; the dirty count is left alone so the flush itself still counts as a change."""
+        """As Redis 7.0.15: kill a running save, and with save points write the (empty) snapshot
+        at once. That save resets the dirty count like any other (Redis 7.0 no longer keeps it);
+        it is not counted in rdb_saves."""
         self.kill_child()
         if self.save_points():
-            dirty = self.server.keyspace.dirty
             self.save()
-            self.server.keyspace.dirty = dirty
 
     def prepare_shutdown(self, save) -> bool:
         """Kill a running child; save when save points exist (or SAVE), unless NOSAVE."""
@@ -297,7 +309,7 @@ class Persistence:
             ("rdb_last_save_time", self.server.lastsave),
             ("rdb_last_bgsave_status", "ok" if self.last_bgsave_ok else "err"),
             ("rdb_last_bgsave_time_sec", self.last_bgsave_time_sec),
-            ("rdb_current_bgsave_time_sec", int(now - child.started) if child else -1),
+            ("rdb_current_bgsave_time_sec", int(now) - int(child.started) if child else -1),
             ("rdb_saves", self.saves),
             ("rdb_last_cow_size", self.last_cow),
             ("rdb_last_load_keys_expired", self.expired_on_load),

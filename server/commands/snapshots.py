@@ -20,7 +20,7 @@ def save(client, argv):
     persistence = client.server.persistence
     if persistence.child is not None:
         raise CommandError(errors.BGSAVE_IN_PROGRESS)
-    if not persistence.save():
+    if not persistence.save_command():
         raise CommandError(BARE_ERR)
     return OK
 
@@ -63,33 +63,37 @@ def dump(client, argv):
          "the serialized value", arguments=("key", "ttl", "serialized-value", "[REPLACE]", "[ABSTTL]",
                                             "[IDLETIME seconds]", "[FREQ frequency]"))
 def restore(client, argv):
+    # Redis's restoreCommand order: options, then BUSYKEY, then the TTL, then the payload.
     key, payload = argv[1], argv[3]
-    replace = absttl = False
+    replace = absttl = idletime = freq = False
     i = 4
     while i < len(argv):
         opt = argv[i].lower()
+        more = i + 1 < len(argv)
         if opt == b"replace":
             replace = True
         elif opt == b"absttl":
             absttl = True
-        elif opt == b"idletime" and i + 1 < len(argv):
+        elif opt == b"idletime" and more and not freq:  # IDLETIME and FREQ exclude each other
             i += 1
+            idletime = True
             if to_int(argv[i]) < 0:
-                raise CommandError("ERR Invalid IDLETIME value, must be >= 0")
-        elif opt == b"freq" and i + 1 < len(argv):
+                raise CommandError(errors.INVALID_IDLETIME)
+        elif opt == b"freq" and more and not idletime:
             i += 1
-            freq = to_int(argv[i])
-            if not 0 <= freq <= 255:
-                raise CommandError("ERR Invalid FREQ value, must be >= 0 and <= 255")
+            freq = True
+            if not 0 <= to_int(argv[i]) <= 255:
+                raise CommandError(errors.INVALID_FREQ)
         else:
             raise CommandError(errors.SYNTAX)
         i += 1
-    ttl = to_int(argv[2])
-    if ttl < 0:
-        raise CommandError(errors.INVALID_TTL)
+    # forkv keeps no per-key access time or LFU counter: IDLETIME and FREQ are checked, not kept.
     db = client.db
     if not replace and db.get(key) is not None:
         raise CommandError(errors.BUSYKEY)
+    ttl = to_int(argv[2])
+    if ttl < 0:
+        raise CommandError(errors.INVALID_TTL)
     try:
         value = rdb.load_payload(payload)
     except rdb.RDBError as exc:
@@ -98,10 +102,9 @@ def restore(client, argv):
     expire_at = None
     if ttl:
         expire_at = ttl if absttl else now + ttl
-        if expire_at <= now:  # already expired: like Redis, the key is only deleted
-            db.delete(key)
+        if expire_at <= now:  # already expired: like Redis, only the old key (REPLACE) goes
+            if replace:
+                db.delete(key)
             return OK
-    if replace:
-        db.delete(key)
-    db.store(key, value, expire_at=expire_at)
+    db.store(key, value, expire_at=expire_at)  # replaces an old value (REPLACE) and its TTL
     return OK
