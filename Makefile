@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 ARGS   ?=
 
-.PHONY: run test bench fuzz venv clean
+.PHONY: run test test-container bench fuzz venv clean
 
 $(VENV)/.installed: pyproject.toml $(wildcard setup.py) $(wildcard persistence/*.c)
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,10 @@ run: venv
 	$(PY) -m server $(ARGS)
 
 test: venv
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -m "not container" tests
+
+test-container: venv
+	PY=$(PY) docker/test-container.sh
 
 bench: venv
 	$(PY) bench/run.py
