@@ -360,14 +360,27 @@ def substr(client, argv):
 # -- counters -------------------------------------------------------------------------------------
 
 
+def _stored_int(value) -> int:
+    """A stored string as a 64-bit integer, as strictly as Redis's string2ll (no sign '+', no
+    spaces, no leading zeros, no '-0'): exactly the strings that print back unchanged."""
+    if len(value) <= 20:
+        try:
+            number = int(value)
+        except ValueError:
+            number = None
+        if number is not None and b"%d" % number == value and LLONG_MIN <= number <= LLONG_MAX:
+            return number
+    raise CommandError(errors.NOT_INTEGER)
+
+
 def _incr_by(client, key, delta: int) -> int:
     """INCR/DECR/INCRBY/DECRBY (Redis's incrDecrCommand). The TTL is kept."""
     db = client.db
     value = db.get_string(key)
-    new = delta if value is None else to_int(value) + delta
+    new = delta if value is None else _stored_int(value) + delta
     if not LLONG_MIN <= new <= LLONG_MAX:
         raise CommandError(errors.OVERFLOW)
-    db.store(key, b"%d" % new, keepttl=True)
+    db.store(key, b"%d" % new, None, True)
     return new
 
 
