@@ -562,24 +562,26 @@ def incrbyfloat(client, argv):
 # -- LCS ------------------------------------------------------------------------------------------
 
 
-def _lcs_table(a, b):
-    """Rows of the dynamic-programming table: rows[i][j] = LCS length of a[:i] and b[:j]."""
-    prev = [0] * (len(b) + 1)
-    rows = [prev]
-    for ca in a:
-        row = [0]
-        left = 0
-        for j, cb in enumerate(b):
-            if ca == cb:
-                left = prev[j] + 1
-            else:
-                up = prev[j + 1]
-                if up > left:
-                    left = up
-            row.append(left)
+def _lcs_rows(a, b):
+    """The rows of the LCS dynamic-programming table, each packed in one integer (bit-parallel,
+    after Hyyro): bit j of rows[i] is 0 exactly where LCS(a[:i], b[:j+1]) > LCS(a[:i], b[:j]).
+    Big-integer operations do a whole row at a time, so this is fast even in Python."""
+    full = (1 << len(b)) - 1
+    positions = {}
+    for j, byte in enumerate(b):
+        positions[byte] = positions.get(byte, 0) | (1 << j)
+    row = full
+    rows = [row]
+    for byte in a:
+        matches = row & positions.get(byte, 0)
+        row = ((row + matches) | (row - matches)) & full
         rows.append(row)
-        prev = row
     return rows
+
+
+def _lcs_at(rows, i: int, j: int) -> int:
+    """LCS length of a[:i] and b[:j]: the zero bits among the low j bits of row i."""
+    return j - (rows[i] & ((1 << j) - 1)).bit_count()
 
 
 @command("lcs", -3, F.READONLY, keys=(1, 2, 1), group="string",
@@ -620,8 +622,8 @@ def lcs(client, argv):
     if (len(a) + 1) * (len(b) + 1) * 4 > client.server.config["proto-max-bulk-len"]:
         raise CommandError(errors.LCS_TOO_MUCH_MEMORY)
 
-    table = _lcs_table(a, b)
-    length = table[len(a)][len(b)]
+    rows = _lcs_rows(a, b)
+    length = _lcs_at(rows, len(a), len(b))
     if want_len:
         return length
     # Walk back from the end as Redis does (same tie-break), collecting the common bytes and the
@@ -649,7 +651,7 @@ def lcs(client, argv):
             i -= 1
             j -= 1
         else:
-            if table[i - 1][j] > table[i][j - 1]:
+            if _lcs_at(rows, i - 1, j) > _lcs_at(rows, i, j - 1):
                 i -= 1
             else:
                 j -= 1
