@@ -593,6 +593,12 @@ def test_lcs_same_walk_as_redis(both):
             forkv, real = (raw(c, "MSET", "a", s1, "b", s2) and
                            raw(c, "LCS", "a", "b", *opts) for c in both)
             assert forkv == real, (s1, s2, opts)
+    # Long strings too: the table is computed a row at a time, so this stays quick.
+    s1 = "".join(rng.choice("acgt") for _ in range(3000))
+    s2 = "".join(rng.choice("acgt") for _ in range(2500))
+    forkv, real = (raw(c, "MSET", "a", s1, "b", s2) and raw(c, "LCS", "a", "b", "IDX")
+                   for c in both)
+    assert forkv == real
 
 
 def test_lcs_errors(any_r):
