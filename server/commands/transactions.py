@@ -4,7 +4,7 @@ Queueing itself happens in dispatch (commands flagged NO_QUEUE run at once); EXE
 through the same `call` as any command, so a queued command behaves exactly as it would alone.
 """
 
-from protocol.reply import NULL_ARRAY, Encoded
+from protocol.reply import NULL_ARRAY, Encoded, encode_reply
 from server import errors
 from server.dispatch import call
 from server.errors import CommandError
@@ -50,14 +50,16 @@ def exec_(client, argv):
         raise CommandError(errors.EXECABORT)
     if dirty:
         return NULL_ARRAY
-    replies = []
+    # Each reply is encoded as soon as its command ran: a later command in the transaction may
+    # change a value (a bytearray) that an earlier reply refers to.
+    parts = [b"*%d\r\n" % len(queued)]
     client.in_exec = True
     try:
         for cmd, args in queued:
-            replies.append(call(client, cmd, args))
+            encode_reply(call(client, cmd, args), parts, client.proto)
     finally:
         client.in_exec = False
-    return replies
+    return Encoded(b"".join(parts))
 
 
 @command("watch", -2, F.NOSCRIPT | F.LOADING | F.STALE | F.FAST | F.ALLOW_BUSY | F.NO_QUEUE,
