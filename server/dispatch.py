@@ -42,8 +42,8 @@ _BY_SPELLING_MAX = 4096
 
 def execute(client, argv, out: list) -> None:
     """Run one command for `client` and append its encoded reply to `out`."""
-    cmd = _BY_SPELLING.get(argv[0])
-    if cmd is None or cmd.subcommands:
+    cmd = _BY_SPELLING.get(argv[0])  # never holds containers: their subcommand decides
+    if cmd is None:
         try:
             cmd = resolve(argv)
         except CommandError as exc:
@@ -54,8 +54,8 @@ def execute(client, argv, out: list) -> None:
         if not cmd.subcommands and "|" not in cmd.name and len(_BY_SPELLING) < _BY_SPELLING_MAX:
             _BY_SPELLING[argv[0]] = cmd
     else:
-        arity = cmd.arity
-        if (arity > 0 and len(argv) != arity) or len(argv) < -arity:
+        n = len(argv)
+        if n < cmd.min_args or n > cmd.max_args:
             if client.multi is not None:
                 client.multi_error = True
             out.append(encode_error(errors.wrong_arity(cmd.name)))

@@ -107,7 +107,11 @@ class Database:
 
     def read(self, key):
         """Lookup for a read command: like get(), and counts keyspace hits and misses."""
-        value = self.get(key)
+        value = self.data.get(key)
+        if value is not None and self.expires and key in self.expires:
+            if self.expires[key] < self.ks.clock():
+                self._expire(key)
+                value = None
         if value is None:
             self.ks.misses += 1
         else:

@@ -74,8 +74,12 @@ class Command:
     no_auth: bool = False
     no_queue: bool = False
     denyoom: bool = False
+    min_args: int = 0  # arity as a range, for a two-comparison check
+    max_args: int = 0
 
     def __post_init__(self):
+        self.min_args = abs(self.arity)
+        self.max_args = self.arity if self.arity > 0 else 1 << 30
         self.is_write = bool(self.flags & Flag.WRITE)
         self.no_auth = bool(self.flags & Flag.NO_AUTH)
         self.no_queue = bool(self.flags & Flag.NO_QUEUE)
