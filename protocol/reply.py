@@ -6,7 +6,7 @@ The mapping (one table, dispatched on the exact type, so the hot path is one dic
   float               -> RESP3 double (RESP2: bulk string, Redis 7.0's %.17g)
   list/tuple          -> array               NULL_ARRAY -> null array (*-1 / _)
   Map (dict)          -> RESP3 map (RESP2: flat array of key, value, ...)
-  set/frozenset       -> RESP3 set (RESP2: array)
+  set/frozenset/SetReply -> RESP3 set (RESP2: array); SetReply keeps its order
   Status              -> simple string +...  ErrorReply -> error -...
   Verbatim            -> RESP3 verbatim text (RESP2: bulk string)
   Push                -> RESP3 push (RESP2: array)
@@ -34,6 +34,12 @@ class Verbatim(str):
 
 class Map(dict):
     """A RESP3 map; RESP2 flattens it into key, value, key, value."""
+
+    __slots__ = ()
+
+
+class SetReply(list):
+    """A RESP3 set whose members keep their order (RESP2: an array)."""
 
     __slots__ = ()
 
@@ -180,6 +186,7 @@ _ENCODERS = {
     Map: _map,
     set: _set,
     frozenset: _set,
+    SetReply: _set,
     Status: _status,
     Verbatim: _verbatim,
     ErrorReply: _error,

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 
 class Flag(enum.Flag):
+    """Redis's command flags, declared in the order Redis lists them in COMMAND INFO."""
+
     WRITE = enum.auto()
     READONLY = enum.auto()
     DENYOOM = enum.auto()
@@ -27,13 +29,21 @@ class Flag(enum.Flag):
     FAST = enum.auto()
     NO_AUTH = enum.auto()
     MAY_REPLICATE = enum.auto()
+    SENTINEL = enum.auto()  # in Redis's tables, shown only by a sentinel: never listed here
+    NO_MANDATORY_KEYS = enum.auto()
+    NO_ASYNC_LOADING = enum.auto()
     NO_MULTI = enum.auto()
     ALLOW_BUSY = enum.auto()
-    NO_MANDATORY_KEYS = enum.auto()
-    SENTINEL = enum.auto()
     # forkv-only: runs at once even inside MULTI (EXEC, DISCARD, MULTI, WATCH, QUIT, RESET)
     NO_QUEUE = enum.auto()
 
+
+_HIDDEN_FLAGS = Flag.SENTINEL | Flag.NO_QUEUE
+
+# ACL categories in the order Redis prints them.
+_CATEGORY_ORDER = ["@keyspace", "@read", "@write", "@set", "@sortedset", "@list", "@hash", "@string",
+                   "@bitmap", "@hyperloglog", "@geo", "@stream", "@pubsub", "@admin", "@fast", "@slow",
+                   "@blocking", "@dangerous", "@connection", "@transaction", "@scripting"]
 
 NONE = Flag(0)
 
@@ -68,6 +78,7 @@ class Command:
     since: str = "1.0.0"
     complexity: str = ""
     arguments: tuple = ()
+    acl: tuple = ()  # ACL categories beyond those implied by the flags and the group
     subcommands: dict = field(default_factory=dict)  # b"setname" -> Command
     # Derived once from `flags`, read per call on the hot path.
     is_write: bool = False
@@ -90,27 +101,23 @@ class Command:
         return self.name
 
     def flag_names(self) -> list:
-        names = []
-        for flag in Flag:
-            if flag is not Flag.NO_QUEUE and flag in self.flags:
-                names.append(flag.name.lower().replace("_", "_"))
-        return names
+        return [flag.name.lower() for flag in Flag if flag in self.flags and not flag & _HIDDEN_FLAGS]
 
     def acl_categories(self) -> list:
-        cats = []
+        cats = set(self.acl)
         if self.flags & Flag.WRITE:
-            cats.append("@write")
+            cats.add("@write")
         if self.flags & Flag.READONLY:
-            cats.append("@read")
+            cats.add("@read")
         if self.flags & Flag.ADMIN:
-            cats += ["@admin", "@dangerous"]
+            cats |= {"@admin", "@dangerous"}
         group_cat = _GROUP_CATEGORIES.get(self.group)
-        if group_cat:
-            cats.append(group_cat)
-        cats.append("@fast" if self.flags & Flag.FAST else "@slow")
+        if group_cat and self.handler is not None and not self.subcommands:
+            cats.add(group_cat)
+        cats.add("@fast" if self.flags & Flag.FAST else "@slow")
         if self.flags & Flag.BLOCKING:
-            cats.append("@blocking")
-        return cats
+            cats.add("@blocking")
+        return sorted(cats, key=_CATEGORY_ORDER.index)
 
     def key_positions(self, argv) -> list:
         """Indexes of the keys in `argv` (Redis's getKeysFromCommand for the simple range spec)."""
@@ -124,14 +131,14 @@ COMMANDS: dict = {}  # b"get" -> Command
 
 
 def command(name: str, arity: int, flags: Flag = NONE, keys=(0, 0, 0), group: str = "generic",
-            summary: str = "", since: str = "1.0.0", complexity: str = "", arguments=()):
+            summary: str = "", since: str = "1.0.0", complexity: str = "", arguments=(), acl=()):
     """Declare a command. `name` may be "container|sub" for a subcommand."""
 
     def register(fn):
         first, last, step = keys
         cmd = Command(name=name, handler=fn, arity=arity, flags=flags, first_key=first,
                       last_key=last, step=step, group=group, summary=summary, since=since,
-                      complexity=complexity, arguments=tuple(arguments))
+                      complexity=complexity, arguments=tuple(arguments), acl=tuple(acl))
         if "|" in name:
             parent, sub = name.split("|", 1)
             COMMANDS[parent.encode()].subcommands[sub.encode()] = cmd
@@ -145,14 +152,15 @@ def command(name: str, arity: int, flags: Flag = NONE, keys=(0, 0, 0), group: st
 
 
 def container(name: str, group: str, summary: str = "", since: str = "1.0.0",
-              flags: Flag = NONE, handler=None, arity: int = -2, complexity: str = "") -> None:
+              flags: Flag = NONE, handler=None, arity: int = -2, complexity: str = "",
+              acl=()) -> None:
     """Declare a command made of subcommands (CLIENT, CONFIG, COMMAND, OBJECT). `handler`, if
     given, runs when no subcommand is named (plain COMMAND)."""
     if name.encode() in COMMANDS:
         raise ValueError(f"command {name} declared twice")
     COMMANDS[name.encode()] = Command(name=name, handler=handler, arity=arity, flags=flags,
                                       group=group, summary=summary, since=since,
-                                      complexity=complexity)
+                                      complexity=complexity, acl=tuple(acl))
 
 
 def all_commands():

@@ -22,7 +22,7 @@ def ping(client, argv):
     return PONG if len(argv) == 1 else argv[1]
 
 
-@command("echo", 2, F.FAST, group="connection", summary="Echo the given string",
+@command("echo", 2, F.LOADING | F.STALE | F.FAST, group="connection", summary="Echo the given string",
          complexity="O(1)", arguments=("message",))
 def echo(client, argv):
     return argv[1]
@@ -46,7 +46,7 @@ def select(client, argv):
     return OK
 
 
-@command("swapdb", 3, F.WRITE | F.FAST, group="server", summary="Swaps two Redis databases",
+@command("swapdb", 3, F.WRITE | F.FAST, group="server", acl=("@keyspace", "@dangerous"), summary="Swaps two Redis databases",
          since="4.0.0", complexity="O(N) where N is the count of clients watching or blocking on keys "
          "from both databases.", arguments=("index1", "index2"))
 def swapdb(client, argv):

@@ -116,7 +116,7 @@ def type_(client, argv):
 
 # -- KEYS, SCAN, RANDOMKEY ------------------------------------------------------------------------
 
-@command("keys", 2, F.READONLY, summary="Find all keys matching the given pattern",
+@command("keys", 2, F.READONLY, acl=("@dangerous",), summary="Find all keys matching the given pattern",
          complexity="O(N) with N being the number of keys in the database, under the assumption "
          "that the key names in the database and the given pattern have limited length.",
          arguments=("pattern",))

@@ -2,7 +2,7 @@
 
 import time
 
-from protocol.reply import Encoded, Map, Status, Verbatim
+from protocol.reply import Encoded, Map, SetReply, Status, Verbatim
 from server import errors, info, log
 from server.config import ConfigError
 from server.errors import CommandError
@@ -12,14 +12,14 @@ OK = Encoded(b"+OK\r\n")
 F = Flag
 
 
-@command("info", -1, F.LOADING | F.STALE | F.SENTINEL, group="server",
+@command("info", -1, F.LOADING | F.STALE | F.SENTINEL, group="server", acl=("@dangerous",),
          summary="Get information and statistics about the server", complexity="O(1)",
          arguments=("[section [section ...]]",))
 def info_(client, argv):
     return Verbatim(info.render(client.server, [a.decode("utf-8", "replace") for a in argv[1:]]))
 
 
-@command("dbsize", 1, F.READONLY | F.FAST, group="server",
+@command("dbsize", 1, F.READONLY | F.FAST, group="server", acl=("@keyspace",),
          summary="Return the number of keys in the selected database", complexity="O(1)")
 def dbsize(client, argv):
     return len(client.db.data)
@@ -30,7 +30,7 @@ def _flush_mode(argv) -> None:
         raise CommandError(errors.SYNTAX)
 
 
-@command("flushdb", -1, F.WRITE, group="server", summary="Remove all keys from the current database",
+@command("flushdb", -1, F.WRITE, group="server", acl=("@keyspace", "@dangerous"), summary="Remove all keys from the current database",
          complexity="O(N) where N is the number of keys in the selected database",
          arguments=("[ASYNC|SYNC]",))
 def flushdb(client, argv):
@@ -40,7 +40,7 @@ def flushdb(client, argv):
     return OK
 
 
-@command("flushall", -1, F.WRITE, group="server", summary="Remove all keys from all databases",
+@command("flushall", -1, F.WRITE, group="server", acl=("@keyspace", "@dangerous"), summary="Remove all keys from all databases",
          complexity="O(N) where N is the total number of keys in all databases",
          arguments=("[ASYNC|SYNC]",))
 def flushall(client, argv):
@@ -61,6 +61,7 @@ def time_(client, argv):
 
 
 @command("lastsave", 1, F.LOADING | F.STALE | F.FAST, group="server",
+         acl=("@admin", "@dangerous"),
          summary="Get the UNIX time stamp of the last successful save to disk", complexity="O(1)")
 def lastsave(client, argv):
     return client.server.lastsave
@@ -188,11 +189,11 @@ def command_info(cmd) -> list:
     return [
         cmd.name,
         cmd.arity,
-        {Status(f) for f in cmd.flag_names()},
+        SetReply(Status(f) for f in cmd.flag_names()),
         cmd.first_key,
         cmd.last_key,
         cmd.step,
-        {Status(c) for c in cmd.acl_categories()},
+        SetReply(Status(c) for c in cmd.acl_categories()),
         [],
         _key_specs(cmd),
         [command_info(sub) for sub in cmd.subcommands.values()],
@@ -265,7 +266,7 @@ def _command(client, argv):
 
 
 container("command", "server", summary="Get array of Redis command details", since="2.8.13",
-          flags=F.LOADING | F.STALE, handler=_command, arity=-1,
+          flags=F.LOADING | F.STALE, handler=_command, arity=-1, acl=("@connection",),
           complexity="O(N) where N is the total number of Redis commands")
 
 COMMAND_HELP = [
@@ -293,19 +294,19 @@ COMMAND_HELP = [
 ]
 
 
-@command("command|help", 2, F.LOADING | F.STALE, group="server",
+@command("command|help", 2, F.LOADING | F.STALE, group="server", acl=("@connection",),
          summary="Show helpful text about the different subcommands", since="5.0.0", complexity="O(1)")
 def command_help(client, argv):
     return [Status(line) for line in COMMAND_HELP]
 
 
-@command("command|count", 2, F.LOADING | F.STALE, group="server",
+@command("command|count", 2, F.LOADING | F.STALE, group="server", acl=("@connection",),
          summary="Get total number of Redis commands", since="2.8.13", complexity="O(1)")
 def command_count(client, argv):
     return len(COMMANDS)
 
 
-@command("command|list", -2, F.LOADING | F.STALE, group="server",
+@command("command|list", -2, F.LOADING | F.STALE, group="server", acl=("@connection",),
          summary="Get an array of Redis command names", since="7.0.0",
          complexity="O(N) where N is the total number of Redis commands",
          arguments=("[FILTERBY MODULE module-name|ACLCAT category|PATTERN pattern]",))
@@ -335,7 +336,7 @@ def _lookup(name: bytes):
     return cmd
 
 
-@command("command|info", -2, F.LOADING | F.STALE, group="server",
+@command("command|info", -2, F.LOADING | F.STALE, group="server", acl=("@connection",),
          summary="Get array of specific Redis command details, or all when no argument is given.",
          since="2.8.13", complexity="O(N) where N is the number of commands to look up",
          arguments=("[command-name [command-name ...]]",))
@@ -349,7 +350,7 @@ def command_info_(client, argv):
     return out
 
 
-@command("command|docs", -2, F.LOADING | F.STALE, group="server",
+@command("command|docs", -2, F.LOADING | F.STALE, group="server", acl=("@connection",),
          summary="Get array of specific Redis command documentation", since="7.0.0",
          complexity="O(N) where N is the number of commands to look up",
          arguments=("[command-name [command-name ...]]",))
@@ -364,7 +365,7 @@ def command_docs_(client, argv):
     return out
 
 
-@command("command|getkeys", -3, F.LOADING | F.STALE, group="server",
+@command("command|getkeys", -4, F.LOADING | F.STALE, group="server", acl=("@connection",),
          summary="Extract keys given a full Redis command", since="2.8.13",
          complexity="O(N) where N is the number of arguments to the command",
          arguments=("command", "[arg [arg ...]]"))

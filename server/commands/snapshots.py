@@ -13,7 +13,7 @@ OK = Encoded(b"+OK\r\n")
 BARE_ERR = "ERR"
 
 
-@command("save", 1, F.ADMIN | F.NOSCRIPT | F.NO_MULTI,
+@command("save", 1, F.ADMIN | F.NOSCRIPT | F.NO_ASYNC_LOADING | F.NO_MULTI,
          group="server", summary="Synchronously save the dataset to disk",
          complexity="O(N) where N is the total number of keys in all databases")
 def save(client, argv):
@@ -25,7 +25,7 @@ def save(client, argv):
     return OK
 
 
-@command("bgsave", -1, F.ADMIN | F.NOSCRIPT, group="server",
+@command("bgsave", -1, F.ADMIN | F.NOSCRIPT | F.NO_ASYNC_LOADING, group="server",
          summary="Asynchronously save the dataset to disk", complexity="O(1)",
          arguments=("[SCHEDULE]",))
 def bgsave(client, argv):
@@ -57,7 +57,7 @@ def dump(client, argv):
     return rdb.dump_payload(value, compression=client.server.config["rdbcompression"])
 
 
-@command("restore", -4, F.WRITE | F.DENYOOM, keys=(1, 1, 1), group="generic",
+@command("restore", -4, F.WRITE | F.DENYOOM, keys=(1, 1, 1), group="generic", acl=("@dangerous",),
          summary="Create a key using the provided serialized value, previously obtained using DUMP.",
          since="2.6.0", complexity="O(1) to create the new key and additional O(N*M) to reconstruct "
          "the serialized value", arguments=("key", "ttl", "serialized-value", "[REPLACE]", "[ABSTTL]",
