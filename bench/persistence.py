@@ -1,0 +1,534 @@
+"""Persistence benchmark: SAVE, startup load, BGSAVE (fork time, save time, copied memory) and a
+steady client's latency during a BGSAVE, forkv against Debian's redis-server in the same run.
+
+Both servers hold the same data: N string keys `key:<i>` with 100-byte values (Redis's
+`DEBUG POPULATE N key 100`: "value:<i>" padded with zero bytes; forkv gets the same pairs through
+pipelined MSETs), then a mixed data set (every type, built in Redis, loaded by forkv from Redis's
+own RDB file). Timings are medians of a few runs; the machine is small and noisy.
+
+Usage: python bench/persistence.py [keys]   (or FORKV_BENCH_KEYS=keys; default 1,000,000).
+Prints a markdown table of forkv/Redis ratios and the targets of issues 3 and 4.
+This file also holds the latency client, run as a separate process (`--latency-client`), so that
+the benchmark's own bookkeeping never shares an interpreter with the timed loop.
+"""
+
+from __future__ import annotations
+
+import array
+import os
+import random
+import re
+import select
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import hiredis  # noqa: E402
+
+from tests.servers import ServerProcess, _pings  # noqa: E402
+
+VALUE_SIZE = 100
+REPEATS = 3              # SAVE and startup-load runs per server (medians reported)
+BGSAVE_REPEATS = 5       # quiet BGSAVEs per server: fork times vary most
+LATENCY_RUNS = 5         # client runs per server, each IDLE_WINDOW alone and then one BGSAVE
+IDLE_WINDOW = 2.0        # seconds of latency samples before the BGSAVE starts
+MIXED_REPEATS = 3
+
+
+# -- a minimal RESP client (raw socket + hiredis: no client library cost in the timings) ---------
+
+def encode(*args) -> bytes:
+    parts = [b"*%d\r\n" % len(args)]
+    for a in args:
+        a = a if isinstance(a, bytes) else str(a).encode()
+        parts.append(b"$%d\r\n%b\r\n" % (len(a), a))
+    return b"".join(parts)
+
+
+class Conn:
+    def __init__(self, port: int, timeout: float = 600.0):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.reader = hiredis.Reader()
+
+    def replies(self, n: int) -> list:
+        out = []
+        while len(out) < n:
+            reply = self.reader.gets()
+            if reply is False:
+                chunk = self.sock.recv(1 << 20)
+                if not chunk:
+                    raise ConnectionError("server closed the connection")
+                self.reader.feed(chunk)
+                continue
+            if isinstance(reply, hiredis.ReplyError):
+                raise RuntimeError(f"server error: {reply}")
+            out.append(reply)
+        return out
+
+    def call(self, *args):
+        self.sock.sendall(encode(*args))
+        return self.replies(1)[0]
+
+    def info(self, section: str) -> dict:
+        text = self.call("INFO", section).decode()
+        return dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def key(i: int) -> bytes:
+    return b"key:%d" % i
+
+
+def value(i: int) -> bytes:
+    # What DEBUG POPULATE stores: "value:<i>" in a zero-filled buffer of VALUE_SIZE bytes.
+    return (b"value:%d" % i).ljust(VALUE_SIZE, b"\0")
+
+
+def fill_strings(conn: Conn, n: int, batch: int = 1000, depth: int = 16) -> None:
+    """MSET the DEBUG POPULATE pairs, `batch` keys a command, `depth` commands in flight."""
+    pending = 0
+    for start in range(0, n, batch):
+        stop = min(n, start + batch)
+        body = b"".join(b"$%d\r\n%b\r\n$%d\r\n%b\r\n" % (len(k), k, VALUE_SIZE, value(i))
+                        for i in range(start, stop) for k in (key(i),))
+        conn.sock.sendall(b"*%d\r\n$4\r\nMSET\r\n" % (1 + 2 * (stop - start)) + body)
+        pending += 1
+        if pending == depth:
+            conn.replies(pending)
+            pending = 0
+    conn.replies(pending)
+
+
+def fill_mixed(conn: Conn, n: int, depth: int = 2000) -> None:
+    """One key in five of each type, collections of five 10-20 byte elements (small enough that
+    Redis keeps them as listpacks): the same shape as bench/rdb_walker.py's mixed set."""
+    out = []
+    for i in range(n):
+        k = key(i)
+        kind = i % 5
+        if kind == 0:
+            out.append(encode(b"SET", k, value(i)))
+        elif kind == 1:
+            out.append(encode(b"RPUSH", k, *[b"item:%d:%d" % (i, j) for j in range(5)]))
+        elif kind == 2:
+            out.append(encode(b"SADD", k, *[b"member:%d:%d" % (i, j) for j in range(5)]))
+        elif kind == 3:
+            out.append(encode(b"HSET", k, *[x for j in range(5)
+                                            for x in (b"field:%d" % j, b"value:%d:%d" % (i, j))]))
+        else:
+            out.append(encode(b"ZADD", k, *[x for j in range(5)
+                                            for x in (repr(j + i / 7).encode(), b"m:%d:%d" % (i, j))]))
+        if len(out) == depth:
+            conn.sock.sendall(b"".join(out))
+            conn.replies(len(out))
+            out = []
+    if out:
+        conn.sock.sendall(b"".join(out))
+        conn.replies(len(out))
+
+
+# -- process and log helpers ----------------------------------------------------------------------
+
+def rss(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+class LogTail:
+    """Lines a server appends to its log from now on (polled; both servers flush every line).
+
+    Times come from the lines' own millisecond timestamps (wall clock, mapped onto the monotonic
+    clock through a pair of readings taken when the tail starts), so polling rarely costs no
+    accuracy and keeps the benchmark from competing with the servers for the two cores."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.offset = os.path.getsize(path) if os.path.exists(path) else 0
+        self._partial = b""
+        self.wall0, self.mono0 = time.time(), time.monotonic()
+
+    def poll(self) -> list:
+        with open(self.path, "rb") as f:
+            f.seek(self.offset)
+            chunk = f.read()
+        self.offset += len(chunk)
+        *new, self._partial = (self._partial + chunk).split(b"\n")
+        return [line.decode("utf-8", "replace") for line in new]
+
+    def monotonic(self, line: str) -> float:
+        """When the line was logged, on time.monotonic()'s scale (both servers truncate to ms)."""
+        m = LOG_STAMP.search(line)
+        wall = time.mktime(time.strptime(m.group(1), "%d %b %Y %H:%M:%S")) + int(m.group(2)) / 1000
+        return self.mono0 + (wall - self.wall0)
+
+    def wait_for(self, needle: str, timeout: float = 120.0, interval: float = 0.01) -> float:
+        """time.monotonic() at which the first line containing `needle` was logged."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for line in self.poll():
+                if needle in line:
+                    return self.monotonic(line)
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no log line {needle!r} in {self.path}")
+            time.sleep(interval)
+
+
+LOG_STAMP = re.compile(r"^\d+:[A-Z] (\d+ \w+ \d+ \d+:\d+:\d+)\.(\d{3}) ")
+
+
+def start_server(kind: str, workdir: str, port: int, extra=()) -> ServerProcess:
+    args = ["--enable-debug-command", "yes"] if kind == "redis" else []
+    return ServerProcess(kind, args=args + list(extra), workdir=workdir, port=port)
+
+
+def timed_start(kind: str, workdir: str, port: int) -> tuple:
+    """Start a server on the dump in `workdir`: (server, seconds to the first PONG, seconds the
+    server logged for the load)."""
+    server = start_server(kind, workdir, port)
+    tail = LogTail(server.log_path)
+    t0 = time.monotonic()
+    server.start(wait=False)
+    while not _pings(port):
+        if server.proc.poll() is not None:
+            raise AssertionError(f"{kind} exited:\n{server.log()}")
+        time.sleep(0.005)
+    ready = time.monotonic() - t0
+    logged = None
+    for line in tail.poll():
+        m = re.search(r"DB loaded from disk: ([0-9.]+) seconds", line)
+        if m:
+            logged = float(m.group(1))
+    return server, ready, logged
+
+
+def bgsave(server: ServerProcess, conn: Conn) -> dict:
+    """One BGSAVE with nobody else talking to the server. Save time runs from sending the command
+    to the child's own "DB saved on disk" line (written after fsync and rename in both servers);
+    `done` is when INFO first shows the save finished (Redis's parent notices in its cron, up to
+    1/hz later; forkv's from SIGCHLD)."""
+    before = int(conn.info("persistence")["rdb_saves"])
+    parent_rss = rss(server.proc.pid)
+    tail = LogTail(server.log_path)
+    t0 = time.monotonic()
+    reply = conn.call("BGSAVE")
+    assert reply == b"Background saving started", reply
+    saved = tail.wait_for("DB saved on disk") - t0
+    while True:
+        p = conn.info("persistence")
+        if p["rdb_bgsave_in_progress"] == "0" and int(p["rdb_saves"]) > before:
+            break
+        time.sleep(0.005)
+    done = time.monotonic() - t0
+    assert p["rdb_last_bgsave_status"] == "ok", p
+    return {"fork_us": int(conn.info("stats")["latest_fork_usec"]), "saved": saved, "done": done,
+            "cow": int(p["rdb_last_cow_size"]), "rss": parent_rss}
+
+
+# -- latency --------------------------------------------------------------------------------------
+
+def latency_client(port: int, out_path: str, nkeys: int) -> None:
+    """GET/SET of random existing keys, one connection, one command in flight, until stdin has
+    something to say. Writes the start times and latencies (monotonic ns) to out_path."""
+    sock = socket.create_connection(("127.0.0.1", port))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    reader = hiredis.Reader()
+    rng = random.Random(7)
+    cmds = []
+    for j in range(8192):
+        i = rng.randrange(nkeys)
+        cmds.append(encode(b"GET", key(i)) if j % 2 == 0 else encode(b"SET", key(i), value(i)))
+    starts, lats = array.array("q"), array.array("q")
+    stdin = sys.stdin.fileno()
+    now = time.monotonic_ns
+    recv, feed, gets, send = sock.recv, reader.feed, reader.gets, sock.sendall
+    print("ready", flush=True)
+    j = 0
+    while True:
+        if j & 255 == 0 and select.select([stdin], [], [], 0)[0]:
+            break
+        cmd = cmds[j & 8191]
+        t0 = now()
+        send(cmd)
+        while True:
+            feed(recv(65536))
+            if gets() is not False:
+                break
+        t1 = now()
+        starts.append(t0)
+        lats.append(t1 - t0)
+        j += 1
+    with open(out_path, "wb") as f:
+        array.array("q", [len(starts)]).tofile(f)
+        starts.tofile(f)
+        lats.tofile(f)
+
+
+def percentiles(lats: list) -> dict:
+    if not lats:
+        return {"n": 0, "p50": float("nan"), "p99": float("nan"), "max": float("nan")}
+    s = sorted(lats)
+    pick = lambda q: s[min(len(s) - 1, int(q * len(s)))] / 1e6  # noqa: E731 - ms
+    return {"n": len(s), "p50": pick(0.50), "p99": pick(0.99), "max": s[-1] / 1e6}
+
+
+def latency_run(server: ServerProcess, conn: Conn, nkeys: int, workdir: str, span: float) -> dict:
+    """IDLE_WINDOW seconds of the client alone, then a BGSAVE, until the child logs "DB saved on
+    disk" and at least `span` seconds have passed. Samples are split by the time each request
+    was sent (monotonic ns): idle, during the save, and the first `span` seconds after BGSAVE."""
+    out = os.path.join(workdir, "latency.bin")
+    client = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--latency-client",
+                               str(server.port), out, str(nkeys)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        assert client.stdout.readline().strip() == b"ready"
+        time.sleep(0.3)  # warm-up, discarded
+        idle_from = time.monotonic_ns()
+        time.sleep(IDLE_WINDOW)
+        parent_rss = rss(server.proc.pid)
+        tail = LogTail(server.log_path)
+        bg_from = time.monotonic_ns()
+        reply = conn.call("BGSAVE")
+        assert reply == b"Background saving started", reply
+        bg_to = int(tail.wait_for("DB saved on disk", interval=0.05) * 1e9)
+        while conn.info("persistence")["rdb_bgsave_in_progress"] != "0":
+            time.sleep(0.02)
+        time.sleep(max(0.0, bg_from / 1e9 + span - time.monotonic()))
+        fork_us = int(conn.info("stats")["latest_fork_usec"])
+        cow = int(conn.info("persistence")["rdb_last_cow_size"])
+        client.stdin.write(b"stop\n")
+        client.stdin.flush()
+        client.wait(30)
+    finally:
+        if client.poll() is None:
+            client.kill()
+            client.wait()
+    with open(out, "rb") as f:
+        count = array.array("q")
+        count.fromfile(f, 1)
+        starts, lats = array.array("q"), array.array("q")
+        starts.fromfile(f, count[0])
+        lats.fromfile(f, count[0])
+    idle = [lat for t, lat in zip(starts, lats) if idle_from <= t < bg_from]
+    window = [(t, lat) for t, lat in zip(starts, lats) if bg_from <= t < bg_to]
+    span_end = bg_from + int(span * 1e9)
+    fixed = [lat for t, lat in zip(starts, lats) if bg_from <= t < span_end]
+    # The slowest request of the save, and whether it was in flight while the parent forked.
+    worst_t, worst = max(window, key=lambda tl: tl[1]) if window else (bg_from, 0)
+    return {"idle": idle, "during": [lat for _, lat in window], "span": fixed,
+            "fork_us": fork_us, "cow": cow,
+            "rss": parent_rss, "save_s": (bg_to - bg_from) / 1e9, "worst_ms": worst / 1e6,
+            "worst_at_ms": (worst_t - bg_from) / 1e6}
+
+
+# -- the run --------------------------------------------------------------------------------------
+
+def med(xs):
+    return statistics.median(xs)
+
+
+def run(n: int) -> list:
+    root = tempfile.mkdtemp(prefix="forkv-bench-persistence-")
+    dirs = {kind: os.path.join(root, kind) for kind in ("forkv", "redis")}
+    for d in dirs.values():
+        os.mkdir(d)
+    servers: dict = {}
+    conns: dict = {}
+    rows: list = []
+    notes: list = []
+    kinds = ("redis", "forkv")
+
+    def restart(kind: str) -> tuple:
+        if kind in conns:
+            conns.pop(kind).close()
+        if kind in servers:
+            servers.pop(kind).stop()
+        server, ready, logged = timed_start(kind, dirs[kind], ports[kind])
+        servers[kind] = server
+        conns[kind] = Conn(server.port)
+        return ready, logged
+
+    ports = {kind: None for kind in kinds}
+    try:
+        for kind in kinds:
+            servers[kind] = start_server(kind, dirs[kind], None).start()
+            ports[kind] = servers[kind].port
+            conns[kind] = Conn(ports[kind])
+
+        # -- fill ---------------------------------------------------------------------------------
+        t0 = time.monotonic()
+        conns["redis"].call("DEBUG", "POPULATE", n, "key", VALUE_SIZE)
+        redis_fill = time.monotonic() - t0
+        t0 = time.monotonic()
+        fill_strings(conns["forkv"], n)
+        forkv_fill = time.monotonic() - t0
+        for kind in kinds:
+            assert conns[kind].call("DBSIZE") == n, kind
+        for i in (0, n // 2, n - 1):
+            assert conns["forkv"].call("GET", key(i)) == conns["redis"].call("GET", key(i)) == value(i)
+        notes.append(f"fill: Redis DEBUG POPULATE {redis_fill:.2f} s, forkv pipelined MSET {forkv_fill:.2f} s")
+        data_mb = sum(len(key(i)) for i in range(n)) / 1e6 + n * VALUE_SIZE / 1e6
+
+        # -- SAVE -------------------------------------------------------------------------------
+        save = {kind: [] for kind in kinds}
+        for _ in range(REPEATS):
+            for kind in kinds:
+                t0 = time.monotonic()
+                assert conns[kind].call("SAVE") == b"OK"
+                save[kind].append(time.monotonic() - t0)
+        size = {kind: os.path.getsize(os.path.join(dirs[kind], "dump.rdb")) for kind in kinds}
+
+        # -- startup load -------------------------------------------------------------------------
+        ready = {kind: [] for kind in kinds}
+        logged = {kind: [] for kind in kinds}
+        for _ in range(REPEATS):
+            for kind in kinds:
+                r, l = restart(kind)
+                ready[kind].append(r)
+                logged[kind].append(l)
+                assert conns[kind].call("DBSIZE") == n, kind
+
+        def add(metric, f, r, unit, fmt="{:.3f}", target=None, limit=None):
+            """A row; `target` bounds the forkv/Redis ratio, `limit` forkv's own figure."""
+            ratio = f / r if r else float("inf")
+            if target is not None:
+                goal, met = f"ratio <= {target}", ratio <= target
+            elif limit is not None:
+                goal, met = f"forkv <= {limit} {unit}", f <= limit
+            else:
+                goal, met = "", None
+            shown = "" if met is None else ("yes" if met else "**no**")
+            rows.append(f"| {metric} | {fmt.format(f)} {unit} | {fmt.format(r)} {unit} | "
+                        f"{ratio:.2f} | {goal} | {shown} |")
+
+        add(f"SAVE, {n:,} strings (median of {REPEATS})", med(save["forkv"]), med(save["redis"]), "s",
+            target=1.5)
+        add("SAVE throughput (key+value bytes)", data_mb / med(save["forkv"]),
+            data_mb / med(save["redis"]), "MB/s", "{:.0f}")
+        add("RDB file size", size["forkv"] / 1e6, size["redis"] / 1e6, "MB", "{:.1f}")
+        add("startup load (logged 'DB loaded from disk')", med(logged["forkv"]),
+            med(logged["redis"]), "s")
+        add("startup load (process start to first PONG)", med(ready["forkv"]), med(ready["redis"]),
+            "s")
+        add("load throughput (key+value bytes, logged time)", data_mb / med(logged["forkv"]),
+            data_mb / med(logged["redis"]), "MB/s", "{:.0f}")
+
+        # -- BGSAVE, strings ----------------------------------------------------------------------
+        bg = {kind: [] for kind in kinds}
+        for _ in range(BGSAVE_REPEATS):
+            for kind in kinds:
+                bg[kind].append(bgsave(servers[kind], conns[kind]))
+        bgsave_rows(add, bg, f"{n:,} strings", notes)
+
+        # -- latency ------------------------------------------------------------------------------
+        # Besides "during the save", compare both servers over one span of time after BGSAVE:
+        # Redis's save time (forkv's save is shorter, so its window holds mostly the post-fork
+        # phase, when the parent takes its copy-on-write faults).
+        span = med([x["saved"] for x in bg["redis"]])
+        lat = {kind: [] for kind in kinds}
+        for _ in range(LATENCY_RUNS):
+            for kind in kinds:
+                lat[kind].append(latency_run(servers[kind], conns[kind], n, root, span))
+        latency_rows(add, lat, notes, span)
+
+        # -- mixed data set -----------------------------------------------------------------------
+        conns["redis"].call("FLUSHALL")
+        t0 = time.monotonic()
+        fill_mixed(conns["redis"], n)
+        notes.append(f"mixed fill (Redis, pipelined SET/RPUSH/SADD/HSET/ZADD): {time.monotonic() - t0:.2f} s")
+        assert conns["redis"].call("SAVE") == b"OK"
+        shutil.copy(os.path.join(dirs["redis"], "dump.rdb"), os.path.join(dirs["forkv"], "dump.rdb"))
+        _, mixed_load = restart("forkv")
+        assert conns["forkv"].call("DBSIZE") == n
+        for i in range(5):
+            assert conns["forkv"].call("TYPE", key(i)) == conns["redis"].call("TYPE", key(i))
+        notes.append(f"mixed set: forkv loaded Redis's file in {mixed_load:.2f} s (logged)")
+        bg = {kind: [] for kind in kinds}
+        for _ in range(MIXED_REPEATS):
+            for kind in kinds:
+                bg[kind].append(bgsave(servers[kind], conns[kind]))
+        bgsave_rows(add, bg, f"{n:,} mixed", notes)
+    finally:
+        for c in conns.values():
+            c.close()
+        for s in servers.values():
+            s.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+    header = ["| metric | forkv | Redis | forkv/Redis | target | met |", "|---|---|---|---|---|---|"]
+    return header + rows + [""] + [f"- {note}" for note in notes]
+
+
+def bgsave_rows(add, bg: dict, label: str, notes: list) -> None:
+    f, r = bg["forkv"], bg["redis"]
+    add(f"BGSAVE {label}: fork (latest_fork_usec, median)", med([x["fork_us"] for x in f]),
+        med([x["fork_us"] for x in r]), "us", "{:.0f}", target=2)
+    add(f"BGSAVE {label}: fork per GB of parent RSS", med([x["fork_us"] / x["rss"] * 1e6 for x in f]),
+        med([x["fork_us"] / x["rss"] * 1e6 for x in r]), "ms", "{:.1f}")
+    add(f"BGSAVE {label}: save time (to the child's 'DB saved on disk')",
+        med([x["saved"] for x in f]), med([x["saved"] for x in r]), "s", target=1.5)
+    add(f"BGSAVE {label}: until INFO shows it done", med([x["done"] for x in f]),
+        med([x["done"] for x in r]), "s")
+    add(f"BGSAVE {label}: parent RSS", med([x["rss"] for x in f]) / 1e6,
+        med([x["rss"] for x in r]) / 1e6, "MB", "{:.1f}")
+    add(f"BGSAVE {label}: child copied (rdb_last_cow_size)", med([x["cow"] for x in f]) / 1e6,
+        med([x["cow"] for x in r]) / 1e6, "MB", "{:.1f}")
+    add(f"BGSAVE {label}: child copied / parent RSS", med([100 * x["cow"] / x["rss"] for x in f]),
+        med([100 * x["cow"] / x["rss"] for x in r]), "%", "{:.2f}", limit=10)
+    notes.append(f"BGSAVE {label}: latest_fork_usec forkv {[x['fork_us'] for x in f]}, "
+                 f"Redis {[x['fork_us'] for x in r]}")
+
+
+def latency_rows(add, lat: dict, notes: list, span: float) -> None:
+    """Percentiles over the pooled samples of every run; max is the worst single request."""
+    stats = {(kind, phase): percentiles([x for run in runs for x in run[phase]])
+             for kind, runs in lat.items() for phase in ("idle", "during", "span")}
+    runs = len(lat["forkv"])
+    for phase, title in (("idle", "no BGSAVE"), ("during", "during BGSAVE")):
+        f, r = stats[("forkv", phase)], stats[("redis", phase)]
+        add(f"GET/SET latency, {title}: p50", f["p50"], r["p50"], "ms")
+        add(f"GET/SET latency, {title}: p99", f["p99"], r["p99"], "ms",
+            target=1.5 if phase == "during" else None)
+        add(f"GET/SET latency, {title}: max ({runs} runs)", f["max"], r["max"], "ms")
+    f, r = stats[("forkv", "span")], stats[("redis", "span")]
+    add(f"GET/SET latency, first {span:.2f} s after BGSAVE (Redis's save time): p99", f["p99"],
+        r["p99"], "ms")
+    for kind in ("forkv", "redis"):
+        parts = []
+        for run in lat[kind]:
+            fork_ms = run["fork_us"] / 1000
+            # In flight during the fork: sent at most 1 ms before BGSAVE or before the fork ended.
+            at_fork = -1.0 <= run["worst_at_ms"] <= fork_ms + 1.0
+            parts.append(f"{run['worst_ms']:.2f} ms at +{run['worst_at_ms']:.0f} ms "
+                         f"(fork {fork_ms:.2f} ms{', the fork' if at_fork else ''})")
+        counts = "/".join(str(len(run["during"])) for run in lat[kind])
+        cows = ", ".join(f"{100 * run['cow'] / run['rss']:.1f}%" for run in lat[kind])
+        notes.append(f"{kind} during BGSAVE with the client writing: slowest request per run "
+                     f"{'; '.join(parts)}; samples {counts}; copied {cows} of RSS")
+
+
+def main() -> int:
+    if len(sys.argv) > 1 and sys.argv[1] == "--latency-client":
+        latency_client(int(sys.argv[2]), sys.argv[3], int(sys.argv[4]))
+        return 0
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else int(os.environ.get("FORKV_BENCH_KEYS", 1_000_000))
+    t0 = time.monotonic()
+    lines = run(n)
+    print("\n".join(lines))
+    print(f"\n(benchmark took {time.monotonic() - t0:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
