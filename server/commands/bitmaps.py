@@ -434,8 +434,7 @@ def _bitfield(client, argv, read_only: bool):
 
 
 _BITFIELD_ARGS = ("key", "[GET encoding offset|[OVERFLOW WRAP|SAT|FAIL] SET encoding offset value|"
-                  "INCRBY encoding offset increment [GET encoding offset|[OVERFLOW WRAP|SAT|FAIL] "
-                  "SET encoding offset value|INCRBY encoding offset increment ...]]")
+                  "INCRBY encoding offset increment ...]")
 
 
 @command("bitfield", -2, F.WRITE | F.DENYOOM, keys=(1, 1, 1), group="bitmap",

@@ -4,6 +4,7 @@ import time
 
 from protocol.reply import Encoded, Map, SetReply, Status, Verbatim
 from server import errors, info, log
+from server.docs import command_docs
 from server.config import ConfigError
 from server.errors import CommandError
 from server.table import COMMANDS, Flag, command, container
@@ -198,67 +199,6 @@ def command_info(cmd) -> list:
         _key_specs(cmd),
         [command_info(sub) for sub in cmd.subcommands.values()],
     ]
-
-
-def _arg_doc(spec: str) -> Map:
-    """One argument of COMMAND DOCS from its short form: "key", "[EX seconds|PX ms]", "x [x ...]"."""
-    optional = spec.startswith("[") and spec.endswith("]")
-    body = spec[1:-1] if optional else spec
-    multiple = body.endswith("...]") or body.endswith("...")
-    if multiple:
-        body = body.split(" [")[0]
-    alternatives = [part.strip() for part in body.split("|")]
-    if len(alternatives) > 1:
-        doc = Map({"name": _arg_name(body), "type": "oneof",
-                   "arguments": [_arg_doc(alt) for alt in alternatives]})
-    else:
-        words = body.split()
-        if len(words) >= 2 and words[0].isupper():
-            doc = Map({"name": words[1].strip("[]"), "type": _arg_type(words[1]), "token": words[0]})
-        elif words and words[0].isupper():
-            doc = Map({"name": words[0].lower(), "type": "pure-token", "token": words[0]})
-        else:
-            name = words[0] if words else "arg"
-            doc = Map({"name": name, "type": _arg_type(name)})
-            if name == "key":
-                doc["key_spec_index"] = 0
-    flags = []
-    if optional:
-        flags.append(Status("optional"))
-    if multiple:
-        flags.append(Status("multiple"))
-    if flags:
-        doc["flags"] = flags
-    return doc
-
-
-def _arg_name(body: str) -> str:
-    first = body.split("|")[0].split()
-    return (first[-1] if first else "arg").lower().strip("[]")
-
-
-def _arg_type(name: str) -> str:
-    if name == "key":
-        return "key"
-    if name in ("seconds", "milliseconds", "count", "index", "offset", "start", "end", "increment",
-                "decrement", "timeout", "numkeys", "db", "cursor", "unix-time-seconds",
-                "unix-time-milliseconds", "destination-db"):
-        return "integer"
-    return "string"
-
-
-def command_docs(cmd) -> Map:
-    doc = Map({
-        "summary": cmd.summary,
-        "since": cmd.since,
-        "group": cmd.group,
-        "complexity": cmd.complexity,
-    })
-    if cmd.arguments:
-        doc["arguments"] = [_arg_doc(a) for a in cmd.arguments]
-    if cmd.subcommands:
-        doc["subcommands"] = Map({sub.name: command_docs(sub) for sub in cmd.subcommands.values()})
-    return doc
 
 
 def _command(client, argv):

@@ -587,7 +587,7 @@ def _lcs_at(rows, i: int, j: int) -> int:
 @command("lcs", -3, F.READONLY, keys=(1, 2, 1), group="string",
          summary="Find longest common substring", since="7.0.0",
          complexity="O(N*M) where N and M are the lengths of s1 and s2, respectively",
-         arguments=("key1", "key2", "[LEN]", "[IDX]", "[MINMATCHLEN min-match-len]",
+         arguments=("key1", "key2", "[LEN]", "[IDX]", "[MINMATCHLEN len]",
                     "[WITHMATCHLEN]"))
 def lcs(client, argv):
     db = client.db

@@ -1,0 +1,143 @@
+"""COMMAND DOCS: each command's arguments, from the short synopsis it is declared with.
+
+A synopsis is written as Redis's documentation writes it: `key [key ...]`, `[EX seconds|PX
+milliseconds|KEEPTTL]`, `[start end [BYTE|BIT]]`, `TOKEN value`. It is parsed into Redis's argument
+model (type key/string/integer/pure-token/oneof/block, `token`, flags optional/multiple), which is
+what redis-cli turns back into its interactive hints.
+"""
+
+import functools
+import re
+
+from protocol.reply import Map, Status
+
+_TOKENS = re.compile(r"\[|\]|\||\.\.\.|[^\s\[\]|]+")
+_KEY_NAMES = {"key", "source", "destination", "newkey", "destkey"}
+_INTEGER_NAMES = {"seconds", "milliseconds", "count", "index", "index1", "index2", "offset", "start",
+                  "end", "increment", "decrement", "timeout", "numkeys", "db", "destination-db",
+                  "bit", "client-id", "protover", "len", "min-match-len", "ttl", "maxage"}
+_TIME_NAMES = {"unix-time-seconds", "unix-time-milliseconds"}
+
+
+def _is_token(word: str) -> bool:
+    return word.isupper() or (word[:1].isupper() and "-" in word)
+
+
+def _value(name: str) -> Map:
+    kind = ("key" if name in _KEY_NAMES else "integer" if name in _INTEGER_NAMES
+            else "unix-time" if name in _TIME_NAMES else "pattern" if name == "pattern" else "string")
+    doc = Map({"name": name, "type": kind})
+    if kind == "key":
+        doc["key_spec_index"] = 0
+    return doc
+
+
+def _flag(doc: Map, flag: str) -> Map:
+    doc.setdefault("flags", [])
+    if Status(flag) not in doc["flags"]:
+        doc["flags"].append(Status(flag))
+    return doc
+
+
+def _group(items: list, name: str) -> Map:
+    if len(items) == 1:
+        return items[0]
+    return Map({"name": name, "type": "block", "arguments": items})
+
+
+def _sequence(tokens: list, i: int):
+    items = []
+    while i < len(tokens) and tokens[i] not in ("]", "|", "..."):
+        word = tokens[i]
+        if word == "[":
+            alternatives, repeated, i = _bracket(tokens, i + 1)
+            names = [item["name"] for item in alternatives[0]]
+            if repeated and len(alternatives) == 1 and [it["name"] for it in items[-len(names):]] == names:
+                # "x [x ...]": what precedes may be repeated
+                repeated_items = items[-len(names):]
+                del items[-len(names):]
+                items.append(_flag(_group(repeated_items, repeated_items[0]["name"]), "multiple"))
+            else:
+                # "[a|b ...]": optional, and the whole choice may be repeated
+                doc = _flag(_alternatives(alternatives), "optional")
+                items.append(_flag(doc, "multiple") if repeated else doc)
+            continue
+        i += 1
+        if _is_token(word):
+            if i < len(tokens) and tokens[i] not in ("[", "]", "|", "...") and not _is_token(tokens[i]):
+                doc = _value(tokens[i])
+                doc["token"] = word
+                i += 1
+            else:
+                doc = Map({"name": word.lower(), "type": "pure-token", "token": word})
+        else:
+            doc = _value(word)
+        items.append(doc)
+    return items, i
+
+
+def _bracket(tokens: list, i: int):
+    """Inside [...]: alternatives separated by |; `[x ...]` marks a repetition of what precedes."""
+    alternatives = []
+    repeated = False
+    while True:
+        items, i = _sequence(tokens, i)
+        alternatives.append(items)
+        if i < len(tokens) and tokens[i] == "...":
+            repeated = True
+            i += 1
+        if i >= len(tokens) or tokens[i] == "]":
+            return alternatives, repeated, i + 1
+        i += 1  # "|"
+
+
+def _alternatives(alternatives: list) -> Map:
+    if len(alternatives) == 1:
+        items = alternatives[0]
+        return _group(items, items[0]["name"] if items else "arg")
+    options = [_group(items, items[0]["name"]) for items in alternatives]
+    return Map({"name": options[0]["name"], "type": "oneof", "arguments": options})
+
+
+@functools.lru_cache(maxsize=None)
+def _parsed(synopsis: tuple) -> tuple:
+    out = []
+    for part in synopsis:
+        tokens = _TOKENS.findall(part)
+        if tokens and tokens[0] != "[" and "|" in tokens and "[" not in tokens:
+            out.append(_alternatives([_sequence(alt, 0)[0] for alt in _split_bars(tokens)]))
+            continue
+        items, _ = _sequence(tokens, 0)
+        out.extend(items)
+    return tuple(out)
+
+
+def _split_bars(tokens: list) -> list:
+    groups, current = [], []
+    for token in tokens:
+        if token == "|":
+            groups.append(current)
+            current = []
+        else:
+            current.append(token)
+    groups.append(current)
+    return groups
+
+
+def arguments(synopsis) -> list:
+    """Redis's argument docs for a command declared with `arguments=synopsis`."""
+    return list(_parsed(tuple(synopsis)))
+
+
+def command_docs(cmd) -> Map:
+    doc = Map({
+        "summary": cmd.summary,
+        "since": cmd.since,
+        "group": cmd.group,
+        "complexity": cmd.complexity,
+    })
+    if cmd.arguments:
+        doc["arguments"] = arguments(cmd.arguments)
+    if cmd.subcommands:
+        doc["subcommands"] = Map({sub.name: command_docs(sub) for sub in cmd.subcommands.values()})
+    return doc
