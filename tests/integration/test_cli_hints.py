@@ -14,7 +14,7 @@ pytestmark = pytest.mark.skipif(shutil.which("tmux") is None or shutil.which("re
 
 TYPED = ["SET k v ", "GETEX k ", "EXPIRE k 10 ", "SCAN 0 ", "BITCOUNT k ", "LCS a b ", "COPY a b ",
          "CONFIG SET ", "RESTORE k 0 x ", "SHUTDOWN ", "BITFIELD k ", "OBJECT ENCODING ", "BITFIELD_RO k ",
-         "MSET ", "DEL ", "HELLO ", "CLIENT LIST ", "COMMAND LIST ", "BITPOS k 1 ", "MIGRATE "]
+         "MSET ", "DEL ", "HELLO ", "CLIENT LIST ", "COMMAND LIST ", "BITPOS k 1 "]
 
 
 def hints(port: int) -> list:
