@@ -72,6 +72,10 @@ def execute(client, argv, out: list) -> None:
         out.append(_MISCONF)
         return
     if client.multi is not None and not cmd.no_queue:
+        if cmd.no_multi:
+            client.multi_error = True
+            out.append(_NOT_IN_MULTI)
+            return
         client.multi.append((cmd, argv))
         out.append(b"+QUEUED\r\n")
         return
@@ -105,4 +109,5 @@ def call(client, cmd, argv):
 
 _NOAUTH = encode_error(errors.NOAUTH)
 _MISCONF = encode_error(errors.MISCONF)
+_NOT_IN_MULTI = encode_error(errors.COMMAND_NOT_ALLOWED_IN_MULTI)
 

@@ -85,6 +85,7 @@ class Command:
     no_auth: bool = False
     no_queue: bool = False
     denyoom: bool = False
+    no_multi: bool = False
     min_args: int = 0  # arity as a range, for a two-comparison check
     max_args: int = 0
 
@@ -95,6 +96,7 @@ class Command:
         self.no_auth = bool(self.flags & Flag.NO_AUTH)
         self.no_queue = bool(self.flags & Flag.NO_QUEUE)
         self.denyoom = bool(self.flags & Flag.DENYOOM)
+        self.no_multi = bool(self.flags & Flag.NO_MULTI)
 
     @property
     def fullname(self) -> str:

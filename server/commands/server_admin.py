@@ -37,7 +37,7 @@ def _flush_mode(argv) -> None:
 def flushdb(client, argv):
     _flush_mode(argv)
     ks = client.server.keyspace
-    ks.dirty += client.db.flush() + 1
+    ks.dirty += client.db.flush()
     return OK
 
 
@@ -50,7 +50,6 @@ def flushall(client, argv):
     server.keyspace.dirty += server.keyspace.flushall()
     if server.persistence is not None:
         server.persistence.after_flushall()
-    server.keyspace.dirty += 1
     return OK
 
 
@@ -86,8 +85,6 @@ def shutdown(client, argv):
             raise CommandError("ERR No shutdown in progress.")
         else:
             raise CommandError(errors.SYNTAX)
-    if client.in_exec:
-        raise CommandError(errors.COMMAND_NOT_ALLOWED_IN_MULTI)
     if not client.server.shutdown(save=save):
         raise CommandError(errors.SHUTDOWN_FAILED)
     client.closing = True

@@ -469,8 +469,6 @@ def test_flushall_with_save_points_writes_the_empty_snapshot(spawn):
         assert not os.path.exists(dump_path(server)), kind
 
 
-@pytest.mark.xfail(strict=True, reason="server/commands/server_admin.py FLUSHALL adds 1 to the dirty "
-                   "count; Redis 7.0.15 counts only the keys removed (and its save resets it)")
 def test_flushall_dirty_count_matches_redis(spawn):
     seen = {}
     for kind in ("forkv", "redis"):

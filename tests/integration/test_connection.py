@@ -339,3 +339,14 @@ def test_quit_closes(any_server):
                 break
             got += chunk
     assert got == b"+OK\r\n"
+
+
+def test_no_multi_commands_abort_the_transaction(any_server):
+    with socket.create_connection(("127.0.0.1", any_server.port), timeout=10) as s:
+        s.sendall(b"MULTI\r\nSAVE\r\nEXEC\r\n")
+        expected = (b"+OK\r\n-ERR Command not allowed inside a transaction\r\n"
+                    b"-EXECABORT Transaction discarded because of previous errors.\r\n")
+        got = b""
+        while len(got) < len(expected):
+            got += s.recv(1000)
+        assert got == expected
