@@ -9,7 +9,8 @@
  * layout must stay identical to persistence.rdb's pure-Python writer, the reference.
  *
  * It must not: call back into Python for keyspace values, create references to data objects,
- * or allocate per key.
+ * look keys up in a dict with CPython's lookup (it writes to the stored key; see the expires
+ * index), or allocate per key.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -539,6 +540,87 @@ put_fallback_record(Sink *s, PyObject *key, const unsigned char *kp, size_t kn, 
     return rc;
 }
 
+/* ---- the expires index -----------------------------------------------------------------
+ * Why not PyDict_GetItem(expires, key): for keys that are not str, CPython's dict lookup
+ * increfs (writes) the stored key it compares against unless it is the very object passed in.
+ * The keyspace often holds a key in `expires` as a different, equal object than in `data`
+ * (EXPIRE on an existing key, or SET ... EX over one, inserts the command's own argument), so
+ * every such lookup would copy the page of that key object in a fork child: about 48 bytes
+ * copied per key with a TTL. Instead we index `expires` by content once, reading only: an
+ * open-addressing table (linear probing, load <= 1/2) of entry positions in the dict, as
+ * _PyDict_Next walks them, so a hit yields the stored hash, key and deadline without a lookup.
+ * Each 32-bit slot holds the position + 1 in its low POS_BITS and a few hash bits above them,
+ * which reject most wrong slots without reading the dict's entry.
+ * Cost: 8-16 bytes of fresh memory per key with a TTL, allocated in the child only. */
+
+#define POS_BITS 26
+#define POS_MASK ((1u << POS_BITS) - 1)
+#define SLOT_TAG(h) ((uint32_t)((uint64_t)(h) >> (64 - (32 - POS_BITS))) << POS_BITS)
+
+typedef struct {
+    uint32_t *slots;   /* 0 is empty */
+    size_t mask;
+} ExpireIndex;
+
+/* 0 ready, 1 not usable (too many entries: use dict lookups), -1 error. */
+static int
+expire_index_build(ExpireIndex *ix, PyObject *expires)
+{
+    size_t n = (size_t)PyDict_GET_SIZE(expires);
+    size_t cap = 16;
+    while (cap < 2 * n)
+        cap <<= 1;
+    ix->slots = NULL;
+    ix->mask = cap - 1;
+    Py_ssize_t pos = 0;
+    PyObject *k, *v;
+    Py_hash_t h;
+    uint32_t *slots = PyMem_RawCalloc(cap, sizeof(uint32_t));
+    if (slots == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    while (_PyDict_Next(expires, &pos, &k, &v, &h)) {
+        if ((size_t)pos > POS_MASK) {
+            PyMem_RawFree(slots);
+            return 1;
+        }
+        size_t i = (size_t)h & ix->mask;
+        while (slots[i] != 0)
+            i = (i + 1) & ix->mask;
+        slots[i] = SLOT_TAG(h) | (uint32_t)pos;  /* _PyDict_Next left pos one past the entry */
+    }
+    ix->slots = slots;
+    return 0;
+}
+
+/* The deadline stored for a key equal to (kp, kn) with hash h, or NULL; never writes to the
+ * dict or its objects. */
+static PyObject *
+expire_index_find(ExpireIndex *ix, PyObject *expires, PyObject *key, Py_hash_t h,
+                  const unsigned char *kp, size_t kn)
+{
+    uint32_t tag = SLOT_TAG(h);
+    for (size_t i = (size_t)h & ix->mask;; i = (i + 1) & ix->mask) {
+        uint32_t slot = ix->slots[i];
+        if (slot == 0)
+            return NULL;
+        if ((slot & ~POS_MASK) != tag)
+            continue;
+        Py_ssize_t pos = (Py_ssize_t)(slot & POS_MASK) - 1;
+        PyObject *k, *v;
+        Py_hash_t kh;
+        if (!_PyDict_Next(expires, &pos, &k, &v, &kh) || kh != h)
+            continue;
+        if (k == key)
+            return v;
+        const unsigned char *p;
+        size_t n;
+        if (string_view(k, &p, &n) && n == kn && memcmp(p, kp, kn) == 0)
+            return v;
+    }
+}
+
 /* write_db(data, expires, progress, every, done) -> done
  * Records for every key of one database, in dict order, EXPIRETIME_MS first when the key
  * has a TTL in `expires`. */
@@ -546,64 +628,76 @@ static PyObject *
 Sink_write_db(Sink *self, PyObject *args)
 {
     PyObject *data, *expires, *progress;
-    Py_ssize_t every, done;
+    Py_ssize_t every, count;
     if (!PyArg_ParseTuple(args, "O!O!Onn:write_db", &PyDict_Type, &data, &PyDict_Type,
-                          &expires, &progress, &every, &done))
+                          &expires, &progress, &every, &count))
         return NULL;
     if (every < 1)
         every = 1;
     int has_progress = progress != Py_None;
     int has_expires = PyDict_GET_SIZE(expires) > 0;
+    ExpireIndex index = {NULL, 0};
+    if (has_expires && expire_index_build(&index, expires) < 0)
+        return NULL;
+    PyObject *result = NULL;
 
     Py_ssize_t pos = 0;
     PyObject *key, *value;
-    while (PyDict_Next(data, &pos, &key, &value)) {
+    Py_hash_t hash;
+    while (_PyDict_Next(data, &pos, &key, &value, &hash)) {
         const unsigned char *kp, *vp;
         size_t kn, vn;
         if (!string_view(key, &kp, &kn)) {
             PyErr_Format(PyExc_TypeError, "keys must be bytes, not %.100s",
                          Py_TYPE(key)->tp_name);
-            return NULL;
+            goto done;
         }
         if (has_expires) {
-            /* Borrowed result; bytes keys carry a cached hash, so nothing is written. */
-            PyObject *when = PyDict_GetItemWithError(expires, key);
-            if (when == NULL && PyErr_Occurred())
-                return NULL;
+            PyObject *when;
+            if (index.slots != NULL) {
+                when = expire_index_find(&index, expires, key, hash, kp, kn);
+            } else {  /* a dict too large for the index: plain lookups (borrowed result) */
+                when = PyDict_GetItemWithError(expires, key);
+                if (when == NULL && PyErr_Occurred())
+                    goto done;
+            }
             if (when != NULL) {
                 long long ms = PyLong_AsLongLong(when);
                 if (ms == -1 && PyErr_Occurred())
-                    return NULL;
+                    goto done;
                 unsigned char rec[9];
                 uint64_t u = (uint64_t)ms;
                 rec[0] = 0xfc;
                 for (int k = 0; k < 8; k++)
                     rec[1 + k] = (u >> (8 * k)) & 0xff;
                 if (sink_put(self, rec, sizeof rec) < 0)
-                    return NULL;
+                    goto done;
             }
         }
         int type;
         if (string_view(value, &vp, &vn)) {
             if (sink_byte(self, RDB_TYPE_STRING) < 0 || put_string(self, kp, kn) < 0 ||
                 put_string(self, vp, vn) < 0)
-                return NULL;
+                goto done;
         } else if ((type = collection_type(self, value)) >= 0) {
             if (sink_byte(self, (unsigned char)type) < 0 || put_string(self, kp, kn) < 0 ||
                 put_collection(self, type, key, value) < 0)
-                return NULL;
+                goto done;
         } else if (put_fallback_record(self, key, kp, kn, value) < 0) {
-            return NULL;
+            goto done;
         }
-        done++;
-        if (has_progress && done % every == 0) {
-            PyObject *r = PyObject_CallFunction(progress, "n", done);
+        count++;
+        if (has_progress && count % every == 0) {
+            PyObject *r = PyObject_CallFunction(progress, "n", count);
             if (r == NULL)
-                return NULL;
+                goto done;
             Py_DECREF(r);
         }
     }
-    return PyLong_FromSsize_t(done);
+    result = PyLong_FromSsize_t(count);
+done:
+    PyMem_RawFree(index.slots);
+    return result;
 }
 
 /* finish(checksum) -> total bytes: drain, then the 8-byte CRC64 (or zeros). */

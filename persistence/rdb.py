@@ -415,6 +415,12 @@ def _write_all(fileobj: BinaryIO, data: bytes | bytearray) -> None:
         view = view[n:]
 
 
+try:  # loaded with this module, so that a fork child finds it ready instead of importing it
+    from persistence import _walker as _preloaded_walker  # noqa: F401
+except ImportError:
+    _preloaded_walker = None
+
+
 def _c_sink(fileobj: BinaryIO, compression: bool):
     try:
         from persistence import _walker
