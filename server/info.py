@@ -114,46 +114,29 @@ def _memory(server):
     ]
 
 
-def persistence_defaults(server):
-    """Redis 7.0's persistence section for a server that has never saved; persistence overrides."""
-    return [
-        ("loading", 0),
-        ("async_loading", 0),
-        ("current_cow_peak", 0),
-        ("current_cow_size", 0),
-        ("current_cow_size_age", 0),
-        ("current_fork_perc", "0.00"),
-        ("current_save_keys_processed", 0),
-        ("current_save_keys_total", 0),
-        ("rdb_changes_since_last_save", server.keyspace.dirty),
-        ("rdb_bgsave_in_progress", 0),
-        ("rdb_last_save_time", server.lastsave),
-        ("rdb_last_bgsave_status", "ok"),
-        ("rdb_last_bgsave_time_sec", -1),
-        ("rdb_current_bgsave_time_sec", -1),
-        ("rdb_saves", 0),
-        ("rdb_last_cow_size", 0),
-        ("rdb_last_load_keys_expired", 0),
-        ("rdb_last_load_keys_loaded", 0),
-        ("aof_enabled", 0),
-        ("aof_rewrite_in_progress", 0),
-        ("aof_rewrite_scheduled", 0),
-        ("aof_last_rewrite_time_sec", -1),
-        ("aof_current_rewrite_time_sec", -1),
-        ("aof_last_bgrewrite_status", "ok"),
-        ("aof_rewrites", 0),
-        ("aof_rewrites_consecutive_failures", 0),
-        ("aof_last_write_status", "ok"),
-        ("aof_last_cow_size", 0),
-        ("module_fork_in_progress", 0),
-        ("module_fork_last_cow_size", 0),
-    ]
+# The AOF and module-fork fields of Redis 7.0's persistence section, as an instance without AOF
+# reports them.
+AOF_DISABLED_FIELDS = [
+    ("aof_enabled", 0),
+    ("aof_rewrite_in_progress", 0),
+    ("aof_rewrite_scheduled", 0),
+    ("aof_last_rewrite_time_sec", -1),
+    ("aof_current_rewrite_time_sec", -1),
+    ("aof_last_bgrewrite_status", "ok"),
+    ("aof_rewrites", 0),
+    ("aof_rewrites_consecutive_failures", 0),
+    ("aof_last_write_status", "ok"),
+    ("aof_last_cow_size", 0),
+    ("module_fork_in_progress", 0),
+    ("module_fork_last_cow_size", 0),
+]
 
 
 def _persistence(server):
     if server.persistence is not None:
-        return server.persistence.info_fields()
-    return persistence_defaults(server)
+        return server.persistence.info_fields() + AOF_DISABLED_FIELDS
+    return [("loading", 0), ("rdb_changes_since_last_save", server.keyspace.dirty),
+            ("rdb_last_save_time", server.lastsave)] + AOF_DISABLED_FIELDS
 
 
 def _stats(server):

@@ -314,18 +314,6 @@ class Persistence:
             ("rdb_last_cow_size", self.last_cow),
             ("rdb_last_load_keys_expired", self.expired_on_load),
             ("rdb_last_load_keys_loaded", self.loaded_keys),
-            ("aof_enabled", 0),
-            ("aof_rewrite_in_progress", 0),
-            ("aof_rewrite_scheduled", 0),
-            ("aof_last_rewrite_time_sec", -1),
-            ("aof_current_rewrite_time_sec", -1),
-            ("aof_last_bgrewrite_status", "ok"),
-            ("aof_rewrites", 0),
-            ("aof_rewrites_consecutive_failures", 0),
-            ("aof_last_write_status", "ok"),
-            ("aof_last_cow_size", 0),
-            ("module_fork_in_progress", 0),
-            ("module_fork_last_cow_size", 0),
         ]
 
 

@@ -29,12 +29,9 @@ def save(client, argv):
          summary="Asynchronously save the dataset to disk", complexity="O(1)",
          arguments=("[SCHEDULE]",))
 def bgsave(client, argv):
-    schedule = False
-    if len(argv) > 1:
-        if len(argv) == 2 and argv[1].lower() == b"schedule":
-            schedule = True
-        else:
-            raise CommandError(errors.SYNTAX)
+    # SCHEDULE only matters when another kind of child runs (AOF rewrite); forkv forks nothing else.
+    if len(argv) > 1 and (len(argv) != 2 or argv[1].lower() != b"schedule"):
+        raise CommandError(errors.SYNTAX)
     persistence = client.server.persistence
     if persistence.child is not None:
         raise CommandError(errors.BGSAVE_IN_PROGRESS)

@@ -22,8 +22,8 @@ import hiredis
 import pytest
 
 from server import errors
-from tests.integration.test_rdb_server import (check_rdb, client, dump_path, file_contents, info,
-                                               read_bytes, spawn, temp_files)  # noqa: F401
+from tests.integration._persistence import (check_rdb, client, dump_path, file_contents, info,
+                                            read_bytes, temp_files)
 from tests.persistence._data import read_back
 from tests.servers import wait_for
 

@@ -14,6 +14,7 @@ from server.app import Server
 from server.client import Client
 from server.config import Config
 from server.dispatch import execute
+from tests.server.commands._replies import err, make_list, raw
 
 LLONG_MAX = 2**63 - 1
 LLONG_MIN = -(2**63)
@@ -23,45 +24,6 @@ BIT_VALUE = "bit is not an integer or out of range"
 NOT_INTEGER = "value is not an integer or out of range"
 BAD_TYPE = ("Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported "
             "but i64 is.")
-
-
-def raw(client, *args):
-    """The reply to `args` as sent, without redis-py's per-command conversions."""
-    conn = client.connection_pool.get_connection()
-    try:
-        conn.send_command(*args)
-        return conn.read_response()
-    finally:
-        client.connection_pool.release(conn)
-
-
-def err(client, *args) -> str:
-    with pytest.raises(redis.ResponseError) as info:
-        raw(client, *args)
-    return str(info.value)
-
-
-def make_list(client, key):
-    for args in (("RPUSH", key, "a"), ("SADD", key, "a"), ("HSET", key, "f", "v"),
-                 ("ZADD", key, "1", "a")):
-        try:
-            raw(client, *args)
-            return
-        except redis.ResponseError as exc:
-            if "unknown command" not in str(exc):
-                raise
-    pytest.skip("no container type in this server yet")
-
-
-@pytest.fixture
-def both(forkv_server, redis_server):
-    """(forkv client, redis client) on fresh databases, for replies compared directly."""
-    clients = [redis.Redis(port=forkv_server.port), redis.Redis(port=redis_server.port)]
-    for client in clients:
-        client.flushall()
-    yield clients
-    for client in clients:
-        client.close()
 
 
 def same_reply(both, *args):

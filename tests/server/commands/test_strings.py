@@ -18,53 +18,12 @@ from server.client import Client
 from server.config import Config
 from server.dispatch import execute
 from tests.servers import wait_for
+from tests.server.commands._replies import err, make_list, raw
 
 LLONG_MAX = 2**63 - 1
 LLONG_MIN = -(2**63)
 FAR = 4_000_000_000  # a unix time (seconds) far in the future
 WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
-
-
-def raw(client, *args):
-    """The reply to `args` as the server sent it, without redis-py's per-command conversions
-    (which turn SET's reply into a bool and INCRBYFLOAT's into a float)."""
-    conn = client.connection_pool.get_connection()
-    try:
-        conn.send_command(*args)
-        return conn.read_response()
-    finally:
-        client.connection_pool.release(conn)
-
-
-def err(client, *args) -> str:
-    """The error text `args` gets (redis-py drops a leading "ERR ")."""
-    with pytest.raises(redis.ResponseError) as info:
-        raw(client, *args)
-    return str(info.value)
-
-
-def make_list(client, key):
-    """A non-string key for WRONGTYPE checks; skipped while forkv has no container type yet."""
-    for args in (("RPUSH", key, "a"), ("SADD", key, "a"), ("HSET", key, "f", "v"),
-                 ("ZADD", key, "1", "a")):
-        try:
-            raw(client, *args)
-            return
-        except redis.ResponseError as exc:
-            if "unknown command" not in str(exc):
-                raise
-    pytest.skip("no container type in this server yet")
-
-
-@pytest.fixture
-def both(forkv_server, redis_server):
-    """(forkv client, redis client) on fresh databases, for replies compared directly."""
-    clients = [redis.Redis(port=forkv_server.port), redis.Redis(port=redis_server.port)]
-    for client in clients:
-        client.flushall()
-    yield clients
-    for client in clients:
-        client.close()
 
 
 def now_ms() -> int:
