@@ -30,10 +30,19 @@ def hints(port: int) -> list:
         out = []
         for text in TYPED:
             subprocess.run(["tmux", "send-keys", "-t", session, "C-u", text], check=True)
-            # the hint is drawn right after the typed text; wait until the line has grown past it
-            line = wait_for(lambda: (lambda p: p if len(p.rstrip()) > len(prompt) + len(text) else None)(pane()),
-                            5, what=f"hint for {text!r}")
-            out.append(line[len(prompt):].rstrip())
+            # the hint is drawn right after the typed text: wait until the line has grown past it
+            # and reads the same twice in a row (tmux may catch a redraw half done)
+            seen = []
+
+            def settled():
+                line = pane().rstrip()
+                typed = line[len(prompt):].startswith(" " + text)
+                done = typed and len(line) > len(prompt) + len(text) + 1 and seen and seen[-1] == line
+                seen.append(line)
+                return line if done else None
+
+            line = wait_for(settled, 5, interval=0.05, what=f"hint for {text!r}")
+            out.append(line[len(prompt):])
         return out
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session])
