@@ -36,7 +36,7 @@ from tests.servers import ServerProcess, _pings  # noqa: E402
 VALUE_SIZE = 100
 REPEATS = 3              # SAVE and startup-load runs per server (medians reported)
 BGSAVE_REPEATS = 5       # quiet BGSAVEs per server: fork times vary most
-LATENCY_RUNS = 5         # client runs per server, each IDLE_WINDOW alone and then one BGSAVE
+LATENCY_RUNS = 8         # client runs per server, each IDLE_WINDOW alone and then one BGSAVE
 IDLE_WINDOW = 2.0        # seconds of latency samples before the BGSAVE starts
 MIXED_REPEATS = 3
 
@@ -137,6 +137,12 @@ def fill_mixed(conn: Conn, n: int, depth: int = 2000) -> None:
 
 
 # -- process and log helpers ----------------------------------------------------------------------
+
+def minor_faults(pid: int) -> int:
+    """Minor page faults so far: after a fork, nearly all are copy-on-write copies."""
+    with open(f"/proc/{pid}/stat") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[7])
+
 
 def rss(pid: int) -> int:
     with open(f"/proc/{pid}/status") as f:
@@ -298,10 +304,12 @@ def latency_run(server: ServerProcess, conn: Conn, nkeys: int, workdir: str, spa
         time.sleep(IDLE_WINDOW)
         parent_rss = rss(server.proc.pid)
         tail = LogTail(server.log_path)
+        faults = minor_faults(server.proc.pid)
         bg_from = time.monotonic_ns()
         reply = conn.call("BGSAVE")
         assert reply == b"Background saving started", reply
-        bg_to = int(tail.wait_for("DB saved on disk", interval=0.05) * 1e9)
+        bg_to = int(tail.wait_for("DB saved on disk", interval=0.01) * 1e9)
+        faults = minor_faults(server.proc.pid) - faults
         while conn.info("persistence")["rdb_bgsave_in_progress"] != "0":
             time.sleep(0.02)
         time.sleep(max(0.0, bg_from / 1e9 + span - time.monotonic()))
@@ -327,7 +335,7 @@ def latency_run(server: ServerProcess, conn: Conn, nkeys: int, workdir: str, spa
     # The slowest request of the save, and whether it was in flight while the parent forked.
     worst_t, worst = max(window, key=lambda tl: tl[1]) if window else (bg_from, 0)
     return {"idle": idle, "during": [lat for _, lat in window], "span": fixed,
-            "fork_us": fork_us, "cow": cow,
+            "fork_us": fork_us, "cow": cow, "faults_per_request": faults / max(1, len(window)),
             "rss": parent_rss, "save_s": (bg_to - bg_from) / 1e9, "worst_ms": worst / 1e6,
             "worst_at_ms": (worst_t - bg_from) / 1e6}
 
@@ -504,6 +512,9 @@ def latency_rows(add, lat: dict, notes: list, span: float) -> None:
     f, r = stats[("forkv", "span")], stats[("redis", "span")]
     add(f"GET/SET latency, first {span:.2f} s after BGSAVE (Redis's save time): p99", f["p99"],
         r["p99"], "ms")
+    add("parent page faults per request during BGSAVE (copy-on-write)",
+        med([run["faults_per_request"] for run in lat["forkv"]]),
+        med([run["faults_per_request"] for run in lat["redis"]]), "", "{:.2f}")
     for kind in ("forkv", "redis"):
         parts = []
         for run in lat[kind]:
@@ -524,9 +535,12 @@ def main() -> int:
         return 0
     n = int(sys.argv[1]) if len(sys.argv) > 1 else int(os.environ.get("FORKV_BENCH_KEYS", 1_000_000))
     t0 = time.monotonic()
+    load = os.getloadavg()[0]
     lines = run(n)
     print("\n".join(lines))
-    print(f"\n(benchmark took {time.monotonic() - t0:.0f} s)")
+    # The machine may be shared: say how busy it was, since latency tails depend on it.
+    print(f"\n(benchmark took {time.monotonic() - t0:.0f} s; 1-minute load average "
+          f"{load:.2f} before, {os.getloadavg()[0]:.2f} after, on {os.cpu_count()} CPUs)")
     return 0
 
 
