@@ -14,7 +14,14 @@ import re
 
 import hiredis
 
-NEED_DATA = False  # hiredis's "no complete reply yet" marker; `False` is never a command
+class _NeedData:
+    __slots__ = ()
+
+    def __repr__(self):
+        return "NEED_DATA"
+
+
+NEED_DATA = _NeedData()  # hiredis's "no complete reply yet" marker: equal to nothing else
 
 INLINE_MAX_SIZE = 64 * 1024  # Redis's PROTO_INLINE_MAX_SIZE
 MULTIBULK_MAX = 2**31 - 1  # Redis refuses counts above INT_MAX
@@ -32,6 +39,10 @@ class ProtocolError(Exception):
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
+
+
+def _new_reader():
+    return hiredis.Reader(notEnoughData=NEED_DATA)
 
 
 def _wire_length(argv) -> int:
@@ -194,7 +205,7 @@ class RequestParser:
                  "auth_required", "error")
 
     def __init__(self, max_bulk_len: int = 512 * 1024 * 1024):
-        self._reader = hiredis.Reader()
+        self._reader = _new_reader()
         self._inline = b""  # an inline command still waiting for its newline
         self._carry = 0  # bytes of an incomplete multibulk frame fed to hiredis in earlier reads
         self._scanner = None  # _FrameScanner of that incomplete frame
@@ -256,28 +267,25 @@ class RequestParser:
         reader.feed(data, start) if start else reader.feed(data)
         first = len(commands)
         skipped = 0  # bytes of *0 / *-1 frames, which Redis ignores
+        append = commands.append
         try:
-            while True:
-                argv = reader.gets()
-                if argv is False:
-                    break
-                if type(argv) is not list:
-                    if argv is None:
-                        skipped += 5
-                        continue
-                    raise ProtocolError("Protocol error: invalid multibulk length")
-                if not argv:
+            for argv in iter(reader.gets, NEED_DATA):
+                if type(argv) is list and argv:
+                    for arg in argv:
+                        if type(arg) is not bytes:
+                            raise ProtocolError(_bad_element(arg))
+                    append(argv)
+                elif argv is None:
+                    skipped += 5
+                elif type(argv) is list:
                     skipped += 4
-                    continue
-                for arg in argv:
-                    if type(arg) is not bytes:
-                        raise ProtocolError(_bad_element(arg))
-                commands.append(argv)
+                else:
+                    raise ProtocolError("Protocol error: invalid multibulk length")
         except hiredis.ProtocolError:
             # hiredis hit either an inline command after complete frames, or a malformed frame.
             here = start - self._carry + skipped + _consumed(commands, first)
             scanner, self._carry, self._scanner = self._scanner, 0, None
-            self._reader = hiredis.Reader()
+            self._reader = _new_reader()
             if start <= here < len(data) and data[here] != 0x2A:
                 return here  # an inline command: the main loop takes it
             if here >= start or scanner is None:
@@ -346,11 +354,8 @@ class RequestParser:
 
     def _drain(self, commands: list) -> None:
         reader = self._reader
-        while True:
-            argv = reader.gets()
-            if argv is False:
-                return
-            if not argv:
+        for argv in iter(reader.gets, NEED_DATA):
+            if argv is None or argv == []:  # *-1 and *0 are ignored, as Redis does
                 continue
             if type(argv) is not list:
                 raise ProtocolError("Protocol error: invalid multibulk length")
