@@ -417,8 +417,8 @@ def run(n: int) -> list:
             else:
                 goal, met = "", None
             shown = "" if met is None else ("yes" if met else "**no**")
-            rows.append(f"| {metric} | {fmt.format(f)} {unit} | {fmt.format(r)} {unit} | "
-                        f"{ratio:.2f} | {goal} | {shown} |")
+            rows.append(f"| {metric} | {fmt.format(f)} {unit}".rstrip() + f" | {fmt.format(r)} {unit}".rstrip()
+                        + f" | {ratio:.2f} | {goal} | {shown} |")
 
         add(f"SAVE, {n:,} strings (median of {REPEATS})", med(save["forkv"]), med(save["redis"]), "s",
             target=1.5)
@@ -534,6 +534,9 @@ def main() -> int:
         latency_client(int(sys.argv[2]), sys.argv[3], int(sys.argv[4]))
         return 0
     n = int(sys.argv[1]) if len(sys.argv) > 1 else int(os.environ.get("FORKV_BENCH_KEYS", 1_000_000))
+    if shutil.which("redis-server") is None:
+        print("skipped: Debian's redis-server is not installed (apt-get install redis-server)")
+        return 0
     t0 = time.monotonic()
     load = os.getloadavg()[0]
     lines = run(n)
