@@ -19,6 +19,10 @@ from server.table import all_commands
 
 
 class Stats:
+    __slots__ = ("connections_received", "commands", "net_input_bytes", "net_output_bytes",
+                 "rejected_connections", "total_forks", "latest_fork_usec", "ops_samples",
+                 "io_samples")
+
     def __init__(self):
         self.connections_received = 0
         self.commands = 0
@@ -45,7 +49,7 @@ class Server:
         self.start_time = time.time()
         self.start_monotonic = time.monotonic()
         self.lastsave = int(self.start_time)
-        self.refuse_writes = False  # MISCONF: set by persistence after a failed background save
+        self._refuse_writes = False  # MISCONF: set by persistence after a failed background save
         self.loop = None
         self.listeners = []
         self.run_id = os.urandom(20).hex()
@@ -55,6 +59,17 @@ class Server:
         self.exit_code = 0
         self.persistence = None  # set by persistence wiring (SAVE, BGSAVE, load at startup)
         self.expire_budget_ms = 0.0
+
+    @property
+    def refuse_writes(self) -> bool:
+        return self._refuse_writes
+
+    @refuse_writes.setter
+    def refuse_writes(self, value: bool) -> None:
+        if value != self._refuse_writes:
+            self._refuse_writes = value
+            for client in self.clients.values():
+                client.refresh_guard()
 
     @property
     def requirepass(self) -> str:

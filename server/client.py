@@ -41,6 +41,11 @@ class _Flow:
 
 
 class Client(asyncio.Protocol):
+    __slots__ = ("server", "id", "transport", "flow", "parser", "db", "proto", "name", "lib_name",
+                 "lib_ver", "authenticated", "multi", "multi_error", "in_exec", "watched",
+                 "watch_dirty", "created", "last_interaction", "last_command", "addr", "laddr",
+                 "closing", "fd", "no_evict", "no_touch", "guarded", "__weakref__")
+
     def __init__(self, server):
         self.server = server
         self.id = 0
@@ -53,7 +58,8 @@ class Client(asyncio.Protocol):
         self.lib_name = b""
         self.lib_ver = b""
         self.authenticated = not server.config["requirepass"]
-        self.multi = None  # list of queued (command, argv) inside MULTI
+        self.multi = None  # list of queued (command, argv) inside MULTI: change with set_multi
+        self.guarded = True  # dispatch must run its checks for this client (see refresh_guard)
         self.multi_error = False
         self.in_exec = False
         self.watched = set()  # (db index, key)
@@ -80,11 +86,14 @@ class Client(asyncio.Protocol):
         if not self.server.accept(self):
             return
         self.parser.auth_required = not self.authenticated
+        self.refresh_guard()
 
     def data_received(self, data):
-        self.server.stats.net_input_bytes += len(data)
+        stats = self.server.stats
+        stats.net_input_bytes += len(data)
         self.last_interaction = time.monotonic()
         commands = self.parser.feed(data)
+        stats.commands += len(commands)  # dispatch takes back those it does not run
         out = []
         for argv in commands:
             execute(self, argv, out)
@@ -95,7 +104,7 @@ class Client(asyncio.Protocol):
             self.closing = True
         if out:
             payload = b"".join(out)
-            self.server.stats.net_output_bytes += len(payload)
+            stats.net_output_bytes += len(payload)
             self.transport.write(payload)
         if self.closing:
             self.transport.close()
@@ -118,6 +127,18 @@ class Client(asyncio.Protocol):
     def set_authenticated(self, value: bool) -> None:
         self.authenticated = value
         self.parser.auth_required = not value
+        self.refresh_guard()
+
+    def set_multi(self, queue) -> None:
+        """Enter (a list) or leave (None) MULTI."""
+        self.multi = queue
+        self.multi_error = False
+        self.refresh_guard()
+
+    def refresh_guard(self) -> None:
+        """Dispatch skips its checks only for a client with nothing to check. Called whenever
+        authentication, MULTI or the server's MISCONF state changes."""
+        self.guarded = not self.authenticated or self.multi is not None or self.server.refuse_writes
 
     def unwatch(self) -> None:
         watched = self.server.keyspace.watched

@@ -5,12 +5,11 @@ MISCONF (writes refused after a failed background save), MULTI queueing; only th
 Handlers never recount arguments and never see a client that may not run them.
 """
 
-from protocol.reply import Encoded, ErrorReply, Status, encode_error, encode_reply
+from protocol.reply import Encoded, ErrorReply, encode_error, encode_reply
 from server import errors
 from server.errors import CommandError
 from server.table import COMMANDS
 
-QUEUED = Status("QUEUED")
 
 
 def resolve(argv):
@@ -41,45 +40,17 @@ _BY_SPELLING_MAX = 4096
 
 
 def execute(client, argv, out: list) -> None:
-    """Run one command for `client` and append its encoded reply to `out`."""
+    """Run one command for `client` and append its encoded reply to `out`.
+
+    The fast path serves a client with nothing to check (authenticated, not in MULTI, writes not
+    refused: `client.guarded` is False) sending a command spelled as before with a valid arity;
+    everything else goes through `_checked`, which runs Redis's checks in order. The caller counts
+    the batch in `stats.commands`; a command that is not run takes itself off that count."""
     cmd = _BY_SPELLING.get(argv[0])  # never holds containers: their subcommand decides
-    if cmd is None:
-        try:
-            cmd = resolve(argv)
-        except CommandError as exc:
-            if client.multi is not None:
-                client.multi_error = True
-            out.append(encode_error(exc.message))
+    if cmd is None or client.guarded or not cmd.min_args <= len(argv) <= cmd.max_args:
+        cmd = _checked(client, argv, out, cmd)
+        if cmd is None:
             return
-        if not cmd.subcommands and "|" not in cmd.name and len(_BY_SPELLING) < _BY_SPELLING_MAX:
-            _BY_SPELLING[argv[0]] = cmd
-    else:
-        n = len(argv)
-        if n < cmd.min_args or n > cmd.max_args:
-            if client.multi is not None:
-                client.multi_error = True
-            out.append(encode_error(errors.wrong_arity(cmd.name)))
-            return
-    if not client.authenticated and not cmd.no_auth:
-        if client.multi is not None:
-            client.multi_error = True
-        out.append(_NOAUTH)
-        return
-    server = client.server
-    if server.refuse_writes and (cmd.is_write or cmd.name == "ping"):
-        if client.multi is not None:
-            client.multi_error = True
-        out.append(_MISCONF)
-        return
-    if client.multi is not None and not cmd.no_queue:
-        if cmd.no_multi:
-            client.multi_error = True
-            out.append(_NOT_IN_MULTI)
-            return
-        client.multi.append((cmd, argv))
-        out.append(b"+QUEUED\r\n")
-        return
-    server.stats.commands += 1
     client.last_command = cmd
     try:
         reply = cmd.handler(client, argv)
@@ -97,6 +68,49 @@ def execute(client, argv, out: list) -> None:
         encode_reply(reply, out, client.proto)
 
 
+def _checked(client, argv, out: list, cmd):
+    """Redis's processCommand checks, in its order. Returns the command to run, or None after
+    appending the rejection (or +QUEUED) to `out`."""
+    cmd, reply = _admit(client, argv, cmd)
+    if reply is None:
+        return cmd
+    client.server.stats.commands -= 1
+    out.append(reply)
+    return None
+
+
+def _admit(client, argv, cmd):
+    """(command, None) if it may run now, else (command or None, the encoded reply instead)."""
+    if cmd is None:
+        try:
+            cmd = resolve(argv)
+        except CommandError as exc:
+            if client.multi is not None:
+                client.multi_error = True
+            return None, encode_error(exc.message)
+        if not cmd.subcommands and "|" not in cmd.name and len(_BY_SPELLING) < _BY_SPELLING_MAX:
+            _BY_SPELLING[argv[0]] = cmd
+    elif not cmd.min_args <= len(argv) <= cmd.max_args:
+        if client.multi is not None:
+            client.multi_error = True
+        return cmd, encode_error(errors.wrong_arity(cmd.name))
+    if not client.authenticated and not cmd.no_auth:
+        if client.multi is not None:
+            client.multi_error = True
+        return cmd, _NOAUTH
+    if client.server.refuse_writes and (cmd.is_write or cmd.name == "ping"):
+        if client.multi is not None:
+            client.multi_error = True
+        return cmd, _MISCONF
+    if client.multi is not None and not cmd.no_queue:
+        if cmd.no_multi:
+            client.multi_error = True
+            return cmd, _NOT_IN_MULTI
+        client.multi.append((cmd, argv))
+        return cmd, _QUEUED
+    return cmd, None
+
+
 def call(client, cmd, argv):
     """Invoke a handler for EXEC; a CommandError becomes an error reply."""
     client.server.stats.commands += 1
@@ -108,6 +122,7 @@ def call(client, cmd, argv):
 
 
 _NOAUTH = encode_error(errors.NOAUTH)
+_QUEUED = b"+QUEUED\r\n"
 _MISCONF = encode_error(errors.MISCONF)
 _NOT_IN_MULTI = encode_error(errors.COMMAND_NOT_ALLOWED_IN_MULTI)
 

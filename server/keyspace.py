@@ -35,6 +35,8 @@ _CONTAINER_TYPES = {"list": "list", "set": "set", "dict": "hash", "ZSetValue": "
 
 
 class Keyspace:
+    __slots__ = ("clock", "dirty", "expired_keys", "hits", "misses", "watched", "dbs")
+
     def __init__(self, databases: int = 16, clock=wall_ms):
         self.clock = clock  # () -> unix ms; injectable for tests
         self.dirty = 0  # writes since the last successful save

@@ -64,7 +64,7 @@ _GROUP_CATEGORIES = {
 }
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Command:
     name: str  # lower case; "client|setname" for a subcommand
     handler: object

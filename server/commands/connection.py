@@ -139,8 +139,7 @@ def hello(client, argv):
 @command("reset", 1, F.NOSCRIPT | F.LOADING | F.STALE | F.FAST | F.NO_AUTH | F.ALLOW_BUSY | F.NO_QUEUE,
          group="connection", summary="Reset the connection", since="6.2.0", complexity="O(1)")
 def reset(client, argv):
-    client.multi = None
-    client.multi_error = False
+    client.set_multi(None)
     client.unwatch()
     client.select(0)
     client.proto = 2

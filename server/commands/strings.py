@@ -364,20 +364,32 @@ def _stored_int(value) -> int:
     """A stored string as a 64-bit integer, as strictly as Redis's string2ll (no sign '+', no
     spaces, no leading zeros, no '-0'): exactly the strings that print back unchanged."""
     if len(value) <= 20:
-        try:
+        digits = value[1:] if value[:1] == b"-" else value
+        if digits.isdigit() and (digits[:1] != b"0" or len(value) == 1):
             number = int(value)
-        except ValueError:
-            number = None
-        if number is not None and b"%d" % number == value and LLONG_MIN <= number <= LLONG_MAX:
-            return number
+            if LLONG_MIN <= number <= LLONG_MAX:
+                return number
     raise CommandError(errors.NOT_INTEGER)
 
 
 def _incr_by(client, key, delta: int) -> int:
     """INCR/DECR/INCRBY/DECRBY (Redis's incrDecrCommand). The TTL is kept."""
     db = client.db
-    value = db.get_string(key)
-    new = delta if value is None else _stored_int(value) + delta
+    value = db.get(key)
+    if value is None:
+        new = delta
+    elif type(value) is bytes or type(value) is bytearray:
+        # _stored_int's test, inlined: this is the hot path of every counter
+        digits = value[1:] if value[:1] == b"-" else value
+        if len(value) <= 20 and digits.isdigit() and (digits[:1] != b"0" or len(value) == 1):
+            new = int(value)
+            if not LLONG_MIN <= new <= LLONG_MAX:
+                raise CommandError(errors.NOT_INTEGER)
+            new += delta
+        else:
+            raise CommandError(errors.NOT_INTEGER)
+    else:
+        raise CommandError(WRONGTYPE)
     if not LLONG_MIN <= new <= LLONG_MAX:
         raise CommandError(errors.OVERFLOW)
     db.store(key, b"%d" % new, None, True)

@@ -20,8 +20,7 @@ _TX = F.NOSCRIPT | F.LOADING | F.STALE | F.FAST | F.ALLOW_BUSY | F.NO_QUEUE
 def multi(client, argv):
     if client.multi is not None:
         raise CommandError(errors.MULTI_NESTED)
-    client.multi = []
-    client.multi_error = False
+    client.set_multi([])
     return OK
 
 
@@ -30,8 +29,7 @@ def multi(client, argv):
 def discard(client, argv):
     if client.multi is None:
         raise CommandError(errors.DISCARD_WITHOUT_MULTI)
-    client.multi = None
-    client.multi_error = False
+    client.set_multi(None)
     client.unwatch()
     return OK
 
@@ -43,8 +41,7 @@ def exec_(client, argv):
     if client.multi is None:
         raise CommandError(errors.EXEC_WITHOUT_MULTI)
     queued, failed, dirty = client.multi, client.multi_error, client.watch_dirty
-    client.multi = None
-    client.multi_error = False
+    client.set_multi(None)
     client.unwatch()
     if failed:
         raise CommandError(errors.EXECABORT)
