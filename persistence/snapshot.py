@@ -17,7 +17,8 @@ import time
 
 from persistence import rdb
 
-PROGRESS_INTERVAL = 0.25  # seconds between copy-on-write samples in the child
+PROGRESS_INTERVAL = 1.0  # seconds between copy-on-write samples (each read of smaps_rollup
+                         # costs milliseconds on a large process)
 
 
 def private_dirty_bytes() -> int:
@@ -84,6 +85,7 @@ class SaveChild:
         self.finished_ok = False
         self._buffer = b""
         self.status = None  # the raw waitpid status once reaped
+        self.fork_usec = 0  # how long os.fork() took (Redis's latest_fork_usec)
 
     def read_reports(self) -> None:
         """Take whatever the child has reported so far (non-blocking)."""
@@ -128,6 +130,7 @@ class SaveChild:
         if self.read_fd >= 0:
             os.close(self.read_fd)
             self.read_fd = -1
+            gc.unfreeze()
 
     def kill(self, sig=signal.SIGUSR1) -> None:
         try:
@@ -144,7 +147,19 @@ def fork_save(directory: str, filename: str, dbs, *, compression: bool, checksum
     keys_total = sum(len(data) for _, data, _ in dbs)
     read_fd, write_fd = os.pipe()
     started = time.time()
-    pid = os.fork()
+    # Objects that exist now are frozen out of the parent's garbage collector while the child
+    # lives: a collection walks (and writes to) every tracked object's header, which would copy
+    # the whole heap. The parent unfreezes when it reaps the child.
+    gc.freeze()
+    before = time.perf_counter()
+    try:
+        pid = os.fork()
+    except OSError:
+        gc.unfreeze()
+        os.close(read_fd)
+        os.close(write_fd)
+        raise
+    fork_usec = int((time.perf_counter() - before) * 1_000_000)
     if pid == 0:  # the child: never returns
         code = 1
         try:
@@ -163,7 +178,9 @@ def fork_save(directory: str, filename: str, dbs, *, compression: bool, checksum
             os._exit(code)
     os.close(write_fd)
     os.set_blocking(read_fd, False)
-    return SaveChild(pid, read_fd, started, keys_total)
+    child = SaveChild(pid, read_fd, started, keys_total)
+    child.fork_usec = fork_usec
+    return child
 
 
 def _child(directory, filename, dbs, compression, checksum, aux, log, in_child, delay_us, out_fd):
@@ -176,11 +193,13 @@ def _child(directory, filename, dbs, compression, checksum, aux, log, in_child, 
         in_child()
     last = [time.monotonic()]
 
-    def report(kind: str, keys: int) -> None:
+    def report(kind: str, keys: int) -> int:
+        cow = private_dirty_bytes()
         try:
-            os.write(out_fd, f"{kind} {keys} {private_dirty_bytes()}\n".encode())
+            os.write(out_fd, f"{kind} {keys} {cow}\n".encode())
         except OSError:
             pass
+        return cow
 
     def progress(keys: int) -> None:
         if delay_us:
@@ -196,9 +215,8 @@ def _child(directory, filename, dbs, compression, checksum, aux, log, in_child, 
     except OSError as exc:
         log(f"Write error saving DB on disk: {exc.strerror or exc}")
         raise _Reported() from exc
-    report("D", keys)
+    cow = report("D", keys)
     log("DB saved on disk")
-    cow = private_dirty_bytes()
     if cow:
         log(f"Fork CoW for RDB: current {cow // (1024 * 1024)} MB, peak {cow // (1024 * 1024)} MB, "
             f"average {cow // (1024 * 1024)} MB")

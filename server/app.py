@@ -215,7 +215,12 @@ class Server:
 
     def active_expire(self) -> None:
         """Redis's active expiry: spend up to 25% of a cron period deleting expired keys; keep
-        going on a database while a good share of what was visited had expired."""
+        going on a database while a good share of what was visited had expired.
+
+        Paused while a save child runs: a sweep touches every key with a TTL (reference counts),
+        which would copy those pages for the child. Lazy expiry still hides expired keys."""
+        if self.persistence is not None and self.persistence.child is not None:
+            return
         deadline = time.perf_counter() + 0.25 / self.hz()
         ks = self.keyspace
         now = ks.clock()

@@ -157,7 +157,6 @@ class Persistence:
         self.last_bgsave_try = time.time()
         self.dirty_at_fork = server.keyspace.dirty
         self.saves += 1  # Redis counts a background save when it forks, whatever its outcome
-        started = time.perf_counter()
         try:
             self.child = snapshot.fork_save(
                 self.config["dir"], self.config["dbfilename"], self._dbs(),
@@ -169,7 +168,7 @@ class Persistence:
             self.update_misconf()
             log.warning(f"Can't save in background: fork: {exc.strerror}")
             return False
-        server.stats.latest_fork_usec = int((time.perf_counter() - started) * 1_000_000)
+        server.stats.latest_fork_usec = self.child.fork_usec
         server.stats.total_forks += 1
         log.notice(f"Background saving started by pid {self.child.pid}")
         return True
