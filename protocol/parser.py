@@ -45,6 +45,39 @@ def _new_reader():
     return hiredis.Reader(notEnoughData=NEED_DATA)
 
 
+def drain_py(gets, sentinel, commands: list):
+    """Take every reply hiredis has complete: requests (non-empty lists of bytes) go to
+    `commands`. Returns (skipped, kind, value): the bytes of ignored *-1 / *0 frames, and kind 1
+    for a non-bulk element `value` inside a request, 2 for a top-level `value` that is not an
+    array, 3 when hiredis raised `value`, 0 when all went well. The reference for protocol/_drain.c, which does the same in C."""
+    skipped = 0
+    append = commands.append
+    while True:
+        try:
+            argv = gets()
+        except Exception as exc:  # noqa: BLE001 - hiredis's protocol error, handed back
+            return skipped, 3, exc
+        if argv is sentinel:
+            return skipped, 0, None
+        if argv is None:
+            skipped += 5
+        elif type(argv) is not list:
+            return skipped, 2, argv
+        elif not argv:
+            skipped += 4
+        else:
+            for arg in argv:
+                if type(arg) is not bytes:
+                    return skipped, 1, arg
+            append(argv)
+
+
+try:
+    from protocol._drain import drain
+except ImportError:  # not built: the reference implementation does the same, slower
+    drain = drain_py
+
+
 def _wire_length(argv) -> int:
     """Bytes taken by `argv` as a canonical multibulk frame."""
     n = 3 + len(str(len(argv)))
@@ -266,22 +299,15 @@ class RequestParser:
         reader = self._reader
         reader.feed(data, start) if start else reader.feed(data)
         first = len(commands)
-        skipped = 0  # bytes of *0 / *-1 frames, which Redis ignores
-        append = commands.append
-        try:
-            for argv in iter(reader.gets, NEED_DATA):
-                if type(argv) is list and argv:
-                    for arg in argv:
-                        if type(arg) is not bytes:
-                            raise ProtocolError(_bad_element(arg))
-                    append(argv)
-                elif argv is None:
-                    skipped += 5
-                elif type(argv) is list:
-                    skipped += 4
-                else:
-                    raise ProtocolError("Protocol error: invalid multibulk length")
-        except hiredis.ProtocolError:
+        # skipped: bytes of *0 / *-1 frames, which Redis ignores
+        skipped, kind, value = drain(reader.gets, NEED_DATA, commands)
+        if kind == 1:
+            raise ProtocolError(_bad_element(value))
+        if kind == 2:
+            raise ProtocolError("Protocol error: invalid multibulk length")
+        if kind == 3:
+            if not isinstance(value, hiredis.ProtocolError):
+                raise value
             # hiredis hit either an inline command after complete frames, or a malformed frame.
             here = start - self._carry + skipped + _consumed(commands, first)
             scanner, self._carry, self._scanner = self._scanner, 0, None
@@ -353,16 +379,14 @@ class RequestParser:
         self._drain(commands)
 
     def _drain(self, commands: list) -> None:
-        reader = self._reader
-        for argv in iter(reader.gets, NEED_DATA):
-            if argv is None or argv == []:  # *-1 and *0 are ignored, as Redis does
-                continue
-            if type(argv) is not list:
-                raise ProtocolError("Protocol error: invalid multibulk length")
-            for arg in argv:
-                if type(arg) is not bytes:
-                    raise ProtocolError(_bad_element(arg))
-            commands.append(argv)
+        """Take the complete frames the careful path gave hiredis."""
+        _, kind, value = drain(self._reader.gets, NEED_DATA, commands)
+        if kind == 1:
+            raise ProtocolError(_bad_element(value))
+        if kind == 2 or kind == 3 and isinstance(value, hiredis.ProtocolError):
+            raise ProtocolError("Protocol error: invalid multibulk length")
+        if kind == 3:
+            raise value
 
     def _track_partial(self, data, start: int, here: int) -> None:
         """A frame starting at `here` (before `start` if it began in an earlier read) is still

@@ -131,3 +131,69 @@ def test_big_but_real_frame_arrives_in_pieces():
         out.extend(parser.feed(frame[i:i + 65536]))
     assert out == [argv]
     assert parser.feed(b"*1\r\n$4\r\nPING\r\n") == [[b"PING"]]
+
+
+# -- the C inner loop and its reference implementation --------------------------------------------
+
+def _replies(*items):
+    """A stand-in for Reader.gets: hands out `items`, then the sentinel; raises exceptions."""
+    from protocol.parser import NEED_DATA
+
+    queue = list(items) + [NEED_DATA]
+
+    def gets():
+        item = queue.pop(0)
+        if isinstance(item, Exception):
+            raise item
+        return item
+    return gets
+
+
+@pytest.mark.parametrize("items", [
+    ([b"GET", b"k"], None, [], [b"PING"]),
+    ([b"SET", b"k", b"v"], [b"GET", 5], [b"PING"]),
+    ([b"PING"], [b"GET", [b"x"]]),
+    ([b"PING"], [b"GET", None]),
+    (None, 7, [b"PING"]),
+    ([], [b"A"], ValueError("Protocol error, got 'P' as reply type byte"), [b"B"]),
+    (),
+])
+def test_c_drain_matches_reference(items):
+    from protocol import parser
+
+    try:
+        from protocol._drain import drain as c_drain
+    except ImportError:
+        pytest.skip("the C extension is not built")
+    from protocol.parser import NEED_DATA
+
+    got_c, got_py = [], []
+    result_c = c_drain(_replies(*items), NEED_DATA, got_c)
+    result_py = parser.drain_py(_replies(*items), NEED_DATA, got_py)
+    assert got_c == got_py
+    assert result_c[:2] == result_py[:2]
+    assert repr(result_c[2]) == repr(result_py[2])
+
+
+def test_parser_uses_the_c_loop_when_built(inner_loop):
+    from protocol import parser
+
+    if inner_loop == "python":
+        pytest.skip("checks the default choice")
+    try:
+        import protocol._drain as c
+    except ImportError:
+        pytest.skip("the C extension is not built")
+    assert parser.drain is c.drain
+
+
+def test_parser_works_without_the_c_loop(monkeypatch):
+    from protocol import parser
+
+    monkeypatch.setattr(parser, "drain", parser.drain_py)
+    assert RequestParser().feed(FRAMES) == EXPECTED
+    p = RequestParser()
+    assert feed_all(p, [FRAMES[i:i + 1] for i in range(len(FRAMES))]) == EXPECTED
+    p = RequestParser()
+    p.feed(b"*1\r\n:5\r\n")
+    assert p.error.message == "Protocol error: expected '$', got ':'"
