@@ -372,27 +372,35 @@ def _stored_int(value) -> int:
     raise CommandError(errors.NOT_INTEGER)
 
 
+# Counters: the integer behind the text each INCR stored, so the next INCR of the same key skips
+# parsing it. An entry counts only while the key still holds that very bytes object (bytes are
+# immutable, and the entry's reference keeps the object from being reused), so a stale entry is
+# never wrong, only unused; the table is emptied when it grows past its bound.
+_COUNTERS = {}
+_COUNTERS_MAX = 65536
+
+
 def _incr_by(client, key, delta: int) -> int:
     """INCR/DECR/INCRBY/DECRBY (Redis's incrDecrCommand). The TTL is kept."""
     db = client.db
     value = db.get(key)
     if value is None:
         new = delta
-    elif type(value) is bytes or type(value) is bytearray:
-        # _stored_int's test, inlined: this is the hot path of every counter
-        digits = value[1:] if value[:1] == b"-" else value
-        if len(value) <= 20 and digits.isdigit() and (digits[:1] != b"0" or len(value) == 1):
-            new = int(value)
-            if not LLONG_MIN <= new <= LLONG_MAX:
-                raise CommandError(errors.NOT_INTEGER)
-            new += delta
-        else:
-            raise CommandError(errors.NOT_INTEGER)
     else:
-        raise CommandError(WRONGTYPE)
+        known = _COUNTERS.get(key)
+        if known is not None and known[0] is value:
+            new = known[1] + delta
+        elif type(value) is bytes or type(value) is bytearray:
+            new = _stored_int(value) + delta
+        else:
+            raise CommandError(WRONGTYPE)
     if not LLONG_MIN <= new <= LLONG_MAX:
         raise CommandError(errors.OVERFLOW)
-    db.store(key, b"%d" % new, None, True)
+    text = b"%d" % new
+    db.store(key, text, None, True)
+    if len(_COUNTERS) >= _COUNTERS_MAX:
+        _COUNTERS.clear()
+    _COUNTERS[key] = (text, new)
     return new
 
 
