@@ -32,18 +32,24 @@ def run_benchmark(port: int, pipeline: int, requests: int) -> dict:
     return {row[0]: float(row[1]) for row in rows[1:]}
 
 
-def main(requests: int = 200_000) -> list:
+def main(requests: int = 200_000, rounds: int = 3) -> list:
+    """Each (server, pipeline) run `rounds` times, alternating servers so both see the same
+    background noise; the best run of each counts (noise only ever slows a run down)."""
     lines = []
     forkv = ServerProcess("forkv").start()
     redis_ = ServerProcess("redis").start()
     try:
         results = {}
         for pipeline in (1, 16):
-            for name, server in (("forkv", forkv), ("redis", redis_)):
-                before = cpu_seconds(server.proc.pid)
-                rps = run_benchmark(server.port, pipeline, requests)
-                used = cpu_seconds(server.proc.pid) - before
-                results[(name, pipeline)] = (rps, used / (requests * len(rps)) * 1e6)
+            n = requests if pipeline == 1 else requests * 4
+            for _ in range(rounds):
+                for name, server in (("forkv", forkv), ("redis", redis_)):
+                    before = cpu_seconds(server.proc.pid)
+                    rps = run_benchmark(server.port, pipeline, n)
+                    cpu = (cpu_seconds(server.proc.pid) - before) / (n * len(rps)) * 1e6
+                    best_rps, best_cpu = results.get((name, pipeline), ({}, cpu))
+                    merged = {t: max(rps[t], best_rps.get(t, 0.0)) for t in rps}
+                    results[(name, pipeline)] = (merged, min(cpu, best_cpu))
         lines.append("| test | -P | forkv req/s | Redis req/s | forkv/Redis | forkv CPU us/req | Redis CPU us/req |")
         lines.append("|---|---|---|---|---|---|---|")
         for pipeline in (1, 16):
@@ -52,6 +58,8 @@ def main(requests: int = 200_000) -> list:
             for test in f_rps:
                 lines.append(f"| {test} | {pipeline} | {f_rps[test]:,.0f} | {r_rps[test]:,.0f} | "
                              f"{f_rps[test] / r_rps[test]:.2f} | {f_cpu:.2f} | {r_cpu:.2f} |")
+        lines.append(f"\n50 clients; best of {rounds} runs each; {requests:,} requests per test at -P 1, "
+                     f"{requests * 4:,} at -P 16; CPU is the server process's user+system time per request.")
     finally:
         forkv.cleanup()
         redis_.cleanup()
