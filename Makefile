@@ -4,9 +4,9 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 ARGS   ?=
 
-.PHONY: run test test-container bench fuzz venv clean
+.PHONY: run test test-tools test-container bench venv clean
 
-$(VENV)/.installed: pyproject.toml $(wildcard setup.py) $(wildcard persistence/*.c)
+$(VENV)/.installed: pyproject.toml $(wildcard setup.py) $(wildcard persistence/*.c) $(wildcard protocol/*.c)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]'
@@ -17,8 +17,16 @@ venv: $(VENV)/.installed
 run: venv
 	$(PY) -m server $(ARGS)
 
-test: venv
+test: venv test-tools
 	$(PY) -m pytest -q -m "not container" tests
+
+# The reference implementation the tests compare with: Debian's redis-server and redis-tools (and
+# tmux, to drive an interactive redis-cli). Installed when missing and we are root.
+test-tools:
+	@command -v redis-server >/dev/null && command -v redis-check-rdb >/dev/null && command -v tmux >/dev/null || \
+	  { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools tmux >/dev/null; } || \
+	  echo "note: redis-server, redis-tools or tmux is missing: the tests that compare with Redis are skipped"
 
 test-container: venv
 	PY=$(PY) docker/test-container.sh
