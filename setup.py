@@ -1,5 +1,5 @@
-"""Builds the C snapshot walker and the parser's inner loop; all other metadata lives in
-pyproject.toml. Both have pure-Python equivalents that are used when these are not built."""
+"""Builds the C snapshot walker, the parser's inner loop and dispatch's per-command loop; all other
+metadata lives in pyproject.toml. Each has a pure-Python equivalent, used when it is not built."""
 
 from setuptools import Extension, setup
 
@@ -11,6 +11,11 @@ setup(
             extra_compile_args=["-O2", "-std=c11", "-Wall", "-Wextra", "-Wno-missing-field-initializers",
                                 "-Wno-unused-parameter"],
             libraries=["dl"],
+        ),
+        Extension(
+            "server._fastpath",
+            sources=["server/_fastpath.c"],
+            extra_compile_args=["-O2", "-std=c11", "-Wall", "-Wextra"],
         ),
         Extension(
             "protocol._drain",

@@ -11,7 +11,7 @@ import time
 
 from protocol.parser import RequestParser
 from protocol.reply import encode_error
-from server.dispatch import execute
+from server import dispatch
 
 
 class _Flow:
@@ -95,10 +95,7 @@ class Client(asyncio.Protocol):
         commands = self.parser.feed(data)
         stats.commands += len(commands)  # dispatch takes back those it does not run
         out = []
-        for argv in commands:
-            execute(self, argv, out)
-            if self.closing:
-                break
+        dispatch.run_batch(self, commands, out)
         if self.parser.error is not None and not self.closing:
             out.append(encode_error("ERR " + self.parser.error.message))
             self.closing = True

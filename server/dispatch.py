@@ -37,6 +37,9 @@ def resolve(argv):
 # so the hot path is one dict lookup with no lower(). Bounded: odd spellings stop being cached.
 _BY_SPELLING = {}
 _BY_SPELLING_MAX = 4096
+# The same spellings for server/_fastpath.c: (command, handler, min_args, max_args), read without
+# attribute lookups.
+_FAST = {}
 
 
 def execute(client, argv, out: list) -> None:
@@ -68,6 +71,15 @@ def execute(client, argv, out: list) -> None:
         encode_reply(reply, out, client.proto)
 
 
+def run_batch_py(client, commands: list, out: list) -> None:
+    """Run the commands of one read in order; stop after one that closes the connection. The
+    reference for server/_fastpath.c, which does the same with the hot path in C."""
+    for argv in commands:
+        execute(client, argv, out)
+        if client.closing:
+            break
+
+
 def _checked(client, argv, out: list, cmd):
     """Redis's processCommand checks, in its order. Returns the command to run, or None after
     appending the rejection (or +QUEUED) to `out`."""
@@ -90,6 +102,7 @@ def _admit(client, argv, cmd):
             return None, encode_error(exc.message)
         if not cmd.subcommands and "|" not in cmd.name and len(_BY_SPELLING) < _BY_SPELLING_MAX:
             _BY_SPELLING[argv[0]] = cmd
+            _FAST[argv[0]] = (cmd, cmd.handler, cmd.min_args, cmd.max_args)
     elif not cmd.min_args <= len(argv) <= cmd.max_args:
         if client.multi is not None:
             client.multi_error = True
@@ -126,3 +139,11 @@ _QUEUED = b"+QUEUED\r\n"
 _MISCONF = encode_error(errors.MISCONF)
 _NOT_IN_MULTI = encode_error(errors.COMMAND_NOT_ALLOWED_IN_MULTI)
 
+
+try:
+    from server import _fastpath
+except ImportError:  # not built: the reference implementation does the same, slower
+    run_batch = run_batch_py
+else:
+    _fastpath.configure(_FAST, execute, encode_reply, encode_error, CommandError, Encoded)
+    run_batch = _fastpath.run_batch

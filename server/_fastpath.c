@@ -1,0 +1,224 @@
+/* server._fastpath: dispatch's per-command loop in C.
+ *
+ * run_batch(client, commands, out) does exactly what server/dispatch.py's run_batch does in
+ * Python (the reference, tested to give identical replies): for each command, a client with
+ * nothing to check (`client.guarded` false) sending a command whose spelling is known and whose
+ * arity fits gets its handler called here and its reply encoded here when it is a pre-encoded
+ * constant, a bulk string or an integer; anything else (unknown spelling, a guarded client, a bad
+ * arity, other reply types) goes through the Python functions given to configure(), so every
+ * rule still lives in one place. Stops after a command that marks the client as closing.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdio.h>
+
+static PyObject *by_spelling;   /* dict: name as sent -> (Command, handler, min_args, max_args) */
+static PyObject *execute;       /* dispatch.execute(client, argv, out) */
+static PyObject *encode_reply;  /* protocol.reply.encode_reply(value, out, proto) */
+static PyObject *encode_error;  /* protocol.reply.encode_error(message) -> bytes */
+static PyObject *command_error; /* server.errors.CommandError */
+static PyObject *encoded_type;  /* protocol.reply.Encoded */
+static PyObject *s_guarded, *s_closing, *s_last_command, *s_proto, *s_message;
+
+static int
+truthy_attr(PyObject *obj, PyObject *name)
+{
+    PyObject *v = PyObject_GetAttr(obj, name);
+    if (v == NULL)
+        return -1;
+    int r = PyObject_IsTrue(v);
+    Py_DECREF(v);
+    return r;
+}
+
+static int
+append_steal(PyObject *out, PyObject *item)
+{
+    if (item == NULL)
+        return -1;
+    int rc = PyList_Append(out, item);
+    Py_DECREF(item);
+    return rc;
+}
+
+static int
+slow(PyObject *client, PyObject *argv, PyObject *out)
+{
+    PyObject *r = PyObject_CallFunctionObjArgs(execute, client, argv, out, NULL);
+    Py_XDECREF(r);
+    return r == NULL ? -1 : 0;
+}
+
+/* The reply, encoded onto `out`. */
+static int
+encode(PyObject *client, PyObject *reply, PyObject *out)
+{
+    if ((PyObject *)Py_TYPE(reply) == encoded_type)
+        return PyList_Append(out, reply);
+    if (PyBytes_CheckExact(reply)) {
+        char head[32];
+        Py_ssize_t size = PyBytes_GET_SIZE(reply);
+        int hlen = snprintf(head, sizeof head, "$%zd\r\n", size);
+        PyObject *b = PyBytes_FromStringAndSize(NULL, hlen + size + 2);
+        if (b == NULL)
+            return -1;
+        char *p = PyBytes_AS_STRING(b);
+        memcpy(p, head, hlen);
+        memcpy(p + hlen, PyBytes_AS_STRING(reply), size);
+        memcpy(p + hlen + size, "\r\n", 2);
+        return append_steal(out, b);
+    }
+    if (PyLong_CheckExact(reply)) {
+        int overflow = 0;
+        long long v = PyLong_AsLongLongAndOverflow(reply, &overflow);
+        if (!overflow && !(v == -1 && PyErr_Occurred())) {
+            char buf[32];
+            int n = snprintf(buf, sizeof buf, ":%lld\r\n", v);
+            return append_steal(out, PyBytes_FromStringAndSize(buf, n));
+        }
+        PyErr_Clear();
+    }
+    PyObject *proto = PyObject_GetAttr(client, s_proto);
+    if (proto == NULL)
+        return -1;
+    PyObject *r = PyObject_CallFunctionObjArgs(encode_reply, reply, out, proto, NULL);
+    Py_DECREF(proto);
+    Py_XDECREF(r);
+    return r == NULL ? -1 : 0;
+}
+
+static int
+run_one(PyObject *client, PyObject *argv, PyObject *out)
+{
+    if (!PyList_CheckExact(argv) || PyList_GET_SIZE(argv) == 0)
+        return slow(client, argv, out);
+    PyObject *entry = PyDict_GetItemWithError(by_spelling, PyList_GET_ITEM(argv, 0));
+    if (entry == NULL) {
+        if (PyErr_Occurred())
+            return -1;
+        return slow(client, argv, out);
+    }
+    if (!PyTuple_CheckExact(entry) || PyTuple_GET_SIZE(entry) != 4) {
+        PyErr_SetString(PyExc_TypeError, "bad fast-path table entry");
+        return -1;
+    }
+    Py_INCREF(entry);
+    int rc = -1;
+    PyObject *cmd = PyTuple_GET_ITEM(entry, 0), *handler = PyTuple_GET_ITEM(entry, 1);
+    Py_ssize_t n = PyList_GET_SIZE(argv);
+    Py_ssize_t lo = PyLong_AsSsize_t(PyTuple_GET_ITEM(entry, 2));
+    Py_ssize_t hi = PyLong_AsSsize_t(PyTuple_GET_ITEM(entry, 3));
+    if ((lo == -1 || hi == -1) && PyErr_Occurred())
+        goto done;
+    int guarded = truthy_attr(client, s_guarded);
+    if (guarded < 0)
+        goto done;
+    if (guarded || n < lo || n > hi) {
+        rc = slow(client, argv, out);
+        goto done;
+    }
+    if (PyObject_SetAttr(client, s_last_command, cmd) < 0)
+        goto done;
+    PyObject *argv_args[2] = {client, argv};
+    PyObject *reply = PyObject_Vectorcall(handler, argv_args, 2, NULL);
+    if (reply == NULL) {
+        if (!PyErr_ExceptionMatches(command_error))
+            goto done;
+        PyObject *type, *exc, *tb;
+        PyErr_Fetch(&type, &exc, &tb);
+        PyErr_NormalizeException(&type, &exc, &tb);
+        PyObject *message = exc ? PyObject_GetAttr(exc, s_message) : NULL;
+        Py_XDECREF(type);
+        Py_XDECREF(exc);
+        Py_XDECREF(tb);
+        if (message == NULL)
+            goto done;
+        PyObject *err = PyObject_CallOneArg(encode_error, message);
+        Py_DECREF(message);
+        rc = append_steal(out, err);
+        goto done;
+    }
+    rc = encode(client, reply, out);
+    Py_DECREF(reply);
+done:
+    Py_DECREF(entry);
+    return rc;
+}
+
+static PyObject *
+run_batch(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (execute == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "server._fastpath.configure() was not called");
+        return NULL;
+    }
+    if (nargs != 3 || !PyList_CheckExact(args[1]) || !PyList_CheckExact(args[2])) {
+        PyErr_SetString(PyExc_TypeError, "run_batch(client, commands: list, out: list)");
+        return NULL;
+    }
+    PyObject *client = args[0], *commands = args[1], *out = args[2];
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(commands); i++) {
+        PyObject *argv = PyList_GET_ITEM(commands, i);
+        Py_INCREF(argv);
+        int rc = run_one(client, argv, out);
+        Py_DECREF(argv);
+        if (rc < 0)
+            return NULL;
+        int closing = truthy_attr(client, s_closing);
+        if (closing < 0)
+            return NULL;
+        if (closing)
+            break;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+configure(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 6 || !PyDict_CheckExact(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "configure(fast_table: dict, execute, encode_reply, "
+                                         "encode_error, CommandError, Encoded)");
+        return NULL;
+    }
+    PyObject **slots[] = {&by_spelling, &execute, &encode_reply, &encode_error, &command_error,
+                          &encoded_type};
+    for (int i = 0; i < 6; i++) {
+        Py_INCREF(args[i]);
+        Py_XSETREF(*slots[i], args[i]);
+    }
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef methods[] = {
+    {"run_batch", (PyCFunction)(void (*)(void))run_batch, METH_FASTCALL,
+     "run_batch(client, commands, out): run a batch of commands, replies appended to out"},
+    {"configure", (PyCFunction)(void (*)(void))configure, METH_FASTCALL,
+     "configure(fast_table, execute, encode_reply, encode_error, CommandError, Encoded)"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "server._fastpath",
+    .m_doc = "Dispatch's per-command loop in C.",
+    .m_size = -1,
+    .m_methods = methods,
+};
+
+PyMODINIT_FUNC
+PyInit__fastpath(void)
+{
+    struct { PyObject **slot; const char *name; } names[] = {
+        {&s_guarded, "guarded"}, {&s_closing, "closing"}, {&s_last_command, "last_command"},
+        {&s_proto, "proto"}, {&s_message, "message"},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        *names[i].slot = PyUnicode_InternFromString(names[i].name);
+        if (*names[i].slot == NULL)
+            return NULL;
+    }
+    return PyModule_Create(&module);
+}
