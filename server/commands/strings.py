@@ -383,7 +383,9 @@ _COUNTERS_MAX = 65536
 def _incr_by(client, key, delta: int) -> int:
     """INCR/DECR/INCRBY/DECRBY (Redis's incrDecrCommand). The TTL is kept."""
     db = client.db
-    value = db.get(key)
+    value = db.data.get(key)
+    if value is not None and db.expires:
+        value = db.get(key)  # it may have expired
     if value is None:
         new = delta
     else:
