@@ -388,6 +388,7 @@ def _incr_by(client, argv, delta: int = 1) -> int:
     value = db.data.get(key)
     if value is not None and db.expires:
         value = db.get(key)  # it may have expired
+    known = None
     if value is None:
         new = delta
     else:
@@ -402,7 +403,7 @@ def _incr_by(client, argv, delta: int = 1) -> int:
         raise CommandError(errors.OVERFLOW)
     text = b"%d" % new
     db.store(key, text, None, True)
-    if len(_COUNTERS) >= _COUNTERS_MAX:
+    if known is None and len(_COUNTERS) >= _COUNTERS_MAX:  # only a new entry can grow it
         _COUNTERS.clear()
     _COUNTERS[key] = (text, new)
     return new
