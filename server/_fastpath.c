@@ -10,6 +10,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <structmember.h>
 #include <stdio.h>
 
 static PyObject *by_spelling;   /* dict: name as sent -> (Command, handler, min_args, max_args) */
@@ -20,15 +21,56 @@ static PyObject *command_error; /* server.errors.CommandError */
 static PyObject *encoded_type;  /* protocol.reply.Encoded */
 static PyObject *s_guarded, *s_closing, *s_last_command, *s_proto, *s_message;
 
-static int
-truthy_attr(PyObject *obj, PyObject *name)
+/* The client class's slots, read and written by offset when a client is exactly of that class
+ * (Client has __slots__, so these are plain object pointers at fixed offsets); any other object
+ * goes through ordinary attribute access. */
+static PyTypeObject *client_type;
+static Py_ssize_t off_guarded = -1, off_closing = -1, off_last_command = -1;
+
+static Py_ssize_t
+slot_offset(PyObject *cls, const char *name)
 {
-    PyObject *v = PyObject_GetAttr(obj, name);
+    PyObject *descr = PyObject_GetAttrString(cls, name);
+    Py_ssize_t off = -1;
+    if (descr != NULL && Py_TYPE(descr) == &PyMemberDescr_Type) {
+        PyMemberDef *member = ((PyMemberDescrObject *)descr)->d_member;
+        if (member->type == T_OBJECT_EX)
+            off = member->offset;
+    }
+    Py_XDECREF(descr);
+    PyErr_Clear();
+    return off;
+}
+
+/* client.<name> as a truth value: 1, 0, or -1 with an exception set. */
+static int
+client_flag(PyObject *client, Py_ssize_t off, PyObject *name)
+{
+    if (off >= 0 && Py_TYPE(client) == client_type) {
+        PyObject *v = *(PyObject **)((char *)client + off);
+        if (v == Py_True)
+            return 1;
+        if (v == Py_False)
+            return 0;
+    }
+    PyObject *v = PyObject_GetAttr(client, name);
     if (v == NULL)
         return -1;
     int r = PyObject_IsTrue(v);
     Py_DECREF(v);
     return r;
+}
+
+static int
+set_last_command(PyObject *client, PyObject *cmd)
+{
+    if (off_last_command >= 0 && Py_TYPE(client) == client_type) {
+        PyObject **slot = (PyObject **)((char *)client + off_last_command);
+        Py_INCREF(cmd);
+        Py_XSETREF(*slot, cmd);
+        return 0;
+    }
+    return PyObject_SetAttr(client, s_last_command, cmd);
 }
 
 static int
@@ -110,14 +152,14 @@ run_one(PyObject *client, PyObject *argv, PyObject *out)
     Py_ssize_t hi = PyLong_AsSsize_t(PyTuple_GET_ITEM(entry, 3));
     if ((lo == -1 || hi == -1) && PyErr_Occurred())
         goto done;
-    int guarded = truthy_attr(client, s_guarded);
+    int guarded = client_flag(client, off_guarded, s_guarded);
     if (guarded < 0)
         goto done;
     if (guarded || n < lo || n > hi) {
         rc = slow(client, argv, out);
         goto done;
     }
-    if (PyObject_SetAttr(client, s_last_command, cmd) < 0)
+    if (set_last_command(client, cmd) < 0)
         goto done;
     PyObject *argv_args[2] = {client, argv};
     PyObject *reply = PyObject_Vectorcall(handler, argv_args, 2, NULL);
@@ -165,7 +207,7 @@ run_batch(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         Py_DECREF(argv);
         if (rc < 0)
             return NULL;
-        int closing = truthy_attr(client, s_closing);
+        int closing = client_flag(client, off_closing, s_closing);
         if (closing < 0)
             return NULL;
         if (closing)
@@ -178,9 +220,9 @@ static PyObject *
 configure(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)module;
-    if (nargs != 6 || !PyDict_CheckExact(args[0])) {
+    if (nargs != 7 || !PyDict_CheckExact(args[0]) || !PyType_Check(args[6])) {
         PyErr_SetString(PyExc_TypeError, "configure(fast_table: dict, execute, encode_reply, "
-                                         "encode_error, CommandError, Encoded)");
+                                         "encode_error, CommandError, Encoded, Client)");
         return NULL;
     }
     PyObject **slots[] = {&by_spelling, &execute, &encode_reply, &encode_error, &command_error,
@@ -189,6 +231,11 @@ configure(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         Py_INCREF(args[i]);
         Py_XSETREF(*slots[i], args[i]);
     }
+    Py_INCREF(args[6]);
+    Py_XSETREF(client_type, (PyTypeObject *)args[6]);
+    off_guarded = slot_offset(args[6], "guarded");
+    off_closing = slot_offset(args[6], "closing");
+    off_last_command = slot_offset(args[6], "last_command");
     Py_RETURN_NONE;
 }
 
@@ -196,7 +243,7 @@ static PyMethodDef methods[] = {
     {"run_batch", (PyCFunction)(void (*)(void))run_batch, METH_FASTCALL,
      "run_batch(client, commands, out): run a batch of commands, replies appended to out"},
     {"configure", (PyCFunction)(void (*)(void))configure, METH_FASTCALL,
-     "configure(fast_table, execute, encode_reply, encode_error, CommandError, Encoded)"},
+     "configure(fast_table, execute, encode_reply, encode_error, CommandError, Encoded, Client)"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -196,3 +196,6 @@ def _format_addr(addr) -> str:
         host, port = addr[0], addr[1]
         return f"{host}:{port}"
     return str(addr)
+
+
+dispatch.install_fast_path(Client)

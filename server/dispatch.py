@@ -140,10 +140,16 @@ _MISCONF = encode_error(errors.MISCONF)
 _NOT_IN_MULTI = encode_error(errors.COMMAND_NOT_ALLOWED_IN_MULTI)
 
 
-try:
-    from server import _fastpath
-except ImportError:  # not built: the reference implementation does the same, slower
-    run_batch = run_batch_py
-else:
-    _fastpath.configure(_FAST, execute, encode_reply, encode_error, CommandError, Encoded)
+run_batch = run_batch_py
+
+
+def install_fast_path(client_class) -> None:
+    """Use server/_fastpath.c for `run_batch` when it is built (server.client calls this once its
+    Client class exists: the C loop reads that class's slots directly)."""
+    global run_batch
+    try:
+        from server import _fastpath
+    except ImportError:  # not built: the reference implementation does the same, slower
+        return
+    _fastpath.configure(_FAST, execute, encode_reply, encode_error, CommandError, Encoded, client_class)
     run_batch = _fastpath.run_batch

@@ -58,11 +58,11 @@ STREAM = [
 ]
 
 
-def run(stream, implementation, args=()):
+def run(stream, implementation, args=(), client_class=Client):
     config = cfg.load(["--save", ""] + list(args), environ={})
     server = Server(config, clock=lambda: 1_800_000_000_000)
     attach_persistence(server)
-    client = Client(server)
+    client = client_class(server)
     transport = Transport()
     client.connection_made(transport)
     original = dispatch.run_batch
@@ -101,3 +101,14 @@ def test_auth_and_misconf_go_through_the_checks():
 
 def test_the_server_uses_the_c_loop():
     assert dispatch.run_batch is _fastpath.run_batch
+
+
+class SubClient(Client):
+    """Not exactly Client: the C loop must fall back to attribute access for its slots."""
+
+    __slots__ = ()
+
+
+def test_other_client_classes_use_attribute_access():
+    stream = [piece for chunk in STREAM for piece in chunk]
+    assert run(stream, _fastpath.run_batch, client_class=SubClient) == run(stream, dispatch.run_batch_py)
