@@ -19,6 +19,7 @@ static PyObject *encode_reply;  /* protocol.reply.encode_reply(value, out, proto
 static PyObject *encode_error;  /* protocol.reply.encode_error(message) -> bytes */
 static PyObject *command_error; /* server.errors.CommandError */
 static PyObject *encoded_type;  /* protocol.reply.Encoded */
+static PyObject *internal_error; /* dispatch.internal_error(client, argv, exc) -> bytes */
 static PyObject *s_guarded, *s_closing, *s_last_command, *s_proto, *s_message;
 
 /* The client class's slots, read and written by offset when a client is exactly of that class
@@ -164,8 +165,22 @@ run_one(PyObject *client, PyObject *argv, PyObject *out)
     PyObject *argv_args[2] = {client, argv};
     PyObject *reply = PyObject_Vectorcall(handler, argv_args, 2, NULL);
     if (reply == NULL) {
-        if (!PyErr_ExceptionMatches(command_error))
+        if (!PyErr_ExceptionMatches(command_error)) {
+            if (!PyErr_ExceptionMatches(PyExc_Exception))
+                goto done;  /* KeyboardInterrupt, SystemExit...: not ours to swallow */
+            PyObject *type, *exc, *tb;
+            PyErr_Fetch(&type, &exc, &tb);
+            PyErr_NormalizeException(&type, &exc, &tb);
+            if (exc != NULL && tb != NULL)
+                PyException_SetTraceback(exc, tb);
+            PyObject *err = exc ? PyObject_CallFunctionObjArgs(internal_error, client, argv, exc, NULL)
+                                : NULL;
+            Py_XDECREF(type);
+            Py_XDECREF(exc);
+            Py_XDECREF(tb);
+            rc = append_steal(out, err);
             goto done;
+        }
         PyObject *type, *exc, *tb;
         PyErr_Fetch(&type, &exc, &tb);
         PyErr_NormalizeException(&type, &exc, &tb);
@@ -220,9 +235,10 @@ static PyObject *
 configure(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)module;
-    if (nargs != 7 || !PyDict_CheckExact(args[0]) || !PyType_Check(args[6])) {
+    if (nargs != 8 || !PyDict_CheckExact(args[0]) || !PyType_Check(args[6])) {
         PyErr_SetString(PyExc_TypeError, "configure(fast_table: dict, execute, encode_reply, "
-                                         "encode_error, CommandError, Encoded, Client)");
+                                         "encode_error, CommandError, Encoded, Client, "
+                                         "internal_error)");
         return NULL;
     }
     PyObject **slots[] = {&by_spelling, &execute, &encode_reply, &encode_error, &command_error,
@@ -233,6 +249,8 @@ configure(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     }
     Py_INCREF(args[6]);
     Py_XSETREF(client_type, (PyTypeObject *)args[6]);
+    Py_INCREF(args[7]);
+    Py_XSETREF(internal_error, args[7]);
     off_guarded = slot_offset(args[6], "guarded");
     off_closing = slot_offset(args[6], "closing");
     off_last_command = slot_offset(args[6], "last_command");
@@ -243,7 +261,8 @@ static PyMethodDef methods[] = {
     {"run_batch", (PyCFunction)(void (*)(void))run_batch, METH_FASTCALL,
      "run_batch(client, commands, out): run a batch of commands, replies appended to out"},
     {"configure", (PyCFunction)(void (*)(void))configure, METH_FASTCALL,
-     "configure(fast_table, execute, encode_reply, encode_error, CommandError, Encoded, Client)"},
+     "configure(fast_table, execute, encode_reply, encode_error, CommandError, Encoded, Client, "
+     "internal_error)"},
     {NULL, NULL, 0, NULL},
 };
 

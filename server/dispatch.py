@@ -6,7 +6,9 @@ Handlers never recount arguments and never see a client that may not run them.
 """
 
 from protocol.reply import Encoded, ErrorReply, encode_error, encode_reply
-from server import errors
+import traceback
+
+from server import errors, log
 from server.errors import CommandError
 from server.table import COMMANDS
 
@@ -59,6 +61,9 @@ def execute(client, argv, out: list) -> None:
         reply = cmd.handler(client, argv)
     except CommandError as exc:
         out.append(encode_error(exc.message))
+        return
+    except Exception as exc:  # noqa: BLE001 - a bug in a handler must not cost the connection
+        out.append(internal_error(client, argv, exc))
         return
     kind = type(reply)
     if kind is Encoded:
@@ -132,6 +137,16 @@ def call(client, cmd, argv):
         return cmd.handler(client, argv)
     except CommandError as exc:
         return ErrorReply(exc.message)
+    except Exception as exc:  # noqa: BLE001 - see internal_error
+        return Encoded(internal_error(client, argv, exc))
+
+
+def internal_error(client, argv, exc) -> bytes:
+    """A handler raised something other than CommandError: a forkv bug. Log it with its traceback
+    and give the client an error reply instead of dropping the connection."""
+    name = argv[0].decode("utf-8", "replace") if argv and isinstance(argv[0], bytes) else "?"
+    log.warning(f"Internal error running '{name}': {exc!r}\n" + "".join(traceback.format_exception(exc)))
+    return encode_error(f"ERR internal error running '{name}' (see the server log)")
 
 
 _NOAUTH = encode_error(errors.NOAUTH)
@@ -151,5 +166,6 @@ def install_fast_path(client_class) -> None:
         from server import _fastpath
     except ImportError:  # not built: the reference implementation does the same, slower
         return
-    _fastpath.configure(_FAST, execute, encode_reply, encode_error, CommandError, Encoded, client_class)
+    _fastpath.configure(_FAST, execute, encode_reply, encode_error, CommandError, Encoded, client_class,
+                        internal_error)
     run_batch = _fastpath.run_batch

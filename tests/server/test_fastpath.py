@@ -112,3 +112,29 @@ class SubClient(Client):
 def test_other_client_classes_use_attribute_access():
     stream = [piece for chunk in STREAM for piece in chunk]
     assert run(stream, _fastpath.run_batch, client_class=SubClient) == run(stream, dispatch.run_batch_py)
+
+
+@pytest.fixture
+def broken_command():
+    """A command whose handler has a bug (raises ValueError), removed again afterwards."""
+    from server.table import COMMANDS, command
+
+    @command("forkv-test-broken", 1)
+    def broken(client, argv):
+        raise ValueError("a bug")
+
+    yield
+    del COMMANDS[b"forkv-test-broken"]
+    for table in (dispatch._BY_SPELLING, dispatch._FAST):
+        table.pop(b"forkv-test-broken", None)
+
+
+@pytest.mark.parametrize("implementation", ["c", "python"])
+def test_a_handler_bug_gets_an_error_reply_and_the_connection_goes_on(broken_command, implementation):
+    run_batch = _fastpath.run_batch if implementation == "c" else dispatch.run_batch_py
+    stream = [frame("forkv-test-broken") + frame("forkv-test-broken") + frame("PING"),
+              frame("MULTI") + frame("forkv-test-broken") + frame("EXEC")]
+    data, closed, *_ = run(stream, run_batch)
+    error = b"-ERR internal error running 'forkv-test-broken' (see the server log)\r\n"
+    assert data == error * 2 + b"+PONG\r\n+OK\r\n+QUEUED\r\n*1\r\n" + error
+    assert not closed
