@@ -94,7 +94,16 @@ typedef struct {
     unsigned long long total;
     unsigned char *scratch; /* LZF output */
     size_t scratch_cap;
+    int ready;              /* __init__ succeeded: the other fields are usable */
 } Sink;
+
+static int
+sink_ready(Sink *s)
+{
+    if (!s->ready)
+        PyErr_SetString(PyExc_ValueError, "Sink is not initialised");
+    return s->ready;
+}
 
 /* Write out the buffer as is (sink_commit folds it into the CRC first). */
 static int
@@ -113,22 +122,30 @@ sink_drain(Sink *s)
             off += (size_t)n;
         }
     } else {
-        PyObject *chunk = PyBytes_FromStringAndSize((const char *)s->buf, (Py_ssize_t)s->len);
-        if (chunk == NULL)
-            return -1;
-        PyObject *r = PyObject_CallOneArg(s->writer, chunk);
-        Py_DECREF(chunk);
-        if (r == NULL)
-            return -1;
-        /* Buffered files and BytesIO take everything; a raw file may not, and we do not
-         * retry through Python here. */
-        Py_ssize_t took = PyLong_Check(r) ? PyLong_AsSsize_t(r) : (Py_ssize_t)s->len;
-        Py_DECREF(r);
-        if (took == -1 && PyErr_Occurred())
-            return -1;
-        if ((size_t)took < s->len) {
-            PyErr_SetString(PyExc_OSError, "short write to a file object without a descriptor");
-            return -1;
+        /* As rdb._write_all: a raw file may take part of the data; None means "all of it". */
+        size_t off = 0;
+        while (off < s->len) {
+            PyObject *chunk = PyBytes_FromStringAndSize((const char *)s->buf + off,
+                                                        (Py_ssize_t)(s->len - off));
+            if (chunk == NULL)
+                return -1;
+            PyObject *r = PyObject_CallOneArg(s->writer, chunk);
+            Py_DECREF(chunk);
+            if (r == NULL)
+                return -1;
+            if (r == Py_None) {
+                Py_DECREF(r);
+                break;
+            }
+            Py_ssize_t took = PyLong_AsSsize_t(r);
+            Py_DECREF(r);
+            if (took == -1 && PyErr_Occurred())
+                return -1;
+            if (took <= 0) {
+                PyErr_SetString(PyExc_OSError, "write() to the snapshot file made no progress");
+                return -1;
+            }
+            off += (size_t)took;
         }
     }
     s->total += s->len;
@@ -456,6 +473,7 @@ Sink_init(Sink *self, PyObject *args, PyObject *kwds)
     static char *kwlist[] = {"target", "compression", "fallback", "zset_type", NULL};
     PyObject *target, *fallback, *zset_type;
     int compression;
+    self->ready = 0;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "OpOO!:Sink", kwlist, &target, &compression,
                                      &fallback, &PyType_Type, &zset_type))
         return -1;
@@ -463,13 +481,15 @@ Sink_init(Sink *self, PyObject *args, PyObject *kwds)
         PyErr_SetString(PyExc_TypeError, "fallback must be callable");
         return -1;
     }
-    if (PyLong_Check(target)) {
-        self->fd = (int)PyLong_AsLong(target);
-        if (self->fd < 0) {
-            if (!PyErr_Occurred())
-                PyErr_SetString(PyExc_ValueError, "negative file descriptor");
+    if (PyLong_Check(target) && !PyBool_Check(target)) {
+        long fd = PyLong_AsLong(target);
+        if (fd == -1 && PyErr_Occurred())
+            return -1;
+        if (fd < 0 || fd > INT_MAX) {
+            PyErr_SetString(PyExc_ValueError, "file descriptor out of range");
             return -1;
         }
+        self->fd = (int)fd;
     } else {
         self->fd = -1;
         Py_XSETREF(self->writer, PyObject_GetAttrString(target, "write"));
@@ -491,6 +511,7 @@ Sink_init(Sink *self, PyObject *args, PyObject *kwds)
     self->len = 0;
     self->crc = 0;
     self->total = 0;
+    self->ready = 1;
     return 0;
 }
 
@@ -508,6 +529,8 @@ Sink_dealloc(Sink *self)
 static PyObject *
 Sink_write(Sink *self, PyObject *arg)
 {
+    if (!sink_ready(self))
+        return NULL;
     Py_buffer view;
     if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0)
         return NULL;
@@ -629,6 +652,8 @@ Sink_write_db(Sink *self, PyObject *args)
 {
     PyObject *data, *expires, *progress;
     Py_ssize_t every, count;
+    if (!sink_ready(self))
+        return NULL;
     if (!PyArg_ParseTuple(args, "O!O!Onn:write_db", &PyDict_Type, &data, &PyDict_Type,
                           &expires, &progress, &every, &count))
         return NULL;
@@ -704,6 +729,8 @@ done:
 static PyObject *
 Sink_finish(Sink *self, PyObject *arg)
 {
+    if (!sink_ready(self))
+        return NULL;
     int checksum = PyObject_IsTrue(arg);
     if (checksum < 0)
         return NULL;

@@ -412,6 +412,8 @@ def _write_all(fileobj: BinaryIO, data: bytes | bytearray) -> None:
         n = fileobj.write(view)
         if n is None or n >= len(view):
             return
+        if n <= 0:
+            raise OSError("write() to the snapshot file made no progress")
         view = view[n:]
 
 

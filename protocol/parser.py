@@ -46,30 +46,25 @@ def _new_reader():
 
 
 def drain_py(gets, sentinel, commands: list):
-    """Take every reply hiredis has complete: requests (non-empty lists of bytes) go to
-    `commands`. Returns (skipped, kind, value): the bytes of ignored *-1 / *0 frames, and kind 1
-    for a non-bulk element `value` inside a request, 2 for a top-level `value` that is not an
-    array, 3 when hiredis raised `value`, 0 when all went well. The reference for protocol/_drain.c, which does the same in C."""
-    skipped = 0
+    """Take every request hiredis has complete (a non-empty list of bytes) into `commands`.
+    Returns (kind, value): 0 when it ran out of data; 1 for a non-bulk element `value` inside a
+    request; 2 for a top-level `value` that is not a request (*-1, *0, or a non-array the client
+    sent between frames): the parser resynchronises on the bytes; 3 when hiredis raised `value`.
+    The reference for protocol/_drain.c, which does the same in C."""
     append = commands.append
     while True:
         try:
             argv = gets()
         except Exception as exc:  # noqa: BLE001 - hiredis's protocol error, handed back
-            return skipped, 3, exc
+            return 3, exc
         if argv is sentinel:
-            return skipped, 0, None
-        if argv is None:
-            skipped += 5
-        elif type(argv) is not list:
-            return skipped, 2, argv
-        elif not argv:
-            skipped += 4
-        else:
-            for arg in argv:
-                if type(arg) is not bytes:
-                    return skipped, 1, arg
-            append(argv)
+            return 0, None
+        if type(argv) is not list or not argv:
+            return 2, argv
+        for arg in argv:
+            if type(arg) is not bytes:
+                return 1, arg
+        append(argv)
 
 
 try:
@@ -299,31 +294,37 @@ class RequestParser:
         reader = self._reader
         reader.feed(data, start) if start else reader.feed(data)
         first = len(commands)
-        # skipped: bytes of *0 / *-1 frames, which Redis ignores
-        skipped, kind, value = drain(reader.gets, NEED_DATA, commands)
+        kind, value = drain(reader.gets, NEED_DATA, commands)
         if kind == 1:
             raise ProtocolError(_bad_element(value))
-        if kind == 2:
-            raise ProtocolError("Protocol error: invalid multibulk length")
-        if kind == 3:
-            if not isinstance(value, hiredis.ProtocolError):
-                raise value
-            # hiredis hit either an inline command after complete frames, or a malformed frame.
-            here = start - self._carry + skipped + _consumed(commands, first)
+        if kind == 3 and not isinstance(value, hiredis.ProtocolError):
+            raise value
+        if kind:
+            # A top-level item that is not a request (*-1, *0 and other counts <= 0, which Redis
+            # ignores; an inline command after complete frames; or a malformed frame): start
+            # again from its first byte, with a fresh reader.
+            here = start - self._carry + _consumed(commands, first)
             scanner, self._carry, self._scanner = self._scanner, 0, None
             self._reader = _new_reader()
-            if start <= here < len(data) and data[here] != 0x2A:
+            if here < start:  # it began in an earlier read: go on after the line that ends it
+                nl = data.find(b"\n", start)
+                return len(data) if nl < 0 else nl + 1
+            if here < len(data) and data[here] != 0x2A:
                 return here  # an inline command: the main loop takes it
-            if here >= start or scanner is None:
+            nl = data.find(b"\n", here)
+            count = _parse_int(data[here + 1:nl].rstrip(b"\r")) if nl >= 0 else None
+            if count is not None and count <= 0:
+                return nl + 1  # an empty or null array: ignored, as Redis does
+            if scanner is None or here >= start:
                 scanner = _FrameScanner((self.max_bulk_len, self.auth_required))
             scanner.scan(data, max(here, start))
             raise ProtocolError("Protocol error: invalid multibulk length")
         if reader.has_data():
-            here = start - self._carry + skipped + _consumed(commands, first)
+            here = start - self._carry + _consumed(commands, first)
             self._track_partial(data, start, here)
             self._pending = None
         else:
-            self._pending = (data, start, commands, first, skipped, self._carry, self._scanner)
+            self._pending = (data, start, commands, first, self._carry, self._scanner)
             self._carry = 0
             self._scanner = None
             # Settle it now when a limit may be at stake: before AUTH (tiny frames, strict
@@ -364,7 +365,8 @@ class RequestParser:
             scanner = _FrameScanner((self.max_bulk_len, self.auth_required))
             end = scanner.scan(data, pos)
             if end >= 0:
-                self._complete(data[pos:end], commands)
+                if scanner.count > 0:  # counts <= 0 are ignored, as Redis does
+                    self._complete(data[pos:end], commands)
                 pos = end
             elif scanner.count > BIG_ARRAY:
                 self._held = (bytearray(data[pos:]), scanner)
@@ -380,13 +382,17 @@ class RequestParser:
 
     def _drain(self, commands: list) -> None:
         """Take the complete frames the careful path gave hiredis."""
-        _, kind, value = drain(self._reader.gets, NEED_DATA, commands)
-        if kind == 1:
-            raise ProtocolError(_bad_element(value))
-        if kind == 2 or kind == 3 and isinstance(value, hiredis.ProtocolError):
-            raise ProtocolError("Protocol error: invalid multibulk length")
-        if kind == 3:
-            raise value
+        while True:
+            kind, value = drain(self._reader.gets, NEED_DATA, commands)
+            if kind == 0:
+                return
+            if kind == 1:
+                raise ProtocolError(_bad_element(value))
+            if kind == 3 and not isinstance(value, hiredis.ProtocolError):
+                raise value
+            if not (kind == 2 and (value is None or value == [])):
+                raise ProtocolError("Protocol error: invalid multibulk length")
+            # a complete *-1 / *0 frame: ignored, as Redis does
 
     def _track_partial(self, data, start: int, here: int) -> None:
         """A frame starting at `here` (before `start` if it began in an earlier read) is still
@@ -399,9 +405,9 @@ class RequestParser:
         self._carry = len(data) - here
 
     def _resolve_pending(self) -> None:
-        data, start, commands, first, skipped, carry, scanner = self._pending
+        data, start, commands, first, carry, scanner = self._pending
         self._pending = None
-        here = start - carry + skipped + _consumed(commands, first)
+        here = start - carry + _consumed(commands, first)
         if here < len(data):
             self._carry, self._scanner = carry, scanner
             self._track_partial(data, start, here)

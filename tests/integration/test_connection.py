@@ -350,3 +350,16 @@ def test_no_multi_commands_abort_the_transaction(any_server):
         while len(got) < len(expected):
             got += s.recv(1000)
         assert got == expected
+
+
+def test_top_level_non_requests_as_redis(forkv_server, redis_server):
+    payload = b"*1\r\n$4\r\nPING\r\n*-2\r\n*0\r\n_\r\n$-1\r\n+OK\r\nPING\r\n"
+
+    def replies(port):
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            s.sendall(payload)
+            got = b""
+            while got.count(b"\r\n") < 5:
+                got += s.recv(65536)
+            return got
+    assert replies(forkv_server.port) == replies(redis_server.port)

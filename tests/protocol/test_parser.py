@@ -171,8 +171,8 @@ def test_c_drain_matches_reference(items):
     result_c = c_drain(_replies(*items), NEED_DATA, got_c)
     result_py = parser.drain_py(_replies(*items), NEED_DATA, got_py)
     assert got_c == got_py
-    assert result_c[:2] == result_py[:2]
-    assert repr(result_c[2]) == repr(result_py[2])
+    assert result_c[0] == result_py[0]
+    assert repr(result_c[1]) == repr(result_py[1])
 
 
 def test_parser_uses_the_c_loop_when_built(inner_loop):
@@ -197,3 +197,21 @@ def test_parser_works_without_the_c_loop(monkeypatch):
     p = RequestParser()
     p.feed(b"*1\r\n:5\r\n")
     assert p.error.message == "Protocol error: expected '$', got ':'"
+
+
+@pytest.mark.parametrize("data, commands, error", [
+    # counts <= 0 are ignored (Redis: ll <= 0); "*00" / "*-0" are not numbers to Redis
+    (b"*-2\r\n*1\r\n$4\r\nPING\r\n", [[b"PING"]], None),
+    (b"*1\r\n$4\r\nPING\r\n*-1\r\n*0\r\n*-7\r\nGET a\r\n", [[b"PING"], [b"GET", b"a"]], None),
+    (b"*1\r\n$4\r\nPING\r\n*00\r\n", [[b"PING"]], "Protocol error: invalid multibulk length"),
+    # what hiredis would read as a null is an inline command to Redis
+    (b"*1\r\n$4\r\nPING\r\n_\r\nGET a\r\n", [[b"PING"], [b"_"], [b"GET", b"a"]], None),
+    (b"*1\r\n$4\r\nPING\r\n$-1\r\nGET a\r\n", [[b"PING"], [b"$-1"], [b"GET", b"a"]], None),
+    (b"*1\r\n$4\r\nPING\r\n+OK\r\n:1\r\n", [[b"PING"], [b"+OK"], [b":1"]], None),
+])
+def test_top_level_items_that_are_not_requests(data, commands, error):
+    parser = RequestParser()
+    assert parser.feed(data) == commands
+    assert (parser.error.message if parser.error else None) == error
+    parser = RequestParser()
+    assert feed_all(parser, [data[i:i + 1] for i in range(len(data))]) == commands
