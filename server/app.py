@@ -95,34 +95,61 @@ class Server:
             client.kill()
         return code
 
+    def bind_sockets(self, port: int, bind: list) -> list:
+        """Listening sockets for every bind address (an optional '-addr' that does not exist on
+        this host is skipped). Raises OSError, closing what it opened, if one cannot be bound."""
+        socks = []
+        backlog = self.config["tcp-backlog"]
+        try:
+            for addr in bind if port else []:
+                optional = addr.startswith("-")
+                host = addr[1:] if optional else addr
+                if host == "*":
+                    host = "0.0.0.0"
+                try:
+                    socks.append(_listening_socket(host, port, backlog))
+                except OSError as exc:
+                    if optional and exc.errno in (97, 99, 22):  # no such address family / address
+                        log.notice(f"Skipping optional bind address {host}: {exc.strerror}")
+                        continue
+                    log.warning(f"Warning: Could not create server TCP listening socket {host}:{port}: "
+                                f"{exc.strerror}")
+                    raise
+        except OSError:
+            for sock in socks:
+                sock.close()
+            raise
+        return socks
+
+    async def _serve_sockets(self, socks: list) -> None:
+        backlog = self.config["tcp-backlog"]
+        for sock in socks:
+            srv = await self.loop.create_server(lambda: Client(self), sock=sock, backlog=backlog)
+            for s in srv.sockets:
+                s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self.listeners.append(srv)
+
     async def _listen(self) -> bool:
         port = self.config["port"]
-        if port == 0:
-            return True
-        backlog = self.config["tcp-backlog"]
-        for addr in self.config["bind"]:
-            optional = addr.startswith("-")
-            host = addr[1:] if optional else addr
-            if host == "*":
-                host = "0.0.0.0"
-            try:
-                sock = _listening_socket(host, port, backlog)
-                srv = await self.loop.create_server(lambda: Client(self), sock=sock, backlog=backlog)
-            except OSError as exc:
-                if optional and exc.errno in (97, 99, 22):  # no such address family / address
-                    log.notice(f"Skipping optional bind address {host}: {exc.strerror}")
-                    continue
-                log.warning(f"Warning: Could not create server TCP listening socket {host}:{port}: "
-                            f"{exc.strerror}")
-                log.warning(f"Failed listening on port {port} (tcp), aborting.")
-                return False
-            for sock in srv.sockets:
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            self.listeners.append(srv)
+        try:
+            await self._serve_sockets(self.bind_sockets(port, self.config["bind"]))
+        except OSError:
+            log.warning(f"Failed listening on port {port} (tcp), aborting.")
+            return False
         if self._exposed() and not self.requirepass:
             log.warning("WARNING: forkv listens on a non-loopback address without a password "
                         "(requirepass). Anyone who can reach this port can read and change the data.")
         return True
+
+    def rebind(self, port: int, bind: list) -> None:
+        """CONFIG SET port/bind: listen on the new addresses, then stop listening on the old ones
+        (connected clients stay). Raises OSError, leaving the old listeners, if binding fails."""
+        socks = self.bind_sockets(port, bind)
+        old, self.listeners = self.listeners, []
+        for srv in old:
+            srv.close()
+        self.tcp_port = port
+        self.loop.create_task(self._serve_sockets(socks))
 
     def _exposed(self) -> bool:
         for addr in self.config["bind"]:

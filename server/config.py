@@ -121,7 +121,7 @@ INT_MAX = 2**31 - 1
 LONG_MAX = 2**63 - 1
 
 DIRECTIVES = {d.name: d for d in [
-    Directive("port", "int", 6379, 0, 65535),
+    Directive("port", "int", 6379, 0, 65535),  # CONFIG SET rebinds (server.rebind)
     Directive("bind", "bind", ["127.0.0.1", "-::1"], multi=True),
     Directive("protected-mode", "bool", True),
     Directive("requirepass", "str", ""),
@@ -130,7 +130,7 @@ DIRECTIVES = {d.name: d for d in [
     Directive("dbfilename", "str", "dump.rdb", protected=True),
     Directive("loglevel", "enum", "notice", choices=("debug", "verbose", "notice", "warning")),
     Directive("logfile", "str", "", immutable=True),
-    Directive("hz", "int", 10, 0, INT_MAX),
+    Directive("hz", "int", 10, 0, INT_MAX),  # clamped to 1..500 when set, as Redis does
     Directive("maxclients", "int", 10000, 1, INT_MAX),
     Directive("save", "save", [(3600, 1), (300, 100), (60, 10000)], multi=True),
     Directive("appendonly", "bool", False),
@@ -188,14 +188,21 @@ class Config:
         seen_save.add(name)
         if name == "dir":
             value = _change_dir(value)
+        if name == "hz":
+            value = max(1, min(500, value))
         self.values[name] = value
 
     def get(self, pattern: str) -> dict:
         """CONFIG GET: every directive matching the glob pattern, formatted."""
         out = {}
-        pattern = pattern.lower()
+        lowered = pattern.lower()
+        exact = DIRECTIVES.get(lowered)
+        if exact is not None:  # a plain name comes back spelled as the client typed it
+            out[pattern] = exact.format(self.values[lowered])
+            return out
+        raw = lowered.encode("utf-8", "surrogateescape")
         for name, directive in DIRECTIVES.items():
-            if name == pattern or glob_match(pattern.encode(), name.encode()):
+            if glob_match(raw, name.encode()):
                 out[name] = directive.format(self.values[name])
         return out
 
@@ -232,6 +239,8 @@ class Config:
         for lname, value in parsed:
             if lname == "dir":
                 value = _change_dir(value)
+            if lname == "hz":
+                value = max(1, min(500, value))
             self.values[lname] = value
         return [lname for lname, _ in parsed]
 

@@ -102,24 +102,16 @@ def _admit(client, argv, cmd):
         try:
             cmd = resolve(argv)
         except CommandError as exc:
-            if client.multi is not None:
-                client.multi_error = True
-            return None, encode_error(exc.message)
+            return _refuse(client, argv, encode_error(exc.message))
         if not cmd.subcommands and "|" not in cmd.name and len(_BY_SPELLING) < _BY_SPELLING_MAX:
             _BY_SPELLING[argv[0]] = cmd
             _FAST[argv[0]] = (cmd, cmd.handler, cmd.min_args, cmd.max_args)
     elif not cmd.min_args <= len(argv) <= cmd.max_args:
-        if client.multi is not None:
-            client.multi_error = True
-        return cmd, encode_error(errors.wrong_arity(cmd.name))
+        return _refuse(client, argv, encode_error(errors.wrong_arity(cmd.name)))
     if not client.authenticated and not cmd.no_auth:
-        if client.multi is not None:
-            client.multi_error = True
-        return cmd, _NOAUTH
+        return _refuse(client, argv, _NOAUTH)
     if client.server.refuse_writes and (cmd.is_write or cmd.name == "ping"):
-        if client.multi is not None:
-            client.multi_error = True
-        return cmd, _MISCONF
+        return _refuse(client, argv, _MISCONF)
     if client.multi is not None and not cmd.no_queue:
         if cmd.no_multi:
             client.multi_error = True
@@ -127,6 +119,21 @@ def _admit(client, argv, cmd):
         client.multi.append((cmd, argv))
         return cmd, _QUEUED
     return cmd, None
+
+
+def _refuse(client, argv, reply: bytes):
+    """A command refused before it runs flags an open transaction, as Redis's rejectCommand does;
+    a refused EXEC ends the transaction with EXECABORT and the reason."""
+    if client.multi is not None:
+        client.multi_error = True
+    if argv[0].lower() != b"exec":
+        return None, reply
+    reason = reply[1:-2].decode("utf-8", "surrogateescape")
+    if reason.startswith("ERR "):  # Redis formats these reasons without the code
+        reason = reason[4:]
+    client.set_multi(None)
+    client.unwatch()
+    return None, encode_error(f"EXECABORT Transaction discarded because of: {reason}")
 
 
 def call(client, cmd, argv):

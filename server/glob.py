@@ -32,7 +32,7 @@ def _compile(pattern: bytes):
                 if ch == b"\\" and i + 1 < n:
                     i += 1
                     items.append(re.escape(pattern[i:i + 1]))
-                elif i + 2 < n and pattern[i + 1:i + 2] == b"-" and pattern[i + 2:i + 3] != b"]":
+                elif i + 2 < n and pattern[i + 1:i + 2] == b"-":  # "[a-]": Redis ranges to "]"
                     lo, hi = pattern[i], pattern[i + 2]
                     if lo > hi:
                         lo, hi = hi, lo
@@ -55,6 +55,8 @@ def _compile(pattern: bytes):
 def glob_match(pattern: bytes, subject: bytes, nocase: bool = False) -> bool:
     if pattern == b"*":
         return True
+    if not subject:  # Redis's stringmatchlen never matches an empty string but with ""
+        return not pattern
     if nocase:
         pattern, subject = pattern.lower(), subject.lower()
     return _compile(pattern).match(subject) is not None
@@ -65,4 +67,4 @@ def matcher(pattern: bytes):
     if pattern == b"*":
         return lambda subject: True
     regex = _compile(pattern)
-    return lambda subject: regex.match(subject) is not None
+    return lambda subject: regex.match(subject) is not None if subject else not pattern

@@ -1,6 +1,6 @@
 """Connection commands: PING, ECHO, QUIT, SELECT, SWAPDB, HELLO, AUTH, RESET and CLIENT."""
 
-from protocol.reply import Encoded, Map, NULL_ARRAY, Status
+from protocol.reply import Encoded, Map, NULL_ARRAY, Status, Verbatim
 from server import errors
 from server.args import to_int
 from server.config import REDIS_VERSION
@@ -181,8 +181,6 @@ CLIENT_HELP = [
     "      Skip killing current connection (default: yes).",
     "    * ID <client-id>",
     "      Kill connections by client id.",
-    "    * MAXAGE <maxage>",
-    "      Kill connections older than the specified age.",
     "LIST [options ...]",
     "    Return information about client connections. Options:",
     "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
@@ -265,7 +263,7 @@ def client_setinfo(client, argv):
          summary="Returns information about the current client connection.", since="6.2.0",
          complexity="O(1)")
 def client_info(client, argv):
-    return client.info_line() + "\n"
+    return Verbatim(client.info_line() + "\n")
 
 
 @command("client|list", -2, F.ADMIN | F.NOSCRIPT | F.LOADING | F.STALE, group="connection",
@@ -275,6 +273,10 @@ def client_info(client, argv):
 def client_list(client, argv):
     clients = list(client.server.clients.values())
     i = 2
+    if len(argv) > 2 and argv[2].lower() not in (b"type", b"id"):
+        raise CommandError(errors.SYNTAX)
+    if len(argv) > 2 and argv[2].lower() == b"type" and len(argv) != 4:
+        raise CommandError(errors.SYNTAX)  # one filter at a time, as Redis 7.0
     while i < len(argv):
         opt = argv[i].lower()
         if opt == b"type" and i + 1 < len(argv):
@@ -287,15 +289,12 @@ def client_list(client, argv):
         elif opt == b"id" and i + 1 < len(argv):
             ids = set()
             for raw in argv[i + 1:]:
-                value = to_int(raw, "ERR Invalid client ID")
-                if value <= 0:
-                    raise CommandError("ERR Invalid client ID")
-                ids.add(value)
+                ids.add(to_int(raw, "ERR Invalid client ID"))
             clients = [c for c in clients if c.id in ids]
             i = len(argv)
         else:
             raise CommandError(errors.SYNTAX)
-    return "".join(c.info_line() + "\n" for c in sorted(clients, key=lambda c: c.id))
+    return Verbatim("".join(c.info_line() + "\n" for c in sorted(clients, key=lambda c: c.id)))
 
 
 @command("client|kill", -3, F.ADMIN | F.NOSCRIPT | F.LOADING | F.STALE, group="connection",
@@ -334,16 +333,13 @@ def client_kill(client, argv):
         elif opt == b"laddr":
             filters.append(lambda c, a=value: c.laddr == a)
         elif opt == b"user":
-            filters.append(lambda c, u=value: u == "default")
+            if raw != b"default":
+                raise CommandError(f"ERR No such user '{value}'")
+            filters.append(lambda c: True)
         elif opt == b"skipme":
             if raw.lower() not in (b"yes", b"no"):
                 raise CommandError(errors.SYNTAX)
             skipme = raw.lower() == b"yes"
-        elif opt == b"maxage":
-            age = to_int(raw)
-            import time
-
-            filters.append(lambda c, a=age: time.monotonic() - c.created >= a)
         else:
             raise CommandError(errors.SYNTAX)
     killed = 0

@@ -137,10 +137,20 @@ def config_set(client, argv):
     pairs = [(argv[i].decode("utf-8", "surrogateescape"), argv[i + 1].decode("utf-8", "surrogateescape"))
              for i in range(2, len(argv), 2)]
     server = client.server
+    before = dict(server.config.values)
     try:
         changed = server.config.set_many(pairs)
     except ConfigError as exc:
         raise CommandError(exc.message) from None
+    if ("port" in changed or "bind" in changed) and server.loop is not None:
+        try:
+            server.rebind(server.config["port"], server.config["bind"])
+        except OSError:
+            server.config.values.update({k: before[k] for k in changed})  # all or nothing, as Redis
+            which = "bind" if "bind" in changed else "port"
+            why = ("Failed to bind to specified addresses." if which == "bind"
+                   else "Unable to listen on this port. Check server logs.")
+            raise CommandError(f"ERR CONFIG SET failed (possibly related to argument '{which}') - {why}") from None
     if "loglevel" in changed:
         log.set_level(server.config["loglevel"])
     if "proto-max-bulk-len" in changed:
@@ -172,7 +182,7 @@ def config_rewrite(client, argv):
 def _key_specs(cmd) -> list:
     if not cmd.first_key:
         return []
-    flags = ["RW", "UPDATE"] if cmd.flags & F.WRITE else ["RO", "ACCESS"]
+    flags = ["RW", "access", "update"] if cmd.flags & F.WRITE else ["RO", "access"]
     last = cmd.last_key
     lastkey = last - cmd.first_key if last >= 0 else last
     return [Map({

@@ -4,7 +4,7 @@ BGSAVE bookkeeping) and persistence/rdb.py (the value serializer DUMP and RESTOR
 from protocol.reply import Encoded, Status
 from persistence import rdb
 from server import errors
-from server.args import to_int
+from server.args import LLONG_MAX, to_int
 from server.errors import CommandError
 from server.table import Flag, command
 
@@ -99,7 +99,8 @@ def restore(client, argv):
     expire_at = None
     if ttl:
         expire_at = ttl if absttl else now + ttl
-        if expire_at <= now:  # already expired: like Redis, only the old key (REPLACE) goes
+        # A relative TTL past the signed 64-bit range wraps negative in Redis: already expired.
+        if expire_at <= now or expire_at > LLONG_MAX:  # like Redis, only the old key (REPLACE) goes
             if replace:
                 db.delete(key)
             return OK

@@ -363,3 +363,80 @@ def test_top_level_non_requests_as_redis(forkv_server, redis_server):
                 got += s.recv(65536)
             return got
     assert replies(forkv_server.port) == replies(redis_server.port)
+
+
+def test_refused_exec_aborts_the_transaction_as_redis(forkv_server, redis_server):
+    payload = b"EXEC x\r\nMULTI\r\nSET a 1\r\nEXEC x\r\nEXEC\r\nGET a\r\n"
+
+    def replies(port):
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            s.sendall(b"FLUSHALL\r\n" + payload)
+            got = b""
+            while got.count(b"\r\n") < 7:
+                got += s.recv(65536)
+            return got
+    assert replies(forkv_server.port) == replies(redis_server.port)
+
+
+def test_refused_exec_without_auth_as_redis():
+    forkv = ServerProcess("forkv", ["--requirepass", "pw"])
+    redis_ = ServerProcess("redis", ["--requirepass", "pw"])
+    try:
+        got = []
+        for server in (forkv.start(), redis_.start()):
+            with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
+                s.sendall(b"EXEC\r\n")
+                got.append(s.recv(200))
+        assert got[0] == got[1] == b"-EXECABORT Transaction discarded because of: NOAUTH Authentication required.\r\n"
+    finally:
+        forkv.cleanup()
+        redis_.cleanup()
+
+
+def test_review_findings_match_redis(forkv_server, redis_server):
+    """Replies that once differed from Redis 7.0.15, compared byte for byte."""
+    from persistence.rdb import dump_payload
+
+    payload = dump_payload(b"v")
+    script = [
+        (b"CONFIG", b"GET", b"\xff"), (b"CONFIG", b"GET", b"MAXMEMORY"), (b"CONFIG", b"SET", b"hz", b"1000"),
+        (b"CONFIG", b"GET", b"hz"), (b"CONFIG", b"SET", b"hz", b"10"),
+        (b"RESTORE", b"big", b"9223372036854775807", payload), (b"EXISTS", b"big"),
+        (b"CLIENT", b"KILL", b"MAXAGE", b"10"), (b"CLIENT", b"KILL", b"USER", b"nosuch"),
+        (b"CLIENT", b"LIST", b"ID", b"0"), (b"CLIENT", b"LIST", b"TYPE", b"normal", b"ID", b"1"),
+        (b"SET", b"", b"x"), (b"KEYS", b"**"), (b"SET", b"]", b"1"), (b"KEYS", b"[a-]"),
+    ]
+    for argv in script:  # repr: hiredis's error objects compare by identity
+        assert repr(raw_call(forkv_server.port, *argv)) == repr(raw_call(redis_server.port, *argv)), argv
+    for port in (forkv_server.port, redis_server.port):  # CLIENT INFO is verbatim text in RESP3
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            s.sendall(b"HELLO 3\r\n")
+            while not s.recv(65536).endswith(b"\r\n"):
+                pass
+            s.sendall(b"CLIENT INFO\r\n")
+            assert s.recv(65536).startswith(b"=")
+
+
+def test_config_set_port_rebinds():
+    from tests.servers import free_port, wait_for
+
+    with ServerProcess("forkv") as server:
+        new_port = free_port()
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
+            s.sendall(b"CONFIG SET port %d\r\n" % new_port)
+            assert s.recv(100) == b"+OK\r\n"
+            s.sendall(b"PING\r\n")  # the connection that asked stays
+            assert s.recv(100) == b"+PONG\r\n"
+        assert wait_for(lambda: raw_call(new_port, "PING") == b"PONG", 5, what="new port")
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", server.port), timeout=2).close()
+        taken = socket.socket()
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        try:
+            reply = raw_call(new_port, "CONFIG", "SET", "port", taken.getsockname()[1])
+            assert str(reply) == ("ERR CONFIG SET failed (possibly related to argument 'port') - "
+                                  "Unable to listen on this port. Check server logs.")
+            assert raw_call(new_port, "CONFIG", "GET", "port") == [b"port", b"%d" % new_port]
+        finally:
+            taken.close()
