@@ -52,6 +52,18 @@ def _parse_unit(arg) -> bool:
     raise CommandError(errors.SYNTAX)
 
 
+
+def _clamp_range(start: int, end: int, total: int):
+    """Negative indexes count from the end, then both are clamped to the value (Redis's BITCOUNT
+    and BITPOS range rules)."""
+    if start < 0:
+        start = max(0, total + start)
+    if end < 0:
+        end = max(0, total + end)
+    if end >= total:
+        end = total - 1
+    return start, end
+
 @command("setbit", 4, F.WRITE | F.DENYOOM, keys=(1, 1, 1), group="bitmap",
          summary="Sets or clears the bit at offset in the string value stored at key",
          since="2.2.0", complexity="O(1)", arguments=("key", "offset", "value"))
@@ -128,12 +140,7 @@ def bitcount(client, argv):
         total = size * 8 if in_bits else size
         if start < 0 and end < 0 and start > end:
             return 0
-        if start < 0:
-            start = max(0, total + start)
-        if end < 0:
-            end = max(0, total + end)
-        if end >= total:
-            end = total - 1
+        start, end = _clamp_range(start, end, total)
         if in_bits and start <= end:
             first_mask = (0xFF << (8 - (start & 7))) & 0xFF
             last_mask = (1 << (7 - (end & 7))) - 1
@@ -203,12 +210,7 @@ def bitpos(client, argv):
         else:
             end = size - 1
         total = size * 8 if in_bits else size
-        if start < 0:
-            start = max(0, total + start)
-        if end < 0:
-            end = max(0, total + end)
-        if end >= total:
-            end = total - 1
+        start, end = _clamp_range(start, end, total)
     elif n == 3:
         start, end = 0, size - 1
     else:
