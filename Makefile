@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 ARGS   ?=
 
-.PHONY: run test test-tools test-container bench venv clean
+.PHONY: run test test-tools test-container bench fuzz venv clean
 
 $(VENV)/.installed: pyproject.toml $(wildcard setup.py) $(wildcard persistence/*.c) $(wildcard protocol/*.c) $(wildcard server/*.c)
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ test-container: venv
 
 bench: venv
 	$(PY) bench/run.py
+
+# Long fuzz budgets live here, not in `make test` (which runs one second of the same fuzzer).
+fuzz: venv
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-300} $(PY) tests/fuzz/parser_fuzz.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -111,21 +111,27 @@ class _FrameScanner:
                     self.elements -= 1
                     self.state = "bulk" if self.elements else "done"
                 continue
-            nl = data.find(b"\n", pos)
-            if nl < 0:
+            # As Redis reads a header: up to the first '\r', once the byte after it (the '\n',
+            # not checked) has arrived too.
+            if self.line[-1:] == b"\r":  # the '\r' ended the previous read
+                line, self.line = self.line[:-1], b""
+                pos += 1
+                self._header(line)
+                continue
+            cr = data.find(b"\r", pos)
+            if cr < 0 or cr + 1 >= end:
                 self.line += data[pos:]
                 if len(self.line) > INLINE_MAX_SIZE:
                     what = "mbulk count" if self.state == "count" else "bulk count"
                     raise ProtocolError(f"Protocol error: too big {what} string")
                 return -1
-            self.line += data[pos:nl + 1]
-            pos = nl + 1
-            self._header(self.line)
-            self.line = b""
+            line, self.line = self.line + data[pos:cr], b""
+            pos = cr + 2
+            self._header(line)
         return pos if self.state == "done" else -1
 
     def _header(self, line: bytes) -> None:
-        body = line[1:].rstrip(b"\r\n")
+        body = line[1:]
         max_bulk, auth_required = self.limits
         if self.state == "count":
             count = _parse_int(body)
@@ -229,8 +235,8 @@ class RequestParser:
     returned, only if the next read does not start a new frame (`_pending`).
     """
 
-    __slots__ = ("_reader", "_inline", "_carry", "_scanner", "_pending", "_held", "max_bulk_len",
-                 "auth_required", "error")
+    __slots__ = ("_reader", "_inline", "_carry", "_scanner", "_pending", "_held", "_doomed",
+                 "max_bulk_len", "auth_required", "error")
 
     def __init__(self, max_bulk_len: int = 512 * 1024 * 1024):
         self._reader = _new_reader()
@@ -239,6 +245,7 @@ class RequestParser:
         self._scanner = None  # _FrameScanner of that incomplete frame
         self._pending = None  # the last read's accounting, when it may have ended mid-frame
         self._held = None  # (bytearray, scanner) of a huge frame kept from hiredis until complete
+        self._doomed = None  # scanner of a frame hiredis refused, read on until it fails as in Redis
         self.max_bulk_len = max_bulk_len
         self.auth_required = False
         self.error = None
@@ -254,20 +261,34 @@ class RequestParser:
         return commands
 
     def _feed(self, data: bytes, commands: list) -> None:
+        if self._doomed is not None:
+            if self._doomed.scan(data, 0) >= 0:
+                raise ProtocolError("Protocol error: invalid multibulk length")
+            return
+        if self._pending is not None:
+            # '*' never continues a frame after a read that ended at a line's end: that read
+            # ended clean. (hiredis may also have taken a lone type byte at the very end.)
+            if data[:1] == b"*" and self._pending[0][-1:] == b"\n":
+                self._pending = None
+            else:
+                leftover = self._resolve_pending()
+                if leftover is not None:
+                    data = leftover + data
         if self._inline:
             data = self._inline + data
             self._inline = b""
+        if self._carry and self._scanner is not None and self._scanner.state == "count":
+            # hiredis holds only the start of a frame's count line: take it back, so that a huge
+            # count split across reads is seen here before hiredis allocates for it.
+            data = self._scanner.line + data
+            self._reader = _new_reader()
+            self._carry, self._scanner = 0, None
         if self._held is not None or _MAYBE_BIG_ARRAY.search(data) is not None:
             self._frame_by_frame(data, commands)
             return
         pos = 0
         end = len(data)
         while pos < end:
-            if self._pending is not None:
-                if data[pos] == 0x2A:  # '*' never continues a frame: the last read ended clean
-                    self._pending = None
-                else:
-                    self._resolve_pending()
             if self._carry == 0 and data[pos] != 0x2A:  # not '*': an inline command
                 pos = self._inline_command(data, pos, commands)
                 continue
@@ -297,18 +318,26 @@ class RequestParser:
         kind, value = drain(reader.gets, NEED_DATA, commands)
         if kind == 1:
             raise ProtocolError(_bad_element(value))
-        if kind == 3 and not isinstance(value, hiredis.ProtocolError):
-            raise value
         if kind:
+            # kind 3: hiredis refused the bytes (a ProtocolError, or e.g. a TypeError building a
+            # RESP3 map with a list as key): the client's bytes are at fault either way.
             # A top-level item that is not a request (*-1, *0 and other counts <= 0, which Redis
             # ignores; an inline command after complete frames; or a malformed frame): start
             # again from its first byte, with a fresh reader.
             here = start - self._carry + _consumed(commands, first)
             scanner, self._carry, self._scanner = self._scanner, 0, None
             self._reader = _new_reader()
-            if here < start:  # it began in an earlier read: go on after the line that ends it
-                nl = data.find(b"\n", start)
-                return len(data) if nl < 0 else nl + 1
+            if here < start and scanner is not None:
+                # A frame that began in an earlier read (its first byte was '*': anything else
+                # went back to the inline parser). Its scanner knows where it ends, and reads its
+                # headers as Redis does (hiredis may refuse a byte before Redis would).
+                end = scanner.scan(data, start)
+                if end >= 0 and scanner.count <= 0:
+                    return end  # an empty or null array: ignored, as Redis does
+                if end < 0:  # Redis would still be waiting for the rest of the header
+                    self._doomed = scanner
+                    return len(data)
+                raise ProtocolError("Protocol error: invalid multibulk length")
             if here < len(data) and data[here] != 0x2A:
                 return here  # an inline command: the main loop takes it
             nl = data.find(b"\n", here)
@@ -321,8 +350,13 @@ class RequestParser:
             raise ProtocolError("Protocol error: invalid multibulk length")
         if reader.has_data():
             here = start - self._carry + _consumed(commands, first)
-            self._track_partial(data, start, here)
             self._pending = None
+            if here >= start and data[here] != 0x2A:
+                # not a frame: an inline command hiredis was given after complete frames
+                self._reader = _new_reader()
+                self._carry, self._scanner = 0, None
+                return here
+            self._track_partial(data, start, here)
         else:
             self._pending = (data, start, commands, first, self._carry, self._scanner)
             self._carry = 0
@@ -330,14 +364,14 @@ class RequestParser:
             # Settle it now when a limit may be at stake: before AUTH (tiny frames, strict
             # limits), or when the read ends with what may be an array header.
             if self.auth_required or data[data.rfind(b"\n", 0, len(data) - 1) + 1] == 0x2A:
-                self._resolve_pending()
+                leftover = self._resolve_pending()
+                if leftover is not None:
+                    return len(data) - len(leftover)
         return len(data)
 
     def _frame_by_frame(self, data: bytes, commands: list) -> None:
         """The careful path, for reads that may carry a huge array header: find each frame's end
         here and give hiredis complete frames only, holding back an incomplete huge one."""
-        if self._pending is not None:
-            self._resolve_pending()
         pos = 0
         if self._held is not None:
             held, scanner = self._held
@@ -388,15 +422,14 @@ class RequestParser:
                 return
             if kind == 1:
                 raise ProtocolError(_bad_element(value))
-            if kind == 3 and not isinstance(value, hiredis.ProtocolError):
-                raise value
             if not (kind == 2 and (value is None or value == [])):
                 raise ProtocolError("Protocol error: invalid multibulk length")
             # a complete *-1 / *0 frame: ignored, as Redis does
 
     def _track_partial(self, data, start: int, here: int) -> None:
         """A frame starting at `here` (before `start` if it began in an earlier read) is still
-        incomplete: follow its headers so that the size limits apply before its data arrives."""
+        incomplete: follow its headers so that the size limits apply before its data arrives.
+        """
         if here >= start or self._scanner is None:
             self._scanner = _FrameScanner((self.max_bulk_len, self.auth_required))
             self._scanner.scan(data, max(here, start))
@@ -404,13 +437,20 @@ class RequestParser:
             self._scanner.scan(data, start)
         self._carry = len(data) - here
 
-    def _resolve_pending(self) -> None:
+    def _resolve_pending(self):
+        """Settle whether the last read ended inside a frame. Returns the bytes to parse again as
+        an inline command when hiredis had started on a line that is not a frame, else None."""
         data, start, commands, first, carry, scanner = self._pending
         self._pending = None
         here = start - carry + _consumed(commands, first)
-        if here < len(data):
-            self._carry, self._scanner = carry, scanner
-            self._track_partial(data, start, here)
+        if here >= len(data):
+            return None
+        if here >= start and data[here] != 0x2A:
+            self._reader = _new_reader()
+            return data[here:]
+        self._carry, self._scanner = carry, scanner
+        self._track_partial(data, start, here)
+        return None
 
 
 def _consumed(commands, first: int) -> int:
