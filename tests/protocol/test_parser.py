@@ -215,3 +215,17 @@ def test_top_level_items_that_are_not_requests(data, commands, error):
     assert (parser.error.message if parser.error else None) == error
     parser = RequestParser()
     assert feed_all(parser, [data[i:i + 1] for i in range(len(data))]) == commands
+
+
+@pytest.mark.parametrize("cut", [1, 3, 5, 9, 11, 12])
+def test_huge_array_claim_split_across_reads_is_held(cut):
+    import resource
+
+    data = b"*1\r\n$4\r\nPING\r\n*2000000000\r\n$3\r\nDEL\r\n"
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    parser = RequestParser()
+    first = 14 + cut  # inside the count line of the second frame
+    out = parser.feed(data[:first]) + parser.feed(data[first:])
+    assert out == [[b"PING"]] and parser.error is None
+    del parser
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 100_000  # KB
