@@ -280,6 +280,9 @@ def _value_body(value: Any, compression: bool) -> tuple[int, bytearray]:
     if isinstance(value, (bytes, bytearray)):
         _put_string(buf, value, compression)
         return TYPE_STRING, buf
+    if type(value) is int:  # a counter kept as a number: written as its text, as Redis does
+        _put_string(buf, b"%d" % value, compression)
+        return TYPE_STRING, buf
     if isinstance(value, list):
         _put_length(buf, len(value))
         for item in value:

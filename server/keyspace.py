@@ -1,7 +1,8 @@
 """The keyspace: numbered databases, each a data dict and an expires dict, with lazy expiry.
 
 A value's Python type is its Redis type: `bytes`/`bytearray` is a string (bytearray once modified
-in place by APPEND/SETRANGE/SETBIT). `expires` maps key -> absolute unix time in milliseconds. These
+in place by APPEND/SETRANGE/SETBIT), and so is `int`, a counter stored by INCR & co. as Redis keeps
+its int encoding; `read_string`/`get_string` hand any string back as bytes-like. `expires` maps key -> absolute unix time in milliseconds. These
 two plain dicts per database are also what the snapshot writer walks, so nothing else may hold
 key state that a snapshot would need.
 
@@ -26,7 +27,7 @@ def wall_ms() -> int:
 def type_name(value) -> str:
     """The Redis type of a stored value. Containers loaded from RDB or RESTORE are kept in the
     plain shapes persistence uses (list, set, dict, ZSetValue) until their commands exist."""
-    if type(value) is bytes or type(value) is bytearray:
+    if type(value) is bytes or type(value) is bytearray or type(value) is int:
         return "string"
     return getattr(value, "redis_type", None) or _CONTAINER_TYPES.get(type(value).__name__, "none")
 
@@ -123,6 +124,8 @@ class Database:
     def read_string(self, key):
         value = self.read(key)
         if value is not None and type(value) is not bytes and type(value) is not bytearray:
+            if type(value) is int:  # a counter (Redis's int encoding): its text
+                return b"%d" % value
             raise CommandError(WRONGTYPE)
         return value
 
@@ -130,6 +133,8 @@ class Database:
         """A string for a write command (no hit/miss stats); WRONGTYPE for any other type."""
         value = self.get(key)
         if value is not None and type(value) is not bytes and type(value) is not bytearray:
+            if type(value) is int:  # a counter (Redis's int encoding): its text
+                return b"%d" % value
             raise CommandError(WRONGTYPE)
         return value
 

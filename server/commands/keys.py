@@ -474,6 +474,8 @@ def value_encoding(value, config_values=None) -> str:
     encoding when it shrinks; a type that tracks that must report it itself.)"""
     if type(value) is bytes or type(value) is bytearray:
         return string_encoding(value)
+    if type(value) is int:
+        return "int"
     encoding = getattr(value, "encoding", None)
     if encoding is not None:
         return encoding() if callable(encoding) else encoding
@@ -508,6 +510,8 @@ def object_encoding(client, argv):
         return None
     if type(value) is bytes or type(value) is bytearray:
         return string_encoding(value)
+    if type(value) is int:
+        return "int"
     return value_encoding(value, client.server.config.values)
 
 
@@ -520,7 +524,8 @@ def object_refcount(client, argv):
         return None
     # Redis stores 0..9999 as shared objects unless an LRU/LFU policy with a maxmemory needs
     # per-key access data.
-    if type(value) is bytes and len(value) <= 4 and is_int(value) and 0 <= int(value) < SHARED_INTEGERS:
+    if (type(value) is int and 0 <= value < SHARED_INTEGERS) or (
+            type(value) is bytes and len(value) <= 4 and is_int(value) and 0 <= int(value) < SHARED_INTEGERS):
         config = client.server.config
         policy = config["maxmemory-policy"]
         if not config["maxmemory"] or not ("lru" in policy or "lfu" in policy):

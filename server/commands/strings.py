@@ -26,6 +26,8 @@ def readable(client, value):
     in place is copied there."""
     if type(value) is bytearray and client.in_exec:
         return bytes(value)
+    if type(value) is int:
+        return b"%d" % value
     return value
 
 
@@ -46,6 +48,8 @@ def get(client, argv):
         return value
     if type(value) is bytearray:
         return bytes(value) if client.in_exec else value
+    if type(value) is int:
+        return b"%d" % value
     raise CommandError(WRONGTYPE)
 
 
@@ -209,7 +213,8 @@ def mget(client, argv):
     for key in argv[1:]:
         value = read(key)
         if value is not None and type(value) is not bytes:
-            value = bytes(value) if type(value) is bytearray else None
+            kind = type(value)
+            value = bytes(value) if kind is bytearray else b"%d" % value if kind is int else None
         values.append(value)
     return values
 
@@ -372,40 +377,26 @@ def _stored_int(value) -> int:
     raise CommandError(errors.NOT_INTEGER)
 
 
-# Counters: the integer behind the text each INCR stored, so the next INCR of the same key skips
-# parsing it. An entry counts only while the key still holds that very bytes object (bytes are
-# immutable, and the entry's reference keeps the object from being reused), so a stale entry is
-# never wrong, only unused; the table is emptied when it grows past its bound.
-_COUNTERS = {}
-_COUNTERS_MAX = 65536
-
-
 def _incr_by(client, argv, delta: int = 1) -> int:
-    """INCR/DECR/INCRBY/DECRBY (Redis's incrDecrCommand) on argv[1]. The TTL is kept. With its
-    default delta it is INCR's handler itself: counters are the hottest write path."""
+    """INCR/DECR/INCRBY/DECRBY (Redis's incrDecrCommand) on argv[1]. The TTL is kept. The result
+    is stored as an int (Redis's int encoding): the next increment needs no parsing, and readers
+    get its text from the keyspace. With its default delta it is INCR's handler itself."""
     key = argv[1]
     db = client.db
     value = db.data.get(key)
     if value is not None and db.expires:
         value = db.get(key)  # it may have expired
-    known = None
     if value is None:
         new = delta
+    elif type(value) is int:
+        new = value + delta
+    elif type(value) is bytes or type(value) is bytearray:
+        new = _stored_int(value) + delta
     else:
-        known = _COUNTERS.get(key)
-        if known is not None and known[0] is value:
-            new = known[1] + delta
-        elif type(value) is bytes or type(value) is bytearray:
-            new = _stored_int(value) + delta
-        else:
-            raise CommandError(WRONGTYPE)
+        raise CommandError(WRONGTYPE)
     if not LLONG_MIN <= new <= LLONG_MAX:
         raise CommandError(errors.OVERFLOW)
-    text = b"%d" % new
-    db.store(key, text, None, True)
-    if known is None and len(_COUNTERS) >= _COUNTERS_MAX:  # only a new entry can grow it
-        _COUNTERS.clear()
-    _COUNTERS[key] = (text, new)
+    db.store(key, new, None, True)
     return new
 
 
@@ -617,10 +608,10 @@ def lcs(client, argv):
     a = db.read(argv[1])
     b = db.read(argv[2])
     for value in (a, b):
-        if value is not None and type(value) is not bytes and type(value) is not bytearray:
+        if value is not None and type(value) not in (bytes, bytearray, int):
             raise CommandError(errors.LCS_NOT_STRING)
-    a = b"" if a is None else bytes(a)
-    b = b"" if b is None else bytes(b)
+    a = b"" if a is None else b"%d" % a if type(a) is int else bytes(a)
+    b = b"" if b is None else b"%d" % b if type(b) is int else bytes(b)
     want_len = want_idx = with_match_len = False
     min_match_len = 0
     i = 3

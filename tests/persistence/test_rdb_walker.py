@@ -108,7 +108,24 @@ def test_bad_keys_and_values_raise_type_error(use_c):
     with pytest.raises(TypeError):
         write_rdb(io.BytesIO(), [(0, {"text": b"v"}, {})], use_c=use_c)
     with pytest.raises(TypeError):
-        write_rdb(io.BytesIO(), [(0, {b"k": 12}, {})], use_c=use_c)
+        write_rdb(io.BytesIO(), [(0, {b"k": 1.5}, {})], use_c=use_c)
+
+
+@pytest.mark.parametrize("compression", [True, False])
+def test_counters_kept_as_ints_are_written_as_their_text(compression):
+    """INCR keeps counters as Python ints (Redis's int encoding); both writers give them exactly
+    the bytes their text would get, every integer encoding and the raw form included."""
+    numbers = [0, 1, -1, 127, -128, 128, 32767, -32768, 32768, 2**31 - 1, -2**31, 2**31, 10**12,
+               2**63 - 1, -2**63]
+    as_ints = [(0, {b"n%d" % i: n for i, n in enumerate(numbers)}, {b"n3": 1_900_000_000_000})]
+    as_text = [(0, {b"n%d" % i: b"%d" % n for i, n in enumerate(numbers)}, {b"n3": 1_900_000_000_000})]
+    aux = {"ctime": 1, "used-mem": 0}
+    expected = io.BytesIO()
+    write_rdb(expected, as_text, compression=compression, aux=aux, use_c=False)
+    for use_c in (True, False):
+        got = io.BytesIO()
+        write_rdb(got, as_ints, compression=compression, aux=aux, use_c=use_c)
+        assert got.getvalue() == expected.getvalue()
 
 
 def _smaps(field: str) -> int:
