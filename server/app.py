@@ -20,8 +20,7 @@ from server.table import all_commands
 
 class Stats:
     __slots__ = ("connections_received", "commands", "net_input_bytes", "net_output_bytes",
-                 "rejected_connections", "total_forks", "latest_fork_usec", "ops_samples",
-                 "io_samples")
+                 "rejected_connections", "total_forks", "latest_fork_usec", "ops_samples")
 
     def __init__(self):
         self.connections_received = 0
@@ -32,7 +31,6 @@ class Stats:
         self.total_forks = 0
         self.latest_fork_usec = 0
         self.ops_samples = []  # (monotonic time, commands) for instantaneous_ops_per_sec
-        self.io_samples = []
 
     def reset(self):
         self.__init__()
@@ -58,7 +56,6 @@ class Server:
         self._stopping = None
         self.exit_code = 0
         self.persistence = None  # set by persistence wiring (SAVE, BGSAVE, load at startup)
-        self.expire_budget_ms = 0.0
 
     @property
     def refuse_writes(self) -> bool:

@@ -36,7 +36,3 @@ def to_float(arg, message: str = errors.NOT_FLOAT) -> float:
     if math.isnan(value):
         raise CommandError(message)
     return value
-
-
-def upper(arg) -> bytes:
-    return arg.upper()

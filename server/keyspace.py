@@ -17,7 +17,11 @@ import time
 
 from server.errors import WRONGTYPE, CommandError
 
-STRING_TYPES = (bytes, bytearray)
+def _as_string(value):
+    """A value that is not bytes-like, for a string command: a counter's text, else WRONGTYPE."""
+    if type(value) is int:  # a counter (Redis's int encoding)
+        return b"%d" % value
+    raise CommandError(WRONGTYPE)
 
 
 def wall_ms() -> int:
@@ -124,18 +128,14 @@ class Database:
     def read_string(self, key):
         value = self.read(key)
         if value is not None and type(value) is not bytes and type(value) is not bytearray:
-            if type(value) is int:  # a counter (Redis's int encoding): its text
-                return b"%d" % value
-            raise CommandError(WRONGTYPE)
+            return _as_string(value)
         return value
 
     def get_string(self, key):
         """A string for a write command (no hit/miss stats); WRONGTYPE for any other type."""
         value = self.get(key)
         if value is not None and type(value) is not bytes and type(value) is not bytearray:
-            if type(value) is int:  # a counter (Redis's int encoding): its text
-                return b"%d" % value
-            raise CommandError(WRONGTYPE)
+            return _as_string(value)
         return value
 
     def exists(self, key) -> bool:

@@ -84,7 +84,6 @@ class Command:
     is_write: bool = False
     no_auth: bool = False
     no_queue: bool = False
-    denyoom: bool = False
     no_multi: bool = False
     min_args: int = 0  # arity as a range, for a two-comparison check
     max_args: int = 0
@@ -95,12 +94,7 @@ class Command:
         self.is_write = bool(self.flags & Flag.WRITE)
         self.no_auth = bool(self.flags & Flag.NO_AUTH)
         self.no_queue = bool(self.flags & Flag.NO_QUEUE)
-        self.denyoom = bool(self.flags & Flag.DENYOOM)
         self.no_multi = bool(self.flags & Flag.NO_MULTI)
-
-    @property
-    def fullname(self) -> str:
-        return self.name
 
     def flag_names(self) -> list:
         return [flag.name.lower() for flag in Flag if flag in self.flags and not flag & _HIDDEN_FLAGS]
