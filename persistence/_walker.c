@@ -343,6 +343,19 @@ string_view(PyObject *o, const unsigned char **p, size_t *n)
     return 0;
 }
 
+/* Borrowed view of a key: bytes, bytearray, or a str whose characters are all below 256 (the
+ * server's keyspace holds each key as the latin-1 decoding of its bytes); 0 for anything else. */
+static int
+key_view(PyObject *o, const unsigned char **p, size_t *n)
+{
+    if (PyUnicode_CheckExact(o) && PyUnicode_KIND(o) == PyUnicode_1BYTE_KIND) {
+        *p = (const unsigned char *)PyUnicode_1BYTE_DATA(o);
+        *n = (size_t)PyUnicode_GET_LENGTH(o);
+        return 1;
+    }
+    return string_view(o, p, n);
+}
+
 /* ---- collections: the same layouts as persistence.rdb._value_body, element by element -- */
 
 #define RDB_TYPE_STRING 0
@@ -639,7 +652,7 @@ expire_index_find(ExpireIndex *ix, PyObject *expires, PyObject *key, Py_hash_t h
             return v;
         const unsigned char *p;
         size_t n;
-        if (string_view(k, &p, &n) && n == kn && memcmp(p, kp, kn) == 0)
+        if (key_view(k, &p, &n) && n == kn && memcmp(p, kp, kn) == 0)
             return v;
     }
 }
@@ -672,8 +685,8 @@ Sink_write_db(Sink *self, PyObject *args)
     while (_PyDict_Next(data, &pos, &key, &value, &hash)) {
         const unsigned char *kp, *vp;
         size_t kn, vn;
-        if (!string_view(key, &kp, &kn)) {
-            PyErr_Format(PyExc_TypeError, "keys must be bytes, not %.100s",
+        if (!key_view(key, &kp, &kn)) {
+            PyErr_Format(PyExc_TypeError, "keys must be bytes or latin-1 str, not %.100s",
                          Py_TYPE(key)->tp_name);
             goto done;
         }

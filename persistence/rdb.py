@@ -384,6 +384,8 @@ class _PySink:
                 if ms is not None:
                     buf.append(OP_EXPIRETIME_MS)
                     buf += ms.to_bytes(8, "little", signed=True)
+            if type(key) is str:  # the server's keyspace holds keys as their latin-1 decoding
+                key = key.encode("latin-1")
             if type(value) is bytes or type(value) is bytearray:
                 buf.append(TYPE_STRING)
                 put_string(buf, key, comp)

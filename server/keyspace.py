@@ -6,6 +6,12 @@ its int encoding; `read_string`/`get_string` hand any string back as bytes-like.
 two plain dicts per database are also what the snapshot writer walks, so nothing else may hold
 key state that a snapshot would need.
 
+Keys are held as `str`, the latin-1 decoding of the key's bytes (one character per byte, so any
+binary key round-trips), while every method here takes and returns keys as bytes. The reason is
+the fork: CPython's lookup in a dict whose keys are all str compares without touching the stored
+key, but for bytes keys it increments and decrements the stored key's reference count, a write
+that copies the key's memory page in the parent while a save child shares it.
+
 Every write goes through `Database.store` / `delete` / `set_expire` / `persist` / `touched`, which
 count the write in `Keyspace.dirty` (the counter behind save points) and invalidate WATCHes; handlers
 never bump the counter themselves. Typed lookups raise WRONGTYPE, so handlers never check types.
@@ -78,7 +84,10 @@ class Keyspace:
                         for client in clients:
                             client.watch_dirty = True
 
-    def touch_watched(self, index: int, key: bytes) -> None:
+    def touch_watched(self, index: int, key) -> None:
+        """Mark the clients WATCHing `key` (bytes, or the keyspace's str form)."""
+        if type(key) is str:
+            key = key.encode("latin-1")
         clients = self.watched.get((index, key))
         if clients:
             for client in clients:
@@ -105,19 +114,21 @@ class Database:
 
     def get(self, key):
         """The live value at `key` or None; expires the key if its time has passed. No stats."""
-        value = self.data.get(key)
-        if value is not None and self.expires and key in self.expires:
-            if self.expires[key] < self.ks.clock():  # Redis: expired once now > when
-                self._expire(key)
+        k = key.decode("latin-1")
+        value = self.data.get(k)
+        if value is not None and self.expires and k in self.expires:
+            if self.expires[k] < self.ks.clock():  # Redis: expired once now > when
+                self._expire(k)
                 return None
         return value
 
     def read(self, key):
         """Lookup for a read command: like get(), and counts keyspace hits and misses."""
-        value = self.data.get(key)
-        if value is not None and self.expires and key in self.expires:
-            if self.expires[key] < self.ks.clock():
-                self._expire(key)
+        k = key.decode("latin-1")
+        value = self.data.get(k)
+        if value is not None and self.expires and k in self.expires:
+            if self.expires[k] < self.ks.clock():
+                self._expire(k)
                 value = None
         if value is None:
             self.ks.misses += 1
@@ -145,20 +156,33 @@ class Database:
         """Milliseconds left for a live key with a TTL; None when it has none. -2 if missing."""
         if self.get(key) is None:
             return -2
-        when = self.expires.get(key)
+        when = self.expire_at(key)
         if when is None:
             return None
         return max(0, when - self.ks.clock())
+
+    def expire_at(self, key):
+        """The key's deadline (unix ms) as stored, or None; no expiry check."""
+        return self.expires.get(key.decode("latin-1")) if self.expires else None
+
+    def __contains__(self, key) -> bool:
+        """Whether the key is held, expired or not (no expiry check)."""
+        return key.decode("latin-1") in self.data
+
+    def keys(self):
+        """Every key held (as bytes), expired or not, in dict order."""
+        return [k.encode("latin-1") for k in self.data]
 
     # -- writes ----------------------------------------------------------------------------------
 
     def store(self, key, value, expire_at=None, keepttl: bool = False) -> None:
         """Set `key` to `value`. Drops its TTL unless `keepttl`; `expire_at` (unix ms) sets one."""
-        self.data[key] = value
+        k = key.decode("latin-1")
+        self.data[k] = value
         if expire_at is not None:
-            self.expires[key] = expire_at
+            self.expires[k] = expire_at
         elif not keepttl and self.expires:
-            self.expires.pop(key, None)
+            self.expires.pop(k, None)
         self.ks.dirty += 1
         if self.ks.watched:
             self.ks.touch_watched(self.index, key)
@@ -172,24 +196,25 @@ class Database:
     def delete(self, key) -> bool:
         if self.get(key) is None:
             return False
-        del self.data[key]
+        k = key.decode("latin-1")
+        del self.data[k]
         if self.expires:
-            self.expires.pop(key, None)
+            self.expires.pop(k, None)
         self.ks.dirty += 1
         if self.ks.watched:
             self.ks.touch_watched(self.index, key)
         return True
 
     def set_expire(self, key, when_ms: int) -> None:
-        self.expires[key] = when_ms
+        self.expires[key.decode("latin-1")] = when_ms
         self.ks.dirty += 1
         if self.ks.watched:
             self.ks.touch_watched(self.index, key)
 
     def persist(self, key) -> bool:
-        if self.get(key) is None or key not in self.expires:
+        if self.get(key) is None or self.expire_at(key) is None:
             return False
-        del self.expires[key]
+        del self.expires[key.decode("latin-1")]
         self.ks.dirty += 1
         if self.ks.watched:
             self.ks.touch_watched(self.index, key)
@@ -199,7 +224,7 @@ class Database:
         removed = len(self.data)
         if self.ks.watched:
             for (index, key), clients in self.ks.watched.items():
-                if index == self.index and key in self.data:
+                if index == self.index and key.decode("latin-1") in self.data:
                     for client in clients:
                         client.watch_dirty = True
         self.data = {}
@@ -209,19 +234,21 @@ class Database:
         self._sweep_pos = 0
         return removed
 
-    def _expire(self, key) -> None:
-        del self.data[key]
-        del self.expires[key]
+    def _expire(self, k: str) -> None:
+        """Delete a key (in its str form) whose time has passed."""
+        del self.data[k]
+        del self.expires[k]
         self.ks.expired_keys += 1
         if self.ks.watched:
-            self.ks.touch_watched(self.index, key)
+            self.ks.touch_watched(self.index, k)
 
     # -- iteration -------------------------------------------------------------------------------
 
     def random_key(self):
         """A random live key, or None. Expired picks are deleted on the way, as in Redis."""
         while self.data:
-            key = next(itertools.islice(iter(self.data), random.randrange(len(self.data)), None))
+            k = next(itertools.islice(iter(self.data), random.randrange(len(self.data)), None))
+            key = k.encode("latin-1")
             if self.get(key) is not None:
                 return key
         return None
@@ -247,7 +274,7 @@ class Database:
                 del self.scans[next(iter(self.scans))]
         batch = keys[pos:pos + count]
         pos += len(batch)
-        out = [k for k in batch if self.get(k) is not None]
+        out = [key for key in (k.encode("latin-1") for k in batch) if self.get(key) is not None]
         if pos >= len(keys):
             del self.scans[scan_id]
             return 0, out

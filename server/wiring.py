@@ -78,15 +78,16 @@ class Persistence:
                                         f"to handle more than {len(staged)} databases. Exiting")
                             return False
                         data, expires = staged[event.db]
-                        if event.key in data:
+                        k = event.key.decode("latin-1")  # the keyspace's key form
+                        if k in data:
                             log.warning(f"RDB has duplicated key '{_show(event.key)}' in DB {event.db}")
                             return False
                         if event.expire_ms is not None and event.expire_ms <= now:
                             expired += 1
                             continue
-                        data[event.key] = event.value
+                        data[k] = event.value
                         if event.expire_ms is not None:
-                            expires[event.key] = event.expire_ms
+                            expires[k] = event.expire_ms
                         loaded += 1
                     elif kind is rdb.SelectDB:
                         if event.index >= len(staged):

@@ -125,12 +125,12 @@ def keys(client, argv):
     match = matcher(argv[1])
     expires = db.expires
     if not expires:
-        return [key for key in db.data if match(key)]
+        return [key for key in db.keys() if match(key)]
     # Like Redis, expired keys are skipped but left for lazy or active expiry to delete: deleting
     # here would change the dict under the iteration.
     now = db.ks.clock()
-    return [key for key in db.data
-            if match(key) and not (key in expires and expires[key] <= now)]
+    return [key for key in db.keys()
+            if match(key) and not ((when := db.expire_at(key)) is not None and when <= now)]
 
 
 _CURSOR_RE = re.compile(rb"[+-]?[0-9]+")
@@ -200,7 +200,7 @@ def randomkey(client, argv):
     # round that fails deletes keys, so this ends.
     while True:
         key = db.random_key()
-        if key is None or key in db.data:
+        if key is None or key in db:
             return key
 
 
@@ -216,7 +216,7 @@ def _rename(client, argv, nx: bool):
         return 0 if nx else OK
     if nx and db.get(dst) is not None:
         return 0
-    db.store(dst, value, expire_at=db.expires.get(src))  # the TTL moves with the value
+    db.store(dst, value, expire_at=db.expire_at(src))  # the TTL moves with the value
     db.delete(src)
     return 1 if nx else OK
 
@@ -245,7 +245,7 @@ def move(client, argv):
     value = src.get(key)
     if value is None or dst.get(key) is not None:
         return 0
-    dst.store(key, value, expire_at=src.expires.get(key))
+    dst.store(key, value, expire_at=src.expire_at(key))
     src.delete(key)
     return 1
 
@@ -275,7 +275,7 @@ def copy_(client, argv):
         return 0
     if dst_db.get(dst) is not None and not replace:
         return 0
-    dst_db.store(dst, _duplicate(value), expire_at=src_db.expires.get(src))
+    dst_db.store(dst, _duplicate(value), expire_at=src_db.expire_at(src))
     return 1
 
 
@@ -317,7 +317,7 @@ def _expire(client, argv, name: str, seconds: bool, relative: bool):
     if db.get(key) is None:
         return 0
     if flags:
-        current = db.expires.get(key)  # None: no TTL, which GT and LT treat as infinite
+        current = db.expire_at(key)  # None: no TTL, which GT and LT treat as infinite
         if flags & _NX and current is not None:
             return 0
         if flags & _XX and current is None:
@@ -370,7 +370,7 @@ def _ttl(client, key, ms: bool, absolute: bool) -> int:
     db = client.db
     if db.read(key) is None:
         return -2
-    when = db.expires.get(key)
+    when = db.expire_at(key)
     if when is None:
         return -1
     value = when if absolute else max(0, when - db.ks.clock())

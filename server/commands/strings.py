@@ -383,7 +383,7 @@ def _incr_by(client, argv, delta: int = 1) -> int:
     get its text from the keyspace. With its default delta it is INCR's handler itself."""
     key = argv[1]
     db = client.db
-    value = db.data.get(key)
+    value = db.data.get(key.decode("latin-1"))
     if value is not None and db.expires:
         value = db.get(key)  # it may have expired
     if value is None:

@@ -105,10 +105,27 @@ def test_falls_back_to_python_when_the_extension_is_missing(monkeypatch):
 
 @pytest.mark.parametrize("use_c", [True, False])
 def test_bad_keys_and_values_raise_type_error(use_c):
+    with pytest.raises((TypeError, ValueError)):  # a str key beyond latin-1
+        write_rdb(io.BytesIO(), [(0, {"\u20ac": b"v"}, {})], use_c=use_c)
     with pytest.raises(TypeError):
-        write_rdb(io.BytesIO(), [(0, {"text": b"v"}, {})], use_c=use_c)
+        write_rdb(io.BytesIO(), [(0, {1: b"v"}, {})], use_c=use_c)
     with pytest.raises(TypeError):
         write_rdb(io.BytesIO(), [(0, {b"k": 1.5}, {})], use_c=use_c)
+
+
+@pytest.mark.parametrize("use_c", [True, False])
+def test_str_keys_are_written_as_their_latin1_bytes(use_c):
+    """The server's keyspace holds keys as the latin-1 decoding of their bytes (so that lookups
+    in the parent never write to a stored key during a save); the file is the one bytes keys give."""
+    dbs = mixed_dbs(4)
+    as_text = [(i, {k.decode("latin-1"): v for k, v in data.items()},
+                {k.decode("latin-1"): ms for k, ms in expires.items()}) for i, data, expires in dbs]
+    assert any(expires for _, _, expires in as_text)
+    binary = [(0, {bytes(range(256)): b"v", b"\xff\x00k": b"w"}, {b"\xff\x00k": 1_900_000_000_000})]
+    binary_text = [(0, {k.decode("latin-1"): v for k, v in binary[0][1].items()},
+                    {"\xff\x00k": 1_900_000_000_000})]
+    for a, b in ((dbs, as_text), (binary, binary_text)):
+        assert _write(b, use_c) == _write(a, False)
 
 
 @pytest.mark.parametrize("compression", [True, False])

@@ -481,13 +481,13 @@ def test_setbit_mutates_one_bytearray_in_place():
     h = Harness()
     h.call("SET", "k", b"\x00" * 1000)
     h.call("SETBIT", "k", 5, 1)
-    buf = h.db.data[b"k"]
+    buf = h.db.data["k"]
     assert type(buf) is bytearray
     for offset in range(0, 8000, 97):
         h.call("SETBIT", "k", offset, 1)
     h.call("SETBIT", "k", 9000, 1)  # growing keeps the same object too
     h.call("BITFIELD", "k", "INCRBY", "u16", "#3", 1000)
-    assert h.db.data[b"k"] is buf
+    assert h.db.data["k"] is buf
     assert len(buf) == 1126 and buf[1125] == 0x80
 
 

@@ -599,3 +599,36 @@ def test_duplicate_gives_independent_values():
         dup = _duplicate(value)
         assert dup == value and dup is not value and type(dup) is type(value)
         assert type_name(dup) == type_name(value)
+
+
+# -- binary keys ------------------------------------------------------------------------------------
+
+def test_binary_keys_round_trip_through_every_key_listing(any_r):
+    """forkv's keyspace holds a key as the latin-1 text of its bytes: every byte value, and bytes
+    that are not valid UTF-8, come back exactly from the commands that return keys."""
+    keys = [bytes(range(256)), b"\xff\xfe", b"\xc3\xa9", b"\x00", b"plain"]
+    for i, k in enumerate(keys):
+        any_r.set(k, b"v%d" % i)
+    any_r.expire(keys[1], 100)
+    assert sorted(any_r.keys("*")) == sorted(keys)
+    assert sorted(any_r.keys(b"\xff*")) == [b"\xff\xfe"]
+    cursor, seen = 0, []
+    while True:
+        cursor, batch = any_r.scan(cursor, count=2)
+        seen += batch
+        if cursor == 0:
+            break
+    assert sorted(seen) == sorted(keys)
+    assert any_r.randomkey() in keys
+    assert any_r.ttl(keys[1]) == 100
+    assert any_r.rename(keys[1], b"\xe9") is True
+    assert any_r.ttl(b"\xe9") == 100 and any_r.get(b"\xe9") == b"v1"
+    assert any_r.persist(b"\xe9") is True and any_r.ttl(b"\xe9") == -1
+    # b"\xe9" and its UTF-8 spelling b"\xc3\xa9" are two keys; "\xe9" goes out as the latter.
+    assert any_r.get(b"\xc3\xa9") == b"v2" and any_r.get("\xe9") == b"v2"
+    assert any_r.exists(keys[0], b"\xc3\xa9", "\xe9", b"\xe9") == 4
+    payload = any_r.dump(keys[0])
+    assert any_r.restore(b"\x80copy", 0, payload) == b"OK"
+    assert any_r.get(b"\x80copy") == b"v0"
+    assert any_r.delete(*keys, b"\xe9", b"\x80copy") == 6
+    assert any_r.dbsize() == 0

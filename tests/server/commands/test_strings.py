@@ -687,18 +687,18 @@ class FakeList:
 def test_expiry_times_on_an_injected_clock():
     h = Harness()
     assert h.call("SET", "a", "v", "EX", 10) == b"+OK\r\n"
-    assert h.db.expires[b"a"] == h.now + 10_000
+    assert h.db.expires["a"] == h.now + 10_000
     h.call("SET", "b", "v", "PX", 1234)
-    assert h.db.expires[b"b"] == h.now + 1234
+    assert h.db.expires["b"] == h.now + 1234
     h.call("SET", "c", "v", "EXAT", 1_800_000_000)
-    assert h.db.expires[b"c"] == 1_800_000_000_000
+    assert h.db.expires["c"] == 1_800_000_000_000
     h.call("SET", "d", "v", "PXAT", 1_800_000_000_123)
-    assert h.db.expires[b"d"] == 1_800_000_000_123
+    assert h.db.expires["d"] == 1_800_000_000_123
     h.call("SETEX", "e", 5, "v")
     h.call("PSETEX", "f", 5, "v")
-    assert h.db.expires[b"e"] == h.now + 5000 and h.db.expires[b"f"] == h.now + 5
+    assert h.db.expires["e"] == h.now + 5000 and h.db.expires["f"] == h.now + 5
     assert h.call("GETEX", "a", "PX", 1) == b"$1\r\nv\r\n"
-    assert h.db.expires[b"a"] == h.now + 1
+    assert h.db.expires["a"] == h.now + 1
     h.now += 1
     assert h.call("GET", "a") == b"$1\r\nv\r\n"  # expired only once now > when, as Redis
     h.now += 1
@@ -706,7 +706,7 @@ def test_expiry_times_on_an_injected_clock():
     # GETEX with an absolute time equal to now deletes at once.
     h.call("SET", "g", "v")
     assert h.call("GETEX", "g", "PXAT", h.now) == b"$1\r\nv\r\n"
-    assert b"g" not in h.db.data
+    assert "g" not in h.db.data
     # Relative times that overflow LLONG_MAX once "now" is added.
     assert h.call("SET", "h", "v", "PX", LLONG_MAX - h.now + 1) == \
         b"-ERR invalid expire time in 'set' command\r\n"
@@ -723,20 +723,20 @@ def test_wrongtype_without_sockets():
     assert h.call("LCS", "l", "x") == b"-ERR The specified keys must contain string values\r\n"
     assert h.call("MGET", "l") == b"*1\r\n$-1\r\n"
     assert h.call("SET", "l", "v") == b"+OK\r\n"
-    assert h.db.data[b"l"] == b"v"
+    assert h.db.data["l"] == b"v"
 
 
 def test_append_and_setrange_change_the_value_in_place():
     h = Harness()
     h.call("SET", "k", "abc")
     h.call("APPEND", "k", "d")
-    first = h.db.data[b"k"]
+    first = h.db.data["k"]
     assert type(first) is bytearray
     dirty = h.dirty
     for i in range(10):
         h.call("APPEND", "k", "x")
         h.call("SETRANGE", "k", 0, "Z")
-    assert h.db.data[b"k"] is first
+    assert h.db.data["k"] is first
     assert first == bytearray(b"Zbcd" + b"x" * 10)
     assert h.dirty == dirty + 20  # every edit still counts as a write
 
