@@ -7,6 +7,12 @@
  * constant, a bulk string or an integer; anything else (unknown spelling, a guarded client, a bad
  * arity, other reply types) goes through the Python functions given to configure(), so every
  * rule still lives in one place. Stops after a command that marks the client as closing.
+ *
+ * GET of a plain string with no TTL is answered here without calling its handler
+ * (server.commands.strings.get, which stays the reference and serves every other case): the
+ * value is read through a borrowed reference and copied into the reply, so no reference count
+ * of the stored value is written. During BGSAVE that is what keeps a GET from copying the
+ * value's memory page away from the save child (a copy-on-write fault per GET otherwise).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -27,6 +33,11 @@ static PyObject *s_guarded, *s_closing, *s_last_command, *s_proto, *s_message;
  * goes through ordinary attribute access. */
 static PyTypeObject *client_type;
 static Py_ssize_t off_guarded = -1, off_closing = -1, off_last_command = -1;
+
+/* For GET: its handler, and the slots of Client.db, Database.data/expires/ks, Keyspace.hits. */
+static PyObject *get_handler;
+static PyTypeObject *database_type, *keyspace_type;
+static Py_ssize_t off_db = -1, off_data = -1, off_expires = -1, off_ks = -1, off_hits = -1;
 
 static Py_ssize_t
 slot_offset(PyObject *cls, const char *name)
@@ -92,25 +103,30 @@ slow(PyObject *client, PyObject *argv, PyObject *out)
     return r == NULL ? -1 : 0;
 }
 
+/* A bulk string reply holding a copy of (data, size), appended to `out`. */
+static int
+append_bulk(PyObject *out, const char *data, Py_ssize_t size)
+{
+    char head[32];
+    int hlen = snprintf(head, sizeof head, "$%zd\r\n", size);
+    PyObject *b = PyBytes_FromStringAndSize(NULL, hlen + size + 2);
+    if (b == NULL)
+        return -1;
+    char *p = PyBytes_AS_STRING(b);
+    memcpy(p, head, hlen);
+    memcpy(p + hlen, data, size);
+    memcpy(p + hlen + size, "\r\n", 2);
+    return append_steal(out, b);
+}
+
 /* The reply, encoded onto `out`. */
 static int
 encode(PyObject *client, PyObject *reply, PyObject *out)
 {
     if ((PyObject *)Py_TYPE(reply) == encoded_type)
         return PyList_Append(out, reply);
-    if (PyBytes_CheckExact(reply)) {
-        char head[32];
-        Py_ssize_t size = PyBytes_GET_SIZE(reply);
-        int hlen = snprintf(head, sizeof head, "$%zd\r\n", size);
-        PyObject *b = PyBytes_FromStringAndSize(NULL, hlen + size + 2);
-        if (b == NULL)
-            return -1;
-        char *p = PyBytes_AS_STRING(b);
-        memcpy(p, head, hlen);
-        memcpy(p + hlen, PyBytes_AS_STRING(reply), size);
-        memcpy(p + hlen + size, "\r\n", 2);
-        return append_steal(out, b);
-    }
+    if (PyBytes_CheckExact(reply))
+        return append_bulk(out, PyBytes_AS_STRING(reply), PyBytes_GET_SIZE(reply));
     if (PyLong_CheckExact(reply)) {
         int overflow = 0;
         long long v = PyLong_AsLongLongAndOverflow(reply, &overflow);
@@ -128,6 +144,71 @@ encode(PyObject *client, PyObject *reply, PyObject *out)
     Py_DECREF(proto);
     Py_XDECREF(r);
     return r == NULL ? -1 : 0;
+}
+
+/* The object in slot `off` of `o` (borrowed), or NULL. */
+static PyObject *
+slot_get(PyObject *o, Py_ssize_t off)
+{
+    return off < 0 ? NULL : *(PyObject **)((char *)o + off);
+}
+
+/* GET argv[1] answered without its handler when the key holds plain bytes and has no TTL:
+ * 1 done (reply appended, keyspace hit counted), 0 not this case (the handler decides),
+ * -1 error. Writes nothing to the stored key or value: the str form of the key (see
+ * server/keyspace.py) is looked up in an all-str dict, which CPython compares without
+ * reference counting, and the value is only read. */
+static int
+fast_get(PyObject *client, PyObject *argv, PyObject *out)
+{
+    if (Py_TYPE(client) != client_type)
+        return 0;
+    PyObject *db = slot_get(client, off_db);
+    if (db == NULL || Py_TYPE(db) != database_type)
+        return 0;
+    PyObject *data = slot_get(db, off_data), *expires = slot_get(db, off_expires);
+    PyObject *ks = slot_get(db, off_ks);
+    if (data == NULL || !PyDict_CheckExact(data) || expires == NULL || !PyDict_CheckExact(expires)
+        || ks == NULL || Py_TYPE(ks) != keyspace_type)
+        return 0;
+    PyObject **hits = (PyObject **)((char *)ks + off_hits);
+    PyObject *key = PyList_GET_ITEM(argv, 1);
+    if (!PyBytes_CheckExact(key) || *hits == NULL || !PyLong_CheckExact(*hits))
+        return 0;
+    PyObject *k = PyUnicode_DecodeLatin1(PyBytes_AS_STRING(key), PyBytes_GET_SIZE(key), NULL);
+    if (k == NULL)
+        return -1;
+    int rc = 0;
+    PyObject *value = PyDict_GetItemWithError(data, k);  /* borrowed */
+    if (value == NULL) {
+        rc = PyErr_Occurred() ? -1 : 0;  /* a miss: the handler counts it and replies */
+        goto done;
+    }
+    if (!PyBytes_CheckExact(value))
+        goto done;
+    if (PyDict_GET_SIZE(expires) > 0) {
+        if (PyDict_GetItemWithError(expires, k) != NULL)
+            goto done;  /* a TTL: the handler checks whether it has passed */
+        if (PyErr_Occurred()) {
+            rc = -1;
+            goto done;
+        }
+    }
+    Py_ssize_t count = PyLong_AsSsize_t(*hits);
+    if (count == -1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        goto done;
+    }
+    PyObject *bumped = PyLong_FromSsize_t(count + 1);
+    if (bumped == NULL) {
+        rc = -1;
+        goto done;
+    }
+    Py_SETREF(*hits, bumped);
+    rc = append_bulk(out, PyBytes_AS_STRING(value), PyBytes_GET_SIZE(value)) < 0 ? -1 : 1;
+done:
+    Py_DECREF(k);
+    return rc;
 }
 
 static int
@@ -162,6 +243,13 @@ run_one(PyObject *client, PyObject *argv, PyObject *out)
     }
     if (set_last_command(client, cmd) < 0)
         goto done;
+    if (handler == get_handler && n == 2) {
+        int r = fast_get(client, argv, out);
+        if (r != 0) {
+            rc = r < 0 ? -1 : 0;
+            goto done;
+        }
+    }
     PyObject *argv_args[2] = {client, argv};
     PyObject *reply = PyObject_Vectorcall(handler, argv_args, 2, NULL);
     if (reply == NULL) {
@@ -235,10 +323,11 @@ static PyObject *
 configure(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)module;
-    if (nargs != 8 || !PyDict_CheckExact(args[0]) || !PyType_Check(args[6])) {
+    if (nargs != 11 || !PyDict_CheckExact(args[0]) || !PyType_Check(args[6])
+        || !PyType_Check(args[9]) || !PyType_Check(args[10])) {
         PyErr_SetString(PyExc_TypeError, "configure(fast_table: dict, execute, encode_reply, "
                                          "encode_error, CommandError, Encoded, Client, "
-                                         "internal_error)");
+                                         "internal_error, get_handler, Database, Keyspace)");
         return NULL;
     }
     PyObject **slots[] = {&by_spelling, &execute, &encode_reply, &encode_error, &command_error,
@@ -254,6 +343,19 @@ configure(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     off_guarded = slot_offset(args[6], "guarded");
     off_closing = slot_offset(args[6], "closing");
     off_last_command = slot_offset(args[6], "last_command");
+    Py_INCREF(args[8]);
+    Py_XSETREF(get_handler, args[8]);
+    Py_INCREF(args[9]);
+    Py_XSETREF(database_type, (PyTypeObject *)args[9]);
+    Py_INCREF(args[10]);
+    Py_XSETREF(keyspace_type, (PyTypeObject *)args[10]);
+    off_db = slot_offset(args[6], "db");
+    off_data = slot_offset(args[9], "data");
+    off_expires = slot_offset(args[9], "expires");
+    off_ks = slot_offset(args[9], "ks");
+    off_hits = slot_offset(args[10], "hits");
+    if (off_db < 0 || off_data < 0 || off_expires < 0 || off_ks < 0 || off_hits < 0)
+        Py_CLEAR(get_handler);  /* not the classes this was written for: GET takes its handler */
     Py_RETURN_NONE;
 }
 
@@ -262,7 +364,7 @@ static PyMethodDef methods[] = {
      "run_batch(client, commands, out): run a batch of commands, replies appended to out"},
     {"configure", (PyCFunction)(void (*)(void))configure, METH_FASTCALL,
      "configure(fast_table, execute, encode_reply, encode_error, CommandError, Encoded, Client, "
-     "internal_error)"},
+     "internal_error, get_handler, Database, Keyspace)"},
     {NULL, NULL, 0, NULL},
 };
 
