@@ -34,10 +34,12 @@ static PyObject *s_guarded, *s_closing, *s_last_command, *s_proto, *s_message;
 static PyTypeObject *client_type;
 static Py_ssize_t off_guarded = -1, off_closing = -1, off_last_command = -1;
 
-/* For GET: its handler, and the slots of Client.db, Database.data/expires/ks, Keyspace.hits. */
+/* For GET: its handler, and the slots of Client.db, Database.data/expires/delta/delta_exp/ks,
+ * Keyspace.hits. */
 static PyObject *get_handler;
 static PyTypeObject *database_type, *keyspace_type;
-static Py_ssize_t off_db = -1, off_data = -1, off_expires = -1, off_ks = -1, off_hits = -1;
+static Py_ssize_t off_db = -1, off_data = -1, off_expires = -1, off_delta = -1, off_delta_exp = -1,
+                  off_ks = -1, off_hits = -1;
 
 static Py_ssize_t
 slot_offset(PyObject *cls, const char *name)
@@ -153,11 +155,28 @@ slot_get(PyObject *o, Py_ssize_t off)
     return off < 0 ? NULL : *(PyObject **)((char *)o + off);
 }
 
+/* Whether `d` (a Database slot: None or a dict) is a dict holding str key `k`: 1, 0, or -1
+ * with an exception set. */
+static int
+overlay_has(PyObject *d, PyObject *k)
+{
+    if (d == NULL || d == Py_None)
+        return 0;
+    if (!PyDict_CheckExact(d))
+        return 1;  /* not what keyspace.py keeps there: let the handler decide */
+    if (PyDict_GET_SIZE(d) == 0)
+        return 0;
+    if (PyDict_GetItemWithError(d, k) != NULL)
+        return 1;
+    return PyErr_Occurred() ? -1 : 0;
+}
+
 /* GET argv[1] answered without its handler when the key holds plain bytes and has no TTL:
  * 1 done (reply appended, keyspace hit counted), 0 not this case (the handler decides),
  * -1 error. Writes nothing to the stored key or value: the str form of the key (see
  * server/keyspace.py) is looked up in an all-str dict, which CPython compares without
- * reference counting, and the value is only read. */
+ * reference counting, and the value is only read. A key changed since a save child forked
+ * (in the overlay, see keyspace.py) goes to the handler. */
 static int
 fast_get(PyObject *client, PyObject *argv, PyObject *out)
 {
@@ -178,7 +197,13 @@ fast_get(PyObject *client, PyObject *argv, PyObject *out)
     PyObject *k = PyUnicode_DecodeLatin1(PyBytes_AS_STRING(key), PyBytes_GET_SIZE(key), NULL);
     if (k == NULL)
         return -1;
-    int rc = 0;
+    int rc = overlay_has(slot_get(db, off_delta), k);
+    if (rc == 0)
+        rc = overlay_has(slot_get(db, off_delta_exp), k);
+    if (rc != 0) {
+        rc = rc < 0 ? -1 : 0;
+        goto done;
+    }
     PyObject *value = PyDict_GetItemWithError(data, k);  /* borrowed */
     if (value == NULL) {
         rc = PyErr_Occurred() ? -1 : 0;  /* a miss: the handler counts it and replies */
@@ -352,9 +377,12 @@ configure(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     off_db = slot_offset(args[6], "db");
     off_data = slot_offset(args[9], "data");
     off_expires = slot_offset(args[9], "expires");
+    off_delta = slot_offset(args[9], "delta");
+    off_delta_exp = slot_offset(args[9], "delta_exp");
     off_ks = slot_offset(args[9], "ks");
     off_hits = slot_offset(args[10], "hits");
-    if (off_db < 0 || off_data < 0 || off_expires < 0 || off_ks < 0 || off_hits < 0)
+    if (off_db < 0 || off_data < 0 || off_expires < 0 || off_delta < 0 || off_delta_exp < 0
+        || off_ks < 0 || off_hits < 0)
         Py_CLEAR(get_handler);  /* not the classes this was written for: GET takes its handler */
     Py_RETURN_NONE;
 }

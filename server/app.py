@@ -243,7 +243,8 @@ class Server:
 
         Paused while a save child runs: a sweep touches every key with a TTL (reference counts),
         which would copy those pages for the child. Lazy expiry still hides expired keys."""
-        if self.persistence is not None and self.persistence.child is not None:
+        if self.persistence is not None and (self.persistence.child is not None
+                                             or self.persistence.merging):
             return
         deadline = time.perf_counter() + 0.25 / self.hz()
         ks = self.keyspace

@@ -234,10 +234,9 @@ def _keyspace(server):
     fields = []
     now = server.keyspace.clock()
     for db in server.keyspace.dbs:
-        if db.data:
-            ttls = [when - now for when in db.expires.values() if when > now] if db.expires else []
-            avg = int(sum(ttls) / len(ttls)) if ttls else 0
-            fields.append((f"db{db.index}", f"keys={len(db.data)},expires={len(db.expires)},avg_ttl={avg}"))
+        keys, expires, avg = db.summary(now)
+        if keys:
+            fields.append((f"db{db.index}", f"keys={keys},expires={expires},avg_ttl={avg}"))
     return fields
 
 

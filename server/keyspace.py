@@ -12,6 +12,15 @@ the fork: CPython's lookup in a dict whose keys are all str compares without tou
 key, but for bytes keys it increments and decrements the stored key's reference count, a write
 that copies the key's memory page in the parent while a save child shares it.
 
+While a save child runs, the parent leaves `data` and `expires` as they were at the fork and
+records changes in an overlay instead (`Database.delta` / `delta_exp`: key -> new value, new
+deadline, or `_GONE`), merged back once the child is gone. Overwriting a value in place would write
+the dict's entry and free the old value, two pages copied per SET for the child's sake; new keys in
+a small fresh dict copy nothing. Point lookups and writes read through the overlay; operations on a
+whole database (KEYS, SCAN, RANDOMKEY, DBSIZE, INFO, the snapshot writer) `settle` it first, which
+applies the changes at the cost of those copies and is rare. The overlay is only about memory: its
+contents are exactly what the dicts would hold without it.
+
 Every write goes through `Database.store` / `delete` / `set_expire` / `persist` / `touched`, which
 count the write in `Keyspace.dirty` (the counter behind save points) and invalidate WATCHes; handlers
 never bump the counter themselves. Typed lookups raise WRONGTYPE, so handlers never check types.
@@ -45,6 +54,9 @@ def type_name(value) -> str:
 _CONTAINER_TYPES = {"list": "list", "set": "set", "dict": "hash", "ZSetValue": "zset"}
 
 
+_GONE = object()  # in an overlay: the key, or its TTL, was removed since the fork
+
+
 class Keyspace:
     __slots__ = ("clock", "dirty", "expired_keys", "hits", "misses", "watched", "dbs")
 
@@ -61,7 +73,7 @@ class Keyspace:
         return len(self.dbs)
 
     def total_keys(self) -> int:
-        return sum(len(db.data) for db in self.dbs)
+        return sum(db.size() for db in self.dbs)
 
     def flushall(self) -> int:
         removed = 0
@@ -74,6 +86,8 @@ class Keyspace:
         da, db_ = self.dbs[a], self.dbs[b]
         da.data, db_.data = db_.data, da.data
         da.expires, db_.expires = db_.expires, da.expires
+        da.delta, db_.delta = db_.delta, da.delta
+        da.delta_exp, db_.delta_exp = db_.delta_exp, da.delta_exp
         da.scans.clear()
         db_.scans.clear()
         self.dirty += 1
@@ -93,31 +107,126 @@ class Keyspace:
             for client in clients:
                 client.watch_dirty = True
 
+    # -- the overlay (see the module docstring) ------------------------------------------------
+
+    def begin_overlay(self) -> None:
+        """A save child now shares the dicts' memory: record changes beside them from here on.
+        Any earlier overlay must have been ended (the snapshot walks the plain dicts)."""
+        for db in self.dbs:
+            db.delta, db.delta_exp = {}, {}
+
+    def merge_some(self, budget: int) -> bool:
+        """Apply up to `budget` recorded changes (once the child is gone); True when none are
+        left, and the overlay is then off."""
+        for db in self.dbs:
+            if db.delta is not None:
+                budget -= db.merge_some(budget)
+                if budget <= 0:
+                    return False
+        for db in self.dbs:
+            db.delta = db.delta_exp = None
+        return True
+
+    def end_overlay(self) -> None:
+        """Apply every recorded change now and stop recording."""
+        for db in self.dbs:
+            db.settle()
+            db.delta = db.delta_exp = None
+
 
 class Database:
-    __slots__ = ("ks", "index", "data", "expires", "scans", "_scan_next", "_sweep", "_sweep_pos")
+    __slots__ = ("ks", "index", "data", "expires", "delta", "delta_exp", "scans", "_scan_next",
+                 "_sweep", "_sweep_pos")
 
     def __init__(self, ks: Keyspace, index: int):
         self.ks = ks
         self.index = index
         self.data = {}
         self.expires = {}
+        self.delta = None  # the overlay while a save child runs: str key -> value, or _GONE
+        self.delta_exp = None  # the same for deadlines: str key -> unix ms, or _GONE
         self.scans = {}  # SCAN cursor id -> snapshot of the keys when the iteration began
         self._scan_next = 1
         self._sweep = []  # active expiry: the keys with a TTL still to visit in this sweep
         self._sweep_pos = 0
 
-    def __len__(self):
+    def size(self) -> int:
+        """The number of keys held, expired or not (DBSIZE)."""
+        self.settle()
         return len(self.data)
+
+    # -- the overlay -----------------------------------------------------------------------------
+
+    def _value(self, k: str):
+        """The value held for the str key `k` (expired or not), or None."""
+        d = self.delta
+        if d:
+            value = d.get(k)
+            if value is not None:
+                return None if value is _GONE else value
+        return self.data.get(k)
+
+    def _deadline(self, k: str):
+        d = self.delta_exp
+        if d:
+            when = d.get(k)
+            if when is not None:
+                return None if when is _GONE else when
+        return self.expires.get(k) if self.expires else None
+
+    def _remove(self, k: str) -> None:
+        """Remove a key that is held."""
+        d = self.delta
+        if d is None:
+            del self.data[k]
+        elif k in self.data:
+            d[k] = _GONE
+        else:
+            del d[k]
+
+    def _put_deadline(self, k: str, when: int) -> None:
+        if self.delta_exp is None:
+            self.expires[k] = when
+        else:
+            self.delta_exp[k] = when
+
+    def _drop_deadline(self, k: str) -> None:
+        """Remove the key's TTL if it has one."""
+        d = self.delta_exp
+        if d is None:
+            self.expires.pop(k, None)
+        elif k in self.expires:
+            d[k] = _GONE
+        else:
+            d.pop(k, None)
+
+    def merge_some(self, budget: int) -> int:
+        """Apply up to `budget` recorded changes to the dicts; returns how many were applied."""
+        done = 0
+        for changes, target in ((self.delta, self.data), (self.delta_exp, self.expires)):
+            while changes and done < budget:
+                k, value = changes.popitem()
+                if value is _GONE:
+                    target.pop(k, None)
+                else:
+                    target[k] = value
+                done += 1
+        return done
+
+    def settle(self) -> None:
+        """Apply every recorded change to the dicts (recording goes on if it was on)."""
+        if self.delta or self.delta_exp:
+            self.merge_some(len(self.delta) + len(self.delta_exp))
 
     # -- lookups ---------------------------------------------------------------------------------
 
     def get(self, key):
         """The live value at `key` or None; expires the key if its time has passed. No stats."""
         k = key.decode("latin-1")
-        value = self.data.get(k)
-        if value is not None and self.expires and k in self.expires:
-            if self.expires[k] < self.ks.clock():  # Redis: expired once now > when
+        value = self.data.get(k) if self.delta is None else self._value(k)
+        if value is not None and (self.expires or self.delta_exp):
+            when = self._deadline(k)
+            if when is not None and when < self.ks.clock():  # Redis: expired once now > when
                 self._expire(k)
                 return None
         return value
@@ -125,9 +234,10 @@ class Database:
     def read(self, key):
         """Lookup for a read command: like get(), and counts keyspace hits and misses."""
         k = key.decode("latin-1")
-        value = self.data.get(k)
-        if value is not None and self.expires and k in self.expires:
-            if self.expires[k] < self.ks.clock():
+        value = self.data.get(k) if self.delta is None else self._value(k)
+        if value is not None and (self.expires or self.delta_exp):
+            when = self._deadline(k)
+            if when is not None and when < self.ks.clock():
                 self._expire(k)
                 value = None
         if value is None:
@@ -163,26 +273,39 @@ class Database:
 
     def expire_at(self, key):
         """The key's deadline (unix ms) as stored, or None; no expiry check."""
-        return self.expires.get(key.decode("latin-1")) if self.expires else None
+        if not (self.expires or self.delta_exp):
+            return None
+        return self._deadline(key.decode("latin-1"))
 
     def __contains__(self, key) -> bool:
         """Whether the key is held, expired or not (no expiry check)."""
-        return key.decode("latin-1") in self.data
+        return self._value(key.decode("latin-1")) is not None
 
     def keys(self):
         """Every key held (as bytes), expired or not, in dict order."""
+        self.settle()
         return [k.encode("latin-1") for k in self.data]
+
+    def summary(self, now: int):
+        """(keys, keys with a TTL, average TTL left in ms) for INFO keyspace."""
+        self.settle()
+        expires = self.expires
+        ttls = [when - now for when in expires.values() if when > now] if expires else []
+        return len(self.data), len(expires), int(sum(ttls) / len(ttls)) if ttls else 0
 
     # -- writes ----------------------------------------------------------------------------------
 
     def store(self, key, value, expire_at=None, keepttl: bool = False) -> None:
         """Set `key` to `value`. Drops its TTL unless `keepttl`; `expire_at` (unix ms) sets one."""
         k = key.decode("latin-1")
-        self.data[k] = value
+        if self.delta is None:
+            self.data[k] = value
+        else:
+            self.delta[k] = value
         if expire_at is not None:
-            self.expires[k] = expire_at
-        elif not keepttl and self.expires:
-            self.expires.pop(k, None)
+            self._put_deadline(k, expire_at)
+        elif not keepttl and (self.expires or self.delta_exp):
+            self._drop_deadline(k)
         self.ks.dirty += 1
         if self.ks.watched:
             self.ks.touch_watched(self.index, key)
@@ -197,16 +320,16 @@ class Database:
         if self.get(key) is None:
             return False
         k = key.decode("latin-1")
-        del self.data[k]
-        if self.expires:
-            self.expires.pop(k, None)
+        self._remove(k)
+        if self.expires or self.delta_exp:
+            self._drop_deadline(k)
         self.ks.dirty += 1
         if self.ks.watched:
             self.ks.touch_watched(self.index, key)
         return True
 
     def set_expire(self, key, when_ms: int) -> None:
-        self.expires[key.decode("latin-1")] = when_ms
+        self._put_deadline(key.decode("latin-1"), when_ms)
         self.ks.dirty += 1
         if self.ks.watched:
             self.ks.touch_watched(self.index, key)
@@ -214,21 +337,23 @@ class Database:
     def persist(self, key) -> bool:
         if self.get(key) is None or self.expire_at(key) is None:
             return False
-        del self.expires[key.decode("latin-1")]
+        self._drop_deadline(key.decode("latin-1"))
         self.ks.dirty += 1
         if self.ks.watched:
             self.ks.touch_watched(self.index, key)
         return True
 
     def flush(self) -> int:
-        removed = len(self.data)
+        removed = self.size()
         if self.ks.watched:
             for (index, key), clients in self.ks.watched.items():
                 if index == self.index and key.decode("latin-1") in self.data:
                     for client in clients:
                         client.watch_dirty = True
+        # Fresh dicts share nothing with a save child: no overlay needed for them.
         self.data = {}
         self.expires = {}
+        self.delta = self.delta_exp = None
         self.scans.clear()
         self._sweep = []
         self._sweep_pos = 0
@@ -236,8 +361,8 @@ class Database:
 
     def _expire(self, k: str) -> None:
         """Delete a key (in its str form) whose time has passed."""
-        del self.data[k]
-        del self.expires[k]
+        self._remove(k)
+        self._drop_deadline(k)
         self.ks.expired_keys += 1
         if self.ks.watched:
             self.ks.touch_watched(self.index, k)
@@ -246,6 +371,7 @@ class Database:
 
     def random_key(self):
         """A random live key, or None. Expired picks are deleted on the way, as in Redis."""
+        self.settle()
         while self.data:
             k = next(itertools.islice(iter(self.data), random.randrange(len(self.data)), None))
             key = k.encode("latin-1")
@@ -268,6 +394,7 @@ class Database:
                 scan_id = self._new_scan_id()
             else:
                 scan_id, pos = self._new_scan_id(), 0
+            self.settle()
             keys = list(self.data)
             self.scans[scan_id] = keys
             if len(self.scans) > 64:
@@ -290,6 +417,7 @@ class Database:
 
         Sweeps walk a snapshot of the TTL keys, so every volatile key is visited once per sweep
         whatever the dict does meanwhile; a fresh sweep starts when one ends."""
+        self.settle()
         if not self.expires:
             return 0
         if self._sweep_pos >= len(self._sweep):

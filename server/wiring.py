@@ -16,6 +16,7 @@ from server import log
 from server.info import rss_bytes
 
 BGSAVE_RETRY_DELAY = 5  # seconds before a failed background save is retried (Redis's value)
+MERGE_SLICE = 1000  # overlay changes applied per loop iteration after a save (~0.1-0.2 ms)
 
 
 def attach_persistence(server) -> "Persistence":
@@ -27,6 +28,7 @@ class Persistence:
     def __init__(self, server):
         self.server = server
         self.child = None  # snapshot.SaveChild while a background save runs
+        self.merging = False  # the keyspace overlay of the last save is being merged
         self.dirty_at_fork = 0
         self.last_bgsave_ok = True
         self.last_bgsave_time_sec = -1
@@ -116,7 +118,11 @@ class Persistence:
     # -- saving ----------------------------------------------------------------------------------
 
     def _dbs(self) -> list:
-        return [(db.index, db.data, db.expires) for db in self.server.keyspace.dbs if db.data]
+        """What a snapshot holds: the plain dicts, with any overlay merged into them first."""
+        ks = self.server.keyspace
+        ks.end_overlay()
+        self.merging = False
+        return [(db.index, db.data, db.expires) for db in ks.dbs if db.data]
 
     def _aux(self) -> dict:
         return {"used-mem": rss_bytes()}
@@ -169,6 +175,8 @@ class Persistence:
             self.update_misconf()
             log.warning(f"Can't save in background: fork: {exc.strerror}")
             return False
+        # From now on the parent leaves the dicts the child shares alone (keyspace.py).
+        server.keyspace.begin_overlay()
         server.stats.latest_fork_usec = self.child.fork_usec
         server.stats.total_forks += 1
         log.notice(f"Background saving started by pid {self.child.pid}")
@@ -229,6 +237,25 @@ class Persistence:
             snapshot.remove_temp(self.config["dir"], child.pid)
             self.last_bgsave_ok = False
         self.update_misconf()
+        self._merge_overlay()
+
+    def _merge_overlay(self) -> None:
+        """The child is gone: apply the changes recorded meanwhile, a slice per loop iteration
+        so that clients are served in between (lookups read through the overlay until then)."""
+        loop = self.server.loop
+        if loop is None:
+            self.server.keyspace.end_overlay()
+            return
+        self.merging = True
+        loop.call_soon(self._merge_step)
+
+    def _merge_step(self) -> None:
+        if not self.merging or self.child is not None:
+            return  # a new save ended the overlay itself (see _dbs)
+        if self.server.keyspace.merge_some(MERGE_SLICE):
+            self.merging = False
+        else:
+            self.server.loop.call_soon(self._merge_step)
 
     def kill_child(self) -> None:
         child = self.child
@@ -243,6 +270,7 @@ class Persistence:
         child.close()
         snapshot.remove_temp(self.config["dir"], child.pid)
         self.child = None
+        self._merge_overlay()
 
     # -- cron ------------------------------------------------------------------------------------
 

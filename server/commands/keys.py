@@ -123,13 +123,13 @@ def type_(client, argv):
 def keys(client, argv):
     db = client.db
     match = matcher(argv[1])
-    expires = db.expires
-    if not expires:
-        return [key for key in db.keys() if match(key)]
+    keys = db.keys()
+    if not db.expires:
+        return [key for key in keys if match(key)]
     # Like Redis, expired keys are skipped but left for lazy or active expiry to delete: deleting
     # here would change the dict under the iteration.
     now = db.ks.clock()
-    return [key for key in db.keys()
+    return [key for key in keys
             if match(key) and not ((when := db.expire_at(key)) is not None and when <= now)]
 
 

@@ -23,7 +23,7 @@ def info_(client, argv):
 @command("dbsize", 1, F.READONLY | F.FAST, group="server", acl=("@keyspace",),
          summary="Return the number of keys in the selected database", complexity="O(1)")
 def dbsize(client, argv):
-    return len(client.db.data)
+    return client.db.size()
 
 
 def _flush_mode(argv) -> None:

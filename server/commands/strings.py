@@ -131,7 +131,7 @@ def _set_generic(client, key, value, flags: int, expire, name: str, ok_reply, ab
 def set_(client, argv):
     if len(argv) == 3:
         db = client.db
-        if db.expires:
+        if db.expires or db.delta_exp:
             db.get(argv[1])  # expire a stale key first, so expiry stats count it as Redis does
         db.store(argv[1], argv[2])
         return OK
@@ -383,9 +383,7 @@ def _incr_by(client, argv, delta: int = 1) -> int:
     get its text from the keyspace. With its default delta it is INCR's handler itself."""
     key = argv[1]
     db = client.db
-    value = db.data.get(key.decode("latin-1"))
-    if value is not None and db.expires:
-        value = db.get(key)  # it may have expired
+    value = db.get(key)
     if value is None:
         new = delta
     elif type(value) is int:
