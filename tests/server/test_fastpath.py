@@ -58,7 +58,7 @@ STREAM = [
 ]
 
 
-def run(stream, implementation, args=(), client_class=Client):
+def run(stream, implementation, args=(), client_class=Client, hooks=None):
     config = cfg.load(["--save", ""] + list(args), environ={})
     server = Server(config, clock=lambda: 1_800_000_000_000)
     attach_persistence(server)
@@ -68,7 +68,9 @@ def run(stream, implementation, args=(), client_class=Client):
     original = dispatch.run_batch
     dispatch.run_batch = implementation
     try:
-        for chunk in stream:
+        for i, chunk in enumerate(stream):
+            if hooks and i in hooks:
+                hooks[i](server)
             for piece in (chunk if isinstance(chunk, list) else [chunk]):
                 if not transport.closed:
                     client.data_received(piece)
@@ -138,3 +140,21 @@ def test_a_handler_bug_gets_an_error_reply_and_the_connection_goes_on(broken_com
     error = b"-ERR internal error running 'forkv-test-broken' (see the server log)\r\n"
     assert data == error * 2 + b"+PONG\r\n+OK\r\n+QUEUED\r\n*1\r\n" + error
     assert not closed
+
+
+def test_get_reads_through_the_save_overlay_like_the_handler():
+    """While a save child runs, changes live in the keyspace overlay; the C GET must give them
+    (it leaves such keys to the handler) and still answer untouched keys itself."""
+    setup = frame("SET", "a", "1") + frame("SET", "b", "2") + frame("PEXPIRE", "b", "100000") + \
+        frame("SET", "c", "3")
+    during = [frame("GET", "a"), frame("SET", "a", "x"), frame("GET", "a"), frame("GET", "b"),
+              frame("PERSIST", "b"), frame("GET", "b"), frame("DEL", "c"), frame("GET", "c"),
+              frame("SET", "d", "new"), frame("GET", "d"), frame("INFO", "keyspace")]
+    after = frame("GET", "a") + frame("GET", "c") + frame("GET", "d")
+    hooks = {1: lambda server: server.keyspace.begin_overlay(),
+             2: lambda server: server.keyspace.end_overlay()}
+    stream = [setup, during, after]
+    c = run(stream, _fastpath.run_batch, hooks=hooks)
+    assert c == run(stream, dispatch.run_batch_py, hooks=hooks)
+    assert b"$1\r\nx\r\n$1\r\n2\r\n:1\r\n$1\r\n2\r\n:1\r\n$-1\r\n+OK\r\n$3\r\nnew\r\n" in c[0]
+    assert c[0].endswith(b"$1\r\nx\r\n$-1\r\n$3\r\nnew\r\n")

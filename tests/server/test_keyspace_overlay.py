@@ -1,0 +1,137 @@
+"""The keyspace overlay (server/keyspace.py): while a save child runs, changes are recorded beside
+the dicts the child shares and merged back afterwards. It is only about memory, so a keyspace
+with the overlay switched on and off at random points must answer every call exactly like one
+without it, and while it is on, point writes must leave the shared dicts untouched."""
+
+import random
+
+import pytest
+
+from server.keyspace import Keyspace
+
+KEYS = [b"a", b"b", b"c", b"d", b"\xff\x00", b"e" * 40]
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1_700_000_000_000
+
+    def __call__(self):
+        return self.now
+
+
+def point_op(rng, db, clock):
+    """One random point operation (no whole-database work): (name, result)."""
+    key = rng.choice(KEYS)
+    op = rng.randrange(12)
+    if op == 0:
+        return "store", db.store(key, b"v%d" % rng.randrange(100))
+    if op == 1:
+        return "store ttl", db.store(key, b"t", expire_at=clock.now + rng.randrange(1, 50))
+    if op == 2:
+        return "store keepttl", db.store(key, rng.randrange(1000), keepttl=True)
+    if op == 3:
+        return "delete", db.delete(key)
+    if op == 4:
+        return "get", db.get(key)
+    if op == 5:
+        return "read", db.read(key)
+    if op == 6:
+        if db.get(key) is not None:
+            db.set_expire(key, clock.now + rng.randrange(-5, 50))
+        return "set_expire", None
+    if op == 7:
+        return "persist", db.persist(key)
+    if op == 8:
+        return "expire_at", db.expire_at(key)
+    if op == 9:
+        return "ttl_ms", db.ttl_ms(key)
+    if op == 10:
+        return "contains", key in db
+    clock.now += rng.randrange(0, 20)
+    return "tick", None
+
+
+def whole_op(rng, ks, index):
+    """One random operation on a whole database or the keyspace: (name, result)."""
+    db = ks.dbs[index]
+    op = rng.randrange(6)
+    if op == 0:
+        return "keys", sorted(db.keys())
+    if op == 1:
+        return "size", db.size()
+    if op == 2:
+        cursor, seen = 0, []
+        while True:
+            cursor, batch = db.scan(cursor, 2)
+            seen += batch
+            if cursor == 0:
+                return "scan", sorted(seen)
+    if op == 3:
+        return "summary", db.summary(ks.clock())
+    if op == 4:
+        ks.swapdb(0, 1)
+        return "swapdb", None
+    return "flush", db.flush() if rng.random() < 0.2 else None
+
+
+def state(ks):
+    ks.end_overlay()
+    return [(dict(db.data), dict(db.expires)) for db in ks.dbs]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_overlay_answers_exactly_like_plain_dicts(seed):
+    rng = random.Random(seed)
+    clocks = (Clock(), Clock())
+    plain, layered = Keyspace(2, clock=clocks[0]), Keyspace(2, clock=clocks[1])
+    for step in range(600):
+        roll = rng.random()
+        if roll < 0.03:
+            layered.begin_overlay() if all(db.delta is None for db in layered.dbs) else None
+        elif roll < 0.06:
+            layered.merge_some(rng.randrange(1, 4))
+        elif roll < 0.07:
+            layered.end_overlay()
+        state_rng = rng.getstate()
+        index = rng.randrange(2)
+        if rng.random() < 0.1:
+            results = [whole_op(r, ks, index) for r, ks in
+                       ((random.Random(step), plain), (random.Random(step), layered))]
+        else:
+            results = []
+            for ks, clock in ((plain, clocks[0]), (layered, clocks[1])):
+                r = random.Random()
+                r.setstate(state_rng)
+                results.append(point_op(r, ks.dbs[index], clock))
+        assert results[0] == results[1], (seed, step, results)
+        assert plain.dirty == layered.dirty and plain.hits == layered.hits
+        assert plain.misses == layered.misses and plain.expired_keys == layered.expired_keys
+    assert state(plain) == state(layered)
+
+
+def test_point_writes_leave_the_shared_dicts_alone_until_merged():
+    clock = Clock()
+    ks = Keyspace(1, clock=clock)
+    db = ks.dbs[0]
+    for i in range(100):
+        db.store(b"k%d" % i, b"v%d" % i, expire_at=clock.now + 1000 if i % 2 else None)
+    data, expires = db.data, db.expires
+    frozen = (list(data.items()), list(expires.items()))
+    ks.begin_overlay()
+    db.store(b"k0", b"new")
+    db.store(b"fresh", b"f", expire_at=clock.now + 5)
+    db.delete(b"k1")
+    db.persist(b"k3")
+    db.set_expire(b"k4", clock.now + 7)
+    clock.now += 10  # "fresh" expires, read through the overlay
+    assert db.get(b"fresh") is None and db.get(b"k0") == b"new" and db.get(b"k1") is None
+    assert db.expire_at(b"k3") is None and db.expire_at(b"k4") == clock.now - 3
+    assert db.data is data and db.expires is expires
+    assert (list(data.items()), list(expires.items())) == frozen  # same objects, same order
+    while not ks.merge_some(2):
+        pass
+    assert db.delta is None and db.delta_exp is None
+    assert data[b"k0".decode()] == b"new" and "k1" not in data and "fresh" not in data
+    assert "k3" not in expires and expires["k4"] == clock.now - 3
+    assert len(data) == 99
