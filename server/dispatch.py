@@ -5,13 +5,12 @@ MISCONF (writes refused after a failed background save), MULTI queueing; only th
 Handlers never recount arguments and never see a client that may not run them.
 """
 
-from protocol.reply import Encoded, ErrorReply, encode_error, encode_reply
 import traceback
 
+from protocol.reply import Encoded, ErrorReply, encode_error, encode_reply
 from server import errors, log
 from server.errors import CommandError
 from server.table import COMMANDS
-
 
 
 def resolve(argv):
@@ -173,7 +172,9 @@ def install_fast_path(client_class) -> None:
         from server import _fastpath
     except ImportError:  # not built: the reference implementation does the same, slower
         return
-    from server.commands.strings import get  # GET of a plain string is answered in C (see there)
+    from server.commands.strings import (
+        get,  # GET of a plain string is answered in C (see there)
+    )
     from server.keyspace import Database, Keyspace
 
     _fastpath.configure(_FAST, execute, encode_reply, encode_error, CommandError, Encoded, client_class,

@@ -32,6 +32,7 @@ import time
 
 from server.errors import WRONGTYPE, CommandError
 
+
 def _as_string(value):
     """A value that is not bytes-like, for a string command: a counter's text, else WRONGTYPE."""
     if type(value) is int:  # a counter (Redis's int encoding)

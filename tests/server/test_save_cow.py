@@ -11,7 +11,14 @@ import resource
 import pytest
 
 from server import dispatch
-from tests.server.test_fastpath import Client, Server, Transport, attach_persistence, cfg, frame
+from tests.server.test_fastpath import (
+    Client,
+    Server,
+    Transport,
+    attach_persistence,
+    cfg,
+    frame,
+)
 
 N_KEYS = 100_000
 N_REQUESTS = 20_000
