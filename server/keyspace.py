@@ -58,6 +58,19 @@ _CONTAINER_TYPES = {"list": "list", "set": "set", "dict": "hash", "ZSetValue": "
 _GONE = object()  # in an overlay: the key, or its TTL, was removed since the fork
 
 
+def _growth(changes, base) -> int:
+    """How many keys an overlay's `changes` add to (or, negative, take from) the dict `base`."""
+    if not changes:
+        return 0
+    n = 0
+    for k, value in changes.items():
+        if value is _GONE:
+            n -= 1
+        elif k not in base:
+            n += 1
+    return n
+
+
 class Keyspace:
     __slots__ = ("clock", "dirty", "expired_keys", "hits", "misses", "watched", "dbs")
 
@@ -152,9 +165,9 @@ class Database:
         self._sweep_pos = 0
 
     def size(self) -> int:
-        """The number of keys held, expired or not (DBSIZE)."""
-        self.settle()
-        return len(self.data)
+        """The number of keys held, expired or not (DBSIZE): O(1), or O(changes) while an
+        overlay holds some."""
+        return len(self.data) + _growth(self.delta, self.data)
 
     # -- the overlay -----------------------------------------------------------------------------
 
@@ -288,11 +301,16 @@ class Database:
         return [k.encode("latin-1") for k in self.data]
 
     def summary(self, now: int):
-        """(keys, keys with a TTL, average TTL left in ms) for INFO keyspace."""
-        self.settle()
-        expires = self.expires
-        ttls = [when - now for when in expires.values() if when > now] if expires else []
-        return len(self.data), len(expires), int(sum(ttls) / len(ttls)) if ttls else 0
+        """(keys, keys with a TTL, average TTL left in ms) for INFO keyspace. Reads through an
+        overlay rather than settling it: monitoring polls INFO during saves too."""
+        expires, changed = self.expires, self.delta_exp or {}
+        total = count = 0
+        for source, skip in ((expires, changed), (changed, None)):
+            for k, when in source.items():
+                if when is not _GONE and when > now and (skip is None or k not in skip):
+                    total += when - now
+                    count += 1
+        return self.size(), len(expires) + _growth(changed, expires), int(total / count) if count else 0
 
     # -- writes ----------------------------------------------------------------------------------
 
@@ -348,7 +366,7 @@ class Database:
         removed = self.size()
         if self.ks.watched:
             for (index, key), clients in self.ks.watched.items():
-                if index == self.index and key.decode("latin-1") in self.data:
+                if index == self.index and key in self:
                     for client in clients:
                         client.watch_dirty = True
         # Fresh dicts share nothing with a save child: no overlay needed for them.
