@@ -125,8 +125,9 @@ class Keyspace:
 
     def begin_overlay(self) -> None:
         """A save child now shares the dicts' memory: record changes beside them from here on.
-        Any earlier overlay must have been ended (the snapshot walks the plain dicts)."""
+        The snapshot walks the plain dicts, so any earlier overlay was ended before the fork."""
         for db in self.dbs:
+            db.settle()  # nothing to do unless a caller skipped end_overlay: never lose changes
             db.delta, db.delta_exp = {}, {}
 
     def merge_some(self, budget: int) -> bool:
@@ -390,13 +391,14 @@ class Database:
 
     def random_key(self):
         """A random live key, or None. Expired picks are deleted on the way, as in Redis."""
-        self.settle()
-        while self.data:
+        while True:
+            self.settle()  # an expired pick is deleted through the overlay: apply it
+            if not self.data:
+                return None
             k = next(itertools.islice(iter(self.data), random.randrange(len(self.data)), None))
             key = k.encode("latin-1")
             if self.get(key) is not None:
                 return key
-        return None
 
     def scan(self, cursor: int, count: int):
         """One SCAN step: (next cursor, keys). Cursor 0 snapshots the key order; later steps

@@ -135,3 +135,18 @@ def test_point_writes_leave_the_shared_dicts_alone_until_merged():
     assert data[b"k0".decode()] == b"new" and "k1" not in data and "fresh" not in data
     assert "k3" not in expires and expires["k4"] == clock.now - 3
     assert len(data) == 99
+
+
+def test_random_key_ends_when_every_key_has_expired_during_a_save():
+    clock = Clock()
+    ks = Keyspace(1, clock=clock)
+    db = ks.dbs[0]
+    for i in range(50):
+        db.store(b"k%d" % i, b"v", expire_at=clock.now + 10)
+    ks.begin_overlay()
+    db.store(b"live", b"v")
+    clock.now += 11
+    assert db.random_key() == b"live"
+    db.delete(b"live")
+    assert db.random_key() is None
+    assert db.size() == 0
