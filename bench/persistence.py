@@ -437,7 +437,7 @@ def run(n: int) -> list:
         for _ in range(BGSAVE_REPEATS):
             for kind in kinds:
                 bg[kind].append(bgsave(servers[kind], conns[kind]))
-        bgsave_rows(add, bg, f"{n:,} strings", notes)
+        bgsave_rows(add, bg, f"{n:,} strings", notes, fork_target=2)
 
         # -- latency ------------------------------------------------------------------------------
         # Besides "during the save", compare both servers over one span of time after BGSAVE:
@@ -478,10 +478,12 @@ def run(n: int) -> list:
     return header + rows + [""] + [f"- {note}" for note in notes]
 
 
-def bgsave_rows(add, bg: dict, label: str, notes: list) -> None:
+def bgsave_rows(add, bg: dict, label: str, notes: list, fork_target=None) -> None:
+    """`fork_target`: issue 4 bounds the fork time of the string data set (about the size of
+    Redis's); the mixed set is 2.2 times larger in forkv, so its row reports fork time per GB."""
     f, r = bg["forkv"], bg["redis"]
     add(f"BGSAVE {label}: fork (latest_fork_usec, median)", med([x["fork_us"] for x in f]),
-        med([x["fork_us"] for x in r]), "us", "{:.0f}", target=2)
+        med([x["fork_us"] for x in r]), "us", "{:.0f}", target=fork_target)
     add(f"BGSAVE {label}: fork per GB of parent RSS", med([x["fork_us"] / x["rss"] * 1e6 for x in f]),
         med([x["fork_us"] / x["rss"] * 1e6 for x in r]), "ms", "{:.1f}")
     add(f"BGSAVE {label}: save time (to the child's 'DB saved on disk')",
