@@ -13,6 +13,9 @@
  * value is read through a borrowed reference and copied into the reply, so no reference count
  * of the stored value is written. During BGSAVE that is what keeps a GET from copying the
  * value's memory page away from the save child (a copy-on-write fault per GET otherwise).
+ * Plain `SET key value` in a database without TTLs and with no WATCHes is done here too, as
+ * Database.store does it (server.commands.strings.set_ stays the reference): the hot path of
+ * a cache, a Python frame and a method call shorter.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -34,12 +37,12 @@ static PyObject *s_guarded, *s_closing, *s_last_command, *s_proto, *s_message;
 static PyTypeObject *client_type;
 static Py_ssize_t off_guarded = -1, off_closing = -1, off_last_command = -1;
 
-/* For GET: its handler, and the slots of Client.db, Database.data/expires/delta/delta_exp/ks,
- * Keyspace.hits. */
-static PyObject *get_handler;
+/* For GET and SET: their handlers, and the slots of Client.db,
+ * Database.data/expires/delta/delta_exp/ks, Keyspace.hits/dirty/watched. */
+static PyObject *get_handler, *set_handler, *ok_reply, *int_one;
 static PyTypeObject *database_type, *keyspace_type;
 static Py_ssize_t off_db = -1, off_data = -1, off_expires = -1, off_delta = -1, off_delta_exp = -1,
-                  off_ks = -1, off_hits = -1;
+                  off_ks = -1, off_hits = -1, off_dirty = -1, off_watched = -1;
 
 static Py_ssize_t
 slot_offset(PyObject *cls, const char *name)
@@ -171,6 +174,43 @@ overlay_has(PyObject *d, PyObject *k)
     return PyErr_Occurred() ? -1 : 0;
 }
 
+/* The client's database as keyspace.py lays it out: 1 with every field set, 0 when anything is
+ * not exactly that (the handler then does the work). */
+typedef struct {
+    PyObject *data, *expires, *delta, *delta_exp, *ks;
+} DbSlots;
+
+static int
+db_slots(PyObject *client, DbSlots *s)
+{
+    if (Py_TYPE(client) != client_type)
+        return 0;
+    PyObject *db = slot_get(client, off_db);
+    if (db == NULL || Py_TYPE(db) != database_type)
+        return 0;
+    s->data = slot_get(db, off_data);
+    s->expires = slot_get(db, off_expires);
+    s->delta = slot_get(db, off_delta);
+    s->delta_exp = slot_get(db, off_delta_exp);
+    s->ks = slot_get(db, off_ks);
+    return s->data != NULL && PyDict_CheckExact(s->data) && s->expires != NULL
+           && PyDict_CheckExact(s->expires) && s->delta != NULL
+           && (s->delta == Py_None || PyDict_CheckExact(s->delta)) && s->delta_exp != NULL
+           && (s->delta_exp == Py_None || PyDict_CheckExact(s->delta_exp)) && s->ks != NULL
+           && Py_TYPE(s->ks) == keyspace_type;
+}
+
+/* *slot += 1 for an int slot: 0, or -1 with an exception set. */
+static int
+bump(PyObject **slot)
+{
+    PyObject *bumped = PyNumber_Add(*slot, int_one);
+    if (bumped == NULL)
+        return -1;
+    Py_SETREF(*slot, bumped);
+    return 0;
+}
+
 /* GET argv[1] answered without its handler when the key holds plain bytes and has no TTL:
  * 1 done (reply appended, keyspace hit counted), 0 not this case (the handler decides),
  * -1 error. Writes nothing to the stored key or value: the str form of the key (see
@@ -180,26 +220,20 @@ overlay_has(PyObject *d, PyObject *k)
 static int
 fast_get(PyObject *client, PyObject *argv, PyObject *out)
 {
-    if (Py_TYPE(client) != client_type)
+    DbSlots s;
+    if (!db_slots(client, &s))
         return 0;
-    PyObject *db = slot_get(client, off_db);
-    if (db == NULL || Py_TYPE(db) != database_type)
-        return 0;
-    PyObject *data = slot_get(db, off_data), *expires = slot_get(db, off_expires);
-    PyObject *ks = slot_get(db, off_ks);
-    if (data == NULL || !PyDict_CheckExact(data) || expires == NULL || !PyDict_CheckExact(expires)
-        || ks == NULL || Py_TYPE(ks) != keyspace_type)
-        return 0;
-    PyObject **hits = (PyObject **)((char *)ks + off_hits);
+    PyObject *data = s.data, *expires = s.expires;
+    PyObject **hits = (PyObject **)((char *)s.ks + off_hits);
     PyObject *key = PyList_GET_ITEM(argv, 1);
     if (!PyBytes_CheckExact(key) || *hits == NULL || !PyLong_CheckExact(*hits))
         return 0;
     PyObject *k = PyUnicode_DecodeLatin1(PyBytes_AS_STRING(key), PyBytes_GET_SIZE(key), NULL);
     if (k == NULL)
         return -1;
-    int rc = overlay_has(slot_get(db, off_delta), k);
+    int rc = overlay_has(s.delta, k);
     if (rc == 0)
-        rc = overlay_has(slot_get(db, off_delta_exp), k);
+        rc = overlay_has(s.delta_exp, k);
     if (rc != 0) {
         rc = rc < 0 ? -1 : 0;
         goto done;
@@ -219,21 +253,43 @@ fast_get(PyObject *client, PyObject *argv, PyObject *out)
             goto done;
         }
     }
-    Py_ssize_t count = PyLong_AsSsize_t(*hits);
-    if (count == -1 && PyErr_Occurred()) {
-        PyErr_Clear();
-        goto done;
-    }
-    PyObject *bumped = PyLong_FromSsize_t(count + 1);
-    if (bumped == NULL) {
+    if (bump(hits) < 0) {
         rc = -1;
         goto done;
     }
-    Py_SETREF(*hits, bumped);
     rc = append_bulk(out, PyBytes_AS_STRING(value), PyBytes_GET_SIZE(value)) < 0 ? -1 : 1;
 done:
     Py_DECREF(k);
     return rc;
+}
+
+/* SET argv[1] argv[2] (no options) done without its handler when the database has no TTLs
+ * (nothing to expire first or to drop) and nobody WATCHes a key: the value is stored under the
+ * key's str form, in the overlay while a save child runs, and the write counted. 1 done, 0 not
+ * this case, -1 error. */
+static int
+fast_set(PyObject *client, PyObject *argv, PyObject *out)
+{
+    DbSlots s;
+    if (!db_slots(client, &s))
+        return 0;
+    PyObject *key = PyList_GET_ITEM(argv, 1), *value = PyList_GET_ITEM(argv, 2);
+    if (!PyBytes_CheckExact(key) || !PyBytes_CheckExact(value) || PyDict_GET_SIZE(s.expires) > 0
+        || (s.delta_exp != Py_None && PyDict_GET_SIZE(s.delta_exp) > 0))
+        return 0;
+    PyObject *watched = slot_get(s.ks, off_watched);
+    PyObject **dirty = (PyObject **)((char *)s.ks + off_dirty);
+    if (watched == NULL || !PyDict_CheckExact(watched) || PyDict_GET_SIZE(watched) > 0
+        || *dirty == NULL || !PyLong_CheckExact(*dirty))
+        return 0;
+    PyObject *k = PyUnicode_DecodeLatin1(PyBytes_AS_STRING(key), PyBytes_GET_SIZE(key), NULL);
+    if (k == NULL)
+        return -1;
+    int rc = PyDict_SetItem(s.delta == Py_None ? s.data : s.delta, k, value);
+    Py_DECREF(k);
+    if (rc < 0 || bump(dirty) < 0)
+        return -1;
+    return PyList_Append(out, ok_reply) < 0 ? -1 : 1;
 }
 
 static int
@@ -268,8 +324,8 @@ run_one(PyObject *client, PyObject *argv, PyObject *out)
     }
     if (set_last_command(client, cmd) < 0)
         goto done;
-    if (handler == get_handler && n == 2) {
-        int r = fast_get(client, argv, out);
+    if ((handler == get_handler && n == 2) || (handler == set_handler && n == 3)) {
+        int r = n == 2 ? fast_get(client, argv, out) : fast_set(client, argv, out);
         if (r != 0) {
             rc = r < 0 ? -1 : 0;
             goto done;
@@ -348,11 +404,12 @@ static PyObject *
 configure(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)module;
-    if (nargs != 11 || !PyDict_CheckExact(args[0]) || !PyType_Check(args[6])
-        || !PyType_Check(args[9]) || !PyType_Check(args[10])) {
+    if (nargs != 13 || !PyDict_CheckExact(args[0]) || !PyType_Check(args[6])
+        || !PyType_Check(args[10]) || !PyType_Check(args[11]) || !PyBytes_Check(args[12])) {
         PyErr_SetString(PyExc_TypeError, "configure(fast_table: dict, execute, encode_reply, "
                                          "encode_error, CommandError, Encoded, Client, "
-                                         "internal_error, get_handler, Database, Keyspace)");
+                                         "internal_error, get_handler, set_handler, Database, "
+                                         "Keyspace, ok_reply: bytes)");
         return NULL;
     }
     PyObject **slots[] = {&by_spelling, &execute, &encode_reply, &encode_error, &command_error,
@@ -368,22 +425,27 @@ configure(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     off_guarded = slot_offset(args[6], "guarded");
     off_closing = slot_offset(args[6], "closing");
     off_last_command = slot_offset(args[6], "last_command");
-    Py_INCREF(args[8]);
-    Py_XSETREF(get_handler, args[8]);
-    Py_INCREF(args[9]);
-    Py_XSETREF(database_type, (PyTypeObject *)args[9]);
-    Py_INCREF(args[10]);
-    Py_XSETREF(keyspace_type, (PyTypeObject *)args[10]);
+    PyObject **more[] = {&get_handler, &set_handler, (PyObject **)&database_type,
+                         (PyObject **)&keyspace_type, &ok_reply};
+    for (int i = 0; i < 5; i++) {
+        Py_INCREF(args[8 + i]);
+        Py_XSETREF(*more[i], args[8 + i]);
+    }
     off_db = slot_offset(args[6], "db");
-    off_data = slot_offset(args[9], "data");
-    off_expires = slot_offset(args[9], "expires");
-    off_delta = slot_offset(args[9], "delta");
-    off_delta_exp = slot_offset(args[9], "delta_exp");
-    off_ks = slot_offset(args[9], "ks");
-    off_hits = slot_offset(args[10], "hits");
+    off_data = slot_offset(args[10], "data");
+    off_expires = slot_offset(args[10], "expires");
+    off_delta = slot_offset(args[10], "delta");
+    off_delta_exp = slot_offset(args[10], "delta_exp");
+    off_ks = slot_offset(args[10], "ks");
+    off_hits = slot_offset(args[11], "hits");
+    off_dirty = slot_offset(args[11], "dirty");
+    off_watched = slot_offset(args[11], "watched");
     if (off_db < 0 || off_data < 0 || off_expires < 0 || off_delta < 0 || off_delta_exp < 0
-        || off_ks < 0 || off_hits < 0)
-        Py_CLEAR(get_handler);  /* not the classes this was written for: GET takes its handler */
+        || off_ks < 0 || off_hits < 0 || off_dirty < 0 || off_watched < 0) {
+        /* not the classes this was written for: GET and SET take their handlers */
+        Py_CLEAR(get_handler);
+        Py_CLEAR(set_handler);
+    }
     Py_RETURN_NONE;
 }
 
@@ -392,7 +454,7 @@ static PyMethodDef methods[] = {
      "run_batch(client, commands, out): run a batch of commands, replies appended to out"},
     {"configure", (PyCFunction)(void (*)(void))configure, METH_FASTCALL,
      "configure(fast_table, execute, encode_reply, encode_error, CommandError, Encoded, Client, "
-     "internal_error, get_handler, Database, Keyspace)"},
+     "internal_error, get_handler, set_handler, Database, Keyspace, ok_reply)"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -416,5 +478,8 @@ PyInit__fastpath(void)
         if (*names[i].slot == NULL)
             return NULL;
     }
+    int_one = PyLong_FromLong(1);
+    if (int_one == NULL)
+        return NULL;
     return PyModule_Create(&module);
 }

@@ -158,3 +158,28 @@ def test_get_reads_through_the_save_overlay_like_the_handler():
     assert c == run(stream, dispatch.run_batch_py, hooks=hooks)
     assert b"$1\r\nx\r\n$1\r\n2\r\n:1\r\n$1\r\n2\r\n:1\r\n$-1\r\n+OK\r\n$3\r\nnew\r\n" in c[0]
     assert c[0].endswith(b"$1\r\nx\r\n$-1\r\n$3\r\nnew\r\n")
+
+
+def test_plain_set_goes_to_the_save_overlay_like_the_handler():
+    """The C SET stores where Database.store would: the overlay while a save child runs (the
+    shared dict keeps its old value), the dict otherwise; TTLs or WATCHes send it to the handler."""
+    seen = {}
+
+    def check_overlay(server):
+        db = server.keyspace.dbs[0]
+        seen.setdefault("main", []).append(db.data["a"])
+        seen.setdefault("delta", []).append(db.delta.get("a"))
+        server.keyspace.end_overlay()
+
+    setup = frame("SET", "a", "1") + frame("SET", "b", "2")
+    during = frame("SET", "a", "x") + frame("SET", "c", "3") + frame("GET", "a") + frame("DBSIZE")
+    ttl = frame("SET", "t", "v", "EX", "100") + frame("SET", "t", "w") + frame("TTL", "t")
+    watch = frame("WATCH", "a") + frame("SET", "a", "y") + frame("MULTI") + frame("GET", "a") + \
+        frame("EXEC")
+    hooks = {1: lambda server: server.keyspace.begin_overlay(), 2: check_overlay}
+    stream = [setup, during, ttl, watch]
+    c = run(stream, _fastpath.run_batch, hooks=hooks)
+    assert c == run(stream, dispatch.run_batch_py, hooks=hooks)
+    assert seen == {"main": [b"1", b"1"], "delta": [b"x", b"x"]}
+    assert c[0].endswith(b"+OK\r\n+OK\r\n$1\r\nx\r\n:3\r\n+OK\r\n+OK\r\n:-1\r\n"
+                         b"+OK\r\n+OK\r\n+OK\r\n+QUEUED\r\n*-1\r\n")
