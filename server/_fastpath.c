@@ -13,9 +13,10 @@
  * value is read through a borrowed reference and copied into the reply, so no reference count
  * of the stored value is written. During BGSAVE that is what keeps a GET from copying the
  * value's memory page away from the save child (a copy-on-write fault per GET otherwise).
- * Plain `SET key value` in a database without TTLs and with no WATCHes is done here too, as
- * Database.store does it (server.commands.strings.set_ stays the reference): the hot path of
- * a cache, a Python frame and a method call shorter.
+ * Plain `SET key value` and `INCR key` (of a counter or a missing key) in a database without
+ * TTLs and with no WATCHes are done here too, as their handlers and Database.store do them
+ * (server.commands.strings.set_ and _incr_by stay the reference): the hot paths of a cache and
+ * of counters, a Python frame and two method calls shorter.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -39,7 +40,7 @@ static Py_ssize_t off_guarded = -1, off_closing = -1, off_last_command = -1;
 
 /* For GET and SET: their handlers, and the slots of Client.db,
  * Database.data/expires/delta/delta_exp/ks, Keyspace.hits/dirty/watched. */
-static PyObject *get_handler, *set_handler, *ok_reply, *int_one;
+static PyObject *get_handler, *set_handler, *incr_handler, *ok_reply, *int_one;
 static PyTypeObject *database_type, *keyspace_type;
 static Py_ssize_t off_db = -1, off_data = -1, off_expires = -1, off_delta = -1, off_delta_exp = -1,
                   off_ks = -1, off_hits = -1, off_dirty = -1, off_watched = -1;
@@ -263,33 +264,98 @@ done:
     return rc;
 }
 
-/* SET argv[1] argv[2] (no options) done without its handler when the database has no TTLs
- * (nothing to expire first or to drop) and nobody WATCHes a key: the value is stored under the
- * key's str form, in the overlay while a save child runs, and the write counted. 1 done, 0 not
- * this case, -1 error. */
+/* For a write done here: the client's database has no TTLs (nothing to expire first or to
+ * drop) and nobody WATCHes a key. Fills `s` and `*dirty` (Keyspace.dirty's slot); 1 or 0. */
+static int
+plain_write(PyObject *client, PyObject *key, DbSlots *s, PyObject ***dirty)
+{
+    if (!db_slots(client, s) || !PyBytes_CheckExact(key) || PyDict_GET_SIZE(s->expires) > 0
+        || (s->delta_exp != Py_None && PyDict_GET_SIZE(s->delta_exp) > 0))
+        return 0;
+    PyObject *watched = slot_get(s->ks, off_watched);
+    *dirty = (PyObject **)((char *)s->ks + off_dirty);
+    return watched != NULL && PyDict_CheckExact(watched) && PyDict_GET_SIZE(watched) == 0
+           && **dirty != NULL && PyLong_CheckExact(**dirty);
+}
+
+/* Store `value` under str key `k` as Database.store does (in the overlay while a save child
+ * runs) and count the write: 0, or -1 with an exception set. */
+static int
+store(DbSlots *s, PyObject **dirty, PyObject *k, PyObject *value)
+{
+    if (PyDict_SetItem(s->delta == Py_None ? s->data : s->delta, k, value) < 0)
+        return -1;
+    return bump(dirty);
+}
+
+/* SET argv[1] argv[2] (no options), see plain_write. 1 done, 0 not this case, -1 error. */
 static int
 fast_set(PyObject *client, PyObject *argv, PyObject *out)
 {
     DbSlots s;
-    if (!db_slots(client, &s))
-        return 0;
+    PyObject **dirty;
     PyObject *key = PyList_GET_ITEM(argv, 1), *value = PyList_GET_ITEM(argv, 2);
-    if (!PyBytes_CheckExact(key) || !PyBytes_CheckExact(value) || PyDict_GET_SIZE(s.expires) > 0
-        || (s.delta_exp != Py_None && PyDict_GET_SIZE(s.delta_exp) > 0))
-        return 0;
-    PyObject *watched = slot_get(s.ks, off_watched);
-    PyObject **dirty = (PyObject **)((char *)s.ks + off_dirty);
-    if (watched == NULL || !PyDict_CheckExact(watched) || PyDict_GET_SIZE(watched) > 0
-        || *dirty == NULL || !PyLong_CheckExact(*dirty))
+    if (!PyBytes_CheckExact(value) || !plain_write(client, key, &s, &dirty))
         return 0;
     PyObject *k = PyUnicode_DecodeLatin1(PyBytes_AS_STRING(key), PyBytes_GET_SIZE(key), NULL);
     if (k == NULL)
         return -1;
-    int rc = PyDict_SetItem(s.delta == Py_None ? s.data : s.delta, k, value);
+    int rc = store(&s, dirty, k, value);
     Py_DECREF(k);
-    if (rc < 0 || bump(dirty) < 0)
+    if (rc < 0)
         return -1;
     return PyList_Append(out, ok_reply) < 0 ? -1 : 1;
+}
+
+/* INCR argv[1] of a missing key or of a counter (an int value), see plain_write; a string to
+ * parse, another type, an overflow or a key deleted during a save go to the handler. */
+static int
+fast_incr(PyObject *client, PyObject *argv, PyObject *out)
+{
+    DbSlots s;
+    PyObject **dirty;
+    PyObject *key = PyList_GET_ITEM(argv, 1);
+    if (!plain_write(client, key, &s, &dirty))
+        return 0;
+    PyObject *k = PyUnicode_DecodeLatin1(PyBytes_AS_STRING(key), PyBytes_GET_SIZE(key), NULL);
+    if (k == NULL)
+        return -1;
+    int rc = 0;
+    PyObject *value = NULL;  /* borrowed */
+    if (s.delta != Py_None && PyDict_GET_SIZE(s.delta) > 0)
+        value = PyDict_GetItemWithError(s.delta, k);
+    if (value == NULL && !PyErr_Occurred())
+        value = PyDict_GetItemWithError(s.data, k);
+    if (value == NULL && PyErr_Occurred()) {
+        rc = -1;
+        goto done;
+    }
+    long long n = 0;
+    if (value != NULL) {
+        if (!PyLong_CheckExact(value))
+            goto done;
+        int overflow = 0;
+        n = PyLong_AsLongLongAndOverflow(value, &overflow);
+        if (overflow || (n == -1 && PyErr_Occurred()) || n == LLONG_MAX) {
+            PyErr_Clear();
+            goto done;
+        }
+    }
+    PyObject *counter = PyLong_FromLongLong(n + 1);
+    if (counter == NULL) {
+        rc = -1;
+        goto done;
+    }
+    rc = store(&s, dirty, k, counter);
+    Py_DECREF(counter);
+    if (rc == 0) {
+        char buf[32];
+        int len = snprintf(buf, sizeof buf, ":%lld\r\n", n + 1);
+        rc = append_steal(out, PyBytes_FromStringAndSize(buf, len)) < 0 ? -1 : 1;
+    }
+done:
+    Py_DECREF(k);
+    return rc;
 }
 
 static int
@@ -324,12 +390,16 @@ run_one(PyObject *client, PyObject *argv, PyObject *out)
     }
     if (set_last_command(client, cmd) < 0)
         goto done;
-    if ((handler == get_handler && n == 2) || (handler == set_handler && n == 3)) {
-        int r = n == 2 ? fast_get(client, argv, out) : fast_set(client, argv, out);
-        if (r != 0) {
-            rc = r < 0 ? -1 : 0;
-            goto done;
-        }
+    int r = 0;
+    if (handler == get_handler && n == 2)
+        r = fast_get(client, argv, out);
+    else if (handler == set_handler && n == 3)
+        r = fast_set(client, argv, out);
+    else if (handler == incr_handler && n == 2)
+        r = fast_incr(client, argv, out);
+    if (r != 0) {
+        rc = r < 0 ? -1 : 0;
+        goto done;
     }
     PyObject *argv_args[2] = {client, argv};
     PyObject *reply = PyObject_Vectorcall(handler, argv_args, 2, NULL);
@@ -404,12 +474,12 @@ static PyObject *
 configure(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)module;
-    if (nargs != 13 || !PyDict_CheckExact(args[0]) || !PyType_Check(args[6])
-        || !PyType_Check(args[10]) || !PyType_Check(args[11]) || !PyBytes_Check(args[12])) {
+    if (nargs != 14 || !PyDict_CheckExact(args[0]) || !PyType_Check(args[6])
+        || !PyType_Check(args[11]) || !PyType_Check(args[12]) || !PyBytes_Check(args[13])) {
         PyErr_SetString(PyExc_TypeError, "configure(fast_table: dict, execute, encode_reply, "
                                          "encode_error, CommandError, Encoded, Client, "
-                                         "internal_error, get_handler, set_handler, Database, "
-                                         "Keyspace, ok_reply: bytes)");
+                                         "internal_error, get_handler, set_handler, "
+                                         "incr_handler, Database, Keyspace, ok_reply: bytes)");
         return NULL;
     }
     PyObject **slots[] = {&by_spelling, &execute, &encode_reply, &encode_error, &command_error,
@@ -425,26 +495,27 @@ configure(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     off_guarded = slot_offset(args[6], "guarded");
     off_closing = slot_offset(args[6], "closing");
     off_last_command = slot_offset(args[6], "last_command");
-    PyObject **more[] = {&get_handler, &set_handler, (PyObject **)&database_type,
+    PyObject **more[] = {&get_handler, &set_handler, &incr_handler, (PyObject **)&database_type,
                          (PyObject **)&keyspace_type, &ok_reply};
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < 6; i++) {
         Py_INCREF(args[8 + i]);
         Py_XSETREF(*more[i], args[8 + i]);
     }
     off_db = slot_offset(args[6], "db");
-    off_data = slot_offset(args[10], "data");
-    off_expires = slot_offset(args[10], "expires");
-    off_delta = slot_offset(args[10], "delta");
-    off_delta_exp = slot_offset(args[10], "delta_exp");
-    off_ks = slot_offset(args[10], "ks");
-    off_hits = slot_offset(args[11], "hits");
-    off_dirty = slot_offset(args[11], "dirty");
-    off_watched = slot_offset(args[11], "watched");
+    off_data = slot_offset(args[11], "data");
+    off_expires = slot_offset(args[11], "expires");
+    off_delta = slot_offset(args[11], "delta");
+    off_delta_exp = slot_offset(args[11], "delta_exp");
+    off_ks = slot_offset(args[11], "ks");
+    off_hits = slot_offset(args[12], "hits");
+    off_dirty = slot_offset(args[12], "dirty");
+    off_watched = slot_offset(args[12], "watched");
     if (off_db < 0 || off_data < 0 || off_expires < 0 || off_delta < 0 || off_delta_exp < 0
         || off_ks < 0 || off_hits < 0 || off_dirty < 0 || off_watched < 0) {
-        /* not the classes this was written for: GET and SET take their handlers */
+        /* not the classes this was written for: GET, SET, INCR take their handlers */
         Py_CLEAR(get_handler);
         Py_CLEAR(set_handler);
+        Py_CLEAR(incr_handler);
     }
     Py_RETURN_NONE;
 }
@@ -454,7 +525,7 @@ static PyMethodDef methods[] = {
      "run_batch(client, commands, out): run a batch of commands, replies appended to out"},
     {"configure", (PyCFunction)(void (*)(void))configure, METH_FASTCALL,
      "configure(fast_table, execute, encode_reply, encode_error, CommandError, Encoded, Client, "
-     "internal_error, get_handler, set_handler, Database, Keyspace, ok_reply)"},
+     "internal_error, get_handler, set_handler, incr_handler, Database, Keyspace, ok_reply)"},
     {NULL, NULL, 0, NULL},
 };
 

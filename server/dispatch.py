@@ -172,10 +172,10 @@ def install_fast_path(client_class) -> None:
         from server import _fastpath
     except ImportError:  # not built: the reference implementation does the same, slower
         return
-    # Plain GET and SET are done in C (see there); their handlers stay the reference.
-    from server.commands.strings import OK, get, set_
+    # Plain GET, SET and INCR are done in C (see there); their handlers stay the reference.
+    from server.commands.strings import OK, get, incr, set_
     from server.keyspace import Database, Keyspace
 
     _fastpath.configure(_FAST, execute, encode_reply, encode_error, CommandError, Encoded, client_class,
-                        internal_error, get, set_, Database, Keyspace, OK)
+                        internal_error, get, set_, incr, Database, Keyspace, OK)
     run_batch = _fastpath.run_batch

@@ -183,3 +183,26 @@ def test_plain_set_goes_to_the_save_overlay_like_the_handler():
     assert seen == {"main": [b"1", b"1"], "delta": [b"x", b"x"]}
     assert c[0].endswith(b"+OK\r\n+OK\r\n$1\r\nx\r\n:3\r\n+OK\r\n+OK\r\n:-1\r\n"
                          b"+OK\r\n+OK\r\n+OK\r\n+QUEUED\r\n*-1\r\n")
+
+
+def test_incr_in_c_matches_the_handler_in_every_case():
+    """INCR of a missing key or a counter is done in C; text to parse, overflow,
+    TTLs, WATCHes and keys deleted during a save go to the handler: the same replies and state."""
+    setup = (frame("INCR", "n") + frame("INCR", "n") + frame("SET", "s", "41") + frame("INCR", "s")
+             + frame("INCR", "s") + frame("SET", "max", "9223372036854775806") + frame("INCR", "max")
+             + frame("INCR", "max") + frame("GET", "max") + frame("SET", "txt", "abc")
+             + frame("INCR", "txt") + frame("DECR", "n") + frame("INCRBY", "n", "10"))
+    during = (frame("INCR", "n") + frame("INCR", "fresh") + frame("INCR", "fresh") + frame("DEL", "s")
+              + frame("INCR", "s") + frame("GET", "n") + frame("SET", "back", "7") + frame("INCR", "back"))
+    ttl = (frame("SET", "t", "1", "EX", "100") + frame("INCR", "t") + frame("TTL", "t")
+           + frame("WATCH", "n") + frame("INCR", "n") + frame("MULTI") + frame("INCR", "n") + frame("EXEC"))
+    hooks = {1: lambda server: server.keyspace.begin_overlay(),
+             2: lambda server: server.keyspace.end_overlay()}
+    stream = [setup, during, ttl]
+    c = run(stream, _fastpath.run_batch, hooks=hooks)
+    assert c == run(stream, dispatch.run_batch_py, hooks=hooks)
+    assert c[0].startswith(b":1\r\n:2\r\n+OK\r\n:42\r\n:43\r\n+OK\r\n:9223372036854775807\r\n"
+                           b"-ERR increment or decrement would overflow\r\n$19\r\n9223372036854775807\r\n"
+                           b"+OK\r\n-ERR value is not an integer or out of range\r\n"
+                           b":1\r\n:11\r\n:12\r\n:1\r\n:2\r\n:1\r\n:1\r\n$2\r\n12\r\n+OK\r\n:8\r\n")
+    assert c[0].endswith(b"+OK\r\n:2\r\n:100\r\n+OK\r\n:13\r\n+OK\r\n+QUEUED\r\n*-1\r\n")
