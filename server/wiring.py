@@ -16,7 +16,8 @@ from server import log
 from server.info import rss_bytes
 
 BGSAVE_RETRY_DELAY = 5  # seconds before a failed background save is retried (Redis's value)
-MERGE_SLICE = 1000  # overlay changes applied per loop iteration after a save (~0.1-0.2 ms)
+MERGE_SLICE = 100  # overlay changes applied per loop iteration after a save: each may take a
+# page fault (the first write to a page the child shared), so about 0.1-0.3 ms a slice
 
 
 def attach_persistence(server) -> "Persistence":
