@@ -58,6 +58,15 @@ _CONTAINER_TYPES = {"list": "list", "set": "set", "dict": "hash", "ZSetValue": "
 _GONE = object()  # in an overlay: the key, or its TTL, was removed since the fork
 
 
+def _through(changes, base: dict, k: str):
+    """base[k] as the overlay `changes` (None or a dict) has it, or None."""
+    if changes:
+        value = changes.get(k)
+        if value is not None:
+            return None if value is _GONE else value
+    return base.get(k) if base else None
+
+
 def _growth(changes, base) -> int:
     """How many keys an overlay's `changes` add to (or, negative, take from) the dict `base`."""
     if not changes:
@@ -174,20 +183,11 @@ class Database:
 
     def _value(self, k: str):
         """The value held for the str key `k` (expired or not), or None."""
-        d = self.delta
-        if d:
-            value = d.get(k)
-            if value is not None:
-                return None if value is _GONE else value
-        return self.data.get(k)
+        return _through(self.delta, self.data, k)
 
     def _deadline(self, k: str):
-        d = self.delta_exp
-        if d:
-            when = d.get(k)
-            if when is not None:
-                return None if when is _GONE else when
-        return self.expires.get(k) if self.expires else None
+        """The deadline of the str key `k`, or None."""
+        return _through(self.delta_exp, self.expires, k)
 
     def _remove(self, k: str) -> None:
         """Remove a key that is held."""
