@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from server.keyspace import Keyspace
+from server.keyspace import _GONE, Keyspace, _apply_changes, apply_changes
 
 KEYS = [b"a", b"b", b"c", b"d", b"\xff\x00", b"e" * 40]
 
@@ -150,3 +150,38 @@ def test_random_key_ends_when_every_key_has_expired_during_a_save():
     db.delete(b"live")
     assert db.random_key() is None
     assert db.size() == 0
+
+
+def fresh(text: bytes) -> bytes:
+    """A bytes object of its own (not a constant shared with the test's code)."""
+    return bytearray(text).decode("latin-1").encode("latin-1")
+
+
+@pytest.mark.skipif(apply_changes is _apply_changes, reason="C extension not built")
+def test_c_merge_gives_the_dicts_the_python_reference_gives():
+    rng = random.Random(3)
+    for _ in range(30):
+        target = {f"k{i}": fresh(b"v%03d" % rng.randrange(1000)) for i in range(40)}
+        changes = {}
+        for i in rng.sample(range(60), 30):
+            roll = rng.random()
+            changes[f"k{i}"] = _GONE if roll < 0.2 else fresh(b"n%03d" % i if roll < 0.7 else b"longer%d" % i)
+        expected_target, expected_changes = dict(target), dict(changes)
+        budget = rng.randrange(1, 40)
+        assert apply_changes(expected_changes, expected_target, budget, _GONE) == \
+            _apply_changes(changes, target, budget, _GONE)
+        assert target == expected_target and changes == expected_changes
+
+
+@pytest.mark.skipif(apply_changes is _apply_changes, reason="C extension not built")
+def test_c_merge_overwrites_a_string_in_place_only_when_nobody_else_can_see_it():
+    shared, short = fresh(b"old2"), fresh(b"old3")
+    target = {"alone": fresh(b"old1"), "shared": shared, "short": short}
+    alone_id = id(target["alone"])  # no reference kept: the dict alone holds it
+    hash(target["alone"])  # a cached hash must not survive the new contents
+    changes = {"alone": fresh(b"new1"), "shared": fresh(b"new2"), "short": fresh(b"longer")}
+    assert _apply_changes(changes, target, 10, _GONE) == 3 and not changes
+    assert target == {"alone": b"new1", "shared": b"new2", "short": b"longer"}
+    assert id(target["alone"]) == alone_id and hash(target["alone"]) == hash(b"new1")  # in place
+    assert target["shared"] is not shared and shared == b"old2"  # its holder sees no change
+    assert target["short"] is not short
