@@ -20,36 +20,36 @@ class Clock:
         return self.now
 
 
-def point_op(rng, db, clock):
-    """One random point operation (no whole-database work): (name, result)."""
-    key = rng.choice(KEYS)
-    op = rng.randrange(12)
-    if op == 0:
-        return "store", db.store(key, b"v%d" % rng.randrange(100))
-    if op == 1:
-        return "store ttl", db.store(key, b"t", expire_at=clock.now + rng.randrange(1, 50))
-    if op == 2:
-        return "store keepttl", db.store(key, rng.randrange(1000), keepttl=True)
-    if op == 3:
-        return "delete", db.delete(key)
-    if op == 4:
-        return "get", db.get(key)
-    if op == 5:
-        return "read", db.read(key)
-    if op == 6:
-        if db.get(key) is not None:
-            db.set_expire(key, clock.now + rng.randrange(-5, 50))
-        return "set_expire", None
-    if op == 7:
-        return "persist", db.persist(key)
-    if op == 8:
-        return "expire_at", db.expire_at(key)
-    if op == 9:
-        return "ttl_ms", db.ttl_ms(key)
-    if op == 10:
-        return "contains", key in db
+def _set_expire(db, key, rng, clock):
+    if db.get(key) is not None:
+        db.set_expire(key, clock.now + rng.randrange(-5, 50))
+
+
+def _tick(db, key, rng, clock):
     clock.now += rng.randrange(0, 20)
-    return "tick", None
+
+
+POINT_OPS = [  # (name, op(db, key, rng, clock) -> result): no whole-database work
+    ("store", lambda db, key, rng, clock: db.store(key, b"v%d" % rng.randrange(100))),
+    ("store ttl", lambda db, key, rng, clock: db.store(key, b"t", expire_at=clock.now + rng.randrange(1, 50))),
+    ("store keepttl", lambda db, key, rng, clock: db.store(key, rng.randrange(1000), keepttl=True)),
+    ("delete", lambda db, key, rng, clock: db.delete(key)),
+    ("get", lambda db, key, rng, clock: db.get(key)),
+    ("read", lambda db, key, rng, clock: db.read(key)),
+    ("set_expire", _set_expire),
+    ("persist", lambda db, key, rng, clock: db.persist(key)),
+    ("expire_at", lambda db, key, rng, clock: db.expire_at(key)),
+    ("ttl_ms", lambda db, key, rng, clock: db.ttl_ms(key)),
+    ("contains", lambda db, key, rng, clock: key in db),
+    ("tick", _tick),
+]
+
+
+def point_op(rng, db, clock):
+    """One random point operation: (name, result)."""
+    key = rng.choice(KEYS)
+    name, op = POINT_OPS[rng.randrange(len(POINT_OPS))]
+    return name, op(db, key, rng, clock)
 
 
 def whole_op(rng, ks, index):
