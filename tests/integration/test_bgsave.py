@@ -651,7 +651,7 @@ def test_changes_made_during_a_save_are_seen_at_once_kept_after_it_and_in_the_ne
               ("PEXPIREAT", "k1", far), ("PEXPIREAT", "k2", far), ("SET", "n", "10"),
               ("SELECT", "3"), ("SET", "d3", "x"), ("SELECT", "0")]
     during = [
-        ("SET", "k0", "new0"), ("GET", "k0"), ("DEL", "k3"), ("GET", "k3"), ("EXISTS", "k3"),
+        ("SET", "k0", "new0"), ("GET", "k0"), ("SET", "k11", "w11"), ("DEL", "k3"), ("GET", "k3"), ("EXISTS", "k3"),
         ("SET", "fresh", "f"), ("DEL", "fresh"), ("SET", "fresh2", "f2"), ("SET", "k3", "back"),
         ("PERSIST", "k1"), ("PTTL", "k1"), ("PEXPIREAT", "k4", far + 5), ("PEXPIRETIME", "k4"),
         ("SET", "k2", "keepttl", "KEEPTTL"), ("PEXPIRETIME", "k2"), ("SET", "k5", "ex", "PX", 3_600_000),
