@@ -31,7 +31,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import hiredis  # noqa: E402
 
-from tests.servers import ServerProcess, _pings  # noqa: E402
+from tests.servers import ServerProcess, _pings, command_bytes, rss  # noqa: E402
 
 VALUE_SIZE = 100
 REPEATS = 3              # SAVE and startup-load runs per server (medians reported)
@@ -43,12 +43,7 @@ MIXED_REPEATS = 3
 
 # -- a minimal RESP client (raw socket + hiredis: no client library cost in the timings) ---------
 
-def encode(*args) -> bytes:
-    parts = [b"*%d\r\n" % len(args)]
-    for a in args:
-        a = a if isinstance(a, bytes) else str(a).encode()
-        parts.append(b"$%d\r\n%b\r\n" % (len(a), a))
-    return b"".join(parts)
+encode = command_bytes
 
 
 class Conn:
@@ -160,14 +155,6 @@ def faults_while_child_lives(pid: int, interval: float = 0.005) -> int:
         last = minor_faults(pid)
         time.sleep(interval)
     return last
-
-
-def rss(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    return 0
 
 
 class LogTail:

@@ -163,12 +163,23 @@ def _parse_int(body: bytes):
     return int(body)
 
 
+_SPACE = b" \t\r\n\x0b\x0c\x00"  # what separates inline arguments: isspace(), and NUL as Redis
+
+
+def _after_quote(line: bytes, i: int, n: int) -> int:
+    """Past the closing quote at line[i]; like Redis, something other than a separator right
+    after it is an error."""
+    if i + 1 < n and line[i + 1] not in _SPACE:
+        raise ProtocolError("Protocol error: unbalanced quotes in request")
+    return i + 1
+
+
 def split_inline(line: bytes) -> list:
     """Split an inline command like Redis's sdssplitargs: spaces, "double" and 'single' quotes."""
     args = []
     i, n = 0, len(line)
     while True:
-        while i < n and line[i] in b" \t\r\n\x0b\x0c\x00":
+        while i < n and line[i] in _SPACE:
             i += 1
         if i >= n:
             return args
@@ -187,9 +198,7 @@ def split_inline(line: bytes) -> list:
                     cur.append({0x6E: 10, 0x72: 13, 0x74: 9, 0x62: 8, 0x61: 7}.get(esc, esc))
                     i += 2
                 elif c == 0x22:
-                    if i + 1 < n and line[i + 1] not in b" \t\r\n\x0b\x0c\x00":
-                        raise ProtocolError("Protocol error: unbalanced quotes in request")
-                    i += 1
+                    i = _after_quote(line, i, n)
                     break
                 else:
                     cur.append(c)
@@ -204,15 +213,13 @@ def split_inline(line: bytes) -> list:
                     cur.append(0x27)
                     i += 2
                 elif c == 0x27:
-                    if i + 1 < n and line[i + 1] not in b" \t\r\n\x0b\x0c\x00":
-                        raise ProtocolError("Protocol error: unbalanced quotes in request")
-                    i += 1
+                    i = _after_quote(line, i, n)
                     break
                 else:
                     cur.append(c)
                     i += 1
         else:
-            while i < n and line[i] not in b" \t\r\n\x0b\x0c\x00":
+            while i < n and line[i] not in _SPACE:
                 cur.append(line[i])
                 i += 1
         args.append(bytes(cur))

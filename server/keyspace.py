@@ -264,13 +264,7 @@ class Database:
 
     def read(self, key):
         """Lookup for a read command: like get(), and counts keyspace hits and misses."""
-        k = key.decode("latin-1")
-        value = self.data.get(k) if self.delta is None else self._value(k)
-        if value is not None and (self.expires or self.delta_exp):
-            when = self._deadline(k)
-            if when is not None and when < self.ks.clock():
-                self._expire(k)
-                value = None
+        value = self.get(key)
         if value is None:
             self.ks.misses += 1
         else:

@@ -16,6 +16,21 @@ import pytest
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+def command_bytes(*args) -> bytes:
+    """A request as clients send it: a RESP array of bulk strings (str and int arguments as text)."""
+    argv = [a if isinstance(a, (bytes, bytearray)) else str(a).encode() for a in args]
+    return b"*%d\r\n" % len(argv) + b"".join(b"$%d\r\n%b\r\n" % (len(a), a) for a in argv)
+
+
+def rss(pid: int) -> int:
+    """A process's resident memory in bytes (VmRSS)."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -133,28 +148,33 @@ class ServerProcess:
         self.cleanup()
 
 
-def raw_call(port: int, *args, proto: int = 2):
-    """Send one command on a fresh connection and return the raw decoded reply (hiredis),
-    bypassing any client-side reply callbacks."""
+def session(port: int, *commands) -> list:
+    """Several commands (argument lists) sent on one fresh connection; their raw decoded replies
+    (hiredis: error replies come back as values), bypassing any client-side reply callbacks."""
     import hiredis
 
     reader = hiredis.Reader()
+    replies = []
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
-        frames = []
-        if proto == 3:
-            frames.append([b"HELLO", b"3"])
-        frames.append([a if isinstance(a, bytes) else str(a).encode() for a in args])
-        for argv in frames:
-            s.sendall(b"*%d\r\n" % len(argv) + b"".join(b"$%d\r\n%b\r\n" % (len(a), a) for a in argv))
-        replies = []
-        while len(replies) < len(frames):
+        s.sendall(b"".join(command_bytes(*argv) for argv in commands))
+        while len(replies) < len(commands):
             chunk = s.recv(1 << 20)
             if not chunk:
                 raise ConnectionError("server closed the connection")
             reader.feed(chunk)
-            while True:
-                reply = reader.gets()
-                if reply is False:
-                    break
+            while (reply := reader.gets()) is not False:
                 replies.append(reply)
-        return replies[-1]
+    return replies
+
+
+def raw_call(port: int, *args, proto: int = 2):
+    """One command on a fresh connection (after HELLO 3 for `proto=3`): its raw decoded reply."""
+    return session(port, *([["HELLO", "3"]] if proto == 3 else []), args)[-1]
+
+
+def read_until_closed(sock) -> bytes:
+    """Everything the server sends on `sock` until it closes the connection."""
+    data = b""
+    while chunk := sock.recv(65536):
+        data += chunk
+    return data

@@ -16,6 +16,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 
 from protocol import parser  # noqa: E402
 from protocol.parser import RequestParser  # noqa: E402
+from tests.servers import command_bytes  # noqa: E402
 
 PIECES = [b"*", b"$", b"\r\n", b"\n", b"\r", b"-1", b"0", b"3", b"12", b"-2", b"PING", b"GET",
           b"SET", b'"', b"'", b" ", b"\\x41", b":", b"+", b"_", b"~", b"%", b"*2000000000\r\n"]
@@ -24,7 +25,7 @@ PIECES = [b"*", b"$", b"\r\n", b"\n", b"\r", b"-1", b"0", b"3", b"12", b"-2", b"
 def frame(rng) -> bytes:
     argv = [bytes(rng.randrange(256) for _ in range(rng.choice([0, 1, 3, 10, 70]))) for _ in
             range(rng.randint(1, 4))]
-    return b"*%d\r\n" % len(argv) + b"".join(b"$%d\r\n%b\r\n" % (len(a), a) for a in argv)
+    return command_bytes(*argv)
 
 
 def stream(rng, garbage: bool) -> bytes:

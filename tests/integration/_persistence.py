@@ -12,6 +12,7 @@ import pytest
 import redis
 
 from persistence import rdb
+from tests.persistence._data import scan_server
 from tests.servers import ServerProcess, raw_call
 
 REDIS_CHECK_RDB = shutil.which("redis-check-rdb")
@@ -95,19 +96,7 @@ def file_contents(path) -> dict:
 def walk(port: int, dbs=range(16)) -> dict:
     """{db: (data, expires)} of a live server through SCAN + DUMP + PEXPIRETIME: reads every type
     forkv holds, including those whose own commands do not exist yet."""
-    out = {}
-    for db in dbs:
-        r = redis.Redis(port=port, db=db)
-        data, expires = {}, {}
-        for key in r.scan_iter(count=1000):
-            data[key] = rdb.load_payload(r.dump(key))
-            when = r.execute_command("PEXPIRETIME", key)
-            if when >= 0:
-                expires[key] = when
-        r.close()
-        if data:
-            out[db] = (data, expires)
-    return out
+    return scan_server(port, dbs, lambda r, key: rdb.load_payload(r.dump(key)))
 
 
 def check_rdb(path) -> str:

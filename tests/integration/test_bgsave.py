@@ -18,14 +18,13 @@ import subprocess
 import threading
 import time
 
-import hiredis
 import pytest
 
 from server import errors
 from tests.integration._persistence import (check_rdb, client, dump_path, file_contents, info,
                                             read_bytes, temp_files)
 from tests.persistence._data import read_back
-from tests.servers import wait_for
+from tests.servers import command_bytes, session, wait_for
 
 REDIS_CLI = shutil.which("redis-cli")
 
@@ -68,31 +67,12 @@ def next_second(r) -> None:
     wait_for(lambda: int(time.time()) > last, 2, what="the next second")
 
 
-def session(port: int, *commands) -> list:
-    """Several commands on one connection; error replies come back as values."""
-    reader = hiredis.Reader()
-    replies = []
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
-        for argv in commands:
-            argv = [a if isinstance(a, bytes) else str(a).encode() for a in argv]
-            s.sendall(b"*%d\r\n" % len(argv) + b"".join(b"$%d\r\n%b\r\n" % (len(a), a) for a in argv))
-        while len(replies) < len(commands):
-            chunk = s.recv(1 << 16)
-            if not chunk:
-                raise ConnectionError("closed")
-            reader.feed(chunk)
-            while (reply := reader.gets()) is not False:
-                replies.append(reply)
-    return replies
-
-
 def shutdown(port: int, *args):
     """SHUTDOWN on a fresh connection (no client-side retries): None when the server closes the
     connection without a reply, as it does when it exits; else the raw reply bytes."""
-    argv = [b"SHUTDOWN"] + [a.encode() for a in args]
     data = b""
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
-        s.sendall(b"*%d\r\n" % len(argv) + b"".join(b"$%d\r\n%b\r\n" % (len(a), a) for a in argv))
+        s.sendall(command_bytes("SHUTDOWN", *args))
         while not data.endswith(b"\r\n"):
             chunk = s.recv(4096)
             if not chunk:

@@ -6,7 +6,7 @@ import threading
 import pytest
 import redis
 
-from tests.servers import ServerProcess, raw_call
+from tests.servers import ServerProcess, raw_call, read_until_closed
 
 
 def err(fn, *args):
@@ -268,12 +268,7 @@ def test_garbage_disconnects_only_that_client(any_server, garbage, message):
     good = redis.Redis(port=any_server.port)
     with socket.create_connection(("127.0.0.1", any_server.port)) as s:
         s.sendall(b"PING\r\n" + garbage)
-        got = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            got += chunk
+        got = read_until_closed(s)
     assert got == b"+PONG\r\n" + message
     assert good.ping() is True
     good.close()
@@ -332,12 +327,7 @@ def test_concurrent_clients_keep_order(forkv_server):
 def test_quit_closes(any_server):
     with socket.create_connection(("127.0.0.1", any_server.port)) as s:
         s.sendall(b"QUIT\r\nPING\r\n")
-        got = b""
-        while True:
-            chunk = s.recv(100)
-            if not chunk:
-                break
-            got += chunk
+        got = read_until_closed(s)
     assert got == b"+OK\r\n"
 
 

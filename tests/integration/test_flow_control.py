@@ -6,15 +6,7 @@ import time
 
 import redis
 
-from tests.servers import ServerProcess
-
-
-def rss(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    return 0
+from tests.servers import ServerProcess, rss
 
 
 def test_unread_replies_pause_reading():

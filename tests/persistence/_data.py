@@ -96,27 +96,16 @@ def populate(port: int, dataset: dict[int, tuple[dict, dict]]) -> None:
         r.close()
 
 
-def read_back(port: int, dbs=range(16)) -> dict[int, tuple[dict, dict]]:
-    """Walk a real Redis with SCAN and typed reads; empty DBs are left out."""
+def scan_server(port: int, dbs, value_of) -> dict[int, tuple[dict, dict]]:
+    """{db: (data, expires)} of a live server: every key SCAN finds, its value as
+    `value_of(client, key)` gives it and its PEXPIRETIME; empty databases are left out."""
     out: dict[int, tuple[dict, dict]] = {}
     for db in dbs:
         r = redis.Redis(port=port, db=db)
         data: dict = {}
         expires: dict = {}
         for key in r.scan_iter(count=1000):
-            kind = r.type(key)
-            if kind == b"string":
-                data[key] = r.get(key)
-            elif kind == b"list":
-                data[key] = r.lrange(key, 0, -1)
-            elif kind == b"set":
-                data[key] = r.smembers(key)
-            elif kind == b"hash":
-                data[key] = r.hgetall(key)
-            elif kind == b"zset":
-                data[key] = ZSetValue(r.zrange(key, 0, -1, withscores=True))
-            else:
-                raise AssertionError(f"unexpected type {kind!r}")
+            data[key] = value_of(r, key)
             when = r.execute_command("PEXPIRETIME", key)
             if when >= 0:
                 expires[key] = when
@@ -124,3 +113,23 @@ def read_back(port: int, dbs=range(16)) -> dict[int, tuple[dict, dict]]:
         if data:
             out[db] = (data, expires)
     return out
+
+
+def _typed_value(r, key):
+    kind = r.type(key)
+    if kind == b"string":
+        return r.get(key)
+    if kind == b"list":
+        return r.lrange(key, 0, -1)
+    if kind == b"set":
+        return r.smembers(key)
+    if kind == b"hash":
+        return r.hgetall(key)
+    if kind == b"zset":
+        return ZSetValue(r.zrange(key, 0, -1, withscores=True))
+    raise AssertionError(f"unexpected type {kind!r}")
+
+
+def read_back(port: int, dbs=range(16)) -> dict[int, tuple[dict, dict]]:
+    """Walk a real Redis with SCAN and typed reads; empty DBs are left out."""
+    return scan_server(port, dbs, _typed_value)

@@ -4,6 +4,7 @@ import pytest
 
 from protocol import RequestParser
 from protocol.parser import INLINE_MAX_SIZE, split_inline
+from tests.servers import command_bytes
 
 FRAMES = (b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nhello\r\n"
           b"PING\r\n"
@@ -124,7 +125,7 @@ def test_huge_array_claim_is_held_not_allocated(count):
 
 def test_big_but_real_frame_arrives_in_pieces():
     argv = [b"MSET"] + [b"k%d" % i for i in range(200_000)]
-    frame = b"*%d\r\n" % len(argv) + b"".join(b"$%d\r\n%b\r\n" % (len(a), a) for a in argv)
+    frame = command_bytes(*argv)
     parser = RequestParser()
     out = []
     for i in range(0, len(frame), 65536):

@@ -8,6 +8,7 @@ from server import dispatch
 from server.app import Server
 from server.client import Client
 from server.wiring import attach_persistence
+from tests.servers import command_bytes
 
 try:
     from server import _fastpath
@@ -38,9 +39,7 @@ class Transport:
         pass
 
 
-def frame(*args) -> bytes:
-    args = [a if isinstance(a, bytes) else str(a).encode() for a in args]
-    return b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%b\r\n" % (len(a), a) for a in args)
+frame = command_bytes
 
 
 STREAM = [

@@ -9,6 +9,8 @@ import socket
 import pytest
 import redis
 
+from tests.servers import command_bytes
+
 
 def port_of(client) -> int:
     return client.connection_pool.connection_kwargs["port"]
@@ -26,14 +28,7 @@ def error_of(client, *args) -> str:
 
 
 def _encode(args) -> bytes:
-    out = [b"*%d\r\n" % len(args)]
-    for arg in args:
-        if isinstance(arg, str):
-            arg = arg.encode()
-        elif isinstance(arg, int):
-            arg = b"%d" % arg
-        out.append(b"$%d\r\n%b\r\n" % (len(arg), arg))
-    return b"".join(out)
+    return command_bytes(*args)
 
 
 def _read_reply(f) -> bytes:

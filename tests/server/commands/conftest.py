@@ -11,3 +11,14 @@ def both(forkv_server, redis_server):
     yield clients
     for client in clients:
         client.close()
+
+
+@pytest.fixture
+def small_bulk_len(any_r):
+    """proto-max-bulk-len at its 1MB minimum for one test, restored afterwards."""
+    old = any_r.config_get("proto-max-bulk-len")["proto-max-bulk-len"]
+    any_r.config_set("proto-max-bulk-len", 1024 * 1024)
+    try:
+        yield 1024 * 1024
+    finally:
+        any_r.config_set("proto-max-bulk-len", old)

@@ -104,16 +104,6 @@ def test_last_valid_offset(any_r, small_bulk_len):
     assert err(any_r, "GETBIT", "k", last + 1) == BIT_OFFSET
 
 
-@pytest.fixture
-def small_bulk_len(any_r):
-    old = any_r.config_get("proto-max-bulk-len")["proto-max-bulk-len"]
-    any_r.config_set("proto-max-bulk-len", 1024 * 1024)
-    try:
-        yield 1024 * 1024
-    finally:
-        any_r.config_set("proto-max-bulk-len", old)
-
-
 # -- BITCOUNT --------------------------------------------------------------------------------------
 
 def test_bitcount(any_r):

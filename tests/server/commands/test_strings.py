@@ -17,7 +17,7 @@ from server.app import Server
 from server.client import Client
 from server.config import Config
 from server.dispatch import execute
-from tests.servers import wait_for
+from tests.servers import command_bytes, read_until_closed, wait_for
 from tests.server.commands._replies import err, make_list, raw
 
 LLONG_MAX = 2**63 - 1
@@ -347,17 +347,6 @@ def test_setrange(any_r):
     assert any_r.exists("none") == 0
 
 
-@pytest.fixture
-def small_bulk_len(any_r):
-    """proto-max-bulk-len at its 1MB minimum for one test, restored afterwards."""
-    old = any_r.config_get("proto-max-bulk-len")["proto-max-bulk-len"]
-    any_r.config_set("proto-max-bulk-len", 1024 * 1024)
-    try:
-        yield 1024 * 1024
-    finally:
-        any_r.config_set("proto-max-bulk-len", old)
-
-
 def test_size_limit_follows_proto_max_bulk_len(any_r, small_bulk_len):
     limit = small_bulk_len
     assert any_r.setrange("k", limit - 2, "ab") == limit
@@ -625,13 +614,10 @@ def _raw_resp3(port: int, *commands) -> bytes:
     with socket.create_connection(("127.0.0.1", port)) as s:
         payload = b"*2\r\n$5\r\nHELLO\r\n$1\r\n3\r\n"
         for cmd in commands:
-            payload += b"*%d\r\n" % len(cmd) + b"".join(
-                b"$%d\r\n%b\r\n" % (len(a), a) for a in cmd)
+            payload += command_bytes(*cmd)
         payload += b"*1\r\n$4\r\nQUIT\r\n"
         s.sendall(payload)
-        data = b""
-        while chunk := s.recv(65536):
-            data += chunk
+        data = read_until_closed(s)
     return data.split(b"modules\r\n*0\r\n", 1)[1]  # what follows HELLO's reply
 
 
