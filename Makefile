@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 ARGS   ?=
 
-.PHONY: run test test-tools test-container bench fuzz venv clean
+.PHONY: run test test-compiled test-pure test-tools test-container bench fuzz venv compiled clean
 
 $(VENV)/.installed: pyproject.toml $(wildcard setup.py) $(wildcard persistence/*.c) $(wildcard protocol/*.c) $(wildcard server/*.c)
 	$(PYTHON) -m venv $(VENV)
@@ -14,11 +14,22 @@ $(VENV)/.installed: pyproject.toml $(wildcard setup.py) $(wildcard persistence/*
 
 venv: $(VENV)/.installed
 
-run: venv
+# The command path compiled from its Python source (setup.py's COMPILED), rebuilt in place when a
+# source changed; a no-op otherwise. protocol/_loader.py runs the .py of any module left stale.
+compiled: venv
+	$(PY) setup.py -q build_ext --inplace -j 2 2>&1 | grep -v "^copying\|^running\|^$$" || true
+
+run: compiled
 	$(PY) -m server $(ARGS)
 
-test: venv test-tools
-	$(PY) -m pytest -q -m "not container" tests
+# The suite twice: on the compiled modules (which must be compiled) and on their .py sources.
+test: test-compiled test-pure
+
+test-compiled: compiled test-tools
+	FORKVPY_EXPECT_COMPILED=1 $(PY) -m pytest -q -m "not container" tests
+
+test-pure: venv test-tools
+	FORKVPY_PURE=1 $(PY) -m pytest -q -m "not container" tests
 
 # The reference implementation the tests compare with: Debian's redis-server and redis-tools (and
 # tmux, to drive an interactive redis-cli). Installed when missing and we are root.
@@ -31,7 +42,7 @@ test-tools:
 test-container: venv
 	PY=$(PY) docker/test-container.sh
 
-bench: venv
+bench: compiled
 	$(PY) bench/run.py
 
 # Long fuzz budgets live here, not in `make test` (which runs one second of the same fuzzer).
@@ -40,3 +51,4 @@ fuzz: venv
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+	find protocol server persistence -name '*.so' -delete

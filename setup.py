@@ -1,11 +1,34 @@
-"""Builds the C snapshot walker, the parser's inner loop and dispatch's per-command loop; all other
-metadata lives in pyproject.toml. Each has a pure-Python equivalent, used when it is not built: a
-machine without a C compiler or the Python headers still installs forkv (slower), with a warning."""
+"""Builds forkv's compiled parts; all other metadata lives in pyproject.toml.
+
+- The hand-written C pieces: the snapshot walker (which must not touch reference counts in the
+  save child), the parser's inner loop and dispatch's per-command loop with GET/SET/INCR.
+- The command path compiled from its own Python source with Cython (COMPILED below): the .py files
+  stay the one source, and run as plain Python when they are not compiled.
+
+Everything here is optional: without a C compiler, the Python headers or Cython, forkv installs
+with a warning and runs its pure-Python code (slower). FORKVPY_PURE=1 at build time skips the
+Cython step (the C pieces are still built); at run time it makes the packages import the .py files
+even where compiled modules exist (see server/__init__.py), which is how the tests run both.
+"""
+
+import glob
+import os
 
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
 WARNINGS = ["-O2", "-std=c11", "-Wall", "-Wextra"]
+
+# The modules on the per-command path, compiled with Cython when it is present.
+COMPILED = [
+    "protocol/parser.py",
+    "protocol/reply.py",
+    "server/args.py",
+    "server/client.py",
+    "server/dispatch.py",
+    "server/errors.py",
+    "server/keyspace.py",
+] + sorted(p for p in glob.glob("server/commands/*.py") if not p.endswith("__init__.py"))
 
 
 class OptionalBuildExt(build_ext):
@@ -22,6 +45,23 @@ class OptionalBuildExt(build_ext):
             self.warn(f"forkv: {ext.name} not built ({exc}); using its pure-Python implementation")
 
 
+def compiled_modules() -> list:
+    if os.environ.get("FORKVPY_PURE"):
+        return []
+    try:
+        from Cython.Build import cythonize
+    except ImportError:
+        print("forkv: Cython is not installed; the command path runs as plain Python")
+        return []
+    return cythonize(
+        [Extension(path[:-3].replace("/", "."), [path], extra_compile_args=["-O2"]) for path in COMPILED],
+        compiler_directives={"language_level": 3, "infer_types": False, "annotation_typing": False, "binding": True,
+                             "embedsignature": False, "always_allow_keywords": True},
+        build_dir="build/cython",  # the generated C stays out of the source tree
+        quiet=True,
+    )
+
+
 setup(
     cmdclass={"build_ext": OptionalBuildExt},
     ext_modules=[
@@ -33,5 +73,5 @@ setup(
         ),
         Extension("server._fastpath", sources=["server/_fastpath.c"], extra_compile_args=WARNINGS),
         Extension("protocol._drain", sources=["protocol/_drain.c"], extra_compile_args=WARNINGS),
-    ],
+    ] + compiled_modules(),
 )

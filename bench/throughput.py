@@ -1,21 +1,56 @@
-"""Throughput: redis-benchmark against forkv and a real redis-server, same machine, same run.
+"""Throughput, server-bound: redis-benchmark against forkv and a real redis-server, same run.
 
-Prints forkv/Redis throughput ratios for -P 1 and -P 16 with 50 clients, and each server's CPU time
-per request (from /proc/<pid>/stat, so the benchmark client's own CPU is not counted).
+Each server is pinned to core 0 and redis-benchmark to core 1 (`taskset`), so the server under test,
+not the benchmark client, is the bottleneck; on a one-core machine everything runs unpinned and the
+table says so. The servers alternate test by test, every test runs `--rounds` times (3 at least) and
+the medians count. Beside each throughput ratio stands the server's CPU time per request, from its
+own utime+stime over the run (/proc/<pid>/stat): steadier than throughput on a noisy machine.
+
+TESTS is the table of commands measured; every command type a later issue adds joins it.
 """
 
+import argparse
 import csv
 import io
 import os
+import statistics
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from tests.servers import ServerProcess  # noqa: E402
+from tests.servers import ServerProcess, rss, session  # noqa: E402
 
-TESTS = "set,get,incr"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+KEYSPACE = 100_000  # -r: keys are key:000000000000 .. key:000000099999
+K = "key:__rand_int__"
+
+# (name, redis-benchmark arguments, kind). The order is the order of a round; every round starts
+# from an empty server, and the commands that leave TTLs behind run last (a database with TTLs
+# changes which path a plain SET takes). kind: "fast" (SET/GET/INCR: the hottest commands),
+# "single" (one key), "multi" (MSET/MGET of 10 keys), "none" (no key).
+TESTS = [
+    ("SET", ["-t", "set"], "fast"),
+    ("GET", ["-t", "get"], "fast"),
+    ("INCR", ["-t", "incr"], "fast"),
+    ("MSET (10 keys)", ["-t", "mset"], "multi"),
+    ("MGET (10 keys)", ["MGET"] + [K] * 10, "multi"),
+    ("PING", ["-t", "ping_mbulk"], "none"),
+    ("EXISTS", ["EXISTS", K], "single"),
+    ("STRLEN", ["STRLEN", K], "single"),
+    ("APPEND", ["APPEND", "app:__rand_int__", "xx"], "single"),
+    ("GETRANGE", ["GETRANGE", K, "0", "1"], "single"),
+    ("SETEX", ["SETEX", "ttl:__rand_int__", "100000", "xxx"], "single"),
+    ("TTL", ["TTL", "ttl:__rand_int__"], "single"),
+    ("EXPIRE", ["EXPIRE", K, "100000"], "single"),
+    ("DEL", ["DEL", "app:__rand_int__"], "single"),
+]
+
+# The issue's targets, as (kind, pipeline) -> minimum throughput ratio, and the CPU-per-request
+# ceilings at -P 16.
+RATIO_TARGET = {("fast", 16): 0.65, ("single", 16): 0.5, ("multi", 16): 0.5, ("none", 16): 0.5,
+                ("fast", 1): 0.9, ("single", 1): 0.9, ("multi", 1): 0.9, ("none", 1): 0.9}
+CPU_TARGET = {"fast": 1.6, "single": 2.0, "multi": 2.0, "none": 2.0}
 
 
 def cpu_seconds(pid: int) -> float:
@@ -24,48 +59,108 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
-def run_benchmark(port: int, pipeline: int, requests: int) -> dict:
-    out = subprocess.run(["redis-benchmark", "-p", str(port), "-t", TESTS, "-n", str(requests),
-                          "-c", "50", "-P", str(pipeline), "--csv"], capture_output=True,
-                         text=True, check=True).stdout
+def pinned() -> bool:
+    return (os.cpu_count() or 1) >= 2
+
+
+def pin(pid: int, core: int) -> None:
+    """Pin every thread of `pid` to `core` (redis-server has background threads too)."""
+    subprocess.run(["taskset", "-a", "-p", "-c", str(core), str(pid)], check=True,
+                   capture_output=True)
+
+
+def run_one(port: int, args: list, pipeline: int, requests: int) -> dict:
+    """One redis-benchmark run of one test: its CSV row as a dict (rps, latencies in ms)."""
+    prefix = ["taskset", "-c", "1"] if pinned() else []
+    out = subprocess.run(prefix + ["redis-benchmark", "-p", str(port), "-n", str(requests), "-c", "50",
+                                   "-P", str(pipeline), "-r", str(KEYSPACE), "--csv"] + args,
+                         capture_output=True, text=True, check=True).stdout
     rows = list(csv.reader(io.StringIO(out)))
-    return {row[0]: float(row[1]) for row in rows[1:]}
+    header, row = rows[0], rows[-1]
+    return {name: float(v) if i else v for i, (name, v) in enumerate(zip(header, row))}
 
 
-def main(requests: int = 200_000, rounds: int = 3) -> list:
-    """Each (server, pipeline) run `rounds` times, alternating servers so both see the same
-    background noise; the best run of each counts (noise only ever slows a run down)."""
-    lines = []
-    forkv = ServerProcess("forkv").start()
-    redis_ = ServerProcess("redis").start()
-    try:
-        results = {}
-        for pipeline in (1, 16):
+def measure(servers: dict, tests: list, pipelines: list, requests: int, rounds: int) -> dict:
+    """(server, test, pipeline) -> list of (rps, cpu µs per request, p50 ms, p99 ms), one per round."""
+    results = {}
+    for r in range(rounds):
+        order = list(servers) if r % 2 == 0 else list(reversed(servers))
+        for pipeline in pipelines:
             n = requests if pipeline == 1 else requests * 4
-            for _ in range(rounds):
-                for name, server in (("forkv", forkv), ("redis", redis_)):
+            for name in order:
+                session(servers[name].port, ["FLUSHALL"])
+            for test, args, _kind in tests:
+                for name in order:
+                    server = servers[name]
                     before = cpu_seconds(server.proc.pid)
-                    rps = run_benchmark(server.port, pipeline, n)
-                    cpu = (cpu_seconds(server.proc.pid) - before) / (n * len(rps)) * 1e6
-                    best_rps, best_cpu = results.get((name, pipeline), ({}, cpu))
-                    merged = {t: max(rps[t], best_rps.get(t, 0.0)) for t in rps}
-                    results[(name, pipeline)] = (merged, min(cpu, best_cpu))
-        lines.append("| test | -P | forkv req/s | Redis req/s | forkv/Redis | forkv CPU us/req | Redis CPU us/req |")
-        lines.append("|---|---|---|---|---|---|---|")
-        for pipeline in (1, 16):
-            f_rps, f_cpu = results[("forkv", pipeline)]
-            r_rps, r_cpu = results[("redis", pipeline)]
-            for test in f_rps:
-                lines.append(f"| {test} | {pipeline} | {f_rps[test]:,.0f} | {r_rps[test]:,.0f} | "
-                             f"{f_rps[test] / r_rps[test]:.2f} | {f_cpu:.2f} | {r_cpu:.2f} |")
-        lines.append(f"\n50 clients; best of {rounds} runs each; {requests:,} requests per test at -P 1, "
-                     f"{requests * 4:,} at -P 16; CPU is the server process's user+system time per request.")
+                    row = run_one(server.port, args, pipeline, n)
+                    cpu = (cpu_seconds(server.proc.pid) - before) / n * 1e6
+                    results.setdefault((name, test, pipeline), []).append(
+                        (row["rps"], cpu, row.get("p50_latency_ms", 0.0), row.get("p99_latency_ms", 0.0)))
+            print(f"  round {r + 1}/{rounds}, -P {pipeline} done", file=sys.stderr, flush=True)
+    return results
+
+
+def table(results: dict, tests: list, pipelines: list) -> tuple:
+    """The markdown rows, and the targets missed."""
+    lines = ["| test | -P | forkv/Redis req/s | forkv req/s | Redis req/s | CPU µs/req forkv | Redis | "
+             "CPU ratio | p50 ms forkv / Redis | p99 ms forkv / Redis | target |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    missed = []
+    for pipeline in pipelines:
+        for test, _args, kind in tests:
+            f = results[("forkv", test, pipeline)]
+            r = results[("redis", test, pipeline)]
+            med = [statistics.median(x[i] for x in f) for i in range(4)]
+            red = [statistics.median(x[i] for x in r) for i in range(4)]
+            ratio, cpu_ratio = med[0] / red[0], med[1] / red[1] if red[1] else float("inf")
+            goal = RATIO_TARGET[(kind, pipeline)]
+            verdict = [f"≥{goal}: {'met' if ratio >= goal else 'NOT met'}"]
+            if ratio < goal:
+                missed.append(f"{test} -P {pipeline}: {ratio:.2f} < {goal}")
+            if pipeline == 16:
+                ceiling = CPU_TARGET[kind]
+                verdict.append(f"CPU ≤{ceiling}: {'met' if cpu_ratio <= ceiling else 'NOT met'}")
+                if cpu_ratio > ceiling:
+                    missed.append(f"{test} -P 16 CPU: {cpu_ratio:.2f} > {ceiling}")
+            lines.append(f"| {test} | {pipeline} | **{ratio:.2f}** | {med[0]:,.0f} | {red[0]:,.0f} | "
+                         f"{med[1]:.2f} | {red[1]:.2f} | {cpu_ratio:.2f} | {med[2]:.3f} / {red[2]:.3f} | "
+                         f"{med[3]:.3f} / {red[3]:.3f} | {'; '.join(verdict)} |")
+    return lines, missed
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=200_000, help="per test at -P 1 (x4 at -P 16)")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--pipelines", default="1,16")
+    parser.add_argument("--tests", default="", help="comma-separated test names (default: all)")
+    opts = parser.parse_args(argv)
+    pipelines = [int(p) for p in opts.pipelines.split(",")]
+    wanted = {t.strip().upper() for t in opts.tests.split(",") if t.strip()}
+    tests = [t for t in TESTS if not wanted or t[0].upper() in wanted or t[0].split()[0] in wanted]
+    servers = {"forkv": ServerProcess("forkv"), "redis": ServerProcess("redis")}
+    try:
+        for core, server in enumerate(servers.values()):
+            server.start()
+            if pinned():
+                pin(server.proc.pid, 0)
+        results = measure(servers, tests, pipelines, opts.requests, max(1, opts.rounds))
+        lines, missed = table(results, tests, pipelines)
+        rss_f, rss_r = rss(servers["forkv"].proc.pid), rss(servers["redis"].proc.pid)
     finally:
-        forkv.cleanup()
-        redis_.cleanup()
-    return lines
+        for server in servers.values():
+            server.cleanup()
+    where = ("server pinned to core 0, redis-benchmark to core 1" if pinned()
+             else "ONE core: unpinned, the benchmark client competes with the server")
+    print("\n".join(lines))
+    print(f"\n{where}; 50 clients, -r {KEYSPACE}; {opts.requests:,} requests per test at -P 1, "
+          f"{opts.requests * 4:,} at -P 16; median of {opts.rounds} rounds, servers alternating test "
+          f"by test; CPU is the server process's utime+stime per request. RSS after the run: forkv "
+          f"{rss_f / 2**20:.0f} MB, Redis {rss_r / 2**20:.0f} MB.")
+    print("\nTargets missed: " + ("; ".join(missed) if missed else "none"))
+    return 0
 
 
 if __name__ == "__main__":
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 200_000
-    print("\n".join(main(n)))
+    sys.exit(main())

@@ -578,7 +578,8 @@ def _lcs_rows(a, b):
     """The rows of the LCS dynamic-programming table, each packed in one integer (bit-parallel,
     after Hyyro): bit j of rows[i] is 0 exactly where LCS(a[:i], b[:j+1]) > LCS(a[:i], b[:j]).
     Big-integer operations do a whole row at a time, so this is fast even in Python."""
-    full = (1 << len(b)) - 1
+    width = len(b)  # a Python int: compiled, `1 << len(b)` would be a C shift and overflow
+    full = (1 << width) - 1
     positions = {}
     for j, byte in enumerate(b):
         positions[byte] = positions.get(byte, 0) | (1 << j)
@@ -631,7 +632,8 @@ def lcs(client, argv):
         raise CommandError(errors.LCS_IDX_AND_LEN)
     if len(a) >= 2**32 - 2 or len(b) >= 2**32 - 2:
         raise CommandError(errors.LCS_TOO_LONG)
-    if (len(a) + 1) * (len(b) + 1) * 4 > client.server.config["proto-max-bulk-len"]:
+    cells = len(a) + 1  # a Python int, so the product cannot overflow when compiled
+    if cells * (len(b) + 1) * 4 > client.server.config["proto-max-bulk-len"]:
         raise CommandError(errors.LCS_TOO_MUCH_MEMORY)
 
     rows = _lcs_rows(a, b)

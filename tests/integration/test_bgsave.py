@@ -437,7 +437,9 @@ def test_flushall_with_save_points_writes_the_empty_snapshot(spawn):
         fields = wait_idle(r)
         assert temp_files(server.dir) == [], kind
         assert fields["rdb_last_bgsave_status"] == "ok", kind  # a child stopped by us: no error
-        assert r.lastsave() > before and r.lastsave().timestamp() == fields["rdb_last_save_time"]
+        assert r.lastsave().timestamp() == fields["rdb_last_save_time"], kind
+        if kind == "forkv":  # Redis 7.0.15 leaves LASTSAVE unchanged in about one run in four here
+            assert r.lastsave() > before
         assert fields["rdb_saves"] == saves, kind  # FLUSHALL's own save is not counted
         seen[kind] = r.dbsize()
     assert seen == {"forkv": 0, "redis": 0}
