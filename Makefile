@@ -6,7 +6,7 @@ ARGS   ?=
 
 .PHONY: run test test-compiled test-pure test-tools test-container bench fuzz venv compiled clean
 
-$(VENV)/.installed: pyproject.toml $(wildcard setup.py) $(wildcard persistence/*.c) $(wildcard protocol/*.c) $(wildcard server/*.c)
+$(VENV)/.installed: pyproject.toml $(wildcard setup.py)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]'

@@ -4,7 +4,8 @@
  * Python (the reference, tested to give identical replies): for each command, a client with
  * nothing to check (`client.guarded` false) sending a command whose spelling is known and whose
  * arity fits gets its handler called here and its reply encoded here when it is a pre-encoded
- * constant, a bulk string or an integer; anything else (unknown spelling, a guarded client, a bad
+ * constant, a bulk string, an integer or a list of bulk strings and nulls (one allocation for the
+ * whole array: MGET and every command that replies with strings); anything else (unknown spelling, a guarded client, a bad
  * arity, other reply types) goes through the Python functions given to configure(), so every
  * rule still lives in one place. Stops after a command that marks the client as closing.
  *
@@ -125,6 +126,63 @@ append_bulk(PyObject *out, const char *data, Py_ssize_t size)
     return append_steal(out, b);
 }
 
+/* client.proto as a C int: 2 or 3, or -1 with an exception set. */
+static int
+client_proto(PyObject *client)
+{
+    PyObject *proto = PyObject_GetAttr(client, s_proto);
+    if (proto == NULL)
+        return -1;
+    long v = PyLong_AsLong(proto);
+    Py_DECREF(proto);
+    return v == -1 && PyErr_Occurred() ? -1 : (int)v;
+}
+
+/* A list whose items are all exact bytes or None (MGET, and every command that replies with an
+ * array of strings), encoded as one bytes object appended to `out`: 1 done, 0 not such a list
+ * (protocol.reply.encode_reply, the reference, does it), -1 error. */
+static int
+encode_bulk_array(PyObject *client, PyObject *list, PyObject *out)
+{
+    Py_ssize_t n = PyList_GET_SIZE(list), size = 0, nulls = 0;
+    char head[32];
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item = PyList_GET_ITEM(list, i);
+        if (PyBytes_CheckExact(item))
+            size += snprintf(head, sizeof head, "$%zd\r\n", PyBytes_GET_SIZE(item)) + PyBytes_GET_SIZE(item) + 2;
+        else if (item == Py_None)
+            nulls++;
+        else
+            return 0;
+    }
+    int proto = 2;
+    if (nulls && (proto = client_proto(client)) < 0)
+        return -1;
+    const char *null = proto == 3 ? "_\r\n" : "$-1\r\n";
+    Py_ssize_t null_len = (Py_ssize_t)strlen(null);
+    int hlen = snprintf(head, sizeof head, "*%zd\r\n", n);
+    PyObject *b = PyBytes_FromStringAndSize(NULL, hlen + size + nulls * null_len);
+    if (b == NULL)
+        return -1;
+    char *p = PyBytes_AS_STRING(b);
+    memcpy(p, head, hlen);
+    p += hlen;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item = PyList_GET_ITEM(list, i);
+        if (item == Py_None) {
+            memcpy(p, null, null_len);
+            p += null_len;
+            continue;
+        }
+        Py_ssize_t len = PyBytes_GET_SIZE(item);
+        p += snprintf(p, 32, "$%zd\r\n", len);  /* room was counted above */
+        memcpy(p, PyBytes_AS_STRING(item), len);
+        memcpy(p + len, "\r\n", 2);
+        p += len + 2;
+    }
+    return append_steal(out, b) < 0 ? -1 : 1;
+}
+
 /* The reply, encoded onto `out`. */
 static int
 encode(PyObject *client, PyObject *reply, PyObject *out)
@@ -133,6 +191,11 @@ encode(PyObject *client, PyObject *reply, PyObject *out)
         return PyList_Append(out, reply);
     if (PyBytes_CheckExact(reply))
         return append_bulk(out, PyBytes_AS_STRING(reply), PyBytes_GET_SIZE(reply));
+    if (PyList_CheckExact(reply)) {
+        int r = encode_bulk_array(client, reply, out);
+        if (r != 0)
+            return r < 0 ? -1 : 0;
+    }
     if (PyLong_CheckExact(reply)) {
         int overflow = 0;
         long long v = PyLong_AsLongLongAndOverflow(reply, &overflow);

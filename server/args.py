@@ -22,7 +22,10 @@ def is_int(arg) -> bool:
 
 
 def to_int(arg, message: str = errors.NOT_INTEGER) -> int:
-    if len(arg) <= 20 and _INT_RE.fullmatch(arg) is not None:
+    # The same language as _INT_RE, tested byte by byte: the regex costs a third of a
+    # microsecond, and this runs for every TTL, count and offset argument.
+    digits = arg[1:] if arg[:1] == b"-" else arg
+    if digits.isdigit() and len(arg) <= 20 and (digits[0] != 0x30 or digits is arg and len(arg) == 1):
         value = int(arg)
         if LLONG_MIN <= value <= LLONG_MAX:
             return value
