@@ -27,6 +27,7 @@ COMPILED = [
     "server/client.py",
     "server/dispatch.py",
     "server/errors.py",
+    "server/glob.py",
     "server/keyspace.py",
 ] + sorted(p for p in glob.glob("server/commands/*.py") if not p.endswith("__init__.py"))
 
