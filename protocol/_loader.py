@@ -6,8 +6,10 @@ imported instead of the compiled module when
 - FORKVPY_PURE is set (non-empty, not "0") in the environment (not FORKV_...: those are all
   configuration directives): the test suite runs once
   compiled and once as plain Python, so that the two cannot drift apart unseen; or
-- the .py file is newer than the compiled module: a developer edited the source and has not
-  rebuilt yet (`make` rebuilds), so running stale compiled code would be wrong.
+- in a source checkout (setup.py beside the package), the .py file is newer than the compiled
+  module: a developer edited the source and has not rebuilt yet (`make` rebuilds), so running
+  stale compiled code would be wrong. An installed copy is never second-guessed: installers do
+  not keep file times, so there a .py may well look newer than its compiled twin.
 Hand-written C modules (`_fastpath`, `_drain`, `_walker`) have no .py twin and are never affected.
 """
 
@@ -37,9 +39,17 @@ class _SourceFirst(importlib.machinery.PathFinder):
         source = os.path.join(os.path.dirname(spec.origin), fullname.rsplit(".", 1)[1] + ".py")
         if not os.path.exists(source):
             return None  # hand-written C: no source twin
-        if not pure_python() and os.path.getmtime(source) <= os.path.getmtime(spec.origin):
+        if not pure_python() and not _stale(source, spec.origin):
             return None  # the compiled module is up to date: use it
         return importlib.util.spec_from_file_location(fullname, source)
+
+
+def _stale(source: str, compiled_path: str) -> bool:
+    """Whether a compiled module in a source checkout is older than its .py file."""
+    package_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if not os.path.exists(os.path.join(package_root, "setup.py")):
+        return False
+    return os.path.getmtime(source) > os.path.getmtime(compiled_path)
 
 
 def install() -> None:

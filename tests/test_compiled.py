@@ -3,6 +3,7 @@ accident. `make test` runs the suite both ways (FORKVPY_EXPECT_COMPILED=1, then 
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -67,3 +68,27 @@ def test_a_stale_compiled_module_gives_way_to_its_source(tmp_path):
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True,
                          cwd=str(tmp_path), env=env)
     assert out.stdout.strip() == "source", out.stderr
+
+
+def test_an_installed_copy_keeps_its_compiled_modules(tmp_path):
+    """Outside a source checkout (no setup.py beside the packages, as in site-packages) file
+    times mean nothing: a .py that looks newer does not displace its compiled twin."""
+    shutil.copytree(os.path.join(REPO, "protocol"), tmp_path / "protocol")
+    pkg = tmp_path / "server"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    so = next((os.path.join(REPO, "server", f) for f in os.listdir(os.path.join(REPO, "server"))
+               if f.startswith("dispatch.") and f.endswith(".so")), None)
+    if so is None:
+        pytest.skip("server.dispatch is not compiled here")
+    shutil.copy(so, pkg / ("probe" + so.split("dispatch", 1)[1]))
+    (pkg / "probe.py").write_text("WHO = 'source'\n")
+    os.utime(pkg / "probe.py", (os.path.getmtime(pkg / ("probe" + so.split("dispatch", 1)[1])) + 10,) * 2)
+    code = "from protocol import _loader; import server.probe as m; print(m.WHO)"
+    env = {k: v for k, v in os.environ.items() if k != "FORKVPY_PURE"}
+    env["PYTHONPATH"] = str(tmp_path)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=str(tmp_path), env=env)
+    # The compiled file was chosen: it is dispatch's, so it cannot initialise a module "probe".
+    assert out.stdout.strip() != "source"
+    assert "PyInit_probe" in out.stderr
