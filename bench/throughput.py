@@ -141,7 +141,7 @@ def main(argv=None) -> int:
     tests = [t for t in TESTS if not wanted or t[0].upper() in wanted or t[0].split()[0] in wanted]
     servers = {"forkv": ServerProcess("forkv"), "redis": ServerProcess("redis")}
     try:
-        for core, server in enumerate(servers.values()):
+        for server in servers.values():
             server.start()
             if pinned():
                 pin(server.proc.pid, 0)
