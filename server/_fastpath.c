@@ -651,9 +651,78 @@ apply_changes(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return PyLong_FromSsize_t(done);
 }
 
+/* random_key(d, seed) -> a key of the dict `d` picked at random, or None when it is empty.
+ *
+ * RANDOMKEY in O(1) expected, as Redis's dictGetFairRandomKey. PyDict_Next's position is the
+ * index in the dict's entry array, which keeps holes where keys were deleted until the next
+ * resize: a probe at a uniform random index that lands on a live entry is a uniform pick among
+ * the live keys, and a probe that lands on a hole is retried. Only a dict that is mostly holes
+ * (many deletes and no insert since) runs out of probes: False is returned then, and the caller
+ * compacts the dict (as Redis shrinks a sparse table) or picks the slow way. `seed` (a Python int)
+ * drives a splitmix64 sequence, so Python's `random` state decides the picks. No reference count
+ * is written but the returned key's. The reference is keyspace.random_dict_key (uniform, O(n)). */
+static uint64_t
+splitmix64(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+static int
+live_at_or_after(PyObject *d, Py_ssize_t pos)
+{
+    PyObject *k, *v;
+    return PyDict_Next(d, &pos, &k, &v);
+}
+
+static PyObject *
+random_key(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 2 || !PyDict_CheckExact(args[0]) || !PyLong_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "random_key(d: dict, seed: int)");
+        return NULL;
+    }
+    PyObject *d = args[0];
+    Py_ssize_t n = PyDict_GET_SIZE(d);
+    if (n == 0)
+        Py_RETURN_NONE;
+    uint64_t state = (uint64_t)PyLong_AsUnsignedLongLongMask(args[1]);
+    if (PyErr_Occurred())
+        return NULL;
+    /* The end of the entry array that holds live keys: the smallest index past the last one.
+     * Live entries are at least n, so it is >= n; double, then bisect. */
+    Py_ssize_t lo = n - 1, hi = n;  /* some live entry sits at or after lo; none at or after hi? */
+    while (live_at_or_after(d, hi)) {
+        lo = hi;
+        hi = hi > PY_SSIZE_T_MAX / 2 ? PY_SSIZE_T_MAX : hi * 2;
+    }
+    while (hi - lo > 1) {  /* live at or after lo, none at or after hi */
+        Py_ssize_t mid = lo + (hi - lo) / 2;
+        if (live_at_or_after(d, mid))
+            lo = mid;
+        else
+            hi = mid;
+    }
+    Py_ssize_t end = hi;
+    PyObject *k, *v;
+    for (int probe = 0; probe < 64; probe++) {
+        Py_ssize_t at = (Py_ssize_t)(splitmix64(&state) % (uint64_t)end), pos = at;
+        if (PyDict_Next(d, &pos, &k, &v) && pos == at + 1) {
+            Py_INCREF(k);  /* a live entry at the index drawn: a uniform pick */
+            return k;
+        }
+    }
+    Py_RETURN_FALSE;
+}
+
 static PyMethodDef methods[] = {
     {"apply_changes", (PyCFunction)(void (*)(void))apply_changes, METH_FASTCALL,
      "apply_changes(changes, target, budget, gone) -> applied: merge a save overlay back"},
+    {"random_key", (PyCFunction)(void (*)(void))random_key, METH_FASTCALL,
+     "random_key(d, seed) -> a random key of d (O(1) expected), None if empty, False if too sparse"},
     {"run_batch", (PyCFunction)(void (*)(void))run_batch, METH_FASTCALL,
      "run_batch(client, commands, out): run a batch of commands, replies appended to out"},
     {"configure", (PyCFunction)(void (*)(void))configure, METH_FASTCALL,

@@ -82,10 +82,21 @@ def apply_changes(changes: dict, target: dict, budget: int, gone) -> int:
     return done
 
 
+def random_dict_key(d: dict, seed: int):
+    """A uniformly random key of `d`, or None if it is empty: the reference for
+    server/_fastpath.c's random_key, which picks in O(1) expected where this walks O(n) (and
+    which answers False instead for a dict that is mostly deleted slots)."""
+    if not d:
+        return None
+    return next(itertools.islice(iter(d), seed % len(d), None))
+
+
 try:
     from server._fastpath import apply_changes as _apply_changes
+    from server._fastpath import random_key as _random_key
 except ImportError:  # not built
     _apply_changes = apply_changes
+    _random_key = random_dict_key
 
 
 def _growth(changes, base) -> int:
@@ -401,14 +412,22 @@ class Database:
 
     def random_key(self):
         """A random live key, or None. Expired picks are deleted on the way, as in Redis."""
+        self.settle()  # an expired pick is deleted through the overlay: apply it once, first
         while True:
-            self.settle()  # an expired pick is deleted through the overlay: apply it
-            if not self.data:
+            k = _random_key(self.data, random.getrandbits(64))
+            if k is False:  # mostly deleted slots (see _fastpath.c): compact, as Redis shrinks
+                if self.delta is None:  # ...unless a save child shares the dict's memory
+                    live = self.data.copy()
+                    self.data.clear()
+                    self.data.update(live)
+                    continue
+                k = random_dict_key(self.data, random.getrandbits(64))
+            if k is None:
                 return None
-            k = next(itertools.islice(iter(self.data), random.randrange(len(self.data)), None))
             key = k.encode("latin-1")
             if self.get(key) is not None:
                 return key
+            self.settle()  # the expired pick's deletion may have gone to the overlay
 
     def scan(self, cursor: int, count: int):
         """One SCAN step: (next cursor, keys). Cursor 0 snapshots the key order; later steps

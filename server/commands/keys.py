@@ -194,14 +194,9 @@ def scan(client, argv):
 @command("randomkey", 1, F.READONLY, summary="Return a random key from the keyspace",
          complexity="O(1)")
 def randomkey(client, argv):
-    db = client.db
-    # Database.random_key gives up after 100 expired picks and returns a key it has just deleted;
-    # Redis (as a master) keeps going until it finds a live key or the database is empty. Every
-    # round that fails deletes keys, so this ends.
-    while True:
-        key = db.random_key()
-        if key is None or key in db:
-            return key
+    # As Redis does as a master: expired picks are deleted on the way until a live key turns up
+    # or the database is empty (Database.random_key).
+    return client.db.random_key()
 
 
 # -- RENAME, RENAMENX, MOVE, COPY -------------------------------------------------------------------
