@@ -200,9 +200,13 @@ class Config:
         if exact is not None:  # a plain name comes back spelled as the client typed it
             out[pattern] = exact.format(self.values[lowered])
             return out
-        raw = lowered.encode("utf-8", "surrogateescape")
+        if not any(c in pattern for c in "[*?"):  # no glob: an unknown name, not a pattern
+            return out
+        # Redis matches the raw pattern with nocase: lowering it first would also lower an escaped
+        # byte inside a class, which Redis compares exactly (`[\M]axmemory` matches nothing).
+        raw = pattern.encode("utf-8", "surrogateescape")
         for name, directive in DIRECTIVES.items():
-            if glob_match(raw, name.encode()):
+            if glob_match(raw, name.encode(), nocase=True):
                 out[name] = directive.format(self.values[name])
         return out
 

@@ -258,7 +258,8 @@ def command_count(client, argv):
          complexity="O(N) where N is the total number of Redis commands",
          arguments=("[FILTERBY MODULE module-name|ACLCAT category|PATTERN pattern]",))
 def command_list(client, argv):
-    names = [cmd.name for cmd in COMMANDS.values()]
+    every = [c for cmd in COMMANDS.values() for c in (cmd, *cmd.subcommands.values())]
+    names = [cmd.name for cmd in every]  # subcommands too ("config|get"), as Redis lists them
     if len(argv) == 2:
         return names
     if len(argv) != 5 or argv[2].lower() != b"filterby":
@@ -267,11 +268,11 @@ def command_list(client, argv):
     if kind == b"module":
         return []
     if kind == b"aclcat":
-        return [c.name for c in COMMANDS.values() if "@" + value.lower() in c.acl_categories()]
+        return [c.name for c in every if "@" + value.lower() in c.acl_categories()]
     if kind == b"pattern":
         from server.glob import glob_match
 
-        return [n for n in names if glob_match(argv[4].lower(), n.encode())]
+        return [n for n in names if glob_match(argv[4], n.encode(), nocase=True)]
     raise CommandError(errors.SYNTAX)
 
 
