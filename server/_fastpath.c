@@ -677,6 +677,123 @@ live_at_or_after(PyObject *d, Py_ssize_t pos)
     return PyDict_Next(d, &pos, &k, &v);
 }
 
+/* The smallest position after every live entry (0 for an empty dict): at least the number of
+ * keys, found by doubling and then bisecting with PyDict_Next. */
+static Py_ssize_t
+entries_end(PyObject *d)
+{
+    Py_ssize_t n = PyDict_GET_SIZE(d);
+    if (n == 0)
+        return 0;
+    Py_ssize_t lo = n - 1, hi = n;  /* a live entry at or after lo; is there one at or after hi? */
+    while (live_at_or_after(d, hi)) {
+        lo = hi;
+        hi = hi > PY_SSIZE_T_MAX / 2 ? PY_SSIZE_T_MAX : hi * 2;
+    }
+    while (hi - lo > 1) {
+        Py_ssize_t mid = lo + (hi - lo) / 2;
+        if (live_at_or_after(d, mid))
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return hi;
+}
+
+/* SCAN's walk over a keyspace dict (keyspace.Database.scan says how cursors use these; the
+ * reference is keyspace's scan_dict_py & co., exact for a dict without deleted slots).
+ *
+ * A position is an index in the dict's entry array, PyDict_Next's `pos`: keys keep their
+ * position until the dict is resized, new keys go after every position in use, and a resize
+ * compacts the array keeping the keys' order. So "the keys after this one" is stable whatever
+ * happens, which is what a cursor needs; where "this one" now sits is found again after a resize.
+ * Nothing here writes a reference count but those of the keys returned. */
+
+static PyObject *
+dict_end(PyObject *module, PyObject *d)
+{
+    (void)module;
+    if (!PyDict_CheckExact(d)) {
+        PyErr_SetString(PyExc_TypeError, "dict_end(d: dict)");
+        return NULL;
+    }
+    return PyLong_FromSsize_t(entries_end(d));
+}
+
+/* dict_table(d) -> an int naming the dict's current entry array: it changes when a resize
+ * moves the entries (PyDictObject.ma_keys, part of CPython's public, non-limited API). */
+static PyObject *
+dict_table(PyObject *module, PyObject *d)
+{
+    (void)module;
+    if (!PyDict_CheckExact(d)) {
+        PyErr_SetString(PyExc_TypeError, "dict_table(d: dict)");
+        return NULL;
+    }
+    return PyLong_FromVoidPtr((void *)((PyDictObject *)d)->ma_keys);
+}
+
+/* scan_dict(d, pos, end, count) -> (next, keys): the keys at positions pos..end-1, stopping
+ * after `count` of them; `next` is the position after the last one taken (>= end: done). */
+static PyObject *
+scan_dict(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 4 || !PyDict_CheckExact(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "scan_dict(d: dict, pos, end, count)");
+        return NULL;
+    }
+    PyObject *d = args[0];
+    Py_ssize_t pos = PyLong_AsSsize_t(args[1]), end = PyLong_AsSsize_t(args[2]);
+    Py_ssize_t count = PyLong_AsSsize_t(args[3]);
+    if (PyErr_Occurred())
+        return NULL;
+    PyObject *keys = PyList_New(0);
+    if (keys == NULL)
+        return NULL;
+    PyObject *k, *v;
+    Py_ssize_t taken = 0, at = pos < 0 ? 0 : pos;
+    while (taken < count && at < end) {
+        Py_ssize_t next = at;
+        if (!PyDict_Next(d, &next, &k, &v) || next > end) {
+            at = end;  /* nothing live left before the end */
+            break;
+        }
+        if (PyList_Append(keys, k) < 0) {
+            Py_DECREF(keys);
+            return NULL;
+        }
+        at = next;
+        taken++;
+    }
+    return Py_BuildValue("(nN)", at, keys);
+}
+
+/* dict_index(d, key, hint) -> the position of the entry whose key is `key` (the same object),
+ * or -1. Tries `hint` first (no resize since: O(1)), then walks from the start. */
+static PyObject *
+dict_index(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 3 || !PyDict_CheckExact(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "dict_index(d: dict, key, hint)");
+        return NULL;
+    }
+    PyObject *d = args[0], *key = args[1], *k, *v;
+    Py_ssize_t hint = PyLong_AsSsize_t(args[2]);
+    if (hint == -1 && PyErr_Occurred())
+        return NULL;
+    Py_ssize_t pos = hint;
+    if (hint >= 0 && PyDict_Next(d, &pos, &k, &v) && pos == hint + 1 && k == key)
+        return PyLong_FromSsize_t(hint);
+    pos = 0;
+    while (PyDict_Next(d, &pos, &k, &v)) {
+        if (k == key)
+            return PyLong_FromSsize_t(pos - 1);
+    }
+    return PyLong_FromLong(-1);
+}
+
 static PyObject *
 random_key(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -692,21 +809,7 @@ random_key(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     uint64_t state = (uint64_t)PyLong_AsUnsignedLongLongMask(args[1]);
     if (PyErr_Occurred())
         return NULL;
-    /* The end of the entry array that holds live keys: the smallest index past the last one.
-     * Live entries are at least n, so it is >= n; double, then bisect. */
-    Py_ssize_t lo = n - 1, hi = n;  /* some live entry sits at or after lo; none at or after hi? */
-    while (live_at_or_after(d, hi)) {
-        lo = hi;
-        hi = hi > PY_SSIZE_T_MAX / 2 ? PY_SSIZE_T_MAX : hi * 2;
-    }
-    while (hi - lo > 1) {  /* live at or after lo, none at or after hi */
-        Py_ssize_t mid = lo + (hi - lo) / 2;
-        if (live_at_or_after(d, mid))
-            lo = mid;
-        else
-            hi = mid;
-    }
-    Py_ssize_t end = hi;
+    Py_ssize_t end = entries_end(d);
     PyObject *k, *v;
     for (int probe = 0; probe < 64; probe++) {
         Py_ssize_t at = (Py_ssize_t)(splitmix64(&state) % (uint64_t)end), pos = at;
@@ -723,6 +826,12 @@ static PyMethodDef methods[] = {
      "apply_changes(changes, target, budget, gone) -> applied: merge a save overlay back"},
     {"random_key", (PyCFunction)(void (*)(void))random_key, METH_FASTCALL,
      "random_key(d, seed) -> a random key of d (O(1) expected), None if empty, False if too sparse"},
+    {"dict_end", (PyCFunction)dict_end, METH_O, "dict_end(d) -> the position after the last live entry"},
+    {"dict_table", (PyCFunction)dict_table, METH_O, "dict_table(d) -> an id of the dict's entry array"},
+    {"scan_dict", (PyCFunction)(void (*)(void))scan_dict, METH_FASTCALL,
+     "scan_dict(d, pos, end, count) -> (next, keys): up to count keys at positions pos..end-1"},
+    {"dict_index", (PyCFunction)(void (*)(void))dict_index, METH_FASTCALL,
+     "dict_index(d, key, hint) -> the position of the entry holding this very key object, or -1"},
     {"run_batch", (PyCFunction)(void (*)(void))run_batch, METH_FASTCALL,
      "run_batch(client, commands, out): run a batch of commands, replies appended to out"},
     {"configure", (PyCFunction)(void (*)(void))configure, METH_FASTCALL,

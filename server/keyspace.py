@@ -91,12 +91,44 @@ def random_dict_key(d: dict, seed: int):
     return next(itertools.islice(iter(d), seed % len(d), None))
 
 
+# SCAN's walk (see Database.scan): the references for server/_fastpath.c's dict_end, dict_table,
+# scan_dict and dict_index. Their positions are ranks among the live keys, which are the C
+# functions' entry-array positions exactly when the dict has no deleted slots (tested so).
+
+def dict_end(d: dict) -> int:
+    return len(d)
+
+
+def dict_table(d: dict) -> int:
+    return id(d)
+
+
+def scan_dict(d: dict, pos: int, end: int, count: int):
+    keys = list(itertools.islice(d, max(pos, 0), max(min(end, pos + count), 0)))
+    return (pos + len(keys) if len(keys) == count else max(end, pos)), keys
+
+
+def dict_index(d: dict, key, hint: int) -> int:
+    for i, k in enumerate(d):
+        if k is key:
+            return i
+    return -1
+
+
 try:
     from server._fastpath import apply_changes as _apply_changes
+    from server._fastpath import dict_end as _dict_end
+    from server._fastpath import dict_index as _dict_index
+    from server._fastpath import dict_table as _dict_table
     from server._fastpath import random_key as _random_key
+    from server._fastpath import scan_dict as _scan_dict
 except ImportError:  # not built
     _apply_changes = apply_changes
     _random_key = random_dict_key
+    _dict_end, _dict_table, _scan_dict, _dict_index = dict_end, dict_table, scan_dict, dict_index
+
+_SCANS_KEPT = 1024  # cursors whose anchors a database remembers (a few keys each)
+_ANCHORS = 4  # keys of each batch remembered to find the cursor's place again after a resize
 
 
 def _growth(changes, base) -> int:
@@ -201,7 +233,7 @@ class Database:
         self.expires = {}
         self.delta = None  # the overlay while a save child runs: str key -> value, or _GONE
         self.delta_exp = None  # the same for deadlines: str key -> unix ms, or _GONE
-        self.scans = {}  # SCAN cursor id -> snapshot of the keys when the iteration began
+        self.scans = {}  # SCAN cursor id -> (position, dict_table, end, anchor keys): see scan()
         self._scan_next = 1
         self._sweep = []  # active expiry: the keys with a TTL still to visit in this sweep
         self._sweep_pos = 0
@@ -430,36 +462,58 @@ class Database:
             self.settle()  # the expired pick's deletion may have gone to the overlay
 
     def scan(self, cursor: int, count: int):
-        """One SCAN step: (next cursor, keys). Cursor 0 snapshots the key order; later steps
-        walk the snapshot and skip keys deleted since, so every key that exists for the whole
-        iteration is returned exactly once, whatever is added meanwhile. The 64 most recently used
-        iterations per database keep their snapshot; an older cursor restarts from a new snapshot
-        at its position (keys may then be missed, never invented)."""
-        scan_id, pos = cursor & 0xFFFFF, cursor >> 20
-        keys = self.scans.pop(scan_id, None) if cursor else None
-        if keys is not None:
-            self.scans[scan_id] = keys  # most recently used last: eviction takes the oldest use
+        """One SCAN step: (next cursor, keys). Every key present for the whole iteration is
+        returned, at most once unless the iteration had to start over (below), and no call holds
+        more than its own batch: the cursor is a position in the dict's entry array (see
+        server/_fastpath.c scan_dict) plus the id of a small record of the iteration: where the
+        keys present at its start end, and the last few keys returned (anchors, referenced,
+        never copied). A resize compacts the entry array keeping the keys' order, so the walk
+        resumes just after the first anchor still present; if a resize came and every anchor was
+        deleted, it starts over (keys come back twice, none is missed). Keys added after the
+        first call are past the recorded end, so an iteration always ends. An unknown cursor
+        (its record evicted: 1024 are kept per database) walks on from its position."""
+        self.settle()
+        d = self.data
+        scan_id, pos = cursor & 0xFFFF, cursor >> 16
+        state = self.scans.pop(scan_id, None) if cursor else None
+        if not cursor:
+            pos, end = 0, _dict_end(d)
+        elif state is None:
+            end = _dict_end(d)
+        elif state[0] != pos:  # the id was reused by another iteration since: not this record
+            state = None
+            end = _dict_end(d)
         else:
-            if cursor:  # an unknown or evicted cursor: start a fresh snapshot at that position
-                scan_id = self._new_scan_id()
-            else:
-                scan_id, pos = self._new_scan_id(), 0
-            self.settle()
-            keys = list(self.data)
-            self.scans[scan_id] = keys
-            if len(self.scans) > 64:
-                del self.scans[next(iter(self.scans))]
-        batch = keys[pos:pos + count]
-        pos += len(batch)
-        out = [key for key in (k.encode("latin-1") for k in batch) if self.get(key) is not None]
-        if pos >= len(keys):
-            del self.scans[scan_id]
+            _, table, end, anchors = state
+            pos = self._resume(d, table, pos, anchors)
+        pos, batch = _scan_dict(d, pos, end, count)
+        get = self.get
+        out = [key for key in (k.encode("latin-1") for k in batch) if get(key) is not None]
+        if pos >= end:
             return 0, out
-        return (pos << 20) | scan_id, out
+        if state is None:
+            scan_id = self._new_scan_id()
+        live = [k for k in batch[-_ANCHORS:] if k in d]
+        self.scans[scan_id] = (pos, _dict_table(d), end, live)
+        if len(self.scans) > _SCANS_KEPT:
+            del self.scans[next(iter(self.scans))]
+        return (pos << 16) | scan_id, out
+
+    @staticmethod
+    def _resume(d: dict, table: int, pos: int, anchors: list) -> int:
+        """Where an iteration goes on: just after its last anchor still present (found at once
+        when the dict was not resized), else at its position if the dict was not resized, else
+        from the start."""
+        for anchor in reversed(anchors):
+            if anchor in d:
+                i = _dict_index(d, anchor, pos - 1)
+                if i >= 0:
+                    return i + 1
+        return pos if _dict_table(d) == table else 0
 
     def _new_scan_id(self) -> int:
         scan_id = self._scan_next
-        self._scan_next = scan_id % 0xFFFFF + 1
+        self._scan_next = scan_id % 0xFFFF + 1
         return scan_id
 
     def active_expire(self, budget: int, now: int) -> int:
