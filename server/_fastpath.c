@@ -794,6 +794,38 @@ dict_index(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return PyLong_FromLong(-1);
 }
 
+/* dict_keys_bytes(d) -> every key of `d` (str, the latin-1 form keyspace.py keeps) as bytes, in
+ * dict order. For KEYS: the keys' bytes are copied straight out of the str objects, so during a
+ * save no key's reference count is written (a Python loop over the dict writes every one, a
+ * copy-on-write fault per key page). The reference is Database.keys's list comprehension. */
+static PyObject *
+dict_keys_bytes(PyObject *module, PyObject *d)
+{
+    (void)module;
+    if (!PyDict_CheckExact(d)) {
+        PyErr_SetString(PyExc_TypeError, "dict_keys_bytes(d: dict)");
+        return NULL;
+    }
+    PyObject *out = PyList_New(PyDict_GET_SIZE(d));
+    if (out == NULL)
+        return NULL;
+    Py_ssize_t pos = 0, i = 0;
+    PyObject *k, *v;
+    while (PyDict_Next(d, &pos, &k, &v) && i < PyList_GET_SIZE(out)) {
+        PyObject *b;
+        if (PyUnicode_Check(k) && PyUnicode_KIND(k) == PyUnicode_1BYTE_KIND)
+            b = PyBytes_FromStringAndSize((const char *)PyUnicode_1BYTE_DATA(k), PyUnicode_GET_LENGTH(k));
+        else
+            b = PyUnicode_AsLatin1String(k);
+        if (b == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyList_SET_ITEM(out, i++, b);
+    }
+    return out;
+}
+
 static PyObject *
 random_key(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -826,6 +858,7 @@ static PyMethodDef methods[] = {
      "apply_changes(changes, target, budget, gone) -> applied: merge a save overlay back"},
     {"random_key", (PyCFunction)(void (*)(void))random_key, METH_FASTCALL,
      "random_key(d, seed) -> a random key of d (O(1) expected), None if empty, False if too sparse"},
+    {"dict_keys_bytes", (PyCFunction)dict_keys_bytes, METH_O, "dict_keys_bytes(d) -> every key as bytes"},
     {"dict_end", (PyCFunction)dict_end, METH_O, "dict_end(d) -> the position after the last live entry"},
     {"dict_table", (PyCFunction)dict_table, METH_O, "dict_table(d) -> an id of the dict's entry array"},
     {"scan_dict", (PyCFunction)(void (*)(void))scan_dict, METH_FASTCALL,

@@ -108,6 +108,10 @@ def scan_dict(d: dict, pos: int, end: int, count: int):
     return (pos + len(keys) if len(keys) == count else max(end, pos)), keys
 
 
+def dict_keys_bytes(d: dict) -> list:
+    return [k.encode("latin-1") for k in d]
+
+
 def dict_index(d: dict, key, hint: int) -> int:
     for i, k in enumerate(d):
         if k is key:
@@ -119,6 +123,7 @@ try:
     from server._fastpath import apply_changes as _apply_changes
     from server._fastpath import dict_end as _dict_end
     from server._fastpath import dict_index as _dict_index
+    from server._fastpath import dict_keys_bytes as _dict_keys_bytes
     from server._fastpath import dict_table as _dict_table
     from server._fastpath import random_key as _random_key
     from server._fastpath import scan_dict as _scan_dict
@@ -126,6 +131,7 @@ except ImportError:  # not built
     _apply_changes = apply_changes
     _random_key = random_dict_key
     _dict_end, _dict_table, _scan_dict, _dict_index = dict_end, dict_table, scan_dict, dict_index
+    _dict_keys_bytes = dict_keys_bytes
 
 _SCANS_KEPT = 1024  # cursors whose anchors a database remembers (a few keys each)
 _ANCHORS = 4  # keys of each batch remembered to find the cursor's place again after a resize
@@ -350,9 +356,10 @@ class Database:
         return self._value(key.decode("latin-1")) is not None
 
     def keys(self):
-        """Every key held (as bytes), expired or not, in dict order."""
+        """Every key held (as bytes), expired or not, in dict order; no key's reference count
+        is written (see _fastpath.c dict_keys_bytes)."""
         self.settle()
-        return [k.encode("latin-1") for k in self.data]
+        return _dict_keys_bytes(self.data)
 
     def summary(self, now: int):
         """(keys, keys with a TTL, average TTL left in ms) for INFO keyspace. Reads through an

@@ -130,7 +130,7 @@ def keys(client, argv):
     # here would change the dict under the iteration.
     now = db.ks.clock()
     return [key for key in keys
-            if match(key) and not ((when := db.expire_at(key)) is not None and when <= now)]
+            if match(key) and not ((when := db.expire_at(key)) is not None and when < now)]
 
 
 _CURSOR_RE = re.compile(rb"[+-]?[0-9]+")

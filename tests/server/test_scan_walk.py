@@ -134,3 +134,13 @@ def test_one_call_holds_only_its_batch():
         tracemalloc.stop()
     assert len(batch) == 10
     assert peak < 64 * 1024, peak
+
+
+@needs_c
+def test_keys_bytes_equals_the_reference():
+    d = {bytes(range(i, i + 5)).decode("latin-1"): i for i in range(0, 250, 7)}
+    d[""] = 0
+    d["\xff" * 300] = 1
+    del d[next(iter(d))]
+    assert _fastpath.dict_keys_bytes(d) == keyspace.dict_keys_bytes(d)
+    assert _fastpath.dict_keys_bytes({}) == []
