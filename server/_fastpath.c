@@ -40,11 +40,11 @@ static PyTypeObject *client_type;
 static Py_ssize_t off_guarded = -1, off_closing = -1, off_last_command = -1;
 
 /* For GET and SET: their handlers, and the slots of Client.db,
- * Database.data/expires/delta/delta_exp/ks, Keyspace.hits/dirty/watched. */
+ * Database.data/expires/delta/delta_exp/ks, Keyspace.hits/dirty/plain. */
 static PyObject *get_handler, *set_handler, *incr_handler, *ok_reply, *int_one;
 static PyTypeObject *database_type, *keyspace_type;
 static Py_ssize_t off_db = -1, off_data = -1, off_expires = -1, off_delta = -1, off_delta_exp = -1,
-                  off_ks = -1, off_hits = -1, off_dirty = -1, off_watched = -1;
+                  off_ks = -1, off_hits = -1, off_dirty = -1, off_plain = -1;
 
 static Py_ssize_t
 slot_offset(PyObject *cls, const char *name)
@@ -335,10 +335,8 @@ plain_write(PyObject *client, PyObject *key, DbSlots *s, PyObject ***dirty)
     if (!db_slots(client, s) || !PyBytes_CheckExact(key) || PyDict_GET_SIZE(s->expires) > 0
         || (s->delta_exp != Py_None && PyDict_GET_SIZE(s->delta_exp) > 0))
         return 0;
-    PyObject *watched = slot_get(s->ks, off_watched);
     *dirty = (PyObject **)((char *)s->ks + off_dirty);
-    return watched != NULL && PyDict_CheckExact(watched) && PyDict_GET_SIZE(watched) == 0
-           && **dirty != NULL && PyLong_CheckExact(**dirty);
+    return slot_get(s->ks, off_plain) == Py_True && **dirty != NULL && PyLong_CheckExact(**dirty);
 }
 
 /* Store `value` under str key `k` as Database.store does (in the overlay while a save child
@@ -572,9 +570,9 @@ configure(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     off_ks = slot_offset(args[11], "ks");
     off_hits = slot_offset(args[12], "hits");
     off_dirty = slot_offset(args[12], "dirty");
-    off_watched = slot_offset(args[12], "watched");
+    off_plain = slot_offset(args[12], "plain");
     if (off_db < 0 || off_data < 0 || off_expires < 0 || off_delta < 0 || off_delta_exp < 0
-        || off_ks < 0 || off_hits < 0 || off_dirty < 0 || off_watched < 0) {
+        || off_ks < 0 || off_hits < 0 || off_dirty < 0 || off_plain < 0) {
         /* not the classes this was written for: GET, SET, INCR take their handlers */
         Py_CLEAR(get_handler);
         Py_CLEAR(set_handler);

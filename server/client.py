@@ -138,15 +138,7 @@ class Client(asyncio.Protocol):
         self.guarded = not self.authenticated or self.multi is not None or self.server.refuse_writes
 
     def unwatch(self) -> None:
-        watched = self.server.keyspace.watched
-        for slot in self.watched:
-            clients = watched.get(slot)
-            if clients is not None:
-                clients.discard(self)
-                if not clients:
-                    del watched[slot]
-        self.watched.clear()
-        self.watch_dirty = False
+        self.server.keyspace.unwatch(self)
 
     def kill(self) -> None:
         """Close this connection (CLIENT KILL, RESET of another client, shutdown)."""

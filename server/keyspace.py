@@ -22,8 +22,9 @@ applies the changes at the cost of those copies and is rare. The overlay is only
 contents are exactly what the dicts would hold without it.
 
 Every write goes through `Database.store` / `delete` / `set_expire` / `persist` / `touched`, which
-count the write in `Keyspace.dirty` (the counter behind save points) and invalidate WATCHes; handlers
-never bump the counter themselves. Typed lookups raise WRONGTYPE, so handlers never check types.
+count the write in `Keyspace.dirty` (the counter behind save points) and signal the key-event bus
+(`Keyspace.signal_modified`: WATCH now, later tracking and blocked clients); handlers never bump the
+counter or call an observer themselves. Typed lookups raise WRONGTYPE, so handlers never check types.
 """
 
 import itertools
@@ -151,7 +152,7 @@ def _growth(changes, base) -> int:
 
 
 class Keyspace:
-    __slots__ = ("clock", "dirty", "expired_keys", "hits", "misses", "watched", "dbs")
+    __slots__ = ("clock", "dirty", "expired_keys", "hits", "misses", "watched", "plain", "dbs")
 
     def __init__(self, databases: int = 16, clock=wall_ms):
         self.clock = clock  # () -> unix ms; injectable for tests
@@ -160,6 +161,9 @@ class Keyspace:
         self.hits = 0
         self.misses = 0
         self.watched = {}  # (db index, key) -> set of clients watching it
+        # True while nothing observes key writes (see signal_modified): the C fast path reads
+        # this one slot instead of checking each kind of observer itself.
+        self.plain = True
         self.dbs = [Database(self, i) for i in range(databases)]
 
     def __len__(self):
@@ -184,12 +188,51 @@ class Keyspace:
         da.scans.clear()
         db_.scans.clear()
         self.dirty += 1
+        for index in (a, b):
+            self.signal_flushed(index, None)
+
+    # -- the key-event bus ----------------------------------------------------------------------
+    # Every write to a key ends in signal_modified (Redis's signalModifiedKey): WATCH today;
+    # client tracking, clients blocked on the key and keyspace notifications join here as they
+    # come, each registering through observers_changed so that `plain` stays true only while no
+    # write needs to be seen. Handlers never call the observers themselves.
+
+    def observers_changed(self) -> None:
+        """Recompute `plain` after an observer came or went."""
+        self.plain = not self.watched
+
+    def signal_modified(self, index: int, key) -> None:
+        """A write to `key` (bytes, or the keyspace's str form) in database `index`."""
         if self.watched:
-            for index in (a, b):
-                for (i, _key), clients in list(self.watched.items()):
-                    if i == index:
-                        for client in clients:
-                            client.watch_dirty = True
+            self.touch_watched(index, key)
+
+    def signal_flushed(self, index: int, keys_held) -> None:
+        """Database `index` was emptied or swapped: every observed key in it counts as written
+        (`keys_held(key)` says whether the key was there; None: all of them)."""
+        if self.watched:
+            for (i, key), clients in list(self.watched.items()):
+                if i == index and (keys_held is None or keys_held(key)):
+                    for client in clients:
+                        client.watch_dirty = True
+
+    def watch(self, client, index: int, key) -> None:
+        slot = (index, key)
+        if slot not in client.watched:
+            client.watched.add(slot)
+            self.watched.setdefault(slot, set()).add(client)
+            self.observers_changed()
+
+    def unwatch(self, client) -> None:
+        """Forget every key `client` WATCHes (UNWATCH, EXEC, DISCARD, RESET, disconnect)."""
+        for slot in client.watched:
+            clients = self.watched.get(slot)
+            if clients is not None:
+                clients.discard(client)
+                if not clients:
+                    del self.watched[slot]
+        client.watched.clear()
+        client.watch_dirty = False
+        self.observers_changed()
 
     def touch_watched(self, index: int, key) -> None:
         """Mark the clients WATCHing `key` (bytes, or the keyspace's str form)."""
@@ -387,14 +430,14 @@ class Database:
         elif not keepttl and (self.expires or self.delta_exp):
             self._drop_deadline(k)
         self.ks.dirty += 1
-        if self.ks.watched:
-            self.ks.touch_watched(self.index, key)
+        if not self.ks.plain:
+            self.ks.signal_modified(self.index, key)
 
     def touched(self, key, count: int = 1) -> None:
         """A value was changed in place (bytearray, container types): count it as a write."""
         self.ks.dirty += count
-        if self.ks.watched:
-            self.ks.touch_watched(self.index, key)
+        if not self.ks.plain:
+            self.ks.signal_modified(self.index, key)
 
     def delete(self, key) -> bool:
         if self.get(key) is None:
@@ -404,32 +447,29 @@ class Database:
         if self.expires or self.delta_exp:
             self._drop_deadline(k)
         self.ks.dirty += 1
-        if self.ks.watched:
-            self.ks.touch_watched(self.index, key)
+        if not self.ks.plain:
+            self.ks.signal_modified(self.index, key)
         return True
 
     def set_expire(self, key, when_ms: int) -> None:
         self._put_deadline(key.decode("latin-1"), when_ms)
         self.ks.dirty += 1
-        if self.ks.watched:
-            self.ks.touch_watched(self.index, key)
+        if not self.ks.plain:
+            self.ks.signal_modified(self.index, key)
 
     def persist(self, key) -> bool:
         if self.get(key) is None or self.expire_at(key) is None:
             return False
         self._drop_deadline(key.decode("latin-1"))
         self.ks.dirty += 1
-        if self.ks.watched:
-            self.ks.touch_watched(self.index, key)
+        if not self.ks.plain:
+            self.ks.signal_modified(self.index, key)
         return True
 
     def flush(self) -> int:
         removed = self.size()
-        if self.ks.watched:
-            for (index, key), clients in self.ks.watched.items():
-                if index == self.index and key in self:
-                    for client in clients:
-                        client.watch_dirty = True
+        if not self.ks.plain:
+            self.ks.signal_flushed(self.index, self.__contains__)
         # Fresh dicts share nothing with a save child: no overlay needed for them.
         self.data = {}
         self.expires = {}
@@ -444,8 +484,8 @@ class Database:
         self._remove(k)
         self._drop_deadline(k)
         self.ks.expired_keys += 1
-        if self.ks.watched:
-            self.ks.touch_watched(self.index, k)
+        if not self.ks.plain:
+            self.ks.signal_modified(self.index, k)
 
     # -- iteration -------------------------------------------------------------------------------
 

@@ -66,13 +66,9 @@ def exec_(client, argv):
 def watch(client, argv):
     if client.multi is not None:
         raise CommandError(errors.WATCH_IN_MULTI)
-    watched = client.server.keyspace.watched
-    index = client.db.index
+    keyspace, index = client.server.keyspace, client.db.index
     for key in argv[1:]:
-        slot = (index, key)
-        if slot not in client.watched:
-            client.watched.add(slot)
-            watched.setdefault(slot, set()).add(client)
+        keyspace.watch(client, index, key)
     return OK
 
 
