@@ -64,6 +64,69 @@ _GROUP_CATEGORIES = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class KeySpec:
+    """One of Redis 7.0's key specifications: where a command's keys start (begin_search) and how
+    many follow (find_keys), with the key flags (RW/RO/OW/RM, access/update/insert/delete,
+    variable_flags, ...). `begin` is ("index", i) or ("keyword", word, startfrom); `find` is
+    ("range", lastkey, keystep, limit) or ("keynum", keynumidx, firstkey, keystep). A command
+    whose keys move (EVAL's numkeys, ZUNION, XREAD's STREAMS, SORT's STORE) needs a keyword or
+    keynum spec, which makes it `movablekeys`."""
+
+    flags: tuple
+    begin: tuple
+    find: tuple
+    notes: str = ""
+
+    @property
+    def movable(self) -> bool:
+        return self.begin[0] != "index" or self.find[0] != "range"
+
+    def positions(self, argv) -> list:
+        """The key indexes in the command line `argv` (Redis's getKeysUsingKeySpecs for this
+        spec): [] when the line does not hold what the spec looks for (the keyword is absent,
+        numkeys is not a count), as Redis then leaves the error to the command itself."""
+        argc = len(argv)
+        if self.begin[0] == "index":
+            first = self.begin[1]
+        else:  # ("keyword", word, startfrom): from startfrom on, or backwards from the end
+            _, word, start = self.begin
+            first = 0
+            indexes = range(start, argc) if start > 0 else range(argc + start, 0, -1)
+            for i in indexes:
+                if i < 1 or i >= argc:
+                    break
+                if argv[i].lower() == word.encode().lower():
+                    first = i + 1
+                    break
+            if not first:
+                return []
+        if self.find[0] == "range":
+            _, lastkey, step, limit = self.find
+            if lastkey >= 0:
+                last = first + lastkey
+            elif not limit:
+                last = argc + lastkey
+            else:
+                last = first + (argc - first) // limit + lastkey
+        else:  # ("keynum", keynumidx, firstkey, keystep): a count argument, then the keys
+            _, numidx, firstkey, step = self.find
+            if first + numidx >= argc:
+                return []
+            text = argv[first + numidx]
+            if not text.lstrip(b"-").isdigit() or text.startswith(b"-"):
+                return []
+            first += firstkey
+            last = first + int(text) - 1
+        return [i for i in range(first, last + 1, step or 1) if i < argc]
+
+
+def KS(flags: str, index: int, lastkey: int = 0, step: int = 1, limit: int = 0, notes: str = "") -> KeySpec:
+    """A key spec of the common shape: keys from argv[index], `lastkey` more (-1: to the end)
+    every `step`; `flags` as Redis spells them ("RW access update")."""
+    return KeySpec(tuple(flags.split()), ("index", index), ("range", lastkey, step, limit), notes)
+
+
 @dataclass(eq=False, slots=True)
 class Command:
     name: str  # lower case; "client|setname" for a subcommand
@@ -79,6 +142,8 @@ class Command:
     complexity: str = ""
     arguments: tuple = ()
     acl: tuple = ()  # ACL categories beyond those implied by the flags and the group
+    tips: tuple = ()  # Redis's command tips ("nondeterministic_output", "request_policy:...")
+    key_specs: tuple = ()  # KeySpec, in Redis's order; derived from the key range if not given
     subcommands: dict = field(default_factory=dict)  # b"setname" -> Command
     # Derived once from `flags`, read per call on the hot path.
     is_write: bool = False
@@ -95,9 +160,20 @@ class Command:
         self.no_auth = bool(self.flags & Flag.NO_AUTH)
         self.no_queue = bool(self.flags & Flag.NO_QUEUE)
         self.no_multi = bool(self.flags & Flag.NO_MULTI)
+        if not self.key_specs and self.first_key:
+            access = "RW access update" if self.flags & Flag.WRITE else "RO access"
+            lastkey = self.last_key - self.first_key if self.last_key >= 0 else self.last_key
+            self.key_specs = (KS(access, self.first_key, lastkey, self.step or 1),)
+
+    @property
+    def movable_keys(self) -> bool:
+        return any(spec.movable for spec in self.key_specs)
 
     def flag_names(self) -> list:
-        return [flag.name.lower() for flag in Flag if flag in self.flags and not flag & _HIDDEN_FLAGS]
+        names = [flag.name.lower() for flag in Flag if flag in self.flags and not flag & _HIDDEN_FLAGS]
+        if self.movable_keys:  # derived, as Redis's populateCommandMovableKeys; listed before allow_busy
+            names.insert(len(names) - (Flag.ALLOW_BUSY in self.flags), "movablekeys")
+        return names
 
     def acl_categories(self) -> list:
         cats = set(self.acl)
@@ -116,25 +192,29 @@ class Command:
         return sorted(cats, key=_CATEGORY_ORDER.index)
 
     def key_positions(self, argv) -> list:
-        """Indexes of the keys in `argv` (Redis's getKeysFromCommand for the simple range spec)."""
-        if not self.first_key:
-            return []
-        last = self.last_key if self.last_key >= 0 else len(argv) + self.last_key
-        return list(range(self.first_key, min(last, len(argv) - 1) + 1, self.step or 1))
+        """Indexes of the keys in `argv`, from the key specs (Redis's getKeysUsingKeySpecs)."""
+        out = []
+        for spec in self.key_specs:
+            out += spec.positions(argv)
+        return out
 
 
 COMMANDS: dict = {}  # b"get" -> Command
 
 
 def command(name: str, arity: int, flags: Flag = NONE, keys=(0, 0, 0), group: str = "generic",
-            summary: str = "", since: str = "1.0.0", complexity: str = "", arguments=(), acl=()):
-    """Declare a command. `name` may be "container|sub" for a subcommand."""
+            summary: str = "", since: str = "1.0.0", complexity: str = "", arguments=(), acl=(),
+            tips=(), key_specs=()):
+    """Declare a command. `name` may be "container|sub" for a subcommand. `keys` is Redis's
+    legacy (first, last, step) range; `key_specs` (KS(...) each) are needed only where Redis's key
+    flags differ from the plain "RW access update" / "RO access" derived from it."""
 
     def register(fn):
         first, last, step = keys
         cmd = Command(name=name, handler=fn, arity=arity, flags=flags, first_key=first,
                       last_key=last, step=step, group=group, summary=summary, since=since,
-                      complexity=complexity, arguments=tuple(arguments), acl=tuple(acl))
+                      complexity=complexity, arguments=tuple(arguments), acl=tuple(acl),
+                      tips=tuple(tips), key_specs=tuple(key_specs))
         if "|" in name:
             parent, sub = name.split("|", 1)
             COMMANDS[parent.encode()].subcommands[sub.encode()] = cmd
@@ -149,14 +229,14 @@ def command(name: str, arity: int, flags: Flag = NONE, keys=(0, 0, 0), group: st
 
 def container(name: str, group: str, summary: str = "", since: str = "1.0.0",
               flags: Flag = NONE, handler=None, arity: int = -2, complexity: str = "",
-              acl=()) -> None:
+              acl=(), tips=()) -> None:
     """Declare a command made of subcommands (CLIENT, CONFIG, COMMAND, OBJECT). `handler`, if
     given, runs when no subcommand is named (plain COMMAND)."""
     if name.encode() in COMMANDS:
         raise ValueError(f"command {name} declared twice")
     COMMANDS[name.encode()] = Command(name=name, handler=handler, arity=arity, flags=flags,
                                       group=group, summary=summary, since=since,
-                                      complexity=complexity, acl=tuple(acl))
+                                      complexity=complexity, acl=tuple(acl), tips=tuple(tips))
 
 
 def all_commands():

@@ -11,7 +11,7 @@ import re
 from server import errors
 from server.args import is_int, to_int
 from server.errors import CommandError
-from server.table import Flag, command
+from server.table import KS, Flag, command
 
 F = Flag
 
@@ -230,7 +230,8 @@ _BITOPS = {b"AND": "and", b"OR": "or", b"XOR": "xor", b"NOT": "not"}
 
 @command("bitop", -4, F.WRITE | F.DENYOOM, keys=(2, -1, 1), group="bitmap",
          summary="Perform bitwise operations between strings", since="2.6.0", complexity="O(N)",
-         arguments=("operation", "destkey", "key [key ...]"))
+         arguments=("operation", "destkey", "key [key ...]"),
+         key_specs=(KS("OW update", 2), KS("RO access", 3, lastkey=-1)))
 def bitop(client, argv):
     op = _BITOPS.get(argv[1].upper())
     if op is None:
@@ -441,7 +442,8 @@ _BITFIELD_ARGS = ("key", "[GET encoding offset|[OVERFLOW WRAP|SAT|FAIL] SET enco
 
 @command("bitfield", -2, F.WRITE | F.DENYOOM, keys=(1, 1, 1), group="bitmap",
          summary="Perform arbitrary bitfield integer operations on strings", since="3.2.0",
-         complexity="O(1) for each subcommand specified", arguments=_BITFIELD_ARGS)
+         complexity="O(1) for each subcommand specified", arguments=_BITFIELD_ARGS,
+         key_specs=(KS("RW access update variable_flags", 1, notes="This command allows both access and modification of the key"),))
 def bitfield(client, argv):
     return _bitfield(client, argv, False)
 

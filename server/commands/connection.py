@@ -15,7 +15,8 @@ F = Flag
 
 
 @command("ping", -1, F.FAST | F.SENTINEL, group="connection", summary="Ping the server",
-         complexity="O(1)", arguments=("[message]",))
+         complexity="O(1)", arguments=("[message]",),
+         tips=("request_policy:all_shards", "response_policy:all_succeeded"))
 def ping(client, argv):
     if len(argv) > 2:
         raise CommandError(errors.wrong_arity("ping"))
@@ -261,7 +262,8 @@ def client_setinfo(client, argv):
 
 @command("client|info", 2, F.NOSCRIPT | F.LOADING | F.STALE, group="connection",
          summary="Returns information about the current client connection.", since="6.2.0",
-         complexity="O(1)")
+         complexity="O(1)",
+         tips=("nondeterministic_output",))
 def client_info(client, argv):
     return Verbatim(client.info_line() + "\n")
 
@@ -269,7 +271,8 @@ def client_info(client, argv):
 @command("client|list", -2, F.ADMIN | F.NOSCRIPT | F.LOADING | F.STALE, group="connection",
          summary="Get the list of client connections", since="2.4.0",
          complexity="O(N) where N is the number of client connections",
-         arguments=("[TYPE NORMAL|MASTER|REPLICA|PUBSUB]", "[ID client-id [client-id ...]]"))
+         arguments=("[TYPE NORMAL|MASTER|REPLICA|PUBSUB]", "[ID client-id [client-id ...]]"),
+         tips=("nondeterministic_output",))
 def client_list(client, argv):
     clients = list(client.server.clients.values())
     i = 2

@@ -19,7 +19,7 @@ from server.args import LLONG_MAX, is_int, to_int
 from server.errors import CommandError
 from server.glob import matcher
 from server.keyspace import type_name
-from server.table import Flag, command, container
+from server.table import KS, Flag, command, container
 
 F = Flag
 OK = Encoded(b"+OK\r\n")
@@ -66,11 +66,14 @@ def _delete_keys(client, argv):
     return removed
 
 
+_MULTI_SHARD_SUM = ("request_policy:multi_shard", "response_policy:agg_sum")
+
 command("del", -2, F.WRITE, keys=(1, -1, 1), summary="Delete a key",
         complexity="O(N) where N is the number of keys that will be removed. When a key to remove "
         "holds a value other than a string, the individual complexity for this key is O(M) where M "
         "is the number of elements in the list, set, sorted set or hash. Removing a single key that "
-        "holds a string value is O(1).", arguments=("key [key ...]",))(_delete_keys)
+        "holds a string value is O(1).", arguments=("key [key ...]",),
+        tips=_MULTI_SHARD_SUM, key_specs=(KS("RM delete", 1, lastkey=-1),))(_delete_keys)
 
 # forkv frees memory inline, so UNLINK is DEL under another name.
 command("unlink", -2, F.WRITE | F.FAST, keys=(1, -1, 1),
@@ -79,7 +82,8 @@ command("unlink", -2, F.WRITE | F.FAST, keys=(1, -1, 1),
         complexity="O(1) for each key removed regardless of its size. Then the command does O(N) "
         "work in a different thread in order to reclaim memory, where N is the number of "
         "allocations the deleted objects where composed of.",
-        arguments=("key [key ...]",))(_delete_keys)
+        arguments=("key [key ...]",), tips=_MULTI_SHARD_SUM,
+        key_specs=(KS("RM delete", 1, lastkey=-1),))(_delete_keys)
 
 
 def _count_live(client, argv):
@@ -93,18 +97,21 @@ def _count_live(client, argv):
 
 command("exists", -2, F.READONLY | F.FAST, keys=(1, -1, 1), summary="Determine if a key exists",
         complexity="O(N) where N is the number of keys to check.",
-        arguments=("key [key ...]",))(_count_live)
+        arguments=("key [key ...]",), tips=_MULTI_SHARD_SUM,
+        key_specs=(KS("RO", 1, lastkey=-1),))(_count_live)
 
 command("touch", -2, F.READONLY | F.FAST, keys=(1, -1, 1),
         summary="Alters the last access time of a key(s). Returns the number of existing keys "
         "specified.", since="3.2.1", complexity="O(N) where N is the number of keys that will be "
-        "touched.", arguments=("key [key ...]",))(_count_live)
+        "touched.", arguments=("key [key ...]",), tips=_MULTI_SHARD_SUM,
+        key_specs=(KS("RO", 1, lastkey=-1),))(_count_live)
 
 _TYPE_REPLIES = {}
 
 
 @command("type", 2, F.READONLY | F.FAST, keys=(1, 1, 1), summary="Determine the type stored at key",
-         complexity="O(1)", arguments=("key",))
+         complexity="O(1)", arguments=("key",),
+         key_specs=(KS("RO", 1),))
 def type_(client, argv):
     value = client.db.read(argv[1])
     name = "none" if value is None else type_name(value)
@@ -119,7 +126,8 @@ def type_(client, argv):
 @command("keys", 2, F.READONLY, acl=("@dangerous",), summary="Find all keys matching the given pattern",
          complexity="O(N) with N being the number of keys in the database, under the assumption "
          "that the key names in the database and the given pattern have limited length.",
-         arguments=("pattern",))
+         arguments=("pattern",),
+         tips=("request_policy:all_shards", "nondeterministic_output_order"))
 def keys(client, argv):
     db = client.db
     match = matcher(argv[1])
@@ -153,7 +161,8 @@ def parse_cursor(arg) -> int:
 @command("scan", -2, F.READONLY, summary="Incrementally iterate the keys space", since="2.8.0",
          complexity="O(1) for every call. O(N) for a complete iteration, including enough command "
          "calls for the cursor to return back to 0. N is the number of elements inside the "
-         "collection.", arguments=("cursor", "[MATCH pattern]", "[COUNT count]", "[TYPE type]"))
+         "collection.", arguments=("cursor", "[MATCH pattern]", "[COUNT count]", "[TYPE type]"),
+         tips=("nondeterministic_output", "request_policy:special"))
 def scan(client, argv):
     cursor = parse_cursor(argv[1])
     count, pattern, wanted = 10, None, None
@@ -192,7 +201,8 @@ def scan(client, argv):
 
 
 @command("randomkey", 1, F.READONLY, summary="Return a random key from the keyspace",
-         complexity="O(1)")
+         complexity="O(1)",
+         tips=("request_policy:all_shards", "nondeterministic_output"))
 def randomkey(client, argv):
     # As Redis does as a master: expired picks are deleted on the way until a live key turns up
     # or the database is empty (Database.random_key).
@@ -217,14 +227,16 @@ def _rename(client, argv, nx: bool):
 
 
 @command("rename", 3, F.WRITE, keys=(1, 2, 1), summary="Rename a key", complexity="O(1)",
-         arguments=("key", "newkey"))
+         arguments=("key", "newkey"),
+         key_specs=(KS("RW access delete", 1), KS("OW update", 2)))
 def rename(client, argv):
     return _rename(client, argv, nx=False)
 
 
 @command("renamenx", 3, F.WRITE | F.FAST, keys=(1, 2, 1),
          summary="Rename a key, only if the new key does not exist", complexity="O(1)",
-         arguments=("key", "newkey"))
+         arguments=("key", "newkey"),
+         key_specs=(KS("RW access delete", 1), KS("OW insert", 2)))
 def renamenx(client, argv):
     return _rename(client, argv, nx=True)
 
@@ -247,7 +259,8 @@ def move(client, argv):
 
 @command("copy", -3, F.WRITE | F.DENYOOM, keys=(1, 2, 1), summary="Copy a key", since="6.2.0",
          complexity="O(N) worst case for collections, where N is the number of nested items. O(1) "
-         "for string values.", arguments=("source", "destination", "[DB destination-db]", "[REPLACE]"))
+         "for string values.", arguments=("source", "destination", "[DB destination-db]", "[REPLACE]"),
+         key_specs=(KS("RO access", 1), KS("OW update", 2)))
 def copy_(client, argv):
     src_db = dst_db = client.db
     replace = False
@@ -332,21 +345,24 @@ _EXPIRE_ARGS = ("[NX|XX|GT|LT]",)
 
 
 @command("expire", -3, F.WRITE | F.FAST, keys=(1, 1, 1), summary="Set a key's time to live in seconds",
-         complexity="O(1)", arguments=("key", "seconds") + _EXPIRE_ARGS)
+         complexity="O(1)", arguments=("key", "seconds") + _EXPIRE_ARGS,
+         key_specs=(KS("RW update", 1),))
 def expire(client, argv):
     return _expire(client, argv, "expire", seconds=True, relative=True)
 
 
 @command("pexpire", -3, F.WRITE | F.FAST, keys=(1, 1, 1),
          summary="Set a key's time to live in milliseconds", since="2.6.0", complexity="O(1)",
-         arguments=("key", "milliseconds") + _EXPIRE_ARGS)
+         arguments=("key", "milliseconds") + _EXPIRE_ARGS,
+         key_specs=(KS("RW update", 1),))
 def pexpire(client, argv):
     return _expire(client, argv, "pexpire", seconds=False, relative=True)
 
 
 @command("expireat", -3, F.WRITE | F.FAST, keys=(1, 1, 1),
          summary="Set the expiration for a key as a UNIX timestamp", since="1.2.0",
-         complexity="O(1)", arguments=("key", "unix-time-seconds") + _EXPIRE_ARGS)
+         complexity="O(1)", arguments=("key", "unix-time-seconds") + _EXPIRE_ARGS,
+         key_specs=(KS("RW update", 1),))
 def expireat(client, argv):
     return _expire(client, argv, "expireat", seconds=True, relative=False)
 
@@ -354,7 +370,8 @@ def expireat(client, argv):
 @command("pexpireat", -3, F.WRITE | F.FAST, keys=(1, 1, 1),
          summary="Set the expiration for a key as a UNIX timestamp specified in milliseconds",
          since="2.6.0", complexity="O(1)",
-         arguments=("key", "unix-time-milliseconds") + _EXPIRE_ARGS)
+         arguments=("key", "unix-time-milliseconds") + _EXPIRE_ARGS,
+         key_specs=(KS("RW update", 1),))
 def pexpireat(client, argv):
     return _expire(client, argv, "pexpireat", seconds=False, relative=False)
 
@@ -373,14 +390,16 @@ def _ttl(client, key, ms: bool, absolute: bool) -> int:
 
 
 @command("ttl", 2, F.READONLY | F.FAST, keys=(1, 1, 1), summary="Get the time to live for a key in seconds",
-         complexity="O(1)", arguments=("key",))
+         complexity="O(1)", arguments=("key",),
+         tips=("nondeterministic_output",))
 def ttl(client, argv):
     return _ttl(client, argv[1], ms=False, absolute=False)
 
 
 @command("pttl", 2, F.READONLY | F.FAST, keys=(1, 1, 1),
          summary="Get the time to live for a key in milliseconds", since="2.6.0", complexity="O(1)",
-         arguments=("key",))
+         arguments=("key",),
+         tips=("nondeterministic_output",))
 def pttl(client, argv):
     return _ttl(client, argv[1], ms=True, absolute=False)
 
@@ -400,7 +419,8 @@ def pexpiretime(client, argv):
 
 
 @command("persist", 2, F.WRITE | F.FAST, keys=(1, 1, 1), summary="Remove the expiration from a key",
-         since="2.2.0", complexity="O(1)", arguments=("key",))
+         since="2.2.0", complexity="O(1)", arguments=("key",),
+         key_specs=(KS("RW update", 1),))
 def persist(client, argv):
     return 1 if client.db.persist(argv[1]) else 0
 
@@ -498,7 +518,9 @@ def value_encoding(value, config_values=None) -> str:
 
 @command("object|encoding", 3, F.READONLY, keys=(2, 2, 1),
          summary="Inspect the internal encoding of a Redis object", since="2.2.3", complexity="O(1)",
-         arguments=("key",))
+         arguments=("key",),
+         tips=("nondeterministic_output",),
+         key_specs=(KS("RO", 2),))
 def object_encoding(client, argv):
     value = client.db.read(argv[2])
     if value is None:
@@ -512,7 +534,9 @@ def object_encoding(client, argv):
 
 @command("object|refcount", 3, F.READONLY, keys=(2, 2, 1),
          summary="Get the number of references to the value of the key", since="2.2.3",
-         complexity="O(1)", arguments=("key",))
+         complexity="O(1)", arguments=("key",),
+         tips=("nondeterministic_output",),
+         key_specs=(KS("RO", 2),))
 def object_refcount(client, argv):
     value = client.db.read(argv[2])
     if value is None:
@@ -530,7 +554,9 @@ def object_refcount(client, argv):
 
 @command("object|idletime", 3, F.READONLY, keys=(2, 2, 1),
          summary="Get the time since a Redis object was last accessed", since="2.2.3",
-         complexity="O(1)", arguments=("key",))
+         complexity="O(1)", arguments=("key",),
+         tips=("nondeterministic_output",),
+         key_specs=(KS("RO", 2),))
 def object_idletime(client, argv):
     if client.db.read(argv[2]) is None:
         return None
@@ -541,7 +567,9 @@ def object_idletime(client, argv):
 
 @command("object|freq", 3, F.READONLY, keys=(2, 2, 1),
          summary="Get the logarithmic access frequency counter of a Redis object", since="4.0.0",
-         complexity="O(1)", arguments=("key",))
+         complexity="O(1)", arguments=("key",),
+         tips=("nondeterministic_output",),
+         key_specs=(KS("RO", 2),))
 def object_freq(client, argv):
     if client.db.read(argv[2]) is None:
         return None

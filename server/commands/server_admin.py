@@ -15,13 +15,15 @@ F = Flag
 
 @command("info", -1, F.LOADING | F.STALE | F.SENTINEL, group="server", acl=("@dangerous",),
          summary="Get information and statistics about the server", complexity="O(1)",
-         arguments=("[section [section ...]]",))
+         arguments=("[section [section ...]]",),
+         tips=("nondeterministic_output", "request_policy:all_shards", "response_policy:special"))
 def info_(client, argv):
     return Verbatim(info.render(client.server, [a.decode("utf-8", "replace") for a in argv[1:]]))
 
 
 @command("dbsize", 1, F.READONLY | F.FAST, group="server", acl=("@keyspace",),
-         summary="Return the number of keys in the selected database", complexity="O(1)")
+         summary="Return the number of keys in the selected database", complexity="O(1)",
+         tips=("request_policy:all_shards", "response_policy:agg_sum"))
 def dbsize(client, argv):
     return client.db.size()
 
@@ -33,7 +35,8 @@ def _flush_mode(argv) -> None:
 
 @command("flushdb", -1, F.WRITE, group="server", acl=("@keyspace", "@dangerous"), summary="Remove all keys from the current database",
          complexity="O(N) where N is the number of keys in the selected database",
-         arguments=("[ASYNC|SYNC]",))
+         arguments=("[ASYNC|SYNC]",),
+         tips=("request_policy:all_shards", "response_policy:all_succeeded"))
 def flushdb(client, argv):
     _flush_mode(argv)
     ks = client.server.keyspace
@@ -43,7 +46,8 @@ def flushdb(client, argv):
 
 @command("flushall", -1, F.WRITE, group="server", acl=("@keyspace", "@dangerous"), summary="Remove all keys from all databases",
          complexity="O(N) where N is the total number of keys in all databases",
-         arguments=("[ASYNC|SYNC]",))
+         arguments=("[ASYNC|SYNC]",),
+         tips=("request_policy:all_shards", "response_policy:all_succeeded"))
 def flushall(client, argv):
     _flush_mode(argv)
     server = client.server
@@ -54,7 +58,8 @@ def flushall(client, argv):
 
 
 @command("time", 1, F.LOADING | F.STALE | F.FAST, group="server", summary="Return the current server time",
-         since="2.6.0", complexity="O(1)")
+         since="2.6.0", complexity="O(1)",
+         tips=("nondeterministic_output",))
 def time_(client, argv):
     now = time.time_ns() // 1000
     return [b"%d" % (now // 1_000_000), b"%d" % (now % 1_000_000)]
@@ -62,7 +67,8 @@ def time_(client, argv):
 
 @command("lastsave", 1, F.LOADING | F.STALE | F.FAST, group="server",
          acl=("@admin", "@dangerous"),
-         summary="Get the UNIX time stamp of the last successful save to disk", complexity="O(1)")
+         summary="Get the UNIX time stamp of the last successful save to disk", complexity="O(1)",
+         tips=("nondeterministic_output",))
 def lastsave(client, argv):
     return client.server.lastsave
 
@@ -130,7 +136,8 @@ def config_get(client, argv):
 @command("config|set", -4, F.ADMIN | F.NOSCRIPT | F.LOADING | F.STALE, group="server",
          summary="Set configuration parameters to the given values", since="2.0.0",
          complexity="O(N) when N is the number of configuration parameters provided",
-         arguments=("parameter value [parameter value ...]",))
+         arguments=("parameter value [parameter value ...]",),
+         tips=("request_policy:all_nodes", "response_policy:all_succeeded"))
 def config_set(client, argv):
     if len(argv) % 2:
         raise CommandError(errors.wrong_arity("config|set"))
@@ -179,18 +186,25 @@ def config_rewrite(client, argv):
 
 # -- COMMAND ----------------------------------------------------------------------------------------
 
-def _key_specs(cmd) -> list:
-    if not cmd.first_key:
-        return []
-    flags = ["RW", "access", "update"] if cmd.flags & F.WRITE else ["RO", "access"]
-    last = cmd.last_key
-    lastkey = last - cmd.first_key if last >= 0 else last
-    return [Map({
-        "flags": [Status(f) for f in flags],
-        "begin_search": Map({"type": "index", "spec": Map({"index": cmd.first_key})}),
-        "find_keys": Map({"type": "range", "spec": Map({
-            "lastkey": lastkey, "keystep": cmd.step or 1, "limit": 0})}),
-    })]
+def _key_spec_reply(spec) -> Map:
+    """A KeySpec as COMMAND INFO shows it (Redis's addReplyCommandKeySpecs)."""
+    fields = {}
+    if spec.notes:
+        fields["notes"] = spec.notes
+    fields["flags"] = [Status(f) for f in spec.flags]
+    if spec.begin[0] == "index":
+        begin = Map({"type": "index", "spec": Map({"index": spec.begin[1]})})
+    else:
+        begin = Map({"type": "keyword", "spec": Map({"keyword": spec.begin[1], "startfrom": spec.begin[2]})})
+    if spec.find[0] == "range":
+        find = Map({"type": "range", "spec": Map({
+            "lastkey": spec.find[1], "keystep": spec.find[2], "limit": spec.find[3]})})
+    else:
+        find = Map({"type": "keynum", "spec": Map({
+            "keynumidx": spec.find[1], "firstkey": spec.find[2], "keystep": spec.find[3]})})
+    fields["begin_search"] = begin
+    fields["find_keys"] = find
+    return Map(fields)
 
 
 def command_info(cmd) -> list:
@@ -202,8 +216,8 @@ def command_info(cmd) -> list:
         cmd.last_key,
         cmd.step,
         SetReply(Status(c) for c in cmd.acl_categories()),
-        [],
-        _key_specs(cmd),
+        list(cmd.tips),
+        [_key_spec_reply(spec) for spec in cmd.key_specs],
         [command_info(sub) for sub in cmd.subcommands.values()],
     ]
 
@@ -214,7 +228,8 @@ def _command(client, argv):
 
 container("command", "server", summary="Get array of Redis command details", since="2.8.13",
           flags=F.LOADING | F.STALE, handler=_command, arity=-1, acl=("@connection",),
-          complexity="O(N) where N is the total number of Redis commands")
+          complexity="O(N) where N is the total number of Redis commands",
+          tips=("nondeterministic_output_order",))
 
 COMMAND_HELP = [
     "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -256,7 +271,8 @@ def command_count(client, argv):
 @command("command|list", -2, F.LOADING | F.STALE, group="server", acl=("@connection",),
          summary="Get an array of Redis command names", since="7.0.0",
          complexity="O(N) where N is the total number of Redis commands",
-         arguments=("[FILTERBY MODULE module-name|ACLCAT category|PATTERN pattern]",))
+         arguments=("[FILTERBY MODULE module-name|ACLCAT category|PATTERN pattern]",),
+         tips=("nondeterministic_output_order",))
 def command_list(client, argv):
     every = [c for cmd in COMMANDS.values() for c in (cmd, *cmd.subcommands.values())]
     names = [cmd.name for cmd in every]  # subcommands too ("config|get"), as Redis lists them
@@ -287,7 +303,8 @@ def _lookup(name: bytes):
 @command("command|info", -2, F.LOADING | F.STALE, group="server", acl=("@connection",),
          summary="Get array of specific Redis command details, or all when no argument is given.",
          since="2.8.13", complexity="O(N) where N is the number of commands to look up",
-         arguments=("[command-name [command-name ...]]",))
+         arguments=("[command-name [command-name ...]]",),
+         tips=("nondeterministic_output_order",))
 def command_info_(client, argv):
     if len(argv) == 2:
         return [command_info(cmd) for cmd in COMMANDS.values()]
@@ -301,7 +318,8 @@ def command_info_(client, argv):
 @command("command|docs", -2, F.LOADING | F.STALE, group="server", acl=("@connection",),
          summary="Get array of specific Redis command documentation", since="7.0.0",
          complexity="O(N) where N is the number of commands to look up",
-         arguments=("[command-name [command-name ...]]",))
+         arguments=("[command-name [command-name ...]]",),
+         tips=("nondeterministic_output_order",))
 def command_docs_(client, argv):
     if len(argv) == 2:
         return Map({cmd.name: command_docs(cmd) for cmd in COMMANDS.values()})
@@ -318,16 +336,19 @@ def command_docs_(client, argv):
          complexity="O(N) where N is the number of arguments to the command",
          arguments=("command", "[arg [arg ...]]"))
 def command_getkeys(client, argv):
-    from server.dispatch import resolve
-
+    # Redis's checks, in its order: the command (a container's subcommand when one is named),
+    # whether it has keys at all, then its arity.
     target = argv[2:]
-    try:
-        cmd = resolve(target)
-    except CommandError:
-        if _lookup(target[0]) is None:
-            raise CommandError("ERR Invalid command specified") from None
-        raise CommandError("ERR Invalid number of arguments specified for command") from None
-    positions = cmd.key_positions(target)
-    if not positions:
+    cmd = COMMANDS.get(target[0].lower())
+    if cmd is not None and cmd.subcommands and len(target) >= 2:
+        cmd = cmd.subcommands.get(target[1].lower())
+    if cmd is None:
+        raise CommandError("ERR Invalid command specified")
+    if not cmd.key_specs:
         raise CommandError("ERR The command has no key arguments")
+    if (cmd.arity > 0 and cmd.arity != len(target)) or len(target) < -cmd.arity:
+        raise CommandError("ERR Invalid number of arguments specified for command")
+    positions = cmd.key_positions(target)
+    if not positions and not cmd.flags & F.NO_MANDATORY_KEYS:
+        raise CommandError("ERR Invalid arguments specified for command")
     return [target[i] for i in positions]

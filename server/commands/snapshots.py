@@ -6,7 +6,7 @@ from persistence import rdb
 from server import errors
 from server.args import LLONG_MAX, to_int
 from server.errors import CommandError
-from server.table import Flag, command
+from server.table import KS, Flag, command
 
 F = Flag
 OK = Encoded(b"+OK\r\n")
@@ -46,7 +46,8 @@ def bgsave(client, argv):
 @command("dump", 2, F.READONLY, keys=(1, 1, 1), group="generic",
          summary="Return a serialized version of the value stored at the specified key.",
          since="2.6.0", complexity="O(1) to access the key and additional O(N*M) to serialize it",
-         arguments=("key",))
+         arguments=("key",),
+         tips=("nondeterministic_output",))
 def dump(client, argv):
     value = client.db.read(argv[1])
     if value is None:
@@ -58,7 +59,8 @@ def dump(client, argv):
          summary="Create a key using the provided serialized value, previously obtained using DUMP.",
          since="2.6.0", complexity="O(1) to create the new key and additional O(N*M) to reconstruct "
          "the serialized value", arguments=("key", "ttl", "serialized-value", "[REPLACE]", "[ABSTTL]",
-                                            "[IDLETIME seconds]", "[FREQ frequency]"))
+                                            "[IDLETIME seconds]", "[FREQ frequency]"),
+         key_specs=(KS("OW update", 1),))
 def restore(client, argv):
     # Redis's restoreCommand order: options, then BUSYKEY, then the TTL, then the payload.
     key, payload = argv[1], argv[3]

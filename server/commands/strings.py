@@ -14,7 +14,7 @@ from protocol.reply import Encoded, Map
 from server import errors
 from server.args import LLONG_MAX, LLONG_MIN, to_int
 from server.errors import WRONGTYPE, CommandError
-from server.table import Flag, command
+from server.table import KS, Flag, command
 
 F = Flag
 OK = Encoded(b"+OK\r\n")
@@ -127,7 +127,8 @@ def _set_generic(client, key, value, flags: int, expire, name: str, ok_reply, ab
          summary="Set the string value of a key", complexity="O(1)",
          arguments=("key", "value", "[NX|XX]", "[GET]",
                     "[EX seconds|PX milliseconds|EXAT unix-time-seconds|"
-                    "PXAT unix-time-milliseconds|KEEPTTL]"))
+                    "PXAT unix-time-milliseconds|KEEPTTL]"),
+         key_specs=(KS("RW access update variable_flags", 1, notes="RW and ACCESS due to the optional `GET` argument"),))
 def set_(client, argv):
     if len(argv) == 3:
         db = client.db
@@ -141,21 +142,24 @@ def set_(client, argv):
 
 @command("setnx", 3, F.WRITE | F.DENYOOM | F.FAST, keys=(1, 1, 1), group="string",
          summary="Set the value of a key, only if the key does not exist", complexity="O(1)",
-         arguments=("key", "value"))
+         arguments=("key", "value"),
+         key_specs=(KS("OW insert", 1),))
 def setnx(client, argv):
     return _set_generic(client, argv[1], argv[2], _NX, None, "setnx", 1, 0)
 
 
 @command("setex", 4, F.WRITE | F.DENYOOM, keys=(1, 1, 1), group="string",
          summary="Set the value and expiration of a key", since="2.0.0", complexity="O(1)",
-         arguments=("key", "seconds", "value"))
+         arguments=("key", "seconds", "value"),
+         key_specs=(KS("OW update", 1),))
 def setex(client, argv):
     return _set_generic(client, argv[1], argv[3], _EX, argv[2], "setex", OK, None)
 
 
 @command("psetex", 4, F.WRITE | F.DENYOOM, keys=(1, 1, 1), group="string",
          summary="Set the value and expiration in milliseconds of a key", since="2.6.0",
-         complexity="O(1)", arguments=("key", "milliseconds", "value"))
+         complexity="O(1)", arguments=("key", "milliseconds", "value"),
+         key_specs=(KS("OW update", 1),))
 def psetex(client, argv):
     return _set_generic(client, argv[1], argv[3], _PX, argv[2], "psetex", OK, None)
 
@@ -172,7 +176,8 @@ def getset(client, argv):
 
 @command("getdel", 2, F.WRITE | F.FAST, keys=(1, 1, 1), group="string",
          summary="Get the value of a key and delete the key", since="6.2.0", complexity="O(1)",
-         arguments=("key",))
+         arguments=("key",),
+         key_specs=(KS("RW access delete", 1),))
 def getdel(client, argv):
     db = client.db
     value = db.read_string(argv[1])
@@ -185,7 +190,8 @@ def getdel(client, argv):
          summary="Get the value of a key and optionally set its expiration", since="6.2.0",
          complexity="O(1)",
          arguments=("key", "[EX seconds|PX milliseconds|EXAT unix-time-seconds|"
-                           "PXAT unix-time-milliseconds|PERSIST]"))
+                           "PXAT unix-time-milliseconds|PERSIST]"),
+         key_specs=(KS("RW access update", 1, notes="RW and UPDATE because it changes the TTL"),))
 def getex(client, argv):
     flags, expire = _parse_options(argv, False)
     db = client.db
@@ -206,7 +212,8 @@ def getex(client, argv):
 
 @command("mget", -2, F.READONLY | F.FAST, keys=(1, -1, 1), group="string",
          summary="Get the values of all the given keys",
-         complexity="O(N) where N is the number of keys to retrieve.", arguments=("key [key ...]",))
+         complexity="O(N) where N is the number of keys to retrieve.", arguments=("key [key ...]",),
+         tips=("request_policy:multi_shard",))
 def mget(client, argv):
     read = client.db.read
     values = []
@@ -222,7 +229,9 @@ def mget(client, argv):
 @command("mset", -3, F.WRITE | F.DENYOOM, keys=(1, -1, 2), group="string",
          summary="Set multiple keys to multiple values", since="1.0.1",
          complexity="O(N) where N is the number of keys to set.",
-         arguments=("key value [key value ...]",))
+         arguments=("key value [key value ...]",),
+         tips=("request_policy:multi_shard", "response_policy:all_succeeded"),
+         key_specs=(KS("OW update", 1, lastkey=-1, step=2),))
 def mset(client, argv):
     if len(argv) % 2 == 0:
         raise CommandError(errors.wrong_arity("mset"))
@@ -235,7 +244,9 @@ def mset(client, argv):
 @command("msetnx", -3, F.WRITE | F.DENYOOM, keys=(1, -1, 2), group="string",
          summary="Set multiple keys to multiple values, only if none of the keys exist",
          since="1.0.1", complexity="O(N) where N is the number of keys to set.",
-         arguments=("key value [key value ...]",))
+         arguments=("key value [key value ...]",),
+         tips=("request_policy:multi_shard", "response_policy:agg_min"),
+         key_specs=(KS("OW insert", 1, lastkey=-1, step=2),))
 def msetnx(client, argv):
     if len(argv) % 2 == 0:
         raise CommandError(errors.wrong_arity("msetnx"))
@@ -256,7 +267,8 @@ def msetnx(client, argv):
          complexity="O(1). The amortized time complexity is O(1) assuming the appended value is "
          "small and the already present value is of any size, since the dynamic string library "
          "used by Redis will double the free space available on every reallocation.",
-         arguments=("key", "value"))
+         arguments=("key", "value"),
+         key_specs=(KS("RW insert", 1),))
 def append(client, argv):
     db = client.db
     key, tail = argv[1], argv[2]
@@ -282,7 +294,8 @@ def append(client, argv):
          complexity="O(1), not counting the time taken to copy the new string in place. Usually, "
          "this string is very small so the amortized complexity is O(1). Otherwise, complexity is "
          "O(M) with M being the length of the value argument.",
-         arguments=("key", "offset", "value"))
+         arguments=("key", "offset", "value"),
+         key_specs=(KS("RW update", 1),))
 def setrange(client, argv):
     offset = to_int(argv[2])
     if offset < 0:
@@ -316,7 +329,8 @@ def setrange(client, argv):
 
 @command("strlen", 2, F.READONLY | F.FAST, keys=(1, 1, 1), group="string",
          summary="Get the length of the value stored in a key", since="2.2.0", complexity="O(1)",
-         arguments=("key",))
+         arguments=("key",),
+         key_specs=(KS("RO", 1),))
 def strlen(client, argv):
     value = client.db.read_string(argv[1])
     return 0 if value is None else len(value)

@@ -8,7 +8,7 @@ from protocol.reply import NULL_ARRAY, Encoded, encode_reply
 from server import errors
 from server.dispatch import call
 from server.errors import CommandError
-from server.table import Flag, command
+from server.table import KS, Flag, command
 
 OK = Encoded(b"+OK\r\n")
 F = Flag
@@ -62,7 +62,8 @@ def exec_(client, argv):
 @command("watch", -2, F.NOSCRIPT | F.LOADING | F.STALE | F.FAST | F.ALLOW_BUSY | F.NO_QUEUE,
          keys=(1, -1, 1), group="transactions",
          summary="Watch the given keys to determine execution of the MULTI/EXEC block",
-         since="2.2.0", complexity="O(1) for every key.")
+         since="2.2.0", complexity="O(1) for every key.",
+         key_specs=(KS("RO", 1, lastkey=-1),))
 def watch(client, argv):
     if client.multi is not None:
         raise CommandError(errors.WATCH_IN_MULTI)

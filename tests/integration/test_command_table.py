@@ -26,3 +26,42 @@ def test_command_info_matches_redis(forkv_server, redis_server):
             if _shape(sub) != _shape(their_subs[sub[0]]):
                 mismatches.append((sub[0], _shape(sub), _shape(their_subs[sub[0]])))
     assert mismatches == []
+
+
+def _walk(entries):
+    for entry in entries:
+        yield entry
+        yield from _walk(entry[9])
+
+
+def test_command_tips_and_key_specs_match_redis(forkv_server, redis_server):
+    """COMMAND's tips (entry 7) and key specifications (entry 8) for every command and
+    subcommand forkv has, as Redis 7.0 reports them (RESP3: maps in Redis's field order)."""
+    ours = raw_call(forkv_server.port, "COMMAND", proto=3)
+    mismatches = []
+    for entry in _walk(ours):
+        if entry[0] in FORKV_ONLY:
+            continue
+        theirs = raw_call(redis_server.port, "COMMAND", "INFO", entry[0], proto=3)[0]
+        for i in (7, 8):
+            if entry[i] != theirs[i]:
+                mismatches.append((entry[0], i, entry[i], theirs[i]))
+    assert mismatches == []
+
+
+GETKEYS = [
+    ["SET", "k", "v"], ["MSET", "a", "1", "b", "2"], ["MSET", "a", "1", "b"], ["BITOP", "AND", "d", "s1", "s2"],
+    ["RENAME", "a", "b"], ["OBJECT", "ENCODING", "k"], ["DEL", "a", "b", "c"], ["COPY", "a", "b", "DB", "1"],
+    ["LCS", "a", "b"], ["GETEX", "k", "PERSIST"], ["WATCH", "x", "y"],
+    ["NOSUCH", "k"], ["TIME", "x"], ["CONFIG"], ["CONFIG", "GET", "x"], ["CONFIG", "NOPE"],
+    ["GET"], ["GET", "a", "b"], ["SET", "k"], ["OBJECT", "ENCODING"], ["PING"], ["MSET", "a"],
+]
+
+
+def test_command_getkeys_matches_redis(forkv_server, redis_server):
+    def reply(port, line):
+        value = raw_call(port, "COMMAND", "GETKEYS", *line)
+        return repr(value) if isinstance(value, Exception) else value
+
+    for line in GETKEYS:
+        assert reply(forkv_server.port, line) == reply(redis_server.port, line), line
