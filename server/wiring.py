@@ -20,12 +20,10 @@ MERGE_SLICE = 100  # overlay changes applied per loop iteration after a save: ea
 # page fault (the first write to a page the child shared), so about 0.1-0.3 ms a slice
 
 
-def attach_persistence(server) -> "Persistence":
-    server.persistence = Persistence(server)
-    return server.persistence
-
-
 class Persistence:
+    """Built by the Server itself (server/app.py): every server has one, so nothing checks for
+    its absence."""
+
     def __init__(self, server):
         self.server = server
         self.child = None  # snapshot.SaveChild while a background save runs
