@@ -300,3 +300,158 @@ def test_save_child_killed_at_random_moments(start, tmp_path):
             assert r.save()  # the next round starts from a known file; a good save lifts MISCONF
         assert r.ping() and r.get("gen") == b"%d" % gen
     assert "killed, old file" in outcomes, outcomes
+
+
+# -- the filesystem fails ------------------------------------------------------------------------
+
+BIG = 24  # values of 64 KiB of random bytes (incompressible): 1.5 MiB of data
+
+
+def _fill(r) -> None:
+    r.mset({f"big{i}": os.urandom(64 * 1024) for i in range(BIG)})
+
+
+def _failing_saves(server, r, datadir) -> list:
+    """SAVE and BGSAVE on a `dir` that cannot take the file, checked as Redis 7.0 behaves: SAVE
+    replies -ERR and changes no status; BGSAVE sets rdb_last_bgsave_status:err and MISCONF; the
+    old file stays, no temp file stays, reads are served. Returns the replies seen."""
+    dump = os.path.join(datadir, "dump.rdb")
+    old = read_bytes(dump) if os.path.exists(dump) else None
+    fields = info(r)
+    out = session(server.port, ["SAVE"], ["SET", "after-save", "1"])
+    after_save = info(r)
+    assert after_save["rdb_last_bgsave_status"] == "ok"  # a failed SAVE is not a failed BGSAVE
+    assert after_save["rdb_last_save_time"] == fields["rdb_last_save_time"]
+    assert after_save["rdb_saves"] == fields["rdb_saves"] + 1
+    assert r.bgsave()
+    failed = wait_idle(r)
+    assert failed["rdb_last_bgsave_status"] == "err"
+    assert failed["rdb_changes_since_last_save"] == fields["rdb_changes_since_last_save"] + 1
+    assert failed["rdb_last_save_time"] == fields["rdb_last_save_time"]
+    out += session(server.port, ["SET", "x", "1"], ["GET", "after-save"], ["DBSIZE"], ["LASTSAVE"])
+    out[-1] = out[-1] == fields["rdb_last_save_time"]
+    assert (read_bytes(dump) if os.path.exists(dump) else None) == old
+    assert not os.path.isdir(datadir) or temp_files(datadir) == []
+    return out
+
+
+def _recovered(server, r, datadir, expected_keys: int) -> list:
+    """Once the filesystem takes the file again: a good BGSAVE lifts MISCONF and the file has
+    everything."""
+    assert r.bgsave()
+    assert wait_idle(r)["rdb_last_bgsave_status"] == "ok"
+    out = session(server.port, ["SET", "x", "1"])
+    dump = os.path.join(datadir, "dump.rdb")
+    assert len(file_contents(dump)[0][0]) == expected_keys
+    check_rdb(dump)
+    return out
+
+
+FAILED_SAVES = [("error", "ERR"), b"OK", MISCONF, b"1", 2 + BIG, True]
+
+
+def test_full_disk_fails_the_save_and_keeps_the_old_file(start, mount_tmpfs):
+    transcripts, logs = {}, {}
+    for kind in ("forkv", "redis"):
+        datadir = mount_tmpfs("1m")
+        server = start(kind, datadir, "--save", SAVE_POINTS)
+        r = client(server)
+        r.set("small", "1")
+        assert r.save()
+        _fill(r)
+        out = _failing_saves(server, r, datadir)
+        assert shutil.disk_usage(datadir).used < 64 * 1024, kind  # the partial temp files are gone
+        remount(datadir, "size=8m")
+        out += _recovered(server, r, datadir, 2 + BIG)
+        transcripts[kind], logs[kind] = texts(out), server.log()
+    assert transcripts["forkv"] == transcripts["redis"] == FAILED_SAVES + [b"OK"]
+    for kind, log in logs.items():  # Redis's lines: SAVE's in the server, BGSAVE's in the child
+        assert re.search(r"M .* # Write error saving DB on disk\(rdbSaveRio\): No space left on device", log), kind
+        assert re.search(r"C .* # Write error saving DB on disk\(rdbSaveRio\): No space left on device", log), kind
+        assert "Background saving error" in log, kind
+
+
+def test_file_size_rlimit_fails_the_save_and_keeps_the_old_file(start, tmp_path):
+    # RLIMIT_FSIZE: a write past the limit fails with EFBIG (Python ignores SIGXFSZ). Redis dies
+    # of SIGXFSZ instead: its SAVE would take the server down, and its child ends by signal 25;
+    # only forkv runs the whole sequence, Redis the background save.
+    datadir = tmp_path / "forkv"
+    datadir.mkdir()
+    server = start("forkv", datadir, "--save", SAVE_POINTS, fsize=256 * 1024)
+    r = client(server)
+    r.set("small", "1")
+    assert r.save()
+    _fill(r)
+    out = _failing_saves(server, r, datadir)
+    assert texts(out) == FAILED_SAVES
+    log = server.log()
+    assert re.search(r"M .* # Write error saving DB on disk\(rdbSaveRio\): File too large", log)
+    assert re.search(r"C .* # Write error saving DB on disk\(rdbSaveRio\): File too large", log)
+    assert "Background saving error" in log
+    r.config_set("save", "")  # no save points, no MISCONF: drop the big values
+    r.delete(*[f"big{i}" for i in range(BIG)])
+    r.config_set("save", SAVE_POINTS)  # MISCONF again until a save succeeds
+    assert texts(session(server.port, ["SET", "x", "1"])) == [MISCONF]
+    assert texts(_recovered(server, r, datadir, 2)) == [b"OK"]
+
+    datadir = tmp_path / "redis"
+    datadir.mkdir()
+    server = start("redis", datadir, "--save", SAVE_POINTS, fsize=256 * 1024)
+    r = client(server)
+    r.set("small", "1")
+    assert r.save()
+    old = read_bytes(os.path.join(datadir, "dump.rdb"))
+    _fill(r)
+    assert r.bgsave()
+    assert wait_idle(r)["rdb_last_bgsave_status"] == "err"
+    assert "Background saving terminated by signal 25" in server.log()
+    assert read_bytes(os.path.join(datadir, "dump.rdb")) == old and temp_files(datadir) == []
+    assert texts(session(server.port, ["SET", "x", "1"], ["GET", "small"])) == [MISCONF, b"1"]
+
+
+def test_read_only_dir_fails_the_save_and_keeps_the_old_file(start, mount_tmpfs):
+    # chmod does not stop root: the filesystem itself is remounted read-only (EROFS).
+    transcripts, logs = {}, {}
+    for kind in ("forkv", "redis"):
+        datadir = mount_tmpfs("8m")
+        server = start(kind, datadir, "--save", SAVE_POINTS)
+        r = client(server)
+        r.set("small", "1")
+        assert r.save()
+        _fill(r)
+        remount(datadir, "ro")
+        out = _failing_saves(server, r, datadir)
+        remount(datadir, "rw")
+        out += _recovered(server, r, datadir, 2 + BIG)
+        transcripts[kind], logs[kind] = texts(out), server.log()
+    assert transcripts["forkv"] == transcripts["redis"] == FAILED_SAVES + [b"OK"]
+    for kind, log in logs.items():
+        for role in "MC":
+            assert re.search(rf"{role} .* # Failed opening the temp RDB file temp-\d+\.rdb \(in server root "
+                             r"dir /\S+\) for saving: Read-only file system", log), (kind, role)
+
+
+def test_deleted_dir_fails_the_save_until_there_is_a_dir_again(start, tmp_path):
+    transcripts, logs = {}, {}
+    for kind in ("forkv", "redis"):
+        datadir = tmp_path / kind
+        datadir.mkdir()
+        server = start(kind, datadir, "--save", SAVE_POINTS, "--enable-protected-configs", "yes")
+        r = client(server)
+        r.set("small", "1")
+        assert r.save()
+        _fill(r)
+        shutil.rmtree(datadir)
+        out = _failing_saves(server, r, datadir)
+        # Redis's `dir` is its working directory, which is now a deleted inode: a new directory
+        # of the same name is used once CONFIG SET dir names it again (forkv saves by absolute
+        # path and would use it at once; CONFIG SET dir works for both).
+        datadir.mkdir()
+        assert r.config_set("dir", str(datadir))
+        out += _recovered(server, r, datadir, 2 + BIG)
+        transcripts[kind], logs[kind] = texts(out), server.log()
+    assert transcripts["forkv"] == transcripts["redis"] == FAILED_SAVES + [b"OK"]
+    for kind, log in logs.items():
+        for role in "MC":
+            assert re.search(rf"{role} .* # Failed opening the temp RDB file temp-\d+\.rdb \(in server root "
+                             r"dir \S+\) for saving: No such file or directory", log), (kind, role)
