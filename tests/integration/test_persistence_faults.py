@@ -17,10 +17,13 @@ import random
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
+import threading
 import time
 
+import hiredis
 import pytest
 
 from server import errors
@@ -455,3 +458,182 @@ def test_deleted_dir_fails_the_save_until_there_is_a_dir_again(start, tmp_path):
         for role in "MC":
             assert re.search(rf"{role} .* # Failed opening the temp RDB file temp-\d+\.rdb \(in server root "
                              r"dir \S+\) for saving: No such file or directory", log), (kind, role)
+
+
+# -- the server killed ------------------------------------------------------------------------------
+
+def _kill_server(server) -> None:
+    """SIGKILL the server process alone (not its group): what it forked must go by itself."""
+    os.kill(server.proc.pid, signal.SIGKILL)
+    server.proc.wait(10)
+
+
+@pytest.mark.parametrize("how", ["SAVE", "BGSAVE"])
+def test_server_killed_in_the_middle_of_a_save_restarts_on_the_old_file(start, tmp_path, how):
+    datadir = tmp_path / "data"
+    datadir.mkdir()
+    server = start("forkv", datadir, "--save", SAVE_POINTS)
+    r = client(server)
+    r.mset({"a": "1", "b": "2"})
+    assert r.save()
+    dump = os.path.join(datadir, "dump.rdb")
+    old = read_bytes(dump)
+    saved = walk(server.port)
+    r.mset({f"k{i}": i for i in range(50)})
+    r.config_set("rdb-key-save-delay", 20000)  # a second of writing
+    if how == "SAVE":  # the server itself writes temp-<its pid>.rdb, blocked in the command
+        conn = socket.create_connection(("127.0.0.1", server.port))
+        conn.sendall(command_bytes("SAVE"))
+        writer = server.proc.pid
+        wait_for(lambda: os.path.exists(os.path.join(datadir, f"temp-{writer}.rdb")),
+                 what="SAVE's temp file")
+    else:
+        assert r.bgsave()
+        writer = save_child(server, datadir)
+    _kill_server(server)
+    if how == "SAVE":
+        conn.close()
+    # The save child dies with the server (PR_SET_PDEATHSIG): no orphan renames its snapshot
+    # later over a newer one.
+    wait_for(lambda: not alive(writer), 5, what="the writer to die with the server")
+    assert read_bytes(dump) == old
+    assert temp_files(datadir) == [f"temp-{writer}.rdb"]  # killed with no chance to clean up
+    check_rdb(dump)
+
+    data, temps, again = loaded_after_restart(start, "forkv", datadir, "--save", SAVE_POINTS)
+    assert data == saved
+    assert temps == []
+    assert f"Removed temp-{writer}.rdb, left by a save that was cut short" in again.log()
+    r = client(again)
+    assert info(r)["rdb_last_bgsave_status"] == "ok" and r.set("c", "3")
+
+
+def test_stale_temp_files_go_at_start_but_not_a_live_savers(start, tmp_path):
+    """temp-<pid>.rdb of a process that is gone is removed; one that the live process of that
+    pid has open is another server's save in progress in a shared directory, and stays; a name
+    that is not temp-<pid>.rdb is not forkv's to remove."""
+    datadir = tmp_path / "data"
+    datadir.mkdir()
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    growing = datadir / "growing"
+    growing.write_bytes(b"REDIS0010")
+    fd = os.open(growing, os.O_RDONLY)
+    holder = subprocess.Popen(["sleep", "60"], pass_fds=(fd,))  # has the file open, as a saver
+    os.close(fd)
+    try:
+        live = datadir / f"temp-{holder.pid}.rdb"
+        growing.rename(live)
+        (datadir / f"temp-{gone.pid}.rdb").write_bytes(b"partial")
+        (datadir / "temp-notapid.rdb").write_bytes(b"not ours")
+        server = start("forkv", datadir)
+        assert temp_files(datadir) == sorted([live.name, "temp-notapid.rdb"])
+        assert f"Removed temp-{gone.pid}.rdb" in server.log()
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+class Load:
+    """A deterministic write load on one connection: step i sets k<i mod SLOTS> to v<i> and
+    `step` to i; every SAVE_EVERY steps it asks for a SAVE or a BGSAVE (alternately) and, just
+    before, reads INFO to learn whether the last background save finished. A save therefore
+    always holds state(s) for a step s where it was asked, and nothing else."""
+
+    SLOTS = 300
+    BATCH = 50
+    SAVE_EVERY = 150
+
+    def __init__(self, port: int, step: int):
+        self.port = port
+        self.step = step  # the state the server holds at the start
+        self.started = []  # steps at which a save was started (replied or not)
+        self.confirmed = step  # the newest step a save is known to have written completely
+        self._bgsave_at = None
+        self._kind = 0
+
+    @classmethod
+    def state(cls, s: int) -> dict:
+        data = {b"k%d" % (i % cls.SLOTS): b"v%d" % i for i in range(max(1, s - cls.SLOTS + 1), s + 1)}
+        if s:
+            data[b"step"] = b"%d" % s
+        return data
+
+    def run(self) -> None:
+        """Until the server dies under it."""
+        reader = hiredis.Reader()
+        with socket.create_connection(("127.0.0.1", self.port), timeout=10) as conn:
+            while True:
+                commands, last, save = [], self.step, None
+                for _ in range(self.BATCH):
+                    last += 1
+                    commands += [["SET", f"k{last % self.SLOTS}", f"v{last}"], ["SET", "step", last]]
+                    if last % self.SAVE_EVERY == 0:
+                        self._kind ^= 1
+                        save = (len(commands), last, "BGSAVE" if self._kind else "SAVE")
+                        commands += [["INFO", "persistence"], [save[2]]]
+                        break
+                try:
+                    conn.sendall(b"".join(command_bytes(*c) for c in commands))
+                except OSError:
+                    return
+                if save is not None:  # asked for, so possibly written, whether it replies or not
+                    self.started.append(last)
+                replies = []
+                while len(replies) < len(commands):
+                    try:
+                        chunk = conn.recv(1 << 16)
+                    except OSError:
+                        chunk = b""
+                    if not chunk:
+                        return
+                    reader.feed(chunk)
+                    while (reply := reader.gets()) is not False:
+                        replies.append(reply)
+                self.step = last
+                if save is not None:
+                    at, step, kind = save
+                    self._saved(replies[at], replies[at + 1], step, kind)
+
+    def _saved(self, info_text, reply, step: int, kind: str) -> None:
+        fields = dict(line.split(":", 1) for line in info_text.decode().split("\r\n") if ":" in line)
+        if (self._bgsave_at is not None and fields["rdb_bgsave_in_progress"] == "0"
+                and fields["rdb_last_bgsave_status"] == "ok"):
+            self.confirmed = max(self.confirmed, self._bgsave_at)  # the last BGSAVE finished
+            self._bgsave_at = None
+        if kind == "SAVE" and reply == b"OK":
+            self.confirmed = step
+        elif kind == "BGSAVE" and reply == b"Background saving started":
+            self._bgsave_at = step
+
+
+def test_sigkill_under_write_load_restarts_on_the_last_good_save_exactly(start, tmp_path):
+    rng = random.Random(7)
+    datadir = tmp_path / "data"
+    datadir.mkdir()
+    args = ("--save", "", "--rdb-key-save-delay", "100")  # saves take a while: kills land in them
+    step, seen = 0, []
+    for round_ in range(5):
+        server = start("forkv", datadir, *args)
+        assert temp_files(datadir) == [], round_
+        data = walk(server.port).get(0, ({}, {}))[0]
+        s = int(data.get(b"step", b"0"))
+        assert data == Load.state(s), round_  # exactly one save's state: no mixture, no torn file
+        seen.append(s)
+        if round_:
+            # The newest save that certainly completed, or a later one that was in flight.
+            assert s in [load.confirmed] + [x for x in load.started if x > load.confirmed], \
+                (round_, s, load.confirmed, load.started)
+        if round_ == 4:
+            break
+        load = Load(server.port, s)
+        worker = threading.Thread(target=load.run)
+        worker.start()
+        time.sleep(rng.uniform(0.3, 0.8))  # the moment of the kill is the variable under test
+        pgid = server.proc.pid
+        _kill_server(server)
+        worker.join(10)
+        assert not worker.is_alive()
+        wait_for(lambda: not group_alive(pgid), 5, what="the save child to die with the server")
+        assert load.step > s, "the load made no progress"
+    assert seen[-1] > 0
