@@ -637,3 +637,79 @@ def test_sigkill_under_write_load_restarts_on_the_last_good_save_exactly(start, 
         wait_for(lambda: not group_alive(pgid), 5, what="the save child to die with the server")
         assert load.step > s, "the load made no progress"
     assert seen[-1] > 0
+
+
+# -- a step of SAVE fails -----------------------------------------------------------------------
+
+# step: (the syscall each kind makes there, which occurrence, Redis's log line)
+SAVE_STEPS = {
+    "file-fsync": ({"forkv": ("fsync", 1), "redis": ("fsync", 1)},
+                   r"Write error saving DB on disk\(fsync\): Input/output error"),
+    "rename": ({"forkv": ("rename", 1), "redis": ("rename", 1)},
+               r"Error moving temp DB file temp-{pid}\.rdb on the final destination dump\.rdb "
+               r"\(in server root dir /\S+\): Input/output error"),
+    "dir-fsync": ({"forkv": ("fsync", 2), "redis": ("fdatasync", 1)},
+                  r"Write error saving DB on disk\(fsyncFileDir\): Input/output error"),
+}
+
+
+def inject_error(pid: int, syscall: str, when: int) -> subprocess.Popen:
+    """strace attached to `pid` that makes its `when`-th `syscall` fail with EIO."""
+    if STRACE is None:
+        pytest.skip("needs strace to make a syscall fail")
+    proc = subprocess.Popen([STRACE, "-qq", "-o", "/dev/null", "-e", f"trace={syscall}",
+                             "-e", f"inject={syscall}:error=EIO:when={when}", "-p", str(pid)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    wait_for(lambda: traced(pid) or proc.poll() is not None, 10, what="strace to attach")
+    if proc.poll() is not None:
+        pytest.skip(f"strace cannot attach here: {proc.stderr.read().decode().strip()}")
+    return proc
+
+
+@pytest.mark.parametrize("step", list(SAVE_STEPS))
+def test_save_failing_at_a_step_logs_redis_line_and_removes_its_temp_file(start, tmp_path, step):
+    calls, line = SAVE_STEPS[step]
+    replies = {}
+    for kind in ("forkv", "redis"):
+        datadir = tmp_path / kind
+        datadir.mkdir()
+        server = start(kind, datadir, "--save", SAVE_POINTS)
+        r = client(server)
+        r.set("old", "1")
+        assert r.save()
+        dump = os.path.join(datadir, "dump.rdb")
+        old = read_bytes(dump)
+        r.set("new", "2")
+        tracer = inject_error(server.proc.pid, *calls[kind])
+        try:
+            replies[kind] = texts(session(server.port, ["SAVE"], ["SET", "x", "1"]))
+        finally:
+            stop(tracer)
+        pid = server.proc.pid
+        assert re.search(rf"{pid}:M .* # " + line.format(pid=pid), server.log()), kind
+        assert temp_files(datadir) == [], kind
+        if step == "dir-fsync":  # the rename was done: the new file is in place, as in Redis
+            assert file_contents(dump)[0][0] == {b"old": b"1", b"new": b"2"}, kind
+        else:
+            assert read_bytes(dump) == old, kind
+        fields = info(r)
+        assert fields["rdb_last_bgsave_status"] == "ok" and fields["rdb_changes_since_last_save"] == 2
+    assert replies["forkv"] == replies["redis"] == [("error", "ERR"), b"OK"]
+
+
+def test_no_misconf_when_stop_writes_on_bgsave_error_is_off(start, tmp_path):
+    transcripts = {}
+    for kind in ("forkv", "redis"):
+        datadir = tmp_path / kind
+        datadir.mkdir()
+        server = start(kind, datadir, "--save", SAVE_POINTS, "--stop-writes-on-bgsave-error", "no",
+                       "--rdb-key-save-delay", "100000")
+        r = client(server)
+        r.mset({f"k{i}": i for i in range(10)})
+        assert r.bgsave()
+        os.kill(save_child(server, datadir), signal.SIGKILL)
+        assert wait_idle(r)["rdb_last_bgsave_status"] == "err", kind
+        transcripts[kind] = texts(session(
+            server.port, ["SET", "a", "1"], ["CONFIG", "SET", "stop-writes-on-bgsave-error", "yes"],
+            ["SET", "b", "1"], ["CONFIG", "SET", "stop-writes-on-bgsave-error", "no"], ["SET", "c", "1"]))
+    assert transcripts["forkv"] == transcripts["redis"] == [b"OK", b"OK", MISCONF, b"OK", b"OK"]
