@@ -446,10 +446,12 @@ def test_deleted_dir_fails_the_save_until_there_is_a_dir_again(start, tmp_path):
         _fill(r)
         shutil.rmtree(datadir)
         out = _failing_saves(server, r, datadir)
-        # Redis's `dir` is its working directory, which is now a deleted inode: a new directory
-        # of the same name is used once CONFIG SET dir names it again (forkv saves by absolute
-        # path and would use it at once; CONFIG SET dir works for both).
+        # Redis's `dir` is its working directory, now a deleted inode: it fails on (logging the
+        # root dir as "unknown") until CONFIG SET dir names the new directory. forkv saves by
+        # absolute path and uses the new directory at once. CONFIG SET dir works for both.
         datadir.mkdir()
+        assert r.bgsave()
+        assert wait_idle(r)["rdb_last_bgsave_status"] == ("ok" if kind == "forkv" else "err"), kind
         assert r.config_set("dir", str(datadir))
         out += _recovered(server, r, datadir, 2 + BIG)
         transcripts[kind], logs[kind] = texts(out), server.log()
