@@ -34,10 +34,11 @@ test-pure: venv test-tools
 # The reference implementation the tests compare with: Debian's redis-server and redis-tools (and
 # tmux, to drive an interactive redis-cli). Installed when missing and we are root.
 test-tools:
-	@command -v redis-server >/dev/null && command -v redis-check-rdb >/dev/null && command -v tmux >/dev/null || \
+	@command -v redis-server >/dev/null && command -v redis-check-rdb >/dev/null && command -v tmux >/dev/null && \
+	  command -v strace >/dev/null || \
 	  { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools tmux >/dev/null; } || \
-	  echo "note: redis-server, redis-tools or tmux is missing: the tests that compare with Redis are skipped"
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools tmux strace >/dev/null; } || \
+	  echo "note: redis-server, redis-tools, tmux or strace is missing: the tests that need them are skipped"
 
 test-container: venv
 	PY=$(PY) docker/test-container.sh

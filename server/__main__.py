@@ -34,12 +34,10 @@ def main(argv=None) -> int:
     import uvloop
 
     from server.app import Server
-    from server.wiring import attach_persistence
 
     server = Server(config)
-    persistence = attach_persistence(server)
     log.notice("Server initialized")
-    if not persistence.load_at_startup():
+    if not server.persistence.load_at_startup():
         return 1
     code = uvloop.run(_serve(server))
     sys.stdout.flush()

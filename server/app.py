@@ -16,6 +16,7 @@ from server import log
 from server.client import Client
 from server.keyspace import Keyspace, wall_ms
 from server.table import all_commands
+from server.wiring import Persistence
 
 
 class Stats:
@@ -55,7 +56,7 @@ class Server:
         self._cron_handle = None
         self._stopping = None
         self.exit_code = 0
-        self.persistence = None  # set by persistence wiring (SAVE, BGSAVE, load at startup)
+        self.persistence = Persistence(self)  # SAVE, BGSAVE, save points, load at startup
 
     @property
     def refuse_writes(self) -> bool:
@@ -81,8 +82,7 @@ class Server:
             return 1
         for sig in (signal.SIGTERM, signal.SIGINT):
             self.loop.add_signal_handler(sig, self._on_signal, sig)
-        if self.persistence is not None:
-            self.persistence.started()
+        self.persistence.started()
         log.notice("Ready to accept connections tcp")
         self._schedule_cron()
         code = await self._stopping
@@ -177,10 +177,9 @@ class Server:
         """SHUTDOWN / SIGTERM: a final save when save points are set (or `save` is True).
         Returns False if the save failed and the server keeps running."""
         log.warning("User requested shutdown...")
-        if self.persistence is not None:
-            if not self.persistence.prepare_shutdown(save):
-                log.warning("Errors trying to shut down the server. Check the logs for more information.")
-                return False
+        if not self.persistence.prepare_shutdown(save):
+            log.warning("Errors trying to shut down the server. Check the logs for more information.")
+            return False
         log.warning("forkv is now ready to exit, bye bye...")
         self.stop(0)
         return True
@@ -234,8 +233,7 @@ class Server:
             for client in list(self.clients.values()):
                 if client.multi is None and now_mono - client.last_interaction > timeout:
                     client.kill()
-        if self.persistence is not None:
-            self.persistence.cron()
+        self.persistence.cron()
 
     def active_expire(self) -> None:
         """Redis's active expiry: spend up to 25% of a cron period deleting expired keys; keep
@@ -243,8 +241,7 @@ class Server:
 
         Paused while a save child runs: a sweep touches every key with a TTL (reference counts),
         which would copy those pages for the child. Lazy expiry still hides expired keys."""
-        if self.persistence is not None and (self.persistence.child is not None
-                                             or self.persistence.merging):
+        if self.persistence.child is not None or self.persistence.merging:
             return
         deadline = time.perf_counter() + 0.25 / self.hz()
         ks = self.keyspace

@@ -1,7 +1,7 @@
 """INFO text: Redis 7.0's sections and field names, filled from the server's state.
 
 Each section is a function returning (name, fields); the persistence section's fields come from
-`server.persistence` when persistence is attached, with Redis's idle defaults otherwise.
+`server.persistence` (server/wiring.py).
 """
 
 import os
@@ -133,10 +133,7 @@ AOF_DISABLED_FIELDS = [
 
 
 def _persistence(server):
-    if server.persistence is not None:
-        return server.persistence.info_fields() + AOF_DISABLED_FIELDS
-    return [("loading", 0), ("rdb_changes_since_last_save", server.keyspace.dirty),
-            ("rdb_last_save_time", server.lastsave)] + AOF_DISABLED_FIELDS
+    return server.persistence.info_fields() + AOF_DISABLED_FIELDS
 
 
 def _stats(server):

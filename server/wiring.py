@@ -20,12 +20,10 @@ MERGE_SLICE = 100  # overlay changes applied per loop iteration after a save: ea
 # page fault (the first write to a page the child shared), so about 0.1-0.3 ms a slice
 
 
-def attach_persistence(server) -> "Persistence":
-    server.persistence = Persistence(server)
-    return server.persistence
-
-
 class Persistence:
+    """Built by the Server itself (server/app.py): every server has one, so nothing checks for
+    its absence."""
+
     def __init__(self, server):
         self.server = server
         self.child = None  # snapshot.SaveChild while a background save runs
@@ -61,8 +59,14 @@ class Persistence:
     # -- startup ---------------------------------------------------------------------------------
 
     def load_at_startup(self) -> bool:
-        """Load dir/dbfilename if it exists. False (after logging why) if the file is bad: the
-        server must not start; nothing of a bad file is kept, and the file is left as it is."""
+        """Remove the temp files of saves cut short, then load dir/dbfilename if it exists. False
+        (after logging why) if the file is bad: the server must not start; nothing of a bad file
+        is kept, and the file is left as it is."""
+        for name, error in snapshot.remove_stale_temps(self.config["dir"]):
+            if error is None:
+                log.notice(f"Removed {name}, left by a save that was cut short")
+            else:
+                log.warning(f"Can't remove {name}, left by a save that was cut short: {error}")
         path = os.path.join(self.config["dir"], self.config["dbfilename"])
         if not os.path.exists(path):
             return True
@@ -146,11 +150,10 @@ class Persistence:
             snapshot.save_atomic(directory, name, self._dbs(), compression=self.config["rdbcompression"],
                                  checksum=self.config["rdbchecksum"], aux=self._aux(),
                                  progress=progress, progress_every=1 if progress else 1024)
-        except OSError as exc:
-            log.warning(f"Failed saving the DB: {exc.strerror or exc} (temp file in {directory})")
-            return False
-        except Exception as exc:  # noqa: BLE001 - an unsupported value must not crash the server
-            log.warning(f"Write error saving DB on disk: {exc}")
+        except snapshot.SaveError as exc:
+            # As Redis's SAVE: logged and replied -ERR, but rdb_last_bgsave_status and MISCONF
+            # are left alone (only a background save's failure sets them).
+            log.warning(exc.line)
             return False
         log.notice("DB saved on disk")
         self.server.keyspace.dirty = 0
@@ -169,7 +172,7 @@ class Persistence:
             self.child = snapshot.fork_save(
                 self.config["dir"], self.config["dbfilename"], self._dbs(),
                 compression=self.config["rdbcompression"], checksum=self.config["rdbchecksum"],
-                aux=self._aux(), log=log.notice, in_child=self._in_child,
+                aux=self._aux(), log=log.log, in_child=self._in_child,
                 key_save_delay_us=max(0, self.config["rdb-key-save-delay"]))
         except OSError as exc:
             self.last_bgsave_ok = False
@@ -229,13 +232,13 @@ class Persistence:
             self.last_bgsave_ok = True
         elif sig is not None:
             log.warning(f"Background saving terminated by signal {sig}")
-            snapshot.remove_temp(self.config["dir"], child.pid)
+            snapshot.remove_temp(child.directory, child.pid)
             # SIGUSR1 is how forkv itself stops a child (shutdown, FLUSHALL): not an error.
             if sig != signal.SIGUSR1:
                 self.last_bgsave_ok = False
         else:
             log.warning("Background saving error")
-            snapshot.remove_temp(self.config["dir"], child.pid)
+            snapshot.remove_temp(child.directory, child.pid)
             self.last_bgsave_ok = False
         self.update_misconf()
         self._merge_overlay()
@@ -269,7 +272,7 @@ class Persistence:
         except ChildProcessError:
             pass
         child.close()
-        snapshot.remove_temp(self.config["dir"], child.pid)
+        snapshot.remove_temp(child.directory, child.pid)
         self.child = None
         self._merge_overlay()
 

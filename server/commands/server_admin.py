@@ -52,8 +52,7 @@ def flushall(client, argv):
     _flush_mode(argv)
     server = client.server
     server.keyspace.dirty += server.keyspace.flushall()
-    if server.persistence is not None:
-        server.persistence.after_flushall()
+    server.persistence.after_flushall()
     return OK
 
 
@@ -163,8 +162,7 @@ def config_set(client, argv):
     if "proto-max-bulk-len" in changed:
         for other in server.clients.values():
             other.parser.max_bulk_len = server.config["proto-max-bulk-len"]
-    if server.persistence is not None:
-        server.persistence.config_changed(changed)
+    server.persistence.config_changed(changed)
     return OK
 
 

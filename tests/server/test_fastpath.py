@@ -7,7 +7,6 @@ from server import config as cfg
 from server import dispatch
 from server.app import Server
 from server.client import Client
-from server.wiring import attach_persistence
 from tests.servers import command_bytes
 
 try:
@@ -61,7 +60,6 @@ STREAM = [
 def run(stream, implementation, args=(), client_class=Client, hooks=None):
     config = cfg.load(["--save", ""] + list(args), environ={})
     server = Server(config, clock=lambda: 1_800_000_000_000)
-    attach_persistence(server)
     client = client_class(server)
     transport = Transport()
     client.connection_made(transport)

@@ -15,7 +15,6 @@ from tests.server.test_fastpath import (
     Client,
     Server,
     Transport,
-    attach_persistence,
     cfg,
     frame,
 )
@@ -36,7 +35,6 @@ def serve(client, transport, requests) -> int:
 @pytest.mark.skipif(dispatch.run_batch is dispatch.run_batch_py, reason="C fast path not built")
 def test_get_and_set_during_a_save_copy_almost_no_pages():
     server = Server(cfg.load(["--save", ""], environ={}))
-    attach_persistence(server)
     client = Client(server)
     transport = Transport()
     client.connection_made(transport)
