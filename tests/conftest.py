@@ -7,6 +7,7 @@ once against forkv and once against Debian's redis-server, so subtle expectation
 import pytest
 import redis
 
+from tests.inprocess import InProcessServer
 from tests.servers import ServerProcess
 
 
@@ -53,3 +54,12 @@ def any_r(any_server):
     client = _client(any_server)
     yield client
     client.close()
+
+
+@pytest.fixture
+def inproc():
+    """A fresh in-process forkv (tests/inprocess.py) and one connection to it."""
+    server = InProcessServer()
+    conn = server.connect()
+    yield server, conn
+    conn.close()

@@ -7,6 +7,7 @@ from server import config as cfg
 from server import dispatch
 from server.app import Server
 from server.client import Client
+from tests.inprocess import Transport
 from tests.servers import command_bytes
 
 try:
@@ -15,27 +16,6 @@ except ImportError:  # pragma: no cover - the package builds it
     _fastpath = None
 
 pytestmark = pytest.mark.skipif(_fastpath is None, reason="the C extension is not built")
-
-
-class Transport:
-    def __init__(self):
-        self.data = b""
-        self.closed = False
-
-    def write(self, data):
-        self.data += data
-
-    def get_extra_info(self, name):
-        return ("127.0.0.1", 40000) if name in ("peername", "sockname") else None
-
-    def close(self):
-        self.closed = True
-
-    def pause_reading(self):
-        pass
-
-    def resume_reading(self):
-        pass
 
 
 frame = command_bytes
