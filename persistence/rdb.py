@@ -6,8 +6,9 @@ config, no logging, no sockets; callers pass plain dicts in and get plain events
 API
     write_rdb(fileobj, dbs, *, compression=True, checksum=True, aux=None,
               progress=None, progress_every=1024, use_c=True) -> int   (keys written)
-        dbs: iterable of (index, data, expires); data maps key bytes -> value, expires maps
-        key bytes -> absolute unix time in ms. use_c picks the reference-count-free C walker
+        dbs: iterable of (index, data, expires); data maps key -> value, expires maps key ->
+        absolute unix time in ms; a key is bytes, or a str holding the latin-1 decoding of the
+        key's bytes (how the server's keyspace keeps them). use_c picks the reference-count-free C walker
         (persistence._walker) when it is importable; both paths write identical bytes.
     read_rdb(fileobj) -> iterator of events:
         Header(version), Aux(key, value), SelectDB(index), ResizeDB(db_size, expires_size),

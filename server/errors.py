@@ -90,6 +90,12 @@ INVALID_TTL = "ERR Invalid TTL value, must be >= 0"
 INVALID_IDLETIME = "ERR Invalid IDLETIME value, must be >= 0"
 INVALID_FREQ = "ERR Invalid FREQ value, must be >= 0 and <= 255"
 MAX_CLIENTS = "ERR max number of clients reached"
+NO_SHUTDOWN_IN_PROGRESS = "ERR No shutdown in progress."
+NO_CONFIG_FILE = "ERR The server is running without a config file"
+GETKEYS_INVALID_COMMAND = "ERR Invalid command specified"
+GETKEYS_NO_KEYS = "ERR The command has no key arguments"
+GETKEYS_BAD_ARITY = "ERR Invalid number of arguments specified for command"
+GETKEYS_BAD_ARGUMENTS = "ERR Invalid arguments specified for command"
 
 
 def wrong_arity(fullname: str) -> str:
@@ -104,6 +110,10 @@ def unknown_command(argv) -> str:
 
 def unknown_subcommand(sub: bytes, container: str) -> str:
     return f"ERR unknown subcommand '{sub.decode('utf-8', 'surrogateescape')[:128]}'. Try {container.upper()} HELP."
+
+
+def config_set_failed(argument: str, why: str) -> str:
+    return f"ERR CONFIG SET failed (possibly related to argument '{argument}') - {why}"
 
 
 def invalid_expire(command: str) -> str:

@@ -87,7 +87,7 @@ def shutdown(client, argv):
         elif opt in (b"now", b"force"):
             pass
         elif opt == b"abort":
-            raise CommandError("ERR No shutdown in progress.")
+            raise CommandError(errors.NO_SHUTDOWN_IN_PROGRESS)
         else:
             raise CommandError(errors.SYNTAX)
     if not client.server.shutdown(save=save):
@@ -156,7 +156,7 @@ def config_set(client, argv):
             which = "bind" if "bind" in changed else "port"
             why = ("Failed to bind to specified addresses." if which == "bind"
                    else "Unable to listen on this port. Check server logs.")
-            raise CommandError(f"ERR CONFIG SET failed (possibly related to argument '{which}') - {why}") from None
+            raise CommandError(errors.config_set_failed(which, why)) from None
     if "loglevel" in changed:
         log.set_level(server.config["loglevel"])
     if "proto-max-bulk-len" in changed:
@@ -179,7 +179,7 @@ def config_resetstat(client, argv):
          summary="Rewrite the configuration file with the in memory configuration", since="2.8.0",
          complexity="O(1)")
 def config_rewrite(client, argv):
-    raise CommandError("ERR The server is running without a config file")
+    raise CommandError(errors.NO_CONFIG_FILE)
 
 
 # -- COMMAND ----------------------------------------------------------------------------------------
@@ -341,12 +341,12 @@ def command_getkeys(client, argv):
     if cmd is not None and cmd.subcommands and len(target) >= 2:
         cmd = cmd.subcommands.get(target[1].lower())
     if cmd is None:
-        raise CommandError("ERR Invalid command specified")
+        raise CommandError(errors.GETKEYS_INVALID_COMMAND)
     if not cmd.key_specs:
-        raise CommandError("ERR The command has no key arguments")
+        raise CommandError(errors.GETKEYS_NO_KEYS)
     if (cmd.arity > 0 and cmd.arity != len(target)) or len(target) < -cmd.arity:
-        raise CommandError("ERR Invalid number of arguments specified for command")
+        raise CommandError(errors.GETKEYS_BAD_ARITY)
     positions = cmd.key_positions(target)
     if not positions and not cmd.flags & F.NO_MANDATORY_KEYS:
-        raise CommandError("ERR Invalid arguments specified for command")
+        raise CommandError(errors.GETKEYS_BAD_ARGUMENTS)
     return [target[i] for i in positions]
