@@ -14,6 +14,7 @@ _loader.install()
 
 from protocol.parser import NEED_DATA, ProtocolError, RequestParser
 from protocol.reply import (
+    NO_REPLY,
     NULL_ARRAY,
     Encoded,
     ErrorReply,
@@ -23,10 +24,13 @@ from protocol.reply import (
     Verbatim,
     encode_reply,
     encode_error,
+    encoded,
+    frozen,
 )
 
 __all__ = [
     "NEED_DATA",
+    "NO_REPLY",
     "NULL_ARRAY",
     "Encoded",
     "ErrorReply",
@@ -38,4 +42,6 @@ __all__ = [
     "Verbatim",
     "encode_error",
     "encode_reply",
+    "encoded",
+    "frozen",
 ]

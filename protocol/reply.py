@@ -10,14 +10,21 @@ The mapping (one table, dispatched on the exact type, so the hot path is one dic
   Status              -> simple string +...  ErrorReply -> error -...
   Verbatim            -> RESP3 verbatim text (RESP2: bulk string)
   Push                -> RESP3 push (RESP2: array)
-  Encoded             -> bytes already in wire form, written as they are (pre-encoded constants)
+  Encoded             -> bytes already in wire form, written as they are (pre-encoded constants,
+                         which keep the value they encode: see `encoded`)
+NO_REPLY (an Encoded of no bytes) answers nothing at all (SHUTDOWN).
 """
 
 
 class Encoded(bytes):
-    """A reply already encoded for the wire (identical in RESP2 and RESP3)."""
+    """A reply already encoded for the wire (identical in RESP2 and RESP3): a constant encoded
+    once. `value` is the reply it encodes, for whoever needs the value rather than the bytes
+    (a script's redis.call, MONITOR, replication); build constants with `encoded(value)`."""
 
-    __slots__ = ()
+    def __new__(cls, wire: bytes, value=None):
+        self = super().__new__(cls, wire)
+        self.value = value
+        return self
 
 
 class Status(str):
@@ -212,3 +219,39 @@ def _fallback(value):
         _ENCODERS[type(value)] = _error
         return _error
     raise TypeError(f"no RESP encoding for {type(value).__name__}")
+
+
+def encoded(value) -> Encoded:
+    """`value` encoded once, for a constant reply that RESP2 and RESP3 spell the same way."""
+    resp2, resp3 = [], []
+    encode_reply(value, resp2, 2)
+    encode_reply(value, resp3, 3)
+    wire = b"".join(resp2)
+    if wire != b"".join(resp3):
+        raise ValueError(f"{value!r} is spelled differently in RESP2 and RESP3")
+    return Encoded(wire, value)
+
+
+class _NoReply:
+    __slots__ = ()
+
+    def __repr__(self):
+        return "NO_REPLY"
+
+
+NO_REPLY = Encoded(b"", _NoReply())  # a command that answers nothing (SHUTDOWN on success)
+
+
+def frozen(value):
+    """`value` with every bytearray in it copied to bytes. A reply kept while later commands run
+    (EXEC's) must not change when they modify a stored string in place (APPEND, SETRANGE)."""
+    kind = type(value)
+    if kind is bytearray:
+        return bytes(value)
+    if kind is bytes or kind is int or value is None:
+        return value
+    if isinstance(value, dict):
+        return kind({k: frozen(v) for k, v in value.items()})
+    if isinstance(value, (list, tuple)):
+        return kind(frozen(v) for v in value)
+    return value

@@ -144,15 +144,20 @@ def call(client, cmd, argv):
     except CommandError as exc:
         return ErrorReply(exc.message)
     except Exception as exc:  # noqa: BLE001 - see internal_error
-        return Encoded(internal_error(client, argv, exc))
+        return ErrorReply(internal_error_message(argv, exc))
 
 
-def internal_error(client, argv, exc) -> bytes:
+def internal_error_message(argv, exc) -> str:
     """A handler raised something other than CommandError: a forkv bug. Log it with its traceback
     and give the client an error reply instead of dropping the connection."""
     name = argv[0].decode("utf-8", "replace") if argv and isinstance(argv[0], bytes) else "?"
     log.warning(f"Internal error running '{name}': {exc!r}\n" + "".join(traceback.format_exception(exc)))
-    return encode_error(f"ERR internal error running '{name}' (see the server log)")
+    return f"ERR internal error running '{name}' (see the server log)"
+
+
+def internal_error(client, argv, exc) -> bytes:
+    """internal_error_message, encoded (the C fast path calls this one)."""
+    return encode_error(internal_error_message(argv, exc))
 
 
 _NOAUTH = encode_error(errors.NOAUTH)

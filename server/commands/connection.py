@@ -1,15 +1,15 @@
 """Connection commands: PING, ECHO, QUIT, SELECT, SWAPDB, HELLO, AUTH, RESET and CLIENT."""
 
-from protocol.reply import Encoded, Map, NULL_ARRAY, Status, Verbatim
+from protocol.reply import NULL_ARRAY, Map, Status, Verbatim, encoded
 from server import errors
 from server.args import to_int
 from server.config import REDIS_VERSION
 from server.errors import CommandError
 from server.table import Flag, command, container
 
-OK = Encoded(b"+OK\r\n")
-PONG = Encoded(b"+PONG\r\n")
-RESET = Encoded(b"+RESET\r\n")
+OK = encoded(Status("OK"))
+PONG = encoded(Status("PONG"))
+RESET = encoded(Status("RESET"))
 
 F = Flag
 

@@ -13,7 +13,7 @@ forkv keeps no per-key access time or LFU counter, so OBJECT IDLETIME reports 0 
 import copy
 import re
 
-from protocol.reply import Encoded, Status
+from protocol.reply import Status, encoded
 from server import errors
 from server.args import LLONG_MAX, is_int, to_int
 from server.errors import CommandError
@@ -22,7 +22,7 @@ from server.keyspace import type_name
 from server.table import KS, Flag, command, container
 
 F = Flag
-OK = Encoded(b"+OK\r\n")
+OK = encoded(Status("OK"))
 
 INT_MIN = -(2**31)
 INT_MAX = 2**31 - 1
@@ -117,7 +117,7 @@ def type_(client, argv):
     name = "none" if value is None else type_name(value)
     reply = _TYPE_REPLIES.get(name)
     if reply is None:
-        reply = _TYPE_REPLIES[name] = Encoded(b"+" + name.encode() + b"\r\n")
+        reply = _TYPE_REPLIES[name] = encoded(Status(name))
     return reply
 
 

@@ -2,14 +2,14 @@
 
 import time
 
-from protocol.reply import Encoded, Map, SetReply, Status, Verbatim
+from protocol.reply import NO_REPLY, Map, SetReply, Status, Verbatim, encoded
 from server import errors, info, log
 from server.docs import command_docs
 from server.config import ConfigError
 from server.errors import CommandError
 from server.table import COMMANDS, Flag, command, container
 
-OK = Encoded(b"+OK\r\n")
+OK = encoded(Status("OK"))
 F = Flag
 
 
@@ -93,7 +93,7 @@ def shutdown(client, argv):
     if not client.server.shutdown(save=save):
         raise CommandError(errors.SHUTDOWN_FAILED)
     client.closing = True
-    return Encoded(b"")
+    return NO_REPLY
 
 
 # -- CONFIG -----------------------------------------------------------------------------------------

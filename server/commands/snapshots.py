@@ -1,7 +1,7 @@
 """Persistence commands: SAVE, BGSAVE, DUMP, RESTORE. The work is in server/wiring.py (SAVE and
 BGSAVE bookkeeping) and persistence/rdb.py (the value serializer DUMP and RESTORE share)."""
 
-from protocol.reply import Encoded, Status
+from protocol.reply import Status, encoded
 from persistence import rdb
 from server import errors
 from server.args import LLONG_MAX, to_int
@@ -9,7 +9,7 @@ from server.errors import CommandError
 from server.table import KS, Flag, command
 
 F = Flag
-OK = Encoded(b"+OK\r\n")
+OK = encoded(Status("OK"))
 BARE_ERR = "ERR"
 
 

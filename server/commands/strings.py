@@ -10,14 +10,14 @@ byte.
 import re
 from fractions import Fraction
 
-from protocol.reply import Encoded, Map
+from protocol.reply import Map, Status, encoded
 from server import errors
 from server.args import LLONG_MAX, LLONG_MIN, to_int
 from server.errors import WRONGTYPE, CommandError
 from server.table import KS, Flag, command
 
 F = Flag
-OK = Encoded(b"+OK\r\n")
+OK = encoded(Status("OK"))
 
 
 def readable(client, value):

@@ -4,13 +4,13 @@ Queueing itself happens in dispatch (commands flagged NO_QUEUE run at once); EXE
 through the same `call` as any command, so a queued command behaves exactly as it would alone.
 """
 
-from protocol.reply import NULL_ARRAY, Encoded, encode_reply
+from protocol.reply import NULL_ARRAY, Status, encoded, frozen
 from server import errors
 from server.dispatch import call
 from server.errors import CommandError
 from server.table import KS, Flag, command
 
-OK = Encoded(b"+OK\r\n")
+OK = encoded(Status("OK"))
 F = Flag
 _TX = F.NOSCRIPT | F.LOADING | F.STALE | F.FAST | F.ALLOW_BUSY | F.NO_QUEUE
 
@@ -47,16 +47,16 @@ def exec_(client, argv):
         raise CommandError(errors.EXECABORT)
     if dirty:
         return NULL_ARRAY
-    # Each reply is encoded as soon as its command ran: a later command in the transaction may
+    # Each reply is frozen as soon as its command ran: a later command in the transaction may
     # change a value (a bytearray) that an earlier reply refers to.
-    parts = [b"*%d\r\n" % len(queued)]
+    replies = []
     client.in_exec = True
     try:
         for cmd, args in queued:
-            encode_reply(call(client, cmd, args), parts, client.proto)
+            replies.append(frozen(call(client, cmd, args)))
     finally:
         client.in_exec = False
-    return Encoded(b"".join(parts))
+    return replies
 
 
 @command("watch", -2, F.NOSCRIPT | F.LOADING | F.STALE | F.FAST | F.ALLOW_BUSY | F.NO_QUEUE,
