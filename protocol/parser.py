@@ -68,7 +68,7 @@ def drain_py(gets, sentinel, commands: list):
 
 
 try:
-    from protocol._drain import drain
+    from protocol._drain import drain  # type: ignore[import-not-found]  # a C extension
 except ImportError:  # not built: the reference implementation does the same, slower
     drain = drain_py
 
@@ -176,7 +176,7 @@ def _after_quote(line: bytes, i: int, n: int) -> int:
 
 def split_inline(line: bytes) -> list:
     """Split an inline command like Redis's sdssplitargs: spaces, "double" and 'single' quotes."""
-    args = []
+    args: list = []
     i, n = 0, len(line)
     while True:
         while i < n and line[i] in _SPACE:
@@ -244,6 +244,11 @@ class RequestParser:
 
     __slots__ = ("_reader", "_inline", "_carry", "_scanner", "_pending", "_held", "_doomed",
                  "max_bulk_len", "auth_required", "error")
+    _scanner: "_FrameScanner | None"
+    _pending: "tuple | None"
+    _held: "tuple[bytearray, _FrameScanner] | None"
+    _doomed: "_FrameScanner | None"
+    error: "ProtocolError | None"
 
     def __init__(self, max_bulk_len: int = 512 * 1024 * 1024):
         self._reader = _new_reader()
@@ -260,7 +265,7 @@ class RequestParser:
     def feed(self, data: bytes) -> list:
         if self.error is not None:
             return []
-        commands = []
+        commands: list = []
         try:
             self._feed(data, commands)
         except ProtocolError as exc:
@@ -391,7 +396,7 @@ class RequestParser:
             self._complete(bytes(held), commands)
             pos = end
         elif self._carry:
-            end = self._scanner.scan(data, 0)
+            end = self._scanner.scan(data, 0)  # type: ignore[union-attr]  # set with _carry
             self._reader.feed(data if end < 0 else data[:end])
             if end < 0:
                 self._carry += len(data)
@@ -441,7 +446,7 @@ class RequestParser:
             self._scanner = _FrameScanner((self.max_bulk_len, self.auth_required))
             self._scanner.scan(data, max(here, start))
         else:
-            self._scanner.scan(data, start)
+            self._scanner.scan(data, start)  # type: ignore[union-attr]  # checked above
         self._carry = len(data) - here
 
     def _resolve_pending(self):

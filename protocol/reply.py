@@ -21,6 +21,8 @@ class Encoded(bytes):
     once. `value` is the reply it encodes, for whoever needs the value rather than the bytes
     (a script's redis.call, MONITOR, replication); build constants with `encoded(value)`."""
 
+    value: object
+
     def __new__(cls, wire: bytes, value=None):
         self = super().__new__(cls, wire)
         self.value = value
@@ -223,7 +225,8 @@ def _fallback(value):
 
 def encoded(value) -> Encoded:
     """`value` encoded once, for a constant reply that RESP2 and RESP3 spell the same way."""
-    resp2, resp3 = [], []
+    resp2: list = []
+    resp3: list = []
     encode_reply(value, resp2, 2)
     encode_reply(value, resp3, 3)
     wire = b"".join(resp2)
