@@ -5,10 +5,13 @@
 - The command path compiled from its own Python source with Cython (COMPILED below): the .py files
   stay the one source, and run as plain Python when they are not compiled.
 
-Everything here is optional: without a C compiler, the Python headers or Cython, forkv installs
-with a warning and runs its pure-Python code (slower). FORKVPY_PURE=1 at build time skips the
-Cython step (the C pieces are still built); at run time it makes the packages import the .py files
-even where compiled modules exist (see server/__init__.py), which is how the tests run both.
+The snapshot walker is required: without it a BGSAVE runs the pure-Python writer, whose reference
+count writes copy most of the heap in the save child, so a walker that does not build fails the
+build, loudly (FORKVPY_WALKER_OPTIONAL=1 accepts that cost and only warns). Everything else is
+optional: without Cython, or if the parser/dispatch C pieces fail, forkv installs with a warning
+and runs their pure-Python code (slower). FORKVPY_PURE=1 at build time skips the Cython step (the
+C pieces are still built); at run time it makes the packages import the .py files even where
+compiled modules exist (see server/__init__.py), which is how the tests run both.
 """
 
 import glob
@@ -32,17 +35,38 @@ COMPILED = [
 ] + sorted(p for p in glob.glob("server/commands/*.py") if not p.endswith("__init__.py"))
 
 
+WALKER = "persistence._walker"
+
+
+def walker_required() -> bool:
+    return not os.environ.get("FORKVPY_WALKER_OPTIONAL")
+
+
+def walker_failed(exc: Exception, what: str = WALKER) -> SystemExit:
+    return SystemExit(
+        f"forkv: {what} did not build ({exc}).\n"
+        "Without it every BGSAVE runs the pure-Python writer, which copies most of the heap in the\n"
+        "save child. It needs a C compiler, the Python headers and CPython 3.11 to 3.13. Set\n"
+        "FORKVPY_WALKER_OPTIONAL=1 to install without it anyway.")
+
+
 class OptionalBuildExt(build_ext):
     def run(self):
         try:
             super().run()
+        except SystemExit:
+            raise
         except Exception as exc:  # noqa: BLE001 - no compiler at all
+            if walker_required() and any(ext.name == WALKER for ext in self.extensions):
+                raise walker_failed(exc, f"the C extensions ({WALKER} among them)") from exc
             self.warn(f"forkv: C extensions not built ({exc}); using the pure-Python implementations")
 
     def build_extension(self, ext):
         try:
             super().build_extension(ext)
         except Exception as exc:  # noqa: BLE001 - this one failed to compile
+            if ext.name == WALKER and walker_required():
+                raise walker_failed(exc) from exc
             self.warn(f"forkv: {ext.name} not built ({exc}); using its pure-Python implementation")
 
 
@@ -67,9 +91,12 @@ setup(
     cmdclass={"build_ext": OptionalBuildExt},
     ext_modules=[
         Extension(
-            "persistence._walker",
+            WALKER,
             sources=["persistence/_walker.c"],
-            extra_compile_args=WARNINGS + ["-Wno-missing-field-initializers", "-Wno-unused-parameter"],
+            # An undeclared function is a CPython API this version lacks: it would build with a
+            # warning and then fail at import, silently leaving the Python writer in charge.
+            extra_compile_args=WARNINGS + ["-Wno-missing-field-initializers", "-Wno-unused-parameter",
+                                           "-Werror=implicit-function-declaration"],
             libraries=["dl"],
         ),
         Extension("server._fastpath", sources=["server/_fastpath.c"], extra_compile_args=WARNINGS),

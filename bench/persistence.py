@@ -4,7 +4,8 @@ steady client's latency during a BGSAVE, forkv against Debian's redis-server in 
 Both servers hold the same data: N string keys `key:<i>` with 100-byte values (Redis's
 `DEBUG POPULATE N key 100`: "value:<i>" padded with zero bytes; forkv gets the same pairs through
 pipelined MSETs), then a mixed data set (every type, built in Redis, loaded by forkv from Redis's
-own RDB file). Timings are medians of a few runs; the machine is small and noisy.
+own RDB file), then N counters made by INCRBY (int-encoded in both servers). Timings are medians
+of a few runs; the machine is small and noisy.
 
 Usage: python bench/persistence.py [keys]   (or FORKV_BENCH_KEYS=keys; default 1,000,000).
 Prints a markdown table of forkv/Redis ratios and the targets of issues 3 and 4.
@@ -122,6 +123,21 @@ def fill_mixed(conn: Conn, n: int, depth: int = 2000) -> None:
         else:
             out.append(encode(b"ZADD", k, *[x for j in range(5)
                                             for x in (repr(j + i / 7).encode(), b"m:%d:%d" % (i, j))]))
+        if len(out) == depth:
+            conn.sock.sendall(b"".join(out))
+            conn.replies(len(out))
+            out = []
+    if out:
+        conn.sock.sendall(b"".join(out))
+        conn.replies(len(out))
+
+
+def fill_counters(conn: Conn, n: int, depth: int = 2000) -> None:
+    """INCRBY counter:<i> by i * 1000 + 1000: counters Redis keeps int-encoded and forkv as Python
+    ints, the values the save child must write without touching their reference counts."""
+    out = []
+    for i in range(n):
+        out.append(encode(b"INCRBY", b"counter:%d" % i, i * 1000 + 1000))
         if len(out) == depth:
             conn.sock.sendall(b"".join(out))
             conn.replies(len(out))
@@ -473,6 +489,18 @@ def run(n: int) -> list:
             for kind in kinds:
                 bg[kind].append(bgsave(servers[kind], conns[kind]))
         bgsave_rows(add, bg, f"{n:,} mixed", notes)
+
+        # -- counters (INCRBY) --------------------------------------------------------------------
+        for kind in kinds:
+            conns[kind].call("FLUSHALL")
+            fill_counters(conns[kind], n)
+            assert conns[kind].call("DBSIZE") == n
+            assert conns[kind].call("OBJECT", "ENCODING", b"counter:%d" % (n - 1)) == b"int"
+        bg = {kind: [] for kind in kinds}
+        for _ in range(MIXED_REPEATS):
+            for kind in kinds:
+                bg[kind].append(bgsave(servers[kind], conns[kind]))
+        bgsave_rows(add, bg, f"{n:,} counters", notes)
     finally:
         for c in conns.values():
             c.close()

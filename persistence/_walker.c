@@ -2,18 +2,34 @@
  *
  * Why it exists: in a forked BGSAVE child, CPython code that merely reads an object writes
  * its reference count, so copy-on-write duplicates nearly every page of the dataset. This
- * walker reads dicts with PyDict_Next (borrowed references) and string bytes in place, and
- * writes through its own buffer to a file descriptor, computing Redis's CRC64 as it goes.
- * Strings, lists, sets, hashes and sorted sets are all walked here with borrowed references;
- * only a value of some other type goes to a Python fallback (which rejects it). The byte
- * layout must stay identical to persistence.rdb's pure-Python writer, the reference.
+ * walker reads dicts with PyDict_Next (borrowed references), sets through their table,
+ * string bytes in place and ints by value, and writes through its own buffer to a file
+ * descriptor, computing Redis's CRC64 as it goes. Strings, counters kept as ints, lists,
+ * sets, hashes and sorted sets are all walked here with borrowed references. Any other value
+ * goes to the Python fallback, which today raises TypeError for all of them (the format holds
+ * nothing else); should the Python writer learn a type before this walker does, the fallback
+ * writes it, reference counts and all, and Sink.fallbacks counts it (tests hold it at zero).
+ * The byte layout must stay identical to persistence.rdb's pure-Python writer, the reference.
  *
  * It must not: call back into Python for keyspace values, create references to data objects,
  * look keys up in a dict with CPython's lookup (it writes to the stored key; see the expires
- * index), or allocate per key.
+ * index), or allocate per key (an int beyond 64 bits, which no command stores, is the one
+ * exception: its decimal text is a fresh object).
+ *
+ * CPython's private iterators (_PyDict_Next, _PySet_NextEntry) are gone from 3.13's headers;
+ * this file uses only PyDict_Next and the set table that Include/cpython/setobject.h
+ * documents, both the same from 3.11 to 3.13 (checked below at compile time).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+
+#if PY_VERSION_HEX < 0x030B0000 || PY_VERSION_HEX >= 0x030E0000
+#error "persistence._walker is verified on CPython 3.11 to 3.13 only: check PyDict_Next and the \
+PySetObject table layout (Include/cpython/setobject.h) of a newer CPython before widening this"
+#endif
+#ifdef Py_GIL_DISABLED
+#error "persistence._walker reads set tables and dicts without locks: not for free-threaded CPython"
+#endif
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -92,6 +108,7 @@ typedef struct {
     size_t len;
     uint64_t crc;
     unsigned long long total;
+    unsigned long long fallbacks; /* values handed to `fallback` (each touches refcounts) */
     unsigned char *scratch; /* LZF output */
     size_t scratch_cap;
     int ready;              /* __init__ succeeded: the other fields are usable */
@@ -356,6 +373,35 @@ key_view(PyObject *o, const unsigned char **p, size_t *n)
     return string_view(o, p, n);
 }
 
+/* A counter kept as an exact int (INCR stores them so): the bytes its decimal text gets, as
+ * persistence.rdb._value_body writes it and as Redis's rdbSaveLongLongAsStringObject does for
+ * its int encoding: INT8/16/32 when the value fits 32 bits, else the text (at most 20 bytes,
+ * so never LZF). PyLong_AsLongLongAndOverflow reads an exact int in place, with no
+ * reference taken. An int beyond 64 bits (no command stores one) gets its text from int's
+ * own tp_repr, a fresh str: the value is still only read, and put_string may LZF the text as
+ * the Python writer does; past sys.set_int_max_str_digits both raise ValueError. */
+static int
+put_int(Sink *s, PyObject *value)
+{
+    int overflow;
+    long long v = PyLong_AsLongLongAndOverflow(value, &overflow);
+    if (v == -1 && PyErr_Occurred())
+        return -1;
+    if (!overflow) {
+        char text[24];
+        int n = snprintf(text, sizeof text, "%lld", v);
+        return put_string(s, (const unsigned char *)text, (size_t)n);
+    }
+    PyObject *text = PyLong_Type.tp_repr(value);
+    if (text == NULL)
+        return -1;
+    Py_ssize_t n;
+    const char *p = PyUnicode_AsUTF8AndSize(text, &n);  /* ASCII: its own buffer, no copy */
+    int rc = p == NULL ? -1 : put_string(s, (const unsigned char *)p, (size_t)n);
+    Py_DECREF(text);
+    return rc;
+}
+
 /* ---- collections: the same layouts as persistence.rdb._value_body, element by element -- */
 
 #define RDB_TYPE_STRING 0
@@ -395,18 +441,25 @@ put_list(Sink *s, PyObject *key, PyObject *list)
     return 0;
 }
 
+/* The members in the order Python's set iterator yields them: table slot by slot, skipping
+ * unused slots (key NULL) and dummies (hash -1, which no live entry has: CPython turns a hash
+ * of -1 into -2). Include/cpython/setobject.h documents this layout for 3.11 to 3.13; it
+ * replaces _PySet_NextEntry, which 3.13 no longer exports. Nothing is written to the set. */
 static int
 put_set(Sink *s, PyObject *key, PyObject *set)
 {
-    Py_ssize_t pos = 0;
-    PyObject *member;
-    Py_hash_t hash;
+    PySetObject *so = (PySetObject *)set;
     if (put_length(s, (uint64_t)PySet_GET_SIZE(set)) < 0)
         return -1;
-    /* Borrowed entries, in the order Python's set iterator walks the table. */
-    while (_PySet_NextEntry(set, &pos, &member, &hash))
-        if (put_element(s, key, member) < 0)
+    Py_ssize_t seen = 0;
+    for (Py_ssize_t i = 0; i <= so->mask && seen < so->used; i++) {
+        const setentry *entry = &so->table[i];
+        if (entry->key == NULL || entry->hash == -1)
+            continue;
+        seen++;
+        if (put_element(s, key, entry->key) < 0)
             return -1;
+    }
     return 0;
 }
 
@@ -524,6 +577,7 @@ Sink_init(Sink *self, PyObject *args, PyObject *kwds)
     self->len = 0;
     self->crc = 0;
     self->total = 0;
+    self->fallbacks = 0;
     self->ready = 1;
     return 0;
 }
@@ -555,10 +609,12 @@ Sink_write(Sink *self, PyObject *arg)
 }
 
 /* One record for a value of a type the walker does not know, serialised by the Python
- * fallback (which raises TypeError for anything the format cannot hold). */
+ * fallback: today it raises TypeError for every such value (the format holds nothing else).
+ * Counted in s->fallbacks, since a record written this way touches reference counts. */
 static int
 put_fallback_record(Sink *s, PyObject *key, const unsigned char *kp, size_t kn, PyObject *value)
 {
+    s->fallbacks++;
     PyObject *rec = PyObject_CallFunctionObjArgs(s->fallback, value,
                                                  s->compression ? Py_True : Py_False, NULL);
     if (rec == NULL)
@@ -584,7 +640,9 @@ put_fallback_record(Sink *s, PyObject *key, const unsigned char *kp, size_t kn, 
  * every such lookup would copy the page of that key object in a fork child: about 48 bytes
  * copied per key with a TTL. Instead we index `expires` by content once, reading only: an
  * open-addressing table (linear probing, load <= 1/2) of entry positions in the dict, as
- * _PyDict_Next walks them, so a hit yields the stored hash, key and deadline without a lookup.
+ * PyDict_Next walks them, so a hit yields the stored key and deadline without a lookup.
+ * Hashes come from the key objects' own caches (key_hash), never from the dict's entries,
+ * whose layout 3.13 keeps private.
  * Each 32-bit slot holds the position + 1 in its low POS_BITS and a few hash bits above them,
  * which reject most wrong slots without reading the dict's entry.
  * Cost: 8-16 bytes of fresh memory per key with a TTL, allocated in the child only. */
@@ -592,6 +650,14 @@ put_fallback_record(Sink *s, PyObject *key, const unsigned char *kp, size_t kn, 
 #define POS_BITS 26
 #define POS_MASK ((1u << POS_BITS) - 1)
 #define SLOT_TAG(h) ((uint32_t)((uint64_t)(h) >> (64 - (32 - POS_BITS))) << POS_BITS)
+
+/* A dict key's hash, read from the cache that str and bytes objects fill when they first
+ * enter a dict, so in practice nothing is computed or written; -1 with an exception set. */
+static Py_hash_t
+key_hash(PyObject *key)
+{
+    return PyObject_Hash(key);
+}
 
 typedef struct {
     uint32_t *slots;   /* 0 is empty */
@@ -616,22 +682,26 @@ expire_index_build(ExpireIndex *ix, PyObject *expires)
         PyErr_NoMemory();
         return -1;
     }
-    while (_PyDict_Next(expires, &pos, &k, &v, &h)) {
+    while (PyDict_Next(expires, &pos, &k, &v)) {
         if ((size_t)pos > POS_MASK) {
             PyMem_RawFree(slots);
             return 1;
         }
+        if ((h = key_hash(k)) == -1) {
+            PyMem_RawFree(slots);
+            return -1;
+        }
         size_t i = (size_t)h & ix->mask;
         while (slots[i] != 0)
             i = (i + 1) & ix->mask;
-        slots[i] = SLOT_TAG(h) | (uint32_t)pos;  /* _PyDict_Next left pos one past the entry */
+        slots[i] = SLOT_TAG(h) | (uint32_t)pos;  /* PyDict_Next left pos one past the entry */
     }
     ix->slots = slots;
     return 0;
 }
 
-/* The deadline stored for a key equal to (kp, kn) with hash h, or NULL; never writes to the
- * dict or its objects. */
+/* The deadline stored for a key equal to (kp, kn) with hash h, or NULL (with an exception
+ * set only if a key's hash failed); never writes to the dict or its objects. */
 static PyObject *
 expire_index_find(ExpireIndex *ix, PyObject *expires, PyObject *key, Py_hash_t h,
                   const unsigned char *kp, size_t kn)
@@ -646,7 +716,11 @@ expire_index_find(ExpireIndex *ix, PyObject *expires, PyObject *key, Py_hash_t h
         Py_ssize_t pos = (Py_ssize_t)(slot & POS_MASK) - 1;
         PyObject *k, *v;
         Py_hash_t kh;
-        if (!_PyDict_Next(expires, &pos, &k, &v, &kh) || kh != h)
+        if (!PyDict_Next(expires, &pos, &k, &v))
+            continue;
+        if ((kh = key_hash(k)) == -1)
+            return NULL;
+        if (kh != h)
             continue;
         if (k == key)
             return v;
@@ -681,8 +755,7 @@ Sink_write_db(Sink *self, PyObject *args)
 
     Py_ssize_t pos = 0;
     PyObject *key, *value;
-    Py_hash_t hash;
-    while (_PyDict_Next(data, &pos, &key, &value, &hash)) {
+    while (PyDict_Next(data, &pos, &key, &value)) {
         const unsigned char *kp, *vp;
         size_t kn, vn;
         if (!key_view(key, &kp, &kn)) {
@@ -693,7 +766,12 @@ Sink_write_db(Sink *self, PyObject *args)
         if (has_expires) {
             PyObject *when;
             if (index.slots != NULL) {
+                Py_hash_t hash = key_hash(key);
+                if (hash == -1)
+                    goto done;
                 when = expire_index_find(&index, expires, key, hash, kp, kn);
+                if (when == NULL && PyErr_Occurred())
+                    goto done;
             } else {  /* a dict too large for the index: plain lookups (borrowed result) */
                 when = PyDict_GetItemWithError(expires, key);
                 if (when == NULL && PyErr_Occurred())
@@ -716,6 +794,10 @@ Sink_write_db(Sink *self, PyObject *args)
         if (string_view(value, &vp, &vn)) {
             if (sink_byte(self, RDB_TYPE_STRING) < 0 || put_string(self, kp, kn) < 0 ||
                 put_string(self, vp, vn) < 0)
+                goto done;
+        } else if (PyLong_CheckExact(value)) {
+            if (sink_byte(self, RDB_TYPE_STRING) < 0 || put_string(self, kp, kn) < 0 ||
+                put_int(self, value) < 0)
                 goto done;
         } else if ((type = collection_type(self, value)) >= 0) {
             if (sink_byte(self, (unsigned char)type) < 0 || put_string(self, kp, kn) < 0 ||
@@ -775,8 +857,16 @@ static PyMethodDef Sink_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+static PyObject *
+Sink_get_fallbacks(Sink *self, void *closure)
+{
+    return PyLong_FromUnsignedLongLong(self->fallbacks);
+}
+
 static PyGetSetDef Sink_getset[] = {
     {"crc", (getter)Sink_get_crc, NULL, "CRC64 of everything written so far.", NULL},
+    {"fallbacks", (getter)Sink_get_fallbacks, NULL,
+     "How many values went to the Python fallback (each one touched reference counts).", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 

@@ -311,7 +311,8 @@ def _value_body(value: Any, compression: bool) -> tuple[int, bytearray]:
 
 
 def _value_record(value: Any, compression: bool) -> bytes:
-    """Type byte + serialised value: what the C walker asks for non-string values."""
+    """Type byte + serialised value: the C walker's fallback for a value of a type it does not
+    walk itself (it walks every type this writer knows, so this only ever raises TypeError)."""
     rdbtype, body = _value_body(value, compression)
     body[0:0] = bytes((rdbtype,))
     return bytes(body)

@@ -45,8 +45,11 @@ def mixed_dbs(seed: int = 1):
                 value = ZSetValue({b"a": rnd.random(), b"b": -1e20, b"c": float(i)})
             elif kind == 9:
                 value = b"v" * rnd.choice([20, 21, 22, 24, 25, 100, 5000, 70000])
-            else:
+            elif i % 22 == 10:
                 value = b""
+            else:  # a counter kept as an int (INCR's encoding), from INT8 to beyond 64 bits
+                value = rnd.choice([rnd.randint(-300, 300), rnd.randint(-(1 << 63), (1 << 63) - 1),
+                                    rnd.randint(1 << 64, 1 << 80)])
             data[key] = value
             if i % 4 == 0:
                 expires[key] = 1_700_000_000_000 + rnd.randint(0, 10**9)
