@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 ARGS   ?=
 
-.PHONY: run test test-compiled test-pure test-tools test-container bench fuzz venv compiled clean
+.PHONY: run test test-py313 test-compiled test-pure test-tools test-container bench fuzz venv compiled clean
 
 $(VENV)/.installed: pyproject.toml $(wildcard setup.py)
 	$(PYTHON) -m venv $(VENV)
@@ -17,13 +17,19 @@ venv: $(VENV)/.installed
 # The command path compiled from its Python source (setup.py's COMPILED), rebuilt in place when a
 # source changed; a no-op otherwise. protocol/_loader.py runs the .py of any module left stale.
 compiled: venv
-	$(PY) setup.py -q build_ext --inplace -j 2 2>&1 | grep -v "^copying\|^running\|^$$" || true
+	@out=$$($(PY) setup.py -q build_ext --inplace -j 2 2>&1); rc=$$?; \
+	  printf '%s\n' "$$out" | grep -v "^copying\|^running\|^$$" || true; exit $$rc
 
 run: compiled
 	$(PY) -m server $(ARGS)
 
 # The suite twice: on the compiled modules (which must be compiled) and on their .py sources.
 test: test-compiled test-pure
+
+# The snapshot walker built and its tests run on CPython 3.13 too (the other end of
+# requires-python); .ci/python313.sh fetches Debian trixie's 3.13 without installing it.
+test-py313: venv
+	bash .ci/python313.sh
 
 test-compiled: compiled test-tools
 	FORKVPY_EXPECT_COMPILED=1 $(PY) -m pytest -q -m "not container" tests

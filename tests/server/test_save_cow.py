@@ -74,7 +74,7 @@ def _counters_server(tmp_path, n: int, as_text: bool):
     """A server holding `n` counters made by INCRBY (kept as ints) or by SET (kept as bytes), a
     TTL on one in seven, saving into tmp_path."""
     server = Server(cfg.load(["--save", "", "--dir", str(tmp_path)], environ={}))
-    persistence = attach_persistence(server)
+    persistence = server.persistence
     client = Client(server)
     transport = Transport()
     client.connection_made(transport)
