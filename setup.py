@@ -99,6 +99,7 @@ setup(
                                            "-Werror=implicit-function-declaration"],
             libraries=["dl"],
         ),
+        Extension("persistence._rdbload", sources=["persistence/_rdbload.c"], extra_compile_args=WARNINGS),
         Extension("server._fastpath", sources=["server/_fastpath.c"], extra_compile_args=WARNINGS),
         Extension("protocol._drain", sources=["protocol/_drain.c"], extra_compile_args=WARNINGS),
     ] + compiled_modules(),

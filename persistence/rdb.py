@@ -10,10 +10,18 @@ API
         absolute unix time in ms; a key is bytes, or a str holding the latin-1 decoding of the
         key's bytes (how the server's keyspace keeps them). use_c picks the reference-count-free C walker
         (persistence._walker) when it is importable; both paths write identical bytes.
-    read_rdb(fileobj) -> iterator of events:
+    read_rdb(fileobj, *, stage=None, now=0, use_c=None) -> iterator of events:
         Header(version), Aux(key, value), SelectDB(index), ResizeDB(db_size, expires_size),
         Record(db, key, value, expire_ms, idle, freq, rdb_type), Skipped(what, offset),
+        Strings(db, loaded, expired),
         End(version, checksum, checksum_checked)      -- End is always the last event.
+        stage: per-database (data, expires) dicts. With it, and the C kernel
+        (persistence._rdbload) built and FORKVPY_PURE unset or use_c, runs of plain string
+        records go straight into stage[db] and arrive as one Strings event per run instead of
+        one Record per key. The rule is the server's loader's (server/wiring.py): the key is
+        the latin-1 str of its bytes; a deadline <= now drops the key (counted as expired);
+        otherwise data[key] = value and expires[key] = deadline. A key already in data is
+        left to the caller as a Record (it is an error there), as is every other record.
     dump_payload(value, *, compression=True) -> bytes      (Redis's DUMP serialisation)
     load_payload(payload, *, max_version=RDB_VERSION) -> value
     RDBError(message, offset, kind): every problem with input bytes, and nothing else.
@@ -31,6 +39,7 @@ from __future__ import annotations
 
 import io
 import math
+import os
 import struct
 import time
 from dataclasses import dataclass
@@ -199,6 +208,15 @@ class Record:
     idle: int | None = None
     freq: int | None = None
     rdb_type: int = TYPE_STRING    # the encoding it was stored in (diagnostics, tests)
+
+
+@dataclass(slots=True)
+class Strings:
+    """A run of plain string records the C kernel staged itself (read_rdb's `stage`): `loaded`
+    keys went into stage[db], `expired` were dropped because their deadline had passed."""
+    db: int
+    loaded: int
+    expired: int
 
 
 @dataclass(slots=True)
@@ -1026,13 +1044,32 @@ def _is_empty(value: Any) -> bool:
     return not isinstance(value, (bytes, bytearray)) and len(value) == 0
 
 
-def read_rdb(fileobj: BinaryIO) -> Iterator[Any]:
-    """Stream the events of an RDB file; see the module docstring for their shapes.
+try:
+    from persistence import _rdbload
+except ImportError:  # not built: the Python reader does everything
+    _rdbload = None
+
+
+def _strings_kernel(use_c: bool | None):
+    """The C kernel for plain string records, or None: the reference Python reader then reads
+    them. By default it is used when built, unless FORKVPY_PURE asks for the reference."""
+    if use_c is None:
+        use_c = os.environ.get("FORKVPY_PURE", "") in ("", "0")
+    return _rdbload.load_strings if use_c and _rdbload is not None else None
+
+
+def read_rdb(fileobj: BinaryIO, *, stage: list | None = None, now: int | float = 0,
+             use_c: bool | None = None) -> Iterator[Any]:
+    """Stream the events of an RDB file; see the module docstring for their shapes, and for
+    `stage`, `now` (unix ms) and `use_c`.
 
     Raises RDBError for anything wrong with the bytes, including a checksum mismatch, which
     is only known after the last record: callers that must not act on a bad file should
     stage records until End arrives.
     """
+    kernel = _strings_kernel(use_c) if stage is not None else None
+    if kernel is not None:
+        now = now if type(now) is int else math.floor(now)  # same test for integer deadlines
     inp = _Input(fileobj)
     head = inp.read(9)
     if head[:5] != MAGIC:
@@ -1048,6 +1085,15 @@ def read_rdb(fileobj: BinaryIO) -> Iterator[Any]:
     expire_ms = idle = freq = None
     string = load.string
     while True:
+        if kernel is not None and expire_ms is None and idle is None and freq is None \
+                and db < len(stage):
+            # The kernel consumes whole record groups inside the buffer and stops at the start
+            # of the first one it leaves to us; the CRC still folds in every byte (_Input).
+            data, expires = stage[db]
+            pos, loaded, expired = kernel(inp._buf, inp._pos, data, expires, now)
+            if loaded or expired:
+                inp._pos = pos
+                yield Strings(db, loaded, expired)
         start = inp._base + inp._pos
         op = inp.byte()
         if op == TYPE_STRING:

@@ -77,9 +77,14 @@ class Persistence:
         loaded = expired = 0
         try:
             with open(path, "rb") as f:
-                for event in rdb.read_rdb(f):
+                # Plain string records may be staged by the reader's C kernel (same rules as
+                # below, Strings events carry its counts); the rest arrive here as Records.
+                for event in rdb.read_rdb(f, stage=staged, now=now):
                     kind = type(event)
-                    if kind is rdb.Record:
+                    if kind is rdb.Strings:
+                        loaded += event.loaded
+                        expired += event.expired
+                    elif kind is rdb.Record:
                         if event.db >= len(staged):
                             log.warning("FATAL: Data file was created with a Redis server configured "
                                         f"to handle more than {len(staged)} databases. Exiting")
