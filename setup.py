@@ -1,7 +1,9 @@
 """Builds forkv's compiled parts; all other metadata lives in pyproject.toml.
 
 - The hand-written C pieces: the snapshot walker (which must not touch reference counts in the
-  save child), the parser's inner loop and dispatch's per-command loop with GET/SET/INCR.
+  save child), the startup loader's kernel for string records (persistence/_rdbload.c), the
+  parser's inner loop and dispatch's per-command loop with GET/SET/INCR (and the keyspace walks
+  of RANDOMKEY, SCAN and KEYS).
 - The command path compiled from its own Python source with Cython (COMPILED below): the .py files
   stay the one source, and run as plain Python when they are not compiled.
 

@@ -10,7 +10,7 @@ imported instead of the compiled module when
   module: a developer edited the source and has not rebuilt yet (`make` rebuilds), so running
   stale compiled code would be wrong. An installed copy is never second-guessed: installers do
   not keep file times, so there a .py may well look newer than its compiled twin.
-Hand-written C modules (`_fastpath`, `_drain`, `_walker`) have no .py twin and are never affected.
+Hand-written C modules (`_fastpath`, `_drain`, `_walker`, `_rdbload`) have no .py twin and are never affected.
 """
 
 import importlib.machinery
