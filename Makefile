@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 ARGS   ?=
 
-.PHONY: run test test-py313 test-compiled test-pure test-tools test-container bench fuzz venv compiled clean
+.PHONY: run test lint test-py313 test-compiled test-pure test-tools test-container bench fuzz venv compiled clean
 
 $(VENV)/.installed: pyproject.toml $(wildcard setup.py)
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,13 @@ run: compiled
 	$(PY) -m server $(ARGS)
 
 # The suite twice: on the compiled modules (which must be compiled) and on their .py sources.
-test: test-compiled test-pure
+test: lint test-compiled test-pure
+
+# Lint and type check: ruff over the tree (pyproject's [tool.ruff]), mypy over protocol/ and
+# persistence/ ([tool.mypy]).
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 # The snapshot walker built and its tests run on CPython 3.13 too (the other end of
 # requires-python); .ci/python313.sh fetches Debian trixie's 3.13 without installing it.

@@ -425,9 +425,9 @@ def run(n: int) -> list:
         logged = {kind: [] for kind in kinds}
         for _ in range(REPEATS):
             for kind in kinds:
-                r, l = restart(kind)
+                r, logged_s = restart(kind)
                 ready[kind].append(r)
-                logged[kind].append(l)
+                logged[kind].append(logged_s)
                 assert conns[kind].call("DBSIZE") == n, kind
 
         def add(metric, f, r, unit, fmt="{:.3f}", target=None, limit=None):
@@ -546,7 +546,7 @@ def run_load(n: int) -> list:
                     os.path.join(dirs["forkv on Redis's file"], "dump.rdb"))
         for _ in range(REPEATS):
             for case, kind in cases.items():
-                server, r, l = timed_start(kind, dirs[case], free_port())
+                server, r, logged_s = timed_start(kind, dirs[case], free_port())
                 try:
                     conn = Conn(server.port)
                     assert conn.call("DBSIZE") == (0 if "no file" in case else n), case
@@ -554,11 +554,11 @@ def run_load(n: int) -> list:
                 finally:
                     server.stop()
                 ready[case].append(r)
-                logged[case].append(l)
+                logged[case].append(logged_s)
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    rows = ["| startup, {:,} strings x {} B | start to PONG (median) | ratio to Redis | logged load "
-            "(median) | ratio to Redis |".format(n, VALUE_SIZE), "|---|---|---|---|---|"]
+    rows = [f"| startup, {n:,} strings x {VALUE_SIZE} B | start to PONG (median) | ratio to Redis | logged load "
+            "(median) | ratio to Redis |", "|---|---|---|---|---|"]
     base_ready = {"": med(ready["redis"]), "no file": med(ready["redis, no file"])}
     base_logged = med(logged["redis"])
     for case in cases:

@@ -42,8 +42,9 @@ import math
 import os
 import struct
 import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, BinaryIO, Callable, Iterable, Iterator
+from typing import Any, BinaryIO
 
 import anycrc
 import lzf
@@ -443,14 +444,14 @@ def _write_all(fileobj: BinaryIO, data: bytes | bytearray) -> None:
 
 
 try:  # loaded with this module, so that a fork child finds it ready instead of importing it
-    from persistence import _walker as _preloaded_walker  # noqa: F401
+    from persistence import _walker as _preloaded_walker  # type: ignore[attr-defined]  # noqa: F401
 except ImportError:
     _preloaded_walker = None
 
 
 def _c_sink(fileobj: BinaryIO, compression: bool):
     try:
-        from persistence import _walker
+        from persistence import _walker  # type: ignore[attr-defined]  # a C extension
     except ImportError:
         return None
     try:
@@ -1045,7 +1046,7 @@ def _is_empty(value: Any) -> bool:
 
 
 try:
-    from persistence import _rdbload
+    from persistence import _rdbload  # type: ignore[attr-defined]  # a C extension
 except ImportError:  # not built: the Python reader does everything
     _rdbload = None
 
@@ -1086,10 +1087,10 @@ def read_rdb(fileobj: BinaryIO, *, stage: list | None = None, now: int | float =
     string = load.string
     while True:
         if kernel is not None and expire_ms is None and idle is None and freq is None \
-                and db < len(stage):
+                and db < len(stage):  # type: ignore[arg-type]  # stage is set with kernel
             # The kernel consumes whole record groups inside the buffer and stops at the start
             # of the first one it leaves to us; the CRC still folds in every byte (_Input).
-            data, expires = stage[db]
+            data, expires = stage[db]  # type: ignore[index]
             pos, loaded, expired = kernel(inp._buf, inp._pos, data, expires, now)
             if loaded or expired:
                 inp._pos = pos

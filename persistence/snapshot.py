@@ -18,6 +18,7 @@ import os
 import re
 import signal
 import time
+from typing import Any
 
 from persistence import rdb
 
@@ -78,7 +79,7 @@ def _write_error(op: str, exc: BaseException) -> SaveError:
 
 def save_atomic(directory: str, filename: str, dbs, *, compression: bool = True,
                 checksum: bool = True, aux=None, progress=None, progress_every: int = 1024,
-                use_c: bool = True, pid: int = None) -> int:
+                use_c: bool = True, pid: int | None = None) -> int:
     """Write the snapshot to temp-<pid>.rdb in `directory`, fsync it, rename it over `filename`,
     fsync the directory. Returns the number of keys written. On any failure the temp file is
     removed, the old file is untouched (unless only the directory's fsync failed: the new file
@@ -142,7 +143,7 @@ class SaveChild:
         self.cow_updated = started
         self.finished_ok = False
         self._buffer = b""
-        self.status = None  # the raw waitpid status once reaped
+        self.status: int | None = None  # the raw waitpid status once reaped
         self.fork_usec = 0  # how long os.fork() took (Redis's latest_fork_usec)
 
     def read_reports(self) -> None:
@@ -245,7 +246,7 @@ def fork_save(directory: str, filename: str, dbs, *, compression: bool, checksum
 
 PR_SET_PDEATHSIG = 1
 try:
-    _prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up before any fork
+    _prctl: Any = ctypes.CDLL(None, use_errno=True).prctl  # looked up before any fork
 except (OSError, AttributeError):
     _prctl = None
 
@@ -323,7 +324,7 @@ def remove_stale_temps(directory: str) -> list:
     except OSError:
         return []
     me = os.getpid()
-    out = []
+    out: list[tuple[str, str | None]] = []
     for name in sorted(names):
         m = TEMP_NAME.fullmatch(name)
         if m is None:

@@ -12,8 +12,8 @@ from protocol import _loader
 
 _loader.install()
 
-from protocol.parser import NEED_DATA, ProtocolError, RequestParser
-from protocol.reply import (
+from protocol.parser import NEED_DATA, ProtocolError, RequestParser  # noqa: E402  (after install)
+from protocol.reply import (  # noqa: E402
     NO_REPLY,
     NULL_ARRAY,
     Encoded,
@@ -22,8 +22,8 @@ from protocol.reply import (
     Push,
     Status,
     Verbatim,
-    encode_reply,
     encode_error,
+    encode_reply,
     encoded,
     frozen,
 )

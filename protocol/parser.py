@@ -14,6 +14,7 @@ import re
 
 import hiredis
 
+
 class _NeedData:
     __slots__ = ()
 

@@ -99,7 +99,7 @@ def _alternatives(alternatives: list) -> Map:
     return Map({"name": options[0]["name"], "type": "oneof", "arguments": options})
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _parsed(synopsis: tuple) -> tuple:
     out = []
     for part in synopsis:

@@ -2,7 +2,8 @@
 
 A value's Python type is its Redis type: `bytes`/`bytearray` is a string (bytearray once modified
 in place by APPEND/SETRANGE/SETBIT), and so is `int`, a counter stored by INCR & co. as Redis keeps
-its int encoding; `read_string`/`get_string` hand any string back as bytes-like. `expires` maps key -> absolute unix time in milliseconds. These
+its int encoding; `read_string`/`get_string` hand any string back as bytes-like. `expires` maps
+key -> absolute unix time in milliseconds. These
 two plain dicts per database are also what the snapshot writer walks, so nothing else may hold
 key state that a snapshot would need.
 

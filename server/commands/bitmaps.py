@@ -443,7 +443,8 @@ _BITFIELD_ARGS = ("key", "[GET encoding offset|[OVERFLOW WRAP|SAT|FAIL] SET enco
 @command("bitfield", -2, F.WRITE | F.DENYOOM, keys=(1, 1, 1), group="bitmap",
          summary="Perform arbitrary bitfield integer operations on strings", since="3.2.0",
          complexity="O(1) for each subcommand specified", arguments=_BITFIELD_ARGS,
-         key_specs=(KS("RW access update variable_flags", 1, notes="This command allows both access and modification of the key"),))
+         key_specs=(KS("RW access update variable_flags", 1,
+                       notes="This command allows both access and modification of the key"),))
 def bitfield(client, argv):
     return _bitfield(client, argv, False)
 

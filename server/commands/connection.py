@@ -47,7 +47,8 @@ def select(client, argv):
     return OK
 
 
-@command("swapdb", 3, F.WRITE | F.FAST, group="server", acl=("@keyspace", "@dangerous"), summary="Swaps two Redis databases",
+@command("swapdb", 3, F.WRITE | F.FAST, group="server", acl=("@keyspace", "@dangerous"),
+         summary="Swaps two Redis databases",
          since="4.0.0", complexity="O(N) where N is the count of clients watching or blocking on keys "
          "from both databases.", arguments=("index1", "index2"))
 def swapdb(client, argv):

@@ -4,8 +4,8 @@ import time
 
 from protocol.reply import NO_REPLY, Map, SetReply, Status, Verbatim, encoded
 from server import errors, info, log
-from server.docs import command_docs
 from server.config import ConfigError
+from server.docs import command_docs
 from server.errors import CommandError
 from server.table import COMMANDS, Flag, command, container
 
@@ -33,7 +33,8 @@ def _flush_mode(argv) -> None:
         raise CommandError(errors.SYNTAX)
 
 
-@command("flushdb", -1, F.WRITE, group="server", acl=("@keyspace", "@dangerous"), summary="Remove all keys from the current database",
+@command("flushdb", -1, F.WRITE, group="server", acl=("@keyspace", "@dangerous"),
+         summary="Remove all keys from the current database",
          complexity="O(N) where N is the number of keys in the selected database",
          arguments=("[ASYNC|SYNC]",),
          tips=("request_policy:all_shards", "response_policy:all_succeeded"))
@@ -44,7 +45,8 @@ def flushdb(client, argv):
     return OK
 
 
-@command("flushall", -1, F.WRITE, group="server", acl=("@keyspace", "@dangerous"), summary="Remove all keys from all databases",
+@command("flushall", -1, F.WRITE, group="server", acl=("@keyspace", "@dangerous"),
+         summary="Remove all keys from all databases",
          complexity="O(N) where N is the total number of keys in all databases",
          arguments=("[ASYNC|SYNC]",),
          tips=("request_policy:all_shards", "response_policy:all_succeeded"))

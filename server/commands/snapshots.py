@@ -1,8 +1,8 @@
 """Persistence commands: SAVE, BGSAVE, DUMP, RESTORE. The work is in server/wiring.py (SAVE and
 BGSAVE bookkeeping) and persistence/rdb.py (the value serializer DUMP and RESTORE share)."""
 
-from protocol.reply import Status, encoded
 from persistence import rdb
+from protocol.reply import Status, encoded
 from server import errors
 from server.args import LLONG_MAX, to_int
 from server.errors import CommandError

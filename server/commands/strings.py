@@ -128,7 +128,8 @@ def _set_generic(client, key, value, flags: int, expire, name: str, ok_reply, ab
          arguments=("key", "value", "[NX|XX]", "[GET]",
                     "[EX seconds|PX milliseconds|EXAT unix-time-seconds|"
                     "PXAT unix-time-milliseconds|KEEPTTL]"),
-         key_specs=(KS("RW access update variable_flags", 1, notes="RW and ACCESS due to the optional `GET` argument"),))
+         key_specs=(KS("RW access update variable_flags", 1,
+                       notes="RW and ACCESS due to the optional `GET` argument"),))
 def set_(client, argv):
     if len(argv) == 3:
         db = client.db

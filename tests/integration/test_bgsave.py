@@ -21,8 +21,7 @@ import time
 import pytest
 
 from server import errors
-from tests.integration._persistence import (check_rdb, client, dump_path, file_contents, info,
-                                            read_bytes, temp_files)
+from tests.integration._persistence import check_rdb, client, dump_path, file_contents, info, read_bytes, temp_files
 from tests.persistence._data import read_back
 from tests.servers import command_bytes, session, wait_for
 

@@ -219,8 +219,9 @@ def test_config_get_set(any_r):
         "Unknown option or number of arguments for CONFIG SET - 'foo'"
     assert err(any_r.execute_command, "CONFIG", "SET", "port", "abc") == \
         "CONFIG SET failed (possibly related to argument 'port') - argument couldn't be parsed into an integer"
-    assert err(any_r.execute_command, "CONFIG", "SET", "loglevel", "foo") == \
-        "CONFIG SET failed (possibly related to argument 'loglevel') - argument(s) must be one of the following: debug, verbose, notice, warning"
+    assert err(any_r.execute_command, "CONFIG", "SET", "loglevel", "foo") == (
+        "CONFIG SET failed (possibly related to argument 'loglevel') - argument(s) must be one of the following: "
+        "debug, verbose, notice, warning")
     assert err(any_r.execute_command, "CONFIG", "SET", "databases", "3") == \
         "CONFIG SET failed (possibly related to argument 'databases') - can't set immutable config"
     assert err(any_r.execute_command, "CONFIG", "SET", "save", "abc") == \

@@ -283,7 +283,8 @@ def test_compose_service_with_the_monitoring_profile(podman, image, exporter_ima
     def compose(*args, check=True):
         result = subprocess.run(command + list(args), env=env, cwd=REPO, capture_output=True, text=True,
                                 timeout=300)
-        assert result.returncode == 0 or not check, f"podman-compose {' '.join(args)}:\n{result.stdout}\n{result.stderr}"
+        assert result.returncode == 0 or not check, \
+            f"podman-compose {' '.join(args)}:\n{result.stdout}\n{result.stderr}"
 
     try:
         compose("up", "-d")

@@ -27,8 +27,7 @@ import hiredis
 import pytest
 
 from server import errors
-from tests.integration._persistence import (STRACE, check_rdb, client, file_contents, info,
-                                            read_bytes, temp_files, walk)
+from tests.integration._persistence import STRACE, check_rdb, client, file_contents, info, read_bytes, temp_files, walk
 from tests.servers import ServerProcess, command_bytes, session, wait_for
 
 PRLIMIT = shutil.which("prlimit")
@@ -614,7 +613,8 @@ def test_sigkill_under_write_load_restarts_on_the_last_good_save_exactly(start, 
     datadir = tmp_path / "data"
     datadir.mkdir()
     args = ("--save", "", "--rdb-key-save-delay", "100")  # saves take a while: kills land in them
-    step, seen = 0, []
+    seen: list = []
+    load = None
     for round_ in range(5):
         server = start("forkv", datadir, *args)
         assert temp_files(datadir) == [], round_

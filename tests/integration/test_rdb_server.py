@@ -18,13 +18,23 @@ import time
 import pytest
 
 from persistence import rdb
-from tests.persistence._data import (COMPRESSED_LIST, COMPRESSED_LIST_KEY, every_encoding_dataset,
-                                     populate, read_back)
+from tests.integration._persistence import (
+    READY,
+    STRACE,
+    call,
+    check_rdb,
+    client,
+    dump_path,
+    file_contents,
+    info,
+    rdb_bytes,
+    read_bytes,
+    same_reply,
+    temp_files,
+    walk,
+)
+from tests.persistence._data import COMPRESSED_LIST, COMPRESSED_LIST_KEY, every_encoding_dataset, populate, read_back
 from tests.servers import ServerProcess, raw_call, wait_for
-
-from tests.integration._persistence import (READY, STRACE, call, check_rdb,
-                                            client, dump_path, file_contents, info, rdb_bytes,
-                                            read_bytes, same_reply, temp_files, walk)
 
 
 def test_load_at_startup_drops_expired_keys_and_reports_counts(spawn, tmp_path):
@@ -133,7 +143,7 @@ def test_unsupported_type_in_file_names_key_and_type(spawn, tmp_path):
     assert server.wait_exit(15) == 1
     log = server.log()
     assert READY not in log and "Traceback" not in log
-    line = next(l for l in log.splitlines() if "Error loading the RDB file" in l)
+    line = next(x for x in log.splitlines() if "Error loading the RDB file" in x)
     assert "events" in line and "stream" in line, line
     assert read_bytes(d / "dump.rdb") == data
 
@@ -180,7 +190,7 @@ def _strace_attach(pid: int, out_path: str):
 def _atomic_sequence(trace: str, directory: str, pid: int) -> None:
     """openat(temp) -> fsync(temp) -> rename(temp, dump) -> openat(dir) -> fsync(dir)."""
     temp = os.path.join(directory, f"temp-{pid}.rdb")
-    lines = [l for l in trace.splitlines() if l.split(None, 1)[0] == str(pid)]
+    lines = [x for x in trace.splitlines() if x.split(None, 1)[0] == str(pid)]
     steps = []
     fds = {}
     for line in lines:

@@ -14,8 +14,21 @@ import lzf
 import pytest
 
 from persistence import rdb
-from persistence.rdb import (Aux, End, Header, RDBError, Record, ResizeDB, SelectDB, Skipped,
-                             ZSetValue, dump_payload, load_payload, read_rdb, write_rdb)
+from persistence.rdb import (
+    Aux,
+    End,
+    Header,
+    RDBError,
+    Record,
+    ResizeDB,
+    SelectDB,
+    Skipped,
+    ZSetValue,
+    dump_payload,
+    load_payload,
+    read_rdb,
+    write_rdb,
+)
 
 # -- hand encoders, independent of the writer under test ------------------------------------
 
@@ -528,7 +541,7 @@ def test_corrupt_payloads_only_raise_rdb_error():
     rnd = random.Random(12)
     payloads = [dump_payload(v) for v in (b"x" * 100, [b"a", b"1"], {b"s"}, {b"f": b"v"},
                                           ZSetValue({b"m": 1.0}))]
-    for name, (body, _) in LEGACY.items():
+    for _name, (body, _) in LEGACY.items():
         if len(body) < 400:                 # every hand-made encoding, as a DUMP payload
             value = body[:1] + body[3:] + b"\x0a\x00"
             payloads.append(value + rdb.crc64(value).to_bytes(8, "little"))

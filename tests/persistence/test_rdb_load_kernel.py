@@ -15,7 +15,6 @@ from __future__ import annotations
 import io
 import os
 import random
-import struct
 import time
 from types import SimpleNamespace
 

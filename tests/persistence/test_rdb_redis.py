@@ -11,8 +11,7 @@ import redis
 from persistence import rdb
 from persistence.rdb import RDBError, Record, ZSetValue, read_rdb, write_rdb
 
-from ._data import (COMPRESSED_LIST, COMPRESSED_LIST_KEY, every_encoding_dataset, populate,
-                    read_back)
+from ._data import COMPRESSED_LIST, COMPRESSED_LIST_KEY, every_encoding_dataset, populate, read_back
 from .conftest import REDIS_CHECK_RDB
 
 

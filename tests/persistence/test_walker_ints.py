@@ -82,7 +82,7 @@ def test_int_encodings_are_redis_rules():
 
 
 def test_mixed_data_with_ints_never_uses_the_fallback():
-    for index, data, expires in mixed_dbs(5):
+    for _index, data, expires in mixed_dbs(5):
         data = dict(data)
         data.update({b"counter:%d" % i: i * 1001 - 70000 for i in range(500)})
         data.update({b"big:%d" % i: 3**50 + i for i in range(5)})

@@ -2,13 +2,12 @@
 MOVE, COPY and OBJECT. Every subtle case runs against forkv and Debian's redis-server (`any_r`), so
 the expectation is Redis 7.0's. TTL commands are in test_expire.py, SCAN in test_scan.py."""
 
+import pytest
 import redis
 import redis.asyncio
-import pytest
 
 from tests.server.commands._keys_wire import error_of, info_field, other_db, port_of, raw
 from tests.servers import wait_for
-
 
 # -- DEL, UNLINK, EXISTS, TOUCH --------------------------------------------------------------------
 

@@ -17,8 +17,8 @@ from server.app import Server
 from server.client import Client
 from server.config import Config
 from server.dispatch import execute
-from tests.servers import command_bytes, read_until_closed, wait_for
 from tests.server.commands._replies import err, make_list, raw
+from tests.servers import command_bytes, read_until_closed, wait_for
 
 LLONG_MAX = 2**63 - 1
 LLONG_MIN = -(2**63)
@@ -719,7 +719,7 @@ def test_append_and_setrange_change_the_value_in_place():
     first = h.db.data["k"]
     assert type(first) is bytearray
     dirty = h.dirty
-    for i in range(10):
+    for _i in range(10):
         h.call("APPEND", "k", "x")
         h.call("SETRANGE", "k", 0, "Z")
     assert h.db.data["k"] is first
