@@ -4,11 +4,12 @@
  * its reference count, so copy-on-write duplicates nearly every page of the dataset. This
  * walker reads dicts with PyDict_Next (borrowed references), sets through their table,
  * string bytes in place and ints by value, and writes through its own buffer to a file
- * descriptor, computing Redis's CRC64 as it goes. Strings, counters kept as ints, lists,
- * sets, hashes and sorted sets are all walked here with borrowed references. Any other value
- * goes to the Python fallback, which today raises TypeError for all of them (the format holds
- * nothing else); should the Python writer learn a type before this walker does, the fallback
- * writes it, reference counts and all, and Sink.fallbacks counts it (tests hold it at zero).
+ * descriptor, computing Redis's CRC64 as it goes. A value's serialiser is picked by its exact
+ * class from the `layouts` table (persistence.rdb's LAYOUT_* codes, assigned by the server's
+ * value registry): strings, counters kept as ints, lists, sets, hashes and sorted sets are all
+ * walked here with borrowed references. A value whose class is in no layout goes to the Python
+ * fallback, which writes it (reference counts and all) or raises TypeError, and Sink.fallbacks
+ * counts it (tests hold it at zero for every type the registry declares).
  * The byte layout must stay identical to persistence.rdb's pure-Python writer, the reference.
  *
  * It must not: call back into Python for keyspace values, create references to data objects,
@@ -102,7 +103,7 @@ typedef struct {
     int fd;                 /* -1: write through `writer` instead */
     PyObject *writer;       /* bound .write of a file object without a descriptor */
     PyObject *fallback;     /* fallback(value, compression) -> bytes: type byte + body */
-    PyObject *zset_type;    /* persistence.rdb.ZSetValue */
+    PyObject *layouts;      /* dict: value class -> layout code (persistence.rdb LAYOUT_*) */
     int compression;
     unsigned char *buf;
     size_t len;
@@ -503,19 +504,20 @@ put_zset(Sink *s, PyObject *key, PyObject *zset)
     return 0;
 }
 
-/* The RDB type for a collection this walker serialises itself, or -1. */
+/* How a value is laid out, by its exact class (persistence.rdb's LAYOUT_* codes, which the
+ * server's value registry assigns to the classes it stores), or 0 when the class is not in the
+ * table (the fallback's business). The lookup finds the type object by identity: no reference
+ * count of a stored object is written. */
+enum { LAYOUT_STRING = 1, LAYOUT_INT, LAYOUT_LIST, LAYOUT_SET, LAYOUT_ZSET, LAYOUT_HASH };
+
 static int
-collection_type(Sink *s, PyObject *value)
+layout_of(Sink *s, PyObject *value)
 {
-    if (PyList_Check(value))
-        return RDB_TYPE_LIST;
-    if (PyAnySet_Check(value))
-        return RDB_TYPE_SET;
-    if (PyObject_TypeCheck(value, (PyTypeObject *)s->zset_type))
-        return RDB_TYPE_ZSET_2;
-    if (PyDict_Check(value))
-        return RDB_TYPE_HASH;
-    return -1;
+    PyObject *code = PyDict_GetItemWithError(s->layouts, (PyObject *)Py_TYPE(value));  /* borrowed */
+    if (code == NULL)
+        return PyErr_Occurred() ? -1 : 0;
+    long c = PyLong_AsLong(code);
+    return c == -1 && PyErr_Occurred() ? -1 : (int)c;
 }
 
 static int
@@ -536,12 +538,12 @@ put_collection(Sink *s, int type, PyObject *key, PyObject *value)
 static int
 Sink_init(Sink *self, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"target", "compression", "fallback", "zset_type", NULL};
-    PyObject *target, *fallback, *zset_type;
+    static char *kwlist[] = {"target", "compression", "fallback", "layouts", NULL};
+    PyObject *target, *fallback, *layouts;
     int compression;
     self->ready = 0;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "OpOO!:Sink", kwlist, &target, &compression,
-                                     &fallback, &PyType_Type, &zset_type))
+                                     &fallback, &PyDict_Type, &layouts))
         return -1;
     if (!PyCallable_Check(fallback)) {
         PyErr_SetString(PyExc_TypeError, "fallback must be callable");
@@ -564,8 +566,8 @@ Sink_init(Sink *self, PyObject *args, PyObject *kwds)
     }
     Py_INCREF(fallback);
     Py_XSETREF(self->fallback, fallback);
-    Py_INCREF(zset_type);
-    Py_XSETREF(self->zset_type, zset_type);
+    Py_INCREF(layouts);
+    Py_XSETREF(self->layouts, layouts);
     self->compression = compression;
     if (self->buf == NULL) {
         self->buf = PyMem_RawMalloc(BUF_SIZE);
@@ -587,7 +589,7 @@ Sink_dealloc(Sink *self)
 {
     Py_XDECREF(self->writer);
     Py_XDECREF(self->fallback);
-    Py_XDECREF(self->zset_type);
+    Py_XDECREF(self->layouts);
     PyMem_RawFree(self->buf);
     PyMem_RawFree(self->scratch);
     Py_TYPE(self)->tp_free((PyObject *)self);
@@ -790,16 +792,26 @@ Sink_write_db(Sink *self, PyObject *args)
                     goto done;
             }
         }
-        int type;
-        if (string_view(value, &vp, &vn)) {
+        int layout = layout_of(self, value), type = -1;
+        if (layout < 0)
+            goto done;
+        switch (layout) {
+        case LAYOUT_LIST: type = RDB_TYPE_LIST; break;
+        case LAYOUT_SET: type = PyAnySet_Check(value) ? RDB_TYPE_SET : -1; break;
+        case LAYOUT_ZSET: type = PyDict_Check(value) ? RDB_TYPE_ZSET_2 : -1; break;
+        case LAYOUT_HASH: type = PyDict_Check(value) ? RDB_TYPE_HASH : -1; break;
+        }
+        if (layout == LAYOUT_LIST && !PyList_Check(value))
+            type = -1;
+        if (layout == LAYOUT_STRING && string_view(value, &vp, &vn)) {
             if (sink_byte(self, RDB_TYPE_STRING) < 0 || put_string(self, kp, kn) < 0 ||
                 put_string(self, vp, vn) < 0)
                 goto done;
-        } else if (PyLong_CheckExact(value)) {
+        } else if (layout == LAYOUT_INT && PyLong_Check(value)) {
             if (sink_byte(self, RDB_TYPE_STRING) < 0 || put_string(self, kp, kn) < 0 ||
                 put_int(self, value) < 0)
                 goto done;
-        } else if ((type = collection_type(self, value)) >= 0) {
+        } else if (type >= 0) {
             if (sink_byte(self, (unsigned char)type) < 0 || put_string(self, kp, kn) < 0 ||
                 put_collection(self, type, key, value) < 0)
                 goto done;
@@ -875,7 +887,7 @@ static PyTypeObject SinkType = {
     .tp_name = "persistence._walker.Sink",
     .tp_basicsize = sizeof(Sink),
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "Sink(target, compression, fallback): RDB writer over an fd or a .write().",
+    .tp_doc = "Sink(target, compression, fallback, layouts): RDB writer over an fd or a .write().",
     .tp_new = PyType_GenericNew,
     .tp_init = (initproc)Sink_init,
     .tp_dealloc = (destructor)Sink_dealloc,

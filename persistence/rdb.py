@@ -178,6 +178,22 @@ class ZSetValue(dict):
     __slots__ = ()
 
 
+# Value layouts: how both writers (the C walker and _value_body) serialise a value, chosen by the
+# value's exact class. The server's value registry (server/values.py) names the layout of every
+# class it stores and passes the table to write_rdb; a class in no table goes to the fallback
+# (the C walker counts it: reference counts are written for it).
+LAYOUT_STRING = 1  # bytes-like: RDB string
+LAYOUT_INT = 2  # a counter kept as an int: RDB string of its decimal text
+LAYOUT_LIST = 3  # a sequence of bytes: RDB list
+LAYOUT_SET = 4  # a set of bytes: RDB set
+LAYOUT_ZSET = 5  # a dict member bytes -> float score: RDB zset-2
+LAYOUT_HASH = 6  # a dict field bytes -> value bytes: RDB hash
+DEFAULT_LAYOUTS: dict = {
+    bytes: LAYOUT_STRING, bytearray: LAYOUT_STRING, int: LAYOUT_INT, list: LAYOUT_LIST,
+    set: LAYOUT_SET, frozenset: LAYOUT_SET, ZSetValue: LAYOUT_ZSET, dict: LAYOUT_HASH,
+}
+
+
 @dataclass(slots=True)
 class Header:
     version: int
@@ -294,33 +310,34 @@ def _put_string(buf: bytearray, s: bytes | bytearray, compression: bool) -> None
     buf += s
 
 
-def _value_body(value: Any, compression: bool) -> tuple[int, bytearray]:
-    """(RDB type, serialised value) for one keyspace value."""
+def _value_body(value: Any, compression: bool, layouts: dict | None = None) -> tuple[int, bytearray]:
+    """(RDB type, serialised value) for one keyspace value, by its class's layout."""
     buf = bytearray()
-    if isinstance(value, (bytes, bytearray)):
+    layout = (DEFAULT_LAYOUTS if layouts is None else layouts).get(type(value))
+    if layout == LAYOUT_STRING:
         _put_string(buf, value, compression)
         return TYPE_STRING, buf
-    if type(value) is int:  # a counter kept as a number: written as its text, as Redis does
+    if layout == LAYOUT_INT:  # a counter kept as a number: written as its text, as Redis does
         _put_string(buf, b"%d" % value, compression)
         return TYPE_STRING, buf
-    if isinstance(value, list):
+    if layout == LAYOUT_LIST:
         _put_length(buf, len(value))
         for item in value:
             _put_string(buf, item, compression)
         return TYPE_LIST, buf
-    if isinstance(value, (set, frozenset)):
+    if layout == LAYOUT_SET:
         _put_length(buf, len(value))
         for member in value:
             _put_string(buf, member, compression)
         return TYPE_SET, buf
-    if isinstance(value, ZSetValue):
+    if layout == LAYOUT_ZSET:
         # zset-2: binary little-endian doubles (rdbSaveBinaryDoubleValue).
         _put_length(buf, len(value))
         for member, score in value.items():
             _put_string(buf, member, compression)
             buf += struct.pack("<d", score)
         return TYPE_ZSET_2, buf
-    if isinstance(value, dict):
+    if layout == LAYOUT_HASH:
         _put_length(buf, len(value))
         for field, val in value.items():
             _put_string(buf, field, compression)
@@ -330,8 +347,8 @@ def _value_body(value: Any, compression: bool) -> tuple[int, bytearray]:
 
 
 def _value_record(value: Any, compression: bool) -> bytes:
-    """Type byte + serialised value: the C walker's fallback for a value of a type it does not
-    walk itself (it walks every type this writer knows, so this only ever raises TypeError)."""
+    """Type byte + serialised value: the C walker's fallback for a value whose class is not in
+    its layout table (by DEFAULT_LAYOUTS; a class in no table raises TypeError)."""
     rdbtype, body = _value_body(value, compression)
     body[0:0] = bytes((rdbtype,))
     return bytes(body)
@@ -374,9 +391,10 @@ def _header(aux: dict | None) -> bytearray:
 class _PySink:
     """The reference writer: same interface as persistence._walker.Sink."""
 
-    def __init__(self, fileobj: BinaryIO, compression: bool) -> None:
+    def __init__(self, fileobj: BinaryIO, compression: bool, layouts: dict | None = None) -> None:
         self._file = fileobj
         self._compression = compression
+        self._layouts = DEFAULT_LAYOUTS if layouts is None else layouts
         self._buf = bytearray()
         self._crc = 0
         self.total = 0
@@ -412,7 +430,7 @@ class _PySink:
                 put_string(buf, key, comp)
                 put_string(buf, value, comp)
             else:
-                rdbtype, body = _value_body(value, comp)
+                rdbtype, body = _value_body(value, comp, self._layouts)
                 buf.append(rdbtype)
                 put_string(buf, key, comp)
                 buf += body
@@ -449,7 +467,7 @@ except ImportError:
     _preloaded_walker = None
 
 
-def _c_sink(fileobj: BinaryIO, compression: bool):
+def _c_sink(fileobj: BinaryIO, compression: bool, layouts: dict | None = None):
     try:
         from persistence import _walker  # type: ignore[attr-defined]  # a C extension
     except ImportError:
@@ -459,24 +477,26 @@ def _c_sink(fileobj: BinaryIO, compression: bool):
         target: Any = fileobj.fileno()
     except (AttributeError, OSError, io.UnsupportedOperation):
         target = fileobj        # no descriptor (e.g. BytesIO): the sink calls .write()
-    return _walker.Sink(target, compression, _value_record, ZSetValue)
+    return _walker.Sink(target, compression, _value_record, DEFAULT_LAYOUTS if layouts is None else layouts)
 
 
 def write_rdb(fileobj: BinaryIO, dbs: Iterable[tuple[int, dict, dict]], *,
               compression: bool = True, checksum: bool = True, aux: dict | None = None,
               progress: Callable[[int], Any] | None = None, progress_every: int = 1024,
-              use_c: bool = True) -> int:
+              use_c: bool = True, layouts: dict | None = None) -> int:
     """Write a whole RDB file to `fileobj`; return the number of keys written.
 
     Memory stays bounded by the largest value: records go through a 64 KiB buffer. With a
     file descriptor behind `fileobj` the C walker writes to it directly, so the caller must
     not rely on the file object's buffered position afterwards (flush() is called first).
     `aux` adds or overrides AUX fields (str/bytes keys; str, bytes or int values).
-    `progress(keys_done)` is called every `progress_every` keys.
+    `progress(keys_done)` is called every `progress_every` keys. `layouts` maps each value
+    class to its LAYOUT_* code (DEFAULT_LAYOUTS when None).
     """
-    sink = _c_sink(fileobj, compression) if use_c else None
+    layouts = DEFAULT_LAYOUTS if layouts is None else layouts
+    sink = _c_sink(fileobj, compression, layouts) if use_c else None
     if sink is None:
-        sink = _PySink(fileobj, compression)
+        sink = _PySink(fileobj, compression, layouts)
     sink.write(_header(aux))
     done = 0
     for index, data, expires in dbs:

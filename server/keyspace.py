@@ -32,6 +32,7 @@ import itertools
 import random
 import time
 
+from server import values
 from server.errors import WRONGTYPE, CommandError
 
 
@@ -47,14 +48,8 @@ def wall_ms() -> int:
 
 
 def type_name(value) -> str:
-    """The Redis type of a stored value. Containers loaded from RDB or RESTORE are kept in the
-    plain shapes persistence uses (list, set, dict, ZSetValue) until their commands exist."""
-    if type(value) is bytes or type(value) is bytearray or type(value) is int:
-        return "string"
-    return getattr(value, "redis_type", None) or _CONTAINER_TYPES.get(type(value).__name__, "none")
-
-
-_CONTAINER_TYPES = {"list": "list", "set": "set", "dict": "hash", "ZSetValue": "zset"}
+    """The Redis type of a stored value (server/values.py's registry)."""
+    return values.of(value).name
 
 
 _GONE = object()  # in an overlay: the key, or its TTL, was removed since the fork

@@ -12,7 +12,7 @@ import signal
 import time
 
 from persistence import rdb, snapshot
-from server import log
+from server import log, values
 from server.info import rss_bytes
 
 BGSAVE_RETRY_DELAY = 5  # seconds before a failed background save is retried (Redis's value)
@@ -154,7 +154,8 @@ class Persistence:
         try:
             snapshot.save_atomic(directory, name, self._dbs(), compression=self.config["rdbcompression"],
                                  checksum=self.config["rdbchecksum"], aux=self._aux(),
-                                 progress=progress, progress_every=1 if progress else 1024)
+                                 progress=progress, progress_every=1 if progress else 1024,
+                                 layouts=values.LAYOUTS)
         except snapshot.SaveError as exc:
             # As Redis's SAVE: logged and replied -ERR, but rdb_last_bgsave_status and MISCONF
             # are left alone (only a background save's failure sets them).
@@ -178,7 +179,7 @@ class Persistence:
                 self.config["dir"], self.config["dbfilename"], self._dbs(),
                 compression=self.config["rdbcompression"], checksum=self.config["rdbchecksum"],
                 aux=self._aux(), log=log.log, in_child=self._in_child,
-                key_save_delay_us=max(0, self.config["rdb-key-save-delay"]))
+                key_save_delay_us=max(0, self.config["rdb-key-save-delay"]), layouts=values.LAYOUTS)
         except OSError as exc:
             self.last_bgsave_ok = False
             self.update_misconf()

@@ -10,11 +10,10 @@ forkv keeps no per-key access time or LFU counter, so OBJECT IDLETIME reports 0 
 (under an LFU policy) reports the counter a key starts with.
 """
 
-import copy
 import re
 
 from protocol.reply import Status, encoded
-from server import errors
+from server import errors, values
 from server.args import LLONG_MAX, is_int, to_int
 from server.errors import CommandError
 from server.glob import matcher
@@ -30,7 +29,6 @@ ULONG_MAX = 2**64 - 1
 SHARED_REFCOUNT = INT_MAX  # Redis's OBJ_SHARED_REFCOUNT: shared integers are never freed
 SHARED_INTEGERS = 10000  # Redis's OBJ_SHARED_INTEGERS: 0..9999 share one object each
 LFU_INIT_VAL = 5  # the LFU counter a new key starts with
-EMBSTR_LIMIT = 44  # longest string Redis allocates in one block with its header ("embstr")
 
 
 def _db_index(client, arg) -> int:
@@ -41,18 +39,6 @@ def _db_index(client, arg) -> int:
     if not 0 <= index < len(client.server.keyspace):
         raise CommandError(errors.DB_OUT_OF_RANGE)
     return index
-
-
-def _duplicate(value):
-    """An independent copy of a value for COPY: later in-place changes to either must not show
-    in the other. `bytes` is immutable and can be shared; a type with a cheaper way to copy
-    itself than deepcopy offers it as `duplicate()`."""
-    if type(value) is bytes:
-        return value
-    if type(value) is bytearray:
-        return bytearray(value)
-    dup = getattr(value, "duplicate", None)
-    return dup() if dup is not None else copy.deepcopy(value)
 
 
 # -- DEL, UNLINK, EXISTS, TOUCH, TYPE ---------------------------------------------------------------
@@ -283,7 +269,7 @@ def copy_(client, argv):
         return 0
     if dst_db.get(dst) is not None and not replace:
         return 0
-    dst_db.store(dst, _duplicate(value), expire_at=src_db.expire_at(src))
+    dst_db.store(dst, values.of(value).duplicate(value), expire_at=src_db.expire_at(src))
     return 1
 
 
@@ -455,65 +441,8 @@ def object_help(client, argv):
     return OBJECT_HELP
 
 
-def string_encoding(value) -> str:
-    """The encoding Redis 7.0 reports for a string set by SET: integers it can hold in a long are
-    "int", short strings "embstr", the rest "raw"; a string changed in place (APPEND, SETRANGE,
-    SETBIT: our bytearray) is always "raw"."""
-    if type(value) is bytearray:
-        return "raw"
-    if is_int(value):
-        return "int"
-    return "embstr" if len(value) <= EMBSTR_LIMIT else "raw"
-
-
 def _lfu_policy(client) -> bool:
     return "lfu" in client.server.config["maxmemory-policy"]
-
-
-# Redis 7.0's defaults for the small-container encodings, used when forkv's config has no such
-# directive.
-_LISTPACK_LIMITS = {
-    "set-max-intset-entries": 512,
-    "hash-max-listpack-entries": 512,
-    "hash-max-listpack-value": 64,
-    "zset-max-listpack-entries": 128,
-    "zset-max-listpack-value": 64,
-}
-
-
-def value_encoding(value, config_values=None) -> str:
-    """OBJECT ENCODING for any value. A value type may report its own through an `encoding`
-    attribute (or method); the plain shapes containers have until their types exist (list, set,
-    dict, ZSetValue) get the encoding Redis 7.0 would pick for that content, as it does when it
-    loads a value from RDB or RESTORE. (Redis never converts a container back to the small
-    encoding when it shrinks; a type that tracks that must report it itself.)"""
-    if type(value) is bytes or type(value) is bytearray:
-        return string_encoding(value)
-    if type(value) is int:
-        return "int"
-    encoding = getattr(value, "encoding", None)
-    if encoding is not None:
-        return encoding() if callable(encoding) else encoding
-
-    def limit(name):
-        return (config_values or {}).get(name, _LISTPACK_LIMITS[name])
-
-    kind = type_name(value)
-    if kind == "list":
-        return "quicklist"
-    if kind == "set":
-        small = len(value) <= limit("set-max-intset-entries") and all(is_int(m) for m in value)
-        return "intset" if small else "hashtable"
-    if kind == "hash":
-        most = limit("hash-max-listpack-value")
-        small = len(value) <= limit("hash-max-listpack-entries") and all(
-            len(f) <= most and len(v) <= most for f, v in value.items())
-        return "listpack" if small else "hashtable"
-    if kind == "zset":
-        most = limit("zset-max-listpack-value")
-        small = len(value) <= limit("zset-max-listpack-entries") and all(len(m) <= most for m in value)
-        return "listpack" if small else "skiplist"
-    return "raw"
 
 
 @command("object|encoding", 3, F.READONLY, keys=(2, 2, 1),
@@ -525,11 +454,7 @@ def object_encoding(client, argv):
     value = client.db.read(argv[2])
     if value is None:
         return None
-    if type(value) is bytes or type(value) is bytearray:
-        return string_encoding(value)
-    if type(value) is int:
-        return "int"
-    return value_encoding(value, client.server.config.values)
+    return values.of(value).encoding(value, client.server.config.values)
 
 
 @command("object|refcount", 3, F.READONLY, keys=(2, 2, 1),

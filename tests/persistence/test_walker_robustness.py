@@ -20,7 +20,7 @@ def test_an_uninitialised_sink_refuses_to_work():
 @pytest.mark.parametrize("fd", [-1, 2**32 + 1])
 def test_file_descriptors_out_of_range_are_refused(fd):
     with pytest.raises(ValueError):
-        _walker.Sink(fd, True, rdb._value_record, rdb.ZSetValue)
+        _walker.Sink(fd, True, rdb._value_record, rdb.DEFAULT_LAYOUTS)
 
 
 class Trickle(io.RawIOBase):

@@ -568,7 +568,7 @@ CONTAINERS = [
 @pytest.mark.parametrize("kind, value", CONTAINERS)
 def test_container_encoding_matches_redis(redis_server, kind, value):
     from persistence.rdb import ZSetValue
-    from server.commands.keys import value_encoding
+    from server import values
 
     client = redis.Redis(port=redis_server.port)
     try:
@@ -586,13 +586,16 @@ def test_container_encoding_matches_redis(redis_server, kind, value):
         client.delete("c")
     finally:
         client.close()
-    assert value_encoding(value) == expected
+    assert values.of(value).encoding(value) == expected
 
 
 def test_duplicate_gives_independent_values():
     from persistence.rdb import ZSetValue
-    from server.commands.keys import _duplicate
+    from server import values
     from server.keyspace import type_name
+
+    def _duplicate(value):
+        return values.of(value).duplicate(value)
 
     assert _duplicate(b"abc") == b"abc"
     ba = bytearray(b"abc")

@@ -1,0 +1,119 @@
+"""The value registry: every kind of value the keyspace holds, declared once.
+
+A ValueType names the Redis type (what TYPE and SCAN TYPE answer), the Python classes that hold
+it, the layout the snapshot writers serialise it with (persistence.rdb's LAYOUT_* codes: the C
+walker picks its serialiser from the table this registry builds, so a class that is not declared
+here shows up as a counted fallback instead of silently costing copy-on-write), its OBJECT
+ENCODING by Redis 7.0's thresholds, and how COPY duplicates it. Commands ask `of(value)`; none
+tests a value's Python class to learn its Redis type. A new type (issue by issue: lists, hashes,
+sorted sets, streams) adds its entry here, next to its own module.
+
+It must not: hold values, or know about clients and commands.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from persistence import rdb
+from server.args import is_int
+
+EMBSTR_LIMIT = 44  # longest string Redis allocates in one block with its header ("embstr")
+
+# Redis 7.0's defaults for the small-container encodings, used when the config has no such
+# directive (forkv's config does not know them all yet).
+_LISTPACK_LIMITS = {
+    "set-max-intset-entries": 512,
+    "hash-max-listpack-entries": 512,
+    "hash-max-listpack-value": 64,
+    "zset-max-listpack-entries": 128,
+    "zset-max-listpack-value": 64,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ValueType:
+    name: str  # the Redis type: "string", "list", "set", "hash", "zset"
+    classes: tuple  # the Python classes a value of this type is held in
+    layout: int  # persistence.rdb.LAYOUT_*: how the snapshot writers serialise it
+    encoding: Callable  # (value, config values) -> OBJECT ENCODING
+    duplicate: Callable  # value -> an independent copy (COPY)
+
+
+def _limit(config, name: str) -> int:
+    return (config or {}).get(name, _LISTPACK_LIMITS[name])
+
+
+def string_encoding(value, config=None) -> str:
+    """Redis 7.0's encoding of a string set by SET: integers it can hold in a long are "int",
+    short strings "embstr", the rest "raw"; a string changed in place (APPEND, SETRANGE, SETBIT:
+    a bytearray here) is always "raw"; a counter kept as an int is "int"."""
+    if type(value) is int:
+        return "int"
+    if type(value) is bytearray:
+        return "raw"
+    if is_int(value):
+        return "int"
+    return "embstr" if len(value) <= EMBSTR_LIMIT else "raw"
+
+
+def _string_copy(value):
+    return bytearray(value) if type(value) is bytearray else value  # bytes and ints are immutable
+
+
+# The containers below keep the plain shapes persistence loads them in (RDB, RESTORE) until their
+# commands exist; their encodings are those Redis 7.0 picks for such content when it loads it.
+# (Redis never converts a container back to the small encoding when it shrinks; a type that
+# tracks that will report it itself.)
+
+def _list_encoding(value, config=None) -> str:
+    return "quicklist"
+
+
+def _set_encoding(value, config=None) -> str:
+    small = len(value) <= _limit(config, "set-max-intset-entries") and all(is_int(m) for m in value)
+    return "intset" if small else "hashtable"
+
+
+def _hash_encoding(value, config=None) -> str:
+    most = _limit(config, "hash-max-listpack-value")
+    small = len(value) <= _limit(config, "hash-max-listpack-entries") and all(
+        len(f) <= most and len(v) <= most for f, v in value.items())
+    return "listpack" if small else "hashtable"
+
+
+def _zset_encoding(value, config=None) -> str:
+    most = _limit(config, "zset-max-listpack-value")
+    small = len(value) <= _limit(config, "zset-max-listpack-entries") and all(len(m) <= most for m in value)
+    return "listpack" if small else "skiplist"
+
+
+STRING = ValueType("string", (bytes, bytearray, int), 0, string_encoding, _string_copy)
+LIST = ValueType("list", (list,), rdb.LAYOUT_LIST, _list_encoding, list)  # of immutable bytes
+SET = ValueType("set", (set,), rdb.LAYOUT_SET, _set_encoding, set)
+HASH = ValueType("hash", (dict,), rdb.LAYOUT_HASH, _hash_encoding, dict)
+ZSET = ValueType("zset", (rdb.ZSetValue,), rdb.LAYOUT_ZSET, _zset_encoding, rdb.ZSetValue)
+
+_STRING_LAYOUTS = {bytes: rdb.LAYOUT_STRING, bytearray: rdb.LAYOUT_STRING, int: rdb.LAYOUT_INT}
+
+_BY_CLASS: dict = {}
+LAYOUTS: dict = {}  # class -> layout code, for the snapshot writers (write_rdb's `layouts`)
+
+
+def register(kind: ValueType) -> None:
+    for cls in kind.classes:
+        if cls in _BY_CLASS:
+            raise ValueError(f"{cls.__name__} is already held by {_BY_CLASS[cls].name}")
+        _BY_CLASS[cls] = kind
+        LAYOUTS[cls] = _STRING_LAYOUTS[cls] if kind is STRING else kind.layout
+
+
+for _kind in (STRING, LIST, SET, HASH, ZSET):
+    register(_kind)
+
+
+def of(value) -> ValueType:
+    """The ValueType of a stored value (by its exact class)."""
+    kind = _BY_CLASS.get(type(value))
+    if kind is None:
+        raise TypeError(f"the keyspace holds no values of class {type(value).__name__}")
+    return kind

@@ -1,0 +1,65 @@
+"""The value registry (server/values.py, issue 15): every type the keyspace holds is declared
+once, and the snapshot writers serialise by the registry's layout table, so a declared class is
+written natively by the C walker (no fallback: no reference counts written) and an undeclared one
+is counted as a fallback."""
+
+import io
+
+import pytest
+
+from persistence import rdb
+from server import values
+from tests.persistence.test_rdb_walker import mixed_dbs
+
+
+def test_every_held_class_has_one_type_and_a_layout():
+    held = {bytes, bytearray, int, list, set, dict, rdb.ZSetValue}
+    assert set(values.LAYOUTS) == held
+    for cls in held:
+        assert values.of(cls()).classes.count(cls) == 1
+    assert values.LAYOUTS[int] == rdb.LAYOUT_INT and values.LAYOUTS[bytearray] == rdb.LAYOUT_STRING
+    with pytest.raises(TypeError):
+        values.of(frozenset())
+    with pytest.raises(ValueError):
+        values.register(values.ValueType("again", (list,), rdb.LAYOUT_LIST, str, list))
+
+
+def _save(dbs, layouts, use_c=True):
+    out = io.BytesIO()
+    sink_holder = {}
+    real = rdb._c_sink
+
+    def spy(*args, **kw):
+        sink_holder["sink"] = real(*args, **kw)
+        return sink_holder["sink"]
+
+    rdb._c_sink = spy
+    try:
+        rdb.write_rdb(out, dbs, layouts=layouts, use_c=use_c)
+    finally:
+        rdb._c_sink = real
+    return out.getvalue(), sink_holder.get("sink")
+
+
+def test_the_registry_layouts_write_every_type_natively():
+    _walker = pytest.importorskip("persistence._walker")
+    assert _walker
+    dbs = list(mixed_dbs(5))
+    data, sink = _save(dbs, values.LAYOUTS)
+    assert sink is not None and sink.fallbacks == 0
+    assert data == _save(dbs, values.LAYOUTS, use_c=False)[0] == _save(dbs, None)[0]
+
+
+class Deque(list):
+    """A stand-in for a future value class."""
+
+
+def test_a_new_class_is_native_once_declared_and_a_counted_fallback_before():
+    pytest.importorskip("persistence._walker")
+    dbs = [(0, {"q": Deque([b"a", b"b"]), "s": b"v"}, {})]
+    with pytest.raises(TypeError):
+        _save(dbs, values.LAYOUTS)  # undeclared: the fallback has no layout for it either
+    layouts = {**values.LAYOUTS, Deque: rdb.LAYOUT_LIST}
+    data, sink = _save(dbs, layouts)
+    assert sink.fallbacks == 0
+    assert data == _save([(0, {"q": [b"a", b"b"], "s": b"v"}, {})], values.LAYOUTS)[0]
