@@ -2,7 +2,10 @@
 
 The checks run in Redis 7.0's processCommand order: unknown command, arity, authentication,
 MISCONF (writes refused after a failed background save), MULTI queueing; only then the handler.
-Handlers never recount arguments and never see a client that may not run them.
+Handlers never see a client that may not run them, and recount arguments only where Redis's arity
+cannot say it (MSET's pairs, PING's one optional argument, CONFIG SET's pairs), with Redis's same
+arity error. Handlers learn a value's Redis type from the keyspace's typed lookups and the value
+registry (server/values.py), never from its Python class.
 """
 
 import traceback
