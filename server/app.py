@@ -55,6 +55,7 @@ class Server:
         self.tcp_port = config["port"]
         self._cron_handle = None
         self._stopping = None
+        self._tasks = set()  # background tasks (rebinding), held until done
         self.exit_code = 0
         self.persistence = Persistence(self)  # SAVE, BGSAVE, save points, load at startup
 
@@ -146,7 +147,15 @@ class Server:
         for srv in old:
             srv.close()
         self.tcp_port = port
-        self.loop.create_task(self._serve_sockets(socks))
+        task = self.loop.create_task(self._serve_sockets(socks))
+        self._tasks.add(task)  # the loop keeps only a weak reference to a task
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            exc = task.exception()
+            log.warning(f"Background task failed: {exc!r}")
 
     def _exposed(self) -> bool:
         for addr in self.config["bind"]:

@@ -15,25 +15,31 @@ from server import dispatch
 
 
 class _Flow:
-    """Write pressure pauses reading; resuming reading once the buffer has drained."""
+    """Write pressure pauses reading; once the buffer has drained, the client's pending commands
+    run first and reading resumes only if they did not fill the buffer again."""
 
-    __slots__ = ("transport", "paused")
+    __slots__ = ("transport", "paused", "reading")
 
     def __init__(self, transport):
         self.transport = transport
-        self.paused = False
+        self.paused = False  # the transport's write buffer is over its high-water mark
+        self.reading = True
 
     def pause(self):
-        if not self.paused:
-            self.paused = True
+        self.paused = True
+        self.stop_reading()
+
+    def stop_reading(self):
+        if self.reading:
+            self.reading = False
             try:
                 self.transport.pause_reading()
             except RuntimeError:
                 pass
 
-    def resume(self):
-        if self.paused:
-            self.paused = False
+    def start_reading(self):
+        if not self.reading and not self.paused:
+            self.reading = True
             try:
                 self.transport.resume_reading()
             except RuntimeError:
@@ -44,7 +50,7 @@ class Client(asyncio.Protocol):
     __slots__ = ("server", "id", "transport", "flow", "parser", "db", "proto", "name", "lib_name",
                  "lib_ver", "authenticated", "multi", "multi_error", "in_exec", "watched",
                  "watch_dirty", "created", "last_interaction", "last_command", "addr", "laddr",
-                 "closing", "fd", "no_evict", "no_touch", "guarded", "__weakref__")
+                 "closing", "fd", "no_evict", "no_touch", "guarded", "pending", "__weakref__")
 
     def __init__(self, server):
         self.server = server
@@ -73,6 +79,7 @@ class Client(asyncio.Protocol):
         self.fd = -1
         self.no_evict = False
         self.no_touch = False
+        self.pending = None  # (commands, next index) left over while writes are paused
 
     # -- asyncio.Protocol ------------------------------------------------------------------------
 
@@ -89,32 +96,56 @@ class Client(asyncio.Protocol):
         self.refresh_guard()
 
     def data_received(self, data):
-        stats = self.server.stats
-        stats.net_input_bytes += len(data)
+        self.server.stats.net_input_bytes += len(data)
         self.last_interaction = time.monotonic()
         commands = self.parser.feed(data)
-        stats.commands += len(commands)  # dispatch takes back those it does not run
-        out = []
-        dispatch.run_batch(self, commands, out)
+        if self.pending is not None:  # still paused mid-pipeline: these wait their turn
+            self.pending[0].extend(commands)
+            return
+        self._run(commands, 0)
+
+    def _run(self, commands: list, start: int) -> None:
+        """Run commands[start:], writing replies every BATCH_OUT_BYTES or so. Stops after a
+        command that closes the connection (the rest are neither run nor counted, as in Redis)
+        and, while the transport's buffer is over its high-water mark, keeps the rest pending."""
+        stats = self.server.stats
+        n = len(commands)
+        stats.commands += n - start  # dispatch takes back those it refuses
+        run_batch = dispatch.run_batch
+        while True:
+            out = []
+            start = run_batch(self, commands, out, start)
+            if out:
+                payload = b"".join(out)
+                stats.net_output_bytes += len(payload)
+                self.transport.write(payload)
+            if self.closing or start >= n:
+                break
+            if self.flow.paused:
+                self.pending = (commands, start)
+                stats.commands -= n - start  # counted again when they run
+                return
+        stats.commands -= n - start
         if self.parser.error is not None and not self.closing:
-            out.append(encode_error("ERR " + self.parser.error.message))
+            self.transport.write(encode_error("ERR " + self.parser.error.message))
             self.closing = True
-        if out:
-            payload = b"".join(out)
-            stats.net_output_bytes += len(payload)
-            self.transport.write(payload)
         if self.closing:
             self.transport.close()
 
     def connection_lost(self, exc):
         self.closing = True
+        self.pending = None
         self.server.forget(self)
 
     def pause_writing(self):
         self.flow.pause()
 
     def resume_writing(self):
-        self.flow.resume()
+        self.flow.paused = False
+        pending, self.pending = self.pending, None
+        if pending is not None and not self.closing:
+            self._run(pending[0], pending[1])
+        self.flow.start_reading()
 
     # -- used by commands ------------------------------------------------------------------------
 
@@ -150,8 +181,8 @@ class Client(asyncio.Protocol):
         text = ""
         if self.multi is not None:
             text += "x"
-        if self.watched:
-            text += ""
+        if self.watch_dirty:
+            text += "d"
         if self.closing:
             text += "c"
         if self.no_evict:
