@@ -177,6 +177,11 @@ class Client(asyncio.Protocol):
         if self.transport is not None:
             self.transport.close()
 
+    def client_class(self) -> str:
+        """Redis's client class for output buffer limits and timeouts: normal, replica or pubsub.
+        Every forkv client is normal until pub/sub and replication exist."""
+        return "normal"
+
     def flags(self) -> str:
         text = ""
         if self.multi is not None:

@@ -67,6 +67,7 @@ NOPROTO = "NOPROTO unsupported protocol version"
 PROTO_NOT_INTEGER = "ERR Protocol version is not an integer or out of range"
 CLIENT_NAME_CHARS = "ERR Client names cannot contain spaces, newlines or special characters."
 NO_SUCH_CLIENT = "ERR No such client"
+MAX_CLIENTS_REACHED = "ERR max number of clients reached"
 
 MULTI_NESTED = "ERR MULTI calls can not be nested"
 EXEC_WITHOUT_MULTI = "ERR EXEC without MULTI"

@@ -1,0 +1,110 @@
+"""Connection limits against real server processes: maxclients and the open files limit, idle
+timeouts and TCP keepalive, query buffer and bulk length limits, output buffer limits and flow
+control, protected mode. Where Redis's behaviour is the question, the same check runs against
+Debian's redis-server too."""
+
+import resource
+import shutil
+import socket
+
+import pytest
+import redis
+
+from tests.servers import ServerProcess, command_bytes, read_until_closed, rss, wait_for
+
+
+def _log_lines(server, *needles: str) -> list:
+    """Log lines containing one of `needles`, in order, without the pid/role/time/level prefix."""
+    return [line.split(" ", 6)[6] for line in server.log().splitlines()
+            if any(needle in line for needle in needles)]
+
+
+class _Wrapped(ServerProcess):
+    """A server started under a command prefix (prlimit, setpriv)."""
+
+    def __init__(self, kind, prefix, args=()):
+        super().__init__(kind, args)
+        self.prefix = prefix
+
+    def command(self):
+        return self.prefix + super().command()
+
+
+def _need_tool(name):
+    if shutil.which(name) is None:
+        pytest.skip(f"{name} is not installed")
+
+
+def _clients(r) -> int:
+    return r.info("clients")["connected_clients"]
+
+
+# -- maxclients and the open files limit --------------------------------------------------------
+
+def test_maxclients_holds_10000_idle_connections_and_refuses_the_next(capsys):
+    n = 10000
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    need = n + 256
+    if hard != resource.RLIM_INFINITY and hard < need:
+        pytest.skip(f"RLIMIT_NOFILE hard limit {hard} < {need}: cannot hold {n} connections in the test")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, need), hard))
+    socks = []
+    try:
+        with ServerProcess("forkv", ["--maxclients", str(n + 1)]) as server:
+            control = redis.Redis(port=server.port)
+            assert _clients(control) == 1
+            base = rss(server.proc.pid)
+            for _ in range(n):
+                socks.append(socket.create_connection(("127.0.0.1", server.port)))
+            wait_for(lambda: _clients(control) == n + 1, 30, what=f"{n} idle clients")
+            per_client = (rss(server.proc.pid) - base) / n
+            with capsys.disabled():
+                print(f"\nforkv: {per_client:.0f} bytes of RSS per idle connection ({n} connections)")
+            assert per_client < 16384, per_client
+            with socket.create_connection(("127.0.0.1", server.port), timeout=10) as extra:
+                assert read_until_closed(extra) == b"-ERR max number of clients reached\r\n"
+            stats = control.info("stats")
+            assert stats["rejected_connections"] == 1
+            # the readiness probe, the control client and the idle ones; not the refused one
+            assert stats["total_connections_received"] == n + 2
+            for s in socks:
+                s.close()
+            socks = []
+            wait_for(lambda: _clients(control) == 1, 30, what="the idle clients to go")
+            control.close()
+    finally:
+        for s in socks:
+            s.close()
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+@pytest.mark.parametrize("kind", ["forkv", "redis"])
+def test_open_files_limit_is_raised_at_start(kind):
+    _need_tool("prlimit")
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    if hard != resource.RLIM_INFINITY and hard < 10032:
+        pytest.skip(f"RLIMIT_NOFILE hard limit {hard} < 10032")
+    with _Wrapped(kind, ["prlimit", f"--nofile=1024:{hard}", "--"], ["--maxclients", "10000"]) as server:
+        assert _log_lines(server, "open files") == [
+            "Increased maximum number of open files to 10032 (it was originally set to 1024)."]
+        with open(f"/proc/{server.proc.pid}/limits") as f:
+            line = next(line for line in f if line.startswith("Max open files"))
+        assert line.split()[3:5] == ["10032", "10032"]
+
+
+@pytest.mark.parametrize("kind", ["forkv", "redis"])
+def test_maxclients_is_lowered_when_the_file_limit_cannot_be_raised(kind):
+    _need_tool("prlimit")
+    _need_tool("setpriv")
+    prefix = ["setpriv", "--inh-caps=-sys_resource", "--bounding-set=-sys_resource",
+              "prlimit", "--nofile=1000:1000", "--"]
+    with _Wrapped(kind, prefix, ["--maxclients", "10000"]) as server:
+        assert _log_lines(server, "maxclients", "open files") == [
+            "You requested maxclients of 10000 requiring at least 10032 max file descriptors.",
+            "Server can't set maximum open files to 10032 because of OS error: Operation not permitted.",
+            "Current maximum open files is 1000. maxclients has been reduced to 968 to compensate "
+            "for low ulimit. If you need higher maxclients increase 'ulimit -n'.",
+        ]
+        r = redis.Redis(port=server.port)
+        assert r.config_get("maxclients") == {"maxclients": "968"}
+        r.close()
