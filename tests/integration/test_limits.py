@@ -3,6 +3,7 @@ timeouts and TCP keepalive, query buffer and bulk length limits, output buffer l
 control, protected mode. Where Redis's behaviour is the question, the same check runs against
 Debian's redis-server too."""
 
+import re
 import resource
 import shutil
 import socket
@@ -108,3 +109,79 @@ def test_maxclients_is_lowered_when_the_file_limit_cannot_be_raised(kind):
         r = redis.Redis(port=server.port)
         assert r.config_get("maxclients") == {"maxclients": "968"}
         r.close()
+
+
+# -- timeout and tcp-keepalive ------------------------------------------------------------------
+
+@pytest.mark.parametrize("kind", ["forkv", "redis"])
+def test_timeout_closes_idle_clients_even_inside_multi(kind):
+    with ServerProcess(kind, ["--timeout", "1", "--hz", "100"]) as server:
+        idle = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+        in_multi = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+        in_multi.sendall(command_bytes("MULTI"))
+        assert in_multi.recv(64) == b"+OK\r\n"
+        busy = redis.Redis(port=server.port)
+        # Redis compares whole seconds, so closing takes between 1 and 3 seconds; the busy client
+        # keeps talking through all of it and stays.
+        closed = []
+        for sock in (idle, in_multi):
+            sock.settimeout(0.05)
+
+        def both_closed():
+            assert busy.ping() is True
+            for sock in (idle, in_multi):
+                if sock in closed:
+                    continue
+                try:
+                    if sock.recv(64) == b"":
+                        closed.append(sock)
+                except socket.timeout:
+                    pass
+            return len(closed) == 2
+
+        wait_for(both_closed, 10, what="the idle clients to be closed")
+        assert busy.ping() is True
+        assert _clients(busy) == 1
+        busy.close()
+        idle.close()
+        in_multi.close()
+
+
+@pytest.mark.parametrize("kind", ["forkv", "redis"])
+def test_tcp_keepalive_is_set_on_accepted_sockets(kind):
+    _need_tool("ss")
+
+    def settled(port, count):
+        """The timers once the replies' retransmission timers are gone ('on' right after a write)."""
+        timers = _keepalive_timers(port)
+        return timers if len(timers) == count and not any("(on," in t for t in timers) else None
+
+    with ServerProcess(kind, ["--tcp-keepalive", "300"]) as server:
+        r = redis.Redis(port=server.port)
+        r.ping()
+        timers = wait_for(lambda: settled(server.port, 1), 10, what="a keepalive timer")
+        assert timers[0].startswith("timer:(keepalive,4min"), timers
+        r.config_set("tcp-keepalive", "0")  # applies to connections accepted from then on
+        r2 = redis.Redis(port=server.port)
+        r2.ping()
+        # two connections, one keepalive timer: the new socket has none
+        wait_for(lambda: settled(server.port, 1), 10, what="only the first connection's keepalive")
+        r2.close()
+        r.close()
+    with ServerProcess(kind, ["--tcp-keepalive", "7"]) as server:
+        r = redis.Redis(port=server.port)
+        r.ping()
+        timers = wait_for(lambda: settled(server.port, 1), 10, what="a keepalive timer")
+        # ss prints a few seconds as e.g. "6.952ms" or "6.9sec": the leading number is seconds
+        seconds = float(re.match(r"[\d.]+", timers[0].split(",")[1]).group())
+        assert timers[0].startswith("timer:(keepalive,") and 0 < seconds <= 7, timers
+        r.close()
+
+
+def _keepalive_timers(port: int) -> list:
+    """`ss -tnoe` timers of the server's side of established connections to `port`."""
+    import subprocess
+
+    out = subprocess.run(["ss", "-tnoeH", "state", "established", f"( sport = :{port} )"],
+                         capture_output=True, text=True, check=True).stdout
+    return [part for line in out.splitlines() for part in line.split() if part.startswith("timer:")]
