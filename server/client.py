@@ -11,7 +11,7 @@ import time
 
 from protocol.parser import RequestParser
 from protocol.reply import encode_error
-from server import dispatch
+from server import dispatch, log
 
 
 class _Flow:
@@ -99,6 +99,10 @@ class Client(asyncio.Protocol):
         self.server.stats.net_input_bytes += len(data)
         self.last_interaction = time.monotonic()
         commands = self.parser.feed(data)
+        limit = self.server.config["client-query-buffer-limit"]
+        if self.parser.buffered(limit) > limit:
+            self._query_buffer_overflow()
+            return
         if self.pending is not None:  # still paused mid-pipeline: these wait their turn
             self.pending[0].extend(commands)
             return
@@ -131,6 +135,15 @@ class Client(asyncio.Protocol):
             self.closing = True
         if self.closing:
             self.transport.close()
+
+    def _query_buffer_overflow(self) -> None:
+        """Redis closes a client whose unparsed input passes client-query-buffer-limit, with no
+        reply, and logs which client it was."""
+        log.warning(f"Closing client that reached max query buffer length: {self.info_line()} "
+                    f"(qbuf initial bytes: {sds_repr(self.parser.head())})")
+        self.closing = True
+        self.pending = None
+        self.transport.close()
 
     def connection_lost(self, exc):
         self.closing = True
@@ -215,6 +228,26 @@ class Client(asyncio.Protocol):
             f"rbs=16384 rbp=0 obl={obl} oll=0 omem=0 tot-mem=0 "
             f"events=r cmd={cmd} user=default redir=-1 resp={self.proto}"
         )
+
+
+def sds_repr(data: bytes) -> str:
+    """Bytes quoted as Redis's sdscatrepr quotes them in logs."""
+    out = ['"']
+    for byte in data:
+        ch = chr(byte)
+        if ch in '\\"':
+            out.append("\\" + ch)
+        elif ch in _SDS_ESCAPES:
+            out.append(_SDS_ESCAPES[ch])
+        elif 32 <= byte < 127:
+            out.append(ch)
+        else:
+            out.append("\\x%02x" % byte)
+    out.append('"')
+    return "".join(out)
+
+
+_SDS_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\a": "\\a", "\b": "\\b"}
 
 
 def _format_addr(addr) -> str:

@@ -185,3 +185,70 @@ def _keepalive_timers(port: int) -> list:
     out = subprocess.run(["ss", "-tnoeH", "state", "established", f"( sport = :{port} )"],
                          capture_output=True, text=True, check=True).stdout
     return [part for line in out.splitlines() for part in line.split() if part.startswith("timer:")]
+
+
+# -- query buffer and bulk length ---------------------------------------------------------------
+
+def _send_and_read_until_closed(port: int, payload: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        try:
+            s.sendall(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server closed first; what it wrote is still readable below
+        try:
+            return read_until_closed(s)
+        except ConnectionResetError:
+            return b"<reset>"
+
+
+def test_huge_bulk_claim_allocates_nothing_and_others_go_on(forkv_server):
+    r = redis.Redis(port=forkv_server.port)
+    before = rss(forkv_server.proc.pid)
+    with socket.create_connection(("127.0.0.1", forkv_server.port)) as s:
+        s.sendall(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$500000000\r\nxyz")  # claims 500 MB, under the limit
+        assert r.ping() is True
+        s.sendall(b"more")
+        assert r.set("other", "1") is True
+        assert rss(forkv_server.proc.pid) - before < 32 * 1024 * 1024
+    r.close()
+
+
+@pytest.mark.parametrize("kind", ["forkv", "redis"])
+@pytest.mark.parametrize("payload, reply", [
+    (b"*2\r\n$4\r\nECHO\r\n$2000000\r\n", b"-ERR Protocol error: invalid bulk length\r\n"),
+    (b"GET " + b"k" * 70000, b"-ERR Protocol error: too big inline request\r\n"),
+    (b"*1\r\n$" + b"9" * 70000, b"-ERR Protocol error: too big bulk count string\r\n"),
+])
+def test_size_limits_reply_and_close(kind, payload, reply):
+    with ServerProcess(kind, ["--proto-max-bulk-len", "1mb"]) as server:
+        r = redis.Redis(port=server.port)
+        assert _send_and_read_until_closed(server.port, payload) == reply
+        assert r.ping() is True
+        r.close()
+
+
+@pytest.mark.parametrize("kind, shape", [
+    ("forkv", "one big argument"), ("redis", "one big argument"),
+    # Redis moves each complete element out of its query buffer into argv (not limited), so it
+    # keeps reading this frame; forkv holds such a frame whole and counts it, keeping memory bounded.
+    ("forkv", "many small arguments"),
+])
+def test_query_buffer_limit_closes_the_client_and_logs_it(kind, shape):
+    with ServerProcess(kind, ["--client-query-buffer-limit", "1mb"]) as server:
+        r = redis.Redis(port=server.port)
+        base = rss(server.proc.pid)
+        if shape == "one big argument":
+            payload = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$3000000\r\n" + b"x" * 1_500_000
+        else:  # a frame that claims many elements (held back whole until complete)
+            payload = b"*1000000\r\n" + b"$1\r\nx\r\n" * 200_000
+        assert _send_and_read_until_closed(server.port, payload) in (b"", b"<reset>")
+        wait_for(lambda: "Closing client that reached max query buffer length: id=" in server.log(),
+                 10, what="the log line")
+        line = next(l for l in server.log().splitlines() if "max query buffer" in l)
+        # Redis shows the first bytes it still holds (past the headers it has consumed); forkv the
+        # first bytes of the incomplete frame: the same form, not always the same bytes.
+        assert re.search(r' \(qbuf initial bytes: "[^"]{1,256}"\)$', line), line
+        assert r.ping() is True and r.dbsize() == 0
+        if kind == "forkv":
+            assert rss(server.proc.pid) - base < 32 * 1024 * 1024
+        r.close()
