@@ -1,8 +1,8 @@
 """The server: listening sockets, the client registry, statistics and the periodic cron.
 
 One event loop, no threads: a forked save child must inherit a single-threaded process. The cron
-runs `hz` times a second (active expiry, instantaneous ops sampling, idle-client timeouts, and the
-persistence duties that `server.persistence` adds).
+runs `hz` times a second (active expiry, instantaneous ops sampling, idle-client timeouts, output
+buffer soft limits, and the persistence duties that `server.persistence` adds).
 """
 
 import asyncio
@@ -251,6 +251,11 @@ class Server:
         timeout = self.config["timeout"]
         if timeout:
             self.close_idle_clients(now_mono, timeout)
+        if any(hard or soft for hard, soft, _ in self.config["client-output-buffer-limit"].values()):
+            # a client over its soft limit for long enough, with nothing new written to it
+            for client in list(self.clients.values()):
+                if not client.closing and client.output_limit_reached():
+                    client.close_for_output_limit()
         self.persistence.cron()
 
     def close_idle_clients(self, now: float, timeout: int) -> None:

@@ -50,7 +50,8 @@ class Client(asyncio.Protocol):
     __slots__ = ("server", "id", "transport", "flow", "parser", "db", "proto", "name", "lib_name",
                  "lib_ver", "authenticated", "multi", "multi_error", "in_exec", "watched",
                  "watch_dirty", "created", "last_interaction", "last_command", "addr", "laddr",
-                 "closing", "fd", "no_evict", "no_touch", "guarded", "pending", "__weakref__")
+                 "closing", "fd", "no_evict", "no_touch", "guarded", "pending", "soft_since",
+                 "__weakref__")
 
     def __init__(self, server):
         self.server = server
@@ -80,6 +81,7 @@ class Client(asyncio.Protocol):
         self.no_evict = False
         self.no_touch = False
         self.pending = None  # (commands, next index) left over while writes are paused
+        self.soft_since = None  # when the output buffer went over its soft limit
 
     # -- asyncio.Protocol ------------------------------------------------------------------------
 
@@ -123,6 +125,10 @@ class Client(asyncio.Protocol):
                 payload = b"".join(out)
                 stats.net_output_bytes += len(payload)
                 self.transport.write(payload)
+                if self.output_limit_reached():
+                    self.close_for_output_limit()
+                    stats.commands -= n - start
+                    return
             if self.closing or start >= n:
                 break
             if self.flow.paused:
@@ -151,7 +157,10 @@ class Client(asyncio.Protocol):
         self.server.forget(self)
 
     def pause_writing(self):
-        self.flow.pause()
+        # With a hard output limit the client keeps being served, as by Redis, until it passes
+        # the limit and is closed; without one, its reading (and its pipeline) waits.
+        if not self.output_limits()[0]:
+            self.flow.pause()
 
     def resume_writing(self):
         self.flow.paused = False
@@ -190,6 +199,43 @@ class Client(asyncio.Protocol):
         if self.transport is not None:
             self.transport.close()
 
+    def output_limits(self) -> tuple:
+        """(hard bytes, soft bytes, soft seconds) of this client's class; 0 is no limit."""
+        return self.server.config["client-output-buffer-limit"][self.client_class()]
+
+    def output_buffer_size(self) -> int:
+        """Reply bytes written but not yet sent (the transport's buffer)."""
+        try:
+            return self.transport.get_write_buffer_size()
+        except (AttributeError, RuntimeError):
+            return 0
+
+    def output_limit_reached(self) -> bool:
+        """Redis's checkClientOutputBufferLimits: past the hard limit, or past the soft limit
+        continuously for more than its seconds (whole seconds, as Redis counts them)."""
+        hard, soft, seconds = self.output_limits()
+        if not hard and not soft:
+            return False
+        used = self.output_buffer_size()
+        if hard and used >= hard:
+            return True
+        if soft and used >= soft:
+            now = int(time.time())
+            if self.soft_since is None:
+                self.soft_since = now
+                return False
+            return now - self.soft_since > seconds
+        self.soft_since = None
+        return False
+
+    def close_for_output_limit(self) -> None:
+        """Close now, dropping the replies not yet sent (Redis frees the client ASAP)."""
+        log.warning(f"Client {self.info_line()} scheduled to be closed ASAP for overcoming of "
+                    "output buffer limits.")
+        self.closing = True
+        self.pending = None
+        self.transport.abort()
+
     def client_class(self) -> str:
         """Redis's client class for output buffer limits and timeouts: normal, replica or pubsub.
         Every forkv client is normal until pub/sub and replication exist."""
@@ -214,18 +260,17 @@ class Client(asyncio.Protocol):
         now = time.monotonic()
         cmd = self.last_command.name if self.last_command is not None else "NULL"
         multi = len(self.multi) if self.multi is not None else -1
-        obl = 0
-        if self.transport is not None:
-            try:
-                obl = self.transport.get_write_buffer_size()
-            except Exception:
-                obl = 0
+        # forkv has no fixed per-client reply buffer (a batch's replies go straight to the
+        # transport), so obl is 0; omem is what the transport still holds, and oll the number of
+        # Redis's 16 KB reply blocks that many bytes would fill.
+        omem = self.output_buffer_size() if self.transport is not None else 0
+        oll = (omem + 16383) // 16384
         return (
             f"id={self.id} addr={self.addr} laddr={self.laddr} fd={self.fd} "
             f"name={self.name.decode('utf-8', 'replace')} age={int(now - self.created)} "
             f"idle={int(now - self.last_interaction)} flags={self.flags()} db={self.db.index} "
             f"sub=0 psub=0 ssub=0 multi={multi} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 "
-            f"rbs=16384 rbp=0 obl={obl} oll=0 omem=0 tot-mem=0 "
+            f"rbs=16384 rbp=0 obl=0 oll={oll} omem={omem} tot-mem={omem} "
             f"events=r cmd={cmd} user=default redir=-1 resp={self.proto}"
         )
 

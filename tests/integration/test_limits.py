@@ -252,3 +252,128 @@ def test_query_buffer_limit_closes_the_client_and_logs_it(kind, shape):
         if kind == "forkv":
             assert rss(server.proc.pid) - base < 32 * 1024 * 1024
         r.close()
+
+
+# -- output buffer limits and flow control ------------------------------------------------------
+
+OBUF_ERRORS = [
+    ("normal 1mb", "Wrong number of arguments in buffer limit configuration."),
+    ("normal 1 2 3 slave", "Wrong number of arguments in buffer limit configuration."),
+    ("master 5 5 5", "Invalid client class specified in buffer limit configuration."),
+    ("normal x 1 1", "Error in hard, soft or soft_seconds setting in buffer limit configuration."),
+    ("normal 1 x 1", "Error in hard, soft or soft_seconds setting in buffer limit configuration."),
+    ("normal 1 1 -1", "Error in hard, soft or soft_seconds setting in buffer limit configuration."),
+    ("normal -1 5 5", "Error in hard, soft or soft_seconds setting in buffer limit configuration."),
+]
+
+
+@pytest.mark.parametrize("kind", ["forkv", "redis"])
+def test_client_output_buffer_limit_config_get_and_set(kind):
+    from tests.servers import session
+
+    with ServerProcess(kind) as server:
+        name = "client-output-buffer-limit"
+        steps = [("CONFIG", "GET", name)]
+        for value in ["normal 1mb 512kb 10", "slave 1k 2k 3 pubsub 0 0 0", "", "REPLICA 5 5 5",
+                      "normal 10 20 30 normal 40 50 60"]:
+            steps += [("CONFIG", "SET", name, value), ("CONFIG", "GET", name)]
+        steps += [("CONFIG", "SET", name, value) for value, _ in OBUF_ERRORS]
+        steps += [("CONFIG", "GET", name)]
+        replies = session(server.port, *steps)
+        gets = [r[1].decode() for r in replies if isinstance(r, list)]
+        assert gets == [
+            "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
+            "normal 1048576 524288 10 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
+            "normal 1048576 524288 10 slave 1000 2000 3 pubsub 0 0 0",
+            "normal 1048576 524288 10 slave 1000 2000 3 pubsub 0 0 0",
+            "normal 1048576 524288 10 slave 5 5 5 pubsub 0 0 0",
+            "normal 40 50 60 slave 5 5 5 pubsub 0 0 0",
+            "normal 40 50 60 slave 5 5 5 pubsub 0 0 0",
+        ]
+        errors = [str(r) for r in replies if isinstance(r, Exception)]
+        assert errors == [f"ERR CONFIG SET failed (possibly related to argument '{name}') - {why}"
+                          for _, why in OBUF_ERRORS]
+
+
+def _unread_pipeline(port: int, commands: bytes, rounds: int):
+    """Send `commands` `rounds` times on a socket that never reads; returns it (still open) and
+    how many rounds the server took before its socket buffer was full."""
+    s = socket.create_connection(("127.0.0.1", port))
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    s.setblocking(False)
+    sent = 0
+    for _ in range(rounds):
+        try:
+            s.sendall(commands)
+            sent += 1
+        except BlockingIOError:
+            break
+        except (BrokenPipeError, ConnectionResetError):
+            break
+    return s, sent
+
+
+@pytest.mark.parametrize("kind", ["forkv", "redis"])
+@pytest.mark.parametrize("reply", ["pipelined GETs", "KEYS *"])
+def test_output_buffer_hard_limit_disconnects_a_client_that_does_not_read(kind, reply):
+    with ServerProcess(kind) as server:
+        r = redis.Redis(port=server.port)
+        r.config_set("client-output-buffer-limit", "normal 4mb 0 0")
+        if reply == "KEYS *":
+            pipe = r.pipeline(transaction=False)
+            for i in range(300_000):
+                pipe.set(f"key:{i:012d}", "v")
+            pipe.execute()
+            one = command_bytes("KEYS", "*")  # ~6 MB of reply in one go
+        else:
+            r.set("k", b"v" * 1024)
+            one = command_bytes("GET", "k") * 1000  # 1 MB of replies per round
+        base = rss(server.proc.pid)
+        s, sent = _unread_pipeline(server.port, one, 100)
+        try:
+            wait_for(lambda: "scheduled to be closed ASAP for overcoming of output buffer limits."
+                     in server.log(), 20, what="the output buffer limit")
+            wait_for(lambda: _clients(r) == 1, 10, what="the client to be closed")
+            if kind == "forkv":
+                assert rss(server.proc.pid) - base < 64 * 1024 * 1024
+            assert r.ping() is True
+        finally:
+            s.close()
+        r.close()
+
+
+def test_without_a_limit_a_client_that_does_not_read_is_paused_not_run(forkv_server):
+    r = redis.Redis(port=forkv_server.port)
+    r.set("k", b"v" * 1024)
+    before = r.info("stats")["total_commands_processed"]
+    base = rss(forkv_server.proc.pid)
+    rounds = 200
+    one = command_bytes("GET", "k") * 100  # 1,300 bytes of requests, ~100 KB of replies
+    s = socket.create_connection(("127.0.0.1", forkv_server.port))
+    try:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        s.sendall(one * rounds)  # all 20,000 GETs (260 KB) fit in the server's socket buffer
+        # the server stops executing the pipeline once its write buffer is full
+        info = lambda: r.info("stats")["total_commands_processed"] - before  # noqa: E731
+        wait_for(lambda: info() > 0, 10, what="the pipeline to start")
+        first = info()
+        listed = [c for c in r.client_list() if c["cmd"] == "get"]
+        assert len(listed) == 1 and int(listed[0]["omem"]) > 0, listed
+        assert int(listed[0]["oll"]) == (int(listed[0]["omem"]) + 16383) // 16384
+        assert listed[0]["obl"] == "0"
+        assert first < 100 * rounds // 2, first  # far from all 20,000 ran
+        assert rss(forkv_server.proc.pid) - base < 32 * 1024 * 1024
+        # once the client reads, the rest runs and every reply arrives
+        expected = 100 * rounds * len(b"$1024\r\n" + b"v" * 1024 + b"\r\n")
+        s.settimeout(10)
+        got = 0
+        while got < expected:
+            chunk = s.recv(1 << 20)
+            assert chunk
+            got += len(chunk)
+        assert got == expected
+        # every GET ran (and the few INFO / CLIENT LIST calls of this test)
+        assert 100 * rounds < info() < 100 * rounds + 20
+    finally:
+        s.close()
+    r.close()
