@@ -255,7 +255,7 @@ class Server:
             # a client over its soft limit for long enough, with nothing new written to it
             for client in list(self.clients.values()):
                 if not client.closing and client.output_limit_reached():
-                    client.close_for_output_limit()
+                    client.close_for_output_limit(from_cron=True)
         self.persistence.cron()
 
     def close_idle_clients(self, now: float, timeout: int) -> None:

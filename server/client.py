@@ -157,9 +157,10 @@ class Client(asyncio.Protocol):
         self.server.forget(self)
 
     def pause_writing(self):
-        # With a hard output limit the client keeps being served, as by Redis, until it passes
-        # the limit and is closed; without one, its reading (and its pipeline) waits.
-        if not self.output_limits()[0]:
+        # With an output limit the client keeps being served, as by Redis, until it passes the
+        # limit and is closed; without one, its reading (and its pipeline) waits.
+        hard, soft, _ = self.output_limits()
+        if not hard and not soft:
             self.flow.pause()
 
     def resume_writing(self):
@@ -228,10 +229,11 @@ class Client(asyncio.Protocol):
         self.soft_since = None
         return False
 
-    def close_for_output_limit(self) -> None:
-        """Close now, dropping the replies not yet sent (Redis frees the client ASAP)."""
-        log.warning(f"Client {self.info_line()} scheduled to be closed ASAP for overcoming of "
-                    "output buffer limits.")
+    def close_for_output_limit(self, from_cron: bool = False) -> None:
+        """Close now, dropping the replies not yet sent. Redis's log says "scheduled to be closed
+        ASAP" when a reply crossed the limit and "closed" when its cron found it."""
+        how = "closed" if from_cron else "scheduled to be closed ASAP"
+        log.warning(f"Client {self.info_line()} {how} for overcoming of output buffer limits.")
         self.closing = True
         self.pending = None
         self.transport.abort()

@@ -7,6 +7,7 @@ import re
 import resource
 import shutil
 import socket
+import time
 
 import pytest
 import redis
@@ -377,3 +378,22 @@ def test_without_a_limit_a_client_that_does_not_read_is_paused_not_run(forkv_ser
     finally:
         s.close()
     r.close()
+
+
+@pytest.mark.parametrize("kind", ["forkv", "redis"])
+def test_output_buffer_soft_limit_disconnects_after_its_seconds(kind):
+    with ServerProcess(kind, ["--hz", "50"]) as server:
+        r = redis.Redis(port=server.port)
+        r.config_set("client-output-buffer-limit", "normal 0 1mb 1")
+        r.set("k", b"v" * 1024)
+        start = time.monotonic()
+        s, _ = _unread_pipeline(server.port, command_bytes("GET", "k") * 1000, 20)  # 20 MB of replies
+        try:
+            wait_for(lambda: _clients(r) == 1, 10, what="the soft limit's seconds to pass")
+            if kind == "forkv":  # redis-server was seen closing within milliseconds now and then
+                assert time.monotonic() - start > 1  # not before the soft limit's second
+            # found by the cron (no new reply crossed the limit): Redis's wording for that case
+            assert " closed for overcoming of output buffer limits." in server.log()
+        finally:
+            s.close()
+        r.close()
