@@ -126,6 +126,7 @@ def unsupported_option(option: bytes) -> str:
 
 
 def denied_protected_mode() -> str:
+    # "Setup a an" is Redis 7.0's own text, kept byte for byte.
     return (
         "DENIED Redis is running in protected mode because protected mode is enabled and no "
         "password is set for the default user. In this mode connections are only accepted from the "
@@ -137,7 +138,7 @@ def denied_protected_mode() -> str:
         "you can just disable the protected mode by editing the Redis configuration file, and "
         "setting the protected mode option to 'no', and then restarting the server. 3) If you "
         "started the server manually just for testing, restart it with the '--protected-mode no' "
-        "option. 4) Set up an authentication password for the default user. NOTE: You only need to "
+        "option. 4) Setup a an authentication password for the default user. NOTE: You only need to "
         "do one of the above things in order for the server to start accepting connections from the "
         "outside."
     )

@@ -397,3 +397,67 @@ def test_output_buffer_soft_limit_disconnects_after_its_seconds(kind):
         finally:
             s.close()
         r.close()
+
+
+# -- protected mode -----------------------------------------------------------------------------
+
+def _non_loopback_ipv4() -> list:
+    """This host's own IPv4 addresses outside 127/8 (from `ip -4 addr`)."""
+    import subprocess
+
+    if shutil.which("ip") is None:
+        return []
+    out = subprocess.run(["ip", "-4", "-o", "addr"], capture_output=True, text=True).stdout
+    found = []
+    for line in out.splitlines():
+        parts = line.split()
+        if "inet" in parts:
+            addr = parts[parts.index("inet") + 1].split("/")[0]
+            if not addr.startswith("127."):
+                found.append(addr)
+    return found
+
+
+def _connect_from(source: str, port: int, dest: str = "127.0.0.1") -> bytes:
+    """Connect from `source` (bound before connecting), send PING, return all until closed or
+    the first reply."""
+    with socket.socket() as s:
+        s.settimeout(10)
+        s.bind((source, 0))
+        s.connect((dest, port))
+        s.sendall(command_bytes("PING"))
+        data = b""
+        while not data.endswith(b"\r\n"):
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        return data
+
+
+@pytest.mark.parametrize("kind", ["forkv", "redis"])
+def test_protected_mode_refuses_clients_that_are_not_local(kind):
+    with ServerProcess(kind, ["--bind", "0.0.0.0"]) as server:
+        r = redis.Redis(port=server.port)
+        denied = _connect_from("127.0.0.2", server.port)  # in 127/8 but not 127.0.0.1: not local to Redis
+        assert denied.startswith(b"-DENIED Redis is running in protected mode because protected mode is enabled")
+        assert _connect_from("127.0.0.1", server.port) == b"+PONG\r\n"
+        others = _non_loopback_ipv4()
+        if others:
+            assert _connect_from(others[0], server.port, others[0]) == denied
+        stats = r.info("stats")
+        assert stats["rejected_connections"] == 1 + bool(others)
+        r.config_set("protected-mode", "no")
+        assert _connect_from("127.0.0.2", server.port) == b"+PONG\r\n"
+        r.config_set("protected-mode", "yes")
+        r.config_set("requirepass", "pw")  # a password lifts it too
+        assert _connect_from("127.0.0.2", server.port).startswith(b"-NOAUTH")
+        r.close()
+
+
+def test_protected_mode_reply_is_redis_text():
+    texts = []
+    for kind in ("forkv", "redis"):
+        with ServerProcess(kind, ["--bind", "0.0.0.0"]) as server:
+            texts.append(_connect_from("127.0.0.2", server.port))
+    assert texts[0] == texts[1]
