@@ -162,6 +162,21 @@ class Server:
             exc = task.exception()
             log.warning(f"Background task failed: {exc!r}")
 
+    def maxclients_changed(self, old: int):
+        """CONFIG SET maxclients, as Redis's updateMaxclients: a higher value needs the open files
+        limit raised. Returns None, or (after restoring `old`) the reason CONFIG SET fails."""
+        new = self.config["maxclients"]
+        if new <= old:
+            return None
+        adjust_open_files_limit(self.config)
+        got = self.config["maxclients"]
+        if got == new:
+            return None
+        log.warning("Failed applying new configuration. Possibly related to new maxclients setting. "
+                    "Restoring previous settings.")
+        self.config.values["maxclients"] = old
+        return f"The operating system is not able to handle the specified number of clients, try with {got}"
+
     def _exposed(self) -> bool:
         for addr in self.config["bind"]:
             host = addr.lstrip("-")

@@ -461,3 +461,27 @@ def test_protected_mode_reply_is_redis_text():
         with ServerProcess(kind, ["--bind", "0.0.0.0"]) as server:
             texts.append(_connect_from("127.0.0.2", server.port))
     assert texts[0] == texts[1]
+
+
+@pytest.mark.parametrize("kind", ["forkv", "redis"])
+def test_config_set_maxclients_raises_the_file_limit_or_fails_like_redis(kind):
+    _need_tool("prlimit")
+    _need_tool("setpriv")
+    # without CAP_SYS_RESOURCE the limit can rise up to the hard limit, and raising it (to 11032)
+    # sets the hard limit too, as Redis's setrlimit does: 20000 clients cannot be had after that
+    prefix = ["setpriv", "--inh-caps=-sys_resource", "--bounding-set=-sys_resource",
+              "prlimit", "--nofile=1024:12000", "--"]
+    with _Wrapped(kind, prefix, ["--maxclients", "900"]) as server:
+        r = redis.Redis(port=server.port)
+        r.config_set("maxclients", "11000")
+        assert r.config_get("maxclients") == {"maxclients": "11000"}
+        with pytest.raises(redis.ResponseError) as err:
+            r.config_set("maxclients", "20000")
+        assert str(err.value) == (
+            "CONFIG SET failed (possibly related to argument 'maxclients') - The operating system "
+            "is not able to handle the specified number of clients, try with 11000")
+        assert r.config_get("maxclients") == {"maxclients": "11000"}
+        assert _log_lines(server, "Restoring previous settings") == [
+            "Failed applying new configuration. Possibly related to new maxclients setting. "
+            "Restoring previous settings."]
+        r.close()
