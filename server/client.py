@@ -164,6 +164,9 @@ class Client(asyncio.Protocol):
             self.flow.pause()
 
     def resume_writing(self):
+        # Replies drained: the client is reading them, which counts as activity for `timeout`
+        # (Redis updates lastinteraction on writes too).
+        self.last_interaction = time.monotonic()
         self.flow.paused = False
         pending, self.pending = self.pending, None
         if pending is not None and not self.closing:

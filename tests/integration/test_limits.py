@@ -358,6 +358,7 @@ def test_without_a_limit_a_client_that_does_not_read_is_paused_not_run(forkv_ser
         info = lambda: r.info("stats")["total_commands_processed"] - before  # noqa: E731
         wait_for(lambda: info() > 0, 10, what="the pipeline to start")
         first = info()
+        assert r.info("clients")["client_recent_max_output_buffer"] > 0
         listed = [c for c in r.client_list() if c["cmd"] == "get"]
         assert len(listed) == 1 and int(listed[0]["omem"]) > 0, listed
         assert int(listed[0]["oll"]) == (int(listed[0]["omem"]) + 16383) // 16384
