@@ -59,6 +59,7 @@ class Server:
         self._cron_handle = None
         self._stopping = None
         self._tasks = set()  # background tasks (rebinding), held until done
+        self.over_soft_limit = set()  # clients whose output buffer is over their soft limit
         self.exit_code = 0
         self.persistence = Persistence(self)  # SAVE, BGSAVE, save points, load at startup
 
@@ -241,6 +242,7 @@ class Server:
         return True
 
     def forget(self, client: Client) -> None:
+        self.over_soft_limit.discard(client)
         if self.clients.pop(client.id, None) is not None:
             client.unwatch()
 
@@ -266,9 +268,9 @@ class Server:
         timeout = self.config["timeout"]
         if timeout:
             self.close_idle_clients(now_mono, timeout)
-        if any(hard or soft for hard, soft, _ in self.config["client-output-buffer-limit"].values()):
+        if self.over_soft_limit:
             # a client over its soft limit for long enough, with nothing new written to it
-            for client in list(self.clients.values()):
+            for client in list(self.over_soft_limit):
                 if not client.closing and client.output_limit_reached():
                     client.close_for_output_limit(from_cron=True)
         self.persistence.cron()

@@ -137,7 +137,9 @@ class Client(asyncio.Protocol):
                 return
         stats.commands -= n - start
         if self.parser.error is not None and not self.closing:
-            self.transport.write(encode_error("ERR " + self.parser.error.message))
+            reply = encode_error("ERR " + self.parser.error.message)
+            stats.net_output_bytes += len(reply)
+            self.transport.write(reply)
             self.closing = True
         if self.closing:
             self.transport.close()
@@ -227,9 +229,12 @@ class Client(asyncio.Protocol):
             now = int(time.time())
             if self.soft_since is None:
                 self.soft_since = now
+                self.server.over_soft_limit.add(self)  # the cron looks at these again
                 return False
             return now - self.soft_since > seconds
-        self.soft_since = None
+        if self.soft_since is not None:
+            self.soft_since = None
+            self.server.over_soft_limit.discard(self)
         return False
 
     def close_for_output_limit(self, from_cron: bool = False) -> None:
