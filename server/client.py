@@ -279,7 +279,8 @@ class Client(asyncio.Protocol):
             f"id={self.id} addr={self.addr} laddr={self.laddr} fd={self.fd} "
             f"name={self.name.decode('utf-8', 'replace')} age={int(now - self.created)} "
             f"idle={int(now - self.last_interaction)} flags={self.flags()} db={self.db.index} "
-            f"sub=0 psub=0 ssub=0 multi={multi} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 "
+            f"sub=0 psub=0 ssub=0 multi={multi} qbuf={self.parser.buffered(0)} qbuf-free=0 "
+            f"argv-mem=0 multi-mem=0 "
             f"rbs=16384 rbp=0 obl=0 oll={oll} omem={omem} tot-mem={omem} "
             f"events=r cmd={cmd} user=default redir=-1 resp={self.proto}"
         )

@@ -210,6 +210,8 @@ def test_huge_bulk_claim_allocates_nothing_and_others_go_on(forkv_server):
         assert r.ping() is True
         s.sendall(b"more")
         assert r.set("other", "1") is True
+        held = [c for c in r.client_list() if c["cmd"] == "NULL"]
+        assert [c["qbuf"] for c in held] == ["39"]  # the incomplete frame's bytes so far
         assert rss(forkv_server.proc.pid) - before < 32 * 1024 * 1024
     r.close()
 
