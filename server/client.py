@@ -101,7 +101,7 @@ class Client(asyncio.Protocol):
         self.server.stats.net_input_bytes += len(data)
         self.last_interaction = time.monotonic()
         commands = self.parser.feed(data)
-        limit = self.server.config["client-query-buffer-limit"]
+        limit = self.server.config.values["client-query-buffer-limit"]
         if self.parser.buffered(limit) > limit:
             self._query_buffer_overflow()
             return
@@ -125,10 +125,12 @@ class Client(asyncio.Protocol):
                 payload = b"".join(out)
                 stats.net_output_bytes += len(payload)
                 self.transport.write(payload)
-                if self.output_limit_reached():
-                    self.close_for_output_limit()
-                    stats.commands -= n - start
-                    return
+                # most writes go straight to the socket: nothing waits, no limit to check
+                if self.transport.get_write_buffer_size() or self.soft_since is not None:
+                    if self.output_limit_reached():
+                        self.close_for_output_limit()
+                        stats.commands -= n - start
+                        return
             if self.closing or start >= n:
                 break
             if self.flow.paused:
@@ -207,7 +209,7 @@ class Client(asyncio.Protocol):
 
     def output_limits(self) -> tuple:
         """(hard bytes, soft bytes, soft seconds) of this client's class; 0 is no limit."""
-        return self.server.config["client-output-buffer-limit"][self.client_class()]
+        return self.server.config.values["client-output-buffer-limit"][self.client_class()]
 
     def output_buffer_size(self) -> int:
         """Reply bytes written but not yet sent (the transport's buffer)."""
