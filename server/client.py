@@ -1,9 +1,11 @@
-"""One client connection: an asyncio.Protocol that feeds the parser, dispatches, writes once.
+"""One client connection: an asyncio.Protocol that feeds the parser, dispatches, writes.
 
 `data_received` is the whole hot path: parse every complete command in the read, run them in
-order, and write all their replies with one transport call. Flow control is the small `_Flow`
-object: when the transport's write buffer is over its high-water mark, reading pauses until it
-drains, so a client that pipelines without reading cannot grow the server's memory.
+order, and write their replies with one transport call per 64 KB or so. Flow control is the small
+`_Flow` object: when the transport's write buffer is over its high-water mark, both reading and
+the rest of the already-received pipeline wait until it drains, so a client that pipelines
+without reading cannot grow the server's memory. A client whose class has an output buffer limit
+is served as Redis serves it instead, and closed past the limit.
 """
 
 import asyncio
