@@ -244,7 +244,7 @@ class RequestParser:
     """
 
     __slots__ = ("_reader", "_inline", "_carry", "_scanner", "_pending", "_held", "_doomed",
-                 "max_bulk_len", "auth_required", "error")
+                 "_head", "max_bulk_len", "auth_required", "error")
     _scanner: "_FrameScanner | None"
     _pending: "tuple | None"
     _held: "tuple[bytearray, _FrameScanner] | None"
@@ -259,6 +259,7 @@ class RequestParser:
         self._pending = None  # the last read's accounting, when it may have ended mid-frame
         self._held = None  # (bytearray, scanner) of a huge frame kept from hiredis until complete
         self._doomed = None  # scanner of a frame hiredis refused, read on until it fails as in Redis
+        self._head = b""  # the first bytes of the incomplete frame hiredis holds (for logs)
         self.max_bulk_len = max_bulk_len
         self.auth_required = False
         self.error = None
@@ -306,6 +307,30 @@ class RequestParser:
                 pos = self._inline_command(data, pos, commands)
                 continue
             pos = self._multibulk(data, pos, commands)
+
+    def buffered(self, limit: int) -> int:
+        """Bytes of requests not complete yet (Redis's query buffer), exact when above `limit`;
+        an upper bound, cheaper, at or below it."""
+        held = len(self._inline) + self._carry + (len(self._held[0]) if self._held is not None else 0)
+        if self._pending is not None:
+            data, start, commands, first, carry, _ = self._pending
+            if held + carry + len(data) - start > limit:
+                here = start - carry + _consumed(commands, first)
+                held += max(0, len(data) - here)
+                if 0 <= here < len(data):
+                    self._head = bytes(data[here:here + 64])
+            else:
+                held += carry + len(data) - start
+        return held
+
+    def head(self) -> bytes:
+        """Up to 64 first bytes of what `buffered` counts, for the log line of a client closed
+        for its query buffer."""
+        if self._held is not None:
+            return bytes(self._held[0][:64])
+        if self._inline:
+            return self._inline[:64]
+        return self._head
 
     def _inline_command(self, data: bytes, pos: int, commands: list) -> int:
         nl = data.find(b"\n", pos)
@@ -421,6 +446,7 @@ class RequestParser:
             else:
                 self._reader.feed(data, pos)
                 self._carry, self._scanner = len(data) - pos, scanner
+                self._head = bytes(data[pos:pos + 64])
                 return
 
     def _complete(self, frame: bytes, commands: list) -> None:
@@ -444,6 +470,7 @@ class RequestParser:
         incomplete: follow its headers so that the size limits apply before its data arrives.
         """
         if here >= start or self._scanner is None:
+            self._head = bytes(data[max(here, start):max(here, start) + 64])
             self._scanner = _FrameScanner((self.max_bulk_len, self.auth_required))
             self._scanner.scan(data, max(here, start))
         else:

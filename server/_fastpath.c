@@ -7,7 +7,8 @@
  * constant, a bulk string, an integer or a list of bulk strings and nulls (one allocation for the
  * whole array: MGET and every command that replies with strings); anything else (unknown spelling, a guarded client, a bad
  * arity, other reply types) goes through the Python functions given to configure(), so every
- * rule still lives in one place. Stops after a command that marks the client as closing.
+ * rule still lives in one place. Stops after a command that marks the client as closing, or once
+ * the replies collected pass BATCH_OUT_BYTES, and returns where the caller should go on.
  *
  * GET of a plain string with no TTL is answered here without calling its handler
  * (server.commands.strings.get, which stays the reference and serves every other case): the
@@ -502,6 +503,10 @@ done:
     return rc;
 }
 
+/* How many reply bytes a batch collects before it hands back to be written: a pipeline of big
+ * replies is written (and flow control consulted) every so often instead of at the very end. */
+#define BATCH_OUT_BYTES 65536
+
 static PyObject *
 run_batch(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -510,13 +515,18 @@ run_batch(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_RuntimeError, "server._fastpath.configure() was not called");
         return NULL;
     }
-    if (nargs != 3 || !PyList_CheckExact(args[1]) || !PyList_CheckExact(args[2])) {
-        PyErr_SetString(PyExc_TypeError, "run_batch(client, commands: list, out: list)");
+    if (nargs != 4 || !PyList_CheckExact(args[1]) || !PyList_CheckExact(args[2])) {
+        PyErr_SetString(PyExc_TypeError, "run_batch(client, commands: list, out: list, start: int)");
         return NULL;
     }
     PyObject *client = args[0], *commands = args[1], *out = args[2];
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(commands); i++) {
+    Py_ssize_t i = PyLong_AsSsize_t(args[3]);
+    if (i == -1 && PyErr_Occurred())
+        return NULL;
+    Py_ssize_t bytes = 0, seen = PyList_GET_SIZE(out);
+    while (i < PyList_GET_SIZE(commands)) {
         PyObject *argv = PyList_GET_ITEM(commands, i);
+        i++;
         Py_INCREF(argv);
         int rc = run_one(client, argv, out);
         Py_DECREF(argv);
@@ -527,8 +537,15 @@ run_batch(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             return NULL;
         if (closing)
             break;
+        for (; seen < PyList_GET_SIZE(out); seen++) {
+            PyObject *piece = PyList_GET_ITEM(out, seen);
+            if (PyBytes_Check(piece))
+                bytes += PyBytes_GET_SIZE(piece);
+        }
+        if (bytes >= BATCH_OUT_BYTES)
+            break;
     }
-    Py_RETURN_NONE;
+    return PyLong_FromSsize_t(i);
 }
 
 static PyObject *
@@ -864,7 +881,7 @@ static PyMethodDef methods[] = {
     {"dict_index", (PyCFunction)(void (*)(void))dict_index, METH_FASTCALL,
      "dict_index(d, key, hint) -> the position of the entry holding this very key object, or -1"},
     {"run_batch", (PyCFunction)(void (*)(void))run_batch, METH_FASTCALL,
-     "run_batch(client, commands, out): run a batch of commands, replies appended to out"},
+     "run_batch(client, commands, out, start) -> next: run commands from start, replies appended to out"},
     {"configure", (PyCFunction)(void (*)(void))configure, METH_FASTCALL,
      "configure(fast_table, execute, encode_reply, encode_error, CommandError, Encoded, Client, "
      "internal_error, get_handler, set_handler, incr_handler, Database, Keyspace, ok_reply)"},

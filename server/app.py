@@ -1,18 +1,21 @@
 """The server: listening sockets, the client registry, statistics and the periodic cron.
 
 One event loop, no threads: a forked save child must inherit a single-threaded process. The cron
-runs `hz` times a second (active expiry, instantaneous ops sampling, idle-client timeouts, and the
-persistence duties that `server.persistence` adds).
+runs `hz` times a second (active expiry, instantaneous ops sampling, idle-client timeouts, output
+buffer soft limits, and the persistence duties that `server.persistence` adds).
 """
 
 import asyncio
+import errno
 import ipaddress
 import os
+import resource
 import signal
 import socket
 import time
 
-from server import log
+from protocol.reply import encode_error
+from server import errors, log
 from server.client import Client
 from server.keyspace import Keyspace, wall_ms
 from server.table import all_commands
@@ -55,6 +58,8 @@ class Server:
         self.tcp_port = config["port"]
         self._cron_handle = None
         self._stopping = None
+        self._tasks = set()  # background tasks (rebinding), held until done
+        self.over_soft_limit = set()  # clients whose output buffer is over their soft limit
         self.exit_code = 0
         self.persistence = Persistence(self)  # SAVE, BGSAVE, save points, load at startup
 
@@ -77,6 +82,8 @@ class Server:
 
     async def serve(self) -> int:
         self.loop = asyncio.get_running_loop()
+        if not adjust_open_files_limit(self.config):
+            return 1
         self._stopping = self.loop.create_future()
         if not await self._listen():
             return 1
@@ -146,7 +153,30 @@ class Server:
         for srv in old:
             srv.close()
         self.tcp_port = port
-        self.loop.create_task(self._serve_sockets(socks))
+        task = self.loop.create_task(self._serve_sockets(socks))
+        self._tasks.add(task)  # the loop keeps only a weak reference to a task
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            exc = task.exception()
+            log.warning(f"Background task failed: {exc!r}")
+
+    def maxclients_changed(self, old: int):
+        """CONFIG SET maxclients, as Redis's updateMaxclients: a higher value needs the open files
+        limit raised. Returns None, or (after restoring `old`) the reason CONFIG SET fails."""
+        new = self.config["maxclients"]
+        if new <= old:
+            return None
+        adjust_open_files_limit(self.config)
+        got = self.config["maxclients"]
+        if got == new:
+            return None
+        log.warning("Failed applying new configuration. Possibly related to new maxclients setting. "
+                    "Restoring previous settings.")
+        self.config.values["maxclients"] = old
+        return f"The operating system is not able to handle the specified number of clients, try with {got}"
 
     def _exposed(self) -> bool:
         for addr in self.config["bind"]:
@@ -187,25 +217,32 @@ class Server:
     # -- clients ---------------------------------------------------------------------------------
 
     def accept(self, client: Client) -> bool:
-        self.stats.connections_received += 1
+        """Redis's acceptCommonHandler and clientAcceptHandler: refuse past maxclients, then set
+        the socket up, then refuse non-local clients in protected mode. Only a connection that is
+        kept counts in total_connections_received."""
         if len(self.clients) >= self.config["maxclients"]:
             self.stats.rejected_connections += 1
-            client.transport.write(b"-ERR max number of clients reached\r\n")
+            client.transport.write(MAX_CLIENTS_REACHED)
             client.kill()
             return False
-        if self.config["protected-mode"] and not self.requirepass and not _is_loopback(client.addr):
-            from server.errors import denied_protected_mode
-
+        keepalive = self.config["tcp-keepalive"]
+        if keepalive > 0:
+            sock = client.transport.get_extra_info("socket")
+            if sock is not None:
+                set_keepalive(sock, keepalive)
+        if self.config["protected-mode"] and not self.requirepass and not is_local(client.addr):
             self.stats.rejected_connections += 1
-            client.transport.write(b"-" + denied_protected_mode().encode() + b"\r\n")
+            client.transport.write(DENIED_PROTECTED_MODE)
             client.kill()
             return False
+        self.stats.connections_received += 1
         client.id = self.next_client_id
         self.next_client_id += 1
         self.clients[client.id] = client
         return True
 
     def forget(self, client: Client) -> None:
+        self.over_soft_limit.discard(client)
         if self.clients.pop(client.id, None) is not None:
             client.unwatch()
 
@@ -230,10 +267,24 @@ class Server:
         self.active_expire()
         timeout = self.config["timeout"]
         if timeout:
-            for client in list(self.clients.values()):
-                if client.multi is None and now_mono - client.last_interaction > timeout:
-                    client.kill()
+            self.close_idle_clients(now_mono, timeout)
+        if self.over_soft_limit:
+            # a client over its soft limit for long enough, with nothing new written to it
+            for client in list(self.over_soft_limit):
+                if not client.closing and client.output_limit_reached():
+                    client.close_for_output_limit(from_cron=True)
         self.persistence.cron()
+
+    def close_idle_clients(self, now: float, timeout: int) -> None:
+        """Redis 7.0's clientsCronHandleTimeout: close a client idle for more than `timeout`
+        seconds, except pub/sub clients (and replicas, masters and blocked clients, which forkv
+        does not have yet). A client inside MULTI is not spared, as in Redis."""
+        for client in list(self.clients.values()):
+            if client.client_class() == "pubsub":
+                continue
+            if now - client.last_interaction > timeout:
+                log.verbose("Closing idle client")
+                client.kill()
 
     def active_expire(self) -> None:
         """Redis's active expiry: spend up to 25% of a cron period deleting expired keys; keep
@@ -273,6 +324,54 @@ class Server:
         return int((c1 - c0) / span), (i1 - i0) / span / 1024, (o1 - o0) / span / 1024
 
 
+# File descriptors kept for the server's own use beyond one per client (Redis's
+# CONFIG_MIN_RESERVED_FDS): listeners, the log, a save child's pipe, the RDB file.
+RESERVED_FDS = 32
+
+
+def adjust_open_files_limit(config, limits=resource) -> bool:
+    """Redis's adjustOpenFilesLimit: make RLIMIT_NOFILE at least maxclients + 32, trying lower
+    values 16 at a time down to the current limit if the system refuses; if it stays short, lower
+    maxclients to fit and say so with Redis's warnings. False if not even the reserve fits."""
+    maxclients = config["maxclients"]
+    wanted = maxclients + RESERVED_FDS
+    try:
+        old, _hard = limits.getrlimit(limits.RLIMIT_NOFILE)
+    except OSError as exc:
+        log.warning(f"Unable to obtain the current NOFILE limit ({exc.strerror}), assuming 1024 "
+                    "and setting the max clients configuration accordingly.")
+        config.values["maxclients"] = 1024 - RESERVED_FDS
+        return True
+    if old == limits.RLIM_INFINITY or old >= wanted:
+        return True
+    best, error = wanted, 0
+    while best > old:
+        try:
+            limits.setrlimit(limits.RLIMIT_NOFILE, (best, best))
+            break
+        except (OSError, ValueError) as exc:
+            error = getattr(exc, "errno", None) or errno.EPERM
+        if best < 16:
+            best = old
+            break
+        best -= 16
+    best = max(best, old)
+    if best >= wanted:
+        log.notice(f"Increased maximum number of open files to {wanted} (it was originally set to {old}).")
+        return True
+    if best <= RESERVED_FDS:
+        log.warning(f"Your current 'ulimit -n' of {old} is not enough for the server to start. "
+                    f"Please increase your open file limit to at least {wanted}. Exiting.")
+        return False
+    config.values["maxclients"] = best - RESERVED_FDS
+    log.warning(f"You requested maxclients of {maxclients} requiring at least {wanted} max file descriptors.")
+    log.warning(f"Server can't set maximum open files to {wanted} because of OS error: {os.strerror(error)}.")
+    log.warning(f"Current maximum open files is {best}. maxclients has been reduced to "
+                f"{best - RESERVED_FDS} to compensate for low ulimit. If you need higher maxclients "
+                "increase 'ulimit -n'.")
+    return True
+
+
 def _listening_socket(host: str, port: int, backlog: int) -> socket.socket:
     """Bind by hand: a host name given to the loop would be resolved with getaddrinfo on libuv's
     thread pool, and the server process must stay single-threaded for fork."""
@@ -291,9 +390,24 @@ def _listening_socket(host: str, port: int, backlog: int) -> socket.socket:
     return sock
 
 
-def _is_loopback(addr: str) -> bool:
+def is_local(addr: str) -> bool:
+    """Redis 7.0's islocalClient: the peer's address is exactly 127.0.0.1 or ::1 (another
+    127.x address, or 127.0.0.1 mapped into IPv6, is not local to it)."""
     host = addr.rsplit(":", 1)[0] if addr else ""
+    return host in ("127.0.0.1", "::1")
+
+
+def set_keepalive(sock, interval: int) -> None:
+    """Redis's anetKeepAlive: probes after `interval` idle seconds, then every interval/3
+    seconds (at least 1), three unanswered probes close the connection."""
     try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host.startswith("::ffff:127.") or host == "?"
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, interval)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, max(1, interval // 3))
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, 3)
+    except OSError as exc:
+        log.verbose(f"Unable to set keepalive on a client socket: {exc.strerror}")
+
+
+MAX_CLIENTS_REACHED = encode_error(errors.MAX_CLIENTS_REACHED)
+DENIED_PROTECTED_MODE = encode_error(errors.denied_protected_mode())

@@ -1,9 +1,11 @@
-"""One client connection: an asyncio.Protocol that feeds the parser, dispatches, writes once.
+"""One client connection: an asyncio.Protocol that feeds the parser, dispatches, writes.
 
 `data_received` is the whole hot path: parse every complete command in the read, run them in
-order, and write all their replies with one transport call. Flow control is the small `_Flow`
-object: when the transport's write buffer is over its high-water mark, reading pauses until it
-drains, so a client that pipelines without reading cannot grow the server's memory.
+order, and write their replies with one transport call per 64 KB or so. Flow control is the small
+`_Flow` object: when the transport's write buffer is over its high-water mark, both reading and
+the rest of the already-received pipeline wait until it drains, so a client that pipelines
+without reading cannot grow the server's memory. A client whose class has an output buffer limit
+is served as Redis serves it instead, and closed past the limit.
 """
 
 import asyncio
@@ -11,29 +13,35 @@ import time
 
 from protocol.parser import RequestParser
 from protocol.reply import encode_error
-from server import dispatch
+from server import dispatch, log
 
 
 class _Flow:
-    """Write pressure pauses reading; resuming reading once the buffer has drained."""
+    """Write pressure pauses reading; once the buffer has drained, the client's pending commands
+    run first and reading resumes only if they did not fill the buffer again."""
 
-    __slots__ = ("transport", "paused")
+    __slots__ = ("transport", "paused", "reading")
 
     def __init__(self, transport):
         self.transport = transport
-        self.paused = False
+        self.paused = False  # the transport's write buffer is over its high-water mark
+        self.reading = True
 
     def pause(self):
-        if not self.paused:
-            self.paused = True
+        self.paused = True
+        self.stop_reading()
+
+    def stop_reading(self):
+        if self.reading:
+            self.reading = False
             try:
                 self.transport.pause_reading()
             except RuntimeError:
                 pass
 
-    def resume(self):
-        if self.paused:
-            self.paused = False
+    def start_reading(self):
+        if not self.reading and not self.paused:
+            self.reading = True
             try:
                 self.transport.resume_reading()
             except RuntimeError:
@@ -44,7 +52,8 @@ class Client(asyncio.Protocol):
     __slots__ = ("server", "id", "transport", "flow", "parser", "db", "proto", "name", "lib_name",
                  "lib_ver", "authenticated", "multi", "multi_error", "in_exec", "watched",
                  "watch_dirty", "created", "last_interaction", "last_command", "addr", "laddr",
-                 "closing", "fd", "no_evict", "no_touch", "guarded", "__weakref__")
+                 "closing", "fd", "no_evict", "no_touch", "guarded", "pending", "soft_since",
+                 "__weakref__")
 
     def __init__(self, server):
         self.server = server
@@ -73,6 +82,8 @@ class Client(asyncio.Protocol):
         self.fd = -1
         self.no_evict = False
         self.no_touch = False
+        self.pending = None  # (commands, next index) left over while writes are paused
+        self.soft_since = None  # when the output buffer went over its soft limit
 
     # -- asyncio.Protocol ------------------------------------------------------------------------
 
@@ -89,32 +100,84 @@ class Client(asyncio.Protocol):
         self.refresh_guard()
 
     def data_received(self, data):
-        stats = self.server.stats
-        stats.net_input_bytes += len(data)
+        self.server.stats.net_input_bytes += len(data)
         self.last_interaction = time.monotonic()
         commands = self.parser.feed(data)
-        stats.commands += len(commands)  # dispatch takes back those it does not run
-        out = []
-        dispatch.run_batch(self, commands, out)
+        limit = self.server.config.values["client-query-buffer-limit"]
+        if self.parser.buffered(limit) > limit:
+            self._query_buffer_overflow()
+            return
+        if self.pending is not None:  # still paused mid-pipeline: these wait their turn
+            self.pending[0].extend(commands)
+            return
+        self._run(commands, 0)
+
+    def _run(self, commands: list, start: int) -> None:
+        """Run commands[start:], writing replies every BATCH_OUT_BYTES or so. Stops after a
+        command that closes the connection (the rest are neither run nor counted, as in Redis)
+        and, while the transport's buffer is over its high-water mark, keeps the rest pending."""
+        stats = self.server.stats
+        n = len(commands)
+        stats.commands += n - start  # dispatch takes back those it refuses
+        run_batch = dispatch.run_batch
+        while True:
+            out = []
+            start = run_batch(self, commands, out, start)
+            if out:
+                payload = b"".join(out)
+                stats.net_output_bytes += len(payload)
+                self.transport.write(payload)
+                # most writes go straight to the socket: nothing waits, no limit to check
+                if self.transport.get_write_buffer_size() or self.soft_since is not None:
+                    if self.output_limit_reached():
+                        self.close_for_output_limit()
+                        stats.commands -= n - start
+                        return
+            if self.closing or start >= n:
+                break
+            if self.flow.paused:
+                self.pending = (commands, start)
+                stats.commands -= n - start  # counted again when they run
+                return
+        stats.commands -= n - start
         if self.parser.error is not None and not self.closing:
-            out.append(encode_error("ERR " + self.parser.error.message))
+            reply = encode_error("ERR " + self.parser.error.message)
+            stats.net_output_bytes += len(reply)
+            self.transport.write(reply)
             self.closing = True
-        if out:
-            payload = b"".join(out)
-            stats.net_output_bytes += len(payload)
-            self.transport.write(payload)
         if self.closing:
             self.transport.close()
 
+    def _query_buffer_overflow(self) -> None:
+        """Redis closes a client whose unparsed input passes client-query-buffer-limit, with no
+        reply, and logs which client it was."""
+        log.warning(f"Closing client that reached max query buffer length: {self.info_line()} "
+                    f"(qbuf initial bytes: {sds_repr(self.parser.head())})")
+        self.closing = True
+        self.pending = None
+        self.transport.close()
+
     def connection_lost(self, exc):
         self.closing = True
+        self.pending = None
         self.server.forget(self)
 
     def pause_writing(self):
-        self.flow.pause()
+        # With an output limit the client keeps being served, as by Redis, until it passes the
+        # limit and is closed; without one, its reading (and its pipeline) waits.
+        hard, soft, _ = self.output_limits()
+        if not hard and not soft:
+            self.flow.pause()
 
     def resume_writing(self):
-        self.flow.resume()
+        # Replies drained: the client is reading them, which counts as activity for `timeout`
+        # (Redis updates lastinteraction on writes too).
+        self.last_interaction = time.monotonic()
+        self.flow.paused = False
+        pending, self.pending = self.pending, None
+        if pending is not None and not self.closing:
+            self._run(pending[0], pending[1])
+        self.flow.start_reading()
 
     # -- used by commands ------------------------------------------------------------------------
 
@@ -146,12 +209,58 @@ class Client(asyncio.Protocol):
         if self.transport is not None:
             self.transport.close()
 
+    def output_limits(self) -> tuple:
+        """(hard bytes, soft bytes, soft seconds) of this client's class; 0 is no limit."""
+        return self.server.config.values["client-output-buffer-limit"][self.client_class()]
+
+    def output_buffer_size(self) -> int:
+        """Reply bytes written but not yet sent (the transport's buffer)."""
+        try:
+            return self.transport.get_write_buffer_size()
+        except (AttributeError, RuntimeError):
+            return 0
+
+    def output_limit_reached(self) -> bool:
+        """Redis's checkClientOutputBufferLimits: past the hard limit, or past the soft limit
+        continuously for more than its seconds (whole seconds, as Redis counts them)."""
+        hard, soft, seconds = self.output_limits()
+        if not hard and not soft:
+            return False
+        used = self.output_buffer_size()
+        if hard and used >= hard:
+            return True
+        if soft and used >= soft:
+            now = int(time.time())
+            if self.soft_since is None:
+                self.soft_since = now
+                self.server.over_soft_limit.add(self)  # the cron looks at these again
+                return False
+            return now - self.soft_since > seconds
+        if self.soft_since is not None:
+            self.soft_since = None
+            self.server.over_soft_limit.discard(self)
+        return False
+
+    def close_for_output_limit(self, from_cron: bool = False) -> None:
+        """Close now, dropping the replies not yet sent. Redis's log says "scheduled to be closed
+        ASAP" when a reply crossed the limit and "closed" when its cron found it."""
+        how = "closed" if from_cron else "scheduled to be closed ASAP"
+        log.warning(f"Client {self.info_line()} {how} for overcoming of output buffer limits.")
+        self.closing = True
+        self.pending = None
+        self.transport.abort()
+
+    def client_class(self) -> str:
+        """Redis's client class for output buffer limits and timeouts: normal, replica or pubsub.
+        Every forkv client is normal until pub/sub and replication exist."""
+        return "normal"
+
     def flags(self) -> str:
         text = ""
         if self.multi is not None:
             text += "x"
-        if self.watched:
-            text += ""
+        if self.watch_dirty:
+            text += "d"
         if self.closing:
             text += "c"
         if self.no_evict:
@@ -165,20 +274,40 @@ class Client(asyncio.Protocol):
         now = time.monotonic()
         cmd = self.last_command.name if self.last_command is not None else "NULL"
         multi = len(self.multi) if self.multi is not None else -1
-        obl = 0
-        if self.transport is not None:
-            try:
-                obl = self.transport.get_write_buffer_size()
-            except Exception:
-                obl = 0
+        # forkv has no fixed per-client reply buffer (a batch's replies go straight to the
+        # transport), so obl is 0; omem is what the transport still holds, and oll the number of
+        # Redis's 16 KB reply blocks that many bytes would fill.
+        omem = self.output_buffer_size() if self.transport is not None else 0
+        oll = (omem + 16383) // 16384
         return (
             f"id={self.id} addr={self.addr} laddr={self.laddr} fd={self.fd} "
             f"name={self.name.decode('utf-8', 'replace')} age={int(now - self.created)} "
             f"idle={int(now - self.last_interaction)} flags={self.flags()} db={self.db.index} "
-            f"sub=0 psub=0 ssub=0 multi={multi} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 "
-            f"rbs=16384 rbp=0 obl={obl} oll=0 omem=0 tot-mem=0 "
+            f"sub=0 psub=0 ssub=0 multi={multi} qbuf={self.parser.buffered(0)} qbuf-free=0 "
+            f"argv-mem=0 multi-mem=0 "
+            f"rbs=16384 rbp=0 obl=0 oll={oll} omem={omem} tot-mem={omem} "
             f"events=r cmd={cmd} user=default redir=-1 resp={self.proto}"
         )
+
+
+def sds_repr(data: bytes) -> str:
+    """Bytes quoted as Redis's sdscatrepr quotes them in logs."""
+    out = ['"']
+    for byte in data:
+        ch = chr(byte)
+        if ch in '\\"':
+            out.append("\\" + ch)
+        elif ch in _SDS_ESCAPES:
+            out.append(_SDS_ESCAPES[ch])
+        elif 32 <= byte < 127:
+            out.append(ch)
+        else:
+            out.append("\\x%02x" % byte)
+    out.append('"')
+    return "".join(out)
+
+
+_SDS_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\a": "\\a", "\b": "\\b"}
 
 
 def _format_addr(addr) -> str:

@@ -46,7 +46,7 @@ def _parse_int(text: str) -> int:
 @dataclass
 class Directive:
     name: str
-    kind: str  # int, memory, bool, enum, str, save, bind, dir
+    kind: str  # int, memory, bool, enum, str, save, bind, dir, obuf
     default: object
     low: int = None
     high: int = None
@@ -61,6 +61,8 @@ class Directive:
             return _parse_save(args)
         if kind == "bind":
             return list(args)
+        if kind == "obuf":
+            return _parse_obuf(args)
         if len(args) != 1:
             raise ConfigError("wrong number of arguments")
         text = args[0]
@@ -95,6 +97,9 @@ class Directive:
             return " ".join(f"{s} {c}" for s, c in value)
         if self.kind == "bind":
             return " ".join(value)
+        if self.kind == "obuf":
+            return " ".join(f"{'slave' if cls == 'replica' else cls} {h} {s} {t}"
+                            for cls, (h, s, t) in value.items())
         return str(value)
 
 
@@ -115,6 +120,35 @@ def _parse_save(args: list) -> list:
             raise ConfigError("Invalid save parameters")
         points.append((seconds, changes))
     return points
+
+
+# client-output-buffer-limit: class -> (hard bytes, soft bytes, soft seconds); 0 is no limit.
+OBUF_CLASSES = {"normal": "normal", "slave": "replica", "replica": "replica", "pubsub": "pubsub"}
+OBUF_DEFAULT = {"normal": (0, 0, 0), "replica": (256 * 1024**2, 64 * 1024**2, 60),
+                "pubsub": (32 * 1024**2, 8 * 1024**2, 60)}
+
+
+def _parse_obuf(args: list) -> dict:
+    """`<class> <hard> <soft> <soft seconds>` groups, as Redis's client-output-buffer-limit.
+    Returns only the classes given; the caller merges them into the current limits."""
+    if len(args) == 1:
+        args = args[0].split()
+    if len(args) % 4:
+        raise ConfigError("Wrong number of arguments in buffer limit configuration.")
+    out = {}
+    for i in range(0, len(args), 4):
+        cls = OBUF_CLASSES.get(args[i].lower())
+        if cls is None:
+            raise ConfigError("Invalid client class specified in buffer limit configuration.")
+        try:
+            hard, soft = parse_memory(args[i + 1]), parse_memory(args[i + 2])
+            seconds = _parse_int(args[i + 3])
+        except ConfigError:
+            hard = -1
+        if hard < 0 or soft < 0 or seconds < 0:
+            raise ConfigError("Error in hard, soft or soft_seconds setting in buffer limit configuration.")
+        out[cls] = (hard, soft, seconds)
+    return out
 
 
 INT_MAX = 2**31 - 1
@@ -143,6 +177,7 @@ DIRECTIVES = {d.name: d for d in [
     Directive("rdb-del-sync-files", "bool", False),
     Directive("proto-max-bulk-len", "memory", 512 * 1024 * 1024, 1024 * 1024, LONG_MAX),
     Directive("client-query-buffer-limit", "memory", 1024**3, 1024 * 1024, LONG_MAX),
+    Directive("client-output-buffer-limit", "obuf", OBUF_DEFAULT, multi=True),
     Directive("timeout", "int", 0, 0, INT_MAX),
     Directive("tcp-keepalive", "int", 300, 0, INT_MAX),
     Directive("tcp-backlog", "int", 511, 0, INT_MAX, immutable=True),
@@ -183,6 +218,8 @@ class Config:
         if not directive.multi and len(args) != 1:
             raise ConfigError("Bad directive or wrong number of arguments")
         value = directive.parse(args)
+        if directive.kind == "obuf":
+            value = {**self.values[name], **value}
         if name == "save" and value and "save" in seen_save:
             value = self.values["save"] + value  # several save lines add up, as in redis.conf
         seen_save.add(name)
@@ -229,6 +266,8 @@ class Config:
             try:
                 if directive.kind == "bind":
                     value = directive.parse(text.split())
+                elif directive.kind == "obuf":
+                    value = {**self.values[lname], **directive.parse(text.split())}
                 elif directive.kind == "save":
                     value = directive.parse([text])
                 else:

@@ -78,13 +78,33 @@ def execute(client, argv, out: list) -> None:
         encode_reply(reply, out, client.proto)
 
 
-def run_batch_py(client, commands: list, out: list) -> None:
-    """Run the commands of one read in order; stop after one that closes the connection. The
-    reference for server/_fastpath.c, which does the same with the hot path in C."""
-    for argv in commands:
+# How many reply bytes a batch collects before it hands back to be written (as in _fastpath.c).
+BATCH_OUT_BYTES = 65536
+
+
+def run_batch_py(client, commands: list, out: list, start: int) -> int:
+    """Run the commands of one read in order from `start`; stop after one that closes the
+    connection, or once the replies collected pass BATCH_OUT_BYTES (so the caller writes them and
+    consults flow control). Returns the index to go on from. The reference for
+    server/_fastpath.c, which does the same with the hot path in C."""
+    i = start
+    seen = len(out)
+    size = 0
+    n = len(commands)
+    while i < n:
+        argv = commands[i]
+        i += 1
         execute(client, argv, out)
         if client.closing:
             break
+        while seen < len(out):
+            piece = out[seen]
+            seen += 1
+            if isinstance(piece, bytes):
+                size += len(piece)
+        if size >= BATCH_OUT_BYTES:
+            break
+    return i
 
 
 def _checked(client, argv, out: list, cmd):

@@ -67,6 +67,7 @@ NOPROTO = "NOPROTO unsupported protocol version"
 PROTO_NOT_INTEGER = "ERR Protocol version is not an integer or out of range"
 CLIENT_NAME_CHARS = "ERR Client names cannot contain spaces, newlines or special characters."
 NO_SUCH_CLIENT = "ERR No such client"
+MAX_CLIENTS_REACHED = "ERR max number of clients reached"
 
 MULTI_NESTED = "ERR MULTI calls can not be nested"
 EXEC_WITHOUT_MULTI = "ERR EXEC without MULTI"
@@ -125,6 +126,7 @@ def unsupported_option(option: bytes) -> str:
 
 
 def denied_protected_mode() -> str:
+    # "Setup a an" is Redis 7.0's own text, kept byte for byte.
     return (
         "DENIED Redis is running in protected mode because protected mode is enabled and no "
         "password is set for the default user. In this mode connections are only accepted from the "
@@ -136,7 +138,7 @@ def denied_protected_mode() -> str:
         "you can just disable the protected mode by editing the Redis configuration file, and "
         "setting the protected mode option to 'no', and then restarting the server. 3) If you "
         "started the server manually just for testing, restart it with the '--protected-mode no' "
-        "option. 4) Set up an authentication password for the default user. NOTE: You only need to "
+        "option. 4) Setup a an authentication password for the default user. NOTE: You only need to "
         "do one of the above things in order for the server to start accepting connections from the "
         "outside."
     )

@@ -66,12 +66,16 @@ def _server(server):
 
 
 def _clients(server):
+    # Redis reports the largest buffers of the last few seconds; forkv the largest right now.
+    clients = list(server.clients.values())
+    max_in = max((c.parser.buffered(0) for c in clients), default=0)
+    max_out = max((c.output_buffer_size() for c in clients), default=0)
     return [
         ("connected_clients", len(server.clients)),
         ("cluster_connections", 0),
         ("maxclients", server.config["maxclients"]),
-        ("client_recent_max_input_buffer", 0),
-        ("client_recent_max_output_buffer", 0),
+        ("client_recent_max_input_buffer", max_in),
+        ("client_recent_max_output_buffer", max_out),
         ("blocked_clients", 0),
         ("tracking_clients", 0),
         ("clients_in_timeout_table", 0),

@@ -159,6 +159,11 @@ def config_set(client, argv):
             why = ("Failed to bind to specified addresses." if which == "bind"
                    else "Unable to listen on this port. Check server logs.")
             raise CommandError(errors.config_set_failed(which, why)) from None
+    if "maxclients" in changed:
+        why = server.maxclients_changed(before["maxclients"])
+        if why is not None:
+            server.config.values.update({k: before[k] for k in changed})
+            raise CommandError(errors.config_set_failed("maxclients", why))
     if "loglevel" in changed:
         log.set_level(server.config["loglevel"])
     if "proto-max-bulk-len" in changed:
