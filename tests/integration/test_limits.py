@@ -136,7 +136,7 @@ def test_timeout_closes_idle_clients_even_inside_multi(kind):
                 try:
                     if sock.recv(64) == b"":
                         closed.append(sock)
-                except socket.timeout:
+                except TimeoutError:
                     pass
             return len(closed) == 2
 
@@ -247,7 +247,7 @@ def test_query_buffer_limit_closes_the_client_and_logs_it(kind, shape):
         assert _send_and_read_until_closed(server.port, payload) in (b"", b"<reset>")
         wait_for(lambda: "Closing client that reached max query buffer length: id=" in server.log(),
                  10, what="the log line")
-        line = next(l for l in server.log().splitlines() if "max query buffer" in l)
+        line = next(x for x in server.log().splitlines() if "max query buffer" in x)
         # Redis shows the first bytes it still holds (past the headers it has consumed); forkv the
         # first bytes of the incomplete frame: the same form, not always the same bytes.
         assert re.search(r' \(qbuf initial bytes: "[^"]{1,256}"\)$', line), line
