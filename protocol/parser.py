@@ -154,7 +154,7 @@ class _FrameScanner:
             self.state = "bulk" if count > 0 else "done"
             return
         if line[:1] != b"$":  # an empty line: the '\r' that ended it is what Redis reads there
-            got = (line[:1] or b"\r").decode("latin-1")
+            got = (line[:1] or b"\r").decode("utf-8", "surrogateescape")  # the byte, as sent
             raise ProtocolError(f"Protocol error: expected '$', got '{got}'")
         size = _parse_int(body)
         if size is None or size < 0 or size > max_bulk:

@@ -160,7 +160,8 @@ def parse(buf: bytes, max_bulk: int = 512 * 1024 * 1024, auth_required: bool = F
             if cr - pos > INLINE_MAX + READ_SIZE:
                 return commands, "Protocol error: too big bulk count string"
             if buf[pos] != 0x24:
-                got = chr(buf[pos]).replace("\r", " ").replace("\n", " ")
+                got = buf[pos:pos + 1].decode("utf-8", "surrogateescape")
+                got = got.replace("\r", " ").replace("\n", " ")
                 return commands, f"Protocol error: expected '$', got '{got}'"
             if lax is not None and buf[cr + 1] != 0x0A:
                 lax.append(cr + 1)
