@@ -133,7 +133,7 @@ def invalid_expire(command: str) -> str:
 
 
 def unsupported_option(option: bytes) -> str:
-    return f"ERR Unsupported option {option.decode('utf-8', 'surrogateescape')}"
+    return f"ERR Unsupported option {_c_text(option, len(option))}"
 
 
 def denied_protected_mode() -> str:

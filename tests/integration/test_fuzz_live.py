@@ -17,10 +17,11 @@ import socket
 
 import hiredis
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from server.table import all_commands
+from tests.fuzz import redis_model
 from tests.protocol.test_fuzz_hypothesis import mutated, part
 from tests.servers import ServerProcess, command_bytes
 
@@ -76,6 +77,19 @@ NONDETERMINISTIC = {
     "command|docs": "Redis has commands forkv does not",
     "command|help": "help text",
     "dump": "RDB versions differ (the payload is checked by RESTORE round trips elsewhere)",
+}
+
+def _beyond_c_int(args) -> bool:
+    from server.args import is_int
+    return any(is_int(a.encode()) and not -2**31 <= int(a) < 2**31 for a in args
+               if isinstance(a, str))
+
+
+# Known forkv bugs in files this suite's author does not own: examples that hit them are set
+# aside here, and each has a strict xfail test below (remove both when fixed).
+KNOWN_BUGS = {
+    "select": (lambda argv: _beyond_c_int(argv[1:2]), "test_select_index_beyond_c_int"),
+    "swapdb": (lambda argv: _beyond_c_int(argv[1:3]), "test_swapdb_index_beyond_c_int"),
 }
 
 SEED = [
@@ -218,6 +232,7 @@ class Pair:
             server.start()
         self.conns = [Conn(s.port) for s in self.servers]
         self.observer = Conn(self.forkv.port)
+        self.redis_commands = set(self.conns[1].call(("command", "list"))[0])
 
     def reconnect(self, i):
         self.conns[i].close()
@@ -307,6 +322,8 @@ def test_command_table_fuzz(pair, entry):
     @fuzz_settings(PER_COMMAND)
     @given(argv_strategy(entry))
     def fuzz(argv):
+        if name in KNOWN_BUGS:
+            assume(not KNOWN_BUGS[name][0](argv))
         pair.setup()
         mine, theirs = run_both(pair, argv)
         check_replies(name, argv, mine, theirs)
@@ -320,6 +337,8 @@ def test_command_table_fuzz(pair, entry):
 @given(st.binary(min_size=1, max_size=20) | st.text(min_size=1, max_size=12).map(str.encode),
        st.lists(st.sampled_from(STRINGS + NUMBERS + KEYS), max_size=4))
 def test_random_command_names(pair, name, args):
+    # Names Redis knows are the table fuzz's business (and some, like SYNC, must not run here).
+    assume(name.lower() not in pair.redis_commands)
     pair.setup()
     argv = [name] + args
     mine, theirs = run_both(pair, argv)
@@ -347,9 +366,27 @@ def raw_exchange(port, data: bytes) -> bytes:
 @fuzz_settings(EXAMPLES)
 @given(st.one_of(st.lists(part, min_size=1, max_size=5).map(b"".join), mutated()))
 def test_malformed_resp_same_as_redis(pair, data):
+    lax: list = []
+    redis_model.parse(data, lax=lax)
+    assume(not lax)  # a known divergence: tests/protocol/test_fuzz_hypothesis.py's xfail
     pair.setup()
-    # Streams naming a denied or nondeterministic command are left out (inline words never do).
+    # (The strategies' command names are random: none is a command either server knows.)
     replies = [raw_exchange(server.port, data) for server in pair.servers]
     assert b"Traceback" not in replies[0]
     assert replies[0] == replies[1], data
     pair.check_forkv_alive([b"?"])
+
+
+BUG_CONNECTION_PY = ("server/commands/connection.py reads DB indexes with to_int; Redis uses "
+                     "getIntFromObjectOrReply (server/args.py's to_c_int): owned by another helper")
+
+
+@pytest.mark.xfail(reason=BUG_CONNECTION_PY, strict=True)
+def test_select_index_beyond_c_int(pair):
+    assert run_both(pair, ["select", "4294967296"]) == [("error", "ERR value is out of range, value must between "
+                                                          "-2147483648 and 2147483647")] * 2
+
+
+@pytest.mark.xfail(reason=BUG_CONNECTION_PY, strict=True)
+def test_swapdb_index_beyond_c_int(pair):
+    assert run_both(pair, ["swapdb", "4294967296", "x"]) == [("error", "ERR invalid first DB index")] * 2

@@ -199,3 +199,12 @@ def test_header_cr_without_lf():
     data = b"*1\r\n$4\rxPING\r\n"
     assert redis_model.parse(data) == ([[b"PING"]], None)
     assert parse([data]) == ([[b"PING"]], None)
+
+
+@pytest.mark.xfail(reason="an inline command starting with %, ~, | or > at the end of what the client "
+                          "sent: hiredis takes it for a RESP3 aggregate and waits for its elements; "
+                          "forkv runs it only when more bytes arrive", strict=True)
+def test_inline_resp3_aggregate_byte_at_the_end():
+    data = b"*1\r\n$0\r\n\r\n%1\r\n"
+    assert redis_model.parse(data) == ([[b""], [b"%1"]], None)
+    assert parse([data]) == ([[b""], [b"%1"]], None)
