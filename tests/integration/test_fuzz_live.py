@@ -259,10 +259,12 @@ class Pair:
                 out.append((key, shape(value), pttl == -1))
         return out
 
-    def check_forkv_alive(self, argv):
+    def check_forkv_alive(self, argv, names=()):
+        """`names`: the commands run, if more than argv's (FLUSHALL and SWAPDB may take the
+        observer's key)."""
         assert self.observer.call(("ping",)) == [b"PONG"], argv
-        name = argv[0].lower() if argv else ""
-        if name not in ("flushall", "swapdb"):
+        names = set(names) | {argv[0].lower() if argv and isinstance(argv[0], str) else ""}
+        if not names & {"flushall", "swapdb"}:
             assert self.observer.call(("get", "observer")) == [b"kept"], argv
         log = self.forkv.log()
         assert "Traceback" not in log and "Internal error running" not in log, (argv, log[-3000:])
@@ -331,6 +333,40 @@ def test_command_table_fuzz(pair, entry):
         assert pair.state(0) == pair.state(1), argv
 
     fuzz()
+
+
+def _steps():
+    return st.lists(st.sampled_from(ENTRIES).flatmap(
+        lambda e: argv_strategy(e).map(lambda argv: (_entry_name(e), argv))), min_size=2, max_size=5)
+
+
+def _short_ttls(pair) -> bool:
+    """Whether a seed key on either server may expire within seconds (a race between them)."""
+    for conn in pair.conns:
+        for pttl in conn.call(*[("pttl", key) for key in KEYS]):
+            if isinstance(pttl, int) and 0 <= pttl < 5000:
+                return True
+    return False
+
+
+@fuzz_settings(EXAMPLES)
+@given(st.sampled_from([2, 3]), _steps())
+def test_command_sequences(pair, protover, steps):
+    """A few random commands in a row from the same state, in RESP2 or RESP3: later commands
+    see what earlier ones made (SETRANGE then BITFIELD, EXPIRE then TTL, ...)."""
+    for name, argv in steps:
+        assume(name not in KNOWN_BUGS or not KNOWN_BUGS[name][0](argv))
+    pair.setup()
+    for conn in pair.conns:
+        conn.call(("hello", str(protover)))
+    for name, argv in steps:
+        mine, theirs = run_both(pair, argv)
+        check_replies(name, argv, mine, theirs)
+        if name in ("reset", "hello", "select", "swapdb", "multi", "exec"):
+            break  # the rest would run in another protocol, database or transaction state
+        assume(not _short_ttls(pair))
+    pair.check_forkv_alive(steps[0][1], [name for name, _ in steps])
+    assert pair.state(0) == pair.state(1), steps
 
 
 @fuzz_settings(EXAMPLES // 3)
