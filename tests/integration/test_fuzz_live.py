@@ -90,6 +90,8 @@ def _beyond_c_int(args) -> bool:
 KNOWN_BUGS = {
     "select": (lambda argv: _beyond_c_int(argv[1:2]), "test_select_index_beyond_c_int"),
     "swapdb": (lambda argv: _beyond_c_int(argv[1:3]), "test_swapdb_index_beyond_c_int"),
+    "hello": (lambda argv: any(isinstance(a, str) and "\x00" in a for a in argv[2:]),
+              "test_hello_option_error_stops_at_nul"),
 }
 
 SEED = [
@@ -427,3 +429,11 @@ def test_select_index_beyond_c_int(pair):
 @pytest.mark.xfail(reason=BUG_CONNECTION_PY, strict=True)
 def test_swapdb_index_beyond_c_int(pair):
     assert run_both(pair, ["swapdb", "4294967296", "x"]) == [("error", "ERR invalid first DB index")] * 2
+
+
+@pytest.mark.xfail(reason="server/commands/connection.py formats HELLO's syntax error with the whole "
+                          "option (and decodes it with 'replace'); Redis's %s stops at a NUL and "
+                          "sends the bytes as they are: owned by another helper", strict=True)
+def test_hello_option_error_stops_at_nul(pair):
+    assert run_both(pair, ["hello", "2", "ab\x00c"]) == [
+        ("error", "ERR Syntax error in HELLO option 'ab'")] * 2
