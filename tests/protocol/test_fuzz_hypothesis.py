@@ -208,3 +208,25 @@ def test_inline_resp3_aggregate_byte_at_the_end():
     data = b"*1\r\n$0\r\n\r\n%1\r\n"
     assert redis_model.parse(data) == ([[b""], [b"%1"]], None)
     assert parse([data]) == ([[b""], [b"%1"]], None)
+
+
+@pytest.mark.parametrize("data", [
+    b'ECHO a"b c"\r\n',  # a quote opens mid-token
+    b'a b"\r\n',  # ... and is unbalanced
+    b"ECHO a\x0bb\r\n",  # \v stays inside an unquoted token
+    b"*-0\r\n$4\r\nPING\r\n",  # "-0" is not a count
+    b"*-9223372036854775809\r\n",  # nor is a count beyond 64 bits
+    b"PING\x00\r\nPING\r\n",  # a NUL hides the newline: Redis waits
+    b"*1\x00\r\n$4\r\nPING\r\n", b"*1\r\n$4\x00\r\nPING\r\n",
+    b"*2\r\n$3\r\nGET\r\n+3\r\nabc\r\n", b"*2\r\n$3\r\nGET\r\n(3\r\nabc\r\n",  # + and ( elements
+    b"*2\r\n$4\r\nECHO\r\n*1\r\n$1\r\na\r\n", b"*2\r\n*1\r\n$0\r\n\r\n",  # nested arrays
+    b"*2\r\n$3\r\nGET\r\n*3\r\nabc\r\n",
+    b"*2\r\n$13\r\n*1\r\n$0\r\n\r\n\"a b\"\r\n",  # an empty element header: "got ' '"
+    b"*3\r\n$0\r\n\r\n$0\r\n\r\n\x80$0\r\n\r\n",  # the offending byte as sent
+])
+def test_found_by_fuzzing(data):
+    want = normalised(redis_model.parse(data))
+    assert normalised(parse([data])) == want
+    for i in range(len(data) + 1):
+        assert normalised(parse([data[:i], data[i:]])) == want, i
+    assert normalised(parse([data[i:i + 1] for i in range(len(data))])) == want
