@@ -306,11 +306,6 @@ def run_both(pair, argv):
     return out
 
 
-def spec_name(argv, entry) -> str:
-    cmd, sub = entry
-    return sub.name if sub is not None else cmd.name
-
-
 def check_replies(name, argv, mine, theirs):
     text = flat_text(mine) if not isinstance(mine, tuple) else mine[1]
     assert not TRACEBACK.search(text) or TRACEBACK.search(flat_text(theirs) if not isinstance(theirs, tuple) else theirs[1]), (argv, mine)

@@ -4,7 +4,6 @@ forkv and Debian's redis-server (any_r), so the expectation is Redis's."""
 import socket
 
 import pytest
-import redis
 
 from tests.servers import command_bytes
 
@@ -49,7 +48,3 @@ def test_unknown_command_arguments_as_redis_cuts_them(any_r, argv, shown):
 def test_unknown_subcommand_stops_at_nul(any_r):
     assert raw(any_r, "OBJECT", b"enc\x00oding", "k") == \
         b"-ERR unknown subcommand 'enc'. Try OBJECT HELP.\r\n"
-
-
-def test_redis_client_is_available():
-    assert redis.Redis  # the fixture's client library
