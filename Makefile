@@ -58,9 +58,14 @@ test-container: venv
 bench: compiled
 	$(PY) bench/run.py
 
-# Long fuzz budgets live here, not in `make test` (which runs one second of the same fuzzer).
-fuzz: venv
+# Long fuzz budgets live here; `make test` runs the same suites on a small fixed budget. The
+# hypothesis suites (protocol model, live differential against redis-server over the whole command
+# table, bounded cost on a 1M-key KEYS) take FUZZ_EXAMPLES; the parser fuzzer FUZZ_SECONDS.
+fuzz: compiled test-tools
 	FUZZ_SECONDS=$${FUZZ_SECONDS:-300} $(PY) tests/fuzz/parser_fuzz.py
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-5000} BOUNDED_KEYS=$${BOUNDED_KEYS:-1000000} $(PY) -m pytest -q \
+	  tests/protocol/test_fuzz_hypothesis.py tests/integration/test_fuzz_live.py \
+	  tests/integration/test_bounded_cost.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -114,22 +114,30 @@ class _FrameScanner:
                 continue
             # As Redis reads a header: up to the first '\r', once the byte after it (the '\n',
             # not checked) has arrived too.
-            if self.line[-1:] == b"\r":  # the '\r' ended the previous read
+            # Redis finds the '\r' with strchr: a NUL byte before it hides it, for good.
+            if self.line[-1:] == b"\r" and b"\x00" not in self.line:  # it ended the previous read
                 line, self.line = self.line[:-1], b""
                 pos += 1
                 self._header(line)
                 continue
             cr = data.find(b"\r", pos)
+            if cr >= 0 and (b"\x00" in self.line or data.find(b"\x00", pos, cr) >= 0):
+                cr = -1
             if cr < 0 or cr + 1 >= end:
                 self.line += data[pos:]
                 if len(self.line) > INLINE_MAX_SIZE:
-                    what = "mbulk count" if self.state == "count" else "bulk count"
-                    raise ProtocolError(f"Protocol error: too big {what} string")
+                    self._too_big()
                 return -1
             line, self.line = self.line + data[pos:cr], b""
+            if len(line) > INLINE_MAX_SIZE:  # Redis, reading 16K at a time, would have refused it
+                self._too_big()
             pos = cr + 2
             self._header(line)
         return pos if self.state == "done" else -1
+
+    def _too_big(self):
+        what = "mbulk count" if self.state == "count" else "bulk count"
+        raise ProtocolError(f"Protocol error: too big {what} string")
 
     def _header(self, line: bytes) -> None:
         body = line[1:]
@@ -143,8 +151,9 @@ class _FrameScanner:
             self.elements = self.count = count
             self.state = "bulk" if count > 0 else "done"
             return
-        if line[:1] != b"$":
-            raise ProtocolError(f"Protocol error: expected '$', got '{line[:1].decode('latin-1')}'")
+        if line[:1] != b"$":  # an empty line: the '\r' that ended it is what Redis reads there
+            got = (line[:1] or b"\r").decode("utf-8", "surrogateescape")  # the byte, as sent
+            raise ProtocolError(f"Protocol error: expected '$', got '{got}'")
         size = _parse_int(body)
         if size is None or size < 0 or size > max_bulk:
             raise ProtocolError("Protocol error: invalid bulk length")
@@ -158,25 +167,31 @@ def _parse_int(body: bytes):
     # Redis's string2ll: optional '-', digits, no spaces, no '+'.
     if not body or len(body) > 20:
         return None
+    if body == b"0":
+        return 0
     digits = body[1:] if body[:1] == b"-" else body
-    if not digits.isdigit() or (len(digits) > 1 and digits[:1] == b"0"):
+    if not digits.isdigit() or digits[:1] == b"0":  # no leading zeros, and no "-0"
         return None
-    return int(body)
+    value = int(body)
+    return value if -2**63 <= value < 2**63 else None
 
 
-_SPACE = b" \t\r\n\x0b\x0c\x00"  # what separates inline arguments: isspace(), and NUL as Redis
+_SPACE = b" \t\r\n\x0b\x0c"  # isspace(): what may follow a closing quote, and what leads a token
+_TOKEN_END = b" \t\r\n"  # what ends an unquoted token (sdssplitargs keeps \v and \f in it)
+_ESCAPES = {0x6E: 10, 0x72: 13, 0x74: 9, 0x62: 8, 0x61: 7}
 
 
-def _after_quote(line: bytes, i: int, n: int) -> int:
-    """Past the closing quote at line[i]; like Redis, something other than a separator right
-    after it is an error."""
-    if i + 1 < n and line[i + 1] not in _SPACE:
-        raise ProtocolError("Protocol error: unbalanced quotes in request")
-    return i + 1
+def _unbalanced():
+    return ProtocolError("Protocol error: unbalanced quotes in request")
 
 
 def split_inline(line: bytes) -> list:
-    """Split an inline command like Redis's sdssplitargs: spaces, "double" and 'single' quotes."""
+    """Split an inline command like Redis's sdssplitargs: spaces, "double" and 'single' quotes.
+    A quote may open in the middle of a token (a"b c" is one argument, `ab c`); its closing quote
+    must be followed by a space or the end. The line is a C string there: a NUL byte ends it."""
+    nul = line.find(b"\x00")
+    if nul >= 0:
+        line = line[:nul]
     args: list = []
     i, n = 0, len(line)
     while True:
@@ -185,44 +200,51 @@ def split_inline(line: bytes) -> list:
         if i >= n:
             return args
         cur = bytearray()
-        if line[i] == 0x22:  # "
-            i += 1
-            while True:
-                if i >= n:
-                    raise ProtocolError("Protocol error: unbalanced quotes in request")
-                c = line[i]
-                if c == 0x5C and i + 3 < n and line[i + 1] == 0x78 and _is_hex(line[i + 2:i + 4]):
-                    cur.append(int(line[i + 2:i + 4], 16))
-                    i += 4
-                elif c == 0x5C and i + 1 < n:
-                    esc = line[i + 1]
-                    cur.append({0x6E: 10, 0x72: 13, 0x74: 9, 0x62: 8, 0x61: 7}.get(esc, esc))
-                    i += 2
-                elif c == 0x22:
-                    i = _after_quote(line, i, n)
-                    break
-                else:
-                    cur.append(c)
-                    i += 1
-        elif line[i] == 0x27:  # '
-            i += 1
-            while True:
-                if i >= n:
-                    raise ProtocolError("Protocol error: unbalanced quotes in request")
-                c = line[i]
-                if c == 0x5C and i + 1 < n and line[i + 1] == 0x27:
-                    cur.append(0x27)
-                    i += 2
-                elif c == 0x27:
-                    i = _after_quote(line, i, n)
-                    break
-                else:
-                    cur.append(c)
-                    i += 1
-        else:
-            while i < n and line[i] not in _SPACE:
-                cur.append(line[i])
+        while i < n:
+            c = line[i]
+            if c in _TOKEN_END:
+                break
+            if c == 0x22:  # "
                 i += 1
+                while True:
+                    if i >= n:
+                        raise _unbalanced()
+                    c = line[i]
+                    if c == 0x5C and i + 3 < n and line[i + 1] == 0x78 and _is_hex(line[i + 2:i + 4]):
+                        cur.append(int(line[i + 2:i + 4], 16))
+                        i += 4
+                    elif c == 0x5C and i + 1 < n:
+                        cur.append(_ESCAPES.get(line[i + 1], line[i + 1]))
+                        i += 2
+                    elif c == 0x22:
+                        if i + 1 < n and line[i + 1] not in _SPACE:
+                            raise _unbalanced()
+                        i += 1
+                        break
+                    else:
+                        cur.append(c)
+                        i += 1
+                break
+            if c == 0x27:  # '
+                i += 1
+                while True:
+                    if i >= n:
+                        raise _unbalanced()
+                    c = line[i]
+                    if c == 0x5C and i + 1 < n and line[i + 1] == 0x27:
+                        cur.append(0x27)
+                        i += 2
+                    elif c == 0x27:
+                        if i + 1 < n and line[i + 1] not in _SPACE:
+                            raise _unbalanced()
+                        i += 1
+                        break
+                    else:
+                        cur.append(c)
+                        i += 1
+                break
+            cur.append(c)
+            i += 1
         args.append(bytes(cur))
 
 
@@ -244,11 +266,12 @@ class RequestParser:
     """
 
     __slots__ = ("_reader", "_inline", "_carry", "_scanner", "_pending", "_held", "_doomed",
-                 "_head", "max_bulk_len", "auth_required", "error")
+                 "_head", "_suspect", "max_bulk_len", "auth_required", "error")
     _scanner: "_FrameScanner | None"
     _pending: "tuple | None"
     _held: "tuple[bytearray, _FrameScanner] | None"
     _doomed: "_FrameScanner | None"
+    _suspect: "tuple | None"
     error: "ProtocolError | None"
 
     def __init__(self, max_bulk_len: int = 512 * 1024 * 1024):
@@ -260,6 +283,7 @@ class RequestParser:
         self._held = None  # (bytearray, scanner) of a huge frame kept from hiredis until complete
         self._doomed = None  # scanner of a frame hiredis refused, read on until it fails as in Redis
         self._head = b""  # the first bytes of the incomplete frame hiredis holds (for logs)
+        self._suspect = None  # the last read's accounting, when this read may be a nested array
         self.max_bulk_len = max_bulk_len
         self.auth_required = False
         self.error = None
@@ -272,7 +296,17 @@ class RequestParser:
             self._feed(data, commands)
         except ProtocolError as exc:
             self.error = exc
+        self._suspect = None
         return commands
+
+    def _check_suspect(self) -> None:
+        """The read before this one ended at a line's end and this one starts with '*': if that
+        read ended inside a frame, this '*' is a nested array, which Redis refuses."""
+        suspect, self._suspect = self._suspect, None
+        if suspect is not None:
+            data, start, commands, first, carry, _ = suspect
+            if start - carry + _consumed(commands, first) < len(data):
+                raise ProtocolError("Protocol error: expected '$', got '*'")
 
     def _feed(self, data: bytes, commands: list) -> None:
         if self._doomed is not None:
@@ -282,7 +316,12 @@ class RequestParser:
         if self._pending is not None:
             # '*' never continues a frame after a read that ended at a line's end: that read
             # ended clean. (hiredis may also have taken a lone type byte at the very end.)
-            if data[:1] == b"*" and self._pending[0][-1:] == b"\n":
+            # Unless the client broke the protocol: a nested array. Redis refuses its header line
+            # at once; here the last read is checked only when this one goes wrong or ends inside
+            # a frame (`_suspect`), and this shortcut is taken only when the header line is whole.
+            nl = data.find(b"\n")
+            if data[:1] == b"*" and self._pending[0][-1:] == b"\n" and nl > 0 and data[nl - 1] == 0x0D:
+                self._suspect = self._pending
                 self._pending = None
             else:
                 leftover = self._resolve_pending()
@@ -297,7 +336,14 @@ class RequestParser:
             data = self._scanner.line + data
             self._reader = _new_reader()
             self._carry, self._scanner = 0, None
-        if self._held is not None or _MAYBE_BIG_ARRAY.search(data) is not None:
+        # hiredis returns a simple string (+) or a big number (() element as bytes, like a bulk
+        # string; Redis refuses both. Reads that may hold one take the careful path, which reads
+        # every header. (One-byte `in` is a memchr; a regex here made big values 20x slower.)
+        if (self._held is not None or _MAYBE_BIG_ARRAY.search(data) is not None
+                or (b"+" in data and (data[:1] == b"+" or b"\n+" in data))
+                or (b"(" in data and (data[:1] == b"(" or b"\n(" in data))
+                or (self._scanner is not None and self._scanner.state == "bulk"
+                    and self._scanner.line[:1] not in (b"", b"$"))):
             self._frame_by_frame(data, commands)
             return
         pos = 0
@@ -334,6 +380,8 @@ class RequestParser:
 
     def _inline_command(self, data: bytes, pos: int, commands: list) -> int:
         nl = data.find(b"\n", pos)
+        if nl >= 0 and data.find(b"\x00", pos, nl) >= 0:
+            nl = -1  # Redis finds the newline with strchr: a NUL before it hides it, for good
         if nl < 0:
             rest = data[pos:]
             if len(rest) > INLINE_MAX_SIZE:
@@ -342,7 +390,7 @@ class RequestParser:
             return len(data)
         if nl - pos > INLINE_MAX_SIZE:
             raise ProtocolError("Protocol error: too big inline request")
-        argv = split_inline(data[pos:nl])
+        argv = split_inline(data[pos:nl - 1] if nl > pos and data[nl - 1] == 0x0D else data[pos:nl])
         if argv:
             commands.append(argv)
         return nl + 1
@@ -357,6 +405,7 @@ class RequestParser:
         if kind == 1:
             raise ProtocolError(_bad_element(value))
         if kind:
+            self._check_suspect()
             # kind 3: hiredis refused the bytes (a ProtocolError, or e.g. a TypeError building a
             # RESP3 map with a list as key): the client's bytes are at fault either way.
             # A top-level item that is not a request (*-1, *0 and other counts <= 0, which Redis
@@ -384,9 +433,12 @@ class RequestParser:
                 return nl + 1  # an empty or null array: ignored, as Redis does
             if scanner is None or here >= start:
                 scanner = _FrameScanner((self.max_bulk_len, self.auth_required))
-            scanner.scan(data, max(here, start))
+            if scanner.scan(data, max(here, start)) < 0:
+                self._doomed = scanner  # Redis would still be waiting (a NUL hides a '\r')
+                return len(data)
             raise ProtocolError("Protocol error: invalid multibulk length")
         if reader.has_data():
+            self._check_suspect()
             here = start - self._carry + _consumed(commands, first)
             self._pending = None
             if here >= start and data[here] != 0x2A:
@@ -401,7 +453,11 @@ class RequestParser:
             self._scanner = None
             # Settle it now when a limit may be at stake: before AUTH (tiny frames, strict
             # limits), or when the read ends with what may be an array header.
-            if self.auth_required or data[data.rfind(b"\n", 0, len(data) - 1) + 1] == 0x2A:
+            # Also when the read holds more array headers than it gave commands: one may be a
+            # nested array, which Redis refuses as soon as its header line is in.
+            if (self.auth_required or data[data.rfind(b"\n", 0, len(data) - 1) + 1] == 0x2A
+                    or (data.count(b"*", start) > len(commands) - first
+                        and data.count(b"\n*", start) + (data[start] == 0x2A) > len(commands) - first)):
                 leftover = self._resolve_pending()
                 if leftover is not None:
                     return len(data) - len(leftover)
@@ -410,6 +466,7 @@ class RequestParser:
     def _frame_by_frame(self, data: bytes, commands: list) -> None:
         """The careful path, for reads that may carry a huge array header: find each frame's end
         here and give hiredis complete frames only, holding back an incomplete huge one."""
+        self._check_suspect()
         pos = 0
         if self._held is not None:
             held, scanner = self._held

@@ -79,9 +79,10 @@ NULL_ARRAY = _NullArray()
 
 
 def encode_error(message: str) -> bytes:
-    # Newlines would break the frame; Redis replaces them with spaces the same way.
+    # Newlines would break the frame; Redis trims them from both ends (addReplyErrorFormat's
+    # sdstrim) and replaces the others with spaces.
     if "\r" in message or "\n" in message:
-        message = message.replace("\r", " ").replace("\n", " ")
+        message = message.strip("\r\n").replace("\r", " ").replace("\n", " ")
     return b"-" + message.encode("utf-8", "surrogateescape") + b"\r\n"
 
 

@@ -13,6 +13,8 @@ from server.errors import CommandError
 
 LLONG_MIN = -(2**63)
 LLONG_MAX = 2**63 - 1
+INT_MIN = -2**31
+INT_MAX = 2**31 - 1
 _INT_RE = re.compile(rb"-?[1-9][0-9]*|0")
 _FLOAT_RE = re.compile(rb"[+-]?(inf|infinity|(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?)", re.IGNORECASE)
 
@@ -30,6 +32,15 @@ def to_int(arg, message: str = errors.NOT_INTEGER) -> int:
         if LLONG_MIN <= value <= LLONG_MAX:
             return value
     raise CommandError(message)
+
+
+def to_c_int(arg, message: str = "") -> int:
+    """Redis's getIntFromObjectOrReply: a 64-bit integer that must also fit a C int; out of that
+    range, `message` if given, else Redis's range error."""
+    value = to_int(arg, message or errors.NOT_INTEGER)
+    if not INT_MIN <= value <= INT_MAX:
+        raise CommandError(message or errors.INT_OUT_OF_RANGE)
+    return value
 
 
 def to_float(arg, message: str = errors.NOT_FLOAT) -> float:

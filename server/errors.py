@@ -103,14 +103,26 @@ def wrong_arity(fullname: str) -> str:
     return f"ERR wrong number of arguments for '{fullname}' command"
 
 
+def _c_text(arg: bytes, limit: int) -> str:
+    """`arg` as Redis's "%.*s" prints it: up to `limit` bytes, cut at the first NUL."""
+    return arg[:limit].split(b"\x00", 1)[0].decode("utf-8", "surrogateescape")
+
+
 def unknown_command(argv) -> str:
-    name = argv[0].decode("utf-8", "surrogateescape")[:128]
-    args = "".join(f"'{a.decode('utf-8', 'surrogateescape')[:128]}' " for a in argv[1:])
-    return f"ERR unknown command '{name}', with args beginning with: {args}"
+    # As Redis: each argument quoted in at most 128 bytes of arguments in all.
+    args = ""
+    used = 0
+    for arg in argv[1:]:
+        if used >= 128:
+            break
+        piece = f"'{_c_text(arg, 128 - used)}' "
+        args += piece
+        used += len(piece.encode("utf-8", "surrogateescape"))
+    return f"ERR unknown command '{_c_text(argv[0], 128)}', with args beginning with: {args}"
 
 
 def unknown_subcommand(sub: bytes, container: str) -> str:
-    return f"ERR unknown subcommand '{sub.decode('utf-8', 'surrogateescape')[:128]}'. Try {container.upper()} HELP."
+    return f"ERR unknown subcommand '{_c_text(sub, 128)}'. Try {container.upper()} HELP."
 
 
 def config_set_failed(argument: str, why: str) -> str:
@@ -122,7 +134,7 @@ def invalid_expire(command: str) -> str:
 
 
 def unsupported_option(option: bytes) -> str:
-    return f"ERR Unsupported option {option.decode('utf-8', 'surrogateescape')}"
+    return f"ERR Unsupported option {_c_text(option, len(option))}"
 
 
 def denied_protected_mode() -> str:

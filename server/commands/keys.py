@@ -132,7 +132,10 @@ _CURSOR_RE = re.compile(rb"[+-]?[0-9]+")
 
 def parse_cursor(arg) -> int:
     """A SCAN cursor as Redis reads it: strtoul in base 10, the whole argument, no leading space.
-    So "" is 0, "+5" is 5 and "-1" wraps to 2**64 - 1, as in Redis."""
+    So "" is 0, "+5" is 5 and "-1" wraps to 2**64 - 1, as in Redis. strtoul reads a C string:
+    a NUL byte ends the cursor ("5\\0x" is 5)."""
+    if b"\x00" in arg:
+        arg = arg[:arg.index(b"\x00")]
     if not arg:
         return 0
     if _CURSOR_RE.fullmatch(arg) is None:

@@ -69,7 +69,7 @@ def test_scan_skips_expired_keys(any_r):
     wait_for(lambda: full_scan(any_r) == [b"stays"], timeout=5, what="expired keys to leave SCAN")
 
 
-@pytest.mark.parametrize("cursor", ["0", "+0", "-0", "", "00"])
+@pytest.mark.parametrize("cursor", ["0", "+0", "-0", "", "00", "\x00", "\x00abc", "0\x00 x"])
 def test_cursor_spellings_of_zero_start_over(any_r, cursor):
     any_r.mset({"a": 1, "b": 2})
     cursor_out, keys = any_r.execute_command("SCAN", cursor, "COUNT", "100")

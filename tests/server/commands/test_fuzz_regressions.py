@@ -1,0 +1,50 @@
+"""Regressions found by the fuzz suites (tests/integration/test_fuzz_live.py): each runs against
+forkv and Debian's redis-server (any_r), so the expectation is Redis's."""
+
+import socket
+
+import pytest
+
+from tests.servers import command_bytes
+
+
+def raw(client, *args) -> bytes:
+    """The bytes a server sends for one command (one line: an error or a status)."""
+    port = client.connection_pool.connection_kwargs["port"]
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(command_bytes(*args))
+        data = b""
+        while not data.endswith(b"\r\n"):
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        return data
+
+
+@pytest.mark.parametrize("option, shown", [
+    (b"\x00", b""), (b"ab\x00cd", b"ab"),
+    (b"*1\r\n$4\r\nPING\r\n", b"*1  $4  PING"),  # trailing CR/LF trimmed, the others spaces
+    (b"\r\nx", b"  x"),  # inside the message: spaces
+])
+def test_unsupported_option_text_is_a_c_string(any_r, option, shown):
+    any_r.set("k", "v")
+    assert raw(any_r, "EXPIRE", "k", "10", option) == b"-ERR Unsupported option " + shown + b"\r\n"
+
+
+@pytest.mark.parametrize("argv, shown", [
+    ((b"\x00",), b"ERR unknown command '', with args beginning with: "),
+    ((b"nosuch\x00x", b"a\x00b", b"c"), b"ERR unknown command 'nosuch', with args beginning with: 'a' 'c' "),
+    ((b"nosuch", "é" * 100, "b" * 10),
+     b"ERR unknown command 'nosuch', with args beginning with: '" + ("é" * 64).encode() + b"' "),
+    ((b"nosuch", "a" * 100, "b" * 100),
+     b"ERR unknown command 'nosuch', with args beginning with: '" + b"a" * 100 + b"' '"
+     + b"b" * 25 + b"' "),
+])
+def test_unknown_command_arguments_as_redis_cuts_them(any_r, argv, shown):
+    assert raw(any_r, *argv) == b"-" + shown + b"\r\n"
+
+
+def test_unknown_subcommand_stops_at_nul(any_r):
+    assert raw(any_r, "OBJECT", b"enc\x00oding", "k") == \
+        b"-ERR unknown subcommand 'enc'. Try OBJECT HELP.\r\n"
