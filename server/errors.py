@@ -133,6 +133,10 @@ def invalid_expire(command: str) -> str:
     return f"ERR invalid expire time in '{command}' command"
 
 
+def hello_syntax(option: bytes) -> str:
+    return f"ERR Syntax error in HELLO option '{_c_text(option, len(option))}'"
+
+
 def unsupported_option(option: bytes) -> str:
     return f"ERR Unsupported option {_c_text(option, len(option))}"
 

@@ -2,7 +2,7 @@
 
 from protocol.reply import NULL_ARRAY, Map, Status, Verbatim, encoded
 from server import errors
-from server.args import to_int
+from server.args import to_c_int, to_int
 from server.config import REDIS_VERSION
 from server.errors import CommandError
 from server.table import Flag, command, container
@@ -40,7 +40,7 @@ def quit_(client, argv):
          summary="Change the selected database for the current connection", complexity="O(1)",
          arguments=("index",))
 def select(client, argv):
-    index = to_int(argv[1])
+    index = to_c_int(argv[1])  # getIntFromObjectOrReply: a C int, else Redis's range error
     if not 0 <= index < len(client.server.keyspace):
         raise CommandError(errors.DB_OUT_OF_RANGE)
     client.select(index)
@@ -52,8 +52,8 @@ def select(client, argv):
          since="4.0.0", complexity="O(N) where N is the count of clients watching or blocking on keys "
          "from both databases.", arguments=("index1", "index2"))
 def swapdb(client, argv):
-    first = to_int(argv[1], errors.INVALID_FIRST_DB)
-    second = to_int(argv[2], errors.INVALID_SECOND_DB)
+    first = to_c_int(argv[1], errors.INVALID_FIRST_DB)
+    second = to_c_int(argv[2], errors.INVALID_SECOND_DB)
     n = len(client.server.keyspace)
     if not (0 <= first < n and 0 <= second < n):
         raise CommandError(errors.DB_OUT_OF_RANGE)
@@ -121,7 +121,7 @@ def hello(client, argv):
             _check_client_name(name)
             i += 2
         else:
-            raise CommandError(f"ERR Syntax error in HELLO option '{argv[i].decode('utf-8', 'replace')}'")
+            raise CommandError(errors.hello_syntax(argv[i]))
     if not client.authenticated:
         raise CommandError(HELLO_NOAUTH)
     if name is not None:

@@ -80,20 +80,10 @@ NONDETERMINISTIC = {
     "dump": "RDB versions differ (the payload is checked by RESTORE round trips elsewhere)",
 }
 
-def _beyond_c_int(args) -> bool:
-    from server.args import is_int
-    return any(is_int(a.encode()) and not -2**31 <= int(a) < 2**31 for a in args
-               if isinstance(a, str))
 
-
-# Known forkv bugs in files this suite's author does not own: examples that hit them are set
-# aside here, and each has a strict xfail test below (remove both when fixed).
-KNOWN_BUGS = {
-    "select": (lambda argv: _beyond_c_int(argv[1:2]), "test_select_index_beyond_c_int"),
-    "swapdb": (lambda argv: _beyond_c_int(argv[1:3]), "test_swapdb_index_beyond_c_int"),
-    "hello": (lambda argv: any(isinstance(a, str) and "\x00" in a for a in argv[2:]),
-              "test_hello_option_error_stops_at_nul"),
-}
+# Known forkv bugs: examples that hit them are set aside here, and each has a strict xfail test
+# below (remove both when fixed).
+KNOWN_BUGS: dict = {}
 
 SEED = [
     ("set", "s", "hello world"),
@@ -421,24 +411,15 @@ def test_malformed_resp_same_as_redis(pair, data):
     pair.check_forkv_alive([b"?"])
 
 
-BUG_CONNECTION_PY = ("server/commands/connection.py reads DB indexes with to_int; Redis uses "
-                     "getIntFromObjectOrReply (server/args.py's to_c_int): owned by another helper")
-
-
-@pytest.mark.xfail(reason=BUG_CONNECTION_PY, strict=True)
 def test_select_index_beyond_c_int(pair):
     assert run_both(pair, ["select", "4294967296"]) == [("error", "ERR value is out of range, value must between "
                                                           "-2147483648 and 2147483647")] * 2
 
 
-@pytest.mark.xfail(reason=BUG_CONNECTION_PY, strict=True)
 def test_swapdb_index_beyond_c_int(pair):
     assert run_both(pair, ["swapdb", "4294967296", "x"]) == [("error", "ERR invalid first DB index")] * 2
 
 
-@pytest.mark.xfail(reason="server/commands/connection.py formats HELLO's syntax error with the whole "
-                          "option (and decodes it with 'replace'); Redis's %s stops at a NUL and "
-                          "sends the bytes as they are: owned by another helper", strict=True)
 def test_hello_option_error_stops_at_nul(pair):
     assert run_both(pair, ["hello", "2", "ab\x00c"]) == [
         ("error", "ERR Syntax error in HELLO option 'ab'")] * 2
