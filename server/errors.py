@@ -133,6 +133,22 @@ def invalid_expire(command: str) -> str:
     return f"ERR invalid expire time in '{command}' command"
 
 
+LIB_INFO_CHARS = "ERR lib-name and lib-ver cannot contain spaces, newlines or special characters."
+CLIENT_ID_NOT_POSITIVE = "ERR client-id should be greater than 0"
+
+
+def unrecognized_option(option: bytes) -> str:
+    return f"ERR Unrecognized option '{_c_text(option, len(option))}'"
+
+
+def unknown_client_type(kind: bytes) -> str:
+    return f"ERR Unknown client type '{_c_text(kind, len(kind))}'"
+
+
+def no_such_user(name: bytes) -> str:
+    return f"ERR No such user '{_c_text(name, len(name))}'"
+
+
 def hello_syntax(option: bytes) -> str:
     return f"ERR Syntax error in HELLO option '{_c_text(option, len(option))}'"
 

@@ -251,9 +251,9 @@ def client_setname(client, argv):
 def client_setinfo(client, argv):
     attr = argv[2].lower()
     if attr not in (b"lib-name", b"lib-ver"):
-        raise CommandError(f"ERR Unrecognized option '{argv[2].decode('utf-8', 'replace')}'")
+        raise CommandError(errors.unrecognized_option(argv[2]))
     if any(c < 0x21 or c > 0x7E for c in argv[3]):
-        raise CommandError("ERR lib-name and lib-ver cannot contain spaces, newlines or special characters.")
+        raise CommandError(errors.LIB_INFO_CHARS)
     if attr == b"lib-name":
         client.lib_name = argv[3]
     else:
@@ -286,7 +286,7 @@ def client_list(client, argv):
         if opt == b"type" and i + 1 < len(argv):
             kind = argv[i + 1].lower()
             if kind not in (b"normal", b"master", b"replica", b"slave", b"pubsub"):
-                raise CommandError(f"ERR Unknown client type '{argv[i + 1].decode('utf-8', 'replace')}'")
+                raise CommandError(errors.unknown_client_type(argv[i + 1]))
             if kind != b"normal":
                 clients = []
             i += 2
@@ -323,14 +323,14 @@ def client_kill(client, argv):
         opt, raw = argv[i].lower(), argv[i + 1]
         value = raw.decode("utf-8", "surrogateescape")
         if opt == b"id":
-            wanted = to_int(raw, "ERR client-id should be greater than 0")
+            wanted = to_int(raw, errors.CLIENT_ID_NOT_POSITIVE)
             if wanted <= 0:
-                raise CommandError("ERR client-id should be greater than 0")
+                raise CommandError(errors.CLIENT_ID_NOT_POSITIVE)
             filters.append(lambda c, w=wanted: c.id == w)
         elif opt == b"type":
             kind = raw.lower()
             if kind not in (b"normal", b"master", b"replica", b"slave", b"pubsub"):
-                raise CommandError(f"ERR Unknown client type '{value}'")
+                raise CommandError(errors.unknown_client_type(raw))
             filters.append(lambda c, k=kind: k == b"normal")
         elif opt == b"addr":
             filters.append(lambda c, a=value: c.addr == a)
@@ -338,7 +338,7 @@ def client_kill(client, argv):
             filters.append(lambda c, a=value: c.laddr == a)
         elif opt == b"user":
             if raw != b"default":
-                raise CommandError(f"ERR No such user '{value}'")
+                raise CommandError(errors.no_such_user(raw))
             filters.append(lambda c: True)
         elif opt == b"skipme":
             if raw.lower() not in (b"yes", b"no"):

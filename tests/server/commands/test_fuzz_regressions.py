@@ -48,3 +48,15 @@ def test_unknown_command_arguments_as_redis_cuts_them(any_r, argv, shown):
 def test_unknown_subcommand_stops_at_nul(any_r):
     assert raw(any_r, "OBJECT", b"enc\x00oding", "k") == \
         b"-ERR unknown subcommand 'enc'. Try OBJECT HELP.\r\n"
+
+
+@pytest.mark.parametrize("argv, shown", [
+    (("CLIENT", "LIST", "TYPE", b"ab\x00c"), b"-ERR Unknown client type 'ab'\r\n"),
+    (("CLIENT", "KILL", "TYPE", b"\xe9x"), b"-ERR Unknown client type '\xe9x'\r\n"),
+    (("CLIENT", "KILL", "USER", b"no\x00body"), b"-ERR No such user 'no'\r\n"),
+    (("HELLO", "2", b"ab\x00c"), b"-ERR Syntax error in HELLO option 'ab'\r\n"),
+    (("SELECT", "4294967296"), b"-ERR value is out of range, value must between -2147483648 and 2147483647\r\n"),
+    (("SWAPDB", "4294967296", "0"), b"-ERR invalid first DB index\r\n"),
+])
+def test_connection_errors_quote_client_bytes_as_c_strings(any_r, argv, shown):
+    assert raw(any_r, *argv) == shown
