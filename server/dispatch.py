@@ -175,7 +175,7 @@ def internal_error_message(argv, exc) -> str:
     and give the client an error reply instead of dropping the connection."""
     name = argv[0].decode("utf-8", "replace") if argv and isinstance(argv[0], bytes) else "?"
     log.warning(f"Internal error running '{name}': {exc!r}\n" + "".join(traceback.format_exception(exc)))
-    return f"ERR internal error running '{name}' (see the server log)"
+    return errors.internal_error(name)
 
 
 def internal_error(client, argv, exc) -> bytes:

@@ -135,6 +135,7 @@ def invalid_expire(command: str) -> str:
 
 LIB_INFO_CHARS = "ERR lib-name and lib-ver cannot contain spaces, newlines or special characters."
 CLIENT_ID_NOT_POSITIVE = "ERR client-id should be greater than 0"
+INVALID_CLIENT_ID = "ERR Invalid client ID"
 
 
 def unrecognized_option(option: bytes) -> str:
@@ -147,6 +148,10 @@ def unknown_client_type(kind: bytes) -> str:
 
 def no_such_user(name: bytes) -> str:
     return f"ERR No such user '{_c_text(name, len(name))}'"
+
+
+def internal_error(command: str) -> str:
+    return f"ERR internal error running '{command}' (see the server log)"
 
 
 def hello_syntax(option: bytes) -> str:

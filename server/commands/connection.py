@@ -293,7 +293,7 @@ def client_list(client, argv):
         elif opt == b"id" and i + 1 < len(argv):
             ids = set()
             for raw in argv[i + 1:]:
-                ids.add(to_int(raw, "ERR Invalid client ID"))
+                ids.add(to_int(raw, errors.INVALID_CLIENT_ID))
             clients = [c for c in clients if c.id in ids]
             i = len(argv)
         else:
