@@ -211,18 +211,24 @@ CHILD_STAGES = {
 }
 
 
+def saved_once(start, kind, datadir):
+    """A server of `kind` with save points, holding old=1 saved by SAVE: (server, client, the
+    dump's path, the dump's bytes)."""
+    server = start(kind, datadir, "--save", SAVE_POINTS)
+    r = client(server)
+    r.set("old", "1")
+    assert r.save()
+    dump = os.path.join(datadir, "dump.rdb")
+    return server, r, dump, read_bytes(dump)
+
+
 @pytest.mark.parametrize("stage", list(CHILD_STAGES))
 def test_save_child_killed_at_each_step_leaves_a_whole_file_err_and_misconf(start, tmp_path, stage):
     transcripts = {}
     for kind in ("forkv", "redis"):
         datadir = tmp_path / kind
         datadir.mkdir()
-        server = start(kind, datadir, "--save", SAVE_POINTS)
-        r = client(server)
-        r.set("old", "1")
-        assert r.save()
-        dump = os.path.join(datadir, "dump.rdb")
-        old = read_bytes(dump)
+        server, r, dump, old = saved_once(start, kind, datadir)
         r.mset({f"k{i}": i for i in range(20)})
         at_fork = {b"old": b"1", **{b"k%d" % i: b"%d" % i for i in range(20)}}
         r.config_set("rdb-key-save-delay", 20000)  # 0.4 s of writing: time to attach
@@ -675,12 +681,7 @@ def test_save_failing_at_a_step_logs_redis_line_and_removes_its_temp_file(start,
     for kind in ("forkv", "redis"):
         datadir = tmp_path / kind
         datadir.mkdir()
-        server = start(kind, datadir, "--save", SAVE_POINTS)
-        r = client(server)
-        r.set("old", "1")
-        assert r.save()
-        dump = os.path.join(datadir, "dump.rdb")
-        old = read_bytes(dump)
+        server, r, dump, old = saved_once(start, kind, datadir)
         r.set("new", "2")
         tracer = inject_error(server.proc.pid, *calls[kind])
         try:
