@@ -430,9 +430,54 @@ put_element(Sink *s, PyObject *key, PyObject *item)
     return put_string(s, p, n);
 }
 
+/* collections.deque's layout (Modules/_collectionsmodule.c, the same in CPython 3.11 to 3.13):
+ * elements in a doubly linked chain of 64-slot blocks, from leftblock[leftindex] to
+ * rightblock[rightindex]. Only the fields read here are declared; the module init checks this
+ * reading against the deque's own iterator before anything relies on it. */
+#define DEQUE_BLOCKLEN 64
+typedef struct deque_block {
+    struct deque_block *leftlink;
+    PyObject *data[DEQUE_BLOCKLEN];
+    struct deque_block *rightlink;
+} deque_block;
+
+typedef struct {
+    PyObject_VAR_HEAD
+    deque_block *leftblock;
+    deque_block *rightblock;
+    Py_ssize_t leftindex;
+    Py_ssize_t rightindex;
+} deque_head;
+
+static PyTypeObject *deque_type;  /* collections.deque */
+
+/* Call `visit(s, key, element)` for each element of a deque, left to right, by reading its blocks
+ * (the deque iterator would write the deque's reference count). */
+static int
+walk_deque(Sink *s, PyObject *key, PyObject *deque, int (*visit)(Sink *, PyObject *, PyObject *))
+{
+    deque_head *d = (deque_head *)deque;
+    deque_block *b = d->leftblock;
+    Py_ssize_t index = d->leftindex, n = Py_SIZE(deque);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (visit(s, key, b->data[index]) < 0)
+            return -1;
+        if (++index == DEQUE_BLOCKLEN) {
+            b = b->rightlink;
+            index = 0;
+        }
+    }
+    return 0;
+}
+
 static int
 put_list(Sink *s, PyObject *key, PyObject *list)
 {
+    if (!PyList_Check(list)) {  /* a deque (checked by the caller) */
+        if (put_length(s, (uint64_t)Py_SIZE(list)) < 0)
+            return -1;
+        return walk_deque(s, key, list, put_element);
+    }
     Py_ssize_t n = PyList_GET_SIZE(list);
     if (put_length(s, (uint64_t)n) < 0)
         return -1;
@@ -801,7 +846,7 @@ Sink_write_db(Sink *self, PyObject *args)
         case LAYOUT_ZSET: type = PyDict_Check(value) ? RDB_TYPE_ZSET_2 : -1; break;
         case LAYOUT_HASH: type = PyDict_Check(value) ? RDB_TYPE_HASH : -1; break;
         }
-        if (layout == LAYOUT_LIST && !PyList_Check(value))
+        if (layout == LAYOUT_LIST && !PyList_Check(value) && !PyObject_TypeCheck(value, deque_type))
             type = -1;
         if (layout == LAYOUT_STRING && string_view(value, &vp, &vn)) {
             if (sink_byte(self, RDB_TYPE_STRING) < 0 || put_string(self, kp, kn) < 0 ||
@@ -952,6 +997,65 @@ find_lzf(PyObject *lzf)
     return 0;
 }
 
+/* Collects the elements walk_deque visits, to check its reading of the layout. */
+static int
+collect(Sink *s, PyObject *key, PyObject *element)
+{
+    (void)s;
+    return PyList_Append(key, element);
+}
+
+/* Find collections.deque and check that walk_deque reads it as its iterator does, on a deque
+ * spanning several blocks with both ends moved; refuse to import otherwise (setup.py then fails
+ * loudly rather than saving lists wrongly). */
+static int
+find_deque(void)
+{
+    PyObject *collections = PyImport_ImportModule("collections");
+    if (collections == NULL)
+        return -1;
+    PyObject *type = PyObject_GetAttrString(collections, "deque");
+    Py_DECREF(collections);
+    if (type == NULL)
+        return -1;
+    if (!PyType_Check(type)) {
+        Py_DECREF(type);
+        PyErr_SetString(PyExc_ImportError, "collections.deque is not a type");
+        return -1;
+    }
+    deque_type = (PyTypeObject *)type;
+    int ok = 0;
+    PyObject *probe = PyObject_CallNoArgs(type), *seen = PyList_New(0), *expected = NULL;
+    if (probe == NULL || seen == NULL)
+        goto done;
+    for (long i = 0; i < 300; i++) {
+        PyObject *v = PyLong_FromLong(i), *r;
+        if (v == NULL)
+            goto done;
+        r = PyObject_CallMethod(probe, i % 3 ? "append" : "appendleft", "O", v);
+        Py_DECREF(v);
+        if (r == NULL)
+            goto done;
+        Py_DECREF(r);
+    }
+    PyObject *r = PyObject_CallMethod(probe, "popleft", NULL);
+    if (r == NULL)
+        goto done;
+    Py_DECREF(r);
+    expected = PySequence_List(probe);
+    if (expected == NULL || walk_deque(NULL, seen, probe, collect) < 0)
+        goto done;
+    ok = PyObject_RichCompareBool(seen, expected, Py_EQ);
+    if (ok == 0)
+        PyErr_SetString(PyExc_ImportError, "persistence._walker: this CPython's deque layout differs "
+                        "from the one walk_deque reads (see _walker.c)");
+done:
+    Py_XDECREF(probe);
+    Py_XDECREF(seen);
+    Py_XDECREF(expected);
+    return ok == 1 ? 0 : -1;
+}
+
 PyMODINIT_FUNC
 PyInit__walker(void)
 {
@@ -967,6 +1071,8 @@ PyInit__walker(void)
     int rc = find_lzf(lzf);
     Py_DECREF(lzf);
     if (rc < 0)
+        return NULL;
+    if (find_deque() < 0)
         return NULL;
     if (PyType_Ready(&SinkType) < 0)
         return NULL;

@@ -514,9 +514,10 @@ def write_rdb(fileobj: BinaryIO, dbs: Iterable[tuple[int, dict, dict]], *,
     return done
 
 
-def dump_payload(value: Any, *, compression: bool = True) -> bytes:
-    """Redis's DUMP format: type, value, 2-byte LE RDB version, CRC64 of all that (LE)."""
-    rdbtype, body = _value_body(value, compression)
+def dump_payload(value: Any, *, compression: bool = True, layouts: dict | None = None) -> bytes:
+    """Redis's DUMP format: type, value, 2-byte LE RDB version, CRC64 of all that (LE). `layouts`
+    as write_rdb's."""
+    rdbtype, body = _value_body(value, compression, layouts)
     body[0:0] = bytes((rdbtype,))
     body += RDB_VERSION.to_bytes(2, "little")
     body += _crc64(body).to_bytes(8, "little")

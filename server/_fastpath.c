@@ -7,8 +7,8 @@
  * constant, a bulk string, an integer or a list of bulk strings and nulls (one allocation for the
  * whole array: MGET and every command that replies with strings); anything else (unknown spelling, a guarded client, a bad
  * arity, other reply types) goes through the Python functions given to configure(), so every
- * rule still lives in one place. Stops after a command that marks the client as closing, or once
- * the replies collected pass BATCH_OUT_BYTES, and returns where the caller should go on.
+ * rule still lives in one place. Stops after a command that marks the client as closing or blocks
+ * it (server/blocking.py), or once the replies collected pass BATCH_OUT_BYTES, and returns where the caller should go on.
  *
  * GET of a plain string with no TTL is answered here without calling its handler
  * (server.commands.strings.get, which stays the reference and serves every other case): the
@@ -38,7 +38,7 @@ static PyObject *s_guarded, *s_closing, *s_last_command, *s_proto, *s_message, *
  * (Client has __slots__, so these are plain object pointers at fixed offsets); any other object
  * goes through ordinary attribute access. */
 static PyTypeObject *client_type;
-static Py_ssize_t off_guarded = -1, off_closing = -1, off_last_command = -1;
+static Py_ssize_t off_guarded = -1, off_closing = -1, off_last_command = -1, off_blocked = -1;
 
 /* For GET and SET: their handlers, and the slots of Client.db,
  * Database.data/expires/delta/delta_exp/ks, Keyspace.hits/dirty/plain. */
@@ -214,6 +214,15 @@ encode(PyObject *client, PyObject *reply, PyObject *out)
     Py_DECREF(proto);
     Py_XDECREF(r);
     return r == NULL ? -1 : 0;
+}
+
+/* Whether the client waits on keys (server/blocking.py: its `blocked` slot is not None). */
+static int
+client_blocked(PyObject *client)
+{
+    if (off_blocked >= 0 && Py_TYPE(client) == client_type)
+        return *(PyObject **)((char *)client + off_blocked) != Py_None;
+    return 0;  /* only Client instances block */
 }
 
 /* The object in slot `off` of `o` (borrowed), or NULL. */
@@ -535,7 +544,7 @@ run_batch(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         int closing = client_flag(client, off_closing, s_closing);
         if (closing < 0)
             return NULL;
-        if (closing)
+        if (closing || client_blocked(client))
             break;
         for (; seen < PyList_GET_SIZE(out); seen++) {
             PyObject *piece = PyList_GET_ITEM(out, seen);
@@ -573,6 +582,7 @@ configure(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     off_guarded = slot_offset(args[6], "guarded");
     off_closing = slot_offset(args[6], "closing");
     off_last_command = slot_offset(args[6], "last_command");
+    off_blocked = slot_offset(args[6], "blocked");
     PyObject **more[] = {&get_handler, &set_handler, &incr_handler, (PyObject **)&database_type,
                          (PyObject **)&keyspace_type, &ok_reply};
     for (int i = 0; i < 6; i++) {

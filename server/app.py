@@ -60,6 +60,9 @@ class Server:
         self._stopping = None
         self._tasks = set()  # background tasks (rebinding), held until done
         self.over_soft_limit = set()  # clients whose output buffer is over their soft limit
+        self.blocked_clients = 0  # waiting on keys (server/blocking.py)
+        self.unblocked = []  # clients served since the last loop iteration: their rest runs next
+        self._before_sleep_due = False
         self.exit_code = 0
         self.persistence = Persistence(self)  # SAVE, BGSAVE, save points, load at startup
 
@@ -241,6 +244,29 @@ class Server:
         self.clients[client.id] = client
         return True
 
+    # -- once per loop iteration (Redis's beforeSleep) -----------------------------------------
+
+    def resume_later(self, client) -> None:
+        """Run `client`'s pending commands in the next loop iteration (it was just unblocked)."""
+        self.unblocked.append(client)
+        self.schedule_before_sleep()
+
+    def schedule_before_sleep(self) -> None:
+        if not self._before_sleep_due and self.loop is not None:
+            self._before_sleep_due = True
+            self.loop.call_soon(self.before_sleep)
+
+    def before_sleep(self) -> None:
+        """Work done between loop iterations, not inside a client's command: the pending commands
+        of clients unblocked meanwhile (Redis's processUnblockedClients), in the order they were
+        served; later pub/sub and tracking output. Scheduled on demand with call_soon, so an idle
+        server runs nothing."""
+        self._before_sleep_due = False
+        while self.unblocked:
+            clients, self.unblocked = self.unblocked, []
+            for client in clients:
+                client.resume()
+
     def forget(self, client: Client) -> None:
         self.over_soft_limit.discard(client)
         if self.clients.pop(client.id, None) is not None:
@@ -277,10 +303,10 @@ class Server:
 
     def close_idle_clients(self, now: float, timeout: int) -> None:
         """Redis 7.0's clientsCronHandleTimeout: close a client idle for more than `timeout`
-        seconds, except pub/sub clients (and replicas, masters and blocked clients, which forkv
-        does not have yet). A client inside MULTI is not spared, as in Redis."""
+        seconds, except pub/sub and blocked clients (and replicas and masters, which forkv does
+        not have yet); a blocked client's own timeout is blocking.py's. A client inside MULTI is not spared, as in Redis."""
         for client in list(self.clients.values()):
-            if client.client_class() == "pubsub":
+            if client.client_class() == "pubsub" or client.blocked is not None:
                 continue
             if now - client.last_interaction > timeout:
                 log.verbose("Closing idle client")

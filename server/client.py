@@ -12,8 +12,8 @@ import asyncio
 import time
 
 from protocol.parser import RequestParser
-from protocol.reply import encode_error
-from server import dispatch, log
+from protocol.reply import encode_error, encode_reply
+from server import blocking, dispatch, log
 
 
 class _Flow:
@@ -53,7 +53,7 @@ class Client(asyncio.Protocol):
                  "lib_ver", "authenticated", "multi", "multi_error", "in_exec", "watched",
                  "watch_dirty", "created", "last_interaction", "last_command", "addr", "laddr",
                  "closing", "fd", "no_evict", "no_touch", "guarded", "pending", "soft_since",
-                 "__weakref__")
+                 "blocked", "__weakref__")
 
     def __init__(self, server):
         self.server = server
@@ -82,7 +82,8 @@ class Client(asyncio.Protocol):
         self.fd = -1
         self.no_evict = False
         self.no_touch = False
-        self.pending = None  # (commands, next index) left over while writes are paused
+        self.pending = None  # (commands, next index) left over while paused or blocked
+        self.blocked = None  # a blocking.Blocked while the client waits on keys
         self.soft_since = None  # when the output buffer went over its soft limit
 
     # -- asyncio.Protocol ------------------------------------------------------------------------
@@ -133,7 +134,13 @@ class Client(asyncio.Protocol):
                         self.close_for_output_limit()
                         stats.commands -= n - start
                         return
-            if self.closing or start >= n:
+            if self.closing:
+                break
+            if self.blocked is not None:  # the rest wait until it is served (blocking.py)
+                self.pending = (commands, start)
+                stats.commands -= n - start  # counted again when they run
+                return
+            if start >= n:
                 break
             if self.flow.paused:
                 self.pending = (commands, start)
@@ -160,6 +167,8 @@ class Client(asyncio.Protocol):
     def connection_lost(self, exc):
         self.closing = True
         self.pending = None
+        if self.blocked is not None:
+            blocking.unblock(self)
         self.server.forget(self)
 
     def pause_writing(self):
@@ -174,12 +183,37 @@ class Client(asyncio.Protocol):
         # (Redis updates lastinteraction on writes too).
         self.last_interaction = time.monotonic()
         self.flow.paused = False
-        pending, self.pending = self.pending, None
-        if pending is not None and not self.closing:
-            self._run(pending[0], pending[1])
+        self.resume()
         self.flow.start_reading()
 
+    def resume(self) -> None:
+        """Run the commands left pending, unless the client still waits (writes paused, or
+        blocked on keys). Server.before_sleep calls this for a client just unblocked."""
+        if self.pending is None or self.closing or self.blocked is not None or self.flow.paused:
+            return
+        pending, self.pending = self.pending, None
+        self._run(pending[0], pending[1])
+
     # -- used by commands ------------------------------------------------------------------------
+
+    def send(self, payload: bytes) -> None:
+        """Write encoded replies to this client outside its own read (a blocked client served by
+        another's command, later pub/sub messages and invalidations), with the same accounting
+        and output-buffer limits as replies to its own commands."""
+        if self.closing or self.transport is None or not payload:
+            return
+        stats = self.server.stats
+        stats.net_output_bytes += len(payload)
+        self.transport.write(payload)
+        if self.transport.get_write_buffer_size() or self.soft_since is not None:
+            if self.output_limit_reached():
+                self.close_for_output_limit()
+
+    def send_reply(self, value) -> None:
+        """send() one reply value, encoded for this client's protocol."""
+        out = []
+        encode_reply(value, out, self.proto)
+        self.send(b"".join(out))
 
     def select(self, index: int) -> None:
         self.db = self.server.keyspace.dbs[index]
@@ -256,9 +290,11 @@ class Client(asyncio.Protocol):
         return "normal"
 
     def flags(self) -> str:
-        text = ""
+        text = ""  # in the order of Redis's getClientInfoString
         if self.multi is not None:
             text += "x"
+        if self.blocked is not None:
+            text += "b"
         if self.watch_dirty:
             text += "d"
         if self.closing:

@@ -54,6 +54,7 @@ class Directive:
     immutable: bool = False  # only from the file / command line
     protected: bool = False  # CONFIG SET needs enable-protected-configs
     multi: bool = False  # takes several arguments (save, bind)
+    alias: str = ""  # the other name of the same setting (Redis 7.0's ziplist -> listpack renames)
 
     def parse(self, args: list):
         kind = self.kind
@@ -194,6 +195,20 @@ DIRECTIVES = {d.name: d for d in [
     Directive("always-show-logo", "bool", False, immutable=True),
     Directive("lazyfree-lazy-user-flush", "bool", False),
     Directive("unixsocket", "str", "", immutable=True),
+    # Small-container encodings (server/types/): Redis 7.0 renamed ziplist to listpack and keeps
+    # the old names as aliases of the same setting; CONFIG GET lists both.
+    Directive("list-max-listpack-size", "int", -2, -(2**31), INT_MAX, alias="list-max-ziplist-size"),
+    Directive("list-max-ziplist-size", "int", -2, -(2**31), INT_MAX, alias="list-max-listpack-size"),
+    Directive("list-compress-depth", "int", 0, 0, INT_MAX),
+    Directive("hash-max-listpack-entries", "int", 512, 0, LONG_MAX, alias="hash-max-ziplist-entries"),
+    Directive("hash-max-ziplist-entries", "int", 512, 0, LONG_MAX, alias="hash-max-listpack-entries"),
+    Directive("hash-max-listpack-value", "int", 64, 0, LONG_MAX, alias="hash-max-ziplist-value"),
+    Directive("hash-max-ziplist-value", "int", 64, 0, LONG_MAX, alias="hash-max-listpack-value"),
+    Directive("set-max-intset-entries", "int", 512, 0, LONG_MAX),
+    Directive("zset-max-listpack-entries", "int", 128, 0, LONG_MAX, alias="zset-max-ziplist-entries"),
+    Directive("zset-max-ziplist-entries", "int", 128, 0, LONG_MAX, alias="zset-max-listpack-entries"),
+    Directive("zset-max-listpack-value", "int", 64, 0, LONG_MAX, alias="zset-max-ziplist-value"),
+    Directive("zset-max-ziplist-value", "int", 64, 0, LONG_MAX, alias="zset-max-listpack-value"),
 ]}
 
 DEFAULT_SAVE = DIRECTIVES["save"].default
@@ -227,7 +242,13 @@ class Config:
             value = _change_dir(value)
         if name == "hz":
             value = max(1, min(500, value))
+        self._put(name, value)
+
+    def _put(self, name: str, value) -> None:
         self.values[name] = value
+        alias = DIRECTIVES[name].alias
+        if alias:
+            self.values[alias] = value
 
     def get(self, pattern: str) -> dict:
         """CONFIG GET: every directive matching the glob pattern, formatted."""
@@ -284,7 +305,7 @@ class Config:
                 value = _change_dir(value)
             if lname == "hz":
                 value = max(1, min(500, value))
-            self.values[lname] = value
+            self._put(lname, value)
         return [lname for lname, _ in parsed]
 
 

@@ -12,6 +12,7 @@ import traceback
 
 from protocol.reply import Encoded, ErrorReply, encode_error, encode_reply
 from server import errors, log
+from server.blocking import serve_ready
 from server.errors import CommandError
 from server.table import COMMANDS
 
@@ -76,6 +77,9 @@ def execute(client, argv, out: list) -> None:
         out.append(b":%d\r\n" % reply)
     else:
         encode_reply(reply, out, client.proto)
+    ks = client.db.ks
+    if ks.ready:  # the command wrote keys that clients wait on: serve them now, as Redis does
+        serve_ready(ks)
 
 
 # How many reply bytes a batch collects before it hands back to be written (as in _fastpath.c).
@@ -84,7 +88,8 @@ BATCH_OUT_BYTES = 65536
 
 def run_batch_py(client, commands: list, out: list, start: int) -> int:
     """Run the commands of one read in order from `start`; stop after one that closes the
-    connection, or once the replies collected pass BATCH_OUT_BYTES (so the caller writes them and
+    connection or blocks the client (server/blocking.py), or once the replies collected pass
+    BATCH_OUT_BYTES (so the caller writes them and
     consults flow control). Returns the index to go on from. The reference for
     server/_fastpath.c, which does the same with the hot path in C."""
     i = start
@@ -95,7 +100,7 @@ def run_batch_py(client, commands: list, out: list, start: int) -> int:
         argv = commands[i]
         i += 1
         execute(client, argv, out)
-        if client.closing:
+        if client.closing or client.blocked is not None:
             break
         while seen < len(out):
             piece = out[seen]

@@ -67,6 +67,8 @@ NOPROTO = "NOPROTO unsupported protocol version"
 PROTO_NOT_INTEGER = "ERR Protocol version is not an integer or out of range"
 CLIENT_NAME_CHARS = "ERR Client names cannot contain spaces, newlines or special characters."
 NO_SUCH_CLIENT = "ERR No such client"
+UNBLOCK_REASON = "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"
+UNBLOCKED = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
 MAX_CLIENTS_REACHED = "ERR max number of clients reached"
 
 MULTI_NESTED = "ERR MULTI calls can not be nested"
@@ -123,6 +125,12 @@ def unknown_command(argv) -> str:
 
 def unknown_subcommand(sub: bytes, container: str) -> str:
     return f"ERR unknown subcommand '{_c_text(sub, 128)}'. Try {container.upper()} HELP."
+
+
+def subcommand_syntax(sub: bytes, container: str) -> str:
+    """Redis's addReplySubcommandSyntaxError."""
+    return (f"ERR unknown subcommand or wrong number of arguments for '{_c_text(sub, 128)}'. "
+            f"Try {container.upper()} HELP.")
 
 
 def config_set_failed(argument: str, why: str) -> str:

@@ -76,9 +76,9 @@ def _clients(server):
         ("maxclients", server.config["maxclients"]),
         ("client_recent_max_input_buffer", max_in),
         ("client_recent_max_output_buffer", max_out),
-        ("blocked_clients", 0),
+        ("blocked_clients", server.blocked_clients),
         ("tracking_clients", 0),
-        ("clients_in_timeout_table", 0),
+        ("clients_in_timeout_table", sum(1 for c in clients if c.blocked is not None and c.blocked.timer is not None)),
     ]
 
 

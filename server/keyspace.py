@@ -148,7 +148,8 @@ def _growth(changes, base) -> int:
 
 
 class Keyspace:
-    __slots__ = ("clock", "dirty", "expired_keys", "hits", "misses", "watched", "plain", "dbs")
+    __slots__ = ("clock", "dirty", "expired_keys", "hits", "misses", "watched", "blocking", "ready",
+                 "ready_set", "plain", "dbs")
 
     def __init__(self, databases: int = 16, clock=wall_ms):
         self.clock = clock  # () -> unix ms; injectable for tests
@@ -157,6 +158,9 @@ class Keyspace:
         self.hits = 0
         self.misses = 0
         self.watched = {}  # (db index, key) -> set of clients watching it
+        self.blocking = {}  # (db index, key) -> {client: None} blocked on it, in order (blocking.py)
+        self.ready = []  # (db index, key) written while clients wait on them: blocking.serve_ready
+        self.ready_set = set()
         # True while nothing observes key writes (see signal_modified): the C fast path reads
         # this one slot instead of checking each kind of observer itself.
         self.plain = True
@@ -195,12 +199,17 @@ class Keyspace:
 
     def observers_changed(self) -> None:
         """Recompute `plain` after an observer came or went."""
-        self.plain = not self.watched
+        self.plain = not self.watched and not self.blocking
 
     def signal_modified(self, index: int, key) -> None:
         """A write to `key` (bytes, or the keyspace's str form) in database `index`."""
         if self.watched:
             self.touch_watched(index, key)
+        if self.blocking:
+            slot = (index, key.encode("latin-1") if type(key) is str else key)
+            if slot in self.blocking and slot not in self.ready_set:
+                self.ready_set.add(slot)
+                self.ready.append(slot)
 
     def signal_flushed(self, index: int, keys_held) -> None:
         """Database `index` was emptied or swapped: every observed key in it counts as written
@@ -210,6 +219,11 @@ class Keyspace:
                 if i == index and (keys_held is None or keys_held(key)):
                     for client in clients:
                         client.watch_dirty = True
+        if self.blocking:  # SWAPDB may bring in what they wait for (Redis's scanDatabaseForReadyKeys)
+            for slot in self.blocking:
+                if slot[0] == index and slot not in self.ready_set:
+                    self.ready_set.add(slot)
+                    self.ready.append(slot)
 
     def watch(self, client, index: int, key) -> None:
         slot = (index, key)
@@ -371,6 +385,54 @@ class Database:
         if value is not None and type(value) is not bytes and type(value) is not bytearray:
             return _as_string(value)
         return value
+
+    # -- typed lookups (collections): WRONGTYPE from here, never from a handler ------------------
+
+    def read_typed(self, key, kind):
+        """The live value at `key` for a read command (counts hits/misses), or None; WRONGTYPE if
+        it is not of `kind` (a server/values.py ValueType)."""
+        value = self.read(key)
+        if value is not None and type(value) not in kind.classes:
+            raise CommandError(WRONGTYPE)
+        return value
+
+    def get_typed(self, key, kind):
+        """The same for a write command (no hit/miss stats)."""
+        value = self.get(key)
+        if value is not None and type(value) not in kind.classes:
+            raise CommandError(WRONGTYPE)
+        return value
+
+    def write_typed(self, key, kind, new):
+        """The value of `kind` at `key` to change in place, or a fresh one from `new()` when the
+        key does not exist: it is not stored until `modified` sees it non-empty, so a command
+        that fails or adds nothing leaves no empty key behind. WRONGTYPE for another type."""
+        value = self.get(key)
+        if value is None:
+            return new()
+        if type(value) not in kind.classes:
+            raise CommandError(WRONGTYPE)
+        return value
+
+    def modified(self, key, value, count: int = 1) -> None:
+        """The write hook for a collection changed in place (or fresh from write_typed): stores
+        it if it is new, deletes the key if it is now empty (as Redis deletes a collection whose
+        last element goes), and otherwise counts `count` writes and signals the key-event bus."""
+        k = key.decode("latin-1")
+        held = self.data.get(k) if self.delta is None else self._value(k)
+        if held is not value:  # fresh from write_typed (the key had none, or it had expired)
+            if value:
+                self.store(key, value)
+                if count > 1:
+                    self.ks.dirty += count - 1
+            return
+        if not value:
+            self._remove(k)
+            if self.expires or self.delta_exp:
+                self._drop_deadline(k)
+        self.ks.dirty += count
+        if not self.ks.plain:
+            self.ks.signal_modified(self.index, key)
 
     def exists(self, key) -> bool:
         return self.get(key) is not None

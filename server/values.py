@@ -19,8 +19,7 @@ from server.args import is_int
 
 EMBSTR_LIMIT = 44  # longest string Redis allocates in one block with its header ("embstr")
 
-# Redis 7.0's defaults for the small-container encodings, used when the config has no such
-# directive (forkv's config does not know them all yet).
+# Redis 7.0's defaults for the small-container encodings, used when no config is given (tests).
 _LISTPACK_LIMITS = {
     "set-max-intset-entries": 512,
     "hash-max-listpack-entries": 512,
@@ -37,6 +36,8 @@ class ValueType:
     layout: int  # persistence.rdb.LAYOUT_*: how the snapshot writers serialise it
     encoding: Callable  # (value, config values) -> OBJECT ENCODING
     duplicate: Callable  # value -> an independent copy (COPY)
+    memory: Callable  # value -> bytes Redis would allocate for it, estimated (MEMORY USAGE, INFO)
+    adopt: Callable  # (value as persistence loads it, config values) -> the value held
 
 
 def _limit(config, name: str) -> int:
@@ -60,25 +61,13 @@ def _string_copy(value):
     return bytearray(value) if type(value) is bytearray else value  # bytes and ints are immutable
 
 
-# The containers below keep the plain shapes persistence loads them in (RDB, RESTORE) until their
-# commands exist; their encodings are those Redis 7.0 picks for such content when it loads it.
-# (Redis never converts a container back to the small encoding when it shrinks; a type that
-# tracks that will report it itself.)
-
-def _list_encoding(value, config=None) -> str:
-    return "quicklist"
-
-
-def _set_encoding(value, config=None) -> str:
-    small = len(value) <= _limit(config, "set-max-intset-entries") and all(is_int(m) for m in value)
-    return "intset" if small else "hashtable"
-
-
-def _hash_encoding(value, config=None) -> str:
-    most = _limit(config, "hash-max-listpack-value")
-    small = len(value) <= _limit(config, "hash-max-listpack-entries") and all(
-        len(f) <= most and len(v) <= most for f, v in value.items())
-    return "listpack" if small else "hashtable"
+def _string_memory(value) -> int:
+    """Redis's allocation for a string: a counter in a robj (16), an embstr in one block of
+    robj + sds header + bytes, a raw string in two."""
+    if type(value) is int:
+        return 16
+    n = len(value)
+    return 16 + 3 + n + 1 if n <= EMBSTR_LIMIT else 16 + 9 + n + 1
 
 
 def _zset_encoding(value, config=None) -> str:
@@ -87,11 +76,17 @@ def _zset_encoding(value, config=None) -> str:
     return "listpack" if small else "skiplist"
 
 
-STRING = ValueType("string", (bytes, bytearray, int), 0, string_encoding, _string_copy)
-LIST = ValueType("list", (list,), rdb.LAYOUT_LIST, _list_encoding, list)  # of immutable bytes
-SET = ValueType("set", (set,), rdb.LAYOUT_SET, _set_encoding, set)
-HASH = ValueType("hash", (dict,), rdb.LAYOUT_HASH, _hash_encoding, dict)
-ZSET = ValueType("zset", (rdb.ZSetValue,), rdb.LAYOUT_ZSET, _zset_encoding, rdb.ZSetValue)
+def _zset_memory(value) -> int:
+    return 16 + 56 + sum(len(m) + 24 + 8 + 9 + 32 for m in value)
+
+
+def _same(value, config=None):
+    return value
+
+
+# Sorted sets keep the plain shape persistence loads them in until their commands exist (issue 12).
+STRING = ValueType("string", (bytes, bytearray, int), 0, string_encoding, _string_copy, _string_memory, _same)
+ZSET = ValueType("zset", (rdb.ZSetValue,), rdb.LAYOUT_ZSET, _zset_encoding, rdb.ZSetValue, _zset_memory, _same)
 
 _STRING_LAYOUTS = {bytes: rdb.LAYOUT_STRING, bytearray: rdb.LAYOUT_STRING, int: rdb.LAYOUT_INT}
 
@@ -99,16 +94,17 @@ _BY_CLASS: dict = {}
 LAYOUTS: dict = {}  # class -> layout code, for the snapshot writers (write_rdb's `layouts`)
 
 
-def register(kind: ValueType) -> None:
+def register(kind: ValueType) -> ValueType:
     for cls in kind.classes:
         if cls in _BY_CLASS:
             raise ValueError(f"{cls.__name__} is already held by {_BY_CLASS[cls].name}")
         _BY_CLASS[cls] = kind
         LAYOUTS[cls] = _STRING_LAYOUTS[cls] if kind is STRING else kind.layout
+    return kind
 
 
-for _kind in (STRING, LIST, SET, HASH, ZSET):
-    register(_kind)
+register(STRING)
+register(ZSET)
 
 
 def of(value) -> ValueType:
@@ -117,3 +113,18 @@ def of(value) -> ValueType:
     if kind is None:
         raise TypeError(f"the keyspace holds no values of class {type(value).__name__}")
     return kind
+
+
+def adopt(value, config):
+    """A value as persistence loads it (RDB, RESTORE: bytes, list, set, dict, ZSetValue) -> the
+    value the keyspace holds, of its type's class (`config`: Config.values)."""
+    kind = _LOADED.get(type(value))
+    if kind is None:
+        return value
+    return kind.adopt(value, config)
+
+
+# The type modules register themselves (they import this module, so they come last).
+from server.types import hashes, lists, sets  # noqa: E402
+
+_LOADED = {list: lists.KIND, set: sets.KIND, frozenset: sets.KIND, dict: hashes.KIND}

@@ -97,7 +97,7 @@ class Persistence:
                         if event.expire_ms is not None and event.expire_ms <= now:
                             expired += 1
                             continue
-                        data[k] = event.value
+                        data[k] = values.adopt(event.value, self.config)
                         if event.expire_ms is not None:
                             expires[k] = event.expire_ms
                         loaded += 1

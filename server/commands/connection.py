@@ -1,7 +1,7 @@
 """Connection commands: PING, ECHO, QUIT, SELECT, SWAPDB, HELLO, AUTH, RESET and CLIENT."""
 
 from protocol.reply import NULL_ARRAY, Map, Status, Verbatim, encoded
-from server import errors
+from server import blocking, errors
 from server.args import to_c_int, to_int
 from server.config import REDIS_VERSION
 from server.errors import CommandError
@@ -223,6 +223,24 @@ def client_help(client, argv):
          summary="Returns the client ID for the current connection", since="5.0.0", complexity="O(1)")
 def client_id(client, argv):
     return client.id
+
+
+@command("client|unblock", -3, F.ADMIN | F.NOSCRIPT | F.LOADING | F.STALE, group="connection",
+         acl=("@dangerous",), summary="Unblock a client blocked in a blocking command from a "
+         "different connection", since="5.0.0", complexity="O(log N) where N is the number of client "
+         "connections", arguments=("client-id", "[TIMEOUT|ERROR]"))
+def client_unblock(client, argv):
+    target_id = to_int(argv[2])
+    error = False
+    if len(argv) == 4:
+        reason = argv[3].lower()
+        if reason not in (b"timeout", b"error"):
+            raise CommandError(errors.UNBLOCK_REASON)
+        error = reason == b"error"
+    elif len(argv) > 4:
+        raise CommandError(errors.subcommand_syntax(argv[1], "client"))
+    target = client.server.clients.get(target_id)
+    return int(target is not None and blocking.unblock_by_request(target, error))
 
 
 @command("client|getname", 2, F.NOSCRIPT | F.LOADING | F.STALE, group="connection",

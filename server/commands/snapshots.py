@@ -3,7 +3,7 @@ BGSAVE bookkeeping) and persistence/rdb.py (the value serializer DUMP and RESTOR
 
 from persistence import rdb
 from protocol.reply import Status, encoded
-from server import errors
+from server import errors, values
 from server.args import LLONG_MAX, to_int
 from server.errors import CommandError
 from server.table import KS, Flag, command
@@ -52,7 +52,7 @@ def dump(client, argv):
     value = client.db.read(argv[1])
     if value is None:
         return None
-    return rdb.dump_payload(value, compression=client.server.config["rdbcompression"])
+    return rdb.dump_payload(value, compression=client.server.config["rdbcompression"], layouts=values.LAYOUTS)
 
 
 @command("restore", -4, F.WRITE | F.DENYOOM, keys=(1, 1, 1), group="generic", acl=("@dangerous",),
@@ -94,7 +94,7 @@ def restore(client, argv):
     if ttl < 0:
         raise CommandError(errors.INVALID_TTL)
     try:
-        value = rdb.load_payload(payload)
+        value = values.adopt(rdb.load_payload(payload), client.server.config.values)
     except rdb.RDBError as exc:
         raise CommandError(errors.DUMP_PAYLOAD if exc.kind == "payload" else errors.BAD_DATA_FORMAT) from None
     now = db.ks.clock()

@@ -460,11 +460,13 @@ def test_lzf_decoder_accepts_exactly_what_python_lzf_accepts():
 # -- through the server's loader and a real server -------------------------------------------------
 
 def _load_with_server_loader(path, monkeypatch, use_c: bool, now: int, databases: int = 16):
+    from server.config import Config
     from server.keyspace import Keyspace
     from server.wiring import Persistence
 
     monkeypatch.setenv("FORKVPY_PURE", "0" if use_c else "1")   # read_rdb's default choice
-    server = SimpleNamespace(config={"dir": str(path.parent), "dbfilename": path.name},
+    config = {**Config().values, "dir": str(path.parent), "dbfilename": path.name}
+    server = SimpleNamespace(config=config,
                              keyspace=Keyspace(databases, clock=lambda: now))
     persistence = Persistence(server)
     ok = persistence.load_at_startup()

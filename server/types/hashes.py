@@ -1,0 +1,67 @@
+"""Hashes: a dict field -> value (both bytes) that remembers whether Redis would have converted it
+from listpack to hashtable.
+
+Redis 7.0 keeps a small hash as a listpack and converts it, for good, to a hashtable once it holds
+more than `hash-max-listpack-entries` fields or a field or value longer than
+`hash-max-listpack-value` bytes (hashTypeTryConversion / hashTypeConvert). `Hash.big` records
+that conversion so OBJECT ENCODING answers as Redis would; `grow` is the one place that decides
+it. A hash loaded from RDB or RESTORE gets the encoding Redis gives such content when it loads it.
+"""
+
+from persistence import rdb
+from server import values
+
+
+class Hash(dict):
+    """A hash value: bytes field -> bytes value. `big`: hashtable encoding (never reverts)."""
+
+    __slots__ = ("big",)
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.big = False
+
+
+def _too_big(value, config) -> bool:
+    most = config["hash-max-listpack-value"]
+    return len(value) > config["hash-max-listpack-entries"] or any(
+        len(f) > most or len(v) > most for f, v in value.items())
+
+
+def grow(h: Hash, config, *items: bytes) -> None:
+    """Call after adding fields/values `items` to `h` (or before, with the new items): converts
+    the encoding as Redis would. `config`: Config.values."""
+    if h.big:
+        return
+    most = config["hash-max-listpack-value"]
+    if len(h) > config["hash-max-listpack-entries"] or any(len(x) > most for x in items):
+        h.big = True
+
+
+def _encoding(value, config=None) -> str:
+    return "hashtable" if value.big else "listpack"
+
+
+def _duplicate(value: Hash) -> Hash:
+    dup = Hash(value)
+    dup.big = value.big
+    return dup
+
+
+def memory(value) -> int:
+    """An estimate of Redis's allocation: a listpack (entries + 2 bytes each) or a dict (24-byte
+    entries, 8-byte buckets, an sds header of about 9 bytes per string)."""
+    payload = sum(len(f) + len(v) for f, v in value.items())
+    if not value.big:
+        return 16 + 7 + payload + 4 * len(value)
+    return 16 + 56 + len(value) * (24 + 8 + 18) + payload
+
+
+def adopt(value, config) -> Hash:
+    """A hash as persistence loads it (a dict) -> a Hash with the encoding Redis gives it on load."""
+    h = Hash(value)
+    h.big = _too_big(h, config)
+    return h
+
+
+KIND = values.register(values.ValueType("hash", (Hash,), rdb.LAYOUT_HASH, _encoding, _duplicate, memory, adopt))
