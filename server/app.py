@@ -304,7 +304,8 @@ class Server:
     def close_idle_clients(self, now: float, timeout: int) -> None:
         """Redis 7.0's clientsCronHandleTimeout: close a client idle for more than `timeout`
         seconds, except pub/sub and blocked clients (and replicas and masters, which forkv does
-        not have yet); a blocked client's own timeout is blocking.py's. A client inside MULTI is not spared, as in Redis."""
+        not have yet); a blocked client's own timeout is blocking.py's. A client inside MULTI is
+        not spared, as in Redis."""
         for client in list(self.clients.values()):
             if client.client_class() == "pubsub" or client.blocked is not None:
                 continue
