@@ -494,6 +494,16 @@ put_list(Sink *s, PyObject *key, PyObject *list)
 static int
 put_set(Sink *s, PyObject *key, PyObject *set)
 {
+    if (PyDict_Check(set)) {  /* a set held as a dict of members (server/types/sets.py) */
+        Py_ssize_t pos = 0;
+        PyObject *member, *unused;
+        if (put_length(s, (uint64_t)PyDict_GET_SIZE(set)) < 0)
+            return -1;
+        while (PyDict_Next(set, &pos, &member, &unused))
+            if (put_element(s, key, member) < 0)
+                return -1;
+        return 0;
+    }
     PySetObject *so = (PySetObject *)set;
     if (put_length(s, (uint64_t)PySet_GET_SIZE(set)) < 0)
         return -1;
@@ -842,7 +852,7 @@ Sink_write_db(Sink *self, PyObject *args)
             goto done;
         switch (layout) {
         case LAYOUT_LIST: type = RDB_TYPE_LIST; break;
-        case LAYOUT_SET: type = PyAnySet_Check(value) ? RDB_TYPE_SET : -1; break;
+        case LAYOUT_SET: type = PyAnySet_Check(value) || PyDict_Check(value) ? RDB_TYPE_SET : -1; break;
         case LAYOUT_ZSET: type = PyDict_Check(value) ? RDB_TYPE_ZSET_2 : -1; break;
         case LAYOUT_HASH: type = PyDict_Check(value) ? RDB_TYPE_HASH : -1; break;
         }

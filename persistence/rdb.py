@@ -185,7 +185,7 @@ class ZSetValue(dict):
 LAYOUT_STRING = 1  # bytes-like: RDB string
 LAYOUT_INT = 2  # a counter kept as an int: RDB string of its decimal text
 LAYOUT_LIST = 3  # a sequence of bytes: RDB list
-LAYOUT_SET = 4  # a set of bytes: RDB set
+LAYOUT_SET = 4  # a set of bytes, or a dict whose keys are the members: RDB set
 LAYOUT_ZSET = 5  # a dict member bytes -> float score: RDB zset-2
 LAYOUT_HASH = 6  # a dict field bytes -> value bytes: RDB hash
 DEFAULT_LAYOUTS: dict = {

@@ -732,13 +732,14 @@ entries_end(PyObject *d)
  * position until the dict is resized, new keys go after every position in use, and a resize
  * compacts the array keeping the keys' order. So "the keys after this one" is stable whatever
  * happens, which is what a cursor needs; where "this one" now sits is found again after a resize.
- * Nothing here writes a reference count but those of the keys returned. */
+ * Nothing here writes a reference count but those of the keys returned. These (and random_key)
+ * accept dict subclasses too: the Hash and SetValue collections of server/types/. */
 
 static PyObject *
 dict_end(PyObject *module, PyObject *d)
 {
     (void)module;
-    if (!PyDict_CheckExact(d)) {
+    if (!PyDict_Check(d)) {
         PyErr_SetString(PyExc_TypeError, "dict_end(d: dict)");
         return NULL;
     }
@@ -751,7 +752,7 @@ static PyObject *
 dict_table(PyObject *module, PyObject *d)
 {
     (void)module;
-    if (!PyDict_CheckExact(d)) {
+    if (!PyDict_Check(d)) {
         PyErr_SetString(PyExc_TypeError, "dict_table(d: dict)");
         return NULL;
     }
@@ -764,7 +765,7 @@ static PyObject *
 scan_dict(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)module;
-    if (nargs != 4 || !PyDict_CheckExact(args[0])) {
+    if (nargs != 4 || !PyDict_Check(args[0])) {
         PyErr_SetString(PyExc_TypeError, "scan_dict(d: dict, pos, end, count)");
         return NULL;
     }
@@ -800,7 +801,7 @@ static PyObject *
 dict_index(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)module;
-    if (nargs != 3 || !PyDict_CheckExact(args[0])) {
+    if (nargs != 3 || !PyDict_Check(args[0])) {
         PyErr_SetString(PyExc_TypeError, "dict_index(d: dict, key, hint)");
         return NULL;
     }
@@ -855,7 +856,7 @@ static PyObject *
 random_key(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)module;
-    if (nargs != 2 || !PyDict_CheckExact(args[0]) || !PyLong_Check(args[1])) {
+    if (nargs != 2 || !PyDict_Check(args[0]) || !PyLong_Check(args[1])) {
         PyErr_SetString(PyExc_TypeError, "random_key(d: dict, seed: int)");
         return NULL;
     }

@@ -567,18 +567,26 @@ class Database:
             self.settle()  # the expired pick's deletion may have gone to the overlay
 
     def scan(self, cursor: int, count: int):
-        """One SCAN step: (next cursor, keys). Every key present for the whole iteration is
-        returned, at most once unless the iteration had to start over (below), and no call holds
-        more than its own batch: the cursor is a position in the dict's entry array (see
-        server/_fastpath.c scan_dict) plus the id of a small record of the iteration: where the
-        keys present at its start end, and the last few keys returned (anchors, referenced,
-        never copied). A resize compacts the entry array keeping the keys' order, so the walk
-        resumes just after the first anchor still present; if a resize came and every anchor was
-        deleted, it starts over (keys come back twice, none is missed). Keys added after the
-        first call are past the recorded end, so an iteration always ends. An unknown cursor
-        (its record evicted: 1024 are kept per database) walks on from its position."""
+        """One SCAN step: (next cursor, live keys) over this database's keys (see walk)."""
         self.settle()
-        d = self.data
+        cursor, batch = self.walk(self.data, cursor, count)
+        get = self.get
+        return cursor, [key for key in (k.encode("latin-1") for k in batch) if get(key) is not None]
+
+    def walk(self, d: dict, cursor: int, count: int):
+        """One step of a cursor walk over the dict `d` (the database's keys for SCAN, a Hash or
+        a SetValue for HSCAN / SSCAN): (next cursor, the keys of `d` in this batch, as held).
+
+        Every key present for the whole iteration is returned, at most once unless the iteration
+        had to start over (below), and no call holds more than its own batch: the cursor is a
+        position in the dict's entry array (see server/_fastpath.c scan_dict) plus the id of a
+        small record of the iteration kept by this database: where the keys present at its start
+        end, and the last few keys returned (anchors, referenced, never copied). A resize
+        compacts the entry array keeping the keys' order, so the walk resumes just after the
+        first anchor still present; if a resize came and every anchor was deleted, it starts over
+        (keys come back twice, none is missed). Keys added after the first call are past the
+        recorded end, so an iteration always ends. An unknown cursor (its record evicted: 1024
+        are kept per database) walks on from its position."""
         scan_id, pos = cursor & 0xFFFF, cursor >> 16
         state = self.scans.pop(scan_id, None) if cursor else None
         if not cursor:
@@ -592,17 +600,15 @@ class Database:
             _, table, end, anchors = state
             pos = self._resume(d, table, pos, anchors)
         pos, batch = _scan_dict(d, pos, end, count)
-        get = self.get
-        out = [key for key in (k.encode("latin-1") for k in batch) if get(key) is not None]
         if pos >= end:
-            return 0, out
+            return 0, batch
         if state is None:
             scan_id = self._new_scan_id()
         live = [k for k in batch[-_ANCHORS:] if k in d]
         self.scans[scan_id] = (pos, _dict_table(d), end, live)
         if len(self.scans) > _SCANS_KEPT:
             del self.scans[next(iter(self.scans))]
-        return (pos << 16) | scan_id, out
+        return (pos << 16) | scan_id, batch
 
     @staticmethod
     def _resume(d: dict, table: int, pos: int, anchors: list) -> int:

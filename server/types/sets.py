@@ -1,4 +1,10 @@
-"""Sets: a Python set of bytes members that remembers whether Redis would hold it as an intset.
+"""Sets: a dict whose keys are the members (bytes), remembering whether Redis would hold it as an
+intset.
+
+Why a dict and not a Python set: a dict keeps insertion order and exposes positions, so SSCAN
+uses the keyspace's own cursor scheme (Database.walk) and SPOP / SRANDMEMBER pick in O(1)
+expected with the same C random pick as RANDOMKEY; set algebra works on `keys()` views
+(`a.keys() & b.keys()`), which are real sets. Values are all None.
 
 Redis 7.0 keeps a set of integers (each fitting a signed 64-bit integer, in canonical decimal
 form) as an intset while it has at most `set-max-intset-entries` members, and converts it for good
@@ -12,19 +18,19 @@ from server import values
 from server.args import is_int
 
 
-class SetValue(set):
-    """A set value: bytes members. `big`: hashtable encoding (never reverts to intset)."""
+class SetValue(dict):
+    """A set value: member bytes -> None. `big`: hashtable encoding (never reverts to intset)."""
 
     __slots__ = ("big",)
 
-    def __init__(self, *args):
-        super().__init__(*args)
+    def __init__(self, members=()):
+        super().__init__(dict.fromkeys(members))
         self.big = False
 
 
 def grow(s: SetValue, config, *added: bytes) -> None:
     """Call after adding `added` members to `s`: converts the encoding as Redis would.
-    `config`: Config.values."""
+    `config`: Config.values (or the Config)."""
     if s.big:
         return
     if len(s) > config["set-max-intset-entries"] or not all(is_int(m) for m in added):
