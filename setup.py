@@ -34,7 +34,9 @@ COMPILED = [
     "server/errors.py",
     "server/glob.py",
     "server/keyspace.py",
-] + sorted(p for p in glob.glob("server/commands/*.py") if not p.endswith("__init__.py"))
+    "server/blocking.py",
+] + sorted(p for p in glob.glob("server/commands/*.py") + glob.glob("server/types/*.py")
+           if not p.endswith("__init__.py"))
 
 
 WALKER = "persistence._walker"

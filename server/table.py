@@ -9,7 +9,19 @@ commands.
 """
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from server.client import Client
+
+# A handler's signature: `def name(client: Client, argv: Argv) -> Reply`. `argv` is the command
+# line with the name first; the reply is a value protocol/reply.py encodes (bytes, int, None,
+# list, Map, Status, ErrorReply, Encoded constants, NO_REPLY...).
+Argv = list[bytes]
+Reply = Any
+Handler = Callable[["Client", Argv], Reply]
 
 
 class Flag(enum.Flag):
@@ -130,7 +142,7 @@ def KS(flags: str, index: int, lastkey: int = 0, step: int = 1, limit: int = 0, 
 @dataclass(eq=False, slots=True)
 class Command:
     name: str  # lower case; "client|setname" for a subcommand
-    handler: object
+    handler: Handler | None
     arity: int
     flags: Flag
     first_key: int = 0

@@ -7,11 +7,15 @@ one copy goes through `Database.store`) and then change it in place, reporting e
 """
 
 import re
+from typing import TYPE_CHECKING
 
 from server import errors
 from server.args import is_int, to_int
 from server.errors import CommandError
-from server.table import KS, Flag, command
+from server.table import KS, Argv, Flag, Reply, command
+
+if TYPE_CHECKING:
+    from server.client import Client
 
 F = Flag
 
@@ -67,7 +71,7 @@ def _clamp_range(start: int, end: int, total: int):
 @command("setbit", 4, F.WRITE | F.DENYOOM, keys=(1, 1, 1), group="bitmap",
          summary="Sets or clears the bit at offset in the string value stored at key",
          since="2.2.0", complexity="O(1)", arguments=("key", "offset", "value"))
-def setbit(client, argv):
+def setbit(client: "Client", argv: Argv) -> Reply:
     offset = _bit_offset(client, argv[2])
     on = argv[3]
     if on == b"1":
@@ -112,7 +116,7 @@ def setbit(client, argv):
 @command("getbit", 3, F.READONLY | F.FAST, keys=(1, 1, 1), group="bitmap",
          summary="Returns the bit value at offset in the string value stored at key",
          since="2.2.0", complexity="O(1)", arguments=("key", "offset"))
-def getbit(client, argv):
+def getbit(client: "Client", argv: Argv) -> Reply:
     offset = _bit_offset(client, argv[2])
     value = client.db.read_string(argv[1])
     if value is None:
@@ -126,7 +130,7 @@ def getbit(client, argv):
 @command("bitcount", -2, F.READONLY, keys=(1, 1, 1), group="bitmap",
          summary="Count set bits in a string", since="2.6.0", complexity="O(N)",
          arguments=("key", "[start end [BYTE|BIT]]"))
-def bitcount(client, argv):
+def bitcount(client: "Client", argv: Argv) -> Reply:
     value = client.db.read_string(argv[1])
     if value is None:
         return 0
@@ -189,7 +193,7 @@ def _find_bit(buf, bit: int, lo: int, hi: int) -> int:
 @command("bitpos", -3, F.READONLY, keys=(1, 1, 1), group="bitmap",
          summary="Find first bit set or clear in a string", since="2.8.7", complexity="O(N)",
          arguments=("key", "bit", "[start [end [BYTE|BIT]]]"))
-def bitpos(client, argv):
+def bitpos(client: "Client", argv: Argv) -> Reply:
     bit = to_int(argv[2])
     if bit != 0 and bit != 1:
         raise CommandError(errors.BIT_ARGUMENT)
@@ -232,7 +236,7 @@ _BITOPS = {b"AND": "and", b"OR": "or", b"XOR": "xor", b"NOT": "not"}
          summary="Perform bitwise operations between strings", since="2.6.0", complexity="O(N)",
          arguments=("operation", "destkey", "key [key ...]"),
          key_specs=(KS("OW update", 2), KS("RO access", 3, lastkey=-1)))
-def bitop(client, argv):
+def bitop(client: "Client", argv: Argv) -> Reply:
     op = _BITOPS.get(argv[1].upper())
     if op is None:
         raise CommandError(errors.SYNTAX)
@@ -445,7 +449,7 @@ _BITFIELD_ARGS = ("key", "[GET encoding offset|[OVERFLOW WRAP|SAT|FAIL] SET enco
          complexity="O(1) for each subcommand specified", arguments=_BITFIELD_ARGS,
          key_specs=(KS("RW access update variable_flags", 1,
                        notes="This command allows both access and modification of the key"),))
-def bitfield(client, argv):
+def bitfield(client: "Client", argv: Argv) -> Reply:
     return _bitfield(client, argv, False)
 
 
@@ -453,5 +457,5 @@ def bitfield(client, argv):
          summary="Perform arbitrary bitfield integer operations on strings. Read-only variant of "
          "BITFIELD", since="6.0.0", complexity="O(1) for each subcommand specified",
          arguments=("key", "[GET encoding offset ...]"))
-def bitfield_ro(client, argv):
+def bitfield_ro(client: "Client", argv: Argv) -> Reply:
     return _bitfield(client, argv, True)

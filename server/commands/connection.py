@@ -1,11 +1,16 @@
 """Connection commands: PING, ECHO, QUIT, SELECT, SWAPDB, HELLO, AUTH, RESET and CLIENT."""
 
+from typing import TYPE_CHECKING
+
 from protocol.reply import NULL_ARRAY, Map, Status, Verbatim, encoded
 from server import blocking, errors
 from server.args import to_c_int, to_int
 from server.config import REDIS_VERSION
 from server.errors import CommandError
-from server.table import Flag, command, container
+from server.table import Argv, Flag, Reply, command, container
+
+if TYPE_CHECKING:
+    from server.client import Client
 
 OK = encoded(Status("OK"))
 PONG = encoded(Status("PONG"))
@@ -17,7 +22,7 @@ F = Flag
 @command("ping", -1, F.FAST | F.SENTINEL, group="connection", summary="Ping the server",
          complexity="O(1)", arguments=("[message]",),
          tips=("request_policy:all_shards", "response_policy:all_succeeded"))
-def ping(client, argv):
+def ping(client: "Client", argv: Argv) -> Reply:
     if len(argv) > 2:
         raise CommandError(errors.wrong_arity("ping"))
     return PONG if len(argv) == 1 else argv[1]
@@ -25,13 +30,13 @@ def ping(client, argv):
 
 @command("echo", 2, F.LOADING | F.STALE | F.FAST, group="connection", summary="Echo the given string",
          complexity="O(1)", arguments=("message",))
-def echo(client, argv):
+def echo(client: "Client", argv: Argv) -> Reply:
     return argv[1]
 
 
 @command("quit", -1, F.ALLOW_BUSY | F.NOSCRIPT | F.LOADING | F.STALE | F.FAST | F.NO_AUTH | F.NO_QUEUE,
          group="connection", summary="Close the connection", complexity="O(1)")
-def quit_(client, argv):
+def quit_(client: "Client", argv: Argv) -> Reply:
     client.closing = True
     return OK
 
@@ -39,7 +44,7 @@ def quit_(client, argv):
 @command("select", 2, F.LOADING | F.STALE | F.FAST, group="connection",
          summary="Change the selected database for the current connection", complexity="O(1)",
          arguments=("index",))
-def select(client, argv):
+def select(client: "Client", argv: Argv) -> Reply:
     index = to_c_int(argv[1])  # getIntFromObjectOrReply: a C int, else Redis's range error
     if not 0 <= index < len(client.server.keyspace):
         raise CommandError(errors.DB_OUT_OF_RANGE)
@@ -51,7 +56,7 @@ def select(client, argv):
          summary="Swaps two Redis databases",
          since="4.0.0", complexity="O(N) where N is the count of clients watching or blocking on keys "
          "from both databases.", arguments=("index1", "index2"))
-def swapdb(client, argv):
+def swapdb(client: "Client", argv: Argv) -> Reply:
     first = to_c_int(argv[1], errors.INVALID_FIRST_DB)
     second = to_c_int(argv[2], errors.INVALID_SECOND_DB)
     n = len(client.server.keyspace)
@@ -73,7 +78,7 @@ def _check_password(client, username: bytes, password: bytes) -> bool:
 @command("auth", -2, F.NOSCRIPT | F.LOADING | F.STALE | F.FAST | F.NO_AUTH | F.SENTINEL | F.ALLOW_BUSY,
          group="connection", summary="Authenticate to the server", complexity="O(N) where N is the "
          "number of passwords defined for the user", arguments=("[username]", "password"))
-def auth(client, argv):
+def auth(client: "Client", argv: Argv) -> Reply:
     if len(argv) > 3:
         raise CommandError(errors.SYNTAX)
     if len(argv) == 2:
@@ -97,7 +102,7 @@ HELLO_NOAUTH = (
 @command("hello", -1, F.NOSCRIPT | F.LOADING | F.STALE | F.FAST | F.NO_AUTH | F.SENTINEL | F.ALLOW_BUSY,
          group="connection", summary="Handshake with Redis", since="6.0.0", complexity="O(1)",
          arguments=("[protover [AUTH username password] [SETNAME clientname]]",))
-def hello(client, argv):
+def hello(client: "Client", argv: Argv) -> Reply:
     proto = client.proto
     if len(argv) >= 2:
         try:
@@ -140,7 +145,7 @@ def hello(client, argv):
 
 @command("reset", 1, F.NOSCRIPT | F.LOADING | F.STALE | F.FAST | F.NO_AUTH | F.ALLOW_BUSY | F.NO_QUEUE,
          group="connection", summary="Reset the connection", since="6.2.0", complexity="O(1)")
-def reset(client, argv):
+def reset(client: "Client", argv: Argv) -> Reply:
     client.set_multi(None)
     client.unwatch()
     client.select(0)
@@ -215,13 +220,13 @@ def _status_lines(lines):
 
 @command("client|help", 2, F.LOADING | F.STALE, group="connection", summary="Show helpful text about "
          "the different subcommands", since="5.0.0", complexity="O(1)")
-def client_help(client, argv):
+def client_help(client: "Client", argv: Argv) -> Reply:
     return _status_lines(CLIENT_HELP)
 
 
 @command("client|id", 2, F.NOSCRIPT | F.LOADING | F.STALE, group="connection",
          summary="Returns the client ID for the current connection", since="5.0.0", complexity="O(1)")
-def client_id(client, argv):
+def client_id(client: "Client", argv: Argv) -> Reply:
     return client.id
 
 
@@ -229,7 +234,7 @@ def client_id(client, argv):
          acl=("@dangerous",), summary="Unblock a client blocked in a blocking command from a "
          "different connection", since="5.0.0", complexity="O(log N) where N is the number of client "
          "connections", arguments=("client-id", "[TIMEOUT|ERROR]"))
-def client_unblock(client, argv):
+def client_unblock(client: "Client", argv: Argv) -> Reply:
     target_id = to_int(argv[2])
     error = False
     if len(argv) == 4:
@@ -245,7 +250,7 @@ def client_unblock(client, argv):
 
 @command("client|getname", 2, F.NOSCRIPT | F.LOADING | F.STALE, group="connection",
          summary="Get the current connection name", since="2.6.9", complexity="O(1)")
-def client_getname(client, argv):
+def client_getname(client: "Client", argv: Argv) -> Reply:
     return client.name or None
 
 
@@ -257,7 +262,7 @@ def _check_client_name(name: bytes) -> None:
 @command("client|setname", 3, F.NOSCRIPT | F.LOADING | F.STALE, group="connection",
          summary="Set the current connection name", since="2.6.9", complexity="O(1)",
          arguments=("connection-name",))
-def client_setname(client, argv):
+def client_setname(client: "Client", argv: Argv) -> Reply:
     _check_client_name(argv[2])
     client.name = argv[2]
     return OK
@@ -266,7 +271,7 @@ def client_setname(client, argv):
 @command("client|setinfo", 4, F.NOSCRIPT | F.LOADING | F.STALE, group="connection",
          summary="Set client or connection specific info", since="7.2.0", complexity="O(1)",
          arguments=("LIB-NAME libname|LIB-VER libver",))
-def client_setinfo(client, argv):
+def client_setinfo(client: "Client", argv: Argv) -> Reply:
     attr = argv[2].lower()
     if attr not in (b"lib-name", b"lib-ver"):
         raise CommandError(errors.unrecognized_option(argv[2]))
@@ -283,7 +288,7 @@ def client_setinfo(client, argv):
          summary="Returns information about the current client connection.", since="6.2.0",
          complexity="O(1)",
          tips=("nondeterministic_output",))
-def client_info(client, argv):
+def client_info(client: "Client", argv: Argv) -> Reply:
     return Verbatim(client.info_line() + "\n")
 
 
@@ -292,7 +297,7 @@ def client_info(client, argv):
          complexity="O(N) where N is the number of client connections",
          arguments=("[TYPE NORMAL|MASTER|REPLICA|PUBSUB]", "[ID client-id [client-id ...]]"),
          tips=("nondeterministic_output",))
-def client_list(client, argv):
+def client_list(client: "Client", argv: Argv) -> Reply:
     clients = list(client.server.clients.values())
     i = 2
     if len(argv) > 2 and argv[2].lower() not in (b"type", b"id"):
@@ -324,7 +329,7 @@ def client_list(client, argv):
          complexity="O(N) where N is the number of client connections",
          arguments=("ip:port|[ID client-id] [TYPE type] [USER username] [ADDR ip:port] "
                     "[LADDR ip:port] [SKIPME yes/no]",))
-def client_kill(client, argv):
+def client_kill(client: "Client", argv: Argv) -> Reply:
     clients = client.server.clients
     if len(argv) == 3:  # the old form: CLIENT KILL addr:port
         addr = argv[2].decode("utf-8", "surrogateescape")
@@ -392,14 +397,14 @@ def _on_off(client, argv, attr):
 @command("client|no-evict", 3, F.ADMIN | F.NOSCRIPT | F.LOADING | F.STALE, group="connection",
          summary="Set client eviction mode for the current connection", since="7.0.0",
          complexity="O(1)", arguments=("ON|OFF",))
-def client_no_evict(client, argv):
+def client_no_evict(client: "Client", argv: Argv) -> Reply:
     return _on_off(client, argv, "no_evict")
 
 
 @command("client|no-touch", 3, F.NOSCRIPT | F.LOADING | F.STALE, group="connection",
          summary="Controls whether commands sent by the client will alter the LRU/LFU of the keys "
          "they access.", since="7.2.0", complexity="O(1)", arguments=("ON|OFF",))
-def client_no_touch(client, argv):
+def client_no_touch(client: "Client", argv: Argv) -> Reply:
     return _on_off(client, argv, "no_touch")
 
 

@@ -11,6 +11,7 @@ forkv keeps no per-key access time or LFU counter, so OBJECT IDLETIME reports 0 
 """
 
 import re
+from typing import TYPE_CHECKING
 
 from protocol.reply import Status, encoded
 from server import errors, values
@@ -18,7 +19,10 @@ from server.args import LLONG_MAX, is_int, to_int
 from server.errors import CommandError
 from server.glob import matcher
 from server.keyspace import type_name
-from server.table import KS, Flag, command, container
+from server.table import KS, Argv, Flag, Reply, command, container
+
+if TYPE_CHECKING:
+    from server.client import Client
 
 F = Flag
 OK = encoded(Status("OK"))
@@ -43,7 +47,7 @@ def _db_index(client, arg) -> int:
 
 # -- DEL, UNLINK, EXISTS, TOUCH, TYPE ---------------------------------------------------------------
 
-def _delete_keys(client, argv):
+def _delete_keys(client: "Client", argv: Argv) -> Reply:
     delete = client.db.delete
     removed = 0
     for key in argv[1:]:
@@ -72,7 +76,7 @@ command("unlink", -2, F.WRITE | F.FAST, keys=(1, -1, 1),
         key_specs=(KS("RM delete", 1, lastkey=-1),))(_delete_keys)
 
 
-def _count_live(client, argv):
+def _count_live(client: "Client", argv: Argv) -> Reply:
     read = client.db.read
     found = 0
     for key in argv[1:]:  # a key named twice counts twice, as in Redis
@@ -98,7 +102,7 @@ _TYPE_REPLIES = {}
 @command("type", 2, F.READONLY | F.FAST, keys=(1, 1, 1), summary="Determine the type stored at key",
          complexity="O(1)", arguments=("key",),
          key_specs=(KS("RO", 1),))
-def type_(client, argv):
+def type_(client: "Client", argv: Argv) -> Reply:
     value = client.db.read(argv[1])
     name = "none" if value is None else type_name(value)
     reply = _TYPE_REPLIES.get(name)
@@ -114,7 +118,7 @@ def type_(client, argv):
          "that the key names in the database and the given pattern have limited length.",
          arguments=("pattern",),
          tips=("request_policy:all_shards", "nondeterministic_output_order"))
-def keys(client, argv):
+def keys(client: "Client", argv: Argv) -> Reply:
     db = client.db
     match = matcher(argv[1])
     keys = db.keys()
@@ -152,7 +156,7 @@ def parse_cursor(arg) -> int:
          "calls for the cursor to return back to 0. N is the number of elements inside the "
          "collection.", arguments=("cursor", "[MATCH pattern]", "[COUNT count]", "[TYPE type]"),
          tips=("nondeterministic_output", "request_policy:special"))
-def scan(client, argv):
+def scan(client: "Client", argv: Argv) -> Reply:
     cursor = parse_cursor(argv[1])
     count, pattern, wanted = 10, None, None
     i, n = 2, len(argv)
@@ -192,7 +196,7 @@ def scan(client, argv):
 @command("randomkey", 1, F.READONLY, summary="Return a random key from the keyspace",
          complexity="O(1)",
          tips=("request_policy:all_shards", "nondeterministic_output"))
-def randomkey(client, argv):
+def randomkey(client: "Client", argv: Argv) -> Reply:
     # As Redis does as a master: expired picks are deleted on the way until a live key turns up
     # or the database is empty (Database.random_key).
     return client.db.random_key()
@@ -218,7 +222,7 @@ def _rename(client, argv, nx: bool):
 @command("rename", 3, F.WRITE, keys=(1, 2, 1), summary="Rename a key", complexity="O(1)",
          arguments=("key", "newkey"),
          key_specs=(KS("RW access delete", 1), KS("OW update", 2)))
-def rename(client, argv):
+def rename(client: "Client", argv: Argv) -> Reply:
     return _rename(client, argv, nx=False)
 
 
@@ -226,13 +230,13 @@ def rename(client, argv):
          summary="Rename a key, only if the new key does not exist", complexity="O(1)",
          arguments=("key", "newkey"),
          key_specs=(KS("RW access delete", 1), KS("OW insert", 2)))
-def renamenx(client, argv):
+def renamenx(client: "Client", argv: Argv) -> Reply:
     return _rename(client, argv, nx=True)
 
 
 @command("move", 3, F.WRITE | F.FAST, keys=(1, 1, 1), summary="Move a key to another database",
          complexity="O(1)", arguments=("key", "db"))
-def move(client, argv):
+def move(client: "Client", argv: Argv) -> Reply:
     src = client.db
     dst = client.server.keyspace.dbs[_db_index(client, argv[2])]
     if dst is src:
@@ -250,7 +254,7 @@ def move(client, argv):
          complexity="O(N) worst case for collections, where N is the number of nested items. O(1) "
          "for string values.", arguments=("source", "destination", "[DB destination-db]", "[REPLACE]"),
          key_specs=(KS("RO access", 1), KS("OW update", 2)))
-def copy_(client, argv):
+def copy_(client: "Client", argv: Argv) -> Reply:
     src_db = dst_db = client.db
     replace = False
     i, n = 3, len(argv)
@@ -336,7 +340,7 @@ _EXPIRE_ARGS = ("[NX|XX|GT|LT]",)
 @command("expire", -3, F.WRITE | F.FAST, keys=(1, 1, 1), summary="Set a key's time to live in seconds",
          complexity="O(1)", arguments=("key", "seconds") + _EXPIRE_ARGS,
          key_specs=(KS("RW update", 1),))
-def expire(client, argv):
+def expire(client: "Client", argv: Argv) -> Reply:
     return _expire(client, argv, "expire", seconds=True, relative=True)
 
 
@@ -344,7 +348,7 @@ def expire(client, argv):
          summary="Set a key's time to live in milliseconds", since="2.6.0", complexity="O(1)",
          arguments=("key", "milliseconds") + _EXPIRE_ARGS,
          key_specs=(KS("RW update", 1),))
-def pexpire(client, argv):
+def pexpire(client: "Client", argv: Argv) -> Reply:
     return _expire(client, argv, "pexpire", seconds=False, relative=True)
 
 
@@ -352,7 +356,7 @@ def pexpire(client, argv):
          summary="Set the expiration for a key as a UNIX timestamp", since="1.2.0",
          complexity="O(1)", arguments=("key", "unix-time-seconds") + _EXPIRE_ARGS,
          key_specs=(KS("RW update", 1),))
-def expireat(client, argv):
+def expireat(client: "Client", argv: Argv) -> Reply:
     return _expire(client, argv, "expireat", seconds=True, relative=False)
 
 
@@ -361,7 +365,7 @@ def expireat(client, argv):
          since="2.6.0", complexity="O(1)",
          arguments=("key", "unix-time-milliseconds") + _EXPIRE_ARGS,
          key_specs=(KS("RW update", 1),))
-def pexpireat(client, argv):
+def pexpireat(client: "Client", argv: Argv) -> Reply:
     return _expire(client, argv, "pexpireat", seconds=False, relative=False)
 
 
@@ -381,7 +385,7 @@ def _ttl(client, key, ms: bool, absolute: bool) -> int:
 @command("ttl", 2, F.READONLY | F.FAST, keys=(1, 1, 1), summary="Get the time to live for a key in seconds",
          complexity="O(1)", arguments=("key",),
          tips=("nondeterministic_output",))
-def ttl(client, argv):
+def ttl(client: "Client", argv: Argv) -> Reply:
     return _ttl(client, argv[1], ms=False, absolute=False)
 
 
@@ -389,28 +393,28 @@ def ttl(client, argv):
          summary="Get the time to live for a key in milliseconds", since="2.6.0", complexity="O(1)",
          arguments=("key",),
          tips=("nondeterministic_output",))
-def pttl(client, argv):
+def pttl(client: "Client", argv: Argv) -> Reply:
     return _ttl(client, argv[1], ms=True, absolute=False)
 
 
 @command("expiretime", 2, F.READONLY | F.FAST, keys=(1, 1, 1),
          summary="Get the expiration Unix timestamp for a key", since="7.0.0", complexity="O(1)",
          arguments=("key",))
-def expiretime(client, argv):
+def expiretime(client: "Client", argv: Argv) -> Reply:
     return _ttl(client, argv[1], ms=False, absolute=True)
 
 
 @command("pexpiretime", 2, F.READONLY | F.FAST, keys=(1, 1, 1),
          summary="Get the expiration Unix timestamp for a key in milliseconds", since="7.0.0",
          complexity="O(1)", arguments=("key",))
-def pexpiretime(client, argv):
+def pexpiretime(client: "Client", argv: Argv) -> Reply:
     return _ttl(client, argv[1], ms=True, absolute=True)
 
 
 @command("persist", 2, F.WRITE | F.FAST, keys=(1, 1, 1), summary="Remove the expiration from a key",
          since="2.2.0", complexity="O(1)", arguments=("key",),
          key_specs=(KS("RW update", 1),))
-def persist(client, argv):
+def persist(client: "Client", argv: Argv) -> Reply:
     return 1 if client.db.persist(argv[1]) else 0
 
 
@@ -440,7 +444,7 @@ OBJECT_HELP = [Status(line) for line in (
 
 @command("object|help", 2, F.LOADING | F.STALE, summary="Show helpful text about the different "
          "subcommands", since="6.2.0", complexity="O(1)")
-def object_help(client, argv):
+def object_help(client: "Client", argv: Argv) -> Reply:
     return OBJECT_HELP
 
 
@@ -453,7 +457,7 @@ def _lfu_policy(client) -> bool:
          arguments=("key",),
          tips=("nondeterministic_output",),
          key_specs=(KS("RO", 2),))
-def object_encoding(client, argv):
+def object_encoding(client: "Client", argv: Argv) -> Reply:
     value = client.db.read(argv[2])
     if value is None:
         return None
@@ -465,7 +469,7 @@ def object_encoding(client, argv):
          complexity="O(1)", arguments=("key",),
          tips=("nondeterministic_output",),
          key_specs=(KS("RO", 2),))
-def object_refcount(client, argv):
+def object_refcount(client: "Client", argv: Argv) -> Reply:
     value = client.db.read(argv[2])
     if value is None:
         return None
@@ -485,7 +489,7 @@ def object_refcount(client, argv):
          complexity="O(1)", arguments=("key",),
          tips=("nondeterministic_output",),
          key_specs=(KS("RO", 2),))
-def object_idletime(client, argv):
+def object_idletime(client: "Client", argv: Argv) -> Reply:
     if client.db.read(argv[2]) is None:
         return None
     if _lfu_policy(client):
@@ -498,7 +502,7 @@ def object_idletime(client, argv):
          complexity="O(1)", arguments=("key",),
          tips=("nondeterministic_output",),
          key_specs=(KS("RO", 2),))
-def object_freq(client, argv):
+def object_freq(client: "Client", argv: Argv) -> Reply:
     if client.db.read(argv[2]) is None:
         return None
     if not _lfu_policy(client):

@@ -1,13 +1,17 @@
 """Server commands: INFO, DBSIZE, FLUSHDB, FLUSHALL, TIME, LASTSAVE, SHUTDOWN, CONFIG, COMMAND."""
 
 import time
+from typing import TYPE_CHECKING
 
 from protocol.reply import NO_REPLY, Map, SetReply, Status, Verbatim, encoded
 from server import errors, info, log
 from server.config import ConfigError
 from server.docs import command_docs
 from server.errors import CommandError
-from server.table import COMMANDS, Flag, command, container
+from server.table import COMMANDS, Argv, Flag, Reply, command, container
+
+if TYPE_CHECKING:
+    from server.client import Client
 
 OK = encoded(Status("OK"))
 F = Flag
@@ -17,14 +21,14 @@ F = Flag
          summary="Get information and statistics about the server", complexity="O(1)",
          arguments=("[section [section ...]]",),
          tips=("nondeterministic_output", "request_policy:all_shards", "response_policy:special"))
-def info_(client, argv):
+def info_(client: "Client", argv: Argv) -> Reply:
     return Verbatim(info.render(client.server, [a.decode("utf-8", "replace") for a in argv[1:]]))
 
 
 @command("dbsize", 1, F.READONLY | F.FAST, group="server", acl=("@keyspace",),
          summary="Return the number of keys in the selected database", complexity="O(1)",
          tips=("request_policy:all_shards", "response_policy:agg_sum"))
-def dbsize(client, argv):
+def dbsize(client: "Client", argv: Argv) -> Reply:
     return client.db.size()
 
 
@@ -38,7 +42,7 @@ def _flush_mode(argv) -> None:
          complexity="O(N) where N is the number of keys in the selected database",
          arguments=("[ASYNC|SYNC]",),
          tips=("request_policy:all_shards", "response_policy:all_succeeded"))
-def flushdb(client, argv):
+def flushdb(client: "Client", argv: Argv) -> Reply:
     _flush_mode(argv)
     ks = client.server.keyspace
     ks.dirty += client.db.flush()
@@ -50,7 +54,7 @@ def flushdb(client, argv):
          complexity="O(N) where N is the total number of keys in all databases",
          arguments=("[ASYNC|SYNC]",),
          tips=("request_policy:all_shards", "response_policy:all_succeeded"))
-def flushall(client, argv):
+def flushall(client: "Client", argv: Argv) -> Reply:
     _flush_mode(argv)
     server = client.server
     server.keyspace.dirty += server.keyspace.flushall()
@@ -61,7 +65,7 @@ def flushall(client, argv):
 @command("time", 1, F.LOADING | F.STALE | F.FAST, group="server", summary="Return the current server time",
          since="2.6.0", complexity="O(1)",
          tips=("nondeterministic_output",))
-def time_(client, argv):
+def time_(client: "Client", argv: Argv) -> Reply:
     now = time.time_ns() // 1000
     return [b"%d" % (now // 1_000_000), b"%d" % (now % 1_000_000)]
 
@@ -70,7 +74,7 @@ def time_(client, argv):
          acl=("@admin", "@dangerous"),
          summary="Get the UNIX time stamp of the last successful save to disk", complexity="O(1)",
          tips=("nondeterministic_output",))
-def lastsave(client, argv):
+def lastsave(client: "Client", argv: Argv) -> Reply:
     return client.server.lastsave
 
 
@@ -78,7 +82,7 @@ def lastsave(client, argv):
          group="server", summary="Synchronously save the dataset to disk and then shut down the server",
          complexity="O(N) when saving, where N is the total number of keys in all databases when "
          "saving data, otherwise O(1)", arguments=("[NOSAVE|SAVE]", "[NOW]", "[FORCE]", "[ABORT]"))
-def shutdown(client, argv):
+def shutdown(client: "Client", argv: Argv) -> Reply:
     save = None
     for arg in argv[1:]:
         opt = arg.lower()
@@ -119,7 +123,7 @@ CONFIG_HELP = [
 
 @command("config|help", 2, F.LOADING | F.STALE, group="server",
          summary="Show helpful text about the different subcommands", since="5.0.0", complexity="O(1)")
-def config_help(client, argv):
+def config_help(client: "Client", argv: Argv) -> Reply:
     return [Status(line) for line in CONFIG_HELP]
 
 
@@ -127,7 +131,7 @@ def config_help(client, argv):
          summary="Get the values of configuration parameters", since="2.0.0",
          complexity="O(N) when N is the number of configuration parameters provided",
          arguments=("parameter [parameter ...]",))
-def config_get(client, argv):
+def config_get(client: "Client", argv: Argv) -> Reply:
     found = {}
     for pattern in argv[2:]:
         found.update(client.server.config.get(pattern.decode("utf-8", "surrogateescape")))
@@ -139,7 +143,7 @@ def config_get(client, argv):
          complexity="O(N) when N is the number of configuration parameters provided",
          arguments=("parameter value [parameter value ...]",),
          tips=("request_policy:all_nodes", "response_policy:all_succeeded"))
-def config_set(client, argv):
+def config_set(client: "Client", argv: Argv) -> Reply:
     if len(argv) % 2:
         raise CommandError(errors.wrong_arity("config|set"))
     pairs = [(argv[i].decode("utf-8", "surrogateescape"), argv[i + 1].decode("utf-8", "surrogateescape"))
@@ -175,7 +179,7 @@ def config_set(client, argv):
 
 @command("config|resetstat", 2, F.ADMIN | F.NOSCRIPT | F.LOADING | F.STALE, group="server",
          summary="Reset the stats returned by INFO", since="2.0.0", complexity="O(1)")
-def config_resetstat(client, argv):
+def config_resetstat(client: "Client", argv: Argv) -> Reply:
     server = client.server
     server.stats.reset()
     server.keyspace.hits = server.keyspace.misses = server.keyspace.expired_keys = 0
@@ -185,7 +189,7 @@ def config_resetstat(client, argv):
 @command("config|rewrite", 2, F.ADMIN | F.NOSCRIPT | F.LOADING | F.STALE, group="server",
          summary="Rewrite the configuration file with the in memory configuration", since="2.8.0",
          complexity="O(1)")
-def config_rewrite(client, argv):
+def config_rewrite(client: "Client", argv: Argv) -> Reply:
     raise CommandError(errors.NO_CONFIG_FILE)
 
 
@@ -227,7 +231,7 @@ def command_info(cmd) -> list:
     ]
 
 
-def _command(client, argv):
+def _command(client: "Client", argv: Argv) -> Reply:
     return [command_info(cmd) for cmd in COMMANDS.values()]
 
 
@@ -263,13 +267,13 @@ COMMAND_HELP = [
 
 @command("command|help", 2, F.LOADING | F.STALE, group="server", acl=("@connection",),
          summary="Show helpful text about the different subcommands", since="5.0.0", complexity="O(1)")
-def command_help(client, argv):
+def command_help(client: "Client", argv: Argv) -> Reply:
     return [Status(line) for line in COMMAND_HELP]
 
 
 @command("command|count", 2, F.LOADING | F.STALE, group="server", acl=("@connection",),
          summary="Get total number of Redis commands", since="2.8.13", complexity="O(1)")
-def command_count(client, argv):
+def command_count(client: "Client", argv: Argv) -> Reply:
     return len(COMMANDS)
 
 
@@ -278,7 +282,7 @@ def command_count(client, argv):
          complexity="O(N) where N is the total number of Redis commands",
          arguments=("[FILTERBY MODULE module-name|ACLCAT category|PATTERN pattern]",),
          tips=("nondeterministic_output_order",))
-def command_list(client, argv):
+def command_list(client: "Client", argv: Argv) -> Reply:
     every = [c for cmd in COMMANDS.values() for c in (cmd, *cmd.subcommands.values())]
     names = [cmd.name for cmd in every]  # subcommands too ("config|get"), as Redis lists them
     if len(argv) == 2:
@@ -310,7 +314,7 @@ def _lookup(name: bytes):
          since="2.8.13", complexity="O(N) where N is the number of commands to look up",
          arguments=("[command-name [command-name ...]]",),
          tips=("nondeterministic_output_order",))
-def command_info_(client, argv):
+def command_info_(client: "Client", argv: Argv) -> Reply:
     if len(argv) == 2:
         return [command_info(cmd) for cmd in COMMANDS.values()]
     out = []
@@ -325,7 +329,7 @@ def command_info_(client, argv):
          complexity="O(N) where N is the number of commands to look up",
          arguments=("[command-name [command-name ...]]",),
          tips=("nondeterministic_output_order",))
-def command_docs_(client, argv):
+def command_docs_(client: "Client", argv: Argv) -> Reply:
     if len(argv) == 2:
         return Map({cmd.name: command_docs(cmd) for cmd in COMMANDS.values()})
     out = Map()
@@ -340,7 +344,7 @@ def command_docs_(client, argv):
          summary="Extract keys given a full Redis command", since="2.8.13",
          complexity="O(N) where N is the number of arguments to the command",
          arguments=("command", "[arg [arg ...]]"))
-def command_getkeys(client, argv):
+def command_getkeys(client: "Client", argv: Argv) -> Reply:
     # Redis's checks, in its order: the command (a container's subcommand when one is named),
     # whether it has keys at all, then its arity.
     target = argv[2:]

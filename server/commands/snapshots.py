@@ -1,12 +1,17 @@
 """Persistence commands: SAVE, BGSAVE, DUMP, RESTORE. The work is in server/wiring.py (SAVE and
 BGSAVE bookkeeping) and persistence/rdb.py (the value serializer DUMP and RESTORE share)."""
 
+from typing import TYPE_CHECKING
+
 from persistence import rdb
 from protocol.reply import Status, encoded
 from server import errors, values
 from server.args import LLONG_MAX, to_int
 from server.errors import CommandError
-from server.table import KS, Flag, command
+from server.table import KS, Argv, Flag, Reply, command
+
+if TYPE_CHECKING:
+    from server.client import Client
 
 F = Flag
 OK = encoded(Status("OK"))
@@ -16,7 +21,7 @@ BARE_ERR = "ERR"
 @command("save", 1, F.ADMIN | F.NOSCRIPT | F.NO_ASYNC_LOADING | F.NO_MULTI,
          group="server", summary="Synchronously save the dataset to disk",
          complexity="O(N) where N is the total number of keys in all databases")
-def save(client, argv):
+def save(client: "Client", argv: Argv) -> Reply:
     persistence = client.server.persistence
     if persistence.child is not None:
         raise CommandError(errors.BGSAVE_IN_PROGRESS)
@@ -28,7 +33,7 @@ def save(client, argv):
 @command("bgsave", -1, F.ADMIN | F.NOSCRIPT | F.NO_ASYNC_LOADING, group="server",
          summary="Asynchronously save the dataset to disk", complexity="O(1)",
          arguments=("[SCHEDULE]",))
-def bgsave(client, argv):
+def bgsave(client: "Client", argv: Argv) -> Reply:
     # SCHEDULE only matters when another kind of child runs (AOF rewrite); forkv forks nothing else.
     if len(argv) > 1 and (len(argv) != 2 or argv[1].lower() != b"schedule"):
         raise CommandError(errors.SYNTAX)
@@ -48,7 +53,7 @@ def bgsave(client, argv):
          since="2.6.0", complexity="O(1) to access the key and additional O(N*M) to serialize it",
          arguments=("key",),
          tips=("nondeterministic_output",))
-def dump(client, argv):
+def dump(client: "Client", argv: Argv) -> Reply:
     value = client.db.read(argv[1])
     if value is None:
         return None
@@ -61,7 +66,7 @@ def dump(client, argv):
          "the serialized value", arguments=("key", "ttl", "serialized-value", "[REPLACE]", "[ABSTTL]",
                                             "[IDLETIME seconds]", "[FREQ frequency]"),
          key_specs=(KS("OW update", 1),))
-def restore(client, argv):
+def restore(client: "Client", argv: Argv) -> Reply:
     # Redis's restoreCommand order: options, then BUSYKEY, then the TTL, then the payload.
     key, payload = argv[1], argv[3]
     replace = absttl = idletime = freq = False

@@ -9,12 +9,16 @@ byte.
 
 import re
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 from protocol.reply import Map, Status, encoded
 from server import errors
 from server.args import LLONG_MAX, LLONG_MIN, to_int
 from server.errors import WRONGTYPE, CommandError
-from server.table import KS, Flag, command
+from server.table import KS, Argv, Flag, Reply, command
+
+if TYPE_CHECKING:
+    from server.client import Client
 
 F = Flag
 OK = encoded(Status("OK"))
@@ -42,7 +46,7 @@ def check_length(client, size: int, extra: int) -> None:
 
 @command("get", 2, F.READONLY | F.FAST, keys=(1, 1, 1), group="string",
          summary="Get the value of a key", complexity="O(1)", arguments=("key",))
-def get(client, argv):
+def get(client: "Client", argv: Argv) -> Reply:
     value = client.db.read(argv[1])
     if value is None or type(value) is bytes:
         return value
@@ -130,7 +134,7 @@ def _set_generic(client, key, value, flags: int, expire, name: str, ok_reply, ab
                     "PXAT unix-time-milliseconds|KEEPTTL]"),
          key_specs=(KS("RW access update variable_flags", 1,
                        notes="RW and ACCESS due to the optional `GET` argument"),))
-def set_(client, argv):
+def set_(client: "Client", argv: Argv) -> Reply:
     if len(argv) == 3:
         db = client.db
         if db.expires or db.delta_exp:
@@ -145,7 +149,7 @@ def set_(client, argv):
          summary="Set the value of a key, only if the key does not exist", complexity="O(1)",
          arguments=("key", "value"),
          key_specs=(KS("OW insert", 1),))
-def setnx(client, argv):
+def setnx(client: "Client", argv: Argv) -> Reply:
     return _set_generic(client, argv[1], argv[2], _NX, None, "setnx", 1, 0)
 
 
@@ -153,7 +157,7 @@ def setnx(client, argv):
          summary="Set the value and expiration of a key", since="2.0.0", complexity="O(1)",
          arguments=("key", "seconds", "value"),
          key_specs=(KS("OW update", 1),))
-def setex(client, argv):
+def setex(client: "Client", argv: Argv) -> Reply:
     return _set_generic(client, argv[1], argv[3], _EX, argv[2], "setex", OK, None)
 
 
@@ -161,14 +165,14 @@ def setex(client, argv):
          summary="Set the value and expiration in milliseconds of a key", since="2.6.0",
          complexity="O(1)", arguments=("key", "milliseconds", "value"),
          key_specs=(KS("OW update", 1),))
-def psetex(client, argv):
+def psetex(client: "Client", argv: Argv) -> Reply:
     return _set_generic(client, argv[1], argv[3], _PX, argv[2], "psetex", OK, None)
 
 
 @command("getset", 3, F.WRITE | F.DENYOOM | F.FAST, keys=(1, 1, 1), group="string",
          summary="Set the string value of a key and return its old value", complexity="O(1)",
          arguments=("key", "value"))
-def getset(client, argv):
+def getset(client: "Client", argv: Argv) -> Reply:
     db = client.db
     old = db.read_string(argv[1])
     db.store(argv[1], argv[2])
@@ -179,7 +183,7 @@ def getset(client, argv):
          summary="Get the value of a key and delete the key", since="6.2.0", complexity="O(1)",
          arguments=("key",),
          key_specs=(KS("RW access delete", 1),))
-def getdel(client, argv):
+def getdel(client: "Client", argv: Argv) -> Reply:
     db = client.db
     value = db.read_string(argv[1])
     if value is not None:
@@ -193,7 +197,7 @@ def getdel(client, argv):
          arguments=("key", "[EX seconds|PX milliseconds|EXAT unix-time-seconds|"
                            "PXAT unix-time-milliseconds|PERSIST]"),
          key_specs=(KS("RW access update", 1, notes="RW and UPDATE because it changes the TTL"),))
-def getex(client, argv):
+def getex(client: "Client", argv: Argv) -> Reply:
     flags, expire = _parse_options(argv, False)
     db = client.db
     key = argv[1]
@@ -215,7 +219,7 @@ def getex(client, argv):
          summary="Get the values of all the given keys",
          complexity="O(N) where N is the number of keys to retrieve.", arguments=("key [key ...]",),
          tips=("request_policy:multi_shard",))
-def mget(client, argv):
+def mget(client: "Client", argv: Argv) -> Reply:
     read = client.db.read
     values = []
     for key in argv[1:]:
@@ -233,7 +237,7 @@ def mget(client, argv):
          arguments=("key value [key value ...]",),
          tips=("request_policy:multi_shard", "response_policy:all_succeeded"),
          key_specs=(KS("OW update", 1, lastkey=-1, step=2),))
-def mset(client, argv):
+def mset(client: "Client", argv: Argv) -> Reply:
     if len(argv) % 2 == 0:
         raise CommandError(errors.wrong_arity("mset"))
     store = client.db.store
@@ -248,7 +252,7 @@ def mset(client, argv):
          arguments=("key value [key value ...]",),
          tips=("request_policy:multi_shard", "response_policy:agg_min"),
          key_specs=(KS("OW insert", 1, lastkey=-1, step=2),))
-def msetnx(client, argv):
+def msetnx(client: "Client", argv: Argv) -> Reply:
     if len(argv) % 2 == 0:
         raise CommandError(errors.wrong_arity("msetnx"))
     db = client.db
@@ -270,7 +274,7 @@ def msetnx(client, argv):
          "used by Redis will double the free space available on every reallocation.",
          arguments=("key", "value"),
          key_specs=(KS("RW insert", 1),))
-def append(client, argv):
+def append(client: "Client", argv: Argv) -> Reply:
     db = client.db
     key, tail = argv[1], argv[2]
     value = db.get_string(key)
@@ -297,7 +301,7 @@ def append(client, argv):
          "O(M) with M being the length of the value argument.",
          arguments=("key", "offset", "value"),
          key_specs=(KS("RW update", 1),))
-def setrange(client, argv):
+def setrange(client: "Client", argv: Argv) -> Reply:
     offset = to_int(argv[2])
     if offset < 0:
         raise CommandError(errors.OFFSET_OUT_OF_RANGE)
@@ -332,12 +336,12 @@ def setrange(client, argv):
          summary="Get the length of the value stored in a key", since="2.2.0", complexity="O(1)",
          arguments=("key",),
          key_specs=(KS("RO", 1),))
-def strlen(client, argv):
+def strlen(client: "Client", argv: Argv) -> Reply:
     value = client.db.read_string(argv[1])
     return 0 if value is None else len(value)
 
 
-def _getrange(client, argv):
+def _getrange(client: "Client", argv: Argv) -> Reply:
     start = to_int(argv[2])
     end = to_int(argv[3])
     value = client.db.read_string(argv[1])
@@ -366,14 +370,14 @@ _RANGE_COMPLEXITY = (
 @command("getrange", 4, F.READONLY, keys=(1, 1, 1), group="string",
          summary="Get a substring of the string stored at a key", since="2.4.0",
          complexity=_RANGE_COMPLEXITY, arguments=("key", "start", "end"))
-def getrange(client, argv):
+def getrange(client: "Client", argv: Argv) -> Reply:
     return _getrange(client, argv)
 
 
 @command("substr", 4, F.READONLY, keys=(1, 1, 1), group="string",
          summary="Get a substring of the string stored at a key", complexity=_RANGE_COMPLEXITY,
          arguments=("key", "start", "end"))
-def substr(client, argv):
+def substr(client: "Client", argv: Argv) -> Reply:
     return _getrange(client, argv)
 
 
@@ -392,7 +396,7 @@ def _stored_int(value) -> int:
     raise CommandError(errors.NOT_INTEGER)
 
 
-def _incr_by(client, argv, delta: int = 1) -> int:
+def _incr_by(client: "Client", argv: Argv, delta: int = 1) -> Reply:
     """INCR/DECR/INCRBY/DECRBY (Redis's incrDecrCommand) on argv[1]. The TTL is kept. The result
     is stored as an int (Redis's int encoding): the next increment needs no parsing, and readers
     get its text from the keyspace. With its default delta it is INCR's handler itself."""
@@ -421,21 +425,21 @@ incr = command("incr", 2, F.WRITE | F.DENYOOM | F.FAST, keys=(1, 1, 1), group="s
 @command("decr", 2, F.WRITE | F.DENYOOM | F.FAST, keys=(1, 1, 1), group="string",
          summary="Decrement the integer value of a key by one", complexity="O(1)",
          arguments=("key",))
-def decr(client, argv):
+def decr(client: "Client", argv: Argv) -> Reply:
     return _incr_by(client, argv, -1)
 
 
 @command("incrby", 3, F.WRITE | F.DENYOOM | F.FAST, keys=(1, 1, 1), group="string",
          summary="Increment the integer value of a key by the given amount", complexity="O(1)",
          arguments=("key", "increment"))
-def incrby(client, argv):
+def incrby(client: "Client", argv: Argv) -> Reply:
     return _incr_by(client, argv, to_int(argv[2]))
 
 
 @command("decrby", 3, F.WRITE | F.DENYOOM | F.FAST, keys=(1, 1, 1), group="string",
          summary="Decrement the integer value of a key by the given number", complexity="O(1)",
          arguments=("key", "decrement"))
-def decrby(client, argv):
+def decrby(client: "Client", argv: Argv) -> Reply:
     delta = to_int(argv[2])
     if delta == LLONG_MIN:  # its negation does not fit in 64 bits
         raise CommandError(errors.DECREMENT_OVERFLOW)
@@ -567,7 +571,7 @@ def _format_ld(value) -> bytes:
 @command("incrbyfloat", 3, F.WRITE | F.DENYOOM | F.FAST, keys=(1, 1, 1), group="string",
          summary="Increment the float value of a key by the given amount", since="2.6.0",
          complexity="O(1)", arguments=("key", "increment"))
-def incrbyfloat(client, argv):
+def incrbyfloat(client: "Client", argv: Argv) -> Reply:
     db = client.db
     key = argv[1]
     value = db.get_string(key)
@@ -617,7 +621,7 @@ def _lcs_at(rows, i: int, j: int) -> int:
          complexity="O(N*M) where N and M are the lengths of s1 and s2, respectively",
          arguments=("key1", "key2", "[LEN]", "[IDX]", "[MINMATCHLEN len]",
                     "[WITHMATCHLEN]"))
-def lcs(client, argv):
+def lcs(client: "Client", argv: Argv) -> Reply:
     db = client.db
     a = db.read(argv[1])
     b = db.read(argv[2])

@@ -4,11 +4,16 @@ Queueing itself happens in dispatch (commands flagged NO_QUEUE run at once); EXE
 through the same `call` as any command, so a queued command behaves exactly as it would alone.
 """
 
+from typing import TYPE_CHECKING
+
 from protocol.reply import NULL_ARRAY, Status, encoded, frozen
 from server import errors
 from server.dispatch import call
 from server.errors import CommandError
-from server.table import KS, Flag, command
+from server.table import KS, Argv, Flag, Reply, command
+
+if TYPE_CHECKING:
+    from server.client import Client
 
 OK = encoded(Status("OK"))
 F = Flag
@@ -17,7 +22,7 @@ _TX = F.NOSCRIPT | F.LOADING | F.STALE | F.FAST | F.ALLOW_BUSY | F.NO_QUEUE
 
 @command("multi", 1, _TX, group="transactions", summary="Mark the start of a transaction block",
          since="1.2.0", complexity="O(1)")
-def multi(client, argv):
+def multi(client: "Client", argv: Argv) -> Reply:
     if client.multi is not None:
         raise CommandError(errors.MULTI_NESTED)
     client.set_multi([])
@@ -26,7 +31,7 @@ def multi(client, argv):
 
 @command("discard", 1, _TX, group="transactions", summary="Discard all commands issued after MULTI",
          since="2.0.0", complexity="O(N), when N is the number of queued commands")
-def discard(client, argv):
+def discard(client: "Client", argv: Argv) -> Reply:
     if client.multi is None:
         raise CommandError(errors.DISCARD_WITHOUT_MULTI)
     client.set_multi(None)
@@ -37,7 +42,7 @@ def discard(client, argv):
 @command("exec", 1, F.NOSCRIPT | F.LOADING | F.STALE | F.SKIP_SLOWLOG | F.NO_QUEUE,
          group="transactions", summary="Execute all commands issued after MULTI", since="1.2.0",
          complexity="Depends on commands in the transaction")
-def exec_(client, argv):
+def exec_(client: "Client", argv: Argv) -> Reply:
     if client.multi is None:
         raise CommandError(errors.EXEC_WITHOUT_MULTI)
     queued, failed, dirty = client.multi, client.multi_error, client.watch_dirty
@@ -64,7 +69,7 @@ def exec_(client, argv):
          summary="Watch the given keys to determine execution of the MULTI/EXEC block",
          since="2.2.0", complexity="O(1) for every key.",
          key_specs=(KS("RO", 1, lastkey=-1),))
-def watch(client, argv):
+def watch(client: "Client", argv: Argv) -> Reply:
     if client.multi is not None:
         raise CommandError(errors.WATCH_IN_MULTI)
     keyspace, index = client.server.keyspace, client.db.index
@@ -75,6 +80,6 @@ def watch(client, argv):
 
 @command("unwatch", 1, F.NOSCRIPT | F.LOADING | F.STALE | F.FAST | F.ALLOW_BUSY, group="transactions",
          summary="Forget about all watched keys", since="2.2.0", complexity="O(1)")
-def unwatch(client, argv):
+def unwatch(client: "Client", argv: Argv) -> Reply:
     client.unwatch()
     return OK
