@@ -18,6 +18,7 @@ from protocol.reply import encode_error
 from server import errors, log
 from server.client import Client
 from server.keyspace import Keyspace, wall_ms
+from server.pubsub import PubSub
 from server.table import all_commands
 from server.wiring import Persistence
 
@@ -60,6 +61,7 @@ class Server:
         self._stopping = None
         self._tasks = set()  # background tasks (rebinding), held until done
         self.over_soft_limit = set()  # clients whose output buffer is over their soft limit
+        self.pubsub = PubSub()  # channels, patterns and shard channels -> subscribers
         self.blocked_clients = 0  # waiting on keys (server/blocking.py)
         self.unblocked = []  # clients served since the last loop iteration: their rest runs next
         self._before_sleep_due = False

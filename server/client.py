@@ -53,7 +53,7 @@ class Client(asyncio.Protocol):
                  "lib_ver", "authenticated", "multi", "multi_error", "in_exec", "watched",
                  "watch_dirty", "created", "last_interaction", "last_command", "addr", "laddr",
                  "closing", "fd", "no_evict", "no_touch", "guarded", "pending", "soft_since",
-                 "blocked", "__weakref__")
+                 "blocked", "subs", "out", "__weakref__")
 
     def __init__(self, server):
         self.server = server
@@ -84,6 +84,8 @@ class Client(asyncio.Protocol):
         self.no_touch = False
         self.pending = None  # (commands, next index) left over while paused or blocked
         self.blocked = None  # a blocking.Blocked while the client waits on keys
+        self.subs = None  # a pubsub.Subscriptions while subscribed to anything
+        self.out = None  # the reply list of the batch being run, for send() to the client itself
         self.soft_since = None  # when the output buffer went over its soft limit
 
     # -- asyncio.Protocol ------------------------------------------------------------------------
@@ -122,8 +124,9 @@ class Client(asyncio.Protocol):
         stats.commands += n - start  # dispatch takes back those it refuses
         run_batch = dispatch.run_batch
         while True:
-            out = []
+            out = self.out = []
             start = run_batch(self, commands, out, start)
+            self.out = None
             if out:
                 payload = b"".join(out)
                 stats.net_output_bytes += len(payload)
@@ -169,6 +172,8 @@ class Client(asyncio.Protocol):
         self.pending = None
         if self.blocked is not None:
             blocking.unblock(self)
+        if self.subs is not None:
+            self.server.pubsub.forget(self)
         self.server.forget(self)
 
     def pause_writing(self):
@@ -202,6 +207,9 @@ class Client(asyncio.Protocol):
         and output-buffer limits as replies to its own commands."""
         if self.closing or self.transport is None or not payload:
             return
+        if self.out is not None:  # the client is running a command (PUBLISH to itself, RESP3):
+            self.out.append(payload)  # the message goes before that command's reply, in order
+            return
         stats = self.server.stats
         stats.net_output_bytes += len(payload)
         self.transport.write(payload)
@@ -231,8 +239,9 @@ class Client(asyncio.Protocol):
 
     def refresh_guard(self) -> None:
         """Dispatch skips its checks only for a client with nothing to check. Called whenever
-        authentication, MULTI or the server's MISCONF state changes."""
-        self.guarded = not self.authenticated or self.multi is not None or self.server.refuse_writes
+        authentication, MULTI, subscriptions, the protocol or the server's MISCONF state change."""
+        self.guarded = (not self.authenticated or self.multi is not None or self.server.refuse_writes
+                        or (self.subs is not None and self.proto == 2))
 
     def unwatch(self) -> None:
         self.server.keyspace.unwatch(self)
@@ -286,11 +295,13 @@ class Client(asyncio.Protocol):
 
     def client_class(self) -> str:
         """Redis's client class for output buffer limits and timeouts: normal, replica or pubsub.
-        Every forkv client is normal until pub/sub and replication exist."""
-        return "normal"
+        A subscribed client is pubsub (replicas do not exist yet)."""
+        return "normal" if self.subs is None else "pubsub"
 
     def flags(self) -> str:
         text = ""  # in the order of Redis's getClientInfoString
+        if self.subs is not None:
+            text += "P"
         if self.multi is not None:
             text += "x"
         if self.blocked is not None:
@@ -310,6 +321,10 @@ class Client(asyncio.Protocol):
         now = time.monotonic()
         cmd = self.last_command.name if self.last_command is not None else "NULL"
         multi = len(self.multi) if self.multi is not None else -1
+        subs = self.subs
+        sub = psub = ssub = 0
+        if subs is not None:
+            sub, psub, ssub = len(subs.channels), len(subs.patterns), len(subs.shard)
         # forkv has no fixed per-client reply buffer (a batch's replies go straight to the
         # transport), so obl is 0; omem is what the transport still holds, and oll the number of
         # Redis's 16 KB reply blocks that many bytes would fill.
@@ -319,7 +334,7 @@ class Client(asyncio.Protocol):
             f"id={self.id} addr={self.addr} laddr={self.laddr} fd={self.fd} "
             f"name={self.name.decode('utf-8', 'replace')} age={int(now - self.created)} "
             f"idle={int(now - self.last_interaction)} flags={self.flags()} db={self.db.index} "
-            f"sub=0 psub=0 ssub=0 multi={multi} qbuf={self.parser.buffered(0)} qbuf-free=0 "
+            f"sub={sub} psub={psub} ssub={ssub} multi={multi} qbuf={self.parser.buffered(0)} qbuf-free=0 "
             f"argv-mem=0 multi-mem=0 "
             f"rbs=16384 rbp=0 obl=0 oll={oll} omem={omem} tot-mem={omem} "
             f"events=r cmd={cmd} user=default redir=-1 resp={self.proto}"

@@ -1,7 +1,8 @@
 """Dispatch: one command from a client -> checks from the command table -> handler -> reply bytes.
 
 The checks run in Redis 7.0's processCommand order: unknown command, arity, authentication,
-MISCONF (writes refused after a failed background save), MULTI queueing; only then the handler.
+MISCONF (writes refused after a failed background save), RESP2's subscribed mode, MULTI
+queueing; only then the handler.
 Handlers never see a client that may not run them, and recount arguments only where Redis's arity
 cannot say it (MSET's pairs, PING's one optional argument, CONFIG SET's pairs), with Redis's same
 arity error. Handlers learn a value's Redis type from the keyspace's typed lookups and the value
@@ -139,6 +140,8 @@ def _admit(client, argv, cmd):
         return _refuse(client, argv, _NOAUTH)
     if client.server.refuse_writes and (cmd.is_write or cmd.name == "ping"):
         return _refuse(client, argv, _MISCONF)
+    if client.subs is not None and client.proto == 2 and cmd.name not in _SUBSCRIBED_MODE:
+        return _refuse(client, argv, encode_error(errors.only_pubsub_allowed(cmd.name)))
     if client.multi is not None and not cmd.no_queue:
         if cmd.no_multi:
             client.multi_error = True
@@ -188,6 +191,9 @@ def internal_error(client, argv, exc) -> bytes:
     return encode_error(internal_error_message(argv, exc))
 
 
+# What a RESP2 client may run while subscribed to anything (Redis's processCommand).
+_SUBSCRIBED_MODE = frozenset(("ping", "subscribe", "ssubscribe", "unsubscribe", "sunsubscribe",
+                              "psubscribe", "punsubscribe", "quit", "reset"))
 _NOAUTH = encode_error(errors.NOAUTH)
 _QUEUED = b"+QUEUED\r\n"
 _MISCONF = encode_error(errors.MISCONF)

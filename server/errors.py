@@ -133,6 +133,11 @@ def subcommand_syntax(sub: bytes, container: str) -> str:
             f"Try {container.upper()} HELP.")
 
 
+def only_pubsub_allowed(command: str) -> str:
+    return (f"ERR Can't execute '{command}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / "
+            "RESET are allowed in this context")
+
+
 def config_set_failed(argument: str, why: str) -> str:
     return f"ERR CONFIG SET failed (possibly related to argument '{argument}') - {why}"
 

@@ -71,7 +71,7 @@ _GROUP_CATEGORIES = {
     "hash": "@hash",
     "set": "@set",
     "sorted_set": "@sortedset",
-    "pubsub": "@pubsub",
+    "pubsub": None,  # from the PUBSUB flag, as Redis derives it (PUBSUB HELP has neither)
     "scripting": "@scripting",
 }
 
@@ -195,6 +195,8 @@ class Command:
             cats.add("@read")
         if self.flags & Flag.ADMIN:
             cats |= {"@admin", "@dangerous"}
+        if self.flags & Flag.PUBSUB:
+            cats.add("@pubsub")
         group_cat = _GROUP_CATEGORIES.get(self.group)
         if group_cat and self.handler is not None and not self.subcommands:
             cats.add(group_cat)

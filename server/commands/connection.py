@@ -25,6 +25,8 @@ F = Flag
 def ping(client: "Client", argv: Argv) -> Reply:
     if len(argv) > 2:
         raise CommandError(errors.wrong_arity("ping"))
+    if client.subs is not None and client.proto == 2:  # RESP2's subscribed mode: as a message
+        return [b"pong", b"" if len(argv) == 1 else argv[1]]
     return PONG if len(argv) == 1 else argv[1]
 
 
@@ -132,6 +134,7 @@ def hello(client: "Client", argv: Argv) -> Reply:
     if name is not None:
         client.name = name
     client.proto = proto
+    client.refresh_guard()
     return Map({
         "server": "redis",
         "version": REDIS_VERSION,
@@ -148,6 +151,7 @@ def hello(client: "Client", argv: Argv) -> Reply:
 def reset(client: "Client", argv: Argv) -> Reply:
     client.set_multi(None)
     client.unwatch()
+    client.server.pubsub.forget(client)
     client.select(0)
     client.proto = 2
     client.name = b""
@@ -214,6 +218,11 @@ CLIENT_HELP = [
 ]
 
 
+# CLIENT LIST / KILL TYPE names -> Client.client_class()
+_CLIENT_TYPES = {b"normal": "normal", b"master": "master", b"replica": "replica", b"slave": "replica",
+                 b"pubsub": "pubsub"}
+
+
 def _status_lines(lines):
     return [Status(line) for line in lines]
 
@@ -235,7 +244,6 @@ def client_id(client: "Client", argv: Argv) -> Reply:
          "different connection", since="5.0.0", complexity="O(log N) where N is the number of client "
          "connections", arguments=("client-id", "[TIMEOUT|ERROR]"))
 def client_unblock(client: "Client", argv: Argv) -> Reply:
-    target_id = to_int(argv[2])
     error = False
     if len(argv) == 4:
         reason = argv[3].lower()
@@ -244,6 +252,7 @@ def client_unblock(client: "Client", argv: Argv) -> Reply:
         error = reason == b"error"
     elif len(argv) > 4:
         raise CommandError(errors.subcommand_syntax(argv[1], "client"))
+    target_id = to_int(argv[2])
     target = client.server.clients.get(target_id)
     return int(target is not None and blocking.unblock_by_request(target, error))
 
@@ -310,8 +319,8 @@ def client_list(client: "Client", argv: Argv) -> Reply:
             kind = argv[i + 1].lower()
             if kind not in (b"normal", b"master", b"replica", b"slave", b"pubsub"):
                 raise CommandError(errors.unknown_client_type(argv[i + 1]))
-            if kind != b"normal":
-                clients = []
+            wanted = _CLIENT_TYPES[kind]
+            clients = [c for c in clients if c.client_class() == wanted]
             i += 2
         elif opt == b"id" and i + 1 < len(argv):
             ids = set()
@@ -354,7 +363,7 @@ def client_kill(client: "Client", argv: Argv) -> Reply:
             kind = raw.lower()
             if kind not in (b"normal", b"master", b"replica", b"slave", b"pubsub"):
                 raise CommandError(errors.unknown_client_type(raw))
-            filters.append(lambda c, k=kind: k == b"normal")
+            filters.append(lambda c, k=_CLIENT_TYPES[kind]: c.client_class() == k)
         elif opt == b"addr":
             filters.append(lambda c, a=value: c.addr == a)
         elif opt == b"laddr":

@@ -1,0 +1,124 @@
+"""Pub/Sub: who listens to which channel, pattern or shard channel, and delivery of messages.
+
+The registry maps each channel (and each pattern, and each shard channel: a separate namespace,
+as in a Redis that is not a cluster) to the clients subscribed, in subscription order; a client
+keeps its own side in `client.subs` (a Subscriptions, None while it has none, so that an idle
+connection carries nothing). A message is encoded once per protocol (RESP2 array, RESP3 push) and
+written to each receiver with Client.send, which accounts output buffers against the receiver's
+class limit (`client-output-buffer-limit pubsub`): a subscriber that stops reading is closed
+instead of growing the server's memory. PUBLISH scans every pattern, as Redis does.
+
+Keyspace notifications (issue 13) will publish through `publish` too.
+
+It must not: parse commands or know RESP2's subscribed-mode rule (dispatch applies it).
+"""
+
+from protocol.reply import Push, encode_reply
+from server.glob import glob_match
+
+
+class Subscriptions:
+    """One client's subscriptions, each kind in subscription order."""
+
+    __slots__ = ("channels", "patterns", "shard")
+
+    def __init__(self):
+        self.channels = {}  # bytes -> None
+        self.patterns = {}
+        self.shard = {}
+
+    def count(self) -> int:
+        """Redis's clientSubscriptionsCount: channels and patterns (shard channels apart)."""
+        return len(self.channels) + len(self.patterns)
+
+    def empty(self) -> bool:
+        return not (self.channels or self.patterns or self.shard)
+
+
+class PubSub:
+    __slots__ = ("channels", "patterns", "shard")
+
+    def __init__(self):
+        self.channels = {}  # channel -> {client: None}
+        self.patterns = {}  # pattern -> {client: None}
+        self.shard = {}  # shard channel -> {client: None}
+
+    # -- subscribing ---------------------------------------------------------------------------
+
+    def subscribe(self, client, kind: str, name: bytes) -> bool:
+        """Add one subscription of `kind` ("channels", "patterns" or "shard"); False if the
+        client already had it."""
+        subs = client.subs
+        if subs is None:
+            subs = client.subs = Subscriptions()
+            client.refresh_guard()
+        mine = getattr(subs, kind)
+        if name in mine:
+            return False
+        mine[name] = None
+        getattr(self, kind).setdefault(name, {})[client] = None
+        return True
+
+    def unsubscribe(self, client, kind: str, name: bytes) -> bool:
+        """Remove one subscription; False if the client did not have it."""
+        subs = client.subs
+        if subs is None:
+            return False
+        mine = getattr(subs, kind)
+        if name not in mine:
+            return False
+        del mine[name]
+        table = getattr(self, kind)
+        listeners = table.get(name)
+        if listeners is not None:
+            listeners.pop(client, None)
+            if not listeners:
+                del table[name]
+        if subs.empty():
+            client.subs = None
+            client.refresh_guard()
+        return True
+
+    def forget(self, client) -> None:
+        """Drop every subscription of a client (disconnection, RESET)."""
+        subs = client.subs
+        if subs is None:
+            return
+        for kind in ("channels", "patterns", "shard"):
+            for name in list(getattr(subs, kind)):
+                self.unsubscribe(client, kind, name)
+
+    # -- publishing -----------------------------------------------------------------------------
+
+    def publish(self, channel: bytes, message: bytes) -> int:
+        """Deliver to the channel's subscribers, then to every matching pattern's; returns the
+        number of deliveries (Redis's receivers count: a client matching twice counts twice)."""
+        receivers = 0
+        listeners = self.channels.get(channel)
+        if listeners:
+            receivers += _deliver(listeners, Push([b"message", channel, message]))
+        if self.patterns:
+            for pattern, clients in list(self.patterns.items()):
+                if glob_match(pattern, channel):
+                    receivers += _deliver(clients, Push([b"pmessage", pattern, channel, message]))
+        return receivers
+
+    def publish_shard(self, channel: bytes, message: bytes) -> int:
+        listeners = self.shard.get(channel)
+        if not listeners:
+            return 0
+        return _deliver(listeners, Push([b"smessage", channel, message]))
+
+
+def _deliver(clients: dict, message: Push) -> int:
+    wire = {}
+    n = 0
+    for client in list(clients):
+        payload = wire.get(client.proto)
+        if payload is None:
+            out: list = []
+            encode_reply(message, out, client.proto)
+            payload = wire[client.proto] = b"".join(out)
+        client.send(payload)
+        n += 1
+    return n
