@@ -17,6 +17,7 @@ import time
 from protocol.reply import encode_error
 from server import errors, log
 from server.client import Client
+from server.config import NOTIFY_KEYEVENT, NOTIFY_KEYSPACE
 from server.keyspace import Keyspace, wall_ms
 from server.pubsub import PubSub
 from server.table import all_commands
@@ -62,6 +63,7 @@ class Server:
         self._tasks = set()  # background tasks (rebinding), held until done
         self.over_soft_limit = set()  # clients whose output buffer is over their soft limit
         self.pubsub = PubSub()  # channels, patterns and shard channels -> subscribers
+        self.events_changed()
         self.blocked_clients = 0  # waiting on keys (server/blocking.py)
         self.unblocked = []  # clients served since the last loop iteration: their rest runs next
         self._before_sleep_due = False
@@ -245,6 +247,16 @@ class Server:
         self.next_client_id += 1
         self.clients[client.id] = client
         return True
+
+    def events_changed(self) -> None:
+        """notify-keyspace-events was set: the keyspace emits only when some class is on and
+        either channel kind (K, E) is, so that writes stay on the fast path otherwise."""
+        flags = self.config["notify-keyspace-events"]
+        ks = self.keyspace
+        ks.events = flags if flags & (NOTIFY_KEYSPACE | NOTIFY_KEYEVENT) else 0
+        pubsub = self.pubsub
+        ks.emit = lambda index, event, key: pubsub.keyspace_event(flags, index, event, key)
+        ks.observers_changed()
 
     # -- once per loop iteration (Redis's beforeSleep) -----------------------------------------
 

@@ -46,7 +46,7 @@ def _parse_int(text: str) -> int:
 @dataclass
 class Directive:
     name: str
-    kind: str  # int, memory, bool, enum, str, save, bind, dir, obuf
+    kind: str  # int, memory, bool, enum, str, save, bind, dir, obuf, events
     default: object
     low: int = None
     high: int = None
@@ -85,6 +85,8 @@ class Directive:
             return text.lower()
         if kind == "dir":
             return text
+        if kind == "events":
+            return parse_events(text)
         return text
 
     def _range(self, value: int) -> None:
@@ -101,6 +103,8 @@ class Directive:
         if self.kind == "obuf":
             return " ".join(f"{'slave' if cls == 'replica' else cls} {h} {s} {t}"
                             for cls, (h, s, t) in value.items())
+        if self.kind == "events":
+            return format_events(value)
         return str(value)
 
 
@@ -152,6 +156,39 @@ def _parse_obuf(args: list) -> dict:
     return out
 
 
+# notify-keyspace-events: Redis's NOTIFY_* bits, by the character that names each class.
+NOTIFY_KEYSPACE, NOTIFY_KEYEVENT, NOTIFY_GENERIC, NOTIFY_STRING, NOTIFY_LIST, NOTIFY_SET = 1, 2, 4, 8, 16, 32
+NOTIFY_HASH, NOTIFY_ZSET, NOTIFY_EXPIRED, NOTIFY_EVICTED, NOTIFY_STREAM = 64, 128, 256, 512, 1024
+NOTIFY_KEY_MISS, NOTIFY_MODULE, NOTIFY_NEW = 2048, 4096, 8192
+# "A": every class but key-miss and new (Redis's NOTIFY_ALL)
+NOTIFY_ALL = (NOTIFY_GENERIC | NOTIFY_STRING | NOTIFY_LIST | NOTIFY_SET | NOTIFY_HASH | NOTIFY_ZSET
+              | NOTIFY_EXPIRED | NOTIFY_EVICTED | NOTIFY_STREAM | NOTIFY_MODULE)
+_EVENT_CLASSES = {"A": NOTIFY_ALL, "g": NOTIFY_GENERIC, "$": NOTIFY_STRING, "l": NOTIFY_LIST,
+                  "s": NOTIFY_SET, "h": NOTIFY_HASH, "z": NOTIFY_ZSET, "x": NOTIFY_EXPIRED,
+                  "e": NOTIFY_EVICTED, "K": NOTIFY_KEYSPACE, "E": NOTIFY_KEYEVENT, "t": NOTIFY_STREAM,
+                  "m": NOTIFY_KEY_MISS, "d": NOTIFY_MODULE, "n": NOTIFY_NEW}
+
+
+def parse_events(text: str) -> int:
+    """Redis's keyspaceEventsStringToFlags."""
+    flags = 0
+    for ch in text:
+        bit = _EVENT_CLASSES.get(ch)
+        if bit is None:
+            raise ConfigError("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")
+        flags |= bit
+    return flags
+
+
+def format_events(flags: int) -> str:
+    """Redis's keyspaceEventsFlagsToString (n is shown only when A is not)."""
+    if flags & NOTIFY_ALL == NOTIFY_ALL:
+        text = "A"
+    else:
+        text = "".join(ch for ch in "g$lshzxetdn" if flags & _EVENT_CLASSES[ch])
+    return text + "".join(ch for ch in "KEm" if flags & _EVENT_CLASSES[ch])
+
+
 INT_MAX = 2**31 - 1
 LONG_MAX = 2**63 - 1
 
@@ -194,6 +231,7 @@ DIRECTIVES = {d.name: d for d in [
     Directive("io-threads", "int", 1, 1, 128, immutable=True),
     Directive("always-show-logo", "bool", False, immutable=True),
     Directive("lazyfree-lazy-user-flush", "bool", False),
+    Directive("notify-keyspace-events", "events", 0),
     Directive("unixsocket", "str", "", immutable=True),
     # Small-container encodings (server/types/): Redis 7.0 renamed ziplist to listpack and keeps
     # the old names as aliases of the same setting; CONFIG GET lists both.

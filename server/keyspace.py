@@ -33,6 +33,7 @@ import random
 import time
 
 from server import values
+from server.config import NOTIFY_EXPIRED, NOTIFY_KEY_MISS, NOTIFY_NEW
 from server.errors import WRONGTYPE, CommandError
 
 
@@ -149,7 +150,7 @@ def _growth(changes, base) -> int:
 
 class Keyspace:
     __slots__ = ("clock", "dirty", "expired_keys", "hits", "misses", "watched", "blocking", "ready",
-                 "ready_set", "plain", "dbs")
+                 "ready_set", "events", "emit", "plain", "dbs")
 
     def __init__(self, databases: int = 16, clock=wall_ms):
         self.clock = clock  # () -> unix ms; injectable for tests
@@ -161,6 +162,8 @@ class Keyspace:
         self.blocking = {}  # (db index, key) -> {client: None} blocked on it, in order (blocking.py)
         self.ready = []  # (db index, key) written while clients wait on them: blocking.serve_ready
         self.ready_set = set()
+        self.events = 0  # notify-keyspace-events' NOTIFY_* bits (server/config.py); 0: none
+        self.emit = None  # (db index, event bytes, key bytes) -> None: publishes one notification
         # True while nothing observes key writes (see signal_modified): the C fast path reads
         # this one slot instead of checking each kind of observer itself.
         self.plain = True
@@ -199,7 +202,7 @@ class Keyspace:
 
     def observers_changed(self) -> None:
         """Recompute `plain` after an observer came or went."""
-        self.plain = not self.watched and not self.blocking
+        self.plain = not self.watched and not self.blocking and not self.events
 
     def signal_modified(self, index: int, key) -> None:
         """A write to `key` (bytes, or the keyspace's str form) in database `index`."""
@@ -364,11 +367,21 @@ class Database:
                 return None
         return value
 
+    def notify(self, kind: int, event: bytes, key) -> None:
+        """A keyspace notification of class `kind` (config.NOTIFY_*) for `key` (bytes, or the
+        keyspace's str form): handlers call it after a write, because only they know the event's
+        name; it costs one test while notifications are off."""
+        ks = self.ks
+        if ks.events & kind:
+            ks.emit(self.index, event, key.encode("latin-1") if type(key) is str else key)
+
     def read(self, key):
         """Lookup for a read command: like get(), and counts keyspace hits and misses."""
         value = self.get(key)
         if value is None:
             self.ks.misses += 1
+            if self.ks.events & NOTIFY_KEY_MISS:
+                self.notify(NOTIFY_KEY_MISS, b"keymiss", key)
         else:
             self.ks.hits += 1
         return value
@@ -479,6 +492,8 @@ class Database:
     def store(self, key, value, expire_at=None, keepttl: bool = False) -> None:
         """Set `key` to `value`. Drops its TTL unless `keepttl`; `expire_at` (unix ms) sets one."""
         k = key.decode("latin-1")
+        if self.ks.events & NOTIFY_NEW and self._value(k) is None:  # Redis's dbAdd
+            self.notify(NOTIFY_NEW, b"new", key)
         if self.delta is None:
             self.data[k] = value
         else:
@@ -543,6 +558,7 @@ class Database:
         self._drop_deadline(k)
         self.ks.expired_keys += 1
         if not self.ks.plain:
+            self.notify(NOTIFY_EXPIRED, b"expired", k)
             self.ks.signal_modified(self.index, k)
 
     # -- iteration -------------------------------------------------------------------------------

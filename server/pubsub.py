@@ -8,12 +8,13 @@ written to each receiver with Client.send, which accounts output buffers against
 class limit (`client-output-buffer-limit pubsub`): a subscriber that stops reading is closed
 instead of growing the server's memory. PUBLISH scans every pattern, as Redis does.
 
-Keyspace notifications (issue 13) will publish through `publish` too.
+Keyspace notifications are published here too (`keyspace_event`, the keyspace's `emit`).
 
 It must not: parse commands or know RESP2's subscribed-mode rule (dispatch applies it).
 """
 
 from protocol.reply import Push, encode_reply
+from server.config import NOTIFY_KEYEVENT, NOTIFY_KEYSPACE
 from server.glob import glob_match
 
 
@@ -102,6 +103,14 @@ class PubSub:
                 if glob_match(pattern, channel):
                     receivers += _deliver(clients, Push([b"pmessage", pattern, channel, message]))
         return receivers
+
+    def keyspace_event(self, flags: int, index: int, event: bytes, key: bytes) -> None:
+        """One keyspace notification (Redis's notifyKeyspaceEvent): the event on the key's
+        `__keyspace@<db>__:<key>` channel (K) and the key on `__keyevent@<db>__:<event>` (E)."""
+        if flags & NOTIFY_KEYSPACE:
+            self.publish(b"__keyspace@%d__:%b" % (index, key), event)
+        if flags & NOTIFY_KEYEVENT:
+            self.publish(b"__keyevent@%d__:%b" % (index, event), key)
 
     def publish_shard(self, channel: bytes, message: bytes) -> int:
         listeners = self.shard.get(channel)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from server import errors
 from server.args import is_int, to_int
+from server.config import NOTIFY_GENERIC, NOTIFY_STRING
 from server.errors import CommandError
 from server.table import KS, Argv, Flag, Reply, command
 
@@ -92,6 +93,7 @@ def setbit(client: "Client", argv: Argv) -> Reply:
         if on:
             value[byte] = mask
         db.store(key, value)
+        db.notify(NOTIFY_STRING, b"setbit", key)
         return 0
     size = len(value)
     old = 1 if byte < size and value[byte] & mask else 0
@@ -110,6 +112,7 @@ def setbit(client: "Client", argv: Argv) -> Reply:
         db.store(key, value, keepttl=True)
     else:
         db.touched(key)
+    db.notify(NOTIFY_STRING, b"setbit", key)
     return old
 
 
@@ -250,7 +253,8 @@ def bitop(client: "Client", argv: Argv) -> Reply:
     size = max(len(s) for s in sources)
     dest = argv[2]
     if size == 0:
-        db.delete(dest)
+        if db.delete(dest):
+            db.notify(NOTIFY_GENERIC, b"del", dest)
         return 0
     if op == "not":
         result = bytes(sources[0]).translate(_NOT_TABLE)
@@ -267,6 +271,7 @@ def bitop(client: "Client", argv: Argv) -> Reply:
                 acc ^= operand
         result = acc.to_bytes(size, "big")
     db.store(dest, result)
+    db.notify(NOTIFY_STRING, b"set", dest)
     return size
 
 
@@ -437,6 +442,8 @@ def _bitfield(client, argv, read_only: bool):
         changes += 1
     if changes > counted:
         db.touched(key, changes - counted)
+    if changes:
+        db.notify(NOTIFY_STRING, b"setbit", key)
     return replies
 
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from protocol.reply import Status, encoded
 from server import errors, values
 from server.args import LLONG_MAX, is_int, to_int
+from server.config import NOTIFY_GENERIC, NOTIFY_NEW
 from server.errors import CommandError
 from server.glob import matcher
 from server.keyspace import type_name
@@ -48,10 +49,11 @@ def _db_index(client, arg) -> int:
 # -- DEL, UNLINK, EXISTS, TOUCH, TYPE ---------------------------------------------------------------
 
 def _delete_keys(client: "Client", argv: Argv) -> Reply:
-    delete = client.db.delete
+    db = client.db
     removed = 0
     for key in argv[1:]:
-        if delete(key):
+        if db.delete(key):
+            db.notify(NOTIFY_GENERIC, b"del", key)
             removed += 1
     return removed
 
@@ -216,6 +218,8 @@ def _rename(client, argv, nx: bool):
         return 0
     db.store(dst, value, expire_at=db.expire_at(src))  # the TTL moves with the value
     db.delete(src)
+    db.notify(NOTIFY_GENERIC, b"rename_from", src)
+    db.notify(NOTIFY_GENERIC, b"rename_to", dst)
     return 1 if nx else OK
 
 
@@ -247,6 +251,8 @@ def move(client: "Client", argv: Argv) -> Reply:
         return 0
     dst.store(key, value, expire_at=src.expire_at(key))
     src.delete(key)
+    src.notify(NOTIFY_GENERIC, b"move_from", key)
+    dst.notify(NOTIFY_GENERIC, b"move_to", key)
     return 1
 
 
@@ -274,9 +280,12 @@ def copy_(client: "Client", argv: Argv) -> Reply:
     value = src_db.read(src)
     if value is None:
         return 0
-    if dst_db.get(dst) is not None and not replace:
-        return 0
+    if dst_db.get(dst) is not None:
+        if not replace:
+            return 0
+        dst_db.notify(NOTIFY_NEW, b"new", dst)  # Redis deletes the old key, then adds the copy
     dst_db.store(dst, values.of(value).duplicate(value), expire_at=src_db.expire_at(src))
+    dst_db.notify(NOTIFY_GENERIC, b"copy_to", dst)
     return 1
 
 
@@ -329,8 +338,10 @@ def _expire(client, argv, name: str, seconds: bool, relative: bool):
             return 0
     if when <= now:  # a time already past deletes the key, and that still counts as success
         db.delete(key)
+        db.notify(NOTIFY_GENERIC, b"del", key)
     else:
         db.set_expire(key, when)
+        db.notify(NOTIFY_GENERIC, b"expire", key)
     return 1
 
 
@@ -415,7 +426,11 @@ def pexpiretime(client: "Client", argv: Argv) -> Reply:
          since="2.2.0", complexity="O(1)", arguments=("key",),
          key_specs=(KS("RW update", 1),))
 def persist(client: "Client", argv: Argv) -> Reply:
-    return 1 if client.db.persist(argv[1]) else 0
+    db = client.db
+    if not db.persist(argv[1]):
+        return 0
+    db.notify(NOTIFY_GENERIC, b"persist", argv[1])
+    return 1
 
 
 # -- OBJECT ---------------------------------------------------------------------------------------

@@ -170,6 +170,8 @@ def config_set(client: "Client", argv: Argv) -> Reply:
             raise CommandError(errors.config_set_failed("maxclients", why))
     if "loglevel" in changed:
         log.set_level(server.config["loglevel"])
+    if "notify-keyspace-events" in changed:
+        server.events_changed()
     if "proto-max-bulk-len" in changed:
         for other in server.clients.values():
             other.parser.max_bulk_len = server.config["proto-max-bulk-len"]

@@ -7,6 +7,7 @@ from persistence import rdb
 from protocol.reply import Status, encoded
 from server import errors, values
 from server.args import LLONG_MAX, to_int
+from server.config import NOTIFY_GENERIC
 from server.errors import CommandError
 from server.table import KS, Argv, Flag, Reply, command
 
@@ -108,8 +109,9 @@ def restore(client: "Client", argv: Argv) -> Reply:
         expire_at = ttl if absttl else now + ttl
         # A relative TTL past the signed 64-bit range wraps negative in Redis: already expired.
         if expire_at <= now or expire_at > LLONG_MAX:  # like Redis, only the old key (REPLACE) goes
-            if replace:
-                db.delete(key)
+            if replace and db.delete(key):
+                db.notify(NOTIFY_GENERIC, b"del", key)
             return OK
     db.store(key, value, expire_at=expire_at)  # replaces an old value (REPLACE) and its TTL
+    db.notify(NOTIFY_GENERIC, b"restore", key)
     return OK

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from protocol.reply import Map, Status, encoded
 from server import errors
 from server.args import LLONG_MAX, LLONG_MIN, to_int
+from server.config import NOTIFY_GENERIC, NOTIFY_STRING
 from server.errors import WRONGTYPE, CommandError
 from server.table import KS, Argv, Flag, Reply, command
 
@@ -124,6 +125,9 @@ def _set_generic(client, key, value, flags: int, expire, name: str, ok_reply, ab
     if (flags & _NX and found) or (flags & _XX and not found):
         return readable(client, old) if flags & _GET else abort_reply
     db.store(key, value, expire_at=when, keepttl=bool(flags & _KEEPTTL))
+    db.notify(NOTIFY_STRING, b"set", key)
+    if when is not None:
+        db.notify(NOTIFY_GENERIC, b"expire", key)
     return old if flags & _GET else ok_reply
 
 
@@ -140,6 +144,7 @@ def set_(client: "Client", argv: Argv) -> Reply:
         if db.expires or db.delta_exp:
             db.get(argv[1])  # expire a stale key first, so expiry stats count it as Redis does
         db.store(argv[1], argv[2])
+        db.notify(NOTIFY_STRING, b"set", argv[1])
         return OK
     flags, expire = _parse_options(argv, True)
     return _set_generic(client, argv[1], argv[2], flags, expire, "set", OK, None)
@@ -176,6 +181,7 @@ def getset(client: "Client", argv: Argv) -> Reply:
     db = client.db
     old = db.read_string(argv[1])
     db.store(argv[1], argv[2])
+    db.notify(NOTIFY_STRING, b"set", argv[1])
     return old
 
 
@@ -188,6 +194,7 @@ def getdel(client: "Client", argv: Argv) -> Reply:
     value = db.read_string(argv[1])
     if value is not None:
         db.delete(argv[1])
+        db.notify(NOTIFY_GENERIC, b"del", argv[1])
     return value
 
 
@@ -208,10 +215,13 @@ def getex(client: "Client", argv: Argv) -> Reply:
         when = _expire_at(client, flags, expire, "getex")
         if flags & (_EXAT | _PXAT) and when <= client.server.keyspace.clock():
             db.delete(key)  # an absolute time already past: the key goes at once
+            db.notify(NOTIFY_GENERIC, b"del", key)
             return value
         db.set_expire(key, when)
+        db.notify(NOTIFY_GENERIC, b"expire", key)
     elif flags & _PERSIST:
-        db.persist(key)
+        if db.persist(key):
+            db.notify(NOTIFY_GENERIC, b"persist", key)
     return readable(client, value)
 
 
@@ -240,9 +250,11 @@ def mget(client: "Client", argv: Argv) -> Reply:
 def mset(client: "Client", argv: Argv) -> Reply:
     if len(argv) % 2 == 0:
         raise CommandError(errors.wrong_arity("mset"))
-    store = client.db.store
+    db = client.db
+    store = db.store
     for i in range(1, len(argv), 2):
         store(argv[i], argv[i + 1])
+        db.notify(NOTIFY_STRING, b"set", argv[i])
     return OK
 
 
@@ -261,6 +273,7 @@ def msetnx(client: "Client", argv: Argv) -> Reply:
             return 0
     for i in range(1, len(argv), 2):
         db.store(argv[i], argv[i + 1])
+        db.notify(NOTIFY_STRING, b"set", argv[i])
     return 1
 
 
@@ -280,6 +293,7 @@ def append(client: "Client", argv: Argv) -> Reply:
     value = db.get_string(key)
     if value is None:
         db.store(key, tail)
+        db.notify(NOTIFY_STRING, b"append", key)
         return len(tail)
     check_length(client, len(value), len(tail))
     if type(value) is bytes:
@@ -290,6 +304,7 @@ def append(client: "Client", argv: Argv) -> Reply:
     else:
         value += tail
         db.touched(key)
+    db.notify(NOTIFY_STRING, b"append", key)
     return len(value)
 
 
@@ -315,6 +330,7 @@ def setrange(client: "Client", argv: Argv) -> Reply:
         value = bytearray(offset)
         value += patch
         db.store(key, value)
+        db.notify(NOTIFY_STRING, b"setrange", key)
         return len(value)
     if not patch:
         return len(value)
@@ -329,6 +345,7 @@ def setrange(client: "Client", argv: Argv) -> Reply:
         db.store(key, value, keepttl=True)
     else:
         db.touched(key)
+    db.notify(NOTIFY_STRING, b"setrange", key)
     return len(value)
 
 
@@ -414,6 +431,7 @@ def _incr_by(client: "Client", argv: Argv, delta: int = 1) -> Reply:
     if not LLONG_MIN <= new <= LLONG_MAX:
         raise CommandError(errors.OVERFLOW)
     db.store(key, new, None, True)
+    db.notify(NOTIFY_STRING, b"incrby", key)
     return new
 
 
@@ -587,6 +605,7 @@ def incrbyfloat(client: "Client", argv: Argv) -> Reply:
         raise CommandError(errors.NAN_OR_INF)
     text = _format_ld(total)
     db.store(key, text, keepttl=True)
+    db.notify(NOTIFY_STRING, b"incrbyfloat", key)
     return text
 
 

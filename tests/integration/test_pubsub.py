@@ -28,16 +28,19 @@ class Raw:
 
     def read(self, n: int = 1) -> tuple:
         """(raw bytes, decoded replies) of the next `n` replies."""
-        raw = b""
         replies = []
-        while len(replies) < n:
+        while True:
+            while len(replies) < n and (reply := self.reader.gets()) is not False:
+                replies.append(reply)
+            if len(replies) == n:
+                break
             chunk = self.sock.recv(1 << 20)
             if not chunk:
                 raise ConnectionError("closed")
-            raw += chunk
+            self.pending += chunk
             self.reader.feed(chunk)
-            while len(replies) < n and (reply := self.reader.gets()) is not False:
-                replies.append(reply)
+        # the exact bytes of these replies: re-encode from what arrived, reply by reply
+        raw, self.pending = _split(self.pending, n)
         return raw, replies
 
     def call(self, *args, replies: int = 1) -> bytes:
@@ -46,6 +49,27 @@ class Raw:
 
     def close(self) -> None:
         self.sock.close()
+
+
+def _split(data: bytes, n: int) -> tuple:
+    """(the first `n` complete RESP replies of `data`, the rest), by walking their framing."""
+    pos = 0
+    for _ in range(n):
+        pos = _skip(data, pos)
+    return data[:pos], data[pos:]
+
+
+def _skip(data: bytes, pos: int) -> int:
+    end = data.index(b"\r\n", pos)
+    kind, line = data[pos:pos + 1], data[pos + 1:end]
+    pos = end + 2
+    if kind in (b"$", b"=", b"!") and line != b"-1":
+        return pos + int(line) + 2
+    if kind in (b"*", b">", b"~", b"%", b"|") and line != b"-1":
+        count = int(line) * (2 if kind in (b"%", b"|") else 1)
+        for _ in range(count):
+            pos = _skip(data, pos)
+    return pos
 
 
 @pytest.fixture
