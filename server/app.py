@@ -64,6 +64,7 @@ class Server:
         self.over_soft_limit = set()  # clients whose output buffer is over their soft limit
         self.pubsub = PubSub()  # channels, patterns and shard channels -> subscribers
         self.events_changed()
+        self.monitors = {}  # MONITOR clients -> None, in the order they started
         self.blocked_clients = 0  # waiting on keys (server/blocking.py)
         self.unblocked = []  # clients served since the last loop iteration: their rest runs next
         self._before_sleep_due = False
@@ -247,6 +248,22 @@ class Server:
         self.next_client_id += 1
         self.clients[client.id] = client
         return True
+
+    def start_monitor(self, client) -> None:
+        client.monitor = True
+        self.monitors[client] = None
+        self._guard_all()
+
+    def stop_monitor(self, client) -> None:
+        client.monitor = False
+        if self.monitors.pop(client, 0) is None:
+            self._guard_all()
+
+    def _guard_all(self) -> None:
+        """While anyone MONITORs, every client's commands take the checked path (which feeds
+        the monitors); after the last one goes, the fast path is open again."""
+        for client in self.clients.values():
+            client.refresh_guard()
 
     def events_changed(self) -> None:
         """notify-keyspace-events was set: the keyspace emits only when some class is on and

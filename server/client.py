@@ -14,6 +14,7 @@ import time
 from protocol.parser import RequestParser
 from protocol.reply import encode_error, encode_reply
 from server import blocking, dispatch, log
+from server.log import sds_repr
 
 
 class _Flow:
@@ -53,7 +54,7 @@ class Client(asyncio.Protocol):
                  "lib_ver", "authenticated", "multi", "multi_error", "in_exec", "watched",
                  "watch_dirty", "created", "last_interaction", "last_command", "addr", "laddr",
                  "closing", "fd", "no_evict", "no_touch", "guarded", "pending", "soft_since",
-                 "blocked", "subs", "out", "__weakref__")
+                 "blocked", "subs", "out", "monitor", "reply_mode", "in_script", "__weakref__")
 
     def __init__(self, server):
         self.server = server
@@ -86,6 +87,9 @@ class Client(asyncio.Protocol):
         self.blocked = None  # a blocking.Blocked while the client waits on keys
         self.subs = None  # a pubsub.Subscriptions while subscribed to anything
         self.out = None  # the reply list of the batch being run, for send() to the client itself
+        self.monitor = False  # MONITOR: sees every command, may not touch the keyspace
+        self.reply_mode = 0  # CLIENT REPLY: dispatch.REPLY_ON / OFF / SKIP_NEXT / SKIP
+        self.in_script = False  # running a Lua script (MONITOR shows its commands as "lua")
         self.soft_since = None  # when the output buffer went over its soft limit
 
     # -- asyncio.Protocol ------------------------------------------------------------------------
@@ -174,6 +178,8 @@ class Client(asyncio.Protocol):
             blocking.unblock(self)
         if self.subs is not None:
             self.server.pubsub.forget(self)
+        if self.monitor:
+            self.server.stop_monitor(self)
         self.server.forget(self)
 
     def pause_writing(self):
@@ -241,7 +247,8 @@ class Client(asyncio.Protocol):
         """Dispatch skips its checks only for a client with nothing to check. Called whenever
         authentication, MULTI, subscriptions, the protocol or the server's MISCONF state change."""
         self.guarded = (not self.authenticated or self.multi is not None or self.server.refuse_writes
-                        or (self.subs is not None and self.proto == 2))
+                        or (self.subs is not None and self.proto == 2) or self.reply_mode != 0
+                        or self.monitor or bool(self.server.monitors))
 
     def unwatch(self) -> None:
         self.server.keyspace.unwatch(self)
@@ -300,6 +307,8 @@ class Client(asyncio.Protocol):
 
     def flags(self) -> str:
         text = ""  # in the order of Redis's getClientInfoString
+        if self.monitor:
+            text += "O"
         if self.subs is not None:
             text += "P"
         if self.multi is not None:
@@ -339,26 +348,6 @@ class Client(asyncio.Protocol):
             f"rbs=16384 rbp=0 obl=0 oll={oll} omem={omem} tot-mem={omem} "
             f"events=r cmd={cmd} user=default redir=-1 resp={self.proto}"
         )
-
-
-def sds_repr(data: bytes) -> str:
-    """Bytes quoted as Redis's sdscatrepr quotes them in logs."""
-    out = ['"']
-    for byte in data:
-        ch = chr(byte)
-        if ch in '\\"':
-            out.append("\\" + ch)
-        elif ch in _SDS_ESCAPES:
-            out.append(_SDS_ESCAPES[ch])
-        elif 32 <= byte < 127:
-            out.append(ch)
-        else:
-            out.append("\\x%02x" % byte)
-    out.append('"')
-    return "".join(out)
-
-
-_SDS_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\a": "\\a", "\b": "\\b"}
 
 
 def _format_addr(addr) -> str:

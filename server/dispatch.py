@@ -9,13 +9,15 @@ arity error. Handlers learn a value's Redis type from the keyspace's typed looku
 registry (server/values.py), never from its Python class.
 """
 
+import time
 import traceback
 
 from protocol.reply import Encoded, ErrorReply, encode_error, encode_reply
 from server import errors, log
 from server.blocking import serve_ready
 from server.errors import CommandError
-from server.table import COMMANDS
+from server.log import sds_repr
+from server.table import COMMANDS, Flag
 
 
 def resolve(argv):
@@ -60,6 +62,10 @@ def execute(client, argv, out: list) -> None:
         cmd = _checked(client, argv, out, cmd)
         if cmd is None:
             return
+        # MONITOR and CLIENT REPLY keep every client guarded, so this is the only way in
+        if client.server.monitors or client.reply_mode or cmd.name == "client|reply":
+            _observed(client, cmd, argv, out)
+            return
     client.last_command = cmd
     try:
         reply = cmd.handler(client, argv)
@@ -81,6 +87,74 @@ def execute(client, argv, out: list) -> None:
     ks = client.db.ks
     if ks.ready:  # the command wrote keys that clients wait on: serve them now, as Redis does
         serve_ready(ks)
+
+
+def _observed(client, cmd, argv, out: list) -> None:
+    """execute() for a command that MONITOR clients must see or whose reply CLIENT REPLY
+    suppresses: the same call, then the monitors fed (after the call, as Redis 7.0's call()
+    does, so SELECT shows its new database) and the reply dropped if it must be."""
+    mark = len(out)
+    client.last_command = cmd
+    try:
+        reply = cmd.handler(client, argv)
+    except CommandError as exc:
+        out.append(encode_error(exc.message))
+    except Exception as exc:  # noqa: BLE001 - see execute
+        out.append(internal_error(client, argv, exc))
+    else:
+        encode_reply(reply, out, client.proto)
+    if client.server.monitors:
+        feed_monitors(client, cmd, argv)
+    if client.reply_mode:
+        reply_mode_after(client, out, mark)
+    ks = client.db.ks
+    if ks.ready:
+        serve_ready(ks)
+
+
+# CLIENT REPLY modes (Client.reply_mode): replies sent; none; CLIENT REPLY SKIP just ran; skip
+# this command's reply.
+REPLY_ON, REPLY_OFF, REPLY_SKIP_NEXT, REPLY_SKIP = 0, 1, 2, 3
+
+
+def reply_mode_after(client, out: list, mark: int) -> None:
+    """After one command (run or refused) of a client whose replies CLIENT REPLY suppresses: drop
+    what it answered (from `mark` on) and step the mode, as Redis's resetClient."""
+    mode = client.reply_mode
+    if mode == REPLY_OFF or mode == REPLY_SKIP:
+        del out[mark:]
+    if mode == REPLY_SKIP:
+        client.reply_mode = REPLY_ON
+        client.refresh_guard()
+    elif mode == REPLY_SKIP_NEXT:
+        client.reply_mode = REPLY_SKIP
+
+
+def feed_monitors(client, cmd, argv) -> None:
+    """One line per command for the MONITOR clients (Redis's replicationFeedMonitors), unless
+    the command is an administrative one; passwords are redacted as Redis redacts them."""
+    if cmd.flags & (Flag.ADMIN | Flag.SKIP_MONITOR):
+        return
+    now = time.time()
+    where = "lua" if client.in_script else client.addr
+    args = _redacted(cmd.name, argv)
+    line = "+%d.%06d [%d %s] %s\r\n" % (int(now), int(now * 1e6) % 1000000, client.db.index, where,
+                                        " ".join(sds_repr(a) for a in args))
+    payload = line.encode("utf-8", "surrogateescape")
+    for monitor in list(client.server.monitors):
+        monitor.send(payload)
+
+
+def _redacted(name: str, argv):
+    if name == "auth":
+        return argv[:1] + [b"(redacted)"] * (len(argv) - 1)
+    if name == "hello":
+        shown = list(argv)
+        for i in range(2, len(argv) - 2):
+            if argv[i].lower() == b"auth":
+                shown[i + 1] = shown[i + 2] = b"(redacted)"
+        return shown
+    return argv
 
 
 # How many reply bytes a batch collects before it hands back to be written (as in _fastpath.c).
@@ -120,7 +194,12 @@ def _checked(client, argv, out: list, cmd):
     if reply is None:
         return cmd
     client.server.stats.commands -= 1
-    out.append(reply)
+    if not client.reply_mode:
+        out.append(reply)
+    else:
+        mark = len(out)
+        out.append(reply)
+        reply_mode_after(client, out, mark)
     return None
 
 
@@ -140,6 +219,8 @@ def _admit(client, argv, cmd):
         return _refuse(client, argv, _NOAUTH)
     if client.server.refuse_writes and (cmd.is_write or cmd.name == "ping"):
         return _refuse(client, argv, _MISCONF)
+    if client.monitor and (cmd.is_write or cmd.flags & _KEYSPACE_FLAGS):
+        return _refuse(client, argv, _MONITOR_KEYSPACE)
     if client.subs is not None and client.proto == 2 and cmd.name not in _SUBSCRIBED_MODE:
         return _refuse(client, argv, encode_error(errors.only_pubsub_allowed(cmd.name)))
     if client.multi is not None and not cmd.no_queue:
@@ -176,6 +257,9 @@ def call(client, cmd, argv):
         return ErrorReply(exc.message)
     except Exception as exc:  # noqa: BLE001 - see internal_error
         return ErrorReply(internal_error_message(argv, exc))
+    finally:
+        if client.server.monitors:
+            feed_monitors(client, cmd, argv)
 
 
 def internal_error_message(argv, exc) -> str:
@@ -194,6 +278,8 @@ def internal_error(client, argv, exc) -> bytes:
 # What a RESP2 client may run while subscribed to anything (Redis's processCommand).
 _SUBSCRIBED_MODE = frozenset(("ping", "subscribe", "ssubscribe", "unsubscribe", "sunsubscribe",
                               "psubscribe", "punsubscribe", "quit", "reset"))
+_KEYSPACE_FLAGS = Flag.WRITE | Flag.READONLY | Flag.MAY_REPLICATE
+_MONITOR_KEYSPACE = encode_error(errors.REPLICA_KEYSPACE)
 _NOAUTH = encode_error(errors.NOAUTH)
 _QUEUED = b"+QUEUED\r\n"
 _MISCONF = encode_error(errors.MISCONF)

@@ -56,3 +56,23 @@ def notice(message: str) -> None:
 
 def warning(message: str) -> None:
     log("warning", message)
+
+
+def sds_repr(data: bytes) -> str:
+    """Bytes quoted as Redis's sdscatrepr quotes them in logs."""
+    out = ['"']
+    for byte in data:
+        ch = chr(byte)
+        if ch in '\\"':
+            out.append("\\" + ch)
+        elif ch in _SDS_ESCAPES:
+            out.append(_SDS_ESCAPES[ch])
+        elif 32 <= byte < 127:
+            out.append(ch)
+        else:
+            out.append("\\x%02x" % byte)
+    out.append('"')
+    return "".join(out)
+
+
+_SDS_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\a": "\\a", "\b": "\\b"}

@@ -2,8 +2,8 @@
 
 from typing import TYPE_CHECKING
 
-from protocol.reply import NULL_ARRAY, Map, Status, Verbatim, encoded
-from server import blocking, errors
+from protocol.reply import NO_REPLY, NULL_ARRAY, Map, Status, Verbatim, encoded
+from server import blocking, dispatch, errors
 from server.args import to_c_int, to_int
 from server.config import REDIS_VERSION
 from server.errors import CommandError
@@ -255,6 +255,37 @@ def client_unblock(client: "Client", argv: Argv) -> Reply:
     target_id = to_int(argv[2])
     target = client.server.clients.get(target_id)
     return int(target is not None and blocking.unblock_by_request(target, error))
+
+
+@command("client|reply", 3, F.NOSCRIPT | F.LOADING | F.STALE, group="connection",
+         summary="Instruct the server whether to reply to commands", since="3.2.0", complexity="O(1)",
+         arguments=("ON|OFF|SKIP",))
+def client_reply(client: "Client", argv: Argv) -> Reply:
+    mode = argv[2].lower()
+    if mode == b"on":
+        client.reply_mode = dispatch.REPLY_ON
+        client.refresh_guard()
+        return OK
+    if mode == b"off":
+        client.reply_mode = dispatch.REPLY_OFF
+    elif mode == b"skip":
+        if client.reply_mode != dispatch.REPLY_OFF:
+            client.reply_mode = dispatch.REPLY_SKIP_NEXT
+    else:
+        raise CommandError(errors.SYNTAX)
+    client.refresh_guard()
+    return NO_REPLY
+
+
+@command("monitor", 1, F.ADMIN | F.NOSCRIPT | F.LOADING | F.STALE, group="server",
+         summary="Listen for all requests received by the server in real time", since="1.0.0")
+def monitor(client: "Client", argv: Argv) -> Reply:
+    if client.in_exec or client.in_script:  # Redis's CLIENT_DENY_BLOCKING
+        raise CommandError(errors.MONITOR_DENY_BLOCKING)
+    if client.monitor:
+        return NO_REPLY  # already monitoring: ignored, without a reply, as by Redis
+    client.server.start_monitor(client)
+    return OK
 
 
 @command("client|getname", 2, F.NOSCRIPT | F.LOADING | F.STALE, group="connection",
