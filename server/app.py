@@ -16,6 +16,7 @@ import time
 
 from protocol.reply import encode_error
 from server import errors, log
+from server.blocking import release_postponed
 from server.client import Client
 from server.config import NOTIFY_KEYEVENT, NOTIFY_KEYSPACE
 from server.keyspace import Keyspace, wall_ms
@@ -65,6 +66,10 @@ class Server:
         self.pubsub = PubSub()  # channels, patterns and shard channels -> subscribers
         self.events_changed()
         self.monitors = {}  # MONITOR clients -> None, in the order they started
+        self.paused = 0  # CLIENT PAUSE: 0, dispatch.PAUSE_WRITE or dispatch.PAUSE_ALL
+        self.pause_end = 0.0  # loop time the pause ends at
+        self._pause_timer = None
+        self.postponed = []  # clients holding a command until the pause ends (blocking.py)
         self.blocked_clients = 0  # waiting on keys (server/blocking.py)
         self.unblocked = []  # clients served since the last loop iteration: their rest runs next
         self._before_sleep_due = False
@@ -264,6 +269,29 @@ class Server:
         the monitors); after the last one goes, the fast path is open again."""
         for client in self.clients.values():
             client.refresh_guard()
+
+    def pause(self, mode: int, seconds: float) -> None:
+        """CLIENT PAUSE: a later pause can extend the end and strengthen the mode, never shorten
+        or weaken them (Redis's pauseClients)."""
+        end = self.loop.time() + seconds
+        if self.paused and end <= self.pause_end and mode <= self.paused:
+            return
+        self.pause_end = max(end, self.pause_end if self.paused else 0.0)
+        self.paused = max(mode, self.paused)
+        if self._pause_timer is not None:
+            self._pause_timer.cancel()
+        self._pause_timer = self.loop.call_at(self.pause_end, self.unpause)
+        self._guard_all()
+
+    def unpause(self) -> None:
+        if self._pause_timer is not None:
+            self._pause_timer.cancel()
+            self._pause_timer = None
+        if not self.paused:
+            return
+        self.paused = 0
+        self._guard_all()
+        release_postponed(self)
 
     def events_changed(self) -> None:
         """notify-keyspace-events was set: the keyspace emits only when some class is on and

@@ -29,7 +29,7 @@ from server.errors import CommandError
 class Blocked:
     """Why and until when a client waits."""
 
-    __slots__ = ("index", "keys", "retry", "timeout_reply", "timer")
+    __slots__ = ("index", "keys", "retry", "timeout_reply", "timer", "postponed")
 
     def __init__(self, index: int, keys: list, retry, timeout_reply):
         self.index = index  # the database the keys are in
@@ -37,6 +37,7 @@ class Blocked:
         self.retry = retry  # (client, key) -> reply, or None to go on waiting
         self.timeout_reply = timeout_reply
         self.timer = None  # the loop's TimerHandle for the deadline, or None
+        self.postponed = None  # CLIENT PAUSE: the command to run again once unpaused
 
 
 def may_block(client) -> bool:
@@ -82,7 +83,7 @@ def unblock(client, reply=None) -> None:
     if state.timer is not None:
         state.timer.cancel()
     client.blocked = None
-    server.blocked_clients -= 1
+    server.blocked_clients -= 1  # postponed ones included, as Redis counts them
     ks.observers_changed()
     if reply is not None:
         client.send_reply(reply)
@@ -97,10 +98,37 @@ def _timed_out(client, state) -> None:
 def unblock_by_request(client, error: bool) -> bool:
     """CLIENT UNBLOCK: end the wait as a timeout would, or with Redis's UNBLOCKED error."""
     state = client.blocked
-    if state is None:
+    if state is None or state.postponed is not None:  # a paused client is not Redis's to unblock
         return False
     unblock(client, ErrorReply(errors.UNBLOCKED) if error else state.timeout_reply)
     return True
+
+
+def postpone(client, argv) -> None:
+    """CLIENT PAUSE: hold `argv` (not run) and the rest of the client's pipeline until the
+    pause ends (Redis's blockPostponeClient)."""
+    state = Blocked(client.db.index, [], None, None)
+    state.postponed = argv
+    client.blocked = state
+    client.server.blocked_clients += 1
+    client.server.postponed.append(client)
+
+
+def release_postponed(server) -> None:
+    """The pause ended: each postponed client runs its held command first, then its pipeline,
+    in the order they were postponed (from before_sleep)."""
+    clients, server.postponed = server.postponed, []
+    for client in clients:
+        state = client.blocked
+        if state is None or state.postponed is None:
+            continue
+        client.blocked = None
+        server.blocked_clients -= 1
+        if client.closing:
+            continue
+        rest = [] if client.pending is None else client.pending[0][client.pending[1]:]
+        client.pending = ([state.postponed] + rest, 0)
+        server.resume_later(client)
 
 
 def serve_ready(ks) -> None:

@@ -248,7 +248,7 @@ class Client(asyncio.Protocol):
         authentication, MULTI, subscriptions, the protocol or the server's MISCONF state change."""
         self.guarded = (not self.authenticated or self.multi is not None or self.server.refuse_writes
                         or (self.subs is not None and self.proto == 2) or self.reply_mode != 0
-                        or self.monitor or bool(self.server.monitors))
+                        or self.monitor or bool(self.server.monitors) or self.server.paused != 0)
 
     def unwatch(self) -> None:
         self.server.keyspace.unwatch(self)

@@ -1,8 +1,8 @@
 """Dispatch: one command from a client -> checks from the command table -> handler -> reply bytes.
 
 The checks run in Redis 7.0's processCommand order: unknown command, arity, authentication,
-MISCONF (writes refused after a failed background save), RESP2's subscribed mode, MULTI
-queueing; only then the handler.
+MISCONF (writes refused after a failed background save), RESP2's subscribed mode, CLIENT PAUSE
+(the command and the rest of the pipeline wait), MULTI queueing; only then the handler.
 Handlers never see a client that may not run them, and recount arguments only where Redis's arity
 cannot say it (MSET's pairs, PING's one optional argument, CONFIG SET's pairs), with Redis's same
 arity error. Handlers learn a value's Redis type from the keyspace's typed lookups and the value
@@ -14,7 +14,7 @@ import traceback
 
 from protocol.reply import Encoded, ErrorReply, encode_error, encode_reply
 from server import errors, log
-from server.blocking import serve_ready
+from server.blocking import postpone, serve_ready
 from server.errors import CommandError
 from server.log import sds_repr
 from server.table import COMMANDS, Flag
@@ -38,6 +38,14 @@ def resolve(argv):
     arity = cmd.arity
     if (arity > 0 and len(argv) != arity) or len(argv) < -arity:
         raise CommandError(errors.wrong_arity(cmd.name))
+    return cmd
+
+
+def _named(argv):
+    """The Command argv names (a subcommand when it exists), whatever its arity; None if none."""
+    cmd = COMMANDS.get(argv[0].lower()) if argv and isinstance(argv[0], bytes) else None
+    if cmd is not None and cmd.subcommands and len(argv) >= 2:
+        return cmd.subcommands.get(argv[1].lower(), cmd)
     return cmd
 
 
@@ -209,12 +217,16 @@ def _admit(client, argv, cmd):
         try:
             cmd = resolve(argv)
         except CommandError as exc:
+            # Redis's lastcmd is whatever the name looked up: NULL for an unknown command
+            client.last_command = _named(argv)
             return _refuse(client, argv, encode_error(exc.message))
         if not cmd.subcommands and "|" not in cmd.name and len(_BY_SPELLING) < _BY_SPELLING_MAX:
             _BY_SPELLING[argv[0]] = cmd
             _FAST[argv[0]] = (cmd, cmd.handler, cmd.min_args, cmd.max_args)
     elif not cmd.min_args <= len(argv) <= cmd.max_args:
+        client.last_command = cmd
         return _refuse(client, argv, encode_error(errors.wrong_arity(cmd.name)))
+    client.last_command = cmd  # CLIENT LIST's cmd= even if the command is then refused or held
     if not client.authenticated and not cmd.no_auth:
         return _refuse(client, argv, _NOAUTH)
     if client.server.refuse_writes and (cmd.is_write or cmd.name == "ping"):
@@ -223,6 +235,10 @@ def _admit(client, argv, cmd):
         return _refuse(client, argv, _MONITOR_KEYSPACE)
     if client.subs is not None and client.proto == 2 and cmd.name not in _SUBSCRIBED_MODE:
         return _refuse(client, argv, encode_error(errors.only_pubsub_allowed(cmd.name)))
+    paused = client.server.paused
+    if paused and not client.monitor and (paused == PAUSE_ALL or _replicates(cmd, client)):
+        postpone(client, argv)  # CLIENT PAUSE: run later, with the rest of the pipeline
+        return cmd, b""
     if client.multi is not None and not cmd.no_queue:
         if cmd.no_multi:
             client.multi_error = True
@@ -230,6 +246,20 @@ def _admit(client, argv, cmd):
         client.multi.append((cmd, argv))
         return cmd, _QUEUED
     return cmd, None
+
+
+# CLIENT PAUSE modes (Server.paused): none, WRITE (what would replicate waits), ALL.
+PAUSE_WRITE, PAUSE_ALL = 1, 2
+_REPLICATING = Flag.WRITE | Flag.MAY_REPLICATE
+
+
+def _replicates(cmd, client) -> bool:
+    """Whether a command would be propagated to replicas, which a WRITE pause holds: writes,
+    MAY_REPLICATE commands, PUBLISH, and EXEC of a transaction holding any of them."""
+    if cmd.flags & _REPLICATING or cmd.name in ("publish", "spublish"):
+        return True
+    return cmd.name == "exec" and client.multi is not None and any(
+        c.flags & _REPLICATING or c.name in ("publish", "spublish") for c, _ in client.multi)
 
 
 def _refuse(client, argv, reply: bytes):

@@ -288,6 +288,33 @@ def monitor(client: "Client", argv: Argv) -> Reply:
     return OK
 
 
+@command("client|pause", -3, F.ADMIN | F.NOSCRIPT | F.LOADING | F.STALE, group="connection",
+         summary="Stop processing commands from clients for some time", since="3.0.0",
+         complexity="O(1)", arguments=("timeout", "[WRITE|ALL]"))
+def client_pause(client: "Client", argv: Argv) -> Reply:
+    ms = to_int(argv[2], errors.TIMEOUT_NOT_INTEGER)
+    if ms < 0:
+        raise CommandError(errors.TIMEOUT_NEGATIVE)
+    mode = dispatch.PAUSE_ALL
+    if len(argv) == 4:
+        word = argv[3].lower()
+        if word not in (b"write", b"all"):
+            raise CommandError(errors.PAUSE_MODE)
+        mode = dispatch.PAUSE_WRITE if word == b"write" else dispatch.PAUSE_ALL
+    elif len(argv) > 4:
+        raise CommandError(errors.subcommand_syntax(argv[1], "client"))
+    client.server.pause(mode, ms / 1000.0)
+    return OK
+
+
+@command("client|unpause", 2, F.ADMIN | F.NOSCRIPT | F.LOADING | F.STALE, group="connection",
+         summary="Resume processing of clients that were paused", since="6.2.0",
+         complexity="O(N) Where N is the number of paused clients")
+def client_unpause(client: "Client", argv: Argv) -> Reply:
+    client.server.unpause()
+    return OK
+
+
 @command("client|getname", 2, F.NOSCRIPT | F.LOADING | F.STALE, group="connection",
          summary="Get the current connection name", since="2.6.9", complexity="O(1)")
 def client_getname(client: "Client", argv: Argv) -> Reply:

@@ -52,6 +52,7 @@ DENY = {
     "subscribe": "several replies, subscribed mode", "unsubscribe": "several replies, subscribed mode",
     "psubscribe": "several replies, subscribed mode", "punsubscribe": "several replies, subscribed mode",
     "ssubscribe": "several replies, subscribed mode", "sunsubscribe": "several replies, subscribed mode",
+    "client|pause": "would hold the fuzzing and observer connections (test_client_pause.py)",
     "monitor": "makes the fuzzing connection a monitor (tests/integration/test_monitor.py)",
     "client|reply": "OFF and SKIP leave the fuzz waiting for a reply (test_monitor.py covers it)",
     # Would wait (timeout 0: for ever) on the fuzzing connection; the blocking tests cover them.
