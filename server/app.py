@@ -22,6 +22,7 @@ from server.config import NOTIFY_KEYEVENT, NOTIFY_KEYSPACE
 from server.keyspace import Keyspace, wall_ms
 from server.pubsub import PubSub
 from server.table import all_commands
+from server.tracking import Tracking
 from server.wiring import Persistence
 
 
@@ -64,6 +65,8 @@ class Server:
         self._tasks = set()  # background tasks (rebinding), held until done
         self.over_soft_limit = set()  # clients whose output buffer is over their soft limit
         self.pubsub = PubSub()  # channels, patterns and shard channels -> subscribers
+        self.tracking = Tracking(self)  # CLIENT TRACKING's tables
+        self.keyspace.tracking = self.tracking
         self.events_changed()
         self.monitors = {}  # MONITOR clients -> None, in the order they started
         self.paused = 0  # CLIENT PAUSE: 0, dispatch.PAUSE_WRITE or dispatch.PAUSE_ALL
@@ -321,6 +324,8 @@ class Server:
         served; later pub/sub and tracking output. Scheduled on demand with call_soon, so an idle
         server runs nothing."""
         self._before_sleep_due = False
+        if self.tracking.bcast_keys:
+            self.tracking.broadcast()
         while self.unblocked:
             clients, self.unblocked = self.unblocked, []
             for client in clients:

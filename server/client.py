@@ -54,7 +54,8 @@ class Client(asyncio.Protocol):
                  "lib_ver", "authenticated", "multi", "multi_error", "in_exec", "watched",
                  "watch_dirty", "created", "last_interaction", "last_command", "addr", "laddr",
                  "closing", "fd", "no_evict", "no_touch", "guarded", "pending", "soft_since",
-                 "blocked", "subs", "out", "monitor", "reply_mode", "in_script", "__weakref__")
+                 "blocked", "subs", "out", "monitor", "reply_mode", "in_script", "tracking",
+                 "__weakref__")
 
     def __init__(self, server):
         self.server = server
@@ -90,6 +91,7 @@ class Client(asyncio.Protocol):
         self.monitor = False  # MONITOR: sees every command, may not touch the keyspace
         self.reply_mode = 0  # CLIENT REPLY: dispatch.REPLY_ON / OFF / SKIP_NEXT / SKIP
         self.in_script = False  # running a Lua script (MONITOR shows its commands as "lua")
+        self.tracking = None  # a tracking.TrackingState while CLIENT TRACKING is on
         self.soft_since = None  # when the output buffer went over its soft limit
 
     # -- asyncio.Protocol ------------------------------------------------------------------------
@@ -180,6 +182,8 @@ class Client(asyncio.Protocol):
             self.server.pubsub.forget(self)
         if self.monitor:
             self.server.stop_monitor(self)
+        if self.tracking is not None:
+            self.server.tracking.disable(self)
         self.server.forget(self)
 
     def pause_writing(self):
@@ -248,7 +252,8 @@ class Client(asyncio.Protocol):
         authentication, MULTI, subscriptions, the protocol or the server's MISCONF state change."""
         self.guarded = (not self.authenticated or self.multi is not None or self.server.refuse_writes
                         or (self.subs is not None and self.proto == 2) or self.reply_mode != 0
-                        or self.monitor or bool(self.server.monitors) or self.server.paused != 0)
+                        or self.monitor or bool(self.server.monitors) or self.server.paused != 0
+                        or self.tracking is not None)
 
     def unwatch(self) -> None:
         self.server.keyspace.unwatch(self)
@@ -315,6 +320,12 @@ class Client(asyncio.Protocol):
             text += "x"
         if self.blocked is not None:
             text += "b"
+        if self.tracking is not None:
+            text += "t"
+            if self.tracking.broken:
+                text += "R"
+            if self.tracking.bcast:
+                text += "B"
         if self.watch_dirty:
             text += "d"
         if self.closing:
@@ -330,6 +341,7 @@ class Client(asyncio.Protocol):
         now = time.monotonic()
         cmd = self.last_command.name if self.last_command is not None else "NULL"
         multi = len(self.multi) if self.multi is not None else -1
+        redir = -1 if self.tracking is None else self.tracking.redirect
         subs = self.subs
         sub = psub = ssub = 0
         if subs is not None:
@@ -346,7 +358,7 @@ class Client(asyncio.Protocol):
             f"sub={sub} psub={psub} ssub={ssub} multi={multi} qbuf={self.parser.buffered(0)} qbuf-free=0 "
             f"argv-mem=0 multi-mem=0 "
             f"rbs=16384 rbp=0 obl=0 oll={oll} omem={omem} tot-mem={omem} "
-            f"events=r cmd={cmd} user=default redir=-1 resp={self.proto}"
+            f"events=r cmd={cmd} user=default redir={redir} resp={self.proto}"
         )
 
 

@@ -71,7 +71,8 @@ def execute(client, argv, out: list) -> None:
         if cmd is None:
             return
         # MONITOR and CLIENT REPLY keep every client guarded, so this is the only way in
-        if client.server.monitors or client.reply_mode or cmd.name == "client|reply":
+        if client.server.monitors or client.reply_mode or client.tracking is not None or (
+                cmd.name == "client|reply"):
             _observed(client, cmd, argv, out)
             return
     client.last_command = cmd
@@ -98,9 +99,10 @@ def execute(client, argv, out: list) -> None:
 
 
 def _observed(client, cmd, argv, out: list) -> None:
-    """execute() for a command that MONITOR clients must see or whose reply CLIENT REPLY
-    suppresses: the same call, then the monitors fed (after the call, as Redis 7.0's call()
-    does, so SELECT shows its new database) and the reply dropped if it must be."""
+    """execute() for a command that MONITOR clients must see, whose reply CLIENT REPLY
+    suppresses or whose keys CLIENT TRACKING remembers: the same call, then the monitors fed
+    (after the call, as Redis 7.0's call() does, so SELECT shows its new database), the reply
+    dropped if it must be, the keys read remembered and pending invalidations sent."""
     mark = len(out)
     client.last_command = cmd
     try:
@@ -115,6 +117,10 @@ def _observed(client, cmd, argv, out: list) -> None:
         feed_monitors(client, cmd, argv)
     if client.reply_mode:
         reply_mode_after(client, out, mark)
+    if client.tracking is not None:
+        tracking = client.server.tracking
+        tracking.after_command(client, cmd, argv)
+        tracking.flush_pending(client)  # its own writes' invalidations: after the reply
     ks = client.db.ks
     if ks.ready:
         serve_ready(ks)
@@ -290,6 +296,11 @@ def call(client, cmd, argv):
     finally:
         if client.server.monitors:
             feed_monitors(client, cmd, argv)
+        if client.tracking is not None and cmd.flags & Flag.READONLY:
+            state = client.tracking
+            caching = state.caching
+            client.server.tracking.after_command(client, cmd, argv)
+            state.caching = caching  # CLIENT CACHING covers the whole transaction
 
 
 def internal_error_message(argv, exc) -> str:

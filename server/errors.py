@@ -71,6 +71,19 @@ CLIENT_NAME_CHARS = "ERR Client names cannot contain spaces, newlines or special
 NO_SUCH_CLIENT = "ERR No such client"
 REPLICA_KEYSPACE = "ERR Replica can't interact with the keyspace"
 MONITOR_DENY_BLOCKING = "ERR MONITOR isn't allowed for DENY BLOCKING client"
+TRACKING_ONE_REDIRECT = "ERR A client can only redirect to a single other client"
+TRACKING_NO_REDIRECT = "ERR The client ID you want redirect to does not exist"
+TRACKING_PREFIX_BCAST = "ERR PREFIX option requires BCAST mode to be enabled"
+TRACKING_SWITCH_BCAST = ("ERR You can't switch BCAST mode on/off before disabling tracking for this "
+                         "client, and then re-enabling it with a different mode.")
+TRACKING_OPT_BCAST = "ERR OPTIN and OPTOUT are not compatible with BCAST"
+TRACKING_OPTIN_OPTOUT = "ERR You can't specify both OPTIN mode and OPTOUT mode"
+TRACKING_SWITCH_OPT = ("ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this "
+                       "client, and then re-enabling it with a different mode.")
+CACHING_NOT_TRACKING = ("ERR CLIENT CACHING can be called only when the client is in tracking mode "
+                        "with OPTIN or OPTOUT mode enabled")
+CACHING_YES = "ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode."
+CACHING_NO = "ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode."
 UNBLOCK_REASON = "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"
 UNBLOCKED = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
 MAX_CLIENTS_REACHED = "ERR max number of clients reached"
@@ -140,6 +153,12 @@ def subcommand_syntax(sub: bytes, container: str) -> str:
 def only_pubsub_allowed(command: str) -> str:
     return (f"ERR Can't execute '{command}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / "
             "RESET are allowed in this context")
+
+
+def tracking_prefix_overlap(prefix: bytes, other: bytes, existing: bool) -> str:
+    which = "an existing prefix" if existing else "another provided prefix"
+    return (f"ERR Prefix '{_c_text(prefix, 1 << 20)}' overlaps with {which} '{_c_text(other, 1 << 20)}'. "
+            "Prefixes for a single client must not overlap.")
 
 
 def config_set_failed(argument: str, why: str) -> str:

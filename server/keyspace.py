@@ -150,7 +150,7 @@ def _growth(changes, base) -> int:
 
 class Keyspace:
     __slots__ = ("clock", "dirty", "expired_keys", "hits", "misses", "watched", "blocking", "ready",
-                 "ready_set", "events", "emit", "plain", "dbs")
+                 "ready_set", "events", "emit", "tracking", "plain", "dbs")
 
     def __init__(self, databases: int = 16, clock=wall_ms):
         self.clock = clock  # () -> unix ms; injectable for tests
@@ -164,6 +164,7 @@ class Keyspace:
         self.ready_set = set()
         self.events = 0  # notify-keyspace-events' NOTIFY_* bits (server/config.py); 0: none
         self.emit = None  # (db index, event bytes, key bytes) -> None: publishes one notification
+        self.tracking = None  # the server's tracking.Tracking (CLIENT TRACKING), once attached
         # True while nothing observes key writes (see signal_modified): the C fast path reads
         # this one slot instead of checking each kind of observer itself.
         self.plain = True
@@ -202,12 +203,16 @@ class Keyspace:
 
     def observers_changed(self) -> None:
         """Recompute `plain` after an observer came or went."""
-        self.plain = not self.watched and not self.blocking and not self.events
+        self.plain = (not self.watched and not self.blocking and not self.events
+                      and (self.tracking is None or not self.tracking.clients))
 
     def signal_modified(self, index: int, key) -> None:
         """A write to `key` (bytes, or the keyspace's str form) in database `index`."""
         if self.watched:
             self.touch_watched(index, key)
+        tracking = self.tracking
+        if tracking is not None and tracking.clients:
+            tracking.invalidate(key.encode("latin-1") if type(key) is str else key)
         if self.blocking:
             slot = (index, key.encode("latin-1") if type(key) is str else key)
             if slot in self.blocking and slot not in self.ready_set:

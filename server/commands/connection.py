@@ -2,12 +2,13 @@
 
 from typing import TYPE_CHECKING
 
-from protocol.reply import NO_REPLY, NULL_ARRAY, Map, Status, Verbatim, encoded
+from protocol.reply import NO_REPLY, NULL_ARRAY, Map, SetReply, Status, Verbatim, encoded
 from server import blocking, dispatch, errors
 from server.args import to_c_int, to_int
 from server.config import REDIS_VERSION
 from server.errors import CommandError
 from server.table import Argv, Flag, Reply, command, container
+from server.tracking import TrackingState
 
 if TYPE_CHECKING:
     from server.client import Client
@@ -152,6 +153,7 @@ def reset(client: "Client", argv: Argv) -> Reply:
     client.set_multi(None)
     client.unwatch()
     client.server.pubsub.forget(client)
+    client.server.tracking.disable(client)
     client.select(0)
     client.proto = 2
     client.name = b""
@@ -313,6 +315,132 @@ def client_pause(client: "Client", argv: Argv) -> Reply:
 def client_unpause(client: "Client", argv: Argv) -> Reply:
     client.server.unpause()
     return OK
+
+
+@command("client|tracking", -3, F.NOSCRIPT | F.LOADING | F.STALE, group="connection",
+         summary="Enable or disable server assisted client side caching support", since="6.0.0",
+         complexity="O(1). Some options may introduce additional complexity.",
+         arguments=("ON|OFF", "[REDIRECT client-id]", "[PREFIX prefix [PREFIX prefix ...]]", "[BCAST]",
+                    "[OPTIN]", "[OPTOUT]", "[NOLOOP]"))
+def client_tracking(client: "Client", argv: Argv) -> Reply:
+    state = TrackingState()
+    bcast = optin = optout = False
+    prefixes: list = []
+    i, n = 3, len(argv)
+    while i < n:
+        opt = argv[i].lower()
+        more = i + 1 < n
+        if opt == b"redirect" and more:
+            i += 1
+            if state.redirect:
+                raise CommandError(errors.TRACKING_ONE_REDIRECT)
+            state.redirect = to_int(argv[i])
+            if state.redirect not in client.server.clients:
+                raise CommandError(errors.TRACKING_NO_REDIRECT)
+        elif opt == b"bcast":
+            bcast = True
+        elif opt == b"optin":
+            optin = True
+        elif opt == b"optout":
+            optout = True
+        elif opt == b"noloop":
+            state.noloop = True
+        elif opt == b"prefix" and more:
+            i += 1
+            prefixes.append(argv[i])
+        else:
+            raise CommandError(errors.SYNTAX)
+        i += 1
+    tracking = client.server.tracking
+    mode = argv[2].lower()
+    if mode == b"off":
+        tracking.disable(client)
+        return OK
+    if mode != b"on":
+        raise CommandError(errors.SYNTAX)
+    old = client.tracking
+    if prefixes and not bcast:
+        raise CommandError(errors.TRACKING_PREFIX_BCAST)
+    if old is not None and old.bcast != bcast:
+        raise CommandError(errors.TRACKING_SWITCH_BCAST)
+    if bcast and (optin or optout):
+        raise CommandError(errors.TRACKING_OPT_BCAST)
+    if optin and optout:
+        raise CommandError(errors.TRACKING_OPTIN_OPTOUT)
+    if old is not None and ((optin and old.optout) or (optout and old.optin)):
+        raise CommandError(errors.TRACKING_SWITCH_OPT)
+    if bcast:
+        held = [] if old is None else [p for p in old.prefixes if p]
+        _check_prefixes(held, prefixes)
+        state.prefixes = held + [p for p in prefixes if p not in held]
+    state.bcast, state.optin, state.optout = bcast, optin, optout
+    tracking.enable(client, state)
+    return OK
+
+
+def _check_prefixes(held: list, given: list) -> None:
+    """Redis's checkPrefixCollisionsOrReply: no prefix of a client may start another."""
+    for i, prefix in enumerate(given):
+        for other in held:
+            if prefix != other and (prefix.startswith(other) or other.startswith(prefix)):
+                raise CommandError(errors.tracking_prefix_overlap(prefix, other, existing=True))
+        for other in given[i + 1:]:
+            if prefix.startswith(other) or other.startswith(prefix):
+                raise CommandError(errors.tracking_prefix_overlap(prefix, other, existing=False))
+
+
+@command("client|caching", 3, F.NOSCRIPT | F.LOADING | F.STALE, group="connection",
+         summary="Instruct the server about tracking or not keys in the next request", since="6.0.0",
+         complexity="O(1)", arguments=("YES|NO",))
+def client_caching(client: "Client", argv: Argv) -> Reply:
+    state = client.tracking
+    if state is None:
+        raise CommandError(errors.CACHING_NOT_TRACKING)
+    opt = argv[2].lower()
+    if opt == b"yes":
+        if not state.optin:
+            raise CommandError(errors.CACHING_YES)
+        state.caching = True
+    elif opt == b"no":
+        if not state.optout:
+            raise CommandError(errors.CACHING_NO)
+        state.caching = False
+    else:
+        raise CommandError(errors.SYNTAX)
+    return OK
+
+
+@command("client|getredir", 2, F.NOSCRIPT | F.LOADING | F.STALE, group="connection",
+         summary="Get tracking notifications redirection client ID if any", since="6.0.0",
+         complexity="O(1)")
+def client_getredir(client: "Client", argv: Argv) -> Reply:
+    return -1 if client.tracking is None else client.tracking.redirect
+
+
+@command("client|trackinginfo", 2, F.NOSCRIPT | F.LOADING | F.STALE, group="connection",
+         summary="Return information about server assisted client side caching for the current "
+         "connection", since="6.2.0", complexity="O(1)")
+def client_trackinginfo(client: "Client", argv: Argv) -> Reply:
+    state = client.tracking
+    if state is None:
+        return Map({"flags": SetReply(["off"]), "redirect": -1, "prefixes": []})
+    flags = ["on"]
+    if state.bcast:
+        flags.append("bcast")
+    if state.optin:
+        flags.append("optin")
+        if state.caching is True:
+            flags.append("caching-yes")
+    if state.optout:
+        flags.append("optout")
+        if state.caching is False:
+            flags.append("caching-no")
+    if state.noloop:
+        flags.append("noloop")
+    if state.broken:
+        flags.append("broken_redirect")
+    prefixes = sorted(state.prefixes) if state.prefixes or not state.bcast else [b""]
+    return Map({"flags": SetReply(flags), "redirect": state.redirect, "prefixes": prefixes})
 
 
 @command("client|getname", 2, F.NOSCRIPT | F.LOADING | F.STALE, group="connection",

@@ -45,6 +45,7 @@ def _flush_mode(argv) -> None:
 def flushdb(client: "Client", argv: Argv) -> Reply:
     _flush_mode(argv)
     ks = client.server.keyspace
+    client.server.tracking.flushed()
     ks.dirty += client.db.flush()
     return OK
 
@@ -57,6 +58,8 @@ def flushdb(client: "Client", argv: Argv) -> Reply:
 def flushall(client: "Client", argv: Argv) -> Reply:
     _flush_mode(argv)
     server = client.server
+    server.tracking.flushed()
+    server.tracking.forget_all()
     server.keyspace.dirty += server.keyspace.flushall()
     server.persistence.after_flushall()
     return OK

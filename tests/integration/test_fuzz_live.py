@@ -52,6 +52,7 @@ DENY = {
     "subscribe": "several replies, subscribed mode", "unsubscribe": "several replies, subscribed mode",
     "psubscribe": "several replies, subscribed mode", "punsubscribe": "several replies, subscribed mode",
     "ssubscribe": "several replies, subscribed mode", "sunsubscribe": "several replies, subscribed mode",
+    "client|tracking": "RESP3 pushes arrive between the fuzz's replies (test_tracking.py)",
     "client|pause": "would hold the fuzzing and observer connections (test_client_pause.py)",
     "monitor": "makes the fuzzing connection a monitor (tests/integration/test_monitor.py)",
     "client|reply": "OFF and SKIP leave the fuzz waiting for a reply (test_monitor.py covers it)",

@@ -26,6 +26,10 @@ class Raw:
     def send(self, *args) -> None:
         self.sock.sendall(command_bytes(*args))
 
+    def send_many(self, *commands) -> None:
+        """Several commands in one write (so the server reads them together)."""
+        self.sock.sendall(b"".join(command_bytes(*args) for args in commands))
+
     def read(self, n: int = 1) -> tuple:
         """(raw bytes, decoded replies) of the next `n` replies."""
         replies = []
