@@ -63,6 +63,8 @@ DENY = {
 
 # Replies that legitimately differ between two servers or two runs: only error-vs-not compares.
 NONDETERMINISTIC = {
+    "memory|stats": "the process's memory", "memory|doctor": "depends on memory",
+    "memory|malloc-stats": "allocator text", "memory|usage": "estimates, not jemalloc's sizes",
     "randomkey": "random",
     "time": "the clock",
     "info": "counters, versions, paths",
