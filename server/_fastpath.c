@@ -225,6 +225,34 @@ client_blocked(PyObject *client)
     return 0;  /* only Client instances block */
 }
 
+/* After a handler called from here: if the command wrote keys that blocked clients wait on
+ * (Keyspace.ready is not empty), serve them now, as dispatch.execute does (server/blocking.py).
+ * 0, or -1 with an exception set. */
+static PyObject *serve_ready_fn;  /* blocking.serve_ready(keyspace) */
+static Py_ssize_t off_ready = -1;
+static PyObject *slot_get(PyObject *o, Py_ssize_t off);
+
+static int
+serve_if_ready(PyObject *client)
+{
+    if (serve_ready_fn == NULL || off_ready < 0 || Py_TYPE(client) != client_type)
+        return 0;
+    PyObject *db = slot_get(client, off_db);
+    if (db == NULL || Py_TYPE(db) != database_type)
+        return 0;
+    PyObject *ks = slot_get(db, off_ks);
+    if (ks == NULL || Py_TYPE(ks) != keyspace_type)
+        return 0;
+    PyObject *ready = slot_get(ks, off_ready);
+    if (ready == NULL || !PyList_Check(ready) || PyList_GET_SIZE(ready) == 0)
+        return 0;
+    PyObject *r = PyObject_CallOneArg(serve_ready_fn, ks);
+    if (r == NULL)
+        return -1;
+    Py_DECREF(r);
+    return 0;
+}
+
 /* The object in slot `off` of `o` (borrowed), or NULL. */
 static PyObject *
 slot_get(PyObject *o, Py_ssize_t off)
@@ -507,6 +535,8 @@ run_one(PyObject *client, PyObject *argv, PyObject *out)
     }
     rc = encode(client, reply, out);
     Py_DECREF(reply);
+    if (rc == 0)
+        rc = serve_if_ready(client);
 done:
     Py_DECREF(entry);
     return rc;
@@ -557,6 +587,16 @@ run_batch(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return PyLong_FromSsize_t(i);
 }
 
+/* set_serve_ready(fn): what serve_if_ready calls (server/blocking.py's serve_ready). */
+static PyObject *
+set_serve_ready(PyObject *module, PyObject *fn)
+{
+    (void)module;
+    Py_INCREF(fn);
+    Py_XSETREF(serve_ready_fn, fn);
+    Py_RETURN_NONE;
+}
+
 static PyObject *
 configure(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -598,6 +638,7 @@ configure(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     off_hits = slot_offset(args[12], "hits");
     off_dirty = slot_offset(args[12], "dirty");
     off_plain = slot_offset(args[12], "plain");
+    off_ready = slot_offset(args[12], "ready");
     if (off_db < 0 || off_data < 0 || off_expires < 0 || off_delta < 0 || off_delta_exp < 0
         || off_ks < 0 || off_hits < 0 || off_dirty < 0 || off_plain < 0) {
         /* not the classes this was written for: GET, SET, INCR take their handlers */
@@ -893,6 +934,8 @@ static PyMethodDef methods[] = {
      "dict_index(d, key, hint) -> the position of the entry holding this very key object, or -1"},
     {"run_batch", (PyCFunction)(void (*)(void))run_batch, METH_FASTCALL,
      "run_batch(client, commands, out, start) -> next: run commands from start, replies appended to out"},
+    {"set_serve_ready", (PyCFunction)set_serve_ready, METH_O,
+     "set_serve_ready(fn): called with the keyspace after a command that made blocked keys ready"},
     {"configure", (PyCFunction)(void (*)(void))configure, METH_FASTCALL,
      "configure(fast_table, execute, encode_reply, encode_error, CommandError, Encoded, Client, "
      "internal_error, get_handler, set_handler, incr_handler, Database, Keyspace, ok_reply)"},

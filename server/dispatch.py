@@ -344,4 +344,5 @@ def install_fast_path(client_class) -> None:
 
     _fastpath.configure(_FAST, execute, encode_reply, encode_error, CommandError, Encoded, client_class,
                         internal_error, get, set_, incr, Database, Keyspace, OK)
+    _fastpath.set_serve_ready(serve_ready)
     run_batch = _fastpath.run_batch
