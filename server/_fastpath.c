@@ -25,7 +25,47 @@
 #include <structmember.h>
 #include <stdio.h>
 
-static PyObject *by_spelling;   /* dict: name as sent -> (Command, handler, min_args, max_args) */
+#include <time.h>
+
+/* CommandStats: one command's counters for INFO commandstats (calls, microseconds, failed and
+ * rejected calls), bumped here without allocating; server.table.CommandStats is the Python
+ * class with the same attributes, used when this module is not built. */
+typedef struct {
+    PyObject_HEAD
+    long long calls, usec, failed, rejected;
+} StatsObject;
+
+static PyMemberDef stats_members[] = {
+    {"calls", T_LONGLONG, offsetof(StatsObject, calls), 0, "calls run"},
+    {"usec", T_LONGLONG, offsetof(StatsObject, usec), 0, "microseconds spent in them"},
+    {"failed", T_LONGLONG, offsetof(StatsObject, failed), 0, "calls that replied an error"},
+    {"rejected", T_LONGLONG, offsetof(StatsObject, rejected), 0, "calls refused before running"},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyTypeObject StatsType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "server._fastpath.CommandStats",
+    .tp_basicsize = sizeof(StatsObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "A command's counters for INFO commandstats.",
+    .tp_members = stats_members,
+    .tp_new = PyType_GenericNew,
+};
+
+static long long slowlog_threshold = -1;  /* slowlog-log-slower-than (µs); negative: off */
+static PyObject *after_slow;  /* dispatch.slow_command(client, cmd, argv, usec) */
+static PyObject *command_failed;  /* dispatch.command_failed(client, cmd, message) -> error bytes */
+
+static long long
+now_usec(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static PyObject *by_spelling;   /* dict: name as sent -> (Command, handler, min_args, max_args, stats) */
 static PyObject *execute;       /* dispatch.execute(client, argv, out) */
 static PyObject *encode_reply;  /* protocol.reply.encode_reply(value, out, proto) */
 static PyObject *encode_error;  /* protocol.reply.encode_error(message) -> bytes */
@@ -223,6 +263,48 @@ client_blocked(PyObject *client)
     if (off_blocked >= 0 && Py_TYPE(client) == client_type)
         return *(PyObject **)((char *)client + off_blocked) != Py_None;
     return 0;  /* only Client instances block */
+}
+
+/* A command run here: count it and its time, and hand it to the slow log when it took at
+ * least slowlog-log-slower-than. 0, or -1 with an exception set. */
+static int
+account(PyObject *client, PyObject *cmd, PyObject *argv, StatsObject *stats, long long started)
+{
+    long long usec = now_usec() - started;
+    stats->calls++;
+    stats->usec += usec;
+    if (slowlog_threshold >= 0 && usec >= slowlog_threshold && after_slow != NULL) {
+        PyObject *d = PyLong_FromLongLong(usec);
+        if (d == NULL)
+            return -1;
+        PyObject *r = PyObject_CallFunctionObjArgs(after_slow, client, cmd, argv, d, NULL);
+        Py_DECREF(d);
+        if (r == NULL)
+            return -1;
+        Py_DECREF(r);
+    }
+    return 0;
+}
+
+/* set_accounting(threshold, slow_command, command_failed): the slow log's threshold and the
+ * Python functions for a slow and for a failed command (server/dispatch.py). */
+static PyObject *
+set_accounting(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "set_accounting(threshold, slow_command, command_failed)");
+        return NULL;
+    }
+    long long threshold = PyLong_AsLongLong(args[0]);
+    if (threshold == -1 && PyErr_Occurred())
+        return NULL;
+    slowlog_threshold = threshold;
+    Py_INCREF(args[1]);
+    Py_XSETREF(after_slow, args[1]);
+    Py_INCREF(args[2]);
+    Py_XSETREF(command_failed, args[2]);
+    Py_RETURN_NONE;
 }
 
 /* After a handler called from here: if the command wrote keys that blocked clients wait on
@@ -468,7 +550,8 @@ run_one(PyObject *client, PyObject *argv, PyObject *out)
             return -1;
         return slow(client, argv, out);
     }
-    if (!PyTuple_CheckExact(entry) || PyTuple_GET_SIZE(entry) != 4) {
+    if (!PyTuple_CheckExact(entry) || PyTuple_GET_SIZE(entry) != 5
+        || Py_TYPE(PyTuple_GET_ITEM(entry, 4)) != &StatsType) {
         PyErr_SetString(PyExc_TypeError, "bad fast-path table entry");
         return -1;
     }
@@ -489,6 +572,8 @@ run_one(PyObject *client, PyObject *argv, PyObject *out)
     }
     if (set_last_command(client, cmd) < 0)
         goto done;
+    StatsObject *stats = (StatsObject *)PyTuple_GET_ITEM(entry, 4);
+    long long started = now_usec();
     int r = 0;
     if (handler == get_handler && n == 2)
         r = fast_get(client, argv, out);
@@ -497,7 +582,7 @@ run_one(PyObject *client, PyObject *argv, PyObject *out)
     else if (handler == incr_handler && n == 2)
         r = fast_incr(client, argv, out);
     if (r != 0) {
-        rc = r < 0 ? -1 : 0;
+        rc = r < 0 ? -1 : account(client, cmd, argv, stats, started);
         goto done;
     }
     PyObject *argv_args[2] = {client, argv};
@@ -528,13 +613,17 @@ run_one(PyObject *client, PyObject *argv, PyObject *out)
         Py_XDECREF(tb);
         if (message == NULL)
             goto done;
-        PyObject *err = PyObject_CallOneArg(encode_error, message);
+        PyObject *err = PyObject_CallFunctionObjArgs(command_failed, client, cmd, message, NULL);
         Py_DECREF(message);
         rc = append_steal(out, err);
+        if (rc == 0)
+            rc = account(client, cmd, argv, stats, started);
         goto done;
     }
     rc = encode(client, reply, out);
     Py_DECREF(reply);
+    if (rc == 0)
+        rc = account(client, cmd, argv, stats, started);
     if (rc == 0)
         rc = serve_if_ready(client);
 done:
@@ -934,6 +1023,8 @@ static PyMethodDef methods[] = {
      "dict_index(d, key, hint) -> the position of the entry holding this very key object, or -1"},
     {"run_batch", (PyCFunction)(void (*)(void))run_batch, METH_FASTCALL,
      "run_batch(client, commands, out, start) -> next: run commands from start, replies appended to out"},
+    {"set_accounting", (PyCFunction)(void (*)(void))set_accounting, METH_FASTCALL,
+     "set_accounting(threshold, slow_command, command_failed): slow log threshold and hooks"},
     {"set_serve_ready", (PyCFunction)set_serve_ready, METH_O,
      "set_serve_ready(fn): called with the keyspace after a command that made blocked keys ready"},
     {"configure", (PyCFunction)(void (*)(void))configure, METH_FASTCALL,
@@ -965,5 +1056,16 @@ PyInit__fastpath(void)
     int_one = PyLong_FromLong(1);
     if (int_one == NULL)
         return NULL;
-    return PyModule_Create(&module);
+    if (PyType_Ready(&StatsType) < 0)
+        return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL)
+        return NULL;
+    Py_INCREF(&StatsType);
+    if (PyModule_AddObject(m, "CommandStats", (PyObject *)&StatsType) < 0) {
+        Py_DECREF(&StatsType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
 }

@@ -15,12 +15,13 @@ import socket
 import time
 
 from protocol.reply import encode_error
-from server import errors, log
+from server import dispatch, errors, log
 from server.blocking import release_postponed
 from server.client import Client
 from server.config import NOTIFY_KEYEVENT, NOTIFY_KEYSPACE
 from server.keyspace import Keyspace, wall_ms
 from server.pubsub import PubSub
+from server.slowlog import SlowLog
 from server.table import all_commands
 from server.tracking import Tracking
 from server.wiring import Persistence
@@ -28,7 +29,8 @@ from server.wiring import Persistence
 
 class Stats:
     __slots__ = ("connections_received", "commands", "net_input_bytes", "net_output_bytes",
-                 "rejected_connections", "total_forks", "latest_fork_usec", "ops_samples")
+                 "rejected_connections", "total_forks", "latest_fork_usec", "ops_samples",
+                 "error_replies")
 
     def __init__(self):
         self.connections_received = 0
@@ -39,6 +41,7 @@ class Stats:
         self.total_forks = 0
         self.latest_fork_usec = 0
         self.ops_samples = []  # (monotonic time, commands) for instantaneous_ops_per_sec
+        self.error_replies = 0  # total_error_replies
 
     def reset(self):
         self.__init__()
@@ -69,6 +72,10 @@ class Server:
         self.keyspace.tracking = self.tracking
         self.events_changed()
         self.monitors = {}  # MONITOR clients -> None, in the order they started
+        self.error_counts = {}  # error code -> replies (INFO errorstats)
+        self.slowlog = SlowLog(config["slowlog-max-len"])
+        self.slowlog_threshold = -1
+        self.slowlog_changed()
         self.paused = 0  # CLIENT PAUSE: 0, dispatch.PAUSE_WRITE or dispatch.PAUSE_ALL
         self.pause_end = 0.0  # loop time the pause ends at
         self._pause_timer = None
@@ -295,6 +302,13 @@ class Server:
         self.paused = 0
         self._guard_all()
         release_postponed(self)
+
+    def slowlog_changed(self) -> None:
+        """slowlog-log-slower-than or slowlog-max-len was set (or the server starts)."""
+        self.slowlog_threshold = self.config["slowlog-log-slower-than"]
+        self.slowlog.max_len = self.config["slowlog-max-len"]
+        self.slowlog.trim()
+        dispatch.set_slowlog_threshold(self.slowlog_threshold)
 
     def events_changed(self) -> None:
         """notify-keyspace-events was set: the keyspace emits only when some class is on and

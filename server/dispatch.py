@@ -76,14 +76,17 @@ def execute(client, argv, out: list) -> None:
             _observed(client, cmd, argv, out)
             return
     client.last_command = cmd
+    started = _now_ns()
     try:
         reply = cmd.handler(client, argv)
     except CommandError as exc:
-        out.append(encode_error(exc.message))
+        out.append(command_failed(client, cmd, exc.message))
+        _account(client, cmd, argv, started)
         return
     except Exception as exc:  # noqa: BLE001 - a bug in a handler must not cost the connection
         out.append(internal_error(client, argv, exc))
         return
+    _account(client, cmd, argv, started)
     kind = type(reply)
     if kind is Encoded:
         out.append(reply)
@@ -105,13 +108,16 @@ def _observed(client, cmd, argv, out: list) -> None:
     dropped if it must be, the keys read remembered and pending invalidations sent."""
     mark = len(out)
     client.last_command = cmd
+    started = _now_ns()
     try:
         reply = cmd.handler(client, argv)
     except CommandError as exc:
-        out.append(encode_error(exc.message))
+        out.append(command_failed(client, cmd, exc.message))
+        _account(client, cmd, argv, started)
     except Exception as exc:  # noqa: BLE001 - see execute
         out.append(internal_error(client, argv, exc))
     else:
+        _account(client, cmd, argv, started)
         encode_reply(reply, out, client.proto)
     if client.server.monitors:
         feed_monitors(client, cmd, argv)
@@ -171,6 +177,44 @@ def _redacted(name: str, argv):
     return argv
 
 
+# -- accounting: INFO commandstats / errorstats and the slow log ---------------------------------
+
+_now_ns = time.monotonic_ns
+
+
+def _account(client, cmd, argv, started: int) -> None:
+    """A command ran: its calls and microseconds (Redis's call()), and the slow log."""
+    usec = (_now_ns() - started) // 1000
+    stats = cmd.stats
+    stats.calls += 1
+    stats.usec += usec
+    threshold = client.server.slowlog_threshold
+    if 0 <= threshold <= usec:
+        slow_command(client, cmd, argv, usec)
+
+
+def slow_command(client, cmd, argv, usec: int) -> None:
+    """A command that took at least slowlog-log-slower-than: an entry in the slow log."""
+    if not cmd.flags & Flag.SKIP_SLOWLOG:
+        client.server.slowlog.add(client, _redacted(cmd.name, argv), usec)
+
+
+def command_failed(client, cmd, message: str) -> bytes:
+    """A handler raised CommandError: counted (failed_calls, errorstats) and encoded."""
+    cmd.stats.failed += 1
+    count_error(client.server, message)
+    return encode_error(message)
+
+
+def count_error(server, message: str) -> None:
+    """One error reply, for INFO errorstats (by its code, the first word) and total_error_replies."""
+    code = message.split(" ", 1)[0]
+    counts = server.error_counts
+    if code in counts or len(counts) < 128:  # Redis stops tracking new codes past 128
+        counts[code] = counts.get(code, 0) + 1
+    server.stats.error_replies += 1
+
+
 # How many reply bytes a batch collects before it hands back to be written (as in _fastpath.c).
 BATCH_OUT_BYTES = 65536
 
@@ -228,7 +272,7 @@ def _admit(client, argv, cmd):
             return _refuse(client, argv, encode_error(exc.message))
         if not cmd.subcommands and "|" not in cmd.name and len(_BY_SPELLING) < _BY_SPELLING_MAX:
             _BY_SPELLING[argv[0]] = cmd
-            _FAST[argv[0]] = (cmd, cmd.handler, cmd.min_args, cmd.max_args)
+            _FAST[argv[0]] = (cmd, cmd.handler, cmd.min_args, cmd.max_args, cmd.stats)
     elif not cmd.min_args <= len(argv) <= cmd.max_args:
         client.last_command = cmd
         return _refuse(client, argv, encode_error(errors.wrong_arity(cmd.name)))
@@ -271,6 +315,10 @@ def _replicates(cmd, client) -> bool:
 def _refuse(client, argv, reply: bytes):
     """A command refused before it runs flags an open transaction, as Redis's rejectCommand does;
     a refused EXEC ends the transaction with EXECABORT and the reason."""
+    if reply[:1] == b"-":
+        count_error(client.server, reply[1:-2].decode("utf-8", "surrogateescape"))
+        if client.last_command is not None:
+            client.last_command.stats.rejected += 1
     if client.multi is not None:
         client.multi_error = True
     if argv[0].lower() != b"exec":
@@ -287,13 +335,17 @@ def call(client, cmd, argv):
     """Invoke a handler for EXEC; a CommandError becomes an error reply."""
     client.server.stats.commands += 1
     client.last_command = cmd
+    started = _now_ns()
     try:
         return cmd.handler(client, argv)
     except CommandError as exc:
+        count_error(client.server, exc.message)
+        cmd.stats.failed += 1
         return ErrorReply(exc.message)
     except Exception as exc:  # noqa: BLE001 - see internal_error
         return ErrorReply(internal_error_message(argv, exc))
     finally:
+        _account(client, cmd, argv, started)
         if client.server.monitors:
             feed_monitors(client, cmd, argv)
         if client.tracking is not None and cmd.flags & Flag.READONLY:
@@ -330,6 +382,13 @@ _NOT_IN_MULTI = encode_error(errors.COMMAND_NOT_ALLOWED_IN_MULTI)
 run_batch = run_batch_py
 
 
+def set_slowlog_threshold(usec: int) -> None:
+    """slowlog-log-slower-than changed (or the server started): tell the C loop too."""
+    if run_batch is not run_batch_py:
+        from server import _fastpath
+        _fastpath.set_accounting(usec, slow_command, command_failed)
+
+
 def install_fast_path(client_class) -> None:
     """Use server/_fastpath.c for `run_batch` when it is built (server.client calls this once its
     Client class exists: the C loop reads that class's slots directly)."""
@@ -345,4 +404,14 @@ def install_fast_path(client_class) -> None:
     _fastpath.configure(_FAST, execute, encode_reply, encode_error, CommandError, Encoded, client_class,
                         internal_error, get, set_, incr, Database, Keyspace, OK)
     _fastpath.set_serve_ready(serve_ready)
+    # Counters the C loop bumps natively: every command's stats become the C type.
+    from server import table
+    table.STATS_CLASS = _fastpath.CommandStats
+    for cmd in table.all_commands().values():
+        for each in (cmd, *cmd.subcommands.values()):
+            old = each.stats
+            each.stats = _fastpath.CommandStats()
+            each.stats.calls, each.stats.usec = old.calls, old.usec
+            each.stats.failed, each.stats.rejected = old.failed, old.rejected
+    _fastpath.set_accounting(-1, slow_command, command_failed)
     run_batch = _fastpath.run_batch

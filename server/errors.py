@@ -84,6 +84,7 @@ CACHING_NOT_TRACKING = ("ERR CLIENT CACHING can be called only when the client i
                         "with OPTIN or OPTOUT mode enabled")
 CACHING_YES = "ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode."
 CACHING_NO = "ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode."
+SLOWLOG_COUNT = "ERR count should be greater than or equal to -1"
 UNBLOCK_REASON = "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"
 UNBLOCKED = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
 MAX_CLIENTS_REACHED = "ERR max number of clients reached"

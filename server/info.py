@@ -11,10 +11,12 @@ import sys
 import time
 
 from server.config import FORKV_VERSION, REDIS_VERSION
+from server.table import all_commands
 
 DEFAULT_SECTIONS = ("server", "clients", "memory", "persistence", "stats", "replication", "cpu",
                     "modules", "errorstats", "cluster", "keyspace")
-ALL_SECTIONS = DEFAULT_SECTIONS
+ALL_SECTIONS = ("server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules",
+                "commandstats", "errorstats", "latencystats", "cluster", "keyspace")
 
 
 def _human(n: int) -> str:
@@ -187,7 +189,7 @@ def _stats(server):
         ("tracking_total_items", server.tracking.items),
         ("tracking_total_prefixes", len(server.tracking.prefixes)),
         ("unexpected_error_replies", 0),
-        ("total_error_replies", 0),
+        ("total_error_replies", server.stats.error_replies),
         ("dump_payload_sanitizations", 0),
         ("total_reads_processed", 0),
         ("total_writes_processed", 0),
@@ -250,10 +252,26 @@ _SECTIONS = {
     "replication": ("Replication", _replication),
     "cpu": ("CPU", _cpu),
     "modules": ("Modules", lambda s: []),
-    "errorstats": ("Errorstats", lambda s: []),
+    "commandstats": ("Commandstats", lambda s: _commandstats()),
+    "errorstats": ("Errorstats", lambda s: [(f"errorstat_{code}", f"count={n}")
+                                            for code, n in s.error_counts.items()]),
+    "latencystats": ("Latencystats", lambda s: []),
     "cluster": ("Cluster", _cluster),
     "keyspace": ("Keyspace", _keyspace),
 }
+
+
+def _commandstats() -> list:
+    """cmdstat_<name>: every command (and subcommand) called or refused at least once, by name."""
+    fields = []
+    for cmd in sorted(all_commands().values(), key=lambda c: c.name):
+        for each in (cmd, *sorted(cmd.subcommands.values(), key=lambda c: c.name)):
+            st = each.stats
+            if st.calls or st.rejected or st.failed:
+                per_call = st.usec / st.calls if st.calls else 0.0
+                fields.append((f"cmdstat_{each.name}", f"calls={st.calls},usec={st.usec},usec_per_call="
+                               f"{per_call:.2f},rejected_calls={st.rejected},failed_calls={st.failed}"))
+    return fields
 
 
 def render(server, names) -> str:
@@ -261,7 +279,9 @@ def render(server, names) -> str:
     wanted = []
     for name in names or ["default"]:
         name = name.lower()
-        if name in ("default", "all", "everything"):
+        if name in ("all", "everything"):
+            wanted.extend(ALL_SECTIONS)
+        elif name == "default":
             wanted.extend(DEFAULT_SECTIONS)
         elif name in _SECTIONS:
             wanted.append(name)

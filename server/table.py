@@ -139,6 +139,23 @@ def KS(flags: str, index: int, lastkey: int = 0, step: int = 1, limit: int = 0, 
     return KeySpec(tuple(flags.split()), ("index", index), ("range", lastkey, step, limit), notes)
 
 
+class CommandStats:
+    """One command's counters for INFO commandstats; server/_fastpath.c's CommandStats is the
+    same in C (bumped there without allocating) and replaces this class when it is built."""
+
+    __slots__ = ("calls", "usec", "failed", "rejected")
+
+    def __init__(self):
+        self.calls = self.usec = self.failed = self.rejected = 0
+
+
+STATS_CLASS = CommandStats  # what new commands get (dispatch.install_fast_path may swap it)
+
+
+def _new_stats():
+    return STATS_CLASS()
+
+
 @dataclass(eq=False, slots=True)
 class Command:
     name: str  # lower case; "client|setname" for a subcommand
@@ -157,6 +174,7 @@ class Command:
     tips: tuple = ()  # Redis's command tips ("nondeterministic_output", "request_policy:...")
     key_specs: tuple = ()  # KeySpec, in Redis's order; derived from the key range if not given
     subcommands: dict = field(default_factory=dict)  # b"setname" -> Command
+    stats: object = field(default_factory=_new_stats)  # CommandStats: INFO commandstats
     # Derived once from `flags`, read per call on the hot path.
     is_write: bool = False
     no_auth: bool = False

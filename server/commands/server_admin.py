@@ -5,10 +5,11 @@ from typing import TYPE_CHECKING
 
 from protocol.reply import NO_REPLY, Map, SetReply, Status, Verbatim, encoded
 from server import errors, info, log
+from server.args import to_int
 from server.config import ConfigError
 from server.docs import command_docs
 from server.errors import CommandError
-from server.table import COMMANDS, Argv, Flag, Reply, command, container
+from server.table import COMMANDS, Argv, Flag, Reply, all_commands, command, container
 
 if TYPE_CHECKING:
     from server.client import Client
@@ -62,6 +63,65 @@ def flushall(client: "Client", argv: Argv) -> Reply:
     server.tracking.forget_all()
     server.keyspace.dirty += server.keyspace.flushall()
     server.persistence.after_flushall()
+    return OK
+
+
+# -- SLOWLOG ------------------------------------------------------------------------------------------
+
+container("slowlog", "server", summary="A container for slow log commands", since="2.2.12")
+
+SLOWLOG_HELP = [
+    "SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "GET [<count>]",
+    "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
+    "    Entries are made of:",
+    "    id, timestamp, time in microseconds, arguments array, client IP and port,",
+    "    client name",
+    "LEN",
+    "    Return the length of the slowlog.",
+    "RESET",
+    "    Reset the slowlog.",
+    "HELP",
+    "    Prints this help.",
+]
+_NODES = "request_policy:all_nodes"
+
+
+@command("slowlog|help", 2, F.LOADING | F.STALE, group="server", summary="Show helpful text about the "
+         "different subcommands", since="6.2.0", complexity="O(1)")
+def slowlog_help(client: "Client", argv: Argv) -> Reply:
+    return [Status(line) for line in SLOWLOG_HELP]
+
+
+@command("slowlog|get", -2, F.ADMIN | F.LOADING | F.STALE, group="server",
+         summary="Get the slow log's entries", since="2.2.12",
+         complexity="O(N) where N is the number of entries returned", arguments=("[count]",),
+         tips=(_NODES, "nondeterministic_output"))
+def slowlog_get(client: "Client", argv: Argv) -> Reply:
+    count = 10
+    if len(argv) == 3:
+        count = to_int(argv[2], errors.SLOWLOG_COUNT)
+        if count < -1:
+            raise CommandError(errors.SLOWLOG_COUNT)
+    elif len(argv) > 3:
+        raise CommandError(errors.subcommand_syntax(argv[1], "slowlog"))
+    entries = list(client.server.slowlog.entries)
+    return entries if count == -1 else entries[:count]
+
+
+@command("slowlog|len", 2, F.ADMIN | F.LOADING | F.STALE, group="server",
+         summary="Get the slow log's length", since="2.2.12", complexity="O(1)",
+         tips=(_NODES, "response_policy:agg_sum", "nondeterministic_output"))
+def slowlog_len(client: "Client", argv: Argv) -> Reply:
+    return len(client.server.slowlog.entries)
+
+
+@command("slowlog|reset", 2, F.ADMIN | F.LOADING | F.STALE, group="server",
+         summary="Clear all entries from the slow log", since="2.2.12",
+         complexity="O(N) where N is the number of entries in the slowlog",
+         tips=(_NODES, "response_policy:all_succeeded"))
+def slowlog_reset(client: "Client", argv: Argv) -> Reply:
+    client.server.slowlog.reset()
     return OK
 
 
@@ -175,6 +235,8 @@ def config_set(client: "Client", argv: Argv) -> Reply:
         log.set_level(server.config["loglevel"])
     if "notify-keyspace-events" in changed:
         server.events_changed()
+    if "slowlog-log-slower-than" in changed or "slowlog-max-len" in changed:
+        server.slowlog_changed()
     if "proto-max-bulk-len" in changed:
         for other in server.clients.values():
             other.parser.max_bulk_len = server.config["proto-max-bulk-len"]
@@ -188,6 +250,10 @@ def config_resetstat(client: "Client", argv: Argv) -> Reply:
     server = client.server
     server.stats.reset()
     server.keyspace.hits = server.keyspace.misses = server.keyspace.expired_keys = 0
+    server.error_counts.clear()
+    for cmd in all_commands().values():
+        for each in (cmd, *cmd.subcommands.values()):
+            each.stats.calls = each.stats.usec = each.stats.failed = each.stats.rejected = 0
     return OK
 
 
