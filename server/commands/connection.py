@@ -152,8 +152,12 @@ def hello(client: "Client", argv: Argv) -> Reply:
 def reset(client: "Client", argv: Argv) -> Reply:
     client.set_multi(None)
     client.unwatch()
-    client.server.pubsub.forget(client)
-    client.server.tracking.disable(client)
+    server = client.server
+    if client.monitor:
+        server.stop_monitor(client)
+    server.tracking.disable(client)
+    server.pubsub.forget(client)
+    client.reply_mode = dispatch.REPLY_ON
     client.select(0)
     client.proto = 2
     client.name = b""

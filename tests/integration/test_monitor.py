@@ -73,3 +73,19 @@ def test_client_reply_off_skip_on(any_server):
         assert c.call("DEL", "k") == b":1\r\n"
     finally:
         c.close()
+
+
+def test_reset_leaves_monitor_mode_and_reply_off(any_server):
+    m = Raw(any_server.port)
+    try:
+        m.call("MONITOR")
+        m.send("RESET")
+        raw = m.read()[0]
+        while raw != b"+RESET\r\n":  # lines of other connections may come first
+            raw = m.read()[0]
+        assert m.call("GET", "nothing") == b"$-1\r\n"
+        m.send("CLIENT", "REPLY", "OFF")
+        assert m.call("RESET") == b"+RESET\r\n"
+        assert m.call("PING") == b"+PONG\r\n"
+    finally:
+        m.close()
