@@ -20,6 +20,7 @@ from server.blocking import release_postponed
 from server.client import Client
 from server.config import NOTIFY_KEYEVENT, NOTIFY_KEYSPACE
 from server.keyspace import Keyspace, wall_ms
+from server.latency import LatencyMonitor
 from server.pubsub import PubSub
 from server.slowlog import SlowLog
 from server.table import all_commands
@@ -74,6 +75,7 @@ class Server:
         self.monitors = {}  # MONITOR clients -> None, in the order they started
         self.error_counts = {}  # error code -> replies (INFO errorstats)
         self.slowlog = SlowLog(config["slowlog-max-len"])
+        self.latency = LatencyMonitor()
         self.slowlog_threshold = -1
         self.slowlog_changed()
         self.paused = 0  # CLIENT PAUSE: 0, dispatch.PAUSE_WRITE or dispatch.PAUSE_ALL
@@ -304,10 +306,17 @@ class Server:
         release_postponed(self)
 
     def slowlog_changed(self) -> None:
-        """slowlog-log-slower-than or slowlog-max-len was set (or the server starts)."""
-        self.slowlog_threshold = self.config["slowlog-log-slower-than"]
+        """slowlog-log-slower-than, slowlog-max-len or latency-monitor-threshold was set (or the
+        server starts). Commands at least `slowlog_threshold` µs long go to dispatch's
+        slow_command, which feeds the slow log and the latency monitor by their own limits."""
         self.slowlog.max_len = self.config["slowlog-max-len"]
         self.slowlog.trim()
+        self.latency.threshold = self.config["latency-monitor-threshold"]
+        limits = [self.config["slowlog-log-slower-than"]]
+        if self.latency.threshold:
+            limits.append(self.latency.threshold * 1000)
+        limits = [n for n in limits if n >= 0]
+        self.slowlog_threshold = min(limits) if limits else -1
         dispatch.set_slowlog_threshold(self.slowlog_threshold)
 
     def events_changed(self) -> None:

@@ -235,6 +235,7 @@ DIRECTIVES = {d.name: d for d in [
     Directive("tracking-table-max-keys", "int", 1000000, 0, LONG_MAX),
     Directive("slowlog-log-slower-than", "int", 10000, -1, LONG_MAX),
     Directive("slowlog-max-len", "int", 128, 0, LONG_MAX),
+    Directive("latency-monitor-threshold", "int", 0, 0, LONG_MAX),
     Directive("unixsocket", "str", "", immutable=True),
     # Small-container encodings (server/types/): Redis 7.0 renamed ziplist to listpack and keeps
     # the old names as aliases of the same setting; CONFIG GET lists both.

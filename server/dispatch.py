@@ -194,9 +194,13 @@ def _account(client, cmd, argv, started: int) -> None:
 
 
 def slow_command(client, cmd, argv, usec: int) -> None:
-    """A command that took at least slowlog-log-slower-than: an entry in the slow log."""
-    if not cmd.flags & Flag.SKIP_SLOWLOG:
-        client.server.slowlog.add(client, _redacted(cmd.name, argv), usec)
+    """A command at least as long as the slow log's or the latency monitor's threshold: an
+    entry in the slow log and a latency sample, each by its own limit."""
+    server = client.server
+    limit = server.config["slowlog-log-slower-than"]
+    if 0 <= limit <= usec and not cmd.flags & Flag.SKIP_SLOWLOG:
+        server.slowlog.add(client, _redacted(cmd.name, argv), usec)
+    server.latency.add("fast-command" if cmd.flags & Flag.FAST else "command", usec // 1000)
 
 
 def command_failed(client, cmd, message: str) -> bytes:

@@ -162,6 +162,10 @@ def tracking_prefix_overlap(prefix: bytes, other: bytes, existing: bool) -> str:
             "Prefixes for a single client must not overlap.")
 
 
+def no_latency_samples(event: str) -> str:
+    return f"ERR No samples available for event '{event}'"
+
+
 def config_set_failed(argument: str, why: str) -> str:
     return f"ERR CONFIG SET failed (possibly related to argument '{argument}') - {why}"
 

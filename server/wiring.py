@@ -188,6 +188,7 @@ class Persistence:
         # From now on the parent leaves the dicts the child shares alone (keyspace.py).
         server.keyspace.begin_overlay()
         server.stats.latest_fork_usec = self.child.fork_usec
+        server.latency.add("fork", self.child.fork_usec // 1000)
         server.stats.total_forks += 1
         log.notice(f"Background saving started by pid {self.child.pid}")
         return True

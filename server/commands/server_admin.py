@@ -125,6 +125,129 @@ def slowlog_reset(client: "Client", argv: Argv) -> Reply:
     return OK
 
 
+# -- LATENCY ------------------------------------------------------------------------------------------
+
+container("latency", "server", summary="A container for latency diagnostics commands", since="2.8.13")
+
+LATENCY_HELP = [
+    "LATENCY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "DOCTOR",
+    "    Return a human readable latency analysis report.",
+    "GRAPH <event>",
+    "    Return an ASCII latency graph for the <event> class.",
+    "HISTORY <event>",
+    "    Return time-latency samples for the <event> class.",
+    "LATEST",
+    "    Return the latest latency samples for all events.",
+    "RESET [<event> ...]",
+    "    Reset latency data of one or more <event> classes.",
+    "    (default: reset all data for all event classes)",
+    "HISTOGRAM [COMMAND ...]",
+    "    Return a cumulative distribution of latencies in the format of a histogram for the specified "
+    "command names.",
+    "    If no commands are specified then all histograms are replied.",
+    "HELP",
+    "    Prints this help.",
+]
+_LATENCY = F.ADMIN | F.NOSCRIPT | F.LOADING | F.STALE
+_NODES_SPECIAL = ("nondeterministic_output", "request_policy:all_nodes", "response_policy:special")
+
+
+@command("latency|help", 2, F.LOADING | F.STALE, group="server", summary="Show helpful text about the "
+         "different subcommands.", since="2.8.13", complexity="O(1)")
+def latency_help(client: "Client", argv: Argv) -> Reply:
+    return [Status(line) for line in LATENCY_HELP]
+
+
+@command("latency|latest", 2, _LATENCY, group="server", summary="Return the latest latency samples for "
+         "all events.", since="2.8.13", complexity="O(1)", tips=_NODES_SPECIAL)
+def latency_latest(client: "Client", argv: Argv) -> Reply:
+    return [[name.encode(), samples[-1][0], samples[-1][1], most]
+            for name, (samples, most) in client.server.latency.events.items()]
+
+
+@command("latency|history", 3, _LATENCY, group="server", summary="Return timestamp-latency samples "
+         "for the event.", since="2.8.13", complexity="O(1)", arguments=("event",),
+         tips=_NODES_SPECIAL)
+def latency_history(client: "Client", argv: Argv) -> Reply:
+    entry = client.server.latency.events.get(argv[2].decode("utf-8", "surrogateescape"))
+    return [] if entry is None else [list(sample) for sample in entry[0]]
+
+
+@command("latency|reset", -2, _LATENCY, group="server", summary="Reset latency data for one or more "
+         "events.", since="2.8.13", complexity="O(1)", arguments=("[event [event ...]]",),
+         tips=("request_policy:all_nodes", "response_policy:all_succeeded"))
+def latency_reset(client: "Client", argv: Argv) -> Reply:
+    return client.server.latency.reset([a.decode("utf-8", "surrogateescape") for a in argv[2:]])
+
+
+@command("latency|graph", 3, _LATENCY, group="server", summary="Return a latency graph for the event.",
+         since="2.8.13", complexity="O(1)", arguments=("event",), tips=_NODES_SPECIAL)
+def latency_graph(client: "Client", argv: Argv) -> Reply:
+    name = argv[2].decode("utf-8", "surrogateescape")
+    entry = client.server.latency.events.get(name)
+    if entry is None:
+        raise CommandError(errors.no_latency_samples(name))
+    samples, most = entry
+    values = [ms for _, ms in samples]
+    lines = [f"{name} - high {max(values)} ms, low {min(values)} ms (all time high {most} ms)",
+             "-" * 80]
+    top = max(values) or 1
+    for row in range(4, 0, -1):  # four rows of marks, highest first
+        lines.append("".join("_" if v * 4 >= row * top and v * 4 < (row + 1) * top else
+                             ("|" if v * 4 >= (row + 1) * top else " ") for v in values))
+    now = int(time.time())
+    lines.append("".join(str(min(9, (now - t) // 60)) for t, _ in samples))
+    lines.append("".join("m" for _ in samples))
+    return Verbatim("\n".join(lines) + "\n")
+
+
+@command("latency|doctor", 2, _LATENCY, group="server", summary="Return a human readable latency "
+         "analysis report.", since="2.8.13", complexity="O(1)", tips=_NODES_SPECIAL)
+def latency_doctor(client: "Client", argv: Argv) -> Reply:
+    monitor = client.server.latency
+    if not monitor.threshold:
+        return Verbatim(
+            "I'm sorry, Dave, I can't do that. Latency monitoring is disabled in this Redis instance. "
+            "You may use \"CONFIG SET latency-monitor-threshold <milliseconds>.\" in order to enable it. "
+            "If we weren't in a deep space mission I'd suggest to take a look at "
+            "https://redis.io/topics/latency-monitor.\n")
+    if not monitor.events:
+        return Verbatim("Dave, no latency spike was observed during the lifetime of this Redis instance, "
+                        "not in the slightest bit. I honestly think you ought to sleep in the night.\n")
+    text = ["Dave, I have observed latency spikes in this Redis instance. You don't mind talking about "
+            "it, do you Dave?", ""]
+    for i, (name, (samples, most)) in enumerate(monitor.events.items(), 1):
+        values = [ms for _, ms in samples]
+        avg = sum(values) // len(values)
+        dev = sum(abs(v - avg) for v in values) // len(values)
+        text.append(f"{i}. {name}: {len(values)} latency spikes (average {avg}ms, mean deviation {dev}ms, "
+                    f"period {_period(samples):.2f} sec). Worst all time event {most}ms.")
+    return Verbatim("\n".join(text) + "\n")
+
+
+def _period(samples) -> float:
+    if len(samples) < 2:
+        return 1.0
+    return (samples[-1][0] - samples[0][0]) / (len(samples) - 1) or 1.0
+
+
+@command("latency|histogram", -2, _LATENCY, group="server", summary="Return the cumulative "
+         "distribution of latencies of a subset of commands or all.", since="7.0.0",
+         complexity="O(N) where N is the number of commands with latency information being retrieved.",
+         arguments=("[command [command ...]]",), tips=_NODES_SPECIAL)
+def latency_histogram(client: "Client", argv: Argv) -> Reply:
+    """Calls per command; forkv keeps no latency distribution per command yet, so the
+    histogram of each is empty (said in the README)."""
+    names = [a.decode("utf-8", "surrogateescape").lower() for a in argv[2:]]
+    out = Map()
+    for cmd in sorted(all_commands().values(), key=lambda c: c.name):
+        for each in (cmd, *cmd.subcommands.values()):
+            if (not names or each.name in names) and each.stats.calls:
+                out[each.name] = Map({"calls": each.stats.calls, "histogram_usec": Map()})
+    return out
+
+
 @command("time", 1, F.LOADING | F.STALE | F.FAST, group="server", summary="Return the current server time",
          since="2.6.0", complexity="O(1)",
          tips=("nondeterministic_output",))
@@ -235,7 +358,7 @@ def config_set(client: "Client", argv: Argv) -> Reply:
         log.set_level(server.config["loglevel"])
     if "notify-keyspace-events" in changed:
         server.events_changed()
-    if "slowlog-log-slower-than" in changed or "slowlog-max-len" in changed:
+    if {"slowlog-log-slower-than", "slowlog-max-len", "latency-monitor-threshold"} & set(changed):
         server.slowlog_changed()
     if "proto-max-bulk-len" in changed:
         for other in server.clients.values():

@@ -63,6 +63,8 @@ DENY = {
 
 # Replies that legitimately differ between two servers or two runs: only error-vs-not compares.
 NONDETERMINISTIC = {
+    "latency|histogram": "latencies and calls", "latency|latest": "latencies",
+    "latency|history": "latencies", "latency|doctor": "latencies", "latency|graph": "latencies",
     "slowlog|get": "durations and times", "slowlog|len": "what was slow",
     "memory|stats": "the process's memory", "memory|doctor": "depends on memory",
     "memory|malloc-stats": "allocator text", "memory|usage": "estimates, not jemalloc's sizes",

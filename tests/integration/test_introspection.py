@@ -70,3 +70,40 @@ def _slowlog(server):
 
 def test_slowlog_matches_redis(forkv_server, redis_server):
     assert _slowlog(forkv_server) == _slowlog(redis_server)
+
+
+def test_latency_monitor_off_and_errors_match_redis(any_server):
+    c = Raw(any_server.port)
+    try:
+        c.call("LATENCY", "RESET")
+        assert c.call("LATENCY", "LATEST") == b"*0\r\n"
+        assert c.call("LATENCY", "HISTORY", "command") == b"*0\r\n"
+        assert c.call("LATENCY", "GRAPH", "command") == b"-ERR No samples available for event 'command'\r\n"
+        assert c.call("LATENCY", "DOCTOR").startswith(b"$")
+        assert b"Latency monitoring is disabled" in c.call("LATENCY", "DOCTOR")
+        assert c.call("LATENCY", "RESET", "nothing") == b":0\r\n"
+        assert c.call("LATENCY", "HELP").startswith(b"*17\r\n+LATENCY <subcommand>")
+    finally:
+        c.close()
+
+
+def test_latency_monitor_records_slow_commands(forkv_server):
+    c = Raw(forkv_server.port)
+    try:
+        c.call("LATENCY", "RESET")
+        c.call("CONFIG", "SET", "latency-monitor-threshold", "1")
+        pairs = [x for i in range(50000) for x in (f"k{i}", "v")]
+        c.call("MSET", *pairs)  # 50,000 keys in one command: well over 1 ms
+        _, (latest,) = (c.send("LATENCY", "LATEST"), c.read())[1]
+        names = {entry[0] for entry in latest}
+        assert b"command" in names
+        entry = next(e for e in latest if e[0] == b"command")
+        assert entry[2] >= 1 and entry[3] >= entry[2]
+        _, (history,) = (c.send("LATENCY", "HISTORY", "command"), c.read())[1]
+        assert history and history[-1][1] == entry[2]
+        assert c.call("LATENCY", "GRAPH", "command").split(b"\r\n")[1].startswith(b"command - high ")
+        assert b"1. command:" in c.call("LATENCY", "DOCTOR")
+        assert c.call("LATENCY", "RESET", "command") == b":1\r\n"
+    finally:
+        c.call("CONFIG", "SET", "latency-monitor-threshold", "0")
+        c.close()
