@@ -31,14 +31,16 @@ _MEMORY_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1024, "m": 1000**2, "mb": 1024*
 
 
 def parse_memory(text: str) -> int:
-    m = re.fullmatch(r"(-?\d+)([a-zA-Z]*)", text)
+    """Redis's memtoull: a non-negative number with an optional unit."""
+    m = re.fullmatch(r"(\d+)([a-zA-Z]*)", text)
     if not m or m.group(2).lower() not in _MEMORY_UNITS:
         raise ConfigError("argument must be a memory value")
     return int(m.group(1)) * _MEMORY_UNITS[m.group(2).lower()]
 
 
 def _parse_int(text: str) -> int:
-    if not re.fullmatch(r"-?\d+", text):
+    """Redis's string2ll: a decimal that fits a signed 64-bit integer, or the parse error."""
+    if not re.fullmatch(r"-?\d+", text) or not -(2**63) <= int(text) < 2**63:
         raise ConfigError("argument couldn't be parsed into an integer")
     return int(text)
 
@@ -46,7 +48,7 @@ def _parse_int(text: str) -> int:
 @dataclass
 class Directive:
     name: str
-    kind: str  # int, memory, bool, enum, str, save, bind, dir, obuf, events
+    kind: str  # int, memory, bool, enum, str, save, bind, dir, obuf, events, percentiles, ...
     default: object
     low: int = None
     high: int = None
@@ -87,6 +89,23 @@ class Directive:
             return text
         if kind == "events":
             return parse_events(text)
+        if kind == "percentiles":
+            return _parse_percentiles(text)
+        if kind == "memperc":
+            if not re.fullmatch(r"\d+%", text):
+                try:
+                    parse_memory(text)
+                except ConfigError:
+                    raise ConfigError("argument must be a memory or percent value") from None
+            return text
+        if kind == "oomvalues":
+            parts = text.split()
+            if len(parts) != 3:
+                raise ConfigError("wrong number of arguments")
+            for part in parts:
+                if not re.fullmatch(r"-?\d+", part) or not -2000 <= int(part) <= 2000:
+                    raise ConfigError("Invalid oom-score-adj-values, elements must be between -2000 and 2000.")
+            return text
         return text
 
     def _range(self, value: int) -> None:
@@ -106,6 +125,18 @@ class Directive:
         if self.kind == "events":
             return format_events(value)
         return str(value)
+
+
+def _parse_percentiles(text: str) -> str:
+    """latency-tracking-info-percentiles: doubles within [0, 100], space separated."""
+    for part in text.split():
+        try:
+            value = float(part)
+        except ValueError:
+            raise ConfigError("Invalid latency-tracking-info-percentiles parameters") from None
+        if not 0.0 <= value <= 100.0:
+            raise ConfigError("latency-tracking-info-percentiles parameters should sit between [0.0,100.0]")
+    return text
 
 
 def _parse_save(args: list) -> list:
@@ -207,7 +238,7 @@ DIRECTIVES = {d.name: d for d in [
     Directive("save", "save", [(3600, 1), (300, 100), (60, 10000)], multi=True),
     Directive("appendonly", "bool", False),
     Directive("appendfilename", "str", "appendonly.aof", immutable=True),
-    Directive("appendfsync", "enum", "everysec", choices=("always", "everysec", "no")),
+    Directive("appendfsync", "enum", "everysec", choices=("everysec", "always", "no")),
     Directive("stop-writes-on-bgsave-error", "bool", True),
     Directive("rdbcompression", "bool", True),
     Directive("rdbchecksum", "bool", True, immutable=True),
@@ -244,14 +275,178 @@ DIRECTIVES = {d.name: d for d in [
     Directive("list-compress-depth", "int", 0, 0, INT_MAX),
     Directive("hash-max-listpack-entries", "int", 512, 0, LONG_MAX, alias="hash-max-ziplist-entries"),
     Directive("hash-max-ziplist-entries", "int", 512, 0, LONG_MAX, alias="hash-max-listpack-entries"),
-    Directive("hash-max-listpack-value", "int", 64, 0, LONG_MAX, alias="hash-max-ziplist-value"),
-    Directive("hash-max-ziplist-value", "int", 64, 0, LONG_MAX, alias="hash-max-listpack-value"),
+    Directive("hash-max-listpack-value", "memory", 64, 0, LONG_MAX, alias="hash-max-ziplist-value"),
+    Directive("hash-max-ziplist-value", "memory", 64, 0, LONG_MAX, alias="hash-max-listpack-value"),
     Directive("set-max-intset-entries", "int", 512, 0, LONG_MAX),
     Directive("zset-max-listpack-entries", "int", 128, 0, LONG_MAX, alias="zset-max-ziplist-entries"),
     Directive("zset-max-ziplist-entries", "int", 128, 0, LONG_MAX, alias="zset-max-listpack-entries"),
-    Directive("zset-max-listpack-value", "int", 64, 0, LONG_MAX, alias="zset-max-ziplist-value"),
-    Directive("zset-max-ziplist-value", "int", 64, 0, LONG_MAX, alias="zset-max-listpack-value"),
+    Directive("zset-max-listpack-value", "memory", 64, 0, LONG_MAX, alias="zset-max-ziplist-value"),
+    Directive("zset-max-ziplist-value", "memory", 64, 0, LONG_MAX, alias="zset-max-listpack-value"),
 ]}
+
+# The rest of Redis 7.0's directives: accepted with Redis's types, defaults and CONFIG SET rules so
+# that tools and config files that set them work; forkv has no use for them (no replication,
+# cluster, TLS, AOF rewrite, defragmentation, eviction or modules yet): they are kept and reported,
+# and do nothing. One line each: name, kind, default, then flags (i: immutable, alias=other).
+_INERT = """
+acl-pubsub-default enum resetchannels choices=allchannels,resetchannels
+aclfile str "" i
+acllog-max-len int 128
+active-defrag-cycle-max int 25 range=1,99
+active-defrag-cycle-min int 1 range=1,99
+active-defrag-ignore-bytes memory 104857600 range=1,9223372036854775807
+active-defrag-max-scan-fields int 1000 range=1,9223372036854775807
+active-defrag-threshold-lower int 10 range=0,1000
+active-defrag-threshold-upper int 100 range=0,1000
+active-expire-effort int 1 range=1,10
+activedefrag bool no
+activerehashing bool yes
+aof-disable-auto-gc bool no
+aof-load-truncated bool yes
+aof-rewrite-incremental-fsync bool yes
+aof-timestamp-enabled bool no
+aof-use-rdb-preamble bool yes
+aof_rewrite_cpulist str "" i
+appenddirname str appendonlydir i
+auto-aof-rewrite-min-size memory 67108864
+auto-aof-rewrite-percentage int 100 range=0,2147483647
+bgsave_cpulist str "" i
+bind-source-addr str ""
+bio_cpulist str "" i
+busy-reply-threshold int 5000 alias=lua-time-limit
+lua-time-limit int 5000 alias=busy-reply-threshold
+cluster-allow-pubsubshard-when-down bool yes
+cluster-allow-reads-when-down bool no
+cluster-allow-replica-migration bool yes
+cluster-announce-bus-port int 0 range=0,65535
+cluster-announce-hostname str ""
+cluster-announce-ip str ""
+cluster-announce-port int 0 range=0,65535
+cluster-announce-tls-port int 0 range=0,65535
+cluster-config-file str nodes.conf i
+cluster-enabled bool no i
+cluster-link-sendbuf-limit memory 0
+cluster-migration-barrier int 1 range=0,2147483647
+cluster-node-timeout int 15000
+cluster-port int 0 i
+cluster-preferred-endpoint-type enum ip choices=ip,hostname,unknown-endpoint
+cluster-replica-no-failover bool no alias=cluster-slave-no-failover
+cluster-slave-no-failover bool no alias=cluster-replica-no-failover
+cluster-replica-validity-factor int 10 alias=cluster-slave-validity-factor range=0,2147483647
+cluster-slave-validity-factor int 10 alias=cluster-replica-validity-factor range=0,2147483647
+cluster-require-full-coverage bool yes
+crash-log-enabled bool yes
+crash-memcheck-enabled bool yes
+disable-thp bool yes i
+dynamic-hz bool yes
+enable-module-command enum no choices=no,yes,local i
+hll-sparse-max-bytes memory 3000
+ignore-warnings str ""
+io-threads-do-reads bool no i
+jemalloc-bg-thread bool yes
+latency-tracking bool yes
+latency-tracking-info-percentiles percentiles "50 99 99.9"
+lazyfree-lazy-eviction bool no
+lazyfree-lazy-expire bool no
+lazyfree-lazy-server-del bool no
+lazyfree-lazy-user-del bool no
+lfu-decay-time int 1 range=0,2147483647
+lfu-log-factor int 10 range=0,2147483647
+masterauth str ""
+masteruser str ""
+maxmemory-clients memperc 0
+maxmemory-eviction-tenacity int 10 range=0,100
+maxmemory-samples int 5 range=1,2147483647
+min-replicas-max-lag int 10 alias=min-slaves-max-lag range=0,2147483647
+min-slaves-max-lag int 10 alias=min-replicas-max-lag range=0,2147483647
+min-replicas-to-write int 0 alias=min-slaves-to-write range=0,2147483647
+min-slaves-to-write int 0 alias=min-replicas-to-write range=0,2147483647
+no-appendfsync-on-rewrite bool no
+oom-score-adj enum no choices=no,yes,relative,absolute
+oom-score-adj-values oomvalues "0 200 800"
+proc-title-template str "{title} {listen-addr} {server-mode}"
+propagation-error-behavior enum ignore choices=ignore,panic,panic-on-replicas
+rdb-save-incremental-fsync bool yes
+repl-backlog-size memory 1048576 range=1,9223372036854775807
+repl-backlog-ttl int 3600
+repl-disable-tcp-nodelay bool no
+repl-diskless-load enum disabled choices=disabled,on-empty-db,swapdb
+repl-diskless-sync bool yes
+repl-diskless-sync-delay int 5 range=0,2147483647
+repl-diskless-sync-max-replicas int 0 range=0,2147483647
+repl-ping-replica-period int 10 alias=repl-ping-slave-period range=1,2147483647
+repl-ping-slave-period int 10 alias=repl-ping-replica-period range=1,2147483647
+repl-timeout int 60 range=1,2147483647
+replica-announce-ip str "" alias=slave-announce-ip
+slave-announce-ip str "" alias=replica-announce-ip
+replica-announce-port int 0 alias=slave-announce-port range=0,65535
+slave-announce-port int 0 alias=replica-announce-port range=0,65535
+replica-announced bool yes
+replica-ignore-disk-write-errors bool no
+replica-ignore-maxmemory bool yes alias=slave-ignore-maxmemory
+slave-ignore-maxmemory bool yes alias=replica-ignore-maxmemory
+replica-lazy-flush bool no alias=slave-lazy-flush
+slave-lazy-flush bool no alias=replica-lazy-flush
+replica-priority int 100 alias=slave-priority range=0,2147483647
+slave-priority int 100 alias=replica-priority range=0,2147483647
+replica-read-only bool yes alias=slave-read-only
+slave-read-only bool yes alias=replica-read-only
+replica-serve-stale-data bool yes alias=slave-serve-stale-data
+slave-serve-stale-data bool yes alias=replica-serve-stale-data
+replicaof str "" i alias=slaveof
+slaveof str "" i alias=replicaof
+sanitize-dump-payload enum no choices=no,yes,clients
+server_cpulist str "" i
+set-proc-title bool yes i
+shutdown-on-sigint enum default choices=default,save,nosave,now,force
+shutdown-on-sigterm enum default choices=default,save,nosave,now,force
+shutdown-timeout int 10 range=0,2147483647
+socket-mark-id int 0 i
+stream-node-max-bytes memory 4096
+stream-node-max-entries int 100
+syslog-enabled bool no i
+syslog-facility enum local0 choices=user,local0,local1,local2,local3,local4,local5,local6,local7 i
+syslog-ident str redis i
+tls-auth-clients enum yes choices=no,yes,optional
+tls-ca-cert-dir str ""
+tls-ca-cert-file str ""
+tls-cert-file str ""
+tls-ciphers str ""
+tls-ciphersuites str ""
+tls-client-cert-file str ""
+tls-client-key-file str ""
+tls-client-key-file-pass str ""
+tls-cluster bool no
+tls-dh-params-file str ""
+tls-key-file str ""
+tls-key-file-pass str ""
+tls-port int 0 range=0,65535
+tls-prefer-server-ciphers bool no
+tls-protocols str ""
+tls-replication bool no
+tls-session-cache-size int 20480 range=0,2147483647
+tls-session-cache-timeout int 300 range=0,2147483647
+tls-session-caching bool yes
+unixsocketperm int 0 i
+"""
+
+
+def _inert_directives():
+    import shlex
+    for line in _INERT.strip().splitlines():
+        name, kind, default, *flags = shlex.split(line)
+        opts = dict(f.split("=", 1) for f in flags if "=" in f)
+        low, high = (0, LONG_MAX)
+        if "range" in opts:
+            low, high = (int(x) for x in opts["range"].split(","))
+        value = {"bool": lambda t: t == "yes", "int": int, "memory": int}.get(kind, str)(default)
+        choices = tuple(opts["choices"].split(",")) if "choices" in opts else ()
+        yield Directive(name, kind, value, low if kind in ("int", "memory") else None,
+                        high if kind in ("int", "memory") else None, choices=choices,
+                        immutable="i" in flags, alias=opts.get("alias", ""))
+
+
+DIRECTIVES.update({d.name: d for d in _inert_directives() if d.name not in DIRECTIVES})
 
 DEFAULT_SAVE = DIRECTIVES["save"].default
 
