@@ -336,8 +336,9 @@ class Client(asyncio.Protocol):
             text += "T"
         return text or "N"
 
-    def info_line(self) -> str:
-        """This client as one line of CLIENT LIST / CLIENT INFO (Redis 7.0's fields)."""
+    def info_line(self, running=None) -> str:
+        """This client as one line of CLIENT LIST / CLIENT INFO (Redis 7.0's fields). `running`:
+        the argv of the command being run, for the client that asked (argv-mem)."""
         now = time.monotonic()
         cmd = self.last_command.name if self.last_command is not None else "NULL"
         multi = len(self.multi) if self.multi is not None else -1
@@ -348,17 +349,26 @@ class Client(asyncio.Protocol):
             sub, psub, ssub = len(subs.channels), len(subs.patterns), len(subs.shard)
         # forkv has no fixed per-client reply buffer (a batch's replies go straight to the
         # transport), so obl is 0; omem is what the transport still holds, and oll the number of
-        # Redis's 16 KB reply blocks that many bytes would fill.
+        # Redis's 16 KB reply blocks that many bytes would fill. argv-mem and multi-mem count the
+        # argument bytes as Redis does (multi-mem with its 24-byte multiCmd per queued command);
+        # tot-mem adds them to the query and reply buffers and the ~3 KB a connection costs.
         omem = self.output_buffer_size() if self.transport is not None else 0
         oll = (omem + 16383) // 16384
+        qbuf = self.parser.buffered(0)
+        argv_mem = sum(len(a) for a in running) if running else 0
+        multi_mem = 0
+        if self.multi:
+            multi_mem = sum(sum(len(a) for a in queued) + 24 for _, queued in self.multi)
+        events = ("r" if self.flow is None or self.flow.reading else "") + ("w" if omem else "")
         return (
             f"id={self.id} addr={self.addr} laddr={self.laddr} fd={self.fd} "
             f"name={self.name.decode('utf-8', 'replace')} age={int(now - self.created)} "
             f"idle={int(now - self.last_interaction)} flags={self.flags()} db={self.db.index} "
-            f"sub={sub} psub={psub} ssub={ssub} multi={multi} qbuf={self.parser.buffered(0)} qbuf-free=0 "
-            f"argv-mem=0 multi-mem=0 "
-            f"rbs=16384 rbp=0 obl=0 oll={oll} omem={omem} tot-mem={omem} "
-            f"events=r cmd={cmd} user=default redir={redir} resp={self.proto}"
+            f"sub={sub} psub={psub} ssub={ssub} multi={multi} qbuf={qbuf} qbuf-free=0 "
+            f"argv-mem={argv_mem} multi-mem={multi_mem} "
+            f"rbs=16384 rbp=0 obl=0 oll={oll} omem={omem} "
+            f"tot-mem={3072 + qbuf + argv_mem + multi_mem + omem} "
+            f"events={events} cmd={cmd} user=default redir={redir} resp={self.proto}"
         )
 
 

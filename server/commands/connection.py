@@ -488,7 +488,7 @@ def client_setinfo(client: "Client", argv: Argv) -> Reply:
          complexity="O(1)",
          tips=("nondeterministic_output",))
 def client_info(client: "Client", argv: Argv) -> Reply:
-    return Verbatim(client.info_line() + "\n")
+    return Verbatim(client.info_line(argv) + "\n")
 
 
 @command("client|list", -2, F.ADMIN | F.NOSCRIPT | F.LOADING | F.STALE, group="connection",
@@ -520,7 +520,8 @@ def client_list(client: "Client", argv: Argv) -> Reply:
             i = len(argv)
         else:
             raise CommandError(errors.SYNTAX)
-    return Verbatim("".join(c.info_line() + "\n" for c in sorted(clients, key=lambda c: c.id)))
+    return Verbatim("".join(c.info_line(argv if c is client else None) + "\n"
+                            for c in sorted(clients, key=lambda c: c.id)))
 
 
 @command("client|kill", -3, F.ADMIN | F.NOSCRIPT | F.LOADING | F.STALE, group="connection",

@@ -89,3 +89,22 @@ def test_reset_leaves_monitor_mode_and_reply_off(any_server):
         assert m.call("PING") == b"+PONG\r\n"
     finally:
         m.close()
+
+
+def test_client_list_memory_fields_as_redis(any_server):
+    """argv-mem counts the running command's argument bytes and multi-mem the queued ones', as
+    Redis; a client with replies pending shows w in events."""
+    a, b = Raw(any_server.port), Raw(any_server.port)
+    try:
+        line = a.call("CLIENT", "INFO")
+        assert b" argv-mem=10 " in line and b" multi-mem=0 " in line and b" events=r " in line
+        b.call("MULTI")
+        b.call("SET", "key", "value")
+        listing = a.call("CLIENT", "LIST")
+        other = [ln for ln in listing.split(b"\n") if b"cmd=set" in ln][0]
+        mem = int(other.split(b" multi-mem=")[1].split(b" ")[0])
+        assert 11 <= mem <= 11 + 64  # "set" "key" "value" plus Redis's per-command overhead
+        b.call("DISCARD")
+    finally:
+        a.close()
+        b.close()
