@@ -83,6 +83,7 @@ class Server:
         self._pause_timer = None
         self.postponed = []  # clients holding a command until the pause ends (blocking.py)
         self.blocked_clients = 0  # waiting on keys (server/blocking.py)
+        self.active_expire_enabled = True  # DEBUG SET-ACTIVE-EXPIRE
         self.unblocked = []  # clients served since the last loop iteration: their rest runs next
         self._before_sleep_due = False
         self.exit_code = 0
@@ -406,7 +407,7 @@ class Server:
 
         Paused while a save child runs: a sweep touches every key with a TTL (reference counts),
         which would copy those pages for the child. Lazy expiry still hides expired keys."""
-        if self.persistence.child is not None or self.persistence.merging:
+        if self.persistence.child is not None or self.persistence.merging or not self.active_expire_enabled:
             return
         deadline = time.perf_counter() + 0.25 / self.hz()
         ks = self.keyspace

@@ -53,6 +53,7 @@ def _named(argv):
 # so the hot path is one dict lookup with no lower(). Bounded: odd spellings stop being cached.
 _BY_SPELLING = {}
 _BY_SPELLING_MAX = 4096
+_ALWAYS_CHECKED = frozenset(("debug",))  # a check of its own in _admit (enable-debug-command)
 # The same spellings for server/_fastpath.c: (command, handler, min_args, max_args), read without
 # attribute lookups.
 _FAST = {}
@@ -274,7 +275,8 @@ def _admit(client, argv, cmd):
             # Redis's lastcmd is whatever the name looked up: NULL for an unknown command
             client.last_command = _named(argv)
             return _refuse(client, argv, encode_error(exc.message))
-        if not cmd.subcommands and "|" not in cmd.name and len(_BY_SPELLING) < _BY_SPELLING_MAX:
+        if (not cmd.subcommands and "|" not in cmd.name and cmd.name not in _ALWAYS_CHECKED
+                and len(_BY_SPELLING) < _BY_SPELLING_MAX):
             _BY_SPELLING[argv[0]] = cmd
             _FAST[argv[0]] = (cmd, cmd.handler, cmd.min_args, cmd.max_args, cmd.stats)
     elif not cmd.min_args <= len(argv) <= cmd.max_args:
@@ -283,6 +285,8 @@ def _admit(client, argv, cmd):
     client.last_command = cmd  # CLIENT LIST's cmd= even if the command is then refused or held
     if not client.authenticated and not cmd.no_auth:
         return _refuse(client, argv, _NOAUTH)
+    if cmd.name == "debug" and not debug_allowed(client):  # Redis's protected-command check
+        return _refuse(client, argv, _DEBUG_NOT_ALLOWED)
     if client.server.refuse_writes and (cmd.is_write or cmd.name == "ping"):
         return _refuse(client, argv, _MISCONF)
     if client.monitor and (cmd.is_write or cmd.flags & _KEYSPACE_FLAGS):
@@ -378,6 +382,7 @@ _SUBSCRIBED_MODE = frozenset(("ping", "subscribe", "ssubscribe", "unsubscribe", 
 _KEYSPACE_FLAGS = Flag.WRITE | Flag.READONLY | Flag.MAY_REPLICATE
 _MONITOR_KEYSPACE = encode_error(errors.REPLICA_KEYSPACE)
 _NOAUTH = encode_error(errors.NOAUTH)
+_DEBUG_NOT_ALLOWED = encode_error(errors.DEBUG_NOT_ALLOWED)
 _QUEUED = b"+QUEUED\r\n"
 _MISCONF = encode_error(errors.MISCONF)
 _NOT_IN_MULTI = encode_error(errors.COMMAND_NOT_ALLOWED_IN_MULTI)
@@ -391,6 +396,11 @@ def set_slowlog_threshold(usec: int) -> None:
     if run_batch is not run_batch_py:
         from server import _fastpath
         _fastpath.set_accounting(usec, slow_command, command_failed)
+
+
+def debug_allowed(client) -> bool:
+    from server.commands.debug import debug_allowed as allowed  # the command module decides
+    return allowed(client)
 
 
 def install_fast_path(client_class) -> None:

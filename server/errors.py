@@ -85,6 +85,12 @@ CACHING_NOT_TRACKING = ("ERR CLIENT CACHING can be called only when the client i
 CACHING_YES = "ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode."
 CACHING_NO = "ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode."
 SLOWLOG_COUNT = "ERR count should be greater than or equal to -1"
+DEBUG_RELOAD_OPTIONS = "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options."
+DEBUG_RELOAD_SAVE = "ERR Error trying to save the DB"
+DEBUG_RELOAD_LOAD = "ERR Error trying to load the RDB dump, check server logs."
+DEBUG_NOT_ALLOWED = ('ERR DEBUG command not allowed. If the enable-debug-command option is set to "local", '
+                     "you can run it from a local connection, otherwise you need to set this option in the "
+                     "configuration file, and then restart the server.")
 UNBLOCK_REASON = "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"
 UNBLOCKED = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
 MAX_CLIENTS_REACHED = "ERR max number of clients reached"

@@ -70,6 +70,38 @@ class Persistence:
         path = os.path.join(self.config["dir"], self.config["dbfilename"])
         if not os.path.exists(path):
             return True
+        staged = self._read(path)
+        if staged is None:
+            return False
+        ks = self.server.keyspace
+        for db, (data, expires) in zip(ks.dbs, staged):
+            db.data, db.expires = data, expires
+        return True
+
+    def reload(self, path: str, flush: bool, merge: bool) -> bool:
+        """DEBUG RELOAD: read `path` into the databases, after emptying them (`flush`) or over
+        them (keys in the file win with `merge`; a key in both is an error without it)."""
+        staged = self._read(path) if os.path.exists(path) else [({}, {}) for _ in self.server.keyspace.dbs]
+        if staged is None:
+            return False
+        ks = self.server.keyspace
+        if flush:
+            ks.flushall()
+        for db, (data, expires) in zip(ks.dbs, staged):
+            db.settle()
+            if not merge and any(k in db.data for k in data):
+                log.warning("DEBUG RELOAD NOFLUSH: a key of the file is already in the database")
+                return False
+            for k in data:
+                db.expires.pop(k, None)
+            db.data.update(data)
+            db.expires.update(expires)
+            db.scans.clear()
+        return True
+
+    def _read(self, path: str):
+        """The databases' (data, expires) staged from the RDB file at `path`, or None (after
+        logging why) if it is bad."""
         started = time.monotonic()
         ks = self.server.keyspace
         staged = [({}, {}) for _ in ks.dbs]
@@ -88,12 +120,12 @@ class Persistence:
                         if event.db >= len(staged):
                             log.warning("FATAL: Data file was created with a Redis server configured "
                                         f"to handle more than {len(staged)} databases. Exiting")
-                            return False
+                            return None
                         data, expires = staged[event.db]
                         k = event.key.decode("latin-1")  # the keyspace's key form
                         if k in data:
                             log.warning(f"RDB has duplicated key '{_show(event.key)}' in DB {event.db}")
-                            return False
+                            return None
                         if event.expire_ms is not None and event.expire_ms <= now:
                             expired += 1
                             continue
@@ -105,22 +137,20 @@ class Persistence:
                         if event.index >= len(staged):
                             log.warning("FATAL: Data file was created with a Redis server configured "
                                         f"to handle more than {len(staged)} databases. Exiting")
-                            return False
+                            return None
                     elif kind is rdb.End and not event.checksum_checked:
                         log.warning("RDB file was saved with checksum disabled: no check performed.")
         except rdb.RDBError as exc:
             log.warning(f"Error loading the RDB file {path}: {exc}")
             log.warning(_fatal_line(exc))
-            return False
+            return None
         except OSError as exc:
             log.warning(f"Fatal error loading the DB: {exc.strerror}. Exiting.")
-            return False
-        for db, (data, expires) in zip(ks.dbs, staged):
-            db.data, db.expires = data, expires
+            return None
         self.loaded_keys, self.expired_on_load = loaded, expired
         log.notice(f"DB loaded from disk: {time.monotonic() - started:.3f} seconds")
         log.notice(f"Done loading RDB, keys loaded: {loaded}, keys expired: {expired}.")
-        return True
+        return staged
 
     def started(self) -> None:
         signal.signal(signal.SIGCHLD, self._on_sigchld)

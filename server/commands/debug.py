@@ -1,0 +1,135 @@
+"""DEBUG (the subcommands tools and test suites use) and LOLWUT.
+
+DEBUG is refused unless `enable-debug-command` allows it (yes, or local for a loopback or Unix
+socket client), with Redis 7.0's text, before the command runs (dispatch checks it in
+processCommand's place). Supported: HELP, SLEEP, LOG, OBJECT, SET-ACTIVE-EXPIRE, RELOAD (with
+MERGE / NOFLUSH / NOSAVE), CHANGE-REPL-ID; other Redis subcommands answer as unknown.
+"""
+
+import os
+import re
+import time
+from typing import TYPE_CHECKING
+
+from persistence import rdb
+from protocol.reply import Status, encoded
+from server import errors, log, values
+from server.config import REDIS_VERSION
+from server.args import to_int
+from server.errors import CommandError
+from server.table import Argv, Flag, Reply, command
+
+if TYPE_CHECKING:
+    from server.client import Client
+
+F = Flag
+OK = encoded(Status("OK"))
+
+DEBUG_HELP = [
+    "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "CHANGE-REPL-ID",
+    "    Change the replication IDs of the instance.",
+    "    Dangerous: should be used only for testing the replication subsystem.",
+    "LOG <message>",
+    "    Write <message> to the server log.",
+    "OBJECT <key>",
+    "    Show low level info about the `key` and associated value.",
+    "RELOAD [option ...]",
+    "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
+    "    * MERGE: conflicting keys will be loaded from RDB.",
+    "    * NOFLUSH: the existing database will not be removed before load, but",
+    "      conflicting keys will generate an exception and kill the server.",
+    "    * NOSAVE: the database will be loaded from an existing RDB file.",
+    "    Examples:",
+    "    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",
+    "      the database.",
+    "    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an",
+    "      existing RDB file.",
+    "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
+    "      file to the database.",
+    "SET-ACTIVE-EXPIRE <0|1>",
+    "    Setting it to 0 disables expiring keys in background when they are not",
+    "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+    "    default.",
+    "SLEEP <seconds>",
+    "    Stop the server for <seconds>. Decimals allowed.",
+    "HELP",
+    "    Prints this help.",
+]
+
+
+def debug_allowed(client) -> bool:
+    """enable-debug-command: no, yes, or local (loopback and Unix socket clients only)."""
+    mode = client.server.config["enable-debug-command"]
+    if mode == "yes":
+        return True
+    if mode == "local":
+        host = client.addr.rsplit(":", 1)[0]
+        return host in ("127.0.0.1", "::1", "[::1]") or client.addr.startswith("/") or client.addr == "?"
+    return False
+
+
+def _atof(text: bytes) -> float:
+    """C's atof: the longest number prefix, 0 if none."""
+    m = re.match(rb"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", text)
+    return float(m.group(0)) if m else 0.0
+
+
+@command("debug", -2, F.ADMIN | F.NOSCRIPT | F.LOADING | F.STALE, group="server", acl=("@dangerous",),
+         summary="A container for debugging commands", since="1.0.0",
+         complexity="Depends on subcommand.")
+def debug(client: "Client", argv: Argv) -> Reply:
+    sub = argv[1].lower()
+    n = len(argv)
+    server = client.server
+    if sub == b"help" and n == 2:
+        return [Status(line) for line in DEBUG_HELP]
+    if sub == b"sleep" and n == 3:
+        time.sleep(max(0.0, _atof(argv[2])))  # the whole server stops, as Redis's does
+        return OK
+    if sub == b"log" and n == 3:
+        log.warning("DEBUG LOG: " + argv[2].decode("utf-8", "replace"))
+        return OK
+    if sub == b"object" and n == 3:
+        value = client.db.get(argv[2])
+        if value is None:
+            raise CommandError(errors.NO_SUCH_KEY)
+        kind = values.of(value)
+        body = rdb.dump_payload(value, compression=server.config["rdbcompression"], layouts=values.LAYOUTS)
+        lru = int(time.time()) & ((1 << 24) - 1)
+        return Status(f"Value at:0x{id(value):x} refcount:1 encoding:{kind.encoding(value, server.config.values)} "
+                      f"serializedlength:{len(body) - 11} lru:{lru} lru_seconds_idle:0")
+    if sub == b"set-active-expire" and n == 3:
+        server.active_expire_enabled = _atof(argv[2]) != 0
+        return OK
+    if sub == b"change-repl-id" and n == 2:
+        return OK
+    if sub == b"reload":
+        return _reload(client, [a.lower() for a in argv[2:]])
+    raise CommandError(errors.subcommand_syntax(argv[1], "debug"))
+
+
+def _reload(client, options) -> Reply:
+    for opt in options:
+        if opt not in (b"merge", b"noflush", b"nosave"):
+            raise CommandError(errors.DEBUG_RELOAD_OPTIONS)
+    persistence = client.server.persistence
+    if persistence.child is not None:
+        raise CommandError(errors.BGSAVE_IN_PROGRESS)
+    if b"nosave" not in options and not persistence.save():
+        raise CommandError(errors.DEBUG_RELOAD_SAVE)
+    path = os.path.join(client.server.config["dir"], client.server.config["dbfilename"])
+    if not persistence.reload(path, flush=b"noflush" not in options, merge=b"merge" in options):
+        raise CommandError(errors.DEBUG_RELOAD_LOAD)
+    log.notice("DB reloaded by DEBUG RELOAD")
+    return OK
+
+
+@command("lolwut", -1, F.READONLY | F.FAST, group="server", summary="Display some computer art and the "
+         "Redis version", since="5.0.0", arguments=("[VERSION version]",))
+def lolwut(client: "Client", argv: Argv) -> Reply:
+    """Redis 7.0 has art for VERSION 5 and 6 only; the default (7) and other versions print the
+    version line alone. forkv prints the version line for every version."""
+    if len(argv) == 3 and argv[1].lower() == b"version":  # anything else is ignored, as by Redis
+        to_int(argv[2])
+    return f"Redis ver. {REDIS_VERSION}\n".encode()
