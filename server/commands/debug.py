@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 from persistence import rdb
 from protocol.reply import Status, encoded
 from server import errors, log, values
-from server.config import REDIS_VERSION
 from server.args import to_int
+from server.config import REDIS_VERSION
 from server.errors import CommandError
 from server.table import Argv, Flag, Reply, command
 
