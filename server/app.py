@@ -318,7 +318,7 @@ class Server:
             limits.append(self.latency.threshold * 1000)
         limits = [n for n in limits if n >= 0]
         self.slowlog_threshold = min(limits) if limits else -1
-        dispatch.set_slowlog_threshold(self.slowlog_threshold)
+        dispatch.set_accounting(self.slowlog_threshold, self.config["latency-tracking"])
 
     def events_changed(self) -> None:
         """notify-keyspace-events was set: the keyspace emits only when some class is on and

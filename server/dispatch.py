@@ -185,10 +185,9 @@ _now_ns = time.monotonic_ns
 
 def _account(client, cmd, argv, started: int) -> None:
     """A command ran: its calls and microseconds (Redis's call()), and the slow log."""
-    usec = (_now_ns() - started) // 1000
-    stats = cmd.stats
-    stats.calls += 1
-    stats.usec += usec
+    ns = _now_ns() - started
+    cmd.stats.record(ns)
+    usec = ns // 1000
     threshold = client.server.slowlog_threshold
     if 0 <= threshold <= usec:
         slow_command(client, cmd, argv, usec)
@@ -391,11 +390,14 @@ _NOT_IN_MULTI = encode_error(errors.COMMAND_NOT_ALLOWED_IN_MULTI)
 run_batch = run_batch_py
 
 
-def set_slowlog_threshold(usec: int) -> None:
-    """slowlog-log-slower-than changed (or the server started): tell the C loop too."""
+def set_accounting(usec: int, tracking: bool) -> None:
+    """The slow-command threshold and latency-tracking changed (or the server started): tell
+    the C loop too."""
+    from server import table
+    table.LATENCY_TRACKING[0] = tracking
     if run_batch is not run_batch_py:
         from server import _fastpath
-        _fastpath.set_accounting(usec, slow_command, command_failed)
+        _fastpath.set_accounting(usec, slow_command, command_failed, tracking)
 
 
 def debug_allowed(client) -> bool:
@@ -427,5 +429,5 @@ def install_fast_path(client_class) -> None:
             each.stats = _fastpath.CommandStats()
             each.stats.calls, each.stats.usec = old.calls, old.usec
             each.stats.failed, each.stats.rejected = old.failed, old.rejected
-    _fastpath.set_accounting(-1, slow_command, command_failed)
+    _fastpath.set_accounting(-1, slow_command, command_failed, True)
     run_batch = _fastpath.run_batch

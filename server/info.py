@@ -11,7 +11,7 @@ import sys
 import time
 
 from server.config import FORKV_VERSION, REDIS_VERSION
-from server.table import all_commands
+from server.table import all_commands, hist_upper
 
 DEFAULT_SECTIONS = ("server", "clients", "memory", "persistence", "stats", "replication", "cpu",
                     "modules", "errorstats", "cluster", "keyspace")
@@ -286,7 +286,7 @@ _SECTIONS = {
     "commandstats": ("Commandstats", lambda s: _commandstats()),
     "errorstats": ("Errorstats", lambda s: [(f"errorstat_{code}", f"count={n}")
                                             for code, n in s.error_counts.items()]),
-    "latencystats": ("Latencystats", lambda s: []),
+    "latencystats": ("Latencystats", lambda s: _latencystats(s)),
     "cluster": ("Cluster", _cluster),
     "keyspace": ("Keyspace", _keyspace),
 }
@@ -303,6 +303,57 @@ def _commandstats() -> list:
                 fields.append((f"cmdstat_{each.name}", f"calls={st.calls},usec={st.usec},usec_per_call="
                                f"{per_call:.2f},rejected_calls={st.rejected},failed_calls={st.failed}"))
     return fields
+
+
+def percentile_ns(hist: list, total: int, percentile: float) -> int:
+    """The duration (ns) at `percentile` of a duration histogram, as hdr_value_at_percentile:
+    the top of the bucket where the rounded count at that percentile is reached."""
+    target = max(int(percentile / 100 * total + 0.5), 1)
+    seen = 0
+    for i, n in enumerate(hist):
+        seen += n
+        if seen >= target:
+            return hist_upper(i)
+    return 0
+
+
+def _latencystats(server) -> list:
+    """latency_percentiles_usec_<command>: the latency-tracking-info-percentiles of each command
+    called since the stats were reset."""
+    wanted = [float(p) for p in server.config["latency-tracking-info-percentiles"].split()]
+    fields = []
+    for cmd in sorted(all_commands().values(), key=lambda c: c.name):
+        for each in (cmd, *sorted(cmd.subcommands.values(), key=lambda c: c.name)):
+            hist = each.stats.histogram()
+            if not hist:
+                continue
+            total = sum(hist)
+            parts = [f"p{_percent(p)}={percentile_ns(hist, total, p) / 1000:.3f}" for p in wanted]
+            fields.append((f"latency_percentiles_usec_{each.name}", ",".join(parts)))
+    return fields
+
+
+def _percent(p: float) -> str:
+    text = f"{p:f}".rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def histogram_usec(hist: list) -> list:
+    """LATENCY HISTOGRAM's cumulative counts at power-of-two boundaries from 1024 ns, labelled in
+    microseconds as Redis's log iteration labels them (1, 2, 4, 8, 16, 32, 65, 131...)."""
+    out = []
+    total = sum(hist)
+    previous = 0
+    upper = 1024
+    while previous < total:
+        cumulative = sum(n for i, n in enumerate(hist) if hist_upper(i) < upper)
+        if upper >= hist_upper(len(hist) - 1):
+            cumulative = total
+        if cumulative > previous:
+            out.append((upper // 1000, cumulative))
+        previous = cumulative
+        upper *= 2
+    return out
 
 
 def render(server, names) -> str:

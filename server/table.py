@@ -139,14 +139,51 @@ def KS(flags: str, index: int, lastkey: int = 0, step: int = 1, limit: int = 0, 
     return KeySpec(tuple(flags.split()), ("index", index), ("range", lastkey, step, limit), notes)
 
 
-class CommandStats:
-    """One command's counters for INFO commandstats; server/_fastpath.c's CommandStats is the
-    same in C (bumped there without allocating) and replaces this class when it is built."""
+HIST_BUCKETS = 384
+LATENCY_TRACKING = [True]  # latency-tracking (set by the server)
 
-    __slots__ = ("calls", "usec", "failed", "rejected")
+
+def hist_index(ns: int) -> int:
+    """The duration bucket of `ns` nanoseconds: exact below 8, then 8 per doubling."""
+    if ns < 8:
+        return max(ns, 0)
+    e = ns.bit_length() - 1
+    return min(e * 8 + ((ns >> (e - 3)) & 7), HIST_BUCKETS - 1)
+
+
+def hist_upper(i: int) -> int:
+    """The largest duration (ns) bucket `i` holds."""
+    if i < 24:  # exact below 8; 8..23 are never used (durations of 8+ ns start at 24)
+        return min(i, 7)
+    e, sub = divmod(i, 8)
+    return ((8 + sub + 1) << (e - 3)) - 1
+
+
+class CommandStats:
+    """One command's counters for INFO commandstats and its call durations for latencystats;
+    server/_fastpath.c's CommandStats is the same in C (bumped there without allocating) and
+    replaces this class when it is built."""
+
+    __slots__ = ("calls", "usec", "failed", "rejected", "hist")
 
     def __init__(self):
         self.calls = self.usec = self.failed = self.rejected = 0
+        self.hist = None
+
+    def record(self, ns: int) -> None:
+        self.calls += 1
+        self.usec += ns // 1000
+        if LATENCY_TRACKING[0]:
+            if self.hist is None:
+                self.hist = [0] * HIST_BUCKETS
+            self.hist[hist_index(ns)] += 1
+
+    def histogram(self):
+        return None if self.hist is None else list(self.hist)
+
+    def reset(self) -> None:
+        self.calls = self.usec = self.failed = self.rejected = 0
+        self.hist = None
 
 
 STATS_CLASS = CommandStats  # what new commands get (dispatch.install_fast_path may swap it)

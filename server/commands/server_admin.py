@@ -237,14 +237,17 @@ def _period(samples) -> float:
          complexity="O(N) where N is the number of commands with latency information being retrieved.",
          arguments=("[command [command ...]]",), tips=_NODES_SPECIAL)
 def latency_histogram(client: "Client", argv: Argv) -> Reply:
-    """Calls per command; forkv keeps no latency distribution per command yet, so the
-    histogram of each is empty (said in the README)."""
+    """Per command: calls and the cumulative distribution of their durations (latency-tracking)."""
     names = [a.decode("utf-8", "surrogateescape").lower() for a in argv[2:]]
     out = Map()
     for cmd in sorted(all_commands().values(), key=lambda c: c.name):
         for each in (cmd, *cmd.subcommands.values()):
-            if (not names or each.name in names) and each.stats.calls:
-                out[each.name] = Map({"calls": each.stats.calls, "histogram_usec": Map()})
+            if names and each.name not in names:
+                continue
+            hist = each.stats.histogram()
+            if hist:
+                out[each.name] = Map({"calls": sum(hist),
+                                      "histogram_usec": Map(info.histogram_usec(hist))})
     return out
 
 
@@ -358,7 +361,8 @@ def config_set(client: "Client", argv: Argv) -> Reply:
         log.set_level(server.config["loglevel"])
     if "notify-keyspace-events" in changed:
         server.events_changed()
-    if {"slowlog-log-slower-than", "slowlog-max-len", "latency-monitor-threshold"} & set(changed):
+    if {"slowlog-log-slower-than", "slowlog-max-len", "latency-monitor-threshold",
+            "latency-tracking"} & set(changed):
         server.slowlog_changed()
     if "proto-max-bulk-len" in changed:
         for other in server.clients.values():
@@ -376,7 +380,7 @@ def config_resetstat(client: "Client", argv: Argv) -> Reply:
     server.error_counts.clear()
     for cmd in all_commands().values():
         for each in (cmd, *cmd.subcommands.values()):
-            each.stats.calls = each.stats.usec = each.stats.failed = each.stats.rejected = 0
+            each.stats.reset()
     return OK
 
 

@@ -5,6 +5,7 @@ slow log entries (ids, arguments cut as Redis cuts them, client name) with times
 import re
 
 from tests.integration.test_pubsub import Raw
+from tests.servers import raw_call
 
 SEQUENCE = [
     ("SET", "k", "v"), ("GET", "k"), ("GET", "k"), ("INCR", "k"), ("GET",), ("NOSUCH",),
@@ -107,3 +108,30 @@ def test_latency_monitor_records_slow_commands(forkv_server):
     finally:
         c.call("CONFIG", "SET", "latency-monitor-threshold", "0")
         c.close()
+
+
+def test_latencystats_and_histogram_shapes_match_redis(any_server):
+    """The same shapes as Redis's: latency_percentiles_usec_<cmd>:p50=..,p99=..,p99.9=.. and
+    LATENCY HISTOGRAM's calls with cumulative counts at 1, 2, 4, 8, 16, 32, 65... µs."""
+    import redis as redis_py
+
+    r = redis_py.Redis(port=any_server.port)
+    try:
+        r.config_resetstat()
+        for _ in range(50):
+            r.set("k", "v")
+        info = raw_call(any_server.port, "INFO", "latencystats").decode()
+        assert re.search(r"latency_percentiles_usec_set:p50=\d+\.\d{3},p99=\d+\.\d{3},p99\.9=\d+\.\d{3}\r\n", info)
+        r.config_set("latency-tracking-info-percentiles", "50 90")
+        info = raw_call(any_server.port, "INFO", "latencystats").decode()
+        assert re.search(r"latency_percentiles_usec_set:p50=\d+\.\d{3},p90=\d+\.\d{3}\r\n", info)
+        r.config_set("latency-tracking-info-percentiles", "50 99 99.9")
+        name, body = raw_call(any_server.port, "LATENCY", "HISTOGRAM", "set")
+        assert name == b"set" and body[0] == b"calls" and body[1] == 50 and body[2] == b"histogram_usec"
+        buckets = body[3]
+        labels, counts = buckets[0::2], buckets[1::2]
+        assert all(label in (1, 2, 4, 8, 16, 32, 65, 131, 262, 524, 1048, 2097, 4194) for label in labels)
+        assert counts == sorted(counts) and counts[-1] == 50
+        assert raw_call(any_server.port, "LATENCY", "HISTOGRAM", "nosuchcommand") == []
+    finally:
+        r.close()
