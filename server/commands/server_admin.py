@@ -543,19 +543,49 @@ def command_docs_(client: "Client", argv: Argv) -> Reply:
          complexity="O(N) where N is the number of arguments to the command",
          arguments=("command", "[arg [arg ...]]"))
 def command_getkeys(client: "Client", argv: Argv) -> Reply:
-    # Redis's checks, in its order: the command (a container's subcommand when one is named),
-    # whether it has keys at all, then its arity.
+    target, cmd = _keys_target(argv)
+    return [target[i] for spec in cmd.key_specs if "not_key" not in spec.flags
+            for i in spec.positions(target)]
+
+
+@command("command|getkeysandflags", -4, F.LOADING | F.STALE, group="server", acl=("@connection",),
+         summary="Extract keys and access flags given a full Redis command", since="7.0.0",
+         complexity="O(N) where N is the number of arguments to the command",
+         arguments=("command", "[arg [arg ...]]"))
+def command_getkeysandflags(client: "Client", argv: Argv) -> Reply:
+    target, cmd = _keys_target(argv)
+    return [[target[i], [Status(flag) for flag in _actual_flags(cmd, spec, target)]]
+            for spec in cmd.key_specs if "not_key" not in spec.flags for i in spec.positions(target)]
+
+
+def _actual_flags(cmd, spec, target) -> tuple:
+    """A spec marked variable_flags stands for flags its command works out from the line, as
+    Redis's setGetKeys / bitfieldGetKeys do."""
+    if "variable_flags" not in spec.flags:
+        return spec.flags
+    words = {w.lower() for w in target[2:]}
+    if cmd.name == "set":
+        return ("RW", "access", "update") if b"get" in words else ("OW", "update")
+    if cmd.name == "bitfield":
+        return ("RW", "access", "update") if words & {b"set", b"incrby"} else ("RO", "access")
+    return tuple(f for f in spec.flags if f != "variable_flags")
+
+
+def _keys_target(argv):
+    """(the command line inside COMMAND GETKEYS[ANDFLAGS], its Command), with Redis's checks in
+    its order: the command (a container's subcommand when one is named), whether it has keys at
+    all, its arity, then whether the line holds its mandatory keys."""
     target = argv[2:]
     cmd = COMMANDS.get(target[0].lower())
     if cmd is not None and cmd.subcommands and len(target) >= 2:
         cmd = cmd.subcommands.get(target[1].lower())
     if cmd is None:
         raise CommandError(errors.GETKEYS_INVALID_COMMAND)
-    if not cmd.key_specs:
+    if not any("not_key" not in spec.flags for spec in cmd.key_specs):  # doesCommandHaveKeys
         raise CommandError(errors.GETKEYS_NO_KEYS)
     if (cmd.arity > 0 and cmd.arity != len(target)) or len(target) < -cmd.arity:
         raise CommandError(errors.GETKEYS_BAD_ARITY)
-    positions = cmd.key_positions(target)
-    if not positions and not cmd.flags & F.NO_MANDATORY_KEYS:
+    if not any(spec.positions(target) for spec in cmd.key_specs if "not_key" not in spec.flags) \
+            and not cmd.flags & F.NO_MANDATORY_KEYS:
         raise CommandError(errors.GETKEYS_BAD_ARGUMENTS)
-    return [target[i] for i in positions]
+    return target, cmd

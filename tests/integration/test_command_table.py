@@ -1,6 +1,7 @@
 """COMMAND INFO for every command forkv has is what Debian's redis-server 7.0 reports for it:
 arity, flags (in order), key positions and ACL categories, subcommands included."""
 
+from server.table import all_commands
 from tests.servers import raw_call
 
 FORKV_ONLY = {b"client|setinfo", b"client|no-touch"}  # Redis 7.2 subcommands, which redis-py sends
@@ -64,4 +65,22 @@ def test_command_getkeys_matches_redis(forkv_server, redis_server):
         return repr(value) if isinstance(value, Exception) else value
 
     for line in GETKEYS:
+        assert reply(forkv_server.port, line) == reply(redis_server.port, line), line
+
+
+def test_command_getkeysandflags_matches_redis(forkv_server, redis_server):
+    """The keys of each line with the flags of the key spec that found them (and the same
+    errors), for every command of the table that has key specs, with a plausible line."""
+    def reply(port, line):
+        value = raw_call(port, "COMMAND", "GETKEYSANDFLAGS", *line)
+        return repr(value) if isinstance(value, Exception) else value
+
+    lines = list(GETKEYS) + [["SET", "k", "v", "GET"], ["BITFIELD", "k", "GET", "u8", "0"],
+                             ["BITFIELD", "k", "SET", "u8", "0", "1"], ["SSUBSCRIBE", "c"]]
+    for cmd in all_commands().values():
+        for each in (cmd, *cmd.subcommands.values()):
+            if each.key_specs and each.handler is not None:
+                words = each.name.split("|")
+                lines.append(words + ["k1", "k2", "3", "k4", "k5"][:max(abs(each.arity) - len(words), 1)])
+    for line in lines:
         assert reply(forkv_server.port, line) == reply(redis_server.port, line), line
