@@ -172,6 +172,10 @@ def no_latency_samples(event: str) -> str:
     return f"ERR No samples available for event '{event}'"
 
 
+def config_rewrite_failed(why: str) -> str:
+    return f"ERR Rewriting config file: {why}"
+
+
 def config_set_failed(argument: str, why: str) -> str:
     return f"ERR CONFIG SET failed (possibly related to argument '{argument}') - {why}"
 

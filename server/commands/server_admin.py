@@ -7,6 +7,7 @@ from protocol.reply import NO_REPLY, Map, SetReply, Status, Verbatim, encoded
 from server import errors, info, log
 from server.args import to_int
 from server.config import ConfigError
+from server.config_rewrite import rewrite as config_rewrite_file
 from server.docs import command_docs
 from server.errors import CommandError
 from server.table import COMMANDS, Argv, Flag, Reply, all_commands, command, container
@@ -388,7 +389,16 @@ def config_resetstat(client: "Client", argv: Argv) -> Reply:
          summary="Rewrite the configuration file with the in memory configuration", since="2.8.0",
          complexity="O(1)")
 def config_rewrite(client: "Client", argv: Argv) -> Reply:
-    raise CommandError(errors.NO_CONFIG_FILE)
+    config = client.server.config
+    if config.config_file is None:
+        raise CommandError(errors.NO_CONFIG_FILE)
+    try:
+        config_rewrite_file(config)
+    except OSError as exc:
+        log.warning(f"CONFIG REWRITE failed: {exc.strerror}")
+        raise CommandError(errors.config_rewrite_failed(exc.strerror)) from None
+    log.notice("CONFIG REWRITE executed with success.")
+    return OK
 
 
 # -- COMMAND ----------------------------------------------------------------------------------------
