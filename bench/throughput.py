@@ -44,6 +44,19 @@ TESTS = [
     ("TTL", ["TTL", "ttl:__rand_int__"], "single"),
     ("EXPIRE", ["EXPIRE", K, "100000"], "single"),
     ("DEL", ["DEL", "app:__rand_int__"], "single"),
+    # Collections (issues 11 and 12): redis-benchmark's own tests where it has them.
+    ("LPUSH", ["-t", "lpush"], "single"),
+    ("RPOP", ["-t", "rpop"], "single"),
+    ("LRANGE_100", ["-t", "lrange_100"], "single"),
+    ("HSET", ["-t", "hset"], "single"),
+    ("HGET", ["HGET", "myhash", "element:__rand_int__"], "single"),
+    ("SADD", ["-t", "sadd"], "single"),
+    ("SISMEMBER", ["SISMEMBER", "myset", "element:__rand_int__"], "single"),
+    ("SPOP", ["-t", "spop"], "single"),
+    ("ZADD", ["-t", "zadd"], "single"),
+    ("ZRANK", ["ZRANK", "myzset", "element:__rand_int__"], "single"),
+    ("ZPOPMIN", ["-t", "zpopmin"], "single"),
+    ("PUBLISH", ["PUBLISH", "chan", "message"], "none"),
 ]
 
 # The issue's targets, as (kind, pipeline) -> minimum throughput ratio, and the CPU-per-request
