@@ -133,6 +133,28 @@ class KeySpec:
         return [i for i in range(first, last + 1, step or 1) if i < argc]
 
 
+def spec_invalid(spec: "KeySpec", argv) -> bool:
+    """Whether Redis's getKeysUsingKeySpecs would reach invalid_spec for this line: a keynum
+    spec whose count is not a non-negative integer or names more keys than there are
+    arguments (it then extracts no keys at all)."""
+    if spec.find[0] != "keynum":
+        return False
+    argc = len(argv)
+    if spec.begin[0] == "index":
+        first = spec.begin[1]
+    else:
+        if not spec.positions(argv):
+            return False  # the keyword is absent: the spec is skipped, not invalid
+        first = next((i + 1 for i in range(1, argc) if argv[i].lower() == spec.begin[1].encode().lower()), 0)
+    _, numidx, firstkey, step = spec.find
+    if first + numidx >= argc:
+        return True
+    text = argv[first + numidx]
+    if not text.isdigit():
+        return True
+    return first + firstkey + (int(text) - 1) * (step or 1) >= argc
+
+
 def KS(flags: str, index: int, lastkey: int = 0, step: int = 1, limit: int = 0, notes: str = "") -> KeySpec:
     """A key spec of the common shape: keys from argv[index], `lastkey` more (-1: to the end)
     every `step`; `flags` as Redis spells them ("RW access update")."""

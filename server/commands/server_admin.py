@@ -10,7 +10,7 @@ from server.config import ConfigError
 from server.config_rewrite import rewrite as config_rewrite_file
 from server.docs import command_docs
 from server.errors import CommandError
-from server.table import COMMANDS, Argv, Flag, Reply, all_commands, command, container
+from server.table import COMMANDS, Argv, Flag, Reply, all_commands, command, container, spec_invalid
 
 if TYPE_CHECKING:
     from server.client import Client
@@ -595,6 +595,8 @@ def _keys_target(argv):
         raise CommandError(errors.GETKEYS_NO_KEYS)
     if (cmd.arity > 0 and cmd.arity != len(target)) or len(target) < -cmd.arity:
         raise CommandError(errors.GETKEYS_BAD_ARITY)
+    if any(spec_invalid(spec, target) for spec in cmd.key_specs):
+        raise CommandError(errors.GETKEYS_BAD_ARGUMENTS)
     if not any(spec.positions(target) for spec in cmd.key_specs if "not_key" not in spec.flags) \
             and not cmd.flags & F.NO_MANDATORY_KEYS:
         raise CommandError(errors.GETKEYS_BAD_ARGUMENTS)
