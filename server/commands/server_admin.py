@@ -553,9 +553,8 @@ def command_docs_(client: "Client", argv: Argv) -> Reply:
          complexity="O(N) where N is the number of arguments to the command",
          arguments=("command", "[arg [arg ...]]"))
 def command_getkeys(client: "Client", argv: Argv) -> Reply:
-    target, cmd = _keys_target(argv)
-    return [target[i] for spec in cmd.key_specs if "not_key" not in spec.flags
-            for i in spec.positions(target)]
+    target, specs = _keys_target(argv)
+    return [target[i] for spec in specs for i in spec.positions(target)]
 
 
 @command("command|getkeysandflags", -4, F.LOADING | F.STALE, group="server", acl=("@connection",),
@@ -563,9 +562,10 @@ def command_getkeys(client: "Client", argv: Argv) -> Reply:
          complexity="O(N) where N is the number of arguments to the command",
          arguments=("command", "[arg [arg ...]]"))
 def command_getkeysandflags(client: "Client", argv: Argv) -> Reply:
-    target, cmd = _keys_target(argv)
+    target, specs = _keys_target(argv)
+    cmd = _keys_command(target)
     return [[target[i], [Status(flag) for flag in _actual_flags(cmd, spec, target)]]
-            for spec in cmd.key_specs if "not_key" not in spec.flags for i in spec.positions(target)]
+            for spec in specs for i in spec.positions(target)]
 
 
 def _actual_flags(cmd, spec, target) -> tuple:
@@ -581,23 +581,29 @@ def _actual_flags(cmd, spec, target) -> tuple:
     return tuple(f for f in spec.flags if f != "variable_flags")
 
 
-def _keys_target(argv):
-    """(the command line inside COMMAND GETKEYS[ANDFLAGS], its Command), with Redis's checks in
-    its order: the command (a container's subcommand when one is named), whether it has keys at
-    all, its arity, then whether the line holds its mandatory keys."""
-    target = argv[2:]
+def _keys_command(target):
     cmd = COMMANDS.get(target[0].lower())
     if cmd is not None and cmd.subcommands and len(target) >= 2:
         cmd = cmd.subcommands.get(target[1].lower())
+    return cmd
+
+
+def _keys_target(argv):
+    """(the command line inside COMMAND GETKEYS[ANDFLAGS], the key specs that apply to it), with
+    Redis's checks in its order: the command (a container's subcommand when one is named),
+    whether it has keys at all, its arity, then whether the line holds its mandatory keys. A
+    spec the line makes invalid (getKeysUsingKeySpecs's invalid_spec) voids them all."""
+    target = argv[2:]
+    cmd = _keys_command(target)
     if cmd is None:
         raise CommandError(errors.GETKEYS_INVALID_COMMAND)
-    if not any("not_key" not in spec.flags for spec in cmd.key_specs):  # doesCommandHaveKeys
+    specs = [spec for spec in cmd.key_specs if "not_key" not in spec.flags]
+    if not specs:  # doesCommandHaveKeys
         raise CommandError(errors.GETKEYS_NO_KEYS)
     if (cmd.arity > 0 and cmd.arity != len(target)) or len(target) < -cmd.arity:
         raise CommandError(errors.GETKEYS_BAD_ARITY)
     if any(spec_invalid(spec, target) for spec in cmd.key_specs):
+        specs = []
+    if not any(spec.positions(target) for spec in specs) and not cmd.flags & F.NO_MANDATORY_KEYS:
         raise CommandError(errors.GETKEYS_BAD_ARGUMENTS)
-    if not any(spec.positions(target) for spec in cmd.key_specs if "not_key" not in spec.flags) \
-            and not cmd.flags & F.NO_MANDATORY_KEYS:
-        raise CommandError(errors.GETKEYS_BAD_ARGUMENTS)
-    return target, cmd
+    return target, specs
