@@ -566,3 +566,100 @@ def test_per_command_cost_figure(inproc):
     push = per_call("LPUSH", "q", "x")
     pop = per_call("RPOP", "q")
     assert push < 10 * get and pop < 10 * get, (get, push, pop)
+
+
+# -- persistence --------------------------------------------------------------------------------
+
+
+def _fill(r) -> None:
+    """Lists of several shapes: long (many deque blocks) after pops from both ends, short, binary,
+    integer-like elements, with a TTL, in another database."""
+    r.rpush("long", *[b"%d" % i for i in range(1500)])
+    r.lpush("long", *[b"head%d" % i for i in range(70)])
+    r.lpop("long", 100)
+    r.rpop("long", 33)
+    r.rpush("short", "a", "b")
+    r.rpush("bin", b"\x00\xff", b"", b"x" * 300)
+    r.rpush("ints", "1", "-2", "9223372036854775807", "007")
+    r.rpush("ttl", "v")
+    r.expire("ttl", 10_000)
+    r.lpush("rotated", *[b"r%d" % i for i in range(65)])
+    for _ in range(40):
+        r.rpoplpush("rotated", "rotated")
+    redis.Redis(port=r.connection_pool.connection_kwargs["port"], db=3).rpush("other-db", "z")
+
+
+def _lists(port: int) -> dict:
+    out = {}
+    for db in (0, 3):
+        r = redis.Redis(port=port, db=db)
+        for key in r.scan_iter(_type="list"):
+            out[(db, key)] = r.lrange(key, 0, -1)
+        r.close()
+    return out
+
+
+def test_lists_survive_save_bgsave_restart_and_load_into_redis(tmp_path):
+    from tests.integration._persistence import check_rdb
+    from tests.servers import ServerProcess
+
+    forkv = ServerProcess("forkv", workdir=str(tmp_path))
+    real = None
+    try:
+        forkv.start()
+        r = redis.Redis(port=forkv.port)
+        _fill(r)
+        want = _lists(forkv.port)
+        assert len(want) == 7 and len(want[(0, b"long")]) == 1437
+        assert r.save()
+        r.close()
+        forkv.stop()
+        forkv.start()
+        r = redis.Redis(port=forkv.port)
+        assert _lists(forkv.port) == want
+        assert r.ttl("ttl") > 9000
+        # changed again, saved in the background, restarted
+        r.lpop("long", 5)
+        r.rpush("short", "c")
+        r.delete("bin")
+        want = _lists(forkv.port)
+        assert r.bgsave()
+        wait_for(lambda: r.info("persistence")["rdb_bgsave_in_progress"] == 0
+                 and r.info("persistence")["rdb_changes_since_last_save"] == 0, what="BGSAVE done")
+        assert r.info("persistence")["rdb_last_bgsave_status"] == "ok"
+        r.close()
+        forkv.stop()
+        forkv.start()
+        assert _lists(forkv.port) == want
+        assert redis.Redis(port=forkv.port).object("encoding", "long") == b"quicklist"
+        forkv.stop()
+        check_rdb(tmp_path / "dump.rdb")
+        real_dir = tmp_path / "redis"
+        real_dir.mkdir()
+        (real_dir / "dump.rdb").write_bytes((tmp_path / "dump.rdb").read_bytes())
+        real = ServerProcess("redis", workdir=str(real_dir))
+        real.start()
+        assert _lists(real.port) == want
+        assert redis.Redis(port=real.port).type("long") == b"list"
+    finally:
+        forkv.cleanup()
+        if real is not None:
+            real.cleanup()
+
+
+def test_c_walker_writes_lists_natively():
+    """A deque popped at both ends (blocks partly used) goes through the C walker without a
+    fallback, byte for byte as the pure-Python writer writes it."""
+    pytest.importorskip("persistence._walker")
+    from tests.server.test_values import _save
+
+    value = List(b"%d" % i for i in range(1000))
+    for _ in range(70):
+        value.popleft()
+    for _ in range(90):
+        value.pop()
+    value.extendleft([b"x" * 100] * 5)
+    dbs = [(0, {"long": value, "small": List([b"a"]), "s": b"v"}, {})]
+    data, sink = _save(dbs, values.LAYOUTS)
+    assert sink is not None and sink.fallbacks == 0
+    assert data == _save(dbs, values.LAYOUTS, use_c=False)[0]
