@@ -643,3 +643,39 @@ def test_c_walker_writes_lists_natively():
     data, sink = _save(dbs, values.LAYOUTS)
     assert sink is not None and sink.fallbacks == 0
     assert data == _save(dbs, values.LAYOUTS, use_c=False)[0]
+
+
+def test_keyspace_hits_and_misses(forkv_server, redis_server):
+    """Read commands count hits and misses; the writing ones (pops, LMPOP, blocking forms) do
+    not, as Redis's lookupKeyWrite does not."""
+    script = s("""
+        RPUSH l a b c
+        LLEN l
+        LLEN nokey
+        LRANGE l 0 -1
+        LRANGE nokey 0 -1
+        LINDEX l 0
+        LINDEX nokey 0
+        LPOS l b
+        LPOS nokey b
+        LPOP l
+        LPOP nokey
+        LMPOP 2 nokey l LEFT
+        BLPOP nokey l 0
+        LMOVE nokey l LEFT LEFT
+        LSET l 0 x
+        LTRIM nokey 0 1
+        """)
+    counts = []
+    for server in (forkv_server, redis_server):
+        client = redis.Redis(port=server.port)
+        client.flushall()
+        client.config_resetstat()
+        wire = Wire(server.port)
+        for cmd in script:
+            wire.call(*cmd)
+        wire.close()
+        stats = client.info("stats")
+        counts.append((stats["keyspace_hits"], stats["keyspace_misses"]))
+        client.close()
+    assert counts[0] == counts[1]
