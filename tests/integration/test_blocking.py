@@ -265,3 +265,36 @@ def test_info_and_client_list_while_blocked(env):
     assert conns[0].read() == b"*2\r\n$1\r\na\r\n" + bulk(b"1")
     assert conns[1].read() == b"$1\r\n2\r\n"
     assert control.lrange("b", 0, -1) == [b"2"]
+
+
+def test_served_clients_notify_as_redis_does(env):
+    port, control, open_conn = env
+    control.config_set("notify-keyspace-events", "KEA")
+    pubsub = control.pubsub()
+    try:
+        pubsub.psubscribe("__keyevent@0__:*", "end")
+        mover, popper = open_conn(), open_conn()
+        mover.send(("BLMOVE", "q1", "q2", "LEFT", "LEFT", "0"))
+        blocked(control, 1)
+        popper.send(("BLPOP", "q2", "0"))
+        blocked(control, 2)
+        control.rpush("q1", "x")
+        assert mover.read() == b"$1\r\nx\r\n"
+        assert popper.read() == bulk(b"q2", b"x")
+        control.publish("end", "x")
+        got = []
+
+        def ended():
+            while (message := pubsub.get_message(timeout=0.01)) is not None:
+                if message["type"] == "pmessage":
+                    got.append((message["channel"], message["data"]))
+            return bool(got) and got[-1] == (b"end", b"x")
+
+        wait_for(ended, what="notifications")
+        events = [(b"__keyevent@0__:" + e, k) for e, k in
+                  ((b"rpush", b"q1"), (b"lpush", b"q2"), (b"lpop", b"q1"), (b"del", b"q1"),
+                   (b"lpop", b"q2"), (b"del", b"q2"))]
+        assert got == events + [(b"end", b"x")]
+    finally:
+        pubsub.close()
+        control.config_set("notify-keyspace-events", "")

@@ -679,3 +679,26 @@ def test_keyspace_hits_and_misses(forkv_server, redis_server):
         counts.append((stats["keyspace_hits"], stats["keyspace_misses"]))
         client.close()
     assert counts[0] == counts[1]
+
+
+def test_client_tracking_of_list_reads(forkv_server, redis_server):
+    """A list read remembers the key; a list write elsewhere invalidates it (RESP3 push)."""
+    seen = []
+    for server in (forkv_server, redis_server):
+        other = redis.Redis(port=server.port)
+        other.flushall()
+        wire = Wire(server.port, proto=3)
+        try:
+            got = [wire.call("CLIENT", "TRACKING", "ON")]
+            other.rpush("tl", "a")
+            got.append(wire.call("LRANGE", "tl", "0", "-1"))
+            other.lpush("tl", "b")
+            got.append(_read_reply(wire.f))  # the invalidation
+            got.append(wire.call("LPOS", "tl", "a"))
+            other.lpop("tl", 2)  # emptied: deleted
+            got.append(_read_reply(wire.f))
+            seen.append(got)
+        finally:
+            wire.close()
+            other.close()
+    assert seen[0] == seen[1]
