@@ -298,3 +298,18 @@ def test_served_clients_notify_as_redis_does(env):
     finally:
         pubsub.close()
         control.config_set("notify-keyspace-events", "")
+
+
+def test_keys_made_ready_in_one_exec_serve_in_the_order_they_were_written(env):
+    port, control, open_conn = env
+    first, second = open_conn(), open_conn()
+    first.send(("BLPOP", "a", "b", "0"))
+    blocked(control, 1)
+    second.send(("BRPOP", "a", "b", "0"))
+    blocked(control, 2)
+    tx = control.pipeline(transaction=True)
+    tx.rpush("b", "1").rpush("a", "2", "3")
+    tx.execute()
+    assert first.read() == bulk(b"b", b"1")
+    assert second.read() == bulk(b"a", b"3")
+    assert control.lrange("a", 0, -1) == [b"2"]
