@@ -702,3 +702,23 @@ def test_client_tracking_of_list_reads(forkv_server, redis_server):
             wire.close()
             other.close()
     assert seen[0] == seen[1]
+
+
+def test_debug_reload_keeps_lists():
+    """DEBUG RELOAD (save, flush, load back) keeps every list, content and type."""
+    from tests.servers import ServerProcess
+
+    with ServerProcess("forkv", args=["--enable-debug-command", "yes"]) as server:
+        r = redis.Redis(port=server.port)
+        try:
+            try:
+                r.execute_command("DEBUG", "HELP")
+            except redis.ResponseError:
+                pytest.skip("this forkv has no DEBUG command yet")
+            _fill(r)
+            want = _lists(server.port)
+            assert r.execute_command("DEBUG", "RELOAD") in (b"OK", True)
+            assert _lists(server.port) == want
+            assert r.type("long") == b"list" and r.object("encoding", "long") == b"quicklist"
+        finally:
+            r.close()
