@@ -378,8 +378,6 @@ def _move(client, source, destination, left_from: bool, left_to: bool):
         return None
     target = db.write_typed(destination, KIND, List)
     element = value.popleft() if left_from else value.pop()
-    if target is value and not value:
-        target = List()  # the one element goes back where it came from: a fresh list holds it
     if left_to:
         target.appendleft(element)
     else:
@@ -389,7 +387,7 @@ def _move(client, source, destination, left_from: bool, left_to: bool):
     db.modified(destination, target, 1)
     db.notify(NOTIFY_LIST, b"lpush" if left_to else b"rpush", destination)
     db.notify(NOTIFY_LIST, b"lpop" if left_from else b"rpop", source)
-    if not value and target is not value and source != destination:
+    if not value:
         db.notify(NOTIFY_GENERIC, b"del", source)
     return element
 

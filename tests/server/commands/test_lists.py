@@ -275,6 +275,19 @@ SCRIPTS = {
         LRANGE one 0 -1
         RPOPLPUSH one one
         LRANGE one 0 -1
+        EXPIRE one 1000
+        LMOVE one one RIGHT RIGHT
+        TTL one
+        RPUSH src2 y
+        EXPIRE src2 1000
+        LMOVE src2 one LEFT LEFT
+        EXISTS src2
+        TTL one
+        RPUSH three 1 2 3
+        EXPIRE three 1000
+        LMOVE three three LEFT RIGHT
+        TTL three
+        LRANGE three 0 -1
         """),
     "lmpop": s("""
         RPUSH a 1 2 3 4 5
