@@ -50,6 +50,16 @@ PAUSE_MODE = "ERR CLIENT PAUSE mode must be WRITE or ALL"
 EXPIRE_NX_XX = "ERR NX and XX, GT or LT options at the same time are not compatible"
 EXPIRE_GT_LT = "ERR GT and LT options at the same time are not compatible"
 INT_OUT_OF_RANGE = "ERR value is out of range, value must between -2147483648 and 2147483647"
+# lists (t_list.c) and their blocking forms (blocked.c / timeout.c)
+INDEX_OUT_OF_RANGE = "ERR index out of range"
+MUST_BE_POSITIVE = "ERR value is out of range, must be positive"
+LPOS_RANK_ZERO = ("ERR RANK can't be zero: use 1 to start from the first match, 2 from the second "
+                  "... or use negative to start from the end of the list")
+LPOS_COUNT_NEGATIVE = "ERR COUNT can't be negative"
+LPOS_MAXLEN_NEGATIVE = "ERR MAXLEN can't be negative"
+NUMKEYS_POSITIVE = "ERR numkeys should be greater than 0"
+COUNT_POSITIVE = "ERR count should be greater than 0"
+TIMEOUT_NOT_FLOAT = "ERR timeout is not a float or out of range"
 LFU_NOT_SELECTED = (
     "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that "
     "when switching between policies at runtime LRU and LFU data will take some time to adjust."

@@ -7,6 +7,7 @@ from server.commands import (  # noqa: F401
     connection,
     debug,
     keys,
+    lists,
     memory,
     pubsub,
     server_admin,
