@@ -50,6 +50,13 @@ PAUSE_MODE = "ERR CLIENT PAUSE mode must be WRITE or ALL"
 EXPIRE_NX_XX = "ERR NX and XX, GT or LT options at the same time are not compatible"
 EXPIRE_GT_LT = "ERR GT and LT options at the same time are not compatible"
 INT_OUT_OF_RANGE = "ERR value is out of range, value must between -2147483648 and 2147483647"
+HASH_NOT_INTEGER = "ERR hash value is not an integer"
+HASH_NOT_FLOAT = "ERR hash value is not a float"
+VALUE_NAN_OR_INF = "ERR value is NaN or Infinity"
+VALUE_OUT_OF_RANGE = "ERR value is out of range"
+LONG_OUT_OF_RANGE = (
+    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
+)
 LFU_NOT_SELECTED = (
     "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that "
     "when switching between policies at runtime LRU and LFU data will take some time to adjust."

@@ -5,6 +5,7 @@ needs to know they exist."""
 from server.commands import (  # noqa: F401
     bitmaps,
     connection,
+    hashes,
     keys,
     memory,
     pubsub,
