@@ -83,3 +83,91 @@ def test_hgetall_bytes_resp2_and_resp3(forkv_server, redis_server):
             assert raw(clients[0], *args, proto=proto) == raw(clients[1], *args, proto=proto), (args, proto)
     for c in clients:
         c.close()
+
+
+COUNTERS = [
+    ("HINCRBY", "h", "n", "5"), ("HINCRBY", "h", "n", "-12"), ("HINCRBY", "h", "n", "x"),
+    ("HINCRBY", "h", "n", "1.5"), ("HINCRBY", "h", "n", "99999999999999999999"), ("HINCRBY", "h", "n", ""),
+    ("HSET", "h", "big", "9223372036854775806"), ("HINCRBY", "h", "big", "1"), ("HINCRBY", "h", "big", "1"),
+    ("HSET", "h", "small", "-9223372036854775807"), ("HINCRBY", "h", "small", "-1"),
+    ("HINCRBY", "h", "small", "-1"), ("HINCRBY", "h", "small", "9223372036854775807"),
+    ("HSET", "h", "s", "abc", "sp", " 1", "plus", "+1", "zero", "01", "negz", "-0", "fl", "1.0"),
+    ("HINCRBY", "h", "s", "1"), ("HINCRBY", "h", "sp", "1"), ("HINCRBY", "h", "plus", "1"),
+    ("HINCRBY", "h", "zero", "1"), ("HINCRBY", "h", "negz", "1"), ("HINCRBY", "h", "fl", "1"),
+    ("HINCRBY", "new", "f", "-3"), ("HINCRBY", "new2", "f", "x"), ("EXISTS", "new2"),
+    ("HINCRBYFLOAT", "h", "x", "1.1"), ("HINCRBYFLOAT", "h", "x", "2.2"), ("HINCRBYFLOAT", "h", "x", "-3.3"),
+    ("HINCRBYFLOAT", "h", "x", "1e300"), ("HINCRBYFLOAT", "h", "y", "0.1"), ("HINCRBYFLOAT", "h", "y", "1e-20"),
+    ("HINCRBYFLOAT", "h", "n", "0.5"), ("HINCRBYFLOAT", "h", "fl", "1"), ("HINCRBYFLOAT", "h", "sp", "1"),
+    ("HINCRBYFLOAT", "h", "s", "1"), ("HINCRBYFLOAT", "h", "y", "abc"), ("HINCRBYFLOAT", "h", "y", "inf"),
+    ("HINCRBYFLOAT", "h", "y", "-inf"), ("HINCRBYFLOAT", "h", "y", "nan"), ("HINCRBYFLOAT", "h", "y", ""),
+    ("HINCRBYFLOAT", "h", "y", "0x10"), ("HINCRBYFLOAT", "h", "y", "1e5000"),
+    ("HSET", "h", "inf", "inf", "huge", "1e4932", "hex", "0x1p3", "exp", "1.5e3", "nan", "nan"),
+    ("HINCRBYFLOAT", "h", "inf", "1"), ("HINCRBYFLOAT", "h", "huge", "1e4932"), ("HINCRBYFLOAT", "h", "hex", "1"),
+    ("HINCRBYFLOAT", "h", "exp", "0.1"), ("HINCRBYFLOAT", "h", "nan", "1"),
+    ("HINCRBYFLOAT", "h", "big", "1"), ("HINCRBYFLOAT", "h", "z", "5"), ("HINCRBY", "h", "z", "1"),
+    ("HINCRBYFLOAT", "h", "w", "3.0"), ("HINCRBY", "h", "w", "1"), ("HINCRBYFLOAT", "h", "v", "-0.0"),
+    ("HINCRBYFLOAT", "new3", "f", "inf"), ("EXISTS", "new3"), ("OBJECT", "ENCODING", "h"),
+    ("HMGET", "h", "n", "big", "small", "s", "sp", "plus", "zero", "negz", "fl", "x", "y", "inf", "huge",
+     "hex", "exp", "nan", "z", "w", "v"), ("HLEN", "h"),
+]
+
+
+@pytest.mark.parametrize("proto", [2, 3])
+def test_counters_match_redis(forkv_server, redis_server, proto):
+    same(forkv_server, redis_server, COUNTERS, proto)
+
+
+RANDFIELD_ARGS = [
+    ("HSET", "h", "a", "1", "b", "2", "c", "3"), ("HRANDFIELD", "nokey"), ("HRANDFIELD", "nokey", "3"),
+    ("HRANDFIELD", "nokey", "-3", "WITHVALUES"), ("HRANDFIELD", "h", "0"), ("HRANDFIELD", "h", "0", "WITHVALUES"),
+    ("HRANDFIELD", "h", "3"), ("HRANDFIELD", "h", "100", "withvalues"), ("HRANDFIELD", "h", "9223372036854775807"),
+    ("HRANDFIELD", "h", "x"), ("HRANDFIELD", "h", "1.5"), ("HRANDFIELD", "h", "-9223372036854775808"),
+    ("HRANDFIELD", "h", "1", "WITHVALUE"), ("HRANDFIELD", "h", "1", "WITHVALUES", "x"),
+    ("HRANDFIELD", "nokey", "1", "nope"), ("HRANDFIELD", "nokey", "x", "nope"),
+    ("HRANDFIELD", "h", "4611686018427387904", "WITHVALUES"), ("HRANDFIELD", "h", "-4611686018427387904", "WITHVALUES"),
+    ("HRANDFIELD", "h", "4611686018427387903", "WITHVALUES"),
+]
+
+
+@pytest.mark.parametrize("proto", [2, 3])
+def test_hrandfield_arguments_match_redis(forkv_server, redis_server, proto):
+    same(forkv_server, redis_server, RANDFIELD_ARGS, proto)
+
+
+def test_hrandfield_contract(any_r):
+    for encoding, n in (("listpack", 5), ("hashtable", 600)):
+        fields = {f"f{i}".encode(): str(i).encode() for i in range(n)}
+        any_r.delete("h")
+        any_r.hset("h", mapping=fields)
+        assert any_r.object("encoding", "h") == encoding.encode()
+        assert any_r.hrandfield("h") in fields
+        for count in (1, 2, n - 1, n, n + 5):
+            got = any_r.hrandfield("h", count)
+            assert len(got) == min(count, n) and len(set(got)) == len(got) and set(got) <= fields.keys()
+        got = any_r.hrandfield("h", n // 3, withvalues=True)
+        pairs = list(zip(got[::2], got[1::2]))
+        assert len(pairs) == n // 3 and len(set(pairs)) == len(pairs)
+        assert all(fields[f] == v for f, v in pairs)
+        # negative: exactly |count| picks, repeats allowed, every field reachable
+        got = any_r.hrandfield("h", -3000)
+        assert len(got) == 3000 and set(got) <= fields.keys()
+        if n == 5:
+            counts = {f: got.count(f) for f in fields}
+            assert min(counts.values()) > 400, counts  # 600 expected each; 400 is > 8 sigma away
+        got = any_r.hrandfield("h", -7, withvalues=True)
+        assert len(got) == 14 and all(fields[f] == v for f, v in zip(got[::2], got[1::2]))
+
+
+def test_hrandfield_withvalues_resp3_shape(forkv_server, redis_server):
+    import redis
+
+    shapes = []
+    for server in (forkv_server, redis_server):
+        c = redis.Redis(port=server.port)
+        c.flushall()
+        c.hset("h", "a", "1")
+        shapes.append([raw(c, "HRANDFIELD", "h", count, "WITHVALUES", proto=3) for count in ("1", "-2", "5")]
+                      + [raw(c, "HRANDFIELD", "h", "-2", proto=3), raw(c, "HRANDFIELD", "h", "-2", "WITHVALUES")])
+        c.close()
+    assert shapes[0] == shapes[1]
+    assert shapes[0][0] == b"*1\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n"
