@@ -171,3 +171,114 @@ def test_hrandfield_withvalues_resp3_shape(forkv_server, redis_server):
         c.close()
     assert shapes[0] == shapes[1]
     assert shapes[0][0] == b"*1\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n"
+
+
+def _config_script(entries_name, value_name):
+    return [
+        ("CONFIG", "SET", entries_name, "3"), ("CONFIG", "SET", value_name, "4"),
+        ("HSET", "a", "f1", "1", "f2", "2", "f3", "3"), ("OBJECT", "ENCODING", "a"),
+        ("HSET", "a", "f4", "4"), ("OBJECT", "ENCODING", "a"),
+        ("HDEL", "a", "f1", "f2", "f3"), ("OBJECT", "ENCODING", "a"),  # one-way
+        ("HSET", "b", "abcd", "abcd"), ("OBJECT", "ENCODING", "b"),
+        ("HSET", "b", "abcd", "abcde"), ("OBJECT", "ENCODING", "b"),  # an update converts too
+        ("HSET", "c", "abcde", "1"), ("OBJECT", "ENCODING", "c"),
+        ("HSET", "d", "f", "1"), ("HSET", "d", "f", "1", "g", "12345"), ("OBJECT", "ENCODING", "d"),
+        ("HMSET", "e", "f", "v"), ("HMSET", "e", "g", "vvvvv"), ("OBJECT", "ENCODING", "e"),
+        # HSETNX converts only when it adds the field
+        ("HSETNX", "g", "f", "1"), ("HSETNX", "g", "f", "12345"), ("OBJECT", "ENCODING", "g"),
+        ("HSETNX", "g", "h", "12345"), ("OBJECT", "ENCODING", "g"),
+        # HINCRBY / HINCRBYFLOAT: the field and the result count
+        ("HINCRBY", "i", "f", "9999"), ("OBJECT", "ENCODING", "i"), ("HINCRBY", "i", "f", "1"),
+        ("OBJECT", "ENCODING", "i"),
+        ("HINCRBYFLOAT", "j", "f", "1.5"), ("HINCRBYFLOAT", "j", "f", "0.25"), ("OBJECT", "ENCODING", "j"),
+        ("HINCRBY", "k", "fffff", "1"), ("OBJECT", "ENCODING", "k"),
+        ("HINCRBYFLOAT", "l", "f", "99"), ("HINCRBYFLOAT", "l", "f", "1e3"), ("OBJECT", "ENCODING", "l"),
+        # failed commands convert nothing
+        ("HSET", "m", "f", "1"), ("HINCRBY", "m", "fffff", "x"), ("OBJECT", "ENCODING", "m"),
+        ("HSET", "m", "ffffff"), ("OBJECT", "ENCODING", "m"),
+        ("CONFIG", "SET", entries_name, "0"), ("HSET", "n", "f", "v"), ("OBJECT", "ENCODING", "n"),
+        ("OBJECT", "ENCODING", "m"),  # existing values are not converted by CONFIG SET
+        ("CONFIG", "SET", entries_name, "512"), ("CONFIG", "SET", value_name, "64"),
+        ("HSET", "o", "f", "x" * 64), ("OBJECT", "ENCODING", "o"), ("HSET", "o", "g", "x" * 65),
+        ("OBJECT", "ENCODING", "o"), ("OBJECT", "ENCODING", "nokey"),
+        ("CONFIG", "GET", "hash-max-ziplist-value"), ("CONFIG", "GET", "hash-max-listpack-entries"),
+    ]
+
+
+@pytest.mark.parametrize("names", [("hash-max-listpack-entries", "hash-max-listpack-value"),
+                                   ("hash-max-ziplist-entries", "hash-max-ziplist-value")])
+def test_encoding_transitions_match_redis(forkv_server, redis_server, names):
+    try:
+        same(forkv_server, redis_server, _config_script(*names))
+    finally:
+        for server in (forkv_server, redis_server):
+            session(server.port, ("CONFIG", "SET", "hash-max-listpack-entries", "512"),
+                    ("CONFIG", "SET", "hash-max-listpack-value", "64"))
+
+
+def test_encoding_by_entries_at_default_limit(any_r):
+    any_r.hset("h", mapping={f"f{i}": i for i in range(512)})
+    assert any_r.object("encoding", "h") == b"listpack"
+    any_r.hset("h", "one-more", 1)
+    assert any_r.object("encoding", "h") == b"hashtable"
+    any_r.hdel("h", *[f"f{i}" for i in range(512)])
+    assert any_r.object("encoding", "h") == b"hashtable"
+    assert any_r.hgetall("h") == {b"one-more": b"1"}
+
+
+def _hscan_all(client, key, **kw):
+    found, cursor, calls = [], 0, 0
+    while True:
+        cursor, batch = client.hscan(key, cursor, **kw)
+        found += list(batch.items())
+        calls += 1
+        if cursor == 0:
+            return found, calls
+
+
+def test_hscan(any_r):
+    small = {f"f{i}".encode(): f"v{i}".encode() for i in range(20)}
+    any_r.hset("small", mapping=small)
+    # a listpack hash comes whole in one reply, whatever COUNT and the cursor say
+    assert any_r.hscan("small", 0, count=1) == (0, small)
+    assert any_r.hscan("small", 12345) == (0, small)
+    assert _hscan_all(any_r, "small", match="f1*") == (
+        [(k, v) for k, v in small.items() if k.startswith(b"f1")], 1)
+    big = {f"field:{i}".encode(): str(i).encode() for i in range(1000)}
+    any_r.hset("big", mapping=big)
+    assert any_r.object("encoding", "big") == b"hashtable"
+    for count in (1, 10, 100, 5000):
+        found, calls = _hscan_all(any_r, "big", count=count)
+        assert dict(found) == big and len(found) == len(big)
+        assert count > 1000 or calls > 1
+    found, _ = _hscan_all(any_r, "big", match="field:1?", count=50)
+    assert sorted(found) == sorted((k, v) for k, v in big.items() if len(k) == 8 and k.startswith(b"field:1"))
+    # fields deleted and added during the iteration: those present throughout all come back
+    cursor, seen = 0, {}
+    for step in range(10_000):
+        cursor, batch = any_r.hscan("big", cursor, count=25)
+        seen.update(batch)
+        if step == 3:
+            any_r.hdel("big", *[f"field:{i}" for i in range(500, 700)])
+            any_r.hset("big", mapping={f"new:{i}": i for i in range(300)})
+        if cursor == 0:
+            break
+    kept = {k: v for k, v in big.items() if not 500 <= int(v) < 700}
+    assert kept.items() <= seen.items()
+
+
+HSCAN_ERRORS = [
+    ("HSET", "h", "a", "1"), ("HSET", "big", *[f"f{i}" for i in range(1200)]),
+    ("HSCAN", "h", "x"), ("HSCAN", "h", "-1"), ("HSCAN", "h", "18446744073709551616"), ("HSCAN", "h", " 1"),
+    ("HSCAN", "nokey", "x"), ("HSCAN", "nokey", "0", "COUNT", "0"), ("HSCAN", "h", "0", "COUNT", "0"),
+    ("HSCAN", "h", "0", "COUNT", "-1"), ("HSCAN", "h", "0", "COUNT", "x"), ("HSCAN", "h", "0", "COUNT"),
+    ("HSCAN", "h", "0", "MATCH"), ("HSCAN", "h", "0", "TYPE", "hash"), ("HSCAN", "h", "0", "NOVALUES"),
+    ("HSCAN", "h", "0", "match", "a", "count", "5"), ("HSCAN", "h", "0", "MATCH", "b"),
+    ("HSCAN", "big", "0", "COUNT", "0"), ("HSCAN", "big", "0", "NOVALUES"), ("HSCAN", "big", "x"),
+    ("HSCAN", "big", "0", "MATCH", "nothing", "COUNT", "100000"),
+]
+
+
+@pytest.mark.parametrize("proto", [2, 3])
+def test_hscan_errors_match_redis(forkv_server, redis_server, proto):
+    same(forkv_server, redis_server, HSCAN_ERRORS, proto)
