@@ -511,3 +511,33 @@ def test_save_restart_and_files_crossing_between_servers(spawn, tmp_path):
             assert states["redis", "redis"][b"many"][2] == b"hashtable"
         else:
             assert states["redis", "redis"][b"small"][2] == b"hashtable"  # 5 fields > 3
+
+
+# -- forkv's own choices (in process) -------------------------------------------------------------
+
+
+def test_random_field_survives_a_mostly_deleted_hash():
+    from server.types.hashes import Hash, random_field
+
+    h = Hash({b"f%d" % i: b"v" for i in range(5000)})
+    for i in range(4990):
+        del h[b"f%d" % i]
+    picks = {random_field(h) for _ in range(500)}
+    assert picks == set(h)  # 10 fields left, each drawn (500 picks: missing one is ~1e-22)
+    assert random_field(Hash({b"only": b"1"})) == b"only"
+
+
+def test_hrandfield_refuses_a_repeated_count_it_could_not_hold(inproc):
+    _, conn = inproc
+    conn.call("HSET", "h", "a", "1")
+    assert len(conn.call("HRANDFIELD", "h", "-1000")) == 1000
+    assert str(conn.call("HRANDFIELD", "h", "-4611686018427387903")) == "ERR value is out of range"
+    assert str(conn.call("HRANDFIELD", "h", "-100000000", "WITHVALUES")) == "ERR value is out of range"
+    assert conn.call("HRANDFIELD", "h", "4611686018427387903") == [b"a"]  # distinct: the whole hash
+
+
+def test_hash_commands_inside_exec_return_copies(inproc):
+    _, conn = inproc
+    replies = conn.pipeline(("HSET", "h", "a", "1"), ("MULTI",), ("HGETALL", "h"), ("HKEYS", "h"),
+                            ("HSET", "h", "b", "2"), ("HDEL", "h", "a"), ("EXEC",))
+    assert replies[-1] == [[b"a", b"1"], [b"a"], 1, 1]
