@@ -45,9 +45,14 @@ def grow(h: Hash, config, *items: bytes) -> None:
     the conversion is one-way, checking after the whole command gives the same encoding."""
     if h.big:
         return
-    most = config["hash-max-listpack-value"]
-    if len(h) > config["hash-max-listpack-entries"] or any(len(x) > most for x in items):
+    if len(h) > config["hash-max-listpack-entries"]:
         h.big = True
+        return
+    most = config["hash-max-listpack-value"]
+    for x in items:
+        if len(x) > most:
+            h.big = True
+            return
 
 
 def random_field(h: Hash):
