@@ -349,7 +349,8 @@ def test_multi_exec_matches_redis(forkv_server, redis_server, proto):
 
 KEYSPACE = [
     ("HSET", "h", "a", "1", "b", "2"), ("HSET", "big", "f", "x" * 100), ("TYPE", "h"), ("TYPE", "big"),
-    ("SET", "s", "v"), ("SCAN", "0", "TYPE", "hash", "MATCH", "b*"), ("SCAN", "0", "TYPE", "hash", "MATCH", "h*"), ("SCAN", "0", "TYPE", "string"),
+    ("SET", "s", "v"), ("SCAN", "0", "TYPE", "hash", "MATCH", "b*"),
+    ("SCAN", "0", "TYPE", "hash", "MATCH", "h*"), ("SCAN", "0", "TYPE", "string"),
     ("COPY", "h", "h2"), ("HSET", "h2", "c", "3"), ("HGETALL", "h"), ("HGETALL", "h2"),
     ("COPY", "big", "big2"), ("OBJECT", "ENCODING", "big2"), ("HGETALL", "big2"),
     ("COPY", "h", "s"), ("COPY", "h", "s", "REPLACE"), ("HGETALL", "s"), ("RENAME", "h2", "h3"),
@@ -391,8 +392,9 @@ def test_dump_restore_both_ways(forkv_server, redis_server):
 
 NOTIFY_SCRIPT = [
     ("HSET", "h", "a", "1", "b", "2"), ("HSET", "h", "a", "1"), ("HMSET", "h", "c", "3"), ("HSETNX", "h", "a", "x"),
-    ("HSETNX", "h", "d", "4"), ("HINCRBY", "h", "n", "2"), ("HINCRBY", "h", "a", "x"), ("HINCRBYFLOAT", "h", "f", "1.5"),
-    ("HDEL", "h", "zz"), ("HDEL", "h", "a", "b"), ("HGET", "nokey", "f"), ("HGETALL", "nokey"), ("HLEN", "nokey"),
+    ("HSETNX", "h", "d", "4"), ("HINCRBY", "h", "n", "2"), ("HINCRBY", "h", "a", "x"),
+    ("HINCRBYFLOAT", "h", "f", "1.5"), ("HDEL", "h", "zz"), ("HDEL", "h", "a", "b"), ("HGET", "nokey", "f"),
+    ("HGETALL", "nokey"), ("HLEN", "nokey"),
     ("HDEL", "h", "c", "d", "n", "f"), ("HDEL", "h", "c"), ("HINCRBY", "g", "x", "1"), ("HGET", "g", "x"),
 ]
 
@@ -556,3 +558,17 @@ def test_debug_reload_keeps_hashes_as_redis_does(spawn):
         states[kind] = (before, _state(server))
     assert states["forkv"] == states["redis"]
     assert states["redis"][1][b"shrunk"][2] == b"listpack"  # re-encoded by content on load
+
+
+def test_hincrbyfloat_sequences_match_redis(forkv_server, redis_server):
+    """Long double sums and their text: a seeded random walk of increments of every magnitude."""
+    import random
+
+    rng = random.Random(11)
+    script = []
+    for i in range(300):
+        mantissa = rng.choice(["1", "3.3", "0.1", "-7.25", "123456789.987654321", "-0.000001", "2.5e-3"])
+        exponent = rng.choice(["", "e10", "e-10", "e18", "e-18", "e300", "e-300", "e4000"])
+        script.append(("HINCRBYFLOAT", "h", f"f{i % 7}", mantissa + exponent))
+    script.append(("HMGET", "h", *[f"f{i}" for i in range(7)]))
+    same(forkv_server, redis_server, script)
