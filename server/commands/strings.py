@@ -586,6 +586,12 @@ def _format_ld(value) -> bytes:
     return text
 
 
+# HINCRBYFLOAT (server/commands/hashes.py) works on the same long doubles and prints them alike.
+parse_long_double = _parse_ld
+round_long_double = _round_ld
+format_long_double = _format_ld
+
+
 @command("incrbyfloat", 3, F.WRITE | F.DENYOOM | F.FAST, keys=(1, 1, 1), group="string",
          summary="Increment the float value of a key by the given amount", since="2.6.0",
          complexity="O(1)", arguments=("key", "increment"))

@@ -6,9 +6,15 @@ more than `hash-max-listpack-entries` fields or a field or value longer than
 `hash-max-listpack-value` bytes (hashTypeTryConversion / hashTypeConvert). `Hash.big` records
 that conversion so OBJECT ENCODING answers as Redis would; `grow` is the one place that decides
 it. A hash loaded from RDB or RESTORE gets the encoding Redis gives such content when it loads it.
+
+Random picks (HRANDFIELD) are O(1) expected: the same C pick as RANDOMKEY over the dict's entry
+array (server/_fastpath.c random_key; keyspace.random_dict_key is its Python reference).
 """
 
+import random
+
 from persistence import rdb
+from server import keyspace as _keyspace  # the random pick; keyspace imports this module first
 from server import values
 
 
@@ -29,13 +35,36 @@ def _too_big(value, config) -> bool:
 
 
 def grow(h: Hash, config, *items: bytes) -> None:
-    """Call after adding fields/values `items` to `h` (or before, with the new items): converts
-    the encoding as Redis would. `config`: Config.values."""
+    """Call after setting fields/values `items` in `h` (or before, with the new items): converts
+    the encoding as Redis would. `config`: Config.values.
+
+    Redis 7.0 converts a listpack hash when a field or value it is asked to store is longer than
+    hash-max-listpack-value (hashTypeTryConversion for HSET/HMSET/HSETNX's arguments, even for a
+    field that already existed; hashTypeSet for HINCRBY/HINCRBYFLOAT's field and result), and once
+    it holds more than hash-max-listpack-entries fields (hashTypeSet, after the insert). Since
+    the conversion is one-way, checking after the whole command gives the same encoding."""
     if h.big:
         return
-    most = config["hash-max-listpack-value"]
-    if len(h) > config["hash-max-listpack-entries"] or any(len(x) > most for x in items):
+    if len(h) > config["hash-max-listpack-entries"]:
         h.big = True
+        return
+    most = config["hash-max-listpack-value"]
+    for x in items:
+        if len(x) > most:
+            h.big = True
+            return
+
+
+def random_field(h: Hash):
+    """A uniformly random field of the non-empty hash `h`, in O(1) expected."""
+    while True:
+        field = _keyspace._random_key(h, random.getrandbits(64))
+        if field is not False:
+            return field
+        # Mostly deleted slots (see _fastpath.c): compact in place, as Redis's dict shrinks.
+        live = dict(h)
+        h.clear()
+        h.update(live)
 
 
 def _encoding(value, config=None) -> str:
