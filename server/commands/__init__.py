@@ -9,6 +9,7 @@ from server.commands import (  # noqa: F401
     memory,
     pubsub,
     server_admin,
+    sets,
     snapshots,
     strings,
     transactions,
