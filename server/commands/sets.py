@@ -233,12 +233,12 @@ def smove(client: "Client", argv: Argv) -> Reply:
 # -- set algebra --------------------------------------------------------------------------------
 
 
-def _sources(client, keys, store: bool) -> list:
+def _sources(client, keys) -> list:
     """The sets at `keys` (None for a missing key), every key checked for WRONGTYPE before any
-    result is computed, as Redis 7.0 does. A STORE form looks them up as a write would."""
-    db = client.db
-    lookup = db.get_typed if store else db.read_typed
-    return [lookup(key, KIND) for key in keys]
+    result is computed, as Redis 7.0 does. The STORE forms too read them as a read command does
+    (keyspace hits, misses and `keymiss` events, as Redis)."""
+    read = client.db.read_typed
+    return [read(key, KIND) for key in keys]
 
 
 def _intersection(found: list) -> list:
@@ -299,7 +299,7 @@ def _store(client, dst, members, event: bytes) -> int:
                     "number of sets.",
          arguments=("key [key ...]",), tips=("nondeterministic_output_order",))
 def sinter(client: "Client", argv: Argv) -> Reply:
-    found = _sources(client, argv[1:], False)
+    found = _sources(client, argv[1:])
     if None in found:
         return SetReply()
     return SetReply(_intersection(found))
@@ -312,7 +312,7 @@ def sinter(client: "Client", argv: Argv) -> Reply:
          arguments=("destination", "key [key ...]"),
          key_specs=(KS("RW update", 1), KS("RO access", 2, lastkey=-1)))
 def sinterstore(client: "Client", argv: Argv) -> Reply:
-    found = _sources(client, argv[2:], True)
+    found = _sources(client, argv[2:])
     members = [] if None in found else _intersection(found)
     return _store(client, argv[1], members, b"sinterstore")
 
@@ -337,7 +337,7 @@ def sintercard(client: "Client", argv: Argv) -> Reply:
             i += 2
         else:
             raise CommandError(errors.SYNTAX)
-    found = _sources(client, argv[2:2 + numkeys], False)
+    found = _sources(client, argv[2:2 + numkeys])
     if None in found:
         return 0
     smallest = min(found, key=len)
@@ -355,7 +355,7 @@ def sintercard(client: "Client", argv: Argv) -> Reply:
          complexity="O(N) where N is the total number of elements in all given sets.",
          arguments=("key [key ...]",), tips=("nondeterministic_output_order",))
 def sunion(client: "Client", argv: Argv) -> Reply:
-    result = _union(_sources(client, argv[1:], False))
+    result = _union(_sources(client, argv[1:]))
     return SetReply(sets.reply_order(result, _config(client)))
 
 
@@ -365,14 +365,14 @@ def sunion(client: "Client", argv: Argv) -> Reply:
          arguments=("destination", "key [key ...]"),
          key_specs=(KS("OW update", 1), KS("RO access", 2, lastkey=-1)))
 def sunionstore(client: "Client", argv: Argv) -> Reply:
-    return _store(client, argv[1], _union(_sources(client, argv[2:], True)), b"sunionstore")
+    return _store(client, argv[1], _union(_sources(client, argv[2:])), b"sunionstore")
 
 
 @command("sdiff", -2, F.READONLY, keys=(1, -1, 1), group="set", summary="Subtract multiple sets",
          complexity="O(N) where N is the total number of elements in all given sets.",
          arguments=("key [key ...]",), tips=("nondeterministic_output_order",))
 def sdiff(client: "Client", argv: Argv) -> Reply:
-    result = _difference(_sources(client, argv[1:], False))
+    result = _difference(_sources(client, argv[1:]))
     return SetReply(sets.reply_order(result, _config(client)))
 
 
@@ -382,7 +382,7 @@ def sdiff(client: "Client", argv: Argv) -> Reply:
          arguments=("destination", "key [key ...]"),
          key_specs=(KS("OW update", 1), KS("RO access", 2, lastkey=-1)))
 def sdiffstore(client: "Client", argv: Argv) -> Reply:
-    return _store(client, argv[1], _difference(_sources(client, argv[2:], True)), b"sdiffstore")
+    return _store(client, argv[1], _difference(_sources(client, argv[2:])), b"sdiffstore")
 
 
 # -- SSCAN --------------------------------------------------------------------------------------

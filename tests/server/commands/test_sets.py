@@ -10,6 +10,7 @@ import shutil
 import pytest
 import redis
 
+from server import values  # noqa: F401  (imports the type modules in their order)
 from server.types import sets
 from server.types.sets import SetValue
 from tests.integration._persistence import check_rdb, client, dump_path, spawn_servers
@@ -534,3 +535,71 @@ def test_failed_or_empty_writes_leave_no_key(r):
     assert r.smove("nokey", "d", "a") == 0 and not r.exists("d")
     assert error_of(r, "SMOVE", "str", "d", "a").startswith("WRONGTYPE")
     assert not r.exists("d") and r.dbsize() == 1
+
+
+# -- notifications and keyspace statistics, differential ----------------------------------------------
+
+EVENT_SCRIPT = [
+    ("SADD", "a", "1", "2", "3"), ("SADD", "a", "1"), ("SREM", "a", "9"), ("SREM", "a", "1"),
+    ("SADD", "b", "x"), ("SREM", "b", "x", "y"), ("SADD", "c", "1", "2"), ("SPOP", "c", "5"),
+    ("SPOP", "c", "1"), ("SADD", "d", "q"), ("SPOP", "d"), ("SADD", "e", "1"), ("SMOVE", "e", "f", "1"),
+    ("SADD", "g", "1"), ("SMOVE", "a", "g", "2"), ("SMOVE", "a", "g", "3"), ("SMOVE", "g", "g", "1"),
+    ("SINTERSTORE", "h", "f", "g"), ("SINTERSTORE", "h", "f", "nokey"), ("SINTERSTORE", "h", "f", "nokey"),
+    ("SUNIONSTORE", "h", "f", "g"), ("SDIFFSTORE", "h", "f", "g"), ("SDIFFSTORE", "h", "f", "f"),
+    ("SMEMBERS", "nokey"), ("SISMEMBER", "nokey", "1"), ("SCARD", "nokey"), ("SRANDMEMBER", "nokey"),
+    ("SSCAN", "nokey", "0"), ("SINTER", "nokey", "g"), ("SPOP", "nokey"),
+]
+
+
+def _events(server, events: str) -> list:
+    from tests.integration.test_pubsub import Raw
+
+    sub, cmd = Raw(server.port), Raw(server.port)
+    try:
+        cmd.call("FLUSHALL")
+        cmd.call("CONFIG", "SET", "notify-keyspace-events", events)
+        sub.call("PSUBSCRIBE", "__key*__:*")
+        sub.call("SUBSCRIBE", "done")
+        for args in EVENT_SCRIPT:
+            cmd.call(*args)
+        cmd.call("PUBLISH", "done", "end")
+        got = []
+        while True:
+            message = sub.read()[1][0]
+            if message[0] == b"message":
+                break
+            got.append(tuple(message[2:]))
+        return got
+    finally:
+        try:
+            cmd.call("CONFIG", "SET", "notify-keyspace-events", "")
+        finally:
+            sub.close()
+            cmd.close()
+
+
+@pytest.mark.parametrize("events", ["KEA", "Es", "Egm"])
+def test_set_notifications_match_redis(forkv_server, redis_server, events):
+    assert _events(forkv_server, events) == _events(redis_server, events)
+
+
+def test_keyspace_hits_and_misses_match_redis(both):
+    def deltas(c):
+        c.sadd("a", "1", "2")
+        c.sadd("b", "2")
+        out = []
+        for line in EVENT_SCRIPT[:3] + [
+                ("SISMEMBER", "a", "1"), ("SISMEMBER", "nokey", "1"), ("SMISMEMBER", "a", "1"), ("SCARD", "a"),
+                ("SMEMBERS", "a"), ("SRANDMEMBER", "a"), ("SRANDMEMBER", "nokey", "2"), ("SSCAN", "a", "0"),
+                ("SINTER", "a", "b", "nokey"), ("SUNION", "a", "nokey"), ("SDIFF", "nokey", "a"),
+                ("SINTERCARD", "2", "a", "nokey"), ("SINTERSTORE", "d", "a", "b"), ("SUNIONSTORE", "d", "a", "x"),
+                ("SDIFFSTORE", "d", "a", "x"), ("SPOP", "nokey"), ("SMOVE", "a", "b", "1"), ("SADD", "a", "7")]:
+            stats = c.info("stats")
+            c.execute_command(*line)
+            after = c.info("stats")
+            out.append((line, after["keyspace_hits"] - stats["keyspace_hits"],
+                        after["keyspace_misses"] - stats["keyspace_misses"]))
+        return out
+
+    ours, theirs = both
+    assert deltas(ours) == deltas(theirs)
