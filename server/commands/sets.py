@@ -151,8 +151,8 @@ def spop(client: "Client", argv: Argv) -> Reply:
         if s is None or count == 0:
             return SetReply()
         size = len(s)
-        if count >= size:
-            popped = sets.ordered(s, not s.big)
+        if count >= size:  # Redis replies through SUNION of the set: sorted if intset-able
+            popped = sets.reply_order(s, _config(client))
             s.clear()
         else:
             popped = sets.pop_random(s, count, _config(client))

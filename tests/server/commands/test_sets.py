@@ -181,6 +181,11 @@ def test_resp3_reply_shapes_match_redis(both):
         for line in lines:
             assert raw(ours, *line, proto=proto) == raw(theirs, *line, proto=proto), (proto, line)
     assert raw(ours, "SMEMBERS", "i", proto=3) == b"~3\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n"
+    # SPOP of a whole hashtable set of integers replies as SUNION would: in numeric order.
+    for c in both:
+        c.sadd("h", 9, 3, 7, 1, "x", 11, 2)
+        c.srem("h", "x")
+    assert raw(ours, "SPOP", "h", "100", proto=3) == raw(theirs, "SPOP", "h", "100", proto=3)
 
 
 # -- OBJECT ENCODING ------------------------------------------------------------------------------
