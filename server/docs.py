@@ -15,7 +15,8 @@ _TOKENS = re.compile(r"\[|\]|\||\.\.\.|[^\s\[\]|]+")
 _KEY_NAMES = {"key", "source", "destination", "newkey", "destkey"}
 _INTEGER_NAMES = {"seconds", "milliseconds", "count", "index", "index1", "index2", "offset", "start",
                   "end", "increment", "decrement", "timeout", "numkeys", "db", "destination-db",
-                  "bit", "client-id", "protover", "len", "min-match-len", "ttl", "maxage"}
+                  "bit", "client-id", "protover", "len", "min-match-len", "ttl", "maxage", "cursor",
+                  "limit"}
 _TIME_NAMES = {"unix-time-seconds", "unix-time-milliseconds"}
 
 
