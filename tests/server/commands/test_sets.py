@@ -646,3 +646,38 @@ def test_command_docs_and_getkeys_match_redis(both):
                  ("SUNIONSTORE", "d", "a"), ("SDIFF", "a", "b", "c"), ("SSCAN", "k", "0"), ("SINTERCARD", "x", "a")]:
         mine, real = (raw_call(port_of(c), "COMMAND", "GETKEYS", *line) for c in both)
         assert repr(mine) == repr(real), line
+
+
+def test_random_sequences_match_redis(both):
+    """Seeded random runs of the deterministic set commands over a few keys, with a small
+    set-max-intset-entries so that encodings change often: every reply and every key's
+    OBJECT ENCODING must be Redis's."""
+    import random
+
+    rng = random.Random(1107)
+    keys = ["a", "b", "c", "d"]
+    pool = ["1", "2", "3", "5", "8", "13", "-4", "0", "01", "+7", "x", "y", "9223372036854775807",
+            "99999999999999999999", "-0"]
+    ops = [
+        lambda: ("SADD", rng.choice(keys), *rng.sample(pool, rng.randint(1, 4))),
+        lambda: ("SREM", rng.choice(keys), *rng.sample(pool, rng.randint(1, 3))),
+        lambda: ("SMOVE", rng.choice(keys), rng.choice(keys), rng.choice(pool)),
+        lambda: (rng.choice(["SINTERSTORE", "SUNIONSTORE", "SDIFFSTORE"]), rng.choice(keys),
+                 *rng.sample(keys, rng.randint(1, 3))),
+        lambda: (rng.choice(["SINTER", "SUNION", "SDIFF"]), *rng.sample(keys, rng.randint(1, 3))),
+        lambda: ("SINTERCARD", "2", *rng.sample(keys, 2), "LIMIT", str(rng.randint(0, 3))),
+        lambda: ("SMISMEMBER", rng.choice(keys), *rng.sample(pool, 3)),
+        lambda: ("SPOP", rng.choice(keys), "100"),
+    ]
+    old = [with_intset_entries(c, 6) for c in both]
+    try:
+        for _ in range(250):
+            line = rng.choice(ops)()
+            script(both, [line] + [("OBJECT", "ENCODING", k) for k in keys] + [("SCARD", k) for k in keys])
+        ours, theirs = both
+        for key in keys:
+            if ours.exists(key) and ours.object("encoding", key) == b"intset":
+                assert raw(ours, "SMEMBERS", key) == raw(theirs, "SMEMBERS", key)
+    finally:
+        for c, value in zip(both, old):
+            c.config_set("set-max-intset-entries", value)
