@@ -686,3 +686,21 @@ def test_random_sequences_match_redis(both):
     finally:
         for c, value in zip(both, old):
             c.config_set("set-max-intset-entries", value)
+
+
+def test_expired_set_is_gone_for_every_command(inproc):
+    server, c = inproc
+    c.call("SADD", "s", "1", "2", "x")
+    c.call("SADD", "d", "keep")
+    c.call("PEXPIRE", "s", 100)
+    c.call("PEXPIRE", "d", 100)
+    assert c.call("PTTL", "s") == 100
+    assert c.call("MEMORY", "USAGE", "s") > 0
+    server.now += 101
+    assert c.call("SCARD", "s") == 0 and c.call("SMEMBERS", "s") == []
+    assert c.call("SADD", "s", "new") == 1 and c.call("TTL", "s") == -1  # a fresh set, no TTL
+    assert c.call("SMOVE", "s", "d", "new") == 1 and c.call("TTL", "d") == -1
+    assert c.call("SMEMBERS", "d") == [b"new"] and c.call("EXISTS", "s") == 0
+    c.call("SADD", "t", "1")
+    c.call("PEXPIRE", "t", 50)
+    assert c.call("SUNIONSTORE", "t", "d") == 1 and c.call("TTL", "t") == -1  # STORE drops the TTL
