@@ -249,6 +249,9 @@ def _intersection(found: list) -> list:
     ordered = sets.ordered(smallest, not smallest.big)
     if not others:
         return ordered
+    if len(others) == 1:
+        other = others[0]
+        return [m for m in ordered if m in other]
     return [m for m in ordered if all(m in s for s in others)]
 
 
@@ -342,6 +345,8 @@ def sintercard(client: "Client", argv: Argv) -> Reply:
         return 0
     smallest = min(found, key=len)
     others = [s for s in found if s is not smallest]
+    if not limit and len(others) == 1:
+        return len(smallest.keys() & others[0].keys())
     count = 0
     for m in smallest:
         if all(m in s for s in others):

@@ -625,7 +625,7 @@ SET_COMMANDS = ["sadd", "srem", "sismember", "smismember", "scard", "smembers", 
 
 def _docs(client, name):
     """COMMAND DOCS of `name` without what forkv's server/docs.py does not keep yet (history,
-    arguments' `since`, and key_spec_index, which it gives as 0 for every key argument)."""
+    arguments' `since`)."""
     reply = raw_call(port_of(client), "COMMAND", "DOCS", name)
     doc = dict(zip(reply[1][::2], reply[1][1::2]))
     doc = {k: v for k, v in doc.items() if k != b"history"}
@@ -635,7 +635,6 @@ def _docs(client, name):
         for arg in args:
             arg = dict(zip(arg[::2], arg[1::2]))
             arg.pop(b"since", None)
-            arg.pop(b"key_spec_index", None)
             out.append(arg)
         return out
 
