@@ -4,8 +4,10 @@
 Handlers stay thin over server/types/sets.py: each validates its arguments first, in Redis 7.0's
 order (which decides which error a bad line gets: SPOP and SRANDMEMBER parse the count before
 looking at the key, SSCAN its options after), then changes a set in place and reports it through
-one `db.modified` per key. RESP3 replies are sets (`~`) where Redis's are: SMEMBERS, SINTER,
-SUNION, SDIFF and SPOP with a count; SRANDMEMBER's count form may repeat, so it is an array.
+one `db.modified` per key; the STORE forms replace their destination whole (`db.store`, or
+`db.delete` for an empty result), as Redis's setKey / dbDelete. RESP3 replies are sets (`~`)
+where Redis's are: SMEMBERS, SINTER, SUNION, SDIFF and SPOP with a count; SRANDMEMBER's count
+form may repeat, so it is an array.
 """
 
 from typing import TYPE_CHECKING
@@ -26,7 +28,6 @@ if TYPE_CHECKING:
 
 F = Flag
 KIND = sets.KIND
-
 EMPTY_SCAN = encoded([b"0", []])
 
 

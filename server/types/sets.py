@@ -67,7 +67,7 @@ def intset_able(members, config) -> bool:
 
 def build(members, config) -> SetValue:
     """A fresh SetValue of `members` with the encoding Redis gives a set it builds member by
-    member (SINTERSTORE / SUNIONSTORE / SDIFFSTORE results, SMOVE's new destination)."""
+    member (SINTERSTORE / SUNIONSTORE / SDIFFSTORE results) or loads (RDB, RESTORE)."""
     s = SetValue(members)
     s.big = not intset_able(s, config)
     return s
