@@ -232,7 +232,13 @@ def test_encoding_transitions_with_config_match_redis(both):
                  ("SMOVE", "t", "x1", "5"), ("OBJECT", "ENCODING", "x1"),
                  ("SADD", "h", "q"), ("SMOVE", "h", "x2", "q"), ("OBJECT", "ENCODING", "x2"),
                  # COPY keeps the encoding
-                 ("COPY", "v", "vc"), ("OBJECT", "ENCODING", "vc"), ("COPY", "w", "wc"), ("OBJECT", "ENCODING", "wc")]
+                 ("COPY", "v", "vc"), ("OBJECT", "ENCODING", "vc"), ("COPY", "w", "wc"), ("OBJECT", "ENCODING", "wc"),
+                 # a lower limit converts nothing until a member is added
+                 ("SADD", "y", "1", "2", "3"), ("CONFIG", "SET", "set-max-intset-entries", "2"),
+                 ("OBJECT", "ENCODING", "y"), ("SADD", "y", "3"), ("SREM", "y", "3"), ("OBJECT", "ENCODING", "y"),
+                 ("SADD", "y", "3"), ("OBJECT", "ENCODING", "y"),
+                 ("SADD", "y2", "1", "2"), ("SMOVE", "y2", "y3", "1"), ("SADD", "y3", "7", "8"),
+                 ("OBJECT", "ENCODING", "y3")]
         script(both, lines)
         for c in both:
             c.config_set("set-max-intset-entries", 0)
