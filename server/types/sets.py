@@ -150,10 +150,14 @@ def _duplicate(value: SetValue) -> SetValue:
 
 
 def memory(value) -> int:
-    """An estimate of Redis's allocation: an intset (8 bytes per member at most) or a dict of
-    sds members (24-byte entries, 8-byte buckets, ~9 bytes of sds header)."""
+    """An estimate of Redis's allocation: an intset (an 8-byte header, then every member in the
+    width the widest needs: 2, 4 or 8 bytes) or a dict of sds members (24-byte entries, 8-byte
+    buckets, ~9 bytes of sds header)."""
     if not value.big:
-        return 16 + 8 + 8 * len(value)
+        numbers = [int(m) for m in value]
+        widest = max((n if n >= 0 else -n - 1 for n in numbers), default=0)
+        width = 2 if widest < 1 << 15 else 4 if widest < 1 << 31 else 8
+        return 16 + 8 + width * len(value)
     return 16 + 56 + sum(len(m) + 24 + 8 + 9 for m in value)
 
 
