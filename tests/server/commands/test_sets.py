@@ -723,3 +723,22 @@ def test_memory_usage_is_near_redis(both):
     for key in ("i3", "i100", "wide", "h"):
         mine, real = ours.memory_usage(key), theirs.memory_usage(key)
         assert abs(mine - real) <= real * 0.2, (key, mine, real)
+
+
+@pytest.mark.parametrize("kind", ["forkv", "redis"])
+def test_debug_reload_keeps_sets_and_their_encodings(spawn, kind):
+    """DEBUG RELOAD (where forkv has it) saves, flushes and loads back: members and OBJECT
+    ENCODING as Redis's, a hashtable of integers included (it comes back an intset)."""
+    c = client(spawn(kind, "--enable-debug-command", "yes"))
+    if kind == "forkv" and "unknown command" in error_of(c, "DEBUG", "NOSUCH"):
+        pytest.skip("this forkv has no DEBUG command")
+    c.sadd("ints", *range(20))
+    c.sadd("mixed", 1, 2, "x")
+    c.sadd("shrunk", 1, 2, "x")
+    c.srem("shrunk", "x")
+    c.sadd("big", *range(600))
+    want = {k: (c.smembers(k), c.object("encoding", k)) for k in ("ints", "mixed", "shrunk", "big")}
+    assert c.execute_command("DEBUG", "RELOAD") == b"OK"
+    got = {k: (c.smembers(k), c.object("encoding", k)) for k in want}
+    want["shrunk"] = (want["shrunk"][0], b"intset")
+    assert got == want
