@@ -15,7 +15,8 @@ _TOKENS = re.compile(r"\[|\]|\||\.\.\.|[^\s\[\]|]+")
 _KEY_NAMES = {"key", "source", "destination", "newkey", "destkey"}
 _INTEGER_NAMES = {"seconds", "milliseconds", "count", "index", "index1", "index2", "offset", "start",
                   "end", "increment", "decrement", "timeout", "numkeys", "db", "destination-db",
-                  "bit", "client-id", "protover", "len", "min-match-len", "ttl", "maxage"}
+                  "bit", "client-id", "protover", "len", "min-match-len", "ttl", "maxage", "cursor",
+                  "limit"}
 _TIME_NAMES = {"unix-time-seconds", "unix-time-milliseconds"}
 
 
@@ -129,6 +130,21 @@ def arguments(synopsis) -> list:
     return list(_parsed(tuple(synopsis)))
 
 
+def _spec_indexes(args: list, specs: int) -> list:
+    """Key arguments numbered by their key spec, for a command with several specs (SMOVE's
+    source and destination, RENAME's key and newkey...): one spec per key argument, in order, as
+    Redis's tables have them. Copies: the parsed synopses are shared between commands."""
+    out = []
+    counter = 0
+    for arg in args:
+        arg = Map(arg)
+        if arg.get("type") == "key":
+            arg["key_spec_index"] = min(counter, specs - 1)
+            counter += 1
+        out.append(arg)
+    return out
+
+
 def command_docs(cmd) -> Map:
     doc = Map({
         "summary": cmd.summary,
@@ -138,6 +154,8 @@ def command_docs(cmd) -> Map:
     })
     if cmd.arguments:
         doc["arguments"] = arguments(cmd.arguments)
+        if len(cmd.key_specs) > 1:
+            doc["arguments"] = _spec_indexes(doc["arguments"], len(cmd.key_specs))
     if cmd.subcommands:
         doc["subcommands"] = Map({sub.name: command_docs(sub) for sub in cmd.subcommands.values()})
     return doc

@@ -76,6 +76,15 @@ LFU_SELECTED = (
     "switching between policies at runtime LRU and LFU data will take some time to adjust."
 )
 
+# sets (t_set.c)
+MUST_BE_POSITIVE = "ERR value is out of range, must be positive"
+LONG_OUT_OF_RANGE = (
+    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
+)
+NUMKEYS_POSITIVE = "ERR numkeys should be greater than 0"
+NUMKEYS_TOO_MANY = "ERR Number of keys can't be greater than number of args"
+LIMIT_NEGATIVE = "ERR LIMIT can't be negative"
+
 NOAUTH = "NOAUTH Authentication required."
 WRONGPASS = "WRONGPASS invalid username-password pair or user is disabled."
 AUTH_NOT_CONFIGURED = (

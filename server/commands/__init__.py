@@ -12,6 +12,7 @@ from server.commands import (  # noqa: F401
     memory,
     pubsub,
     server_admin,
+    sets,
     snapshots,
     strings,
     transactions,

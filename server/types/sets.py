@@ -10,12 +10,33 @@ Redis 7.0 keeps a set of integers (each fitting a signed 64-bit integer, in cano
 form) as an intset while it has at most `set-max-intset-entries` members, and converts it for good
 to a hashtable when a non-integer member arrives or it grows past that (setTypeAdd /
 setTypeConvert). `SetValue.big` records the conversion so OBJECT ENCODING answers as Redis would;
-`grow` is the one place that decides it.
+`grow` is the one place that decides it for a set changed in place, `build` for a set made whole
+(a STORE result, what SPOP leaves when it takes most of a set: Redis builds those afresh).
+
+Orders: Redis walks an intset in ascending numeric order, so what it replies for one (SMEMBERS,
+SSCAN, SPOP of the whole set, and a result it builds as an intset) comes sorted; `ordered` gives
+that order here, and the dict's own order for a hashtable (Redis's is arbitrary there).
+
+Random picks (`random_member`, `random_members`, `sample`, `pop_random`) cost O(1) expected each
+whatever the set's size, with server/_fastpath.c's random_key (keyspace.random_dict_key is its
+Python reference): SPOP / SRANDMEMBER with a small count stay cheap on a big set.
 """
+
+import random
 
 from persistence import rdb
 from server import values
 from server.args import is_int
+
+try:
+    from server._fastpath import random_key as _random_key
+except ImportError:  # not built: the O(n) reference (imported late: keyspace imports this module)
+    def _random_key(d, seed):
+        from server.keyspace import random_dict_key
+        return random_dict_key(d, seed)
+
+SPOP_MOVE_STRATEGY_MUL = 5  # Redis: SPOP builds the remainder afresh once it is < count / 5
+SRANDMEMBER_SUB_STRATEGY_MUL = 3  # Redis: SRANDMEMBER copies and trims once count > size / 3
 
 
 class SetValue(dict):
@@ -37,6 +58,87 @@ def grow(s: SetValue, config, *added: bytes) -> None:
         s.big = True
 
 
+def intset_able(members, config) -> bool:
+    """Whether Redis would hold a set of `members` (a sized collection of bytes), built afresh,
+    as an intset: every member a canonical signed 64-bit integer ("01", "-0", "+1", " 1" are
+    not) and at most set-max-intset-entries of them."""
+    return len(members) <= config["set-max-intset-entries"] and all(is_int(m) for m in members)
+
+
+def build(members, config) -> SetValue:
+    """A fresh SetValue of `members` with the encoding Redis gives a set it builds member by
+    member (SINTERSTORE / SUNIONSTORE / SDIFFSTORE results) or loads (RDB, RESTORE)."""
+    s = SetValue(members)
+    s.big = not intset_able(s, config)
+    return s
+
+
+def ordered(members, small: bool) -> list:
+    """`members` in the order Redis walks them: ascending numbers for an intset (`small`),
+    as held otherwise."""
+    if small:
+        return sorted(members, key=int)
+    return list(members)
+
+
+def reply_order(members, config) -> list:
+    """The members of a result Redis builds as a set before replying (SUNION, SDIFF, SINTER over
+    an intset): sorted when it would be an intset."""
+    return ordered(members, intset_able(members, config))
+
+
+def random_member(s: SetValue):
+    """A uniformly random member of the non-empty `s`, O(1) expected. A set that deletions left
+    mostly empty slots (random_key answers False) is compacted first, as Redis shrinks a sparse
+    table; compaction keeps the members' order, so SSCAN's cursors survive it."""
+    m = _random_key(s, random.getrandbits(64))
+    if m is False:
+        live = dict(s)
+        s.clear()
+        s.update(live)
+        m = _random_key(s, random.getrandbits(64))
+    return m
+
+
+def random_members(s: SetValue, count: int) -> list:
+    """`count` independent random members of the non-empty `s` (repeats allowed)."""
+    return [random_member(s) for _ in range(count)]
+
+
+def sample(s: SetValue, count: int) -> list:
+    """`count` distinct random members of `s`, 0 < count < len(s): picked one by one while count
+    is small against the set (O(count) expected), else the set copied and trimmed, as Redis."""
+    if count * SRANDMEMBER_SUB_STRATEGY_MUL > len(s):
+        return random.sample(list(s), count)
+    picked: dict = {}
+    while len(picked) < count:
+        picked[random_member(s)] = None
+    return list(picked)
+
+
+def pop_random(s: SetValue, count: int, config) -> list:
+    """Remove `count` random members from `s` (0 < count < len(s)) and return them. When few
+    would remain Redis moves the survivors into a new set instead, which gets a fresh encoding:
+    a hashtable set can come back as an intset. That is kept here (in place, `s` stays the
+    stored object)."""
+    remaining = len(s) - count
+    if remaining * SPOP_MOVE_STRATEGY_MUL > count:
+        popped = []
+        for _ in range(count):
+            m = random_member(s)
+            del s[m]
+            popped.append(m)
+        return popped
+    kept = sample(s, remaining) if remaining else []
+    for m in kept:
+        del s[m]
+    popped = ordered(s, not s.big)
+    s.clear()
+    s.update(dict.fromkeys(kept))
+    s.big = not intset_able(s, config)
+    return popped
+
+
 def _encoding(value, config=None) -> str:
     return "hashtable" if value.big else "intset"
 
@@ -48,18 +150,20 @@ def _duplicate(value: SetValue) -> SetValue:
 
 
 def memory(value) -> int:
-    """An estimate of Redis's allocation: an intset (8 bytes per member at most) or a dict of
-    sds members (24-byte entries, 8-byte buckets, ~9 bytes of sds header)."""
+    """An estimate of Redis's allocation: an intset (an 8-byte header, then every member in the
+    width the widest needs: 2, 4 or 8 bytes) or a dict of sds members (24-byte entries, 8-byte
+    buckets, ~9 bytes of sds header)."""
     if not value.big:
-        return 16 + 8 + 8 * len(value)
+        numbers = [int(m) for m in value]
+        widest = max((n if n >= 0 else -n - 1 for n in numbers), default=0)
+        width = 2 if widest < 1 << 15 else 4 if widest < 1 << 31 else 8
+        return 16 + 8 + width * len(value)
     return 16 + 56 + sum(len(m) + 24 + 8 + 9 for m in value)
 
 
 def adopt(value, config) -> SetValue:
     """A set as persistence loads it -> a SetValue with the encoding Redis gives it on load."""
-    s = SetValue(value)
-    s.big = len(s) > config["set-max-intset-entries"] or not all(is_int(m) for m in s)
-    return s
+    return build(value, config)
 
 
 KIND = values.register(values.ValueType("set", (SetValue,), rdb.LAYOUT_SET, _encoding, _duplicate, memory, adopt))
