@@ -7,6 +7,7 @@ from server.commands import (  # noqa: F401
     connection,
     keys,
     pubsub,
+    scripting,
     server_admin,
     snapshots,
     strings,

@@ -1,0 +1,905 @@
+"""The Lua scripting engine behind EVAL & co. (Redis 7.0's eval.c / script_lua.c semantics).
+
+One Lua 5.1 runtime (lupa's `lua51`) per server holds the script cache (SHA1 of the body -> the
+compiled function) and a sandbox: scripts see a read-only global table and read-only libraries
+(base, table, string, math, bit, cjson, plus coroutine as Redis), the `redis` API, KEYS and ARGV.
+redis.call runs a command through the same command table as a client's, with Redis's script
+checks (scriptCall), on the calling client's database (a SELECT lasts for the script only) and in
+the script's own protocol (redis.setresp). Replies convert Lua <-> RESP as script_lua.c does.
+
+It must not: write to any transport (the EVAL handler returns the reply value), block (a script
+runs to completion inside the one event loop), or let a script reach Python or the host (no io,
+os, debug, require, loadfile, dofile, python).
+"""
+
+import hashlib
+import json
+import math
+import os
+import weakref
+from itertools import count
+
+from lupa import lua51
+
+from protocol.reply import NULL_ARRAY, Encoded, ErrorReply, Map, SetReply, Status, Verbatim, format_double
+from server import errors, log
+from server.errors import CommandError
+from server.table import COMMANDS, Flag
+
+LLONG_MIN = -(1 << 63)
+_LOG_LEVELS = {0: "debug", 1: "verbose", 2: "notice", 3: "warning"}
+_SHEBANG_FLAGS = ("no-writes", "allow-oom", "allow-stale", "no-cluster", "allow-cross-slot-keys")
+_WRITE_OR_REPLICATE = Flag.WRITE | Flag.MAY_REPLICATE
+_PUBLISHERS = ("publish", "spublish")  # replicated though not flagged so (as dispatch's CLIENT PAUSE)
+
+
+def sha1hex(body: bytes) -> str:
+    return hashlib.sha1(body).hexdigest()
+
+
+def parse_shebang(body: bytes):
+    """(flags as a set, or None without a shebang, offset of the code) or raise CommandError as
+    Redis's evalExtractShebangFlags. The shebang line is skipped but its newline kept, so line
+    numbers stay the user's."""
+    if not body.startswith(b"#!"):
+        return None, 0
+    end = body.find(b"\n")
+    if end < 0:
+        raise CommandError(errors.SCRIPT_INVALID_SHEBANG)
+    parts = body[:end].decode("utf-8", "surrogateescape").split()
+    if parts[0] != "#!lua":
+        raise CommandError(errors.script_unexpected_engine(parts[0]))
+    flags = set()
+    for part in parts[1:]:
+        if not part.startswith("flags="):
+            raise CommandError(errors.script_unknown_option(part))
+        for flag in part[6:].split(",") if part[6:] else ():
+            if flag not in _SHEBANG_FLAGS:
+                raise CommandError(errors.script_unexpected_flag(flag))
+            flags.add(flag)
+    return flags, end
+
+
+class LuaRaise(Exception):
+    """Raised by a Python callable to raise `value` as the Lua error (see Engine._take_error)."""
+
+    def __init__(self, value):
+        super().__init__("script error")
+        self.value = value
+
+
+def _no_attributes(obj, name, is_setting):
+    """Scripts hold Python callables (redis.call): none of their attributes is reachable."""
+    raise AttributeError(name)
+
+
+def _number_arg(number) -> bytes:
+    """A Lua number as a command argument: C's "%.17g", as Redis formats it."""
+    if number != number:
+        return b"-nan" if math.copysign(1.0, number) < 0 else b"nan"
+    return b"%.17g" % number
+
+
+class Script:
+    __slots__ = ("sha", "body", "function", "flags")
+
+    def __init__(self, sha, body, function, flags):
+        self.sha = sha
+        self.body = body
+        self.function = function
+        self.flags = flags  # None: no shebang (eval compatibility mode); else the shebang's flags
+
+
+class _Run:
+    """What one running script needs: the client, whether it may write, its protocol."""
+
+    __slots__ = ("client", "read_only", "resp")
+
+    def __init__(self, client, read_only):
+        self.client = client
+        self.read_only = read_only
+        self.resp = 2
+
+
+class Rand48:
+    """Redis's redisLrand48/redisSrand48 (the drand48 recurrence) behind math.random, so a seed
+    gives the same sequence as Redis on every platform."""
+
+    __slots__ = ("x",)
+
+    def __init__(self, seed: int = 0):
+        self.seed(seed)
+
+    def seed(self, value: int) -> None:
+        self.x = ((value & 0xFFFFFFFF) << 16) | 0x330E
+
+    def next_double(self) -> float:
+        self.x = (0x5DEECE66D * self.x + 0xB) & 0xFFFFFFFFFFFF
+        return ((self.x >> 17) % 0x7FFFFFFF) / 0x7FFFFFFF
+
+
+_engines: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def engine_for(server) -> "Engine":
+    engine = _engines.get(server)
+    if engine is None:
+        engine = _engines[server] = Engine()
+    return engine
+
+
+def flush(server) -> None:
+    """SCRIPT FLUSH: drop the cache and the Lua state with it (Redis's scriptingReset)."""
+    _engines.pop(server, None)
+
+
+def cached(server, sha: str) -> bool:
+    engine = _engines.get(server)
+    return engine is not None and sha in engine.scripts
+
+
+class Engine:
+    def __init__(self):
+        self.lua = lua51.LuaRuntime(encoding=None, unpack_returned_tuples=True, register_eval=False,
+                                    register_builtins=False, attribute_filter=_no_attributes)
+        self.scripts = {}  # sha (lower-case hex str) -> Script
+        self.run = None  # the _Run of the script running now
+        self.rand = Rand48(int.from_bytes(os.urandom(4), "little"))
+        bridge = self.lua.table_from({
+            b"call": self._redis_call, b"pcall": self._redis_pcall, b"raising": self._raising,
+            b"take_error": self._take_error, b"sha1hex": lambda data: sha1hex(data).encode(),
+            b"log": self._log, b"setresp": self._setresp, b"rand": self.rand.next_double,
+            b"seed": self.rand.seed, b"json_decode": self._json_decode,
+            b"acl_check": self._acl_check, b"version": b"7.0.15", b"version_num": 0x00070000 + 15,
+        })
+        self._api = self.lua.execute(PRELUDE, bridge, name="=forkv")
+        self._compile = self._api[b"compile"]
+        self._execute = self._api[b"run"]
+        self._set_args = self._api[b"set_args"]
+        self._table = self.lua.table
+        self._null = self._api[b"null"]
+
+    # -- the script cache ------------------------------------------------------------------------
+
+    def load(self, body: bytes) -> Script:
+        """The cached script for `body`, compiled and cached on first sight; CommandError for a bad
+        shebang or a compile error, which are not cached."""
+        sha = sha1hex(body)
+        script = self.scripts.get(sha)
+        if script is not None:
+            return script
+        flags, offset = parse_shebang(body)
+        function, error = self._compile(body[offset:] if offset else body)
+        if function is None:
+            raise CommandError(errors.script_compile_error(_text(error)))
+        script = self.scripts[sha] = Script(sha, body, function, flags)
+        return script
+
+    # -- running ---------------------------------------------------------------------------------
+
+    def execute(self, client, script: Script, keys: list, args: list, read_only: bool):
+        """Run `script` for `client` and return its reply value (or raise CommandError)."""
+        flags = script.flags
+        if flags is not None and "no-writes" not in flags:
+            if read_only:
+                raise CommandError(errors.SCRIPT_WRITE_FLAG_RO)
+            if client.server.refuse_writes:
+                raise CommandError(errors.SCRIPT_MISCONF)
+        if flags is not None and "no-writes" in flags:
+            read_only = True
+        run = _Run(client, read_only)
+        saved_db, saved_proto, saved_cmd = client.db, client.proto, client.last_command
+        outer, self.run = self.run, run
+        client.in_script = True
+        client.proto = 2
+        try:
+            self._set_args(self.lua.table_from(keys), self.lua.table_from(args))
+            ok, value = self._execute(script.function)
+        finally:
+            self.run = outer
+            client.in_script = False
+            client.db, client.proto, client.last_command = saved_db, saved_proto, saved_cmd
+        if not ok:
+            raise CommandError(self._error_text(value, script.sha))
+        reply = self.to_reply(value, saved_proto, run.resp)
+        if type(reply) is ErrorReply:
+            raise CommandError(reply.message)
+        return reply
+
+    def _error_text(self, value, sha: str) -> str:
+        """The reply for a script that raised: Redis's "<err> script: <sha>, on <source>:<line>."."""
+        if lua51.lua_type(value) != "table":
+            return "ERR " + _text(value)
+        message = value[b"err"]
+        if not isinstance(message, bytes):
+            return "ERR unknown error"
+        text = _text(message)
+        source, line = value[b"source"], value[b"line"]
+        if source is not None and line is not None:
+            line = int(line) if isinstance(line, float) and line.is_integer() else line
+            text += f" script: {sha}, on {_text(source)}:{_text(line)}."
+        return text
+
+    # -- the redis API (called from the prelude's Lua wrappers) ----------------------------------
+
+    def _redis_call(self, *args):
+        return self._command(args, True)
+
+    def _redis_pcall(self, *args):
+        return self._command(args, False)
+
+    def _command(self, args, raise_errors: bool):
+        """redis.call / redis.pcall: the reply as Lua, or the error table (raised by call).
+
+        These are Python callables, not Lua functions, so that `return redis.call(...)` keeps the
+        script's frame (Lua 5.1 replaces the frame only on a tail call to a Lua function) and an
+        error names the script line as Redis's does."""
+        argv = []
+        message = None
+        if not args:
+            message = b"ERR Please specify at least one argument for this redis lib call"
+        for arg in args:
+            kind = type(arg)
+            if kind is bytes:
+                argv.append(arg)
+            elif kind is int or kind is float:
+                argv.append(_number_arg(arg))
+            else:
+                message = b"ERR Lua redis lib command arguments must be strings or integers"
+                break
+        if message is None:
+            ok, value = self._run_command(argv)
+            if ok:
+                return value
+            message = value
+        table = self._field(b"err", message)
+        if raise_errors:
+            raise LuaRaise(table)
+        return table
+
+    def _raising(self, function):
+        """A Lua function returning (true, value) or (false, error) as a callable that returns the
+        value or raises the error (so it is raised from a C frame, as Redis's C functions)."""
+
+        def call(*args):
+            ok, value = function(*args)
+            if ok:
+                return value
+            raise LuaRaise(value)
+
+        return call
+
+    def _take_error(self, exc):
+        """The Lua error value for an exception raised by a Python callable."""
+        if isinstance(exc, LuaRaise):
+            return exc.value
+        return str(exc).encode("utf-8", "surrogateescape")
+
+    def _field(self, key: bytes, value):
+        table = self._table()
+        table[key] = value
+        return table
+
+    def _run_command(self, argv: list):
+        """One command for the running script with Redis's scriptCall checks: (True, reply as Lua)
+        or (False, the error text for the error table)."""
+        run = self.run
+        client = run.client
+        cmd = COMMANDS.get(argv[0].lower())
+        if cmd is not None and cmd.subcommands and len(argv) >= 2:
+            cmd = cmd.subcommands.get(argv[1].lower())
+        if cmd is None:
+            return False, b"ERR " + errors.SCRIPT_UNKNOWN_COMMAND.encode()
+        if not cmd.min_args <= len(argv) <= cmd.max_args or cmd.handler is None:
+            return False, b"ERR " + errors.SCRIPT_WRONG_ARITY.encode()
+        if cmd.flags & Flag.NOSCRIPT:
+            return False, b"ERR " + errors.SCRIPT_NOSCRIPT_COMMAND.encode()
+        if run.read_only and (cmd.flags & _WRITE_OR_REPLICATE or cmd.name in _PUBLISHERS):
+            return False, b"ERR " + errors.SCRIPT_READ_ONLY.encode()
+        if cmd.is_write and client.server.refuse_writes:
+            return False, _lua_error(errors.MISCONF)
+        from server.dispatch import call  # dispatch imports the commands, which import this
+
+        reply = call(client, cmd, argv)
+        if type(reply) is ErrorReply:
+            return False, _lua_error(reply.message)
+        return True, self.to_lua(reply, run.resp)
+
+    def _setresp(self, resp):
+        self.run.resp = resp
+        self.run.client.proto = resp
+
+    def _log(self, level, message):
+        log.log(_LOG_LEVELS[level], _text(message))
+
+    def _acl_check(self, *argv):
+        cmd = COMMANDS.get(argv[0].lower())
+        if cmd is not None and cmd.subcommands and len(argv) >= 2:
+            cmd = cmd.subcommands.get(argv[1].lower())
+        return cmd is not None
+
+    def _json_decode(self, data):
+        """cjson.decode's parsing (Python's json; the Lua tables are built here)."""
+        try:
+            value = json.loads(data.decode("utf-8", "surrogateescape"))
+        except (ValueError, RecursionError) as exc:
+            return False, str(exc).encode()
+        return True, self._json_to_lua(value)
+
+    def _json_to_lua(self, value):
+        if value is None:
+            return self._null
+        kind = type(value)
+        if kind is str:
+            return value.encode("utf-8", "surrogateescape")
+        if kind is list:
+            table = self._table()
+            for i, item in enumerate(value, 1):
+                table[i] = self._json_to_lua(item)
+            return table
+        if kind is dict:
+            table = self._table()
+            for key, item in value.items():
+                table[key.encode("utf-8", "surrogateescape")] = self._json_to_lua(item)
+            return table
+        if kind is int and not -(1 << 53) <= value <= 1 << 53:
+            return float(value)
+        return value
+
+    # -- conversions -----------------------------------------------------------------------------
+
+    def to_lua(self, value, resp: int):
+        """A command's reply value as Redis hands it to Lua (redisProtocolToLuaType) for a script
+        speaking RESP `resp`."""
+        kind = type(value)
+        if kind is bytes or kind is int:
+            return value
+        if kind is Encoded:
+            return self.to_lua(value.value, resp)
+        if kind is bytearray or kind is memoryview:
+            return bytes(value)
+        if value is None or value is NULL_ARRAY:
+            return False if resp == 2 else None
+        if kind is Status:
+            return self._field(b"ok", value.encode("utf-8", "surrogateescape"))
+        if kind is ErrorReply:
+            return self._field(b"err", _lua_error(value.message))
+        if kind is bool:
+            return value if resp == 3 else int(value)
+        if kind is float:
+            return format_double(value) if resp == 2 else self._field(b"double", value)
+        if kind is Verbatim:
+            text = value.encode("utf-8", "surrogateescape")
+            if resp == 2:
+                return text
+            inner = self.lua.table_from({b"format": b"txt", b"string": text})
+            return self._field(b"verbatim_string", inner)
+        if kind is str:
+            return value.encode("utf-8", "surrogateescape")
+        if isinstance(value, dict):
+            if resp == 2:
+                flat = []
+                for key, item in value.items():
+                    flat.append(key)
+                    flat.append(item)
+                return self.to_lua(flat, 2)
+            table = self._table()
+            for key, item in value.items():
+                table[self.to_lua(key, resp)] = self.to_lua(item, resp)
+            return self._field(b"map", table)
+        if resp == 3 and isinstance(value, (set, frozenset, SetReply)):
+            table = self._table()
+            for item in value:
+                table[self.to_lua(item, resp)] = True
+            return self._field(b"set", table)
+        if isinstance(value, (list, tuple, set, frozenset)):
+            table = self._table()
+            i = 0
+            for item in value:
+                i += 1
+                table[i] = self.to_lua(item, resp)
+            return table
+        raise TypeError(f"no Lua conversion for {kind.__name__}")
+
+    def to_reply(self, value, proto: int, resp: int):
+        """A Lua value as the reply value Redis makes of it (luaReplyToRedisReply), for a client
+        speaking `proto` from a script that last set RESP `resp`."""
+        kind = type(value)
+        if kind is bytes or kind is int:
+            return value
+        if kind is float:
+            return _truncate(value)
+        if kind is bool:
+            if resp == 2:
+                return 1 if value else None
+            return value
+        if value is None or lua51.lua_type(value) != "table":
+            return None
+        err = value[b"err"]
+        if type(err) is bytes:
+            return ErrorReply(_text(err))
+        ok = value[b"ok"]
+        if type(ok) is bytes:
+            return Status(_text(ok).replace("\r", " ").replace("\n", " "))
+        double = value[b"double"]
+        if type(double) is int or type(double) is float:
+            return float(double)
+        big = value[b"big_number"]
+        if type(big) is bytes:
+            big = big.replace(b"\r", b" ").replace(b"\n", b" ")
+            if proto == 2:
+                return big
+            return Encoded(b"(" + big + b"\r\n", big)
+        verbatim = value[b"verbatim_string"]
+        if lua51.lua_type(verbatim) == "table":
+            fmt, text = verbatim[b"format"], verbatim[b"string"]
+            if type(fmt) is bytes and type(text) is bytes:
+                if proto == 2:
+                    return text
+                body = fmt[:3].ljust(3) + b":" + text
+                return Encoded(b"=%d\r\n%b\r\n" % (len(body), body), text)
+        mapping = value[b"map"]
+        if lua51.lua_type(mapping) == "table":
+            result = Map()
+            pairs = []
+            for key, item in mapping.items():
+                pairs.append((self.to_reply(key, proto, resp), self.to_reply(item, proto, resp)))
+            try:
+                result.update(pairs)
+            except TypeError:  # a key Python cannot hash (a nested array): keep the pairs
+                flat = []
+                for key, item in pairs:
+                    flat += [key, item]
+                return _ProtoMap(flat, proto)
+            if len(result) != len(pairs):
+                return _ProtoMap([x for pair in pairs for x in pair], proto)
+            return result
+        members = value[b"set"]
+        if lua51.lua_type(members) == "table":
+            return SetReply(self.to_reply(key, proto, resp) for key in members.keys())
+        out = []
+        for i in count(1):
+            item = value[i]
+            if item is None:
+                break
+            out.append(self.to_reply(item, proto, resp))
+        return out
+
+
+def _ProtoMap(flat: list, proto: int):
+    """A map whose keys do not fit a dict, as the reply list RESP2 makes of it (RESP3 would need
+    a map header: rare enough to send it flat there too)."""
+    return flat
+
+
+def _truncate(number: float) -> int:
+    """A Lua number as Redis's (long long) cast of it (x86: out of range and NaN give LLONG_MIN)."""
+    if number != number or not -9.223372036854776e18 <= number < 9.223372036854776e18:
+        return LLONG_MIN
+    return int(number)
+
+
+def _text(value) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "surrogateescape")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _lua_error(message: str) -> bytes:
+    """A command's error as the `err` field Redis gives Lua (luaPushErrorBuff): "CODE message",
+    with the ERR code added when the message has no space to split a code off."""
+    message = message.strip("\r\n")
+    if " " not in message:
+        message = "ERR " + message
+    return message.encode("utf-8", "surrogateescape")
+
+
+# The Lua side: the sandbox and the redis API wrappers. Runs once per runtime with the Python
+# bridge as its argument and returns the functions Python calls. Its chunk name "=forkv" lets the
+# error handler skip these wrappers when it looks for the script line an error comes from.
+PRELUDE = r"""
+local B = ...
+local type, error, select, pcall, tostring, tonumber, pairs, ipairs, next, rawget, rawset =
+      type, error, select, pcall, tostring, tonumber, pairs, ipairs, next, rawget, rawset
+local setmetatable, getmetatable, setfenv, loadstring, load, xpcall, unpack =
+      setmetatable, getmetatable, setfenv, loadstring, load, xpcall, unpack
+local format, floor, ceil, getinfo, concat = string.format, math.floor, math.ceil, debug.getinfo, table.concat
+local py_call, py_rand = B.call, B.rand
+
+local READONLY = "Attempt to modify a readonly table"
+local real_of = setmetatable({}, {__mode = "k"})  -- read-only proxy -> the table it shows
+
+local function ro_newindex() error(READONLY, 2) end
+
+local function readonly(real)
+  local proxy = setmetatable({}, {__index = real, __newindex = ro_newindex})
+  real_of[proxy] = real
+  return proxy
+end
+
+local function copy(t)
+  local c = {}
+  for k, v in pairs(t) do c[k] = v end
+  return c
+end
+
+-- math with Redis's PRNG. random is called through a Python callable (B.raising) so that its
+-- errors come from a C frame with the script's position, as luaL_error's from Redis's C function.
+local function where()
+  -- 1: where, 2: the implementation, 3: the Python callable, 4: its caller
+  local i = getinfo(4, "Sl")
+  if i and i.currentline > 0 then return i.short_src .. ":" .. i.currentline .. ": " end
+  return ""
+end
+local function checkint(i, v)
+  local n = tonumber(v)
+  if n == nil then
+    return nil, format("bad argument #%d to 'random' (number expected, got %s)", i,
+                       v == nil and "no value" or type(v))
+  end
+  if n >= 0 then return floor(n) end
+  return ceil(n)
+end
+local mathlib = copy(math)
+mathlib.random = B.raising(function(...)
+  local r = py_rand()
+  local n = select("#", ...)
+  if n == 0 then return true, r end
+  if n == 1 then
+    local u, e = checkint(1, (...))
+    if not u then return false, where() .. e end
+    if u < 1 then return false, where() .. "bad argument #1 to 'random' (interval is empty)" end
+    return true, floor(r * u) + 1
+  end
+  if n == 2 then
+    local a, b = ...
+    local l, e = checkint(1, a)
+    if not l then return false, where() .. e end
+    local u, e2 = checkint(2, b)
+    if not u then return false, where() .. e2 end
+    if l > u then return false, where() .. "bad argument #2 to 'random' (interval is empty)" end
+    return true, floor(r * (u - l + 1)) + l
+  end
+  return false, where() .. "wrong number of arguments"
+end)
+mathlib.randomseed = B.raising(function(seed)
+  local n, e = checkint(1, seed)
+  if not n then return false, where() .. e:gsub("'random'", "'randomseed'") end
+  B.seed(n)
+  return true, nil
+end)
+
+-- bit (LuaBitOp): 32-bit operations on numbers
+local function tobit(x)
+  x = tonumber(x)
+  if x == nil then error("bad argument #1 to 'tobit' (number expected)", 2) end
+  x = x % 4294967296
+  if x >= 2147483648 then x = x - 4294967296 end
+  return floor(x)
+end
+local function u32(x) return tobit(x) % 4294967296 end
+local function bitop(combine)
+  return function(a, ...)
+    local r = u32(a)
+    for i = 1, select("#", ...) do
+      local b = u32((select(i, ...)))
+      local out, bitv = 0, 1
+      local x, y = r, b
+      for _ = 1, 32 do
+        local xb, yb = x % 2, y % 2
+        if combine(xb, yb) then out = out + bitv end
+        x, y, bitv = (x - xb) / 2, (y - yb) / 2, bitv * 2
+      end
+      r = out
+    end
+    return tobit(r)
+  end
+end
+local bitlib = {
+  tobit = tobit,
+  band = bitop(function(a, b) return a == 1 and b == 1 end),
+  bor = bitop(function(a, b) return a == 1 or b == 1 end),
+  bxor = bitop(function(a, b) return a ~= b end),
+  bnot = function(x) return tobit(4294967295 - u32(x)) end,
+  lshift = function(x, n) n = u32(n) % 32 return tobit(u32(x) * 2 ^ n) end,
+  rshift = function(x, n) n = u32(n) % 32 return tobit(floor(u32(x) / 2 ^ n)) end,
+  arshift = function(x, n)
+    n = u32(n) % 32
+    local v = tobit(x)
+    return tobit(floor(v / 2 ^ n))
+  end,
+  rol = function(x, n)
+    n = u32(n) % 32
+    local v = u32(x)
+    return tobit((v * 2 ^ n) % 4294967296 + floor(v / 2 ^ (32 - n)))
+  end,
+  ror = function(x, n)
+    n = u32(n) % 32
+    local v = u32(x)
+    return tobit(floor(v / 2 ^ n) + (v * 2 ^ (32 - n)) % 4294967296)
+  end,
+  bswap = function(x)
+    local v = u32(x)
+    local b0, b1, b2, b3 = v % 256, floor(v / 256) % 256, floor(v / 65536) % 256, floor(v / 16777216)
+    return tobit(((b0 * 256 + b1) * 256 + b2) * 256 + b3)
+  end,
+  tohex = function(x, n)
+    n = n or 8
+    local upper = n < 0
+    if upper then n = -n end
+    local s = format(upper and "%08X" or "%08x", u32(x))
+    return s:sub(9 - n)
+  end,
+}
+
+-- cjson: encode here, decode through Python's json
+local null = newproxy(false)
+local escapes = {['"'] = '\\"', ['\\'] = '\\\\', ['/'] = '\\/', ['\b'] = '\\b', ['\f'] = '\\f',
+                 ['\n'] = '\\n', ['\r'] = '\\r', ['\t'] = '\\t'}
+local function escape_char(c)
+  return escapes[c] or format("\\u%04x", c:byte())
+end
+local function encode_number(n)
+  if n ~= n or n == math.huge or n == -math.huge then
+    error("Cannot serialise number: must not be NaN or Inf", 0)
+  end
+  return format("%.14g", n)
+end
+local encode_value
+local function encode_table(t, depth, out)
+  if depth > 1000 then error(format("Cannot serialise, excessive nesting (%d)", depth), 0) end
+  local max, n, is_array = 0, 0, true
+  for k in pairs(t) do
+    if type(k) == "number" and k > 0 and floor(k) == k then
+      if k > max then max = k end
+      n = n + 1
+    else
+      is_array = false
+      break
+    end
+  end
+  if is_array and max > 10 and max > n * 2 then
+    error("Cannot serialise table: excessively sparse array", 0)
+  end
+  if is_array and n > 0 then
+    out[#out + 1] = "["
+    for i = 1, max do
+      if i > 1 then out[#out + 1] = "," end
+      encode_value(t[i], depth, out)
+    end
+    out[#out + 1] = "]"
+    return
+  end
+  out[#out + 1] = "{"
+  local first = true
+  for k, v in pairs(t) do
+    local kt = type(k)
+    if kt == "number" then k = encode_number(k)
+    elseif kt ~= "string" then error("Cannot serialise table: table key must be a number or string", 0) end
+    if not first then out[#out + 1] = "," end
+    first = false
+    out[#out + 1] = '"' .. k:gsub('[%c"\\/]', escape_char) .. '":'
+    encode_value(v, depth, out)
+  end
+  out[#out + 1] = "}"
+end
+encode_value = function(v, depth, out)
+  local t = type(v)
+  if t == "string" then out[#out + 1] = '"' .. v:gsub('[%c"\\/]', escape_char) .. '"'
+  elseif t == "number" then out[#out + 1] = encode_number(v)
+  elseif t == "boolean" then out[#out + 1] = tostring(v)
+  elseif t == "nil" or v == null then out[#out + 1] = "null"
+  elseif t == "table" then encode_table(real_of[v] or v, depth + 1, out)
+  else error("Cannot serialise " .. t .. ": type not supported", 0) end
+end
+local cjsonlib = {
+  null = null,
+  encode = function(...)
+    if select("#", ...) ~= 1 then error("bad argument #1 to 'encode' (expected 1 argument)", 2) end
+    local out = {}
+    encode_value((...), 0, out)
+    return concat(out)
+  end,
+  decode = function(s)
+    if type(s) ~= "string" then error("bad argument #1 to 'decode' (string expected, got " .. type(s) .. ")", 2) end
+    local ok, v = B.json_decode(s)
+    if not ok then error(v, 2) end
+    return v
+  end,
+}
+
+-- the redis API
+local function raise(msg) return false, {err = "ERR " .. msg} end
+local raising = B.raising
+local redislib = {
+  call = B.call,
+  pcall = B.pcall,
+  error_reply = function(...)
+    local e = ...
+    if select("#", ...) ~= 1 or type(e) ~= "string" then return {err = "ERR wrong number or type of arguments"} end
+    if e:sub(1, 1) == "-" then e = e:sub(2) end
+    if not e:find(" ", 1, true) then e = "ERR " .. e end
+    return {err = e}
+  end,
+  status_reply = function(...)
+    local s = ...
+    if select("#", ...) ~= 1 or type(s) ~= "string" then return {err = "ERR wrong number or type of arguments"} end
+    return {ok = s}
+  end,
+  sha1hex = raising(function(...)
+    if select("#", ...) ~= 1 then return raise("wrong number of arguments") end
+    local s = ...
+    if type(s) ~= "string" and type(s) ~= "number" then s = "" end
+    return true, B.sha1hex(tostring(s))
+  end),
+  log = raising(function(...)
+    local n = select("#", ...)
+    if n < 2 then return raise("redis.log() requires two arguments or more.") end
+    local level = ...
+    if type(level) ~= "number" then return raise("First argument must be a number (log level).") end
+    if level < 0 or level > 3 then return raise("Invalid debug level.") end
+    local parts = {}
+    for i = 2, n do
+      local v = select(i, ...)
+      if type(v) == "string" or type(v) == "number" then parts[#parts + 1] = tostring(v) end
+    end
+    B.log(level, concat(parts, " "))
+    return true, nil
+  end),
+  setresp = raising(function(...)
+    if select("#", ...) ~= 1 then return raise("redis.setresp() requires one argument.") end
+    local v = tonumber((...))
+    if v ~= 2 and v ~= 3 then return raise("RESP version must be 2 or 3.") end
+    B.setresp(v)
+    return true, nil
+  end),
+  set_repl = raising(function(...)
+    if select("#", ...) ~= 1 then return raise("redis.set_repl() requires one argument.") end
+    local v = tonumber((...))
+    if v == nil or v < 0 or v > 3 or floor(v) ~= v then
+      return raise("Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.")
+    end
+    return true, nil
+  end),
+  replicate_commands = function() return true end,
+  breakpoint = function() return false end,
+  debug = function() end,
+  acl_check_cmd = raising(function(...)
+    local n = select("#", ...)
+    if n == 0 then return raise("Please specify at least one argument for this redis lib call") end
+    local args = {...}
+    for i = 1, n do
+      local a = args[i]
+      if type(a) == "number" then args[i] = format("%.17g", a)
+      elseif type(a) ~= "string" then return raise("Lua redis lib command arguments must be strings or integers") end
+    end
+    if not B.acl_check(unpack(args, 1, n)) then return raise("Invalid command passed to redis.acl_check_cmd()") end
+    return true, true
+  end),
+  LOG_DEBUG = 0, LOG_VERBOSE = 1, LOG_NOTICE = 2, LOG_WARNING = 3,
+  REPL_NONE = 0, REPL_AOF = 1, REPL_SLAVE = 2, REPL_REPLICA = 2, REPL_ALL = 3,
+  REDIS_VERSION = B.version, REDIS_VERSION_NUM = B.version_num,
+}
+
+-- the globals a script sees: read-only, and reading an undefined one is an error
+local G = {}
+for _, name in ipairs({"assert", "collectgarbage", "error", "gcinfo", "ipairs",
+                       "rawequal", "select", "tonumber", "tostring", "type", "unpack",
+                       "_VERSION"}) do
+  G[name] = _G[name]
+end
+local P = {}
+local stringmeta = readonly(getmetatable(""))
+G.next = function(t, k)
+  local a, b = next(real_of[t] or t, k)
+  return a, b
+end
+G.pairs = function(t)
+  local real = real_of[t]
+  if real then return G.next, t, nil end
+  return pairs(t)
+end
+G.rawget = function(t, k)
+  local v = rawget(real_of[t] or t, k)
+  return v
+end
+G.rawset = function(t, k, v)
+  if real_of[t] then error(READONLY, 0) end
+  rawset(t, k, v)
+  return t
+end
+G.setmetatable = function(t, m)
+  if real_of[t] then error(READONLY, 0) end
+  local r = setmetatable(t, m)
+  return r
+end
+G.getmetatable = function(v)
+  if type(v) == "string" then return stringmeta end
+  if real_of[v] then return nil end
+  local m = getmetatable(v)
+  return m
+end
+local function fix(e)
+  if type(e) == "userdata" and e ~= null then return B.take_error(e) end
+  return e
+end
+-- Redis 7.0's pcall hands back an error table's `err` text rather than the table
+local function pcalled(ok, ...)
+  if ok then return ok, ... end
+  local e = fix((...))
+  if type(e) == "table" and type(rawget(e, "err")) == "string" then e = rawget(e, "err") end
+  return ok, e
+end
+G.pcall = function(f, ...)
+  return pcalled(pcall(f, ...))
+end
+G.xpcall = function(f, h)
+  return xpcall(f, function(e) return h(fix(e)) end)
+end
+G.loadstring = function(s, name)
+  local f, e = loadstring(s, name)
+  if f then setfenv(f, P) end
+  return f, e
+end
+G.load = function(fn, name)
+  local f, e = load(fn, name)
+  if f then setfenv(f, P) end
+  return f, e
+end
+G.string = readonly(string)
+G.table = readonly(table)
+G.math = readonly(mathlib)
+G.coroutine = readonly(coroutine)
+G.bit = readonly(bitlib)
+G.cjson = readonly(cjsonlib)
+G.redis = readonly(redislib)
+G._G = P
+G.__redis__err__handler = function(e) return e end
+setmetatable(P, {
+  __index = function(_, k)
+    local v = G[k]
+    if v == nil then
+      error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+    end
+    return v
+  end,
+  __newindex = ro_newindex,
+})
+real_of[P] = G
+
+-- the error handler: Redis's, skipping C functions and this prelude's wrappers
+local function handler(err)
+  local level = 2
+  local info = getinfo(level, "nSl")
+  while info and (info.what == "C" or info.source == "=forkv") do
+    level = level + 1
+    info = getinfo(level, "nSl")
+  end
+  err = fix(err)
+  if type(err) ~= "table" then err = {err = "ERR " .. tostring(err)} end
+  if info then
+    err.source = info.source
+    err.line = info.currentline
+  end
+  return err
+end
+
+local api = {null = null}
+api.compile = function(body)
+  local f, e = loadstring(body, "@user_script")
+  if not f then return nil, e end
+  setfenv(f, P)
+  return f, nil
+end
+api.set_args = function(keys, argv)
+  G.KEYS = keys
+  G.ARGV = argv
+end
+api.run = function(f)
+  local ok, v = xpcall(f, handler)
+  return ok, v
+end
+return api
+"""
