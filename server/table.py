@@ -191,7 +191,7 @@ class Command:
         cats = set(self.acl)
         if self.flags & Flag.WRITE:
             cats.add("@write")
-        if self.flags & Flag.READONLY:
+        if self.flags & Flag.READONLY and self.group != "scripting":  # as Redis: EVAL_RO is not @read
             cats.add("@read")
         if self.flags & Flag.ADMIN:
             cats |= {"@admin", "@dangerous"}

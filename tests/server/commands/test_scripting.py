@@ -12,7 +12,7 @@ import pytest
 import redis
 
 from tests.server.commands._replies import raw
-from tests.servers import command_bytes, raw_call
+from tests.servers import command_bytes, raw_call, wait_for
 
 
 def _reply_end(buf: bytes, pos: int) -> int:
@@ -461,9 +461,11 @@ def test_blocking_command_inside_a_script_does_not_block(r):
 
 def test_script_log_goes_to_forkv_log(forkv_server, r):
     r.eval("redis.log(redis.LOG_WARNING, 'marker-from-lua', 42)", 0)
-    text = forkv_server.log_text() if hasattr(forkv_server, "log_text") else None
-    if text is not None:
-        assert "marker-from-lua 42" in text
+    r.eval("redis.log(redis.LOG_DEBUG, 'debug-marker-from-lua')", 0)  # below the log level
+    wait_for(lambda: "marker-from-lua 42" in forkv_server.log(), 10, what="the script's log line")
+    line = next(line for line in forkv_server.log().splitlines() if "marker-from-lua 42" in line)
+    assert " # " in line  # warning level
+    assert "debug-marker-from-lua" not in forkv_server.log()
 
 
 def test_monitor_shows_script_commands_after_eval(r, forkv_server):
