@@ -13,16 +13,16 @@ os, debug, require, loadfile, dofile, python).
 """
 
 import hashlib
-import json
 import math
 import os
+import struct as _struct
 import weakref
 from itertools import count
 
 from lupa import lua51
 
 from protocol.reply import NULL_ARRAY, Encoded, ErrorReply, Map, SetReply, Status, Verbatim, format_double
-from server import errors, log
+from server import errors, log, lualibs
 from server.errors import CommandError
 from server.table import COMMANDS, Flag
 
@@ -78,6 +78,13 @@ def _number_arg(number) -> bytes:
     if number != number:
         return b"-nan" if math.copysign(1.0, number) < 0 else b"nan"
     return b"%.17g" % number
+
+
+class _Missing:
+    """An argument Lua did not pass ("no value" in luaL's messages)."""
+
+
+_MISSING = _Missing()
 
 
 class Script:
@@ -150,6 +157,10 @@ class Engine:
             b"take_error": self._take_error, b"sha1hex": lambda data: sha1hex(data).encode(),
             b"log": self._log, b"setresp": self._setresp, b"rand": self.rand.next_double,
             b"seed": self.rand.seed, b"json_decode": self._json_decode,
+            b"msgpack_pack": self._msgpack_pack, b"msgpack_unpack": self._msgpack_unpack,
+            b"msgpack_unpack_one": self._msgpack_unpack_one, b"msgpack_unpack_limit": self._msgpack_unpack_limit,
+            b"struct_pack": self._struct_pack, b"struct_unpack": self._struct_unpack,
+            b"struct_size": self._struct_size,
             b"acl_check": self._acl_check, b"version": b"7.0.15", b"version_num": 0x00070000 + 15,
         })
         self._api = self.lua.execute(PRELUDE, bridge, name="=forkv")
@@ -157,6 +168,7 @@ class Engine:
         self._execute = self._api[b"run"]
         self._set_args = self._api[b"set_args"]
         self._table = self.lua.table
+        self._where = self._api[b"where"]
         self._null = self._api[b"null"]
 
     # -- the script cache ------------------------------------------------------------------------
@@ -318,33 +330,231 @@ class Engine:
             cmd = cmd.subcommands.get(argv[1].lower())
         return cmd is not None
 
-    def _json_decode(self, data):
-        """cjson.decode's parsing (Python's json; the Lua tables are built here)."""
-        try:
-            value = json.loads(data.decode("utf-8", "surrogateescape"))
-        except (ValueError, RecursionError) as exc:
-            return False, str(exc).encode()
-        return True, self._json_to_lua(value)
+    def _lib_error(self, exc: "lualibs.LibError", function: str):
+        """A library's failure raised as luaL_error/luaL_argerror would: at the script's line."""
+        message = exc.message
+        if isinstance(exc, lualibs.StructArgError):
+            message = f"bad argument #{exc.arg} to '{function}' ({message})"
+        return LuaRaise(self._where() + message.encode("utf-8", "surrogateescape"))
 
-    def _json_to_lua(self, value):
-        if value is None:
-            return self._null
+    # cjson.decode
+
+    def _json_decode(self, *args):
+        if len(args) != 1:
+            raise self._lib_error(lualibs.StructArgError(1, "expected 1 argument"), "decode")
+        if _lua_string(args[0]) is None:
+            got = _lua_type_name(args[0])
+            raise self._lib_error(lualibs.StructArgError(1, f"string expected, got {got}"), "decode")
+        try:
+            value = lualibs.json_decode(_lua_string(args[0]))
+        except lualibs.LibError as exc:
+            raise self._lib_error(exc, "decode") from None
+        except RecursionError:
+            raise self._lib_error(lualibs.LibError("Found too many nested data structures"), "decode") from None
+        return self._from_python(value)
+
+    def _from_python(self, value):
+        """Decoded JSON/MessagePack values as Lua values (lists and dicts as tables)."""
         kind = type(value)
-        if kind is str:
-            return value.encode("utf-8", "surrogateescape")
         if kind is list:
             table = self._table()
             for i, item in enumerate(value, 1):
-                table[i] = self._json_to_lua(item)
+                table[i] = self._from_python(item)
             return table
         if kind is dict:
             table = self._table()
             for key, item in value.items():
-                table[key.encode("utf-8", "surrogateescape")] = self._json_to_lua(item)
+                table[self._from_python(key)] = self._from_python(item)
             return table
-        if kind is int and not -(1 << 53) <= value <= 1 << 53:
-            return float(value)
+        if value is lualibs.NULL:
+            return self._null
         return value
+
+    # cmsgpack
+
+    def _msgpack_pack(self, *args):
+        if not args:
+            raise self._lib_error(lualibs.StructArgError(0, "MessagePack pack needs input."), "pack")
+        out = []
+        for arg in args:
+            self._msgpack_value(arg, 0, out)
+        return b"".join(out)
+
+    def _msgpack_value(self, value, level: int, out: list) -> None:
+        kind = type(value)
+        if kind is bytes:
+            out.append(lualibs.msgpack_bytes(value))
+        elif kind is bool:
+            out.append(b"\xc3" if value else b"\xc2")
+        elif kind is int or kind is float:
+            out.append(lualibs.msgpack_number(value))
+        elif value is None or lua51.lua_type(value) != "table" or level >= lualibs.MSGPACK_MAX_NESTING:
+            out.append(b"\xc0")
+        else:
+            items = list(value.items())
+            count = len(items)
+            top = 0
+            array = True
+            for key, _ in items:
+                if type(key) not in (int, float) or key <= 0 or key != int(key):
+                    array = False
+                    break
+                top = max(top, int(key))
+            if array and top == count:
+                out.append(lualibs.msgpack_array_header(count))
+                for i in range(1, count + 1):
+                    self._msgpack_value(value[i], level + 1, out)
+            else:
+                out.append(lualibs.msgpack_map_header(count))
+                for key, item in items:
+                    self._msgpack_value(key, level + 1, out)
+                    self._msgpack_value(item, level + 1, out)
+
+    def _msgpack_unpack(self, data=_MISSING, *_):
+        return self._msgpack_decode(data, 0, 0)
+
+    def _msgpack_unpack_one(self, data=_MISSING, offset=None, *_):
+        return self._msgpack_decode(data, 1, 0 if offset is None else offset)
+
+    def _msgpack_unpack_limit(self, data=_MISSING, limit=None, offset=None, *_):
+        return self._msgpack_decode(data, 0 if limit is None else limit, 0 if offset is None else offset)
+
+    def _msgpack_decode(self, data, limit, offset):
+        """lua-cmsgpack's mp_unpack_full: limit 0 decodes everything (cmsgpack.unpack) and returns
+        just the values; otherwise the next offset (-1 at the end) comes first."""
+        text = _lua_string(data)
+        if text is None:
+            got = _lua_type_name(data)
+            raise self._lib_error(lualibs.StructArgError(1, f"string expected, got {got}"), "unpack")
+        limit, offset = int(_lua_number(limit) or 0), int(_lua_number(offset) or 0)
+        data = text
+        size = len(data)
+        if offset < 0 or limit < 0:
+            message = f"Invalid request to unpack with offset of {offset} and limit of {size}."
+            raise self._lib_error(lualibs.LibError(message), "unpack")
+        if offset > size:
+            message = f"Start offset {offset} greater than input length {size}."
+            raise self._lib_error(lualibs.LibError(message), "unpack")
+        decoder = lualibs.MsgpackDecoder(data, offset, self.lua.table_from, self._pairs_table)
+        values = []
+        try:
+            while decoder.pos < size and (limit == 0 or len(values) < limit):
+                values.append(decoder.value())
+        except lualibs.LibError as exc:
+            raise self._lib_error(exc, "unpack") from None
+        if limit == 0:
+            return tuple(values)
+        return (-1 if decoder.pos >= size else decoder.pos, *values)
+
+    def _pairs_table(self, pairs):
+        table = self._table()
+        for key, item in pairs:
+            if key is not None:
+                table[key] = item
+        return table
+
+    # struct
+
+    def _struct_fmt(self, args, function: str) -> bytes:
+        if not args or type(args[0]) not in (bytes, int, float):
+            got = _lua_type_name(args[0]) if args else "no value"
+            raise self._lib_error(lualibs.StructArgError(1, f"string expected, got {got}"), function)
+        fmt = args[0]
+        return fmt if type(fmt) is bytes else _number_arg(fmt)
+
+    def _struct_pack(self, *args):
+        fmt = self._struct_fmt(args, "pack")
+        out = bytearray()
+        arg = 1
+        try:
+            for opt, size, align, little in lualibs.struct_items(fmt):
+                out += b"\0" * lualibs.struct_padding(len(out), size, align, opt)
+                if opt == "x":
+                    out += b"\0"
+                    continue
+                arg += 1
+                value = args[arg - 1] if arg - 1 < len(args) else None  # struct.c pushes a nil there
+                if opt in "cs":
+                    text = _lua_string(value)
+                    if text is None:
+                        raise lualibs.StructArgError(arg, f"string expected, got {_lua_type_name(value)}")
+                    if opt == "s":
+                        out += text + b"\0"
+                        continue
+                    if size == 0:
+                        size = len(text)
+                    if len(text) < size:  # struct.c names the argument after the string
+                        raise lualibs.StructArgError(arg + 1, "string too short")
+                    out += text[:size]
+                    continue
+                number = _lua_number(value)
+                if number is None:
+                    raise lualibs.StructArgError(arg, f"number expected, got {_lua_type_name(value)}")
+                if opt == "f" or opt == "d":
+                    out += _pack_float(number, opt, little)
+                else:
+                    out += lualibs.struct_pack_int(number, size, little)
+        except lualibs.LibError as exc:
+            raise self._lib_error(exc, "pack") from None
+        return bytes(out)
+
+    def _struct_unpack(self, *args):
+        fmt = self._struct_fmt(args, "unpack")
+        data = _lua_string(args[1]) if len(args) > 1 else None
+        try:
+            if data is None:
+                got = _lua_type_name(args[1] if len(args) > 1 else _MISSING)
+                raise lualibs.StructArgError(2, f"string expected, got {got}")
+            init = _lua_number(args[2]) if len(args) > 2 and args[2] is not None else 1
+            if init is None:
+                raise lualibs.StructArgError(3, f"number expected, got {_lua_type_name(args[2])}")
+            pos = int(init) - 1
+            if pos < 0:  # a size_t in struct.c: far past the end
+                pos = 1 << 62
+            values = []
+            for opt, size, align, little in lualibs.struct_items(fmt):
+                pos += lualibs.struct_padding(pos, size, align, opt)
+                if opt == "x":
+                    pos += 1
+                    continue
+                if opt == "s":
+                    end = data.find(b"\0", pos)
+                    if end < 0:
+                        raise lualibs.LibError("unfinished string in data")
+                    values.append(data[pos:end])
+                    pos = end + 1
+                    continue
+                if opt == "c" and size == 0:
+                    if not values or type(values[-1]) not in (int, float):
+                        raise lualibs.LibError("format 'c0' needs a previous size")
+                    size = int(values.pop())
+                if pos + size > len(data):
+                    raise lualibs.StructArgError(2, "data string too short")
+                raw = data[pos:pos + size]
+                pos += size
+                if opt == "c":
+                    values.append(raw)
+                elif opt == "f" or opt == "d":
+                    values.append(_struct.unpack(("<" if little else ">") + opt, raw)[0])
+                else:
+                    number = lualibs.struct_unpack_int(raw, opt.islower(), little)
+                    values.append(float(number) if abs(number) > 1 << 53 else number)
+        except lualibs.LibError as exc:
+            raise self._lib_error(exc, "unpack") from None
+        return (*values, pos + 1)
+
+    def _struct_size(self, *args):
+        fmt = self._struct_fmt(args, "size")
+        total = 0
+        try:
+            for opt, size, align, _ in lualibs.struct_items(fmt):
+                if opt == "s" or (opt == "c" and size == 0):
+                    name = "c0" if opt == "c" else opt
+                    raise lualibs.StructArgError(1, f"option '{name}' has no fixed size")
+                total += lualibs.struct_padding(total, size, align, opt) + size
+        except lualibs.LibError as exc:
+            raise self._lib_error(exc, "size") from None
+        return total
 
     # -- conversions -----------------------------------------------------------------------------
 
@@ -470,6 +680,55 @@ def _ProtoMap(flat: list, proto: int):
     """A map whose keys do not fit a dict, as the reply list RESP2 makes of it (RESP3 would need
     a map header: rare enough to send it flat there too)."""
     return flat
+
+
+def _lua_type_name(value) -> str:
+    kind = type(value)
+    if value is _MISSING:
+        return "no value"
+    if value is None:
+        return "nil"
+    if kind is bytes:
+        return "string"
+    if kind is bool:
+        return "boolean"
+    if kind is int or kind is float:
+        return "number"
+    return lua51.lua_type(value) or "userdata"
+
+
+def _lua_number(value):
+    """luaL_checknumber's view of an argument: numbers, and strings that read as one."""
+    kind = type(value)
+    if kind is int or kind is float:
+        return value
+    if kind is bytes:
+        try:
+            text = value.strip()
+            return float(int(text, 16)) if text.lower().startswith((b"0x", b"-0x")) else float(text)
+        except ValueError:
+            return None
+    return None
+
+
+def _lua_string(value):
+    """luaL_checklstring's view: strings, and numbers as Lua prints them."""
+    kind = type(value)
+    if kind is bytes:
+        return value
+    if kind is int:
+        return b"%d" % value
+    if kind is float:
+        return b"%.14g" % value
+    return None
+
+
+def _pack_float(number, opt: str, little: bool) -> bytes:
+    fmt = ("<" if little else ">") + opt
+    try:
+        return _struct.pack(fmt, number)
+    except OverflowError:  # C's double -> float conversion gives an infinity
+        return _struct.pack(fmt, math.copysign(math.inf, number))
 
 
 def _truncate(number: float) -> int:
@@ -677,7 +936,7 @@ local function encode_table(t, depth, out)
   for k, v in pairs(t) do
     local kt = type(k)
     if kt == "number" then k = encode_number(k)
-    elseif kt ~= "string" then error("Cannot serialise table: table key must be a number or string", 0) end
+    elseif kt ~= "string" then error("Cannot serialise " .. kt .. ": table key must be a number or string", 0) end
     if not first then out[#out + 1] = "," end
     first = false
     out[#out + 1] = '"' .. k:gsub('[%c"\\/]', escape_char) .. '":'
@@ -694,21 +953,48 @@ encode_value = function(v, depth, out)
   elseif t == "table" then encode_table(real_of[v] or v, depth + 1, out)
   else error("Cannot serialise " .. t .. ": type not supported", 0) end
 end
-local cjsonlib = {
-  null = null,
-  encode = function(...)
-    if select("#", ...) ~= 1 then error("bad argument #1 to 'encode' (expected 1 argument)", 2) end
-    local out = {}
-    encode_value((...), 0, out)
-    return concat(out)
-  end,
-  decode = function(s)
-    if type(s) ~= "string" then error("bad argument #1 to 'decode' (string expected, got " .. type(s) .. ")", 2) end
-    local ok, v = B.json_decode(s)
-    if not ok then error(v, 2) end
-    return v
-  end,
+local function cjson_encode(...)
+  if select("#", ...) ~= 1 then return false, where() .. "bad argument #1 to 'encode' (expected 1 argument)" end
+  local out = {}
+  local ok, e = pcall(encode_value, (...), 0, out)
+  if not ok then return false, where() .. e end
+  return true, concat(out)
+end
+-- cjson's settings: kept and reported (encoding itself always uses the defaults)
+local cjson_cfg = {encode_max_depth = {1000}, decode_max_depth = {1000}, encode_number_precision = {14},
+                   encode_keep_buffer = {true}, encode_invalid_numbers = {false},
+                   decode_invalid_numbers = {true}, encode_sparse_array = {false, 2, 10}}
+local function cjson_setting(name)
+  return function(...)
+    local cfg = cjson_cfg[name]
+    for i = 1, select("#", ...) do
+      local v = select(i, ...)
+      if v ~= nil then cfg[i] = v end
+    end
+    return unpack(cfg)
+  end
+end
+local function make_cjson()
+  local lib = {
+    _NAME = "cjson", _VERSION = "2.1.0", null = null,
+    encode = B.raising(cjson_encode),
+    decode = B.json_decode,
+  }
+  for name in pairs(cjson_cfg) do lib[name] = cjson_setting(name) end
+  return lib
+end
+local cjsonlib = make_cjson()
+cjsonlib.new = function() return readonly(make_cjson()) end
+
+-- cmsgpack and struct: in Python
+local cmsgpacklib = {
+  _NAME = "cmsgpack", _VERSION = "lua-cmsgpack 0.4.0",
+  _COPYRIGHT = "Copyright (C) 2012, Salvatore Sanfilippo",
+  _DESCRIPTION = "MessagePack C implementation for Lua",
+  pack = B.msgpack_pack,
+  unpack = B.msgpack_unpack, unpack_one = B.msgpack_unpack_one, unpack_limit = B.msgpack_unpack_limit,
 }
+local structlib = {pack = B.struct_pack, unpack = B.struct_unpack, size = B.struct_size}
 
 -- the redis API
 local function raise(msg) return false, {err = "ERR " .. msg} end
@@ -854,6 +1140,8 @@ G.math = readonly(mathlib)
 G.coroutine = readonly(coroutine)
 G.bit = readonly(bitlib)
 G.cjson = readonly(cjsonlib)
+G.cmsgpack = readonly(cmsgpacklib)
+G.struct = readonly(structlib)
 G.redis = readonly(redislib)
 G._G = P
 G.__redis__err__handler = function(e) return e end
@@ -887,6 +1175,12 @@ local function handler(err)
 end
 
 local api = {null = null}
+-- the position luaL_error gives from a Python callable called by Lua code: its caller's line
+api.where = function()
+  local i = getinfo(3, "Sl")
+  if i and i.currentline > 0 then return i.short_src .. ":" .. i.currentline .. ": " end
+  return ""
+end
 api.compile = function(body)
   local f, e = loadstring(body, "@user_script")
   if not f then return nil, e end
