@@ -274,10 +274,12 @@ class Engine:
         value or raises the error (so it is raised from a C frame, as Redis's C functions)."""
 
         def call(*args):
-            ok, value = function(*args)
-            if ok:
-                return value
-            raise LuaRaise(value)
+            results = function(*args)
+            if type(results) is not tuple:  # a lone `true`
+                return None
+            if results[0]:
+                return results[1:] if len(results) > 2 else results[1]
+            raise LuaRaise(results[1])
 
         return call
 
@@ -786,9 +788,10 @@ end
 
 -- math with Redis's PRNG. random is called through a Python callable (B.raising) so that its
 -- errors come from a C frame with the script's position, as luaL_error's from Redis's C function.
-local function where()
-  -- 1: where, 2: the implementation, 3: the Python callable, 4: its caller
-  local i = getinfo(4, "Sl")
+local function where(up)
+  -- 1: where, 2: the implementation, 3: the Python callable, 4: its caller (`up` more levels
+  -- when called from a helper of the implementation)
+  local i = getinfo(4 + (up or 0), "Sl")
   if i and i.currentline > 0 then return i.short_src .. ":" .. i.currentline .. ": " end
   return ""
 end
@@ -1078,35 +1081,62 @@ for _, name in ipairs({"assert", "collectgarbage", "error", "gcinfo", "ipairs",
 end
 local P = {}
 local stringmeta = readonly(getmetatable(""))
-G.next = function(t, k)
-  local a, b = next(real_of[t] or t, k)
-  return a, b
+-- The wrappers check their arguments as the C functions would and are called through Python
+-- (B.raising), so that their errors name the script's line even after a tail call, as the C
+-- functions' do.
+local function typename_at(i, ...)
+  if select("#", ...) < i then return "no value" end
+  return type((select(i, ...)))
 end
-G.pairs = function(t)
-  local real = real_of[t]
-  if real then return G.next, t, nil end
-  return pairs(t)
+local function argerror(i, fname, msg)
+  return false, where(1) .. format("bad argument #%d to '%s' (%s)", i, fname, msg)
 end
-G.rawget = function(t, k)
-  local v = rawget(real_of[t] or t, k)
-  return v
-end
-G.rawset = function(t, k, v)
-  if real_of[t] then error(READONLY, 0) end
+local raw_next = function(t, k) return next(real_of[t] or t, k) end
+G.next = raising(function(...)
+  local t, k = ...
+  if type(t) ~= "table" then return argerror(1, "next", "table expected, got " .. typename_at(1, ...)) end
+  return true, next(real_of[t] or t, k)
+end)
+G.pairs = raising(function(...)
+  local t = ...
+  if type(t) ~= "table" then return argerror(1, "pairs", "table expected, got " .. typename_at(1, ...)) end
+  if real_of[t] then return true, raw_next, t, nil end
+  return true, pairs(t)
+end)
+G.rawget = raising(function(...)
+  local t, k = ...
+  if type(t) ~= "table" then return argerror(1, "rawget", "table expected, got " .. typename_at(1, ...)) end
+  if select("#", ...) < 2 then return argerror(2, "rawget", "value expected") end
+  return true, rawget(real_of[t] or t, k)
+end)
+G.rawset = raising(function(...)
+  local t, k, v = ...
+  if type(t) ~= "table" then return argerror(1, "rawset", "table expected, got " .. typename_at(1, ...)) end
+  if select("#", ...) < 3 then return argerror(select("#", ...) + 1, "rawset", "value expected") end
+  if real_of[t] then return false, READONLY end
+  if k == nil then return false, "table index is nil" end
+  if k ~= k then return false, "table index is NaN" end
   rawset(t, k, v)
-  return t
-end
-G.setmetatable = function(t, m)
-  if real_of[t] then error(READONLY, 0) end
-  local r = setmetatable(t, m)
-  return r
-end
-G.getmetatable = function(v)
-  if type(v) == "string" then return stringmeta end
-  if real_of[v] then return nil end
-  local m = getmetatable(v)
-  return m
-end
+  return true, t
+end)
+G.setmetatable = raising(function(...)
+  local t, m = ...
+  if type(t) ~= "table" then return argerror(1, "setmetatable", "table expected, got " .. typename_at(1, ...)) end
+  if m ~= nil and type(m) ~= "table" then return argerror(2, "setmetatable", "nil or table expected") end
+  if real_of[t] then return false, READONLY end
+  local old = getmetatable(t)
+  if type(old) == "table" and rawget(old, "__metatable") ~= nil then
+    return false, "cannot change a protected metatable"
+  end
+  return true, setmetatable(t, m)
+end)
+G.getmetatable = raising(function(...)
+  if select("#", ...) == 0 then return argerror(1, "getmetatable", "value expected") end
+  local v = ...
+  if type(v) == "string" then return true, stringmeta end
+  if real_of[v] then return true, nil end
+  return true, getmetatable(v)
+end)
 local function fix(e)
   if type(e) == "userdata" and e ~= null then return B.take_error(e) end
   return e
@@ -1118,17 +1148,24 @@ local function pcalled(ok, ...)
   if type(e) == "table" and type(rawget(e, "err")) == "string" then e = rawget(e, "err") end
   return ok, e
 end
-G.pcall = function(f, ...)
-  return pcalled(pcall(f, ...))
+G.pcall = function(...)
+  if select("#", ...) == 0 then return false, "attempt to call a boolean value" end  -- as Redis's
+  return pcalled(pcall(...))
 end
-G.xpcall = function(f, h)
-  return xpcall(f, function(e) return h(fix(e)) end)
-end
-G.loadstring = function(s, name)
+G.xpcall = raising(function(...)
+  if select("#", ...) < 2 then return argerror(2, "xpcall", "value expected") end
+  local f, h = ...
+  return true, xpcall(f, function(e) return h(fix(e)) end)
+end)
+G.loadstring = raising(function(...)
+  local s, name = ...
+  if type(s) ~= "string" and type(s) ~= "number" then
+    return argerror(1, "loadstring", "string expected, got " .. typename_at(1, ...))
+  end
   local f, e = loadstring(s, name)
   if f then setfenv(f, P) end
-  return f, e
-end
+  return true, f, e
+end)
 G.load = function(fn, name)
   local f, e = load(fn, name)
   if f then setfenv(f, P) end
