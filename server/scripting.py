@@ -1162,12 +1162,25 @@ G.loadstring = raising(function(...)
   if type(s) ~= "string" and type(s) ~= "number" then
     return argerror(1, "loadstring", "string expected, got " .. typename_at(1, ...))
   end
-  local f, e = loadstring(s, name)
+  s = tostring(s)
+  -- Redis's Lua refuses precompiled chunks: they are read as text (and fail as such)
+  local text = s:byte(1) == 27 and " " .. s or s
+  local f, e = loadstring(text, name or s)
   if f then setfenv(f, P) end
   return true, f, e
 end)
 G.load = function(fn, name)
-  local f, e = load(fn, name)
+  local first = true
+  local reader = fn
+  if type(fn) == "function" then
+    reader = function()
+      local piece = fn()
+      if first and type(piece) == "string" and piece:byte(1) == 27 then piece = " " .. piece end
+      if piece ~= nil and piece ~= "" then first = false end
+      return piece
+    end
+  end
+  local f, e = load(reader, name)
   if f then setfenv(f, P) end
   return f, e
 end

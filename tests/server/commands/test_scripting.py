@@ -143,6 +143,10 @@ CASES = [
     ("return _VERSION", []),
     ("return {type(cjson), type(bit), type(string), type(math), type(table), type(coroutine)}", []),
     ("return loadstring('return 1 + 1')()", []),
+    ("local f, e = loadstring(string.dump(function() return 1 end)) return {tostring(f), e}", []),
+    ("local s = string.dump(function() return 1 end) local done = false "
+     "local f, e = load(function() if done then return nil end done = true return s end) "
+     "return {tostring(f), e}", []),
     ("pairs(nil)", []),
     ("next(nil)", []),
     ("rawget(nil, 1)", []),
