@@ -94,6 +94,8 @@ CASES = [
     ("return {map = {a = 1}}", []),
     ("return {map = {a = {1, 2}}}", []),
     ("return {set = {a = true}}", []),
+    ("return {map = {a = 1, b = 2, c = 3, d = {4}, e = 'five'}}", []),  # lua_next order, as Redis's
+    ("return {set = {a = true, b = true, c = true, [1] = true}}", []),
     ("return {verbatim_string = {format = 'txt', string = 'hi'}}", []),
     ("return {1, {err = 'inner'}, {ok = 'fine'}}", []),
     ("return {ok = 5}", []),
@@ -589,3 +591,45 @@ def test_sandbox_keeps_python_out_of_reach(r):
         with pytest.raises(redis.ResponseError):
             r.eval(script, 0)
     assert raw(r, "EVAL", "return type(redis.call)", "0") in (b"function", b"userdata")
+
+
+def test_misconf_refuses_writes_inside_scripts(inproc):
+    """After a failed background save (MISCONF), a script's write commands fail as Redis's
+    scriptVerifyWriteCommandAllow makes them, reads still run, and a shebang script without
+    no-writes is refused before it runs (Redis's scriptPrepareForRun)."""
+    server, conn = inproc
+    conn.call("SET", "k", "v")
+    server.server.refuse_writes = True
+    try:
+        reply = conn.call("EVAL", "return redis.call('set', 'k', 'w')", "0")
+        assert str(reply).startswith("MISCONF Redis is configured to save RDB snapshots")
+        assert str(reply).endswith(", on @user_script:1.")
+        assert conn.call("EVAL", "return redis.call('get', 'k')", "0") == b"v"
+        reply = conn.call("EVAL", "return redis.pcall('set', 'k', 'w')", "0")
+        assert str(reply).startswith("MISCONF ")
+        reply = conn.call("EVAL", "#!lua\nreturn 1", "0")
+        assert str(reply) == ("MISCONF Redis is configured to save RDB snapshots, but it's currently unable "
+                              "to persist to disk. Writable scripts are blocked. Use 'no-writes' flag for "
+                              "read only scripts.")
+        assert conn.call("EVAL", "#!lua flags=no-writes\nreturn redis.call('get', 'k')", "0") == b"v"
+    finally:
+        server.server.refuse_writes = False
+    assert conn.call("GET", "k") == b"v"
+
+
+def test_script_runs_in_callers_db_and_restores_protocol(inproc):
+    server, conn = inproc
+    conn.call("SELECT", "5")
+    conn.call("SET", "k", "five")
+    assert conn.call("EVAL", "return redis.call('get', 'k')", "0") == b"five"
+    conn.call("HELLO", "3")
+    assert conn.raw("EVAL", "redis.setresp(3) return redis.call('exists', 'k')", "0") == b":1\r\n"
+    assert conn.raw("EVAL", "return {double = 1.5}", "0") == b",1.5\r\n"
+    assert conn.raw("EVAL", "return {big_number = '12'}", "0") == b"(12\r\n"
+    assert conn.raw("EVAL", "return true", "0") == b":1\r\n"  # the script spoke RESP2
+    assert conn.raw("EVAL", "redis.setresp(3) return true", "0") == b"#t\r\n"
+    assert conn.raw("EVAL", "redis.setresp(3) return false", "0") == b"#f\r\n"
+    assert conn.raw("EVAL", "return false", "0") == b"_\r\n"
+    assert conn.raw("PING") == b"+PONG\r\n"
+    info = conn.call("CLIENT", "INFO")
+    assert b" db=5 " in info and b"resp=3" in info
