@@ -31,6 +31,8 @@ _LOG_LEVELS = {0: "debug", 1: "verbose", 2: "notice", 3: "warning"}
 _SHEBANG_FLAGS = ("no-writes", "allow-oom", "allow-stale", "no-cluster", "allow-cross-slot-keys")
 _WRITE_OR_REPLICATE = Flag.WRITE | Flag.MAY_REPLICATE
 _PUBLISHERS = ("publish", "spublish")  # replicated though not flagged so (as dispatch's CLIENT PAUSE)
+# Command -> (refused in scripts, refused in read-only scripts): enum arithmetic costs per call
+_SCRIPT_CHECKS: dict = {}
 
 
 def sha1hex(body: bytes) -> str:
@@ -150,6 +152,7 @@ class Engine:
         self.lua = lua51.LuaRuntime(encoding=None, unpack_returned_tuples=True, register_eval=False,
                                     register_builtins=False, attribute_filter=_no_attributes)
         self.scripts = {}  # sha (lower-case hex str) -> Script
+        self.by_body = {}  # body -> Script, for EVAL
         self.run = None  # the _Run of the script running now
         self.rand = Rand48(int.from_bytes(os.urandom(4), "little"))
         bridge = self.lua.table_from({
@@ -166,7 +169,6 @@ class Engine:
         self._api = self.lua.execute(PRELUDE, bridge, name="=forkv")
         self._compile = self._api[b"compile"]
         self._execute = self._api[b"run"]
-        self._set_args = self._api[b"set_args"]
         self._table = self.lua.table
         self._where = self._api[b"where"]
         self._null = self._api[b"null"]
@@ -176,15 +178,18 @@ class Engine:
     def load(self, body: bytes) -> Script:
         """The cached script for `body`, compiled and cached on first sight; CommandError for a bad
         shebang or a compile error, which are not cached."""
-        sha = sha1hex(body)
-        script = self.scripts.get(sha)
+        script = self.by_body.get(body)  # hashing the body is cheaper than its SHA1
         if script is not None:
             return script
-        flags, offset = parse_shebang(body)
-        function, error = self._compile(body[offset:] if offset else body)
-        if function is None:
-            raise CommandError(errors.script_compile_error(_text(error)))
-        script = self.scripts[sha] = Script(sha, body, function, flags)
+        sha = sha1hex(body)
+        script = self.scripts.get(sha)
+        if script is None:
+            flags, offset = parse_shebang(body)
+            function, error = self._compile(body[offset:] if offset else body)
+            if function is None:
+                raise CommandError(errors.script_compile_error(_text(error)))
+            script = self.scripts[sha] = Script(sha, body, function, flags)
+        self.by_body[body] = script
         return script
 
     # -- running ---------------------------------------------------------------------------------
@@ -205,8 +210,7 @@ class Engine:
         client.in_script = True
         client.proto = 2
         try:
-            self._set_args(self.lua.table_from(keys), self.lua.table_from(args))
-            ok, value = self._execute(script.function)
+            ok, value = self._execute(script.function, len(keys), *keys, *args)
         finally:
             self.run = outer
             client.in_script = False
@@ -306,9 +310,13 @@ class Engine:
             return False, b"ERR " + errors.SCRIPT_UNKNOWN_COMMAND.encode()
         if not cmd.min_args <= len(argv) <= cmd.max_args or cmd.handler is None:
             return False, b"ERR " + errors.SCRIPT_WRONG_ARITY.encode()
-        if cmd.flags & Flag.NOSCRIPT:
+        checks = _SCRIPT_CHECKS.get(cmd)
+        if checks is None:
+            checks = _SCRIPT_CHECKS[cmd] = (bool(cmd.flags & Flag.NOSCRIPT),
+                                            bool(cmd.flags & _WRITE_OR_REPLICATE) or cmd.name in _PUBLISHERS)
+        if checks[0]:
             return False, b"ERR " + errors.SCRIPT_NOSCRIPT_COMMAND.encode()
-        if run.read_only and (cmd.flags & _WRITE_OR_REPLICATE or cmd.name in _PUBLISHERS):
+        if run.read_only and checks[1]:
             return False, b"ERR " + errors.SCRIPT_READ_ONLY.encode()
         if cmd.is_write and client.server.refuse_writes:
             return False, _lua_error(errors.MISCONF)
@@ -1237,11 +1245,14 @@ api.compile = function(body)
   setfenv(f, P)
   return f, nil
 end
-api.set_args = function(keys, argv)
+api.run = function(f, nkeys, ...)
+  local keys, argv = {...}, {}
+  for i = nkeys + 1, #keys do
+    argv[i - nkeys] = keys[i]
+    keys[i] = nil
+  end
   G.KEYS = keys
   G.ARGV = argv
-end
-api.run = function(f)
   local ok, v = xpcall(f, handler)
   return ok, v
 end
