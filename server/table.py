@@ -130,6 +130,8 @@ class KeySpec:
                 return []
             first += firstkey
             last = first + int(text) - 1
+            if last >= argc:  # more keys than arguments: Redis's invalid_spec, no keys at all
+                return []
         return [i for i in range(first, last + 1, step or 1) if i < argc]
 
 

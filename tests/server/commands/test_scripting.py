@@ -232,6 +232,10 @@ CASES = [
     ("redis.setresp(3) return {true, false, 1}", []),
     ("redis.setresp(3) return redis.call('exists', 'nokey')", []),
     ("redis.setresp(2) return redis.call('get', 'nokey')", []),
+    ("redis.setresp(3) local r = redis.call('info', 'keyspace') "
+     "return {type(r), r.verbatim_string and r.verbatim_string.format}", []),
+    ("redis.setresp(3) return redis.call('info', 'keyspace')", []),
+    ("redis.setresp(3) redis.call('set', 'k', '1') return redis.call('object', 'freq', 'k')", []),
     ("return redis.setresp(4)", []),
     ("return redis.setresp()", []),
     # other API functions
@@ -408,6 +412,21 @@ NUMKEYS = [
     ["EVALSHA", "abc", "-1"], ["EVAL_RO", "return 1", "5"], ["EVALSHA_RO", "x", "0"],
     ["EVAL", "return 1", "99999999999999999999"],
 ]
+
+
+GETKEYS = [
+    ["COMMAND", "GETKEYS", "EVAL", "return 1", "2", "a", "b", "c"],
+    ["COMMAND", "GETKEYS", "EVAL", "return 1", "0"],
+    ["COMMAND", "GETKEYS", "EVAL_RO", "return 1", "1", "a"],
+    ["COMMAND", "GETKEYS", "EVALSHA", "x", "3", "a"],
+    ["COMMAND", "GETKEYS", "EVALSHA_RO", "x", "-1", "a"],
+    ["COMMAND", "GETKEYS", "EVAL", "return 1", "x", "a"],
+]
+
+
+@pytest.mark.parametrize("command", GETKEYS)
+def test_command_getkeys_for_scripts(forkv_server, redis_server, command):
+    same(forkv_server, redis_server, [command])
 
 
 @pytest.mark.parametrize("command", NUMKEYS)
