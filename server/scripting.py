@@ -142,6 +142,37 @@ def flush(server) -> None:
     _engines.pop(server, None)
 
 
+def script_writes(server, name: str, argv, for_pause: bool) -> bool:
+    """Whether EVAL & co. count as a write (for_pause=False: MISCONF) or as replicating (True:
+    CLIENT PAUSE WRITE holds them), as Redis's evalGetCommandFlags: a shebang's flags replace
+    the command's (a write unless no-writes); without one, or for a script not known, EVAL and
+    EVALSHA keep their own flags, which replicate but do not write (the _RO ones neither)."""
+    flags = _script_flags(server, name, argv)
+    if flags is None:
+        return for_pause and not name.endswith("_ro")
+    return "no-writes" not in flags
+
+
+def _script_flags(server, name: str, argv):
+    """The shebang flags of the script EVAL & co. name (None: no shebang, or not known)."""
+    if len(argv) < 2:
+        return None
+    engine = _engines.get(server)
+    script = None
+    if name.startswith("evalsha"):
+        if engine is not None and len(argv[1]) == 40:
+            script = engine.scripts.get(argv[1].decode("latin-1").lower())
+        return None if script is None else script.flags
+    if engine is not None:
+        script = engine.by_body.get(argv[1]) or engine.scripts.get(sha1hex(argv[1]))
+    if script is not None:
+        return script.flags
+    try:
+        return parse_shebang(bytes(argv[1]))[0]
+    except CommandError:
+        return None
+
+
 def cached(server, sha: str) -> bool:
     engine = _engines.get(server)
     return engine is not None and sha in engine.scripts

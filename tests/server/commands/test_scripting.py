@@ -615,7 +615,7 @@ def test_sandbox_keeps_python_out_of_reach(r):
 def test_misconf_refuses_writes_inside_scripts(inproc):
     """After a failed background save (MISCONF), a script's write commands fail as Redis's
     scriptVerifyWriteCommandAllow makes them, reads still run, and a shebang script without
-    no-writes is refused before it runs (Redis's scriptPrepareForRun)."""
+    no-writes is refused before it runs (a write command, as Redis's evalGetCommandFlags)."""
     server, conn = inproc
     conn.call("SET", "k", "v")
     server.server.refuse_writes = True
@@ -626,10 +626,8 @@ def test_misconf_refuses_writes_inside_scripts(inproc):
         assert conn.call("EVAL", "return redis.call('get', 'k')", "0") == b"v"
         reply = conn.call("EVAL", "return redis.pcall('set', 'k', 'w')", "0")
         assert str(reply).startswith("MISCONF ")
-        reply = conn.call("EVAL", "#!lua\nreturn 1", "0")
-        assert str(reply) == ("MISCONF Redis is configured to save RDB snapshots, but it's currently unable "
-                              "to persist to disk. Writable scripts are blocked. Use 'no-writes' flag for "
-                              "read only scripts.")
+        reply = conn.call("EVAL", "#!lua\nreturn 1", "0")  # a write, refused before it runs
+        assert str(reply).startswith("MISCONF ") and "Commands that may modify the data set" in str(reply)
         assert conn.call("EVAL", "#!lua flags=no-writes\nreturn redis.call('get', 'k')", "0") == b"v"
     finally:
         server.server.refuse_writes = False
@@ -652,3 +650,44 @@ def test_script_runs_in_callers_db_and_restores_protocol(inproc):
     assert conn.raw("PING") == b"+PONG\r\n"
     info = conn.call("CLIENT", "INFO")
     assert b" db=5 " in info and b"resp=3" in info
+
+
+def test_write_pause_holds_scripts_that_may_write(any_server):
+    """CLIENT PAUSE WRITE holds EVAL and EVALSHA (their own flags replicate) unless the script's
+    shebang says no-writes (Redis's evalGetCommandFlags); EVAL_RO and EVALSHA_RO run at once."""
+    from tests.integration.test_pubsub import Raw
+
+    a, b = Raw(any_server.port), Raw(any_server.port)
+    try:
+        a.call("SCRIPT", "FLUSH")
+        assert a.call("CLIENT", "PAUSE", "20000", "WRITE") == b"+OK\r\n"
+        assert b.call("EVAL", "#!lua flags=no-writes\nreturn 1", "0") == b":1\r\n"
+        assert b.call("EVAL_RO", "return 2", "0") == b":2\r\n"
+        assert b.call("EVALSHA_RO", sha1("nope"), "0").startswith(b"-NOSCRIPT")
+        for held in (["EVAL", "return 4", "0"], ["EVALSHA", sha1("nope"), "0"]):
+            b.send(*held)
+            wait_for(lambda: b"blocked_clients:1" in a.call("INFO", "clients"), 10, what=f"the held {held}")
+            assert a.call("CLIENT", "UNPAUSE") == b"+OK\r\n"
+            b.read()
+            assert a.call("CLIENT", "PAUSE", "20000", "WRITE") == b"+OK\r\n"
+        b.send("EVAL", "#!lua\nreturn 3", "0")
+        wait_for(lambda: b"blocked_clients:1" in a.call("INFO", "clients"), 10, what="the held EVAL")
+        assert a.call("CLIENT", "UNPAUSE") == b"+OK\r\n"
+        assert b.read()[0] == b":3\r\n"
+        # the same once the script is cached, and by EVALSHA
+        sha = sha1("#!lua\nreturn 3")
+        assert a.call("CLIENT", "PAUSE", "20000", "WRITE") == b"+OK\r\n"
+        b.send("EVALSHA", sha, "0")
+        wait_for(lambda: b"blocked_clients:1" in a.call("INFO", "clients"), 10, what="the held EVALSHA")
+        assert a.call("CLIENT", "UNPAUSE") == b"+OK\r\n"
+        assert b.read()[0] == b":3\r\n"
+    finally:
+        a.call("CLIENT", "UNPAUSE")
+        a.close()
+        b.close()
+
+
+def sha1(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha1(text.encode()).hexdigest()
