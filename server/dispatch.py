@@ -260,7 +260,8 @@ def _replicates(cmd, client, argv) -> bool:
     if cmd.flags & _REPLICATING or cmd.name in ("publish", "spublish") or _script_writes(client, cmd, argv, True):
         return True
     return cmd.name == "exec" and client.multi is not None and any(
-        c.flags & _REPLICATING or c.name in ("publish", "spublish") for c, _ in client.multi)
+        c.flags & _REPLICATING or c.name in ("publish", "spublish") or _script_writes(client, c, a, True)
+        for c, a in client.multi)
 
 
 def _script_writes(client, cmd, argv, for_pause: bool) -> bool:

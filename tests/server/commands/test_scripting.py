@@ -670,6 +670,23 @@ def test_write_pause_holds_scripts_that_may_write(any_server):
             assert a.call("CLIENT", "UNPAUSE") == b"+OK\r\n"
             b.read()
             assert a.call("CLIENT", "PAUSE", "20000", "WRITE") == b"+OK\r\n"
+        assert b.call("MULTI") == b"+OK\r\n"
+        assert b.call("EVAL_RO", "return 5", "0") == b"+QUEUED\r\n"
+        assert b.call("EXEC") == b"*1\r\n:5\r\n"  # nothing in it replicates
+        assert b.call("MULTI") == b"+OK\r\n"
+        b.send("EVAL", "return 6", "0")  # held even to be queued
+        wait_for(lambda: b"blocked_clients:1" in a.call("INFO", "clients"), 10, what="the held EVAL in MULTI")
+        assert a.call("CLIENT", "UNPAUSE") == b"+OK\r\n"
+        assert b.read()[0] == b"+QUEUED\r\n"
+        assert b.call("EXEC") == b"*1\r\n:6\r\n"
+        assert b.call("MULTI") == b"+OK\r\n"
+        assert b.call("EVAL", "return 7", "0") == b"+QUEUED\r\n"
+        assert a.call("CLIENT", "PAUSE", "20000", "WRITE") == b"+OK\r\n"
+        b.send("EXEC")  # a transaction holding an EVAL replicates: held
+        wait_for(lambda: b"blocked_clients:1" in a.call("INFO", "clients"), 10, what="the held EXEC")
+        assert a.call("CLIENT", "UNPAUSE") == b"+OK\r\n"
+        assert b.read()[0] == b"*1\r\n:7\r\n"
+        assert a.call("CLIENT", "PAUSE", "20000", "WRITE") == b"+OK\r\n"
         b.send("EVAL", "#!lua\nreturn 3", "0")
         wait_for(lambda: b"blocked_clients:1" in a.call("INFO", "clients"), 10, what="the held EVAL")
         assert a.call("CLIENT", "UNPAUSE") == b"+OK\r\n"
