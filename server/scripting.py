@@ -949,6 +949,7 @@ local function encode_number(n)
   return format("%.14g", n)
 end
 local encode_value
+local pyfuncs  -- (set below) the Python callables standing for functions
 local function encode_table(t, depth, out)
   if depth > 1000 then error(format("Cannot serialise, excessive nesting (%d)", depth), 0) end
   local max, n, is_array = 0, 0, true
@@ -993,7 +994,10 @@ encode_value = function(v, depth, out)
   elseif t == "boolean" then out[#out + 1] = tostring(v)
   elseif t == "nil" or v == null then out[#out + 1] = "null"
   elseif t == "table" then encode_table(real_of[v] or v, depth + 1, out)
-  else error("Cannot serialise " .. t .. ": type not supported", 0) end
+  else
+    if t == "userdata" and pyfuncs[v] then t = "function" end
+    error("Cannot serialise " .. t .. ": type not supported", 0)
+  end
 end
 local function cjson_encode(...)
   if select("#", ...) ~= 1 then return false, where() .. "bad argument #1 to 'encode' (expected 1 argument)" end
@@ -1233,6 +1237,27 @@ G.cmsgpack = readonly(cmsgpacklib)
 G.struct = readonly(structlib)
 G.redis = readonly(redislib)
 G._G = P
+-- The API functions done in Python are userdata to Lua: type() and tostring() show them as the
+-- functions they stand for.
+pyfuncs = setmetatable({}, {__mode = "k"})
+for _, lib in ipairs({G, redislib, mathlib, cjsonlib, cmsgpacklib, structlib}) do
+  for _, v in pairs(lib) do
+    if type(v) == "userdata" and v ~= null then pyfuncs[v] = tostring(function() end) end
+  end
+end
+G.type = function(...)
+  if select("#", ...) == 0 then error("bad argument #1 to 'type' (value expected)", 2) end
+  local v = ...
+  if pyfuncs[v] then return "function" end
+  return type(v)
+end
+G.tostring = function(...)
+  if select("#", ...) == 0 then error("bad argument #1 to 'tostring' (value expected)", 2) end
+  local v = ...
+  local s = pyfuncs[v]
+  if s then return s end
+  return tostring(v)
+end
 G.__redis__err__handler = function(e) return e end
 setmetatable(P, {
   __index = function(_, k)
