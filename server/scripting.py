@@ -21,7 +21,17 @@ from itertools import count
 
 from lupa import lua51
 
-from protocol.reply import NULL_ARRAY, Encoded, ErrorReply, Map, SetReply, Status, Verbatim, format_double
+from protocol.reply import (
+    NULL_ARRAY,
+    Encoded,
+    ErrorReply,
+    Map,
+    SetReply,
+    Status,
+    Verbatim,
+    encode_reply,
+    format_double,
+)
 from server import errors, log, lualibs
 from server.errors import CommandError
 from server.table import COMMANDS, Flag
@@ -698,12 +708,9 @@ class Engine:
             try:
                 result.update(pairs)
             except TypeError:  # a key Python cannot hash (a nested array): keep the pairs
-                flat = []
-                for key, item in pairs:
-                    flat += [key, item]
-                return _ProtoMap(flat, proto)
-            if len(result) != len(pairs):
-                return _ProtoMap([x for pair in pairs for x in pair], proto)
+                return _pairs_reply(pairs, proto)
+            if len(result) != len(pairs):  # keys that became equal (1.2 and 1.7 both truncate to 1)
+                return _pairs_reply(pairs, proto)
             return result
         members = value[b"set"]
         if lua51.lua_type(members) == "table":
@@ -717,10 +724,16 @@ class Engine:
         return out
 
 
-def _ProtoMap(flat: list, proto: int):
-    """A map whose keys do not fit a dict, as the reply list RESP2 makes of it (RESP3 would need
-    a map header: rare enough to send it flat there too)."""
-    return flat
+def _pairs_reply(pairs: list, proto: int):
+    """A map reply whose keys a dict cannot hold (unhashable, or repeated), for `proto`: RESP2's
+    flat array, or RESP3's map header and the pairs as they are."""
+    flat = [x for pair in pairs for x in pair]
+    if proto == 2:
+        return flat
+    out = [b"%%%d\r\n" % len(pairs)]
+    for x in flat:
+        encode_reply(x, out, 3)
+    return Encoded(b"".join(out), flat)
 
 
 def _lua_type_name(value) -> str:

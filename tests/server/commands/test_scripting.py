@@ -96,6 +96,8 @@ CASES = [
     ("return {set = {a = true}}", []),
     ("return {map = {a = 1, b = 2, c = 3, d = {4}, e = 'five'}}", []),  # lua_next order, as Redis's
     ("return {set = {a = true, b = true, c = true, [1] = true}}", []),
+    ("return {map = {[1.2] = 'a', [1.7] = 'b'}}", []),
+    ("return {map = {[{1}] = 'a'}}", []),
     ("return {verbatim_string = {format = 'txt', string = 'hi'}}", []),
     ("return {1, {err = 'inner'}, {ok = 'fine'}}", []),
     ("return {ok = 5}", []),
