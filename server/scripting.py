@@ -2,7 +2,9 @@
 
 One Lua 5.1 runtime (lupa's `lua51`) per server holds the script cache (SHA1 of the body -> the
 compiled function) and a sandbox: scripts see a read-only global table and read-only libraries
-(base, table, string, math, bit, cjson, plus coroutine as Redis), the `redis` API, KEYS and ARGV.
+(base, table, string, math, coroutine, bit and cjson's encoder in Lua; cjson.decode, cmsgpack and
+struct in Python: server/lualibs.py), the `redis` API, KEYS and ARGV. API functions done in
+Python are called as C functions are, so an error names the script line even after a tail call.
 redis.call runs a command through the same command table as a client's, with Redis's script
 checks (scriptCall), on the calling client's database (a SELECT lasts for the script only) and in
 the script's own protocol (redis.setresp). Replies convert Lua <-> RESP as script_lua.c does.
