@@ -1059,6 +1059,12 @@ local structlib = {pack = B.struct_pack, unpack = B.struct_unpack, size = B.stru
 
 -- the redis API
 local function raise(msg) return false, {err = "ERR " .. msg} end
+local function tointeger(v)  -- lua_tointeger: numbers truncated, anything else 0
+  v = tonumber(v) or 0
+  if v ~= v then return 0 end
+  if v >= 0 then return floor(v) end
+  return ceil(v)
+end
 local raising = B.raising
 local redislib = {
   call = B.call,
@@ -1097,15 +1103,16 @@ local redislib = {
   end),
   setresp = raising(function(...)
     if select("#", ...) ~= 1 then return raise("redis.setresp() requires one argument.") end
-    local v = tonumber((...))
+    local v = tointeger((...))
     if v ~= 2 and v ~= 3 then return raise("RESP version must be 2 or 3.") end
     B.setresp(v)
     return true, nil
   end),
   set_repl = raising(function(...)
-    if select("#", ...) ~= 1 then return raise("redis.set_repl() requires one argument.") end
-    local v = tonumber((...))
-    if v == nil or v < 0 or v > 3 or floor(v) ~= v then
+    -- "two arguments" is Redis 7.0's own text
+    if select("#", ...) ~= 1 then return raise("redis.set_repl() requires two arguments.") end
+    local v = tointeger((...))
+    if v < 0 or v > 3 then
       return raise("Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.")
     end
     return true, nil
