@@ -738,3 +738,19 @@ def sha1(text: str) -> str:
     import hashlib
 
     return hashlib.sha1(text.encode()).hexdigest()
+
+
+def test_redis_py_lock_and_scripts_over_resp3(any_server):
+    client = redis.Redis(port=any_server.port, protocol=3)
+    try:
+        client.delete("x3")
+        lock = client.lock("x3", timeout=10)
+        assert lock.acquire(blocking=False)
+        assert lock.extend(5)
+        lock.release()
+        assert client.get("x3") is None
+        assert client.eval("return {1, 'a', {double = 2.5}, {ok = 'fine'}}", 0) == [1, b"a", 2.5, b"fine"]
+        assert client.eval("return {map = {a = {set = {x = true}}}}", 0) == {b"a": [b"x"]}
+        assert client.eval("redis.setresp(3) return redis.call('get', 'nokey') == nil", 0) is True
+    finally:
+        client.close()
