@@ -229,8 +229,9 @@ def _admit(client, argv, cmd):
     client.last_command = cmd  # CLIENT LIST's cmd= even if the command is then refused or held
     if not client.authenticated and not cmd.no_auth:
         return _refuse(client, argv, _NOAUTH)
-    if client.server.refuse_writes and (cmd.is_write or cmd.name == "ping"
-                                        or _script_writes(client, cmd, argv, False)):
+    if client.server.refuse_writes and (cmd.is_write or cmd.name == "ping"):
+        return _refuse(client, argv, _MISCONF)
+    if client.server.refuse_writes and _script_writes(client, cmd, argv, False):  # a shebang's flags
         return _refuse(client, argv, _MISCONF)
     if client.monitor and (cmd.is_write or cmd.flags & _KEYSPACE_FLAGS):
         return _refuse(client, argv, _MONITOR_KEYSPACE)
