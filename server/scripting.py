@@ -35,6 +35,7 @@ from protocol.reply import (
     format_double,
 )
 from server import errors, log, lualibs
+from server.config import REDIS_VERSION
 from server.errors import CommandError
 from server.table import COMMANDS, Flag
 
@@ -45,6 +46,12 @@ _WRITE_OR_REPLICATE = Flag.WRITE | Flag.MAY_REPLICATE
 _PUBLISHERS = ("publish", "spublish")  # replicated though not flagged so (as dispatch's CLIENT PAUSE)
 # Command -> (refused in scripts, refused in read-only scripts): enum arithmetic costs per call
 _SCRIPT_CHECKS: dict = {}
+
+
+def _version_num(version: str) -> int:
+    """redis.REDIS_VERSION_NUM: 0x00MMmmpp."""
+    major, minor, patch = (int(part) for part in version.split("."))
+    return (major << 16) | (minor << 8) | patch
 
 
 def sha1hex(body: bytes) -> str:
@@ -207,7 +214,8 @@ class Engine:
             b"msgpack_unpack_one": self._msgpack_unpack_one, b"msgpack_unpack_limit": self._msgpack_unpack_limit,
             b"struct_pack": self._struct_pack, b"struct_unpack": self._struct_unpack,
             b"struct_size": self._struct_size,
-            b"acl_check": self._acl_check, b"version": b"7.0.15", b"version_num": 0x00070000 + 15,
+            b"acl_check": self._acl_check, b"version": REDIS_VERSION.encode(),
+            b"version_num": _version_num(REDIS_VERSION),
         })
         self._api = self.lua.execute(PRELUDE, bridge, name="=forkv")
         self._compile = self._api[b"compile"]
