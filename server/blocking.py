@@ -41,8 +41,8 @@ class Blocked:
 
 
 def may_block(client) -> bool:
-    """Inside EXEC (and, later, a script) a blocking command answers at once as if it timed out."""
-    return not client.in_exec
+    """Inside EXEC or a script a blocking command answers at once as if it timed out."""
+    return not (client.in_exec or client.in_script)
 
 
 def block(client, keys, deadline_ms, retry, timeout_reply=NULL_ARRAY) -> None:

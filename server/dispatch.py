@@ -288,12 +288,14 @@ def _admit(client, argv, cmd):
         return _refuse(client, argv, _DEBUG_NOT_ALLOWED)
     if client.server.refuse_writes and (cmd.is_write or cmd.name == "ping"):
         return _refuse(client, argv, _MISCONF)
+    if client.server.refuse_writes and _script_writes(client, cmd, argv, False):  # a shebang's flags
+        return _refuse(client, argv, _MISCONF)
     if client.monitor and (cmd.is_write or cmd.flags & _KEYSPACE_FLAGS):
         return _refuse(client, argv, _MONITOR_KEYSPACE)
     if client.subs is not None and client.proto == 2 and cmd.name not in _SUBSCRIBED_MODE:
         return _refuse(client, argv, encode_error(errors.only_pubsub_allowed(cmd.name)))
     paused = client.server.paused
-    if paused and not client.monitor and (paused == PAUSE_ALL or _replicates(cmd, client)):
+    if paused and not client.monitor and (paused == PAUSE_ALL or _replicates(cmd, client, argv)):
         postpone(client, argv)  # CLIENT PAUSE: run later, with the rest of the pipeline
         return cmd, b""
     if client.multi is not None and not cmd.no_queue:
@@ -310,13 +312,23 @@ PAUSE_WRITE, PAUSE_ALL = 1, 2
 _REPLICATING = Flag.WRITE | Flag.MAY_REPLICATE
 
 
-def _replicates(cmd, client) -> bool:
+def _replicates(cmd, client, argv) -> bool:
     """Whether a command would be propagated to replicas, which a WRITE pause holds: writes,
     MAY_REPLICATE commands, PUBLISH, and EXEC of a transaction holding any of them."""
-    if cmd.flags & _REPLICATING or cmd.name in ("publish", "spublish"):
+    if cmd.flags & _REPLICATING or cmd.name in ("publish", "spublish") or _script_writes(client, cmd, argv, True):
         return True
     return cmd.name == "exec" and client.multi is not None and any(
-        c.flags & _REPLICATING or c.name in ("publish", "spublish") for c, _ in client.multi)
+        c.flags & _REPLICATING or c.name in ("publish", "spublish") or _script_writes(client, c, a, True)
+        for c, a in client.multi)
+
+
+def _script_writes(client, cmd, argv, for_pause: bool) -> bool:
+    """EVAL & co.'s flags depend on their script's shebang (server/scripting.py's script_writes)."""
+    if cmd.group != "scripting" or not cmd.name.startswith("eval"):
+        return False
+    from server.scripting import script_writes
+
+    return script_writes(client.server, cmd.name, argv, for_pause)
 
 
 def _refuse(client, argv, reply: bytes):

@@ -256,3 +256,40 @@ def denied_protected_mode() -> str:
         "do one of the above things in order for the server to start accepting connections from the "
         "outside."
     )
+
+# Scripting (EVAL & co.; the texts without a code are the `err` of Lua's error table, to which
+# Redis adds "ERR ").
+NOSCRIPT = "NOSCRIPT No matching script. Please use EVAL."
+NUMKEYS_TOO_BIG = "ERR Number of keys can't be greater than number of args"
+NUMKEYS_NEGATIVE = "ERR Number of keys can't be negative"
+NOTBUSY = "NOTBUSY No scripts in execution right now."
+SCRIPT_FLUSH_MODE = "ERR SCRIPT FLUSH only support SYNC|ASYNC option"
+SCRIPT_DEBUG_PIPELINE = "ERR SCRIPT DEBUG must be called outside a pipeline"
+SCRIPT_DEBUG_MODE = "ERR Use SCRIPT DEBUG YES/SYNC/NO"
+SCRIPT_DEBUG_UNSUPPORTED = "ERR SCRIPT DEBUG YES/SYNC is not supported by this server"  # forkv's own
+SCRIPT_INVALID_SHEBANG = "ERR Invalid script shebang"
+SCRIPT_WRITE_FLAG_RO = "ERR Can not execute a script with write flag using *_ro command."
+SCRIPT_MISCONF = (
+    "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to "
+    "disk. Writable scripts are blocked. Use 'no-writes' flag for read only scripts."
+)
+SCRIPT_UNKNOWN_COMMAND = "Unknown Redis command called from script"
+SCRIPT_WRONG_ARITY = "Wrong number of args calling Redis command from script"
+SCRIPT_NOSCRIPT_COMMAND = "This Redis command is not allowed from script"
+SCRIPT_READ_ONLY = "Write commands are not allowed from read-only scripts."
+
+
+def script_unexpected_engine(engine: str) -> str:
+    return f"ERR Unexpected engine in script shebang: {engine}"
+
+
+def script_unknown_option(option: str) -> str:
+    return f"ERR Unknown lua shebang option: {option}"
+
+
+def script_unexpected_flag(flag: str) -> str:
+    return f"ERR Unexpected flag in script shebang: {flag}"
+
+
+def script_compile_error(message: str) -> str:
+    return f"ERR Error compiling script (new function): {message}"

@@ -130,6 +130,8 @@ class KeySpec:
                 return []
             first += firstkey
             last = first + int(text) - 1
+            if last >= argc:  # more keys than arguments: Redis's invalid_spec, no keys at all
+                return []
         return [i for i in range(first, last + 1, step or 1) if i < argc]
 
 
@@ -268,7 +270,7 @@ class Command:
         cats = set(self.acl)
         if self.flags & Flag.WRITE:
             cats.add("@write")
-        if self.flags & Flag.READONLY:
+        if self.flags & Flag.READONLY and self.group != "scripting":  # as Redis: EVAL_RO is not @read
             cats.add("@read")
         if self.flags & Flag.ADMIN:
             cats |= {"@admin", "@dangerous"}

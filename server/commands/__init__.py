@@ -11,6 +11,7 @@ from server.commands import (  # noqa: F401
     lists,
     memory,
     pubsub,
+    scripting,
     server_admin,
     sets,
     snapshots,

@@ -56,6 +56,7 @@ DENY = {
     "client|pause": "would hold the fuzzing and observer connections (test_client_pause.py)",
     "monitor": "makes the fuzzing connection a monitor (tests/integration/test_monitor.py)",
     "client|reply": "OFF and SKIP leave the fuzz waiting for a reply (test_monitor.py covers it)",
+    "script|debug": "YES/SYNC start Redis's Lua debugger (LDB) for the connection's next EVAL; forkv has none",
     # Would wait (timeout 0: for ever) on the fuzzing connection; the blocking tests cover them.
     "blpop": "blocks", "brpop": "blocks", "blmove": "blocks", "brpoplpush": "blocks", "blmpop": "blocks",
     "bzpopmin": "blocks", "bzpopmax": "blocks", "bzmpop": "blocks",
