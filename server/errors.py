@@ -77,11 +77,6 @@ LFU_SELECTED = (
 )
 
 # sets (t_set.c)
-MUST_BE_POSITIVE = "ERR value is out of range, must be positive"
-LONG_OUT_OF_RANGE = (
-    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
-)
-NUMKEYS_POSITIVE = "ERR numkeys should be greater than 0"
 NUMKEYS_TOO_MANY = "ERR Number of keys can't be greater than number of args"
 LIMIT_NEGATIVE = "ERR LIMIT can't be negative"
 

@@ -145,7 +145,8 @@ def test_multi_exec_never_blocks_and_a_push_in_exec_serves_after_it(env):
     waiter.send(("BLPOP", "q", "0"))
     blocked(control, 1)
     tx = open_conn()
-    tx.send(("MULTI",), ("RPUSH", "q", "a"), ("LLEN", "q"), ("BLPOP", "nokey", "0"), ("BLMOVE", "nokey", "x", "LEFT", "LEFT", "0"),
+    tx.send(("MULTI",), ("RPUSH", "q", "a"), ("LLEN", "q"), ("BLPOP", "nokey", "0"),
+            ("BLMOVE", "nokey", "x", "LEFT", "LEFT", "0"),
             ("EXEC",), ("LLEN", "q"))
     replies = [tx.read() for _ in range(7)]
     assert replies[:5] == [b"+OK\r\n"] + [b"+QUEUED\r\n"] * 4

@@ -556,7 +556,8 @@ def test_wrongtype_changes_nothing(inproc):
     server, conn = inproc
     conn.call("RPUSH", "l", "a", "b")
     conn.call("SET", "s", "v")
-    for cmd in (("LMOVE", "l", "s", "LEFT", "LEFT"), ("RPOPLPUSH", "l", "s"), ("BLMOVE", "l", "s", "LEFT", "LEFT", "0")):
+    for cmd in (("LMOVE", "l", "s", "LEFT", "LEFT"), ("RPOPLPUSH", "l", "s"),
+                ("BLMOVE", "l", "s", "LEFT", "LEFT", "0")):
         assert conn.raw(*cmd).startswith(b"-WRONGTYPE")
     assert conn.call("LRANGE", "l", "0", "-1") == [b"a", b"b"]
 
