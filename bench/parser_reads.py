@@ -37,7 +37,8 @@ def main() -> None:
           f"{'C' if drain is not None and type(drain).__name__ == 'builtin_function_or_method' else 'Python'}")
     for name, data, n in (("1 GET", ONE, 200_000), ("50 SET", FIFTY, 20_000)):
         xs = [per_read(data, n) for _ in range(runs)]
-        print(f"{name:7s} median {statistics.median(xs):.2f} us/read  (min {min(xs):.2f}, max {max(xs):.2f}, {runs} runs)")
+        print(f"{name:7s} median {statistics.median(xs):.2f} us/read  "
+              f"(min {min(xs):.2f}, max {max(xs):.2f}, {runs} runs)")
 
 
 if __name__ == "__main__":
