@@ -7,9 +7,10 @@ pipelined MSETs), then a mixed data set (every type, built in Redis, loaded by f
 own RDB file), then N counters made by INCRBY (int-encoded in both servers). Timings are medians
 of a few runs; the machine is small and noisy.
 
-Usage: python bench/persistence.py [--only load] [keys]   (or FORKV_BENCH_KEYS=keys; default
-1,000,000). Prints a markdown table of forkv/Redis ratios and the targets of issues 3, 4 and 9.
-`--only load` runs the startup-load measurements alone (see run_load).
+Usage: python bench/persistence.py [--only load|latency] [keys]   (or FORKV_BENCH_KEYS=keys;
+default 1,000,000). Prints a markdown table of forkv/Redis ratios and the targets of issues 3, 4
+and 9. `--only load` runs the startup-load measurements alone (see run_load); `--only latency`
+the GET/SET latency around a BGSAVE of the strings alone (see run_latency: a bisect's probe).
 This file also holds the latency client, run as a separate process (`--latency-client`), so that
 the benchmark's own bookkeeping never shares an interpreter with the timed loop.
 """
@@ -513,6 +514,46 @@ def run(n: int) -> list:
     return header + rows + [""] + [f"- {note}" for note in notes]
 
 
+def run_latency(n: int, runs: int = LATENCY_RUNS) -> list:
+    """The strings' fill, BGSAVE_REPEATS quiet BGSAVEs (Redis's median save time is the span) and
+    the latency runs of `run`, nothing else: what a bisect of the p99-during-BGSAVE row needs."""
+    root = tempfile.mkdtemp(prefix="forkv-bench-latency-")
+    kinds = ("redis", "forkv")
+    servers: dict = {}
+    conns: dict = {}
+    rows: list = []
+    notes: list = []
+    try:
+        for kind in kinds:
+            os.mkdir(os.path.join(root, kind))
+            servers[kind] = start_server(kind, os.path.join(root, kind), None).start()
+            conns[kind] = Conn(servers[kind].port)
+        conns["redis"].call("DEBUG", "POPULATE", n, "key", VALUE_SIZE)
+        fill_strings(conns["forkv"], n)
+        for kind in kinds:
+            assert conns[kind].call("DBSIZE") == n, kind
+
+        def add(metric, f, r, unit, fmt="{:.3f}", target=None, limit=None):
+            ratio = f / r if r else float("inf")
+            rows.append(f"| {metric} | {fmt.format(f)} {unit} | {fmt.format(r)} {unit} | {ratio:.2f} |")
+
+        bg = {kind: [bgsave(servers[kind], conns[kind]) for _ in range(BGSAVE_REPEATS)] for kind in kinds}
+        span = med([x["saved"] for x in bg["redis"]])
+        lat: dict = {kind: [] for kind in kinds}
+        for _ in range(runs):
+            for kind in kinds:
+                lat[kind].append(latency_run(servers[kind], conns[kind], n, root, span))
+        latency_rows(add, lat, notes, span)
+    finally:
+        for c in conns.values():
+            c.close()
+        for s in servers.values():
+            s.stop()
+        shutil.rmtree(root, ignore_errors=True)
+    header = ["| metric | forkv | Redis | forkv/Redis |", "|---|---|---|---|"]
+    return header + rows + [""] + [f"- {note}" for note in notes]
+
+
 def run_load(n: int) -> list:
     """Startup load alone (issue 9's target: forkv within 1.2x of Redis, process start to the first
     PONG). Each round starts, in turn: Redis on its own SAVE of the strings, forkv on its own SAVE
@@ -645,8 +686,8 @@ def main() -> int:
     only = None
     if args[:1] == ["--only"]:
         only, args = args[1], args[2:]
-        if only != "load":
-            print(f"unknown part {only!r}: --only takes 'load'")
+        if only not in ("load", "latency"):
+            print(f"unknown part {only!r}: --only takes 'load' or 'latency'")
             return 2
     n = int(args[0]) if args else int(os.environ.get("FORKV_BENCH_KEYS", 1_000_000))
     if shutil.which("redis-server") is None:
@@ -654,7 +695,7 @@ def main() -> int:
         return 0
     t0 = time.monotonic()
     load = os.getloadavg()[0]
-    lines = run_load(n) if only == "load" else run(n)
+    lines = {"load": run_load, "latency": run_latency}.get(only, run)(n)
     print("\n".join(lines))
     # The machine may be shared: say how busy it was, since latency tails depend on it.
     print(f"\n(benchmark took {time.monotonic() - t0:.0f} s; 1-minute load average "

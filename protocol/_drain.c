@@ -6,6 +6,14 @@
  * top-level `value` that is not a request (the parser resynchronises on the bytes); 3 when gets()
  * raised `value`. protocol/parser.py's drain_py is the reference implementation, and tests check
  * that both agree.
+ *
+ * clean(data, max_bulk_len) says whether `data` is nothing but complete requests in their one
+ * canonical form: each `*N\r\n` (N >= 1) followed by N `$L\r\n<L bytes>\r\n` (L <= max_bulk_len),
+ * counts and lengths plain digits without leading zeros, ending exactly at the end of `data`. Such
+ * a read holds no simple-string or big-number element, no nested array, no inline command and no
+ * partial frame, so the parser hands it to hiredis without the Redis-protocol checks it runs on
+ * any other read. It only reads headers and skips payloads by arithmetic. protocol/parser.py's
+ * clean_py is its reference, and tests check that both agree.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -66,7 +74,69 @@ drain(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     }
 }
 
+/* The digits of a count or length at buf[*pos] up to "\r\n": 0, or 1-9 then digits, at most 18
+ * of them (no overflow). -1 if the line is anything else or not all there. */
+static long long
+header_number(const char *buf, Py_ssize_t n, Py_ssize_t *pos)
+{
+    Py_ssize_t p = *pos;
+    long long v = 0;
+    int digits = 0;
+    while (p < n && buf[p] >= '0' && buf[p] <= '9') {
+        if (++digits > 18 || (digits == 2 && v == 0))
+            return -1;  /* too long, or a leading zero */
+        v = v * 10 + (buf[p] - '0');
+        p++;
+    }
+    if (digits == 0 || p + 1 >= n || buf[p] != '\r' || buf[p + 1] != '\n')
+        return -1;
+    *pos = p + 2;
+    return v;
+}
+
+static PyObject *
+clean(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 2 || !PyLong_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "clean(data, max_bulk_len: int)");
+        return NULL;
+    }
+    if (!PyBytes_Check(args[0]))
+        Py_RETURN_FALSE;  /* not what a socket gives: the parser's checks take it */
+    long long max_bulk = PyLong_AsLongLong(args[1]);
+    if (max_bulk == -1 && PyErr_Occurred())
+        return NULL;
+    const char *buf = PyBytes_AS_STRING(args[0]);
+    Py_ssize_t n = PyBytes_GET_SIZE(args[0]), p = 0;
+    if (n == 0)
+        Py_RETURN_FALSE;
+    while (p < n) {
+        if (buf[p] != '*')
+            Py_RETURN_FALSE;
+        p++;
+        long long count = header_number(buf, n, &p);
+        if (count <= 0)
+            Py_RETURN_FALSE;
+        for (; count > 0; count--) {
+            if (p >= n || buf[p] != '$')
+                Py_RETURN_FALSE;
+            p++;
+            long long size = header_number(buf, n, &p);
+            if (size < 0 || size > max_bulk || size > n - p - 2)
+                Py_RETURN_FALSE;
+            p += (Py_ssize_t)size;
+            if (buf[p] != '\r' || buf[p + 1] != '\n')
+                Py_RETURN_FALSE;
+            p += 2;
+        }
+    }
+    Py_RETURN_TRUE;
+}
+
 static PyMethodDef methods[] = {
+    {"clean", (PyCFunction)(void (*)(void))clean, METH_FASTCALL,
+     "clean(data, max_bulk_len) -> bool: complete canonical requests only"},
     {"drain", (PyCFunction)(void (*)(void))drain, METH_FASTCALL,
      "drain(gets, sentinel, commands) -> (kind, value)"},
     {NULL, NULL, 0, NULL},

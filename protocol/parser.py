@@ -68,10 +68,57 @@ def drain_py(gets, sentinel, commands: list):
         append(argv)
 
 
+def _header_number(data: bytes, pos: int, end: int) -> tuple:
+    """(value, offset past its CRLF) of the count or length at data[pos:], or (-1, pos) unless it
+    is plain digits (0, or no leading zero; at most 18) followed by CRLF."""
+    p = pos
+    while p < end and 0x30 <= data[p] <= 0x39:
+        p += 1
+    digits = p - pos
+    if (digits == 0 or digits > 18 or (digits > 1 and data[pos] == 0x30) or p + 1 >= end
+            or data[p] != 0x0D or data[p + 1] != 0x0A):
+        return -1, pos
+    return int(data[pos:p]), p + 2
+
+
+def clean_py(data, max_bulk_len: int) -> bool:
+    """Whether `data` is nothing but complete requests in their one canonical form (`*N` with
+    N >= 1, then N `$L` bulk strings with L <= max_bulk_len, each line ending in CRLF), so that
+    none of the Redis-protocol checks below can apply: no simple-string or big-number element, no
+    nested array, no inline command, no partial frame. The reference for protocol/_drain.c's
+    clean, which the parser uses (it reads headers only and skips payloads by arithmetic)."""
+    if type(data) is not bytes or not data:
+        return False
+    pos, end = 0, len(data)
+    while pos < end:
+        if data[pos] != 0x2A:
+            return False
+        count, pos = _header_number(data, pos + 1, end)
+        if count <= 0:
+            return False
+        for _ in range(count):
+            if pos >= end or data[pos] != 0x24:
+                return False
+            size, pos = _header_number(data, pos + 1, end)
+            if size < 0 or size > max_bulk_len or size > end - pos - 2:
+                return False
+            pos += size
+            if data[pos] != 0x0D or data[pos + 1] != 0x0A:
+                return False
+            pos += 2
+    return True
+
+
 try:
     from protocol._drain import drain  # type: ignore[import-not-found]  # a C extension
 except ImportError:  # not built: the reference implementation does the same, slower
     drain = drain_py
+try:
+    from protocol._drain import clean  # type: ignore[import-not-found]  # a C extension
+except ImportError:
+    # Not built: every read takes the checks. (clean_py would give the same answers, but walking
+    # the headers in Python costs more than the checks it would spare.)
+    clean = None
 
 
 def _wire_length(argv) -> int:
@@ -299,6 +346,15 @@ class RequestParser:
         self._suspect = None
         return commands
 
+    def _settled(self) -> bool:
+        """Whether the last read (one the checks took) ended exactly at a frame's end; if so it
+        is forgotten. Paid once when reads go back to the fast path in `_feed`."""
+        data, start, commands, first, carry, _ = self._pending
+        if start - carry + _consumed(commands, first) < len(data):
+            return False
+        self._pending = None
+        return True
+
     def _check_suspect(self) -> None:
         """The read before this one ended at a line's end and this one starts with '*': if that
         read ended inside a frame, this '*' is a nested array, which Redis refuses."""
@@ -309,6 +365,18 @@ class RequestParser:
                 raise ProtocolError("Protocol error: expected '$', got '*'")
 
     def _feed(self, data: bytes, commands: list) -> None:
+        if (self._carry == 0 and self._held is None and self._doomed is None and not self._inline
+                and not self.auth_required and clean is not None and clean(data, self.max_bulk_len)
+                and (self._pending is None or self._settled())):
+            # Complete canonical requests only, hiredis holding nothing: the usual read. None of
+            # the checks below can apply to it (see clean_py), and it ends at a frame's end, so
+            # the next read has nothing to settle either.
+            reader = self._reader
+            reader.feed(data)
+            kind, value = drain(reader.gets, NEED_DATA, commands)
+            if kind:  # cannot happen for what clean accepts; a ProtocolError if it ever did
+                raise ProtocolError(_bad_element(value) if kind == 1 else "Protocol error: invalid multibulk length")
+            return
         if self._doomed is not None:
             if self._doomed.scan(data, 0) >= 0:
                 raise ProtocolError("Protocol error: invalid multibulk length")

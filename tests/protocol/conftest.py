@@ -3,11 +3,15 @@ import pytest
 from protocol import parser
 
 
-@pytest.fixture(autouse=True, params=["c", "python"])
+@pytest.fixture(autouse=True, params=["c", "python", "checks"])
 def inner_loop(request, monkeypatch):
-    """Every parser test runs with the C inner loop and with its pure-Python reference."""
+    """Every parser test runs with the C inner loop and fast-path walk (`clean`), with their
+    pure-Python references, and with the fast path off (every read through the protocol checks)."""
     if request.param == "python":
         monkeypatch.setattr(parser, "drain", parser.drain_py)
-    elif parser.drain is parser.drain_py:
+        monkeypatch.setattr(parser, "clean", parser.clean_py)
+    elif request.param == "checks":
+        monkeypatch.setattr(parser, "clean", None)
+    elif parser.drain is parser.drain_py or parser.clean is None:
         pytest.skip("the C extension is not built")
     return request.param

@@ -1,0 +1,110 @@
+"""The parser's fast-path walk (`clean`: complete canonical requests only): protocol/_drain.c's
+clean against its reference clean_py on hostile reads, and the parser's commands and errors
+with the walk on and off (every read through the Redis-protocol checks) on the same reads."""
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from protocol import RequestParser, parser
+from tests.protocol.test_fuzz_hypothesis import FUZZ, hostile_part, mutated, part
+from tests.servers import command_bytes
+
+MAX = 512 * 1024 * 1024
+GET = command_bytes(b"GET", b"k")
+
+# (read, clean?) : each refused case is one the checks must see.
+CASES = [
+    (GET, True),
+    (GET * 3, True),
+    (command_bytes(b"SET", b"k", b""), True),
+    (command_bytes(b"SET", b"k", b"\r\n*1\r\n+x\r\n"), True),  # a payload may look like anything
+    (b"", False),
+    (GET[:-1], False),  # a partial frame
+    (GET[:-2], False),
+    (GET + b"*1\r\n", False),
+    (b"PING\r\n", False),  # inline
+    (GET + b"PING\r\n", False),
+    (b"*1\r\n+PING\r\n", False),  # a simple string element
+    (b"*1\r\n(12\r\n", False),  # a big number element
+    (b"*1\r\n:1\r\n", False),
+    (b"*2\r\n$4\r\nECHO\r\n*1\r\n$1\r\na\r\n", False),  # a nested array
+    (b"*0\r\n", False),
+    (b"*-1\r\n", False),
+    (b"*01\r\n$4\r\nPING\r\n", False),  # leading zero
+    (b"*1\r\n$04\r\nPING\r\n", False),
+    (b"*1\r\n$-1\r\n", False),
+    (b"*+1\r\n$4\r\nPING\r\n", False),
+    (b"*1 \r\n$4\r\nPING\r\n", False),
+    (b"*1\n$4\r\nPING\r\n", False),  # loose line ends
+    (b"*1\r\n$4\nPING\r\n", False),
+    (b"*1\r\n$4\r\nPINGxx", False),  # no CRLF after the payload
+    (b"*1\r\n$4\r\nPING\n\r", False),
+    (b"*1\x00\r\n$4\r\nPING\r\n", False),
+    (b"*1\r\n$4\r\nPING\r\n\r\n", False),
+    (b"*1\r\n$" + b"9" * 19 + b"\r\n", False),  # past 18 digits
+    (b"*" + b"9" * 18 + b"\r\n", False),
+    (b"*1\r\n$536870913\r\n", False),
+]
+
+
+try:
+    from protocol._drain import clean as c_clean
+except ImportError:  # not built: only the reference is checked
+    c_clean = None
+WALKS = [w for w in (parser.clean_py, c_clean) if w is not None]
+
+
+@pytest.fixture(autouse=True)
+def inner_loop():
+    """These tests choose the walk themselves: they run once, not once per conftest mode."""
+    return "own"
+
+
+@pytest.mark.parametrize("data, expected", CASES)
+def test_clean_cases(data, expected):
+    for walk in WALKS:
+        assert walk(data, MAX) is expected
+
+
+def test_clean_bulk_limit():
+    data = command_bytes(b"SET", b"k", b"x" * 100)
+    for walk in WALKS:
+        assert walk(data, 100) is True
+        assert walk(data, 99) is False
+        assert walk(bytearray(data), MAX) is False  # only bytes, as a socket gives
+
+
+def test_parser_uses_the_c_walk_when_built():
+    if c_clean is None:
+        pytest.skip("the C extension is not built")
+    assert parser.clean is c_clean
+
+
+def _parse(reads, walk):
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(parser, "clean", walk)
+        p = RequestParser()
+        out = []
+        for data in reads:
+            out.extend(p.feed(data))
+        return out, p.error and p.error.message
+
+
+hostile_reads = st.lists(part | hostile_part() | mutated(), min_size=1, max_size=6)
+
+
+@FUZZ
+@given(hostile_reads)
+def test_walks_agree_on_hostile_reads(reads):
+    for data in reads + [b"".join(reads)]:
+        assert len({walk(data, MAX) for walk in WALKS}) == 1
+
+
+@FUZZ
+@given(hostile_reads)
+def test_parser_agrees_with_and_without_the_walk(reads):
+    """Each read parsed with no walk (all through the checks), then with each walk."""
+    want = _parse(reads, None)
+    for walk in WALKS:
+        assert _parse(reads, walk) == want
