@@ -349,7 +349,9 @@ class RequestParser:
     def _settled(self) -> bool:
         """Whether the last read (one the checks took) ended exactly at a frame's end; if so it
         is forgotten. Paid once when reads go back to the fast path in `_feed`."""
-        data, start, commands, first, carry, _ = self._pending
+        pending = self._pending
+        assert pending is not None  # called only while a read's state is kept
+        data, start, commands, first, carry, _ = pending
         if start - carry + _consumed(commands, first) < len(data):
             return False
         self._pending = None
