@@ -50,6 +50,32 @@ PAUSE_MODE = "ERR CLIENT PAUSE mode must be WRITE or ALL"
 EXPIRE_NX_XX = "ERR NX and XX, GT or LT options at the same time are not compatible"
 EXPIRE_GT_LT = "ERR GT and LT options at the same time are not compatible"
 INT_OUT_OF_RANGE = "ERR value is out of range, value must between -2147483648 and 2147483647"
+# Sorted sets (t_zset.c).
+ZADD_NX_XX = "ERR XX and NX options at the same time are not compatible"
+ZADD_GT_LT_NX = "ERR GT, LT, and/or NX options at the same time are not compatible"
+ZADD_INCR_PAIRS = "ERR INCR option supports a single increment-element pair"
+SCORE_NAN = "ERR resulting score is not a number (NaN)"
+MIN_MAX_NOT_FLOAT = "ERR min or max is not a float"
+MIN_MAX_NOT_STRING_RANGE = "ERR min or max not valid string range item"
+ZRANGE_LIMIT = "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"
+ZRANGE_BYLEX_WITHSCORES = "ERR syntax error, WITHSCORES not supported in combination with BYLEX"
+WEIGHT_NOT_FLOAT = "ERR weight value is not a float"
+LIMIT_NEGATIVE = "ERR LIMIT can't be negative"
+NUMKEYS_NOT_POSITIVE = "ERR numkeys should be greater than 0"
+COUNT_NOT_POSITIVE = "ERR count should be greater than 0"
+NOT_POSITIVE = "ERR value is out of range, must be positive"
+OUT_OF_RANGE = "ERR value is out of range"
+TIMEOUT_NOT_FLOAT = "ERR timeout is not a float or out of range"
+
+
+def no_input_keys(command: str) -> str:
+    return f"ERR at least 1 input key is needed for '{command}' command"
+
+
+def out_of_range_between(low: int, high: int) -> str:
+    return f"ERR value is out of range, value must between {low} and {high}"
+
+
 LFU_NOT_SELECTED = (
     "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that "
     "when switching between policies at runtime LRU and LFU data will take some time to adjust."

@@ -12,4 +12,5 @@ from server.commands import (  # noqa: F401
     snapshots,
     strings,
     transactions,
+    zsets,
 )
