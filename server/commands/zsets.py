@@ -743,7 +743,7 @@ def _zpop(client, argv, where: int):
         raise CommandError(errors.SYNTAX)
     count = -1
     if len(argv) == 3:
-        count = to_int(argv[2])
+        count = to_int(argv[2], errors.NOT_POSITIVE)
         if count < 0:
             raise CommandError(errors.NOT_POSITIVE)
     key = argv[1]
