@@ -329,7 +329,8 @@ def test_wrongtype_and_type_commands(forkv_server, redis_server):
 
 def test_dump_restore_both_ways(forkv_server, redis_server, limits):
     """A DUMP from one server RESTOREs on the other with the same content and encoding."""
-    setup = ["ZADD small 1 a 2.5 b -inf c inf d -0 e 0.1 f", "ZADD big " + " ".join(f"{i / 3} m{i}" for i in range(200)),
+    setup = ["ZADD small 1 a 2.5 b -inf c inf d -0 e 0.1 f",
+             "ZADD big " + " ".join(f"{i / 3} m{i}" for i in range(200)),
              "ZADD long 1 " + "x" * 100 + " 2 y"]
     for source, target in ((forkv_server, redis_server), (redis_server, forkv_server)):
         run(source.port, ["FLUSHALL"] + setup)
