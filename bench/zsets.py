@@ -52,10 +52,18 @@ def main() -> None:
         rnd = random.Random(n)
         members = [b"m%d" % rnd.randrange(n) for _ in range(OPS)]
         lows = [b"%d" % rnd.randrange(n) for _ in range(OPS)]
-        results[("ZADD", n)] = per_op(conn, lambda i: conn.raw(b"ZADD", key, b"%d.5" % i, members[i]), OPS)
-        results[("ZRANK", n)] = per_op(conn, lambda i: conn.raw(b"ZRANK", key, members[i]), OPS)
-        results[("ZRANGEBYSCORE LIMIT 0 10", n)] = per_op(
-            conn, lambda i: conn.raw(b"ZRANGEBYSCORE", key, lows[i], b"+inf", b"LIMIT", b"0", b"10"), OPS)
+        def zadd(i, key=key, members=members):
+            conn.raw(b"ZADD", key, b"%d.5" % i, members[i])
+
+        def zrank(i, key=key, members=members):
+            conn.raw(b"ZRANK", key, members[i])
+
+        def zrangebyscore(i, key=key, lows=lows):
+            conn.raw(b"ZRANGEBYSCORE", key, lows[i], b"+inf", b"LIMIT", b"0", b"10")
+
+        results[("ZADD", n)] = per_op(conn, zadd, OPS)
+        results[("ZRANK", n)] = per_op(conn, zrank, OPS)
+        results[("ZRANGEBYSCORE LIMIT 0 10", n)] = per_op(conn, zrangebyscore, OPS)
         conn.raw(b"DEL", key)
     for op in ("ZADD", "ZRANK", "ZRANGEBYSCORE LIMIT 0 10"):
         times = [results[(op, n)] for n in SIZES]
