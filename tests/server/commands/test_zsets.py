@@ -367,3 +367,23 @@ def test_keyspace_events(forkv_server, redis_server):
             return out
 
     assert events(forkv_server) == events(redis_server)
+
+
+def test_save_restart_and_redis_loads_forkv_dump(tmp_path):
+    """SAVE keeps sorted sets exactly (inf, -inf, -0 in a skiplist, 0.1) across a forkv restart,
+    and Debian's redis-server loads forkv's dump.rdb with the same content and encodings."""
+    from tests.servers import ServerProcess
+
+    setup = ["ZADD small 1 a 2.5 b -inf c inf d 0.1 f", "ZADD big " + " ".join(f"{i / 3} m{i}" for i in range(200)),
+             "ZADD big -0 neg", "ZADD long 1 " + "x" * 100 + " 2 y", "SAVE"]
+    check = [["ZRANGE", k, 0, -1, "WITHSCORES"] for k in ("small", "big", "long")]
+    check += [["OBJECT", "ENCODING", k] for k in ("small", "big", "long")] + [["SCAN", 0, "TYPE", "zset"]]
+    with ServerProcess("forkv", workdir=str(tmp_path)) as forkv:
+        run(forkv.port, ["FLUSHALL"] + setup)
+        before = run(forkv.port, check)
+    with ServerProcess("forkv", workdir=str(tmp_path)) as forkv:
+        assert run(forkv.port, check) == before
+    with ServerProcess("redis", workdir=str(tmp_path)) as redis_server:
+        theirs = run(redis_server.port, check)
+    assert theirs[:6] == before[:6]
+    assert sorted(theirs[6].split(b"\r\n")) == sorted(before[6].split(b"\r\n"))
