@@ -67,6 +67,31 @@ VALUE_OUT_OF_RANGE = "ERR value is out of range"
 LONG_OUT_OF_RANGE = (
     "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
 )
+# Sorted sets (t_zset.c).
+ZADD_NX_XX = "ERR XX and NX options at the same time are not compatible"
+ZADD_GT_LT_NX = "ERR GT, LT, and/or NX options at the same time are not compatible"
+ZADD_INCR_PAIRS = "ERR INCR option supports a single increment-element pair"
+SCORE_NAN = "ERR resulting score is not a number (NaN)"
+MIN_MAX_NOT_FLOAT = "ERR min or max is not a float"
+MIN_MAX_NOT_STRING_RANGE = "ERR min or max not valid string range item"
+ZRANGE_LIMIT = "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"
+ZRANGE_BYLEX_WITHSCORES = "ERR syntax error, WITHSCORES not supported in combination with BYLEX"
+WEIGHT_NOT_FLOAT = "ERR weight value is not a float"
+LIMIT_NEGATIVE = "ERR LIMIT can't be negative"
+NUMKEYS_NOT_POSITIVE = "ERR numkeys should be greater than 0"
+COUNT_NOT_POSITIVE = "ERR count should be greater than 0"
+NOT_POSITIVE = "ERR value is out of range, must be positive"
+OUT_OF_RANGE = "ERR value is out of range"
+
+
+def no_input_keys(command: str) -> str:
+    return f"ERR at least 1 input key is needed for '{command}' command"
+
+
+def out_of_range_between(low: int, high: int) -> str:
+    return f"ERR value is out of range, value must between {low} and {high}"
+
+
 LFU_NOT_SELECTED = (
     "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that "
     "when switching between policies at runtime LRU and LFU data will take some time to adjust."
@@ -78,7 +103,6 @@ LFU_SELECTED = (
 
 # sets (t_set.c)
 NUMKEYS_TOO_MANY = "ERR Number of keys can't be greater than number of args"
-LIMIT_NEGATIVE = "ERR LIMIT can't be negative"
 
 NOAUTH = "NOAUTH Authentication required."
 WRONGPASS = "WRONGPASS invalid username-password pair or user is disabled."

@@ -70,7 +70,7 @@ _GROUP_CATEGORIES = {
     "list": "@list",
     "hash": "@hash",
     "set": "@set",
-    "sorted_set": "@sortedset",
+    "sorted-set": "@sortedset",
     "pubsub": None,  # from the PUBSUB flag, as Redis derives it (PUBSUB HELP has neither)
     "scripting": "@scripting",
 }

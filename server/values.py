@@ -70,23 +70,11 @@ def _string_memory(value) -> int:
     return 16 + 3 + n + 1 if n <= EMBSTR_LIMIT else 16 + 9 + n + 1
 
 
-def _zset_encoding(value, config=None) -> str:
-    most = _limit(config, "zset-max-listpack-value")
-    small = len(value) <= _limit(config, "zset-max-listpack-entries") and all(len(m) <= most for m in value)
-    return "listpack" if small else "skiplist"
-
-
-def _zset_memory(value) -> int:
-    return 16 + 56 + sum(len(m) + 24 + 8 + 9 + 32 for m in value)
-
-
 def _same(value, config=None):
     return value
 
 
-# Sorted sets keep the plain shape persistence loads them in until their commands exist (issue 12).
 STRING = ValueType("string", (bytes, bytearray, int), 0, string_encoding, _string_copy, _string_memory, _same)
-ZSET = ValueType("zset", (rdb.ZSetValue,), rdb.LAYOUT_ZSET, _zset_encoding, rdb.ZSetValue, _zset_memory, _same)
 
 _STRING_LAYOUTS = {bytes: rdb.LAYOUT_STRING, bytearray: rdb.LAYOUT_STRING, int: rdb.LAYOUT_INT}
 
@@ -104,7 +92,6 @@ def register(kind: ValueType) -> ValueType:
 
 
 register(STRING)
-register(ZSET)
 
 
 def of(value) -> ValueType:
@@ -125,6 +112,7 @@ def adopt(value, config):
 
 
 # The type modules register themselves (they import this module, so they come last).
-from server.types import hashes, lists, sets  # noqa: E402
+from server.types import hashes, lists, sets, zsets  # noqa: E402
 
-_LOADED = {list: lists.KIND, set: sets.KIND, frozenset: sets.KIND, dict: hashes.KIND}
+_LOADED = {list: lists.KIND, set: sets.KIND, frozenset: sets.KIND, dict: hashes.KIND,
+           rdb.ZSetValue: zsets.KIND}

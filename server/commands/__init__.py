@@ -17,4 +17,5 @@ from server.commands import (  # noqa: F401
     snapshots,
     strings,
     transactions,
+    zsets,
 )

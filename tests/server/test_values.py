@@ -13,8 +13,8 @@ from tests.persistence.test_rdb_walker import mixed_dbs
 
 
 def test_every_held_class_has_one_type_and_a_layout():
-    from server.types import hashes, lists, sets
-    held = {bytes, bytearray, int, lists.List, sets.SetValue, hashes.Hash, rdb.ZSetValue}
+    from server.types import hashes, lists, sets, zsets
+    held = {bytes, bytearray, int, lists.List, sets.SetValue, hashes.Hash, zsets.ZSet}
     assert set(values.LAYOUTS) == held
     for cls in held:
         assert values.of(cls()).classes.count(cls) == 1

@@ -1,0 +1,1162 @@
+"""Sorted-set commands (Redis's t_zset.c): ZADD and its options, ranks, ranges by rank, score and
+lex (ZRANGE and its legacy forms, ZRANGESTORE), removals by range, pops (blocking ones on
+server/blocking.py), ZRANDMEMBER, set algebra (ZUNION/ZINTER/ZDIFF and their STORE forms,
+ZINTERCARD; plain sets count as sorted sets of score 1) and ZSCAN.
+
+The value and its order live in server/types/zsets.py; this module parses arguments the way
+Redis does (strtod for scores, with Redis's two strictnesses: ZADD's and the ranges'), finds the
+positions of a range in the ordered index in O(log n), and shapes replies: a score is a float (a
+RESP3 double, RESP2's %.17g bulk), and WITHSCORES pairs are flat in RESP2 and [member, score]
+arrays in RESP3 wherever Redis 7.0 nests them.
+"""
+
+import math
+import random
+import re
+from typing import TYPE_CHECKING
+
+from protocol.reply import NO_REPLY, NULL_ARRAY, format_double
+from server import errors
+from server.args import LLONG_MAX, to_int
+from server.blocking import block, may_block
+from server.commands.keys import parse_cursor
+from server.commands.strings import _parse_ld, _round_ld
+from server.config import NOTIFY_GENERIC, NOTIFY_ZSET
+from server.errors import CommandError
+from server.glob import matcher
+from server.table import KS, Argv, Flag, KeySpec, Reply, command
+from server.types import sets as set_type
+from server.types import zsets
+from server.types.zsets import ZSet
+
+if TYPE_CHECKING:
+    from server.client import Client
+
+F = Flag
+KIND = zsets.KIND
+_INF = math.inf
+_LONG_MAX = LLONG_MAX
+
+# -- parsing scores as strtod reads them ---------------------------------------------------------
+
+_DEC = re.compile(rb"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_HEX = re.compile(rb"([+-]?)0[xX](?:([0-9a-fA-F]+)\.?([0-9a-fA-F]*)|\.([0-9a-fA-F]+))(?:[pP]([+-]?[0-9]+))?")
+_INFINITY = re.compile(rb"([+-]?)(?:inf|infinity)", re.IGNORECASE)
+_SPACE = b" \t\n\v\f\r"
+
+
+def _strtod(text: bytes):
+    """(value, out_of_range) for a whole number as strtod reads it, or None if `text` is not
+    one. out_of_range: strtod's ERANGE with an infinite or zero result (overflow, underflow)."""
+    if _DEC.fullmatch(text) is not None:
+        value = float(text)
+        if math.isinf(value):
+            return value, True
+        mantissa = text.split(b"e")[0].split(b"E")[0]
+        return value, value == 0.0 and mantissa.strip(b"+-.0") != b""
+    m = _HEX.fullmatch(text)
+    if m is not None:
+        sign, whole, frac, only, exp = m.groups()
+        digits = (whole or b"") + (frac or b"") + (only or b"")
+        try:
+            value = float.fromhex(text.decode())
+        except OverflowError:
+            return (-_INF if sign == b"-" else _INF), True
+        return value, value == 0.0 and digits.strip(b"0") != b""
+    m = _INFINITY.fullmatch(text)
+    if m is not None:
+        return (-_INF if m.group(1) == b"-" else _INF), False
+    return None
+
+
+def parse_score(arg, message: str = errors.NOT_FLOAT) -> float:
+    """A score or weight as Redis's getDoubleFromObject reads it: the whole argument, no leading
+    space, no NaN, no overflow and no underflow to zero."""
+    if not arg or arg[0] in _SPACE:
+        raise CommandError(message)
+    parsed = _strtod(bytes(arg))
+    if parsed is None or parsed[1]:
+        raise CommandError(message)
+    return parsed[0]
+
+
+def _range_bound(arg):
+    """One end of a score range (zslParseRange): '(' makes it exclusive; strtod over the C string
+    (cut at a NUL), leading space allowed, out-of-range values saturate, "" reads as 0."""
+    exclusive = arg[:1] == b"("
+    text = bytes(arg[1:] if exclusive else arg).split(b"\x00", 1)[0]
+    if not text:
+        return 0.0, exclusive
+    parsed = _strtod(text.lstrip(_SPACE))
+    if parsed is None:
+        raise CommandError(errors.MIN_MAX_NOT_FLOAT)
+    return parsed[0], exclusive
+
+
+def _score_range(lo_arg, hi_arg):
+    lo, lo_ex = _range_bound(lo_arg)
+    hi, hi_ex = _range_bound(hi_arg)
+    return lo, lo_ex, hi, hi_ex
+
+
+def _score_span(z: ZSet, lo, lo_ex, hi, hi_ex):
+    """The ranks [start, stop) of the members whose scores are in the range."""
+    index = z.index
+    n = len(index)
+    if lo_ex:
+        start = n if lo == _INF else index.bisect_left((math.nextafter(lo, _INF),))
+    else:
+        start = index.bisect_left((lo,))
+    if hi_ex:
+        stop = index.bisect_left((hi,))
+    else:
+        stop = n if hi == _INF else index.bisect_left((math.nextafter(hi, _INF),))
+    return start, max(start, stop)
+
+
+# -- lexicographic ranges ------------------------------------------------------------------------
+
+_MINUS = object()  # "-": below every member
+_PLUS = object()  # "+": above every member
+
+
+def _lex_bound(arg):
+    first = arg[:1]
+    rest = bytes(arg[1:])
+    if first == b"+" and rest.split(b"\x00", 1)[0] == b"":
+        return _PLUS, True
+    if first == b"-" and rest.split(b"\x00", 1)[0] == b"":
+        return _MINUS, True
+    if first == b"(":
+        return rest, True
+    if first == b"[":
+        return rest, False
+    raise CommandError(errors.MIN_MAX_NOT_STRING_RANGE)
+
+
+class _Lex:
+    """A parsed lex range (zlexrangespec) and its tests on members."""
+
+    __slots__ = ("lo", "lo_ex", "hi", "hi_ex")
+
+    def __init__(self, lo_arg, hi_arg):
+        self.lo, self.lo_ex = _lex_bound(lo_arg)
+        self.hi, self.hi_ex = _lex_bound(hi_arg)
+
+    def gte_min(self, m) -> bool:
+        lo = self.lo
+        if lo is _MINUS:
+            return True
+        if lo is _PLUS:
+            return False
+        return m > lo if self.lo_ex else m >= lo
+
+    def lte_max(self, m) -> bool:
+        hi = self.hi
+        if hi is _PLUS:
+            return True
+        if hi is _MINUS:
+            return False
+        return m < hi if self.hi_ex else m <= hi
+
+    def hopeless(self) -> bool:
+        """min above max, or equal and either end exclusive (zslIsInLexRange's first test)."""
+        lo, hi = self.lo, self.hi
+        if lo is hi:
+            cmp = 0
+        elif lo is _MINUS or hi is _PLUS:
+            cmp = -1
+        elif lo is _PLUS or hi is _MINUS:
+            cmp = 1
+        else:
+            cmp = (lo > hi) - (lo < hi)
+        return cmp > 0 or (cmp == 0 and (self.lo_ex or self.hi_ex))
+
+
+def _uniform(z: ZSet) -> bool:
+    index = z.index
+    return index[0][0] == index[-1][0]
+
+
+def _first_gte(z: ZSet, lex: _Lex) -> int:
+    """The rank of the first member >= min (as Redis's walk finds it), len(z) if none."""
+    index = z.index
+    n = len(index)
+    lo = lex.lo
+    if lo is _MINUS:
+        return 0
+    if lo is _PLUS:
+        return n
+    if _uniform(z):
+        key = (index[0][0], lo)
+        return index.bisect_right(key) if lex.lo_ex else index.bisect_left(key)
+    if not z.big:  # a listpack is walked from its head
+        for i, (_, m) in enumerate(index):
+            if lex.gte_min(m):
+                return i
+        return n
+    low, high = 0, n  # a skiplist is descended: a binary search on the test
+    while low < high:
+        mid = (low + high) // 2
+        if lex.gte_min(index[mid][1]):
+            high = mid
+        else:
+            low = mid + 1
+    return low
+
+
+def _last_lte(z: ZSet, lex: _Lex) -> int:
+    """The rank of the last member <= max, -1 if none."""
+    index = z.index
+    n = len(index)
+    hi = lex.hi
+    if hi is _PLUS:
+        return n - 1
+    if hi is _MINUS:
+        return -1
+    if _uniform(z):
+        key = (index[0][0], hi)
+        return (index.bisect_left(key) if lex.hi_ex else index.bisect_right(key)) - 1
+    if not z.big:  # a listpack is walked back from its tail
+        for i in range(n - 1, -1, -1):
+            if lex.lte_max(index[i][1]):
+                return i
+        return -1
+    low, high = 0, n
+    while low < high:
+        mid = (low + high) // 2
+        if lex.lte_max(index[mid][1]):
+            low = mid + 1
+        else:
+            high = mid
+    return low - 1
+
+
+def _lex_start(z: ZSet, lex: _Lex, reverse: bool) -> int:
+    """Where a lex range starts (its first member, or its last in reverse), or -1 when it is
+    empty (zzlFirstInLexRange / zslLastInLexRange)."""
+    index = z.index
+    if lex.hopeless() or not lex.gte_min(index[-1][1]) or not lex.lte_max(index[0][1]):
+        return -1
+    if reverse:
+        i = _last_lte(z, lex)
+        return i if i >= 0 and lex.gte_min(index[i][1]) else -1
+    i = _first_gte(z, lex)
+    return i if i < len(index) and lex.lte_max(index[i][1]) else -1
+
+
+# -- replies -------------------------------------------------------------------------------------
+
+def _pairs_reply(client, pairs, withscores: bool) -> list:
+    """Members of (score, member) pairs, with their scores: flat in RESP2, [member, score] pairs
+    in RESP3."""
+    if not withscores:
+        return [m for _, m in pairs]
+    if client.proto == 2:
+        out = []
+        for s, m in pairs:
+            out.append(m)
+            out.append(s)
+        return out
+    return [[m, s] for s, m in pairs]
+
+
+def _touched(client, key, z: ZSet, count: int, event: bytes) -> None:
+    """The write hook after `count` changes to `z` at `key`, with Redis's notifications."""
+    db = client.db
+    db.modified(key, z, count)
+    db.notify(NOTIFY_ZSET, event, key)
+    if not z:
+        db.notify(NOTIFY_GENERIC, b"del", key)
+
+
+def _store(client, key, z: ZSet, event: bytes) -> int:
+    """Store a computed result at `key` (any type there is replaced), or delete `key` when the
+    result is empty; the reply is its size (zrangeResultFinalizeStore, ZUNIONSTORE & co.)."""
+    db = client.db
+    if z:
+        db.store(key, z)
+        db.notify(NOTIFY_ZSET, event, key)
+        return len(z)
+    if db.delete(key):
+        db.notify(NOTIFY_GENERIC, b"del", key)
+    return 0
+
+
+# -- ZADD, ZINCRBY, ZREM, ZCARD, ZSCORE, ZMSCORE, ZRANK ------------------------------------------
+
+_NX, _XX, _GT, _LT, _CH, _INCR = 1, 2, 4, 8, 16, 32
+_ZADD_OPTIONS = {b"NX": _NX, b"XX": _XX, b"GT": _GT, b"LT": _LT, b"CH": _CH, b"INCR": _INCR}
+
+
+def _zadd(client, argv, flags: int):
+    """ZADD and ZINCRBY (Redis's zaddGenericCommand)."""
+    i = 2
+    n = len(argv)
+    while i < n:
+        opt = _ZADD_OPTIONS.get(argv[i].upper())
+        if opt is None:
+            break
+        flags |= opt
+        i += 1
+    pairs = n - i
+    if pairs % 2 or not pairs:
+        raise CommandError(errors.SYNTAX)
+    pairs //= 2
+    if flags & _NX and flags & _XX:
+        raise CommandError(errors.ZADD_NX_XX)
+    if (flags & _GT and flags & _NX) or (flags & _LT and flags & _NX) or (flags & _GT and flags & _LT):
+        raise CommandError(errors.ZADD_GT_LT_NX)
+    incr = flags & _INCR
+    if incr and pairs > 1:
+        raise CommandError(errors.ZADD_INCR_PAIRS)
+    scores = [parse_score(argv[j]) for j in range(i, n, 2)]
+    members = argv[i + 1:n:2]
+    key = argv[1]
+    db = client.db
+    z = db.get_typed(key, KIND)
+    if z is None:
+        if flags & _XX:
+            return None if incr else 0
+        # sized by its first member only, as Redis 7.0's zaddGenericCommand does
+        z = zsets.created(client.server.config, 1, len(members[0]))
+    config = client.server.config
+    added = updated = processed = 0
+    score = 0.0
+    for score, member in zip(scores, members):
+        current = z.get(member)
+        if current is not None:
+            if flags & _NX:
+                continue
+            if incr:
+                score += current
+                if math.isnan(score):  # INCR takes a single pair: nothing was changed
+                    raise CommandError(errors.SCORE_NAN)
+            if (flags & _LT and score >= current) or (flags & _GT and score <= current):
+                continue
+            processed += 1
+            if score != current:
+                zsets.insert(z, member, score, config)
+                updated += 1
+        elif not flags & _XX:
+            zsets.insert(z, member, score, config)
+            added += 1
+            processed += 1
+    if added or updated:
+        _touched(client, key, z, added + updated, b"zincr" if incr else b"zadd")
+    if incr:
+        return score if processed else None
+    return added + updated if flags & _CH else added
+
+
+@command("zadd", -4, F.WRITE | F.DENYOOM | F.FAST, keys=(1, 1, 1), group="sorted-set",
+         summary="Add one or more members to a sorted set, or update its score if it already exists",
+         since="1.2.0",
+         complexity="O(log(N)) for each item added, where N is the number of elements in the sorted set.",
+         arguments=("key", "[NX|XX]", "[GT|LT]", "[CH]", "[INCR]", "score member [score member ...]"),
+         key_specs=(KS("RW update", 1),))
+def zadd(client: "Client", argv: Argv) -> Reply:
+    return _zadd(client, argv, 0)
+
+
+@command("zincrby", 4, F.WRITE | F.DENYOOM | F.FAST, keys=(1, 1, 1), group="sorted-set",
+         summary="Increment the score of a member in a sorted set", since="1.2.0",
+         complexity="O(log(N)) where N is the number of elements in the sorted set.",
+         arguments=("key", "increment", "member"))
+def zincrby(client: "Client", argv: Argv) -> Reply:
+    return _zadd(client, argv, _INCR)
+
+
+@command("zrem", -3, F.WRITE | F.FAST, keys=(1, 1, 1), group="sorted-set",
+         summary="Remove one or more members from a sorted set", since="1.2.0",
+         complexity="O(M*log(N)) with N being the number of elements in the sorted set and M the "
+         "number of elements to be removed.", arguments=("key", "member [member ...]"),
+         key_specs=(KS("RW delete", 1),))
+def zrem(client: "Client", argv: Argv) -> Reply:
+    key = argv[1]
+    z = client.db.get_typed(key, KIND)
+    if z is None:
+        return 0
+    deleted = 0
+    for member in argv[2:]:
+        if zsets.remove(z, member):
+            deleted += 1
+            if not z:
+                break
+    if deleted:
+        _touched(client, key, z, deleted, b"zrem")
+    return deleted
+
+
+@command("zcard", 2, F.READONLY | F.FAST, keys=(1, 1, 1), group="sorted-set",
+         summary="Get the number of members in a sorted set", since="1.2.0", complexity="O(1)",
+         arguments=("key",), key_specs=(KS("RO", 1),))
+def zcard(client: "Client", argv: Argv) -> Reply:
+    z = client.db.read_typed(argv[1], KIND)
+    return 0 if z is None else len(z)
+
+
+@command("zscore", 3, F.READONLY | F.FAST, keys=(1, 1, 1), group="sorted-set",
+         summary="Get the score associated with the given member in a sorted set", since="1.2.0",
+         complexity="O(1)", arguments=("key", "member"))
+def zscore(client: "Client", argv: Argv) -> Reply:
+    z = client.db.read_typed(argv[1], KIND)
+    return None if z is None else z.get(argv[2])
+
+
+@command("zmscore", -3, F.READONLY | F.FAST, keys=(1, 1, 1), group="sorted-set",
+         summary="Get the score associated with the given members in a sorted set", since="6.2.0",
+         complexity="O(N) where N is the number of members being requested.",
+         arguments=("key", "member [member ...]"))
+def zmscore(client: "Client", argv: Argv) -> Reply:
+    z = client.db.read_typed(argv[1], KIND)
+    if z is None:
+        return [None] * (len(argv) - 2)
+    return [z.get(m) for m in argv[2:]]
+
+
+def _rank(client, argv, reverse: bool):
+    z = client.db.read_typed(argv[1], KIND)
+    if z is None:
+        return None
+    score = z.get(argv[2])
+    if score is None:
+        return None
+    rank = z.index.bisect_left((score, argv[2]))
+    return len(z) - 1 - rank if reverse else rank
+
+
+@command("zrank", 3, F.READONLY | F.FAST, keys=(1, 1, 1), group="sorted-set",
+         summary="Determine the index of a member in a sorted set", since="2.0.0",
+         complexity="O(log(N))", arguments=("key", "member"))
+def zrank(client: "Client", argv: Argv) -> Reply:
+    return _rank(client, argv, False)
+
+
+@command("zrevrank", 3, F.READONLY | F.FAST, keys=(1, 1, 1), group="sorted-set",
+         summary="Determine the index of a member in a sorted set, with scores ordered from high to low",
+         since="2.0.0", complexity="O(log(N))", arguments=("key", "member"))
+def zrevrank(client: "Client", argv: Argv) -> Reply:
+    return _rank(client, argv, True)
+
+
+# -- counting ------------------------------------------------------------------------------------
+
+@command("zcount", 4, F.READONLY | F.FAST, keys=(1, 1, 1), group="sorted-set",
+         summary="Count the members in a sorted set with scores within the given values", since="2.0.0",
+         complexity="O(log(N)) with N being the number of elements in the sorted set.",
+         arguments=("key", "min", "max"))
+def zcount(client: "Client", argv: Argv) -> Reply:
+    bounds = _score_range(argv[2], argv[3])
+    z = client.db.read_typed(argv[1], KIND)
+    if z is None:
+        return 0
+    start, stop = _score_span(z, *bounds)
+    return stop - start
+
+
+@command("zlexcount", 4, F.READONLY | F.FAST, keys=(1, 1, 1), group="sorted-set",
+         summary="Count the number of members in a sorted set between a given lexicographical range",
+         since="2.8.9", complexity="O(log(N)) with N being the number of elements in the sorted set.",
+         arguments=("key", "min", "max"))
+def zlexcount(client: "Client", argv: Argv) -> Reply:
+    lex = _Lex(argv[2], argv[3])
+    z = client.db.read_typed(argv[1], KIND)
+    if z is None:
+        return 0
+    start = _lex_start(z, lex, False)
+    if start < 0:
+        return 0
+    if z.big or _uniform(z):
+        return _lex_start(z, lex, True) - start + 1
+    count = 0
+    for _, m in z.index.islice(start):
+        if not lex.lte_max(m):
+            break
+        count += 1
+    return count
+
+
+# -- ranges --------------------------------------------------------------------------------------
+
+_RANK, _SCORE, _LEX = 0, 1, 2
+
+
+def _range_of(z: ZSet, kind: int, bounds, reverse: bool, offset: int, limit: int):
+    """The (score, member) pairs a range selects, in reply order (Redis's genericZrangeby*)."""
+    index = z.index
+    n = len(index)
+    if kind == _RANK:
+        start, end = bounds
+        if start < 0:
+            start += n
+        if end < 0:
+            end += n
+        if start < 0:
+            start = 0
+        if start > end or start >= n:
+            return []
+        if end >= n:
+            end = n - 1
+        if reverse:
+            return list(index.islice(n - 1 - end, n - start, reverse=True))
+        return list(index.islice(start, end + 1))
+    if offset < 0 or (offset > 0 and offset >= n) or limit == 0:
+        return []
+    if kind == _SCORE:
+        start, stop = _score_span(z, *bounds)
+        if reverse:
+            stop -= offset
+            if limit > 0:
+                start = max(start, stop - limit)
+            return list(index.islice(start, stop, reverse=True)) if start < stop else []
+        start += offset
+        if limit > 0:
+            stop = min(stop, start + limit)
+        return list(index.islice(start, stop)) if start < stop else []
+    lex = bounds
+    first = _lex_start(z, lex, reverse)
+    if first < 0:
+        return []
+    out = []
+    if reverse:
+        first -= offset
+        if first < 0:
+            return []
+        for pair in index.islice(0, first + 1, reverse=True):
+            if not lex.gte_min(pair[1]) or len(out) == limit:
+                break
+            out.append(pair)
+    else:
+        first += offset
+        for pair in index.islice(first):
+            if not lex.lte_max(pair[1]) or len(out) == limit:
+                break
+            out.append(pair)
+    return out
+
+
+def _zrange(client, argv, first: int, store: bool, kind, reverse):
+    """ZRANGE and its forms (Redis's zrangeGenericCommand): `kind` / `reverse` are None where
+    the command line may choose them (ZRANGE, ZRANGESTORE)."""
+    withscores = False
+    offset, limit = 0, -1
+    n = len(argv)
+    j = first + 3
+    while j < n:
+        opt = argv[j].upper()
+        if not store and opt == b"WITHSCORES":
+            withscores = True
+        elif opt == b"LIMIT" and n - j - 1 >= 2:
+            offset = to_int(argv[j + 1])
+            limit = to_int(argv[j + 2])
+            j += 2
+        elif reverse is None and opt == b"REV":
+            reverse = True
+        elif kind is None and opt == b"BYLEX":
+            kind = _LEX
+        elif kind is None and opt == b"BYSCORE":
+            kind = _SCORE
+        else:
+            raise CommandError(errors.SYNTAX)
+        j += 1
+    reverse = bool(reverse)
+    if kind is None:
+        kind = _RANK
+    if limit != -1 and kind == _RANK:
+        raise CommandError(errors.ZRANGE_LIMIT)
+    if withscores and kind == _LEX:
+        raise CommandError(errors.ZRANGE_BYLEX_WITHSCORES)
+    lo, hi = argv[first + 1], argv[first + 2]
+    if reverse and kind != _RANK:
+        lo, hi = hi, lo
+    if kind == _RANK:
+        bounds = (to_int(lo), to_int(hi))
+    elif kind == _SCORE:
+        bounds = _score_range(lo, hi)
+    else:
+        bounds = _Lex(lo, hi)
+    db = client.db
+    z = db.read_typed(argv[first], KIND)
+    pairs = [] if z is None else _range_of(z, kind, bounds, reverse, offset, limit)
+    if store:
+        config = client.server.config
+        # Redis sizes the result as a skiplist at once only for a rank range (its length known)
+        result = zsets.created(config, len(pairs) if kind == _RANK else 0, 0)
+        for score, member in pairs:
+            zsets.insert(result, member, score, config)
+        return _store(client, argv[1], result, b"zrangestore")
+    return _pairs_reply(client, pairs, withscores)
+
+
+_RANGE_DOC = "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned."
+_LIMITED_DOC = ("O(log(N)+M) with N being the number of elements in the sorted set and M the number of "
+                "elements being returned. If M is constant (e.g. always asking for the first 10 elements "
+                "with LIMIT), you can consider it O(log(N)).")
+
+
+@command("zrange", -4, F.READONLY, keys=(1, 1, 1), group="sorted-set",
+         summary="Return a range of members in a sorted set", since="1.2.0", complexity=_RANGE_DOC,
+         arguments=("key", "start", "stop", "[BYSCORE|BYLEX]", "[REV]", "[LIMIT offset count]", "[WITHSCORES]"))
+def zrange(client: "Client", argv: Argv) -> Reply:
+    return _zrange(client, argv, 1, False, None, None)
+
+
+@command("zrangestore", -5, F.WRITE | F.DENYOOM, keys=(1, 2, 1), group="sorted-set",
+         summary="Store a range of members from sorted set into another key", since="6.2.0",
+         complexity="O(log(N)+M) with N being the number of elements in the sorted set and M the number "
+         "of elements stored into the destination key.",
+         arguments=("dst", "src", "min", "max", "[BYSCORE|BYLEX]", "[REV]", "[LIMIT offset count]"),
+         key_specs=(KS("OW update", 1), KS("RO access", 2)))
+def zrangestore(client: "Client", argv: Argv) -> Reply:
+    return _zrange(client, argv, 2, True, None, None)
+
+
+@command("zrevrange", -4, F.READONLY, keys=(1, 1, 1), group="sorted-set",
+         summary="Return a range of members in a sorted set, by index, with scores ordered from high to low",
+         since="1.2.0", complexity=_RANGE_DOC, arguments=("key", "start", "stop", "[WITHSCORES]"))
+def zrevrange(client: "Client", argv: Argv) -> Reply:
+    return _zrange(client, argv, 1, False, _RANK, True)
+
+
+@command("zrangebyscore", -4, F.READONLY, keys=(1, 1, 1), group="sorted-set",
+         summary="Return a range of members in a sorted set, by score", since="1.0.5",
+         complexity=_LIMITED_DOC, arguments=("key", "min", "max", "[WITHSCORES]", "[LIMIT offset count]"))
+def zrangebyscore(client: "Client", argv: Argv) -> Reply:
+    return _zrange(client, argv, 1, False, _SCORE, False)
+
+
+@command("zrevrangebyscore", -4, F.READONLY, keys=(1, 1, 1), group="sorted-set",
+         summary="Return a range of members in a sorted set, by score, with scores ordered from high to low",
+         since="2.2.0", complexity=_LIMITED_DOC,
+         arguments=("key", "max", "min", "[WITHSCORES]", "[LIMIT offset count]"))
+def zrevrangebyscore(client: "Client", argv: Argv) -> Reply:
+    return _zrange(client, argv, 1, False, _SCORE, True)
+
+
+@command("zrangebylex", -4, F.READONLY, keys=(1, 1, 1), group="sorted-set",
+         summary="Return a range of members in a sorted set, by lexicographical range", since="2.8.9",
+         complexity=_LIMITED_DOC, arguments=("key", "min", "max", "[LIMIT offset count]"))
+def zrangebylex(client: "Client", argv: Argv) -> Reply:
+    return _zrange(client, argv, 1, False, _LEX, False)
+
+
+@command("zrevrangebylex", -4, F.READONLY, keys=(1, 1, 1), group="sorted-set",
+         summary="Return a range of members in a sorted set, by lexicographical range, ordered from "
+         "higher to lower strings.", since="2.8.9", complexity=_LIMITED_DOC,
+         arguments=("key", "max", "min", "[LIMIT offset count]"))
+def zrevrangebylex(client: "Client", argv: Argv) -> Reply:
+    return _zrange(client, argv, 1, False, _LEX, True)
+
+
+# -- removing ranges -----------------------------------------------------------------------------
+
+def _zremrange(client, argv, kind: int, event: bytes):
+    if kind == _RANK:
+        bounds = (to_int(argv[2]), to_int(argv[3]))
+    elif kind == _SCORE:
+        bounds = _score_range(argv[2], argv[3])
+    else:
+        bounds = _Lex(argv[2], argv[3])
+    key = argv[1]
+    z = client.db.get_typed(key, KIND)
+    if z is None:
+        return 0
+    n = len(z)
+    if kind == _RANK:
+        start, end = bounds
+        if start < 0:
+            start += n
+        if end < 0:
+            end += n
+        if start < 0:
+            start = 0
+        if start > end or start >= n:
+            return 0
+        stop = min(end, n - 1) + 1
+    elif kind == _SCORE:
+        start, stop = _score_span(z, *bounds)
+    else:
+        lex = bounds
+        start = _first_gte(z, lex) if z.big else _lex_start(z, lex, False)
+        if start < 0:
+            return 0
+        stop = start
+        for _, m in z.index.islice(start):
+            if not lex.lte_max(m):
+                break
+            stop += 1
+    deleted = zsets.delete_span(z, start, stop)
+    if deleted:
+        _touched(client, key, z, deleted, event)
+    return deleted
+
+
+_REMRANGE_DOC = ("O(log(N)+M) with N being the number of elements in the sorted set and M the number of "
+                 "elements removed by the operation.")
+
+
+@command("zremrangebyrank", 4, F.WRITE, keys=(1, 1, 1), group="sorted-set",
+         summary="Remove all members in a sorted set within the given indexes", since="2.0.0",
+         complexity=_REMRANGE_DOC, arguments=("key", "start", "stop"), key_specs=(KS("RW delete", 1),))
+def zremrangebyrank(client: "Client", argv: Argv) -> Reply:
+    return _zremrange(client, argv, _RANK, b"zremrangebyrank")
+
+
+@command("zremrangebyscore", 4, F.WRITE, keys=(1, 1, 1), group="sorted-set",
+         summary="Remove all members in a sorted set within the given scores", since="1.2.0",
+         complexity=_REMRANGE_DOC, arguments=("key", "min", "max"), key_specs=(KS("RW delete", 1),))
+def zremrangebyscore(client: "Client", argv: Argv) -> Reply:
+    return _zremrange(client, argv, _SCORE, b"zremrangebyscore")
+
+
+@command("zremrangebylex", 4, F.WRITE, keys=(1, 1, 1), group="sorted-set",
+         summary="Remove all members in a sorted set between the given lexicographical range",
+         since="2.8.9", complexity=_REMRANGE_DOC, arguments=("key", "min", "max"),
+         key_specs=(KS("RW delete", 1),))
+def zremrangebylex(client: "Client", argv: Argv) -> Reply:
+    return _zremrange(client, argv, _LEX, b"zremrangebylex")
+
+
+# -- pops ----------------------------------------------------------------------------------------
+
+_MIN, _MAX = 0, 1
+
+
+def _pop(client, key, z: ZSet, where: int, count: int):
+    """Take up to `count` members from one end of `z` (which is not empty): (score, member) pairs,
+    written through the write hook with Redis's notifications."""
+    index = z.index
+    n = min(count, len(index))
+    if where == _MIN:
+        pairs = list(index.islice(0, n))
+        zsets.delete_span(z, 0, n)
+    else:
+        pairs = list(index.islice(len(index) - n, len(index), reverse=True))
+        zsets.delete_span(z, len(index) - n, len(index))
+    _touched(client, key, z, n, b"zpopmin" if where == _MIN else b"zpopmax")
+    return pairs
+
+
+def _zpop(client, argv, where: int):
+    if len(argv) > 3:
+        raise CommandError(errors.SYNTAX)
+    count = -1
+    if len(argv) == 3:
+        count = to_int(argv[2], errors.NOT_POSITIVE)
+        if count < 0:
+            raise CommandError(errors.NOT_POSITIVE)
+    key = argv[1]
+    z = client.db.get_typed(key, KIND)
+    if z is None or count == 0:
+        return []
+    pairs = _pop(client, key, z, where, 1 if count == -1 else count)
+    if count == -1 or client.proto == 2:
+        return _pairs_reply(client, pairs, True) if client.proto == 2 else [pairs[0][1], pairs[0][0]]
+    return [[m, s] for s, m in pairs]
+
+
+_POP_DOC = ("O(log(N)*M) with N being the number of elements in the sorted set, and M being the number "
+            "of elements popped.")
+
+
+@command("zpopmin", -2, F.WRITE | F.FAST, keys=(1, 1, 1), group="sorted-set",
+         summary="Remove and return members with the lowest scores in a sorted set", since="5.0.0",
+         complexity=_POP_DOC, arguments=("key", "[count]"), key_specs=(KS("RW access delete", 1),))
+def zpopmin(client: "Client", argv: Argv) -> Reply:
+    return _zpop(client, argv, _MIN)
+
+
+@command("zpopmax", -2, F.WRITE | F.FAST, keys=(1, 1, 1), group="sorted-set",
+         summary="Remove and return members with the highest scores in a sorted set", since="5.0.0",
+         complexity=_POP_DOC, arguments=("key", "[count]"), key_specs=(KS("RW access delete", 1),))
+def zpopmax(client: "Client", argv: Argv) -> Reply:
+    return _zpop(client, argv, _MAX)
+
+
+def _parse_mpop(argv, numkeys_at: int):
+    """ZMPOP / BZMPOP's arguments from numkeys on: (keys, where, count)."""
+    numkeys = to_int(argv[numkeys_at], errors.NUMKEYS_NOT_POSITIVE)
+    if numkeys < 1:
+        raise CommandError(errors.NUMKEYS_NOT_POSITIVE)
+    where_at = numkeys_at + numkeys + 1
+    if where_at >= len(argv):
+        raise CommandError(errors.SYNTAX)
+    word = argv[where_at].upper()
+    if word == b"MIN":
+        where = _MIN
+    elif word == b"MAX":
+        where = _MAX
+    else:
+        raise CommandError(errors.SYNTAX)
+    count = -1
+    j = where_at + 1
+    while j < len(argv):
+        if count == -1 and argv[j].upper() == b"COUNT" and j + 1 < len(argv):
+            count = to_int(argv[j + 1], errors.COUNT_NOT_POSITIVE)
+            if count < 1:
+                raise CommandError(errors.COUNT_NOT_POSITIVE)
+            j += 2
+        else:
+            raise CommandError(errors.SYNTAX)
+    return argv[numkeys_at + 1:where_at], where, max(count, 1)
+
+
+def _mpop_reply(client, key, pairs) -> list:
+    return [key, [[m, s] for s, m in pairs]]
+
+
+_MPOP_DOC = ("O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements "
+             "in the sorted set, and M being the number of elements popped.")
+
+
+@command("zmpop", -4, F.WRITE, group="sorted-set",
+         summary="Remove and return members with scores in a sorted set", since="7.0.0", complexity=_MPOP_DOC,
+         arguments=("numkeys", "key [key ...]", "MIN|MAX", "[COUNT count]"),
+         key_specs=(KeySpec(("RW", "access", "delete"), ("index", 1), ("keynum", 0, 1, 1)),))
+def zmpop(client: "Client", argv: Argv) -> Reply:
+    keys, where, count = _parse_mpop(argv, 1)
+    db = client.db
+    for key in keys:
+        z = db.get_typed(key, KIND)
+        if z is not None:
+            return _mpop_reply(client, key, _pop(client, key, z, where, count))
+    return NULL_ARRAY
+
+
+# -- blocking pops -------------------------------------------------------------------------------
+
+def _timeout(client, arg):
+    """A blocking command's timeout in seconds as Redis reads it (a long double, times 1000,
+    truncated to ms): the deadline in unix ms, or None for 0 (wait for ever)."""
+    value = _parse_ld(bytes(arg))
+    if value is None:
+        raise CommandError(errors.TIMEOUT_NOT_FLOAT)
+    if value in (_INF, -_INF):
+        ms = -1  # (long long) of an infinity: LLONG_MIN on x86-64
+    else:
+        scaled = _round_ld(value * 1000)
+        ms = int(scaled) if not isinstance(scaled, float) else -1
+        if not -2**63 <= ms < 2**63:
+            ms = -1
+    if ms < 0:
+        raise CommandError(errors.TIMEOUT_NEGATIVE)
+    return None if ms == 0 else client.server.keyspace.clock() + ms
+
+
+def _blocking_pop(client, keys, where: int, count: int, deadline, mpop: bool):
+    db = client.db
+    for key in keys:
+        z = db.get_typed(key, KIND)
+        if z is not None:
+            pairs = _pop(client, key, z, where, count)
+            return _mpop_reply(client, key, pairs) if mpop else [key, pairs[0][1], pairs[0][0]]
+    if not may_block(client):
+        return NULL_ARRAY
+
+    def retry(blocked, key):
+        db = blocked.db
+        value = db.get(key)
+        if type(value) is not ZSet:
+            return None
+        pairs = _pop(blocked, key, value, where, count)
+        return _mpop_reply(blocked, key, pairs) if mpop else [key, pairs[0][1], pairs[0][0]]
+
+    block(client, keys, deadline, retry)
+    return NO_REPLY
+
+
+_BZPOP_DOC = "O(log(N)) with N being the number of elements in the sorted set."
+
+
+@command("bzpopmin", -3, F.WRITE | F.NOSCRIPT | F.BLOCKING | F.FAST, keys=(1, -2, 1), group="sorted-set",
+         summary="Remove and return the member with the lowest score from one or more sorted sets, or "
+         "block until one is available", since="5.0.0", complexity=_BZPOP_DOC,
+         arguments=("key [key ...]", "timeout"), key_specs=(KS("RW access delete", 1, -2),))
+def bzpopmin(client: "Client", argv: Argv) -> Reply:
+    deadline = _timeout(client, argv[-1])
+    return _blocking_pop(client, argv[1:-1], _MIN, 1, deadline, False)
+
+
+@command("bzpopmax", -3, F.WRITE | F.NOSCRIPT | F.BLOCKING | F.FAST, keys=(1, -2, 1), group="sorted-set",
+         summary="Remove and return the member with the highest score from one or more sorted sets, or "
+         "block until one is available", since="5.0.0", complexity=_BZPOP_DOC,
+         arguments=("key [key ...]", "timeout"), key_specs=(KS("RW access delete", 1, -2),))
+def bzpopmax(client: "Client", argv: Argv) -> Reply:
+    deadline = _timeout(client, argv[-1])
+    return _blocking_pop(client, argv[1:-1], _MAX, 1, deadline, False)
+
+
+@command("bzmpop", -5, F.WRITE | F.BLOCKING, group="sorted-set",
+         summary="Remove and return members with scores in a sorted set or block until one is available",
+         since="7.0.0", complexity=_MPOP_DOC,
+         arguments=("timeout", "numkeys", "key [key ...]", "MIN|MAX", "[COUNT count]"),
+         key_specs=(KeySpec(("RW", "access", "delete"), ("index", 2), ("keynum", 0, 1, 1)),))
+def bzmpop(client: "Client", argv: Argv) -> Reply:
+    keys, where, count = _parse_mpop(argv, 2)
+    deadline = _timeout(client, argv[1])
+    return _blocking_pop(client, keys, where, count, deadline, True)
+
+
+# -- ZRANDMEMBER ---------------------------------------------------------------------------------
+
+@command("zrandmember", -2, F.READONLY, keys=(1, 1, 1), group="sorted-set",
+         summary="Get one or multiple random elements from a sorted set", since="6.2.0",
+         complexity="O(N) where N is the number of elements returned",
+         arguments=("key", "[count [WITHSCORES]]"), tips=("nondeterministic_output",))
+def zrandmember(client: "Client", argv: Argv) -> Reply:
+    db = client.db
+    if len(argv) == 2:
+        z = db.read_typed(argv[1], KIND)
+        if z is None:
+            return None
+        return z.index[random.randrange(len(z))][1]
+    count = to_int(argv[2])
+    if count < -_LONG_MAX:
+        raise CommandError(errors.out_of_range_between(-_LONG_MAX, _LONG_MAX))
+    withscores = False
+    if len(argv) > 4 or (len(argv) == 4 and argv[3].upper() != b"WITHSCORES"):
+        raise CommandError(errors.SYNTAX)
+    if len(argv) == 4:
+        withscores = True
+        if count < -_LONG_MAX // 2 or count > _LONG_MAX // 2:
+            raise CommandError(errors.OUT_OF_RANGE)
+    z = db.read_typed(argv[1], KIND)
+    if z is None or count == 0:
+        return []
+    index = z.index
+    n = len(index)
+    if count < 0 or count == 1:
+        pairs = [index[random.randrange(n)] for _ in range(-count if count < 0 else 1)]
+    elif count >= n:  # the whole set, highest first, as Redis 7.0 answers it
+        pairs = list(reversed(index))
+    else:
+        pairs = [index[i] for i in random.sample(range(n), count)]
+    return _pairs_reply(client, pairs, withscores)
+
+
+# -- set algebra ---------------------------------------------------------------------------------
+
+_UNION, _INTER, _DIFF = 0, 1, 2
+_SUM, _AGG_MIN, _AGG_MAX = 0, 1, 2
+_AGGREGATES = {b"SUM": _SUM, b"MIN": _AGG_MIN, b"MAX": _AGG_MAX}
+
+
+def _aggregate(target: float, value: float, how: int) -> float:
+    if how == _SUM:
+        total = target + value
+        return 0.0 if math.isnan(total) else total
+    if how == _AGG_MIN:
+        return value if value < target else target
+    return value if value > target else target
+
+
+def _source_of(value):
+    """A sorted-set operand as a dict member -> score (a set's members score 1)."""
+    if value is None:
+        return {}
+    if type(value) is ZSet:
+        return value
+    if type(value) is set_type.SetValue:
+        return dict.fromkeys(value, 1.0)
+    raise CommandError(errors.WRONGTYPE)
+
+
+def _algebra(client, argv, numkeys_at: int, op: int, store: bool, card: bool, name: str):
+    """ZUNION/ZINTER/ZDIFF, their STORE forms and ZINTERCARD (zunionInterDiffGenericCommand):
+    the result as a dict member -> score, or the cardinality, and whether WITHSCORES was asked."""
+    setnum = to_int(argv[numkeys_at])
+    if setnum < 1:
+        raise CommandError(errors.no_input_keys(name))
+    n = len(argv)
+    if setnum > n - numkeys_at - 1:
+        raise CommandError(errors.SYNTAX)
+    db = client.db
+    keys = argv[numkeys_at + 1:numkeys_at + 1 + setnum]
+    sources = [_source_of(db.get(k) if store else db.read(k)) for k in keys]
+    weights = [1.0] * setnum
+    how = _SUM
+    withscores = False
+    limit = 0
+    j = numkeys_at + 1 + setnum
+    while j < n:
+        remaining = n - j
+        opt = argv[j].upper()
+        if op != _DIFF and not card and remaining >= setnum + 1 and opt == b"WEIGHTS":
+            weights = [parse_score(argv[j + 1 + i], errors.WEIGHT_NOT_FLOAT) for i in range(setnum)]
+            j += 1 + setnum
+        elif op != _DIFF and not card and remaining >= 2 and opt == b"AGGREGATE":
+            how = _AGGREGATES.get(argv[j + 1].upper())
+            if how is None:
+                raise CommandError(errors.SYNTAX)
+            j += 2
+        elif not store and not card and opt == b"WITHSCORES":
+            withscores = True
+            j += 1
+        elif card and remaining >= 2 and opt == b"LIMIT":
+            limit = to_int(argv[j + 1], errors.LIMIT_NEGATIVE)
+            if limit < 0:
+                raise CommandError(errors.LIMIT_NEGATIVE)
+            j += 2
+        else:
+            raise CommandError(errors.SYNTAX)
+    result = {}
+    if op == _DIFF:
+        first, rest = sources[0], sources[1:]
+        for member, score in first.items():
+            if not any(member in other for other in rest):
+                result[member] = score
+        return result, withscores
+    # from the smallest input to the largest (a stable sort, as glibc's qsort here)
+    order = sorted(range(setnum), key=lambda i: len(sources[i]))
+    if op == _INTER:
+        smallest = order[0]
+        cardinality = 0
+        for member, score in sources[smallest].items():
+            total = weights[smallest] * score
+            if math.isnan(total):
+                total = 0.0
+            for i in order[1:]:
+                other = sources[i].get(member)
+                if other is None:
+                    break
+                total = _aggregate(total, other * weights[i], how)
+            else:
+                if card:
+                    cardinality += 1
+                    if limit and cardinality >= limit:
+                        break
+                else:
+                    result[member] = total
+        return (cardinality if card else result), withscores
+    for i in order:
+        weight = weights[i]
+        for member, score in sources[i].items():
+            value = weight * score
+            if math.isnan(value):
+                value = 0.0
+            current = result.get(member)
+            result[member] = value if current is None else _aggregate(current, value, how)
+    return result, withscores
+
+
+def _algebra_read(client, argv, op: int, name: str):
+    result, withscores = _algebra(client, argv, 1, op, False, False, name)
+    pairs = sorted((score, member) for member, score in result.items())
+    return _pairs_reply(client, pairs, withscores)
+
+
+def _algebra_store(client, argv, op: int, name: str, event: bytes):
+    result, _ = _algebra(client, argv, 2, op, True, False, name)
+    return _store(client, argv[1], zsets.finish(ZSet(result), client.server.config), event)
+
+
+_UNION_DOC = ("O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and M being the "
+              "number of elements in the resulting sorted set.")
+_INTER_DOC = ("O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number "
+              "of input sorted sets and M being the number of elements in the resulting sorted set.")
+_DIFF_DOC = ("O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is "
+             "the size of the first set, and K is the size of the result set.")
+_READ_KEYS = (KeySpec(("RO", "access"), ("index", 1), ("keynum", 0, 1, 1)),)
+_STORE_KEYS = (KS("OW update", 1), KeySpec(("RO", "access"), ("index", 2), ("keynum", 0, 1, 1)))
+
+
+@command("zunion", -3, F.READONLY, group="sorted-set", summary="Add multiple sorted sets", since="6.2.0",
+         complexity=_UNION_DOC, key_specs=_READ_KEYS,
+         arguments=("numkeys", "key [key ...]", "[WEIGHTS weight [weight ...]]", "[AGGREGATE SUM|MIN|MAX]",
+                    "[WITHSCORES]"))
+def zunion(client: "Client", argv: Argv) -> Reply:
+    return _algebra_read(client, argv, _UNION, "zunion")
+
+
+@command("zinter", -3, F.READONLY, group="sorted-set", summary="Intersect multiple sorted sets", since="6.2.0",
+         complexity=_INTER_DOC, key_specs=_READ_KEYS,
+         arguments=("numkeys", "key [key ...]", "[WEIGHTS weight [weight ...]]", "[AGGREGATE SUM|MIN|MAX]",
+                    "[WITHSCORES]"))
+def zinter(client: "Client", argv: Argv) -> Reply:
+    return _algebra_read(client, argv, _INTER, "zinter")
+
+
+@command("zdiff", -3, F.READONLY, group="sorted-set", summary="Subtract multiple sorted sets", since="6.2.0",
+         complexity=_DIFF_DOC, key_specs=_READ_KEYS, arguments=("numkeys", "key [key ...]", "[WITHSCORES]"))
+def zdiff(client: "Client", argv: Argv) -> Reply:
+    return _algebra_read(client, argv, _DIFF, "zdiff")
+
+
+@command("zunionstore", -4, F.WRITE | F.DENYOOM, keys=(1, 1, 1), group="sorted-set",
+         summary="Add multiple sorted sets and store the resulting sorted set in a new key", since="2.0.0",
+         complexity="O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M being "
+         "the number of elements in the resulting sorted set.", key_specs=_STORE_KEYS,
+         arguments=("destination", "numkeys", "key [key ...]", "[WEIGHTS weight [weight ...]]",
+                    "[AGGREGATE SUM|MIN|MAX]"))
+def zunionstore(client: "Client", argv: Argv) -> Reply:
+    return _algebra_store(client, argv, _UNION, "zunionstore", b"zunionstore")
+
+
+@command("zinterstore", -4, F.WRITE | F.DENYOOM, keys=(1, 1, 1), group="sorted-set",
+         summary="Intersect multiple sorted sets and store the resulting sorted set in a new key",
+         since="2.0.0", complexity=_INTER_DOC, key_specs=_STORE_KEYS,
+         arguments=("destination", "numkeys", "key [key ...]", "[WEIGHTS weight [weight ...]]",
+                    "[AGGREGATE SUM|MIN|MAX]"))
+def zinterstore(client: "Client", argv: Argv) -> Reply:
+    return _algebra_store(client, argv, _INTER, "zinterstore", b"zinterstore")
+
+
+@command("zdiffstore", -4, F.WRITE | F.DENYOOM, keys=(1, 1, 1), group="sorted-set",
+         summary="Subtract multiple sorted sets and store the resulting sorted set in a new key",
+         since="6.2.0", complexity=_DIFF_DOC, key_specs=_STORE_KEYS,
+         arguments=("destination", "numkeys", "key [key ...]"))
+def zdiffstore(client: "Client", argv: Argv) -> Reply:
+    return _algebra_store(client, argv, _DIFF, "zdiffstore", b"zdiffstore")
+
+
+@command("zintercard", -3, F.READONLY, group="sorted-set",
+         summary="Intersect multiple sorted sets and return the cardinality of the result", since="7.0.0",
+         complexity="O(N*K) worst case with N being the smallest input sorted set, K being the number of "
+         "input sorted sets.", key_specs=_READ_KEYS,
+         arguments=("numkeys", "key [key ...]", "[LIMIT limit]"))
+def zintercard(client: "Client", argv: Argv) -> Reply:
+    return _algebra(client, argv, 1, _INTER, False, True, "zintercard")[0]
+
+
+# -- ZSCAN ---------------------------------------------------------------------------------------
+
+@command("zscan", -3, F.READONLY, keys=(1, 1, 1), group="sorted-set",
+         summary="Incrementally iterate sorted sets elements and associated scores", since="2.8.0",
+         complexity="O(1) for every call. O(N) for a complete iteration, including enough command calls "
+         "for the cursor to return back to 0. N is the number of elements inside the collection..",
+         arguments=("key", "cursor", "[MATCH pattern]", "[COUNT count]"), tips=("nondeterministic_output",))
+def zscan(client: "Client", argv: Argv) -> Reply:
+    cursor = parse_cursor(argv[2])
+    db = client.db
+    z = db.read_typed(argv[1], KIND)
+    if z is None:
+        return [b"0", []]
+    count, pattern = 10, None
+    i, n = 3, len(argv)
+    while i < n:
+        opt = argv[i].upper()
+        if opt == b"COUNT" and i + 1 < n:
+            count = to_int(argv[i + 1])
+            if count < 1:
+                raise CommandError(errors.SYNTAX)
+        elif opt == b"MATCH" and i + 1 < n:
+            pattern = argv[i + 1]
+        else:
+            raise CommandError(errors.SYNTAX)
+        i += 2
+    match = matcher(pattern) if pattern is not None and pattern != b"*" else None
+    out = []
+    if not z.big:  # a listpack is returned whole, its scores as it holds them
+        for score, member in z.index:
+            if match is None or match(member):
+                out.append(member)
+                out.append(zsets.listpack_text(score))
+        return [b"0", out]
+    cursor, batch = db.walk(z, cursor, count)
+    for member in batch:
+        score = z.get(member)
+        if score is not None and (match is None or match(member)):
+            out.append(member)
+            out.append(format_double(score))
+    return [b"%d" % cursor, out]

@@ -1,0 +1,132 @@
+"""Sorted sets: a dict member -> score (bytes -> float) beside an ordered index of (score, member).
+
+The dict answers ZSCORE and membership in O(1) and is what the snapshot writers serialise (the C
+walker writes a dict subclass registered with LAYOUT_ZSET as RDB zset-2 without touching
+reference counts); the index, a `sortedcontainers.SortedList` of (score, member) tuples, keeps
+Redis's order (score, then member bytes) so ranks and ranges by rank, score or lex cost O(log n)
+plus what they return, as Redis's skiplist does. Every change goes through `insert` / `remove` /
+`delete_span` here, which keep both in step.
+
+Redis 7.0 keeps a small sorted set as a listpack and converts it for good to a skiplist once it
+would hold more than `zset-max-listpack-entries` members or a member longer than
+`zset-max-listpack-value` bytes (checked before each insertion, zsetAdd). `ZSet.big` records that.
+A listpack holds each score as text (d2string: an integral score within +-2**62 as an integer,
+otherwise %.17g), which reads back as the same double except -0, which becomes 0: a score
+entering a listpack is normalised so, and ZSCAN of a listpack shows that text (`listpack_text`).
+
+It must not: know about clients, replies or the command table.
+"""
+
+import math
+
+from sortedcontainers import SortedList
+
+from persistence import rdb
+from server import values
+
+_LIMIT = 2.0**62  # d2string prints an integral score as an integer within this range
+
+
+class ZSet(dict):
+    """A sorted set: member bytes -> float score, with `index` (SortedList of (score, member))
+    and `big` (skiplist encoding, never reverts to listpack)."""
+
+    __slots__ = ("index", "big")
+
+    def __init__(self, items=(), big=False):
+        super().__init__(items)
+        self.index = SortedList([(s, m) for m, s in dict.items(self)])
+        self.big = big
+
+
+def created(config, count: int, longest: int) -> ZSet:
+    """A new empty sorted set sized for `count` members, the longest `longest` bytes: Redis's
+    zsetTypeCreate (a skiplist at once when the hint already exceeds the listpack limits)."""
+    return ZSet(big=count > config["zset-max-listpack-entries"]
+                or longest > config["zset-max-listpack-value"])
+
+
+def insert(z: ZSet, member: bytes, score: float, config) -> None:
+    """Add `member` or move it to `score`, converting to a skiplist first when Redis would."""
+    old = z.get(member)
+    if old is not None:
+        z.index.remove((old, member))
+    elif not z.big and (len(z) + 1 > config["zset-max-listpack-entries"]
+                        or len(member) > config["zset-max-listpack-value"]):
+        z.big = True
+    if not z.big and score == 0.0:
+        score = 0.0  # a listpack holds -0 as "0"
+    z[member] = score
+    z.index.add((score, member))
+
+
+def remove(z: ZSet, member: bytes) -> bool:
+    score = z.pop(member, None)
+    if score is None:
+        return False
+    z.index.remove((score, member))
+    return True
+
+
+def delete_span(z: ZSet, start: int, stop: int) -> int:
+    """Remove the members at ranks start..stop-1; returns how many."""
+    if start >= stop:
+        return 0
+    index = z.index
+    for _, member in index.islice(start, stop):
+        del z[member]
+    del index[start:stop]
+    return stop - start
+
+
+def finish(z: ZSet, config) -> ZSet:
+    """A sorted set built whole (ZUNIONSTORE & co., RDB load) gets the encoding Redis gives it
+    afterwards (zsetConvertToListpackIfNeeded): a listpack when small enough, -0 then read as 0."""
+    most = config["zset-max-listpack-value"]
+    z.big = len(z) > config["zset-max-listpack-entries"] or any(len(m) > most for m in z)
+    if not z.big:
+        for member, score in z.items():
+            if score == 0.0 and math.copysign(1.0, score) < 0:
+                z.index.remove((score, member))
+                z[member] = 0.0
+                z.index.add((0.0, member))
+    return z
+
+
+def listpack_text(score: float) -> bytes:
+    """A score as a listpack holds it (Redis's d2string): what ZSCAN shows for a small set."""
+    if score == math.inf:
+        return b"inf"
+    if score == -math.inf:
+        return b"-inf"
+    if -_LIMIT <= score <= _LIMIT and score == int(score):
+        return b"%d" % int(score)
+    return b"%.17g" % score
+
+
+def _encoding(value, config=None) -> str:
+    return "skiplist" if value.big else "listpack"
+
+
+def _duplicate(value: ZSet) -> ZSet:
+    dup = ZSet(value)
+    dup.big = value.big
+    return dup
+
+
+def memory(value) -> int:
+    """An estimate of Redis's allocation: a listpack (member, score text and ~4 bytes of entry
+    headers each) or a dict plus skiplist (24-byte dict entries, 8-byte buckets, ~9 bytes of sds
+    header, a skiplist node of ~40 bytes with its levels)."""
+    if not value.big:
+        return 16 + 7 + sum(len(m) + 4 + 8 for m in value)
+    return 16 + 16 + 32 + 56 + sum(len(m) + 24 + 8 + 9 + 40 + 16 for m in value)
+
+
+def adopt(value, config) -> ZSet:
+    """A sorted set as persistence loads it (rdb.ZSetValue) -> a ZSet with the encoding Redis
+    gives such content on load."""
+    return finish(ZSet(value), config)
+
+
+KIND = values.register(values.ValueType("zset", (ZSet,), rdb.LAYOUT_ZSET, _encoding, _duplicate, memory, adopt))
