@@ -48,11 +48,11 @@ test-pure: venv test-tools
 test-tools:
 	@command -v redis-server >/dev/null && command -v redis-check-rdb >/dev/null && command -v tmux >/dev/null && \
 	  command -v strace >/dev/null && command -v ss >/dev/null && command -v ip >/dev/null && \
-	  command -v prlimit >/dev/null || \
+	  command -v prlimit >/dev/null && command -v prometheus-redis-exporter >/dev/null || \
 	  { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools tmux strace iproute2 \
-	      util-linux >/dev/null; } || \
-	  echo "note: redis-server, redis-tools, tmux, strace, iproute2 or prlimit is missing: the tests that need them are skipped"
+	      util-linux prometheus-redis-exporter >/dev/null; } || \
+	  echo "note: redis-server, redis-tools, tmux, strace, iproute2, prlimit or prometheus-redis-exporter is missing: the tests that need them are skipped"
 
 test-container: venv
 	PY=$(PY) docker/test-container.sh

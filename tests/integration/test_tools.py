@@ -130,3 +130,28 @@ def test_prometheus_exporter_scrapes_forkv_like_redis(forkv_server, redis_server
     assert "redis_up 1" in mine_text
     missing = {m for m in theirs - mine if not m.startswith(tuple(EXPORTER_MISSING_OK))}
     assert not missing, sorted(missing)
+
+
+def _keys_report(port: int, option: str) -> list:
+    out = subprocess.run(["redis-cli", "-p", str(port), option], capture_output=True, text=True, timeout=60)
+    return [line for line in out.stdout.splitlines() if line.startswith(("Biggest", "1 ", "0 "))]
+
+
+def test_redis_cli_bigkeys_and_memkeys_report_every_type(forkv_server, redis_server):
+    """`redis-cli --bigkeys` gives the same report for forkv as for Redis on the same data, and
+    `--memkeys` finds a key of every type (the byte figures are estimates, see MEMORY USAGE)."""
+    reports = {}
+    for name, server in (("forkv", forkv_server), ("redis", redis_server)):
+        r = redis.Redis(port=server.port)
+        r.flushall()
+        r.rpush("l", "a", "b", "c")
+        r.hset("h", mapping={"f": "v", "g": "w"})
+        r.sadd("s", 1, 2)
+        r.zadd("z", {"a": 1})
+        r.set("str", "hello")
+        r.close()
+        reports[name] = _keys_report(server.port, "--bigkeys")
+        mem = _keys_report(server.port, "--memkeys")
+        for kind in ("list", "hash", "string", "set", "zset"):
+            assert any(line.startswith("Biggest") and f" {kind} found" in line for line in mem), (kind, mem)
+    assert reports["forkv"] == reports["redis"] and len(reports["forkv"]) == 11
