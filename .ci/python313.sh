@@ -27,11 +27,13 @@ if [ ! -x "$VENV/bin/python" ]; then
   patchelf --set-interpreter "$ROOT/usr/lib64/ld-linux-x86-64.so.2" --force-rpath \
     --set-rpath "$ROOT/lib/x86_64-linux-gnu:$ROOT/usr/lib/x86_64-linux-gnu" "$PY"
   "$PY" -m venv --without-pip "$VENV"
-  # trixie's pyconfig.h includes <x86_64-linux-gnu/python3.13/pyconfig.h>: its root include dir.
-  # Any pip will do (pip --python installs into another interpreter); `make` has made .venv.
-  CFLAGS="-I$ROOT/usr/include" "${PIP_PYTHON:-$REPO/.venv/bin/python}" -m pip --python "$VENV/bin/python" install -q \
-    "hiredis>=3.0" "uvloop>=0.19" "anycrc>=2.0" "python-lzf>=0.2.4" pytest pytest-asyncio redis setuptools
 fi
+# The dependencies, checked on every run (new ones join as the project grows). trixie's pyconfig.h
+# includes <x86_64-linux-gnu/python3.13/pyconfig.h>: its root include dir. Any pip will do (pip
+# --python installs into another interpreter); `make` has made .venv.
+CFLAGS="-I$ROOT/usr/include" "${PIP_PYTHON:-$REPO/.venv/bin/python}" -m pip --python "$VENV/bin/python" install -q \
+  "hiredis>=3.0" "uvloop>=0.19" "anycrc>=2.0" "python-lzf>=0.2.4" "sortedcontainers>=2.4" "lupa>=2.0" \
+  pytest pytest-asyncio redis setuptools
 
 "$VENV/bin/python" -VV
 # The C pieces only (FORKVPY_PURE skips Cython); in place, beside the 3.11 builds (other suffix).
