@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from protocol.reply import Map, Status, encoded
 from server import errors
 from server.args import LLONG_MAX, LLONG_MIN, to_int
-from server.commands.keys import parse_cursor
+from server.commands.keys import parse_cursor, scan_options
 from server.commands.strings import format_long_double, parse_long_double, round_long_double
 from server.config import NOTIFY_GENERIC, NOTIFY_HASH
 from server.errors import CommandError
@@ -319,21 +319,7 @@ def hscan(client: "Client", argv: Argv) -> Reply:
     h = db.read_typed(argv[1], KIND)
     if h is None:
         return _EMPTY_SCAN
-    count, pattern = 10, None
-    i, n = 3, len(argv)
-    while i < n:
-        opt = argv[i].lower()
-        if i + 1 >= n:
-            raise CommandError(errors.SYNTAX)
-        if opt == b"count":
-            count = to_int(argv[i + 1])
-            if count < 1:
-                raise CommandError(errors.SYNTAX)
-        elif opt == b"match":
-            pattern = argv[i + 1]
-        else:
-            raise CommandError(errors.SYNTAX)
-        i += 2
+    count, pattern, _ = scan_options(argv, 3)
     if h.big:
         cursor, fields = db.walk(h, cursor, count)
     else:  # a listpack: everything in one reply, whatever the cursor, as Redis does

@@ -136,6 +136,30 @@ def keys(client: "Client", argv: Argv) -> Reply:
 _CURSOR_RE = re.compile(rb"[+-]?[0-9]+")
 
 
+def scan_options(argv, start: int, with_type: bool = False):
+    """SCAN / HSCAN / SSCAN / ZSCAN's options from argv[start]: (COUNT, MATCH pattern or None,
+    TYPE name lowered or None), with Redis's syntax errors (COUNT below 1, a missing value, an
+    unknown option; TYPE only for SCAN)."""
+    count, pattern, wanted = 10, None, None
+    i, n = start, len(argv)
+    while i < n:
+        opt = argv[i].lower()
+        if i + 1 >= n:
+            raise CommandError(errors.SYNTAX)
+        if opt == b"count":
+            count = to_int(argv[i + 1])
+            if count < 1:
+                raise CommandError(errors.SYNTAX)
+        elif opt == b"match":
+            pattern = argv[i + 1]
+        elif opt == b"type" and with_type:
+            wanted = argv[i + 1].lower()
+        else:
+            raise CommandError(errors.SYNTAX)
+        i += 2
+    return count, pattern, wanted
+
+
 def parse_cursor(arg) -> int:
     """A SCAN cursor as Redis reads it: strtoul in base 10, the whole argument, no leading space.
     So "" is 0, "+5" is 5 and "-1" wraps to 2**64 - 1, as in Redis. strtoul reads a C string:
@@ -160,23 +184,7 @@ def parse_cursor(arg) -> int:
          tips=("nondeterministic_output", "request_policy:special"))
 def scan(client: "Client", argv: Argv) -> Reply:
     cursor = parse_cursor(argv[1])
-    count, pattern, wanted = 10, None, None
-    i, n = 2, len(argv)
-    while i < n:
-        opt = argv[i].lower()
-        if i + 1 >= n:
-            raise CommandError(errors.SYNTAX)
-        if opt == b"count":
-            count = to_int(argv[i + 1])
-            if count < 1:
-                raise CommandError(errors.SYNTAX)
-        elif opt == b"match":
-            pattern = argv[i + 1]
-        elif opt == b"type":
-            wanted = argv[i + 1].lower()
-        else:
-            raise CommandError(errors.SYNTAX)
-        i += 2
+    count, pattern, wanted = scan_options(argv, 2, with_type=True)
     db = client.db
     cursor, found = db.scan(cursor, count)
     if pattern is not None and pattern != b"*":

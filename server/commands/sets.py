@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from protocol.reply import SetReply, encoded
 from server import errors
 from server.args import LLONG_MAX, to_int
-from server.commands.keys import parse_cursor
+from server.commands.keys import parse_cursor, scan_options
 from server.config import NOTIFY_GENERIC, NOTIFY_SET
 from server.errors import CommandError
 from server.glob import matcher
@@ -406,21 +406,7 @@ def sscan(client: "Client", argv: Argv) -> Reply:
     s = client.db.read_typed(argv[1], KIND)
     if s is None:
         return EMPTY_SCAN  # before the options are read, as Redis
-    count, pattern = 10, None
-    i, n = 3, len(argv)
-    while i < n:
-        opt = argv[i].lower()
-        if i + 1 >= n:
-            raise CommandError(errors.SYNTAX)
-        if opt == b"count":
-            count = to_int(argv[i + 1])
-            if count < 1:
-                raise CommandError(errors.SYNTAX)
-        elif opt == b"match":
-            pattern = argv[i + 1]
-        else:
-            raise CommandError(errors.SYNTAX)
-        i += 2
+    count, pattern, _ = scan_options(argv, 3)
     if not s.big:  # an intset: all of it at once, whatever the cursor, as Redis
         cursor, found = 0, sets.ordered(s, True)
     else:

@@ -19,7 +19,7 @@ from protocol.reply import NO_REPLY, NULL_ARRAY, format_double
 from server import errors
 from server.args import LLONG_MAX, to_int
 from server.blocking import block, may_block
-from server.commands.keys import parse_cursor
+from server.commands.keys import parse_cursor, scan_options
 from server.commands.strings import _parse_ld, _round_ld
 from server.config import NOTIFY_GENERIC, NOTIFY_ZSET
 from server.errors import CommandError
@@ -1132,19 +1132,7 @@ def zscan(client: "Client", argv: Argv) -> Reply:
     z = db.read_typed(argv[1], KIND)
     if z is None:
         return [b"0", []]
-    count, pattern = 10, None
-    i, n = 3, len(argv)
-    while i < n:
-        opt = argv[i].upper()
-        if opt == b"COUNT" and i + 1 < n:
-            count = to_int(argv[i + 1])
-            if count < 1:
-                raise CommandError(errors.SYNTAX)
-        elif opt == b"MATCH" and i + 1 < n:
-            pattern = argv[i + 1]
-        else:
-            raise CommandError(errors.SYNTAX)
-        i += 2
+    count, pattern, _ = scan_options(argv, 3)
     match = matcher(pattern) if pattern is not None and pattern != b"*" else None
     out = []
     if not z.big:  # a listpack is returned whole, its scores as it holds them
