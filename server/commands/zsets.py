@@ -99,6 +99,20 @@ def _score_range(lo_arg, hi_arg):
     return lo, lo_ex, hi, hi_ex
 
 
+def _rank_span(bounds, n: int):
+    """(first, last) ranks that rank bounds select among n members (negative from the end,
+    clamped), or None if none, as Redis's rank ranges."""
+    start, end = bounds
+    if start < 0:
+        start += n
+    if end < 0:
+        end += n
+    start = max(start, 0)
+    if start > end or start >= n:
+        return None
+    return start, min(end, n - 1)
+
+
 def _score_span(z: ZSet, lo, lo_ex, hi, hi_ex):
     """The ranks [start, stop) of the members whose scores are in the range."""
     index = z.index
@@ -487,17 +501,10 @@ def _range_of(z: ZSet, kind: int, bounds, reverse: bool, offset: int, limit: int
     index = z.index
     n = len(index)
     if kind == _RANK:
-        start, end = bounds
-        if start < 0:
-            start += n
-        if end < 0:
-            end += n
-        if start < 0:
-            start = 0
-        if start > end or start >= n:
+        span = _rank_span(bounds, n)
+        if span is None:
             return []
-        if end >= n:
-            end = n - 1
+        start, end = span
         if reverse:
             return list(index.islice(n - 1 - end, n - start, reverse=True))
         return list(index.islice(start, end + 1))
@@ -664,16 +671,10 @@ def _zremrange(client, argv, kind: int, event: bytes):
         return 0
     n = len(z)
     if kind == _RANK:
-        start, end = bounds
-        if start < 0:
-            start += n
-        if end < 0:
-            end += n
-        if start < 0:
-            start = 0
-        if start > end or start >= n:
+        span = _rank_span(bounds, n)
+        if span is None:
             return 0
-        stop = min(end, n - 1) + 1
+        start, stop = span[0], span[1] + 1
     elif kind == _SCORE:
         start, stop = _score_span(z, *bounds)
     else:
