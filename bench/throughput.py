@@ -11,6 +11,7 @@ TESTS is the table of commands measured; every command type a later issue adds j
 
 import argparse
 import csv
+import hashlib
 import io
 import os
 import statistics
@@ -24,6 +25,8 @@ from tests.servers import ServerProcess, rss, session  # noqa: E402
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 KEYSPACE = 100_000  # -r: keys are key:000000000000 .. key:000000099999
 K = "key:__rand_int__"
+INCR_SCRIPT = "return redis.call('incr', KEYS[1])"
+INCR_SHA = hashlib.sha1(INCR_SCRIPT.encode()).hexdigest()
 
 # (name, redis-benchmark arguments, kind). The order is the order of a round; every round starts
 # from an empty server, and the commands that leave TTLs behind run last (a database with TTLs
@@ -47,7 +50,8 @@ TESTS = [
     # Collections (issues 11 and 12): redis-benchmark's own tests where it has them.
     ("LPUSH", ["-t", "lpush"], "single"),
     ("RPOP", ["-t", "rpop"], "single"),
-    ("LRANGE_100", ["-t", "lrange_100"], "single"),
+    ("LRANGE_100", ["-t", "lrange_100"], "lrange_100"),
+    ("LRANGE_600", ["-t", "lrange_600"], "lrange_600"),
     ("HSET", ["-t", "hset"], "single"),
     ("HGET", ["HGET", "myhash", "element:__rand_int__"], "single"),
     ("SADD", ["-t", "sadd"], "single"),
@@ -57,13 +61,24 @@ TESTS = [
     ("ZRANK", ["ZRANK", "myzset", "element:__rand_int__"], "single"),
     ("ZPOPMIN", ["-t", "zpopmin"], "single"),
     ("PUBLISH", ["PUBLISH", "chan", "message"], "none"),
+    # Scripting (issue 14): the script is loaded by SETUP before every round.
+    ("EVALSHA", ["EVALSHA", INCR_SHA, "1", "ev:__rand_int__"], "evalsha"),
 ]
+
+# Commands run on each server before every round (after its FLUSHALL).
+SETUP = [["SCRIPT", "LOAD", INCR_SCRIPT]]
 
 # The issue's targets, as (kind, pipeline) -> minimum throughput ratio, and the CPU-per-request
 # ceilings at -P 16.
 RATIO_TARGET = {("fast", 16): 0.65, ("single", 16): 0.5, ("multi", 16): 0.5, ("none", 16): 0.5,
-                ("fast", 1): 0.9, ("single", 1): 0.9, ("multi", 1): 0.9, ("none", 1): 0.9}
-CPU_TARGET = {"fast": 1.6, "single": 2.0, "multi": 2.0, "none": 2.0}
+                ("fast", 1): 0.9, ("single", 1): 0.9, ("multi", 1): 0.9, ("none", 1): 0.9,
+                # issue 11: LRANGE replies are long, Python builds them element by element
+                ("lrange_100", 16): 0.4, ("lrange_600", 16): 0.3, ("lrange_100", 1): 0.9,
+                ("lrange_600", 1): 0.9,
+                # issue 14: a script call crosses into Lua and back
+                ("evalsha", 16): 0.3, ("evalsha", 1): 0.8}
+CPU_TARGET = {"fast": 1.6, "single": 2.0, "multi": 2.0, "none": 2.0, "lrange_100": 2.5,
+              "lrange_600": 3.3, "evalsha": 3.3}
 
 
 def cpu_seconds(pid: int) -> float:
@@ -102,6 +117,8 @@ def measure(servers: dict, tests: list, pipelines: list, requests: int, rounds: 
             n = requests if pipeline == 1 else requests * 4
             for name in order:
                 session(servers[name].port, ["FLUSHALL"])
+                for command in SETUP:
+                    session(servers[name].port, command)
             for test, args, _kind in tests:
                 for name in order:
                     server = servers[name]

@@ -12,8 +12,9 @@ import time
 from typing import TYPE_CHECKING
 
 from persistence import rdb
-from protocol.reply import Status, encoded
+from protocol.reply import Status, Verbatim, encoded
 from server import errors, log, values
+from server import lolwut as lolwut_art
 from server.args import to_int
 from server.config import REDIS_VERSION
 from server.errors import CommandError
@@ -128,8 +129,17 @@ def _reload(client, options) -> Reply:
 @command("lolwut", -1, F.READONLY | F.FAST, group="server", summary="Display some computer art and the "
          "Redis version", since="5.0.0", arguments=("[VERSION version]",))
 def lolwut(client: "Client", argv: Argv) -> Reply:
-    """Redis 7.0 has art for VERSION 5 and 6 only; the default (7) and other versions print the
-    version line alone. forkv prints the version line for every version."""
-    if len(argv) == 3 and argv[1].lower() == b"version":  # anything else is ignored, as by Redis
-        to_int(argv[2])
-    return f"Redis ver. {REDIS_VERSION}\n".encode()
+    """LOLWUT [VERSION v] [art arguments]: Redis 7.0 draws for versions 5 and 6 (the art's own
+    integer arguments follow VERSION v) and prints the version line alone for any other, its
+    own (7) included. Redis picks the art by the text "%u.0.0" of the version asked for."""
+    version, args = REDIS_VERSION, argv[1:]
+    if len(argv) >= 3 and argv[1].lower() == b"version":
+        version = "%d.0.0" % (to_int(argv[2]) & 0xFFFFFFFF)
+        args = argv[3:]
+    if (version[:2] == "5." and version[2] != "9") or version[:3] == "4.9":
+        numbers = [to_int(arg) for arg in args[:3]]
+        return Verbatim(lolwut_art.version5(*numbers, redis_version=REDIS_VERSION))
+    if (version[:2] == "6." and version[2] != "9") or version[:3] == "5.9":
+        numbers = [to_int(arg) for arg in args[:2]]
+        return Verbatim(lolwut_art.version6(*numbers, redis_version=REDIS_VERSION))
+    return Verbatim(f"Redis ver. {REDIS_VERSION}\n")

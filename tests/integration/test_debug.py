@@ -3,6 +3,7 @@ Redis 7.0's text, and with enable-debug-command yes the subcommands forkv suppor
 Redis's (RELOAD keeps the data, SET-ACTIVE-EXPIRE 0 stops the background expiry)."""
 
 import re
+import socket
 
 import pytest
 import redis
@@ -16,6 +17,73 @@ def test_debug_refused_by_default(any_server):
     assert str(raw_call(any_server.port, "DEBUG")) == "ERR wrong number of arguments for 'debug' command"
     assert raw_call(any_server.port, "LOLWUT") == b"Redis ver. 7.0.15\n"
     assert raw_call(any_server.port, "LOLWUT", "VERSION", "7") == b"Redis ver. 7.0.15\n"
+
+
+def _schotter_rows(art: str) -> list:
+    rows = art.split("\nGeorg Nees")[0].split("\n")
+    return rows[:-1] if rows[-1] == "" else rows  # a canvas height that is a multiple of 4 ends in "\n"
+
+
+@pytest.mark.parametrize("args", [(), ("40",), ("66", "8", "12"), ("3", "1", "1"), ("1",), ("100", "4", "2"),
+                                  ("2000", "300", "1"), ("-5", "0", "-1")])
+def test_lolwut_version5_as_redis(any_server, args):
+    """Schotter: the same canvas size, the same (deterministic) top two rows of squares, the
+    same caption; the rows below are random in Redis too."""
+    art = raw_call(any_server.port, "LOLWUT", "VERSION", "5", *args).decode()
+    assert art.endswith("\nGeorg Nees - schotter, plotter on paper, 1968. Redis ver. 7.0.15\n")
+    rows = _schotter_rows(art)
+    cols = min(max(int(args[0]), 1), 1000) if args else 66
+    assert {len(row) for row in rows} == {cols}
+    assert all(0x2800 <= ord(ch) <= 0x28FF for row in rows for ch in row)
+
+
+def test_lolwut_schotter_equals_redis_where_it_is_not_random():
+    with ServerProcess("forkv") as forkv, ServerProcess("redis") as real:
+        for args in [(), ("40",), ("66", "8", "12"), ("30", "3", "2"), ("1",), ("3", "1", "1")]:
+            mine = _schotter_rows(raw_call(forkv.port, "LOLWUT", "VERSION", "5", *args).decode())
+            theirs = _schotter_rows(raw_call(real.port, "LOLWUT", "VERSION", "5", *args).decode())
+            assert len(mine) == len(theirs), args
+            per_row = int(args[1]) if len(args) > 1 else 8
+            per_col = int(args[2]) if len(args) > 2 else 12
+            # the first two rows of squares are drawn without randomness
+            fixed = len(mine) if per_col <= 2 else max(1, len(mine) * 2 // per_col - 1)
+            assert mine[:fixed] == theirs[:fixed], (args, per_row)
+
+
+@pytest.mark.parametrize("args", [(), ("10", "5"), ("1", "1"), ("-3", "2000")])
+def test_lolwut_version6_as_redis(any_server, args):
+    art = raw_call(any_server.port, "LOLWUT", "VERSION", "6", *args).decode()
+    caption = ("\nDedicated to the 8 bit game developers of past and present.\n"
+               "Original 8 bit image from Plaguemon by hikikomori. Redis ver. 7.0.15\n")
+    assert art.endswith(caption)
+    rows = art[:-len(caption)].split("\n")
+    cols = min(max(int(args[0]), 1), 1000) if args else 80
+    height = min(max(int(args[1]), 1), 1000) if args else 20
+    assert len(rows) == height
+    for row in rows:
+        cells = re.findall(r"\x1b\[0;(?:30;40|90;100|37;47|97;107)m \x1b\[0m", row)
+        assert "".join(cells) == row and len(cells) == cols
+
+
+def test_lolwut_arguments_as_redis(any_server):
+    port = any_server.port
+    assert raw_call(port, "LOLWUT", "VERSION", "4") == b"Redis ver. 7.0.15\n"
+    assert raw_call(port, "LOLWUT", "VERSION", "59") == b"Redis ver. 7.0.15\n"
+    assert raw_call(port, "LOLWUT", "VERSION", "-1") == b"Redis ver. 7.0.15\n"
+    assert raw_call(port, "LOLWUT", "VERSION", "7", "x") == b"Redis ver. 7.0.15\n"
+    assert raw_call(port, "LOLWUT", "10", "x") == b"Redis ver. 7.0.15\n"
+    assert raw_call(port, "LOLWUT", "VERSION") == b"Redis ver. 7.0.15\n"
+    for bad in (("VERSION", "x"), ("VERSION", "5", "x"), ("VERSION", "6", "1", "1.5"), ("version", "5", "1", "2", "z")):
+        assert str(raw_call(port, "LOLWUT", *bad)) == "ERR value is not an integer or out of range", bad
+    assert raw_call(port, "LOLWUT", "VERSION", "6", "1", "1", "junk")  # a third number is not read
+    # RESP3: a verbatim string of format txt
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(b"HELLO 3\r\nLOLWUT\r\n")
+        data = b""
+        while not data.endswith(b"=22\r\ntxt:Redis ver. 7.0.15\n\r\n"):
+            chunk = s.recv(65536)
+            assert chunk, data
+            data += chunk
 
 
 @pytest.fixture(params=["forkv", "redis"])
