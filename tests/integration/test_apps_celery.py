@@ -15,12 +15,12 @@ from tests.integration._apps import KINDS, AppProcess, refused_commands, start_s
 
 celery = pytest.importorskip("celery", reason="celery is not installed (pip install 'forkv[test]')")
 
-MODULE = "forkv_celery_app"
+MODULE = "forkv_celery_app_{}"  # one per server kind, so the two apps' task names never meet
 SOURCE = '''
     import os
     from celery import Celery
 
-    app = Celery("forkv_celery_app", broker=os.environ["APP_REDIS_URL"], backend=os.environ["APP_REDIS_URL"])
+    app = Celery(__name__, broker=os.environ["APP_REDIS_URL"], backend=os.environ["APP_REDIS_URL"])
     app.conf.update(broker_connection_retry_on_startup=False, task_serializer="json",
                     result_serializer="json", accept_content=["json"], result_expires=600)
 
@@ -46,10 +46,10 @@ SOURCE = '''
 '''
 
 
-def load_app(directory: str):
-    spec = importlib.util.spec_from_file_location(MODULE, f"{directory}/{MODULE}.py")
+def load_app(directory: str, name: str):
+    spec = importlib.util.spec_from_file_location(name, f"{directory}/{name}.py")
     module = importlib.util.module_from_spec(spec)
-    sys.modules[MODULE] = module  # celery names tasks after their module
+    sys.modules[name] = module  # celery names tasks after their module
     spec.loader.exec_module(module)
     return module
 
@@ -61,10 +61,11 @@ def celery_app(request, tmp_path_factory, monkeypatch_module):
     module = None
     try:
         directory = str(tmp_path_factory.mktemp(f"celery-{request.param}"))
-        write_module(directory, MODULE, SOURCE)
+        name = MODULE.format(request.param)
+        write_module(directory, name, SOURCE)
         monkeypatch_module.setenv("APP_REDIS_URL", url(server))
-        module = load_app(directory)
-        worker = AppProcess(["celery", "-A", MODULE, "worker", "--pool=solo", "--concurrency=1",
+        module = load_app(directory, name)
+        worker = AppProcess(["celery", "-A", name, "worker", "--pool=solo", "--concurrency=1",
                              "-l", "warning"], cwd=directory)
         module.worker = worker
         module.server = server
@@ -75,7 +76,7 @@ def celery_app(request, tmp_path_factory, monkeypatch_module):
                 worker.stop()
             if module is not None:
                 module.app.close()
-            sys.modules.pop(MODULE, None)
+            sys.modules.pop(MODULE.format(request.param), None)
         finally:
             server.cleanup()
 
@@ -97,7 +98,7 @@ def get(result, timeout=TIMEOUT, **kw):
 
 
 def celery_log(result):
-    module = sys.modules.get(MODULE)
+    module = sys.modules.get(result.app.main)  # the app is named after its module
     return module.worker.log() if module else ""
 
 
@@ -127,6 +128,24 @@ def test_chord(celery_app):
     assert get(result) == 90
     chained = (celery_app.add.s(1, 2) | celery_app.add.s(10))()
     assert get(chained) == 13
+
+
+def test_chord_with_a_failing_header(celery_app):
+    # The header error reaches the chord's result (the body never runs).
+    header = [celery_app.add.s(1, 1), celery_app.fail.s("in the header"), celery_app.add.s(2, 2)]
+    result = celery.chord(header, celery_app.total.s())()
+    with pytest.raises(ValueError, match="in the header"):
+        get(result)
+
+
+def test_result_lifecycle(celery_app):
+    unknown = celery_app.app.AsyncResult("no-such-task-id")
+    assert unknown.state == "PENDING" and not unknown.ready()
+    result = celery_app.add.delay(4, 4)
+    assert get(result) == 8 and result.ready()
+    result.forget()  # DEL of the stored result
+    assert celery_app.app.AsyncResult(result.id).state == "PENDING"
+    assert get(celery_app.add.starmap([(1, 2), (3, 4)]).delay()) == [3, 7]
 
 
 def test_remote_control(celery_app):
