@@ -73,6 +73,14 @@ class AppProcess:
         except subprocess.TimeoutExpired:
             raise AssertionError(f"{self.proc.args} still running after {timeout}s:\n{self.log()}") from None
 
+    def kill(self) -> None:
+        """End the process and its children at once (SIGKILL), as a crash would."""
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait(10)
+
     def stop(self, timeout: float = 10.0) -> int | None:
         try:
             if self.proc.poll() is None:

@@ -10,8 +10,10 @@ import importlib.util
 import sys
 
 import pytest
+import redis
 
 from tests.integration._apps import KINDS, AppProcess, refused_commands, start_server, url, write_module
+from tests.servers import wait_for
 
 celery = pytest.importorskip("celery", reason="celery is not installed (pip install 'forkv[test]')")
 
@@ -160,3 +162,63 @@ def test_no_error_replies(celery_app):
     # EVALSHA's NOSCRIPT is expected: the client tries the digest first and loads the script on that
     # error (kombu's binding and unacked scripts, the backend's chord scripts).
     assert refused_commands(celery_app.server) <= {"evalsha"}
+
+
+REDELIVERY = '''
+    import os
+    from celery import Celery
+
+    app = Celery(__name__, broker=os.environ["APP_REDIS_URL"], backend=os.environ["APP_REDIS_URL"])
+    app.conf.update(broker_connection_retry_on_startup=False, task_acks_late=True,
+                    broker_transport_options={"visibility_timeout": 1, "unacked_restore_interval": 0.2,
+                                              "unacked_restore_throttle": 1})
+
+    @app.task
+    def gated(name):
+        # Counts its runs, then waits (BLPOP) for the test to open the gate.
+        client = app.backend.client
+        runs = client.incr("runs:" + name)
+        client.blpop(["gate:" + name], timeout=30)
+        return runs
+'''
+
+
+# Two worker starts and a visibility timeout make this the slowest test here, so it runs against
+# forkv only; the same body passes against redis-server (parametrize with KINDS to see it).
+@pytest.mark.parametrize("kind", ["forkv"])
+def test_task_of_a_killed_worker_is_redelivered(kind, tmp_path, monkeypatch):
+    # acks_late: the message stays in kombu's unacked hash and sorted set while the task runs. The
+    # worker is killed mid-task (its BLPOP connection dropped while blocked); the next worker
+    # restores the message once the visibility timeout has passed and runs it again. The element
+    # pushed to the gate must reach the second run, not the dead client.
+    server = start_server(kind)
+    workers = []
+    name = f"forkv_celery_redelivery_{kind}"
+    try:
+        write_module(str(tmp_path), name, REDELIVERY)
+        monkeypatch.setenv("APP_REDIS_URL", url(server))
+        module = load_app(str(tmp_path), name)
+        argv = ["celery", "-A", name, "worker", "--pool=solo", "--concurrency=1", "-l", "warning",
+                "--without-mingle", "--without-gossip"]  # no neighbours to wait for
+        workers.append(AppProcess(argv, cwd=str(tmp_path)))
+        result = module.gated.delay("job")
+        r = redis.Redis(port=server.port)
+        wait_for(lambda: r.get("runs:job") == b"1" and r.info("clients")["blocked_clients"] == 1,
+                 timeout=TIMEOUT, what="the first run to block on its gate")
+        assert r.hlen("unacked") == 1
+        workers[0].kill()
+        wait_for(lambda: not [c for c in r.client_list() if c["cmd"] == "blpop"], timeout=10,
+                 what="the killed worker's blocked connection to close")
+        r.rpush("gate:job", "open")
+        workers.append(AppProcess(argv, cwd=str(tmp_path)))
+        assert result.get(timeout=TIMEOUT) == 2
+        assert r.hlen("unacked") == 0 and r.llen("gate:job") == 0
+        r.close()
+        module.app.close()
+    finally:
+        try:
+            for worker in workers:
+                worker.stop()
+            sys.modules.pop(name, None)
+        finally:
+            server.cleanup()
