@@ -43,23 +43,6 @@ def test_commandstats_and_errorstats_match_redis(forkv_server, redis_server):
     assert mine[0] == theirs[0]
 
 
-def _last_command_after_unknown_subcommand(server):
-    c, other = Raw(server.port), Raw(server.port)
-    try:
-        c.call("CLIENT", "SETNAME", "probe")
-        c.call("CLIENT", "NOPE")
-        _, (listing,) = (other.send("CLIENT", "LIST"), other.read())[1]
-        return re.search(rb"name=probe .*?cmd=(\S+)", listing).group(1)
-    finally:
-        c.close()
-        other.close()
-
-
-def test_client_list_cmd_after_unknown_subcommand_matches_redis(forkv_server, redis_server):
-    assert _last_command_after_unknown_subcommand(forkv_server) == b"NULL"
-    assert _last_command_after_unknown_subcommand(redis_server) == b"NULL"
-
-
 def _slowlog(server):
     c = Raw(server.port)
     try:
@@ -155,3 +138,20 @@ def test_latencystats_and_histogram_shapes_match_redis(any_server):
         assert raw_call(any_server.port, "LATENCY", "HISTOGRAM", "nosuchcommand") == []
     finally:
         r.close()
+
+
+def _last_command_after_unknown_subcommand(server):
+    c, other = Raw(server.port), Raw(server.port)
+    try:
+        c.call("CLIENT", "SETNAME", "probe")
+        c.call("CLIENT", "NOPE")
+        _, (listing,) = (other.send("CLIENT", "LIST"), other.read())[1]
+        return re.search(rb"name=probe .*?cmd=(\S+)", listing).group(1)
+    finally:
+        c.close()
+        other.close()
+
+
+def test_client_list_cmd_after_unknown_subcommand_matches_redis(forkv_server, redis_server):
+    assert _last_command_after_unknown_subcommand(forkv_server) == b"NULL"
+    assert _last_command_after_unknown_subcommand(redis_server) == b"NULL"
