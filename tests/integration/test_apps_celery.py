@@ -194,6 +194,12 @@ def test_task_of_a_killed_worker_is_redelivered(kind, tmp_path, monkeypatch):
     server = start_server(kind)
     workers = []
     name = f"forkv_celery_redelivery_{kind}"
+    r = redis.Redis(port=server.port)
+    module = None
+
+    def gate_waiters():
+        return [c for c in r.client_list() if c["cmd"] == "blpop"]
+
     try:
         write_module(str(tmp_path), name, REDELIVERY)
         monkeypatch.setenv("APP_REDIS_URL", url(server))
@@ -202,25 +208,24 @@ def test_task_of_a_killed_worker_is_redelivered(kind, tmp_path, monkeypatch):
                 "--without-mingle", "--without-gossip"]  # no neighbours to wait for
         workers.append(AppProcess(argv, cwd=str(tmp_path)))
         result = module.gated.delay("job")
-        r = redis.Redis(port=server.port)
-        wait_for(lambda: r.get("runs:job") == b"1" and r.info("clients")["blocked_clients"] == 1,
-                 timeout=TIMEOUT, what="the first run to block on its gate")
+        wait_for(lambda: r.get("runs:job") == b"1" and gate_waiters(), timeout=TIMEOUT,
+                 what="the first run to block on its gate")
         assert r.hlen("unacked") == 1
         workers[0].kill()
-        wait_for(lambda: not [c for c in r.client_list() if c["cmd"] == "blpop"], timeout=10,
-                 what="the killed worker's blocked connection to close")
+        wait_for(lambda: not gate_waiters(), timeout=10, what="the killed worker's blocked connection to close")
         r.rpush("gate:job", "open")
         workers.append(AppProcess(argv, cwd=str(tmp_path)))
         assert result.get(timeout=TIMEOUT) == 2
         assert r.llen("gate:job") == 0
         # acks_late acknowledges after the result is stored: wait for the ack itself.
         wait_for(lambda: r.hlen("unacked") == 0, timeout=10, what="the second run's ack")
-        r.close()
-        module.app.close()
     finally:
         try:
             for worker in workers:
                 worker.stop()
+            if module is not None:
+                module.app.close()
+            r.close()
             sys.modules.pop(name, None)
         finally:
             server.cleanup()
