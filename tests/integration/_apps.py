@@ -9,10 +9,8 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import textwrap
 
-import pytest
 import redis
 
 from tests.servers import REPO, ServerProcess
@@ -97,9 +95,3 @@ class AppProcess:
             return self.proc.wait(timeout)
         finally:
             self._log.close()
-
-
-@pytest.fixture
-def app_dir():
-    with tempfile.TemporaryDirectory(prefix="forkv-app-") as directory:
-        yield directory
