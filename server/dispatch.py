@@ -42,10 +42,11 @@ def resolve(argv):
 
 
 def _named(argv):
-    """The Command argv names (a subcommand when it exists), whatever its arity; None if none."""
+    """The Command argv names, whatever its arity; None if none. A container with an unknown
+    subcommand names nothing, as Redis's lookupCommand (CLIENT LIST cmd=NULL, no commandstats)."""
     cmd = COMMANDS.get(argv[0].lower()) if argv and isinstance(argv[0], bytes) else None
     if cmd is not None and cmd.subcommands and len(argv) >= 2:
-        return cmd.subcommands.get(argv[1].lower(), cmd)
+        return cmd.subcommands.get(argv[1].lower())
     return cmd
 
 

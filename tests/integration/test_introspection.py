@@ -11,6 +11,9 @@ SEQUENCE = [
     ("SET", "k", "v"), ("GET", "k"), ("GET", "k"), ("INCR", "k"), ("GET",), ("NOSUCH",),
     ("MULTI",), ("SET", "a", "1"), ("INCR", "a"), ("EXEC",), ("EXEC",),
     ("CLIENT", "SETNAME", "bad name"), ("CLIENT", "GETNAME"), ("SELECT", "99"), ("MSET", "a"),
+    # An unknown subcommand names no command: an error, but no commandstats line for the container
+    # (redis-py 8 probes CLIENT MAINT_NOTIFICATIONS on every connection).
+    ("CLIENT", "MAINT_NOTIFICATIONS", "ON"), ("OBJECT", "NOPE", "k"),
 ]
 
 
@@ -135,3 +138,20 @@ def test_latencystats_and_histogram_shapes_match_redis(any_server):
         assert raw_call(any_server.port, "LATENCY", "HISTOGRAM", "nosuchcommand") == []
     finally:
         r.close()
+
+
+def _last_command_after_unknown_subcommand(server):
+    c, other = Raw(server.port), Raw(server.port)
+    try:
+        c.call("CLIENT", "SETNAME", "probe")
+        c.call("CLIENT", "NOPE")
+        _, (listing,) = (other.send("CLIENT", "LIST"), other.read())[1]
+        return re.search(rb"name=probe .*?cmd=(\S+)", listing).group(1)
+    finally:
+        c.close()
+        other.close()
+
+
+def test_client_list_cmd_after_unknown_subcommand_matches_redis(forkv_server, redis_server):
+    assert _last_command_after_unknown_subcommand(forkv_server) == b"NULL"
+    assert _last_command_after_unknown_subcommand(redis_server) == b"NULL"

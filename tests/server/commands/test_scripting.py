@@ -595,6 +595,24 @@ def test_register_script(any_r):
     assert pipe.execute() == [8, 9]
 
 
+@pytest.mark.parametrize("transaction", [True, False])
+def test_register_script_in_pipeline_after_flush(any_r, transaction):
+    # A pipeline cannot retry on NOSCRIPT: redis-py asks SCRIPT EXISTS first and loads what is
+    # missing, then sends EVALSHA (inside MULTI/EXEC, or plain). An error stays in its place.
+    incr = any_r.register_script("return redis.call('incrby', KEYS[1], ARGV[1])")
+    bad = any_r.register_script("return redis.call('lpush', KEYS[1], 'x')")
+    any_r.script_flush()
+    pipe = any_r.pipeline(transaction=transaction)
+    incr(keys=["n"], args=[3], client=pipe)
+    pipe.set("s", "v")
+    bad(keys=["s"], client=pipe)
+    incr(keys=["n"], args=[4], client=pipe)
+    first, ok, error, last = pipe.execute(raise_on_error=False)
+    assert (first, ok, last) == (3, True, 7)
+    assert isinstance(error, redis.ResponseError) and str(error).startswith("WRONGTYPE")
+    assert any_r.script_exists(incr.sha, bad.sha) == [True, True]
+
+
 def test_script_exists_many(any_r):
     shas = [any_r.script_load(f"return {i}") for i in range(50)]
     assert any_r.script_exists(*shas, "0" * 40) == [True] * 50 + [False]
