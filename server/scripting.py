@@ -1319,6 +1319,8 @@ local function handler(err)
 end
 
 local api = {null = null}
+-- for the functions engine (server/functions.py), which builds its library environments on these
+api.internals = {G = G, readonly = readonly, ro_newindex = ro_newindex, handler = handler}
 -- the position luaL_error gives from a Python callable called by Lua code: its caller's line
 api.where = function()
   local i = getinfo(3, "Sl")
