@@ -165,7 +165,7 @@ def crc64(data: bytes | bytearray | memoryview, crc: int = 0) -> int:
 
 class RDBError(Exception):
     """Bad RDB input. `offset` is the byte position where the problem was detected; `kind`
-    is one of: magic, version, checksum, truncated, type, corrupt, unsupported, payload."""
+    is one of: magic, version, checksum, truncated, type, corrupt, unsupported, payload, function."""
 
     def __init__(self, message: str, offset: int, kind: str = "corrupt") -> None:
         super().__init__(f"{message} (at offset {offset})")
@@ -570,23 +570,44 @@ def _check_footer(payload: bytes, max_version: int) -> int:
     return version
 
 
+def _library_code(load: "_Loader", op: int) -> bytes:
+    """The code of a FUNCTION2 record, or of a FUNCTION record of Redis 7.0's release candidates
+    (name, engine, optional description, code) turned into today's `#!<engine> name=<name>`
+    form as Redis's rdbFunctionLoad does. RDBError(kind='function') says which field failed,
+    in Redis's words."""
+
+    def field(what: str, read):
+        try:
+            return read()
+        except RDBError as exc:
+            raise RDBError(f"Failed loading {what}", exc.offset, "function") from None
+
+    if op == OP_FUNCTION2:
+        return field("library payload", load.string)
+    name = field("library name", load.string)
+    engine = field("engine name", load.string)
+    if field("library description indicator", load.length):
+        field("library description", load.string)
+    blob = field("library blob", load.string)
+    return b"#!" + engine + b" name=" + name + b"\n" + blob
+
+
 def load_functions(payload: bytes, *, max_version: int = RDB_VERSION) -> list[bytes]:
-    """The library codes of a FUNCTION DUMP payload. RDBError kinds: 'payload' (footer), 'pre-ga'
-    (the release-candidate FUNCTION record), 'type' (a record that is not a library), 'corrupt'."""
+    """The library codes of a FUNCTION DUMP payload. RDBError kinds: 'payload' (footer), 'type'
+    (a record that is not a library), 'function' (a library record cut short)."""
     payload = bytes(payload)
     version = _check_footer(payload, max_version)
     body_end = len(payload) - 10
-    inp = _Input(io.BytesIO(payload[:body_end]))
+    # The footer stays readable: a record cut short reads into it, as Redis's loop does.
+    inp = _Input(io.BytesIO(payload))
     load = _Loader(inp, version)
     codes = []
     while inp.offset() < body_end:
         start = inp.offset()
         op = inp.byte()
-        if op == OP_FUNCTION_PRE_GA:
-            raise RDBError("Pre-GA function format not supported", start, "pre-ga")
-        if op != OP_FUNCTION2:
+        if op != OP_FUNCTION2 and op != OP_FUNCTION_PRE_GA:
             raise RDBError("given type is not a function", start, "type")
-        codes.append(load.string())
+        codes.append(_library_code(load, op))
     return codes
 
 
@@ -1207,11 +1228,8 @@ def read_rdb(fileobj: BinaryIO, *, stage: list | None = None, now: int | float =
             yield Aux(key, load.string())
         elif op == OP_EOF:
             break
-        elif op == OP_FUNCTION2:
-            yield Function(load.string())
-        elif op == OP_FUNCTION_PRE_GA:
-            raise RDBError("function library in the Redis 7.0 release-candidate format is not "
-                           "supported", start, "unsupported")
+        elif op == OP_FUNCTION2 or op == OP_FUNCTION_PRE_GA:
+            yield Function(_library_code(load, op))
         elif op == OP_MODULE_AUX:
             name = _module_name(load.length())
             when_opcode = load.length()

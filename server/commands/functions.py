@@ -171,6 +171,8 @@ def function_restore(client: "Client", argv: Argv) -> Reply:
     try:
         codes = rdb.load_functions(argv[2])
     except rdb.RDBError as exc:
+        if exc.kind == "function":  # which field of a library record failed, in Redis's words
+            raise CommandError("ERR " + exc.message) from None
         raise CommandError(_PAYLOAD_ERRORS.get(exc.kind, errors.FUNCTION_PAYLOAD_BAD)) from None
     registry = functions.registry_for(client.server)
     restored = registry.load_codes(codes)
@@ -182,8 +184,7 @@ def function_restore(client: "Client", argv: Argv) -> Reply:
     return OK
 
 
-_PAYLOAD_ERRORS = {"payload": errors.FUNCTION_PAYLOAD, "pre-ga": errors.FUNCTION_PAYLOAD_PRE_GA,
-                   "type": errors.FUNCTION_PAYLOAD_TYPE}
+_PAYLOAD_ERRORS = {"payload": errors.FUNCTION_PAYLOAD, "type": errors.FUNCTION_PAYLOAD_TYPE}
 
 
 @command("function|stats", 2, F.NOSCRIPT | F.ALLOW_BUSY, group="scripting",

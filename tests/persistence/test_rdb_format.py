@@ -429,10 +429,18 @@ def test_function_libraries_are_read_module_aux_and_slot_info_skipped():
     assert [r.key for r in events if isinstance(r, Record)] == [b"k"]
 
 
-def test_pre_ga_function_format_is_refused():
+def test_pre_ga_function_records_become_todays_library_code():
+    body = (b"\xf6" + S(b"old") + S(b"LUA") + L(1) + S(b"a description") + S(b"\nreturn 1")
+            + b"\xf6" + S(b"nodesc") + S(b"LUA") + L(0) + S(b"\nreturn 2"))
+    events = list(read_rdb(io.BytesIO(rdb_file(body))))
+    assert [e.code for e in events if isinstance(e, Function)] == [
+        b"#!LUA name=old\n\nreturn 1", b"#!LUA name=nodesc\n\nreturn 2"]
+
+
+def test_function_record_cut_short_says_which_field():
     with pytest.raises(RDBError) as info:
-        records(rdb_file(b"\xf6" + S(b"x")))
-    assert info.value.kind == "unsupported" and info.value.offset == 9
+        list(read_rdb(io.BytesIO(rdb_file(b"\xf6" + S(b"x")))))
+    assert info.value.kind == "function" and info.value.message == "Failed loading engine name"
 
 
 @pytest.mark.parametrize("rdbtype,what", [(15, "stream"), (19, "stream"), (21, "stream"),
