@@ -6,10 +6,13 @@ the `script: <function>, on @user_function:N.` suffixes, LIST's shapes). Librari
 function where a reply lists several, since Redis lists them in its hash table's order.
 """
 
+import socket
+
 import pytest
 import redis
 
 from tests.server.commands.test_scripting import wire
+from tests.servers import command_bytes, wait_for
 
 SETUP = [["FUNCTION", "FLUSH"], ["FLUSHALL"]]
 
@@ -282,3 +285,55 @@ def test_command_info_is_redis(forkv_server, redis_server):
         ["COMMAND", "INFO", "function|load", "function|list", "function|restore", "function|dump",
          "function|stats", "function|kill", "function|flush", "function|delete", "function|help"],
     ])
+
+
+def _read_until(sock, marker: bytes) -> bytes:
+    buf = b""
+    while marker not in buf:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("server closed the connection")
+        buf += chunk
+    return buf
+
+
+def test_monitor_shows_fcall_before_its_commands(any_server):
+    r = redis.Redis(port=any_server.port)
+    try:
+        r.function_flush()
+        r.function_load(RUN)
+        with socket.create_connection(("127.0.0.1", any_server.port), timeout=10) as mon:
+            mon.sendall(b"MONITOR\r\n")
+            _read_until(mon, b"+OK\r\n")
+            r.fcall("set", 1, "k", "v")
+            r.execute_command("ECHO", "marker")
+            lines = _read_until(mon, b'"marker"').decode().split("\r\n")
+        shown = [line.split("] ", 1)[1] for line in lines if "] " in line]
+        assert shown == ['"FCALL" "set" "1" "k" "v"', '"set" "k" "v"', '"ECHO" "marker"']
+        assert "lua]" in lines[1]
+    finally:
+        r.function_flush()
+        r.close()
+
+
+def test_client_pause_write_holds_writing_functions_only(any_server):
+    r = redis.Redis(port=any_server.port)
+    try:
+        r.function_flush()
+        r.function_load(RUN)
+        r.set("k", "v")
+        r.execute_command("CLIENT", "PAUSE", "10000", "WRITE")
+        try:
+            assert r.fcall_ro("ro_get", 1, "k") == b"v"  # no-writes: runs at once
+            assert r.fcall("ro_get", 1, "k") == b"v"
+            with socket.create_connection(("127.0.0.1", any_server.port), timeout=10) as held:
+                held.sendall(command_bytes("FCALL", "set", "1", "k", "w"))
+                wait_for(lambda: r.info("clients")["blocked_clients"] == 1, what="FCALL held by the pause")
+                r.execute_command("CLIENT", "UNPAUSE")
+                assert _read_until(held, b"\r\n") == b"+OK\r\n"
+        finally:
+            r.execute_command("CLIENT", "UNPAUSE")
+        assert r.get("k") == b"w"
+    finally:
+        r.function_flush()
+        r.close()
