@@ -35,8 +35,9 @@ FUNCTIONS_PRELUDE = r"""
 local I, B = ...
 local G, readonly, ro_newindex, handler = I.G, I.readonly, I.ro_newindex, I.handler
 local luatype = G.type  -- the API's Python callables are functions too, as Redis's C functions
-local type, tostring, select, pairs, error, setfenv, loadstring, xpcall, lower, sethook =
-      type, tostring, select, pairs, error, setfenv, loadstring, xpcall, string.lower, debug.sethook
+local type, tostring, select, pairs, error, setfenv, loadstring, xpcall, lower, sethook, gethook =
+      type, tostring, select, pairs, error, setfenv, loadstring, xpcall, string.lower, debug.sethook,
+      debug.gethook
 
 local function missing(k)
   error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 3)
@@ -148,9 +149,11 @@ return function(code)
   setfenv(f, env)
   loading = {seen = {}}
   current = load_globals
+  -- the load's own timeout hook, in place of any the engine keeps for running scripts
+  local old_hook, old_mask, old_count = gethook()
   sethook(hook, "", B.hook_every)
   local ok, err = xpcall(f, handler)
-  sethook()
+  if old_hook then sethook(old_hook, old_mask, old_count) else sethook() end
   current = G
   local regs = loading
   loading = nil

@@ -337,3 +337,18 @@ def test_client_pause_write_holds_writing_functions_only(any_server):
     finally:
         r.function_flush()
         r.close()
+
+
+def test_load_puts_back_the_engines_own_hook():
+    """A library's load runs under its timeout hook, then the hook the engine keeps for running
+    scripts (the busy-script count hook) is back in place."""
+    from server.functions import Registry
+
+    registry = Registry()
+    lua = registry.engine.lua
+    lua.execute("debug.sethook(function() end, '', 1000000)")
+    registry.create(ONE.encode(), False)
+    assert lua.eval("select(3, debug.gethook())") == 1000000
+    with pytest.raises(Exception, match="FUNCTION LOAD timeout"):
+        registry.create(lib("spin", "while true do end").encode(), False)
+    assert lua.eval("select(3, debug.gethook())") == 1000000
