@@ -85,7 +85,10 @@ class Persistence:
     def _load_functions(self, codes: list, flush: bool, replace: bool) -> bool:
         """Create the function libraries of a file (after dropping the current ones with `flush`,
         as Redis's emptyData); False, after logging why, if one fails (Redis aborts the load)."""
-        if not codes and not flush:
+        if not codes:
+            registry = functions.peek(self.server)  # none made for a server without functions
+            if flush and registry is not None:
+                registry.flush()
             return True
         registry = functions.registry_for(self.server)
         if flush:
