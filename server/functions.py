@@ -252,6 +252,7 @@ class Registry:
     def engine(self) -> scripting.Engine:
         if self._engine is None:
             engine = scripting.Engine()
+            engine.eval_mode = False  # its runs are functions: FUNCTION KILL's, not SCRIPT KILL's
             lua = engine.lua
             bridge = lua.table_from({
                 b"raising": engine._raising, b"timed_out": self._timed_out,

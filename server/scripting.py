@@ -198,6 +198,8 @@ def cached(server, sha: str) -> bool:
 
 
 class Engine:
+    eval_mode = True  # EVAL & co.'s engine; False for the functions' (server/functions.py)
+
     def __init__(self):
         self.lua = lua51.LuaRuntime(encoding=None, unpack_returned_tuples=True, register_eval=False,
                                     register_builtins=False, attribute_filter=_no_attributes)
@@ -1319,8 +1321,6 @@ local function handler(err)
 end
 
 local api = {null = null}
--- for the functions engine (server/functions.py), which builds its library environments on these
-api.internals = {G = G, readonly = readonly, ro_newindex = ro_newindex, handler = handler}
 -- the position luaL_error gives from a Python callable called by Lua code: its caller's line
 api.where = function()
   local i = getinfo(3, "Sl")
@@ -1344,5 +1344,7 @@ api.run = function(f, nkeys, ...)
   local ok, v = xpcall(f, handler)
   return ok, v
 end
+-- for the functions engine (server/functions.py), which builds its library environments on these
+api.internals = {G = G, readonly = readonly, ro_newindex = ro_newindex, handler = handler}
 return api
 """
