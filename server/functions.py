@@ -244,6 +244,7 @@ class Registry:
 
     def __init__(self):
         self.current = Libraries()
+        self.running = None  # (Function, the FCALL's argv, monotonic start) while one runs
         self._engine = None
         self._load = None
         self._deadline = 0.0
@@ -364,11 +365,17 @@ class Registry:
 
     # -- running ---------------------------------------------------------------------------------
 
-    def call(self, client, name: bytes, keys: list, args: list, read_only: bool):
-        function = self.current.functions.get(name)
+    def call(self, client, argv: list, keys: list, args: list, read_only: bool):
+        """FCALL/FCALL_RO `argv` of `client`: run the function it names with `keys` and `args`."""
+        function = self.current.functions.get(bytes(argv[1]))
         if function is None:
             raise CommandError(errors.FUNCTION_NOT_FOUND)
-        return self.engine.execute(client, function.script, keys, args, read_only)
+        outer = self.running
+        self.running = (function, argv, time.monotonic())  # for FUNCTION STATS while busy
+        try:
+            return self.engine.execute(client, function.script, keys, args, read_only)
+        finally:
+            self.running = outer
 
     def memory(self) -> int:
         """An estimate of the bytes the libraries take outside the Lua heap (Redis's

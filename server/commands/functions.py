@@ -4,6 +4,7 @@ The handlers parse arguments and shape replies; server/functions.py keeps the li
 the functions, persistence/rdb.py makes and reads DUMP payloads.
 """
 
+import time
 from typing import TYPE_CHECKING
 
 from persistence import rdb
@@ -42,7 +43,7 @@ def _fcall(client: "Client", argv: Argv, read_only: bool) -> Reply:
         raise CommandError(errors.NUMKEYS_TOO_BIG)
     if numkeys < 0:
         raise CommandError(errors.NUMKEYS_NEGATIVE)
-    return registry.call(client, name, argv[3:3 + numkeys], argv[3 + numkeys:], read_only)
+    return registry.call(client, argv, argv[3:3 + numkeys], argv[3 + numkeys:], read_only)
 
 
 def _specs(flags: str, notes: str) -> tuple:
@@ -192,11 +193,16 @@ _PAYLOAD_ERRORS = {"payload": errors.FUNCTION_PAYLOAD, "type": errors.FUNCTION_P
                  "duration)", since="7.0.0", complexity="O(1)",
          tips=("nondeterministic_output", "request_policy:all_shards", "response_policy:special"))
 def function_stats(client: "Client", argv: Argv) -> Reply:
-    current = functions.registry_for(client.server).current
+    registry = functions.registry_for(client.server)
+    current = registry.current
     counts = Map(((b"libraries_count", len(current.libraries)),
                   (b"functions_count", len(current.functions))))
-    # Functions run to completion inside the event loop: none is running while this runs.
-    return Map(((b"running_script", None), (b"engines", Map(((functions.ENGINE_NAME.encode(), counts),)))))
+    running = None
+    if registry.running is not None:  # seen only while a function is busy (past busy-reply-threshold)
+        function, call_argv, started = registry.running
+        running = Map(((b"name", function.name), (b"command", [bytes(a) for a in call_argv]),
+                       (b"duration_ms", int((time.monotonic() - started) * 1000))))
+    return Map(((b"running_script", running), (b"engines", Map(((functions.ENGINE_NAME.encode(), counts),)))))
 
 
 @command("function|kill", 2, F.NOSCRIPT | F.ALLOW_BUSY, group="scripting",
