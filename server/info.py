@@ -10,7 +10,7 @@ import resource
 import sys
 import time
 
-from server import functions
+from server import functions, scripting
 from server.config import FORKV_VERSION, REDIS_VERSION
 from server.table import all_commands, hist_upper
 
@@ -99,9 +99,10 @@ def _memory(server):
         total = 0
     clients_normal = sum(c.output_buffer_size() for c in server.clients.values())
     # forkv's allocator is CPython's (pymalloc over malloc): the allocator_* figures are the RSS,
-    # with no fragmentation measured; the EVAL figures are those of an empty engine. The
-    # functions' are their Lua runtime's heap (Redis's empty-engine figure until one is made)
-    # and an estimate of the libraries' names, codes and index entries.
+    # with no fragmentation measured. The Lua figures are each runtime's heap (Redis's
+    # empty-engine figures until one is made); the scripts' and libraries' memory an estimate
+    # of their bodies, names and index entries.
+    vm_eval, scripts_eval, cached = scripting.memory(server)
     registry = functions.peek(server)
     libraries = fcount = 0
     vm_functions, used_functions = _EMPTY_FUNCTIONS_VM, _EMPTY_FUNCTIONS
@@ -126,19 +127,19 @@ def _memory(server):
         ("allocator_resident", rss),
         ("total_system_memory", total),
         ("total_system_memory_human", _human(total)),
-        ("used_memory_lua", 31744),
-        ("used_memory_vm_eval", 31744),
-        ("used_memory_lua_human", _human(31744)),
-        ("used_memory_scripts_eval", 0),
-        ("number_of_cached_scripts", 0),
+        ("used_memory_lua", vm_eval),
+        ("used_memory_vm_eval", vm_eval),
+        ("used_memory_lua_human", _human(vm_eval)),
+        ("used_memory_scripts_eval", scripts_eval),
+        ("number_of_cached_scripts", cached),
         ("number_of_functions", fcount),
         ("number_of_libraries", libraries),
         ("used_memory_vm_functions", vm_functions),
-        ("used_memory_vm_total", 31744 + vm_functions),
-        ("used_memory_vm_total_human", _human(31744 + vm_functions)),
+        ("used_memory_vm_total", vm_eval + vm_functions),
+        ("used_memory_vm_total_human", _human(vm_eval + vm_functions)),
         ("used_memory_functions", used_functions),
-        ("used_memory_scripts", used_functions),
-        ("used_memory_scripts_human", _human(used_functions)),
+        ("used_memory_scripts", scripts_eval + used_functions),
+        ("used_memory_scripts_human", _human(scripts_eval + used_functions)),
         ("maxmemory", maxmemory),
         ("maxmemory_human", _human(maxmemory)),
         ("maxmemory_policy", server.config["maxmemory-policy"]),

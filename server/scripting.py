@@ -192,6 +192,16 @@ def _script_flags(server, name: str, argv):
         return None
 
 
+def memory(server) -> tuple:
+    """INFO memory's EVAL figures: (the Lua heap, an estimate of the cached scripts' bytes, their
+    number); Redis's empty-engine figures before the first script."""
+    engine = _engines.get(server)
+    if engine is None:
+        return 31744, 0, 0
+    heap = int(engine.lua.eval("collectgarbage('count')") * 1024)
+    return heap, sum(len(script.body) + 104 for script in engine.scripts.values()), len(engine.scripts)
+
+
 def cached(server, sha: str) -> bool:
     engine = _engines.get(server)
     return engine is not None and sha in engine.scripts

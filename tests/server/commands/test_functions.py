@@ -352,3 +352,17 @@ def test_load_puts_back_the_engines_own_hook():
     with pytest.raises(Exception, match="FUNCTION LOAD timeout"):
         registry.create(lib("spin", "while true do end").encode(), False)
     assert lua.eval("select(3, debug.gethook())") == 1000000
+
+
+def test_info_memory_counts_cached_scripts(any_r):
+    any_r.script_flush()
+    empty = any_r.info("memory")
+    assert empty["number_of_cached_scripts"] == 0
+    any_r.script_load("return 1")
+    any_r.script_load("return 2")
+    fields = any_r.info("memory")
+    assert fields["number_of_cached_scripts"] == 2
+    assert fields["used_memory_scripts_eval"] > 0
+    assert fields["used_memory_scripts"] == fields["used_memory_scripts_eval"] + fields["used_memory_functions"]
+    any_r.script_flush()
+    assert any_r.info("memory")["number_of_cached_scripts"] == 0
