@@ -161,6 +161,16 @@ def flush(server) -> None:
     _engines.pop(server, None)
 
 
+def memory(server) -> tuple:
+    """INFO memory's EVAL figures: (the Lua heap, an estimate of the cached scripts' bytes, their
+    number); Redis's empty-engine figures before the first script."""
+    engine = _engines.get(server)
+    if engine is None:
+        return 31744, 0, 0
+    heap = int(engine.lua.eval("collectgarbage('count')") * 1024)
+    return heap, sum(len(script.body) + 104 for script in engine.scripts.values()), len(engine.scripts)
+
+
 def script_writes(server, name: str, argv, for_pause: bool) -> bool:
     """Whether EVAL & co. count as a write (for_pause=False: MISCONF) or as replicating (True:
     CLIENT PAUSE WRITE holds them), as Redis's evalGetCommandFlags: a shebang's flags replace
@@ -190,16 +200,6 @@ def _script_flags(server, name: str, argv):
         return parse_shebang(bytes(argv[1]))[0]
     except CommandError:
         return None
-
-
-def memory(server) -> tuple:
-    """INFO memory's EVAL figures: (the Lua heap, an estimate of the cached scripts' bytes, their
-    number); Redis's empty-engine figures before the first script."""
-    engine = _engines.get(server)
-    if engine is None:
-        return 31744, 0, 0
-    heap = int(engine.lua.eval("collectgarbage('count')") * 1024)
-    return heap, sum(len(script.body) + 104 for script in engine.scripts.values()), len(engine.scripts)
 
 
 def cached(server, sha: str) -> bool:
