@@ -1337,6 +1337,8 @@ api.where = function()
   if i and i.currentline > 0 then return i.short_src .. ":" .. i.currentline .. ": " end
   return ""
 end
+-- for the functions engine (server/functions.py), which builds its library environments on these
+api.internals = {G = G, readonly = readonly, ro_newindex = ro_newindex, handler = handler}
 api.compile = function(body)
   local f, e = loadstring(body, "@user_script")
   if not f then return nil, e end
@@ -1354,7 +1356,5 @@ api.run = function(f, nkeys, ...)
   local ok, v = xpcall(f, handler)
   return ok, v
 end
--- for the functions engine (server/functions.py), which builds its library environments on these
-api.internals = {G = G, readonly = readonly, ro_newindex = ro_newindex, handler = handler}
 return api
 """
