@@ -570,7 +570,7 @@ def _check_footer(payload: bytes, max_version: int) -> int:
     return version
 
 
-def _library_code(load: "_Loader", op: int) -> bytes:
+def _library_code(load: _Loader, op: int) -> bytes:
     """The code of a FUNCTION2 record, or of a FUNCTION record of Redis 7.0's release candidates
     (name, engine, optional description, code) turned into today's `#!<engine> name=<name>`
     form as Redis's rdbFunctionLoad does. RDBError(kind='function') says which field failed,

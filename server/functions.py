@@ -54,6 +54,7 @@ local FLAGS = {}
 for i, name in ipairs(B.flag_names) do FLAGS[name] = i end
 local loading  -- the registrations of the library loading now (nil: none loads)
 local function fail(msg) return false, {err = "ERR " .. msg} end
+local RF = "redis.register_function"
 local function isstring(v) local t = type(v) return t == "string" or t == "number" end
 local function read_flags(t)
   local out, j = {}, 1
@@ -75,22 +76,25 @@ local register = B.raising(function(...)
   if n == 1 then
     local t = ...
     if type(t) ~= "table" then
-      return fail("calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).")
+      return fail("calling redis.register_function with a single argument is only applicable to Lua table " ..
+                  "(representing named arguments).")
     end
     for k, v in pairs(t) do
       if not isstring(k) then return fail("named argument key given to redis.register_function is not a string") end
       local key = lower(tostring(k))
       if key == "function_name" then
-        if not isstring(v) then return fail("function_name argument given to redis.register_function must be a string") end
+        if not isstring(v) then return fail("function_name argument given to " .. RF .. " must be a string") end
         name = tostring(v)
       elseif key == "description" then
-        if not isstring(v) then return fail("description argument given to redis.register_function must be a string") end
+        if not isstring(v) then return fail("description argument given to " .. RF .. " must be a string") end
         desc = tostring(v)
       elseif key == "callback" then
-        if luatype(v) ~= "function" then return fail("callback argument given to redis.register_function must be a function") end
+        if luatype(v) ~= "function" then return fail("callback argument given to " .. RF .. " must be a function") end
         f = v
       elseif key == "flags" then
-        if type(v) ~= "table" then return fail("flags argument to redis.register_function must be a table representing function flags") end
+        if type(v) ~= "table" then
+          return fail("flags argument to " .. RF .. " must be a table representing function flags")
+        end
         flags = read_flags(v)
         if not flags then return fail("unknown flag given") end
       else
@@ -106,7 +110,7 @@ local register = B.raising(function(...)
     if luatype(f) ~= "function" then return fail("second argument to redis.register_function must be a function") end
   end
   if not name:match("^[%w_]+$") then
-    return fail("Library names can only contain letters, numbers, or underscores(_) and must be at least one character long")
+    return fail(B.bad_name)
   end
   if loading.seen[name] then return fail("Function already exists in the library") end
   loading.seen[name] = true
@@ -259,6 +263,7 @@ class Registry:
                 b"raising": engine._raising, b"timed_out": self._timed_out,
                 b"flag_names": lua.table_from([name.encode() for name in FLAG_NAMES]),
                 b"not_in_load": errors.FUNCTION_NOT_IN_LOAD.encode(),
+                b"bad_name": errors.FUNCTION_BAD_LIBRARY_NAME.removeprefix("ERR ").encode(),
                 b"load_timeout": errors.FUNCTION_LOAD_TIMEOUT.encode(), b"hook_every": _HOOK_EVERY,
             })
             self._load = lua.execute(FUNCTIONS_PRELUDE, engine._api[b"internals"], bridge, name="=forkv")
@@ -325,7 +330,7 @@ class Registry:
         ctx = self.current
         replaced = []
         try:
-            for name, library in source.libraries.items():
+            for name in source.libraries:
                 old = ctx.libraries.get(name)
                 if old is not None:
                     if not replace:
