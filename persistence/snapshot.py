@@ -82,9 +82,10 @@ def save_atomic(directory: str, filename: str, dbs, *, compression: bool = True,
                 use_c: bool = True, pid: int | None = None, layouts: dict | None = None,
                 functions=()) -> int:
     """Write the snapshot (`functions`: the function libraries' codes) to temp-<pid>.rdb in
-    `directory`, fsync it, rename it over `filename`, fsync the directory. Returns the number of keys written. On any failure the temp file is
-    removed, the old file is untouched (unless only the directory's fsync failed: the new file
-    is then in place, as in Redis), and SaveError says which step failed."""
+    `directory`, fsync it, rename it over `filename`, fsync the directory. Returns the number
+    of keys written. On any failure the temp file is removed, the old file is untouched (unless
+    only the directory's fsync failed: the new file is then in place, as in Redis), and
+    SaveError says which step failed."""
     name = temp_name(os.getpid() if pid is None else pid)
     tmp = os.path.join(directory, name)
     try:
