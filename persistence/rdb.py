@@ -5,14 +5,14 @@ config, no logging, no sockets; callers pass plain dicts in and get plain events
 
 API
     write_rdb(fileobj, dbs, *, compression=True, checksum=True, aux=None,
-              progress=None, progress_every=1024, use_c=True) -> int   (keys written)
+              progress=None, progress_every=1024, use_c=True, functions=()) -> int   (keys written)
         dbs: iterable of (index, data, expires); data maps key -> value, expires maps key ->
         absolute unix time in ms; a key is bytes, or a str holding the latin-1 decoding of the
         key's bytes (how the server's keyspace keeps them). use_c picks the reference-count-free C walker
         (persistence._walker) when it is importable; both paths write identical bytes.
     read_rdb(fileobj, *, stage=None, now=0, use_c=None) -> iterator of events:
         Header(version), Aux(key, value), SelectDB(index), ResizeDB(db_size, expires_size),
-        Record(db, key, value, expire_ms, idle, freq, rdb_type), Skipped(what, offset),
+        Record(db, key, value, expire_ms, idle, freq, rdb_type), Function(code), Skipped(what, offset),
         Strings(db, loaded, expired),
         End(version, checksum, checksum_checked)      -- End is always the last event.
         stage: per-database (data, expires) dicts. With it, and the C kernel
@@ -24,6 +24,8 @@ API
         left to the caller as a Record (it is an error there), as is every other record.
     dump_payload(value, *, compression=True) -> bytes      (Redis's DUMP serialisation)
     load_payload(payload, *, max_version=RDB_VERSION) -> value
+    dump_functions(codes, *, compression=True) -> bytes   (FUNCTION DUMP's payload)
+    load_functions(payload, *, max_version=RDB_VERSION) -> list of library codes
     RDBError(message, offset, kind): every problem with input bytes, and nothing else.
 
 Values: bytes/bytearray = string, list = list, set = set, dict = hash, ZSetValue = sorted set.
@@ -163,7 +165,7 @@ def crc64(data: bytes | bytearray | memoryview, crc: int = 0) -> int:
 
 class RDBError(Exception):
     """Bad RDB input. `offset` is the byte position where the problem was detected; `kind`
-    is one of: magic, version, checksum, truncated, type, corrupt, unsupported, payload."""
+    is one of: magic, version, checksum, truncated, type, corrupt, unsupported, payload, function."""
 
     def __init__(self, message: str, offset: int, kind: str = "corrupt") -> None:
         super().__init__(f"{message} (at offset {offset})")
@@ -234,6 +236,12 @@ class Strings:
     db: int
     loaded: int
     expired: int
+
+
+@dataclass(slots=True)
+class Function:
+    """A function library (FUNCTION2 record): its whole code, `#!lua name=...` line included."""
+    code: bytes
 
 
 @dataclass(slots=True)
@@ -483,7 +491,7 @@ def _c_sink(fileobj: BinaryIO, compression: bool, layouts: dict | None = None):
 def write_rdb(fileobj: BinaryIO, dbs: Iterable[tuple[int, dict, dict]], *,
               compression: bool = True, checksum: bool = True, aux: dict | None = None,
               progress: Callable[[int], Any] | None = None, progress_every: int = 1024,
-              use_c: bool = True, layouts: dict | None = None) -> int:
+              use_c: bool = True, layouts: dict | None = None, functions: Iterable[bytes] = ()) -> int:
     """Write a whole RDB file to `fileobj`; return the number of keys written.
 
     Memory stays bounded by the largest value: records go through a 64 KiB buffer. With a
@@ -491,13 +499,17 @@ def write_rdb(fileobj: BinaryIO, dbs: Iterable[tuple[int, dict, dict]], *,
     not rely on the file object's buffered position afterwards (flush() is called first).
     `aux` adds or overrides AUX fields (str/bytes keys; str, bytes or int values).
     `progress(keys_done)` is called every `progress_every` keys. `layouts` maps each value
-    class to its LAYOUT_* code (DEFAULT_LAYOUTS when None).
+    class to its LAYOUT_* code (DEFAULT_LAYOUTS when None). `functions`: the codes of the
+    function libraries, written after the AUX fields and before the databases, as Redis does.
     """
     layouts = DEFAULT_LAYOUTS if layouts is None else layouts
     sink = _c_sink(fileobj, compression, layouts) if use_c else None
     if sink is None:
         sink = _PySink(fileobj, compression, layouts)
     sink.write(_header(aux))
+    libraries = _functions_body(functions, compression)
+    if libraries:
+        sink.write(libraries)
     done = 0
     for index, data, expires in dbs:
         if not data:
@@ -522,6 +534,81 @@ def dump_payload(value: Any, *, compression: bool = True, layouts: dict | None =
     body += RDB_VERSION.to_bytes(2, "little")
     body += _crc64(body).to_bytes(8, "little")
     return bytes(body)
+
+
+def _functions_body(codes: Iterable[bytes], compression: bool) -> bytearray:
+    """FUNCTION2 code, for each library (Redis's rdbSaveFunctions)."""
+    buf = bytearray()
+    for code in codes:
+        buf.append(OP_FUNCTION2)
+        _put_string(buf, code, compression)
+    return buf
+
+
+def dump_functions(codes: Iterable[bytes], *, compression: bool = True) -> bytes:
+    """FUNCTION DUMP's payload: the libraries' FUNCTION2 records, then the footer of DUMP's
+    (2-byte LE RDB version, CRC64 LE)."""
+    body = _functions_body(codes, compression)
+    body += RDB_VERSION.to_bytes(2, "little")
+    body += _crc64(body).to_bytes(8, "little")
+    return bytes(body)
+
+
+def _check_footer(payload: bytes, max_version: int) -> int:
+    """The RDB version of a DUMP-style payload, or RDBError(kind='payload') as Redis's
+    verifyDumpPayload."""
+    if len(payload) < 10:
+        raise RDBError("DUMP payload shorter than its footer", 0, "payload")
+    body_end = len(payload) - 10
+    version = int.from_bytes(payload[body_end:body_end + 2], "little")
+    if version > max_version:
+        raise RDBError(f"DUMP payload RDB version {version} is newer than {max_version}",
+                       body_end, "payload")
+    stored = int.from_bytes(payload[-8:], "little")
+    if _crc64(memoryview(payload)[:-8]) != stored:
+        raise RDBError("DUMP payload checksum mismatch", len(payload) - 8, "payload")
+    return version
+
+
+def _library_code(load: _Loader, op: int) -> bytes:
+    """The code of a FUNCTION2 record, or of a FUNCTION record of Redis 7.0's release candidates
+    (name, engine, optional description, code) turned into today's `#!<engine> name=<name>`
+    form as Redis's rdbFunctionLoad does. RDBError(kind='function') says which field failed,
+    in Redis's words."""
+
+    def field(what: str, read):
+        try:
+            return read()
+        except RDBError as exc:
+            raise RDBError(f"Failed loading {what}", exc.offset, "function") from None
+
+    if op == OP_FUNCTION2:
+        return field("library payload", load.string)
+    name = field("library name", load.string)
+    engine = field("engine name", load.string)
+    if field("library description indicator", load.length):
+        field("library description", load.string)
+    blob = field("library blob", load.string)
+    return b"#!" + engine + b" name=" + name + b"\n" + blob
+
+
+def load_functions(payload: bytes, *, max_version: int = RDB_VERSION) -> list[bytes]:
+    """The library codes of a FUNCTION DUMP payload. RDBError kinds: 'payload' (footer), 'type'
+    (a record that is not a library), 'function' (a library record cut short)."""
+    payload = bytes(payload)
+    version = _check_footer(payload, max_version)
+    body_end = len(payload) - 10
+    # The footer stays readable: a record cut short reads into it, as Redis's loop does.
+    inp = _Input(io.BytesIO(payload))
+    load = _Loader(inp, version)
+    codes = []
+    while inp.offset() < body_end:
+        start = inp.offset()
+        op = inp.byte()
+        if op != OP_FUNCTION2 and op != OP_FUNCTION_PRE_GA:
+            raise RDBError("given type is not a function", start, "type")
+        codes.append(_library_code(load, op))
+    return codes
 
 
 # --------------------------------------------------------------------------------------------
@@ -1141,12 +1228,8 @@ def read_rdb(fileobj: BinaryIO, *, stage: list | None = None, now: int | float =
             yield Aux(key, load.string())
         elif op == OP_EOF:
             break
-        elif op == OP_FUNCTION2:
-            load.string()
-            yield Skipped("function library (forkv has no functions)", start)
-        elif op == OP_FUNCTION_PRE_GA:
-            raise RDBError("function library in the Redis 7.0 release-candidate format is not "
-                           "supported", start, "unsupported")
+        elif op == OP_FUNCTION2 or op == OP_FUNCTION_PRE_GA:
+            yield Function(_library_code(load, op))
         elif op == OP_MODULE_AUX:
             name = _module_name(load.length())
             when_opcode = load.length()
@@ -1190,16 +1273,8 @@ def load_payload(payload: bytes, *, max_version: int = RDB_VERSION) -> Any:
     those with "ERR DUMP payload version or checksum are wrong"; anything else wrong with
     the value raises RDBError of another kind ("Bad data format" in Redis)."""
     payload = bytes(payload)
-    if len(payload) < 10:
-        raise RDBError("DUMP payload shorter than its footer", 0, "payload")
+    version = _check_footer(payload, max_version)
     body_end = len(payload) - 10
-    version = int.from_bytes(payload[body_end:body_end + 2], "little")
-    if version > max_version:
-        raise RDBError(f"DUMP payload RDB version {version} is newer than {max_version}",
-                       body_end, "payload")
-    stored = int.from_bytes(payload[-8:], "little")
-    if _crc64(memoryview(payload)[:-8]) != stored:
-        raise RDBError("DUMP payload checksum mismatch", len(payload) - 8, "payload")
     inp = _Input(io.BytesIO(payload[:body_end]))
     load = _Loader(inp, version)
     rdbtype = inp.byte()

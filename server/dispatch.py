@@ -324,8 +324,15 @@ def _replicates(cmd, client, argv) -> bool:
 
 
 def _script_writes(client, cmd, argv, for_pause: bool) -> bool:
-    """EVAL & co.'s flags depend on their script's shebang (server/scripting.py's script_writes)."""
-    if cmd.group != "scripting" or not cmd.name.startswith("eval"):
+    """EVAL & co.'s flags depend on their script's shebang (server/scripting.py's script_writes),
+    FCALL's on its function's flags."""
+    if cmd.group != "scripting":
+        return False
+    if cmd.name.startswith("fcall"):  # a function's flags (server/functions.py)
+        from server.functions import function_writes
+
+        return function_writes(client.server, cmd.name, argv, for_pause)
+    if not cmd.name.startswith("eval"):
         return False
     from server.scripting import script_writes
 

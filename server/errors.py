@@ -312,3 +312,59 @@ def script_unexpected_flag(flag: str) -> str:
 
 def script_compile_error(message: str) -> str:
     return f"ERR Error compiling script (new function): {message}"
+
+# Functions (FUNCTION & FCALL; the texts without a code are raised inside a library's load and
+# become "ERR Error registering functions: ERR <text>").
+FUNCTION_NOT_FOUND = "ERR Function not found"
+FUNCTION_BAD_NUMKEYS = "ERR Bad number of keys provided"
+FUNCTION_MISSING_METADATA = "ERR Missing library metadata"
+FUNCTION_INVALID_METADATA = "ERR Invalid library metadata"
+FUNCTION_NAME_TWICE = "ERR Invalid metadata value, name argument was given multiple times"
+FUNCTION_NO_LIBRARY_NAME = "ERR Library name was not given"
+FUNCTION_BAD_LIBRARY_NAME = (
+    "ERR Library names can only contain letters, numbers, or underscores(_) and must be at least "
+    "one character long"
+)
+FUNCTION_NONE_REGISTERED = "ERR No functions registered"
+FUNCTION_LIBRARY_NOT_FOUND = "ERR Library not found"
+FUNCTION_LIST_NO_NAME = "ERR library name argument was not given"
+FUNCTION_FLUSH_MODE = "ERR FUNCTION FLUSH only supports SYNC|ASYNC option"
+FUNCTION_RESTORE_POLICY = "ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE."
+FUNCTION_PAYLOAD = "ERR DUMP payload version or checksum are wrong"
+FUNCTION_PAYLOAD_TYPE = "ERR given type is not a function"
+FUNCTION_PAYLOAD_BAD = "ERR can not read data type"
+FUNCTION_LOAD_TIMEOUT = "FUNCTION LOAD timeout"
+FUNCTION_NOT_IN_LOAD = "redis.register_function can only be called on FUNCTION LOAD command"
+
+
+def function_invalid_metadata(part: str) -> str:
+    return f"ERR Invalid metadata value given: {part}"
+
+
+def function_engine_not_found(engine: str) -> str:
+    return f"ERR Engine '{engine}' not found"
+
+
+def function_library_exists(name: str, quoted: bool = True) -> str:
+    """LOAD quotes the name; RESTORE's join does not (Redis's own two texts)."""
+    return f"ERR Library '{name}' already exists" if quoted else f"ERR Library {name} already exists"
+
+
+def function_exists(name: str) -> str:
+    return f"ERR Function {name} already exists"
+
+
+def function_compile_error(message: str) -> str:
+    return f"ERR Error compiling function: {message}"
+
+
+def function_register_error(message: str) -> str:
+    return f"ERR Error registering functions: {message}"
+
+
+def function_unknown_argument(arg: str) -> str:
+    return f"ERR Unknown argument {arg}"
+
+
+def function_unknown_option(arg: str) -> str:
+    return f"ERR Unknown option given: {arg}"

@@ -10,6 +10,7 @@ import resource
 import sys
 import time
 
+from server import functions, scripting
 from server.config import FORKV_VERSION, REDIS_VERSION
 from server.table import all_commands, hist_upper
 
@@ -84,6 +85,10 @@ def _clients(server):
     ]
 
 
+_EMPTY_FUNCTIONS_VM = 32768  # Redis 7.0's figures with no library loaded
+_EMPTY_FUNCTIONS = 184
+
+
 def _memory(server):
     rss = rss_bytes()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
@@ -94,8 +99,17 @@ def _memory(server):
         total = 0
     clients_normal = sum(c.output_buffer_size() for c in server.clients.values())
     # forkv's allocator is CPython's (pymalloc over malloc): the allocator_* figures are the RSS,
-    # with no fragmentation measured; the Lua and functions figures are those of an empty
-    # engine until scripting exists.
+    # with no fragmentation measured. The Lua figures are each runtime's heap (Redis's
+    # empty-engine figures until one is made); the scripts' and libraries' memory an estimate
+    # of their bodies, names and index entries.
+    vm_eval, scripts_eval, cached = scripting.memory(server)
+    registry = functions.peek(server)
+    libraries = fcount = 0
+    vm_functions, used_functions = _EMPTY_FUNCTIONS_VM, _EMPTY_FUNCTIONS
+    if registry is not None:
+        libraries, fcount = len(registry.current.libraries), len(registry.current.functions)
+        vm_functions = registry.lua_memory() or _EMPTY_FUNCTIONS_VM
+        used_functions += registry.memory()
     return [
         ("used_memory", rss),
         ("used_memory_human", _human(rss)),
@@ -113,19 +127,19 @@ def _memory(server):
         ("allocator_resident", rss),
         ("total_system_memory", total),
         ("total_system_memory_human", _human(total)),
-        ("used_memory_lua", 31744),
-        ("used_memory_vm_eval", 31744),
-        ("used_memory_lua_human", _human(31744)),
-        ("used_memory_scripts_eval", 0),
-        ("number_of_cached_scripts", 0),
-        ("number_of_functions", 0),
-        ("number_of_libraries", 0),
-        ("used_memory_vm_functions", 32768),
-        ("used_memory_vm_total", 64512),
-        ("used_memory_vm_total_human", _human(64512)),
-        ("used_memory_functions", 184),
-        ("used_memory_scripts", 184),
-        ("used_memory_scripts_human", _human(184)),
+        ("used_memory_lua", vm_eval),
+        ("used_memory_vm_eval", vm_eval),
+        ("used_memory_lua_human", _human(vm_eval)),
+        ("used_memory_scripts_eval", scripts_eval),
+        ("number_of_cached_scripts", cached),
+        ("number_of_functions", fcount),
+        ("number_of_libraries", libraries),
+        ("used_memory_vm_functions", vm_functions),
+        ("used_memory_vm_total", vm_eval + vm_functions),
+        ("used_memory_vm_total_human", _human(vm_eval + vm_functions)),
+        ("used_memory_functions", used_functions),
+        ("used_memory_scripts", scripts_eval + used_functions),
+        ("used_memory_scripts_human", _human(scripts_eval + used_functions)),
         ("maxmemory", maxmemory),
         ("maxmemory_human", _human(maxmemory)),
         ("maxmemory_policy", server.config["maxmemory-policy"]),

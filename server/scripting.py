@@ -161,6 +161,16 @@ def flush(server) -> None:
     _engines.pop(server, None)
 
 
+def memory(server) -> tuple:
+    """INFO memory's EVAL figures: (the Lua heap, an estimate of the cached scripts' bytes, their
+    number); Redis's empty-engine figures before the first script."""
+    engine = _engines.get(server)
+    if engine is None:
+        return 31744, 0, 0
+    heap = int(engine.lua.eval("collectgarbage('count')") * 1024)
+    return heap, sum(len(script.body) + 104 for script in engine.scripts.values()), len(engine.scripts)
+
+
 def script_writes(server, name: str, argv, for_pause: bool) -> bool:
     """Whether EVAL & co. count as a write (for_pause=False: MISCONF) or as replicating (True:
     CLIENT PAUSE WRITE holds them), as Redis's evalGetCommandFlags: a shebang's flags replace
@@ -208,6 +218,8 @@ def _dispatch_call(client, cmd, argv):
 
 
 class Engine:
+    eval_mode = True  # EVAL & co.'s engine; False for the functions' (server/functions.py)
+
     def __init__(self):
         self.lua = lua51.LuaRuntime(encoding=None, unpack_returned_tuples=True, register_eval=False,
                                     register_builtins=False, attribute_filter=_no_attributes)
@@ -1333,6 +1345,8 @@ api.where = function()
   if i and i.currentline > 0 then return i.short_src .. ":" .. i.currentline .. ": " end
   return ""
 end
+-- for the functions engine (server/functions.py), which builds its library environments on these
+api.internals = {G = G, readonly = readonly, ro_newindex = ro_newindex, handler = handler}
 api.compile = function(body)
   local f, e = loadstring(body, "@user_script")
   if not f then return nil, e end

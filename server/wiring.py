@@ -12,7 +12,8 @@ import signal
 import time
 
 from persistence import rdb, snapshot
-from server import log, values
+from server import functions, log, values
+from server.errors import CommandError
 from server.info import rss_bytes
 
 BGSAVE_RETRY_DELAY = 5  # seconds before a failed background save is retried (Redis's value)
@@ -70,23 +71,48 @@ class Persistence:
         path = os.path.join(self.config["dir"], self.config["dbfilename"])
         if not os.path.exists(path):
             return True
-        staged = self._read(path)
-        if staged is None:
+        read = self._read(path)
+        if read is None:
+            return False
+        staged, codes = read
+        if not self._load_functions(codes, flush=True, replace=False):
             return False
         ks = self.server.keyspace
         for db, (data, expires) in zip(ks.dbs, staged):
             db.data, db.expires = data, expires
         return True
 
+    def _load_functions(self, codes: list, flush: bool, replace: bool) -> bool:
+        """Create the function libraries of a file (after dropping the current ones with `flush`,
+        as Redis's emptyData); False, after logging why, if one fails (Redis aborts the load)."""
+        if not codes:
+            registry = functions.peek(self.server)  # none made for a server without functions
+            if flush and registry is not None:
+                registry.flush()
+            return True
+        registry = functions.registry_for(self.server)
+        if flush:
+            registry.flush()
+        for code in codes:
+            try:
+                registry.create(code, replace)
+            except CommandError as exc:
+                log.warning(f"Failed loading library, {exc.message.removeprefix('ERR ')}")
+                return False
+        return True
+
     def reload(self, path: str, flush: bool, merge: bool) -> bool:
         """DEBUG RELOAD: read `path` into the databases, after emptying them (`flush`) or over
         them (keys in the file win with `merge`; a key in both is an error without it)."""
-        staged = self._read(path) if os.path.exists(path) else [({}, {}) for _ in self.server.keyspace.dbs]
-        if staged is None:
+        read = self._read(path) if os.path.exists(path) else ([({}, {}) for _ in self.server.keyspace.dbs], [])
+        if read is None:
             return False
+        staged, codes = read
         ks = self.server.keyspace
         if flush:
             ks.flushall()
+        if not self._load_functions(codes, flush, merge):
+            return False
         for db, (data, expires) in zip(ks.dbs, staged):
             db.settle()
             if not merge and any(k in db.data for k in data):
@@ -100,11 +126,12 @@ class Persistence:
         return True
 
     def _read(self, path: str):
-        """The databases' (data, expires) staged from the RDB file at `path`, or None (after
-        logging why) if it is bad."""
+        """The databases' (data, expires) staged from the RDB file at `path` and the codes of its
+        function libraries, or None (after logging why) if it is bad."""
         started = time.monotonic()
         ks = self.server.keyspace
         staged = [({}, {}) for _ in ks.dbs]
+        codes = []
         now = ks.clock()
         loaded = expired = 0
         try:
@@ -133,6 +160,8 @@ class Persistence:
                         if event.expire_ms is not None:
                             expires[k] = event.expire_ms
                         loaded += 1
+                    elif kind is rdb.Function:
+                        codes.append(event.code)
                     elif kind is rdb.SelectDB:
                         if event.index >= len(staged):
                             log.warning("FATAL: Data file was created with a Redis server configured "
@@ -150,7 +179,7 @@ class Persistence:
         self.loaded_keys, self.expired_on_load = loaded, expired
         log.notice(f"DB loaded from disk: {time.monotonic() - started:.3f} seconds")
         log.notice(f"Done loading RDB, keys loaded: {loaded}, keys expired: {expired}.")
-        return staged
+        return staged, codes
 
     def started(self) -> None:
         signal.signal(signal.SIGCHLD, self._on_sigchld)
@@ -185,7 +214,7 @@ class Persistence:
             snapshot.save_atomic(directory, name, self._dbs(), compression=self.config["rdbcompression"],
                                  checksum=self.config["rdbchecksum"], aux=self._aux(),
                                  progress=progress, progress_every=1 if progress else 1024,
-                                 layouts=values.LAYOUTS)
+                                 layouts=values.LAYOUTS, functions=functions.library_codes(self.server))
         except snapshot.SaveError as exc:
             # As Redis's SAVE: logged and replied -ERR, but rdb_last_bgsave_status and MISCONF
             # are left alone (only a background save's failure sets them).
@@ -209,7 +238,8 @@ class Persistence:
                 self.config["dir"], self.config["dbfilename"], self._dbs(),
                 compression=self.config["rdbcompression"], checksum=self.config["rdbchecksum"],
                 aux=self._aux(), log=log.log, in_child=self._in_child,
-                key_save_delay_us=max(0, self.config["rdb-key-save-delay"]), layouts=values.LAYOUTS)
+                key_save_delay_us=max(0, self.config["rdb-key-save-delay"]), layouts=values.LAYOUTS,
+                functions=functions.library_codes(self.server))
         except OSError as exc:
             self.last_bgsave_ok = False
             self.update_misconf()

@@ -17,6 +17,7 @@ from persistence import rdb
 from persistence.rdb import (
     Aux,
     End,
+    Function,
     Header,
     RDBError,
     Record,
@@ -413,7 +414,7 @@ def test_expire_idle_freq_attach_to_the_next_record_only():
     assert c.expire_ms == -5
 
 
-def test_function_module_aux_and_slot_info_are_skipped():
+def test_function_libraries_are_read_module_aux_and_slot_info_skipped():
     module_id = 12345 << 10
     module_aux = (b"\xf7" + b"\x81" + module_id.to_bytes(8, "big") + L(2) + L(2)
                   + L(1) + L(3) + L(2) + L(99) + L(3) + b"\x00\x00\x80\x3f"
@@ -421,16 +422,25 @@ def test_function_module_aux_and_slot_info_are_skipped():
     body = (b"\xf5" + S(b"#!lua name=lib\nredis.register_function('f', function() end)")
             + module_aux + b"\xf4" + L(1) + L(2) + L(3) + record(0, b"k", S(b"v")))
     events = list(read_rdb(io.BytesIO(rdb_file(body, version=12))))
+    assert [e.code for e in events if isinstance(e, Function)] == [
+        b"#!lua name=lib\nredis.register_function('f', function() end)"]
     skipped = [e.what for e in events if isinstance(e, Skipped)]
-    assert skipped[0].startswith("function library")
-    assert skipped[1].startswith("auxiliary data of module")
+    assert len(skipped) == 1 and skipped[0].startswith("auxiliary data of module")
     assert [r.key for r in events if isinstance(r, Record)] == [b"k"]
 
 
-def test_pre_ga_function_format_is_refused():
+def test_pre_ga_function_records_become_todays_library_code():
+    body = (b"\xf6" + S(b"old") + S(b"LUA") + L(1) + S(b"a description") + S(b"\nreturn 1")
+            + b"\xf6" + S(b"nodesc") + S(b"LUA") + L(0) + S(b"\nreturn 2"))
+    events = list(read_rdb(io.BytesIO(rdb_file(body))))
+    assert [e.code for e in events if isinstance(e, Function)] == [
+        b"#!LUA name=old\n\nreturn 1", b"#!LUA name=nodesc\n\nreturn 2"]
+
+
+def test_function_record_cut_short_says_which_field():
     with pytest.raises(RDBError) as info:
-        records(rdb_file(b"\xf6" + S(b"x")))
-    assert info.value.kind == "unsupported" and info.value.offset == 9
+        list(read_rdb(io.BytesIO(rdb_file(b"\xf6" + S(b"x")))))
+    assert info.value.kind == "function" and info.value.message == "Failed loading engine name"
 
 
 @pytest.mark.parametrize("rdbtype,what", [(15, "stream"), (19, "stream"), (21, "stream"),
