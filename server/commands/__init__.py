@@ -6,6 +6,7 @@ from server.commands import (  # noqa: F401
     bitmaps,
     connection,
     debug,
+    geo,
     hashes,
     keys,
     lists,
