@@ -244,3 +244,100 @@ def search_cells(longitude: float, latitude: float, radius_meters: float, half_w
         ranges.append((h << shift, (h + 1) << shift))
         last = i
     return ranges
+
+
+# -- Redis's partial quicksort (pqsort.c) ---------------------------------------------------------
+
+def partial_sort(v: list, first: int, last: int, descending: bool) -> None:
+    """Order v[first..last] as Redis 7.0's pqsort does (Bentley-McIlroy quicksort that skips
+    the partitions outside the wanted ranks; 7.0's has no switch to insertion sort when a
+    partition needed no swap), on each item's [0] (a distance). Not stable: which of
+    equally distant points come first depends on its pivots, so it is followed step by step."""
+    if descending:
+        def cmp(i, j):
+            x, y = v[i][0], v[j][0]
+            return -1 if x > y else (0 if x == y else 1)
+    else:
+        def cmp(i, j):
+            x, y = v[i][0], v[j][0]
+            return 1 if x > y else (0 if x == y else -1)
+    _pqsort(v, 0, len(v), cmp, first, last)
+
+
+def _med3(a: int, b: int, c: int, cmp) -> int:
+    if cmp(a, b) < 0:
+        return b if cmp(b, c) < 0 else (c if cmp(a, c) < 0 else a)
+    return b if cmp(b, c) > 0 else (a if cmp(a, c) < 0 else c)
+
+
+def _insertion(v: list, a: int, n: int, cmp) -> None:
+    for m in range(a + 1, a + n):
+        i = m
+        while i > a and cmp(i - 1, i) > 0:
+            v[i], v[i - 1] = v[i - 1], v[i]
+            i -= 1
+
+
+def _vecswap(v: list, i: int, j: int, n: int) -> None:
+    for k in range(n):
+        v[i + k], v[j + k] = v[j + k], v[i + k]
+
+
+def _pqsort(v: list, a: int, n: int, cmp, lo: int, hi: int) -> None:
+    while True:
+        if n < 7:
+            _insertion(v, a, n, cmp)
+            return
+        pm = a + n // 2
+        if n > 7:
+            pl = a
+            pn = a + n - 1
+            if n > 40:
+                d = n // 8
+                pl = _med3(pl, pl + d, pl + 2 * d, cmp)
+                pm = _med3(pm - d, pm, pm + d, cmp)
+                pn = _med3(pn - 2 * d, pn - d, pn, cmp)
+            pm = _med3(pl, pm, pn, cmp)
+        v[a], v[pm] = v[pm], v[a]
+        pa = pb = a + 1
+        pc = pd = a + n - 1
+        while True:
+            while pb <= pc:
+                c = cmp(pb, a)
+                if c > 0:
+                    break
+                if c == 0:
+                    v[pa], v[pb] = v[pb], v[pa]
+                    pa += 1
+                pb += 1
+            while pb <= pc:
+                c = cmp(pc, a)
+                if c < 0:
+                    break
+                if c == 0:
+                    v[pc], v[pd] = v[pd], v[pc]
+                    pd -= 1
+                pc -= 1
+            if pb > pc:
+                break
+            v[pb], v[pc] = v[pc], v[pb]
+            pb += 1
+            pc -= 1
+        pn = a + n
+        r = min(pa - a, pb - pa)
+        _vecswap(v, a, pb - r, r)
+        r = min(pd - pc, pn - pd - 1)
+        _vecswap(v, pb, pn - r, r)
+        r = pb - pa
+        if r > 1:
+            end = a + r - 1
+            if not ((lo < a and hi < a) or (lo > end and hi > end)):
+                _pqsort(v, a, r, cmp, lo, hi)
+        r = pd - pc
+        if r <= 1:
+            return
+        a = pn - r
+        n = r
+        end = a + r - 1
+        if (lo < a and hi < a) or (lo > end and hi > end):
+            return

@@ -352,8 +352,10 @@ def _search(client, argv, src: int, flags: int):
 
     if not found and store_key is None:
         return []
-    if sort == 1:
-        found.sort(key=_first)
+    if sort and count and count < len(found):
+        geo.partial_sort(found, 0, count - 1, sort == 2)  # pqsort: ties fall where Redis's do
+    elif sort == 1:
+        found.sort(key=_first)  # glibc's qsort is a stable merge sort
     elif sort == 2:
         found.sort(key=_first, reverse=True)
     if count and count < len(found):

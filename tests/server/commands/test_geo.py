@@ -288,3 +288,22 @@ def test_inproc_smoke(inproc):
     server, conn = inproc
     assert conn.call("GEOADD", "k", "13.361389", "38.115556", "Palermo") == 1
     assert conn.call("GEOSEARCH", "k", "FROMLONLAT", "13", "38", "BYRADIUS", "100", "km") == [b"Palermo"]
+
+
+def test_count_with_equal_distances(forkv_server, redis_server):
+    """COUNT below the number found sorts partially (Redis's pqsort, not stable): points at the
+    same place come back in the order its pivots leave them, for every COUNT and both orders."""
+    rng = random.Random(3)
+    lines = ["GEOADD t 1 1 a 1 1 b 1 1 c 1 1 d 1 1 e 1 1 f 1 1 g 1 1 h 1.01 1 i 0.99 1 j 1 1.01 k 1 0.99 l 1.02 1 m"]
+    many = []
+    for i in range(150):
+        spot = rng.choice([(2, 2), (2.01, 2), (2, 2.02), (2.03, 2.03), (rng.uniform(1.9, 2.1), rng.uniform(1.9, 2.1))])
+        many += [str(spot[0]), str(spot[1]), f"q{i}"]
+    lines.append(["GEOADD", "many"] + many)
+    for count in (1, 2, 3, 5, 7, 8, 10, 12, 13, 20):
+        lines += [f"GEORADIUS t 1 1 100 km COUNT {count}", f"GEORADIUS t 1 1 100 km COUNT {count} DESC WITHDIST"]
+    for count in (1, 6, 7, 8, 40, 41, 41, 75, 120, 149, 150, 151):
+        lines += [f"GEOSEARCH many FROMLONLAT 2 2 BYRADIUS 100 km COUNT {count}",
+                  f"GEOSEARCH many FROMLONLAT 2 2 BYBOX 100 100 km COUNT {count} DESC",
+                  f"GEOSEARCHSTORE st many FROMLONLAT 2 2 BYRADIUS 100 km COUNT {count}", "ZRANGE st 0 -1"]
+    same(forkv_server, redis_server, lines)
