@@ -206,10 +206,11 @@ def bounding_box(longitude: float, latitude: float, width: float, height: float)
 
 
 def search_cells(longitude: float, latitude: float, radius_meters: float, half_width: float,
-                 half_height: float) -> list:
+                 half_height: float, reach=None, fine: float = 0.0) -> list:
     """geohashCalculateAreasByShapeWGS84: the score ranges [lo, hi) of the centre cell and its 8
-    neighbours, in Redis's order, None for a neighbour the search area cannot reach, and with
-    Redis's skipping of a cell equal to the previous one read (huge radii)."""
+    neighbours, in Redis's order (skipping a neighbour the search area cannot reach, and a cell
+    equal to the previous one read, as Redis does for huge radii). With `reach` (radius_reach,
+    box_reach) each cell is narrowed further to the parts that may hold a match (`_narrow`)."""
     min_lon, min_lat, max_lon, max_lat = bounding_box(longitude, latitude, half_width, half_height)
     steps = _steps_for(radius_meters, latitude)
     bits = encode(longitude, latitude, steps)
@@ -233,7 +234,6 @@ def search_cells(longitude: float, latitude: float, radius_meters: float, half_w
             cells[4] = cells[8] = cells[6] = None  # west, south-west, north-west
         if area[3] > max_lon:
             cells[3] = cells[7] = cells[5] = None  # east, south-east, north-east
-    shift = 52 - steps * 2
     ranges = []
     last = 0
     for i, h in enumerate(cells):
@@ -241,9 +241,99 @@ def search_cells(longitude: float, latitude: float, radius_meters: float, half_w
             continue
         if last and h == cells[last]:
             continue
-        ranges.append((h << shift, (h + 1) << shift))
         last = i
+        if reach is None:
+            shift = 52 - steps * 2
+            ranges.append((h << shift, (h + 1) << shift))
+        else:
+            _narrow(h, steps, reach, fine, ranges, steps + _DEEPEST)
     return ranges
+
+
+_DEEPEST = 4  # levels of sub-cells at most (a thin box must not split into thousands)
+
+
+def _narrow(h: int, step: int, reach, fine: float, ranges: list, deepest: int, bounds=None) -> None:
+    """Append the score ranges of the parts of cell `h` that `reach` says may hold a match,
+    splitting it into its 4 sub-cells (in score order) down to cells `fine` degrees of latitude
+    high. Only cells with no possible match go, so what is found, and its order, stay Redis's;
+    adjacent ranges merge. `bounds`: the cell's (lat_lo, lat_hi, long_lo, long_hi) if known."""
+    lat_lo, lat_hi, long_lo, long_hi = bounds or cell(h, step)
+    if not reach(lat_lo, lat_hi, long_lo, long_hi):
+        return
+    if step < deepest and step < STEP_MAX and lat_hi - lat_lo > fine:
+        lat_mid = (lat_lo + lat_hi) / 2
+        long_mid = (long_lo + long_hi) / 2
+        h <<= 2
+        step += 1
+        # a sub-cell's low bit picks the latitude half, the next one the longitude half
+        _narrow(h, step, reach, fine, ranges, deepest, (lat_lo, lat_mid, long_lo, long_mid))
+        _narrow(h | 1, step, reach, fine, ranges, deepest, (lat_mid, lat_hi, long_lo, long_mid))
+        _narrow(h | 2, step, reach, fine, ranges, deepest, (lat_lo, lat_mid, long_mid, long_hi))
+        _narrow(h | 3, step, reach, fine, ranges, deepest, (lat_mid, lat_hi, long_mid, long_hi))
+        return
+    shift = 52 - step * 2
+    lo = h << shift
+    hi = (h + 1) << shift
+    if ranges and ranges[-1][1] == lo:
+        ranges[-1] = (ranges[-1][0], hi)
+    else:
+        ranges.append((lo, hi))
+
+
+def _gaps(clon: float, clat: float, lat_lo: float, lat_hi: float, long_lo: float, long_hi: float):
+    """The least latitude and (circular) longitude differences, in radians, between a point
+    and a cell, and the least cosine of the cell's latitudes."""
+    if clat < lat_lo:
+        dlat = lat_lo - clat
+    elif clat > lat_hi:
+        dlat = clat - lat_hi
+    else:
+        dlat = 0.0
+    if long_lo <= clon <= long_hi:
+        dlong = 0.0
+    else:
+        a = abs(clon - long_lo) % 360.0
+        b = abs(clon - long_hi) % 360.0
+        dlong = min(a, 360.0 - a, b, 360.0 - b)
+    return dlat * D_R, dlong * D_R, math.cos(max(abs(lat_lo), abs(lat_hi)) * D_R)
+
+
+# A cell is dropped only when a lower bound of its distance exceeds the limit by this much: far
+# more than the rounding of the haversine formula (at worst centimetres near the antipode).
+_SLACK = 1.0
+
+
+def radius_reach(clon: float, clat: float, radius: float):
+    """A test for `_narrow`: may the cell hold a point within `radius` metres of the centre?
+    hav(d/R) = hav(dlat) + cos(lat1) cos(lat2) hav(dlong), each term bounded below over the cell."""
+    cos1 = math.cos(clat * D_R)
+    limit = radius + _SLACK + radius * 1e-9
+
+    def reach(lat_lo, lat_hi, long_lo, long_hi):
+        dlat, dlong, cos2 = _gaps(clon, clat, lat_lo, lat_hi, long_lo, long_hi)
+        if dlong == 0.0:  # the distance is at least R * dlat, and is that along a meridian
+            return EARTH_RADIUS * dlat <= limit
+        u = math.sin(dlat / 2)
+        v = math.sin(dlong / 2)
+        h = u * u + cos1 * cos2 * v * v
+        return 2.0 * EARTH_RADIUS * math.asin(math.sqrt(min(h, 1.0))) <= limit
+    return reach
+
+
+def box_reach(clon: float, clat: float, half_width: float, half_height: float):
+    """The same for a box: its latitude distance (R * dlat) and its longitude distance along the
+    point's parallel (hav = cos(lat)^2 hav(dlong)), each bounded below over the cell."""
+    wide = half_width + _SLACK + half_width * 1e-9
+    high = half_height + _SLACK + half_height * 1e-9
+
+    def reach(lat_lo, lat_hi, long_lo, long_hi):
+        dlat, dlong, cos2 = _gaps(clon, clat, lat_lo, lat_hi, long_lo, long_hi)
+        if EARTH_RADIUS * dlat > high:
+            return False
+        v = math.sin(dlong / 2)
+        return 2.0 * EARTH_RADIUS * math.asin(min(cos2 * abs(v), 1.0)) <= wide
+    return reach
 
 
 # -- Redis's partial quicksort (pqsort.c) ---------------------------------------------------------

@@ -342,12 +342,16 @@ def _search(client, argv, src: int, flags: int):
     if box is None:
         r, to_meters = radius
         meters = r * to_meters
-        ranges = geo.search_cells(clon, clat, meters, meters, meters)
+        ranges = geo.search_cells(clon, clat, meters, meters, meters, geo.radius_reach(clon, clat, meters),
+                                  _fine(meters))
         found = _in_radius(z, ranges, clon, clat, meters, limit)
     else:
         w, h, to_meters = box
+        half_w = to_meters * (w / 2)
+        half_h = to_meters * (h / 2)
         ranges = geo.search_cells(clon, clat, math.sqrt((w / 2) * (w / 2) + (h / 2) * (h / 2)) * to_meters,
-                                  to_meters * (w / 2), to_meters * (h / 2))
+                                  half_w, half_h, geo.box_reach(clon, clat, half_w, half_h),
+                                  _fine(min(half_w, half_h)))
         found = _in_box(z, ranges, clon, clat, w * to_meters, h * to_meters, limit)
 
     if not found and store_key is None:
@@ -390,6 +394,12 @@ def _search(client, argv, src: int, flags: int):
     if stored > 1:
         db.ks.dirty += stored - 1  # Redis counts one write per member stored
     return stored
+
+
+def _fine(meters: float) -> float:
+    """How finely (degrees of latitude) a search narrows its cells: about the
+    radius, so that the ranges read hug the area without costing more than they save."""
+    return max(meters / geo.EARTH_RADIUS / geo.D_R, 1e-4)
 
 
 def _first(item):

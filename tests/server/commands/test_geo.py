@@ -307,3 +307,21 @@ def test_count_with_equal_distances(forkv_server, redis_server):
                   f"GEOSEARCH many FROMLONLAT 2 2 BYBOX 100 100 km COUNT {count} DESC",
                   f"GEOSEARCHSTORE st many FROMLONLAT 2 2 BYRADIUS 100 km COUNT {count}", "ZRANGE st 0 -1"]
     same(forkv_server, redis_server, lines)
+
+
+@PROTOS
+def test_scripts_and_transactions(forkv_server, redis_server, proto):
+    """Coordinates and distances seen by a script (RESP2 and RESP3 conversions) and inside EXEC."""
+    same(forkv_server, redis_server, [
+        SICILY,
+        "EVAL \"return redis.call('GEOPOS', KEYS[1], 'Palermo', 'nope')\" 1 Sicily",
+        "EVAL \"redis.setresp(3); return redis.call('GEOPOS', KEYS[1], 'Palermo', 'nope')\" 1 Sicily",
+        "EVAL \"redis.setresp(3); return redis.call('GEOSEARCH', KEYS[1], 'FROMMEMBER', 'Palermo', 'BYRADIUS', "
+        "'200', 'km', 'WITHCOORD', 'WITHDIST', 'WITHHASH', 'ASC')\" 1 Sicily",
+        "EVAL \"return redis.call('GEODIST', KEYS[1], 'Palermo', 'Catania')\" 1 Sicily",
+        "EVAL \"return redis.call('GEOADD', KEYS[1], 1, 1, 'x')\" 1 Sicily",
+        "EVAL \"return redis.pcall('GEOADD', KEYS[1], 1, 100, 'x')\" 1 Sicily",
+        "EVAL \"return redis.call('GEORADIUS_RO', KEYS[1], 15, 37, 200, 'km', 'STORE', 'x')\" 1 Sicily",
+        "MULTI", "GEOPOS Sicily Palermo", "GEOSEARCH Sicily FROMMEMBER Palermo BYRADIUS 200 km WITHCOORD ASC",
+        "GEOHASH Sicily Palermo", "GEOSEARCHSTORE d Sicily FROMMEMBER Palermo BYRADIUS 200 km", "EXEC",
+    ], proto)
