@@ -115,6 +115,19 @@ def decode(score: float):
     return x, y
 
 
+NAN = float("nan")
+
+
+def c_cos(x: float) -> float:
+    """cos as C's: NaN, not an exception, for an infinite argument."""
+    return math.cos(x) if -math.inf < x < math.inf else NAN
+
+
+def c_asin(x: float) -> float:
+    """asin as C's: NaN outside [-1, 1] (rounding can push the haversine's argument past 1)."""
+    return math.asin(x) if -1.0 <= x <= 1.0 else NAN
+
+
 def distance(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     """Haversine great-circle distance in metres (geohashGetDistance)."""
     lat1r = lat1 * D_R
@@ -123,7 +136,7 @@ def distance(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     lon2r = lon2 * D_R
     u = math.sin((lat2r - lat1r) / 2)
     v = math.sin((lon2r - lon1r) / 2)
-    return 2.0 * EARTH_RADIUS * math.asin(math.sqrt(u * u + math.cos(lat1r) * math.cos(lat2r) * v * v))
+    return 2.0 * EARTH_RADIUS * c_asin(math.sqrt(u * u + math.cos(lat1r) * math.cos(lat2r) * v * v))
 
 
 def geohash_text(score: float) -> bytes:
@@ -199,10 +212,19 @@ def bounding_box(longitude: float, latitude: float, width: float, height: float)
     """geohashBoundingBox: (min_lon, min_lat, max_lon, max_lat) of a search whose half-width and
     half-height are `width` and `height` metres."""
     lat_delta = (height / EARTH_RADIUS) / D_R
-    long_delta_top = (width / EARTH_RADIUS / math.cos((latitude + lat_delta) * D_R)) / D_R
-    long_delta_bottom = (width / EARTH_RADIUS / math.cos((latitude - lat_delta) * D_R)) / D_R
+    long_delta_top = _div(width / EARTH_RADIUS, c_cos((latitude + lat_delta) * D_R)) / D_R
+    long_delta_bottom = _div(width / EARTH_RADIUS, c_cos((latitude - lat_delta) * D_R)) / D_R
     long_delta = long_delta_bottom if latitude < 0 else long_delta_top
     return longitude - long_delta, latitude - lat_delta, longitude + long_delta, latitude + lat_delta
+
+
+def _div(a: float, b: float) -> float:
+    """a / b as C divides doubles: no exception for a zero divisor."""
+    if b == 0.0:
+        if a != a or a == 0.0:
+            return NAN
+        return math.copysign(math.inf, a) * math.copysign(1.0, b)
+    return a / b
 
 
 def search_cells(longitude: float, latitude: float, radius_meters: float, half_width: float,

@@ -215,7 +215,8 @@ def _in_radius(z: ZSet, ranges, clon: float, clat: float, radius: float, limit: 
             lat2r = y * _D_R
             u = sin((lat2r - lat1r) / 2)
             v = sin((x * _D_R - lon1r) / 2)
-            d = _TWO_R * asin(sqrt(u * u + cos1 * cos(lat2r) * v * v))
+            h = u * u + cos1 * cos(lat2r) * v * v
+            d = _TWO_R * (asin(sqrt(h)) if h <= 1.0 else geo.NAN)  # C's asin: NaN past 1
             if d <= radius:
                 found.append([d, member, score, x, y])
             if limit and len(found) >= limit:

@@ -325,3 +325,20 @@ def test_scripts_and_transactions(forkv_server, redis_server, proto):
         "MULTI", "GEOPOS Sicily Palermo", "GEOSEARCH Sicily FROMMEMBER Palermo BYRADIUS 200 km WITHCOORD ASC",
         "GEOHASH Sicily Palermo", "GEOSEARCHSTORE d Sicily FROMMEMBER Palermo BYRADIUS 200 km", "EXEC",
     ], proto)
+
+
+@PROTOS
+def test_extreme_shapes(forkv_server, redis_server, proto):
+    """Infinite, overflowing and vanishing radii and boxes, and centres on the corners of the map."""
+    same(forkv_server, redis_server, [
+        SICILY, "GEORADIUS Sicily 15 37 inf km WITHDIST", "GEORADIUS Sicily 15 37 1e308 km WITHDIST",
+        "GEOSEARCH Sicily FROMLONLAT 15 37 BYBOX inf 1 km WITHDIST", "GEOSEARCH Sicily FROMLONLAT 15 37 BYBOX 1 inf km",
+        "GEOSEARCH Sicily FROMLONLAT 15 37 BYBOX inf inf km WITHDIST", "GEOSEARCH Sicily FROMLONLAT 15 37 BYBOX 1e308 1e308 mi WITHDIST",
+        "GEOSEARCH Sicily FROMLONLAT 15 37 BYRADIUS 1e-300 km WITHDIST", "GEOSEARCH Sicily FROMLONLAT 15 37 BYBOX 0 0 m",
+        "GEOSEARCH Sicily FROMLONLAT 180 85.05112878 BYRADIUS 20000 km WITHDIST",
+        "GEOSEARCH Sicily FROMLONLAT -180 -85.05112878 BYBOX 40000 40000 km WITHDIST",
+        "GEOSEARCH Sicily FROMLONLAT -165 -38 BYRADIUS 20037 km WITHDIST ASC",
+        "GEOSEARCH Sicily FROMLONLAT -166.912731 -37.502669 BYRADIUS 20016 km WITHDIST ASC",
+        "GEOADD anti 0 0 a 180 0 b -180 0 c 179.99999 0 d", "GEOSEARCH anti FROMLONLAT 0 0 BYRADIUS 20038 km WITHDIST ASC",
+        "GEOSEARCH anti FROMLONLAT 180 0 BYRADIUS 1 km WITHDIST ASC", "GEODIST anti a b", "GEODIST anti b c",
+    ], proto)
