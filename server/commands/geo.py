@@ -150,7 +150,7 @@ def geodist(client: "Client", argv: Argv) -> Reply:
 @command("geohash", -2, F.READONLY, keys=(1, 1, 1), group="geo",
          summary="Returns members of a geospatial index as standard geohash strings", since="3.2.0",
          complexity="O(log(N)) for each member requested, where N is the number of elements in the sorted set.",
-         arguments=("key", "[member [member ...]]"))
+         arguments=("key", "member [member ...]"))
 def geohash(client: "Client", argv: Argv) -> Reply:
     z = client.db.read_typed(argv[1], KIND)
     out = []
@@ -163,7 +163,7 @@ def geohash(client: "Client", argv: Argv) -> Reply:
 @command("geopos", -2, F.READONLY, keys=(1, 1, 1), group="geo",
          summary="Returns longitude and latitude of members of a geospatial index", since="3.2.0",
          complexity="O(N) where N is the number of members requested.",
-         arguments=("key", "[member [member ...]]"))
+         arguments=("key", "member [member ...]"))
 def geopos(client: "Client", argv: Argv) -> Reply:
     z = client.db.read_typed(argv[1], KIND)
     out = []
