@@ -228,11 +228,10 @@ def _div(a: float, b: float) -> float:
 
 
 def search_cells(longitude: float, latitude: float, radius_meters: float, half_width: float,
-                 half_height: float, reach=None, fine: float = 0.0) -> list:
+                 half_height: float) -> list:
     """geohashCalculateAreasByShapeWGS84: the score ranges [lo, hi) of the centre cell and its 8
     neighbours, in Redis's order (skipping a neighbour the search area cannot reach, and a cell
-    equal to the previous one read, as Redis does for huge radii). With `reach` (radius_reach,
-    box_reach) each cell is narrowed further to the parts that may hold a match (`_narrow`)."""
+    equal to the previous one read, as Redis does for huge radii)."""
     min_lon, min_lat, max_lon, max_lat = bounding_box(longitude, latitude, half_width, half_height)
     steps = _steps_for(radius_meters, latitude)
     bits = encode(longitude, latitude, steps)
@@ -264,12 +263,20 @@ def search_cells(longitude: float, latitude: float, radius_meters: float, half_w
         if last and h == cells[last]:
             continue
         last = i
-        if reach is None:
-            shift = 52 - steps * 2
-            ranges.append((h << shift, (h + 1) << shift))
-        else:
-            _narrow(h, steps, reach, fine, ranges, steps + _DEEPEST)
+        shift = 52 - steps * 2
+        ranges.append((h << shift, (h + 1) << shift))
     return ranges
+
+
+def narrow(ranges: list, reach, fine: float) -> list:
+    """The cells of `ranges` (search_cells') narrowed to the parts that `reach` (radius_reach,
+    box_reach) says may hold a match, in the same order (`_narrow`)."""
+    out = []
+    for lo, hi in ranges:
+        shift = (hi - lo).bit_length() - 1
+        step = (52 - shift) // 2
+        _narrow(lo >> shift, step, reach, fine, out, step + _DEEPEST)
+    return out
 
 
 _DEEPEST = 4  # levels of sub-cells at most (a thin box must not split into thousands)

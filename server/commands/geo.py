@@ -343,16 +343,18 @@ def _search(client, argv, src: int, flags: int):
     if box is None:
         r, to_meters = radius
         meters = r * to_meters
-        ranges = geo.search_cells(clon, clat, meters, meters, meters, geo.radius_reach(clon, clat, meters),
-                                  _fine(meters))
+        ranges = geo.search_cells(clon, clat, meters, meters, meters)
+        if _many(z, ranges):
+            ranges = geo.narrow(ranges, geo.radius_reach(clon, clat, meters), _fine(meters))
         found = _in_radius(z, ranges, clon, clat, meters, limit)
     else:
         w, h, to_meters = box
         half_w = to_meters * (w / 2)
         half_h = to_meters * (h / 2)
         ranges = geo.search_cells(clon, clat, math.sqrt((w / 2) * (w / 2) + (h / 2) * (h / 2)) * to_meters,
-                                  half_w, half_h, geo.box_reach(clon, clat, half_w, half_h),
-                                  _fine(min(half_w, half_h)))
+                                  half_w, half_h)
+        if _many(z, ranges):
+            ranges = geo.narrow(ranges, geo.box_reach(clon, clat, half_w, half_h), _fine(min(half_w, half_h)))
         found = _in_box(z, ranges, clon, clat, w * to_meters, h * to_meters, limit)
 
     if not found and store_key is None:
@@ -395,6 +397,20 @@ def _search(client, argv, src: int, flags: int):
     if stored > 1:
         db.ks.dirty += stored - 1  # Redis counts one write per member stored
     return stored
+
+
+_NARROW_FROM = 64  # candidates: below this, reading them all costs less than narrowing the cells
+
+
+def _many(z: ZSet, ranges) -> bool:
+    """Whether Redis's cells hold enough members to be worth narrowing (two bisections each)."""
+    index = z.index
+    total = 0
+    for lo, hi in ranges:
+        total += index.bisect_left((float(hi),)) - index.bisect_left((float(lo),))
+        if total >= _NARROW_FROM:
+            return True
+    return False
 
 
 def _fine(meters: float) -> float:

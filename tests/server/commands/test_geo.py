@@ -226,7 +226,7 @@ def test_search_regions(forkv_server, redis_server, where):
     region = {"equator": ((-3, 3), (-3, 3)), "north_pole": ((-180, 180), (75, 85.05)),
               "south_pole": ((-180, 180), (-85.05, -70)), "antimeridian": ((170, 180), (-10, 10)),
               "wide": ((-180, 180), (-85, 85))}[where]
-    lines = [["GEOADD", "pts"] + _cloud(rng, 400, *region)]
+    lines = [["GEOADD", "pts"] + _cloud(rng, 1000, *region)]
     if where == "antimeridian":
         lines.append(["GEOADD", "pts"] + _cloud(rng, 200, (-180, -170), (-10, 10)))
     for _ in range(25):
@@ -240,7 +240,7 @@ def test_search_regions(forkv_server, redis_server, where):
             f"GEOSEARCH pts FROMLONLAT {x} {y} BYRADIUS {radius} {unit} DESC WITHCOORD",
             f"GEOSEARCH pts FROMLONLAT {x} {y} BYBOX {w} {h} km ASC WITHDIST",
             f"GEOSEARCH pts FROMLONLAT {x} {y} BYBOX {w} {h} km",
-            f"GEOSEARCH pts FROMMEMBER p{rng.randrange(400)} BYRADIUS {radius} {unit} ASC COUNT 5 WITHHASH",
+            f"GEOSEARCH pts FROMMEMBER p{rng.randrange(1000)} BYRADIUS {radius} {unit} ASC COUNT 5 WITHHASH",
             f"GEOSEARCH pts FROMLONLAT {x} {y} BYRADIUS {radius} {unit} COUNT 3 ANY",
             f"GEOSEARCHSTORE st pts FROMLONLAT {x} {y} BYBOX {w} {h} mi STOREDIST", "ZRANGE st 0 -1 WITHSCORES",
         ]
@@ -342,3 +342,33 @@ def test_extreme_shapes(forkv_server, redis_server, proto):
         "GEOADD anti 0 0 a 180 0 b -180 0 c 179.99999 0 d", "GEOSEARCH anti FROMLONLAT 0 0 BYRADIUS 20038 km WITHDIST ASC",
         "GEOSEARCH anti FROMLONLAT 180 0 BYRADIUS 1 km WITHDIST ASC", "GEODIST anti a b", "GEODIST anti b c",
     ], proto)
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_narrowed_cells_find_what_redis_cells_find(seed):
+    """forkv reads only the parts of Redis's 9 cells that can hold a match: for random points and
+    shapes (poles, antimeridian, tiny and huge radii, thin boxes) the members found, in order,
+    are those that reading the whole cells finds."""
+    from server import geo
+    from server.commands import geo as geo_commands
+    from server.types.zsets import ZSet
+
+    rng = random.Random(seed)
+    z = ZSet()
+    for i in range(3000):
+        lat = rng.choice([rng.uniform(-85.05, 85.05), rng.uniform(80, 85.05), rng.uniform(-85.05, -80)])
+        lon = rng.choice([rng.uniform(-180, 180), rng.uniform(175, 180), rng.uniform(-180, -175)])
+        z[b"m%d" % i] = float(geo.score_of(lon, lat))
+    z = ZSet(z)
+    for _ in range(100):
+        clon, clat = rng.uniform(-180, 180), rng.choice([rng.uniform(-85, 85), rng.uniform(78, 85.05)])
+        meters = rng.choice([0.0, 5.0, 800.0, 20e3, 150e3, 900e3, 4e6, 12e6])
+        ranges = geo.search_cells(clon, clat, meters, meters, meters)
+        narrowed = geo.narrow(ranges, geo.radius_reach(clon, clat, meters), geo_commands._fine(meters))
+        assert geo_commands._in_radius(z, narrowed, clon, clat, meters, 0) == \
+            geo_commands._in_radius(z, ranges, clon, clat, meters, 0)
+        w, h = rng.choice([10.0, 3e3, 400e3, 5e6]), rng.choice([10.0, 3e3, 400e3, 5e6])
+        ranges = geo.search_cells(clon, clat, ((w / 2) ** 2 + (h / 2) ** 2) ** 0.5, w / 2, h / 2)
+        narrowed = geo.narrow(ranges, geo.box_reach(clon, clat, w / 2, h / 2), geo_commands._fine(min(w, h) / 2))
+        assert geo_commands._in_box(z, narrowed, clon, clat, w, h, 0) == \
+            geo_commands._in_box(z, ranges, clon, clat, w, h, 0)
