@@ -355,14 +355,14 @@ def test_narrowed_cells_find_what_redis_cells_find(seed):
 
     rng = random.Random(seed)
     z = ZSet()
-    for i in range(3000):
+    for i in range(2000):
         lat = rng.choice([rng.uniform(-85.05, 85.05), rng.uniform(80, 85.05), rng.uniform(-85.05, -80)])
         lon = rng.choice([rng.uniform(-180, 180), rng.uniform(175, 180), rng.uniform(-180, -175)])
         z[b"m%d" % i] = float(geo.score_of(lon, lat))
     z = ZSet(z)
     for _ in range(100):
         clon, clat = rng.uniform(-180, 180), rng.choice([rng.uniform(-85, 85), rng.uniform(78, 85.05)])
-        meters = rng.choice([0.0, 5.0, 800.0, 20e3, 150e3, 900e3, 4e6, 12e6])
+        meters = rng.choice([0.0, 5.0, 800.0, 20e3, 150e3, 900e3, 4e6])
         ranges = geo.search_cells(clon, clat, meters, meters, meters)
         narrowed = geo.narrow(ranges, geo.radius_reach(clon, clat, meters), geo_commands._fine(meters))
         assert geo_commands._in_radius(z, narrowed, clon, clat, meters, 0) == \
