@@ -20,8 +20,9 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from tests.servers import ServerProcess, command_bytes  # noqa: E402
 from throughput import cpu_seconds, pin, pinned, run_one  # noqa: E402
+
+from tests.servers import ServerProcess, command_bytes  # noqa: E402
 
 MEMBERS = 100_000
 BATCH = 1_000

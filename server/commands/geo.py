@@ -13,13 +13,12 @@ import math
 from typing import TYPE_CHECKING
 
 from protocol.reply import NULL_ARRAY, Encoded
-from server import errors
-from server import geo
+from server import errors, geo
 from server.args import to_int
 from server.commands.zsets import _store, _zadd, parse_score
 from server.config import NOTIFY_GENERIC
 from server.errors import CommandError
-from server.table import Argv, Flag, KeySpec, KS, Reply, command
+from server.table import KS, Argv, Flag, KeySpec, Reply, command
 from server.types import zsets
 from server.types.zsets import ZSet
 
@@ -387,11 +386,11 @@ def _search(client, argv, src: int, flags: int):
 
     result = ZSet()
     if storedist:
-        for d, member, score, x, y in found:
-            result[member] = d / to_meters
+        for item in found:
+            result[item[1]] = item[0] / to_meters
     else:
-        for d, member, score, x, y in found:
-            result[member] = score
+        for item in found:
+            result[item[1]] = item[2]
     result = zsets.finish(ZSet(result), client.server.config)
     stored = _store(client, store_key, result, b"geosearchstore" if search else b"georadiusstore")
     if stored > 1:

@@ -48,8 +48,14 @@ def test_geoadd_options_and_errors(forkv_server, redis_server, proto):
         "GEOADD g 0 -86 x", "GEOADD g -180.0001 0 x", "GEOADD g 1 1e300 x", "GEOADD g 1 inf x", "GEOADD g -inf 1 x",
         "GEOADD g abc 1 x", "GEOADD g 1 abc x", "GEOADD g 1 nan x", "GEOADD g ' 1' 1 x", "GEOADD g 1 1 ok 200 1 bad",
         "GEOADD g ch ch ch", "GEOADD g nx ch", "ZRANGE g 0 -1 WITHSCORES", "SET s x", "GEOADD s 1 1 a", "GEOPOS s a",
-        "GEOHASH s a", "GEODIST s a b", "GEODIST s a b yd", "GEORADIUS s 1 1 1 km", "GEOSEARCH s FROMLONLAT 1 1 BYRADIUS 1 km",
-        "GEORADIUSBYMEMBER s a 1 km", "GEOSEARCHSTORE d s FROMLONLAT 1 1 BYRADIUS 1 km", "GEOSEARCHSTORE s g FROMLONLAT 1 1 BYRADIUS 1000 km",
+        "GEOHASH s a",
+        "GEODIST s a b",
+        "GEODIST s a b yd",
+        "GEORADIUS s 1 1 1 km",
+        "GEOSEARCH s FROMLONLAT 1 1 BYRADIUS 1 km",
+        "GEORADIUSBYMEMBER s a 1 km",
+        "GEOSEARCHSTORE d s FROMLONLAT 1 1 BYRADIUS 1 km",
+        "GEOSEARCHSTORE s g FROMLONLAT 1 1 BYRADIUS 1000 km",
         "TYPE s", "ZRANGE s 0 -1", "GEOADD", "GEOADD g", "GEOADD g 1 2 3 4"], proto)
 
 
@@ -107,9 +113,11 @@ def test_search_errors(forkv_server, redis_server, proto):
         "GEOSEARCH Sicily FROMLONLAT 15 37 BYBOX 1 x km", "GEOSEARCH Sicily FROMLONLAT 15 37 BYBOX 1 -1 km",
         "GEOSEARCH Sicily FROMLONLAT 15 37 BYBOX -1 x km", "GEOSEARCH Sicily FROMLONLAT 200 37 BYBOX 1 1 km",
         "GEOSEARCH Sicily FROMMEMBER nope BYRADIUS 1 km", "GEOSEARCH Sicily FROMLONLAT 15 37 BYRADIUS 1 km COUNT 0",
-        "GEOSEARCH Sicily FROMLONLAT 15 37 BYRADIUS 1 km COUNT -3", "GEOSEARCH Sicily FROMLONLAT 15 37 BYRADIUS 1 km COUNT x",
+        "GEOSEARCH Sicily FROMLONLAT 15 37 BYRADIUS 1 km COUNT -3",
+        "GEOSEARCH Sicily FROMLONLAT 15 37 BYRADIUS 1 km COUNT x",
         "GEOSEARCH Sicily FROMLONLAT 15 37 BYRADIUS 1 km ANY", "GEOSEARCH Sicily FROMLONLAT 15 37 BYRADIUS 1 km COUNT",
-        "GEOSEARCH Sicily FROMLONLAT 15 37 BYRADIUS 1 km STORE x", "GEOSEARCH Sicily FROMLONLAT 15 37 BYRADIUS 1 km STOREDIST",
+        "GEOSEARCH Sicily FROMLONLAT 15 37 BYRADIUS 1 km STORE x",
+        "GEOSEARCH Sicily FROMLONLAT 15 37 BYRADIUS 1 km STOREDIST",
         "GEOSEARCH Sicily FROMLONLAT 15 37 BYRADIUS 1 km BYRADIUS", "GEOSEARCH Sicily FROMLONLAT 15 BYRADIUS 1 km",
         "GEOSEARCHSTORE d Sicily FROMLONLAT 15 37 BYRADIUS 200 km WITHDIST",
         "GEOSEARCHSTORE d Sicily FROMLONLAT 15 37 BYRADIUS 200 km STORE x",
@@ -276,9 +284,11 @@ def test_command_metadata(forkv_server, redis_server):
     for proto in (2,):  # (RESP3: the whole command table sends arrays where Redis sends sets)
         same(forkv_server, redis_server, [["COMMAND", "INFO"] + names,
                                           ["COMMAND", "GETKEYS", "GEORADIUS", "k", "1", "1", "1", "km", "STORE", "d"],
-                                          ["COMMAND", "GETKEYS", "GEORADIUS", "k", "1", "1", "1", "km", "STOREDIST", "d",
+                                          ["COMMAND", "GETKEYS",
+                                           "GEORADIUS", "k", "1", "1", "1", "km", "STOREDIST", "d",
                                            "STORE", "e"],
-                                          ["COMMAND", "GETKEYS", "GEORADIUSBYMEMBER", "k", "m", "1", "km", "STORE", "d"],
+                                          ["COMMAND", "GETKEYS",
+                                           "GEORADIUSBYMEMBER", "k", "m", "1", "km", "STORE", "d"],
                                           ["COMMAND", "GETKEYS", "GEOSEARCHSTORE", "d", "s", "FROMLONLAT", "1", "1",
                                            "BYRADIUS", "1", "km"]], proto)
 
@@ -333,13 +343,16 @@ def test_extreme_shapes(forkv_server, redis_server, proto):
     same(forkv_server, redis_server, [
         SICILY, "GEORADIUS Sicily 15 37 inf km WITHDIST", "GEORADIUS Sicily 15 37 1e308 km WITHDIST",
         "GEOSEARCH Sicily FROMLONLAT 15 37 BYBOX inf 1 km WITHDIST", "GEOSEARCH Sicily FROMLONLAT 15 37 BYBOX 1 inf km",
-        "GEOSEARCH Sicily FROMLONLAT 15 37 BYBOX inf inf km WITHDIST", "GEOSEARCH Sicily FROMLONLAT 15 37 BYBOX 1e308 1e308 mi WITHDIST",
-        "GEOSEARCH Sicily FROMLONLAT 15 37 BYRADIUS 1e-300 km WITHDIST", "GEOSEARCH Sicily FROMLONLAT 15 37 BYBOX 0 0 m",
+        "GEOSEARCH Sicily FROMLONLAT 15 37 BYBOX inf inf km WITHDIST",
+        "GEOSEARCH Sicily FROMLONLAT 15 37 BYBOX 1e308 1e308 mi WITHDIST",
+        "GEOSEARCH Sicily FROMLONLAT 15 37 BYRADIUS 1e-300 km WITHDIST",
+        "GEOSEARCH Sicily FROMLONLAT 15 37 BYBOX 0 0 m",
         "GEOSEARCH Sicily FROMLONLAT 180 85.05112878 BYRADIUS 20000 km WITHDIST",
         "GEOSEARCH Sicily FROMLONLAT -180 -85.05112878 BYBOX 40000 40000 km WITHDIST",
         "GEOSEARCH Sicily FROMLONLAT -165 -38 BYRADIUS 20037 km WITHDIST ASC",
         "GEOSEARCH Sicily FROMLONLAT -166.912731 -37.502669 BYRADIUS 20016 km WITHDIST ASC",
-        "GEOADD anti 0 0 a 180 0 b -180 0 c 179.99999 0 d", "GEOSEARCH anti FROMLONLAT 0 0 BYRADIUS 20038 km WITHDIST ASC",
+        "GEOADD anti 0 0 a 180 0 b -180 0 c 179.99999 0 d",
+        "GEOSEARCH anti FROMLONLAT 0 0 BYRADIUS 20038 km WITHDIST ASC",
         "GEOSEARCH anti FROMLONLAT 180 0 BYRADIUS 1 km WITHDIST ASC", "GEODIST anti a b", "GEODIST anti b c",
     ], proto)
 
@@ -372,3 +385,12 @@ def test_narrowed_cells_find_what_redis_cells_find(seed):
         narrowed = geo.narrow(ranges, geo.box_reach(clon, clat, w / 2, h / 2), geo_commands._fine(min(w, h) / 2))
         assert geo_commands._in_box(z, narrowed, clon, clat, w, h, 0) == \
             geo_commands._in_box(z, ranges, clon, clat, w, h, 0)
+
+
+def test_survives_reload(forkv_server, redis_server):
+    """A geo set through the RDB file (DEBUG RELOAD) keeps its positions and encoding."""
+    same(forkv_server, redis_server, [
+        SICILY, ["GEOADD", "big"] + _cloud(random.Random(5), 200, (-180, 180), (-85, 85)), "DEBUG RELOAD",
+        "GEOPOS Sicily Palermo Catania", "OBJECT ENCODING Sicily", "OBJECT ENCODING big",
+        "GEOSEARCH big FROMLONLAT 0 0 BYRADIUS 5000 km ASC WITHDIST WITHHASH",
+    ])
