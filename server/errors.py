@@ -64,6 +64,31 @@ HASH_NOT_INTEGER = "ERR hash value is not an integer"
 HASH_NOT_FLOAT = "ERR hash value is not a float"
 VALUE_NAN_OR_INF = "ERR value is NaN or Infinity"
 VALUE_OUT_OF_RANGE = "ERR value is out of range"
+# Geospatial commands (geo.c).
+GEO_UNIT = "ERR unsupported unit provided. please use M, KM, FT, MI"
+GEO_RADIUS_NOT_FLOAT = "ERR need numeric radius"
+GEO_WIDTH_NOT_FLOAT = "ERR need numeric width"
+GEO_HEIGHT_NOT_FLOAT = "ERR need numeric height"
+GEO_RADIUS_NEGATIVE = "ERR radius cannot be negative"
+GEO_BOX_NEGATIVE = "ERR height or width cannot be negative"
+GEO_NO_MEMBER = "ERR could not decode requested zset member"
+GEO_COUNT_POSITIVE = "ERR COUNT must be > 0"
+GEO_ANY_NEEDS_COUNT = "ERR the ANY argument requires COUNT argument"
+GEO_STORE_WITH = "ERR STORE option in GEORADIUS is not compatible with WITHDIST, WITHHASH and WITHCOORD options"
+GEOSEARCHSTORE_WITH = "ERR GEOSEARCHSTORE is not compatible with WITHDIST, WITHHASH and WITHCOORD options"
+
+
+def geo_bad_pair(longitude: float, latitude: float) -> str:
+    return "ERR invalid longitude,latitude pair %f,%f" % (longitude, latitude)
+
+
+def geo_need_from(command: str) -> str:
+    """`command` as the client spelled it (Redis prints argv[0])."""
+    return f"ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for {command}"
+
+
+def geo_need_by(command: str) -> str:
+    return f"ERR exactly one of BYRADIUS and BYBOX can be specified for {command}"
 LONG_OUT_OF_RANGE = (
     "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
 )

@@ -73,6 +73,7 @@ _GROUP_CATEGORIES = {
     "sorted-set": "@sortedset",
     "pubsub": None,  # from the PUBSUB flag, as Redis derives it (PUBSUB HELP has neither)
     "scripting": "@scripting",
+    "geo": "@geo",
 }
 
 
