@@ -17,6 +17,12 @@ Orders: Redis walks an intset in ascending numeric order, so what it replies for
 SSCAN, SPOP of the whole set, and a result it builds as an intset) comes sorted; `ordered` gives
 that order here, and the dict's own order for a hashtable (Redis's is arbitrary there).
 
+Short members are shared: a set of small integers (Redis's intset case) holds mostly 2-4 byte
+members, each a 40-byte bytes object of its own, while the same few numbers recur in every such
+set. `member` hands out one object per distinct member of at most SHARED_LONGEST bytes, from a
+bounded table (SHARED_MAX entries, never freed; once full it stops sharing); SADD and `build`
+store members through it. (One-byte members are CPython's own singletons already.)
+
 Random picks (`random_member`, `random_members`, `sample`, `pop_random`) cost O(1) expected each
 whatever the set's size, with server/_fastpath.c's random_key (keyspace.random_dict_key is its
 Python reference): SPOP / SRANDMEMBER with a small count stay cheap on a big set.
@@ -37,6 +43,23 @@ except ImportError:  # not built: the O(n) reference (imported late: keyspace im
 
 SPOP_MOVE_STRATEGY_MUL = 5  # Redis: SPOP builds the remainder afresh once it is < count / 5
 SRANDMEMBER_SUB_STRATEGY_MUL = 3  # Redis: SRANDMEMBER copies and trims once count > size / 3
+
+
+SHARED_MAX = 16384  # distinct short members shared at most (well under 1 MB when full)
+SHARED_LONGEST = 4  # members of at most this many bytes are shared (-999..9999 and short tags)
+_SHARED: dict = {}  # short member -> the one bytes object stored for it
+
+
+def member(m: bytes) -> bytes:
+    """The shared object for the short member `m` (or `m` itself): what a set stores."""
+    if len(m) > SHARED_LONGEST:
+        return m
+    shared = _SHARED.get(m)
+    if shared is not None:
+        return shared
+    if len(_SHARED) < SHARED_MAX and type(m) is bytes:
+        _SHARED[m] = m
+    return m
 
 
 class SetValue(dict):
@@ -68,7 +91,7 @@ def intset_able(members, config) -> bool:
 def build(members, config) -> SetValue:
     """A fresh SetValue of `members` with the encoding Redis gives a set it builds member by
     member (SINTERSTORE / SUNIONSTORE / SDIFFSTORE results) or loads (RDB, RESTORE)."""
-    s = SetValue(members)
+    s = SetValue(map(member, members))
     s.big = not intset_able(s, config)
     return s
 
