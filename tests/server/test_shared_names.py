@@ -1,0 +1,96 @@
+"""Hash field names and short set members are shared between values (server/types/hashes.py
+`field`, server/types/sets.py `member`): one bytes object per distinct name, from bounded tables,
+so 1M hashes with the same 10 field names hold those names once (bench/memory.py). Replies and
+orders are unchanged (the command tests and the differential tests cover those)."""
+
+import pytest
+
+from server.types import hashes, sets
+
+
+def _value(server, key: bytes):
+    return server.keyspace.dbs[0].get(key)
+
+
+def test_hset_shares_field_names_between_hashes_not_values(inproc):
+    server, c = inproc
+    c.call("HSET", "h1", "name", "ann", "email", "a@x")
+    c.call("HSET", "h2", "email", "b@x", "name", "bob")
+    c.call("HSETNX", "h3", "name", "cy")
+    c.call("HINCRBY", "h4", "name", 1)
+    c.call("HINCRBYFLOAT", "h5", "name", "1.5")
+    names = [next(k for k in _value(server, b"h%d" % i) if k == b"name") for i in range(1, 6)]
+    assert all(n is names[0] for n in names)
+    h1, h2 = _value(server, b"h1"), _value(server, b"h2")
+    assert list(h1.items()) == [(b"name", b"ann"), (b"email", b"a@x")]  # insertion order kept
+    assert list(h2.items()) == [(b"email", b"b@x"), (b"name", b"bob")]
+    assert c.call("HGETALL", "h2") == [b"email", b"b@x", b"name", b"bob"]
+
+
+def test_long_names_are_not_shared_and_the_table_is_bounded(monkeypatch):
+    monkeypatch.setattr(hashes, "_NAMES", {})
+    monkeypatch.setattr(hashes, "NAMES_MAX", 3)
+    long = b"f" * (hashes.NAME_LONGEST + 1)
+    assert hashes.field(long) is long and long not in hashes._NAMES
+    first = [hashes.field(bytes([65 + i]) * 2) for i in range(5)]
+    assert len(hashes._NAMES) == 3
+    assert hashes.field(b"AA") is first[0]  # shared
+    again = b"EE"[:]
+    assert hashes.field(again) is again  # the table was full when EE came: not shared
+    assert len(hashes._NAMES) == 3
+
+
+def test_adopt_shares_fields_and_keeps_order():
+    config = {"hash-max-listpack-entries": 512, "hash-max-listpack-value": 64}
+    a = hashes.adopt({bytes(b"zz"): b"1", bytes(b"aa"): b"2"}, config)
+    b = hashes.adopt({bytes(b"aa"): b"3", bytes(b"zz"): b"4"}, config)
+    assert list(a) == [b"zz", b"aa"] and list(b) == [b"aa", b"zz"]
+    assert next(iter(a)) is list(b)[1]
+    assert not a.big
+
+
+def test_sadd_and_stores_share_short_members(inproc):
+    server, c = inproc
+    c.call("SADD", "s1", *range(1, 13))
+    c.call("SADD", "s2", 12)
+    c.call("SADD", "s2", 11, 10, "longer-member")
+    c.call("SADD", "s3", "longer-member")
+    c.call("SUNIONSTORE", "s4", "s1", "s2")
+    s1, s2, s3, s4 = (_value(server, b"s%d" % i) for i in range(1, 5))
+
+    def stored(s, m):
+        return next(x for x in s if x == m)
+
+    for m in (b"10", b"11", b"12"):
+        assert stored(s1, m) is stored(s2, m) is stored(s4, m)
+    assert stored(s2, b"longer-member") is not stored(s3, b"longer-member")
+    assert c.call("OBJECT", "ENCODING", "s1") == b"intset"
+    assert c.call("SMEMBERS", "s1") == [b"%d" % i for i in range(1, 13)]
+
+
+def test_set_member_table_is_bounded(monkeypatch):
+    monkeypatch.setattr(sets, "_SHARED", {})
+    monkeypatch.setattr(sets, "SHARED_MAX", 2)
+    made = [sets.member(b"%d" % i) for i in range(100, 104)]
+    assert len(sets._SHARED) == 2
+    assert sets.member(b"100") is made[0]
+    late = b"%d" % 103
+    assert sets.member(late) is late
+
+
+@pytest.mark.parametrize("kind", ["hash", "set"])
+def test_shared_objects_round_trip_through_rdb(inproc, kind):
+    """A snapshot of values holding shared objects loads back equal (DEBUG RELOAD in process)."""
+    server, c = inproc
+    for i in range(3):
+        if kind == "hash":
+            c.call("HSET", f"k{i}", "a", i, "b", i)
+        else:
+            c.call("SADD", f"k{i}", 10, 20, i)
+    dumps = [c.call("DUMP", f"k{i}") for i in range(3)]
+    for i, blob in enumerate(dumps):
+        assert c.call("RESTORE", f"copy{i}", 0, blob) == b"OK"
+        if kind == "hash":
+            assert c.call("HGETALL", f"copy{i}") == c.call("HGETALL", f"k{i}")
+        else:
+            assert c.call("SMEMBERS", f"copy{i}") == c.call("SMEMBERS", f"k{i}")
