@@ -19,9 +19,11 @@ that order here, and the dict's own order for a hashtable (Redis's is arbitrary 
 
 Short members are shared: a set of small integers (Redis's intset case) holds mostly 2-4 byte
 members, each a 40-byte bytes object of its own, while the same few numbers recur in every such
-set. `member` hands out one object per distinct member of at most SHARED_LONGEST bytes, from a
-bounded table (SHARED_MAX entries, never freed; once full it stops sharing); SADD and `build`
-store members through it. (One-byte members are CPython's own singletons already.)
+set. SHARED holds one object per distinct intset member of at most SHARED_LONGEST bytes, bounded
+(SHARED_MAX entries, never freed; once full it stops sharing). SADD stores a member as
+`share(m, m)` (SHARED.get: one C call) and `grow` learns the new members of a set that stays an
+intset; `build` shares the members of a set it makes as an intset. (One-byte members are
+CPython's own singletons already.)
 
 Random picks (`random_member`, `random_members`, `sample`, `pop_random`) cost O(1) expected each
 whatever the set's size, with server/_fastpath.c's random_key (keyspace.random_dict_key is its
@@ -47,19 +49,17 @@ SRANDMEMBER_SUB_STRATEGY_MUL = 3  # Redis: SRANDMEMBER copies and trims once cou
 
 SHARED_MAX = 16384  # distinct short members shared at most (well under 1 MB when full)
 SHARED_LONGEST = 4  # members of at most this many bytes are shared (-999..9999 and short tags)
-_SHARED: dict = {}  # short member -> the one bytes object stored for it
+SHARED: dict = {}  # short member -> the one bytes object stored for it
+share = SHARED.get  # share(m, m): the object to store for the member `m`
 
 
-def member(m: bytes) -> bytes:
-    """The shared object for the short member `m` (or `m` itself): what a set stores."""
-    if len(m) > SHARED_LONGEST:
-        return m
-    shared = _SHARED.get(m)
-    if shared is not None:
-        return shared
-    if len(_SHARED) < SHARED_MAX and type(m) is bytes:
-        _SHARED[m] = m
-    return m
+def _learn(members) -> None:
+    """Add the unseen short ones among `members` (objects just stored in an intset) to SHARED."""
+    if len(SHARED) >= SHARED_MAX or all(map(SHARED.__contains__, members)):
+        return
+    for m in members:
+        if len(m) <= SHARED_LONGEST and type(m) is bytes:
+            SHARED.setdefault(m, m)
 
 
 class SetValue(dict):
@@ -79,6 +79,8 @@ def grow(s: SetValue, config, *added: bytes) -> None:
         return
     if len(s) > config["set-max-intset-entries"] or not all(is_int(m) for m in added):
         s.big = True
+        return
+    _learn(added)
 
 
 def intset_able(members, config) -> bool:
@@ -91,8 +93,12 @@ def intset_able(members, config) -> bool:
 def build(members, config) -> SetValue:
     """A fresh SetValue of `members` with the encoding Redis gives a set it builds member by
     member (SINTERSTORE / SUNIONSTORE / SDIFFSTORE results) or loads (RDB, RESTORE)."""
-    s = SetValue(map(member, members))
+    s = SetValue(members)
     s.big = not intset_able(s, config)
+    if not s.big:
+        s = SetValue(map(SHARED.setdefault, s, s) if len(SHARED) < SHARED_MAX and all(
+            len(m) <= SHARED_LONGEST for m in s) else map(SHARED.get, s, s))
+        s.big = False
     return s
 
 

@@ -1,5 +1,5 @@
 """Hash field names and short set members are shared between values (server/types/hashes.py
-`field`, server/types/sets.py `member`): one bytes object per distinct name, from bounded tables,
+NAMES, server/types/sets.py SHARED): one bytes object per distinct name, from bounded tables,
 so 1M hashes with the same 10 field names hold those names once (bench/memory.py). Replies and
 orders are unchanged (the command tests and the differential tests cover those)."""
 
@@ -27,26 +27,47 @@ def test_hset_shares_field_names_between_hashes_not_values(inproc):
     assert c.call("HGETALL", "h2") == [b"email", b"b@x", b"name", b"bob"]
 
 
-def test_long_names_are_not_shared_and_the_table_is_bounded(monkeypatch):
-    monkeypatch.setattr(hashes, "_NAMES", {})
+@pytest.fixture
+def empty_tables(monkeypatch):
+    """Fresh sharing tables (the module's dicts are kept: `share` is their bound get)."""
+    saved = dict(hashes.NAMES), dict(sets.SHARED)
+    hashes.NAMES.clear()
+    sets.SHARED.clear()
+    yield
+    hashes.NAMES.clear()
+    hashes.NAMES.update(saved[0])
+    sets.SHARED.clear()
+    sets.SHARED.update(saved[1])
+
+
+def test_long_names_are_not_shared_and_the_table_is_bounded(inproc, empty_tables, monkeypatch):
+    server, c = inproc
     monkeypatch.setattr(hashes, "NAMES_MAX", 3)
-    long = b"f" * (hashes.NAME_LONGEST + 1)
-    assert hashes.field(long) is long and long not in hashes._NAMES
-    first = [hashes.field(bytes([65 + i]) * 2) for i in range(5)]
-    assert len(hashes._NAMES) == 3
-    assert hashes.field(b"AA") is first[0]  # shared
-    again = b"EE"[:]
-    assert hashes.field(again) is again  # the table was full when EE came: not shared
-    assert len(hashes._NAMES) == 3
+    long = "f" * (hashes.NAME_LONGEST + 1)
+    c.call("HSET", "h1", long, "x")
+    c.call("HSET", "h2", long, "x")
+    assert long.encode() not in hashes.NAMES
+    assert next(iter(_value(server, b"h1"))) is not next(iter(_value(server, b"h2")))
+    c.call("HSET", "h3", "AA", 1, "BB", 2, "CC", 3, "DD", 4)
+    assert len(hashes.NAMES) >= 3
+    full = len(hashes.NAMES)
+    c.call("HSET", "h4", "EE", 5)
+    c.call("HSET", "h5", "EE", 5, "AA", 6)
+    assert len(hashes.NAMES) == full  # full: EE is not learnt, AA is still shared
+    h3, h4, h5 = (_value(server, b"h%d" % i) for i in (3, 4, 5))
+    assert list(h5)[1] is list(h3)[0]
+    assert list(h5)[0] is not list(h4)[0]
 
 
-def test_adopt_shares_fields_and_keeps_order():
+def test_adopt_shares_fields_and_keeps_order(empty_tables):
     config = {"hash-max-listpack-entries": 512, "hash-max-listpack-value": 64}
     a = hashes.adopt({bytes(b"zz"): b"1", bytes(b"aa"): b"2"}, config)
     b = hashes.adopt({bytes(b"aa"): b"3", bytes(b"zz"): b"4"}, config)
     assert list(a) == [b"zz", b"aa"] and list(b) == [b"aa", b"zz"]
     assert next(iter(a)) is list(b)[1]
     assert not a.big
+    big = hashes.adopt({b"x" * 100: b"1", b"yy": b"2"}, config)
+    assert big.big and b"yy" not in hashes.NAMES  # a big hash's names are not learnt
 
 
 def test_sadd_and_stores_share_short_members(inproc):
@@ -68,14 +89,18 @@ def test_sadd_and_stores_share_short_members(inproc):
     assert c.call("SMEMBERS", "s1") == [b"%d" % i for i in range(1, 13)]
 
 
-def test_set_member_table_is_bounded(monkeypatch):
-    monkeypatch.setattr(sets, "_SHARED", {})
+def test_set_member_table_is_bounded(inproc, empty_tables, monkeypatch):
+    server, c = inproc
     monkeypatch.setattr(sets, "SHARED_MAX", 2)
-    made = [sets.member(b"%d" % i) for i in range(100, 104)]
-    assert len(sets._SHARED) == 2
-    assert sets.member(b"100") is made[0]
-    late = b"%d" % 103
-    assert sets.member(late) is late
+    c.call("SADD", "s1", 100, 101, 102)
+    c.call("SADD", "s2", 100, 103)
+    c.call("SADD", "s3", 103, "a-long-member")  # not an intset: nothing learnt
+    c.call("SADD", "s4", 103)
+    assert len(sets.SHARED) == 3  # learnt one set at a time: at most one set past the bound
+    s1, s2, s3, s4 = (_value(server, b"s%d" % i) for i in range(1, 5))
+    assert next(iter(s2)) is next(iter(s1))
+    assert next(iter(s4)) is not list(s2)[1]  # 103 came when the table was full: not shared
+    assert b"a-long-member" not in sets.SHARED
 
 
 @pytest.mark.parametrize("kind", ["hash", "set"])
