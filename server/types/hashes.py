@@ -8,7 +8,7 @@ that conversion so OBJECT ENCODING answers as Redis would; `grow` is the one pla
 it. A hash loaded from RDB or RESTORE gets the encoding Redis gives such content when it loads it.
 
 Field names are shared: applications give thousands of hashes the same few field names, and a
-10-field hash of short strings spends about 40 % of its bytes on its field names' bytes objects
+10-field hash of short strings spends a third of its bytes on its field names' bytes objects
 (48 bytes each for an 8-byte name). NAMES holds one object per distinct name learnt from small
 (listpack) hashes, bounded (at most NAMES_MAX names of at most NAME_LONGEST bytes, never freed:
 a workload of unique field names fills it once and then simply stops sharing). Writers store a
@@ -25,7 +25,6 @@ import random
 from persistence import rdb
 from server import keyspace as _keyspace  # the random pick; keyspace imports this module first
 from server import values
-
 
 NAMES_MAX = 16384  # distinct field names shared at most (about 1.3 MB when full)
 NAME_LONGEST = 64  # longer field names are not shared (Redis's hash-max-listpack-value default)

@@ -18,12 +18,12 @@ SSCAN, SPOP of the whole set, and a result it builds as an intset) comes sorted;
 that order here, and the dict's own order for a hashtable (Redis's is arbitrary there).
 
 Short members are shared: a set of small integers (Redis's intset case) holds mostly 2-4 byte
-members, each a 40-byte bytes object of its own, while the same few numbers recur in every such
-set. SHARED holds one object per distinct intset member of at most SHARED_LONGEST bytes, bounded
-(SHARED_MAX entries, never freed; once full it stops sharing). SADD stores a member as
-`share(m, m)` (SHARED.get: one C call) and `grow` learns the new members of a set that stays an
-intset; `build` shares the members of a set it makes as an intset. (One-byte members are
-CPython's own singletons already.)
+members, each a bytes object of its own (48 bytes allocated), while the same few numbers recur
+in every such set. SHARED holds one object per distinct intset member of at most SHARED_LONGEST
+bytes, bounded (SHARED_MAX entries, never freed; once full it stops sharing). SADD stores a
+member as `share(m, m)` (SHARED.get: one C call) and `grow` learns the new members of a set that
+stays an intset; `build` shares the members of a set it makes as an intset. (One-byte members
+are CPython's own singletons already.)
 
 Random picks (`random_member`, `random_members`, `sample`, `pop_random`) cost O(1) expected each
 whatever the set's size, with server/_fastpath.c's random_key (keyspace.random_dict_key is its

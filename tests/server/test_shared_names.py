@@ -61,8 +61,11 @@ def test_long_names_are_not_shared_and_the_table_is_bounded(inproc, empty_tables
 
 def test_adopt_shares_fields_and_keeps_order(empty_tables):
     config = {"hash-max-listpack-entries": 512, "hash-max-listpack-value": 64}
-    a = hashes.adopt({bytes(b"zz"): b"1", bytes(b"aa"): b"2"}, config)
-    b = hashes.adopt({bytes(b"aa"): b"3", bytes(b"zz"): b"4"}, config)
+    def fresh(name: bytes) -> bytes:  # a distinct object, as each loaded hash has its own
+        return bytes(bytearray(name))
+
+    a = hashes.adopt({fresh(b"zz"): b"1", fresh(b"aa"): b"2"}, config)
+    b = hashes.adopt({fresh(b"aa"): b"3", fresh(b"zz"): b"4"}, config)
     assert list(a) == [b"zz", b"aa"] and list(b) == [b"aa", b"zz"]
     assert next(iter(a)) is list(b)[1]
     assert not a.big
