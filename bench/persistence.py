@@ -7,10 +7,13 @@ pipelined MSETs), then a mixed data set (every type, built in Redis, loaded by f
 own RDB file), then N counters made by INCRBY (int-encoded in both servers). Timings are medians
 of a few runs; the machine is small and noisy.
 
-Usage: python bench/persistence.py [--only load|latency] [keys]   (or FORKV_BENCH_KEYS=keys;
-default 1,000,000). Prints a markdown table of forkv/Redis ratios and the targets of issues 3, 4
-and 9. `--only load` runs the startup-load measurements alone (see run_load); `--only latency`
-the GET/SET latency around a BGSAVE of the strings alone (see run_latency: a bisect's probe).
+Usage: python bench/persistence.py [--only load|latency|collections] [keys]   (or
+FORKV_BENCH_KEYS=keys; default 1,000,000). Prints a markdown table of forkv/Redis ratios and the
+targets of issues 3, 4 and 9. `--only load` runs the startup-load measurements alone (see
+run_load); `--only latency` the GET/SET latency around a BGSAVE of the strings alone (see
+run_latency: a bisect's probe); `--only collections` the BGSAVE figures of issues 11 and 12 on a
+data set of strings and small collections with a writer of every type running (see
+run_collections).
 This file also holds the latency client, run as a separate process (`--latency-client`), so that
 the benchmark's own bookkeeping never shares an interpreter with the timed loop.
 """
@@ -125,6 +128,62 @@ def fill_mixed(conn: Conn, n: int, depth: int = 2000) -> None:
         else:
             out.append(encode(b"ZADD", k, *[x for j in range(5)
                                             for x in (repr(j + i / 7).encode(), b"m:%d:%d" % (i, j))]))
+        if len(out) == depth:
+            conn.sock.sendall(b"".join(out))
+            conn.replies(len(out))
+            out = []
+    if out:
+        conn.sock.sendall(b"".join(out))
+        conn.replies(len(out))
+
+
+COLLECTION_FIELDS = [b"field:%02d" % j for j in range(10)]
+
+
+def collection_kind(i: int) -> int:
+    """The type of key(i) in run_collections' data set: 0 string (60 % of the keys), 1 hash,
+    2 set, 3 list, 4 sorted set (10 % each)."""
+    return max(0, i % 10 - 5)
+
+
+def collection_fill_command(i: int) -> bytes:
+    """The command that creates key(i) of run_collections' data set: a 100-byte string, or a
+    collection of 10 elements of about 10 bytes (hash fields of 8 bytes, set members the integers
+    1..10, list items and sorted set members distinct per key, integer scores): sizes Redis keeps
+    as listpacks / intsets."""
+    k, kind = key(i), collection_kind(i)
+    if kind == 0:
+        return encode(b"SET", k, value(i))
+    if kind == 1:
+        return encode(b"HSET", k, *[x for j, f in enumerate(COLLECTION_FIELDS)
+                                    for x in (f, b"%04d:%05d" % (j, i % 100000))])
+    if kind == 2:
+        return encode(b"SADD", k, *[b"%d" % j for j in range(1, 11)])
+    if kind == 3:
+        return encode(b"RPUSH", k, *[b"i%04d:%04d" % (i % 10000, j) for j in range(10)])
+    return encode(b"ZADD", k, *[x for j in range(10)
+                                for x in (b"%d" % ((i * 7 + j * 13) % 100000), b"m%04d:%04d" % (i % 10000, j))])
+
+
+def collection_write_command(i: int, rng: random.Random) -> bytes:
+    """A write to the existing key(i) that changes it: SET, HSET of an existing field, SADD of a
+    random integer 1..1000 (the set stays an intset), LPUSH, ZADD moving a member."""
+    k, kind = key(i), collection_kind(i)
+    if kind == 0:
+        return encode(b"SET", k, value(i))
+    if kind == 1:
+        return encode(b"HSET", k, COLLECTION_FIELDS[rng.randrange(10)], b"w%09d" % rng.randrange(10**9))
+    if kind == 2:
+        return encode(b"SADD", k, b"%d" % rng.randrange(1, 1001))
+    if kind == 3:
+        return encode(b"LPUSH", k, b"w%09d" % rng.randrange(10**9))
+    return encode(b"ZADD", k, b"%d" % rng.randrange(100000), b"m%04d:%04d" % (i % 10000, rng.randrange(10)))
+
+
+def fill_collections(conn: Conn, n: int, depth: int = 1000) -> None:
+    out = []
+    for i in range(n):
+        out.append(collection_fill_command(i))
         if len(out) == depth:
             conn.sock.sendall(b"".join(out))
             conn.replies(len(out))
@@ -267,8 +326,9 @@ def bgsave(server: ServerProcess, conn: Conn) -> dict:
 
 # -- latency --------------------------------------------------------------------------------------
 
-def latency_client(port: int, out_path: str, nkeys: int) -> None:
-    """GET/SET of random existing keys, one connection, one command in flight, until stdin has
+def latency_client(port: int, out_path: str, nkeys: int, mode: str = "strings") -> None:
+    """GET/SET of random existing keys (mode "strings"), or collection_write_command's writes of
+    every type (mode "collections"), one connection, one command in flight, until stdin has
     something to say. Writes the start times and latencies (monotonic ns) to out_path."""
     sock = socket.create_connection(("127.0.0.1", port))
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -277,7 +337,10 @@ def latency_client(port: int, out_path: str, nkeys: int) -> None:
     cmds = []
     for j in range(8192):
         i = rng.randrange(nkeys)
-        cmds.append(encode(b"GET", key(i)) if j % 2 == 0 else encode(b"SET", key(i), value(i)))
+        if mode == "collections":
+            cmds.append(collection_write_command(i, rng))
+        else:
+            cmds.append(encode(b"GET", key(i)) if j % 2 == 0 else encode(b"SET", key(i), value(i)))
     starts, lats = array.array("q"), array.array("q")
     stdin = sys.stdin.fileno()
     now = time.monotonic_ns
@@ -312,13 +375,14 @@ def percentiles(lats: list) -> dict:
     return {"n": len(s), "p50": pick(0.50), "p99": pick(0.99), "max": s[-1] / 1e6}
 
 
-def latency_run(server: ServerProcess, conn: Conn, nkeys: int, workdir: str, span: float) -> dict:
+def latency_run(server: ServerProcess, conn: Conn, nkeys: int, workdir: str, span: float,
+                mode: str = "strings") -> dict:
     """IDLE_WINDOW seconds of the client alone, then a BGSAVE, until the child logs "DB saved on
     disk" and at least `span` seconds have passed. Samples are split by the time each request
     was sent (monotonic ns): idle, during the save, and the first `span` seconds after BGSAVE."""
     out = os.path.join(workdir, "latency.bin")
     client = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--latency-client",
-                               str(server.port), out, str(nkeys)],
+                               str(server.port), out, str(nkeys), mode],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     try:
         assert client.stdout.readline().strip() == b"ready"
@@ -554,6 +618,71 @@ def run_latency(n: int, runs: int = LATENCY_RUNS) -> list:
     return header + rows + [""] + [f"- {note}" for note in notes]
 
 
+def run_collections(n: int, runs: int = LATENCY_RUNS // 2) -> list:
+    """Issues 11 and 12: BGSAVE of n keys, 60 % strings and 10 % each hashes, sets, lists and
+    sorted sets of 10 elements (collection_fill_command), loaded into both servers by the same
+    pipelined commands. Rows: quiet BGSAVEs (copied % of the parent's RSS: target <= 10 %), then
+    `runs` latency runs per server with a writer of every type (collection_write_command) before
+    and during a BGSAVE (target: p99 during the save <= 1.5x the p99 without one, forkv's own)."""
+    root = tempfile.mkdtemp(prefix="forkv-bench-collections-")
+    kinds = ("redis", "forkv")
+    servers: dict = {}
+    conns: dict = {}
+    rows: list = []
+    notes: list = []
+    try:
+        for kind in kinds:
+            os.mkdir(os.path.join(root, kind))
+            servers[kind] = start_server(kind, os.path.join(root, kind), None).start()
+            conns[kind] = Conn(servers[kind].port)
+            t0 = time.monotonic()
+            fill_collections(conns[kind], n)
+            notes.append(f"{kind}: filled in {time.monotonic() - t0:.1f} s")
+            assert conns[kind].call("DBSIZE") == n, kind
+        for i in range(10):
+            assert conns["forkv"].call("TYPE", key(i)) == conns["redis"].call("TYPE", key(i))
+            assert (conns["forkv"].call("OBJECT", "ENCODING", key(i))
+                    == conns["redis"].call("OBJECT", "ENCODING", key(i))), i
+
+        def add(metric, f, r, unit, fmt="{:.3f}", target=None, limit=None):
+            ratio = f / r if r else float("inf")
+            if target is not None:
+                goal, met = f"ratio <= {target}", ratio <= target
+            elif limit is not None:
+                goal, met = f"forkv <= {limit} {unit}", f <= limit
+            else:
+                goal, met = "", None
+            shown = "" if met is None else ("yes" if met else "**no**")
+            rows.append(f"| {metric} | {fmt.format(f)} {unit}".rstrip() + f" | {fmt.format(r)} {unit}".rstrip()
+                        + f" | {ratio:.2f} | {goal} | {shown} |")
+
+        label = f"{n:,} keys, 40 % collections"
+        bg = {kind: [bgsave(servers[kind], conns[kind]) for _ in range(MIXED_REPEATS)] for kind in kinds}
+        bgsave_rows(add, bg, label, notes)
+        span = med([x["saved"] for x in bg["redis"]])
+        lat: dict = {kind: [] for kind in kinds}
+        for _ in range(runs):
+            for kind in kinds:
+                lat[kind].append(latency_run(servers[kind], conns[kind], n, os.path.join(root, kind),
+                                             span, mode="collections"))
+        latency_rows(add, lat, notes, span, label="SET/HSET/SADD/LPUSH/ZADD")
+        # Issue 11's latency target compares forkv with itself: p99 during the save over p99 idle.
+        for kind in kinds:
+            idle = percentiles([x for run in lat[kind] for x in run["idle"]])["p99"]
+            during = percentiles([x for run in lat[kind] for x in run["during"]])["p99"]
+            verdict = ("met" if during <= 1.5 * idle else "**not met**") if kind == "forkv" else "(reference)"
+            notes.append(f"{kind}: writer p99 during BGSAVE / without = {during:.3f} / {idle:.3f} ms "
+                         f"= {during / idle:.2f}x; target <= 1.5x: {verdict}")
+    finally:
+        for c in conns.values():
+            c.close()
+        for s in servers.values():
+            s.stop()
+        shutil.rmtree(root, ignore_errors=True)
+    header = ["| metric | forkv | Redis | forkv/Redis | target | met |", "|---|---|---|---|---|---|"]
+    return header + rows + [""] + [f"- {note}" for note in notes]
+
+
 def run_load(n: int) -> list:
     """Startup load alone (issue 9's target: forkv within 1.2x of Redis, process start to the first
     PONG). Each round starts, in turn: Redis on its own SAVE of the strings, forkv on its own SAVE
@@ -639,27 +768,27 @@ def bgsave_rows(add, bg: dict, label: str, notes: list, fork_target=None) -> Non
                  f"Redis {[x['fork_us'] for x in r]}")
 
 
-def latency_rows(add, lat: dict, notes: list, span: float) -> None:
+def latency_rows(add, lat: dict, notes: list, span: float, label: str = "GET/SET") -> None:
     """Percentiles over the pooled samples of every run; max is the worst single request."""
     stats = {(kind, phase): percentiles([x for run in runs for x in run[phase]])
              for kind, runs in lat.items() for phase in ("idle", "during", "span")}
     runs = len(lat["forkv"])
     for phase, title in (("idle", "no BGSAVE"), ("during", "during BGSAVE")):
         f, r = stats[("forkv", phase)], stats[("redis", phase)]
-        add(f"GET/SET latency, {title}: p50", f["p50"], r["p50"], "ms")
-        add(f"GET/SET latency, {title}: p99", f["p99"], r["p99"], "ms",
+        add(f"{label} latency, {title}: p50", f["p50"], r["p50"], "ms")
+        add(f"{label} latency, {title}: p99", f["p99"], r["p99"], "ms",
             target=1.5 if phase == "during" else None)
-        add(f"GET/SET latency, {title}: max ({runs} runs)", f["max"], r["max"], "ms")
+        add(f"{label} latency, {title}: max ({runs} runs)", f["max"], r["max"], "ms")
     # Like for like: the same span after BGSAVE, as long as forkv's save, so both servers are
     # saving throughout (the "during" row compares forkv's short save with Redis's whole save,
     # whose later part is calmer than the first few hundred milliseconds after a fork).
     short = med([run["save_s"] for run in lat["forkv"]])
     f, r = (percentiles([x for run in lat[kind] for t, x in run["after"] if t < short * 1e9])
             for kind in ("forkv", "redis"))
-    add(f"GET/SET latency, first {short:.2f} s after BGSAVE (forkv's save time; both saving): p99",
+    add(f"{label} latency, first {short:.2f} s after BGSAVE (forkv's save time; both saving): p99",
         f["p99"], r["p99"], "ms")
     f, r = stats[("forkv", "span")], stats[("redis", "span")]
-    add(f"GET/SET latency, first {span:.2f} s after BGSAVE (Redis's save time): p99", f["p99"],
+    add(f"{label} latency, first {span:.2f} s after BGSAVE (Redis's save time): p99", f["p99"],
         r["p99"], "ms")
     add("parent page faults per request while the save child lives (copy-on-write)",
         med([run["faults_per_request"] for run in lat["forkv"]]),
@@ -680,14 +809,14 @@ def latency_rows(add, lat: dict, notes: list, span: float) -> None:
 
 def main() -> int:
     if len(sys.argv) > 1 and sys.argv[1] == "--latency-client":
-        latency_client(int(sys.argv[2]), sys.argv[3], int(sys.argv[4]))
+        latency_client(int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), *sys.argv[5:6])
         return 0
     args = sys.argv[1:]
     only = None
     if args[:1] == ["--only"]:
         only, args = args[1], args[2:]
-        if only not in ("load", "latency"):
-            print(f"unknown part {only!r}: --only takes 'load' or 'latency'")
+        if only not in ("load", "latency", "collections"):
+            print(f"unknown part {only!r}: --only takes 'load', 'latency' or 'collections'")
             return 2
     n = int(args[0]) if args else int(os.environ.get("FORKV_BENCH_KEYS", 1_000_000))
     if shutil.which("redis-server") is None:
@@ -695,7 +824,7 @@ def main() -> int:
         return 0
     t0 = time.monotonic()
     load = os.getloadavg()[0]
-    lines = {"load": run_load, "latency": run_latency}.get(only, run)(n)
+    lines = {"load": run_load, "latency": run_latency, "collections": run_collections}.get(only, run)(n)
     print("\n".join(lines))
     # The machine may be shared: say how busy it was, since latency tails depend on it.
     print(f"\n(benchmark took {time.monotonic() - t0:.0f} s; 1-minute load average "

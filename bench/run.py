@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-BENCHES = ["throughput.py", "persistence.py", "geo.py"]
+BENCHES = ["throughput.py", "persistence.py", "geo.py", "memory.py"]
 
 
 def main() -> int:

@@ -20,6 +20,7 @@ from server.config import NOTIFY_GENERIC, NOTIFY_HASH
 from server.errors import CommandError
 from server.glob import matcher
 from server.table import KS, Argv, Flag, Reply, command
+from server.types import hashes as _hashes
 from server.types.hashes import KIND, Hash, grow, random_field
 
 if TYPE_CHECKING:
@@ -52,8 +53,9 @@ def _hset(client: "Client", argv: Argv) -> int:
     key = argv[1]
     h = db.write_typed(key, KIND, Hash)
     size = len(h)
+    share = _hashes.share
     for i in range(2, len(argv), 2):
-        h[argv[i]] = argv[i + 1]
+        h[share(argv[i], argv[i])] = argv[i + 1]
     grow(h, _config(client), *argv[2:])
     db.modified(key, h, (len(argv) - 2) // 2)
     db.notify(NOTIFY_HASH, b"hset", key)
@@ -90,7 +92,7 @@ def hsetnx(client: "Client", argv: Argv) -> Reply:
     h = db.write_typed(key, KIND, Hash)
     if field in h:
         return 0  # and no conversion: Redis checks the lengths only when it adds the field
-    h[field] = value
+    h[_hashes.share(field, field)] = value
     grow(h, _config(client), field, value)
     db.modified(key, h, 1)
     db.notify(NOTIFY_HASH, b"hset", key)
@@ -137,7 +139,7 @@ def hincrby(client: "Client", argv: Argv) -> Reply:
     if not LLONG_MIN <= new <= LLONG_MAX:
         raise CommandError(errors.OVERFLOW)
     text = b"%d" % new
-    h[field] = text
+    h[_hashes.share(field, field)] = text
     grow(h, _config(client), field, text)
     db.modified(key, h, 1)
     db.notify(NOTIFY_HASH, b"hincrby", key)
@@ -167,7 +169,7 @@ def hincrbyfloat(client: "Client", argv: Argv) -> Reply:
     if type(total) is float:
         raise CommandError(errors.NAN_OR_INF)
     text = format_long_double(total)
-    h[field] = text
+    h[_hashes.share(field, field)] = text
     grow(h, _config(client), field, text)
     db.modified(key, h, 1)
     db.notify(NOTIFY_HASH, b"hincrbyfloat", key)

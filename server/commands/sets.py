@@ -58,9 +58,9 @@ def sadd(client: "Client", argv: Argv) -> Reply:
     s = db.write_typed(key, KIND, SetValue)
     before = len(s)
     if len(argv) == 3:
-        s[argv[2]] = None
+        s[sets.share(argv[2], argv[2])] = None
     else:
-        s.update(dict.fromkeys(argv[2:]))
+        s.update(dict.fromkeys(map(sets.share, argv[2:], argv[2:])))
     added = len(s) - before
     if added:
         sets.grow(s, _config(client), *argv[2:])

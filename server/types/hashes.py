@@ -7,6 +7,15 @@ more than `hash-max-listpack-entries` fields or a field or value longer than
 that conversion so OBJECT ENCODING answers as Redis would; `grow` is the one place that decides
 it. A hash loaded from RDB or RESTORE gets the encoding Redis gives such content when it loads it.
 
+Field names are shared: applications give thousands of hashes the same few field names, and a
+10-field hash of short strings spends a third of its bytes on its field names' bytes objects
+(48 bytes each for an 8-byte name). NAMES holds one object per distinct name learnt from small
+(listpack) hashes, bounded (at most NAMES_MAX names of at most NAME_LONGEST bytes, never freed:
+a workload of unique field names fills it once and then simply stops sharing). Writers store a
+field as `share(field, field)` (NAMES.get: one C call, no Python frame, on the HSET path) and
+`grow` learns the new names of a small hash; `adopt` shares the fields of a loaded small hash.
+Redis's listpack has no such sharing; its per-field cost is the bytes alone.
+
 Random picks (HRANDFIELD) are O(1) expected: the same C pick as RANDOMKEY over the dict's entry
 array (server/_fastpath.c random_key; keyspace.random_dict_key is its Python reference).
 """
@@ -16,6 +25,20 @@ import random
 from persistence import rdb
 from server import keyspace as _keyspace  # the random pick; keyspace imports this module first
 from server import values
+
+NAMES_MAX = 16384  # distinct field names shared at most (about 1.3 MB when full)
+NAME_LONGEST = 64  # longer field names are not shared (Redis's hash-max-listpack-value default)
+NAMES: dict = {}  # field name -> the one bytes object stored for it
+share = NAMES.get  # share(field, field): the object to store for `field`
+
+
+def _learn(fields) -> None:
+    """Add the unseen names among `fields` (objects just stored in a small hash) to NAMES."""
+    if len(NAMES) >= NAMES_MAX or all(map(NAMES.__contains__, fields)):
+        return
+    for f in fields:
+        if len(f) <= NAME_LONGEST and type(f) is bytes:
+            NAMES.setdefault(f, f)
 
 
 class Hash(dict):
@@ -35,8 +58,9 @@ def _too_big(value, config) -> bool:
 
 
 def grow(h: Hash, config, *items: bytes) -> None:
-    """Call after setting fields/values `items` in `h` (or before, with the new items): converts
-    the encoding as Redis would. `config`: Config.values.
+    """Call after setting fields/values `items` (field, value, field, value...) in `h`, each field
+    stored as `share(field, field)`: converts the encoding as Redis would, and learns the new
+    field names of a hash that stays small. `config`: Config.values.
 
     Redis 7.0 converts a listpack hash when a field or value it is asked to store is longer than
     hash-max-listpack-value (hashTypeTryConversion for HSET/HMSET/HSETNX's arguments, even for a
@@ -53,6 +77,7 @@ def grow(h: Hash, config, *items: bytes) -> None:
         if len(x) > most:
             h.big = True
             return
+    _learn(items[::2])
 
 
 def random_field(h: Hash):
@@ -88,9 +113,13 @@ def memory(value) -> int:
 
 def adopt(value, config) -> Hash:
     """A hash as persistence loads it (a dict) -> a Hash with the encoding Redis gives it on load."""
-    h = Hash(value)
-    h.big = _too_big(h, config)
-    return h
+    if _too_big(value, config):
+        h = Hash(value)
+        h.big = True
+        return h
+    learn = len(NAMES) < NAMES_MAX and (config["hash-max-listpack-value"] <= NAME_LONGEST
+                                        or all(len(f) <= NAME_LONGEST for f in value))
+    return Hash(zip(map(NAMES.setdefault if learn else NAMES.get, value, value), value.values()))
 
 
 KIND = values.register(values.ValueType("hash", (Hash,), rdb.LAYOUT_HASH, _encoding, _duplicate, memory, adopt))

@@ -17,6 +17,14 @@ Orders: Redis walks an intset in ascending numeric order, so what it replies for
 SSCAN, SPOP of the whole set, and a result it builds as an intset) comes sorted; `ordered` gives
 that order here, and the dict's own order for a hashtable (Redis's is arbitrary there).
 
+Short members are shared: a set of small integers (Redis's intset case) holds mostly 2-4 byte
+members, each a bytes object of its own (48 bytes allocated), while the same few numbers recur
+in every such set. SHARED holds one object per distinct intset member of at most SHARED_LONGEST
+bytes, bounded (SHARED_MAX entries, never freed; once full it stops sharing). SADD stores a
+member as `share(m, m)` (SHARED.get: one C call) and `grow` learns the new members of a set that
+stays an intset; `build` shares the members of a set it makes as an intset. (One-byte members
+are CPython's own singletons already.)
+
 Random picks (`random_member`, `random_members`, `sample`, `pop_random`) cost O(1) expected each
 whatever the set's size, with server/_fastpath.c's random_key (keyspace.random_dict_key is its
 Python reference): SPOP / SRANDMEMBER with a small count stay cheap on a big set.
@@ -39,6 +47,21 @@ SPOP_MOVE_STRATEGY_MUL = 5  # Redis: SPOP builds the remainder afresh once it is
 SRANDMEMBER_SUB_STRATEGY_MUL = 3  # Redis: SRANDMEMBER copies and trims once count > size / 3
 
 
+SHARED_MAX = 16384  # distinct short members shared at most (well under 1 MB when full)
+SHARED_LONGEST = 4  # members of at most this many bytes are shared (-999..9999 and short tags)
+SHARED: dict = {}  # short member -> the one bytes object stored for it
+share = SHARED.get  # share(m, m): the object to store for the member `m`
+
+
+def _learn(members) -> None:
+    """Add the unseen short ones among `members` (objects just stored in an intset) to SHARED."""
+    if len(SHARED) >= SHARED_MAX or all(map(SHARED.__contains__, members)):
+        return
+    for m in members:
+        if len(m) <= SHARED_LONGEST and type(m) is bytes:
+            SHARED.setdefault(m, m)
+
+
 class SetValue(dict):
     """A set value: member bytes -> None. `big`: hashtable encoding (never reverts to intset)."""
 
@@ -56,6 +79,8 @@ def grow(s: SetValue, config, *added: bytes) -> None:
         return
     if len(s) > config["set-max-intset-entries"] or not all(is_int(m) for m in added):
         s.big = True
+        return
+    _learn(added)
 
 
 def intset_able(members, config) -> bool:
@@ -70,6 +95,10 @@ def build(members, config) -> SetValue:
     member (SINTERSTORE / SUNIONSTORE / SDIFFSTORE results) or loads (RDB, RESTORE)."""
     s = SetValue(members)
     s.big = not intset_able(s, config)
+    if not s.big:
+        s = SetValue(map(SHARED.setdefault, s, s) if len(SHARED) < SHARED_MAX and all(
+            len(m) <= SHARED_LONGEST for m in s) else map(SHARED.get, s, s))
+        s.big = False
     return s
 
 

@@ -1,0 +1,196 @@
+"""Memory benchmark: resident memory of forkv against Debian's redis-server holding the same data
+(issues 11 and 12), each data set loaded into a fresh pair of servers.
+
+Data sets (N = 1,000,000 by default; the sorted sets are N / 10 keys):
+- strings: `string:<i>` -> a 10-byte value (reference: no target)
+- hashes:  `hash:<i>` with 10 fields, 8-byte names shared by every key ("field:00".."field:09",
+  as an application's record fields are) and 10-byte values       -> target RSS <= 3x Redis's
+- sets:    `set:<i>` holding the integers 1..10 (Redis: an intset)  -> target RSS <= 3x Redis's
+- zsets:   `zset:<i>` with 100 members of 10 bytes, distinct per key (so no sharing helps),
+  integer scores 0..999999                                           -> target RSS <= 3x Redis's
+
+Loading is pipelined raw RESP (one write per 1000 commands). RSS is read from /proc after the
+load (and after one PING, so both servers have handled their last batch); INFO's used_memory is
+printed for information (forkv's is an estimate of what Redis would allocate, not its own heap).
+RSS does not depend on timing, so the figures hold on a shared machine.
+
+Usage: python bench/memory.py [keys] [--only strings,hashes,sets,zsets]   (or FORKV_BENCH_KEYS)
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import socket
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import hiredis  # noqa: E402
+
+from tests.servers import ServerProcess, command_bytes, rss  # noqa: E402
+
+BATCH = 1000  # commands per write
+TARGET = 3.0  # forkv RSS / Redis RSS (issues 11 and 12)
+
+
+class Conn:
+    """Raw socket + hiredis: the load's cost is the servers', not a client library's."""
+
+    def __init__(self, port: int):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=600)
+        self.reader = hiredis.Reader()
+
+    def replies(self, n: int) -> list:
+        out = []
+        while len(out) < n:
+            reply = self.reader.gets()
+            if reply is False:
+                chunk = self.sock.recv(1 << 20)
+                if not chunk:
+                    raise ConnectionError("server closed the connection")
+                self.reader.feed(chunk)
+                continue
+            if isinstance(reply, hiredis.ReplyError):
+                raise RuntimeError(f"server error: {reply}")
+            out.append(reply)
+        return out
+
+    def call(self, *args):
+        self.sock.sendall(command_bytes(*args))
+        return self.replies(1)[0]
+
+    def send_all(self, commands) -> None:
+        """Send `commands` (an iterable of RESP requests) BATCH at a time, reading each batch's
+        replies before the next batch is sent."""
+        batch = []
+        for cmd in commands:
+            batch.append(cmd)
+            if len(batch) == BATCH:
+                self.sock.sendall(b"".join(batch))
+                self.replies(len(batch))
+                batch = []
+        if batch:
+            self.sock.sendall(b"".join(batch))
+            self.replies(len(batch))
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+FIELDS = [b"field:%02d" % j for j in range(10)]  # 8 bytes each
+INTS = [b"%d" % j for j in range(1, 11)]
+
+
+def strings(n: int):
+    for i in range(n):
+        yield command_bytes(b"SET", b"string:%d" % i, b"v:%08d" % (i % 10**8))
+
+
+def hashes(n: int):
+    for i in range(n):
+        args = [b"HSET", b"hash:%d" % i]
+        for j, f in enumerate(FIELDS):
+            args += [f, b"%04d:%05d" % (j, i % 100000)]  # 10 bytes
+        yield command_bytes(*args)
+
+
+def sets(n: int):
+    for i in range(n):
+        yield command_bytes(b"SADD", b"set:%d" % i, *INTS)
+
+
+def zsets(n: int):
+    rng = random.Random(11)
+    for i in range(n // 10):
+        args = [b"ZADD", b"zset:%d" % i]
+        for j in range(100):
+            args += [b"%d" % rng.randrange(1_000_000), b"%05d:%04d" % (i, j)]  # 10 bytes
+        yield command_bytes(*args)
+
+
+DATASETS = {"strings": (strings, None), "hashes": (hashes, TARGET), "sets": (sets, TARGET),
+            "zsets": (zsets, TARGET)}
+ENCODING = {"strings": b"embstr", "hashes": b"listpack", "sets": b"intset", "zsets": b"listpack"}
+SAMPLE_KEY = {"strings": b"string:0", "hashes": b"hash:0", "sets": b"set:0", "zsets": b"zset:0"}
+
+
+def used_memory(conn: Conn) -> int:
+    text = conn.call("INFO", "memory").decode()
+    return int(dict(line.split(":", 1) for line in text.splitlines() if ":" in line)["used_memory"])
+
+
+def measure(kind: str, name: str, n: int, root: str) -> dict:
+    """A fresh server of `kind`, loaded with data set `name`: RSS before and after, used_memory."""
+    workdir = tempfile.mkdtemp(prefix=f"{kind}-", dir=root)
+    server = ServerProcess(kind, workdir=workdir).start()
+    conn = Conn(server.port)
+    try:
+        empty = rss(server.proc.pid)
+        t0 = time.monotonic()
+        conn.send_all(DATASETS[name][0](n))
+        took = time.monotonic() - t0
+        expected = n // 10 if name == "zsets" else n
+        assert conn.call("DBSIZE") == expected, (kind, name)
+        encoding = conn.call("OBJECT", "ENCODING", SAMPLE_KEY[name])
+        assert encoding == ENCODING[name], (kind, name, encoding)
+        conn.call("PING")
+        return {"empty": empty, "rss": rss(server.proc.pid), "used": used_memory(conn), "load_s": took}
+    finally:
+        conn.close()
+        server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def run(n: int, names) -> list:
+    root = tempfile.mkdtemp(prefix="forkv-bench-memory-")
+    rows = ["| data set | forkv RSS | Redis RSS | forkv/Redis | target | met | forkv per key | "
+            "Redis per key | used_memory forkv / Redis | load s forkv / Redis |",
+            "|---|---|---|---|---|---|---|---|---|---|"]
+    try:
+        for name in names:
+            f = measure("forkv", name, n, root)
+            r = measure("redis", name, n, root)
+            keys = n // 10 if name == "zsets" else n
+            ratio = f["rss"] / r["rss"]
+            target = DATASETS[name][1]
+            goal = f"<= {target}x" if target else ""
+            met = "" if target is None else ("yes" if ratio <= target else "**no**")
+            per_f = (f["rss"] - f["empty"]) / keys
+            per_r = (r["rss"] - r["empty"]) / keys
+            label = {"strings": f"{keys:,} strings (10 B)", "hashes": f"{keys:,} hashes x 10 fields",
+                     "sets": f"{keys:,} sets x 10 ints", "zsets": f"{keys:,} zsets x 100 members"}[name]
+            rows.append(f"| {label} | {f['rss'] / 1e6:.0f} MB | {r['rss'] / 1e6:.0f} MB | {ratio:.2f} | "
+                        f"{goal} | {met} | {per_f:.0f} B | {per_r:.0f} B | "
+                        f"{f['used'] / 1e6:.0f} / {r['used'] / 1e6:.0f} MB | "
+                        f"{f['load_s']:.1f} / {r['load_s']:.1f} |")
+            print(rows[-1], file=sys.stderr, flush=True)  # progress: a full run takes minutes
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    return rows + ["", "(per key: RSS after the load minus RSS of the empty server, over the keys)"]
+
+
+def main() -> int:
+    args = sys.argv[1:]
+    names = list(DATASETS)
+    if "--only" in args:
+        i = args.index("--only")
+        names = args[i + 1].split(",")
+        del args[i:i + 2]
+        unknown = [x for x in names if x not in DATASETS]
+        if unknown:
+            print(f"unknown data set(s) {unknown}: choose from {', '.join(DATASETS)}")
+            return 2
+    n = int(args[0]) if args else int(os.environ.get("FORKV_BENCH_KEYS", 1_000_000))
+    if shutil.which("redis-server") is None:
+        print("skipped: Debian's redis-server is not installed (apt-get install redis-server)")
+        return 0
+    print("\n".join(run(n, names)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
