@@ -312,3 +312,18 @@ def script_unexpected_flag(flag: str) -> str:
 
 def script_compile_error(message: str) -> str:
     return f"ERR Error compiling script (new function): {message}"
+
+
+# HyperLogLog (hyperloglog.c)
+HLL_WRONGTYPE = "WRONGTYPE Key is not a valid HyperLogLog string value."
+HLL_INVALID = "INVALIDOBJ Corrupted HLL object detected"
+HLL_NO_KEY = "ERR The specified key does not exist"
+HLL_NOT_SPARSE = "ERR HLL encoding is not sparse"
+
+
+def unknown_pfdebug(sub: bytes) -> str:
+    return f"ERR Unknown PFDEBUG subcommand '{_c_text(sub, len(sub))}'"
+
+
+def hll_selftest_failed(what: str) -> str:
+    return f"ERR TESTFAILED {what}"

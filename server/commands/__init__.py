@@ -7,6 +7,7 @@ from server.commands import (  # noqa: F401
     connection,
     debug,
     hashes,
+    hyperloglog,
     keys,
     lists,
     memory,
