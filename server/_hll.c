@@ -128,7 +128,10 @@ static int to_dense_in(PyObject *value) {
     while (p < end) {
         opcode(p, end, &span, &val, &oplen);
         if (val) {
-            if (idx + span > HLL_REGISTERS) break;
+            if (idx + span > HLL_REGISTERS) {  /* corrupt, even where the sum would end right */
+                PyMem_Free(dense);
+                return 0;
+            }
             for (long j = 0; j < span; j++) dense_set(dense + HLL_HDR, idx + j, val);
         }
         idx += span;
@@ -403,7 +406,10 @@ static PyObject *hll_merge(PyObject *self, PyObject *args) {
         while (p < end) {
             opcode(p, end, &span, &val, &oplen);
             if (val) {
-                if (i + span > HLL_REGISTERS) break;
+                if (i + span > HLL_REGISTERS) {
+                    i = -1;  /* corrupt, even where the sum would end right */
+                    break;
+                }
                 for (long j = i; j < i + span; j++)
                     if (val > max[j]) max[j] = (uint8_t)val;
             }

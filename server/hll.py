@@ -237,7 +237,7 @@ def _py_merge(out: bytearray, value) -> bool:
         span, reg, oplen = _opcode(value, p, end)
         if reg:
             if i + span > REGISTERS:
-                break
+                return False  # a VAL past the last register: corrupt even where the sum ends right
             for j in range(i, i + span):
                 if reg > out[j]:
                     out[j] = reg
@@ -257,7 +257,7 @@ def _py_to_dense(value: bytearray) -> bool:
         span, reg, oplen = _opcode(value, p, end)
         if reg:
             if idx + span > REGISTERS:
-                break
+                return False
             regs[idx:idx + span] = bytes((reg,)) * span
         idx += span
         p += oplen
