@@ -63,6 +63,7 @@ NONE = Flag(0)
 _GROUP_CATEGORIES = {
     "string": "@string",
     "bitmap": "@bitmap",
+    "hyperloglog": "@hyperloglog",
     "generic": "@keyspace",
     "connection": "@connection",
     "server": None,
@@ -138,10 +139,19 @@ class KeySpec:
 def spec_invalid(spec: "KeySpec", argv) -> bool:
     """Whether Redis's getKeysUsingKeySpecs would reach invalid_spec for this line: a keynum
     spec whose count is not a non-negative integer or names more keys than there are
-    arguments (it then extracts no keys at all)."""
+    arguments, or an index spec whose range falls outside the line (it then extracts no keys
+    at all)."""
+    argc = len(argv)
+    if spec.find[0] == "range":  # an empty or out-of-line range (PFMERGE with no source key)
+        if spec.begin[0] != "index":
+            return False
+        first = spec.begin[1]
+        _, lastkey, _step, limit = spec.find
+        last = (first + lastkey if lastkey >= 0 else argc + lastkey if not limit
+                else first + (argc - first) // limit + lastkey)
+        return first >= argc or last >= argc or last < first
     if spec.find[0] != "keynum":
         return False
-    argc = len(argv)
     if spec.begin[0] == "index":
         first = spec.begin[1]
     else:
