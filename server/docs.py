@@ -12,7 +12,7 @@ import re
 from protocol.reply import Map, Status
 
 _TOKENS = re.compile(r"\[|\]|\||\.\.\.|[^\s\[\]|]+")
-_KEY_NAMES = {"key", "source", "destination", "newkey", "destkey"}
+_KEY_NAMES = {"key", "source", "destination", "newkey", "destkey", "sourcekey"}
 _INTEGER_NAMES = {"seconds", "milliseconds", "count", "index", "index1", "index2", "offset", "start",
                   "end", "increment", "decrement", "timeout", "numkeys", "db", "destination-db",
                   "bit", "client-id", "protover", "len", "min-match-len", "ttl", "maxage", "cursor",

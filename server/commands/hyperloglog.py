@@ -47,7 +47,7 @@ def _commit(db, key, held, value, writes: int) -> None:
 
 @command("pfadd", -2, F.WRITE | F.DENYOOM | F.FAST, keys=(1, 1, 1), group="hyperloglog",
          summary="Adds the specified elements to the specified HyperLogLog.", since="2.8.9",
-         complexity="O(1) to add every element.", arguments=("key", "[element [element ...]]"),
+         complexity="O(1) to add every element.", arguments=("key", "[element ...]"),
          key_specs=(KS("RW insert", 1),))
 def pfadd(client: "Client", argv: Argv) -> Reply:
     db = client.db

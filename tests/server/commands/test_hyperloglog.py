@@ -407,3 +407,10 @@ def test_estimator_matches_known_counts():
     card = hll.count(value)
     assert abs(card - 100000) < 100000 * 0.02
     assert hll.estimate([hll.REGISTERS] + [0] * 63) == 0
+
+
+def test_command_docs_match_redis(forkv_server, redis_server):
+    # PFDEBUG and PFSELFTEST differ only by Redis's doc_flags "syscmd", which forkv's table lacks
+    for name in ("pfadd", "pfcount", "pfmerge"):
+        got = [raw_call(s.port, "COMMAND", "DOCS", name, proto=3) for s in (forkv_server, redis_server)]
+        assert got[0] == got[1]
