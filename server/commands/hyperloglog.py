@@ -160,7 +160,12 @@ def pfdebug(client: "Client", argv: Argv) -> Reply:
             value = _mutable(held)
             if not hll.to_dense(value):
                 raise CommandError(errors.HLL_INVALID)
-            _commit(db, key, held, value, 1)  # Redis forces propagation of the new encoding
+            # Redis counts the change (to propagate the new encoding) but signals no write to
+            # the key: a WATCH stands. A `bytes` value can only be replaced by a store, which does.
+            if value is held:
+                db.ks.dirty += 1
+            else:
+                db.store(key, value, keepttl=True)
             held = value
         if sub == b"todense":
             return 1 if converted else 0

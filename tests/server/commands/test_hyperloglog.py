@@ -214,21 +214,25 @@ def test_ttl_kept_dirty_and_watch(both):
         same(both, *args)
 
     def changes(c):
-        return c.info("persistence")["rdb_changes_since_last_save"]
+        stats = c.info("stats")
+        return (c.info("persistence")["rdb_changes_since_last_save"], stats["keyspace_hits"],
+                stats["keyspace_misses"])
 
     script = [("PFADD", "x", "a", "b", "c"), ("PFADD", "x", "a"), ("PFADD", "x"), ("PFCOUNT", "x"),
               ("PFCOUNT", "x"), ("PFADD", "y", *elements(rnd, 20)), ("PFMERGE", "z", "x", "y"),
-              ("PFCOUNT", "x", "y"), ("PFDEBUG", "TODENSE", "x"), ("PFDEBUG", "ENCODING", "y")]
+              ("PFCOUNT", "x", "y"), ("PFDEBUG", "TODENSE", "x"), ("PFDEBUG", "ENCODING", "y"),
+              ("PFCOUNT", "nokey", "x"), ("PFMERGE", "nokey2", "nokey3", "x"), ("PFCOUNT", "nokey")]
     for args in script:
         deltas = []
         for c in both:
             before = changes(c)
             run(c, *args)
-            deltas.append(changes(c) - before)
+            deltas.append([b - a for a, b in zip(before, changes(c))])
         assert deltas[0] == deltas[1], (args, deltas)
 
     for args, dirty in ((("PFADD", "w", "a"), True), (("PFADD", "w", "a"), False), (("PFCOUNT", "w"), True),
-                        (("PFCOUNT", "w"), False), (("PFMERGE", "w2", "w"), False), (("PFMERGE", "w"), True)):
+                        (("PFCOUNT", "w"), False), (("PFMERGE", "w2", "w"), False), (("PFMERGE", "w"), True),
+                        (("PFDEBUG", "TODENSE", "w"), False)):
         for c in both:
             with c.pipeline() as pipe:
                 pipe.watch("w")
