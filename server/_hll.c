@@ -330,13 +330,17 @@ static PyObject *hll_histogram(PyObject *self, PyObject *args) {
         goto short_value;
     } else if (s[4] == HLL_DENSE) {
         if (b.len < HLL_DENSE_SIZE) goto short_value;
+        /* four tables, one per register of a 3-byte group: consecutive increments of the
+         * same counter (runs of equal registers are the rule) do not wait on each other */
+        long part[4][64] = {{0}};
         const uint8_t *r = s + HLL_HDR;
         for (long j = 0; j < HLL_REGISTERS / 4; j++, r += 3) {
-            histo[r[0] & 63]++;
-            histo[(r[0] >> 6 | r[1] << 2) & 63]++;
-            histo[(r[1] >> 4 | r[2] << 4) & 63]++;
-            histo[r[2] >> 2]++;
+            part[0][r[0] & 63]++;
+            part[1][(r[0] >> 6 | r[1] << 2) & 63]++;
+            part[2][(r[1] >> 4 | r[2] << 4) & 63]++;
+            part[3][r[2] >> 2]++;
         }
+        for (int v = 0; v < 64; v++) histo[v] = part[0][v] + part[1][v] + part[2][v] + part[3][v];
     } else {
         const uint8_t *p = s + HLL_HDR, *end = s + b.len;
         long idx = 0, span;
