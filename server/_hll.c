@@ -100,12 +100,16 @@ static inline void opcode(const uint8_t *p, const uint8_t *end, long *span, int 
     }
 }
 
+/* The header checks of Redis's isHLLObjectOrReply, which the commands make before calling in:
+ * repeated here so that no call can write outside the value. */
 static int is_mutable_hll(PyObject *value) {
     if (!PyByteArray_Check(value)) {
         PyErr_SetString(PyExc_TypeError, "an HLL to change must be a bytearray");
         return 0;
     }
-    if (PyByteArray_GET_SIZE(value) < HLL_HDR) {
+    Py_ssize_t size = PyByteArray_GET_SIZE(value);
+    const uint8_t *s = (const uint8_t *)PyByteArray_AS_STRING(value);
+    if (size < HLL_HDR || s[4] > HLL_SPARSE || (s[4] == HLL_DENSE && size != HLL_DENSE_SIZE)) {
         PyErr_SetString(PyExc_ValueError, "not an HLL");
         return 0;
     }
