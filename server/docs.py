@@ -9,7 +9,7 @@ what redis-cli turns back into its interactive hints.
 import functools
 import re
 
-from protocol.reply import Map, Status
+from protocol.reply import Map, SetReply, Status
 
 _TOKENS = re.compile(r"\[|\]|\||\.\.\.|[^\s\[\]|]+")
 _KEY_NAMES = {"key", "source", "destination", "newkey", "destkey", "sourcekey"}
@@ -152,6 +152,8 @@ def command_docs(cmd) -> Map:
         "group": cmd.group,
         "complexity": cmd.complexity,
     })
+    if cmd.doc_flags:
+        doc["doc_flags"] = SetReply(Status(flag) for flag in cmd.doc_flags)
     if cmd.arguments:
         doc["arguments"] = arguments(cmd.arguments)
         if len(cmd.key_specs) > 1:

@@ -145,7 +145,8 @@ def pfmerge(client: "Client", argv: Argv) -> Reply:
 
 @command("pfdebug", 3, F.WRITE | F.DENYOOM | F.ADMIN, keys=(2, 2, 1), group="hyperloglog",
          summary="Internal commands for debugging HyperLogLog values", since="2.8.9",
-         complexity="N/A", arguments=("subcommand", "key"), key_specs=(KS("RW access", 2),))
+         complexity="N/A", arguments=("subcommand", "key"), key_specs=(KS("RW access", 2),),
+         doc_flags=("syscmd",))
 def pfdebug(client: "Client", argv: Argv) -> Reply:
     db = client.db
     key = argv[2]
@@ -200,7 +201,7 @@ def _decode(value) -> bytes:
 
 @command("pfselftest", 1, F.ADMIN, group="hyperloglog",
          summary="An internal command for testing HyperLogLog values", since="2.8.9",
-         complexity="N/A")
+         complexity="N/A", doc_flags=("syscmd",))
 def pfselftest(client: "Client", argv: Argv) -> Reply:
     failure = hll.selftest()
     if failure:

@@ -421,7 +421,6 @@ def test_estimator_matches_known_counts():
 
 
 def test_command_docs_match_redis(forkv_server, redis_server):
-    # PFDEBUG and PFSELFTEST differ only by Redis's doc_flags "syscmd", which forkv's table lacks
-    for name in ("pfadd", "pfcount", "pfmerge"):
+    for name in ("pfadd", "pfcount", "pfmerge", "pfdebug", "pfselftest"):
         got = [raw_call(s.port, "COMMAND", "DOCS", name, proto=3) for s in (forkv_server, redis_server)]
         assert got[0] == got[1]
