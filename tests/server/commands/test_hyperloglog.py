@@ -424,3 +424,17 @@ def test_command_docs_match_redis(forkv_server, redis_server):
     for name in ("pfadd", "pfcount", "pfmerge", "pfdebug", "pfselftest"):
         got = [raw_call(s.port, "COMMAND", "DOCS", name, proto=3) for s in (forkv_server, redis_server)]
         assert got[0] == got[1]
+
+
+def test_get_inside_exec_is_not_changed_by_a_later_pfadd(both):
+    replies = []
+    for c in both:
+        c.pfadd("h", "a")
+        with c.pipeline(transaction=True) as pipe:
+            pipe.get("h")
+            pipe.pfadd("h", "b", "c")
+            pipe.pfcount("h")
+            pipe.get("h")
+            replies.append(pipe.execute())
+    assert replies[0] == replies[1]
+    assert replies[0][0] != replies[0][3]
