@@ -17,6 +17,10 @@ promoted for good to dense once a register exceeds 32 or the string would pass
 `hll-sparse-max-bytes`. The sparse edit (`_py_sparse_set`) follows Redis's step by step, merge of
 neighbouring VAL opcodes included, so the same PFADD sequence gives the same bytes as Redis.
 
+One known difference, on corrupt values only: when a sparse string ends in half an XZERO opcode,
+Redis reads its missing second byte from past the string's end (the sds terminator, which its own
+sparse edit may have overwritten with an opcode byte); here that byte always reads as 0.
+
 The kernels (`add`, `histogram`, `merge`, `to_dense`, `write_registers`) run from server/_hll.c when
 it is built and FORKVPY_PURE is unset; the `_py_` functions here are their reference, and the
 estimator (`estimate`: Ertl's improved estimator, as hllCount in 7.0) is Python for both.
