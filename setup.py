@@ -3,7 +3,7 @@
 - The hand-written C pieces: the snapshot walker (which must not touch reference counts in the
   save child), the startup loader's kernel for string records (persistence/_rdbload.c), the
   parser's inner loop and dispatch's per-command loop with GET/SET/INCR (and the keyspace walks
-  of RANDOMKEY, SCAN and KEYS).
+  of RANDOMKEY, SCAN and KEYS), and the HyperLogLog register loops (server/_hll.c).
 - The command path compiled from its own Python source with Cython (COMPILED below): the .py files
   stay the one source, and run as plain Python when they are not compiled.
 
@@ -106,5 +106,6 @@ setup(
         Extension("persistence._rdbload", sources=["persistence/_rdbload.c"], extra_compile_args=WARNINGS),
         Extension("server._fastpath", sources=["server/_fastpath.c"], extra_compile_args=WARNINGS),
         Extension("protocol._drain", sources=["protocol/_drain.c"], extra_compile_args=WARNINGS),
+        Extension("server._hll", sources=["server/_hll.c"], extra_compile_args=WARNINGS),
     ] + compiled_modules(),
 )

@@ -9,10 +9,10 @@ what redis-cli turns back into its interactive hints.
 import functools
 import re
 
-from protocol.reply import Map, Status
+from protocol.reply import Map, SetReply, Status
 
 _TOKENS = re.compile(r"\[|\]|\||\.\.\.|[^\s\[\]|]+")
-_KEY_NAMES = {"key", "source", "destination", "newkey", "destkey"}
+_KEY_NAMES = {"key", "source", "destination", "newkey", "destkey", "sourcekey"}
 _INTEGER_NAMES = {"seconds", "milliseconds", "count", "index", "index1", "index2", "offset", "start",
                   "end", "increment", "decrement", "timeout", "numkeys", "db", "destination-db",
                   "bit", "client-id", "protover", "len", "min-match-len", "ttl", "maxage", "cursor",
@@ -152,6 +152,8 @@ def command_docs(cmd) -> Map:
         "group": cmd.group,
         "complexity": cmd.complexity,
     })
+    if cmd.doc_flags:
+        doc["doc_flags"] = SetReply(Status(flag) for flag in cmd.doc_flags)
     if cmd.arguments:
         doc["arguments"] = arguments(cmd.arguments)
         if len(cmd.key_specs) > 1:

@@ -393,3 +393,17 @@ def function_unknown_argument(arg: str) -> str:
 
 def function_unknown_option(arg: str) -> str:
     return f"ERR Unknown option given: {arg}"
+
+# HyperLogLog (hyperloglog.c)
+HLL_WRONGTYPE = "WRONGTYPE Key is not a valid HyperLogLog string value."
+HLL_INVALID = "INVALIDOBJ Corrupted HLL object detected"
+HLL_NO_KEY = "ERR The specified key does not exist"
+HLL_NOT_SPARSE = "ERR HLL encoding is not sparse"
+
+
+def unknown_pfdebug(sub: bytes) -> str:
+    return f"ERR Unknown PFDEBUG subcommand '{_c_text(sub, len(sub))}'"
+
+
+def hll_selftest_failed(what: str) -> str:
+    return f"ERR TESTFAILED {what}"

@@ -63,6 +63,7 @@ NONE = Flag(0)
 _GROUP_CATEGORIES = {
     "string": "@string",
     "bitmap": "@bitmap",
+    "hyperloglog": "@hyperloglog",
     "generic": "@keyspace",
     "connection": "@connection",
     "server": None,
@@ -139,10 +140,19 @@ class KeySpec:
 def spec_invalid(spec: "KeySpec", argv) -> bool:
     """Whether Redis's getKeysUsingKeySpecs would reach invalid_spec for this line: a keynum
     spec whose count is not a non-negative integer or names more keys than there are
-    arguments (it then extracts no keys at all)."""
+    arguments, or an index spec whose range falls outside the line (it then extracts no keys
+    at all)."""
+    argc = len(argv)
+    if spec.find[0] == "range":  # an empty or out-of-line range (PFMERGE with no source key)
+        if spec.begin[0] != "index":
+            return False
+        first = spec.begin[1]
+        _, lastkey, _step, limit = spec.find
+        last = (first + lastkey if lastkey >= 0 else argc + lastkey if not limit
+                else first + (argc - first) // limit + lastkey)
+        return first >= argc or last >= argc or last < first
     if spec.find[0] != "keynum":
         return False
-    argc = len(argv)
     if spec.begin[0] == "index":
         first = spec.begin[1]
     else:
@@ -234,6 +244,7 @@ class Command:
     arguments: tuple = ()
     acl: tuple = ()  # ACL categories beyond those implied by the flags and the group
     tips: tuple = ()  # Redis's command tips ("nondeterministic_output", "request_policy:...")
+    doc_flags: tuple = ()  # COMMAND DOCS's doc_flags ("syscmd", "deprecated")
     key_specs: tuple = ()  # KeySpec, in Redis's order; derived from the key range if not given
     subcommands: dict = field(default_factory=dict)  # b"setname" -> Command
     stats: object = field(default_factory=_new_stats)  # CommandStats: INFO commandstats
@@ -298,7 +309,7 @@ COMMANDS: dict = {}  # b"get" -> Command
 
 def command(name: str, arity: int, flags: Flag = NONE, keys=(0, 0, 0), group: str = "generic",
             summary: str = "", since: str = "1.0.0", complexity: str = "", arguments=(), acl=(),
-            tips=(), key_specs=()):
+            tips=(), key_specs=(), doc_flags=()):
     """Declare a command. `name` may be "container|sub" for a subcommand. `keys` is Redis's
     legacy (first, last, step) range; `key_specs` (KS(...) each) are needed only where Redis's key
     flags differ from the plain "RW access update" / "RO access" derived from it."""
@@ -308,7 +319,7 @@ def command(name: str, arity: int, flags: Flag = NONE, keys=(0, 0, 0), group: st
         cmd = Command(name=name, handler=fn, arity=arity, flags=flags, first_key=first,
                       last_key=last, step=step, group=group, summary=summary, since=since,
                       complexity=complexity, arguments=tuple(arguments), acl=tuple(acl),
-                      tips=tuple(tips), key_specs=tuple(key_specs))
+                      tips=tuple(tips), key_specs=tuple(key_specs), doc_flags=tuple(doc_flags))
         if "|" in name:
             parent, sub = name.split("|", 1)
             COMMANDS[parent.encode()].subcommands[sub.encode()] = cmd

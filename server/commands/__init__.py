@@ -9,6 +9,7 @@ from server.commands import (  # noqa: F401
     functions,
     geo,
     hashes,
+    hyperloglog,
     keys,
     lists,
     memory,
