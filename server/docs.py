@@ -126,7 +126,10 @@ def _split_bars(tokens: list) -> list:
 
 
 def arguments(synopsis) -> list:
-    """Redis's argument docs for a command declared with `arguments=synopsis`."""
+    """Redis's argument docs for a command declared with `arguments=synopsis` (or, where a
+    synopsis cannot say it, already in Redis's model: SORT's patterns have key specs)."""
+    if not all(isinstance(part, str) for part in synopsis):
+        return list(synopsis)
     return list(_parsed(tuple(synopsis)))
 
 
@@ -154,7 +157,7 @@ def command_docs(cmd) -> Map:
     })
     if cmd.arguments:
         doc["arguments"] = arguments(cmd.arguments)
-        if len(cmd.key_specs) > 1:
+        if len(cmd.key_specs) > 1 and all(isinstance(part, str) for part in cmd.arguments):
             doc["arguments"] = _spec_indexes(doc["arguments"], len(cmd.key_specs))
     if cmd.subcommands:
         doc["subcommands"] = Map({sub.name: command_docs(sub) for sub in cmd.subcommands.values()})

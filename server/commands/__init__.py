@@ -15,6 +15,7 @@ from server.commands import (  # noqa: F401
     server_admin,
     sets,
     snapshots,
+    sort,
     strings,
     transactions,
     zsets,
