@@ -272,7 +272,7 @@ class Command:
         return names
 
     def acl_categories(self) -> list:
-        cats = set(self.acl)
+        cats = {c for c in self.acl if c[0] == "@"}  # "-@keyspace": not the group's category
         if self.flags & Flag.WRITE:
             cats.add("@write")
         if self.flags & Flag.READONLY and self.group != "scripting":  # as Redis: EVAL_RO is not @read
@@ -282,7 +282,7 @@ class Command:
         if self.flags & Flag.PUBSUB:
             cats.add("@pubsub")
         group_cat = _GROUP_CATEGORIES.get(self.group)
-        if group_cat and self.handler is not None and not self.subcommands:
+        if group_cat and self.handler is not None and not self.subcommands and "-" + group_cat not in self.acl:
             cats.add(group_cat)
         cats.add("@fast" if self.flags & Flag.FAST else "@slow")
         if self.flags & Flag.BLOCKING:

@@ -11,7 +11,8 @@ hex, inf; a conversion that over- or underflows is an error); equal scores fall 
 elements' bytes, and text comparisons stop at a NUL (strcoll in the C locale) unless the result is
 stored. A sorted set sorted by SORT is converted to a skiplist for good, as Redis converts it.
 
-It must not: change the keys it reads (only STORE writes, through the keyspace's store/delete).
+It must not: change the values it reads (beyond that encoding); only STORE writes, through the
+keyspace's store/delete.
 """
 
 import math
@@ -357,7 +358,7 @@ def _docs(store: bool) -> tuple:
 
 @command("sort", -2, F.WRITE | F.DENYOOM, keys=(1, 1, 1), group="generic",
          summary="Sort the elements in a list, set or sorted set", complexity=_COMPLEXITY,
-         arguments=_docs(True), acl=("@set", "@sortedset", "@list", "@dangerous"),
+         arguments=_docs(True), acl=("@set", "@sortedset", "@list", "@dangerous", "-@keyspace"),
          key_specs=_SORT_SPECS, getkeys=sort_keys)
 def sort(client: "Client", argv: Argv) -> Reply:
     return _sort(client, argv, False)
@@ -366,7 +367,7 @@ def sort(client: "Client", argv: Argv) -> Reply:
 @command("sort_ro", -2, F.READONLY, keys=(1, 1, 1), group="generic",
          summary="Sort the elements in a list, set or sorted set. Read-only variant of SORT.",
          since="7.0.0", complexity=_COMPLEXITY, arguments=_docs(False),
-         acl=("@set", "@sortedset", "@list", "@dangerous"), key_specs=_SORT_RO_SPECS,
+         acl=("@set", "@sortedset", "@list", "@dangerous", "-@keyspace"), key_specs=_SORT_RO_SPECS,
          getkeys=sort_ro_keys)
 def sort_ro(client: "Client", argv: Argv) -> Reply:
     return _sort(client, argv, True)
