@@ -61,7 +61,9 @@ def _exact(text: bytes, value: float) -> bool:
     if body.startswith(b"0x"):
         mantissa, _, exp = body[2:].partition(b"p")
         whole, _, frac = mantissa.partition(b".")
-        exact = Fraction(int((whole + frac) or b"0", 16), 16 ** len(frac)) * Fraction(2) ** int(exp or b"0")
+        power = int(exp or b"0") - 4 * len(frac)  # shifts, not **: compiled ** may give a double
+        digits = int((whole + frac) or b"0", 16)
+        exact = Fraction(digits << power) if power >= 0 else Fraction(digits, 1 << -power)
     else:
         exact = Fraction(body.decode())
     return (-exact if negative else exact) == Fraction(value)

@@ -160,11 +160,11 @@ def test_resp3_replies_match_redis(both):
 def test_number_parsing(any_r):
     """strtod's reading: leading spaces, '', hex, inf; trailing junk, NaN, overflow and rounded
     subnormals are errors; text after a NUL is not read."""
-    for good in [[" 1", "2"], ["", "-1"], ["0x10", "15"], ["inf", "-inf"], ["0x1p-1074", "1"], ["1\x00junk", "0"]]:
+    for good in [[" 1", "2"], ["", "-1"], ["0x10", "15"], ["inf", "-inf"], ["0x1p-1074", "1"], ["0x1p-1073", "0x3p-1074"], ["1\x00junk", "0"]]:
         any_r.delete("k")
         any_r.rpush("k", *good)
         any_r.sort("k")
-    for bad in ["5e-324", "1 ", "abc", "nan", "1e400", "-1e400", "1e-400", "1e-310", " ", "0x", "1e", "--1"]:
+    for bad in ["5e-324", "0x1.8p-1074", "-0x1.1p-1060", "1 ", "abc", "nan", "1e400", "-1e400", "1e-400", "1e-310", " ", "0x", "1e", "--1"]:
         any_r.delete("k")
         any_r.rpush("k", "1", bad)
         assert error_of(any_r, "SORT", "k") == "One or more scores can't be converted into double", bad
