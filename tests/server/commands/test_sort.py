@@ -159,12 +159,15 @@ def test_resp3_replies_match_redis(both):
 
 def test_number_parsing(any_r):
     """strtod's reading: leading spaces, '', hex, inf; trailing junk, NaN, overflow and rounded
-    subnormals are errors; text after a NUL is not read."""
-    for good in [[" 1", "2"], ["", "-1"], ["0x10", "15"], ["inf", "-inf"], ["0x1p-1074", "1"], ["0x1p-1073", "0x3p-1074"], ["1\x00junk", "0"]]:
+    subnormals are errors; text after a NUL is not read. The good values come first: Redis 7.0
+    never clears errno before strtod, so after one ERANGE every numeric SORT on the same
+    connection fails until a failing system call (a new connection's accept) overwrites errno;
+    forkv does not copy that."""
+    for good in [[" 1", "2"], ["", "-1"], ["0x10", "15"], ["inf", "-inf"], ["0x1p-1074", "1"], ["0x1p-1073", "0x3p-1074"], ["-0x1.1p-1060", "0"], ["1\x00junk", "0"]]:
         any_r.delete("k")
         any_r.rpush("k", *good)
         any_r.sort("k")
-    for bad in ["5e-324", "0x1.8p-1074", "-0x1.1p-1060", "1 ", "abc", "nan", "1e400", "-1e400", "1e-400", "1e-310", " ", "0x", "1e", "--1"]:
+    for bad in ["5e-324", "0x1.8p-1074", "1 ", "abc", "nan", "1e400", "-1e400", "1e-400", "1e-310", " ", "0x", "1e", "--1"]:
         any_r.delete("k")
         any_r.rpush("k", "1", bad)
         assert error_of(any_r, "SORT", "k") == "One or more scores can't be converted into double", bad
