@@ -147,7 +147,7 @@ class _Options:
 def _options(client: "Client", argv: Argv, readonly: bool) -> _Options:
     """SORT's options in Redis's order of checks: the first bad one decides the error."""
     opts = _Options()
-    cluster = client.server.config["cluster-enabled"] in (True, "yes", b"yes", 1)
+    cluster = client.server.config["cluster-enabled"] is True  # patterns name keys of any slot
     argc = len(argv)
     j = 2
     while j < argc:

@@ -314,3 +314,17 @@ def test_client_tracking_remembers_sort_keys(inproc):
     cmd = all_commands()[b"sort"]
     assert cmd.key_positions([b"sort", b"k", b"BY", b"w_*", b"STORE", b"d"]) == [1, 5]
     assert all_commands()[b"sort_ro"].key_positions([b"sort_ro", b"k", b"STORE", b"d"]) == [1]
+
+
+def test_patterns_are_denied_in_cluster_mode():
+    """Redis 7.0 refuses BY with a '*' pattern and any GET in cluster mode (BY without '*' is
+    fine: it sorts nothing), in the order the options come."""
+    from tests.inprocess import InProcessServer
+
+    conn = InProcessServer("--cluster-enabled", "yes").connect()
+    conn.raw("RPUSH", "l", "2", "1")
+    assert conn.raw("SORT", "l", "BY", "w_*") == b"-ERR BY option of SORT denied in Cluster mode.\r\n"
+    assert conn.raw("SORT", "l", "GET", "#") == b"-ERR GET option of SORT denied in Cluster mode.\r\n"
+    assert conn.raw("SORT_RO", "l", "GET", "w_*", "BY", "x_*") == b"-ERR GET option of SORT denied in Cluster mode.\r\n"
+    assert conn.raw("SORT", "l", "foo", "GET", "#") == b"-ERR syntax error\r\n"
+    assert conn.raw("SORT", "l", "BY", "nosort") == b"*2\r\n$1\r\n2\r\n$1\r\n1\r\n"
