@@ -125,11 +125,21 @@ def _split_bars(tokens: list) -> list:
     return groups
 
 
+class Documented(str):
+    """A synopsis part ("[BY pattern]") that carries its argument doc in Redis's model whole,
+    for what a synopsis cannot say (SORT's patterns are keys of a spec of their own, GET is a
+    repeated token). It reads as its synopsis everywhere else."""
+
+    def __new__(cls, synopsis: str, doc: Map):
+        self = super().__new__(cls, synopsis)
+        self.doc = doc
+        return self
+
+
 def arguments(synopsis) -> list:
-    """Redis's argument docs for a command declared with `arguments=synopsis` (or, where a
-    synopsis cannot say it, already in Redis's model: SORT's patterns have key specs)."""
-    if not all(isinstance(part, str) for part in synopsis):
-        return list(synopsis)
+    """Redis's argument docs for a command declared with `arguments=synopsis`."""
+    if any(isinstance(part, Documented) for part in synopsis):
+        return [part.doc if isinstance(part, Documented) else _parsed((part,))[0] for part in synopsis]
     return list(_parsed(tuple(synopsis)))
 
 
@@ -157,7 +167,7 @@ def command_docs(cmd) -> Map:
     })
     if cmd.arguments:
         doc["arguments"] = arguments(cmd.arguments)
-        if len(cmd.key_specs) > 1 and all(isinstance(part, str) for part in cmd.arguments):
+        if len(cmd.key_specs) > 1 and not any(isinstance(part, Documented) for part in cmd.arguments):
             doc["arguments"] = _spec_indexes(doc["arguments"], len(cmd.key_specs))
     if cmd.subcommands:
         doc["subcommands"] = Map({sub.name: command_docs(sub) for sub in cmd.subcommands.values()})

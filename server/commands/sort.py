@@ -20,10 +20,12 @@ import sys
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
+from protocol.reply import Map, Status
 from server import errors
 from server.args import to_int
 from server.commands.zsets import _strtod
 from server.config import NOTIFY_GENERIC, NOTIFY_LIST
+from server.docs import Documented
 from server.errors import CommandError
 from server.table import Argv, Flag, KeySpec, Reply, command
 from server.types import lists, sets
@@ -206,11 +208,9 @@ def _elements(value, opts: _Options, start: int, end: int):
             else:
                 picked = lists.elements(value, start, end)
         return picked, 0, end - start
-    if type(value) is SetValue:
+    if type(value) is SetValue:  # an intset walks in ascending order
         return sets.ordered(value, not value.big), start, end
-    if type(value) is ZSet:
-        return list(value), start, end
-    return list(value), start, end
+    return list(value), start, end  # a sorted set's members as held: order matters only in ties
 
 
 def _sorted(client: "Client", elements: list, opts: _Options) -> list:
@@ -325,11 +325,9 @@ _SORT_RO_SPECS = (KeySpec(("RO", "access"), ("index", 1), ("range", 0, 1, 0)),
 _SORT_SPECS = _SORT_RO_SPECS + (KeySpec(("OW", "update"), _UNKNOWN, _UNKNOWN, _STORE_NOTES),)
 
 
-def _arg(name: str, kind: str, token: str = "", spec: int = -1, flags=(), arguments=()) -> dict:
+def _arg(name: str, kind: str, token: str = "", spec: int = -1, flags=(), arguments=()) -> Map:
     """One argument in Redis's COMMAND DOCS model, for a synopsis docs.py cannot say (patterns
     that are keys of their own spec, a repeated token)."""
-    from protocol.reply import Map, Status
-
     doc = Map({"name": name, "type": kind})
     if spec >= 0:
         doc["key_spec_index"] = spec
@@ -343,18 +341,20 @@ def _arg(name: str, kind: str, token: str = "", spec: int = -1, flags=(), argume
 
 
 def _docs(store: bool) -> tuple:
+    """SORT's synopsis, each part with its doc as Redis's sort.json has it."""
     args = (
-        _arg("key", "key", spec=0),
-        _arg("pattern", "pattern", "BY", 1, ("optional",)),
-        _arg("offset_count", "block", "LIMIT", flags=("optional",),
-             arguments=(_arg("offset", "integer"), _arg("count", "integer"))),
-        _arg("pattern", "pattern", "GET", 1, ("optional", "multiple", "multiple_token")),
-        _arg("order", "oneof", flags=("optional",),
-             arguments=(_arg("asc", "pure-token", "ASC"), _arg("desc", "pure-token", "DESC"))),
-        _arg("sorting", "pure-token", "ALPHA", flags=("optional",)),
+        Documented("key", _arg("key", "key", spec=0)),
+        Documented("[BY pattern]", _arg("pattern", "pattern", "BY", 1, ("optional",))),
+        Documented("[LIMIT offset count]", _arg("offset_count", "block", "LIMIT", flags=("optional",),
+                   arguments=(_arg("offset", "integer"), _arg("count", "integer")))),
+        Documented("[GET pattern [GET pattern ...]]",
+                   _arg("pattern", "pattern", "GET", 1, ("optional", "multiple", "multiple_token"))),
+        Documented("[ASC|DESC]", _arg("order", "oneof", flags=("optional",), arguments=(
+            _arg("asc", "pure-token", "ASC"), _arg("desc", "pure-token", "DESC")))),
+        Documented("[ALPHA]", _arg("sorting", "pure-token", "ALPHA", flags=("optional",))),
     )
     if store:
-        args += (_arg("destination", "key", "STORE", 2, ("optional",)),)
+        args += (Documented("[STORE destination]", _arg("destination", "key", "STORE", 2, ("optional",))),)
     return args
 
 
