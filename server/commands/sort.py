@@ -16,6 +16,7 @@ keyspace's store/delete.
 """
 
 import math
+import re
 import sys
 from fractions import Fraction
 from typing import TYPE_CHECKING
@@ -40,6 +41,8 @@ if TYPE_CHECKING:
 F = Flag
 _SPACE = b" \t\n\v\f\r"
 _MIN_NORMAL = sys.float_info.min
+# A short plain decimal: float() reads it as strtod does, and it can neither overflow nor underflow.
+_PLAIN = re.compile(rb"-?[0-9]{1,15}(?:\.[0-9]{1,15})?")
 
 
 class _Sortable:
@@ -74,6 +77,8 @@ def _exact(text: bytes, value: float) -> bool:
 def sort_score(value: bytes):
     """The number SORT sorts `value` by (Redis: strtod over the C string, whole string consumed,
     errno not ERANGE, not NaN), or None when it is not one. "" reads as 0."""
+    if _PLAIN.fullmatch(value) is not None:  # the common case: nothing strtod could read otherwise
+        return float(value)
     text = bytes(value).split(b"\x00", 1)[0]
     if not text:
         return 0.0
