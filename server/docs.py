@@ -125,8 +125,21 @@ def _split_bars(tokens: list) -> list:
     return groups
 
 
+class Documented(str):
+    """A synopsis part ("[BY pattern]") that carries its argument doc in Redis's model whole,
+    for what a synopsis cannot say (SORT's patterns are keys of a spec of their own, GET is a
+    repeated token). It reads as its synopsis everywhere else."""
+
+    def __new__(cls, synopsis: str, doc: Map):
+        self = super().__new__(cls, synopsis)
+        self.doc = doc
+        return self
+
+
 def arguments(synopsis) -> list:
     """Redis's argument docs for a command declared with `arguments=synopsis`."""
+    if any(isinstance(part, Documented) for part in synopsis):
+        return [part.doc if isinstance(part, Documented) else _parsed((part,))[0] for part in synopsis]
     return list(_parsed(tuple(synopsis)))
 
 
@@ -156,7 +169,7 @@ def command_docs(cmd) -> Map:
         doc["doc_flags"] = SetReply(Status(flag) for flag in cmd.doc_flags)
     if cmd.arguments:
         doc["arguments"] = arguments(cmd.arguments)
-        if len(cmd.key_specs) > 1:
+        if len(cmd.key_specs) > 1 and not any(isinstance(part, Documented) for part in cmd.arguments):
             doc["arguments"] = _spec_indexes(doc["arguments"], len(cmd.key_specs))
     if cmd.subcommands:
         doc["subcommands"] = Map({sub.name: command_docs(sub) for sub in cmd.subcommands.values()})

@@ -16,6 +16,9 @@ class CommandError(Exception):
 
 WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
 SYNTAX = "ERR syntax error"
+SORT_NOT_DOUBLE = "ERR One or more scores can't be converted into double"
+SORT_BY_CLUSTER = "ERR BY option of SORT denied in Cluster mode."
+SORT_GET_CLUSTER = "ERR GET option of SORT denied in Cluster mode."
 NOT_INTEGER = "ERR value is not an integer or out of range"
 NOT_FLOAT = "ERR value is not a valid float"
 OVERFLOW = "ERR increment or decrement would overflow"

@@ -83,9 +83,11 @@ class KeySpec:
     """One of Redis 7.0's key specifications: where a command's keys start (begin_search) and how
     many follow (find_keys), with the key flags (RW/RO/OW/RM, access/update/insert/delete,
     variable_flags, ...). `begin` is ("index", i) or ("keyword", word, startfrom); `find` is
-    ("range", lastkey, keystep, limit) or ("keynum", keynumidx, firstkey, keystep). A command
-    whose keys move (EVAL's numkeys, ZUNION, XREAD's STREAMS, SORT's STORE) needs a keyword or
-    keynum spec, which makes it `movablekeys`."""
+    ("range", lastkey, keystep, limit) or ("keynum", keynumidx, firstkey, keystep); both are
+    ("unknown",) where no spec can say (SORT's BY/GET patterns and STORE): the command then has a
+    `getkeys` function, as Redis's sortGetKeys. A command whose keys move (EVAL's numkeys,
+    ZUNION, XREAD's STREAMS, SORT's STORE) needs a keyword, keynum or unknown spec, which makes it
+    `movablekeys`."""
 
     flags: tuple
     begin: tuple
@@ -101,6 +103,8 @@ class KeySpec:
         spec): [] when the line does not hold what the spec looks for (the keyword is absent,
         numkeys is not a count), as Redis then leaves the error to the command itself."""
         argc = len(argv)
+        if self.begin[0] == "unknown":
+            return []
         if self.begin[0] == "index":
             first = self.begin[1]
         else:  # ("keyword", word, startfrom): from startfrom on, or backwards from the end
@@ -247,6 +251,7 @@ class Command:
     doc_flags: tuple = ()  # COMMAND DOCS's doc_flags ("syscmd", "deprecated")
     key_specs: tuple = ()  # KeySpec, in Redis's order; derived from the key range if not given
     subcommands: dict = field(default_factory=dict)  # b"setname" -> Command
+    getkeys: Any = None  # argv -> [(index, key flags)]: Redis's getkeys_proc, for "unknown" specs
     stats: object = field(default_factory=_new_stats)  # CommandStats: INFO commandstats
     # Derived once from `flags`, read per call on the hot path.
     is_write: bool = False
@@ -279,7 +284,7 @@ class Command:
         return names
 
     def acl_categories(self) -> list:
-        cats = set(self.acl)
+        cats = {c for c in self.acl if c[0] == "@"}  # "-@keyspace": not the group's category
         if self.flags & Flag.WRITE:
             cats.add("@write")
         if self.flags & Flag.READONLY and self.group != "scripting":  # as Redis: EVAL_RO is not @read
@@ -289,7 +294,7 @@ class Command:
         if self.flags & Flag.PUBSUB:
             cats.add("@pubsub")
         group_cat = _GROUP_CATEGORIES.get(self.group)
-        if group_cat and self.handler is not None and not self.subcommands:
+        if group_cat and self.handler is not None and not self.subcommands and "-" + group_cat not in self.acl:
             cats.add(group_cat)
         cats.add("@fast" if self.flags & Flag.FAST else "@slow")
         if self.flags & Flag.BLOCKING:
@@ -297,7 +302,10 @@ class Command:
         return sorted(cats, key=_CATEGORY_ORDER.index)
 
     def key_positions(self, argv) -> list:
-        """Indexes of the keys in `argv`, from the key specs (Redis's getKeysUsingKeySpecs)."""
+        """Indexes of the keys in `argv`, from the key specs (Redis's getKeysUsingKeySpecs), or
+        from the command's own `getkeys` when its specs cannot find them all."""
+        if self.getkeys is not None:
+            return [i for i, _ in self.getkeys(argv)]
         out = []
         for spec in self.key_specs:
             out += spec.positions(argv)
@@ -309,7 +317,7 @@ COMMANDS: dict = {}  # b"get" -> Command
 
 def command(name: str, arity: int, flags: Flag = NONE, keys=(0, 0, 0), group: str = "generic",
             summary: str = "", since: str = "1.0.0", complexity: str = "", arguments=(), acl=(),
-            tips=(), key_specs=(), doc_flags=()):
+            tips=(), key_specs=(), doc_flags=(), getkeys=None):
     """Declare a command. `name` may be "container|sub" for a subcommand. `keys` is Redis's
     legacy (first, last, step) range; `key_specs` (KS(...) each) are needed only where Redis's key
     flags differ from the plain "RW access update" / "RO access" derived from it."""
@@ -319,7 +327,8 @@ def command(name: str, arity: int, flags: Flag = NONE, keys=(0, 0, 0), group: st
         cmd = Command(name=name, handler=fn, arity=arity, flags=flags, first_key=first,
                       last_key=last, step=step, group=group, summary=summary, since=since,
                       complexity=complexity, arguments=tuple(arguments), acl=tuple(acl),
-                      tips=tuple(tips), key_specs=tuple(key_specs), doc_flags=tuple(doc_flags))
+                      tips=tuple(tips), key_specs=tuple(key_specs), doc_flags=tuple(doc_flags),
+                      getkeys=getkeys)
         if "|" in name:
             parent, sub = name.split("|", 1)
             COMMANDS[parent.encode()].subcommands[sub.encode()] = cmd

@@ -18,6 +18,7 @@ from server.commands import (  # noqa: F401
     server_admin,
     sets,
     snapshots,
+    sort,
     strings,
     transactions,
     zsets,

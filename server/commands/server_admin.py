@@ -411,11 +411,15 @@ def _key_spec_reply(spec) -> Map:
     fields["flags"] = [Status(f) for f in spec.flags]
     if spec.begin[0] == "index":
         begin = Map({"type": "index", "spec": Map({"index": spec.begin[1]})})
+    elif spec.begin[0] == "unknown":
+        begin = Map({"type": "unknown", "spec": Map()})
     else:
         begin = Map({"type": "keyword", "spec": Map({"keyword": spec.begin[1], "startfrom": spec.begin[2]})})
     if spec.find[0] == "range":
         find = Map({"type": "range", "spec": Map({
             "lastkey": spec.find[1], "keystep": spec.find[2], "limit": spec.find[3]})})
+    elif spec.find[0] == "unknown":
+        find = Map({"type": "unknown", "spec": Map()})
     else:
         find = Map({"type": "keynum", "spec": Map({
             "keynumidx": spec.find[1], "firstkey": spec.find[2], "keystep": spec.find[3]})})
@@ -554,6 +558,9 @@ def command_docs_(client: "Client", argv: Argv) -> Reply:
          arguments=("command", "[arg [arg ...]]"))
 def command_getkeys(client: "Client", argv: Argv) -> Reply:
     target, specs = _keys_target(argv)
+    cmd = _keys_command(target)
+    if cmd.getkeys is not None:
+        return [target[i] for i, _ in cmd.getkeys(target)]
     return [target[i] for spec in specs for i in spec.positions(target)]
 
 
@@ -564,6 +571,8 @@ def command_getkeys(client: "Client", argv: Argv) -> Reply:
 def command_getkeysandflags(client: "Client", argv: Argv) -> Reply:
     target, specs = _keys_target(argv)
     cmd = _keys_command(target)
+    if cmd.getkeys is not None:
+        return [[target[i], [Status(flag) for flag in flags]] for i, flags in cmd.getkeys(target)]
     return [[target[i], [Status(flag) for flag in _actual_flags(cmd, spec, target)]]
             for spec in specs for i in spec.positions(target)]
 
