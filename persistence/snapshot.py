@@ -79,7 +79,8 @@ def _write_error(op: str, exc: BaseException) -> SaveError:
 
 def save_atomic(directory: str, filename: str, dbs, *, compression: bool = True,
                 checksum: bool = True, aux=None, progress=None, progress_every: int = 1024,
-                use_c: bool = True, pid: int | None = None, layouts: dict | None = None) -> int:
+                use_c: bool = True, pid: int | None = None, layouts: dict | None = None,
+                access=None) -> int:
     """Write the snapshot to temp-<pid>.rdb in `directory`, fsync it, rename it over `filename`,
     fsync the directory. Returns the number of keys written. On any failure the temp file is
     removed, the old file is untouched (unless only the directory's fsync failed: the new file
@@ -96,7 +97,7 @@ def save_atomic(directory: str, filename: str, dbs, *, compression: bool = True,
             step = "rdbSaveRio"
             keys = rdb.write_rdb(f, dbs, compression=compression, checksum=checksum, aux=aux,
                                  progress=progress, progress_every=progress_every, use_c=use_c,
-                                 layouts=layouts)
+                                 layouts=layouts, access=access)
             step = "fflush"
             f.flush()
             step = "fsync"
@@ -200,7 +201,8 @@ class SaveChild:
 
 
 def fork_save(directory: str, filename: str, dbs, *, compression: bool, checksum: bool, aux,
-              log, in_child=None, key_save_delay_us: int = 0, layouts: dict | None = None) -> SaveChild:
+              log, in_child=None, key_save_delay_us: int = 0, layouts: dict | None = None,
+              access=None) -> SaveChild:
     """Fork a child that writes the snapshot. Returns the SaveChild in the parent; raises OSError
     if fork fails. `dbs` is read in the child only (it holds the fork-time state of the data).
     `log(level, message)` is the server's logger; `in_child()` runs first in the child (close
@@ -228,7 +230,7 @@ def fork_save(directory: str, filename: str, dbs, *, compression: bool, checksum
             _die_with(parent)
             os.close(read_fd)
             _child(directory, filename, dbs, compression, checksum, aux, log, in_child,
-                   key_save_delay_us, write_fd, layouts)
+                   key_save_delay_us, write_fd, layouts, access)
             code = 0
         except BaseException as exc:  # noqa: BLE001 - say why, never unwind into the parent's code
             try:
@@ -264,7 +266,7 @@ def _die_with(parent: int) -> None:
 
 
 def _child(directory, filename, dbs, compression, checksum, aux, log, in_child, delay_us, out_fd,
-           layouts=None):
+           layouts=None, access=None):
     gc.disable()  # the collector would write to every tracked object's header: copies pages
     signal.set_wakeup_fd(-1)  # the parent's loop owns that fd
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD):
@@ -292,7 +294,7 @@ def _child(directory, filename, dbs, compression, checksum, aux, log, in_child, 
 
     keys = save_atomic(directory, filename, dbs, compression=compression, checksum=checksum,
                        aux=aux, progress=progress, progress_every=1 if delay_us else 1024,
-                       layouts=layouts)
+                       layouts=layouts, access=access)
     cow = report("D", keys)
     log("notice", "DB saved on disk")
     if cow:
