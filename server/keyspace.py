@@ -198,7 +198,7 @@ def _growth(changes, base) -> int:
 class Keyspace:
     __slots__ = ("clock", "dirty", "expired_keys", "hits", "misses", "watched", "blocking", "ready",
                  "ready_set", "events", "emit", "tracking", "plain", "dbs", "lru_clock", "lfu_minutes",
-                 "lru_new", "lfu", "lfu_log_factor", "lfu_decay_time", "_lfu_new")
+                 "lru_new", "lfu", "lfu_log_factor", "lfu_decay_time", "_lfu_new", "_lfu_ints")
 
     def __init__(self, databases: int = 16, clock=wall_ms):
         self.clock = clock  # () -> unix ms; injectable for tests
@@ -225,6 +225,7 @@ class Keyspace:
         self.lfu_decay_time = 1
         self.lru_clock = self.lfu_minutes = self.lru_new = -1
         self._lfu_new = -1
+        self._lfu_ints = []  # the 256 fields of the current minute, one object each
         self.tick()
         self.dbs = [Database(self, i) for i in range(databases)]
 
@@ -240,7 +241,9 @@ class Keyspace:
             self.lru_clock = lru
         if minutes != self.lfu_minutes:
             self.lfu_minutes = minutes
-            self._lfu_new = (minutes << 8) | LFU_INIT_VAL
+            # Shared by every key accessed this minute: no int object per key under LFU either.
+            self._lfu_ints = [(minutes << 8) | counter for counter in range(256)]
+            self._lfu_new = self._lfu_ints[LFU_INIT_VAL]
         self.lru_new = self._lfu_new if self.lfu else self.lru_clock
 
     def set_policy(self, lfu: bool, log_factor: int, decay_time: int) -> None:
@@ -257,14 +260,14 @@ class Keyspace:
             return self.lru_clock
         counter = LFU_INIT_VAL if field is None else lfu_decrement(field, self.lfu_decay_time,
                                                                    self.lfu_minutes)
-        return (self.lfu_minutes << 8) | lfu_increment(counter, self.lfu_log_factor)
+        return self._lfu_ints[lfu_increment(counter, self.lfu_log_factor)]
 
     def loaded_field(self, idle: int, freq: int) -> int:
         """The access field of a key created with an idle time in seconds or an LFU counter
         (-1: not given) from RESTORE or an RDB file (Redis's objectSetLRUOrLFU): each applies
         only under the policy that reads it."""
         if self.lfu:
-            return (self.lfu_minutes << 8) | freq if freq >= 0 else self.lru_new
+            return self._lfu_ints[freq] if 0 <= freq <= 255 else self.lru_new
         if idle < 0:
             return self.lru_new
         field = self.lru_clock - idle

@@ -158,10 +158,12 @@ class Persistence:
             return None
         self.loaded_keys, self.expired_on_load = loaded, expired
         result = []
+        shared: dict = {}  # one int object per distinct field, not one per key
         for data, expires, access in staged:
             fields = dict.fromkeys(data, ks.lru_new)  # the data's own key objects: no copies
             for k, raw in access.items():
-                fields[k] = ks.loaded_field(-1, raw) if lfu else ks.loaded_field(raw, -1)
+                field = ks.loaded_field(-1, raw) if lfu else ks.loaded_field(raw, -1)
+                fields[k] = shared.setdefault(field, field)
             result.append((data, expires, fields))
         log.notice(f"DB loaded from disk: {time.monotonic() - started:.3f} seconds")
         log.notice(f"Done loading RDB, keys loaded: {loaded}, keys expired: {expired}.")
