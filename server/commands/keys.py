@@ -198,7 +198,7 @@ def scan(client: "Client", argv: Argv) -> Reply:
         read = db.read
         kept = []
         for key in found:
-            value = read(key)
+            value = read(key, False)  # LOOKUP_NOTOUCH, as Redis's type filter
             if value is not None and type_name(value).encode() == wanted:
                 kept.append(key)
         found = kept

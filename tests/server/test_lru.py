@@ -50,7 +50,7 @@ NO_TOUCH = [
     ("EXISTS", "k"), ("TYPE", "k"), ("TTL", "k"), ("PTTL", "k"), ("EXPIRETIME", "k"),
     ("PEXPIRETIME", "k"), ("OBJECT", "ENCODING", "k"), ("OBJECT", "REFCOUNT", "k"),
     ("OBJECT", "IDLETIME", "k"), ("DEBUG", "OBJECT", "k"), ("MEMORY", "USAGE", "k"),
-    ("KEYS", "*"), ("SCAN", "0"), ("RANDOMKEY",), ("DBSIZE",),
+    ("KEYS", "*"), ("SCAN", "0"), ("SCAN", "0", "TYPE", "string"), ("RANDOMKEY",), ("DBSIZE",),
 ]
 
 # Everything else that looks a key up touches it: reads and writes.
