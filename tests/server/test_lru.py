@@ -192,7 +192,7 @@ def test_lfu_counter_with_log_factor_zero_counts_every_access():
     srv, c = lfu_server(log_factor=0)
     c.call("SET", "k", "value")
     assert c.call("OBJECT", "FREQ", "k") == 5
-    for i in range(1, 251):
+    for _ in range(250):
         c.call("GET", "k")
     assert c.call("OBJECT", "FREQ", "k") == 255  # saturates
     c.call("GET", "k")
