@@ -10,7 +10,7 @@ import pytest
 import redis
 
 from persistence import rdb
-from tests.servers import ServerProcess
+from tests.servers import ServerProcess, wait_for
 
 CHECK_RDB = shutil.which("redis-check-rdb")
 
@@ -130,3 +130,24 @@ def test_a_redis_dump_with_counters_loads_into_forkv(tmp_path):
         finally:
             forkv.stop()
     assert os.path.exists(tmp_path / "dump.rdb")
+
+
+def test_bgsave_and_debug_reload_keep_the_fields(tmp_path):
+    forkv = _server("forkv", tmp_path, "--maxmemory-policy", "allkeys-lru",
+                    "--enable-debug-command", "yes")
+    try:
+        r = redis.Redis(port=forkv.port)
+        _fill(r, idle=3000)
+        assert r.bgsave()
+        wait_for(lambda: r.info("persistence")["rdb_bgsave_in_progress"] == 0, 30, what="BGSAVE")
+        assert r.info("persistence")["rdb_last_bgsave_status"] == "ok"
+        records = _records(tmp_path / "dump.rdb")
+        assert records[b"l:old"].idle in (3000, 3001) and records[b"plain:2"].idle <= 1
+        assert r.execute_command("DEBUG", "RELOAD") == b"OK"
+        assert 3000 <= r.object("IDLETIME", "s:old") <= 3003
+        r.config_set("maxmemory-policy", "allkeys-lfu")
+        r.restore(b"f", 0, r.dump(b"s:src"), frequency=33)
+        assert r.execute_command("DEBUG", "RELOAD") == b"OK"  # FREQ opcodes now
+        assert r.object("FREQ", "f") in (32, 33)  # a minute may turn between save and read
+    finally:
+        forkv.stop()
