@@ -4,8 +4,8 @@ A value's Python type is its Redis type: `bytes`/`bytearray` is a string (bytear
 in place by APPEND/SETRANGE/SETBIT), and so is `int`, a counter stored by INCR & co. as Redis keeps
 its int encoding; `read_string`/`get_string` hand any string back as bytes-like. `expires` maps
 key -> absolute unix time in milliseconds. These
-two plain dicts per database are also what the snapshot writer walks, so nothing else may hold
-key state that a snapshot would need.
+two plain dicts per database, with `lru` below, are also what the snapshot writer walks, so
+nothing else may hold key state that a snapshot would need.
 
 Keys are held as `str`, the latin-1 decoding of the key's bytes (one character per byte, so any
 binary key round-trips), while every method here takes and returns keys as bytes. The reason is
