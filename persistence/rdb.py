@@ -4,7 +4,7 @@ This module turns keyspace values into RDB bytes and back. It knows nothing of t
 config, no logging, no sockets; callers pass plain dicts in and get plain events out.
 
 API
-    write_rdb(fileobj, dbs, *, compression=True, checksum=True, aux=None,
+    write_rdb(fileobj, dbs, *, compression=True, checksum=True, aux=None, access=None,
               progress=None, progress_every=1024, use_c=True) -> int   (keys written)
         dbs: iterable of (index, data, expires); data maps key -> value, expires maps key ->
         absolute unix time in ms; a key is bytes, or a str holding the latin-1 decoding of the
@@ -12,7 +12,7 @@ API
         (persistence._walker) when it is importable; both paths write identical bytes.
         access: None, or an Access: each key's 24-bit access field (Redis's lru field) saved as
         an IDLE (seconds idle) or a FREQ (decayed LFU counter) opcode before its record.
-    read_rdb(fileobj, *, stage=None, now=0, use_c=None) -> iterator of events:
+    read_rdb(fileobj, *, stage=None, now=0, use_c=None, keep=ACCESS_NONE) -> iterator of events:
         Header(version), Aux(key, value), SelectDB(index), ResizeDB(db_size, expires_size),
         Record(db, key, value, expire_ms, idle, freq, rdb_type), Skipped(what, offset),
         Strings(db, loaded, expired),
