@@ -295,7 +295,9 @@ def copy_(client: "Client", argv: Argv) -> Reply:
         if not replace:
             return 0
         dst_db.notify(NOTIFY_NEW, b"new", dst)  # Redis deletes the old key, then adds the copy
-    dst_db.store(dst, values.of(value).duplicate(value), expire_at=src_db.expire_at(src))
+    # a new object, as in Redis: a fresh access field, not the replaced key's
+    dst_db.store(dst, values.of(value).duplicate(value), expire_at=src_db.expire_at(src),
+                 field=dst_db.ks.lru_new)
     dst_db.notify(NOTIFY_GENERIC, b"copy_to", dst)
     return 1
 

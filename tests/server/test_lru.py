@@ -231,13 +231,23 @@ def test_lfu_decay_time_zero_never_decays():
     assert c.call("OBJECT", "FREQ", "k") == 5
 
 
-def test_lfu_overwrite_keeps_the_counter():
+def test_lfu_overwrite_counts_an_access_and_keeps_the_counter():
     srv, c = lfu_server(log_factor=0)
     c.call("SET", "k", "value")
     c.call("GET", "k")
     c.call("GET", "k")
-    c.call("SET", "k", "other", "GET")  # Redis's dbOverwrite keeps the old field under LFU
-    assert c.call("OBJECT", "FREQ", "k") >= 7
+    # Redis looks the key up (an access), then dbOverwrite keeps the old field under LFU
+    c.call("SET", "k", "other", "GET")
+    assert c.call("OBJECT", "FREQ", "k") == 8
+    c.call("SET", "k", "plain")
+    assert c.call("OBJECT", "FREQ", "k") == 9
+    c.call("MSET", "k", "m", "j", "new")
+    assert c.call("OBJECT", "FREQ", "k") == 10 and c.call("OBJECT", "FREQ", "j") == 5
+    c.call("INCR", "n")
+    c.call("INCR", "n")
+    assert c.call("OBJECT", "FREQ", "n") == 6
+    c.call("COPY", "k", "j", "REPLACE")  # a new object: fresh
+    assert c.call("OBJECT", "FREQ", "j") == 5
     c.call("DEL", "k")
     c.call("SET", "k", "value")
     assert c.call("OBJECT", "FREQ", "k") == 5
@@ -342,6 +352,12 @@ def test_lfu_counts_as_redis_does(policy):
     assert r.object("FREQ", "r") == 10
     r.copy("r", "c")
     assert r.object("FREQ", "c") == 5
+    r.set("r", "overwritten")  # looked up (an access), and the overwrite keeps the counter
+    assert r.object("FREQ", "r") == 12
+    r.mset({"r": "again", "m": "new"})
+    assert r.object("FREQ", "r") == 13 and r.object("FREQ", "m") == 5
+    r.copy("r", "m", replace=True)
+    assert r.object("FREQ", "m") == 5
     payload = r.dump("r")
     r.restore("f", 0, payload, frequency=77)
     assert r.object("FREQ", "f") == 77
