@@ -11,6 +11,9 @@
  * returns its offset, so the Python reader reads the group again from scratch and produces the
  * same event or the same RDBError it always did. It never raises for bad input bytes.
  *
+ * With an `access` dict and `keep` (1: IDLE, 2: FREQ), the value of that opcode when a record has
+ * it goes to access[key], raw (seconds or counter), as read_rdb's stage[db][2] describes.
+ *
  * It must not: report errors of its own, touch the file, or keep state between calls.
  */
 #define PY_SSIZE_T_CLEAN
@@ -24,6 +27,8 @@
 #define TYPE_STRING 0
 #define OP_IDLE 248
 #define OP_FREQ 249
+#define OP_KEEP_IDLE 1  /* load_strings' `keep`: which of IDLE / FREQ goes to `access` */
+#define OP_KEEP_FREQ 2
 #define OP_EXPIRETIME_MS 252
 #define OP_EXPIRETIME 253
 #define LEN_32BIT 0x80
@@ -210,11 +215,19 @@ rdbload_load_strings(PyObject *self, PyObject *args)
     (void)self;
     Py_buffer view;
     Py_ssize_t pos;
-    PyObject *data, *expires;
+    PyObject *data, *expires, *access = Py_None;
     long long now;
-    if (!PyArg_ParseTuple(args, "y*nO!O!L:load_strings", &view, &pos, &PyDict_Type, &data,
-                          &PyDict_Type, &expires, &now))
+    int keep = 0;
+    if (!PyArg_ParseTuple(args, "y*nO!O!L|Oi:load_strings", &view, &pos, &PyDict_Type, &data,
+                          &PyDict_Type, &expires, &now, &access, &keep))
         return NULL;
+    if (access != Py_None && !PyDict_CheckExact(access)) {
+        PyBuffer_Release(&view);
+        PyErr_SetString(PyExc_TypeError, "load_strings: access must be a dict or None");
+        return NULL;
+    }
+    if (access == Py_None)
+        keep = 0;
     if (pos < 0 || pos > view.len) {
         PyBuffer_Release(&view);
         PyErr_SetString(PyExc_ValueError, "load_strings: offset outside the buffer");
@@ -227,8 +240,9 @@ rdbload_load_strings(PyObject *self, PyObject *args)
 
     for (;;) {
         const unsigned char *group = p;
-        int has_expire = 0;
+        int has_expire = 0, has_access = 0;
         int64_t expire_ms = 0;
+        uint64_t access_value = 0;
         unsigned int op;
         for (;;) {                                  /* the opcodes in front of a record */
             if (p >= end)
@@ -256,9 +270,17 @@ rdbload_load_strings(PyObject *self, PyObject *args)
                 p++;
                 if (!read_length(&p, end, &idle))
                     goto stop;
+                if (keep == OP_KEEP_IDLE) {
+                    has_access = 1;
+                    access_value = idle;
+                }
             } else if (op == OP_FREQ) {
                 if (end - p < 2)
                     goto stop;
+                if (keep == OP_KEEP_FREQ) {
+                    has_access = 1;
+                    access_value = p[1];
+                }
                 p += 2;
             } else {
                 break;
@@ -321,6 +343,11 @@ rdbload_load_strings(PyObject *self, PyObject *args)
             rc = deadline == NULL ? -1 : PyDict_SetItem(expires, key, deadline);
             Py_XDECREF(deadline);
         }
+        if (rc == 0 && has_access) {
+            PyObject *v = PyLong_FromUnsignedLongLong(access_value);
+            rc = v == NULL ? -1 : PyDict_SetItem(access, key, v);
+            Py_XDECREF(v);
+        }
         Py_DECREF(key);
         if (rc < 0) {
             failed = 1;  /* staged so far stays staged: the load fails as a whole anyway */
@@ -370,9 +397,10 @@ rdbload_lzf_unpack(PyObject *self, PyObject *args)
 
 static PyMethodDef rdbload_methods[] = {
     {"load_strings", rdbload_load_strings, METH_VARARGS,
-     "load_strings(buffer, offset, data, expires, now_ms) -> (offset, loaded, expired)\n\n"
+     "load_strings(buffer, offset, data, expires, now_ms[, access, keep]) -> (offset, loaded, expired)\n\n"
      "Stage the run of plain string records starting at `offset` into `data` (latin-1 str key\n"
-     "-> bytes) and `expires` (key -> deadline ms), dropping those whose deadline <= now_ms.\n"
+     "-> bytes) and `expires` (key -> deadline ms), dropping those whose deadline <= now_ms;\n"
+     "with `keep` 1 / 2, a key's IDLE seconds / FREQ counter goes to `access` (key -> int).\n"
      "Stops at the start of the first record group it leaves to the Python reader."},
     {"lzf_unpack", rdbload_lzf_unpack, METH_VARARGS,
      "lzf_unpack(data, out_len) -> bytes or None: the kernel's LZF decoder (for tests)."},

@@ -788,26 +788,87 @@ expire_index_find(ExpireIndex *ix, PyObject *expires, PyObject *key, Py_hash_t h
     }
 }
 
-/* write_db(data, expires, progress, every, done) -> done
+/* The IDLE or FREQ opcode of one key whose 24-bit access field is `field` (NULL: none kept),
+ * as persistence.rdb.access_opcode writes it (Redis's rdbSaveKeyValuePair): 0 or -1. */
+#define ACCESS_IDLE 1
+#define ACCESS_FREQ 2
+#define LRU_CLOCK_MAX ((1LL << 24) - 1)
+static int
+put_access(Sink *s, int mode, long long clock, long long decay, PyObject *field)
+{
+    long long f = 0;
+    if (field != NULL) {
+        f = PyLong_AsLongLong(field);
+        if (f == -1 && PyErr_Occurred())
+            return -1;
+    }
+    if (mode == ACCESS_IDLE) {
+        long long idle = field == NULL ? 0 : clock >= f ? clock - f : clock + (LRU_CLOCK_MAX - f);
+        if (sink_byte(s, 0xf8) < 0)
+            return -1;
+        return put_length(s, (uint64_t)idle);
+    }
+    long long counter = field == NULL ? 5 : (f & 255);
+    if (field != NULL && decay) {
+        long long last = f >> 8;
+        long long periods = (clock >= last ? clock - last : 65535 - last + clock) / decay;
+        if (periods)
+            counter = periods > counter ? 0 : counter - periods;
+    }
+    unsigned char rec[2] = {0xf9, (unsigned char)counter};
+    return sink_put(s, rec, 2);
+}
+
+/* The value stored under a key equal to (kp, kn) in `d`, found through its index when there
+ * is one (see above), else by a plain lookup; NULL if none (an exception set on error). */
+static PyObject *
+indexed_find(ExpireIndex *ix, PyObject *d, PyObject *key, const unsigned char *kp, size_t kn)
+{
+    if (ix->slots != NULL) {
+        Py_hash_t hash = key_hash(key);
+        if (hash == -1)
+            return NULL;
+        return expire_index_find(ix, d, key, hash, kp, kn);
+    }
+    return PyDict_GetItemWithError(d, key);  /* a dict too large for the index (borrowed) */
+}
+
+/* write_db(data, expires, progress, every, done[, fields, mode, clock, decay]) -> done
  * Records for every key of one database, in dict order, EXPIRETIME_MS first when the key
- * has a TTL in `expires`. */
+ * has a TTL in `expires`, then with `mode` ACCESS_IDLE / ACCESS_FREQ the key's IDLE / FREQ
+ * opcode from its access field in `fields` (found through an index like the deadlines). */
 static PyObject *
 Sink_write_db(Sink *self, PyObject *args)
 {
-    PyObject *data, *expires, *progress;
+    PyObject *data, *expires, *progress, *fields = Py_None;
     Py_ssize_t every, count;
+    int mode = 0;
+    long long clock = 0, decay = 0;
     if (!sink_ready(self))
         return NULL;
-    if (!PyArg_ParseTuple(args, "O!O!Onn:write_db", &PyDict_Type, &data, &PyDict_Type,
-                          &expires, &progress, &every, &count))
+    if (!PyArg_ParseTuple(args, "O!O!Onn|OiLL:write_db", &PyDict_Type, &data, &PyDict_Type,
+                          &expires, &progress, &every, &count, &fields, &mode, &clock, &decay))
         return NULL;
     if (every < 1)
         every = 1;
+    if (mode != 0 && mode != ACCESS_IDLE && mode != ACCESS_FREQ) {
+        PyErr_SetString(PyExc_ValueError, "write_db: unknown access mode");
+        return NULL;
+    }
+    if (mode && fields != Py_None && !PyDict_Check(fields)) {
+        PyErr_SetString(PyExc_TypeError, "write_db: fields must be a dict or None");
+        return NULL;
+    }
     int has_progress = progress != Py_None;
     int has_expires = PyDict_GET_SIZE(expires) > 0;
-    ExpireIndex index = {NULL, 0};
+    int has_fields = mode && fields != Py_None && PyDict_GET_SIZE(fields) > 0;
+    ExpireIndex index = {NULL, 0}, field_index = {NULL, 0};
     if (has_expires && expire_index_build(&index, expires) < 0)
         return NULL;
+    if (has_fields && expire_index_build(&field_index, fields) < 0) {
+        PyMem_RawFree(index.slots);
+        return NULL;
+    }
     PyObject *result = NULL;
 
     Py_ssize_t pos = 0;
@@ -847,6 +908,16 @@ Sink_write_db(Sink *self, PyObject *args)
                     goto done;
             }
         }
+        if (mode) {
+            PyObject *field = NULL;
+            if (has_fields) {
+                field = indexed_find(&field_index, fields, key, kp, kn);
+                if (field == NULL && PyErr_Occurred())
+                    goto done;
+            }
+            if (put_access(self, mode, clock, decay, field) < 0)
+                goto done;
+        }
         int layout = layout_of(self, value), type = -1;
         if (layout < 0)
             goto done;
@@ -884,6 +955,7 @@ Sink_write_db(Sink *self, PyObject *args)
     result = PyLong_FromSsize_t(count);
 done:
     PyMem_RawFree(index.slots);
+    PyMem_RawFree(field_index.slots);
     return result;
 }
 
@@ -918,7 +990,8 @@ Sink_get_crc(Sink *self, void *closure)
 static PyMethodDef Sink_methods[] = {
     {"write", (PyCFunction)Sink_write, METH_O, "write(data): raw bytes into the file."},
     {"write_db", (PyCFunction)Sink_write_db, METH_VARARGS,
-     "write_db(data, expires, progress, every, done) -> done: one database's records."},
+     "write_db(data, expires, progress, every, done[, fields, mode, clock, decay]) -> done: "
+     "one database's records."},
     {"finish", (PyCFunction)Sink_finish, METH_O,
      "finish(checksum) -> total bytes: flush and append the CRC64 (or 8 zero bytes)."},
     {NULL, NULL, 0, NULL},

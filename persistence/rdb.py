@@ -4,18 +4,22 @@ This module turns keyspace values into RDB bytes and back. It knows nothing of t
 config, no logging, no sockets; callers pass plain dicts in and get plain events out.
 
 API
-    write_rdb(fileobj, dbs, *, compression=True, checksum=True, aux=None,
+    write_rdb(fileobj, dbs, *, compression=True, checksum=True, aux=None, access=None,
               progress=None, progress_every=1024, use_c=True, functions=()) -> int   (keys written)
         dbs: iterable of (index, data, expires); data maps key -> value, expires maps key ->
         absolute unix time in ms; a key is bytes, or a str holding the latin-1 decoding of the
         key's bytes (how the server's keyspace keeps them). use_c picks the reference-count-free C walker
         (persistence._walker) when it is importable; both paths write identical bytes.
-    read_rdb(fileobj, *, stage=None, now=0, use_c=None) -> iterator of events:
+        access: None, or an Access: each key's 24-bit access field (Redis's lru field) saved as
+        an IDLE (seconds idle) or a FREQ (decayed LFU counter) opcode before its record.
+    read_rdb(fileobj, *, stage=None, now=0, use_c=None, keep=ACCESS_NONE) -> iterator of events:
         Header(version), Aux(key, value), SelectDB(index), ResizeDB(db_size, expires_size),
         Record(db, key, value, expire_ms, idle, freq, rdb_type), Function(code), Skipped(what, offset),
         Strings(db, loaded, expired),
         End(version, checksum, checksum_checked)      -- End is always the last event.
-        stage: per-database (data, expires) dicts. With it, and the C kernel
+        stage: per-database (data, expires) dicts, or (data, expires, access) with `keep`
+        ACCESS_IDLE / ACCESS_FREQ: a staged key's IDLE seconds / FREQ counter, when its record
+        has that opcode, go to access[key] (raw: the consumer applies them). With it, and the C kernel
         (persistence._rdbload) built and FORKVPY_PURE unset or use_c, runs of plain string
         records go straight into stage[db] and arrive as one Strings event per run instead of
         one Record per key. The rule is the server's loader's (server/wiring.py): the key is
@@ -113,6 +117,12 @@ OP_EXPIRETIME_MS = 252
 OP_EXPIRETIME = 253
 OP_SELECTDB = 254
 OP_EOF = 255
+
+# The keys' access fields (Redis's 24-bit lru field): what write_rdb saves of them, and which
+# one read_rdb's kernel stages (see Access).
+ACCESS_NONE, ACCESS_IDLE, ACCESS_FREQ = 0, 1, 2
+LRU_CLOCK_MAX = (1 << 24) - 1
+LFU_INIT_VAL = 5
 
 # Length / string encodings.
 LEN_32BIT = 0x80
@@ -421,16 +431,22 @@ class _PySink:
             self._buf = bytearray()
 
     def write_db(self, data: dict, expires: dict, progress: Callable[[int], Any] | None,
-                 every: int, done: int) -> int:
+                 every: int, done: int, fields: dict | None = None, mode: int = ACCESS_NONE,
+                 clock: int = 0, decay_time: int = 0) -> int:
         buf = self._buf
         comp = self._compression
         put_string = _put_string
+        access = Access(mode, clock, decay_time, {}) if mode != ACCESS_NONE else None
+        if fields is None:
+            fields = {}
         for key, value in data.items():
             if expires:
                 ms = expires.get(key)
                 if ms is not None:
                     buf.append(OP_EXPIRETIME_MS)
                     buf += ms.to_bytes(8, "little", signed=True)
+            if access is not None:
+                buf += access_opcode(access, fields.get(key))
             if type(key) is str:  # the server's keyspace holds keys as their latin-1 decoding
                 key = key.encode("latin-1")
             if type(value) is bytes or type(value) is bytearray:
@@ -456,6 +472,43 @@ class _PySink:
         _write_all(self._file, tail)
         self.total += 8
         return self.total
+
+
+@dataclass
+class Access:
+    """What write_rdb saves of the keys' access fields (Redis: IDLE under an LRU policy, FREQ
+    under an LFU one). `fields`: database index -> {key: 24-bit field}, same keys as its data
+    (a key missing there counts as just accessed / new); `clock`: the LRU clock in seconds
+    (mode ACCESS_IDLE) or the LFU minutes (ACCESS_FREQ); `decay_time`: lfu-decay-time."""
+    mode: int
+    clock: int
+    decay_time: int
+    fields: dict
+
+
+def access_opcode(access: Access, field: int | None) -> bytes:
+    """The IDLE or FREQ opcode for one key whose field is `field` (Redis's rdbSaveKeyValuePair:
+    estimateObjectIdleTime in seconds, or LFUDecrAndReturn)."""
+    clock = access.clock
+    if access.mode == ACCESS_IDLE:
+        if field is None:
+            idle = 0
+        elif clock >= field:
+            idle = clock - field
+        else:
+            idle = clock + (LRU_CLOCK_MAX - field)
+        out = bytearray((OP_IDLE,))
+        _put_length(out, idle)
+        return bytes(out)
+    if field is None:
+        return bytes((OP_FREQ, LFU_INIT_VAL))
+    counter = field & 255
+    if access.decay_time:
+        last = field >> 8
+        periods = (clock - last if clock >= last else 65535 - last + clock) // access.decay_time
+        if periods:
+            counter = 0 if periods > counter else counter - periods
+    return bytes((OP_FREQ, counter))
 
 
 def _write_all(fileobj: BinaryIO, data: bytes | bytearray) -> None:
@@ -491,7 +544,8 @@ def _c_sink(fileobj: BinaryIO, compression: bool, layouts: dict | None = None):
 def write_rdb(fileobj: BinaryIO, dbs: Iterable[tuple[int, dict, dict]], *,
               compression: bool = True, checksum: bool = True, aux: dict | None = None,
               progress: Callable[[int], Any] | None = None, progress_every: int = 1024,
-              use_c: bool = True, layouts: dict | None = None, functions: Iterable[bytes] = ()) -> int:
+              use_c: bool = True, layouts: dict | None = None, functions: Iterable[bytes] = (),
+              access: Access | None = None) -> int:
     """Write a whole RDB file to `fileobj`; return the number of keys written.
 
     Memory stays bounded by the largest value: records go through a 64 KiB buffer. With a
@@ -520,7 +574,12 @@ def write_rdb(fileobj: BinaryIO, dbs: Iterable[tuple[int, dict, dict]], *,
         _put_length(head, len(data))
         _put_length(head, len(expires))
         sink.write(head)
-        done = sink.write_db(data, expires, progress, max(1, progress_every), done)
+        if access is None or access.mode == ACCESS_NONE:
+            done = sink.write_db(data, expires, progress, max(1, progress_every), done)
+        else:
+            done = sink.write_db(data, expires, progress, max(1, progress_every), done,
+                                 access.fields.get(index), access.mode, access.clock,
+                                 access.decay_time)
     sink.write(bytes((OP_EOF,)))
     sink.finish(checksum)
     return done
@@ -1168,7 +1227,7 @@ def _strings_kernel(use_c: bool | None):
 
 
 def read_rdb(fileobj: BinaryIO, *, stage: list | None = None, now: int | float = 0,
-             use_c: bool | None = None) -> Iterator[Any]:
+             use_c: bool | None = None, keep: int = ACCESS_NONE) -> Iterator[Any]:
     """Stream the events of an RDB file; see the module docstring for their shapes, and for
     `stage`, `now` (unix ms) and `use_c`.
 
@@ -1198,8 +1257,12 @@ def read_rdb(fileobj: BinaryIO, *, stage: list | None = None, now: int | float =
                 and db < len(stage):  # type: ignore[arg-type]  # stage is set with kernel
             # The kernel consumes whole record groups inside the buffer and stops at the start
             # of the first one it leaves to us; the CRC still folds in every byte (_Input).
-            data, expires = stage[db]  # type: ignore[index]
-            pos, loaded, expired = kernel(inp._buf, inp._pos, data, expires, now)
+            entry = stage[db]  # type: ignore[index]
+            if len(entry) > 2 and keep:
+                pos, loaded, expired = kernel(inp._buf, inp._pos, entry[0], entry[1], now,
+                                              entry[2], keep)
+            else:
+                pos, loaded, expired = kernel(inp._buf, inp._pos, entry[0], entry[1], now)
             if loaded or expired:
                 inp._pos = pos
                 yield Strings(db, loaded, expired)

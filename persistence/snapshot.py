@@ -80,7 +80,7 @@ def _write_error(op: str, exc: BaseException) -> SaveError:
 def save_atomic(directory: str, filename: str, dbs, *, compression: bool = True,
                 checksum: bool = True, aux=None, progress=None, progress_every: int = 1024,
                 use_c: bool = True, pid: int | None = None, layouts: dict | None = None,
-                functions=()) -> int:
+                functions=(), access=None) -> int:
     """Write the snapshot (`functions`: the function libraries' codes) to temp-<pid>.rdb in
     `directory`, fsync it, rename it over `filename`, fsync the directory. Returns the number
     of keys written. On any failure the temp file is removed, the old file is untouched (unless
@@ -98,7 +98,7 @@ def save_atomic(directory: str, filename: str, dbs, *, compression: bool = True,
             step = "rdbSaveRio"
             keys = rdb.write_rdb(f, dbs, compression=compression, checksum=checksum, aux=aux,
                                  progress=progress, progress_every=progress_every, use_c=use_c,
-                                 layouts=layouts, functions=functions)
+                                 layouts=layouts, functions=functions, access=access)
             step = "fflush"
             f.flush()
             step = "fsync"
@@ -203,7 +203,7 @@ class SaveChild:
 
 def fork_save(directory: str, filename: str, dbs, *, compression: bool, checksum: bool, aux,
               log, in_child=None, key_save_delay_us: int = 0, layouts: dict | None = None,
-              functions=()) -> SaveChild:
+              functions=(), access=None) -> SaveChild:
     """Fork a child that writes the snapshot. Returns the SaveChild in the parent; raises OSError
     if fork fails. `dbs` is read in the child only (it holds the fork-time state of the data).
     `log(level, message)` is the server's logger; `in_child()` runs first in the child (close
@@ -231,7 +231,7 @@ def fork_save(directory: str, filename: str, dbs, *, compression: bool, checksum
             _die_with(parent)
             os.close(read_fd)
             _child(directory, filename, dbs, compression, checksum, aux, log, in_child,
-                   key_save_delay_us, write_fd, layouts, functions)
+                   key_save_delay_us, write_fd, layouts, functions, access)
             code = 0
         except BaseException as exc:  # noqa: BLE001 - say why, never unwind into the parent's code
             try:
@@ -267,7 +267,7 @@ def _die_with(parent: int) -> None:
 
 
 def _child(directory, filename, dbs, compression, checksum, aux, log, in_child, delay_us, out_fd,
-           layouts=None, functions=()):
+           layouts=None, functions=(), access=None):
     gc.disable()  # the collector would write to every tracked object's header: copies pages
     signal.set_wakeup_fd(-1)  # the parent's loop owns that fd
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD):
@@ -295,7 +295,7 @@ def _child(directory, filename, dbs, compression, checksum, aux, log, in_child, 
 
     keys = save_atomic(directory, filename, dbs, compression=compression, checksum=checksum,
                        aux=aux, progress=progress, progress_every=1 if delay_us else 1024,
-                       layouts=layouts, functions=functions)
+                       layouts=layouts, functions=functions, access=access)
     cow = report("D", keys)
     log("notice", "DB saved on disk")
     if cow:

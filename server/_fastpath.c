@@ -18,7 +18,9 @@
  * Plain `SET key value` and `INCR key` (of a counter or a missing key) in a database without
  * TTLs and with no WATCHes are done here too, as their handlers and Database.store do them
  * (server.commands.strings.set_ and _incr_by stay the reference): the hot paths of a cache and
- * of counters, a Python frame and two method calls shorter.
+ * of counters, a Python frame and two method calls shorter. Each updates the key's access field
+ * (Database.lru, see server/keyspace.py) to the cached LRU clock as the Python code does; under
+ * an LFU policy, whose counter needs computing, they leave the work to the handlers.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -171,7 +173,8 @@ static Py_ssize_t off_guarded = -1, off_closing = -1, off_last_command = -1, off
 static PyObject *get_handler, *set_handler, *incr_handler, *ok_reply, *int_one;
 static PyTypeObject *database_type, *keyspace_type;
 static Py_ssize_t off_db = -1, off_data = -1, off_expires = -1, off_delta = -1, off_delta_exp = -1,
-                  off_ks = -1, off_hits = -1, off_dirty = -1, off_plain = -1;
+                  off_ks = -1, off_hits = -1, off_dirty = -1, off_plain = -1, off_lru = -1,
+                  off_delta_lru = -1, off_lru_clock = -1, off_lfu = -1;
 
 static Py_ssize_t
 slot_offset(PyObject *cls, const char *name)
@@ -448,7 +451,7 @@ overlay_has(PyObject *d, PyObject *k)
 /* The client's database as keyspace.py lays it out: 1 with every field set, 0 when anything is
  * not exactly that (the handler then does the work). */
 typedef struct {
-    PyObject *data, *expires, *delta, *delta_exp, *ks;
+    PyObject *data, *expires, *delta, *delta_exp, *ks, *lru, *delta_lru, *lru_clock;
 } DbSlots;
 
 static int
@@ -464,7 +467,16 @@ db_slots(PyObject *client, DbSlots *s)
     s->delta = slot_get(db, off_delta);
     s->delta_exp = slot_get(db, off_delta_exp);
     s->ks = slot_get(db, off_ks);
-    return s->data != NULL && PyDict_CheckExact(s->data) && s->expires != NULL
+    s->lru = slot_get(db, off_lru);
+    s->delta_lru = slot_get(db, off_delta_lru);
+    /* Under an LFU policy each access computes a new counter: the handlers do that. */
+    if (s->ks == NULL || Py_TYPE(s->ks) != keyspace_type || slot_get(s->ks, off_lfu) != Py_False)
+        return 0;
+    s->lru_clock = slot_get(s->ks, off_lru_clock);
+    return s->lru != NULL && PyDict_CheckExact(s->lru) && s->delta_lru != NULL
+           && (s->delta_lru == Py_None || PyDict_CheckExact(s->delta_lru))
+           && s->lru_clock != NULL && PyLong_CheckExact(s->lru_clock)
+           && s->data != NULL && PyDict_CheckExact(s->data) && s->expires != NULL
            && PyDict_CheckExact(s->expires) && s->delta != NULL
            && (s->delta == Py_None || PyDict_CheckExact(s->delta)) && s->delta_exp != NULL
            && (s->delta_exp == Py_None || PyDict_CheckExact(s->delta_exp)) && s->ks != NULL
@@ -528,6 +540,11 @@ fast_get(PyObject *client, PyObject *argv, PyObject *out)
         rc = -1;
         goto done;
     }
+    /* The access time, as Database.get touches it: not while a save child shares the dicts. */
+    if (s.delta == Py_None && PyDict_SetItem(s.lru, k, s.lru_clock) < 0) {
+        rc = -1;
+        goto done;
+    }
     rc = append_bulk(out, PyBytes_AS_STRING(value), PyBytes_GET_SIZE(value)) < 0 ? -1 : 1;
 done:
     Py_DECREF(k);
@@ -547,11 +564,15 @@ plain_write(PyObject *client, PyObject *key, DbSlots *s, PyObject ***dirty)
 }
 
 /* Store `value` under str key `k` as Database.store does (in the overlay while a save child
- * runs) and count the write: 0, or -1 with an exception set. */
+ * runs), with a fresh access field (the LRU clock: LFU never comes here, see db_slots), and
+ * count the write: 0, or -1 with an exception set. */
 static int
 store(DbSlots *s, PyObject **dirty, PyObject *k, PyObject *value)
 {
-    if (PyDict_SetItem(s->delta == Py_None ? s->data : s->delta, k, value) < 0)
+    int plain = s->delta == Py_None;
+    if (PyDict_SetItem(plain ? s->data : s->delta, k, value) < 0)
+        return -1;
+    if (PyDict_SetItem(plain ? s->lru : s->delta_lru, k, s->lru_clock) < 0)
         return -1;
     return bump(dirty);
 }
@@ -815,8 +836,13 @@ configure(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     off_dirty = slot_offset(args[12], "dirty");
     off_plain = slot_offset(args[12], "plain");
     off_ready = slot_offset(args[12], "ready");
+    off_lru = slot_offset(args[11], "lru");
+    off_delta_lru = slot_offset(args[11], "delta_lru");
+    off_lru_clock = slot_offset(args[12], "lru_clock");
+    off_lfu = slot_offset(args[12], "lfu");
     if (off_db < 0 || off_data < 0 || off_expires < 0 || off_delta < 0 || off_delta_exp < 0
-        || off_ks < 0 || off_hits < 0 || off_dirty < 0 || off_plain < 0) {
+        || off_ks < 0 || off_hits < 0 || off_dirty < 0 || off_plain < 0 || off_lru < 0
+        || off_delta_lru < 0 || off_lru_clock < 0 || off_lfu < 0) {
         /* not the classes this was written for: GET, SET, INCR take their handlers */
         Py_CLEAR(get_handler);
         Py_CLEAR(set_handler);

@@ -72,6 +72,7 @@ class Server:
         self.tracking = Tracking(self)  # CLIENT TRACKING's tables
         self.keyspace.tracking = self.tracking
         self.events_changed()
+        self.policy_changed()
         self.monitors = {}  # MONITOR clients -> None, in the order they started
         self.error_counts = {}  # error code -> replies (INFO errorstats)
         self.slowlog = SlowLog(config["slowlog-max-len"])
@@ -320,6 +321,13 @@ class Server:
         self.slowlog_threshold = min(limits) if limits else -1
         dispatch.set_accounting(self.slowlog_threshold, self.config["latency-tracking"])
 
+    def policy_changed(self) -> None:
+        """maxmemory-policy, lfu-log-factor or lfu-decay-time was set (or the server starts):
+        how the keyspace keeps and reads its per-key access fields."""
+        config = self.config
+        self.keyspace.set_policy("lfu" in config["maxmemory-policy"], config["lfu-log-factor"],
+                                 config["lfu-decay-time"])
+
     def events_changed(self) -> None:
         """notify-keyspace-events was set: the keyspace emits only when some class is on and
         either channel kind (K, E) is, so that writes stay on the fast path otherwise."""
@@ -377,6 +385,7 @@ class Server:
 
     def cron(self) -> None:
         now_mono = time.monotonic()
+        self.keyspace.tick()  # the cached LRU clock, as Redis's serverCron refreshes it
         self._sample_ops(now_mono)
         self.active_expire()
         timeout = self.config["timeout"]

@@ -4,8 +4,8 @@ A value's Python type is its Redis type: `bytes`/`bytearray` is a string (bytear
 in place by APPEND/SETRANGE/SETBIT), and so is `int`, a counter stored by INCR & co. as Redis keeps
 its int encoding; `read_string`/`get_string` hand any string back as bytes-like. `expires` maps
 key -> absolute unix time in milliseconds. These
-two plain dicts per database are also what the snapshot writer walks, so nothing else may hold
-key state that a snapshot would need.
+two plain dicts per database, with `lru` below, are also what the snapshot writer walks, so
+nothing else may hold key state that a snapshot would need.
 
 Keys are held as `str`, the latin-1 decoding of the key's bytes (one character per byte, so any
 binary key round-trips), while every method here takes and returns keys as bytes. The reason is
@@ -22,6 +22,16 @@ whole database (KEYS, SCAN, RANDOMKEY, DBSIZE, INFO, the snapshot writer) `settl
 applies the changes at the cost of those copies and is rare. The overlay is only about memory: its
 contents are exactly what the dicts would hold without it.
 
+Each key also has Redis's 24-bit access field (`Database.lru`: str key -> int, the same keys as
+`data`): under an LFU maxmemory-policy the minutes of the last decrement (16 bits) and a
+logarithmic counter (8 bits), otherwise the LRU clock of the last access (seconds, wrapping at
+2**24), read by OBJECT IDLETIME / FREQ and saved as the RDB's IDLE / FREQ opcodes. Lookups touch
+it (`get`, unless `touch=False`: Redis's LOOKUP_NOTOUCH for EXISTS, TYPE, TTL, OBJECT) except
+while an overlay is on, as Redis skips it while a child runs: a save must not cost a page copy per
+read. Writes during an overlay go to `delta_lru` like the others. The clock is `Keyspace.lru_clock`,
+one int object refreshed by `tick` (the cron, as Redis caches its LRU clock there), so that the
+values of a whole second share one object and no access allocates.
+
 Every write goes through `Database.store` / `delete` / `set_expire` / `persist` / `touched`, which
 count the write in `Keyspace.dirty` (the counter behind save points) and signal the key-event bus
 (`Keyspace.signal_modified`: WATCH now, later tracking and blocked clients); handlers never bump the
@@ -31,6 +41,7 @@ counter or call an observer themselves. Typed lookups raise WRONGTYPE, so handle
 import itertools
 import random
 import time
+from random import random as _random
 
 from server import values
 from server.config import NOTIFY_EXPIRED, NOTIFY_KEY_MISS, NOTIFY_NEW
@@ -54,6 +65,42 @@ def type_name(value) -> str:
 
 
 _GONE = object()  # in an overlay: the key, or its TTL, was removed since the fork
+
+LRU_CLOCK_MAX = (1 << 24) - 1  # Redis's lru field: 24 bits
+LFU_INIT_VAL = 5  # the LFU counter a new key starts with
+
+
+def lfu_decrement(field: int, decay_time: int, minutes: int) -> int:
+    """The LFU counter of a 24-bit `field` after its decay (Redis's LFUDecrAndReturn): one less
+    per `decay_time` minutes elapsed since the field's own minute (16 bits, wrapping)."""
+    counter = field & 255
+    if decay_time:
+        last = field >> 8
+        elapsed = minutes - last if minutes >= last else 65535 - last + minutes
+        periods = elapsed // decay_time
+        if periods:
+            counter = 0 if periods > counter else counter - periods
+    return counter
+
+
+def lfu_increment(counter: int, log_factor: int) -> int:
+    """Redis's LFULogIncr: +1 with probability 1 / ((counter - LFU_INIT_VAL) * log_factor + 1)."""
+    if counter == 255:
+        return 255
+    base = counter - LFU_INIT_VAL
+    if base < 0:
+        base = 0
+    if _random() < 1.0 / (base * log_factor + 1):
+        counter += 1
+    return counter
+
+
+def idle_seconds(field: int, clock: int) -> int:
+    """Seconds since the LRU clock value `field`, at LRU clock `clock` (Redis's
+    estimateObjectIdleTime, in seconds: the clock wraps at 2**24 s, about 194 days)."""
+    if clock >= field:
+        return clock - field
+    return clock + (LRU_CLOCK_MAX - field)
 
 
 def _through(changes, base: dict, k: str):
@@ -150,7 +197,8 @@ def _growth(changes, base) -> int:
 
 class Keyspace:
     __slots__ = ("clock", "dirty", "expired_keys", "hits", "misses", "watched", "blocking", "ready",
-                 "ready_set", "events", "emit", "tracking", "plain", "dbs")
+                 "ready_set", "events", "emit", "tracking", "plain", "dbs", "lru_clock", "lfu_minutes",
+                 "lru_new", "lfu", "lfu_log_factor", "lfu_decay_time", "_lfu_new", "_lfu_ints")
 
     def __init__(self, databases: int = 16, clock=wall_ms):
         self.clock = clock  # () -> unix ms; injectable for tests
@@ -168,7 +216,70 @@ class Keyspace:
         # True while nothing observes key writes (see signal_modified): the C fast path reads
         # this one slot instead of checking each kind of observer itself.
         self.plain = True
+        # The access fields (see the module docstring): `lfu` while an LFU policy is set, with
+        # its lfu-log-factor and lfu-decay-time; `lru_clock` (seconds) and `lfu_minutes` as of
+        # the last tick; `lru_new`, the field a key gets when it is created or written (one
+        # shared object per tick).
+        self.lfu = False
+        self.lfu_log_factor = 10
+        self.lfu_decay_time = 1
+        self.lru_clock = self.lfu_minutes = self.lru_new = -1
+        self._lfu_new = -1
+        self._lfu_ints = []  # the 256 fields of the current minute, one object each
+        self.tick()
         self.dbs = [Database(self, i) for i in range(databases)]
+
+    # -- the access clock --------------------------------------------------------------------------
+
+    def tick(self) -> None:
+        """Refresh the cached clocks from `clock` (the cron calls it hz times a second; Redis
+        reads its LRU clock from the same kind of cache). Unchanged values keep their objects."""
+        seconds = self.clock() // 1000
+        lru = seconds & LRU_CLOCK_MAX
+        minutes = (seconds // 60) & 65535
+        if lru != self.lru_clock:
+            self.lru_clock = lru
+        if minutes != self.lfu_minutes:
+            self.lfu_minutes = minutes
+            # Shared by every key accessed this minute: no int object per key under LFU either.
+            self._lfu_ints = [(minutes << 8) | counter for counter in range(256)]
+            self._lfu_new = self._lfu_ints[LFU_INIT_VAL]
+        self.lru_new = self._lfu_new if self.lfu else self.lru_clock
+
+    def set_policy(self, lfu: bool, log_factor: int, decay_time: int) -> None:
+        """maxmemory-policy, lfu-log-factor or lfu-decay-time changed. The stored fields are
+        kept as they are and read the new way, as Redis does."""
+        self.lfu = lfu
+        self.lfu_log_factor = log_factor
+        self.lfu_decay_time = decay_time
+        self.tick()
+
+    def touched_field(self, field) -> int:
+        """The access field after an access to a key whose field was `field` (None: unknown)."""
+        if not self.lfu:
+            return self.lru_clock
+        counter = LFU_INIT_VAL if field is None else lfu_decrement(field, self.lfu_decay_time,
+                                                                   self.lfu_minutes)
+        return self._lfu_ints[lfu_increment(counter, self.lfu_log_factor)]
+
+    def loaded_field(self, idle: int, freq: int) -> int:
+        """The access field of a key created with an idle time in seconds or an LFU counter
+        (-1: not given) from RESTORE or an RDB file (Redis's objectSetLRUOrLFU): each applies
+        only under the policy that reads it."""
+        if self.lfu:
+            return self._lfu_ints[freq] if 0 <= freq <= 255 else self.lru_new
+        if idle < 0:
+            return self.lru_new
+        field = self.lru_clock - idle
+        if field < 0:
+            field += LRU_CLOCK_MAX
+        return field & LRU_CLOCK_MAX
+
+    def idle_seconds(self, field: int) -> int:
+        return idle_seconds(field, self.lru_clock)
+
+    def frequency(self, field: int) -> int:
+        return lfu_decrement(field, self.lfu_decay_time, self.lfu_minutes)
 
     def __len__(self):
         return len(self.dbs)
@@ -189,6 +300,8 @@ class Keyspace:
         da.expires, db_.expires = db_.expires, da.expires
         da.delta, db_.delta = db_.delta, da.delta
         da.delta_exp, db_.delta_exp = db_.delta_exp, da.delta_exp
+        da.lru, db_.lru = db_.lru, da.lru
+        da.delta_lru, db_.delta_lru = db_.delta_lru, da.delta_lru
         da.scans.clear()
         db_.scans.clear()
         self.dirty += 1
@@ -268,7 +381,7 @@ class Keyspace:
         The snapshot walks the plain dicts, so any earlier overlay was ended before the fork."""
         for db in self.dbs:
             db.settle()  # nothing to do unless a caller skipped end_overlay: never lose changes
-            db.delta, db.delta_exp = {}, {}
+            db.delta, db.delta_exp, db.delta_lru = {}, {}, {}
 
     def merge_some(self, budget: int) -> bool:
         """Apply up to `budget` recorded changes (once the child is gone); True when none are
@@ -279,19 +392,19 @@ class Keyspace:
                 if budget <= 0:
                     return False
         for db in self.dbs:
-            db.delta = db.delta_exp = None
+            db.delta = db.delta_exp = db.delta_lru = None
         return True
 
     def end_overlay(self) -> None:
         """Apply every recorded change now and stop recording."""
         for db in self.dbs:
             db.settle()
-            db.delta = db.delta_exp = None
+            db.delta = db.delta_exp = db.delta_lru = None
 
 
 class Database:
     __slots__ = ("ks", "index", "data", "expires", "delta", "delta_exp", "scans", "_scan_next",
-                 "_sweep", "_sweep_pos")
+                 "_sweep", "_sweep_pos", "lru", "delta_lru")
 
     def __init__(self, ks: Keyspace, index: int):
         self.ks = ks
@@ -300,6 +413,8 @@ class Database:
         self.expires = {}
         self.delta = None  # the overlay while a save child runs: str key -> value, or _GONE
         self.delta_exp = None  # the same for deadlines: str key -> unix ms, or _GONE
+        self.lru = {}  # str key -> its 24-bit access field (see the module docstring)
+        self.delta_lru = None  # the overlay of `lru`: str key -> field, or _GONE
         self.scans = {}  # SCAN cursor id -> (position, dict_table, end, anchor keys): see scan()
         self._scan_next = 1
         self._sweep = []  # active expiry: the keys with a TTL still to visit in this sweep
@@ -325,10 +440,16 @@ class Database:
         d = self.delta
         if d is None:
             del self.data[k]
-        elif k in self.data:
-            d[k] = _GONE
+            self.lru.pop(k, None)
         else:
-            del d[k]
+            if k in self.data:
+                d[k] = _GONE
+            else:
+                del d[k]
+            if k in self.lru:
+                self.delta_lru[k] = _GONE
+            else:
+                self.delta_lru.pop(k, None)
 
     def _put_deadline(self, k: str, when: int) -> None:
         if self.delta_exp is None:
@@ -346,30 +467,59 @@ class Database:
         else:
             d.pop(k, None)
 
+    def _put_field(self, k: str, field: int) -> None:
+        """Set the access field of the str key `k` (held)."""
+        if self.delta_lru is None:
+            self.lru[k] = field
+        else:
+            self.delta_lru[k] = field
+
+    def field(self, key):
+        """The access field of `key` (bytes, held), or None; no expiry check, no touch."""
+        return _through(self.delta_lru, self.lru, key.decode("latin-1"))
+
+    def set_field(self, key, field: int) -> None:
+        """Set the access field of a held key (RESTORE's IDLETIME / FREQ, the RDB's IDLE / FREQ)."""
+        self._put_field(key.decode("latin-1"), field)
+
     def merge_some(self, budget: int) -> int:
         """Apply up to `budget` recorded changes to the dicts; returns how many were applied."""
         done = 0
-        for changes, target in ((self.delta, self.data), (self.delta_exp, self.expires)):
+        for changes, target in ((self.delta, self.data), (self.delta_exp, self.expires),
+                                (self.delta_lru, self.lru)):
             if changes and done < budget:
                 done += _apply_changes(changes, target, budget - done, _GONE)
         return done
 
     def settle(self) -> None:
         """Apply every recorded change to the dicts (recording goes on if it was on)."""
-        if self.delta or self.delta_exp:
-            self.merge_some(len(self.delta) + len(self.delta_exp))
+        if self.delta or self.delta_exp or self.delta_lru:
+            self.merge_some(len(self.delta) + len(self.delta_exp) + len(self.delta_lru))
 
     # -- lookups ---------------------------------------------------------------------------------
 
-    def get(self, key):
-        """The live value at `key` or None; expires the key if its time has passed. No stats."""
+    def get(self, key, touch: bool = True):
+        """The live value at `key` or None; expires the key if its time has passed. No stats.
+        Touches the key's access field unless `touch` is false (Redis's LOOKUP_NOTOUCH) or a
+        save child shares the dicts (Redis: no update while a child runs, for copy on write)."""
         k = key.decode("latin-1")
-        value = self.data.get(k) if self.delta is None else self._value(k)
-        if value is not None and (self.expires or self.delta_exp):
+        if self.delta is None:
+            value = self.data.get(k)
+            if value is None:
+                return None
+        else:
+            value = self._value(k)
+            if value is None:
+                return None
+            touch = False
+        if self.expires or self.delta_exp:
             when = self._deadline(k)
             if when is not None and when < self.ks.clock():  # Redis: expired once now > when
                 self._expire(k)
                 return None
+        if touch:
+            ks = self.ks
+            self.lru[k] = ks.touched_field(self.lru.get(k)) if ks.lfu else ks.lru_clock
         return value
 
     def notify(self, kind: int, event: bytes, key) -> None:
@@ -380,9 +530,9 @@ class Database:
         if ks.events & kind:
             ks.emit(self.index, event, key.encode("latin-1") if type(key) is str else key)
 
-    def read(self, key):
+    def read(self, key, touch: bool = True):
         """Lookup for a read command: like get(), and counts keyspace hits and misses."""
-        value = self.get(key)
+        value = self.get(key, touch)
         if value is None:
             self.ks.misses += 1
             if self.ks.events & NOTIFY_KEY_MISS:
@@ -453,11 +603,11 @@ class Database:
             self.ks.signal_modified(self.index, key)
 
     def exists(self, key) -> bool:
-        return self.get(key) is not None
+        return self.get(key, False) is not None
 
     def ttl_ms(self, key):
         """Milliseconds left for a live key with a TTL; None when it has none. -2 if missing."""
-        if self.get(key) is None:
+        if self.get(key, False) is None:
             return -2
         when = self.expire_at(key)
         if when is None:
@@ -494,15 +644,26 @@ class Database:
 
     # -- writes ----------------------------------------------------------------------------------
 
-    def store(self, key, value, expire_at=None, keepttl: bool = False) -> None:
-        """Set `key` to `value`. Drops its TTL unless `keepttl`; `expire_at` (unix ms) sets one."""
+    def store(self, key, value, expire_at=None, keepttl: bool = False, field=None) -> None:
+        """Set `key` to `value`. Drops its TTL unless `keepttl`; `expire_at` (unix ms) sets one.
+        The key's access field becomes `field` if given (RENAME and MOVE carry the value's),
+        else a fresh one: a new value's, except that under an LFU policy an overwritten key
+        keeps its counter (Redis's dbOverwrite)."""
         k = key.decode("latin-1")
         if self.ks.events & NOTIFY_NEW and self._value(k) is None:  # Redis's dbAdd
             self.notify(NOTIFY_NEW, b"new", key)
+        if field is None:
+            field = self.ks.lru_new
+            if self.ks.lfu:
+                field = _through(self.delta_lru, self.lru, k)
+                if field is None or self._value(k) is None:
+                    field = self.ks.lru_new
         if self.delta is None:
             self.data[k] = value
+            self.lru[k] = field
         else:
             self.delta[k] = value
+            self.delta_lru[k] = field
         if expire_at is not None:
             self._put_deadline(k, expire_at)
         elif not keepttl and (self.expires or self.delta_exp):
@@ -518,7 +679,7 @@ class Database:
             self.ks.signal_modified(self.index, key)
 
     def delete(self, key) -> bool:
-        if self.get(key) is None:
+        if self.get(key, False) is None:
             return False
         k = key.decode("latin-1")
         self._remove(k)
@@ -551,7 +712,8 @@ class Database:
         # Fresh dicts share nothing with a save child: no overlay needed for them.
         self.data = {}
         self.expires = {}
-        self.delta = self.delta_exp = None
+        self.lru = {}
+        self.delta = self.delta_exp = self.delta_lru = None
         self.scans.clear()
         self._sweep = []
         self._sweep_pos = 0
@@ -583,7 +745,7 @@ class Database:
             if k is None:
                 return None
             key = k.encode("latin-1")
-            if self.get(key) is not None:
+            if self.get(key, False) is not None:
                 return key
             self.settle()  # the expired pick's deletion may have gone to the overlay
 
@@ -592,7 +754,7 @@ class Database:
         self.settle()
         cursor, batch = self.walk(self.data, cursor, count)
         get = self.get
-        return cursor, [key for key in (k.encode("latin-1") for k in batch) if get(key) is not None]
+        return cursor, [key for key in (k.encode("latin-1") for k in batch) if get(key, False) is not None]
 
     def walk(self, d: dict, cursor: int, count: int):
         """One step of a cursor walk over the dict `d` (the database's keys for SCAN, a Hash or

@@ -78,8 +78,8 @@ class Persistence:
         if not self._load_functions(codes, flush=True, replace=False):
             return False
         ks = self.server.keyspace
-        for db, (data, expires) in zip(ks.dbs, staged):
-            db.data, db.expires = data, expires
+        for db, (data, expires, fields) in zip(ks.dbs, staged):
+            db.data, db.expires, db.lru = data, expires, fields
         return True
 
     def _load_functions(self, codes: list, flush: bool, replace: bool) -> bool:
@@ -104,7 +104,8 @@ class Persistence:
     def reload(self, path: str, flush: bool, merge: bool) -> bool:
         """DEBUG RELOAD: read `path` into the databases, after emptying them (`flush`) or over
         them (keys in the file win with `merge`; a key in both is an error without it)."""
-        read = self._read(path) if os.path.exists(path) else ([({}, {}) for _ in self.server.keyspace.dbs], [])
+        read = self._read(path) if os.path.exists(path) else (
+            [({}, {}, {}) for _ in self.server.keyspace.dbs], [])
         if read is None:
             return False
         staged, codes = read
@@ -113,7 +114,7 @@ class Persistence:
             ks.flushall()
         if not self._load_functions(codes, flush, merge):
             return False
-        for db, (data, expires) in zip(ks.dbs, staged):
+        for db, (data, expires, fields) in zip(ks.dbs, staged):
             db.settle()
             if not merge and any(k in db.data for k in data):
                 log.warning("DEBUG RELOAD NOFLUSH: a key of the file is already in the database")
@@ -122,23 +123,30 @@ class Persistence:
                 db.expires.pop(k, None)
             db.data.update(data)
             db.expires.update(expires)
+            db.lru.update(fields)
             db.scans.clear()
         return True
 
     def _read(self, path: str):
-        """The databases' (data, expires) staged from the RDB file at `path` and the codes of its
-        function libraries, or None (after logging why) if it is bad."""
+        """The databases' (data, expires, access fields) staged from the RDB file at `path` and
+        the codes of its function libraries, or None (after logging why) if it is bad. A key gets
+        a fresh access field unless its IDLE or FREQ opcode applies under the policy (Redis's
+        objectSetLRUOrLFU)."""
         started = time.monotonic()
         ks = self.server.keyspace
-        staged = [({}, {}) for _ in ks.dbs]
+        ks.tick()
+        # (data, expires, raw IDLE seconds or FREQ counters: whichever the policy applies)
+        staged = [({}, {}, {}) for _ in ks.dbs]
         codes = []
+        lfu = ks.lfu
+        keep = rdb.ACCESS_FREQ if lfu else rdb.ACCESS_IDLE
         now = ks.clock()
         loaded = expired = 0
         try:
             with open(path, "rb") as f:
                 # Plain string records may be staged by the reader's C kernel (same rules as
                 # below, Strings events carry its counts); the rest arrive here as Records.
-                for event in rdb.read_rdb(f, stage=staged, now=now):
+                for event in rdb.read_rdb(f, stage=staged, now=now, keep=keep):
                     kind = type(event)
                     if kind is rdb.Strings:
                         loaded += event.loaded
@@ -148,7 +156,7 @@ class Persistence:
                             log.warning("FATAL: Data file was created with a Redis server configured "
                                         f"to handle more than {len(staged)} databases. Exiting")
                             return None
-                        data, expires = staged[event.db]
+                        data, expires, access = staged[event.db]
                         k = event.key.decode("latin-1")  # the keyspace's key form
                         if k in data:
                             log.warning(f"RDB has duplicated key '{_show(event.key)}' in DB {event.db}")
@@ -159,6 +167,9 @@ class Persistence:
                         data[k] = values.adopt(event.value, self.config)
                         if event.expire_ms is not None:
                             expires[k] = event.expire_ms
+                        raw = event.freq if lfu else event.idle
+                        if raw is not None:
+                            access[k] = raw
                         loaded += 1
                     elif kind is rdb.Function:
                         codes.append(event.code)
@@ -177,9 +188,17 @@ class Persistence:
             log.warning(f"Fatal error loading the DB: {exc.strerror}. Exiting.")
             return None
         self.loaded_keys, self.expired_on_load = loaded, expired
+        result = []
+        shared: dict = {}  # one int object per distinct field, not one per key
+        for data, expires, access in staged:
+            fields = dict.fromkeys(data, ks.lru_new)  # the data's own key objects: no copies
+            for k, raw in access.items():
+                field = ks.loaded_field(-1, raw) if lfu else ks.loaded_field(raw, -1)
+                fields[k] = shared.setdefault(field, field)
+            result.append((data, expires, fields))
         log.notice(f"DB loaded from disk: {time.monotonic() - started:.3f} seconds")
         log.notice(f"Done loading RDB, keys loaded: {loaded}, keys expired: {expired}.")
-        return staged, codes
+        return result, codes
 
     def started(self) -> None:
         signal.signal(signal.SIGCHLD, self._on_sigchld)
@@ -192,6 +211,19 @@ class Persistence:
         ks.end_overlay()
         self.merging = False
         return [(db.index, db.data, db.expires) for db in ks.dbs if db.data]
+
+    def _access(self):
+        """What a snapshot saves of the keys' access fields (call after _dbs, which settles
+        them): IDLE opcodes under an LRU policy, FREQ under an LFU one, as Redis does."""
+        ks = self.server.keyspace
+        policy = self.config["maxmemory-policy"]
+        if "lru" not in policy and "lfu" not in policy:
+            return None
+        ks.tick()
+        fields = {db.index: db.lru for db in ks.dbs if db.data}
+        if ks.lfu:
+            return rdb.Access(rdb.ACCESS_FREQ, ks.lfu_minutes, ks.lfu_decay_time, fields)
+        return rdb.Access(rdb.ACCESS_IDLE, ks.lru_clock, 0, fields)
 
     def _aux(self) -> dict:
         return {"used-mem": rss_bytes()}
@@ -214,7 +246,8 @@ class Persistence:
             snapshot.save_atomic(directory, name, self._dbs(), compression=self.config["rdbcompression"],
                                  checksum=self.config["rdbchecksum"], aux=self._aux(),
                                  progress=progress, progress_every=1 if progress else 1024,
-                                 layouts=values.LAYOUTS, functions=functions.library_codes(self.server))
+                                 layouts=values.LAYOUTS, functions=functions.library_codes(self.server),
+                                 access=self._access())
         except snapshot.SaveError as exc:
             # As Redis's SAVE: logged and replied -ERR, but rdb_last_bgsave_status and MISCONF
             # are left alone (only a background save's failure sets them).
@@ -239,7 +272,7 @@ class Persistence:
                 compression=self.config["rdbcompression"], checksum=self.config["rdbchecksum"],
                 aux=self._aux(), log=log.log, in_child=self._in_child,
                 key_save_delay_us=max(0, self.config["rdb-key-save-delay"]), layouts=values.LAYOUTS,
-                functions=functions.library_codes(self.server))
+                functions=functions.library_codes(self.server), access=self._access())
         except OSError as exc:
             self.last_bgsave_ok = False
             self.update_misconf()

@@ -92,14 +92,19 @@ def debug(client: "Client", argv: Argv) -> Reply:
         log.warning("DEBUG LOG: " + argv[2].decode("utf-8", "replace"))
         return OK
     if sub == b"object" and n == 3:
-        value = client.db.get(argv[2])
+        db = client.db
+        value = db.get(argv[2], False)  # Redis reads the dict directly: no touch
         if value is None:
             raise CommandError(errors.NO_SUCH_KEY)
         kind = values.of(value)
         body = rdb.dump_payload(value, compression=server.config["rdbcompression"], layouts=values.LAYOUTS)
-        lru = int(time.time()) & ((1 << 24) - 1)
+        field = db.field(argv[2])
+        if field is None:
+            field = db.ks.lru_new
+        # Redis prints the raw field and the idle time as if it held an LRU clock, whatever the policy.
         return Status(f"Value at:0x{id(value):x} refcount:1 encoding:{kind.encoding(value, server.config.values)} "
-                      f"serializedlength:{len(body) - 11} lru:{lru} lru_seconds_idle:0")
+                      f"serializedlength:{len(body) - 11} lru:{field} "
+                      f"lru_seconds_idle:{db.ks.idle_seconds(field)}")
     if sub == b"set-active-expire" and n == 3:
         server.active_expire_enabled = _atof(argv[2]) != 0
         return OK

@@ -6,8 +6,8 @@ every write goes through `store` / `delete` / `set_expire` / `persist`, which co
 counter and invalidate WATCHes. Lookups follow Redis's split: read commands use `db.read` (keyspace
 hit/miss stats), write commands `db.get` (no stats); both expire a stale key on the way.
 
-forkv keeps no per-key access time or LFU counter, so OBJECT IDLETIME reports 0 and OBJECT FREQ
-(under an LFU policy) reports the counter a key starts with.
+Lookups touch the key's access field (server/keyspace.py) except where Redis passes
+LOOKUP_NOTOUCH: EXISTS, TYPE, the TTL family and OBJECT; TOUCH is a lookup for that alone.
 """
 
 import re
@@ -19,7 +19,7 @@ from server.args import LLONG_MAX, is_int, to_int
 from server.config import NOTIFY_GENERIC, NOTIFY_NEW
 from server.errors import CommandError
 from server.glob import matcher
-from server.keyspace import type_name
+from server.keyspace import LFU_INIT_VAL, type_name
 from server.table import KS, Argv, Flag, Reply, command, container
 
 if TYPE_CHECKING:
@@ -33,7 +33,6 @@ INT_MAX = 2**31 - 1
 ULONG_MAX = 2**64 - 1
 SHARED_REFCOUNT = INT_MAX  # Redis's OBJ_SHARED_REFCOUNT: shared integers are never freed
 SHARED_INTEGERS = 10000  # Redis's OBJ_SHARED_INTEGERS: 0..9999 share one object each
-LFU_INIT_VAL = 5  # the LFU counter a new key starts with
 
 
 def _db_index(client, arg) -> int:
@@ -78,19 +77,22 @@ command("unlink", -2, F.WRITE | F.FAST, keys=(1, -1, 1),
         key_specs=(KS("RM delete", 1, lastkey=-1),))(_delete_keys)
 
 
-def _count_live(client: "Client", argv: Argv) -> Reply:
+def _count_live(client: "Client", argv: Argv, touch: bool = True) -> Reply:
     read = client.db.read
     found = 0
     for key in argv[1:]:  # a key named twice counts twice, as in Redis
-        if read(key) is not None:
+        if read(key, touch) is not None:
             found += 1
     return found
 
 
-command("exists", -2, F.READONLY | F.FAST, keys=(1, -1, 1), summary="Determine if a key exists",
-        complexity="O(N) where N is the number of keys to check.",
-        arguments=("key [key ...]",), tips=_MULTI_SHARD_SUM,
-        key_specs=(KS("RO", 1, lastkey=-1),))(_count_live)
+@command("exists", -2, F.READONLY | F.FAST, keys=(1, -1, 1), summary="Determine if a key exists",
+         complexity="O(N) where N is the number of keys to check.",
+         arguments=("key [key ...]",), tips=_MULTI_SHARD_SUM,
+         key_specs=(KS("RO", 1, lastkey=-1),))
+def exists(client: "Client", argv: Argv) -> Reply:
+    return _count_live(client, argv, False)
+
 
 command("touch", -2, F.READONLY | F.FAST, keys=(1, -1, 1),
         summary="Alters the last access time of a key(s). Returns the number of existing keys "
@@ -105,7 +107,7 @@ _TYPE_REPLIES = {}
          complexity="O(1)", arguments=("key",),
          key_specs=(KS("RO", 1),))
 def type_(client: "Client", argv: Argv) -> Reply:
-    value = client.db.read(argv[1])
+    value = client.db.read(argv[1], False)
     name = "none" if value is None else type_name(value)
     reply = _TYPE_REPLIES.get(name)
     if reply is None:
@@ -196,7 +198,7 @@ def scan(client: "Client", argv: Argv) -> Reply:
         read = db.read
         kept = []
         for key in found:
-            value = read(key)
+            value = read(key, False)  # LOOKUP_NOTOUCH, as Redis's type filter
             if value is not None and type_name(value).encode() == wanted:
                 kept.append(key)
         found = kept
@@ -224,7 +226,8 @@ def _rename(client, argv, nx: bool):
         return 0 if nx else OK
     if nx and db.get(dst) is not None:
         return 0
-    db.store(dst, value, expire_at=db.expire_at(src))  # the TTL moves with the value
+    # the TTL and the access field move with the value
+    db.store(dst, value, expire_at=db.expire_at(src), field=db.field(src))
     db.delete(src)
     db.notify(NOTIFY_GENERIC, b"rename_from", src)
     db.notify(NOTIFY_GENERIC, b"rename_to", dst)
@@ -257,7 +260,7 @@ def move(client: "Client", argv: Argv) -> Reply:
     value = src.get(key)
     if value is None or dst.get(key) is not None:
         return 0
-    dst.store(key, value, expire_at=src.expire_at(key))
+    dst.store(key, value, expire_at=src.expire_at(key), field=src.field(key))
     src.delete(key)
     src.notify(NOTIFY_GENERIC, b"move_from", key)
     dst.notify(NOTIFY_GENERIC, b"move_to", key)
@@ -292,7 +295,9 @@ def copy_(client: "Client", argv: Argv) -> Reply:
         if not replace:
             return 0
         dst_db.notify(NOTIFY_NEW, b"new", dst)  # Redis deletes the old key, then adds the copy
-    dst_db.store(dst, values.of(value).duplicate(value), expire_at=src_db.expire_at(src))
+    # a new object, as in Redis: a fresh access field, not the replaced key's
+    dst_db.store(dst, values.of(value).duplicate(value), expire_at=src_db.expire_at(src),
+                 field=dst_db.ks.lru_new)
     dst_db.notify(NOTIFY_GENERIC, b"copy_to", dst)
     return 1
 
@@ -392,7 +397,7 @@ def pexpireat(client: "Client", argv: Argv) -> Reply:
 
 def _ttl(client, key, ms: bool, absolute: bool) -> int:
     db = client.db
-    if db.read(key) is None:
+    if db.read(key, False) is None:
         return -2
     when = db.expire_at(key)
     if when is None:
@@ -471,8 +476,16 @@ def object_help(client: "Client", argv: Argv) -> Reply:
     return OBJECT_HELP
 
 
-def _lfu_policy(client) -> bool:
-    return "lfu" in client.server.config["maxmemory-policy"]
+def _lookup(client, key):
+    """OBJECT's lookup (Redis's objectCommandLookup): no touch, no keymiss event; hit/miss
+    statistics are counted."""
+    db = client.db
+    value = db.get(key, False)
+    if value is None:
+        db.ks.misses += 1
+    else:
+        db.ks.hits += 1
+    return value
 
 
 @command("object|encoding", 3, F.READONLY, keys=(2, 2, 1),
@@ -481,7 +494,7 @@ def _lfu_policy(client) -> bool:
          tips=("nondeterministic_output",),
          key_specs=(KS("RO", 2),))
 def object_encoding(client: "Client", argv: Argv) -> Reply:
-    value = client.db.read(argv[2])
+    value = _lookup(client, argv[2])
     if value is None:
         return None
     return values.of(value).encoding(value, client.server.config.values)
@@ -493,7 +506,7 @@ def object_encoding(client: "Client", argv: Argv) -> Reply:
          tips=("nondeterministic_output",),
          key_specs=(KS("RO", 2),))
 def object_refcount(client: "Client", argv: Argv) -> Reply:
-    value = client.db.read(argv[2])
+    value = _lookup(client, argv[2])
     if value is None:
         return None
     # Redis stores 0..9999 as shared objects unless an LRU/LFU policy with a maxmemory needs
@@ -513,11 +526,13 @@ def object_refcount(client: "Client", argv: Argv) -> Reply:
          tips=("nondeterministic_output",),
          key_specs=(KS("RO", 2),))
 def object_idletime(client: "Client", argv: Argv) -> Reply:
-    if client.db.read(argv[2]) is None:
+    if _lookup(client, argv[2]) is None:
         return None
-    if _lfu_policy(client):
+    ks = client.db.ks
+    if ks.lfu:
         raise CommandError(errors.LFU_SELECTED)
-    return 0  # access times are not tracked
+    field = client.db.field(argv[2])
+    return 0 if field is None else ks.idle_seconds(field)
 
 
 @command("object|freq", 3, F.READONLY, keys=(2, 2, 1),
@@ -526,8 +541,10 @@ def object_idletime(client: "Client", argv: Argv) -> Reply:
          tips=("nondeterministic_output",),
          key_specs=(KS("RO", 2),))
 def object_freq(client: "Client", argv: Argv) -> Reply:
-    if client.db.read(argv[2]) is None:
+    if _lookup(client, argv[2]) is None:
         return None
-    if not _lfu_policy(client):
+    ks = client.db.ks
+    if not ks.lfu:
         raise CommandError(errors.LFU_NOT_SELECTED)
-    return LFU_INIT_VAL  # access frequency is not tracked
+    field = client.db.field(argv[2])
+    return LFU_INIT_VAL if field is None else ks.frequency(field)

@@ -77,7 +77,7 @@ def memory_usage(client: "Client", argv: Argv) -> Reply:
             i += 2
         else:
             raise CommandError(errors.SYNTAX)
-    value = client.db.get(argv[2])
+    value = client.db.get(argv[2], False)  # Redis reads the dict directly: no touch
     if value is None:
         return None
     return key_usage(argv[2], value)

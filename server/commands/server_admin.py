@@ -362,6 +362,8 @@ def config_set(client: "Client", argv: Argv) -> Reply:
         log.set_level(server.config["loglevel"])
     if "notify-keyspace-events" in changed:
         server.events_changed()
+    if {"maxmemory-policy", "lfu-log-factor", "lfu-decay-time"} & set(changed):
+        server.policy_changed()
     if {"slowlog-log-slower-than", "slowlog-max-len", "latency-monitor-threshold",
             "latency-tracking"} & set(changed):
         server.slowlog_changed()

@@ -70,7 +70,8 @@ def dump(client: "Client", argv: Argv) -> Reply:
 def restore(client: "Client", argv: Argv) -> Reply:
     # Redis's restoreCommand order: options, then BUSYKEY, then the TTL, then the payload.
     key, payload = argv[1], argv[3]
-    replace = absttl = idletime = freq = False
+    replace = absttl = False
+    idletime = freq = -1
     i = 4
     while i < len(argv):
         opt = argv[i].lower()
@@ -79,20 +80,19 @@ def restore(client: "Client", argv: Argv) -> Reply:
             replace = True
         elif opt == b"absttl":
             absttl = True
-        elif opt == b"idletime" and more and not freq:  # IDLETIME and FREQ exclude each other
+        elif opt == b"idletime" and more and freq < 0:  # IDLETIME and FREQ exclude each other
             i += 1
-            idletime = True
-            if to_int(argv[i]) < 0:
+            idletime = to_int(argv[i])
+            if idletime < 0:
                 raise CommandError(errors.INVALID_IDLETIME)
-        elif opt == b"freq" and more and not idletime:
+        elif opt == b"freq" and more and idletime < 0:
             i += 1
-            freq = True
-            if not 0 <= to_int(argv[i]) <= 255:
+            freq = to_int(argv[i])
+            if not 0 <= freq <= 255:
                 raise CommandError(errors.INVALID_FREQ)
         else:
             raise CommandError(errors.SYNTAX)
         i += 1
-    # forkv keeps no per-key access time or LFU counter: IDLETIME and FREQ are checked, not kept.
     db = client.db
     if not replace and db.get(key) is not None:
         raise CommandError(errors.BUSYKEY)
@@ -112,6 +112,9 @@ def restore(client: "Client", argv: Argv) -> Reply:
             if replace and db.delete(key):
                 db.notify(NOTIFY_GENERIC, b"del", key)
             return OK
-    db.store(key, value, expire_at=expire_at)  # replaces an old value (REPLACE) and its TTL
+    # A new object in Redis (REPLACE deletes the old one first): a fresh access field, then
+    # IDLETIME / FREQ as the policy reads them.
+    ks = db.ks
+    db.store(key, value, expire_at=expire_at, field=ks.loaded_field(idletime, freq))
     db.notify(NOTIFY_GENERIC, b"restore", key)
     return OK

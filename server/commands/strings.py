@@ -141,8 +141,10 @@ def _set_generic(client, key, value, flags: int, expire, name: str, ok_reply, ab
 def set_(client: "Client", argv: Argv) -> Reply:
     if len(argv) == 3:
         db = client.db
-        if db.expires or db.delta_exp:
-            db.get(argv[1])  # expire a stale key first, so expiry stats count it as Redis does
+        if db.expires or db.delta_exp or db.ks.lfu:
+            # Redis's lookupKeyWrite: expires a stale key first (expiry stats count it), and
+            # under an LFU policy counts an access that the overwrite then keeps.
+            db.get(argv[1])
         db.store(argv[1], argv[2])
         db.notify(NOTIFY_STRING, b"set", argv[1])
         return OK
@@ -252,7 +254,10 @@ def mset(client: "Client", argv: Argv) -> Reply:
         raise CommandError(errors.wrong_arity("mset"))
     db = client.db
     store = db.store
+    lfu = db.ks.lfu
     for i in range(1, len(argv), 2):
+        if lfu:  # Redis's setKey looks the key up: an access, which the overwrite keeps
+            db.get(argv[i])
         store(argv[i], argv[i + 1])
         db.notify(NOTIFY_STRING, b"set", argv[i])
     return OK

@@ -65,16 +65,17 @@ class Chunked(io.RawIOBase):
         return out
 
 
-def outcome(data: bytes, use_c: bool, now: int = NOW, databases: int = 16, sizes=None):
+def outcome(data: bytes, use_c: bool, now: int = NOW, databases: int = 16, sizes=None, keep=0):
     """What a load of `data` comes to: ("ok", staged, loaded, expired, other events),
     ("error", message, offset, kind) or the loader's own refusals; plus how many Records and
-    Strings events the reader yielded (to show which path did the work)."""
-    staged = [({}, {}) for _ in range(databases)]
+    Strings events the reader yielded (to show which path did the work). With `keep`
+    (rdb.ACCESS_IDLE / ACCESS_FREQ) each database also stages that opcode's raw values."""
+    staged = [({}, {}, {}) if keep else ({}, {}) for _ in range(databases)]
     loaded = expired = records = runs = 0
     others = []
     fileobj = Chunked(data, sizes) if sizes else io.BytesIO(data)
     try:
-        for ev in rdb.read_rdb(fileobj, stage=staged, now=now, use_c=use_c):
+        for ev in rdb.read_rdb(fileobj, stage=staged, now=now, use_c=use_c, keep=keep):
             kind = type(ev)
             if kind is rdb.Strings:
                 runs += 1
@@ -85,7 +86,7 @@ def outcome(data: bytes, use_c: bool, now: int = NOW, databases: int = 16, sizes
                 records += 1
                 if ev.db >= databases:
                     return ("db out of range", ev.db), records, runs
-                d, e = staged[ev.db]
+                d, e = staged[ev.db][:2]
                 k = ev.key.decode("latin-1")
                 if k in d:
                     return ("duplicate", ev.db, ev.key), records, runs
@@ -95,6 +96,9 @@ def outcome(data: bytes, use_c: bool, now: int = NOW, databases: int = 16, sizes
                 d[k] = ev.value
                 if ev.expire_ms is not None:
                     e[k] = ev.expire_ms
+                raw = ev.idle if keep == rdb.ACCESS_IDLE else ev.freq if keep else None
+                if raw is not None:
+                    staged[ev.db][2][k] = raw
                 loaded += 1
             else:
                 others.append(ev)
@@ -103,15 +107,16 @@ def outcome(data: bytes, use_c: bool, now: int = NOW, databases: int = 16, sizes
     return ("ok", staged, loaded, expired, others), records, runs
 
 
-def same(data: bytes, now: int = NOW, databases: int = 16, sizes=None):
+def same(data: bytes, now: int = NOW, databases: int = 16, sizes=None, keep=0):
     """Assert that kernel and reference agree on `data`; return (result, records, runs) of the
     kernel's run."""
-    want, _, ref_runs = outcome(data, False, now, databases, sizes)
-    got, records, runs = outcome(data, True, now, databases, sizes)
+    want, _, ref_runs = outcome(data, False, now, databases, sizes, keep)
+    got, records, runs = outcome(data, True, now, databases, sizes, keep)
     assert ref_runs == 0
     assert got == want
     if got[0] == "ok":  # the same values, byte for byte, and of the same types
-        for (d1, e1), (d2, e2) in zip(got[1], want[1]):
+        for mine, theirs in zip(got[1], want[1]):
+            d1, e1, d2, e2 = mine[0], mine[1], theirs[0], theirs[1]
             assert all(type(d1[k]) is type(v) for k, v in d2.items())
             assert all(type(e1[k]) is int for k in e2)
     return got, records, runs
@@ -242,6 +247,26 @@ def test_redis_files_load_the_same(redis_files, name):
     for now in (0, deadlines[len(deadlines) // 2], deadlines[-1]):
         result, _, _ = same(data, now=now)
         assert result[3] >= (0 if now == 0 else 1)
+
+
+@pytest.mark.parametrize("name, keep", [("lru", rdb.ACCESS_IDLE), ("lfu", rdb.ACCESS_FREQ),
+                                        ("lru", rdb.ACCESS_FREQ), ("default", rdb.ACCESS_IDLE)])
+def test_redis_files_stage_the_same_access_values(redis_files, name, keep):
+    result, records, runs = same(redis_files[name], keep=keep)
+    assert result[0] == "ok" and runs > 0 and records < result[2] // 4
+    access = result[1][0][2]
+    if (name, keep) in (("lru", rdb.ACCESS_IDLE), ("lfu", rdb.ACCESS_FREQ)):
+        assert len(access) == len(result[1][0][0])  # every key had the opcode
+        assert all(type(v) is int and v >= 0 for v in access.values())
+    else:
+        assert access == {}
+
+
+def test_hand_built_access_opcodes_stage_the_same():
+    data = _file(b"\xfe\x00\xfb\x02\x00" + HAND_BUILT["idle and freq in any order"])
+    for keep in (rdb.ACCESS_IDLE, rdb.ACCESS_FREQ):
+        result = same(data, keep=keep)[0]
+        assert result[0] == "ok" and result[1][0][2]
 
 
 def test_redis_file_read_in_small_pieces(redis_files):

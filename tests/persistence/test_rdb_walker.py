@@ -79,6 +79,53 @@ def test_c_and_python_writers_are_byte_identical(compression, checksum):
     assert sum(1 for _ in read_rdb(io.BytesIO(reference))) > 9000
 
 
+def _access(dbs, mode: int, clock: int, decay: int = 1, seed: int = 7) -> rdb.Access:
+    """Access fields for most keys of `dbs` (some left out: they count as new), with values
+    on both sides of `clock` (the 24-bit LRU clock and the 16-bit LFU minutes wrap)."""
+    rnd = random.Random(seed)
+    fields = {}
+    for index, data, _ in dbs:
+        kept = {}
+        for key in data:
+            if rnd.random() < 0.9:
+                kept[key] = rnd.choice([clock, clock - rnd.randint(0, 5000) % (1 << 24),
+                                        rnd.randint(0, (1 << 24) - 1)])
+        fields[index] = kept
+    return rdb.Access(mode, clock, decay, fields)
+
+
+@pytest.mark.parametrize("mode", [rdb.ACCESS_IDLE, rdb.ACCESS_FREQ], ids=["idle", "freq"])
+@pytest.mark.parametrize("decay", [0, 1, 7])
+def test_c_and_python_writers_are_byte_identical_with_access_fields(mode, decay):
+    dbs = mixed_dbs(4)
+    clock = 12345 if mode == rdb.ACCESS_FREQ else 3_000_000
+    access = _access(dbs, mode, clock, decay)
+    reference = _write(dbs, False, access=access)
+    assert _write(dbs, True, access=access) == reference
+    records = [e for e in read_rdb(io.BytesIO(reference)) if isinstance(e, rdb.Record)]
+    assert len(records) == 9000
+    if mode == rdb.ACCESS_IDLE:
+        assert all(e.idle is not None and e.freq is None for e in records)
+        fields = access.fields[0]
+        for e in records[:200]:
+            field = fields.get(e.key)
+            want = 0 if field is None else (clock - field if clock >= field
+                                            else clock + (1 << 24) - 1 - field)
+            assert e.idle == want
+    else:
+        assert all(e.freq is not None and e.idle is None and 0 <= e.freq <= 255 for e in records)
+        assert any(e.freq == 5 for e in records)  # keys without a field count as new
+
+
+def test_access_opcodes_come_after_the_deadline_as_redis_writes_them():
+    dbs = [(0, {b"k": b"v"}, {b"k": 1_900_000_000_000})]
+    for use_c in (False, True):
+        idle = _write(dbs, use_c, access=rdb.Access(rdb.ACCESS_IDLE, 1000, 0, {0: {b"k": 900}}))
+        assert b"\xfc" + (1_900_000_000_000).to_bytes(8, "little") + b"\xf8\x40\x64\x00\x01k" in idle
+        freq = _write(dbs, use_c, access=rdb.Access(rdb.ACCESS_FREQ, 10, 1, {0: {b"k": (7 << 8) | 9}}))
+        assert b"\xf9\x06\x00\x01k" in freq  # 9, three minutes of decay later
+
+
 def test_c_writer_through_a_file_descriptor(tmp_path):
     dbs = mixed_dbs(2)
     reference = _write(dbs, False)
@@ -157,7 +204,7 @@ def _smaps(field: str) -> int:
     raise AssertionError(f"{field} not in smaps_rollup")
 
 
-def cow_in_child(data: dict, expires: dict, path: str, use_c: bool) -> dict:
+def cow_in_child(data: dict, expires: dict, path: str, use_c: bool, access=None) -> dict:
     """Fork; the child writes the snapshot while sampling Private_Dirty. Returns its figures."""
     parent_rss = _smaps("Rss")
     r, w = os.pipe()
@@ -175,7 +222,7 @@ def cow_in_child(data: dict, expires: dict, path: str, use_c: bool) -> dict:
 
             with open(path, "wb") as f:
                 keys = write_rdb(f, [(0, data, expires)], progress=sample,
-                                 progress_every=10_000, use_c=use_c)
+                                 progress_every=10_000, use_c=use_c, access=access)
             sample(keys)
             os.write(w, json.dumps({"start": start, "peak": peak, "keys": keys}).encode())
             status = 0
@@ -230,3 +277,17 @@ def test_forked_child_copies_under_ten_percent_with_the_c_walker(tmp_path, build
     assert copied < 0.10 * out["parent_rss"], out
     with open(tmp_path / "cow.rdb", "rb") as f:
         assert sum(1 for e in read_rdb(f) if isinstance(e, rdb.Record)) == 200_000
+
+
+def test_access_fields_cost_the_child_no_page_copies(tmp_path):
+    # As the server keeps them: str keys, one shared int per second of last access.
+    data = {k.decode("latin-1"): v for k, v in _strings(200_000).items()}
+    clocks = [1_000_000 + i for i in range(100)]
+    fields = {k: clocks[i % 100] for i, k in enumerate(data)}
+    access = rdb.Access(rdb.ACCESS_IDLE, 1_000_200, 0, {0: fields})
+    out = cow_in_child(data, {}, str(tmp_path / "cow.rdb"), use_c=True, access=access)
+    assert out["keys"] == 200_000
+    assert out["peak"] < 0.10 * out["parent_rss"], out
+    with open(tmp_path / "cow.rdb", "rb") as f:
+        idles = {e.idle for e in read_rdb(f) if isinstance(e, rdb.Record)}
+    assert idles == set(range(101, 201))
