@@ -729,7 +729,11 @@ def _pop(client, key, z: ZSet, where: int, count: int):
     written through the write hook with Redis's notifications."""
     index = z.index
     n = min(count, len(index))
-    if where == _MIN:
+    if n == 1:  # the common case: SortedList.pop at an end needs no positional index
+        pair = index.pop(0 if where == _MIN else -1)
+        del z[pair[1]]
+        pairs = [pair]
+    elif where == _MIN:
         pairs = list(index.islice(0, n))
         zsets.delete_span(z, 0, n)
     else:
