@@ -34,7 +34,7 @@ from protocol.reply import (
     encode_reply,
     format_double,
 )
-from server import errors, log, lualibs
+from server import busy, errors, log, lualibs
 from server.config import REDIS_VERSION
 from server.errors import CommandError
 from server.table import COMMANDS, Flag
@@ -118,13 +118,14 @@ class Script:
         self.flags = flags  # None: no shebang (eval compatibility mode); else the shebang's flags
 
 
-class _Run:
-    """What one running script needs: the client, whether it may write, its protocol."""
+class _Run(busy.ScriptRun):
+    """What one running script needs: the client, whether it may write, its protocol (and, from
+    busy.ScriptRun, what the busy-script machinery needs)."""
 
-    __slots__ = ("client", "read_only", "resp")
+    __slots__ = ("read_only", "resp")
 
-    def __init__(self, client, read_only):
-        self.client = client
+    def __init__(self, client, read_only, sha):
+        busy.ScriptRun.__init__(self, client, True, sha)
         self.read_only = read_only
         self.resp = 2
 
@@ -216,6 +217,8 @@ class Engine:
             b"struct_size": self._struct_size,
             b"acl_check": self._acl_check, b"version": REDIS_VERSION.encode(),
             b"version_num": _version_num(REDIS_VERSION),
+            b"interrupt": self._interrupt, b"killed": errors.SCRIPT_KILLED.encode(),
+            b"hook_count": busy.HOOK_INSTRUCTIONS,
         })
         self._api = self.lua.execute(PRELUDE, bridge, name="=forkv")
         self._compile = self._api[b"compile"]
@@ -223,6 +226,8 @@ class Engine:
         self._table = self.lua.table
         self._where = self._api[b"where"]
         self._null = self._api[b"null"]
+        self._arm = self._api[b"arm"]
+        self._arm()
 
     # -- the script cache ------------------------------------------------------------------------
 
@@ -255,7 +260,7 @@ class Engine:
                 raise CommandError(errors.SCRIPT_MISCONF)
         if flags is not None and "no-writes" in flags:
             read_only = True
-        run = _Run(client, read_only)
+        run = _Run(client, read_only, script.sha)
         saved_db, saved_proto, saved_cmd = client.db, client.proto, client.last_command
         outer, self.run = self.run, run
         client.in_script = True
@@ -266,6 +271,10 @@ class Engine:
             self.run = outer
             client.in_script = False
             client.db, client.proto, client.last_command = saved_db, saved_proto, saved_cmd
+            if run.timed_out:
+                busy.ended(run)
+                if run.killed:
+                    self._arm()  # the kill left the every-line hook
         if not ok:
             raise CommandError(self._error_text(value, script.sha))
         reply = self.to_reply(value, saved_proto, run.resp)
@@ -369,14 +378,21 @@ class Engine:
             return False, b"ERR " + errors.SCRIPT_NOSCRIPT_COMMAND.encode()
         if run.read_only and checks[1]:
             return False, b"ERR " + errors.SCRIPT_READ_ONLY.encode()
-        if cmd.is_write and client.server.refuse_writes:
-            return False, _lua_error(errors.MISCONF)
+        if cmd.is_write:
+            if client.server.refuse_writes:
+                return False, _lua_error(errors.MISCONF)
+            run.dirty = True  # SCRIPT KILL can no longer stop it (Redis's SCRIPT_WRITE_DIRTY)
         from server.dispatch import call  # dispatch imports the commands, which import this
 
         reply = call(client, cmd, argv)
         if type(reply) is ErrorReply:
             return False, _lua_error(reply.message)
         return True, self.to_lua(reply, run.resp)
+
+    def _interrupt(self):
+        """The count hook's question: must the running script stop (busy.interrupt)?"""
+        run = self.run
+        return run is not None and busy.interrupt(run)
 
     def _setresp(self, resp):
         self.run.resp = resp
@@ -829,6 +845,7 @@ local type, error, select, pcall, tostring, tonumber, pairs, ipairs, next, rawge
 local setmetatable, getmetatable, setfenv, loadstring, load, xpcall, unpack =
       setmetatable, getmetatable, setfenv, loadstring, load, xpcall, unpack
 local format, floor, ceil, getinfo, concat = string.format, math.floor, math.ceil, debug.getinfo, table.concat
+local sethook = debug.sethook
 local py_call, py_rand = B.call, B.rand
 
 local READONLY = "Attempt to modify a readonly table"
@@ -1319,6 +1336,21 @@ local function handler(err)
 end
 
 local api = {null = null}
+-- Every HOOK_INSTRUCTIONS instructions Python looks at the clock (server/busy.py); once the
+-- script is killed, every new line of the script raises again, so that pcall cannot keep it
+-- alive (this prelude's own lines, run after the script, do not).
+local py_interrupt, KILLED, HOOK_COUNT = B.interrupt, B.killed, B.hook_count
+local function killed_hook()
+  local info = getinfo(2, "S")
+  if info and info.source ~= "=forkv" then error({err = KILLED}) end
+end
+local function count_hook()
+  if py_interrupt() then
+    sethook(killed_hook, "l")
+    error({err = KILLED})
+  end
+end
+api.arm = function() sethook(count_hook, "", HOOK_COUNT) end
 -- the position luaL_error gives from a Python callable called by Lua code: its caller's line
 api.where = function()
   local i = getinfo(3, "Sl")
