@@ -7,12 +7,14 @@ engine calls `interrupt` from a count hook every HOOK_INSTRUCTIONS instructions.
 the server is busy: at each call it polls, itself and without waiting, the listening sockets and the
 sockets of the clients it may serve, reads what they sent, and feeds it to the client's own
 protocol (so the parser keeps the byte order); dispatch then refuses with BUSY what is not
-ALLOW_BUSY, and runs the rest (SCRIPT KILL, SHUTDOWN NOSAVE, MULTI...). Replies go straight to the
-socket. Connections accepted meanwhile are served the same way and handed to the event loop when
-the script ends. No threads: a forked save child must inherit a single-threaded process.
+ALLOW_BUSY, and runs the rest (SCRIPT KILL, SHUTDOWN NOSAVE, MULTI...). Replies go out through the
+client's transport, which (uvloop) writes at once when nothing is queued before them. Connections
+accepted meanwhile are served the same way and handed to the event loop when the script ends. No
+threads: a forked save child must inherit a single-threaded process.
 
-It must not run the event loop, block, or read from a client whose earlier replies still wait in
-its transport (they would be overtaken): such a client's commands simply wait for the script.
+It must not run the event loop or block. A client that waits (blocked, paused by write pressure,
+commands pending) is not read: its commands wait for the script. So is a connection the loop
+accepted in the very iteration the script started in (its connection_made is still queued).
 """
 
 import asyncio
@@ -116,7 +118,6 @@ class _Busy:
         self.run = run
         self.poller = select.poll()
         self.by_fd = {}  # fd -> a listening socket, or a Client
-        self.swapped = []  # (client, its transport) for the clients served with _Direct
         self.accepted = []  # _Accepted of the connections opened meanwhile
         for srv in server.listeners:
             for sock in srv.sockets:
@@ -133,8 +134,6 @@ class _Busy:
                 self._watch(client)
 
     def _watch(self, client) -> None:
-        self.swapped.append((client, client.transport))
-        client.transport = _Direct(client.transport, client.fd)
         self.by_fd[client.fd] = client
         self.poller.register(client.fd, select.POLLIN)
 
@@ -187,8 +186,8 @@ class _Busy:
 
     def _read(self, fd: int, client) -> None:
         transport = client.transport
-        if isinstance(transport, _Direct) and not _may_read(client, transport.real):
-            self._unwatch(fd)  # its replies are queued now: the rest waits for the script
+        if not isinstance(transport, _Accepted) and not _may_read(client):
+            self._unwatch(fd)  # paused by write pressure, say: the rest waits for the script
             return
         try:
             data = os.read(fd, _READ_SIZE)
@@ -226,9 +225,6 @@ class _Busy:
             if isinstance(target, socket.socket):
                 target.close()
         self.by_fd.clear()
-        for client, transport in self.swapped:
-            if client.transport.__class__ is _Direct:
-                client.transport = transport
         for client in list(self.server.clients.values()):
             client.refresh_guard()
         loop = self.server.loop
@@ -243,50 +239,14 @@ class _Busy:
         self.accepted = []
 
 
-def _may_read(client, transport=None) -> bool:
+def _may_read(client) -> bool:
     """Whether the client's next bytes may be read and answered now: it is not waiting (blocked,
-    paused, commands pending) and nothing it was sent still waits in its transport's buffer,
-    which a reply written straight to the socket would overtake."""
+    paused, commands pending) and its transport is open."""
     if client.closing or client.pending is not None or client.blocked is not None or client.fd < 0:
         return False
-    if client.flow is None or not client.flow.reading:
+    if client.flow is None or not client.flow.reading or client.transport is None:
         return False
-    transport = transport or client.transport
-    try:
-        return not transport.get_write_buffer_size() and not transport.is_closing()
-    except (AttributeError, RuntimeError):
-        return False
-
-
-class _Direct:
-    """A client's transport while busy: writes go straight to the socket (the event loop, which
-    would send them, is not running); what the socket does not take goes to the transport, which
-    sends it after the script, in order. Everything else is the transport's."""
-
-    __slots__ = ("real", "fd")
-
-    def __init__(self, real, fd: int):
-        self.real = real
-        self.fd = fd
-
-    def write(self, data) -> None:
-        real = self.real
-        if real.is_closing():
-            return
-        if not real.get_write_buffer_size():
-            try:
-                sent = os.write(self.fd, data)
-            except (BlockingIOError, InterruptedError):
-                sent = 0
-            except OSError:  # the peer is gone: the event loop will see it
-                return
-            if sent == len(data):
-                return
-            data = data[sent:]
-        real.write(data)
-
-    def __getattr__(self, name):
-        return getattr(self.real, name)
+    return not client.transport.is_closing()
 
 
 class _Accepted:
