@@ -221,13 +221,13 @@ class Engine:
             b"hook_count": busy.HOOK_INSTRUCTIONS,
         })
         self._api = self.lua.execute(PRELUDE, bridge, name="=forkv")
+        self._arm = self._api[b"arm"]  # the count hook of server/busy.py
+        self._arm()
         self._compile = self._api[b"compile"]
         self._execute = self._api[b"run"]
         self._table = self.lua.table
         self._where = self._api[b"where"]
         self._null = self._api[b"null"]
-        self._arm = self._api[b"arm"]
-        self._arm()
 
     # -- the script cache ------------------------------------------------------------------------
 
@@ -378,10 +378,10 @@ class Engine:
             return False, b"ERR " + errors.SCRIPT_NOSCRIPT_COMMAND.encode()
         if run.read_only and checks[1]:
             return False, b"ERR " + errors.SCRIPT_READ_ONLY.encode()
-        if cmd.is_write:
-            if client.server.refuse_writes:
-                return False, _lua_error(errors.MISCONF)
+        if cmd.is_write and not client.server.refuse_writes:
             run.dirty = True  # SCRIPT KILL can no longer stop it (Redis's SCRIPT_WRITE_DIRTY)
+        if cmd.is_write and client.server.refuse_writes:
+            return False, _lua_error(errors.MISCONF)
         from server.dispatch import call  # dispatch imports the commands, which import this
 
         reply = call(client, cmd, argv)
@@ -1318,6 +1318,22 @@ setmetatable(P, {
 })
 real_of[P] = G
 
+-- Every HOOK_INSTRUCTIONS instructions Python looks at the clock (server/busy.py); once the
+-- script is killed, every new line of the script raises again, so that pcall cannot keep it
+-- alive (this prelude's own lines, run after the script, do not).
+local py_interrupt, KILLED, HOOK_COUNT = B.interrupt, B.killed, B.hook_count
+local function killed_hook()
+  local info = getinfo(2, "S")
+  if info and info.source ~= "=forkv" then error({err = KILLED}) end
+end
+local function count_hook()
+  if py_interrupt() then
+    sethook(killed_hook, "l")
+    error({err = KILLED})
+  end
+end
+local function arm() sethook(count_hook, "", HOOK_COUNT) end
+
 -- the error handler: Redis's, skipping C functions and this prelude's wrappers
 local function handler(err)
   local level = 2
@@ -1336,21 +1352,6 @@ local function handler(err)
 end
 
 local api = {null = null}
--- Every HOOK_INSTRUCTIONS instructions Python looks at the clock (server/busy.py); once the
--- script is killed, every new line of the script raises again, so that pcall cannot keep it
--- alive (this prelude's own lines, run after the script, do not).
-local py_interrupt, KILLED, HOOK_COUNT = B.interrupt, B.killed, B.hook_count
-local function killed_hook()
-  local info = getinfo(2, "S")
-  if info and info.source ~= "=forkv" then error({err = KILLED}) end
-end
-local function count_hook()
-  if py_interrupt() then
-    sethook(killed_hook, "l")
-    error({err = KILLED})
-  end
-end
-api.arm = function() sethook(count_hook, "", HOOK_COUNT) end
 -- the position luaL_error gives from a Python callable called by Lua code: its caller's line
 api.where = function()
   local i = getinfo(3, "Sl")
@@ -1374,5 +1375,6 @@ api.run = function(f, nkeys, ...)
   local ok, v = xpcall(f, handler)
   return ok, v
 end
+api.arm = arm
 return api
 """
