@@ -1277,7 +1277,38 @@ end
 G.string = readonly(string)
 G.table = readonly(table)
 G.math = readonly(mathlib)
-G.coroutine = readonly(coroutine)
+-- Every HOOK_INSTRUCTIONS instructions Python looks at the clock (server/busy.py); once the
+-- script is killed, every new line of the script raises again, so that pcall cannot keep it
+-- alive (this prelude's own lines, run after the script, do not).
+local py_interrupt, KILLED, HOOK_COUNT = B.interrupt, B.killed, B.hook_count
+local function killed_hook()
+  local info = getinfo(2, "S")
+  if info and info.source ~= "=forkv" then error({err = KILLED}) end
+end
+local function count_hook()
+  if py_interrupt() then
+    sethook(killed_hook, "l")
+    error({err = KILLED})
+  end
+end
+local function arm() sethook(count_hook, "", HOOK_COUNT) end
+-- Coroutines inherit the hook but not its Lua function (debug.sethook keeps one per thread): a
+-- coroutine arms it first, so that a loop inside one is interrupted too, as in Redis.
+local co_create, co_wrap = coroutine.create, coroutine.wrap
+local function hooked(f) return function(...) arm() return f(...) end end
+local function lua_function(f) return type(f) == "function" and getinfo(f, "S").what ~= "C" end
+local corolib = copy(coroutine)
+corolib.create = function(...)
+  local f = ...
+  if not lua_function(f) then error("bad argument #1 to 'create' (Lua function expected)", 2) end
+  return co_create(hooked(f))
+end
+corolib.wrap = function(...)
+  local f = ...
+  if not lua_function(f) then error("bad argument #1 to 'wrap' (Lua function expected)", 2) end
+  return co_wrap(hooked(f))
+end
+G.coroutine = readonly(corolib)
 G.bit = readonly(bitlib)
 G.cjson = readonly(cjsonlib)
 G.cmsgpack = readonly(cmsgpacklib)
@@ -1317,22 +1348,6 @@ setmetatable(P, {
   __newindex = ro_newindex,
 })
 real_of[P] = G
-
--- Every HOOK_INSTRUCTIONS instructions Python looks at the clock (server/busy.py); once the
--- script is killed, every new line of the script raises again, so that pcall cannot keep it
--- alive (this prelude's own lines, run after the script, do not).
-local py_interrupt, KILLED, HOOK_COUNT = B.interrupt, B.killed, B.hook_count
-local function killed_hook()
-  local info = getinfo(2, "S")
-  if info and info.source ~= "=forkv" then error({err = KILLED}) end
-end
-local function count_hook()
-  if py_interrupt() then
-    sethook(killed_hook, "l")
-    error({err = KILLED})
-  end
-end
-local function arm() sethook(count_hook, "", HOOK_COUNT) end
 
 -- the error handler: Redis's, skipping C functions and this prelude's wrappers
 local function handler(err)

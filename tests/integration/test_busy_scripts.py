@@ -281,3 +281,31 @@ def test_script_client_disconnecting_while_busy(port):
     assert _answer(port, "SCRIPT", "KILL") == b"+OK\r\n"
     wait_for(lambda: _answer(port, "PING") == b"+PONG\r\n", what="the server idle again")
 
+
+
+@pytest.mark.parametrize("body", [
+    "local co = coroutine.create(function() while true do end end)\nreturn {coroutine.resume(co)}",
+    "local f = coroutine.wrap(function() while true do end end)\nreturn f()",
+])
+def test_a_loop_inside_a_coroutine_is_killed_too(port, body):
+    runner = _start(port, body)
+    try:
+        assert _answer(port, "SCRIPT", "KILL") == b"+OK\r\n"
+        raw = runner.read()[0]
+        if raw.startswith(b"*"):  # resume hands back the error (a table): the script returns it
+            assert raw == b"*2\r\n$-1\r\n-ERR Script killed by user with SCRIPT KILL...\r\n"
+        else:
+            assert raw.startswith(b"-ERR Script killed by user with SCRIPT KILL... script: ")
+    finally:
+        runner.close()
+
+
+def test_coroutine_argument_errors(port):
+    r = redis.Redis(port=port)
+    for name in ("create", "wrap"):
+        with pytest.raises(redis.ResponseError) as exc:
+            r.eval(f"local co = coroutine.{name}(string.len)\nreturn 1", 0)
+        assert str(exc.value).startswith(f"user_script:1: bad argument #1 to '{name}' (Lua function expected)")
+    assert r.eval("local co = coroutine.create(function(a) coroutine.yield(a) return 2 end)\n"
+                  "local _, a = coroutine.resume(co, 1)\nlocal _, b = coroutine.resume(co)\n"
+                  "return {a, b, coroutine.status(co)}", 0) == [1, 2, b"dead"]
