@@ -210,7 +210,7 @@ class Engine:
             b"call": self._redis_call, b"pcall": self._redis_pcall, b"raising": self._raising,
             b"take_error": self._take_error, b"sha1hex": lambda data: sha1hex(data).encode(),
             b"log": self._log, b"setresp": self._setresp, b"rand": self.rand.next_double,
-            b"seed": self.rand.seed, b"json_decode": self._json_decode,
+            b"seed": self.rand.seed, b"json_decoder": self._json_decoder,
             b"msgpack_pack": self._msgpack_pack, b"msgpack_unpack": self._msgpack_unpack,
             b"msgpack_unpack_one": self._msgpack_unpack_one, b"msgpack_unpack_limit": self._msgpack_unpack_limit,
             b"struct_pack": self._struct_pack, b"struct_unpack": self._struct_unpack,
@@ -416,14 +416,19 @@ class Engine:
 
     # cjson.decode
 
-    def _json_decode(self, *args):
+    def _json_decoder(self, cfg):
+        """cjson.decode for the cjson instance whose settings are the Lua table `cfg`."""
+        return lambda *args: self._json_decode(cfg, *args)
+
+    def _json_decode(self, cfg, *args):
         if len(args) != 1:
             raise self._lib_error(lualibs.StructArgError(1, "expected 1 argument"), "decode")
         if _lua_string(args[0]) is None:
             got = _lua_type_name(args[0])
             raise self._lib_error(lualibs.StructArgError(1, f"string expected, got {got}"), "decode")
         try:
-            value = lualibs.json_decode(_lua_string(args[0]))
+            value = lualibs.json_decode(_lua_string(args[0]), int(cfg[b"decode_max_depth"]),
+                                        cfg[b"decode_invalid_numbers"] != 0)
         except lualibs.LibError as exc:
             raise self._lib_error(exc, "decode") from None
         except RecursionError:
@@ -975,23 +980,28 @@ local bitlib = {
   end,
 }
 
--- cjson: encode here, decode through Python's json
+-- cjson: encode here, decode in Python (server/lualibs.py)
 local null = newproxy(false)
 local escapes = {['"'] = '\\"', ['\\'] = '\\\\', ['/'] = '\\/', ['\b'] = '\\b', ['\f'] = '\\f',
                  ['\n'] = '\\n', ['\r'] = '\\r', ['\t'] = '\\t'}
 local function escape_char(c)
   return escapes[c] or format("\\u%04x", c:byte())
 end
+-- The settings of the cjson instance encoding now (each cjson.new() has its own, as lua_cjson's).
+local ecfg
 local function encode_number(n)
   if n ~= n or n == math.huge or n == -math.huge then
-    error("Cannot serialise number: must not be NaN or Inf", 0)
+    local mode = ecfg.encode_invalid_numbers
+    if mode == 0 then error("Cannot serialise number: must not be NaN or Inf", 0) end
+    if mode == 2 then return "null" end
+    if n ~= n then return "nan" end
   end
-  return format("%.14g", n)
+  return format("%." .. ecfg.encode_number_precision .. "g", n)
 end
 local encode_value
 local pyfuncs  -- (set below) the Python callables standing for functions
 local function encode_table(t, depth, out)
-  if depth > 1000 then error(format("Cannot serialise, excessive nesting (%d)", depth), 0) end
+  if depth > ecfg.encode_max_depth then error(format("Cannot serialise, excessive nesting (%d)", depth), 0) end
   local max, n, is_array = 0, 0, true
   for k in pairs(t) do
     if type(k) == "number" and k > 0 and floor(k) == k then
@@ -1002,8 +1012,10 @@ local function encode_table(t, depth, out)
       break
     end
   end
-  if is_array and max > 10 and max > n * 2 then
-    error("Cannot serialise table: excessively sparse array", 0)
+  local ratio = ecfg.encode_sparse_ratio
+  if is_array and ratio > 0 and max > n * ratio and max > ecfg.encode_sparse_safe then
+    if ecfg.encode_sparse_convert == 0 then error("Cannot serialise table: excessively sparse array", 0) end
+    is_array = false  -- converted: encoded as an object
   end
   if is_array and n > 0 then
     out[#out + 1] = "["
@@ -1039,34 +1051,101 @@ encode_value = function(v, depth, out)
     error("Cannot serialise " .. t .. ": type not supported", 0)
   end
 end
-local function cjson_encode(...)
+local function cjson_encode(cfg, ...)
   if select("#", ...) ~= 1 then return false, where() .. "bad argument #1 to 'encode' (expected 1 argument)" end
   local out = {}
+  ecfg = cfg
   local ok, e = pcall(encode_value, (...), 0, out)
   if not ok then return false, where() .. e end
   return true, concat(out)
 end
--- cjson's settings: kept and reported (encoding itself always uses the defaults)
-local cjson_cfg = {encode_max_depth = {1000}, decode_max_depth = {1000}, encode_number_precision = {14},
-                   encode_keep_buffer = {true}, encode_invalid_numbers = {false},
-                   decode_invalid_numbers = {true}, encode_sparse_array = {false, 2, 10}}
-local function cjson_setting(name)
-  return function(...)
-    local cfg = cjson_cfg[name]
-    for i = 1, select("#", ...) do
-      local v = select(i, ...)
-      if v ~= nil then cfg[i] = v end
-    end
-    return unpack(cfg)
+-- cjson's settings, checked and reported as lua_cjson's json_integer_option / json_enum_option
+-- (whose range error always names argument #1). Enums are kept as lua_cjson's indexes.
+local INT_MAX = 2147483647
+local function cj_argerror(i, fname, msg)
+  return false, where(2) .. format("bad argument #%d to '%s' (%s)", i, fname, msg)
+end
+local function lua_tointeger(v)  -- luaL_checkinteger's view of a number or numeric string
+  local n = tonumber(v)
+  if n == nil then return nil end
+  return n >= 0 and floor(n) or ceil(n)
+end
+local function int_option(cfg, fname, key, i, v, min, max)
+  if v ~= nil then
+    local n = lua_tointeger(v)
+    if n == nil then return cj_argerror(i, fname, "number expected, got " .. type(v)) end
+    if n < min or n > max then return cj_argerror(1, fname, format("expected integer between %d and %d", min, max)) end
+    cfg[key] = n
   end
+  return true, cfg[key]
+end
+local function enum_option(cfg, fname, key, i, v, options)
+  if v ~= nil then
+    if type(v) == "boolean" then
+      cfg[key] = v and 1 or 0
+    else
+      if type(v) ~= "string" and type(v) ~= "number" then
+        return cj_argerror(i, fname, "string expected, got " .. type(v))
+      end
+      local found
+      for index, name in ipairs(options) do
+        if name == tostring(v) then found = index - 1 end
+      end
+      if found == nil then return cj_argerror(i, fname, "invalid option '" .. tostring(v) .. "'") end
+      cfg[key] = found
+    end
+  end
+  local value = cfg[key]
+  if value <= 1 then return true, value == 1 end
+  return true, options[value + 1]
+end
+local BOOL_OPTIONS, NUMBER_OPTIONS = {"off", "on"}, {"off", "on", "null"}
+local function check_args(fname, n, ...)
+  if select("#", ...) > n then return cj_argerror(n + 1, fname, "found too many arguments") end
+  return true
 end
 local function make_cjson()
+  local cfg = {encode_max_depth = 1000, decode_max_depth = 1000, encode_number_precision = 14,
+               encode_keep_buffer = 1, encode_invalid_numbers = 0, decode_invalid_numbers = 1,
+               encode_sparse_convert = 0, encode_sparse_ratio = 2, encode_sparse_safe = 10}
+  local function int_setting(fname, min, max)
+    return B.raising(function(...)
+      local ok, e = check_args(fname, 1, ...)
+      if not ok then return ok, e end
+      return int_option(cfg, fname, fname, 1, (...), min, max)
+    end)
+  end
+  local function enum_setting(fname, options)
+    return B.raising(function(...)
+      local ok, e = check_args(fname, 1, ...)
+      if not ok then return ok, e end
+      return enum_option(cfg, fname, fname, 1, (...), options)
+    end)
+  end
   local lib = {
     _NAME = "cjson", _VERSION = "2.1.0", null = null,
-    encode = B.raising(cjson_encode),
-    decode = B.json_decode,
+    encode = B.raising(function(...) return cjson_encode(cfg, ...) end),
+    decode = B.json_decoder(cfg),
+    encode_max_depth = int_setting("encode_max_depth", 1, INT_MAX),
+    decode_max_depth = int_setting("decode_max_depth", 1, INT_MAX),
+    encode_number_precision = int_setting("encode_number_precision", 1, 14),
+    encode_keep_buffer = enum_setting("encode_keep_buffer", BOOL_OPTIONS),
+    encode_invalid_numbers = enum_setting("encode_invalid_numbers", NUMBER_OPTIONS),
+    decode_invalid_numbers = enum_setting("decode_invalid_numbers", BOOL_OPTIONS),
+    encode_sparse_array = B.raising(function(...)
+      local fname = "encode_sparse_array"
+      local ok, e = check_args(fname, 3, ...)
+      if not ok then return ok, e end
+      local convert, ratio, safe = ...
+      local ok1, c = enum_option(cfg, fname, "encode_sparse_convert", 1, convert, BOOL_OPTIONS)
+      if not ok1 then return ok1, c end
+      local ok2, r = int_option(cfg, fname, "encode_sparse_ratio", 2, ratio, 0, INT_MAX)
+      if not ok2 then return ok2, r end
+      local ok3, s = int_option(cfg, fname, "encode_sparse_safe", 3, safe, 0, INT_MAX)
+      if not ok3 then return ok3, s end
+      return true, c, r, s
+    end),
   }
-  for name in pairs(cjson_cfg) do lib[name] = cjson_setting(name) end
   return lib
 end
 local cjsonlib = make_cjson()
