@@ -1052,11 +1052,11 @@ encode_value = function(v, depth, out)
   end
 end
 local function cjson_encode(cfg, ...)
-  if select("#", ...) ~= 1 then return false, where() .. "bad argument #1 to 'encode' (expected 1 argument)" end
+  if select("#", ...) ~= 1 then return false, where(1) .. "bad argument #1 to 'encode' (expected 1 argument)" end
   local out = {}
   ecfg = cfg
   local ok, e = pcall(encode_value, (...), 0, out)
-  if not ok then return false, where() .. e end
+  if not ok then return false, where(1) .. e end
   return true, concat(out)
 end
 -- cjson's settings, checked and reported as lua_cjson's json_integer_option / json_enum_option
@@ -1124,7 +1124,10 @@ local function make_cjson()
   end
   local lib = {
     _NAME = "cjson", _VERSION = "2.1.0", null = null,
-    encode = B.raising(function(...) return cjson_encode(cfg, ...) end),
+    encode = B.raising(function(...)
+      local ok, v = cjson_encode(cfg, ...)  -- not a tail call: where() counts the levels
+      return ok, v
+    end),
     decode = B.json_decoder(cfg),
     encode_max_depth = int_setting("encode_max_depth", 1, INT_MAX),
     decode_max_depth = int_setting("decode_max_depth", 1, INT_MAX),
