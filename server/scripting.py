@@ -124,8 +124,8 @@ class _Run(busy.ScriptRun):
 
     __slots__ = ("read_only", "resp")
 
-    def __init__(self, client, read_only, sha):
-        busy.ScriptRun.__init__(self, client, True, sha)
+    def __init__(self, client, read_only, sha, eval_mode):
+        busy.ScriptRun.__init__(self, client, eval_mode, sha)
         self.read_only = read_only
         self.resp = 2
 
@@ -205,6 +205,7 @@ class Engine:
         self.scripts = {}  # sha (lower-case hex str) -> Script
         self.by_body = {}  # body -> Script, for EVAL
         self.run = None  # the _Run of the script running now
+        self.eval_mode = True  # EVAL's engine; False for functions' (FUNCTION KILL, their BUSY text)
         self.rand = Rand48(int.from_bytes(os.urandom(4), "little"))
         bridge = self.lua.table_from({
             b"call": self._redis_call, b"pcall": self._redis_pcall, b"raising": self._raising,
@@ -260,7 +261,7 @@ class Engine:
                 raise CommandError(errors.SCRIPT_MISCONF)
         if flags is not None and "no-writes" in flags:
             read_only = True
-        run = _Run(client, read_only, script.sha)
+        run = _Run(client, read_only, script.sha, self.eval_mode)
         saved_db, saved_proto, saved_cmd = client.db, client.proto, client.last_command
         outer, self.run = self.run, run
         client.in_script = True
