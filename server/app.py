@@ -88,6 +88,7 @@ class Server:
         self.unblocked = []  # clients served since the last loop iteration: their rest runs next
         self._before_sleep_due = False
         self.exit_code = 0
+        self.busy = None  # a script past busy-reply-threshold (server/busy.py)
         self.persistence = Persistence(self)  # SAVE, BGSAVE, save points, load at startup
 
     @property

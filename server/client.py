@@ -253,7 +253,7 @@ class Client(asyncio.Protocol):
         self.guarded = (not self.authenticated or self.multi is not None or self.server.refuse_writes
                         or (self.subs is not None and self.proto == 2) or self.reply_mode != 0
                         or self.monitor or bool(self.server.monitors) or self.server.paused != 0
-                        or self.tracking is not None)
+                        or self.tracking is not None or self.server.busy is not None)
 
     def unwatch(self) -> None:
         self.server.keyspace.unwatch(self)

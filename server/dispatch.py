@@ -15,6 +15,7 @@ import traceback
 from protocol.reply import Encoded, ErrorReply, encode_error, encode_reply
 from server import errors, log
 from server.blocking import postpone, serve_ready
+from server.busy import busy_error
 from server.errors import CommandError
 from server.log import sds_repr
 from server.table import COMMANDS, Flag
@@ -295,6 +296,9 @@ def _admit(client, argv, cmd):
         return _refuse(client, argv, _MONITOR_KEYSPACE)
     if client.subs is not None and client.proto == 2 and cmd.name not in _SUBSCRIBED_MODE:
         return _refuse(client, argv, encode_error(errors.only_pubsub_allowed(cmd.name)))
+    busy = client.server.busy
+    if busy is not None and not cmd.flags & Flag.ALLOW_BUSY:  # a script past its threshold
+        return _refuse(client, argv, encode_error(busy_error(busy.run)))
     paused = client.server.paused
     if paused and not client.monitor and (paused == PAUSE_ALL or _replicates(cmd, client, argv)):
         postpone(client, argv)  # CLIENT PAUSE: run later, with the rest of the pipeline

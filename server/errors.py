@@ -310,6 +310,15 @@ NOSCRIPT = "NOSCRIPT No matching script. Please use EVAL."
 NUMKEYS_TOO_BIG = "ERR Number of keys can't be greater than number of args"
 NUMKEYS_NEGATIVE = "ERR Number of keys can't be negative"
 NOTBUSY = "NOTBUSY No scripts in execution right now."
+# A script past busy-reply-threshold (server/busy.py): other clients' commands, SCRIPT KILL's refusals
+BUSY_EVAL = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+BUSY_FUNCTION = "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
+UNKILLABLE = (
+    "UNKILLABLE Sorry the script already executed write commands against the dataset. You can "
+    "either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE "
+    "command."
+)
+SCRIPT_KILLED = "ERR Script killed by user with SCRIPT KILL..."  # the script's own error
 SCRIPT_FLUSH_MODE = "ERR SCRIPT FLUSH only support SYNC|ASYNC option"
 SCRIPT_DEBUG_PIPELINE = "ERR SCRIPT DEBUG must be called outside a pipeline"
 SCRIPT_DEBUG_MODE = "ERR Use SCRIPT DEBUG YES/SYNC/NO"

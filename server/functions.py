@@ -437,7 +437,8 @@ def function_writes(server, name: str, argv, for_pause: bool) -> bool:
 
 
 def kill(client) -> None:
-    """FUNCTION KILL. Functions run to completion inside the event loop for now, so none is ever
-    running here: NOTBUSY, as Redis answers when idle. (The busy-script work replaces this with
-    its kill of a running function, refusing an EVAL script with Redis's BUSY text.)"""
-    raise CommandError(errors.NOTBUSY)
+    """FUNCTION KILL: stops a running function that has not written (server/busy.py); NOTBUSY
+    when none runs, BUSY's text when the running script is an EVAL one, as Redis's scriptKill."""
+    from server import busy
+
+    busy.kill(client.server, False)

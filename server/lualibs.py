@@ -45,7 +45,7 @@ class _Token:
         self.index = index
 
 
-def _next_token(data: bytes, pos: int):
+def _next_token(data: bytes, pos: int, invalid_numbers: bool = True):
     """(token, next position), as lua-cjson's json_next_token: kinds are its T_* names."""
     n = len(data)
     while pos < n and data[pos] in _WS:
@@ -59,11 +59,13 @@ def _next_token(data: bytes, pos: int):
         return _Token(simple, None, pos), pos + 1
     if c == ord('"'):
         return _string_token(data, pos)
-    if c == ord("-") or 0x30 <= c <= 0x39 or data[pos:pos + 3].lower() in (b"inf", b"nan"):
+    if c == ord("-") or 0x30 <= c <= 0x39 or (invalid_numbers and data[pos:pos + 3].lower() in (b"inf", b"nan")):
         match = _NUMBER.match(data, pos)
         if match is None:
             return _Token("T_ERROR", "invalid number", pos), pos
         text = match.group(0)
+        if not invalid_numbers and (b"x" in text.lower() or b"n" in text.lower()):
+            return _Token("T_ERROR", "invalid number", pos), pos  # -Infinity, hexadecimal
         try:
             value = float(int(text, 16)) if b"x" in text.lower() else float(text)
         except ValueError:
@@ -136,66 +138,68 @@ def _parse_error(expected: str, token) -> LibError:
     return LibError(f"Expected {expected} but found {found} at character {token.index + 1}")
 
 
-def json_decode(data: bytes):
+def json_decode(data: bytes, max_depth: int = DECODE_MAX_DEPTH, invalid_numbers: bool = True):
     """A JSON text as Python values (bytes strings, floats, bools, NULL, lists, dicts with bytes
-    keys), or LibError with lua-cjson's message."""
-    token, pos = _next_token(data, 0)
-    value, pos = _decode_value(data, token, pos, 1)
-    token, pos = _next_token(data, pos)
+    keys), or LibError with lua-cjson's message. `max_depth` and `invalid_numbers` (accept
+    NaN, Infinity and hexadecimal) are cjson.decode_max_depth / decode_invalid_numbers."""
+    limits = (max_depth, invalid_numbers)
+    token, pos = _next_token(data, 0, invalid_numbers)
+    value, pos = _decode_value(data, token, pos, 1, limits)
+    token, pos = _next_token(data, pos, invalid_numbers)
     if token.kind != "T_END":
         raise _parse_error("the end", token)
     return value
 
 
-def _decode_value(data, token, pos, depth):
+def _decode_value(data, token, pos, depth, limits):
     kind = token.kind
     if kind in ("T_STRING", "T_NUMBER", "T_BOOLEAN", "T_NULL"):
         return token.value, pos
     if kind == "T_OBJ_BEGIN" or kind == "T_ARR_BEGIN":
-        if depth > DECODE_MAX_DEPTH:
+        if depth > limits[0]:
             raise LibError(f"Found too many nested data structures ({depth}) at character {token.index + 1}")
         if kind == "T_ARR_BEGIN":
-            return _decode_array(data, pos, depth)
-        return _decode_object(data, pos, depth)
+            return _decode_array(data, pos, depth, limits)
+        return _decode_object(data, pos, depth, limits)
     raise _parse_error("value", token)
 
 
-def _decode_array(data, pos, depth):
+def _decode_array(data, pos, depth, limits):
     items = []
-    token, pos = _next_token(data, pos)
+    token, pos = _next_token(data, pos, limits[1])
     if token.kind == "T_ARR_END":
         return items, pos
     while True:
-        value, pos = _decode_value(data, token, pos, depth + 1)
+        value, pos = _decode_value(data, token, pos, depth + 1, limits)
         items.append(value)
-        token, pos = _next_token(data, pos)
+        token, pos = _next_token(data, pos, limits[1])
         if token.kind == "T_ARR_END":
             return items, pos
         if token.kind != "T_COMMA":
             raise _parse_error("comma or array end", token)
-        token, pos = _next_token(data, pos)
+        token, pos = _next_token(data, pos, limits[1])
 
 
-def _decode_object(data, pos, depth):
+def _decode_object(data, pos, depth, limits):
     items = {}
-    token, pos = _next_token(data, pos)
+    token, pos = _next_token(data, pos, limits[1])
     if token.kind == "T_OBJ_END":
         return items, pos
     while True:
         if token.kind != "T_STRING":
             raise _parse_error("object key string", token)
         key = token.value
-        token, pos = _next_token(data, pos)
+        token, pos = _next_token(data, pos, limits[1])
         if token.kind != "T_COLON":
             raise _parse_error("colon", token)
-        token, pos = _next_token(data, pos)
-        items[key], pos = _decode_value(data, token, pos, depth + 1)
-        token, pos = _next_token(data, pos)
+        token, pos = _next_token(data, pos, limits[1])
+        items[key], pos = _decode_value(data, token, pos, depth + 1, limits)
+        token, pos = _next_token(data, pos, limits[1])
         if token.kind == "T_OBJ_END":
             return items, pos
         if token.kind != "T_COMMA":
             raise _parse_error("comma or object end", token)
-        token, pos = _next_token(data, pos)
+        token, pos = _next_token(data, pos, limits[1])
 
 
 # -- cmsgpack -------------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ from protocol.reply import (
     encode_reply,
     format_double,
 )
-from server import errors, log, lualibs
+from server import busy, errors, log, lualibs
 from server.config import REDIS_VERSION
 from server.errors import CommandError
 from server.table import COMMANDS, Flag
@@ -118,13 +118,14 @@ class Script:
         self.flags = flags  # None: no shebang (eval compatibility mode); else the shebang's flags
 
 
-class _Run:
-    """What one running script needs: the client, whether it may write, its protocol."""
+class _Run(busy.ScriptRun):
+    """What one running script needs: the client, whether it may write, its protocol (and, from
+    busy.ScriptRun, what the busy-script machinery needs)."""
 
-    __slots__ = ("client", "read_only", "resp")
+    __slots__ = ("read_only", "resp")
 
-    def __init__(self, client, read_only):
-        self.client = client
+    def __init__(self, client, read_only, sha, eval_mode):
+        busy.ScriptRun.__init__(self, client, eval_mode, sha)
         self.read_only = read_only
         self.resp = 2
 
@@ -226,20 +227,25 @@ class Engine:
         self.scripts = {}  # sha (lower-case hex str) -> Script
         self.by_body = {}  # body -> Script, for EVAL
         self.run = None  # the _Run of the script running now
+        self.eval_mode = True  # EVAL's engine; False for functions' (FUNCTION KILL, their BUSY text)
         self.rand = Rand48(int.from_bytes(os.urandom(4), "little"))
         bridge = self.lua.table_from({
             b"call": self._redis_call, b"pcall": self._redis_pcall, b"raising": self._raising,
             b"take_error": self._take_error, b"sha1hex": lambda data: sha1hex(data).encode(),
             b"log": self._log, b"setresp": self._setresp, b"rand": self.rand.next_double,
-            b"seed": self.rand.seed, b"json_decode": self._json_decode,
+            b"seed": self.rand.seed, b"json_decoder": self._json_decoder,
             b"msgpack_pack": self._msgpack_pack, b"msgpack_unpack": self._msgpack_unpack,
             b"msgpack_unpack_one": self._msgpack_unpack_one, b"msgpack_unpack_limit": self._msgpack_unpack_limit,
             b"struct_pack": self._struct_pack, b"struct_unpack": self._struct_unpack,
             b"struct_size": self._struct_size,
             b"acl_check": self._acl_check, b"version": REDIS_VERSION.encode(),
             b"version_num": _version_num(REDIS_VERSION),
+            b"interrupt": self._interrupt, b"killed": errors.SCRIPT_KILLED.encode(),
+            b"hook_count": busy.HOOK_INSTRUCTIONS,
         })
         self._api = self.lua.execute(PRELUDE, bridge, name="=forkv")
+        self._arm = self._api[b"arm"]  # the count hook of server/busy.py
+        self._arm()
         self._compile = self._api[b"compile"]
         self._execute = self._api[b"run"]
         self._table = self.lua.table
@@ -278,7 +284,7 @@ class Engine:
                 raise CommandError(errors.SCRIPT_MISCONF)
         if flags is not None and "no-writes" in flags:
             read_only = True
-        run = _Run(client, read_only)
+        run = _Run(client, read_only, script.sha, self.eval_mode)
         saved_db, saved_proto, saved_cmd = client.db, client.proto, client.last_command
         outer, self.run = self.run, run
         client.in_script = True
@@ -289,6 +295,10 @@ class Engine:
             self.run = outer
             client.in_script = False
             client.db, client.proto, client.last_command = saved_db, saved_proto, saved_cmd
+            if run.timed_out:
+                busy.ended(run)
+                if run.killed:
+                    self._arm()  # the kill left the every-line hook
         if not ok:
             raise CommandError(self._error_text(value, script.sha))
         reply = self.to_reply(value, saved_proto, run.resp)
@@ -390,12 +400,19 @@ class Engine:
             return False, b"ERR " + errors.SCRIPT_NOSCRIPT_COMMAND.encode()
         if run.read_only and checks[1]:
             return False, b"ERR " + errors.SCRIPT_READ_ONLY.encode()
+        if cmd.is_write and not client.server.refuse_writes:
+            run.dirty = True  # SCRIPT KILL can no longer stop it (Redis's SCRIPT_WRITE_DIRTY)
         if cmd.is_write and client.server.refuse_writes:
             return False, _lua_error(errors.MISCONF)
         reply = _dispatch_call(client, cmd, argv)
         if type(reply) is ErrorReply:
             return False, _lua_error(reply.message)
         return True, self.to_lua(reply, run.resp)
+
+    def _interrupt(self):
+        """The count hook's question: must the running script stop (busy.interrupt)?"""
+        run = self.run
+        return run is not None and busy.interrupt(run)
 
     def _setresp(self, resp):
         self.run.resp = resp
@@ -419,14 +436,19 @@ class Engine:
 
     # cjson.decode
 
-    def _json_decode(self, *args):
+    def _json_decoder(self, cfg):
+        """cjson.decode for the cjson instance whose settings are the Lua table `cfg`."""
+        return lambda *args: self._json_decode(cfg, *args)
+
+    def _json_decode(self, cfg, *args):
         if len(args) != 1:
             raise self._lib_error(lualibs.StructArgError(1, "expected 1 argument"), "decode")
         if _lua_string(args[0]) is None:
             got = _lua_type_name(args[0])
             raise self._lib_error(lualibs.StructArgError(1, f"string expected, got {got}"), "decode")
         try:
-            value = lualibs.json_decode(_lua_string(args[0]))
+            value = lualibs.json_decode(_lua_string(args[0]), int(cfg[b"decode_max_depth"]),
+                                        cfg[b"decode_invalid_numbers"] != 0)
         except lualibs.LibError as exc:
             raise self._lib_error(exc, "decode") from None
         except RecursionError:
@@ -848,6 +870,7 @@ local type, error, select, pcall, tostring, tonumber, pairs, ipairs, next, rawge
 local setmetatable, getmetatable, setfenv, loadstring, load, xpcall, unpack =
       setmetatable, getmetatable, setfenv, loadstring, load, xpcall, unpack
 local format, floor, ceil, getinfo, concat = string.format, math.floor, math.ceil, debug.getinfo, table.concat
+local sethook = debug.sethook
 local py_call, py_rand = B.call, B.rand
 
 local READONLY = "Attempt to modify a readonly table"
@@ -977,23 +1000,28 @@ local bitlib = {
   end,
 }
 
--- cjson: encode here, decode through Python's json
+-- cjson: encode here, decode in Python (server/lualibs.py)
 local null = newproxy(false)
 local escapes = {['"'] = '\\"', ['\\'] = '\\\\', ['/'] = '\\/', ['\b'] = '\\b', ['\f'] = '\\f',
                  ['\n'] = '\\n', ['\r'] = '\\r', ['\t'] = '\\t'}
 local function escape_char(c)
   return escapes[c] or format("\\u%04x", c:byte())
 end
+-- The settings of the cjson instance encoding now (each cjson.new() has its own, as lua_cjson's).
+local ecfg
 local function encode_number(n)
   if n ~= n or n == math.huge or n == -math.huge then
-    error("Cannot serialise number: must not be NaN or Inf", 0)
+    local mode = ecfg.encode_invalid_numbers
+    if mode == 0 then error("Cannot serialise number: must not be NaN or Inf", 0) end
+    if mode == 2 then return "null" end
+    if n ~= n then return "nan" end
   end
-  return format("%.14g", n)
+  return format("%." .. ecfg.encode_number_precision .. "g", n)
 end
 local encode_value
 local pyfuncs  -- (set below) the Python callables standing for functions
 local function encode_table(t, depth, out)
-  if depth > 1000 then error(format("Cannot serialise, excessive nesting (%d)", depth), 0) end
+  if depth > ecfg.encode_max_depth then error(format("Cannot serialise, excessive nesting (%d)", depth), 0) end
   local max, n, is_array = 0, 0, true
   for k in pairs(t) do
     if type(k) == "number" and k > 0 and floor(k) == k then
@@ -1004,8 +1032,10 @@ local function encode_table(t, depth, out)
       break
     end
   end
-  if is_array and max > 10 and max > n * 2 then
-    error("Cannot serialise table: excessively sparse array", 0)
+  local ratio = ecfg.encode_sparse_ratio
+  if is_array and ratio > 0 and max > n * ratio and max > ecfg.encode_sparse_safe then
+    if ecfg.encode_sparse_convert == 0 then error("Cannot serialise table: excessively sparse array", 0) end
+    is_array = false  -- converted: encoded as an object
   end
   if is_array and n > 0 then
     out[#out + 1] = "["
@@ -1041,34 +1071,104 @@ encode_value = function(v, depth, out)
     error("Cannot serialise " .. t .. ": type not supported", 0)
   end
 end
-local function cjson_encode(...)
-  if select("#", ...) ~= 1 then return false, where() .. "bad argument #1 to 'encode' (expected 1 argument)" end
+local function cjson_encode(cfg, ...)
+  if select("#", ...) ~= 1 then return false, where(1) .. "bad argument #1 to 'encode' (expected 1 argument)" end
   local out = {}
+  ecfg = cfg
   local ok, e = pcall(encode_value, (...), 0, out)
-  if not ok then return false, where() .. e end
+  if not ok then return false, where(1) .. e end
   return true, concat(out)
 end
--- cjson's settings: kept and reported (encoding itself always uses the defaults)
-local cjson_cfg = {encode_max_depth = {1000}, decode_max_depth = {1000}, encode_number_precision = {14},
-                   encode_keep_buffer = {true}, encode_invalid_numbers = {false},
-                   decode_invalid_numbers = {true}, encode_sparse_array = {false, 2, 10}}
-local function cjson_setting(name)
-  return function(...)
-    local cfg = cjson_cfg[name]
-    for i = 1, select("#", ...) do
-      local v = select(i, ...)
-      if v ~= nil then cfg[i] = v end
-    end
-    return unpack(cfg)
+-- cjson's settings, checked and reported as lua_cjson's json_integer_option / json_enum_option
+-- (whose range error always names argument #1). Enums are kept as lua_cjson's indexes.
+local INT_MAX = 2147483647
+local function cj_argerror(i, fname, msg)
+  return false, where(2) .. format("bad argument #%d to '%s' (%s)", i, fname, msg)
+end
+local function lua_tointeger(v)  -- luaL_checkinteger's view of a number or numeric string
+  local n = tonumber(v)
+  if n == nil then return nil end
+  return n >= 0 and floor(n) or ceil(n)
+end
+local function int_option(cfg, fname, key, i, v, min, max)
+  if v ~= nil then
+    local n = lua_tointeger(v)
+    if n == nil then return cj_argerror(i, fname, "number expected, got " .. type(v)) end
+    if n < min or n > max then return cj_argerror(1, fname, format("expected integer between %d and %d", min, max)) end
+    cfg[key] = n
   end
+  return true, cfg[key]
+end
+local function enum_option(cfg, fname, key, i, v, options)
+  if v ~= nil then
+    if type(v) == "boolean" then
+      cfg[key] = v and 1 or 0
+    else
+      if type(v) ~= "string" and type(v) ~= "number" then
+        return cj_argerror(i, fname, "string expected, got " .. type(v))
+      end
+      local found
+      for index, name in ipairs(options) do
+        if name == tostring(v) then found = index - 1 end
+      end
+      if found == nil then return cj_argerror(i, fname, "invalid option '" .. tostring(v) .. "'") end
+      cfg[key] = found
+    end
+  end
+  local value = cfg[key]
+  if value <= 1 then return true, value == 1 end
+  return true, options[value + 1]
+end
+local BOOL_OPTIONS, NUMBER_OPTIONS = {"off", "on"}, {"off", "on", "null"}
+local function check_args(fname, n, ...)
+  if select("#", ...) > n then return cj_argerror(n + 1, fname, "found too many arguments") end
+  return true
 end
 local function make_cjson()
+  local cfg = {encode_max_depth = 1000, decode_max_depth = 1000, encode_number_precision = 14,
+               encode_keep_buffer = 1, encode_invalid_numbers = 0, decode_invalid_numbers = 1,
+               encode_sparse_convert = 0, encode_sparse_ratio = 2, encode_sparse_safe = 10}
+  local function int_setting(fname, min, max)
+    return B.raising(function(...)
+      local ok, e = check_args(fname, 1, ...)
+      if not ok then return ok, e end
+      return int_option(cfg, fname, fname, 1, (...), min, max)
+    end)
+  end
+  local function enum_setting(fname, options)
+    return B.raising(function(...)
+      local ok, e = check_args(fname, 1, ...)
+      if not ok then return ok, e end
+      return enum_option(cfg, fname, fname, 1, (...), options)
+    end)
+  end
   local lib = {
     _NAME = "cjson", _VERSION = "2.1.0", null = null,
-    encode = B.raising(cjson_encode),
-    decode = B.json_decode,
+    encode = B.raising(function(...)
+      local ok, v = cjson_encode(cfg, ...)  -- not a tail call: where() counts the levels
+      return ok, v
+    end),
+    decode = B.json_decoder(cfg),
+    encode_max_depth = int_setting("encode_max_depth", 1, INT_MAX),
+    decode_max_depth = int_setting("decode_max_depth", 1, INT_MAX),
+    encode_number_precision = int_setting("encode_number_precision", 1, 14),
+    encode_keep_buffer = enum_setting("encode_keep_buffer", BOOL_OPTIONS),
+    encode_invalid_numbers = enum_setting("encode_invalid_numbers", NUMBER_OPTIONS),
+    decode_invalid_numbers = enum_setting("decode_invalid_numbers", BOOL_OPTIONS),
+    encode_sparse_array = B.raising(function(...)
+      local fname = "encode_sparse_array"
+      local ok, e = check_args(fname, 3, ...)
+      if not ok then return ok, e end
+      local convert, ratio, safe = ...
+      local ok1, c = enum_option(cfg, fname, "encode_sparse_convert", 1, convert, BOOL_OPTIONS)
+      if not ok1 then return ok1, c end
+      local ok2, r = int_option(cfg, fname, "encode_sparse_ratio", 2, ratio, 0, INT_MAX)
+      if not ok2 then return ok2, r end
+      local ok3, s = int_option(cfg, fname, "encode_sparse_safe", 3, safe, 0, INT_MAX)
+      if not ok3 then return ok3, s end
+      return true, c, r, s
+    end),
   }
-  for name in pairs(cjson_cfg) do lib[name] = cjson_setting(name) end
   return lib
 end
 local cjsonlib = make_cjson()
@@ -1279,7 +1379,38 @@ end
 G.string = readonly(string)
 G.table = readonly(table)
 G.math = readonly(mathlib)
-G.coroutine = readonly(coroutine)
+-- Every HOOK_INSTRUCTIONS instructions Python looks at the clock (server/busy.py); once the
+-- script is killed, every new line of the script raises again, so that pcall cannot keep it
+-- alive (this prelude's own lines, run after the script, do not).
+local py_interrupt, KILLED, HOOK_COUNT = B.interrupt, B.killed, B.hook_count
+local function killed_hook()
+  local info = getinfo(2, "S")
+  if info and info.source ~= "=forkv" then error({err = KILLED}) end
+end
+local function count_hook()
+  if py_interrupt() then
+    sethook(killed_hook, "l")
+    error({err = KILLED})
+  end
+end
+local function arm() sethook(count_hook, "", HOOK_COUNT) end
+-- Coroutines inherit the hook but not its Lua function (debug.sethook keeps one per thread): a
+-- coroutine arms it first, so that a loop inside one is interrupted too, as in Redis.
+local co_create, co_wrap = coroutine.create, coroutine.wrap
+local function hooked(f) return function(...) arm() return f(...) end end
+local function lua_function(f) return type(f) == "function" and getinfo(f, "S").what ~= "C" end
+local corolib = copy(coroutine)
+corolib.create = function(...)
+  local f = ...
+  if not lua_function(f) then error("bad argument #1 to 'create' (Lua function expected)", 2) end
+  return co_create(hooked(f))
+end
+corolib.wrap = function(...)
+  local f = ...
+  if not lua_function(f) then error("bad argument #1 to 'wrap' (Lua function expected)", 2) end
+  return co_wrap(hooked(f))
+end
+G.coroutine = readonly(corolib)
 G.bit = readonly(bitlib)
 G.cjson = readonly(cjsonlib)
 G.cmsgpack = readonly(cmsgpacklib)
@@ -1364,5 +1495,6 @@ api.run = function(f, nkeys, ...)
   local ok, v = xpcall(f, handler)
   return ok, v
 end
+api.arm = arm
 return api
 """

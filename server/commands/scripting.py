@@ -1,14 +1,13 @@
 """Scripting commands: EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT LOAD/EXISTS/FLUSH/KILL/DEBUG/HELP.
 
-The handlers parse numkeys and find the script; server/scripting.py runs it. A script runs to
-completion inside the one event loop, so SCRIPT KILL never finds one running (there is no
-busy-script machinery yet) and answers NOTBUSY as Redis does when idle.
+The handlers parse numkeys and find the script; server/scripting.py runs it. SCRIPT KILL reaches a
+script only once it is past busy-reply-threshold, when server/busy.py serves the other clients.
 """
 
 from typing import TYPE_CHECKING
 
 from protocol.reply import Status, encoded
-from server import errors, scripting
+from server import busy, errors, scripting
 from server.args import to_int
 from server.errors import CommandError
 from server.table import NONE, Argv, Flag, KeySpec, Reply, command, container
@@ -145,8 +144,10 @@ def script_flush(client: "Client", argv: Argv) -> Reply:
          summary="Kill the script currently in execution.", since="2.6.0", complexity="O(1)",
          tips=("request_policy:all_shards", "response_policy:one_succeeded"))
 def script_kill(client: "Client", argv: Argv) -> Reply:
-    # Scripts run to completion inside the event loop: none is ever running when this runs.
-    raise CommandError(errors.NOTBUSY)
+    # Runs only while a script is past busy-reply-threshold (server/busy.py serves the other
+    # clients then) or when none runs (NOTBUSY).
+    busy.kill(client.server, True)
+    return OK
 
 
 @command("script|debug", 3, F.NOSCRIPT, group="scripting",

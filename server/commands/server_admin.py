@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 from protocol.reply import NO_REPLY, Map, SetReply, Status, Verbatim, encoded
 from server import errors, info, log
 from server.args import to_int
+from server.busy import busy_error
 from server.config import ConfigError
 from server.config_rewrite import rewrite as config_rewrite_file
 from server.docs import command_docs
@@ -286,6 +287,8 @@ def shutdown(client: "Client", argv: Argv) -> Reply:
             raise CommandError(errors.NO_SHUTDOWN_IN_PROGRESS)
         else:
             raise CommandError(errors.SYNTAX)
+    if save is not False and client.server.busy is not None:  # only NOSAVE stops a busy script
+        raise CommandError(busy_error(client.server.busy.run))
     if not client.server.shutdown(save=save):
         raise CommandError(errors.SHUTDOWN_FAILED)
     client.closing = True
