@@ -35,7 +35,8 @@ CASES = [
     "return {cjson.encode_sparse_array(nil, 0, 0)}",
     "local s = cjson.encode({[1]=1,[30]=2}) cjson.encode_sparse_array(false, 2, 10) return s",
     "return {cjson.encode_sparse_array(true, 3, 4, 5)}",
-    "cjson.encode_invalid_numbers(true) local s = cjson.encode({1/0, -1/0, 0/0}) cjson.encode_invalid_numbers(false) return s",
+    "cjson.encode_invalid_numbers(true) local s = cjson.encode({1/0, -1/0, 0/0}) "
+    "cjson.encode_invalid_numbers(false) return s",
     "cjson.encode_invalid_numbers('null') local s = cjson.encode({1/0, 0/0}) local r = cjson.encode_invalid_numbers() "
     "cjson.encode_invalid_numbers(false) return {s, r}",
     "cjson.encode_invalid_numbers('maybe')",
@@ -46,7 +47,8 @@ CASES = [
     "return cjson.encode_keep_buffer('on')",
     "return cjson.encode_keep_buffer(1)",
     "cjson.decode_max_depth(2) local ok, e = pcall(cjson.decode, '[[[1]]]') cjson.decode_max_depth(1000) return e",
-    "cjson.decode_invalid_numbers(false) local ok, e = pcall(cjson.decode, '[NaN]') cjson.decode_invalid_numbers(true) return e",
+    "cjson.decode_invalid_numbers(false) local ok, e = pcall(cjson.decode, '[NaN]') "
+    "cjson.decode_invalid_numbers(true) return e",
     "return cjson.decode_invalid_numbers('null')",
     "cjson.decode_invalid_numbers(false) local ok, e = pcall(cjson.decode, '[0x10]') "
     "local ok2, e2 = pcall(cjson.decode, '[-Infinity]') local ok3, v = pcall(cjson.decode, '[1.5e3]') "
