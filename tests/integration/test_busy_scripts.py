@@ -309,3 +309,43 @@ def test_coroutine_argument_errors(port):
     assert r.eval("local co = coroutine.create(function(a) coroutine.yield(a) return 2 end)\n"
                   "local _, a = coroutine.resume(co, 1)\nlocal _, b = coroutine.resume(co)\n"
                   "return {a, b, coroutine.status(co)}", 0) == [1, 2, b"dead"]
+
+
+FUNCTION_BUSY = b"-BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.\r\n"
+
+
+def test_function_kill_stops_a_busy_function(port):
+    """A function past the threshold: BUSY with the FUNCTION KILL text, SCRIPT KILL refused,
+    FUNCTION KILL stops it and its caller gets the kill error; then NOTBUSY."""
+    code = "#!lua name=busylib\nredis.register_function('spin', function() while true do end end)"
+    assert _answer(port, "FUNCTION", "LOAD", "REPLACE", code) == b"$7\r\nbusylib\r\n"
+    probe = Raw(port)
+    runner = Raw(port)
+    other = Raw(port)
+    try:
+        assert probe.call("PING") == b"+PONG\r\n"
+        runner.send("FCALL", "spin", 0)
+        wait_for(lambda: probe.call("PING") == FUNCTION_BUSY, what="PING answering BUSY")
+        assert other.call("GET", "x") == FUNCTION_BUSY
+        assert other.call("SCRIPT", "KILL") == FUNCTION_BUSY
+        assert other.call("FUNCTION", "KILL") == b"+OK\r\n"
+        reply = runner.read()[0]
+        assert reply == b"-ERR Script killed by user with SCRIPT KILL... script: spin, on @user_function:2.\r\n"
+        assert other.call("PING") == b"+PONG\r\n"
+        assert other.call("FUNCTION", "KILL") == b"-NOTBUSY No scripts in execution right now.\r\n"
+    finally:
+        for c in (probe, runner, other):
+            c.close()
+        _answer(port, "FUNCTION", "FLUSH")
+
+
+def test_function_kill_refuses_an_eval_script(port):
+    runner = _start(port, LOOP)
+    other = Raw(port)
+    try:
+        assert other.call("FUNCTION", "KILL") == BUSY
+        assert other.call("SCRIPT", "KILL") == b"+OK\r\n"
+        runner.read()
+    finally:
+        runner.close()
+        other.close()
