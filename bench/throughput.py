@@ -49,6 +49,8 @@ TESTS = [
     ("DEL", ["DEL", "app:__rand_int__"], "single"),
     # Collections (issues 11 and 12): redis-benchmark's own tests where it has them.
     ("LPUSH", ["-t", "lpush"], "single"),
+    ("RPUSH", ["-t", "rpush"], "single"),
+    ("LPOP", ["-t", "lpop"], "single"),
     ("RPOP", ["-t", "rpop"], "single"),
     ("LRANGE_100", ["-t", "lrange_100"], "lrange_100"),
     ("LRANGE_600", ["-t", "lrange_600"], "lrange_600"),
