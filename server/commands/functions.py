@@ -185,7 +185,7 @@ def function_restore(client: "Client", argv: Argv) -> Reply:
     return OK
 
 
-_PAYLOAD_ERRORS = {"payload": errors.FUNCTION_PAYLOAD, "type": errors.FUNCTION_PAYLOAD_TYPE}
+_PAYLOAD_ERRORS = {"payload": errors.DUMP_PAYLOAD, "type": errors.FUNCTION_PAYLOAD_TYPE}
 
 
 @command("function|stats", 2, F.NOSCRIPT | F.ALLOW_BUSY, group="scripting",
