@@ -1,5 +1,5 @@
-"""Helpers shared by the persistence integration tests (test_rdb_server.py, test_bgsave.py):
-servers in their own directories, file and reply inspection."""
+"""Helpers shared by the persistence tests (test_rdb_server.py, test_bgsave.py, each type's RDB
+crossing with redis-server): servers in their own directories, file and reply inspection."""
 
 from __future__ import annotations
 
@@ -55,6 +55,14 @@ def spawn_servers():
             except OSError:
                 pass
             server.cleanup()
+
+
+def start_on_file(spawn, kind: str, source, directory, *args):
+    """A `kind` server (forkv or Debian's redis-server) started by `spawn` in the new `directory`
+    on a copy of the RDB file `source`: how a file crosses from one server to the other."""
+    os.makedirs(directory)
+    shutil.copy(source, os.path.join(directory, "dump.rdb"))
+    return spawn(kind, *args, workdir=str(directory))
 
 
 def client(server, db: int = 0) -> redis.Redis:

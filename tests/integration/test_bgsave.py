@@ -21,7 +21,16 @@ import time
 import pytest
 
 from server import errors
-from tests.integration._persistence import check_rdb, client, dump_path, file_contents, info, read_bytes, temp_files
+from tests.integration._persistence import (
+    check_rdb,
+    client,
+    dump_path,
+    file_contents,
+    info,
+    read_bytes,
+    start_on_file,
+    temp_files,
+)
 from tests.persistence._data import read_back
 from tests.servers import command_bytes, session, wait_for
 
@@ -196,10 +205,7 @@ def test_bgsave_is_a_point_in_time_snapshot_while_clients_write(spawn, tmp_path)
 
     # The file passes redis-check-rdb and a real redis-server loads the same snapshot.
     check_rdb(dump_path(server))
-    d = tmp_path / "redis"
-    d.mkdir()
-    shutil.copy(dump_path(server), d / "dump.rdb")
-    real = spawn("redis", workdir=str(d))
+    real = start_on_file(spawn, "redis", dump_path(server), tmp_path / "redis")
     assert read_back(real.port, dbs=[0]) == {0: (snap, {})}
 
 
