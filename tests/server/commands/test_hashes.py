@@ -8,6 +8,7 @@ so the expected values are Redis 7.0's own."""
 
 import pytest
 
+from tests.integration._notifications import keyspace_events
 from tests.integration._persistence import dump_path, start_on_file
 from tests.server.commands._keys_wire import raw
 from tests.servers import session
@@ -400,35 +401,10 @@ NOTIFY_SCRIPT = [
 ]
 
 
-def _hash_notifications(server, events):
-    from tests.integration.test_pubsub import Raw
-
-    sub, cmd = Raw(server.port), Raw(server.port)
-    try:
-        cmd.call("FLUSHALL")
-        cmd.call("CONFIG", "SET", "notify-keyspace-events", events)
-        sub.call("PSUBSCRIBE", "__key*__:*")
-        sub.call("SUBSCRIBE", "done")
-        for args in NOTIFY_SCRIPT:
-            cmd.call(*args)
-        cmd.call("PUBLISH", "done", "end")
-        got = []
-        while True:
-            message = sub.read()[1][0]
-            if message[0] == b"message":
-                break
-            got.append(tuple(message[2:]))
-        return got
-    finally:
-        cmd.call("CONFIG", "SET", "notify-keyspace-events", "")
-        sub.close()
-        cmd.close()
-
-
 @pytest.mark.parametrize("events", ["KEA", "Eh", "Kg", "KEAnm"])
 def test_notifications_match_redis(forkv_server, redis_server, events):
-    theirs = _hash_notifications(redis_server, events)
-    assert _hash_notifications(forkv_server, events) == theirs
+    theirs = keyspace_events(redis_server, events, NOTIFY_SCRIPT)
+    assert keyspace_events(forkv_server, events, NOTIFY_SCRIPT) == theirs
     assert theirs
 
 

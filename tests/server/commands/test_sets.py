@@ -12,6 +12,7 @@ import redis
 from server import values  # noqa: F401  (imports the type modules in their order)
 from server.types import sets
 from server.types.sets import SetValue
+from tests.integration._notifications import keyspace_events
 from tests.integration._persistence import check_rdb, client, dump_path, start_on_file
 from tests.server.commands._keys_wire import error_of, info_field, port_of, raw
 from tests.servers import raw_call, wait_for
@@ -556,36 +557,10 @@ EVENT_SCRIPT = [
 ]
 
 
-def _events(server, events: str) -> list:
-    from tests.integration.test_pubsub import Raw
-
-    sub, cmd = Raw(server.port), Raw(server.port)
-    try:
-        cmd.call("FLUSHALL")
-        cmd.call("CONFIG", "SET", "notify-keyspace-events", events)
-        sub.call("PSUBSCRIBE", "__key*__:*")
-        sub.call("SUBSCRIBE", "done")
-        for args in EVENT_SCRIPT:
-            cmd.call(*args)
-        cmd.call("PUBLISH", "done", "end")
-        got = []
-        while True:
-            message = sub.read()[1][0]
-            if message[0] == b"message":
-                break
-            got.append(tuple(message[2:]))
-        return got
-    finally:
-        try:
-            cmd.call("CONFIG", "SET", "notify-keyspace-events", "")
-        finally:
-            sub.close()
-            cmd.close()
-
-
 @pytest.mark.parametrize("events", ["KEA", "Es", "Egm"])
 def test_set_notifications_match_redis(forkv_server, redis_server, events):
-    assert _events(forkv_server, events) == _events(redis_server, events)
+    theirs = keyspace_events(redis_server, events, EVENT_SCRIPT)
+    assert keyspace_events(forkv_server, events, EVENT_SCRIPT) == theirs
 
 
 def test_keyspace_hits_and_misses_match_redis(both):
