@@ -23,13 +23,17 @@ import pytest
 from server import errors
 from tests.integration._persistence import (
     check_rdb,
+    children,
     client,
     dump_path,
     file_contents,
+    idle,
     info,
     read_bytes,
+    save_child,
     start_on_file,
     temp_files,
+    wait_idle,
 )
 from tests.persistence._data import read_back
 from tests.servers import command_bytes, session, wait_for
@@ -37,36 +41,9 @@ from tests.servers import command_bytes, session, wait_for
 REDIS_CLI = shutil.which("redis-cli")
 
 
-def children(pid: int) -> list:
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as f:
-            return [int(x) for x in f.read().split()]
-    except OSError:
-        return []
-
-
 def threads(pid: int) -> int:
     with open(f"/proc/{pid}/status") as f:
         return int(re.search(r"^Threads:\s+(\d+)", f.read(), re.M).group(1))
-
-
-def save_child(server) -> int:
-    """The running save child's pid, once its temp file exists."""
-    def found():
-        for pid in children(server.proc.pid):
-            if os.path.exists(os.path.join(server.dir, f"temp-{pid}.rdb")):
-                return pid
-        return None
-    return wait_for(found, what="the save child's temp file")
-
-
-def idle(r) -> bool:
-    return info(r)["rdb_bgsave_in_progress"] == 0
-
-
-def wait_idle(r, timeout: float = 30) -> dict:
-    wait_for(lambda: idle(r), timeout, what="the background save to end")
-    return info(r)
 
 
 COARSE_CLOCK_LAG = 0.05
