@@ -36,7 +36,7 @@ from tests.integration._persistence import (
     wait_idle,
 )
 from tests.persistence._data import read_back
-from tests.servers import command_bytes, session, wait_for
+from tests.servers import command_bytes, read_line, session, wait_for
 
 REDIS_CLI = shutil.which("redis-cli")
 
@@ -60,15 +60,9 @@ def next_second(r) -> None:
 def shutdown(port: int, *args):
     """SHUTDOWN on a fresh connection (no client-side retries): None when the server closes the
     connection without a reply, as it does when it exits; else the raw reply bytes."""
-    data = b""
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
         s.sendall(command_bytes("SHUTDOWN", *args))
-        while not data.endswith(b"\r\n"):
-            chunk = s.recv(4096)
-            if not chunk:
-                return data or None
-            data += chunk
-    return data
+        return read_line(s) or None
 
 
 def texts(replies) -> list:
