@@ -250,6 +250,9 @@ def config_set_failed(argument: str, why: str) -> str:
     return f"ERR CONFIG SET failed (possibly related to argument '{argument}') - {why}"
 
 
+config_set_unknown = _text("ERR Unknown option or number of arguments for CONFIG SET - '%s'")
+
+
 invalid_expire = _text("ERR invalid expire time in '%s' command")
 
 
