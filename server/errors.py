@@ -316,6 +316,9 @@ SCRIPT_UNKNOWN_COMMAND = "Unknown Redis command called from script"
 SCRIPT_WRONG_ARITY = "Wrong number of args calling Redis command from script"
 SCRIPT_NOSCRIPT_COMMAND = "This Redis command is not allowed from script"
 SCRIPT_READ_ONLY = "Write commands are not allowed from read-only scripts."
+SCRIPT_CALL_NO_ARGUMENTS = "ERR Please specify at least one argument for this redis lib call"
+SCRIPT_CALL_BAD_ARGUMENT = "ERR Lua redis lib command arguments must be strings or integers"
+SCRIPT_UNKNOWN_ERROR = "ERR unknown error"  # an error table whose `err` is not a string
 
 
 script_unexpected_engine = _text("ERR Unexpected engine in script shebang: %s")
