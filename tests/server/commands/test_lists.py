@@ -15,6 +15,7 @@ import redis
 from server import values  # noqa: F401  (imports the type modules in their order)
 from server.types import lists
 from server.types.lists import List
+from tests.integration._notifications import keyspace_events
 from tests.server.commands._keys_wire import _encode, _read_reply
 from tests.servers import wait_for
 
@@ -452,34 +453,9 @@ def test_keyspace_events_of_list_commands(forkv_server, redis_server):
         RPUSH b 1
         BLPOP b 0
         """)
-    streams = []
-    for server in (forkv_server, redis_server):
-        client = redis.Redis(port=server.port)
-        client.flushall()
-        client.config_set("notify-keyspace-events", "KEA")
-        pubsub = client.pubsub()
-        pubsub.psubscribe("__key*__:*", "end")
-        try:
-            wire = Wire(server.port)
-            for cmd in script:
-                wire.call(*cmd)
-            wire.call("PUBLISH", "end", "x")
-            wire.close()
-            got = []
-
-            def done():
-                while (message := pubsub.get_message(timeout=0.01)) is not None:
-                    if message["type"] == "pmessage":
-                        got.append((message["channel"], message["data"]))
-                return bool(got) and got[-1] == (b"end", b"x")
-
-            wait_for(done, what="notifications")
-            streams.append(got)
-        finally:
-            pubsub.close()
-            client.config_set("notify-keyspace-events", "")
-            client.close()
-    assert streams[0] == streams[1]
+    theirs = keyspace_events(redis_server, "KEA", script)
+    assert theirs
+    assert keyspace_events(forkv_server, "KEA", script) == theirs
 
 
 def test_dump_restore_both_ways(forkv_server, redis_server):
