@@ -2,12 +2,14 @@
 
 `to_int` accepts exactly what Redis's string2ll accepts (optional '-', digits, no leading zeros,
 no spaces, no '+', within a signed 64-bit range); `to_float` what strtold accepts for scores and
-increments (no NaN). Each raises CommandError with the message Redis gives.
+increments (no NaN). Each raises CommandError with the message Redis gives. `help_reply` lays
+out a container's HELP reply, the one text every container shares.
 """
 
 import math
 import re
 
+from protocol.reply import Encoded, Status, encoded
 from server import errors
 from server.errors import CommandError
 
@@ -50,3 +52,10 @@ def to_float(arg, message: str = errors.NOT_FLOAT) -> float:
     if math.isnan(value):
         raise CommandError(message)
     return value
+
+
+def help_reply(container: str, lines) -> Encoded:
+    """`container`'s HELP reply, encoded once, laid out as Redis's addReplyHelp lays it: a heading
+    naming the container, the subcommands' `lines`, then HELP itself."""
+    heading = f"{container.upper()} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
+    return encoded([Status(line) for line in (heading, *lines, "HELP", "    Prints this help.")])

@@ -12,6 +12,7 @@ import sys
 from dataclasses import dataclass
 
 from protocol.parser import ProtocolError, split_inline
+from server import errors
 from server.glob import glob_match
 
 REDIS_VERSION = "7.0.15"
@@ -513,7 +514,7 @@ class Config:
             lname = name.lower()
             directive = DIRECTIVES.get(lname)
             if directive is None:
-                raise ConfigError(f"ERR Unknown option or number of arguments for CONFIG SET - '{name}'")
+                raise ConfigError(errors.config_set_unknown(name))
             if lname in seen:
                 raise _set_failed(name, "duplicate parameter")
             seen.add(lname)
@@ -547,7 +548,7 @@ class Config:
 
 
 def _set_failed(name: str, why: str) -> ConfigError:
-    return ConfigError(f"ERR CONFIG SET failed (possibly related to argument '{name}') - {why}")
+    return ConfigError(errors.config_set_failed(name, why))
 
 
 def _change_dir(path: str) -> str:

@@ -14,6 +14,31 @@ class CommandError(Exception):
         self.message = message
 
 
+def _c_text(arg: bytes, limit: int) -> str:
+    """`arg` as Redis's "%.*s" prints it: up to `limit` bytes, cut at the first NUL."""
+    return arg[:limit].split(b"\x00", 1)[0].decode("utf-8", "surrogateescape")
+
+
+def _text(template: str):
+    """A text with one `%s` slot for something the server names itself (a command, an engine,
+    a message): one sentence, one place, whoever raises it."""
+    def fill(what) -> str:
+        return template % (what,)
+    return fill
+
+
+def _arg_text(template: str):
+    """A text with one `%s` slot for a client's argument, printed whole as Redis's "%s" prints it
+    (cut at the first NUL)."""
+    def fill(arg: bytes) -> str:
+        return template % (_c_text(arg, len(arg)),)
+    return fill
+
+
+def out_of_range_between(low: int, high: int) -> str:
+    return f"ERR value is out of range, value must between {low} and {high}"
+
+
 WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
 SYNTAX = "ERR syntax error"
 SORT_NOT_DOUBLE = "ERR One or more scores can't be converted into double"
@@ -52,7 +77,7 @@ TIMEOUT_NOT_INTEGER = "ERR timeout is not an integer or out of range"
 PAUSE_MODE = "ERR CLIENT PAUSE mode must be WRITE or ALL"
 EXPIRE_NX_XX = "ERR NX and XX, GT or LT options at the same time are not compatible"
 EXPIRE_GT_LT = "ERR GT and LT options at the same time are not compatible"
-INT_OUT_OF_RANGE = "ERR value is out of range, value must between -2147483648 and 2147483647"
+INT_OUT_OF_RANGE = out_of_range_between(-2147483648, 2147483647)
 # lists (t_list.c) and their blocking forms (blocked.c / timeout.c)
 INDEX_OUT_OF_RANGE = "ERR index out of range"
 MUST_BE_POSITIVE = "ERR value is out of range, must be positive"
@@ -85,16 +110,10 @@ def geo_bad_pair(longitude: float, latitude: float) -> str:
     return "ERR invalid longitude,latitude pair %f,%f" % (longitude, latitude)
 
 
-def geo_need_from(command: str) -> str:
-    """`command` as the client spelled it (Redis prints argv[0])."""
-    return f"ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for {command}"
-
-
-def geo_need_by(command: str) -> str:
-    return f"ERR exactly one of BYRADIUS and BYBOX can be specified for {command}"
-LONG_OUT_OF_RANGE = (
-    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
-)
+# `command` as the client spelled it (Redis prints argv[0]).
+geo_need_from = _text("ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for %s")
+geo_need_by = _text("ERR exactly one of BYRADIUS and BYBOX can be specified for %s")
+LONG_OUT_OF_RANGE = out_of_range_between(-9223372036854775807, 9223372036854775807)
 # Sorted sets (t_zset.c).
 ZADD_NX_XX = "ERR XX and NX options at the same time are not compatible"
 ZADD_GT_LT_NX = "ERR GT, LT, and/or NX options at the same time are not compatible"
@@ -106,19 +125,8 @@ ZRANGE_LIMIT = "ERR syntax error, LIMIT is only supported in combination with ei
 ZRANGE_BYLEX_WITHSCORES = "ERR syntax error, WITHSCORES not supported in combination with BYLEX"
 WEIGHT_NOT_FLOAT = "ERR weight value is not a float"
 LIMIT_NEGATIVE = "ERR LIMIT can't be negative"
-NUMKEYS_NOT_POSITIVE = "ERR numkeys should be greater than 0"
-COUNT_NOT_POSITIVE = "ERR count should be greater than 0"
-NOT_POSITIVE = "ERR value is out of range, must be positive"
-OUT_OF_RANGE = "ERR value is out of range"
 
-
-def no_input_keys(command: str) -> str:
-    return f"ERR at least 1 input key is needed for '{command}' command"
-
-
-def out_of_range_between(low: int, high: int) -> str:
-    return f"ERR value is out of range, value must between {low} and {high}"
-
+no_input_keys = _text("ERR at least 1 input key is needed for '%s' command")
 
 LFU_NOT_SELECTED = (
     "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that "
@@ -128,9 +136,6 @@ LFU_SELECTED = (
     "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when "
     "switching between policies at runtime LRU and LFU data will take some time to adjust."
 )
-
-# sets (t_set.c)
-NUMKEYS_TOO_MANY = "ERR Number of keys can't be greater than number of args"
 
 NOAUTH = "NOAUTH Authentication required."
 WRONGPASS = "WRONGPASS invalid username-password pair or user is disabled."
@@ -189,7 +194,6 @@ BUSYKEY = "BUSYKEY Target key name already exists."
 INVALID_TTL = "ERR Invalid TTL value, must be >= 0"
 INVALID_IDLETIME = "ERR Invalid IDLETIME value, must be >= 0"
 INVALID_FREQ = "ERR Invalid FREQ value, must be >= 0 and <= 255"
-MAX_CLIENTS = "ERR max number of clients reached"
 NO_SHUTDOWN_IN_PROGRESS = "ERR No shutdown in progress."
 NO_CONFIG_FILE = "ERR The server is running without a config file"
 GETKEYS_INVALID_COMMAND = "ERR Invalid command specified"
@@ -198,13 +202,7 @@ GETKEYS_BAD_ARITY = "ERR Invalid number of arguments specified for command"
 GETKEYS_BAD_ARGUMENTS = "ERR Invalid arguments specified for command"
 
 
-def wrong_arity(fullname: str) -> str:
-    return f"ERR wrong number of arguments for '{fullname}' command"
-
-
-def _c_text(arg: bytes, limit: int) -> str:
-    """`arg` as Redis's "%.*s" prints it: up to `limit` bytes, cut at the first NUL."""
-    return arg[:limit].split(b"\x00", 1)[0].decode("utf-8", "surrogateescape")
+wrong_arity = _text("ERR wrong number of arguments for '%s' command")  # the command's full name
 
 
 def unknown_command(argv) -> str:
@@ -220,19 +218,22 @@ def unknown_command(argv) -> str:
     return f"ERR unknown command '{_c_text(argv[0], 128)}', with args beginning with: {args}"
 
 
-def unknown_subcommand(sub: bytes, container: str) -> str:
-    return f"ERR unknown subcommand '{_c_text(sub, 128)}'. Try {container.upper()} HELP."
+def _subcommand_text(template: str):
+    """A text naming a subcommand (its first 128 bytes) and the container whose HELP to try."""
+    def fill(sub: bytes, container: str) -> str:
+        return template % (_c_text(sub, 128), container.upper())
+    return fill
 
 
-def subcommand_syntax(sub: bytes, container: str) -> str:
-    """Redis's addReplySubcommandSyntaxError."""
-    return (f"ERR unknown subcommand or wrong number of arguments for '{_c_text(sub, 128)}'. "
-            f"Try {container.upper()} HELP.")
+unknown_subcommand = _subcommand_text("ERR unknown subcommand '%s'. Try %s HELP.")
+# Redis's addReplySubcommandSyntaxError.
+subcommand_syntax = _subcommand_text(
+    "ERR unknown subcommand or wrong number of arguments for '%s'. Try %s HELP.")
 
 
-def only_pubsub_allowed(command: str) -> str:
-    return (f"ERR Can't execute '{command}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / "
-            "RESET are allowed in this context")
+only_pubsub_allowed = _text(
+    "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / "
+    "RESET are allowed in this context")
 
 
 def tracking_prefix_overlap(prefix: bytes, other: bytes, existing: bool) -> str:
@@ -241,20 +242,18 @@ def tracking_prefix_overlap(prefix: bytes, other: bytes, existing: bool) -> str:
             "Prefixes for a single client must not overlap.")
 
 
-def no_latency_samples(event: str) -> str:
-    return f"ERR No samples available for event '{event}'"
-
-
-def config_rewrite_failed(why: str) -> str:
-    return f"ERR Rewriting config file: {why}"
+no_latency_samples = _text("ERR No samples available for event '%s'")
+config_rewrite_failed = _text("ERR Rewriting config file: %s")
 
 
 def config_set_failed(argument: str, why: str) -> str:
     return f"ERR CONFIG SET failed (possibly related to argument '{argument}') - {why}"
 
 
-def invalid_expire(command: str) -> str:
-    return f"ERR invalid expire time in '{command}' command"
+config_set_unknown = _text("ERR Unknown option or number of arguments for CONFIG SET - '%s'")
+
+
+invalid_expire = _text("ERR invalid expire time in '%s' command")
 
 
 LIB_INFO_CHARS = "ERR lib-name and lib-ver cannot contain spaces, newlines or special characters."
@@ -262,28 +261,12 @@ CLIENT_ID_NOT_POSITIVE = "ERR client-id should be greater than 0"
 INVALID_CLIENT_ID = "ERR Invalid client ID"
 
 
-def unrecognized_option(option: bytes) -> str:
-    return f"ERR Unrecognized option '{_c_text(option, len(option))}'"
-
-
-def unknown_client_type(kind: bytes) -> str:
-    return f"ERR Unknown client type '{_c_text(kind, len(kind))}'"
-
-
-def no_such_user(name: bytes) -> str:
-    return f"ERR No such user '{_c_text(name, len(name))}'"
-
-
-def internal_error(command: str) -> str:
-    return f"ERR internal error running '{command}' (see the server log)"
-
-
-def hello_syntax(option: bytes) -> str:
-    return f"ERR Syntax error in HELLO option '{_c_text(option, len(option))}'"
-
-
-def unsupported_option(option: bytes) -> str:
-    return f"ERR Unsupported option {_c_text(option, len(option))}"
+unrecognized_option = _arg_text("ERR Unrecognized option '%s'")
+unknown_client_type = _arg_text("ERR Unknown client type '%s'")
+no_such_user = _arg_text("ERR No such user '%s'")
+hello_syntax = _arg_text("ERR Syntax error in HELLO option '%s'")
+unsupported_option = _arg_text("ERR Unsupported option %s")
+internal_error = _text("ERR internal error running '%s' (see the server log)")
 
 
 def denied_protected_mode() -> str:
@@ -333,22 +316,15 @@ SCRIPT_UNKNOWN_COMMAND = "Unknown Redis command called from script"
 SCRIPT_WRONG_ARITY = "Wrong number of args calling Redis command from script"
 SCRIPT_NOSCRIPT_COMMAND = "This Redis command is not allowed from script"
 SCRIPT_READ_ONLY = "Write commands are not allowed from read-only scripts."
+SCRIPT_CALL_NO_ARGUMENTS = "ERR Please specify at least one argument for this redis lib call"
+SCRIPT_CALL_BAD_ARGUMENT = "ERR Lua redis lib command arguments must be strings or integers"
+SCRIPT_UNKNOWN_ERROR = "ERR unknown error"  # an error table whose `err` is not a string
 
 
-def script_unexpected_engine(engine: str) -> str:
-    return f"ERR Unexpected engine in script shebang: {engine}"
-
-
-def script_unknown_option(option: str) -> str:
-    return f"ERR Unknown lua shebang option: {option}"
-
-
-def script_unexpected_flag(flag: str) -> str:
-    return f"ERR Unexpected flag in script shebang: {flag}"
-
-
-def script_compile_error(message: str) -> str:
-    return f"ERR Error compiling script (new function): {message}"
+script_unexpected_engine = _text("ERR Unexpected engine in script shebang: %s")
+script_unknown_option = _text("ERR Unknown lua shebang option: %s")
+script_unexpected_flag = _text("ERR Unexpected flag in script shebang: %s")
+script_compile_error = _text("ERR Error compiling script (new function): %s")
 
 # Functions (FUNCTION & FCALL; the texts without a code are raised inside a library's load and
 # become "ERR Error registering functions: ERR <text>").
@@ -367,19 +343,14 @@ FUNCTION_LIBRARY_NOT_FOUND = "ERR Library not found"
 FUNCTION_LIST_NO_NAME = "ERR library name argument was not given"
 FUNCTION_FLUSH_MODE = "ERR FUNCTION FLUSH only supports SYNC|ASYNC option"
 FUNCTION_RESTORE_POLICY = "ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE."
-FUNCTION_PAYLOAD = "ERR DUMP payload version or checksum are wrong"
 FUNCTION_PAYLOAD_TYPE = "ERR given type is not a function"
 FUNCTION_PAYLOAD_BAD = "ERR can not read data type"
 FUNCTION_LOAD_TIMEOUT = "FUNCTION LOAD timeout"
 FUNCTION_NOT_IN_LOAD = "redis.register_function can only be called on FUNCTION LOAD command"
 
 
-def function_invalid_metadata(part: str) -> str:
-    return f"ERR Invalid metadata value given: {part}"
-
-
-def function_engine_not_found(engine: str) -> str:
-    return f"ERR Engine '{engine}' not found"
+function_invalid_metadata = _text("ERR Invalid metadata value given: %s")
+function_engine_not_found = _text("ERR Engine '%s' not found")
 
 
 def function_library_exists(name: str, quoted: bool = True) -> str:
@@ -387,24 +358,11 @@ def function_library_exists(name: str, quoted: bool = True) -> str:
     return f"ERR Library '{name}' already exists" if quoted else f"ERR Library {name} already exists"
 
 
-def function_exists(name: str) -> str:
-    return f"ERR Function {name} already exists"
-
-
-def function_compile_error(message: str) -> str:
-    return f"ERR Error compiling function: {message}"
-
-
-def function_register_error(message: str) -> str:
-    return f"ERR Error registering functions: {message}"
-
-
-def function_unknown_argument(arg: str) -> str:
-    return f"ERR Unknown argument {arg}"
-
-
-def function_unknown_option(arg: str) -> str:
-    return f"ERR Unknown option given: {arg}"
+function_exists = _text("ERR Function %s already exists")
+function_compile_error = _text("ERR Error compiling function: %s")
+function_register_error = _text("ERR Error registering functions: %s")
+function_unknown_argument = _text("ERR Unknown argument %s")
+function_unknown_option = _text("ERR Unknown option given: %s")
 
 # HyperLogLog (hyperloglog.c)
 HLL_WRONGTYPE = "WRONGTYPE Key is not a valid HyperLogLog string value."
@@ -413,9 +371,5 @@ HLL_NO_KEY = "ERR The specified key does not exist"
 HLL_NOT_SPARSE = "ERR HLL encoding is not sparse"
 
 
-def unknown_pfdebug(sub: bytes) -> str:
-    return f"ERR Unknown PFDEBUG subcommand '{_c_text(sub, len(sub))}'"
-
-
-def hll_selftest_failed(what: str) -> str:
-    return f"ERR TESTFAILED {what}"
+unknown_pfdebug = _arg_text("ERR Unknown PFDEBUG subcommand '%s'")
+hll_selftest_failed = _text("ERR TESTFAILED %s")

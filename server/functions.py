@@ -290,7 +290,7 @@ class Registry:
         if not ok:
             message = result[b"err"] if scripting.lua51.lua_type(result) == "table" else result
             if not isinstance(message, bytes):
-                message = b"ERR unknown error"
+                message = errors.SCRIPT_UNKNOWN_ERROR.encode()
             raise CommandError(errors.function_register_error(scripting._text(message)))
         library = Library(name, code)
         for i in range(1, len(result) + 1):

@@ -312,7 +312,7 @@ class Engine:
             return "ERR " + _text(value)
         message = value[b"err"]
         if not isinstance(message, bytes):
-            return "ERR unknown error"
+            return errors.SCRIPT_UNKNOWN_ERROR
         text = _text(message)
         source, line = value[b"source"], value[b"line"]
         if source is not None and line is not None:
@@ -337,7 +337,7 @@ class Engine:
         argv = []
         message = None
         if not args:
-            message = b"ERR Please specify at least one argument for this redis lib call"
+            message = errors.SCRIPT_CALL_NO_ARGUMENTS.encode()
         for arg in args:
             kind = type(arg)
             if kind is bytes:
@@ -345,7 +345,7 @@ class Engine:
             elif kind is int or kind is float:
                 argv.append(_number_arg(arg))
             else:
-                message = b"ERR Lua redis lib command arguments must be strings or integers"
+                message = errors.SCRIPT_CALL_BAD_ARGUMENT.encode()
                 break
         if message is None:
             ok, value = self._run_command(argv)

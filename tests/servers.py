@@ -172,6 +172,29 @@ def raw_call(port: int, *args, proto: int = 2):
     return session(port, *([["HELLO", "3"]] if proto == 3 else []), args)[-1]
 
 
+def read_line(sock) -> bytes:
+    """What `sock` receives up to the end of a one-line reply (an error or a status), or until the
+    server closes the connection."""
+    data = b""
+    while not data.endswith(b"\r\n"):
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def receive(sock, size: int) -> int:
+    """Read until `size` bytes have arrived, asserting the connection stays open; the number of
+    bytes read (more than `size` when the server sent more)."""
+    got = 0
+    while got < size:
+        chunk = sock.recv(1 << 20)
+        assert chunk, f"closed after {got} of {size} bytes"
+        got += len(chunk)
+    return got
+
+
 def read_until_closed(sock) -> bytes:
     """Everything the server sends on `sock` until it closes the connection."""
     data = b""

@@ -4,7 +4,7 @@ from typing import TYPE_CHECKING
 
 from protocol.reply import NO_REPLY, NULL_ARRAY, Map, SetReply, Status, Verbatim, encoded
 from server import blocking, dispatch, errors
-from server.args import to_c_int, to_int
+from server.args import help_reply, to_c_int, to_int
 from server.config import REDIS_VERSION
 from server.errors import CommandError
 from server.table import Argv, Flag, Reply, command, container
@@ -170,8 +170,7 @@ def reset(client: "Client", argv: Argv) -> Reply:
 
 container("client", "connection", summary="A container for client connection commands", since="2.4.0")
 
-CLIENT_HELP = [
-    "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+CLIENT_HELP = help_reply("client", [
     "CACHING (YES|NO)",
     "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
     "GETREDIR",
@@ -196,8 +195,6 @@ CLIENT_HELP = [
     "      Kill connections authenticated by <username>.",
     "    * SKIPME (YES|NO)",
     "      Skip killing current connection (default: yes).",
-    "    * ID <client-id>",
-    "      Kill connections by client id.",
     "LIST [options ...]",
     "    Return information about client connections. Options:",
     "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
@@ -219,9 +216,7 @@ CLIENT_HELP = [
     "    Report tracking status for the current connection.",
     "NO-EVICT (ON|OFF)",
     "    Protect current client connection from eviction.",
-    "HELP",
-    "    Print this help.",
-]
+])
 
 
 # CLIENT LIST / KILL TYPE names -> Client.client_class()
@@ -229,14 +224,10 @@ _CLIENT_TYPES = {b"normal": "normal", b"master": "master", b"replica": "replica"
                  b"pubsub": "pubsub"}
 
 
-def _status_lines(lines):
-    return [Status(line) for line in lines]
-
-
 @command("client|help", 2, F.LOADING | F.STALE, group="connection", summary="Show helpful text about "
          "the different subcommands", since="5.0.0", complexity="O(1)")
 def client_help(client: "Client", argv: Argv) -> Reply:
-    return _status_lines(CLIENT_HELP)
+    return CLIENT_HELP
 
 
 @command("client|id", 2, F.NOSCRIPT | F.LOADING | F.STALE, group="connection",

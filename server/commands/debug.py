@@ -15,7 +15,7 @@ from persistence import rdb
 from protocol.reply import Status, Verbatim, encoded
 from server import errors, log, values
 from server import lolwut as lolwut_art
-from server.args import to_int
+from server.args import help_reply, to_int
 from server.config import REDIS_VERSION
 from server.errors import CommandError
 from server.table import Argv, Flag, Reply, command
@@ -26,8 +26,7 @@ if TYPE_CHECKING:
 F = Flag
 OK = encoded(Status("OK"))
 
-DEBUG_HELP = [
-    "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+DEBUG_HELP = help_reply("debug", [
     "CHANGE-REPL-ID",
     "    Change the replication IDs of the instance.",
     "    Dangerous: should be used only for testing the replication subsystem.",
@@ -54,9 +53,7 @@ DEBUG_HELP = [
     "    default.",
     "SLEEP <seconds>",
     "    Stop the server for <seconds>. Decimals allowed.",
-    "HELP",
-    "    Prints this help.",
-]
+])
 
 
 def debug_allowed(client) -> bool:
@@ -84,7 +81,7 @@ def debug(client: "Client", argv: Argv) -> Reply:
     n = len(argv)
     server = client.server
     if sub == b"help" and n == 2:
-        return [Status(line) for line in DEBUG_HELP]
+        return DEBUG_HELP
     if sub == b"sleep" and n == 3:
         time.sleep(max(0.0, _atof(argv[2])))  # the whole server stops, as Redis's does
         return OK

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from persistence import rdb
 from protocol.reply import Map, SetReply, Status, encoded
 from server import errors, functions
-from server.args import to_int
+from server.args import help_reply, to_int
 from server.commands.scripting import _AS_MONITORED
 from server.errors import CommandError
 from server.glob import glob_match
@@ -185,7 +185,7 @@ def function_restore(client: "Client", argv: Argv) -> Reply:
     return OK
 
 
-_PAYLOAD_ERRORS = {"payload": errors.FUNCTION_PAYLOAD, "type": errors.FUNCTION_PAYLOAD_TYPE}
+_PAYLOAD_ERRORS = {"payload": errors.DUMP_PAYLOAD, "type": errors.FUNCTION_PAYLOAD_TYPE}
 
 
 @command("function|stats", 2, F.NOSCRIPT | F.ALLOW_BUSY, group="scripting",
@@ -213,8 +213,7 @@ def function_kill(client: "Client", argv: Argv) -> Reply:
     return OK
 
 
-FUNCTION_HELP = [
-    "FUNCTION <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+FUNCTION_HELP = help_reply("function", [
     "LOAD [REPLACE] <FUNCTION CODE>",
     "    Create a new library with the given library name and code.",
     "DELETE <LIBRARY NAME>",
@@ -256,13 +255,11 @@ FUNCTION_HELP = [
     "      libraries with the new libraries (notice that even on this option there is a chance of "
     "failure",
     "      in case of functions name collision with another library).",
-    "HELP",
-    "    Prints this help.",
-]
+])
 
 
 @command("function|help", 2, F.LOADING | F.STALE, group="scripting",
          summary="Show helpful text about the different subcommands", since="7.0.0",
          complexity="O(1)")
 def function_help(client: "Client", argv: Argv) -> Reply:
-    return [Status(line) for line in FUNCTION_HELP]
+    return FUNCTION_HELP

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from protocol.reply import Status, encoded
 from server import errors, values
-from server.args import LLONG_MAX, is_int, to_int
+from server.args import LLONG_MAX, help_reply, is_int, to_int
 from server.config import NOTIFY_GENERIC, NOTIFY_NEW
 from server.errors import CommandError
 from server.glob import matcher
@@ -451,8 +451,7 @@ def persist(client: "Client", argv: Argv) -> Reply:
 container("object", "generic", summary="A container for object introspection commands",
           since="2.2.3", complexity="Depends on subcommand.")
 
-OBJECT_HELP = [Status(line) for line in (
-    "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+OBJECT_HELP = help_reply("object", [
     "ENCODING <key>",
     "    Return the kind of internal representation used in order to store the value",
     "    associated with a <key>.",
@@ -465,9 +464,7 @@ OBJECT_HELP = [Status(line) for line in (
     "REFCOUNT <key>",
     "    Return the number of references of the value associated with the specified",
     "    <key>.",
-    "HELP",
-    "    Prints this help.",
-)]
+])
 
 
 @command("object|help", 2, F.LOADING | F.STALE, summary="Show helpful text about the different "

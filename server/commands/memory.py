@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from protocol.reply import Map, Status, Verbatim, encoded
 from server import errors, values
-from server.args import to_int
+from server.args import help_reply, to_int
 from server.errors import CommandError
 from server.info import rss_bytes
 from server.table import KS, Argv, Flag, Reply, command, container
@@ -40,8 +40,7 @@ def key_usage(key: bytes, value) -> int:
 
 container("memory", "server", summary="A container for memory diagnostics commands", since="4.0.0")
 
-MEMORY_HELP = [
-    "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+MEMORY_HELP = help_reply("memory", [
     "DOCTOR",
     "    Return memory problems reports.",
     "MALLOC-STATS",
@@ -53,15 +52,13 @@ MEMORY_HELP = [
     "USAGE <key> [SAMPLES <count>]",
     "    Return memory in bytes used by <key> and its value. Nested values are",
     "    sampled up to <count> times (default: 5, 0 means sample all).",
-    "HELP",
-    "    Prints this help.",
-]
+])
 
 
 @command("memory|help", 2, F.LOADING | F.STALE, group="server", summary="Show helpful text about the "
          "different subcommands", since="4.0.0", complexity="O(1)")
 def memory_help(client: "Client", argv: Argv) -> Reply:
-    return [Status(line) for line in MEMORY_HELP]
+    return MEMORY_HELP
 
 
 @command("memory|usage", -3, F.READONLY, keys=(2, 2, 1), group="server",

@@ -7,8 +7,9 @@ subscribed mode, where only these commands, PING, QUIT and RESET run, is enforce
 
 from typing import TYPE_CHECKING
 
-from protocol.reply import Encoded, Push, Status, encode_reply
+from protocol.reply import Encoded, Push, encode_reply
 from server import errors
+from server.args import help_reply
 from server.errors import CommandError
 from server.glob import glob_match
 from server.table import KS, Argv, Flag, Reply, command, container
@@ -123,8 +124,7 @@ def spublish(client: "Client", argv: Argv) -> Reply:
 
 container("pubsub", "pubsub", summary="A container for Pub/Sub commands", since="2.8.0")
 
-PUBSUB_HELP = [
-    "PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+PUBSUB_HELP = help_reply("pubsub", [
     "CHANNELS [<pattern>]",
     "    Return the currently active channels matching a <pattern> (default: '*').",
     "NUMPAT",
@@ -136,9 +136,7 @@ PUBSUB_HELP = [
     "    Return the currently active shard level channels matching a <pattern> (default: '*').",
     "SHARDNUMSUB [<shardchannel> ...]",
     "    Return the number of subscribers for the specified shard level channel(s)",
-    "HELP",
-    "    Prints this help.",
-]
+])
 
 _INFO = F.PUBSUB | F.LOADING | F.STALE
 
@@ -146,7 +144,7 @@ _INFO = F.PUBSUB | F.LOADING | F.STALE
 @command("pubsub|help", 2, F.LOADING | F.STALE, group="pubsub", summary="Show helpful text about the "
          "different subcommands", since="6.2.0", complexity="O(1)")
 def pubsub_help(client: "Client", argv: Argv) -> Reply:
-    return [Status(line) for line in PUBSUB_HELP]
+    return PUBSUB_HELP
 
 
 def _names(table: dict, argv) -> list:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from protocol.reply import Status, encoded
 from server import busy, errors, scripting
-from server.args import to_int
+from server.args import help_reply, to_int
 from server.errors import CommandError
 from server.table import NONE, Argv, Flag, KeySpec, Reply, command, container
 
@@ -164,8 +164,7 @@ def script_debug(client: "Client", argv: Argv) -> Reply:
     raise CommandError(errors.SCRIPT_DEBUG_MODE)
 
 
-SCRIPT_HELP = [
-    "SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+SCRIPT_HELP = help_reply("script", [
     "DEBUG (YES|SYNC|NO)",
     "    Set the debug mode for subsequent scripts executed.",
     "EXISTS <sha1> [<sha1> ...]",
@@ -180,12 +179,10 @@ SCRIPT_HELP = [
     "    Kill the currently executing Lua script.",
     "LOAD <script>",
     "    Load a script into the scripts cache without executing it.",
-    "HELP",
-    "    Prints this help.",
-]
+])
 
 
 @command("script|help", 2, F.LOADING | F.STALE, group="scripting",
          summary="Show helpful text about the different subcommands", since="5.0.0", complexity="O(1)")
 def script_help(client: "Client", argv: Argv) -> Reply:
-    return [Status(line) for line in SCRIPT_HELP]
+    return SCRIPT_HELP

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 
 from protocol.reply import NO_REPLY, Map, SetReply, Status, Verbatim, encoded
 from server import errors, info, log
-from server.args import to_int
+from server.args import help_reply, to_int
 from server.busy import busy_error
 from server.config import ConfigError
 from server.config_rewrite import rewrite as config_rewrite_file
@@ -72,8 +72,7 @@ def flushall(client: "Client", argv: Argv) -> Reply:
 
 container("slowlog", "server", summary="A container for slow log commands", since="2.2.12")
 
-SLOWLOG_HELP = [
-    "SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+SLOWLOG_HELP = help_reply("slowlog", [
     "GET [<count>]",
     "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
     "    Entries are made of:",
@@ -83,16 +82,14 @@ SLOWLOG_HELP = [
     "    Return the length of the slowlog.",
     "RESET",
     "    Reset the slowlog.",
-    "HELP",
-    "    Prints this help.",
-]
+])
 _NODES = "request_policy:all_nodes"
 
 
 @command("slowlog|help", 2, F.LOADING | F.STALE, group="server", summary="Show helpful text about the "
          "different subcommands", since="6.2.0", complexity="O(1)")
 def slowlog_help(client: "Client", argv: Argv) -> Reply:
-    return [Status(line) for line in SLOWLOG_HELP]
+    return SLOWLOG_HELP
 
 
 @command("slowlog|get", -2, F.ADMIN | F.LOADING | F.STALE, group="server",
@@ -131,8 +128,7 @@ def slowlog_reset(client: "Client", argv: Argv) -> Reply:
 
 container("latency", "server", summary="A container for latency diagnostics commands", since="2.8.13")
 
-LATENCY_HELP = [
-    "LATENCY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+LATENCY_HELP = help_reply("latency", [
     "DOCTOR",
     "    Return a human readable latency analysis report.",
     "GRAPH <event>",
@@ -148,9 +144,7 @@ LATENCY_HELP = [
     "    Return a cumulative distribution of latencies in the format of a histogram for the specified "
     "command names.",
     "    If no commands are specified then all histograms are replied.",
-    "HELP",
-    "    Prints this help.",
-]
+])
 _LATENCY = F.ADMIN | F.NOSCRIPT | F.LOADING | F.STALE
 _NODES_SPECIAL = ("nondeterministic_output", "request_policy:all_nodes", "response_policy:special")
 
@@ -158,7 +152,7 @@ _NODES_SPECIAL = ("nondeterministic_output", "request_policy:all_nodes", "respon
 @command("latency|help", 2, F.LOADING | F.STALE, group="server", summary="Show helpful text about the "
          "different subcommands.", since="2.8.13", complexity="O(1)")
 def latency_help(client: "Client", argv: Argv) -> Reply:
-    return [Status(line) for line in LATENCY_HELP]
+    return LATENCY_HELP
 
 
 @command("latency|latest", 2, _LATENCY, group="server", summary="Return the latest latency samples for "
@@ -299,8 +293,7 @@ def shutdown(client: "Client", argv: Argv) -> Reply:
 
 container("config", "server", summary="A container for server configuration commands", since="2.0.0")
 
-CONFIG_HELP = [
-    "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+CONFIG_HELP = help_reply("config", [
     "GET <pattern>",
     "    Return parameters matching the glob-like <pattern> and their values.",
     "SET <directive> <value>",
@@ -309,15 +302,13 @@ CONFIG_HELP = [
     "    Reset statistics reported by the INFO command.",
     "REWRITE",
     "    Rewrite the configuration file.",
-    "HELP",
-    "    Prints this help.",
-]
+])
 
 
 @command("config|help", 2, F.LOADING | F.STALE, group="server",
          summary="Show helpful text about the different subcommands", since="5.0.0", complexity="O(1)")
 def config_help(client: "Client", argv: Argv) -> Reply:
-    return [Status(line) for line in CONFIG_HELP]
+    return CONFIG_HELP
 
 
 @command("config|get", -3, F.ADMIN | F.NOSCRIPT | F.LOADING | F.STALE, group="server",
@@ -457,8 +448,7 @@ container("command", "server", summary="Get array of Redis command details", sin
           complexity="O(N) where N is the total number of Redis commands",
           tips=("nondeterministic_output_order",))
 
-COMMAND_HELP = [
-    "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+COMMAND_HELP = help_reply("command", [
     "(no subcommand)",
     "    Return details about all Redis commands.",
     "COUNT",
@@ -477,15 +467,13 @@ COMMAND_HELP = [
     "    Return the keys from a full Redis command.",
     "GETKEYSANDFLAGS <full-command>",
     "    Return the keys and the access flags from a full Redis command.",
-    "HELP",
-    "    Prints this help.",
-]
+])
 
 
 @command("command|help", 2, F.LOADING | F.STALE, group="server", acl=("@connection",),
          summary="Show helpful text about the different subcommands", since="5.0.0", complexity="O(1)")
 def command_help(client: "Client", argv: Argv) -> Reply:
-    return [Status(line) for line in COMMAND_HELP]
+    return COMMAND_HELP
 
 
 @command("command|count", 2, F.LOADING | F.STALE, group="server", acl=("@connection",),

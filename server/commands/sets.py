@@ -332,7 +332,7 @@ def sintercard(client: "Client", argv: Argv) -> Reply:
     if numkeys < 1:
         raise CommandError(errors.NUMKEYS_POSITIVE)
     if numkeys > len(argv) - 2:
-        raise CommandError(errors.NUMKEYS_TOO_MANY)
+        raise CommandError(errors.NUMKEYS_TOO_BIG)
     limit = 0
     i = 2 + numkeys
     while i < len(argv):

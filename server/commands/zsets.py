@@ -748,9 +748,9 @@ def _zpop(client, argv, where: int):
         raise CommandError(errors.SYNTAX)
     count = -1
     if len(argv) == 3:
-        count = to_int(argv[2], errors.NOT_POSITIVE)
+        count = to_int(argv[2], errors.MUST_BE_POSITIVE)
         if count < 0:
-            raise CommandError(errors.NOT_POSITIVE)
+            raise CommandError(errors.MUST_BE_POSITIVE)
     key = argv[1]
     z = client.db.get_typed(key, KIND)
     if z is None or count == 0:
@@ -781,9 +781,9 @@ def zpopmax(client: "Client", argv: Argv) -> Reply:
 
 def _parse_mpop(argv, numkeys_at: int):
     """ZMPOP / BZMPOP's arguments from numkeys on: (keys, where, count)."""
-    numkeys = to_int(argv[numkeys_at], errors.NUMKEYS_NOT_POSITIVE)
+    numkeys = to_int(argv[numkeys_at], errors.NUMKEYS_POSITIVE)
     if numkeys < 1:
-        raise CommandError(errors.NUMKEYS_NOT_POSITIVE)
+        raise CommandError(errors.NUMKEYS_POSITIVE)
     where_at = numkeys_at + numkeys + 1
     if where_at >= len(argv):
         raise CommandError(errors.SYNTAX)
@@ -798,9 +798,9 @@ def _parse_mpop(argv, numkeys_at: int):
     j = where_at + 1
     while j < len(argv):
         if count == -1 and argv[j].upper() == b"COUNT" and j + 1 < len(argv):
-            count = to_int(argv[j + 1], errors.COUNT_NOT_POSITIVE)
+            count = to_int(argv[j + 1], errors.COUNT_POSITIVE)
             if count < 1:
-                raise CommandError(errors.COUNT_NOT_POSITIVE)
+                raise CommandError(errors.COUNT_POSITIVE)
             j += 2
         else:
             raise CommandError(errors.SYNTAX)
@@ -918,14 +918,14 @@ def zrandmember(client: "Client", argv: Argv) -> Reply:
         return z.index[random.randrange(len(z))][1]
     count = to_int(argv[2])
     if count < -_LONG_MAX:
-        raise CommandError(errors.out_of_range_between(-_LONG_MAX, _LONG_MAX))
+        raise CommandError(errors.LONG_OUT_OF_RANGE)
     withscores = False
     if len(argv) > 4 or (len(argv) == 4 and argv[3].upper() != b"WITHSCORES"):
         raise CommandError(errors.SYNTAX)
     if len(argv) == 4:
         withscores = True
         if count < -_LONG_MAX // 2 or count > _LONG_MAX // 2:
-            raise CommandError(errors.OUT_OF_RANGE)
+            raise CommandError(errors.VALUE_OUT_OF_RANGE)
     z = db.read_typed(argv[1], KIND)
     if z is None or count == 0:
         return []

@@ -1,5 +1,5 @@
-"""Helpers shared by the persistence integration tests (test_rdb_server.py, test_bgsave.py):
-servers in their own directories, file and reply inspection."""
+"""Helpers shared by the persistence tests (test_rdb_server.py, test_bgsave.py, each type's RDB
+crossing with redis-server): servers in their own directories, file and reply inspection."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import redis
 
 from persistence import rdb
 from tests.persistence._data import scan_server
-from tests.servers import ServerProcess, raw_call
+from tests.servers import ServerProcess, raw_call, wait_for
 
 REDIS_CHECK_RDB = shutil.which("redis-check-rdb")
 SETPRIV = shutil.which("setpriv")
@@ -55,6 +55,14 @@ def spawn_servers():
             except OSError:
                 pass
             server.cleanup()
+
+
+def start_on_file(spawn, kind: str, source, directory, *args):
+    """A `kind` server (forkv or Debian's redis-server) started by `spawn` in the new `directory`
+    on a copy of the RDB file `source`: how a file crosses from one server to the other."""
+    os.makedirs(directory)
+    shutil.copy(source, os.path.join(directory, "dump.rdb"))
+    return spawn(kind, *args, workdir=str(directory))
 
 
 def client(server, db: int = 0) -> redis.Redis:
@@ -111,6 +119,38 @@ def check_rdb(path) -> str:
 
 def info(r, section: str = "persistence") -> dict:
     return r.info(section)
+
+
+# -- observing a save ----------------------------------------------------------------------------
+
+def children(pid: int) -> list:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+
+
+def save_child(server, datadir=None) -> int:
+    """The running save child's pid, once its temp file exists in `datadir` (the server's own
+    directory unless given)."""
+    directory = datadir or server.dir
+
+    def found():
+        for pid in children(server.proc.pid):
+            if os.path.exists(os.path.join(directory, f"temp-{pid}.rdb")):
+                return pid
+        return None
+    return wait_for(found, what="the save child's temp file")
+
+
+def idle(r) -> bool:
+    return info(r)["rdb_bgsave_in_progress"] == 0
+
+
+def wait_idle(r, timeout: float = 30) -> dict:
+    wait_for(lambda: idle(r), timeout, what="the background save to end")
+    return info(r)
 
 
 def same_reply(a, b) -> bool:

@@ -21,43 +21,29 @@ import time
 import pytest
 
 from server import errors
-from tests.integration._persistence import check_rdb, client, dump_path, file_contents, info, read_bytes, temp_files
+from tests.integration._persistence import (
+    check_rdb,
+    children,
+    client,
+    dump_path,
+    file_contents,
+    idle,
+    info,
+    read_bytes,
+    save_child,
+    start_on_file,
+    temp_files,
+    wait_idle,
+)
 from tests.persistence._data import read_back
-from tests.servers import command_bytes, session, wait_for
+from tests.servers import command_bytes, read_line, session, wait_for
 
 REDIS_CLI = shutil.which("redis-cli")
-
-
-def children(pid: int) -> list:
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as f:
-            return [int(x) for x in f.read().split()]
-    except OSError:
-        return []
 
 
 def threads(pid: int) -> int:
     with open(f"/proc/{pid}/status") as f:
         return int(re.search(r"^Threads:\s+(\d+)", f.read(), re.M).group(1))
-
-
-def save_child(server) -> int:
-    """The running save child's pid, once its temp file exists."""
-    def found():
-        for pid in children(server.proc.pid):
-            if os.path.exists(os.path.join(server.dir, f"temp-{pid}.rdb")):
-                return pid
-        return None
-    return wait_for(found, what="the save child's temp file")
-
-
-def idle(r) -> bool:
-    return info(r)["rdb_bgsave_in_progress"] == 0
-
-
-def wait_idle(r, timeout: float = 30) -> dict:
-    wait_for(lambda: idle(r), timeout, what="the background save to end")
-    return info(r)
 
 
 COARSE_CLOCK_LAG = 0.05
@@ -74,15 +60,9 @@ def next_second(r) -> None:
 def shutdown(port: int, *args):
     """SHUTDOWN on a fresh connection (no client-side retries): None when the server closes the
     connection without a reply, as it does when it exits; else the raw reply bytes."""
-    data = b""
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
         s.sendall(command_bytes("SHUTDOWN", *args))
-        while not data.endswith(b"\r\n"):
-            chunk = s.recv(4096)
-            if not chunk:
-                return data or None
-            data += chunk
-    return data
+        return read_line(s) or None
 
 
 def texts(replies) -> list:
@@ -196,10 +176,7 @@ def test_bgsave_is_a_point_in_time_snapshot_while_clients_write(spawn, tmp_path)
 
     # The file passes redis-check-rdb and a real redis-server loads the same snapshot.
     check_rdb(dump_path(server))
-    d = tmp_path / "redis"
-    d.mkdir()
-    shutil.copy(dump_path(server), d / "dump.rdb")
-    real = spawn("redis", workdir=str(d))
+    real = start_on_file(spawn, "redis", dump_path(server), tmp_path / "redis")
     assert read_back(real.port, dbs=[0]) == {0: (snap, {})}
 
 

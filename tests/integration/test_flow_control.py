@@ -6,7 +6,7 @@ import time
 
 import redis
 
-from tests.servers import ServerProcess, rss
+from tests.servers import ServerProcess, receive, rss
 
 
 def test_unread_replies_pause_reading():
@@ -32,10 +32,5 @@ def test_unread_replies_pause_reading():
             assert peak - base < 64 * 1024 * 1024
             s.setblocking(True)
             expected = sent * (len(value) + 10)  # $65536\r\n ... \r\n
-            got = 0
-            while got < expected:
-                chunk = s.recv(1 << 20)
-                assert chunk
-                got += len(chunk)
-            assert got == expected
+            assert receive(s, expected) == expected
         r.close()

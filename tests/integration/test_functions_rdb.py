@@ -5,11 +5,10 @@ forkv and Debian's redis-server 7.0 both ways (redis-check-rdb accepts forkv's).
 Every test starts its own servers in their own directories and stops them even on failure.
 """
 
-import shutil
 
 import redis
 
-from tests.integration._persistence import check_rdb, client, dump_path, info
+from tests.integration._persistence import check_rdb, client, dump_path, info, start_on_file
 from tests.servers import wait_for
 
 LIBS = [
@@ -49,13 +48,6 @@ def _works(r: redis.Redis) -> None:
     assert r.get("key") == b"value"
 
 
-def _restart_from(spawn, kind: str, source_file: str, tmp_path):
-    directory = tmp_path / f"{kind}-from-file"
-    directory.mkdir()
-    shutil.copy(source_file, directory / "dump.rdb")
-    return spawn(kind, workdir=str(directory))
-
-
 def test_forkv_file_with_functions_loads_into_redis_and_back(spawn, tmp_path):
     forkv = spawn("forkv")
     r = client(forkv)
@@ -64,13 +56,13 @@ def test_forkv_file_with_functions_loads_into_redis_and_back(spawn, tmp_path):
     assert r.save() is True
     check_rdb(dump_path(forkv))
 
-    theirs = _restart_from(spawn, "redis", dump_path(forkv), tmp_path)
+    theirs = start_on_file(spawn, "redis", dump_path(forkv), tmp_path / "redis-from-file")
     rr = client(theirs)
     assert _listing(rr) == want
     _works(rr)
     assert rr.save() is True
 
-    ours = _restart_from(spawn, "forkv", dump_path(theirs), tmp_path)
+    ours = start_on_file(spawn, "forkv", dump_path(theirs), tmp_path / "forkv-from-file")
     ro = client(ours)
     assert _listing(ro) == want
     _works(ro)
@@ -87,7 +79,7 @@ def test_bgsave_writes_functions_and_a_restart_reads_them(spawn, tmp_path):
              what="the background save")
     assert info(r)["rdb_last_bgsave_status"] == "ok"
     check_rdb(dump_path(forkv))
-    again = _restart_from(spawn, "forkv", dump_path(forkv), tmp_path)
+    again = start_on_file(spawn, "forkv", dump_path(forkv), tmp_path / "forkv-from-file")
     assert _listing(client(again)) == want
     _works(client(again))
 
@@ -122,7 +114,7 @@ def test_functions_flushed_by_function_flush_are_not_saved(spawn, tmp_path):
     r.function_flush()
     r.save()
     check_rdb(dump_path(forkv))
-    again = _restart_from(spawn, "forkv", dump_path(forkv), tmp_path)
+    again = start_on_file(spawn, "forkv", dump_path(forkv), tmp_path / "forkv-from-file")
     assert client(again).function_list() == []
     assert client(again).get("key") == b"value"
 

@@ -12,7 +12,7 @@ import time
 import pytest
 import redis
 
-from tests.servers import ServerProcess, command_bytes, read_until_closed, rss, wait_for
+from tests.servers import ServerProcess, command_bytes, read_line, read_until_closed, receive, rss, wait_for
 
 
 def _log_lines(server, *needles: str) -> list:
@@ -370,12 +370,7 @@ def test_without_a_limit_a_client_that_does_not_read_is_paused_not_run(forkv_ser
         # once the client reads, the rest runs and every reply arrives
         expected = 100 * rounds * len(b"$1024\r\n" + b"v" * 1024 + b"\r\n")
         s.settimeout(10)
-        got = 0
-        while got < expected:
-            chunk = s.recv(1 << 20)
-            assert chunk
-            got += len(chunk)
-        assert got == expected
+        assert receive(s, expected) == expected
         # every GET ran (and the few INFO / CLIENT LIST calls of this test)
         assert 100 * rounds < info() < 100 * rounds + 20
     finally:
@@ -429,13 +424,7 @@ def _connect_from(source: str, port: int, dest: str = "127.0.0.1") -> bytes:
         s.bind((source, 0))
         s.connect((dest, port))
         s.sendall(command_bytes("PING"))
-        data = b""
-        while not data.endswith(b"\r\n"):
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-        return data
+        return read_line(s)
 
 
 @pytest.mark.parametrize("kind", ["forkv", "redis"])

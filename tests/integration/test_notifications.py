@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from tests.integration._notifications import keyspace_events
 from tests.integration.test_pubsub import Raw
 
 SCRIPT = [
@@ -26,32 +27,15 @@ SCRIPT = [
 ]
 
 
+def _lazy_expiry(conn):
+    """A key whose time passed, found by a read: the `expired` event comes from that read."""
+    conn.call("SET", "lazy", "v", "PX", "1")
+    time.sleep(0.01)  # past the 1 ms deadline: what is tested is the event of the read below
+    conn.call("GET", "lazy")
+
+
 def _notifications(server, events: str) -> list:
-    sub, cmd = Raw(server.port), Raw(server.port)
-    try:
-        cmd.call("FLUSHALL")
-        cmd.call("CONFIG", "SET", "notify-keyspace-events", events)
-        sub.call("PSUBSCRIBE", "__key*__:*")
-        sub.call("SUBSCRIBE", "done")
-        for args in SCRIPT:
-            cmd.call(*args)
-        # lazy expiry: a key whose time passed is found by a read
-        cmd.call("SET", "lazy", "v", "PX", "1")
-        time.sleep(0.01)  # past the 1 ms deadline: what is tested is the event of the read below
-        cmd.call("GET", "lazy")
-        cmd.call("PUBLISH", "done", "end")
-        got = []
-        while True:
-            message = sub.read()[1][0]
-            if message[0] == b"message":
-                break
-            got.append(tuple(message[2:]))
-        cmd.call("CONFIG", "SET", "notify-keyspace-events", "")
-        cmd.call("FLUSHALL")
-        return got
-    finally:
-        sub.close()
-        cmd.close()
+    return keyspace_events(server, events, SCRIPT, then=_lazy_expiry)
 
 
 @pytest.mark.parametrize("events", ["KEA", "KEAnm", "E$", "Kg", "Ex"])

@@ -27,7 +27,19 @@ import hiredis
 import pytest
 
 from server import errors
-from tests.integration._persistence import STRACE, check_rdb, client, file_contents, info, read_bytes, temp_files, walk
+from tests.integration._persistence import (
+    STRACE,
+    check_rdb,
+    children,
+    client,
+    file_contents,
+    info,
+    read_bytes,
+    save_child,
+    temp_files,
+    wait_idle,
+    walk,
+)
 from tests.servers import ServerProcess, command_bytes, session, wait_for
 
 PRLIMIT = shutil.which("prlimit")
@@ -111,29 +123,6 @@ def remount(path: str, mode: str) -> None:
 
 
 # -- observing a save ---------------------------------------------------------------------------
-
-def children(pid: int) -> list:
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as f:
-            return [int(x) for x in f.read().split()]
-    except OSError:
-        return []
-
-
-def save_child(server, datadir) -> int:
-    """The running save child's pid, once its temp file exists."""
-    def found():
-        for pid in children(server.proc.pid):
-            if os.path.exists(os.path.join(datadir, f"temp-{pid}.rdb")):
-                return pid
-        return None
-    return wait_for(found, what="the save child's temp file")
-
-
-def wait_idle(r) -> dict:
-    wait_for(lambda: info(r)["rdb_bgsave_in_progress"] == 0, 30, what="the background save to end")
-    return info(r)
-
 
 def alive(pid: int) -> bool:
     """A process that exists and is not a zombie."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import threading
 import time
@@ -30,6 +29,7 @@ from tests.integration._persistence import (
     rdb_bytes,
     read_bytes,
     same_reply,
+    start_on_file,
     temp_files,
     walk,
 )
@@ -460,9 +460,7 @@ def test_redis_file_loads_into_forkv_and_forkv_save_loads_back_into_redis(spawn,
     total = sum(len(data) for data, _ in want.values())
 
     d = tmp_path / "forkv"
-    d.mkdir()
-    shutil.copy(dump_path(real), d / "dump.rdb")
-    server = spawn("forkv", workdir=str(d))
+    server = start_on_file(spawn, "forkv", dump_path(real), d)
     f = client(server)
     assert info(f)["rdb_last_load_keys_loaded"] == total
     assert walk(server.port) == want
@@ -479,10 +477,7 @@ def test_redis_file_loads_into_forkv_and_forkv_save_loads_back_into_redis(spawn,
     assert f.save()
     report = check_rdb(d / "dump.rdb")
     assert f"[info] {total} keys read" in report
-    d2 = tmp_path / "redis2"
-    d2.mkdir()
-    shutil.copy(d / "dump.rdb", d2 / "dump.rdb")
-    again = spawn("redis", workdir=str(d2))
+    again = start_on_file(spawn, "redis", d / "dump.rdb", tmp_path / "redis2")
     assert read_back(again.port) == want
 
 
@@ -510,10 +505,7 @@ def test_forkv_dataset_round_trips_through_redis(spawn, tmp_path):
     assert f.save()
     report = check_rdb(dump_path(server))
     assert f"[info] {sum(len(d) for d, _ in want.values())} keys read" in report
-    d = tmp_path / "redis"
-    d.mkdir()
-    shutil.copy(dump_path(server), d / "dump.rdb")
-    real = spawn("redis", workdir=str(d))
+    real = start_on_file(spawn, "redis", dump_path(server), tmp_path / "redis")
     assert read_back(real.port) == want
     r = client(real)
     for key in want[0][0]:  # same string encodings in DUMP: Redis re-encodes what it loaded alike

@@ -1,6 +1,8 @@
 import pytest
 import redis
 
+from tests.integration._persistence import spawn_servers
+
 
 @pytest.fixture
 def both(forkv_server, redis_server):
@@ -22,3 +24,10 @@ def small_bulk_len(any_r):
         yield 1024 * 1024
     finally:
         any_r.config_set("proto-max-bulk-len", old)
+
+
+@pytest.fixture
+def spawn():
+    """spawn(kind, *args, workdir=None, ...) -> a started server (tests/integration/_persistence.py
+    spawn_servers); every one is stopped when the test ends."""
+    yield from spawn_servers()

@@ -5,7 +5,7 @@ import socket
 
 import pytest
 
-from tests.servers import command_bytes
+from tests.servers import command_bytes, read_line
 
 
 def raw(client, *args) -> bytes:
@@ -13,13 +13,7 @@ def raw(client, *args) -> bytes:
     port = client.connection_pool.connection_kwargs["port"]
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
         sock.sendall(command_bytes(*args))
-        data = b""
-        while not data.endswith(b"\r\n"):
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-        return data
+        return read_line(sock)
 
 
 @pytest.mark.parametrize("option, shown", [

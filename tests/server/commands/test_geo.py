@@ -8,6 +8,7 @@ import random
 import pytest
 import redis
 
+from tests.integration._notifications import keyspace_events
 from tests.server.commands import test_zsets as zs
 
 PROTOS = pytest.mark.parametrize("proto", [2, 3])
@@ -188,34 +189,15 @@ def _info(port):
     return dict(line.split(":", 1) for line in text.split("\r\n") if ":" in line)
 
 
-def _events(port, lines):
-    """The keyspace/keyevent notifications that `lines` cause, in order."""
-    client = redis.Redis(port=port)
-    pubsub = client.pubsub()
-    try:
-        zs.run(port, ["FLUSHALL", "CONFIG SET notify-keyspace-events KEA"])
-        pubsub.psubscribe("__key*__:*")
-        assert pubsub.get_message(timeout=10)["type"] == "psubscribe"
-        zs.run(port, lines + ["SET end 1"])
-        out = []
-        while True:
-            msg = pubsub.get_message(timeout=10)
-            assert msg is not None
-            out.append((msg["channel"], msg["data"]))
-            if msg["data"] == b"end":
-                return out
-    finally:
-        zs.run(port, ["CONFIG SET notify-keyspace-events ''"])
-        pubsub.close()
-        client.close()
-
-
 def test_notifications(forkv_server, redis_server):
     lines = [SICILY, "GEOADD Sicily XX 1 1 nope", "SET victim 1", "GEORADIUS Sicily 15 37 200 km STORE victim",
              "GEORADIUS Sicily 15 37 200 km STOREDIST d2", "GEOSEARCHSTORE d3 Sicily FROMLONLAT 15 37 BYRADIUS 200 km",
              "GEOSEARCHSTORE d3 Sicily FROMLONLAT 15 37 BYRADIUS 1 m", "GEORADIUS nokey 1 1 1 km STORE d2",
              "GEORADIUS Sicily 15 37 200 km", "ZREM Sicily Palermo"]
-    assert _events(forkv_server.port, lines) == _events(redis_server.port, lines)
+    script = [line.split() for line in lines]
+    theirs = keyspace_events(redis_server, "KEA", script)
+    assert theirs
+    assert keyspace_events(forkv_server, "KEA", script) == theirs
 
 
 def _cloud(rng, n, lon_range, lat_range):

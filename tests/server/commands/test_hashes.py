@@ -8,6 +8,8 @@ so the expected values are Redis 7.0's own."""
 
 import pytest
 
+from tests.integration._notifications import keyspace_events
+from tests.integration._persistence import dump_path, start_on_file
 from tests.server.commands._keys_wire import raw
 from tests.servers import session
 
@@ -399,35 +401,10 @@ NOTIFY_SCRIPT = [
 ]
 
 
-def _hash_notifications(server, events):
-    from tests.integration.test_pubsub import Raw
-
-    sub, cmd = Raw(server.port), Raw(server.port)
-    try:
-        cmd.call("FLUSHALL")
-        cmd.call("CONFIG", "SET", "notify-keyspace-events", events)
-        sub.call("PSUBSCRIBE", "__key*__:*")
-        sub.call("SUBSCRIBE", "done")
-        for args in NOTIFY_SCRIPT:
-            cmd.call(*args)
-        cmd.call("PUBLISH", "done", "end")
-        got = []
-        while True:
-            message = sub.read()[1][0]
-            if message[0] == b"message":
-                break
-            got.append(tuple(message[2:]))
-        return got
-    finally:
-        cmd.call("CONFIG", "SET", "notify-keyspace-events", "")
-        sub.close()
-        cmd.close()
-
-
 @pytest.mark.parametrize("events", ["KEA", "Eh", "Kg", "KEAnm"])
 def test_notifications_match_redis(forkv_server, redis_server, events):
-    theirs = _hash_notifications(redis_server, events)
-    assert _hash_notifications(forkv_server, events) == theirs
+    theirs = keyspace_events(redis_server, events, NOTIFY_SCRIPT)
+    assert keyspace_events(forkv_server, events, NOTIFY_SCRIPT) == theirs
     assert theirs
 
 
@@ -455,31 +432,15 @@ def _state(server) -> dict:
         c.close()
 
 
-@pytest.fixture
-def spawn():
-    from tests.integration._persistence import spawn_servers
-
-    yield from spawn_servers()
-
-
 def test_save_restart_and_files_crossing_between_servers(spawn, tmp_path):
-    import shutil
-
-    def new_dir(name, dump=None):
-        d = tmp_path / name
-        d.mkdir()
-        if dump is not None:
-            shutil.copy(dump, d / "dump.rdb")
-        return str(d)
-
     made = {}
     for kind in ("forkv", "redis"):
-        server = spawn(kind, workdir=new_dir(kind))
+        server = spawn(kind)
         session(server.port, *PERSIST_STEPS)
         made[kind] = _state(server)
         assert session(server.port, ("SAVE",)) == [b"OK"]
         server.stop()
-        made[kind + ":dump"] = tmp_path / kind / "dump.rdb"
+        made[kind + ":dump"] = dump_path(server)
     assert made["forkv"] == made["redis"]
     assert made["redis"][b"shrunk"][2] == b"hashtable" and b"gone" not in made["redis"]
 
@@ -490,7 +451,8 @@ def test_save_restart_and_files_crossing_between_servers(spawn, tmp_path):
         states = {}
         for loader in ("forkv", "redis"):
             for writer in ("forkv", "redis"):
-                server = spawn(loader, *limits, workdir=new_dir(f"{tag}-{loader}-{writer}", made[writer + ":dump"]))
+                server = start_on_file(spawn, loader, made[writer + ":dump"], tmp_path / f"{tag}-{loader}-{writer}",
+                                       *limits)
                 states[loader, writer] = _state(server)
                 server.stop()
         assert states["forkv", "forkv"] == states["redis", "forkv"]

@@ -8,13 +8,13 @@ kernels (server/_hll.c) and their Python references (server/hll.py) must agree o
 
 import os
 import random
-import shutil
 
 import pytest
 import redis
 
 from server import hll
-from tests.servers import ServerProcess, raw_call, wait_for
+from tests.integration._persistence import dump_path, start_on_file
+from tests.servers import raw_call, wait_for
 
 
 def run(client, *args):
@@ -299,43 +299,27 @@ def test_dump_restore_crosses(both):
             assert dst.get(name) == src.get(name)
 
 
-def test_rdb_file_crosses(tmp_path):
+def test_rdb_file_crosses(spawn, tmp_path):
     rnd = random.Random(17)
     values = _values(rnd)
-    servers = []
-    try:
-        adir, bdir, cdir = (tmp_path / d for d in "abc")
-        for d in (adir, bdir, cdir):
-            d.mkdir()
-        fk = ServerProcess("forkv", workdir=str(adir))
-        servers.append(fk)
-        fk.start()
-        fc = redis.Redis(port=fk.port)
-        for name, els in values.items():
-            fc.pfadd(name, *els)
-        fc.pfmerge("merged", "sparse", "dense")
-        fc.pfcount("sparse")
-        want = {k: fc.get(k) for k in fc.keys()}
-        assert fc.save()
-        shutil.copy(adir / "dump.rdb", bdir / "dump.rdb")
-        rs = ServerProcess("redis", workdir=str(bdir))
-        servers.append(rs)
-        rs.start()
-        rc = redis.Redis(port=rs.port)
-        assert {k: rc.get(k) for k in rc.keys()} == want
-        for k in want:
-            assert rc.pfcount(k) == fc.pfcount(k)
-        rc.pfadd("sparse", "more")
-        assert rc.save()
-        shutil.copy(bdir / "dump.rdb", cdir / "dump.rdb")
-        back = ServerProcess("forkv", workdir=str(cdir))
-        servers.append(back)
-        back.start()
-        bc = redis.Redis(port=back.port)
-        assert {k: bc.get(k) for k in bc.keys()} == {k: rc.get(k) for k in rc.keys()}
-    finally:
-        for s in servers:
-            s.cleanup()
+    fk = spawn("forkv")
+    fc = redis.Redis(port=fk.port)
+    for name, els in values.items():
+        fc.pfadd(name, *els)
+    fc.pfmerge("merged", "sparse", "dense")
+    fc.pfcount("sparse")
+    want = {k: fc.get(k) for k in fc.keys()}
+    assert fc.save()
+    rs = start_on_file(spawn, "redis", dump_path(fk), tmp_path / "redis")
+    rc = redis.Redis(port=rs.port)
+    assert {k: rc.get(k) for k in rc.keys()} == want
+    for k in want:
+        assert rc.pfcount(k) == fc.pfcount(k)
+    rc.pfadd("sparse", "more")
+    assert rc.save()
+    back = start_on_file(spawn, "forkv", dump_path(rs), tmp_path / "back")
+    bc = redis.Redis(port=back.port)
+    assert {k: bc.get(k) for k in bc.keys()} == {k: rc.get(k) for k in rc.keys()}
 
 
 # -- the C kernels and their Python reference ---------------------------------------------------------

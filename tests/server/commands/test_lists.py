@@ -15,6 +15,7 @@ import redis
 from server import values  # noqa: F401  (imports the type modules in their order)
 from server.types import lists
 from server.types.lists import List
+from tests.integration._notifications import keyspace_events
 from tests.server.commands._keys_wire import _encode, _read_reply
 from tests.servers import wait_for
 
@@ -452,34 +453,9 @@ def test_keyspace_events_of_list_commands(forkv_server, redis_server):
         RPUSH b 1
         BLPOP b 0
         """)
-    streams = []
-    for server in (forkv_server, redis_server):
-        client = redis.Redis(port=server.port)
-        client.flushall()
-        client.config_set("notify-keyspace-events", "KEA")
-        pubsub = client.pubsub()
-        pubsub.psubscribe("__key*__:*", "end")
-        try:
-            wire = Wire(server.port)
-            for cmd in script:
-                wire.call(*cmd)
-            wire.call("PUBLISH", "end", "x")
-            wire.close()
-            got = []
-
-            def done():
-                while (message := pubsub.get_message(timeout=0.01)) is not None:
-                    if message["type"] == "pmessage":
-                        got.append((message["channel"], message["data"]))
-                return bool(got) and got[-1] == (b"end", b"x")
-
-            wait_for(done, what="notifications")
-            streams.append(got)
-        finally:
-            pubsub.close()
-            client.config_set("notify-keyspace-events", "")
-            client.close()
-    assert streams[0] == streams[1]
+    theirs = keyspace_events(redis_server, "KEA", script)
+    assert theirs
+    assert keyspace_events(forkv_server, "KEA", script) == theirs
 
 
 def test_dump_restore_both_ways(forkv_server, redis_server):
@@ -593,52 +569,40 @@ def _lists(port: int) -> dict:
     return out
 
 
-def test_lists_survive_save_bgsave_restart_and_load_into_redis(tmp_path):
-    from tests.integration._persistence import check_rdb
-    from tests.servers import ServerProcess
+def test_lists_survive_save_bgsave_restart_and_load_into_redis(spawn, tmp_path):
+    from tests.integration._persistence import check_rdb, dump_path, start_on_file
 
-    forkv = ServerProcess("forkv", workdir=str(tmp_path))
-    real = None
-    try:
-        forkv.start()
-        r = redis.Redis(port=forkv.port)
-        _fill(r)
-        want = _lists(forkv.port)
-        assert len(want) == 7 and len(want[(0, b"long")]) == 1437
-        assert r.save()
-        r.close()
-        forkv.stop()
-        forkv.start()
-        r = redis.Redis(port=forkv.port)
-        assert _lists(forkv.port) == want
-        assert r.ttl("ttl") > 9000
-        # changed again, saved in the background, restarted
-        r.lpop("long", 5)
-        r.rpush("short", "c")
-        r.delete("bin")
-        want = _lists(forkv.port)
-        assert r.bgsave()
-        wait_for(lambda: r.info("persistence")["rdb_bgsave_in_progress"] == 0
-                 and r.info("persistence")["rdb_changes_since_last_save"] == 0, what="BGSAVE done")
-        assert r.info("persistence")["rdb_last_bgsave_status"] == "ok"
-        r.close()
-        forkv.stop()
-        forkv.start()
-        assert _lists(forkv.port) == want
-        assert redis.Redis(port=forkv.port).object("encoding", "long") == b"quicklist"
-        forkv.stop()
-        check_rdb(tmp_path / "dump.rdb")
-        real_dir = tmp_path / "redis"
-        real_dir.mkdir()
-        (real_dir / "dump.rdb").write_bytes((tmp_path / "dump.rdb").read_bytes())
-        real = ServerProcess("redis", workdir=str(real_dir))
-        real.start()
-        assert _lists(real.port) == want
-        assert redis.Redis(port=real.port).type("long") == b"list"
-    finally:
-        forkv.cleanup()
-        if real is not None:
-            real.cleanup()
+    forkv = spawn("forkv")
+    r = redis.Redis(port=forkv.port)
+    _fill(r)
+    want = _lists(forkv.port)
+    assert len(want) == 7 and len(want[(0, b"long")]) == 1437
+    assert r.save()
+    r.close()
+    forkv.stop()
+    forkv.start()
+    r = redis.Redis(port=forkv.port)
+    assert _lists(forkv.port) == want
+    assert r.ttl("ttl") > 9000
+    # changed again, saved in the background, restarted
+    r.lpop("long", 5)
+    r.rpush("short", "c")
+    r.delete("bin")
+    want = _lists(forkv.port)
+    assert r.bgsave()
+    wait_for(lambda: r.info("persistence")["rdb_bgsave_in_progress"] == 0
+             and r.info("persistence")["rdb_changes_since_last_save"] == 0, what="BGSAVE done")
+    assert r.info("persistence")["rdb_last_bgsave_status"] == "ok"
+    r.close()
+    forkv.stop()
+    forkv.start()
+    assert _lists(forkv.port) == want
+    assert redis.Redis(port=forkv.port).object("encoding", "long") == b"quicklist"
+    forkv.stop()
+    check_rdb(dump_path(forkv))
+    real = start_on_file(spawn, "redis", dump_path(forkv), tmp_path / "redis")
+    assert _lists(real.port) == want
+    assert redis.Redis(port=real.port).type("long") == b"list"
 
 
 def test_c_walker_writes_lists_natively():

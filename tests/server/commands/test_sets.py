@@ -5,7 +5,6 @@ SSCAN, and what sets do in the rest of the server (COPY / RENAME / TYPE / SCAN T
 dirty counter, MULTI, DUMP / RESTORE and RDB files both ways)."""
 
 import os
-import shutil
 
 import pytest
 import redis
@@ -13,7 +12,8 @@ import redis
 from server import values  # noqa: F401  (imports the type modules in their order)
 from server.types import sets
 from server.types.sets import SetValue
-from tests.integration._persistence import check_rdb, client, dump_path, spawn_servers
+from tests.integration._notifications import keyspace_events
+from tests.integration._persistence import check_rdb, client, dump_path, start_on_file
 from tests.server.commands._keys_wire import error_of, info_field, port_of, raw
 from tests.servers import raw_call, wait_for
 
@@ -43,11 +43,6 @@ def script(both, lines) -> None:
     ours, theirs = both
     for line in lines:
         assert outcome(ours, *line) == outcome(theirs, *line), line
-
-
-@pytest.fixture
-def spawn():
-    yield from spawn_servers()
 
 
 def with_intset_entries(client, n):
@@ -509,9 +504,7 @@ def test_save_restart_and_rdb_files_cross_with_redis(spawn, tmp_path):
              and f.info("persistence")["rdb_changes_since_last_save"] == 0, what="BGSAVE done")
     assert f.info("persistence")["rdb_last_bgsave_status"] == "ok"
     check_rdb(dump_path(forkv))
-    d = tmp_path / "redis"
-    d.mkdir()
-    shutil.copy(dump_path(forkv), d / "dump.rdb")
+    real = start_on_file(spawn, "redis", dump_path(forkv), tmp_path / "redis")  # before SAVE rewrites it
     assert f.save()
 
     forkv.stop()
@@ -523,7 +516,6 @@ def test_save_restart_and_rdb_files_cross_with_redis(spawn, tmp_path):
     encodings = {k: f.object("encoding", k) for k in want}
     assert encodings == {"ints": b"intset", "mixed": b"hashtable", "big": b"hashtable", "shrunk": b"intset"}
 
-    real = spawn("redis", workdir=str(d))
     r = client(real)
     for key, members in want.items():
         assert r.smembers(key) == members
@@ -534,10 +526,7 @@ def test_save_restart_and_rdb_files_cross_with_redis(spawn, tmp_path):
     r.sadd("redis:ints", 5, 3, 1)
     r.sadd("redis:words", "p", "q")
     assert r.save()
-    d2 = tmp_path / "forkv2"
-    d2.mkdir()
-    shutil.copy(dump_path(real), d2 / "dump.rdb")
-    again = client(spawn("forkv", workdir=str(d2)))
+    again = client(start_on_file(spawn, "forkv", dump_path(real), tmp_path / "forkv2"))
     for key in list(want) + ["redis:ints", "redis:words"]:
         assert again.smembers(key) == r.smembers(key), key
         assert again.object("encoding", key) == r.object("encoding", key), key
@@ -568,36 +557,10 @@ EVENT_SCRIPT = [
 ]
 
 
-def _events(server, events: str) -> list:
-    from tests.integration.test_pubsub import Raw
-
-    sub, cmd = Raw(server.port), Raw(server.port)
-    try:
-        cmd.call("FLUSHALL")
-        cmd.call("CONFIG", "SET", "notify-keyspace-events", events)
-        sub.call("PSUBSCRIBE", "__key*__:*")
-        sub.call("SUBSCRIBE", "done")
-        for args in EVENT_SCRIPT:
-            cmd.call(*args)
-        cmd.call("PUBLISH", "done", "end")
-        got = []
-        while True:
-            message = sub.read()[1][0]
-            if message[0] == b"message":
-                break
-            got.append(tuple(message[2:]))
-        return got
-    finally:
-        try:
-            cmd.call("CONFIG", "SET", "notify-keyspace-events", "")
-        finally:
-            sub.close()
-            cmd.close()
-
-
 @pytest.mark.parametrize("events", ["KEA", "Es", "Egm"])
 def test_set_notifications_match_redis(forkv_server, redis_server, events):
-    assert _events(forkv_server, events) == _events(redis_server, events)
+    theirs = keyspace_events(redis_server, events, EVENT_SCRIPT)
+    assert keyspace_events(forkv_server, events, EVENT_SCRIPT) == theirs
 
 
 def test_keyspace_hits_and_misses_match_redis(both):

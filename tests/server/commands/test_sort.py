@@ -13,6 +13,7 @@ order) the data avoids ties: every comparison here has one right answer.
 import pytest
 import redis
 
+from tests.integration._notifications import keyspace_events
 from tests.server.commands._keys_wire import error_of, info_field, port_of, raw
 from tests.servers import raw_call
 
@@ -246,36 +247,10 @@ EVENT_LINES = [("RPUSH", "l", "2", "1"), ("SORT", "l", "STORE", "d"), ("SORT", "
                ("SORT", "l", "BY", "nosort", "STORE", "e"), ("SORT", "l"), ("SORT", "l", "STORE", "l")]
 
 
-def _events(server, events: str) -> list:
-    from tests.integration.test_pubsub import Raw
-
-    sub, cmd = Raw(server.port), Raw(server.port)
-    try:
-        cmd.call("FLUSHALL")
-        cmd.call("CONFIG", "SET", "notify-keyspace-events", events)
-        sub.call("PSUBSCRIBE", "__key*__:*")
-        sub.call("SUBSCRIBE", "done")
-        for args in EVENT_LINES:
-            cmd.call(*args)
-        cmd.call("PUBLISH", "done", "end")
-        got = []
-        while True:
-            message = sub.read()[1][0]
-            if message[0] == b"message":
-                break
-            got.append(tuple(message[2:]))
-        return got
-    finally:
-        try:
-            cmd.call("CONFIG", "SET", "notify-keyspace-events", "")
-        finally:
-            sub.close()
-            cmd.close()
-
-
 @pytest.mark.parametrize("events", ["KEA", "El", "Eg", "En"])
 def test_notifications_match_redis(forkv_server, redis_server, events):
-    assert _events(forkv_server, events) == _events(redis_server, events)
+    theirs = keyspace_events(redis_server, events, EVENT_LINES)
+    assert keyspace_events(forkv_server, events, EVENT_LINES) == theirs
 
 
 # -- the command table ----------------------------------------------------------------------------
