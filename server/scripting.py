@@ -311,7 +311,9 @@ class Engine:
         if lua51.lua_type(value) != "table":
             return "ERR " + _text(value)
         message = value[b"err"]
-        if not isinstance(message, bytes):
+        if type(message) is int or type(message) is float:  # lua_tostring of a number: "%.14g"
+            message = _number_arg(message) if message != message else b"%.14g" % message
+        elif not isinstance(message, bytes):
             return errors.SCRIPT_UNKNOWN_ERROR
         text = _text(message)
         source, line = value[b"source"], value[b"line"]

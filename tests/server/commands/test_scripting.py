@@ -116,6 +116,11 @@ CASES = [
     # errors: runtime, compile, error() with strings and tables
     ("error('boom')", []),
     ("error({err = 'X y'})", []),
+    # a number as the err field reads as Lua's tostring of it ("%.14g")
+    ("error({err = 1})", []),
+    ("error({err = 0.1})", []),
+    ("error({err = 1e20})", []),
+    ("error({err = 1/0})", []),
     ("error()", []),
     ("local x = nil + 1", []),
     ("\n\nlocal x = nil + 1", []),
