@@ -136,11 +136,54 @@ class Documented(str):
         return self
 
 
+def arg(name: str, kind: str, token: str = "", flags: str = "", since: str = "", key: int = -1,
+        args=(), deprecated: str = "") -> Map:
+    """One argument in Redis's model, for a `Documented` part: `kind` is Redis's type ("string",
+    "integer", "double", "key", "pattern", "unix-time", "pure-token", "oneof", "block"), `flags`
+    its flags space-separated ("optional multiple multiple_token"), `key` its key spec's index,
+    `args` the arguments of a oneof or block, `deprecated` the version that deprecated it."""
+    doc = Map({"name": name, "type": kind})
+    if key >= 0:
+        doc["key_spec_index"] = key
+    if token:
+        doc["token"] = token
+    if since:
+        doc["since"] = since
+    if deprecated:
+        doc["deprecated_since"] = deprecated
+    if flags:
+        doc["flags"] = [Status(flag) for flag in flags.split()]
+    if args:
+        doc["arguments"] = list(args)
+    return doc
+
+
 def arguments(synopsis) -> list:
     """Redis's argument docs for a command declared with `arguments=synopsis`."""
     if any(isinstance(part, Documented) for part in synopsis):
-        return [part.doc if isinstance(part, Documented) else _parsed((part,))[0] for part in synopsis]
+        out = []
+        for part in synopsis:
+            out.extend([part.doc] if isinstance(part, Documented) else _parsed((part,)))
+        return out
     return list(_parsed(tuple(synopsis)))
+
+
+# The order of an argument's fields and flags in Redis's reply (addReplyCommandArgList).
+_ARG_FIELDS = ("name", "type", "key_spec_index", "token", "summary", "since", "deprecated_since",
+               "flags", "arguments")
+_ARG_FLAGS = ("optional", "multiple", "multiple_token")
+
+
+def _canonical(args: list) -> list:
+    out = []
+    for doc in args:
+        doc = Map((name, doc[name]) for name in _ARG_FIELDS if name in doc)
+        if "flags" in doc:
+            doc["flags"] = SetReply(Status(flag) for flag in _ARG_FLAGS if flag in doc["flags"])
+        if "arguments" in doc:
+            doc["arguments"] = _canonical(doc["arguments"])
+        out.append(doc)
+    return out
 
 
 def _spec_indexes(args: list, specs: int) -> list:
@@ -163,14 +206,22 @@ def command_docs(cmd) -> Map:
         "summary": cmd.summary,
         "since": cmd.since,
         "group": cmd.group,
-        "complexity": cmd.complexity,
     })
+    if cmd.complexity:
+        doc["complexity"] = cmd.complexity
     if cmd.doc_flags:
         doc["doc_flags"] = SetReply(Status(flag) for flag in cmd.doc_flags)
+    if cmd.deprecated_since:
+        doc["deprecated_since"] = cmd.deprecated_since
+    if cmd.replaced_by:
+        doc["replaced_by"] = cmd.replaced_by
+    if cmd.history:
+        doc["history"] = [list(entry) for entry in cmd.history]
     if cmd.arguments:
-        doc["arguments"] = arguments(cmd.arguments)
+        args = arguments(cmd.arguments)
         if len(cmd.key_specs) > 1 and not any(isinstance(part, Documented) for part in cmd.arguments):
-            doc["arguments"] = _spec_indexes(doc["arguments"], len(cmd.key_specs))
+            args = _spec_indexes(args, len(cmd.key_specs))
+        doc["arguments"] = _canonical(args)
     if cmd.subcommands:
         doc["subcommands"] = Map({sub.name: command_docs(sub) for sub in cmd.subcommands.values()})
     return doc

@@ -17,6 +17,7 @@ from server import errors, log, values
 from server import lolwut as lolwut_art
 from server.args import to_int
 from server.config import REDIS_VERSION
+from server.docs import Documented, arg
 from server.errors import CommandError
 from server.table import Argv, Flag, Reply, command
 
@@ -78,7 +79,8 @@ def _atof(text: bytes) -> float:
 
 @command("debug", -2, F.ADMIN | F.NOSCRIPT | F.LOADING | F.STALE, group="server", acl=("@dangerous",),
          summary="A container for debugging commands", since="1.0.0",
-         complexity="Depends on subcommand.")
+         complexity="Depends on subcommand.",
+         doc_flags=("syscmd",))
 def debug(client: "Client", argv: Argv) -> Reply:
     sub = argv[1].lower()
     n = len(argv)
@@ -132,7 +134,8 @@ def _reload(client, options) -> Reply:
 
 
 @command("lolwut", -1, F.READONLY | F.FAST, group="server", summary="Display some computer art and the "
-         "Redis version", since="5.0.0", arguments=("[VERSION version]",))
+         "Redis version", since="5.0.0", arguments=(Documented("[VERSION version]",
+                               arg("version", "integer", token="VERSION", flags="optional")),))
 def lolwut(client: "Client", argv: Argv) -> Reply:
     """LOLWUT [VERSION v] [art arguments]: Redis 7.0 draws for versions 5 and 6 (the art's own
     integer arguments follow VERSION v) and prints the version line alone for any other, its

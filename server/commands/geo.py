@@ -17,6 +17,7 @@ from server import errors, geo
 from server.args import to_int
 from server.commands.zsets import _store, _zadd, parse_score
 from server.config import NOTIFY_GENERIC
+from server.docs import Documented, arg
 from server.errors import CommandError
 from server.table import KS, Argv, Flag, KeySpec, Reply, command
 from server.types import zsets
@@ -100,8 +101,22 @@ def _distance_text(d: float) -> bytes:
          summary="Add one or more geospatial items in the geospatial index represented using a sorted set",
          since="3.2.0",
          complexity="O(log(N)) for each item added, where N is the number of elements in the sorted set.",
-         arguments=("key", "[NX|XX]", "[CH]", "longitude latitude member [longitude latitude member ...]"),
-         key_specs=(KS("RW update", 1),))
+         arguments=("key",
+                    Documented("[NX|XX]",
+                               arg("condition", "oneof", flags="optional", since="6.2.0", args=(
+                                   arg("nx", "pure-token", token="NX"),
+                                   arg("xx", "pure-token", token="XX"),
+                               ))),
+                    Documented("[CH]",
+                               arg("change", "pure-token", token="CH", flags="optional", since="6.2.0")),
+                    Documented("longitude latitude member [longitude latitude member ...]",
+                               arg("longitude_latitude_member", "block", flags="multiple", args=(
+                                   arg("longitude", "double"),
+                                   arg("latitude", "double"),
+                                   arg("member", "string"),
+                               )))),
+         key_specs=(KS("RW update", 1),),
+         history=(("6.2.0", "Added the `CH`, `NX` and `XX` options."),))
 def geoadd(client: "Client", argv: Argv) -> Reply:
     n = len(argv)
     first = 2
@@ -127,7 +142,16 @@ def geoadd(client: "Client", argv: Argv) -> Reply:
 
 @command("geodist", -4, F.READONLY, keys=(1, 1, 1), group="geo",
          summary="Returns the distance between two members of a geospatial index", since="3.2.0",
-         complexity="O(log(N))", arguments=("key", "member1", "member2", "[M|KM|FT|MI]"))
+         complexity="O(log(N))", arguments=("key",
+                    "member1",
+                    "member2",
+                    Documented("[M|KM|FT|MI]",
+                               arg("unit", "oneof", flags="optional", args=(
+                                   arg("m", "pure-token", token="M"),
+                                   arg("km", "pure-token", token="KM"),
+                                   arg("ft", "pure-token", token="FT"),
+                                   arg("mi", "pure-token", token="MI"),
+                               )))))
 def geodist(client: "Client", argv: Argv) -> Reply:
     to_meters = 1.0
     if len(argv) == 5:
@@ -434,9 +458,43 @@ _SEARCH_OPTIONS = ("[WITHCOORD]", "[WITHDIST]", "[WITHHASH]", "[COUNT count [ANY
          "maximum distance from a point", since="3.2.0",
          complexity="O(N+log(M)) where N is the number of elements inside the bounding box of the circular "
          "area delimited by center and radius and M is the number of items inside the index.",
-         arguments=("key", "longitude", "latitude", "radius", "M|KM|FT|MI") + _SEARCH_OPTIONS
-         + ("[STORE key]", "[STOREDIST key]"),
-         key_specs=(KS("RO access", 1),) + _STORE_SPECS)
+         arguments=("key",
+                    Documented("longitude",
+                               arg("longitude", "double")),
+                    Documented("latitude",
+                               arg("latitude", "double")),
+                    Documented("radius",
+                               arg("radius", "double")),
+                    Documented("M|KM|FT|MI",
+                               arg("unit", "oneof", args=(
+                                   arg("m", "pure-token", token="M"),
+                                   arg("km", "pure-token", token="KM"),
+                                   arg("ft", "pure-token", token="FT"),
+                                   arg("mi", "pure-token", token="MI"),
+                               ))),
+                    "[WITHCOORD]",
+                    "[WITHDIST]",
+                    "[WITHHASH]",
+                    Documented("[COUNT count [ANY]]",
+                               arg("count", "block", flags="optional", args=(
+                                   arg("count", "integer", token="COUNT"),
+                                   arg("any", "pure-token", token="ANY", flags="optional", since="6.2.0"),
+                               ))),
+                    Documented("[ASC|DESC]",
+                               arg("order", "oneof", flags="optional", args=(
+                                   arg("asc", "pure-token", token="ASC"),
+                                   arg("desc", "pure-token", token="DESC"),
+                               ))),
+                    Documented("[STORE key]",
+                               arg("key", "key", token="STORE", flags="optional", key=1)),
+                    Documented("[STOREDIST key]",
+                               arg("key", "key", token="STOREDIST", flags="optional", key=2))),
+         key_specs=(KS("RO access", 1),) + _STORE_SPECS,
+         history=(("6.2.0", "Added the `ANY` option for `COUNT`."),
+                  ("7.0.0", "Added support for uppercase unit names.")),
+         doc_flags=("deprecated",),
+         replaced_by="`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` argument",
+         deprecated_since="6.2.0")
 def georadius(client: "Client", argv: Argv) -> Reply:
     return _search(client, argv, 1, _COORDS)
 
@@ -446,9 +504,36 @@ def georadius(client: "Client", argv: Argv) -> Reply:
          "maximum distance from a member", since="3.2.0",
          complexity="O(N+log(M)) where N is the number of elements inside the bounding box of the circular "
          "area delimited by center and radius and M is the number of items inside the index.",
-         arguments=("key", "member", "radius", "M|KM|FT|MI") + _SEARCH_OPTIONS
-         + ("[STORE key]", "[STOREDIST key]"),
-         key_specs=(KS("RO access", 1),) + _MEMBER_STORE_SPECS)
+         arguments=("key",
+                    "member",
+                    Documented("radius",
+                               arg("radius", "double")),
+                    Documented("M|KM|FT|MI",
+                               arg("unit", "oneof", args=(
+                                   arg("m", "pure-token", token="M"),
+                                   arg("km", "pure-token", token="KM"),
+                                   arg("ft", "pure-token", token="FT"),
+                                   arg("mi", "pure-token", token="MI"),
+                               ))),
+                    "[WITHCOORD]",
+                    "[WITHDIST]",
+                    "[WITHHASH]",
+                    "[COUNT count [ANY]]",
+                    Documented("[ASC|DESC]",
+                               arg("order", "oneof", flags="optional", args=(
+                                   arg("asc", "pure-token", token="ASC"),
+                                   arg("desc", "pure-token", token="DESC"),
+                               ))),
+                    Documented("[STORE key]",
+                               arg("key", "key", token="STORE", flags="optional", key=1)),
+                    Documented("[STOREDIST key]",
+                               arg("key", "key", token="STOREDIST", flags="optional", key=2))),
+         key_specs=(KS("RO access", 1),) + _MEMBER_STORE_SPECS,
+         history=(("7.0.0", "Added support for uppercase unit names."),),
+         doc_flags=("deprecated",),
+         replaced_by="`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` and "
+                     "`FROMMEMBER` arguments",
+         deprecated_since="6.2.0")
 def georadiusbymember(client: "Client", argv: Argv) -> Reply:
     return _search(client, argv, 1, _MEMBER)
 
@@ -457,7 +542,37 @@ def georadiusbymember(client: "Client", argv: Argv) -> Reply:
          summary="A read-only variant for GEORADIUS", since="3.2.10",
          complexity="O(N+log(M)) where N is the number of elements inside the bounding box of the circular "
          "area delimited by center and radius and M is the number of items inside the index.",
-         arguments=("key", "longitude", "latitude", "radius", "M|KM|FT|MI") + _SEARCH_OPTIONS)
+         arguments=("key",
+                    Documented("longitude",
+                               arg("longitude", "double")),
+                    Documented("latitude",
+                               arg("latitude", "double")),
+                    Documented("radius",
+                               arg("radius", "double")),
+                    Documented("M|KM|FT|MI",
+                               arg("unit", "oneof", args=(
+                                   arg("m", "pure-token", token="M"),
+                                   arg("km", "pure-token", token="KM"),
+                                   arg("ft", "pure-token", token="FT"),
+                                   arg("mi", "pure-token", token="MI"),
+                               ))),
+                    "[WITHCOORD]",
+                    "[WITHDIST]",
+                    "[WITHHASH]",
+                    Documented("[COUNT count [ANY]]",
+                               arg("count", "block", flags="optional", args=(
+                                   arg("count", "integer", token="COUNT"),
+                                   arg("any", "pure-token", token="ANY", flags="optional", since="6.2.0"),
+                               ))),
+                    Documented("[ASC|DESC]",
+                               arg("order", "oneof", flags="optional", args=(
+                                   arg("asc", "pure-token", token="ASC"),
+                                   arg("desc", "pure-token", token="DESC"),
+                               )))),
+         history=(("6.2.0", "Added the `ANY` option for `COUNT`."),),
+         doc_flags=("deprecated",),
+         replaced_by="`GEOSEARCH` with the `BYRADIUS` argument",
+         deprecated_since="6.2.0")
 def georadius_ro(client: "Client", argv: Argv) -> Reply:
     return _search(client, argv, 1, _COORDS | _NOSTORE)
 
@@ -466,7 +581,29 @@ def georadius_ro(client: "Client", argv: Argv) -> Reply:
          summary="A read-only variant for GEORADIUSBYMEMBER", since="3.2.10",
          complexity="O(N+log(M)) where N is the number of elements inside the bounding box of the circular "
          "area delimited by center and radius and M is the number of items inside the index.",
-         arguments=("key", "member", "radius", "M|KM|FT|MI") + _SEARCH_OPTIONS)
+         arguments=("key",
+                    "member",
+                    Documented("radius",
+                               arg("radius", "double")),
+                    Documented("M|KM|FT|MI",
+                               arg("unit", "oneof", args=(
+                                   arg("m", "pure-token", token="M"),
+                                   arg("km", "pure-token", token="KM"),
+                                   arg("ft", "pure-token", token="FT"),
+                                   arg("mi", "pure-token", token="MI"),
+                               ))),
+                    "[WITHCOORD]",
+                    "[WITHDIST]",
+                    "[WITHHASH]",
+                    "[COUNT count [ANY]]",
+                    Documented("[ASC|DESC]",
+                               arg("order", "oneof", flags="optional", args=(
+                                   arg("asc", "pure-token", token="ASC"),
+                                   arg("desc", "pure-token", token="DESC"),
+                               )))),
+         doc_flags=("deprecated",),
+         replaced_by="`GEOSEARCH` with the `BYRADIUS` and `FROMMEMBER` arguments",
+         deprecated_since="6.2.0")
 def georadiusbymember_ro(client: "Client", argv: Argv) -> Reply:
     return _search(client, argv, 1, _MEMBER | _NOSTORE)
 
@@ -480,7 +617,47 @@ _SHAPE_ARGS = ("FROMMEMBER member|FROMLONLAT longitude latitude",
          "box or a circle.", since="6.2.0",
          complexity="O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area "
          "around the shape provided as the filter and M is the number of items inside the shape",
-         arguments=("key",) + _SHAPE_ARGS + ("[WITHCOORD]", "[WITHDIST]", "[WITHHASH]"))
+         arguments=("key",
+                    Documented("FROMMEMBER member|FROMLONLAT longitude latitude",
+                               arg("from", "oneof", args=(
+                                   arg("member", "string", token="FROMMEMBER"),
+                                   arg("longitude_latitude", "block", token="FROMLONLAT", args=(
+                                       arg("longitude", "double"),
+                                       arg("latitude", "double"),
+                                   )),
+                               ))),
+                    Documented("BYRADIUS radius M|KM|FT|MI|BYBOX width height M|KM|FT|MI",
+                               arg("by", "oneof", args=(
+                                   arg("circle", "block", args=(
+                                       arg("radius", "double", token="BYRADIUS"),
+                                       arg("unit", "oneof", args=(
+                                           arg("m", "pure-token", token="M"),
+                                           arg("km", "pure-token", token="KM"),
+                                           arg("ft", "pure-token", token="FT"),
+                                           arg("mi", "pure-token", token="MI"),
+                                       )),
+                                   )),
+                                   arg("box", "block", args=(
+                                       arg("width", "double", token="BYBOX"),
+                                       arg("height", "double"),
+                                       arg("unit", "oneof", args=(
+                                           arg("m", "pure-token", token="M"),
+                                           arg("km", "pure-token", token="KM"),
+                                           arg("ft", "pure-token", token="FT"),
+                                           arg("mi", "pure-token", token="MI"),
+                                       )),
+                                   )),
+                               ))),
+                    Documented("[ASC|DESC]",
+                               arg("order", "oneof", flags="optional", args=(
+                                   arg("asc", "pure-token", token="ASC"),
+                                   arg("desc", "pure-token", token="DESC"),
+                               ))),
+                    "[COUNT count [ANY]]",
+                    "[WITHCOORD]",
+                    "[WITHDIST]",
+                    "[WITHHASH]"),
+         history=(("7.0.0", "Added support for uppercase unit names."),))
 def geosearch(client: "Client", argv: Argv) -> Reply:
     return _search(client, argv, 1, _SEARCH)
 
@@ -490,7 +667,47 @@ def geosearch(client: "Client", argv: Argv) -> Reply:
          "box or a circle, and store the result in another key.", since="6.2.0",
          complexity="O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area "
          "around the shape provided as the filter and M is the number of items inside the shape",
-         arguments=("destination", "source") + _SHAPE_ARGS + ("[STOREDIST]",),
-         key_specs=(KS("OW update", 1), KS("RO access", 2)))
+         arguments=("destination",
+                    Documented("source",
+                               arg("source", "key", key=1)),
+                    Documented("FROMMEMBER member|FROMLONLAT longitude latitude",
+                               arg("from", "oneof", args=(
+                                   arg("member", "string", token="FROMMEMBER"),
+                                   arg("longitude_latitude", "block", token="FROMLONLAT", args=(
+                                       arg("longitude", "double"),
+                                       arg("latitude", "double"),
+                                   )),
+                               ))),
+                    Documented("BYRADIUS radius M|KM|FT|MI|BYBOX width height M|KM|FT|MI",
+                               arg("by", "oneof", args=(
+                                   arg("circle", "block", args=(
+                                       arg("radius", "double", token="BYRADIUS"),
+                                       arg("unit", "oneof", args=(
+                                           arg("m", "pure-token", token="M"),
+                                           arg("km", "pure-token", token="KM"),
+                                           arg("ft", "pure-token", token="FT"),
+                                           arg("mi", "pure-token", token="MI"),
+                                       )),
+                                   )),
+                                   arg("box", "block", args=(
+                                       arg("width", "double", token="BYBOX"),
+                                       arg("height", "double"),
+                                       arg("unit", "oneof", args=(
+                                           arg("m", "pure-token", token="M"),
+                                           arg("km", "pure-token", token="KM"),
+                                           arg("ft", "pure-token", token="FT"),
+                                           arg("mi", "pure-token", token="MI"),
+                                       )),
+                                   )),
+                               ))),
+                    Documented("[ASC|DESC]",
+                               arg("order", "oneof", flags="optional", args=(
+                                   arg("asc", "pure-token", token="ASC"),
+                                   arg("desc", "pure-token", token="DESC"),
+                               ))),
+                    "[COUNT count [ANY]]",
+                    "[STOREDIST]"),
+         key_specs=(KS("OW update", 1), KS("RO access", 2)),
+         history=(("7.0.0", "Added support for uppercase unit names."),))
 def geosearchstore(client: "Client", argv: Argv) -> Reply:
     return _search(client, argv, 2, _SEARCH | _SEARCHSTORE)

@@ -15,6 +15,7 @@ from protocol.reply import Map, Status, encoded
 from server import errors
 from server.args import LLONG_MAX, LLONG_MIN, to_int
 from server.config import NOTIFY_GENERIC, NOTIFY_STRING
+from server.docs import Documented, arg
 from server.errors import WRONGTYPE, CommandError
 from server.table import KS, Argv, Flag, Reply, command
 
@@ -133,11 +134,30 @@ def _set_generic(client, key, value, flags: int, expire, name: str, ok_reply, ab
 
 @command("set", -3, F.WRITE | F.DENYOOM, keys=(1, 1, 1), group="string",
          summary="Set the string value of a key", complexity="O(1)",
-         arguments=("key", "value", "[NX|XX]", "[GET]",
-                    "[EX seconds|PX milliseconds|EXAT unix-time-seconds|"
-                    "PXAT unix-time-milliseconds|KEEPTTL]"),
+         arguments=("key",
+                    "value",
+                    Documented("[NX|XX]",
+                               arg("condition", "oneof", flags="optional", since="2.6.12", args=(
+                                   arg("nx", "pure-token", token="NX"),
+                                   arg("xx", "pure-token", token="XX"),
+                               ))),
+                    Documented("[GET]",
+                               arg("get", "pure-token", token="GET", flags="optional", since="6.2.0")),
+                    Documented("[EX seconds|PX milliseconds|EXAT unix-time-seconds|PXAT "
+                               "unix-time-milliseconds|KEEPTTL]",
+                               arg("expiration", "oneof", flags="optional", args=(
+                                   arg("seconds", "integer", token="EX", since="2.6.12"),
+                                   arg("milliseconds", "integer", token="PX", since="2.6.12"),
+                                   arg("unix-time-seconds", "unix-time", token="EXAT", since="6.2.0"),
+                                   arg("unix-time-milliseconds", "unix-time", token="PXAT", since="6.2.0"),
+                                   arg("keepttl", "pure-token", token="KEEPTTL", since="6.0.0"),
+                               )))),
          key_specs=(KS("RW access update variable_flags", 1,
-                       notes="RW and ACCESS due to the optional `GET` argument"),))
+                       notes="RW and ACCESS due to the optional `GET` argument"),),
+         history=(("2.6.12", "Added the `EX`, `PX`, `NX` and `XX` options."),
+                  ("6.0.0", "Added the `KEEPTTL` option."),
+                  ("6.2.0", "Added the `GET`, `EXAT` and `PXAT` option."),
+                  ("7.0.0", "Allowed the `NX` and `GET` options to be used together.")))
 def set_(client: "Client", argv: Argv) -> Reply:
     if len(argv) == 3:
         db = client.db
@@ -178,7 +198,10 @@ def psetex(client: "Client", argv: Argv) -> Reply:
 
 @command("getset", 3, F.WRITE | F.DENYOOM | F.FAST, keys=(1, 1, 1), group="string",
          summary="Set the string value of a key and return its old value", complexity="O(1)",
-         arguments=("key", "value"))
+         arguments=("key", "value"),
+         doc_flags=("deprecated",),
+         replaced_by="`SET` with the `!GET` argument",
+         deprecated_since="6.2.0")
 def getset(client: "Client", argv: Argv) -> Reply:
     db = client.db
     old = db.read_string(argv[1])
@@ -203,8 +226,16 @@ def getdel(client: "Client", argv: Argv) -> Reply:
 @command("getex", -2, F.WRITE | F.FAST, keys=(1, 1, 1), group="string",
          summary="Get the value of a key and optionally set its expiration", since="6.2.0",
          complexity="O(1)",
-         arguments=("key", "[EX seconds|PX milliseconds|EXAT unix-time-seconds|"
-                           "PXAT unix-time-milliseconds|PERSIST]"),
+         arguments=("key",
+                    Documented("[EX seconds|PX milliseconds|EXAT unix-time-seconds|PXAT "
+                               "unix-time-milliseconds|PERSIST]",
+                               arg("expiration", "oneof", flags="optional", args=(
+                                   arg("seconds", "integer", token="EX"),
+                                   arg("milliseconds", "integer", token="PX"),
+                                   arg("unix-time-seconds", "unix-time", token="EXAT"),
+                                   arg("unix-time-milliseconds", "unix-time", token="PXAT"),
+                                   arg("persist", "pure-token", token="PERSIST"),
+                               )))),
          key_specs=(KS("RW access update", 1, notes="RW and UPDATE because it changes the TTL"),))
 def getex(client: "Client", argv: Argv) -> Reply:
     flags, expire = _parse_options(argv, False)
@@ -246,7 +277,11 @@ def mget(client: "Client", argv: Argv) -> Reply:
 @command("mset", -3, F.WRITE | F.DENYOOM, keys=(1, -1, 2), group="string",
          summary="Set multiple keys to multiple values", since="1.0.1",
          complexity="O(N) where N is the number of keys to set.",
-         arguments=("key value [key value ...]",),
+         arguments=(Documented("key value [key value ...]",
+                               arg("key_value", "block", flags="multiple", args=(
+                                   arg("key", "key", key=0),
+                                   arg("value", "string"),
+                               ))),),
          tips=("request_policy:multi_shard", "response_policy:all_succeeded"),
          key_specs=(KS("OW update", 1, lastkey=-1, step=2),))
 def mset(client: "Client", argv: Argv) -> Reply:
@@ -266,7 +301,11 @@ def mset(client: "Client", argv: Argv) -> Reply:
 @command("msetnx", -3, F.WRITE | F.DENYOOM, keys=(1, -1, 2), group="string",
          summary="Set multiple keys to multiple values, only if none of the keys exist",
          since="1.0.1", complexity="O(N) where N is the number of keys to set.",
-         arguments=("key value [key value ...]",),
+         arguments=(Documented("key value [key value ...]",
+                               arg("key_value", "block", flags="multiple", args=(
+                                   arg("key", "key", key=0),
+                                   arg("value", "string"),
+                               ))),),
          tips=("request_policy:multi_shard", "response_policy:agg_min"),
          key_specs=(KS("OW insert", 1, lastkey=-1, step=2),))
 def msetnx(client: "Client", argv: Argv) -> Reply:
@@ -398,7 +437,10 @@ def getrange(client: "Client", argv: Argv) -> Reply:
 
 @command("substr", 4, F.READONLY, keys=(1, 1, 1), group="string",
          summary="Get a substring of the string stored at a key", complexity=_RANGE_COMPLEXITY,
-         arguments=("key", "start", "end"))
+         arguments=("key", "start", "end"),
+         doc_flags=("deprecated",),
+         replaced_by="`GETRANGE`",
+         deprecated_since="2.0.0")
 def substr(client: "Client", argv: Argv) -> Reply:
     return _getrange(client, argv)
 
@@ -599,7 +641,9 @@ format_long_double = _format_ld
 
 @command("incrbyfloat", 3, F.WRITE | F.DENYOOM | F.FAST, keys=(1, 1, 1), group="string",
          summary="Increment the float value of a key by the given amount", since="2.6.0",
-         complexity="O(1)", arguments=("key", "increment"))
+         complexity="O(1)", arguments=("key",
+                    Documented("increment",
+                               arg("increment", "double"))))
 def incrbyfloat(client: "Client", argv: Argv) -> Reply:
     db = client.db
     key = argv[1]
@@ -649,7 +693,13 @@ def _lcs_at(rows, i: int, j: int) -> int:
 @command("lcs", -3, F.READONLY, keys=(1, 2, 1), group="string",
          summary="Find longest common substring", since="7.0.0",
          complexity="O(N*M) where N and M are the lengths of s1 and s2, respectively",
-         arguments=("key1", "key2", "[LEN]", "[IDX]", "[MINMATCHLEN len]",
+         arguments=(Documented("key1",
+                               arg("key1", "key", key=0)),
+                    Documented("key2",
+                               arg("key2", "key", key=0)),
+                    "[LEN]",
+                    "[IDX]",
+                    "[MINMATCHLEN len]",
                     "[WITHMATCHLEN]"))
 def lcs(client: "Client", argv: Argv) -> Reply:
     db = client.db
