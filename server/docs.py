@@ -216,7 +216,7 @@ def command_docs(cmd) -> Map:
     if cmd.replaced_by:
         doc["replaced_by"] = cmd.replaced_by
     if cmd.history:
-        doc["history"] = [list(entry) for entry in cmd.history]
+        doc["history"] = SetReply(list(entry) for entry in cmd.history)  # a RESP3 set, as Redis's
     if cmd.arguments:
         args = arguments(cmd.arguments)
         if len(cmd.key_specs) > 1 and not any(isinstance(part, Documented) for part in cmd.arguments):

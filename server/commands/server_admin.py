@@ -447,7 +447,7 @@ def _key_spec_reply(spec) -> Map:
     fields = {}
     if spec.notes:
         fields["notes"] = spec.notes
-    fields["flags"] = [Status(f) for f in spec.flags]
+    fields["flags"] = SetReply(Status(f) for f in spec.flags)  # RESP3 sets, as Redis sends them
     if spec.begin[0] == "index":
         begin = Map({"type": "index", "spec": Map({"index": spec.begin[1]})})
     elif spec.begin[0] == "unknown":
@@ -476,9 +476,10 @@ def command_info(cmd) -> list:
         cmd.last_key,
         cmd.step,
         SetReply(Status(c) for c in cmd.acl_categories()),
-        list(cmd.tips),
-        [_key_spec_reply(spec) for spec in cmd.key_specs],
-        [command_info(sub) for sub in cmd.subcommands.values()],
+        SetReply(cmd.tips),
+        SetReply(_key_spec_reply(spec) for spec in cmd.key_specs),
+        # an empty set where there are no subcommands, as Redis's addReplyCommandSubCommands
+        [command_info(sub) for sub in cmd.subcommands.values()] if cmd.subcommands else SetReply(),
     ]
 
 
