@@ -72,10 +72,7 @@ def _clamp_range(start: int, end: int, total: int):
 
 @command("setbit", 4, F.WRITE | F.DENYOOM, keys=(1, 1, 1), group="bitmap",
          summary="Sets or clears the bit at offset in the string value stored at key",
-         since="2.2.0", complexity="O(1)", arguments=("key",
-                    "offset",
-                    Documented("value",
-                               arg("value", "integer"))))
+         since="2.2.0", complexity="O(1)", arguments=("key", "offset", "value{:integer}"))
 def setbit(client: "Client", argv: Argv) -> Reply:
     offset = _bit_offset(client, argv[2])
     on = argv[3]
@@ -136,16 +133,7 @@ def getbit(client: "Client", argv: Argv) -> Reply:
 
 @command("bitcount", -2, F.READONLY, keys=(1, 1, 1), group="bitmap",
          summary="Count set bits in a string", since="2.6.0", complexity="O(N)",
-         arguments=("key",
-                    Documented("[start end [BYTE|BIT]]",
-                               arg("index", "block", flags="optional", args=(
-                                   arg("start", "integer"),
-                                   arg("end", "integer"),
-                                   arg("index_unit", "oneof", flags="optional", since="7.0.0", args=(
-                                       arg("byte", "pure-token", token="BYTE"),
-                                       arg("bit", "pure-token", token="BIT"),
-                                   )),
-                               )))),
+         arguments=("key", "[start end [BYTE|BIT]{index_unit since=7.0.0}]{index}"),
          history=(("7.0.0", "Added the `BYTE|BIT` option."),))
 def bitcount(client: "Client", argv: Argv) -> Reply:
     value = client.db.read_string(argv[1])
@@ -211,17 +199,7 @@ def _find_bit(buf, bit: int, lo: int, hi: int) -> int:
          summary="Find first bit set or clear in a string", since="2.8.7", complexity="O(N)",
          arguments=("key",
                     "bit",
-                    Documented("[start [end [BYTE|BIT]]]",
-                               arg("index", "block", flags="optional", args=(
-                                   arg("start", "integer"),
-                                   arg("end_index", "block", flags="optional", args=(
-                                       arg("end", "integer"),
-                                       arg("index_unit", "oneof", flags="optional", since="7.0.0", args=(
-                                           arg("byte", "pure-token", token="BYTE"),
-                                           arg("bit", "pure-token", token="BIT"),
-                                       )),
-                                   )),
-                               )))),
+                    "[start [end [BYTE|BIT]{index_unit since=7.0.0}]{end_index}]{index}"),
          history=(("7.0.0", "Added the `BYTE|BIT` option."),))
 def bitpos(client: "Client", argv: Argv) -> Reply:
     bit = to_int(argv[2])
@@ -474,25 +452,18 @@ def _bitfield(client, argv, read_only: bool):
     return replies
 
 
-_BITFIELD_ARGS = ("key", "[GET encoding offset|[OVERFLOW WRAP|SAT|FAIL] SET encoding offset value|"
-                  "INCRBY encoding offset increment ...]")
-
-
 @command("bitfield", -2, F.WRITE | F.DENYOOM, keys=(1, 1, 1), group="bitmap",
          summary="Perform arbitrary bitfield integer operations on strings", since="3.2.0",
          complexity="O(1) for each subcommand specified", arguments=("key",
-                    Documented("[GET encoding offset|[OVERFLOW WRAP|SAT|FAIL] SET encoding "
-                               "offset value|INCRBY encoding offset increment [GET encoding "
-                               "offset|[OVERFLOW WRAP|SAT|FAIL] SET encoding offset "
-                               "value|INCRBY encoding offset increment ...]]",
+                    Documented("[GET encoding offset|[OVERFLOW WRAP|SAT|FAIL] SET encoding offset value|"
+                               "INCRBY encoding offset increment ...]",
                                arg("operation", "oneof", flags="optional multiple", args=(
                                    arg("encoding_offset", "block", token="GET", args=(
                                        arg("encoding", "string"),
                                        arg("offset", "integer"),
                                    )),
                                    arg("write", "block", args=(
-                                       arg("wrap_sat_fail", "oneof", token="OVERFLOW",
-                                           flags="optional", args=(
+                                       arg("wrap_sat_fail", "oneof", token="OVERFLOW", flags="optional", args=(
                                            arg("wrap", "pure-token", token="WRAP"),
                                            arg("sat", "pure-token", token="SAT"),
                                            arg("fail", "pure-token", token="FAIL"),
@@ -520,12 +491,6 @@ def bitfield(client: "Client", argv: Argv) -> Reply:
 @command("bitfield_ro", -2, F.READONLY | F.FAST, keys=(1, 1, 1), group="bitmap",
          summary="Perform arbitrary bitfield integer operations on strings. Read-only variant of "
          "BITFIELD", since="6.0.0", complexity="O(1) for each subcommand specified",
-         arguments=("key",
-                    Documented("[GET encoding offset [GET encoding offset ...]]",
-                               arg("encoding_offset", "block", token="GET",
-                                   flags="optional multiple multiple_token", args=(
-                                   arg("encoding", "string"),
-                                   arg("offset", "integer"),
-                               )))))
+         arguments=("key", "[GET (encoding offset) [GET (encoding offset) ...]]{encoding_offset}"))
 def bitfield_ro(client: "Client", argv: Argv) -> Reply:
     return _bitfield(client, argv, True)

@@ -81,9 +81,7 @@ def _check_password(client, username: bytes, password: bytes) -> bool:
 
 @command("auth", -2, F.NOSCRIPT | F.LOADING | F.STALE | F.FAST | F.NO_AUTH | F.SENTINEL | F.ALLOW_BUSY,
          group="connection", summary="Authenticate to the server", complexity="O(N) where N is the "
-         "number of passwords defined for the user", arguments=(Documented("[username]",
-                               arg("username", "string", flags="optional", since="6.0.0")),
-                    "password"),
+         "number of passwords defined for the user", arguments=("[username]{since=6.0.0}", "password"),
          history=(("6.0.0", "Added ACL style (username and password)."),))
 def auth(client: "Client", argv: Argv) -> Reply:
     if len(argv) > 3:
@@ -108,15 +106,7 @@ HELLO_NOAUTH = (
 
 @command("hello", -1, F.NOSCRIPT | F.LOADING | F.STALE | F.FAST | F.NO_AUTH | F.SENTINEL | F.ALLOW_BUSY,
          group="connection", summary="Handshake with Redis", since="6.0.0", complexity="O(1)",
-         arguments=(Documented("[protover [AUTH username password] [SETNAME clientname]]",
-                               arg("arguments", "block", flags="optional", args=(
-                                   arg("protover", "integer"),
-                                   arg("username_password", "block", token="AUTH", flags="optional", args=(
-                                       arg("username", "string"),
-                                       arg("password", "string"),
-                                   )),
-                                   arg("clientname", "string", token="SETNAME", flags="optional"),
-                               ))),),
+         arguments=("[protover [AUTH (username password)]{username_password} [SETNAME clientname]]{arguments}",),
          history=(("6.2.0", "`protover` made optional; when called without arguments the "
                              "command reports the current connection's context."),))
 def hello(client: "Client", argv: Argv) -> Reply:
@@ -263,12 +253,7 @@ def client_id(client: "Client", argv: Argv) -> Reply:
 @command("client|unblock", -3, F.ADMIN | F.NOSCRIPT | F.LOADING | F.STALE, group="connection",
          acl=("@dangerous",), summary="Unblock a client blocked in a blocking command from a "
          "different connection", since="5.0.0", complexity="O(log N) where N is the number of client "
-         "connections", arguments=("client-id",
-                    Documented("[TIMEOUT|ERROR]",
-                               arg("timeout_error", "oneof", flags="optional", args=(
-                                   arg("timeout", "pure-token", token="TIMEOUT"),
-                                   arg("error", "pure-token", token="ERROR"),
-                               )))))
+         "connections", arguments=("client-id", "[TIMEOUT|ERROR]{timeout_error}"))
 def client_unblock(client: "Client", argv: Argv) -> Reply:
     error = False
     if len(argv) == 4:
@@ -285,12 +270,7 @@ def client_unblock(client: "Client", argv: Argv) -> Reply:
 
 @command("client|reply", 3, F.NOSCRIPT | F.LOADING | F.STALE, group="connection",
          summary="Instruct the server whether to reply to commands", since="3.2.0", complexity="O(1)",
-         arguments=(Documented("ON|OFF|SKIP",
-                               arg("on_off_skip", "oneof", args=(
-                                   arg("on", "pure-token", token="ON"),
-                                   arg("off", "pure-token", token="OFF"),
-                                   arg("skip", "pure-token", token="SKIP"),
-                               ))),))
+         arguments=("ON|OFF|SKIP{on_off_skip}",))
 def client_reply(client: "Client", argv: Argv) -> Reply:
     mode = argv[2].lower()
     if mode == b"on":
@@ -321,12 +301,7 @@ def monitor(client: "Client", argv: Argv) -> Reply:
 
 @command("client|pause", -3, F.ADMIN | F.NOSCRIPT | F.LOADING | F.STALE, group="connection",
          summary="Stop processing commands from clients for some time", since="2.9.50",
-         complexity="O(1)", arguments=("timeout",
-                    Documented("[WRITE|ALL]",
-                               arg("mode", "oneof", flags="optional", since="6.2.0", args=(
-                                   arg("write", "pure-token", token="WRITE"),
-                                   arg("all", "pure-token", token="ALL"),
-                               )))),
+         complexity="O(1)", arguments=("timeout", "[WRITE|ALL]{mode since=6.2.0}"),
          history=(("6.2.0", "`CLIENT PAUSE WRITE` mode added along with the `mode` option."),))
 def client_pause(client: "Client", argv: Argv) -> Reply:
     ms = to_int(argv[2], errors.TIMEOUT_NOT_INTEGER)
@@ -355,15 +330,9 @@ def client_unpause(client: "Client", argv: Argv) -> Reply:
 @command("client|tracking", -3, F.NOSCRIPT | F.LOADING | F.STALE, group="connection",
          summary="Enable or disable server assisted client side caching support", since="6.0.0",
          complexity="O(1). Some options may introduce additional complexity.",
-         arguments=(Documented("ON|OFF",
-                               arg("status", "oneof", args=(
-                                   arg("on", "pure-token", token="ON"),
-                                   arg("off", "pure-token", token="OFF"),
-                               ))),
+         arguments=("ON|OFF{status}",
                     "[REDIRECT client-id]",
-                    Documented("[PREFIX prefix [PREFIX prefix ...]]",
-                               arg("prefix", "string", token="PREFIX",
-                                   flags="optional multiple multiple_token")),
+                    "[PREFIX prefix [PREFIX prefix ...]]",
                     "[BCAST]",
                     "[OPTIN]",
                     "[OPTOUT]",
@@ -437,11 +406,7 @@ def _check_prefixes(held: list, given: list) -> None:
 
 @command("client|caching", 3, F.NOSCRIPT | F.LOADING | F.STALE, group="connection",
          summary="Instruct the server about tracking or not keys in the next request", since="6.0.0",
-         complexity="O(1)", arguments=(Documented("YES|NO",
-                               arg("mode", "oneof", args=(
-                                   arg("yes", "pure-token", token="YES"),
-                                   arg("no", "pure-token", token="NO"),
-                               ))),))
+         complexity="O(1)", arguments=("YES|NO{mode}",))
 def client_caching(client: "Client", argv: Argv) -> Reply:
     state = client.tracking
     if state is None:
@@ -540,18 +505,8 @@ def client_info(client: "Client", argv: Argv) -> Reply:
 @command("client|list", -2, F.ADMIN | F.NOSCRIPT | F.LOADING | F.STALE, group="connection",
          summary="Get the list of client connections", since="2.4.0",
          complexity="O(N) where N is the number of client connections",
-         arguments=(Documented("[TYPE NORMAL|MASTER|REPLICA|PUBSUB]",
-                               arg("normal_master_replica_pubsub", "oneof", token="TYPE",
-                                   flags="optional", since="5.0.0", args=(
-                                   arg("normal", "pure-token", token="NORMAL"),
-                                   arg("master", "pure-token", token="MASTER"),
-                                   arg("replica", "pure-token", token="REPLICA"),
-                                   arg("pubsub", "pure-token", token="PUBSUB"),
-                               ))),
-                    Documented("[ID client-id [client-id ...]]",
-                               arg("id", "block", token="ID", flags="optional", since="6.2.0", args=(
-                                   arg("client-id", "integer", flags="multiple"),
-                               )))),
+         arguments=("[TYPE (NORMAL|MASTER|REPLICA|PUBSUB)]{normal_master_replica_pubsub since=5.0.0}",
+                    "[ID (client-id [client-id ...])]{id since=6.2.0}"),
          tips=("nondeterministic_output",),
          history=(("2.8.12", "Added unique client `id` field."),
                   ("5.0.0", "Added optional `TYPE` filter."),
@@ -599,8 +554,7 @@ def client_list(client: "Client", argv: Argv) -> Reply:
                                arg("filter", "oneof", args=(
                                    arg("ip:port", "string", deprecated="2.8.12"),
                                    arg("new-format", "oneof", flags="multiple", args=(
-                                       arg("client-id", "integer", token="ID",
-                                           flags="optional", since="2.8.12"),
+                                       arg("client-id", "integer", token="ID", flags="optional", since="2.8.12"),
                                        arg("normal_master_slave_pubsub", "oneof", token="TYPE",
                                            flags="optional", since="2.8.12", args=(
                                            arg("normal", "pure-token", token="NORMAL"),
@@ -611,8 +565,7 @@ def client_list(client: "Client", argv: Argv) -> Reply:
                                        )),
                                        arg("username", "string", token="USER", flags="optional"),
                                        arg("ip:port", "string", token="ADDR", flags="optional"),
-                                       arg("ip:port", "string", token="LADDR",
-                                           flags="optional", since="6.2.0"),
+                                       arg("ip:port", "string", token="LADDR", flags="optional", since="6.2.0"),
                                        arg("yes/no", "string", token="SKIPME", flags="optional"),
                                    )),
                                ))),),
@@ -689,11 +642,7 @@ def _on_off(client, argv, attr):
 
 @command("client|no-evict", 3, F.ADMIN | F.NOSCRIPT | F.LOADING | F.STALE, group="connection",
          summary="Set client eviction mode for the current connection", since="7.0.0",
-         complexity="O(1)", arguments=(Documented("ON|OFF",
-                               arg("enabled", "oneof", args=(
-                                   arg("on", "pure-token", token="ON"),
-                                   arg("off", "pure-token", token="OFF"),
-                               ))),))
+         complexity="O(1)", arguments=("ON|OFF{enabled}",))
 def client_no_evict(client: "Client", argv: Argv) -> Reply:
     return _on_off(client, argv, "no_evict")
 

@@ -17,7 +17,6 @@ from server import errors, log, values
 from server import lolwut as lolwut_art
 from server.args import to_int
 from server.config import REDIS_VERSION
-from server.docs import Documented, arg
 from server.errors import CommandError
 from server.table import Argv, Flag, Reply, command
 
@@ -134,8 +133,7 @@ def _reload(client, options) -> Reply:
 
 
 @command("lolwut", -1, F.READONLY | F.FAST, group="server", summary="Display some computer art and the "
-         "Redis version", since="5.0.0", arguments=(Documented("[VERSION version]",
-                               arg("version", "integer", token="VERSION", flags="optional")),))
+         "Redis version", since="5.0.0", arguments=("[VERSION version]{:integer}",))
 def lolwut(client: "Client", argv: Argv) -> Reply:
     """LOLWUT [VERSION v] [art arguments]: Redis 7.0 draws for versions 5 and 6 (the art's own
     integer arguments follow VERSION v) and prints the version line alone for any other, its

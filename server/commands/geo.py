@@ -102,19 +102,9 @@ def _distance_text(d: float) -> bytes:
          since="3.2.0",
          complexity="O(log(N)) for each item added, where N is the number of elements in the sorted set.",
          arguments=("key",
-                    Documented("[NX|XX]",
-                               arg("condition", "oneof", flags="optional", since="6.2.0", args=(
-                                   arg("nx", "pure-token", token="NX"),
-                                   arg("xx", "pure-token", token="XX"),
-                               ))),
-                    Documented("[CH]",
-                               arg("change", "pure-token", token="CH", flags="optional", since="6.2.0")),
-                    Documented("longitude latitude member [longitude latitude member ...]",
-                               arg("longitude_latitude_member", "block", flags="multiple", args=(
-                                   arg("longitude", "double"),
-                                   arg("latitude", "double"),
-                                   arg("member", "string"),
-                               )))),
+                    "[NX|XX]{condition since=6.2.0}",
+                    "[CH]{change since=6.2.0}",
+                    "(longitude latitude member) [(longitude latitude member) ...]{longitude_latitude_member}"),
          key_specs=(KS("RW update", 1),),
          history=(("6.2.0", "Added the `CH`, `NX` and `XX` options."),))
 def geoadd(client: "Client", argv: Argv) -> Reply:
@@ -142,16 +132,7 @@ def geoadd(client: "Client", argv: Argv) -> Reply:
 
 @command("geodist", -4, F.READONLY, keys=(1, 1, 1), group="geo",
          summary="Returns the distance between two members of a geospatial index", since="3.2.0",
-         complexity="O(log(N))", arguments=("key",
-                    "member1",
-                    "member2",
-                    Documented("[M|KM|FT|MI]",
-                               arg("unit", "oneof", flags="optional", args=(
-                                   arg("m", "pure-token", token="M"),
-                                   arg("km", "pure-token", token="KM"),
-                                   arg("ft", "pure-token", token="FT"),
-                                   arg("mi", "pure-token", token="MI"),
-                               )))))
+         complexity="O(log(N))", arguments=("key", "member1", "member2", "[M|KM|FT|MI]{unit}"))
 def geodist(client: "Client", argv: Argv) -> Reply:
     to_meters = 1.0
     if len(argv) == 5:
@@ -450,7 +431,6 @@ _STORE_SPECS = (KeySpec(("OW", "update"), ("keyword", "STORE", 6), ("range", 0, 
                 KeySpec(("OW", "update"), ("keyword", "STOREDIST", 6), ("range", 0, 1, 0)))
 _MEMBER_STORE_SPECS = (KeySpec(("OW", "update"), ("keyword", "STORE", 5), ("range", 0, 1, 0)),
                        KeySpec(("OW", "update"), ("keyword", "STOREDIST", 5), ("range", 0, 1, 0)))
-_SEARCH_OPTIONS = ("[WITHCOORD]", "[WITHDIST]", "[WITHHASH]", "[COUNT count [ANY]]", "[ASC|DESC]")
 
 
 @command("georadius", -6, F.WRITE | F.DENYOOM, keys=(1, 1, 1), group="geo",
@@ -459,36 +439,17 @@ _SEARCH_OPTIONS = ("[WITHCOORD]", "[WITHDIST]", "[WITHHASH]", "[COUNT count [ANY
          complexity="O(N+log(M)) where N is the number of elements inside the bounding box of the circular "
          "area delimited by center and radius and M is the number of items inside the index.",
          arguments=("key",
-                    Documented("longitude",
-                               arg("longitude", "double")),
-                    Documented("latitude",
-                               arg("latitude", "double")),
-                    Documented("radius",
-                               arg("radius", "double")),
-                    Documented("M|KM|FT|MI",
-                               arg("unit", "oneof", args=(
-                                   arg("m", "pure-token", token="M"),
-                                   arg("km", "pure-token", token="KM"),
-                                   arg("ft", "pure-token", token="FT"),
-                                   arg("mi", "pure-token", token="MI"),
-                               ))),
+                    "longitude",
+                    "latitude",
+                    "radius",
+                    "M|KM|FT|MI{unit}",
                     "[WITHCOORD]",
                     "[WITHDIST]",
                     "[WITHHASH]",
-                    Documented("[COUNT count [ANY]]",
-                               arg("count", "block", flags="optional", args=(
-                                   arg("count", "integer", token="COUNT"),
-                                   arg("any", "pure-token", token="ANY", flags="optional", since="6.2.0"),
-                               ))),
-                    Documented("[ASC|DESC]",
-                               arg("order", "oneof", flags="optional", args=(
-                                   arg("asc", "pure-token", token="ASC"),
-                                   arg("desc", "pure-token", token="DESC"),
-                               ))),
-                    Documented("[STORE key]",
-                               arg("key", "key", token="STORE", flags="optional", key=1)),
-                    Documented("[STOREDIST key]",
-                               arg("key", "key", token="STOREDIST", flags="optional", key=2))),
+                    "[COUNT count [ANY]{since=6.2.0}]",
+                    "[ASC|DESC]{order}",
+                    "[STORE key]{key=1}",
+                    "[STOREDIST key]{key=2}"),
          key_specs=(KS("RO access", 1),) + _STORE_SPECS,
          history=(("6.2.0", "Added the `ANY` option for `COUNT`."),
                   ("7.0.0", "Added support for uppercase unit names.")),
@@ -506,28 +467,15 @@ def georadius(client: "Client", argv: Argv) -> Reply:
          "area delimited by center and radius and M is the number of items inside the index.",
          arguments=("key",
                     "member",
-                    Documented("radius",
-                               arg("radius", "double")),
-                    Documented("M|KM|FT|MI",
-                               arg("unit", "oneof", args=(
-                                   arg("m", "pure-token", token="M"),
-                                   arg("km", "pure-token", token="KM"),
-                                   arg("ft", "pure-token", token="FT"),
-                                   arg("mi", "pure-token", token="MI"),
-                               ))),
+                    "radius",
+                    "M|KM|FT|MI{unit}",
                     "[WITHCOORD]",
                     "[WITHDIST]",
                     "[WITHHASH]",
                     "[COUNT count [ANY]]",
-                    Documented("[ASC|DESC]",
-                               arg("order", "oneof", flags="optional", args=(
-                                   arg("asc", "pure-token", token="ASC"),
-                                   arg("desc", "pure-token", token="DESC"),
-                               ))),
-                    Documented("[STORE key]",
-                               arg("key", "key", token="STORE", flags="optional", key=1)),
-                    Documented("[STOREDIST key]",
-                               arg("key", "key", token="STOREDIST", flags="optional", key=2))),
+                    "[ASC|DESC]{order}",
+                    "[STORE key]{key=1}",
+                    "[STOREDIST key]{key=2}"),
          key_specs=(KS("RO access", 1),) + _MEMBER_STORE_SPECS,
          history=(("7.0.0", "Added support for uppercase unit names."),),
          doc_flags=("deprecated",),
@@ -543,32 +491,15 @@ def georadiusbymember(client: "Client", argv: Argv) -> Reply:
          complexity="O(N+log(M)) where N is the number of elements inside the bounding box of the circular "
          "area delimited by center and radius and M is the number of items inside the index.",
          arguments=("key",
-                    Documented("longitude",
-                               arg("longitude", "double")),
-                    Documented("latitude",
-                               arg("latitude", "double")),
-                    Documented("radius",
-                               arg("radius", "double")),
-                    Documented("M|KM|FT|MI",
-                               arg("unit", "oneof", args=(
-                                   arg("m", "pure-token", token="M"),
-                                   arg("km", "pure-token", token="KM"),
-                                   arg("ft", "pure-token", token="FT"),
-                                   arg("mi", "pure-token", token="MI"),
-                               ))),
+                    "longitude",
+                    "latitude",
+                    "radius",
+                    "M|KM|FT|MI{unit}",
                     "[WITHCOORD]",
                     "[WITHDIST]",
                     "[WITHHASH]",
-                    Documented("[COUNT count [ANY]]",
-                               arg("count", "block", flags="optional", args=(
-                                   arg("count", "integer", token="COUNT"),
-                                   arg("any", "pure-token", token="ANY", flags="optional", since="6.2.0"),
-                               ))),
-                    Documented("[ASC|DESC]",
-                               arg("order", "oneof", flags="optional", args=(
-                                   arg("asc", "pure-token", token="ASC"),
-                                   arg("desc", "pure-token", token="DESC"),
-                               )))),
+                    "[COUNT count [ANY]{since=6.2.0}]",
+                    "[ASC|DESC]{order}"),
          history=(("6.2.0", "Added the `ANY` option for `COUNT`."),),
          doc_flags=("deprecated",),
          replaced_by="`GEOSEARCH` with the `BYRADIUS` argument",
@@ -583,24 +514,13 @@ def georadius_ro(client: "Client", argv: Argv) -> Reply:
          "area delimited by center and radius and M is the number of items inside the index.",
          arguments=("key",
                     "member",
-                    Documented("radius",
-                               arg("radius", "double")),
-                    Documented("M|KM|FT|MI",
-                               arg("unit", "oneof", args=(
-                                   arg("m", "pure-token", token="M"),
-                                   arg("km", "pure-token", token="KM"),
-                                   arg("ft", "pure-token", token="FT"),
-                                   arg("mi", "pure-token", token="MI"),
-                               ))),
+                    "radius",
+                    "M|KM|FT|MI{unit}",
                     "[WITHCOORD]",
                     "[WITHDIST]",
                     "[WITHHASH]",
                     "[COUNT count [ANY]]",
-                    Documented("[ASC|DESC]",
-                               arg("order", "oneof", flags="optional", args=(
-                                   arg("asc", "pure-token", token="ASC"),
-                                   arg("desc", "pure-token", token="DESC"),
-                               )))),
+                    "[ASC|DESC]{order}"),
          doc_flags=("deprecated",),
          replaced_by="`GEOSEARCH` with the `BYRADIUS` and `FROMMEMBER` arguments",
          deprecated_since="6.2.0")
@@ -608,8 +528,29 @@ def georadiusbymember_ro(client: "Client", argv: Argv) -> Reply:
     return _search(client, argv, 1, _MEMBER | _NOSTORE)
 
 
-_SHAPE_ARGS = ("FROMMEMBER member|FROMLONLAT longitude latitude",
-               "BYRADIUS radius M|KM|FT|MI|BYBOX width height M|KM|FT|MI", "[ASC|DESC]", "[COUNT count [ANY]]")
+# GEOSEARCH's shape: BYBOX's token is its width's, not a block's as the synopsis would say
+_BY = Documented("BYRADIUS radius M|KM|FT|MI|BYBOX width height M|KM|FT|MI",
+                 arg("by", "oneof", args=(
+                     arg("circle", "block", args=(
+                         arg("radius", "double", token="BYRADIUS"),
+                         arg("unit", "oneof", args=(
+                             arg("m", "pure-token", token="M"),
+                             arg("km", "pure-token", token="KM"),
+                             arg("ft", "pure-token", token="FT"),
+                             arg("mi", "pure-token", token="MI"),
+                         )),
+                     )),
+                     arg("box", "block", args=(
+                         arg("width", "double", token="BYBOX"),
+                         arg("height", "double"),
+                         arg("unit", "oneof", args=(
+                             arg("m", "pure-token", token="M"),
+                             arg("km", "pure-token", token="KM"),
+                             arg("ft", "pure-token", token="FT"),
+                             arg("mi", "pure-token", token="MI"),
+                         )),
+                     )),
+                 )))
 
 
 @command("geosearch", -7, F.READONLY, keys=(1, 1, 1), group="geo",
@@ -618,41 +559,9 @@ _SHAPE_ARGS = ("FROMMEMBER member|FROMLONLAT longitude latitude",
          complexity="O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area "
          "around the shape provided as the filter and M is the number of items inside the shape",
          arguments=("key",
-                    Documented("FROMMEMBER member|FROMLONLAT longitude latitude",
-                               arg("from", "oneof", args=(
-                                   arg("member", "string", token="FROMMEMBER"),
-                                   arg("longitude_latitude", "block", token="FROMLONLAT", args=(
-                                       arg("longitude", "double"),
-                                       arg("latitude", "double"),
-                                   )),
-                               ))),
-                    Documented("BYRADIUS radius M|KM|FT|MI|BYBOX width height M|KM|FT|MI",
-                               arg("by", "oneof", args=(
-                                   arg("circle", "block", args=(
-                                       arg("radius", "double", token="BYRADIUS"),
-                                       arg("unit", "oneof", args=(
-                                           arg("m", "pure-token", token="M"),
-                                           arg("km", "pure-token", token="KM"),
-                                           arg("ft", "pure-token", token="FT"),
-                                           arg("mi", "pure-token", token="MI"),
-                                       )),
-                                   )),
-                                   arg("box", "block", args=(
-                                       arg("width", "double", token="BYBOX"),
-                                       arg("height", "double"),
-                                       arg("unit", "oneof", args=(
-                                           arg("m", "pure-token", token="M"),
-                                           arg("km", "pure-token", token="KM"),
-                                           arg("ft", "pure-token", token="FT"),
-                                           arg("mi", "pure-token", token="MI"),
-                                       )),
-                                   )),
-                               ))),
-                    Documented("[ASC|DESC]",
-                               arg("order", "oneof", flags="optional", args=(
-                                   arg("asc", "pure-token", token="ASC"),
-                                   arg("desc", "pure-token", token="DESC"),
-                               ))),
+                    "(FROMMEMBER member|FROMLONLAT (longitude latitude){longitude_latitude}){from}",
+                    _BY,
+                    "[ASC|DESC]{order}",
                     "[COUNT count [ANY]]",
                     "[WITHCOORD]",
                     "[WITHDIST]",
@@ -668,43 +577,10 @@ def geosearch(client: "Client", argv: Argv) -> Reply:
          complexity="O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area "
          "around the shape provided as the filter and M is the number of items inside the shape",
          arguments=("destination",
-                    Documented("source",
-                               arg("source", "key", key=1)),
-                    Documented("FROMMEMBER member|FROMLONLAT longitude latitude",
-                               arg("from", "oneof", args=(
-                                   arg("member", "string", token="FROMMEMBER"),
-                                   arg("longitude_latitude", "block", token="FROMLONLAT", args=(
-                                       arg("longitude", "double"),
-                                       arg("latitude", "double"),
-                                   )),
-                               ))),
-                    Documented("BYRADIUS radius M|KM|FT|MI|BYBOX width height M|KM|FT|MI",
-                               arg("by", "oneof", args=(
-                                   arg("circle", "block", args=(
-                                       arg("radius", "double", token="BYRADIUS"),
-                                       arg("unit", "oneof", args=(
-                                           arg("m", "pure-token", token="M"),
-                                           arg("km", "pure-token", token="KM"),
-                                           arg("ft", "pure-token", token="FT"),
-                                           arg("mi", "pure-token", token="MI"),
-                                       )),
-                                   )),
-                                   arg("box", "block", args=(
-                                       arg("width", "double", token="BYBOX"),
-                                       arg("height", "double"),
-                                       arg("unit", "oneof", args=(
-                                           arg("m", "pure-token", token="M"),
-                                           arg("km", "pure-token", token="KM"),
-                                           arg("ft", "pure-token", token="FT"),
-                                           arg("mi", "pure-token", token="MI"),
-                                       )),
-                                   )),
-                               ))),
-                    Documented("[ASC|DESC]",
-                               arg("order", "oneof", flags="optional", args=(
-                                   arg("asc", "pure-token", token="ASC"),
-                                   arg("desc", "pure-token", token="DESC"),
-                               ))),
+                    "source{key=1}",
+                    "(FROMMEMBER member|FROMLONLAT (longitude latitude){longitude_latitude}){from}",
+                    _BY,
+                    "[ASC|DESC]{order}",
                     "[COUNT count [ANY]]",
                     "[STOREDIST]"),
          key_specs=(KS("OW update", 1), KS("RO access", 2)),

@@ -17,7 +17,6 @@ from server.args import LLONG_MAX, LLONG_MIN, to_int
 from server.commands.keys import parse_cursor, scan_options
 from server.commands.strings import format_long_double, parse_long_double, round_long_double
 from server.config import NOTIFY_GENERIC, NOTIFY_HASH
-from server.docs import Documented, arg
 from server.errors import CommandError
 from server.glob import matcher
 from server.table import KS, Argv, Flag, Reply, command
@@ -67,12 +66,7 @@ def _hset(client: "Client", argv: Argv) -> int:
          summary="Set the string value of a hash field", since="2.0.0",
          complexity="O(1) for each field/value pair added, so O(N) to add N field/value pairs when "
          "the command is called with multiple field/value pairs.",
-         arguments=("key",
-                    Documented("field value [field value ...]",
-                               arg("field_value", "block", flags="multiple", args=(
-                                   arg("field", "string"),
-                                   arg("value", "string"),
-                               )))),
+         arguments=("key", "(field value) [(field value) ...]{field_value}"),
          key_specs=(KS("RW update", 1),),
          history=(("4.0.0", "Accepts multiple `field` and `value` arguments."),))
 def hset(client: "Client", argv: Argv) -> Reply:
@@ -82,12 +76,7 @@ def hset(client: "Client", argv: Argv) -> Reply:
 @command("hmset", -4, F.WRITE | F.DENYOOM | F.FAST, keys=(1, 1, 1), group="hash",
          summary="Set multiple hash fields to multiple values", since="2.0.0",
          complexity="O(N) where N is the number of fields being set.",
-         arguments=("key",
-                    Documented("field value [field value ...]",
-                               arg("field_value", "block", flags="multiple", args=(
-                                   arg("field", "string"),
-                                   arg("value", "string"),
-                               )))),
+         arguments=("key", "(field value) [(field value) ...]{field_value}"),
          key_specs=(KS("RW update", 1),),
          doc_flags=("deprecated",),
          replaced_by="`HSET` with multiple field-value pairs",
@@ -164,10 +153,7 @@ def hincrby(client: "Client", argv: Argv) -> Reply:
 
 @command("hincrbyfloat", 4, F.WRITE | F.DENYOOM | F.FAST, keys=(1, 1, 1), group="hash",
          summary="Increment the float value of a hash field by the given amount", since="2.6.0",
-         complexity="O(1)", arguments=("key",
-                    "field",
-                    Documented("increment",
-                               arg("increment", "double"))),
+         complexity="O(1)", arguments=("key", "field", "increment{:double}"),
          key_specs=(KS("RW access update", 1),))
 def hincrbyfloat(client: "Client", argv: Argv) -> Reply:
     increment = parse_long_double(argv[3])
@@ -278,12 +264,7 @@ def hgetall(client: "Client", argv: Argv) -> Reply:
 @command("hrandfield", -2, F.READONLY, keys=(1, 1, 1), group="hash",
          summary="Get one or multiple random fields from a hash", since="6.2.0",
          complexity="O(N) where N is the number of fields returned",
-         arguments=("key",
-                    Documented("[count [WITHVALUES]]",
-                               arg("options", "block", flags="optional", args=(
-                                   arg("count", "integer"),
-                                   arg("withvalues", "pure-token", token="WITHVALUES", flags="optional"),
-                               )))), tips=("nondeterministic_output",),
+         arguments=("key", "[count [WITHVALUES]]{options}"), tips=("nondeterministic_output",),
          key_specs=(KS("RO access", 1),))
 def hrandfield(client: "Client", argv: Argv) -> Reply:
     db = client.db

@@ -17,7 +17,6 @@ from protocol.reply import Status, encoded
 from server import errors, values
 from server.args import LLONG_MAX, is_int, to_int
 from server.config import NOTIFY_GENERIC, NOTIFY_NEW
-from server.docs import Documented, arg
 from server.errors import CommandError
 from server.glob import matcher
 from server.keyspace import LFU_INIT_VAL, type_name
@@ -184,11 +183,7 @@ def parse_cursor(arg) -> int:
 @command("scan", -2, F.READONLY, summary="Incrementally iterate the keys space", since="2.8.0",
          complexity="O(1) for every call. O(N) for a complete iteration, including enough command "
          "calls for the cursor to return back to 0. N is the number of elements inside the "
-         "collection.", arguments=("cursor",
-                    "[MATCH pattern]",
-                    "[COUNT count]",
-                    Documented("[TYPE type]",
-                               arg("type", "string", token="TYPE", flags="optional", since="6.0.0"))),
+         "collection.", arguments=("cursor", "[MATCH pattern]", "[COUNT count]", "[TYPE type]{since=6.0.0}"),
          tips=("nondeterministic_output", "request_policy:special"),
          history=(("6.0.0", "Added the `TYPE` subcommand."),))
 def scan(client: "Client", argv: Argv) -> Reply:
@@ -367,19 +362,11 @@ def _expire(client, argv, name: str, seconds: bool, relative: bool):
     return 1
 
 
-_EXPIRE_ARGS = ("[NX|XX|GT|LT]",)
+_EXPIRE_ARGS = ("[NX|XX|GT|LT]{condition since=7.0.0}",)
 
 
 @command("expire", -3, F.WRITE | F.FAST, keys=(1, 1, 1), summary="Set a key's time to live in seconds",
-         complexity="O(1)", arguments=("key",
-                    "seconds",
-                    Documented("[NX|XX|GT|LT]",
-                               arg("condition", "oneof", flags="optional", since="7.0.0", args=(
-                                   arg("nx", "pure-token", token="NX"),
-                                   arg("xx", "pure-token", token="XX"),
-                                   arg("gt", "pure-token", token="GT"),
-                                   arg("lt", "pure-token", token="LT"),
-                               )))),
+         complexity="O(1)", arguments=("key", "seconds") + _EXPIRE_ARGS,
          key_specs=(KS("RW update", 1),),
          history=(("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`."),))
 def expire(client: "Client", argv: Argv) -> Reply:
@@ -388,15 +375,7 @@ def expire(client: "Client", argv: Argv) -> Reply:
 
 @command("pexpire", -3, F.WRITE | F.FAST, keys=(1, 1, 1),
          summary="Set a key's time to live in milliseconds", since="2.6.0", complexity="O(1)",
-         arguments=("key",
-                    "milliseconds",
-                    Documented("[NX|XX|GT|LT]",
-                               arg("condition", "oneof", flags="optional", since="7.0.0", args=(
-                                   arg("nx", "pure-token", token="NX"),
-                                   arg("xx", "pure-token", token="XX"),
-                                   arg("gt", "pure-token", token="GT"),
-                                   arg("lt", "pure-token", token="LT"),
-                               )))),
+         arguments=("key", "milliseconds") + _EXPIRE_ARGS,
          key_specs=(KS("RW update", 1),),
          history=(("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`."),))
 def pexpire(client: "Client", argv: Argv) -> Reply:
@@ -405,15 +384,7 @@ def pexpire(client: "Client", argv: Argv) -> Reply:
 
 @command("expireat", -3, F.WRITE | F.FAST, keys=(1, 1, 1),
          summary="Set the expiration for a key as a UNIX timestamp", since="1.2.0",
-         complexity="O(1)", arguments=("key",
-                    "unix-time-seconds",
-                    Documented("[NX|XX|GT|LT]",
-                               arg("condition", "oneof", flags="optional", since="7.0.0", args=(
-                                   arg("nx", "pure-token", token="NX"),
-                                   arg("xx", "pure-token", token="XX"),
-                                   arg("gt", "pure-token", token="GT"),
-                                   arg("lt", "pure-token", token="LT"),
-                               )))),
+         complexity="O(1)", arguments=("key", "unix-time-seconds") + _EXPIRE_ARGS,
          key_specs=(KS("RW update", 1),),
          history=(("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`."),))
 def expireat(client: "Client", argv: Argv) -> Reply:
@@ -423,15 +394,7 @@ def expireat(client: "Client", argv: Argv) -> Reply:
 @command("pexpireat", -3, F.WRITE | F.FAST, keys=(1, 1, 1),
          summary="Set the expiration for a key as a UNIX timestamp specified in milliseconds",
          since="2.6.0", complexity="O(1)",
-         arguments=("key",
-                    "unix-time-milliseconds",
-                    Documented("[NX|XX|GT|LT]",
-                               arg("condition", "oneof", flags="optional", since="7.0.0", args=(
-                                   arg("nx", "pure-token", token="NX"),
-                                   arg("xx", "pure-token", token="XX"),
-                                   arg("gt", "pure-token", token="GT"),
-                                   arg("lt", "pure-token", token="LT"),
-                               )))),
+         arguments=("key", "unix-time-milliseconds") + _EXPIRE_ARGS,
          key_specs=(KS("RW update", 1),),
          history=(("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`."),))
 def pexpireat(client: "Client", argv: Argv) -> Reply:

@@ -17,7 +17,6 @@ from server import blocking, errors
 from server.args import LLONG_MAX, LLONG_MIN, to_int
 from server.commands.strings import _parse_ld, _round_ld
 from server.config import NOTIFY_GENERIC, NOTIFY_LIST
-from server.docs import Documented, arg
 from server.errors import CommandError
 from server.table import KS, Argv, Flag, KeySpec, Reply, command
 from server.types import lists
@@ -173,15 +172,13 @@ def _pop(client, argv, left: bool):
     return taken
 
 
-_POP_ARGS = ("key", "[count]")
+_POP_ARGS = ("key", "[count]{since=6.2.0}")
 
 
 @command("lpop", -2, F.WRITE | F.FAST, keys=(1, 1, 1), group="list",
          summary="Remove and get the first elements in a list",
          complexity="O(N) where N is the number of elements returned",
-         arguments=("key",
-                    Documented("[count]",
-                               arg("count", "integer", flags="optional", since="6.2.0"))),
+         arguments=_POP_ARGS,
          key_specs=(KS("RW access delete", 1),),
          history=(("6.2.0", "Added the `count` argument."),))
 def lpop(client: "Client", argv: Argv) -> Reply:
@@ -191,9 +188,7 @@ def lpop(client: "Client", argv: Argv) -> Reply:
 @command("rpop", -2, F.WRITE | F.FAST, keys=(1, 1, 1), group="list",
          summary="Remove and get the last elements in a list",
          complexity="O(N) where N is the number of elements returned",
-         arguments=("key",
-                    Documented("[count]",
-                               arg("count", "integer", flags="optional", since="6.2.0"))),
+         arguments=_POP_ARGS,
          key_specs=(KS("RW access delete", 1),),
          history=(("6.2.0", "Added the `count` argument."),))
 def rpop(client: "Client", argv: Argv) -> Reply:
@@ -216,10 +211,7 @@ def llen(client: "Client", argv: Argv) -> Reply:
          complexity="O(S+N) where S is the distance of start offset from HEAD for small lists, "
                     "from nearest end (HEAD or TAIL) for large lists; and N is the number of "
                     "elements in the specified range.",
-         arguments=("key",
-                    "start",
-                    Documented("stop",
-                               arg("stop", "integer"))))
+         arguments=("key", "start", "stop{:integer}"))
 def lrange(client: "Client", argv: Argv) -> Reply:
     start = to_int(argv[2])
     stop = to_int(argv[3])
@@ -257,10 +249,8 @@ def lindex(client: "Client", argv: Argv) -> Reply:
                     "the MAXLEN option is provided, the command may run in constant time.",
          arguments=("key",
                     "element",
-                    Documented("[RANK rank]",
-                               arg("rank", "integer", token="RANK", flags="optional")),
-                    Documented("[COUNT num-matches]",
-                               arg("num-matches", "integer", token="COUNT", flags="optional")),
+                    "[RANK rank]{:integer}",
+                    "[COUNT num-matches]{:integer}",
                     "[MAXLEN len]"))
 def lpos(client: "Client", argv: Argv) -> Reply:
     rank, count, maxlen = 1, -1, 0
@@ -326,14 +316,7 @@ def lset(client: "Client", argv: Argv) -> Reply:
                     "pivot. This means that inserting somewhere on the left end on the list "
                     "(head) can be considered O(1) and inserting somewhere on the right end "
                     "(tail) is O(N).",
-         arguments=("key",
-                    Documented("BEFORE|AFTER",
-                               arg("where", "oneof", args=(
-                                   arg("before", "pure-token", token="BEFORE"),
-                                   arg("after", "pure-token", token="AFTER"),
-                               ))),
-                    "pivot",
-                    "element"), key_specs=(KS("RW insert", 1),))
+         arguments=("key", "BEFORE|AFTER{where}", "pivot", "element"), key_specs=(KS("RW insert", 1),))
 def linsert(client: "Client", argv: Argv) -> Reply:
     where = argv[2].upper()
     if where != b"BEFORE" and where != b"AFTER":
@@ -374,10 +357,7 @@ def lrem(client: "Client", argv: Argv) -> Reply:
 @command("ltrim", 4, F.WRITE, keys=(1, 1, 1), group="list",
          summary="Trim a list to the specified range",
          complexity="O(N) where N is the number of elements to be removed by the operation.",
-         arguments=("key",
-                    "start",
-                    Documented("stop",
-                               arg("stop", "integer"))), key_specs=(KS("RW delete", 1),))
+         arguments=("key", "start", "stop{:integer}"), key_specs=(KS("RW delete", 1),))
 def ltrim(client: "Client", argv: Argv) -> Reply:
     start = to_int(argv[2])
     stop = to_int(argv[3])
@@ -427,19 +407,7 @@ def _move(client, source, destination, left_from: bool, left_to: bool):
 @command("lmove", 5, F.WRITE | F.DENYOOM, keys=(1, 2, 1), group="list",
          summary="Pop an element from a list, push it to another list and return it",
          since="6.2.0", complexity="O(1)",
-         arguments=("source",
-                    Documented("destination",
-                               arg("destination", "key", key=1)),
-                    Documented("LEFT|RIGHT",
-                               arg("wherefrom", "oneof", args=(
-                                   arg("left", "pure-token", token="LEFT"),
-                                   arg("right", "pure-token", token="RIGHT"),
-                               ))),
-                    Documented("LEFT|RIGHT",
-                               arg("whereto", "oneof", args=(
-                                   arg("left", "pure-token", token="LEFT"),
-                                   arg("right", "pure-token", token="RIGHT"),
-                               )))),
+         arguments=("source", "destination{key=1}", "LEFT|RIGHT{wherefrom}", "LEFT|RIGHT{whereto}"),
          key_specs=(KS("RW access delete", 1), KS("RW insert", 2)))
 def lmove(client: "Client", argv: Argv) -> Reply:
     left_from = _side(argv[3])
@@ -505,14 +473,7 @@ _MPOP_KEYS = (KeySpec(("RW", "access", "delete"), ("index", 1), ("keynum", 0, 1,
          summary="Pop elements from a list", since="7.0.0",
          complexity="O(N+M) where N is the number of provided keys and M is the number of "
                     "elements returned.",
-         arguments=("numkeys",
-                    "key [key ...]",
-                    Documented("LEFT|RIGHT",
-                               arg("where", "oneof", args=(
-                                   arg("left", "pure-token", token="LEFT"),
-                                   arg("right", "pure-token", token="RIGHT"),
-                               ))),
-                    "[COUNT count]"),
+         arguments=("numkeys", "key [key ...]", "LEFT|RIGHT{where}", "[COUNT count]"),
          key_specs=_MPOP_KEYS)
 def lmpop(client: "Client", argv: Argv) -> Reply:
     keys, left, count = _mpop_args(argv, 1)
@@ -567,9 +528,7 @@ _BPOP_FLAGS = F.WRITE | F.NOSCRIPT | F.BLOCKING
 @command("blpop", -3, _BPOP_FLAGS, keys=(1, -2, 1), group="list",
          summary="Remove and get the first element in a list, or block until one is available",
          since="2.0.0", complexity="O(N) where N is the number of provided keys.",
-         arguments=("key [key ...]",
-                    Documented("timeout",
-                               arg("timeout", "double"))), key_specs=(KS("RW access delete", 1, -2),),
+         arguments=("key [key ...]", "timeout{:double}"), key_specs=(KS("RW access delete", 1, -2),),
          history=(("6.0.0", "`timeout` is interpreted as a double instead of an integer."),))
 def blpop(client: "Client", argv: Argv) -> Reply:
     return _bpop(client, argv, True)
@@ -578,9 +537,7 @@ def blpop(client: "Client", argv: Argv) -> Reply:
 @command("brpop", -3, _BPOP_FLAGS, keys=(1, -2, 1), group="list",
          summary="Remove and get the last element in a list, or block until one is available",
          since="2.0.0", complexity="O(N) where N is the number of provided keys.",
-         arguments=("key [key ...]",
-                    Documented("timeout",
-                               arg("timeout", "double"))), key_specs=(KS("RW access delete", 1, -2),),
+         arguments=("key [key ...]", "timeout{:double}"), key_specs=(KS("RW access delete", 1, -2),),
          history=(("6.0.0", "`timeout` is interpreted as a double instead of an integer."),))
 def brpop(client: "Client", argv: Argv) -> Reply:
     return _bpop(client, argv, False)
@@ -606,20 +563,10 @@ def _bmove(client, source, destination, left_from: bool, left_to: bool, arg):
          summary="Pop an element from a list, push it to another list and return it; or block "
                  "until one is available", since="6.2.0", complexity="O(1)",
          arguments=("source",
-                    Documented("destination",
-                               arg("destination", "key", key=1)),
-                    Documented("LEFT|RIGHT",
-                               arg("wherefrom", "oneof", args=(
-                                   arg("left", "pure-token", token="LEFT"),
-                                   arg("right", "pure-token", token="RIGHT"),
-                               ))),
-                    Documented("LEFT|RIGHT",
-                               arg("whereto", "oneof", args=(
-                                   arg("left", "pure-token", token="LEFT"),
-                                   arg("right", "pure-token", token="RIGHT"),
-                               ))),
-                    Documented("timeout",
-                               arg("timeout", "double"))),
+                    "destination{key=1}",
+                    "LEFT|RIGHT{wherefrom}",
+                    "LEFT|RIGHT{whereto}",
+                    "timeout{:double}"),
          key_specs=(KS("RW access delete", 1), KS("RW insert", 2)))
 def blmove(client: "Client", argv: Argv) -> Reply:
     left_from = _side(argv[3])
@@ -630,11 +577,7 @@ def blmove(client: "Client", argv: Argv) -> Reply:
 @command("brpoplpush", 4, F.WRITE | F.DENYOOM | F.NOSCRIPT | F.BLOCKING, keys=(1, 2, 1),
          group="list", summary="Pop an element from a list, push it to another list and return "
                                "it; or block until one is available",
-         since="2.2.0", complexity="O(1)", arguments=("source",
-                    Documented("destination",
-                               arg("destination", "key", key=1)),
-                    Documented("timeout",
-                               arg("timeout", "double"))),
+         since="2.2.0", complexity="O(1)", arguments=("source", "destination{key=1}", "timeout{:double}"),
          key_specs=(KS("RW access delete", 1), KS("RW insert", 2)),
          history=(("6.0.0", "`timeout` is interpreted as a double instead of an integer."),),
          doc_flags=("deprecated",),
@@ -648,15 +591,10 @@ def brpoplpush(client: "Client", argv: Argv) -> Reply:
          summary="Pop elements from a list, or block until one is available", since="7.0.0",
          complexity="O(N+M) where N is the number of provided keys and M is the number of "
                     "elements returned.",
-         arguments=(Documented("timeout",
-                               arg("timeout", "double")),
+         arguments=("timeout{:double}",
                     "numkeys",
                     "key [key ...]",
-                    Documented("LEFT|RIGHT",
-                               arg("where", "oneof", args=(
-                                   arg("left", "pure-token", token="LEFT"),
-                                   arg("right", "pure-token", token="RIGHT"),
-                               ))),
+                    "LEFT|RIGHT{where}",
                     "[COUNT count]"),
          key_specs=(KeySpec(("RW", "access", "delete"), ("index", 2), ("keynum", 0, 1, 1)),))
 def blmpop(client: "Client", argv: Argv) -> Reply:

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 
 from protocol.reply import Encoded, Push, Status, encode_reply
 from server import errors
-from server.docs import Documented, arg
 from server.errors import CommandError
 from server.glob import glob_match
 from server.table import KS, Argv, Flag, Reply, command, container
@@ -75,10 +74,7 @@ def unsubscribe(client: "Client", argv: Argv) -> Reply:
 
 @command("psubscribe", -2, _SUB, group="pubsub", summary="Listen for messages published to channels "
          "matching the given patterns", since="2.0.0", complexity="O(N) where N is the number of "
-         "patterns the client is already subscribed to.", arguments=(Documented("pattern [pattern ...]",
-                               arg("pattern", "block", flags="multiple", args=(
-                                   arg("pattern", "pattern"),
-                               ))),))
+         "patterns the client is already subscribed to.", arguments=("(pattern) [(pattern) ...]",))
 def psubscribe(client: "Client", argv: Argv) -> Reply:
     return _subscribe(client, argv, "patterns", b"psubscribe")
 

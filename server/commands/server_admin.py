@@ -8,7 +8,7 @@ from server import errors, info, log
 from server.args import to_int
 from server.config import ConfigError
 from server.config_rewrite import rewrite as config_rewrite_file
-from server.docs import Documented, arg, command_docs
+from server.docs import command_docs
 from server.errors import CommandError
 from server.table import COMMANDS, Argv, Flag, Reply, all_commands, command, container, spec_invalid
 
@@ -43,11 +43,7 @@ def _flush_mode(argv) -> None:
 @command("flushdb", -1, F.WRITE, group="server", acl=("@keyspace", "@dangerous"),
          summary="Remove all keys from the current database",
          complexity="O(N) where N is the number of keys in the selected database",
-         arguments=(Documented("[ASYNC|SYNC]",
-                               arg("async", "oneof", flags="optional", args=(
-                                   arg("async", "pure-token", token="ASYNC", since="4.0.0"),
-                                   arg("sync", "pure-token", token="SYNC", since="6.2.0"),
-                               ))),),
+         arguments=("[ASYNC{since=4.0.0}|SYNC{since=6.2.0}]",),
          tips=("request_policy:all_shards", "response_policy:all_succeeded"),
          history=(("4.0.0", "Added the `ASYNC` flushing mode modifier."),
                   ("6.2.0", "Added the `SYNC` flushing mode modifier.")))
@@ -62,11 +58,7 @@ def flushdb(client: "Client", argv: Argv) -> Reply:
 @command("flushall", -1, F.WRITE, group="server", acl=("@keyspace", "@dangerous"),
          summary="Remove all keys from all databases",
          complexity="O(N) where N is the total number of keys in all databases",
-         arguments=(Documented("[ASYNC|SYNC]",
-                               arg("async", "oneof", flags="optional", args=(
-                                   arg("async", "pure-token", token="ASYNC", since="4.0.0"),
-                                   arg("sync", "pure-token", token="SYNC", since="6.2.0"),
-                               ))),),
+         arguments=("[ASYNC{since=4.0.0}|SYNC{since=6.2.0}]",),
          tips=("request_policy:all_shards", "response_policy:all_succeeded"),
          history=(("4.0.0", "Added the `ASYNC` flushing mode modifier."),
                   ("6.2.0", "Added the `SYNC` flushing mode modifier.")))
@@ -287,17 +279,10 @@ def lastsave(client: "Client", argv: Argv) -> Reply:
 @command("shutdown", -1, F.ADMIN | F.NOSCRIPT | F.LOADING | F.STALE | F.NO_MULTI | F.SENTINEL | F.ALLOW_BUSY,
          group="server", summary="Synchronously save the dataset to disk and then shut down the server",
          complexity="O(N) when saving, where N is the total number of keys in all databases when "
-         "saving data, otherwise O(1)", arguments=(Documented("[NOSAVE|SAVE]",
-                               arg("nosave_save", "oneof", flags="optional", args=(
-                                   arg("nosave", "pure-token", token="NOSAVE"),
-                                   arg("save", "pure-token", token="SAVE"),
-                               ))),
-                    Documented("[NOW]",
-                               arg("now", "pure-token", token="NOW", flags="optional", since="7.0.0")),
-                    Documented("[FORCE]",
-                               arg("force", "pure-token", token="FORCE", flags="optional", since="7.0.0")),
-                    Documented("[ABORT]",
-                               arg("abort", "pure-token", token="ABORT", flags="optional", since="7.0.0"))),
+         "saving data, otherwise O(1)", arguments=("[NOSAVE|SAVE]{nosave_save}",
+                    "[NOW]{since=7.0.0}",
+                    "[FORCE]{since=7.0.0}",
+                    "[ABORT]{since=7.0.0}"),
          history=(("7.0.0", "Added the `NOW`, `FORCE` and `ABORT` modifiers."),))
 def shutdown(client: "Client", argv: Argv) -> Reply:
     save = None
@@ -348,10 +333,7 @@ def config_help(client: "Client", argv: Argv) -> Reply:
 @command("config|get", -3, F.ADMIN | F.NOSCRIPT | F.LOADING | F.STALE, group="server",
          summary="Get the values of configuration parameters", since="2.0.0",
          complexity="O(N) when N is the number of configuration parameters provided",
-         arguments=(Documented("parameter [parameter ...]",
-                               arg("parameter", "block", flags="multiple", args=(
-                                   arg("parameter", "string"),
-                               ))),),
+         arguments=("(parameter) [(parameter) ...]",),
          history=(("7.0.0", "Added the ability to pass multiple pattern parameters in one call"),))
 def config_get(client: "Client", argv: Argv) -> Reply:
     found = {}
@@ -363,11 +345,7 @@ def config_get(client: "Client", argv: Argv) -> Reply:
 @command("config|set", -4, F.ADMIN | F.NOSCRIPT | F.LOADING | F.STALE, group="server",
          summary="Set configuration parameters to the given values", since="2.0.0",
          complexity="O(N) when N is the number of configuration parameters provided",
-         arguments=(Documented("parameter value [parameter value ...]",
-                               arg("parameter_value", "block", flags="multiple", args=(
-                                   arg("parameter", "string"),
-                                   arg("value", "string"),
-                               ))),),
+         arguments=("(parameter value) [(parameter value) ...]{parameter_value}",),
          tips=("request_policy:all_nodes", "response_policy:all_succeeded"),
          history=(("7.0.0", "Added the ability to set multiple parameters in one call."),))
 def config_set(client: "Client", argv: Argv) -> Reply:
@@ -532,12 +510,7 @@ def command_count(client: "Client", argv: Argv) -> Reply:
 @command("command|list", -2, F.LOADING | F.STALE, group="server", acl=("@connection",),
          summary="Get an array of Redis command names", since="7.0.0",
          complexity="O(N) where N is the total number of Redis commands",
-         arguments=(Documented("[FILTERBY MODULE module-name|ACLCAT category|PATTERN pattern]",
-                               arg("filterby", "oneof", token="FILTERBY", flags="optional", args=(
-                                   arg("module-name", "string", token="MODULE"),
-                                   arg("category", "string", token="ACLCAT"),
-                                   arg("pattern", "pattern", token="PATTERN"),
-                               ))),),
+         arguments=("[FILTERBY (MODULE module-name|ACLCAT category|PATTERN pattern)]{filterby}",),
          tips=("nondeterministic_output_order",))
 def command_list(client: "Client", argv: Argv) -> Reply:
     every = [c for cmd in COMMANDS.values() for c in (cmd, *cmd.subcommands.values())]

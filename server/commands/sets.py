@@ -17,7 +17,6 @@ from server import errors
 from server.args import LLONG_MAX, to_int
 from server.commands.keys import parse_cursor, scan_options
 from server.config import NOTIFY_GENERIC, NOTIFY_SET
-from server.docs import Documented, arg
 from server.errors import CommandError
 from server.glob import matcher
 from server.table import KS, Argv, Flag, KeySpec, Reply, command
@@ -142,9 +141,7 @@ def smembers(client: "Client", argv: Argv) -> Reply:
          summary="Remove and return one or multiple random members from a set",
          complexity="Without the count argument O(1), otherwise O(N) where N is the value of the "
                     "passed count.",
-         arguments=("key",
-                    Documented("[count]",
-                               arg("count", "integer", flags="optional", since="3.2.0"))),
+         arguments=("key", "[count]{since=3.2.0}"),
          tips=("nondeterministic_output",),
          key_specs=(KS("RW access delete", 1),),
          history=(("3.2.0", "Added the `count` argument."),))
@@ -185,9 +182,7 @@ def spop(client: "Client", argv: Argv) -> Reply:
          summary="Get one or multiple random members from a set",
          complexity="Without the count argument O(1), otherwise O(N) where N is the absolute "
                     "value of the passed count.",
-         arguments=("key",
-                    Documented("[count]",
-                               arg("count", "integer", flags="optional", since="2.6.0"))),
+         arguments=("key", "[count]{since=2.6.0}"),
          tips=("nondeterministic_output",),
          history=(("2.6.0", "Added the optional `count` argument."),))
 def srandmember(client: "Client", argv: Argv) -> Reply:

@@ -8,7 +8,6 @@ from protocol.reply import Status, encoded
 from server import errors, values
 from server.args import LLONG_MAX, to_int
 from server.config import NOTIFY_GENERIC
-from server.docs import Documented, arg
 from server.errors import CommandError
 from server.table import KS, Argv, Flag, Reply, command
 
@@ -34,8 +33,7 @@ def save(client: "Client", argv: Argv) -> Reply:
 
 @command("bgsave", -1, F.ADMIN | F.NOSCRIPT | F.NO_ASYNC_LOADING, group="server",
          summary="Asynchronously save the dataset to disk", complexity="O(1)",
-         arguments=(Documented("[SCHEDULE]",
-                               arg("schedule", "pure-token", token="SCHEDULE", flags="optional", since="3.2.2")),),
+         arguments=("[SCHEDULE]{since=3.2.2}",),
          history=(("3.2.2", "Added the `SCHEDULE` option."),))
 def bgsave(client: "Client", argv: Argv) -> Reply:
     # SCHEDULE only matters when another kind of child runs (AOF rewrite); forkv forks nothing else.
@@ -77,14 +75,10 @@ def dump(client: "Client", argv: Argv) -> Reply:
                     "values into sorted sets is O(log(N)).", arguments=("key",
                     "ttl",
                     "serialized-value",
-                    Documented("[REPLACE]",
-                               arg("replace", "pure-token", token="REPLACE", flags="optional", since="3.0.0")),
-                    Documented("[ABSTTL]",
-                               arg("absttl", "pure-token", token="ABSTTL", flags="optional", since="5.0.0")),
-                    Documented("[IDLETIME seconds]",
-                               arg("seconds", "integer", token="IDLETIME", flags="optional", since="5.0.0")),
-                    Documented("[FREQ frequency]",
-                               arg("frequency", "integer", token="FREQ", flags="optional", since="5.0.0"))),
+                    "[REPLACE]{since=3.0.0}",
+                    "[ABSTTL]{since=5.0.0}",
+                    "[IDLETIME seconds]{since=5.0.0}",
+                    "[FREQ frequency]{:integer since=5.0.0}"),
          key_specs=(KS("OW update", 1),),
          history=(("3.0.0", "Added the `REPLACE` modifier."),
                   ("5.0.0", "Added the `ABSTTL` modifier."),

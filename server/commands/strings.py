@@ -136,13 +136,8 @@ def _set_generic(client, key, value, flags: int, expire, name: str, ok_reply, ab
          summary="Set the string value of a key", complexity="O(1)",
          arguments=("key",
                     "value",
-                    Documented("[NX|XX]",
-                               arg("condition", "oneof", flags="optional", since="2.6.12", args=(
-                                   arg("nx", "pure-token", token="NX"),
-                                   arg("xx", "pure-token", token="XX"),
-                               ))),
-                    Documented("[GET]",
-                               arg("get", "pure-token", token="GET", flags="optional", since="6.2.0")),
+                    "[NX|XX]{condition since=2.6.12}",
+                    "[GET]{since=6.2.0}",
                     Documented("[EX seconds|PX milliseconds|EXAT unix-time-seconds|PXAT "
                                "unix-time-milliseconds|KEEPTTL]",
                                arg("expiration", "oneof", flags="optional", args=(
@@ -227,15 +222,8 @@ def getdel(client: "Client", argv: Argv) -> Reply:
          summary="Get the value of a key and optionally set its expiration", since="6.2.0",
          complexity="O(1)",
          arguments=("key",
-                    Documented("[EX seconds|PX milliseconds|EXAT unix-time-seconds|PXAT "
-                               "unix-time-milliseconds|PERSIST]",
-                               arg("expiration", "oneof", flags="optional", args=(
-                                   arg("seconds", "integer", token="EX"),
-                                   arg("milliseconds", "integer", token="PX"),
-                                   arg("unix-time-seconds", "unix-time", token="EXAT"),
-                                   arg("unix-time-milliseconds", "unix-time", token="PXAT"),
-                                   arg("persist", "pure-token", token="PERSIST"),
-                               )))),
+                    "[EX seconds|PX milliseconds|EXAT unix-time-seconds|PXAT unix-time-milliseconds|"
+                    "PERSIST]{expiration}"),
          key_specs=(KS("RW access update", 1, notes="RW and UPDATE because it changes the TTL"),))
 def getex(client: "Client", argv: Argv) -> Reply:
     flags, expire = _parse_options(argv, False)
@@ -277,11 +265,7 @@ def mget(client: "Client", argv: Argv) -> Reply:
 @command("mset", -3, F.WRITE | F.DENYOOM, keys=(1, -1, 2), group="string",
          summary="Set multiple keys to multiple values", since="1.0.1",
          complexity="O(N) where N is the number of keys to set.",
-         arguments=(Documented("key value [key value ...]",
-                               arg("key_value", "block", flags="multiple", args=(
-                                   arg("key", "key", key=0),
-                                   arg("value", "string"),
-                               ))),),
+         arguments=("(key value) [(key value) ...]{key_value}",),
          tips=("request_policy:multi_shard", "response_policy:all_succeeded"),
          key_specs=(KS("OW update", 1, lastkey=-1, step=2),))
 def mset(client: "Client", argv: Argv) -> Reply:
@@ -301,11 +285,7 @@ def mset(client: "Client", argv: Argv) -> Reply:
 @command("msetnx", -3, F.WRITE | F.DENYOOM, keys=(1, -1, 2), group="string",
          summary="Set multiple keys to multiple values, only if none of the keys exist",
          since="1.0.1", complexity="O(N) where N is the number of keys to set.",
-         arguments=(Documented("key value [key value ...]",
-                               arg("key_value", "block", flags="multiple", args=(
-                                   arg("key", "key", key=0),
-                                   arg("value", "string"),
-                               ))),),
+         arguments=("(key value) [(key value) ...]{key_value}",),
          tips=("request_policy:multi_shard", "response_policy:agg_min"),
          key_specs=(KS("OW insert", 1, lastkey=-1, step=2),))
 def msetnx(client: "Client", argv: Argv) -> Reply:
@@ -641,9 +621,7 @@ format_long_double = _format_ld
 
 @command("incrbyfloat", 3, F.WRITE | F.DENYOOM | F.FAST, keys=(1, 1, 1), group="string",
          summary="Increment the float value of a key by the given amount", since="2.6.0",
-         complexity="O(1)", arguments=("key",
-                    Documented("increment",
-                               arg("increment", "double"))))
+         complexity="O(1)", arguments=("key", "increment{:double}"))
 def incrbyfloat(client: "Client", argv: Argv) -> Reply:
     db = client.db
     key = argv[1]
@@ -693,10 +671,8 @@ def _lcs_at(rows, i: int, j: int) -> int:
 @command("lcs", -3, F.READONLY, keys=(1, 2, 1), group="string",
          summary="Find longest common substring", since="7.0.0",
          complexity="O(N*M) where N and M are the lengths of s1 and s2, respectively",
-         arguments=(Documented("key1",
-                               arg("key1", "key", key=0)),
-                    Documented("key2",
-                               arg("key2", "key", key=0)),
+         arguments=("key1{:key key=0}",
+                    "key2{:key key=0}",
                     "[LEN]",
                     "[IDX]",
                     "[MINMATCHLEN len]",

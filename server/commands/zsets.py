@@ -22,7 +22,6 @@ from server.blocking import block, may_block
 from server.commands.keys import parse_cursor, scan_options
 from server.commands.strings import _parse_ld, _round_ld
 from server.config import NOTIFY_GENERIC, NOTIFY_ZSET
-from server.docs import Documented, arg
 from server.errors import CommandError
 from server.glob import matcher
 from server.table import KS, Argv, Flag, KeySpec, Reply, command
@@ -369,25 +368,11 @@ def _zadd(client, argv, flags: int):
          since="1.2.0",
          complexity="O(log(N)) for each item added, where N is the number of elements in the sorted set.",
          arguments=("key",
-                    Documented("[NX|XX]",
-                               arg("condition", "oneof", flags="optional", since="3.0.2", args=(
-                                   arg("nx", "pure-token", token="NX"),
-                                   arg("xx", "pure-token", token="XX"),
-                               ))),
-                    Documented("[GT|LT]",
-                               arg("comparison", "oneof", flags="optional", since="6.2.0", args=(
-                                   arg("gt", "pure-token", token="GT"),
-                                   arg("lt", "pure-token", token="LT"),
-                               ))),
-                    Documented("[CH]",
-                               arg("change", "pure-token", token="CH", flags="optional", since="3.0.2")),
-                    Documented("[INCR]",
-                               arg("increment", "pure-token", token="INCR", flags="optional", since="3.0.2")),
-                    Documented("score member [score member ...]",
-                               arg("score_member", "block", flags="multiple", args=(
-                                   arg("score", "double"),
-                                   arg("member", "string"),
-                               )))),
+                    "[NX|XX]{condition since=3.0.2}",
+                    "[GT|LT]{comparison since=6.2.0}",
+                    "[CH]{change since=3.0.2}",
+                    "[INCR]{increment since=3.0.2}",
+                    "(score member) [(score member) ...]{score_member}"),
          key_specs=(KS("RW update", 1),),
          history=(("2.4.0", "Accepts multiple elements."),
                   ("3.0.2", "Added the `XX`, `NX`, `CH` and `INCR` options."),
@@ -483,11 +468,7 @@ def zrevrank(client: "Client", argv: Argv) -> Reply:
 @command("zcount", 4, F.READONLY | F.FAST, keys=(1, 1, 1), group="sorted-set",
          summary="Count the members in a sorted set with scores within the given values", since="2.0.0",
          complexity="O(log(N)) with N being the number of elements in the sorted set.",
-         arguments=("key",
-                    Documented("min",
-                               arg("min", "double")),
-                    Documented("max",
-                               arg("max", "double"))))
+         arguments=("key", "min{:double}", "max{:double}"))
 def zcount(client: "Client", argv: Argv) -> Reply:
     bounds = _score_range(argv[2], argv[3])
     z = client.db.read_typed(argv[1], KIND)
@@ -633,21 +614,11 @@ _LIMITED_DOC = ("O(log(N)+M) with N being the number of elements in the sorted s
 @command("zrange", -4, F.READONLY, keys=(1, 1, 1), group="sorted-set",
          summary="Return a range of members in a sorted set", since="1.2.0", complexity=_RANGE_DOC,
          arguments=("key",
-                    Documented("start",
-                               arg("start", "string")),
+                    "start{:string}",
                     "stop",
-                    Documented("[BYSCORE|BYLEX]",
-                               arg("sortby", "oneof", flags="optional", since="6.2.0", args=(
-                                   arg("byscore", "pure-token", token="BYSCORE"),
-                                   arg("bylex", "pure-token", token="BYLEX"),
-                               ))),
-                    Documented("[REV]",
-                               arg("rev", "pure-token", token="REV", flags="optional", since="6.2.0")),
-                    Documented("[LIMIT offset count]",
-                               arg("offset_count", "block", token="LIMIT", flags="optional", since="6.2.0", args=(
-                                   arg("offset", "integer"),
-                                   arg("count", "integer"),
-                               ))),
+                    "[BYSCORE|BYLEX]{sortby since=6.2.0}",
+                    "[REV]{since=6.2.0}",
+                    "[LIMIT (offset count)]{offset_count since=6.2.0}",
                     "[WITHSCORES]"),
          history=(("6.2.0", "Added the `REV`, `BYSCORE`, `BYLEX` and `LIMIT` options."),))
 def zrange(client: "Client", argv: Argv) -> Reply:
@@ -658,23 +629,13 @@ def zrange(client: "Client", argv: Argv) -> Reply:
          summary="Store a range of members from sorted set into another key", since="6.2.0",
          complexity="O(log(N)+M) with N being the number of elements in the sorted set and M the number "
          "of elements stored into the destination key.",
-         arguments=(Documented("dst",
-                               arg("dst", "key", key=0)),
-                    Documented("src",
-                               arg("src", "key", key=1)),
+         arguments=("dst{:key key=0}",
+                    "src{:key key=1}",
                     "min",
                     "max",
-                    Documented("[BYSCORE|BYLEX]",
-                               arg("sortby", "oneof", flags="optional", args=(
-                                   arg("byscore", "pure-token", token="BYSCORE"),
-                                   arg("bylex", "pure-token", token="BYLEX"),
-                               ))),
+                    "[BYSCORE|BYLEX]{sortby}",
                     "[REV]",
-                    Documented("[LIMIT offset count]",
-                               arg("offset_count", "block", token="LIMIT", flags="optional", args=(
-                                   arg("offset", "integer"),
-                                   arg("count", "integer"),
-                               )))),
+                    "[LIMIT (offset count)]{offset_count}"),
          key_specs=(KS("OW update", 1), KS("RO access", 2)))
 def zrangestore(client: "Client", argv: Argv) -> Reply:
     return _zrange(client, argv, 2, True, None, None)
@@ -682,11 +643,7 @@ def zrangestore(client: "Client", argv: Argv) -> Reply:
 
 @command("zrevrange", -4, F.READONLY, keys=(1, 1, 1), group="sorted-set",
          summary="Return a range of members in a sorted set, by index, with scores ordered from high to low",
-         since="1.2.0", complexity=_RANGE_DOC, arguments=("key",
-                    "start",
-                    Documented("stop",
-                               arg("stop", "integer")),
-                    "[WITHSCORES]"),
+         since="1.2.0", complexity=_RANGE_DOC, arguments=("key", "start", "stop{:integer}", "[WITHSCORES]"),
          doc_flags=("deprecated",),
          replaced_by="`ZRANGE` with the `REV` argument",
          deprecated_since="6.2.0")
@@ -697,17 +654,10 @@ def zrevrange(client: "Client", argv: Argv) -> Reply:
 @command("zrangebyscore", -4, F.READONLY, keys=(1, 1, 1), group="sorted-set",
          summary="Return a range of members in a sorted set, by score", since="1.0.5",
          complexity=_LIMITED_DOC, arguments=("key",
-                    Documented("min",
-                               arg("min", "double")),
-                    Documented("max",
-                               arg("max", "double")),
-                    Documented("[WITHSCORES]",
-                               arg("withscores", "pure-token", token="WITHSCORES", flags="optional", since="2.0.0")),
-                    Documented("[LIMIT offset count]",
-                               arg("offset_count", "block", token="LIMIT", flags="optional", args=(
-                                   arg("offset", "integer"),
-                                   arg("count", "integer"),
-                               )))),
+                    "min{:double}",
+                    "max{:double}",
+                    "[WITHSCORES]{since=2.0.0}",
+                    "[LIMIT (offset count)]{offset_count}"),
          history=(("2.0.0", "Added the `WITHSCORES` modifier."),),
          doc_flags=("deprecated",),
          replaced_by="`ZRANGE` with the `BYSCORE` argument",
@@ -720,16 +670,10 @@ def zrangebyscore(client: "Client", argv: Argv) -> Reply:
          summary="Return a range of members in a sorted set, by score, with scores ordered from high to low",
          since="2.2.0", complexity=_LIMITED_DOC,
          arguments=("key",
-                    Documented("max",
-                               arg("max", "double")),
-                    Documented("min",
-                               arg("min", "double")),
+                    "max{:double}",
+                    "min{:double}",
                     "[WITHSCORES]",
-                    Documented("[LIMIT offset count]",
-                               arg("offset_count", "block", token="LIMIT", flags="optional", args=(
-                                   arg("offset", "integer"),
-                                   arg("count", "integer"),
-                               )))),
+                    "[LIMIT (offset count)]{offset_count}"),
          history=(("2.1.6", "`min` and `max` can be exclusive."),),
          doc_flags=("deprecated",),
          replaced_by="`ZRANGE` with the `REV` and `BYSCORE` arguments",
@@ -740,14 +684,7 @@ def zrevrangebyscore(client: "Client", argv: Argv) -> Reply:
 
 @command("zrangebylex", -4, F.READONLY, keys=(1, 1, 1), group="sorted-set",
          summary="Return a range of members in a sorted set, by lexicographical range", since="2.8.9",
-         complexity=_LIMITED_DOC, arguments=("key",
-                    "min",
-                    "max",
-                    Documented("[LIMIT offset count]",
-                               arg("offset_count", "block", token="LIMIT", flags="optional", args=(
-                                   arg("offset", "integer"),
-                                   arg("count", "integer"),
-                               )))),
+         complexity=_LIMITED_DOC, arguments=("key", "min", "max", "[LIMIT (offset count)]{offset_count}"),
          doc_flags=("deprecated",),
          replaced_by="`ZRANGE` with the `BYLEX` argument",
          deprecated_since="6.2.0")
@@ -758,14 +695,7 @@ def zrangebylex(client: "Client", argv: Argv) -> Reply:
 @command("zrevrangebylex", -4, F.READONLY, keys=(1, 1, 1), group="sorted-set",
          summary="Return a range of members in a sorted set, by lexicographical range, ordered from "
          "higher to lower strings.", since="2.8.9", complexity=_LIMITED_DOC,
-         arguments=("key",
-                    "max",
-                    "min",
-                    Documented("[LIMIT offset count]",
-                               arg("offset_count", "block", token="LIMIT", flags="optional", args=(
-                                   arg("offset", "integer"),
-                                   arg("count", "integer"),
-                               )))),
+         arguments=("key", "max", "min", "[LIMIT (offset count)]{offset_count}"),
          doc_flags=("deprecated",),
          replaced_by="`ZRANGE` with the `REV` and `BYLEX` arguments",
          deprecated_since="6.2.0")
@@ -816,21 +746,14 @@ _REMRANGE_DOC = ("O(log(N)+M) with N being the number of elements in the sorted 
 
 @command("zremrangebyrank", 4, F.WRITE, keys=(1, 1, 1), group="sorted-set",
          summary="Remove all members in a sorted set within the given indexes", since="2.0.0",
-         complexity=_REMRANGE_DOC, arguments=("key",
-                    "start",
-                    Documented("stop",
-                               arg("stop", "integer"))), key_specs=(KS("RW delete", 1),))
+         complexity=_REMRANGE_DOC, arguments=("key", "start", "stop{:integer}"), key_specs=(KS("RW delete", 1),))
 def zremrangebyrank(client: "Client", argv: Argv) -> Reply:
     return _zremrange(client, argv, _RANK, b"zremrangebyrank")
 
 
 @command("zremrangebyscore", 4, F.WRITE, keys=(1, 1, 1), group="sorted-set",
          summary="Remove all members in a sorted set within the given scores", since="1.2.0",
-         complexity=_REMRANGE_DOC, arguments=("key",
-                    Documented("min",
-                               arg("min", "double")),
-                    Documented("max",
-                               arg("max", "double"))), key_specs=(KS("RW delete", 1),))
+         complexity=_REMRANGE_DOC, arguments=("key", "min{:double}", "max{:double}"), key_specs=(KS("RW delete", 1),))
 def zremrangebyscore(client: "Client", argv: Argv) -> Reply:
     return _zremrange(client, argv, _SCORE, b"zremrangebyscore")
 
@@ -937,14 +860,7 @@ _MPOP_DOC = ("O(K) + O(M*log(N)) where K is the number of provided keys, N being
 
 @command("zmpop", -4, F.WRITE, group="sorted-set",
          summary="Remove and return members with scores in a sorted set", since="7.0.0", complexity=_MPOP_DOC,
-         arguments=("numkeys",
-                    "key [key ...]",
-                    Documented("MIN|MAX",
-                               arg("where", "oneof", args=(
-                                   arg("min", "pure-token", token="MIN"),
-                                   arg("max", "pure-token", token="MAX"),
-                               ))),
-                    "[COUNT count]"),
+         arguments=("numkeys", "key [key ...]", "MIN|MAX{where}", "[COUNT count]"),
          key_specs=(KeySpec(("RW", "access", "delete"), ("index", 1), ("keynum", 0, 1, 1)),))
 def zmpop(client: "Client", argv: Argv) -> Reply:
     keys, where, count = _parse_mpop(argv, 1)
@@ -1004,9 +920,7 @@ _BZPOP_DOC = "O(log(N)) with N being the number of elements in the sorted set."
 @command("bzpopmin", -3, F.WRITE | F.NOSCRIPT | F.BLOCKING | F.FAST, keys=(1, -2, 1), group="sorted-set",
          summary="Remove and return the member with the lowest score from one or more sorted sets, or "
          "block until one is available", since="5.0.0", complexity=_BZPOP_DOC,
-         arguments=("key [key ...]",
-                    Documented("timeout",
-                               arg("timeout", "double"))), key_specs=(KS("RW access delete", 1, -2),),
+         arguments=("key [key ...]", "timeout{:double}"), key_specs=(KS("RW access delete", 1, -2),),
          history=(("6.0.0", "`timeout` is interpreted as a double instead of an integer."),))
 def bzpopmin(client: "Client", argv: Argv) -> Reply:
     deadline = _timeout(client, argv[-1])
@@ -1016,9 +930,7 @@ def bzpopmin(client: "Client", argv: Argv) -> Reply:
 @command("bzpopmax", -3, F.WRITE | F.NOSCRIPT | F.BLOCKING | F.FAST, keys=(1, -2, 1), group="sorted-set",
          summary="Remove and return the member with the highest score from one or more sorted sets, or "
          "block until one is available", since="5.0.0", complexity=_BZPOP_DOC,
-         arguments=("key [key ...]",
-                    Documented("timeout",
-                               arg("timeout", "double"))), key_specs=(KS("RW access delete", 1, -2),),
+         arguments=("key [key ...]", "timeout{:double}"), key_specs=(KS("RW access delete", 1, -2),),
          history=(("6.0.0", "`timeout` is interpreted as a double instead of an integer."),))
 def bzpopmax(client: "Client", argv: Argv) -> Reply:
     deadline = _timeout(client, argv[-1])
@@ -1028,15 +940,10 @@ def bzpopmax(client: "Client", argv: Argv) -> Reply:
 @command("bzmpop", -5, F.WRITE | F.BLOCKING, group="sorted-set",
          summary="Remove and return members with scores in a sorted set or block until one is available",
          since="7.0.0", complexity=_MPOP_DOC,
-         arguments=(Documented("timeout",
-                               arg("timeout", "double")),
+         arguments=("timeout{:double}",
                     "numkeys",
                     "key [key ...]",
-                    Documented("MIN|MAX",
-                               arg("where", "oneof", args=(
-                                   arg("min", "pure-token", token="MIN"),
-                                   arg("max", "pure-token", token="MAX"),
-                               ))),
+                    "MIN|MAX{where}",
                     "[COUNT count]"),
          key_specs=(KeySpec(("RW", "access", "delete"), ("index", 2), ("keynum", 0, 1, 1)),))
 def bzmpop(client: "Client", argv: Argv) -> Reply:
@@ -1050,12 +957,7 @@ def bzmpop(client: "Client", argv: Argv) -> Reply:
 @command("zrandmember", -2, F.READONLY, keys=(1, 1, 1), group="sorted-set",
          summary="Get one or multiple random elements from a sorted set", since="6.2.0",
          complexity="O(N) where N is the number of elements returned",
-         arguments=("key",
-                    Documented("[count [WITHSCORES]]",
-                               arg("options", "block", flags="optional", args=(
-                                   arg("count", "integer"),
-                                   arg("withscores", "pure-token", token="WITHSCORES", flags="optional"),
-                               )))), tips=("nondeterministic_output",))
+         arguments=("key", "[count [WITHSCORES]]{options}"), tips=("nondeterministic_output",))
 def zrandmember(client: "Client", argv: Argv) -> Reply:
     db = client.db
     if len(argv) == 2:
@@ -1217,14 +1119,8 @@ _STORE_KEYS = (KS("OW update", 1), KeySpec(("RO", "access"), ("index", 2), ("key
          complexity=_UNION_DOC, key_specs=_READ_KEYS,
          arguments=("numkeys",
                     "key [key ...]",
-                    Documented("[WEIGHTS weight [WEIGHTS weight ...]]",
-                               arg("weight", "integer", token="WEIGHTS", flags="optional multiple")),
-                    Documented("[AGGREGATE SUM|MIN|MAX]",
-                               arg("aggregate", "oneof", token="AGGREGATE", flags="optional", args=(
-                                   arg("sum", "pure-token", token="SUM"),
-                                   arg("min", "pure-token", token="MIN"),
-                                   arg("max", "pure-token", token="MAX"),
-                               ))),
+                    "[WEIGHTS weight [WEIGHTS weight ...]]{:integer -multiple_token}",
+                    "[AGGREGATE (SUM|MIN|MAX)]{aggregate}",
                     "[WITHSCORES]"))
 def zunion(client: "Client", argv: Argv) -> Reply:
     return _algebra_read(client, argv, _UNION, "zunion")
@@ -1234,14 +1130,8 @@ def zunion(client: "Client", argv: Argv) -> Reply:
          complexity=_INTER_DOC, key_specs=_READ_KEYS,
          arguments=("numkeys",
                     "key [key ...]",
-                    Documented("[WEIGHTS weight [WEIGHTS weight ...]]",
-                               arg("weight", "integer", token="WEIGHTS", flags="optional multiple")),
-                    Documented("[AGGREGATE SUM|MIN|MAX]",
-                               arg("aggregate", "oneof", token="AGGREGATE", flags="optional", args=(
-                                   arg("sum", "pure-token", token="SUM"),
-                                   arg("min", "pure-token", token="MIN"),
-                                   arg("max", "pure-token", token="MAX"),
-                               ))),
+                    "[WEIGHTS weight [WEIGHTS weight ...]]{:integer -multiple_token}",
+                    "[AGGREGATE (SUM|MIN|MAX)]{aggregate}",
                     "[WITHSCORES]"))
 def zinter(client: "Client", argv: Argv) -> Reply:
     return _algebra_read(client, argv, _INTER, "zinter")
@@ -1259,16 +1149,9 @@ def zdiff(client: "Client", argv: Argv) -> Reply:
          "the number of elements in the resulting sorted set.", key_specs=_STORE_KEYS,
          arguments=("destination",
                     "numkeys",
-                    Documented("key [key ...]",
-                               arg("key", "key", flags="multiple", key=1)),
-                    Documented("[WEIGHTS weight [WEIGHTS weight ...]]",
-                               arg("weight", "integer", token="WEIGHTS", flags="optional multiple")),
-                    Documented("[AGGREGATE SUM|MIN|MAX]",
-                               arg("aggregate", "oneof", token="AGGREGATE", flags="optional", args=(
-                                   arg("sum", "pure-token", token="SUM"),
-                                   arg("min", "pure-token", token="MIN"),
-                                   arg("max", "pure-token", token="MAX"),
-                               )))))
+                    "key [key ...]{key=1}",
+                    "[WEIGHTS weight [WEIGHTS weight ...]]{:integer -multiple_token}",
+                    "[AGGREGATE (SUM|MIN|MAX)]{aggregate}"))
 def zunionstore(client: "Client", argv: Argv) -> Reply:
     return _algebra_store(client, argv, _UNION, "zunionstore", b"zunionstore")
 
@@ -1278,16 +1161,9 @@ def zunionstore(client: "Client", argv: Argv) -> Reply:
          since="2.0.0", complexity=_INTER_DOC, key_specs=_STORE_KEYS,
          arguments=("destination",
                     "numkeys",
-                    Documented("key [key ...]",
-                               arg("key", "key", flags="multiple", key=1)),
-                    Documented("[WEIGHTS weight [WEIGHTS weight ...]]",
-                               arg("weight", "integer", token="WEIGHTS", flags="optional multiple")),
-                    Documented("[AGGREGATE SUM|MIN|MAX]",
-                               arg("aggregate", "oneof", token="AGGREGATE", flags="optional", args=(
-                                   arg("sum", "pure-token", token="SUM"),
-                                   arg("min", "pure-token", token="MIN"),
-                                   arg("max", "pure-token", token="MAX"),
-                               )))))
+                    "key [key ...]{key=1}",
+                    "[WEIGHTS weight [WEIGHTS weight ...]]{:integer -multiple_token}",
+                    "[AGGREGATE (SUM|MIN|MAX)]{aggregate}"))
 def zinterstore(client: "Client", argv: Argv) -> Reply:
     return _algebra_store(client, argv, _INTER, "zinterstore", b"zinterstore")
 
