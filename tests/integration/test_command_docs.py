@@ -11,12 +11,9 @@ from tests.servers import command_bytes, raw_call, read_until_closed
 # Redis 7.2 subcommands forkv has (redis-py sends CLIENT SETINFO): Redis 7.0 has no docs for them.
 FORKV_ONLY = {"client|setinfo", "client|no-touch"}
 
-# Commands whose docs still differ from Redis's. Shrink it as they are fixed; the test fails when
-# a command outside it differs, and says so when one inside it no longer does.
-STILL_DIFFERENT = {
-    "function", "function|restore",  # server/commands/functions.py: FUNCTION RESTORE's `policy`
-    "script", "script|debug", "script|flush",  # server/commands/scripting.py: names, history
-}
+# Commands whose docs still differ from Redis's: none. Add one here only with a reason; the test
+# fails when a command outside it differs, and says so when one inside it no longer does.
+STILL_DIFFERENT: set = set()
 
 
 def _docs(port: int, name: str, proto: int) -> dict:
