@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from tests.servers import command_bytes, raw_call, read_until_closed
+from tests.servers import ServerProcess, command_bytes, raw_call, read_until_closed
 
 # Redis 7.2 subcommands forkv has (redis-py sends CLIENT SETINFO): Redis 7.0 has no docs for them.
 FORKV_ONLY = {"client|setinfo", "client|no-touch"}
@@ -14,6 +14,14 @@ FORKV_ONLY = {"client|setinfo", "client|no-touch"}
 # Commands whose docs still differ from Redis's: none. Add one here only with a reason; the test
 # fails when a command outside it differs, and says so when one inside it no longer does.
 STILL_DIFFERENT: set = set()
+
+
+@pytest.fixture(scope="module")
+def servers():
+    """A forkv and a redis-server of this module's own: a few hundred COMMAND DOCS calls, each
+    possibly slower than slowlog-log-slower-than, would move the shared servers' slow log ids."""
+    with ServerProcess("forkv") as forkv, ServerProcess("redis") as redis_:
+        yield forkv, redis_
 
 
 def _docs(port: int, name: str, proto: int) -> dict:
@@ -33,7 +41,8 @@ def _docs(port: int, name: str, proto: int) -> dict:
 
 
 @pytest.mark.parametrize("proto", [2, 3])
-def test_command_docs_match_redis(forkv_server, redis_server, proto):
+def test_command_docs_match_redis(servers, proto):
+    forkv_server, redis_server = servers
     names = [n.decode() for n in raw_call(forkv_server.port, "COMMAND", "LIST")]
     differ = []
     for name in names:
@@ -59,5 +68,6 @@ def _resp3_bytes(port: int, *argv) -> bytes:
     ("COMMAND", "INFO", "client|list", "config|get", "no-such-command"),
     ("COMMAND", "DOCS", "set", "bitcount", "sort", "hmset", "georadius", "bitfield", "client|kill"),
 ])
-def test_resp3_sets_match_redis(forkv_server, redis_server, argv):
+def test_resp3_sets_match_redis(servers, argv):
+    forkv_server, redis_server = servers
     assert _resp3_bytes(forkv_server.port, *argv) == _resp3_bytes(redis_server.port, *argv)
