@@ -260,8 +260,9 @@ def _canonical(args: list) -> list:
 
 def _spec_indexes(args: list, specs: int) -> list:
     """Key arguments numbered by their key spec, for a command with several specs (SMOVE's
-    source and destination, RENAME's key and newkey...): one spec per key argument, in order, as
-    Redis's tables have them. Copies: the parsed synopses are shared between commands."""
+    source and destination, RENAME's key and newkey...) whose synopsis gives no `{key=N}`: one
+    spec per key argument, in order, as Redis's tables have them. Copies: the parsed synopses
+    are shared between commands."""
     out = []
     counter = 0
     for arg in args:
@@ -291,7 +292,8 @@ def command_docs(cmd) -> Map:
         doc["history"] = SetReply(list(entry) for entry in cmd.history)  # a RESP3 set, as Redis's
     if cmd.arguments:
         args = arguments(cmd.arguments)
-        if len(cmd.key_specs) > 1 and not any(isinstance(part, Documented) for part in cmd.arguments):
+        if len(cmd.key_specs) > 1 and not any(isinstance(part, Documented) or "key=" in part
+                                              for part in cmd.arguments):  # indexes not given
             args = _spec_indexes(args, len(cmd.key_specs))
         doc["arguments"] = _canonical(args)
     if cmd.subcommands:
