@@ -15,7 +15,6 @@ from protocol.reply import Map, Status, encoded
 from server import errors
 from server.args import LLONG_MAX, LLONG_MIN, to_int
 from server.config import NOTIFY_GENERIC, NOTIFY_STRING
-from server.docs import Documented, arg
 from server.errors import WRONGTYPE, CommandError
 from server.table import KS, Argv, Flag, Reply, command
 
@@ -138,15 +137,9 @@ def _set_generic(client, key, value, flags: int, expire, name: str, ok_reply, ab
                     "value",
                     "[NX|XX]{condition since=2.6.12}",
                     "[GET]{since=6.2.0}",
-                    Documented("[EX seconds|PX milliseconds|EXAT unix-time-seconds|PXAT "
-                               "unix-time-milliseconds|KEEPTTL]",
-                               arg("expiration", "oneof", flags="optional", args=(
-                                   arg("seconds", "integer", token="EX", since="2.6.12"),
-                                   arg("milliseconds", "integer", token="PX", since="2.6.12"),
-                                   arg("unix-time-seconds", "unix-time", token="EXAT", since="6.2.0"),
-                                   arg("unix-time-milliseconds", "unix-time", token="PXAT", since="6.2.0"),
-                                   arg("keepttl", "pure-token", token="KEEPTTL", since="6.0.0"),
-                               )))),
+                    "[EX seconds{since=2.6.12}|PX milliseconds{since=2.6.12}|"
+                    "EXAT unix-time-seconds{since=6.2.0}|PXAT unix-time-milliseconds{since=6.2.0}|"
+                    "KEEPTTL{since=6.0.0}]{expiration}"),
          key_specs=(KS("RW access update variable_flags", 1,
                        notes="RW and ACCESS due to the optional `GET` argument"),),
          history=(("2.6.12", "Added the `EX`, `PX`, `NX` and `XX` options."),
