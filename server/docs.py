@@ -48,10 +48,11 @@ def _flag(doc: Map, flag: str) -> Map:
     return doc
 
 
-def _group(items: list, name: str) -> Map:
+def _group(items: list) -> Map:
+    """One argument, or a block of several named as Redis names most: "key_value"."""
     if len(items) == 1:
         return items[0]
-    return Map({"name": name, "type": "block", "arguments": items})
+    return Map({"name": "_".join(item["name"] for item in items), "type": "block", "arguments": items})
 
 
 def _sequence(tokens: list, i: int):
@@ -69,7 +70,7 @@ def _sequence(tokens: list, i: int):
                 # "x [x ...]": what precedes may be repeated (its token too, if it has one)
                 repeated_items = items[-len(names):]
                 del items[-len(names):]
-                doc = _flag(_group(repeated_items, repeated_items[0]["name"]), "multiple")
+                doc = _flag(_group(repeated_items), "multiple")
                 items.append(_flag(doc, "multiple_token") if "token" in doc else doc)
             else:
                 # "[a|b ...]": optional, and the whole choice may be repeated
@@ -96,7 +97,7 @@ def _sequence(tokens: list, i: int):
                 if len(values) == 1:  # "TOKEN value"
                     doc = values[0]
                 else:  # "TOKEN a b": a block introduced by the token
-                    doc = Map({"name": word.lower(), "type": "block", "arguments": values})
+                    doc = _group(values)
                 doc["token"] = word
             else:
                 doc = Map({"name": word.lower(), "type": "pure-token", "token": word})
@@ -117,7 +118,8 @@ def _explicit(tokens: list, i: int):
         i += 1  # "|"
     if len(alternatives) > 1:
         return _alternatives(alternatives), i + 1
-    return Map({"name": alternatives[0][0]["name"], "type": "block", "arguments": alternatives[0]}), i + 1
+    items = alternatives[0]
+    return Map({"name": "_".join(item["name"] for item in items), "type": "block", "arguments": items}), i + 1
 
 
 def _annotate(doc: Map, annotation: str) -> None:
@@ -162,8 +164,8 @@ def _bracket(tokens: list, i: int):
 def _alternatives(alternatives: list) -> Map:
     if len(alternatives) == 1:
         items = alternatives[0]
-        return _group(items, items[0]["name"] if items else "arg")
-    options = [_group(items, items[0]["name"]) for items in alternatives]
+        return _group(items)
+    options = [_group(items) for items in alternatives]
     return Map({"name": options[0]["name"], "type": "oneof", "arguments": options})
 
 

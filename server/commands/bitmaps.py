@@ -491,6 +491,6 @@ def bitfield(client: "Client", argv: Argv) -> Reply:
 @command("bitfield_ro", -2, F.READONLY | F.FAST, keys=(1, 1, 1), group="bitmap",
          summary="Perform arbitrary bitfield integer operations on strings. Read-only variant of "
          "BITFIELD", since="6.0.0", complexity="O(1) for each subcommand specified",
-         arguments=("key", "[GET (encoding offset) [GET (encoding offset) ...]]{encoding_offset}"))
+         arguments=("key", "[GET encoding offset [GET encoding offset ...]]"))
 def bitfield_ro(client: "Client", argv: Argv) -> Reply:
     return _bitfield(client, argv, True)

@@ -106,7 +106,7 @@ HELLO_NOAUTH = (
 
 @command("hello", -1, F.NOSCRIPT | F.LOADING | F.STALE | F.FAST | F.NO_AUTH | F.SENTINEL | F.ALLOW_BUSY,
          group="connection", summary="Handshake with Redis", since="6.0.0", complexity="O(1)",
-         arguments=("[protover [AUTH (username password)]{username_password} [SETNAME clientname]]{arguments}",),
+         arguments=("[protover [AUTH username password] [SETNAME clientname]]{arguments}",),
          history=(("6.2.0", "`protover` made optional; when called without arguments the "
                              "command reports the current connection's context."),))
 def hello(client: "Client", argv: Argv) -> Reply:

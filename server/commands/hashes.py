@@ -66,7 +66,7 @@ def _hset(client: "Client", argv: Argv) -> int:
          summary="Set the string value of a hash field", since="2.0.0",
          complexity="O(1) for each field/value pair added, so O(N) to add N field/value pairs when "
          "the command is called with multiple field/value pairs.",
-         arguments=("key", "(field value) [(field value) ...]{field_value}"),
+         arguments=("key", "field value [field value ...]"),
          key_specs=(KS("RW update", 1),),
          history=(("4.0.0", "Accepts multiple `field` and `value` arguments."),))
 def hset(client: "Client", argv: Argv) -> Reply:
@@ -76,7 +76,7 @@ def hset(client: "Client", argv: Argv) -> Reply:
 @command("hmset", -4, F.WRITE | F.DENYOOM | F.FAST, keys=(1, 1, 1), group="hash",
          summary="Set multiple hash fields to multiple values", since="2.0.0",
          complexity="O(N) where N is the number of fields being set.",
-         arguments=("key", "(field value) [(field value) ...]{field_value}"),
+         arguments=("key", "field value [field value ...]"),
          key_specs=(KS("RW update", 1),),
          doc_flags=("deprecated",),
          replaced_by="`HSET` with multiple field-value pairs",

@@ -345,7 +345,7 @@ def config_get(client: "Client", argv: Argv) -> Reply:
 @command("config|set", -4, F.ADMIN | F.NOSCRIPT | F.LOADING | F.STALE, group="server",
          summary="Set configuration parameters to the given values", since="2.0.0",
          complexity="O(N) when N is the number of configuration parameters provided",
-         arguments=("(parameter value) [(parameter value) ...]{parameter_value}",),
+         arguments=("parameter value [parameter value ...]",),
          tips=("request_policy:all_nodes", "response_policy:all_succeeded"),
          history=(("7.0.0", "Added the ability to set multiple parameters in one call."),))
 def config_set(client: "Client", argv: Argv) -> Reply:

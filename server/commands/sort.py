@@ -329,7 +329,7 @@ _SORT_SPECS = _SORT_RO_SPECS + (KeySpec(("OW", "update"), _UNKNOWN, _UNKNOWN, _S
 
 
 # SORT's synopsis: BY and GET patterns are keys of a spec of their own (1), STORE's of another (2).
-_SORT_RO_ARGS = ("key", "[BY pattern]{key=1}", "[LIMIT offset count]{offset_count}",
+_SORT_RO_ARGS = ("key", "[BY pattern]{key=1}", "[LIMIT offset count]",
                  "[GET pattern [GET pattern ...]]{key=1}", "[ASC|DESC]{order}", "[ALPHA]{sorting}")
 _SORT_ARGS = _SORT_RO_ARGS + ("[STORE destination]{key=2}",)
 

@@ -258,7 +258,7 @@ def mget(client: "Client", argv: Argv) -> Reply:
 @command("mset", -3, F.WRITE | F.DENYOOM, keys=(1, -1, 2), group="string",
          summary="Set multiple keys to multiple values", since="1.0.1",
          complexity="O(N) where N is the number of keys to set.",
-         arguments=("(key value) [(key value) ...]{key_value}",),
+         arguments=("key value [key value ...]",),
          tips=("request_policy:multi_shard", "response_policy:all_succeeded"),
          key_specs=(KS("OW update", 1, lastkey=-1, step=2),))
 def mset(client: "Client", argv: Argv) -> Reply:
@@ -278,7 +278,7 @@ def mset(client: "Client", argv: Argv) -> Reply:
 @command("msetnx", -3, F.WRITE | F.DENYOOM, keys=(1, -1, 2), group="string",
          summary="Set multiple keys to multiple values, only if none of the keys exist",
          since="1.0.1", complexity="O(N) where N is the number of keys to set.",
-         arguments=("(key value) [(key value) ...]{key_value}",),
+         arguments=("key value [key value ...]",),
          tips=("request_policy:multi_shard", "response_policy:agg_min"),
          key_specs=(KS("OW insert", 1, lastkey=-1, step=2),))
 def msetnx(client: "Client", argv: Argv) -> Reply:

@@ -372,7 +372,7 @@ def _zadd(client, argv, flags: int):
                     "[GT|LT]{comparison since=6.2.0}",
                     "[CH]{change since=3.0.2}",
                     "[INCR]{increment since=3.0.2}",
-                    "(score member) [(score member) ...]{score_member}"),
+                    "score member [score member ...]"),
          key_specs=(KS("RW update", 1),),
          history=(("2.4.0", "Accepts multiple elements."),
                   ("3.0.2", "Added the `XX`, `NX`, `CH` and `INCR` options."),
@@ -618,7 +618,7 @@ _LIMITED_DOC = ("O(log(N)+M) with N being the number of elements in the sorted s
                     "stop",
                     "[BYSCORE|BYLEX]{sortby since=6.2.0}",
                     "[REV]{since=6.2.0}",
-                    "[LIMIT (offset count)]{offset_count since=6.2.0}",
+                    "[LIMIT offset count]{since=6.2.0}",
                     "[WITHSCORES]"),
          history=(("6.2.0", "Added the `REV`, `BYSCORE`, `BYLEX` and `LIMIT` options."),))
 def zrange(client: "Client", argv: Argv) -> Reply:
@@ -635,7 +635,7 @@ def zrange(client: "Client", argv: Argv) -> Reply:
                     "max",
                     "[BYSCORE|BYLEX]{sortby}",
                     "[REV]",
-                    "[LIMIT (offset count)]{offset_count}"),
+                    "[LIMIT offset count]"),
          key_specs=(KS("OW update", 1), KS("RO access", 2)))
 def zrangestore(client: "Client", argv: Argv) -> Reply:
     return _zrange(client, argv, 2, True, None, None)
@@ -657,7 +657,7 @@ def zrevrange(client: "Client", argv: Argv) -> Reply:
                     "min{:double}",
                     "max{:double}",
                     "[WITHSCORES]{since=2.0.0}",
-                    "[LIMIT (offset count)]{offset_count}"),
+                    "[LIMIT offset count]"),
          history=(("2.0.0", "Added the `WITHSCORES` modifier."),),
          doc_flags=("deprecated",),
          replaced_by="`ZRANGE` with the `BYSCORE` argument",
@@ -669,11 +669,7 @@ def zrangebyscore(client: "Client", argv: Argv) -> Reply:
 @command("zrevrangebyscore", -4, F.READONLY, keys=(1, 1, 1), group="sorted-set",
          summary="Return a range of members in a sorted set, by score, with scores ordered from high to low",
          since="2.2.0", complexity=_LIMITED_DOC,
-         arguments=("key",
-                    "max{:double}",
-                    "min{:double}",
-                    "[WITHSCORES]",
-                    "[LIMIT (offset count)]{offset_count}"),
+         arguments=("key", "max{:double}", "min{:double}", "[WITHSCORES]", "[LIMIT offset count]"),
          history=(("2.1.6", "`min` and `max` can be exclusive."),),
          doc_flags=("deprecated",),
          replaced_by="`ZRANGE` with the `REV` and `BYSCORE` arguments",
@@ -684,7 +680,7 @@ def zrevrangebyscore(client: "Client", argv: Argv) -> Reply:
 
 @command("zrangebylex", -4, F.READONLY, keys=(1, 1, 1), group="sorted-set",
          summary="Return a range of members in a sorted set, by lexicographical range", since="2.8.9",
-         complexity=_LIMITED_DOC, arguments=("key", "min", "max", "[LIMIT (offset count)]{offset_count}"),
+         complexity=_LIMITED_DOC, arguments=("key", "min", "max", "[LIMIT offset count]"),
          doc_flags=("deprecated",),
          replaced_by="`ZRANGE` with the `BYLEX` argument",
          deprecated_since="6.2.0")
@@ -695,7 +691,7 @@ def zrangebylex(client: "Client", argv: Argv) -> Reply:
 @command("zrevrangebylex", -4, F.READONLY, keys=(1, 1, 1), group="sorted-set",
          summary="Return a range of members in a sorted set, by lexicographical range, ordered from "
          "higher to lower strings.", since="2.8.9", complexity=_LIMITED_DOC,
-         arguments=("key", "max", "min", "[LIMIT (offset count)]{offset_count}"),
+         arguments=("key", "max", "min", "[LIMIT offset count]"),
          doc_flags=("deprecated",),
          replaced_by="`ZRANGE` with the `REV` and `BYLEX` arguments",
          deprecated_since="6.2.0")

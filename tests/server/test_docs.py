@@ -32,7 +32,7 @@ def test_plain_words_and_tokens():
 
 def test_token_led_block():
     assert one("[LIMIT offset count]") == {
-        "name": "limit", "type": "block", "token": "LIMIT", "flags": ["optional"],
+        "name": "offset_count", "type": "block", "token": "LIMIT", "flags": ["optional"],
         "arguments": [{"name": "offset", "type": "integer"}, {"name": "count", "type": "integer"}]}
 
 
@@ -71,7 +71,8 @@ def test_explicit_groups():
         "arguments": [{"name": "parameter", "type": "string", "flags": ["multiple"]}]}
 
 
-def test_annotated_repetition_names_the_block():
+def test_blocks_are_named_by_their_arguments_unless_annotated():
+    assert one("field value [field value ...]")["name"] == "field_value"
     assert one("(field value) [(field value) ...]{data}")["name"] == "data"
 
 
