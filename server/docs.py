@@ -200,9 +200,9 @@ def _split_bars(tokens: list) -> list:
 
 
 class Documented(str):
-    """A synopsis part ("[BY pattern]") that carries its argument doc in Redis's model whole,
-    for what a synopsis cannot say (SORT's patterns are keys of a spec of their own, GET is a
-    repeated token). It reads as its synopsis everywhere else."""
+    """A synopsis part that carries its argument doc in Redis's model whole (built with `arg`),
+    for what even an annotated synopsis cannot say: GEOSEARCH's BYBOX is its width's token, not
+    a block's; CLIENT KILL's old and new forms. It reads as its synopsis everywhere else."""
 
     def __new__(cls, synopsis: str, doc: Map):
         self = super().__new__(cls, synopsis)
