@@ -249,6 +249,9 @@ class Command:
     acl: tuple = ()  # ACL categories beyond those implied by the flags and the group
     tips: tuple = ()  # Redis's command tips ("nondeterministic_output", "request_policy:...")
     doc_flags: tuple = ()  # COMMAND DOCS's doc_flags ("syscmd", "deprecated")
+    deprecated_since: str = ""  # COMMAND DOCS of a deprecated command: since when,
+    replaced_by: str = ""  # and what replaces it
+    history: tuple = ()  # COMMAND DOCS's history: (version, what changed) pairs
     key_specs: tuple = ()  # KeySpec, in Redis's order; derived from the key range if not given
     subcommands: dict = field(default_factory=dict)  # b"setname" -> Command
     getkeys: Any = None  # argv -> [(index, key flags)]: Redis's getkeys_proc, for "unknown" specs
@@ -317,10 +320,12 @@ COMMANDS: dict = {}  # b"get" -> Command
 
 def command(name: str, arity: int, flags: Flag = NONE, keys=(0, 0, 0), group: str = "generic",
             summary: str = "", since: str = "1.0.0", complexity: str = "", arguments=(), acl=(),
-            tips=(), key_specs=(), doc_flags=(), getkeys=None):
+            tips=(), key_specs=(), doc_flags=(), getkeys=None, history=(), deprecated_since="",
+            replaced_by=""):
     """Declare a command. `name` may be "container|sub" for a subcommand. `keys` is Redis's
     legacy (first, last, step) range; `key_specs` (KS(...) each) are needed only where Redis's key
-    flags differ from the plain "RW access update" / "RO access" derived from it."""
+    flags differ from the plain "RW access update" / "RO access" derived from it. `history`,
+    `deprecated_since` and `replaced_by` are COMMAND DOCS's, as Redis's JSON files have them."""
 
     def register(fn):
         first, last, step = keys
@@ -328,7 +333,8 @@ def command(name: str, arity: int, flags: Flag = NONE, keys=(0, 0, 0), group: st
                       last_key=last, step=step, group=group, summary=summary, since=since,
                       complexity=complexity, arguments=tuple(arguments), acl=tuple(acl),
                       tips=tuple(tips), key_specs=tuple(key_specs), doc_flags=tuple(doc_flags),
-                      getkeys=getkeys)
+                      getkeys=getkeys, history=tuple(history), deprecated_since=deprecated_since,
+                      replaced_by=replaced_by)
         if "|" in name:
             parent, sub = name.split("|", 1)
             COMMANDS[parent.encode()].subcommands[sub.encode()] = cmd

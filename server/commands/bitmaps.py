@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from server import errors
 from server.args import is_int, to_int
 from server.config import NOTIFY_GENERIC, NOTIFY_STRING
+from server.docs import Documented, arg
 from server.errors import CommandError
 from server.table import KS, Argv, Flag, Reply, command
 
@@ -71,7 +72,7 @@ def _clamp_range(start: int, end: int, total: int):
 
 @command("setbit", 4, F.WRITE | F.DENYOOM, keys=(1, 1, 1), group="bitmap",
          summary="Sets or clears the bit at offset in the string value stored at key",
-         since="2.2.0", complexity="O(1)", arguments=("key", "offset", "value"))
+         since="2.2.0", complexity="O(1)", arguments=("key", "offset", "value{:integer}"))
 def setbit(client: "Client", argv: Argv) -> Reply:
     offset = _bit_offset(client, argv[2])
     on = argv[3]
@@ -132,7 +133,8 @@ def getbit(client: "Client", argv: Argv) -> Reply:
 
 @command("bitcount", -2, F.READONLY, keys=(1, 1, 1), group="bitmap",
          summary="Count set bits in a string", since="2.6.0", complexity="O(N)",
-         arguments=("key", "[start end [BYTE|BIT]]"))
+         arguments=("key", "[start end [BYTE|BIT]{index_unit since=7.0.0}]{index}"),
+         history=(("7.0.0", "Added the `BYTE|BIT` option."),))
 def bitcount(client: "Client", argv: Argv) -> Reply:
     value = client.db.read_string(argv[1])
     if value is None:
@@ -195,7 +197,10 @@ def _find_bit(buf, bit: int, lo: int, hi: int) -> int:
 
 @command("bitpos", -3, F.READONLY, keys=(1, 1, 1), group="bitmap",
          summary="Find first bit set or clear in a string", since="2.8.7", complexity="O(N)",
-         arguments=("key", "bit", "[start [end [BYTE|BIT]]]"))
+         arguments=("key",
+                    "bit",
+                    "[start [end [BYTE|BIT]{index_unit since=7.0.0}]{end_index}]{index}"),
+         history=(("7.0.0", "Added the `BYTE|BIT` option."),))
 def bitpos(client: "Client", argv: Argv) -> Reply:
     bit = to_int(argv[2])
     if bit != 0 and bit != 1:
@@ -447,13 +452,36 @@ def _bitfield(client, argv, read_only: bool):
     return replies
 
 
-_BITFIELD_ARGS = ("key", "[GET encoding offset|[OVERFLOW WRAP|SAT|FAIL] SET encoding offset value|"
-                  "INCRBY encoding offset increment ...]")
-
-
 @command("bitfield", -2, F.WRITE | F.DENYOOM, keys=(1, 1, 1), group="bitmap",
          summary="Perform arbitrary bitfield integer operations on strings", since="3.2.0",
-         complexity="O(1) for each subcommand specified", arguments=_BITFIELD_ARGS,
+         complexity="O(1) for each subcommand specified", arguments=("key",
+                    Documented("[GET encoding offset|[OVERFLOW WRAP|SAT|FAIL] SET encoding offset value|"
+                               "INCRBY encoding offset increment ...]",
+                               arg("operation", "oneof", flags="optional multiple", args=(
+                                   arg("encoding_offset", "block", token="GET", args=(
+                                       arg("encoding", "string"),
+                                       arg("offset", "integer"),
+                                   )),
+                                   arg("write", "block", args=(
+                                       arg("wrap_sat_fail", "oneof", token="OVERFLOW", flags="optional", args=(
+                                           arg("wrap", "pure-token", token="WRAP"),
+                                           arg("sat", "pure-token", token="SAT"),
+                                           arg("fail", "pure-token", token="FAIL"),
+                                       )),
+                                       arg("write_operation", "oneof", args=(
+                                           arg("encoding_offset_value", "block", token="SET", args=(
+                                               arg("encoding", "string"),
+                                               arg("offset", "integer"),
+                                               arg("value", "integer"),
+                                           )),
+                                           arg("encoding_offset_increment", "block", token="INCRBY", args=(
+                                               arg("encoding", "string"),
+                                               arg("offset", "integer"),
+                                               arg("increment", "integer"),
+                                           )),
+                                       )),
+                                   )),
+                               )))),
          key_specs=(KS("RW access update variable_flags", 1,
                        notes="This command allows both access and modification of the key"),))
 def bitfield(client: "Client", argv: Argv) -> Reply:
@@ -463,6 +491,6 @@ def bitfield(client: "Client", argv: Argv) -> Reply:
 @command("bitfield_ro", -2, F.READONLY | F.FAST, keys=(1, 1, 1), group="bitmap",
          summary="Perform arbitrary bitfield integer operations on strings. Read-only variant of "
          "BITFIELD", since="6.0.0", complexity="O(1) for each subcommand specified",
-         arguments=("key", "[GET encoding offset ...]"))
+         arguments=("key", "[GET encoding offset [GET encoding offset ...]]"))
 def bitfield_ro(client: "Client", argv: Argv) -> Reply:
     return _bitfield(client, argv, True)

@@ -6,6 +6,7 @@ from protocol.reply import NO_REPLY, NULL_ARRAY, Map, SetReply, Status, Verbatim
 from server import blocking, dispatch, errors
 from server.args import help_reply, to_c_int, to_int
 from server.config import REDIS_VERSION
+from server.docs import Documented, arg
 from server.errors import CommandError
 from server.table import Argv, Flag, Reply, command, container
 from server.tracking import TrackingState
@@ -80,7 +81,8 @@ def _check_password(client, username: bytes, password: bytes) -> bool:
 
 @command("auth", -2, F.NOSCRIPT | F.LOADING | F.STALE | F.FAST | F.NO_AUTH | F.SENTINEL | F.ALLOW_BUSY,
          group="connection", summary="Authenticate to the server", complexity="O(N) where N is the "
-         "number of passwords defined for the user", arguments=("[username]", "password"))
+         "number of passwords defined for the user", arguments=("[username]{since=6.0.0}", "password"),
+         history=(("6.0.0", "Added ACL style (username and password)."),))
 def auth(client: "Client", argv: Argv) -> Reply:
     if len(argv) > 3:
         raise CommandError(errors.SYNTAX)
@@ -104,7 +106,9 @@ HELLO_NOAUTH = (
 
 @command("hello", -1, F.NOSCRIPT | F.LOADING | F.STALE | F.FAST | F.NO_AUTH | F.SENTINEL | F.ALLOW_BUSY,
          group="connection", summary="Handshake with Redis", since="6.0.0", complexity="O(1)",
-         arguments=("[protover [AUTH username password] [SETNAME clientname]]",))
+         arguments=("[protover [AUTH username password] [SETNAME clientname]]{arguments}",),
+         history=(("6.2.0", "`protover` made optional; when called without arguments the "
+                             "command reports the current connection's context."),))
 def hello(client: "Client", argv: Argv) -> Reply:
     proto = client.proto
     if len(argv) >= 2:
@@ -168,7 +172,8 @@ def reset(client: "Client", argv: Argv) -> Reply:
 
 # -- CLIENT -----------------------------------------------------------------------------------------
 
-container("client", "connection", summary="A container for client connection commands", since="2.4.0")
+container("client", "connection", summary="A container for client connection commands", since="2.4.0",
+          complexity="Depends on subcommand.")
 
 CLIENT_HELP = help_reply("client", [
     "CACHING (YES|NO)",
@@ -239,7 +244,7 @@ def client_id(client: "Client", argv: Argv) -> Reply:
 @command("client|unblock", -3, F.ADMIN | F.NOSCRIPT | F.LOADING | F.STALE, group="connection",
          acl=("@dangerous",), summary="Unblock a client blocked in a blocking command from a "
          "different connection", since="5.0.0", complexity="O(log N) where N is the number of client "
-         "connections", arguments=("client-id", "[TIMEOUT|ERROR]"))
+         "connections", arguments=("client-id", "[TIMEOUT|ERROR]{timeout_error}"))
 def client_unblock(client: "Client", argv: Argv) -> Reply:
     error = False
     if len(argv) == 4:
@@ -256,7 +261,7 @@ def client_unblock(client: "Client", argv: Argv) -> Reply:
 
 @command("client|reply", 3, F.NOSCRIPT | F.LOADING | F.STALE, group="connection",
          summary="Instruct the server whether to reply to commands", since="3.2.0", complexity="O(1)",
-         arguments=("ON|OFF|SKIP",))
+         arguments=("ON|OFF|SKIP{on_off_skip}",))
 def client_reply(client: "Client", argv: Argv) -> Reply:
     mode = argv[2].lower()
     if mode == b"on":
@@ -286,8 +291,9 @@ def monitor(client: "Client", argv: Argv) -> Reply:
 
 
 @command("client|pause", -3, F.ADMIN | F.NOSCRIPT | F.LOADING | F.STALE, group="connection",
-         summary="Stop processing commands from clients for some time", since="3.0.0",
-         complexity="O(1)", arguments=("timeout", "[WRITE|ALL]"))
+         summary="Stop processing commands from clients for some time", since="2.9.50",
+         complexity="O(1)", arguments=("timeout", "[WRITE|ALL]{mode since=6.2.0}"),
+         history=(("6.2.0", "`CLIENT PAUSE WRITE` mode added along with the `mode` option."),))
 def client_pause(client: "Client", argv: Argv) -> Reply:
     ms = to_int(argv[2], errors.TIMEOUT_NOT_INTEGER)
     if ms < 0:
@@ -315,8 +321,13 @@ def client_unpause(client: "Client", argv: Argv) -> Reply:
 @command("client|tracking", -3, F.NOSCRIPT | F.LOADING | F.STALE, group="connection",
          summary="Enable or disable server assisted client side caching support", since="6.0.0",
          complexity="O(1). Some options may introduce additional complexity.",
-         arguments=("ON|OFF", "[REDIRECT client-id]", "[PREFIX prefix [PREFIX prefix ...]]", "[BCAST]",
-                    "[OPTIN]", "[OPTOUT]", "[NOLOOP]"))
+         arguments=("ON|OFF{status}",
+                    "[REDIRECT client-id]",
+                    "[PREFIX prefix [PREFIX prefix ...]]",
+                    "[BCAST]",
+                    "[OPTIN]",
+                    "[OPTOUT]",
+                    "[NOLOOP]"))
 def client_tracking(client: "Client", argv: Argv) -> Reply:
     state = TrackingState()
     bcast = optin = optout = False
@@ -386,7 +397,7 @@ def _check_prefixes(held: list, given: list) -> None:
 
 @command("client|caching", 3, F.NOSCRIPT | F.LOADING | F.STALE, group="connection",
          summary="Instruct the server about tracking or not keys in the next request", since="6.0.0",
-         complexity="O(1)", arguments=("YES|NO",))
+         complexity="O(1)", arguments=("YES|NO{mode}",))
 def client_caching(client: "Client", argv: Argv) -> Reply:
     state = client.tracking
     if state is None:
@@ -485,8 +496,16 @@ def client_info(client: "Client", argv: Argv) -> Reply:
 @command("client|list", -2, F.ADMIN | F.NOSCRIPT | F.LOADING | F.STALE, group="connection",
          summary="Get the list of client connections", since="2.4.0",
          complexity="O(N) where N is the number of client connections",
-         arguments=("[TYPE NORMAL|MASTER|REPLICA|PUBSUB]", "[ID client-id [client-id ...]]"),
-         tips=("nondeterministic_output",))
+         arguments=("[TYPE (NORMAL|MASTER|REPLICA|PUBSUB)]{normal_master_replica_pubsub since=5.0.0}",
+                    "[ID (client-id [client-id ...])]{id since=6.2.0}"),
+         tips=("nondeterministic_output",),
+         history=(("2.8.12", "Added unique client `id` field."),
+                  ("5.0.0", "Added optional `TYPE` filter."),
+                  ("6.0.0", "Added `user` field."),
+                  ("6.2.0", "Added `argv-mem`, `tot-mem`, `laddr` and `redir` fields and the "
+                             "optional `ID` filter."),
+                  ("7.0.0", "Added `resp`, `multi-mem`, `rbs` and `rbp` fields."),
+                  ("7.0.3", "Added `ssub` field.")))
 def client_list(client: "Client", argv: Argv) -> Reply:
     clients = list(client.server.clients.values())
     i = 2
@@ -518,8 +537,35 @@ def client_list(client: "Client", argv: Argv) -> Reply:
 @command("client|kill", -3, F.ADMIN | F.NOSCRIPT | F.LOADING | F.STALE, group="connection",
          summary="Kill the connection of a client", since="2.4.0",
          complexity="O(N) where N is the number of client connections",
-         arguments=("ip:port|[ID client-id] [TYPE type] [USER username] [ADDR ip:port] "
-                    "[LADDR ip:port] [SKIPME yes/no]",))
+         arguments=(Documented("ip:port|[ID client-id]|[TYPE "
+                               "NORMAL|MASTER|SLAVE|REPLICA|PUBSUB]|[USER username]|[ADDR "
+                               "ip:port]|[LADDR ip:port]|[SKIPME yes/no] [[ID client-id]|[TYPE "
+                               "NORMAL|MASTER|SLAVE|REPLICA|PUBSUB]|[USER username]|[ADDR "
+                               "ip:port]|[LADDR ip:port]|[SKIPME yes/no] ...]",
+                               arg("filter", "oneof", args=(
+                                   arg("ip:port", "string", deprecated="2.8.12"),
+                                   arg("new-format", "oneof", flags="multiple", args=(
+                                       arg("client-id", "integer", token="ID", flags="optional", since="2.8.12"),
+                                       arg("normal_master_slave_pubsub", "oneof", token="TYPE",
+                                           flags="optional", since="2.8.12", args=(
+                                           arg("normal", "pure-token", token="NORMAL"),
+                                           arg("master", "pure-token", token="MASTER", since="3.2.0"),
+                                           arg("slave", "pure-token", token="SLAVE"),
+                                           arg("replica", "pure-token", token="REPLICA", since="5.0.0"),
+                                           arg("pubsub", "pure-token", token="PUBSUB"),
+                                       )),
+                                       arg("username", "string", token="USER", flags="optional"),
+                                       arg("ip:port", "string", token="ADDR", flags="optional"),
+                                       arg("ip:port", "string", token="LADDR", flags="optional", since="6.2.0"),
+                                       arg("yes/no", "string", token="SKIPME", flags="optional"),
+                                   )),
+                               ))),),
+         history=(("2.8.12", "Added new filter format."),
+                  ("2.8.12", "`ID` option."),
+                  ("3.2.0", "Added `master` type in for `TYPE` option."),
+                  ("5.0.0", "Replaced `slave` `TYPE` with `replica`. `slave` still supported "
+                             "for backward compatibility."),
+                  ("6.2.0", "`LADDR` option.")))
 def client_kill(client: "Client", argv: Argv) -> Reply:
     clients = client.server.clients
     if len(argv) == 3:  # the old form: CLIENT KILL addr:port
@@ -587,7 +633,7 @@ def _on_off(client, argv, attr):
 
 @command("client|no-evict", 3, F.ADMIN | F.NOSCRIPT | F.LOADING | F.STALE, group="connection",
          summary="Set client eviction mode for the current connection", since="7.0.0",
-         complexity="O(1)", arguments=("ON|OFF",))
+         complexity="O(1)", arguments=("ON|OFF{enabled}",))
 def client_no_evict(client: "Client", argv: Argv) -> Reply:
     return _on_off(client, argv, "no_evict")
 

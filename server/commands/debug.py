@@ -75,7 +75,8 @@ def _atof(text: bytes) -> float:
 
 @command("debug", -2, F.ADMIN | F.NOSCRIPT | F.LOADING | F.STALE, group="server", acl=("@dangerous",),
          summary="A container for debugging commands", since="1.0.0",
-         complexity="Depends on subcommand.")
+         complexity="Depends on subcommand.",
+         doc_flags=("syscmd",))
 def debug(client: "Client", argv: Argv) -> Reply:
     sub = argv[1].lower()
     n = len(argv)
@@ -129,7 +130,7 @@ def _reload(client, options) -> Reply:
 
 
 @command("lolwut", -1, F.READONLY | F.FAST, group="server", summary="Display some computer art and the "
-         "Redis version", since="5.0.0", arguments=("[VERSION version]",))
+         "Redis version", since="5.0.0", arguments=("[VERSION version]{:integer}",))
 def lolwut(client: "Client", argv: Argv) -> Reply:
     """LOLWUT [VERSION v] [art arguments]: Redis 7.0 draws for versions 5 and 6 (the art's own
     integer arguments follow VERSION v) and prints the version line alone for any other, its

@@ -160,7 +160,7 @@ _POLICIES = {b"append": "append", b"replace": "replace", b"flush": "flush"}
 @command("function|restore", -3, F.WRITE | F.DENYOOM | F.NOSCRIPT, group="scripting",
          summary="Restore all the functions on the given payload", since="7.0.0",
          complexity="O(N) where N is the number of functions on the payload",
-         arguments=("serialized-value [FLUSH|APPEND|REPLACE]",), tips=_ALL_SHARDS)
+         arguments=("serialized-value", "[FLUSH|APPEND|REPLACE]{policy}"), tips=_ALL_SHARDS)
 def function_restore(client: "Client", argv: Argv) -> Reply:
     if len(argv) > 4:
         raise CommandError(errors.subcommand_syntax(argv[1], "function"))

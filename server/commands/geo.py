@@ -17,6 +17,7 @@ from server import errors, geo
 from server.args import to_int
 from server.commands.zsets import _store, _zadd, parse_score
 from server.config import NOTIFY_GENERIC
+from server.docs import Documented, arg
 from server.errors import CommandError
 from server.table import KS, Argv, Flag, KeySpec, Reply, command
 from server.types import zsets
@@ -100,8 +101,12 @@ def _distance_text(d: float) -> bytes:
          summary="Add one or more geospatial items in the geospatial index represented using a sorted set",
          since="3.2.0",
          complexity="O(log(N)) for each item added, where N is the number of elements in the sorted set.",
-         arguments=("key", "[NX|XX]", "[CH]", "longitude latitude member [longitude latitude member ...]"),
-         key_specs=(KS("RW update", 1),))
+         arguments=("key",
+                    "[NX|XX]{condition since=6.2.0}",
+                    "[CH]{change since=6.2.0}",
+                    "longitude latitude member [longitude latitude member ...]"),
+         key_specs=(KS("RW update", 1),),
+         history=(("6.2.0", "Added the `CH`, `NX` and `XX` options."),))
 def geoadd(client: "Client", argv: Argv) -> Reply:
     n = len(argv)
     first = 2
@@ -127,7 +132,7 @@ def geoadd(client: "Client", argv: Argv) -> Reply:
 
 @command("geodist", -4, F.READONLY, keys=(1, 1, 1), group="geo",
          summary="Returns the distance between two members of a geospatial index", since="3.2.0",
-         complexity="O(log(N))", arguments=("key", "member1", "member2", "[M|KM|FT|MI]"))
+         complexity="O(log(N))", arguments=("key", "member1", "member2", "[M|KM|FT|MI]{unit}"))
 def geodist(client: "Client", argv: Argv) -> Reply:
     to_meters = 1.0
     if len(argv) == 5:
@@ -426,7 +431,6 @@ _STORE_SPECS = (KeySpec(("OW", "update"), ("keyword", "STORE", 6), ("range", 0, 
                 KeySpec(("OW", "update"), ("keyword", "STOREDIST", 6), ("range", 0, 1, 0)))
 _MEMBER_STORE_SPECS = (KeySpec(("OW", "update"), ("keyword", "STORE", 5), ("range", 0, 1, 0)),
                        KeySpec(("OW", "update"), ("keyword", "STOREDIST", 5), ("range", 0, 1, 0)))
-_SEARCH_OPTIONS = ("[WITHCOORD]", "[WITHDIST]", "[WITHHASH]", "[COUNT count [ANY]]", "[ASC|DESC]")
 
 
 @command("georadius", -6, F.WRITE | F.DENYOOM, keys=(1, 1, 1), group="geo",
@@ -434,9 +438,24 @@ _SEARCH_OPTIONS = ("[WITHCOORD]", "[WITHDIST]", "[WITHHASH]", "[COUNT count [ANY
          "maximum distance from a point", since="3.2.0",
          complexity="O(N+log(M)) where N is the number of elements inside the bounding box of the circular "
          "area delimited by center and radius and M is the number of items inside the index.",
-         arguments=("key", "longitude", "latitude", "radius", "M|KM|FT|MI") + _SEARCH_OPTIONS
-         + ("[STORE key]", "[STOREDIST key]"),
-         key_specs=(KS("RO access", 1),) + _STORE_SPECS)
+         arguments=("key",
+                    "longitude",
+                    "latitude",
+                    "radius",
+                    "M|KM|FT|MI{unit}",
+                    "[WITHCOORD]",
+                    "[WITHDIST]",
+                    "[WITHHASH]",
+                    "[COUNT count [ANY]{since=6.2.0}]{count}",
+                    "[ASC|DESC]{order}",
+                    "[STORE key]{key=1}",
+                    "[STOREDIST key]{key=2}"),
+         key_specs=(KS("RO access", 1),) + _STORE_SPECS,
+         history=(("6.2.0", "Added the `ANY` option for `COUNT`."),
+                  ("7.0.0", "Added support for uppercase unit names.")),
+         doc_flags=("deprecated",),
+         replaced_by="`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` argument",
+         deprecated_since="6.2.0")
 def georadius(client: "Client", argv: Argv) -> Reply:
     return _search(client, argv, 1, _COORDS)
 
@@ -446,9 +465,23 @@ def georadius(client: "Client", argv: Argv) -> Reply:
          "maximum distance from a member", since="3.2.0",
          complexity="O(N+log(M)) where N is the number of elements inside the bounding box of the circular "
          "area delimited by center and radius and M is the number of items inside the index.",
-         arguments=("key", "member", "radius", "M|KM|FT|MI") + _SEARCH_OPTIONS
-         + ("[STORE key]", "[STOREDIST key]"),
-         key_specs=(KS("RO access", 1),) + _MEMBER_STORE_SPECS)
+         arguments=("key",
+                    "member",
+                    "radius",
+                    "M|KM|FT|MI{unit}",
+                    "[WITHCOORD]",
+                    "[WITHDIST]",
+                    "[WITHHASH]",
+                    "[COUNT count [ANY]]{count}",
+                    "[ASC|DESC]{order}",
+                    "[STORE key]{key=1}",
+                    "[STOREDIST key]{key=2}"),
+         key_specs=(KS("RO access", 1),) + _MEMBER_STORE_SPECS,
+         history=(("7.0.0", "Added support for uppercase unit names."),),
+         doc_flags=("deprecated",),
+         replaced_by="`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` and "
+                     "`FROMMEMBER` arguments",
+         deprecated_since="6.2.0")
 def georadiusbymember(client: "Client", argv: Argv) -> Reply:
     return _search(client, argv, 1, _MEMBER)
 
@@ -457,7 +490,20 @@ def georadiusbymember(client: "Client", argv: Argv) -> Reply:
          summary="A read-only variant for GEORADIUS", since="3.2.10",
          complexity="O(N+log(M)) where N is the number of elements inside the bounding box of the circular "
          "area delimited by center and radius and M is the number of items inside the index.",
-         arguments=("key", "longitude", "latitude", "radius", "M|KM|FT|MI") + _SEARCH_OPTIONS)
+         arguments=("key",
+                    "longitude",
+                    "latitude",
+                    "radius",
+                    "M|KM|FT|MI{unit}",
+                    "[WITHCOORD]",
+                    "[WITHDIST]",
+                    "[WITHHASH]",
+                    "[COUNT count [ANY]{since=6.2.0}]{count}",
+                    "[ASC|DESC]{order}"),
+         history=(("6.2.0", "Added the `ANY` option for `COUNT`."),),
+         doc_flags=("deprecated",),
+         replaced_by="`GEOSEARCH` with the `BYRADIUS` argument",
+         deprecated_since="6.2.0")
 def georadius_ro(client: "Client", argv: Argv) -> Reply:
     return _search(client, argv, 1, _COORDS | _NOSTORE)
 
@@ -466,13 +512,45 @@ def georadius_ro(client: "Client", argv: Argv) -> Reply:
          summary="A read-only variant for GEORADIUSBYMEMBER", since="3.2.10",
          complexity="O(N+log(M)) where N is the number of elements inside the bounding box of the circular "
          "area delimited by center and radius and M is the number of items inside the index.",
-         arguments=("key", "member", "radius", "M|KM|FT|MI") + _SEARCH_OPTIONS)
+         arguments=("key",
+                    "member",
+                    "radius",
+                    "M|KM|FT|MI{unit}",
+                    "[WITHCOORD]",
+                    "[WITHDIST]",
+                    "[WITHHASH]",
+                    "[COUNT count [ANY]]{count}",
+                    "[ASC|DESC]{order}"),
+         doc_flags=("deprecated",),
+         replaced_by="`GEOSEARCH` with the `BYRADIUS` and `FROMMEMBER` arguments",
+         deprecated_since="6.2.0")
 def georadiusbymember_ro(client: "Client", argv: Argv) -> Reply:
     return _search(client, argv, 1, _MEMBER | _NOSTORE)
 
 
-_SHAPE_ARGS = ("FROMMEMBER member|FROMLONLAT longitude latitude",
-               "BYRADIUS radius M|KM|FT|MI|BYBOX width height M|KM|FT|MI", "[ASC|DESC]", "[COUNT count [ANY]]")
+# GEOSEARCH's shape: BYBOX's token is its width's, not a block's as the synopsis would say
+_BY = Documented("BYRADIUS radius M|KM|FT|MI|BYBOX width height M|KM|FT|MI",
+                 arg("by", "oneof", args=(
+                     arg("circle", "block", args=(
+                         arg("radius", "double", token="BYRADIUS"),
+                         arg("unit", "oneof", args=(
+                             arg("m", "pure-token", token="M"),
+                             arg("km", "pure-token", token="KM"),
+                             arg("ft", "pure-token", token="FT"),
+                             arg("mi", "pure-token", token="MI"),
+                         )),
+                     )),
+                     arg("box", "block", args=(
+                         arg("width", "double", token="BYBOX"),
+                         arg("height", "double"),
+                         arg("unit", "oneof", args=(
+                             arg("m", "pure-token", token="M"),
+                             arg("km", "pure-token", token="KM"),
+                             arg("ft", "pure-token", token="FT"),
+                             arg("mi", "pure-token", token="MI"),
+                         )),
+                     )),
+                 )))
 
 
 @command("geosearch", -7, F.READONLY, keys=(1, 1, 1), group="geo",
@@ -480,7 +558,15 @@ _SHAPE_ARGS = ("FROMMEMBER member|FROMLONLAT longitude latitude",
          "box or a circle.", since="6.2.0",
          complexity="O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area "
          "around the shape provided as the filter and M is the number of items inside the shape",
-         arguments=("key",) + _SHAPE_ARGS + ("[WITHCOORD]", "[WITHDIST]", "[WITHHASH]"))
+         arguments=("key",
+                    "FROMMEMBER member|FROMLONLAT longitude latitude{from}",
+                    _BY,
+                    "[ASC|DESC]{order}",
+                    "[COUNT count [ANY]]{count}",
+                    "[WITHCOORD]",
+                    "[WITHDIST]",
+                    "[WITHHASH]"),
+         history=(("7.0.0", "Added support for uppercase unit names."),))
 def geosearch(client: "Client", argv: Argv) -> Reply:
     return _search(client, argv, 1, _SEARCH)
 
@@ -490,7 +576,14 @@ def geosearch(client: "Client", argv: Argv) -> Reply:
          "box or a circle, and store the result in another key.", since="6.2.0",
          complexity="O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area "
          "around the shape provided as the filter and M is the number of items inside the shape",
-         arguments=("destination", "source") + _SHAPE_ARGS + ("[STOREDIST]",),
-         key_specs=(KS("OW update", 1), KS("RO access", 2)))
+         arguments=("destination",
+                    "source{key=1}",
+                    "FROMMEMBER member|FROMLONLAT longitude latitude{from}",
+                    _BY,
+                    "[ASC|DESC]{order}",
+                    "[COUNT count [ANY]]{count}",
+                    "[STOREDIST]"),
+         key_specs=(KS("OW update", 1), KS("RO access", 2)),
+         history=(("7.0.0", "Added support for uppercase unit names."),))
 def geosearchstore(client: "Client", argv: Argv) -> Reply:
     return _search(client, argv, 2, _SEARCH | _SEARCHSTORE)

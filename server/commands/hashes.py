@@ -67,7 +67,8 @@ def _hset(client: "Client", argv: Argv) -> int:
          complexity="O(1) for each field/value pair added, so O(N) to add N field/value pairs when "
          "the command is called with multiple field/value pairs.",
          arguments=("key", "field value [field value ...]"),
-         key_specs=(KS("RW update", 1),))
+         key_specs=(KS("RW update", 1),),
+         history=(("4.0.0", "Accepts multiple `field` and `value` arguments."),))
 def hset(client: "Client", argv: Argv) -> Reply:
     return _hset(client, argv)
 
@@ -76,7 +77,10 @@ def hset(client: "Client", argv: Argv) -> Reply:
          summary="Set multiple hash fields to multiple values", since="2.0.0",
          complexity="O(N) where N is the number of fields being set.",
          arguments=("key", "field value [field value ...]"),
-         key_specs=(KS("RW update", 1),))
+         key_specs=(KS("RW update", 1),),
+         doc_flags=("deprecated",),
+         replaced_by="`HSET` with multiple field-value pairs",
+         deprecated_since="4.0.0")
 def hmset(client: "Client", argv: Argv) -> Reply:
     _hset(client, argv)
     return OK
@@ -103,7 +107,8 @@ def hsetnx(client: "Client", argv: Argv) -> Reply:
          summary="Delete one or more hash fields", since="2.0.0",
          complexity="O(N) where N is the number of fields to be removed.",
          arguments=("key", "field [field ...]"),
-         key_specs=(KS("RW delete", 1),))
+         key_specs=(KS("RW delete", 1),),
+         history=(("2.4.0", "Accepts multiple `field` arguments."),))
 def hdel(client: "Client", argv: Argv) -> Reply:
     db = client.db
     key = argv[1]
@@ -148,7 +153,7 @@ def hincrby(client: "Client", argv: Argv) -> Reply:
 
 @command("hincrbyfloat", 4, F.WRITE | F.DENYOOM | F.FAST, keys=(1, 1, 1), group="hash",
          summary="Increment the float value of a hash field by the given amount", since="2.6.0",
-         complexity="O(1)", arguments=("key", "field", "increment"),
+         complexity="O(1)", arguments=("key", "field", "increment{:double}"),
          key_specs=(KS("RW access update", 1),))
 def hincrbyfloat(client: "Client", argv: Argv) -> Reply:
     increment = parse_long_double(argv[3])
@@ -259,7 +264,7 @@ def hgetall(client: "Client", argv: Argv) -> Reply:
 @command("hrandfield", -2, F.READONLY, keys=(1, 1, 1), group="hash",
          summary="Get one or multiple random fields from a hash", since="6.2.0",
          complexity="O(N) where N is the number of fields returned",
-         arguments=("key", "[count [WITHVALUES]]"), tips=("nondeterministic_output",),
+         arguments=("key", "[count [WITHVALUES]]{options}"), tips=("nondeterministic_output",),
          key_specs=(KS("RO access", 1),))
 def hrandfield(client: "Client", argv: Argv) -> Reply:
     db = client.db

@@ -89,7 +89,8 @@ def _count_live(client: "Client", argv: Argv, touch: bool = True) -> Reply:
 @command("exists", -2, F.READONLY | F.FAST, keys=(1, -1, 1), summary="Determine if a key exists",
          complexity="O(N) where N is the number of keys to check.",
          arguments=("key [key ...]",), tips=_MULTI_SHARD_SUM,
-         key_specs=(KS("RO", 1, lastkey=-1),))
+         key_specs=(KS("RO", 1, lastkey=-1),),
+         history=(("3.0.3", "Accepts multiple `key` arguments."),))
 def exists(client: "Client", argv: Argv) -> Reply:
     return _count_live(client, argv, False)
 
@@ -182,8 +183,9 @@ def parse_cursor(arg) -> int:
 @command("scan", -2, F.READONLY, summary="Incrementally iterate the keys space", since="2.8.0",
          complexity="O(1) for every call. O(N) for a complete iteration, including enough command "
          "calls for the cursor to return back to 0. N is the number of elements inside the "
-         "collection.", arguments=("cursor", "[MATCH pattern]", "[COUNT count]", "[TYPE type]"),
-         tips=("nondeterministic_output", "request_policy:special"))
+         "collection.", arguments=("cursor", "[MATCH pattern]", "[COUNT count]", "[TYPE type]{since=6.0.0}"),
+         tips=("nondeterministic_output", "request_policy:special"),
+         history=(("6.0.0", "Added the `TYPE` subcommand."),))
 def scan(client: "Client", argv: Argv) -> Reply:
     cursor = parse_cursor(argv[1])
     count, pattern, wanted = scan_options(argv, 2, with_type=True)
@@ -244,7 +246,9 @@ def rename(client: "Client", argv: Argv) -> Reply:
 @command("renamenx", 3, F.WRITE | F.FAST, keys=(1, 2, 1),
          summary="Rename a key, only if the new key does not exist", complexity="O(1)",
          arguments=("key", "newkey"),
-         key_specs=(KS("RW access delete", 1), KS("OW insert", 2)))
+         key_specs=(KS("RW access delete", 1), KS("OW insert", 2)),
+         history=(("3.2.0", "The command no longer returns an error when source and "
+                             "destination names are the same."),))
 def renamenx(client: "Client", argv: Argv) -> Reply:
     return _rename(client, argv, nx=True)
 
@@ -358,12 +362,13 @@ def _expire(client, argv, name: str, seconds: bool, relative: bool):
     return 1
 
 
-_EXPIRE_ARGS = ("[NX|XX|GT|LT]",)
+_EXPIRE_ARGS = ("[NX|XX|GT|LT]{condition since=7.0.0}",)
 
 
 @command("expire", -3, F.WRITE | F.FAST, keys=(1, 1, 1), summary="Set a key's time to live in seconds",
          complexity="O(1)", arguments=("key", "seconds") + _EXPIRE_ARGS,
-         key_specs=(KS("RW update", 1),))
+         key_specs=(KS("RW update", 1),),
+         history=(("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`."),))
 def expire(client: "Client", argv: Argv) -> Reply:
     return _expire(client, argv, "expire", seconds=True, relative=True)
 
@@ -371,7 +376,8 @@ def expire(client: "Client", argv: Argv) -> Reply:
 @command("pexpire", -3, F.WRITE | F.FAST, keys=(1, 1, 1),
          summary="Set a key's time to live in milliseconds", since="2.6.0", complexity="O(1)",
          arguments=("key", "milliseconds") + _EXPIRE_ARGS,
-         key_specs=(KS("RW update", 1),))
+         key_specs=(KS("RW update", 1),),
+         history=(("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`."),))
 def pexpire(client: "Client", argv: Argv) -> Reply:
     return _expire(client, argv, "pexpire", seconds=False, relative=True)
 
@@ -379,7 +385,8 @@ def pexpire(client: "Client", argv: Argv) -> Reply:
 @command("expireat", -3, F.WRITE | F.FAST, keys=(1, 1, 1),
          summary="Set the expiration for a key as a UNIX timestamp", since="1.2.0",
          complexity="O(1)", arguments=("key", "unix-time-seconds") + _EXPIRE_ARGS,
-         key_specs=(KS("RW update", 1),))
+         key_specs=(KS("RW update", 1),),
+         history=(("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`."),))
 def expireat(client: "Client", argv: Argv) -> Reply:
     return _expire(client, argv, "expireat", seconds=True, relative=False)
 
@@ -388,7 +395,8 @@ def expireat(client: "Client", argv: Argv) -> Reply:
          summary="Set the expiration for a key as a UNIX timestamp specified in milliseconds",
          since="2.6.0", complexity="O(1)",
          arguments=("key", "unix-time-milliseconds") + _EXPIRE_ARGS,
-         key_specs=(KS("RW update", 1),))
+         key_specs=(KS("RW update", 1),),
+         history=(("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`."),))
 def pexpireat(client: "Client", argv: Argv) -> Reply:
     return _expire(client, argv, "pexpireat", seconds=False, relative=False)
 
@@ -408,7 +416,8 @@ def _ttl(client, key, ms: bool, absolute: bool) -> int:
 
 @command("ttl", 2, F.READONLY | F.FAST, keys=(1, 1, 1), summary="Get the time to live for a key in seconds",
          complexity="O(1)", arguments=("key",),
-         tips=("nondeterministic_output",))
+         tips=("nondeterministic_output",),
+         history=(("2.8.0", "Added the -2 reply."),))
 def ttl(client: "Client", argv: Argv) -> Reply:
     return _ttl(client, argv[1], ms=False, absolute=False)
 
@@ -416,7 +425,8 @@ def ttl(client: "Client", argv: Argv) -> Reply:
 @command("pttl", 2, F.READONLY | F.FAST, keys=(1, 1, 1),
          summary="Get the time to live for a key in milliseconds", since="2.6.0", complexity="O(1)",
          arguments=("key",),
-         tips=("nondeterministic_output",))
+         tips=("nondeterministic_output",),
+         history=(("2.8.0", "Added the -2 reply."),))
 def pttl(client: "Client", argv: Argv) -> Reply:
     return _ttl(client, argv[1], ms=True, absolute=False)
 

@@ -112,7 +112,8 @@ def _push(client, argv, left: bool, only_existing: bool):
          summary="Prepend one or multiple elements to a list",
          complexity="O(1) for each element added, so O(N) to add N elements when the command is "
                     "called with multiple arguments.",
-         arguments=("key", "element [element ...]"), key_specs=(KS("RW insert", 1),))
+         arguments=("key", "element [element ...]"), key_specs=(KS("RW insert", 1),),
+         history=(("2.4.0", "Accepts multiple `element` arguments."),))
 def lpush(client: "Client", argv: Argv) -> Reply:
     return _push(client, argv, True, False)
 
@@ -121,7 +122,8 @@ def lpush(client: "Client", argv: Argv) -> Reply:
          summary="Append one or multiple elements to a list",
          complexity="O(1) for each element added, so O(N) to add N elements when the command is "
                     "called with multiple arguments.",
-         arguments=("key", "element [element ...]"), key_specs=(KS("RW insert", 1),))
+         arguments=("key", "element [element ...]"), key_specs=(KS("RW insert", 1),),
+         history=(("2.4.0", "Accepts multiple `element` arguments."),))
 def rpush(client: "Client", argv: Argv) -> Reply:
     return _push(client, argv, False, False)
 
@@ -130,7 +132,8 @@ def rpush(client: "Client", argv: Argv) -> Reply:
          summary="Prepend an element to a list, only if the list exists", since="2.2.0",
          complexity="O(1) for each element added, so O(N) to add N elements when the command is "
                     "called with multiple arguments.",
-         arguments=("key", "element [element ...]"), key_specs=(KS("RW insert", 1),))
+         arguments=("key", "element [element ...]"), key_specs=(KS("RW insert", 1),),
+         history=(("4.0.0", "Accepts multiple `element` arguments."),))
 def lpushx(client: "Client", argv: Argv) -> Reply:
     return _push(client, argv, True, True)
 
@@ -139,7 +142,8 @@ def lpushx(client: "Client", argv: Argv) -> Reply:
          summary="Append an element to a list, only if the list exists", since="2.2.0",
          complexity="O(1) for each element added, so O(N) to add N elements when the command is "
                     "called with multiple arguments.",
-         arguments=("key", "element [element ...]"), key_specs=(KS("RW insert", 1),))
+         arguments=("key", "element [element ...]"), key_specs=(KS("RW insert", 1),),
+         history=(("4.0.0", "Accepts multiple `element` arguments."),))
 def rpushx(client: "Client", argv: Argv) -> Reply:
     return _push(client, argv, False, True)
 
@@ -168,13 +172,15 @@ def _pop(client, argv, left: bool):
     return taken
 
 
-_POP_ARGS = ("key", "[count]")
+_POP_ARGS = ("key", "[count]{since=6.2.0}")
 
 
 @command("lpop", -2, F.WRITE | F.FAST, keys=(1, 1, 1), group="list",
          summary="Remove and get the first elements in a list",
          complexity="O(N) where N is the number of elements returned",
-         arguments=_POP_ARGS, key_specs=(KS("RW access delete", 1),))
+         arguments=_POP_ARGS,
+         key_specs=(KS("RW access delete", 1),),
+         history=(("6.2.0", "Added the `count` argument."),))
 def lpop(client: "Client", argv: Argv) -> Reply:
     return _pop(client, argv, True)
 
@@ -182,7 +188,9 @@ def lpop(client: "Client", argv: Argv) -> Reply:
 @command("rpop", -2, F.WRITE | F.FAST, keys=(1, 1, 1), group="list",
          summary="Remove and get the last elements in a list",
          complexity="O(N) where N is the number of elements returned",
-         arguments=_POP_ARGS, key_specs=(KS("RW access delete", 1),))
+         arguments=_POP_ARGS,
+         key_specs=(KS("RW access delete", 1),),
+         history=(("6.2.0", "Added the `count` argument."),))
 def rpop(client: "Client", argv: Argv) -> Reply:
     return _pop(client, argv, False)
 
@@ -203,7 +211,7 @@ def llen(client: "Client", argv: Argv) -> Reply:
          complexity="O(S+N) where S is the distance of start offset from HEAD for small lists, "
                     "from nearest end (HEAD or TAIL) for large lists; and N is the number of "
                     "elements in the specified range.",
-         arguments=("key", "start", "stop"))
+         arguments=("key", "start", "stop{:integer}"))
 def lrange(client: "Client", argv: Argv) -> Reply:
     start = to_int(argv[2])
     stop = to_int(argv[3])
@@ -239,7 +247,11 @@ def lindex(client: "Client", argv: Argv) -> Reply:
          complexity="O(N) where N is the number of elements in the list, for the average case. "
                     "When searching for elements near the head or the tail of the list, or when "
                     "the MAXLEN option is provided, the command may run in constant time.",
-         arguments=("key", "element", "[RANK rank]", "[COUNT num-matches]", "[MAXLEN len]"))
+         arguments=("key",
+                    "element",
+                    "[RANK rank]{:integer}",
+                    "[COUNT num-matches]{:integer}",
+                    "[MAXLEN len]"))
 def lpos(client: "Client", argv: Argv) -> Reply:
     rank, count, maxlen = 1, -1, 0
     i, n = 3, len(argv)
@@ -304,7 +316,7 @@ def lset(client: "Client", argv: Argv) -> Reply:
                     "pivot. This means that inserting somewhere on the left end on the list "
                     "(head) can be considered O(1) and inserting somewhere on the right end "
                     "(tail) is O(N).",
-         arguments=("key", "BEFORE|AFTER", "pivot", "element"), key_specs=(KS("RW insert", 1),))
+         arguments=("key", "BEFORE|AFTER{where}", "pivot", "element"), key_specs=(KS("RW insert", 1),))
 def linsert(client: "Client", argv: Argv) -> Reply:
     where = argv[2].upper()
     if where != b"BEFORE" and where != b"AFTER":
@@ -345,7 +357,7 @@ def lrem(client: "Client", argv: Argv) -> Reply:
 @command("ltrim", 4, F.WRITE, keys=(1, 1, 1), group="list",
          summary="Trim a list to the specified range",
          complexity="O(N) where N is the number of elements to be removed by the operation.",
-         arguments=("key", "start", "stop"), key_specs=(KS("RW delete", 1),))
+         arguments=("key", "start", "stop{:integer}"), key_specs=(KS("RW delete", 1),))
 def ltrim(client: "Client", argv: Argv) -> Reply:
     start = to_int(argv[2])
     stop = to_int(argv[3])
@@ -395,7 +407,7 @@ def _move(client, source, destination, left_from: bool, left_to: bool):
 @command("lmove", 5, F.WRITE | F.DENYOOM, keys=(1, 2, 1), group="list",
          summary="Pop an element from a list, push it to another list and return it",
          since="6.2.0", complexity="O(1)",
-         arguments=("source", "destination", "LEFT|RIGHT", "LEFT|RIGHT"),
+         arguments=("source", "destination{key=1}", "LEFT|RIGHT{wherefrom}", "LEFT|RIGHT{whereto}"),
          key_specs=(KS("RW access delete", 1), KS("RW insert", 2)))
 def lmove(client: "Client", argv: Argv) -> Reply:
     left_from = _side(argv[3])
@@ -406,7 +418,10 @@ def lmove(client: "Client", argv: Argv) -> Reply:
 @command("rpoplpush", 3, F.WRITE | F.DENYOOM, keys=(1, 2, 1), group="list",
          summary="Remove the last element in a list, prepend it to another list and return it",
          since="1.2.0", complexity="O(1)", arguments=("source", "destination"),
-         key_specs=(KS("RW access delete", 1), KS("RW insert", 2)))
+         key_specs=(KS("RW access delete", 1), KS("RW insert", 2)),
+         doc_flags=("deprecated",),
+         replaced_by="`LMOVE` with the `RIGHT` and `LEFT` arguments",
+         deprecated_since="6.2.0")
 def rpoplpush(client: "Client", argv: Argv) -> Reply:
     return _move(client, argv[1], argv[2], False, True)
 
@@ -458,7 +473,7 @@ _MPOP_KEYS = (KeySpec(("RW", "access", "delete"), ("index", 1), ("keynum", 0, 1,
          summary="Pop elements from a list", since="7.0.0",
          complexity="O(N+M) where N is the number of provided keys and M is the number of "
                     "elements returned.",
-         arguments=("numkeys", "key [key ...]", "LEFT|RIGHT", "[COUNT count]"),
+         arguments=("numkeys", "key [key ...]", "LEFT|RIGHT{where}", "[COUNT count]"),
          key_specs=_MPOP_KEYS)
 def lmpop(client: "Client", argv: Argv) -> Reply:
     keys, left, count = _mpop_args(argv, 1)
@@ -513,7 +528,8 @@ _BPOP_FLAGS = F.WRITE | F.NOSCRIPT | F.BLOCKING
 @command("blpop", -3, _BPOP_FLAGS, keys=(1, -2, 1), group="list",
          summary="Remove and get the first element in a list, or block until one is available",
          since="2.0.0", complexity="O(N) where N is the number of provided keys.",
-         arguments=("key [key ...]", "timeout"), key_specs=(KS("RW access delete", 1, -2),))
+         arguments=("key [key ...]", "timeout{:double}"), key_specs=(KS("RW access delete", 1, -2),),
+         history=(("6.0.0", "`timeout` is interpreted as a double instead of an integer."),))
 def blpop(client: "Client", argv: Argv) -> Reply:
     return _bpop(client, argv, True)
 
@@ -521,7 +537,8 @@ def blpop(client: "Client", argv: Argv) -> Reply:
 @command("brpop", -3, _BPOP_FLAGS, keys=(1, -2, 1), group="list",
          summary="Remove and get the last element in a list, or block until one is available",
          since="2.0.0", complexity="O(N) where N is the number of provided keys.",
-         arguments=("key [key ...]", "timeout"), key_specs=(KS("RW access delete", 1, -2),))
+         arguments=("key [key ...]", "timeout{:double}"), key_specs=(KS("RW access delete", 1, -2),),
+         history=(("6.0.0", "`timeout` is interpreted as a double instead of an integer."),))
 def brpop(client: "Client", argv: Argv) -> Reply:
     return _bpop(client, argv, False)
 
@@ -545,7 +562,11 @@ def _bmove(client, source, destination, left_from: bool, left_to: bool, arg):
 @command("blmove", 6, F.WRITE | F.DENYOOM | F.NOSCRIPT | F.BLOCKING, keys=(1, 2, 1), group="list",
          summary="Pop an element from a list, push it to another list and return it; or block "
                  "until one is available", since="6.2.0", complexity="O(1)",
-         arguments=("source", "destination", "LEFT|RIGHT", "LEFT|RIGHT", "timeout"),
+         arguments=("source",
+                    "destination{key=1}",
+                    "LEFT|RIGHT{wherefrom}",
+                    "LEFT|RIGHT{whereto}",
+                    "timeout{:double}"),
          key_specs=(KS("RW access delete", 1), KS("RW insert", 2)))
 def blmove(client: "Client", argv: Argv) -> Reply:
     left_from = _side(argv[3])
@@ -556,8 +577,12 @@ def blmove(client: "Client", argv: Argv) -> Reply:
 @command("brpoplpush", 4, F.WRITE | F.DENYOOM | F.NOSCRIPT | F.BLOCKING, keys=(1, 2, 1),
          group="list", summary="Pop an element from a list, push it to another list and return "
                                "it; or block until one is available",
-         since="2.2.0", complexity="O(1)", arguments=("source", "destination", "timeout"),
-         key_specs=(KS("RW access delete", 1), KS("RW insert", 2)))
+         since="2.2.0", complexity="O(1)", arguments=("source", "destination{key=1}", "timeout{:double}"),
+         key_specs=(KS("RW access delete", 1), KS("RW insert", 2)),
+         history=(("6.0.0", "`timeout` is interpreted as a double instead of an integer."),),
+         doc_flags=("deprecated",),
+         replaced_by="`BLMOVE` with the `RIGHT` and `LEFT` arguments",
+         deprecated_since="6.2.0")
 def brpoplpush(client: "Client", argv: Argv) -> Reply:
     return _bmove(client, argv[1], argv[2], False, True, argv[3])
 
@@ -566,7 +591,11 @@ def brpoplpush(client: "Client", argv: Argv) -> Reply:
          summary="Pop elements from a list, or block until one is available", since="7.0.0",
          complexity="O(N+M) where N is the number of provided keys and M is the number of "
                     "elements returned.",
-         arguments=("timeout", "numkeys", "key [key ...]", "LEFT|RIGHT", "[COUNT count]"),
+         arguments=("timeout{:double}",
+                    "numkeys",
+                    "key [key ...]",
+                    "LEFT|RIGHT{where}",
+                    "[COUNT count]"),
          key_specs=(KeySpec(("RW", "access", "delete"), ("index", 2), ("keynum", 0, 1, 1)),))
 def blmpop(client: "Client", argv: Argv) -> Reply:
     keys, left, count = _mpop_args(argv, 2)

@@ -38,7 +38,8 @@ def key_usage(key: bytes, value) -> int:
     return jemalloc_size(values.of(value).memory(value)) + jemalloc_size(3 + len(key) + 1) + _DICT_ENTRY
 
 
-container("memory", "server", summary="A container for memory diagnostics commands", since="4.0.0")
+container("memory", "server", summary="A container for memory diagnostics commands", since="4.0.0",
+          complexity="Depends on subcommand.")
 
 MEMORY_HELP = help_reply("memory", [
     "DOCTOR",

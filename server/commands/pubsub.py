@@ -75,7 +75,7 @@ def unsubscribe(client: "Client", argv: Argv) -> Reply:
 
 @command("psubscribe", -2, _SUB, group="pubsub", summary="Listen for messages published to channels "
          "matching the given patterns", since="2.0.0", complexity="O(N) where N is the number of "
-         "patterns the client is already subscribed to.", arguments=("pattern [pattern ...]",))
+         "patterns the client is already subscribed to.", arguments=("(pattern) [(pattern) ...]",))
 def psubscribe(client: "Client", argv: Argv) -> Reply:
     return _subscribe(client, argv, "patterns", b"psubscribe")
 
@@ -122,7 +122,8 @@ def spublish(client: "Client", argv: Argv) -> Reply:
 
 # -- PUBSUB -------------------------------------------------------------------------------------
 
-container("pubsub", "pubsub", summary="A container for Pub/Sub commands", since="2.8.0")
+container("pubsub", "pubsub", summary="A container for Pub/Sub commands", since="2.8.0",
+          complexity="Depends on subcommand.")
 
 PUBSUB_HELP = help_reply("pubsub", [
     "CHANNELS [<pattern>]",

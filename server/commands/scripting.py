@@ -131,8 +131,10 @@ def script_exists(client: "Client", argv: Argv) -> Reply:
 
 @command("script|flush", -2, F.NOSCRIPT, group="scripting",
          summary="Remove all the scripts from the script cache.", since="2.6.0",
-         complexity="O(N) with N being the number of scripts in cache", arguments=("[ASYNC|SYNC]",),
-         tips=("request_policy:all_nodes", "response_policy:all_succeeded"))
+         complexity="O(N) with N being the number of scripts in cache",
+         arguments=("[ASYNC|SYNC]{since=6.2.0}",),
+         tips=("request_policy:all_nodes", "response_policy:all_succeeded"),
+         history=(("6.2.0", "Added the `ASYNC` and `SYNC` flushing mode modifiers."),))
 def script_flush(client: "Client", argv: Argv) -> Reply:
     if len(argv) > 3 or (len(argv) == 3 and argv[2].lower() not in (b"sync", b"async")):
         raise CommandError(errors.SCRIPT_FLUSH_MODE)
@@ -152,7 +154,7 @@ def script_kill(client: "Client", argv: Argv) -> Reply:
 
 @command("script|debug", 3, F.NOSCRIPT, group="scripting",
          summary="Set the debug mode for executed scripts.", since="3.2.0", complexity="O(1)",
-         arguments=("YES|SYNC|NO",))
+         arguments=("YES|SYNC|NO{mode}",))
 def script_debug(client: "Client", argv: Argv) -> Reply:
     if client.out:  # replies of this batch not yet written: Redis's clientHasPendingReplies
         raise CommandError(errors.SCRIPT_DEBUG_PIPELINE)

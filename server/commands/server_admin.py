@@ -23,7 +23,8 @@ F = Flag
 @command("info", -1, F.LOADING | F.STALE | F.SENTINEL, group="server", acl=("@dangerous",),
          summary="Get information and statistics about the server", complexity="O(1)",
          arguments=("[section [section ...]]",),
-         tips=("nondeterministic_output", "request_policy:all_shards", "response_policy:special"))
+         tips=("nondeterministic_output", "request_policy:all_shards", "response_policy:special"),
+         history=(("7.0.0", "Added support for taking multiple section arguments."),))
 def info_(client: "Client", argv: Argv) -> Reply:
     return Verbatim(info.render(client.server, [a.decode("utf-8", "replace") for a in argv[1:]]))
 
@@ -43,8 +44,10 @@ def _flush_mode(argv) -> None:
 @command("flushdb", -1, F.WRITE, group="server", acl=("@keyspace", "@dangerous"),
          summary="Remove all keys from the current database",
          complexity="O(N) where N is the number of keys in the selected database",
-         arguments=("[ASYNC|SYNC]",),
-         tips=("request_policy:all_shards", "response_policy:all_succeeded"))
+         arguments=("[ASYNC{since=4.0.0}|SYNC{since=6.2.0}]",),
+         tips=("request_policy:all_shards", "response_policy:all_succeeded"),
+         history=(("4.0.0", "Added the `ASYNC` flushing mode modifier."),
+                  ("6.2.0", "Added the `SYNC` flushing mode modifier.")))
 def flushdb(client: "Client", argv: Argv) -> Reply:
     _flush_mode(argv)
     ks = client.server.keyspace
@@ -56,8 +59,10 @@ def flushdb(client: "Client", argv: Argv) -> Reply:
 @command("flushall", -1, F.WRITE, group="server", acl=("@keyspace", "@dangerous"),
          summary="Remove all keys from all databases",
          complexity="O(N) where N is the total number of keys in all databases",
-         arguments=("[ASYNC|SYNC]",),
-         tips=("request_policy:all_shards", "response_policy:all_succeeded"))
+         arguments=("[ASYNC{since=4.0.0}|SYNC{since=6.2.0}]",),
+         tips=("request_policy:all_shards", "response_policy:all_succeeded"),
+         history=(("4.0.0", "Added the `ASYNC` flushing mode modifier."),
+                  ("6.2.0", "Added the `SYNC` flushing mode modifier.")))
 def flushall(client: "Client", argv: Argv) -> Reply:
     _flush_mode(argv)
     server = client.server
@@ -70,7 +75,8 @@ def flushall(client: "Client", argv: Argv) -> Reply:
 
 # -- SLOWLOG ------------------------------------------------------------------------------------------
 
-container("slowlog", "server", summary="A container for slow log commands", since="2.2.12")
+container("slowlog", "server", summary="A container for slow log commands", since="2.2.12",
+          complexity="Depends on subcommand.")
 
 SLOWLOG_HELP = help_reply("slowlog", [
     "GET [<count>]",
@@ -95,7 +101,8 @@ def slowlog_help(client: "Client", argv: Argv) -> Reply:
 @command("slowlog|get", -2, F.ADMIN | F.LOADING | F.STALE, group="server",
          summary="Get the slow log's entries", since="2.2.12",
          complexity="O(N) where N is the number of entries returned", arguments=("[count]",),
-         tips=(_NODES, "nondeterministic_output"))
+         tips=(_NODES, "nondeterministic_output"),
+         history=(("4.0.0", "Added client IP address, port and name to the reply."),))
 def slowlog_get(client: "Client", argv: Argv) -> Reply:
     count = 10
     if len(argv) == 3:
@@ -126,7 +133,8 @@ def slowlog_reset(client: "Client", argv: Argv) -> Reply:
 
 # -- LATENCY ------------------------------------------------------------------------------------------
 
-container("latency", "server", summary="A container for latency diagnostics commands", since="2.8.13")
+container("latency", "server", summary="A container for latency diagnostics commands", since="2.8.13",
+          complexity="Depends on subcommand.")
 
 LATENCY_HELP = help_reply("latency", [
     "DOCTOR",
@@ -266,11 +274,15 @@ def lastsave(client: "Client", argv: Argv) -> Reply:
 @command("shutdown", -1, F.ADMIN | F.NOSCRIPT | F.LOADING | F.STALE | F.NO_MULTI | F.SENTINEL | F.ALLOW_BUSY,
          group="server", summary="Synchronously save the dataset to disk and then shut down the server",
          complexity="O(N) when saving, where N is the total number of keys in all databases when "
-         "saving data, otherwise O(1)", arguments=("[NOSAVE|SAVE]", "[NOW]", "[FORCE]", "[ABORT]"))
+         "saving data, otherwise O(1)", arguments=("[NOSAVE|SAVE]{nosave_save}",
+                    "[NOW]{since=7.0.0}",
+                    "[FORCE]{since=7.0.0}",
+                    "[ABORT]{since=7.0.0}"),
+         history=(("7.0.0", "Added the `NOW`, `FORCE` and `ABORT` modifiers."),))
 def shutdown(client: "Client", argv: Argv) -> Reply:
     save = None
-    for arg in argv[1:]:
-        opt = arg.lower()
+    for word in argv[1:]:
+        opt = word.lower()
         if opt == b"nosave":
             save = False
         elif opt == b"save":
@@ -291,7 +303,8 @@ def shutdown(client: "Client", argv: Argv) -> Reply:
 
 # -- CONFIG -----------------------------------------------------------------------------------------
 
-container("config", "server", summary="A container for server configuration commands", since="2.0.0")
+container("config", "server", summary="A container for server configuration commands", since="2.0.0",
+          complexity="Depends on subcommand.")
 
 CONFIG_HELP = help_reply("config", [
     "GET <pattern>",
@@ -314,7 +327,8 @@ def config_help(client: "Client", argv: Argv) -> Reply:
 @command("config|get", -3, F.ADMIN | F.NOSCRIPT | F.LOADING | F.STALE, group="server",
          summary="Get the values of configuration parameters", since="2.0.0",
          complexity="O(N) when N is the number of configuration parameters provided",
-         arguments=("parameter [parameter ...]",))
+         arguments=("(parameter) [(parameter) ...]",),
+         history=(("7.0.0", "Added the ability to pass multiple pattern parameters in one call"),))
 def config_get(client: "Client", argv: Argv) -> Reply:
     found = {}
     for pattern in argv[2:]:
@@ -326,7 +340,8 @@ def config_get(client: "Client", argv: Argv) -> Reply:
          summary="Set configuration parameters to the given values", since="2.0.0",
          complexity="O(N) when N is the number of configuration parameters provided",
          arguments=("parameter value [parameter value ...]",),
-         tips=("request_policy:all_nodes", "response_policy:all_succeeded"))
+         tips=("request_policy:all_nodes", "response_policy:all_succeeded"),
+         history=(("7.0.0", "Added the ability to set multiple parameters in one call."),))
 def config_set(client: "Client", argv: Argv) -> Reply:
     if len(argv) % 2:
         raise CommandError(errors.wrong_arity("config|set"))
@@ -404,7 +419,7 @@ def _key_spec_reply(spec) -> Map:
     fields = {}
     if spec.notes:
         fields["notes"] = spec.notes
-    fields["flags"] = [Status(f) for f in spec.flags]
+    fields["flags"] = SetReply(Status(f) for f in spec.flags)  # RESP3 sets, as Redis sends them
     if spec.begin[0] == "index":
         begin = Map({"type": "index", "spec": Map({"index": spec.begin[1]})})
     elif spec.begin[0] == "unknown":
@@ -433,9 +448,10 @@ def command_info(cmd) -> list:
         cmd.last_key,
         cmd.step,
         SetReply(Status(c) for c in cmd.acl_categories()),
-        list(cmd.tips),
-        [_key_spec_reply(spec) for spec in cmd.key_specs],
-        [command_info(sub) for sub in cmd.subcommands.values()],
+        SetReply(cmd.tips),
+        SetReply(_key_spec_reply(spec) for spec in cmd.key_specs),
+        # an empty set where there are no subcommands, as Redis's addReplyCommandSubCommands
+        [command_info(sub) for sub in cmd.subcommands.values()] if cmd.subcommands else SetReply(),
     ]
 
 
@@ -485,7 +501,7 @@ def command_count(client: "Client", argv: Argv) -> Reply:
 @command("command|list", -2, F.LOADING | F.STALE, group="server", acl=("@connection",),
          summary="Get an array of Redis command names", since="7.0.0",
          complexity="O(N) where N is the total number of Redis commands",
-         arguments=("[FILTERBY MODULE module-name|ACLCAT category|PATTERN pattern]",),
+         arguments=("[FILTERBY (MODULE module-name|ACLCAT category|PATTERN pattern)]{filterby}",),
          tips=("nondeterministic_output_order",))
 def command_list(client: "Client", argv: Argv) -> Reply:
     every = [c for cmd in COMMANDS.values() for c in (cmd, *cmd.subcommands.values())]
@@ -518,7 +534,8 @@ def _lookup(name: bytes):
          summary="Get array of specific Redis command details, or all when no argument is given.",
          since="2.8.13", complexity="O(N) where N is the number of commands to look up",
          arguments=("[command-name [command-name ...]]",),
-         tips=("nondeterministic_output_order",))
+         tips=("nondeterministic_output_order",),
+         history=(("7.0.0", "Allowed to be called with no argument to get info on all commands."),))
 def command_info_(client: "Client", argv: Argv) -> Reply:
     if len(argv) == 2:
         return [command_info(cmd) for cmd in COMMANDS.values()]
@@ -548,7 +565,7 @@ def command_docs_(client: "Client", argv: Argv) -> Reply:
 @command("command|getkeys", -4, F.LOADING | F.STALE, group="server", acl=("@connection",),
          summary="Extract keys given a full Redis command", since="2.8.13",
          complexity="O(N) where N is the number of arguments to the command",
-         arguments=("command", "[arg [arg ...]]"))
+         arguments=())
 def command_getkeys(client: "Client", argv: Argv) -> Reply:
     target, specs = _keys_target(argv)
     cmd = _keys_command(target)
@@ -560,7 +577,7 @@ def command_getkeys(client: "Client", argv: Argv) -> Reply:
 @command("command|getkeysandflags", -4, F.LOADING | F.STALE, group="server", acl=("@connection",),
          summary="Extract keys and access flags given a full Redis command", since="7.0.0",
          complexity="O(N) where N is the number of arguments to the command",
-         arguments=("command", "[arg [arg ...]]"))
+         arguments=())
 def command_getkeysandflags(client: "Client", argv: Argv) -> Reply:
     target, specs = _keys_target(argv)
     cmd = _keys_command(target)

@@ -51,7 +51,8 @@ def _positive(arg, message: str) -> int:
          summary="Add one or more members to a set",
          complexity="O(1) for each element added, so O(N) to add N elements when the command is "
                     "called with multiple arguments.",
-         arguments=("key", "member [member ...]"), key_specs=(KS("RW insert", 1),))
+         arguments=("key", "member [member ...]"), key_specs=(KS("RW insert", 1),),
+         history=(("2.4.0", "Accepts multiple `member` arguments."),))
 def sadd(client: "Client", argv: Argv) -> Reply:
     db = client.db
     key = argv[1]
@@ -72,7 +73,8 @@ def sadd(client: "Client", argv: Argv) -> Reply:
 @command("srem", -3, F.WRITE | F.FAST, keys=(1, 1, 1), group="set",
          summary="Remove one or more members from a set",
          complexity="O(N) where N is the number of members to be removed.",
-         arguments=("key", "member [member ...]"), key_specs=(KS("RW delete", 1),))
+         arguments=("key", "member [member ...]"), key_specs=(KS("RW delete", 1),),
+         history=(("2.4.0", "Accepts multiple `member` arguments."),))
 def srem(client: "Client", argv: Argv) -> Reply:
     db = client.db
     key = argv[1]
@@ -139,8 +141,10 @@ def smembers(client: "Client", argv: Argv) -> Reply:
          summary="Remove and return one or multiple random members from a set",
          complexity="Without the count argument O(1), otherwise O(N) where N is the value of the "
                     "passed count.",
-         arguments=("key", "[count]"), tips=("nondeterministic_output",),
-         key_specs=(KS("RW access delete", 1),))
+         arguments=("key", "[count]{since=3.2.0}"),
+         tips=("nondeterministic_output",),
+         key_specs=(KS("RW access delete", 1),),
+         history=(("3.2.0", "Added the `count` argument."),))
 def spop(client: "Client", argv: Argv) -> Reply:
     if len(argv) > 3:
         raise CommandError(errors.SYNTAX)
@@ -178,7 +182,9 @@ def spop(client: "Client", argv: Argv) -> Reply:
          summary="Get one or multiple random members from a set",
          complexity="Without the count argument O(1), otherwise O(N) where N is the absolute "
                     "value of the passed count.",
-         arguments=("key", "[count]"), tips=("nondeterministic_output",))
+         arguments=("key", "[count]{since=2.6.0}"),
+         tips=("nondeterministic_output",),
+         history=(("2.6.0", "Added the optional `count` argument."),))
 def srandmember(client: "Client", argv: Argv) -> Reply:
     if len(argv) > 3:
         raise CommandError(errors.SYNTAX)

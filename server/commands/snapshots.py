@@ -33,7 +33,8 @@ def save(client: "Client", argv: Argv) -> Reply:
 
 @command("bgsave", -1, F.ADMIN | F.NOSCRIPT | F.NO_ASYNC_LOADING, group="server",
          summary="Asynchronously save the dataset to disk", complexity="O(1)",
-         arguments=("[SCHEDULE]",))
+         arguments=("[SCHEDULE]{since=3.2.2}",),
+         history=(("3.2.2", "Added the `SCHEDULE` option."),))
 def bgsave(client: "Client", argv: Argv) -> Reply:
     # SCHEDULE only matters when another kind of child runs (AOF rewrite); forkv forks nothing else.
     if len(argv) > 1 and (len(argv) != 2 or argv[1].lower() != b"schedule"):
@@ -51,7 +52,10 @@ def bgsave(client: "Client", argv: Argv) -> Reply:
 
 @command("dump", 2, F.READONLY, keys=(1, 1, 1), group="generic",
          summary="Return a serialized version of the value stored at the specified key.",
-         since="2.6.0", complexity="O(1) to access the key and additional O(N*M) to serialize it",
+         since="2.6.0", complexity="O(1) to access the key and additional O(N*M) to serialize it, where N is "
+                    "the number of Redis objects composing the value and M their average size. "
+                    "For small string values the time complexity is thus O(1)+O(1*M) where M "
+                    "is small, so simply O(1).",
          arguments=("key",),
          tips=("nondeterministic_output",))
 def dump(client: "Client", argv: Argv) -> Reply:
@@ -63,10 +67,22 @@ def dump(client: "Client", argv: Argv) -> Reply:
 
 @command("restore", -4, F.WRITE | F.DENYOOM, keys=(1, 1, 1), group="generic", acl=("@dangerous",),
          summary="Create a key using the provided serialized value, previously obtained using DUMP.",
-         since="2.6.0", complexity="O(1) to create the new key and additional O(N*M) to reconstruct "
-         "the serialized value", arguments=("key", "ttl", "serialized-value", "[REPLACE]", "[ABSTTL]",
-                                            "[IDLETIME seconds]", "[FREQ frequency]"),
-         key_specs=(KS("OW update", 1),))
+         since="2.6.0", complexity="O(1) to create the new key and additional O(N*M) to reconstruct the "
+                    "serialized value, where N is the number of Redis objects composing the "
+                    "value and M their average size. For small string values the time "
+                    "complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However "
+                    "for sorted set values the complexity is O(N*M*log(N)) because inserting "
+                    "values into sorted sets is O(log(N)).", arguments=("key",
+                    "ttl",
+                    "serialized-value",
+                    "[REPLACE]{since=3.0.0}",
+                    "[ABSTTL]{since=5.0.0}",
+                    "[IDLETIME seconds]{since=5.0.0}",
+                    "[FREQ frequency]{:integer since=5.0.0}"),
+         key_specs=(KS("OW update", 1),),
+         history=(("3.0.0", "Added the `REPLACE` modifier."),
+                  ("5.0.0", "Added the `ABSTTL` modifier."),
+                  ("5.0.0", "Added the `IDLETIME` and `FREQ` options.")))
 def restore(client: "Client", argv: Argv) -> Reply:
     # Redis's restoreCommand order: options, then BUSYKEY, then the TTL, then the payload.
     key, payload = argv[1], argv[3]

@@ -21,12 +21,10 @@ import sys
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
-from protocol.reply import Map, Status
 from server import errors
 from server.args import to_int
 from server.commands.zsets import _strtod
 from server.config import NOTIFY_GENERIC, NOTIFY_LIST
-from server.docs import Documented
 from server.errors import CommandError
 from server.table import Argv, Flag, KeySpec, Reply, command
 from server.types import lists, sets
@@ -330,42 +328,15 @@ _SORT_RO_SPECS = (KeySpec(("RO", "access"), ("index", 1), ("range", 0, 1, 0)),
 _SORT_SPECS = _SORT_RO_SPECS + (KeySpec(("OW", "update"), _UNKNOWN, _UNKNOWN, _STORE_NOTES),)
 
 
-def _arg(name: str, kind: str, token: str = "", spec: int = -1, flags=(), arguments=()) -> Map:
-    """One argument in Redis's COMMAND DOCS model, for a synopsis docs.py cannot say (patterns
-    that are keys of their own spec, a repeated token)."""
-    doc = Map({"name": name, "type": kind})
-    if spec >= 0:
-        doc["key_spec_index"] = spec
-    if token:
-        doc["token"] = token
-    if flags:
-        doc["flags"] = [Status(f) for f in flags]
-    if arguments:
-        doc["arguments"] = list(arguments)
-    return doc
-
-
-def _docs(store: bool) -> tuple:
-    """SORT's synopsis, each part with its doc as Redis's sort.json has it."""
-    args = (
-        Documented("key", _arg("key", "key", spec=0)),
-        Documented("[BY pattern]", _arg("pattern", "pattern", "BY", 1, ("optional",))),
-        Documented("[LIMIT offset count]", _arg("offset_count", "block", "LIMIT", flags=("optional",),
-                   arguments=(_arg("offset", "integer"), _arg("count", "integer")))),
-        Documented("[GET pattern [GET pattern ...]]",
-                   _arg("pattern", "pattern", "GET", 1, ("optional", "multiple", "multiple_token"))),
-        Documented("[ASC|DESC]", _arg("order", "oneof", flags=("optional",), arguments=(
-            _arg("asc", "pure-token", "ASC"), _arg("desc", "pure-token", "DESC")))),
-        Documented("[ALPHA]", _arg("sorting", "pure-token", "ALPHA", flags=("optional",))),
-    )
-    if store:
-        args += (Documented("[STORE destination]", _arg("destination", "key", "STORE", 2, ("optional",))),)
-    return args
+# SORT's synopsis: BY and GET patterns are keys of a spec of their own (1), STORE's of another (2).
+_SORT_RO_ARGS = ("key", "[BY pattern]{key=1}", "[LIMIT offset count]",
+                 "[GET pattern [GET pattern ...]]{key=1}", "[ASC|DESC]{order}", "[ALPHA]{sorting}")
+_SORT_ARGS = _SORT_RO_ARGS + ("[STORE destination]{key=2}",)
 
 
 @command("sort", -2, F.WRITE | F.DENYOOM, keys=(1, 1, 1), group="generic",
          summary="Sort the elements in a list, set or sorted set", complexity=_COMPLEXITY,
-         arguments=_docs(True), acl=("@set", "@sortedset", "@list", "@dangerous", "-@keyspace"),
+         arguments=_SORT_ARGS, acl=("@set", "@sortedset", "@list", "@dangerous", "-@keyspace"),
          key_specs=_SORT_SPECS, getkeys=sort_keys)
 def sort(client: "Client", argv: Argv) -> Reply:
     return _sort(client, argv, False)
@@ -373,7 +344,7 @@ def sort(client: "Client", argv: Argv) -> Reply:
 
 @command("sort_ro", -2, F.READONLY, keys=(1, 1, 1), group="generic",
          summary="Sort the elements in a list, set or sorted set. Read-only variant of SORT.",
-         since="7.0.0", complexity=_COMPLEXITY, arguments=_docs(False),
+         since="7.0.0", complexity=_COMPLEXITY, arguments=_SORT_RO_ARGS,
          acl=("@set", "@sortedset", "@list", "@dangerous", "-@keyspace"), key_specs=_SORT_RO_SPECS,
          getkeys=sort_ro_keys)
 def sort_ro(client: "Client", argv: Argv) -> Reply:

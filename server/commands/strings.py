@@ -133,11 +133,19 @@ def _set_generic(client, key, value, flags: int, expire, name: str, ok_reply, ab
 
 @command("set", -3, F.WRITE | F.DENYOOM, keys=(1, 1, 1), group="string",
          summary="Set the string value of a key", complexity="O(1)",
-         arguments=("key", "value", "[NX|XX]", "[GET]",
-                    "[EX seconds|PX milliseconds|EXAT unix-time-seconds|"
-                    "PXAT unix-time-milliseconds|KEEPTTL]"),
+         arguments=("key",
+                    "value",
+                    "[NX|XX]{condition since=2.6.12}",
+                    "[GET]{since=6.2.0}",
+                    "[EX seconds{since=2.6.12}|PX milliseconds{since=2.6.12}|"
+                    "EXAT unix-time-seconds{since=6.2.0}|PXAT unix-time-milliseconds{since=6.2.0}|"
+                    "KEEPTTL{since=6.0.0}]{expiration}"),
          key_specs=(KS("RW access update variable_flags", 1,
-                       notes="RW and ACCESS due to the optional `GET` argument"),))
+                       notes="RW and ACCESS due to the optional `GET` argument"),),
+         history=(("2.6.12", "Added the `EX`, `PX`, `NX` and `XX` options."),
+                  ("6.0.0", "Added the `KEEPTTL` option."),
+                  ("6.2.0", "Added the `GET`, `EXAT` and `PXAT` option."),
+                  ("7.0.0", "Allowed the `NX` and `GET` options to be used together.")))
 def set_(client: "Client", argv: Argv) -> Reply:
     if len(argv) == 3:
         db = client.db
@@ -178,7 +186,10 @@ def psetex(client: "Client", argv: Argv) -> Reply:
 
 @command("getset", 3, F.WRITE | F.DENYOOM | F.FAST, keys=(1, 1, 1), group="string",
          summary="Set the string value of a key and return its old value", complexity="O(1)",
-         arguments=("key", "value"))
+         arguments=("key", "value"),
+         doc_flags=("deprecated",),
+         replaced_by="`SET` with the `!GET` argument",
+         deprecated_since="6.2.0")
 def getset(client: "Client", argv: Argv) -> Reply:
     db = client.db
     old = db.read_string(argv[1])
@@ -203,8 +214,9 @@ def getdel(client: "Client", argv: Argv) -> Reply:
 @command("getex", -2, F.WRITE | F.FAST, keys=(1, 1, 1), group="string",
          summary="Get the value of a key and optionally set its expiration", since="6.2.0",
          complexity="O(1)",
-         arguments=("key", "[EX seconds|PX milliseconds|EXAT unix-time-seconds|"
-                           "PXAT unix-time-milliseconds|PERSIST]"),
+         arguments=("key",
+                    "[EX seconds|PX milliseconds|EXAT unix-time-seconds|PXAT unix-time-milliseconds|"
+                    "PERSIST]{expiration}"),
          key_specs=(KS("RW access update", 1, notes="RW and UPDATE because it changes the TTL"),))
 def getex(client: "Client", argv: Argv) -> Reply:
     flags, expire = _parse_options(argv, False)
@@ -398,7 +410,10 @@ def getrange(client: "Client", argv: Argv) -> Reply:
 
 @command("substr", 4, F.READONLY, keys=(1, 1, 1), group="string",
          summary="Get a substring of the string stored at a key", complexity=_RANGE_COMPLEXITY,
-         arguments=("key", "start", "end"))
+         arguments=("key", "start", "end"),
+         doc_flags=("deprecated",),
+         replaced_by="`GETRANGE`",
+         deprecated_since="2.0.0")
 def substr(client: "Client", argv: Argv) -> Reply:
     return _getrange(client, argv)
 
@@ -599,7 +614,7 @@ format_long_double = _format_ld
 
 @command("incrbyfloat", 3, F.WRITE | F.DENYOOM | F.FAST, keys=(1, 1, 1), group="string",
          summary="Increment the float value of a key by the given amount", since="2.6.0",
-         complexity="O(1)", arguments=("key", "increment"))
+         complexity="O(1)", arguments=("key", "increment{:double}"))
 def incrbyfloat(client: "Client", argv: Argv) -> Reply:
     db = client.db
     key = argv[1]
@@ -649,7 +664,11 @@ def _lcs_at(rows, i: int, j: int) -> int:
 @command("lcs", -3, F.READONLY, keys=(1, 2, 1), group="string",
          summary="Find longest common substring", since="7.0.0",
          complexity="O(N*M) where N and M are the lengths of s1 and s2, respectively",
-         arguments=("key1", "key2", "[LEN]", "[IDX]", "[MINMATCHLEN len]",
+         arguments=("key1{:key key=0}",
+                    "key2{:key key=0}",
+                    "[LEN]",
+                    "[IDX]",
+                    "[MINMATCHLEN len]",
                     "[WITHMATCHLEN]"))
 def lcs(client: "Client", argv: Argv) -> Reply:
     db = client.db

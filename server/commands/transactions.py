@@ -68,7 +68,8 @@ def exec_(client: "Client", argv: Argv) -> Reply:
          keys=(1, -1, 1), group="transactions",
          summary="Watch the given keys to determine execution of the MULTI/EXEC block",
          since="2.2.0", complexity="O(1) for every key.",
-         key_specs=(KS("RO", 1, lastkey=-1),))
+         key_specs=(KS("RO", 1, lastkey=-1),),
+         arguments=("key [key ...]",))
 def watch(client: "Client", argv: Argv) -> Reply:
     if client.multi is not None:
         raise CommandError(errors.WATCH_IN_MULTI)

@@ -367,8 +367,16 @@ def _zadd(client, argv, flags: int):
          summary="Add one or more members to a sorted set, or update its score if it already exists",
          since="1.2.0",
          complexity="O(log(N)) for each item added, where N is the number of elements in the sorted set.",
-         arguments=("key", "[NX|XX]", "[GT|LT]", "[CH]", "[INCR]", "score member [score member ...]"),
-         key_specs=(KS("RW update", 1),))
+         arguments=("key",
+                    "[NX|XX]{condition since=3.0.2}",
+                    "[GT|LT]{comparison since=6.2.0}",
+                    "[CH]{change since=3.0.2}",
+                    "[INCR]{increment since=3.0.2}",
+                    "score member [score member ...]"),
+         key_specs=(KS("RW update", 1),),
+         history=(("2.4.0", "Accepts multiple elements."),
+                  ("3.0.2", "Added the `XX`, `NX`, `CH` and `INCR` options."),
+                  ("6.2.0", "Added the `GT` and `LT` options.")))
 def zadd(client: "Client", argv: Argv) -> Reply:
     return _zadd(client, argv, 0)
 
@@ -385,7 +393,8 @@ def zincrby(client: "Client", argv: Argv) -> Reply:
          summary="Remove one or more members from a sorted set", since="1.2.0",
          complexity="O(M*log(N)) with N being the number of elements in the sorted set and M the "
          "number of elements to be removed.", arguments=("key", "member [member ...]"),
-         key_specs=(KS("RW delete", 1),))
+         key_specs=(KS("RW delete", 1),),
+         history=(("2.4.0", "Accepts multiple elements."),))
 def zrem(client: "Client", argv: Argv) -> Reply:
     key = argv[1]
     z = client.db.get_typed(key, KIND)
@@ -459,7 +468,7 @@ def zrevrank(client: "Client", argv: Argv) -> Reply:
 @command("zcount", 4, F.READONLY | F.FAST, keys=(1, 1, 1), group="sorted-set",
          summary="Count the members in a sorted set with scores within the given values", since="2.0.0",
          complexity="O(log(N)) with N being the number of elements in the sorted set.",
-         arguments=("key", "min", "max"))
+         arguments=("key", "min{:double}", "max{:double}"))
 def zcount(client: "Client", argv: Argv) -> Reply:
     bounds = _score_range(argv[2], argv[3])
     z = client.db.read_typed(argv[1], KIND)
@@ -604,7 +613,14 @@ _LIMITED_DOC = ("O(log(N)+M) with N being the number of elements in the sorted s
 
 @command("zrange", -4, F.READONLY, keys=(1, 1, 1), group="sorted-set",
          summary="Return a range of members in a sorted set", since="1.2.0", complexity=_RANGE_DOC,
-         arguments=("key", "start", "stop", "[BYSCORE|BYLEX]", "[REV]", "[LIMIT offset count]", "[WITHSCORES]"))
+         arguments=("key",
+                    "start{:string}",
+                    "stop",
+                    "[BYSCORE|BYLEX]{sortby since=6.2.0}",
+                    "[REV]{since=6.2.0}",
+                    "[LIMIT offset count]{since=6.2.0}",
+                    "[WITHSCORES]"),
+         history=(("6.2.0", "Added the `REV`, `BYSCORE`, `BYLEX` and `LIMIT` options."),))
 def zrange(client: "Client", argv: Argv) -> Reply:
     return _zrange(client, argv, 1, False, None, None)
 
@@ -613,7 +629,13 @@ def zrange(client: "Client", argv: Argv) -> Reply:
          summary="Store a range of members from sorted set into another key", since="6.2.0",
          complexity="O(log(N)+M) with N being the number of elements in the sorted set and M the number "
          "of elements stored into the destination key.",
-         arguments=("dst", "src", "min", "max", "[BYSCORE|BYLEX]", "[REV]", "[LIMIT offset count]"),
+         arguments=("dst{:key key=0}",
+                    "src{:key key=1}",
+                    "min",
+                    "max",
+                    "[BYSCORE|BYLEX]{sortby}",
+                    "[REV]",
+                    "[LIMIT offset count]"),
          key_specs=(KS("OW update", 1), KS("RO access", 2)))
 def zrangestore(client: "Client", argv: Argv) -> Reply:
     return _zrange(client, argv, 2, True, None, None)
@@ -621,14 +643,25 @@ def zrangestore(client: "Client", argv: Argv) -> Reply:
 
 @command("zrevrange", -4, F.READONLY, keys=(1, 1, 1), group="sorted-set",
          summary="Return a range of members in a sorted set, by index, with scores ordered from high to low",
-         since="1.2.0", complexity=_RANGE_DOC, arguments=("key", "start", "stop", "[WITHSCORES]"))
+         since="1.2.0", complexity=_RANGE_DOC, arguments=("key", "start", "stop{:integer}", "[WITHSCORES]"),
+         doc_flags=("deprecated",),
+         replaced_by="`ZRANGE` with the `REV` argument",
+         deprecated_since="6.2.0")
 def zrevrange(client: "Client", argv: Argv) -> Reply:
     return _zrange(client, argv, 1, False, _RANK, True)
 
 
 @command("zrangebyscore", -4, F.READONLY, keys=(1, 1, 1), group="sorted-set",
          summary="Return a range of members in a sorted set, by score", since="1.0.5",
-         complexity=_LIMITED_DOC, arguments=("key", "min", "max", "[WITHSCORES]", "[LIMIT offset count]"))
+         complexity=_LIMITED_DOC, arguments=("key",
+                    "min{:double}",
+                    "max{:double}",
+                    "[WITHSCORES]{since=2.0.0}",
+                    "[LIMIT offset count]"),
+         history=(("2.0.0", "Added the `WITHSCORES` modifier."),),
+         doc_flags=("deprecated",),
+         replaced_by="`ZRANGE` with the `BYSCORE` argument",
+         deprecated_since="6.2.0")
 def zrangebyscore(client: "Client", argv: Argv) -> Reply:
     return _zrange(client, argv, 1, False, _SCORE, False)
 
@@ -636,14 +669,21 @@ def zrangebyscore(client: "Client", argv: Argv) -> Reply:
 @command("zrevrangebyscore", -4, F.READONLY, keys=(1, 1, 1), group="sorted-set",
          summary="Return a range of members in a sorted set, by score, with scores ordered from high to low",
          since="2.2.0", complexity=_LIMITED_DOC,
-         arguments=("key", "max", "min", "[WITHSCORES]", "[LIMIT offset count]"))
+         arguments=("key", "max{:double}", "min{:double}", "[WITHSCORES]", "[LIMIT offset count]"),
+         history=(("2.1.6", "`min` and `max` can be exclusive."),),
+         doc_flags=("deprecated",),
+         replaced_by="`ZRANGE` with the `REV` and `BYSCORE` arguments",
+         deprecated_since="6.2.0")
 def zrevrangebyscore(client: "Client", argv: Argv) -> Reply:
     return _zrange(client, argv, 1, False, _SCORE, True)
 
 
 @command("zrangebylex", -4, F.READONLY, keys=(1, 1, 1), group="sorted-set",
          summary="Return a range of members in a sorted set, by lexicographical range", since="2.8.9",
-         complexity=_LIMITED_DOC, arguments=("key", "min", "max", "[LIMIT offset count]"))
+         complexity=_LIMITED_DOC, arguments=("key", "min", "max", "[LIMIT offset count]"),
+         doc_flags=("deprecated",),
+         replaced_by="`ZRANGE` with the `BYLEX` argument",
+         deprecated_since="6.2.0")
 def zrangebylex(client: "Client", argv: Argv) -> Reply:
     return _zrange(client, argv, 1, False, _LEX, False)
 
@@ -651,7 +691,10 @@ def zrangebylex(client: "Client", argv: Argv) -> Reply:
 @command("zrevrangebylex", -4, F.READONLY, keys=(1, 1, 1), group="sorted-set",
          summary="Return a range of members in a sorted set, by lexicographical range, ordered from "
          "higher to lower strings.", since="2.8.9", complexity=_LIMITED_DOC,
-         arguments=("key", "max", "min", "[LIMIT offset count]"))
+         arguments=("key", "max", "min", "[LIMIT offset count]"),
+         doc_flags=("deprecated",),
+         replaced_by="`ZRANGE` with the `REV` and `BYLEX` arguments",
+         deprecated_since="6.2.0")
 def zrevrangebylex(client: "Client", argv: Argv) -> Reply:
     return _zrange(client, argv, 1, False, _LEX, True)
 
@@ -699,14 +742,14 @@ _REMRANGE_DOC = ("O(log(N)+M) with N being the number of elements in the sorted 
 
 @command("zremrangebyrank", 4, F.WRITE, keys=(1, 1, 1), group="sorted-set",
          summary="Remove all members in a sorted set within the given indexes", since="2.0.0",
-         complexity=_REMRANGE_DOC, arguments=("key", "start", "stop"), key_specs=(KS("RW delete", 1),))
+         complexity=_REMRANGE_DOC, arguments=("key", "start", "stop{:integer}"), key_specs=(KS("RW delete", 1),))
 def zremrangebyrank(client: "Client", argv: Argv) -> Reply:
     return _zremrange(client, argv, _RANK, b"zremrangebyrank")
 
 
 @command("zremrangebyscore", 4, F.WRITE, keys=(1, 1, 1), group="sorted-set",
          summary="Remove all members in a sorted set within the given scores", since="1.2.0",
-         complexity=_REMRANGE_DOC, arguments=("key", "min", "max"), key_specs=(KS("RW delete", 1),))
+         complexity=_REMRANGE_DOC, arguments=("key", "min{:double}", "max{:double}"), key_specs=(KS("RW delete", 1),))
 def zremrangebyscore(client: "Client", argv: Argv) -> Reply:
     return _zremrange(client, argv, _SCORE, b"zremrangebyscore")
 
@@ -817,7 +860,7 @@ _MPOP_DOC = ("O(K) + O(M*log(N)) where K is the number of provided keys, N being
 
 @command("zmpop", -4, F.WRITE, group="sorted-set",
          summary="Remove and return members with scores in a sorted set", since="7.0.0", complexity=_MPOP_DOC,
-         arguments=("numkeys", "key [key ...]", "MIN|MAX", "[COUNT count]"),
+         arguments=("numkeys", "key [key ...]", "MIN|MAX{where}", "[COUNT count]"),
          key_specs=(KeySpec(("RW", "access", "delete"), ("index", 1), ("keynum", 0, 1, 1)),))
 def zmpop(client: "Client", argv: Argv) -> Reply:
     keys, where, count = _parse_mpop(argv, 1)
@@ -877,7 +920,8 @@ _BZPOP_DOC = "O(log(N)) with N being the number of elements in the sorted set."
 @command("bzpopmin", -3, F.WRITE | F.NOSCRIPT | F.BLOCKING | F.FAST, keys=(1, -2, 1), group="sorted-set",
          summary="Remove and return the member with the lowest score from one or more sorted sets, or "
          "block until one is available", since="5.0.0", complexity=_BZPOP_DOC,
-         arguments=("key [key ...]", "timeout"), key_specs=(KS("RW access delete", 1, -2),))
+         arguments=("key [key ...]", "timeout{:double}"), key_specs=(KS("RW access delete", 1, -2),),
+         history=(("6.0.0", "`timeout` is interpreted as a double instead of an integer."),))
 def bzpopmin(client: "Client", argv: Argv) -> Reply:
     deadline = _timeout(client, argv[-1])
     return _blocking_pop(client, argv[1:-1], _MIN, 1, deadline, False)
@@ -886,7 +930,8 @@ def bzpopmin(client: "Client", argv: Argv) -> Reply:
 @command("bzpopmax", -3, F.WRITE | F.NOSCRIPT | F.BLOCKING | F.FAST, keys=(1, -2, 1), group="sorted-set",
          summary="Remove and return the member with the highest score from one or more sorted sets, or "
          "block until one is available", since="5.0.0", complexity=_BZPOP_DOC,
-         arguments=("key [key ...]", "timeout"), key_specs=(KS("RW access delete", 1, -2),))
+         arguments=("key [key ...]", "timeout{:double}"), key_specs=(KS("RW access delete", 1, -2),),
+         history=(("6.0.0", "`timeout` is interpreted as a double instead of an integer."),))
 def bzpopmax(client: "Client", argv: Argv) -> Reply:
     deadline = _timeout(client, argv[-1])
     return _blocking_pop(client, argv[1:-1], _MAX, 1, deadline, False)
@@ -895,7 +940,11 @@ def bzpopmax(client: "Client", argv: Argv) -> Reply:
 @command("bzmpop", -5, F.WRITE | F.BLOCKING, group="sorted-set",
          summary="Remove and return members with scores in a sorted set or block until one is available",
          since="7.0.0", complexity=_MPOP_DOC,
-         arguments=("timeout", "numkeys", "key [key ...]", "MIN|MAX", "[COUNT count]"),
+         arguments=("timeout{:double}",
+                    "numkeys",
+                    "key [key ...]",
+                    "MIN|MAX{where}",
+                    "[COUNT count]"),
          key_specs=(KeySpec(("RW", "access", "delete"), ("index", 2), ("keynum", 0, 1, 1)),))
 def bzmpop(client: "Client", argv: Argv) -> Reply:
     keys, where, count = _parse_mpop(argv, 2)
@@ -908,7 +957,7 @@ def bzmpop(client: "Client", argv: Argv) -> Reply:
 @command("zrandmember", -2, F.READONLY, keys=(1, 1, 1), group="sorted-set",
          summary="Get one or multiple random elements from a sorted set", since="6.2.0",
          complexity="O(N) where N is the number of elements returned",
-         arguments=("key", "[count [WITHSCORES]]"), tips=("nondeterministic_output",))
+         arguments=("key", "[count [WITHSCORES]]{options}"), tips=("nondeterministic_output",))
 def zrandmember(client: "Client", argv: Argv) -> Reply:
     db = client.db
     if len(argv) == 2:
@@ -1068,7 +1117,10 @@ _STORE_KEYS = (KS("OW update", 1), KeySpec(("RO", "access"), ("index", 2), ("key
 
 @command("zunion", -3, F.READONLY, group="sorted-set", summary="Add multiple sorted sets", since="6.2.0",
          complexity=_UNION_DOC, key_specs=_READ_KEYS,
-         arguments=("numkeys", "key [key ...]", "[WEIGHTS weight [weight ...]]", "[AGGREGATE SUM|MIN|MAX]",
+         arguments=("numkeys",
+                    "key [key ...]",
+                    "[WEIGHTS weight [WEIGHTS weight ...]]{:integer -multiple_token}",
+                    "[AGGREGATE (SUM|MIN|MAX)]{aggregate}",
                     "[WITHSCORES]"))
 def zunion(client: "Client", argv: Argv) -> Reply:
     return _algebra_read(client, argv, _UNION, "zunion")
@@ -1076,7 +1128,10 @@ def zunion(client: "Client", argv: Argv) -> Reply:
 
 @command("zinter", -3, F.READONLY, group="sorted-set", summary="Intersect multiple sorted sets", since="6.2.0",
          complexity=_INTER_DOC, key_specs=_READ_KEYS,
-         arguments=("numkeys", "key [key ...]", "[WEIGHTS weight [weight ...]]", "[AGGREGATE SUM|MIN|MAX]",
+         arguments=("numkeys",
+                    "key [key ...]",
+                    "[WEIGHTS weight [WEIGHTS weight ...]]{:integer -multiple_token}",
+                    "[AGGREGATE (SUM|MIN|MAX)]{aggregate}",
                     "[WITHSCORES]"))
 def zinter(client: "Client", argv: Argv) -> Reply:
     return _algebra_read(client, argv, _INTER, "zinter")
@@ -1092,8 +1147,11 @@ def zdiff(client: "Client", argv: Argv) -> Reply:
          summary="Add multiple sorted sets and store the resulting sorted set in a new key", since="2.0.0",
          complexity="O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M being "
          "the number of elements in the resulting sorted set.", key_specs=_STORE_KEYS,
-         arguments=("destination", "numkeys", "key [key ...]", "[WEIGHTS weight [weight ...]]",
-                    "[AGGREGATE SUM|MIN|MAX]"))
+         arguments=("destination",
+                    "numkeys",
+                    "key [key ...]{key=1}",
+                    "[WEIGHTS weight [WEIGHTS weight ...]]{:integer -multiple_token}",
+                    "[AGGREGATE (SUM|MIN|MAX)]{aggregate}"))
 def zunionstore(client: "Client", argv: Argv) -> Reply:
     return _algebra_store(client, argv, _UNION, "zunionstore", b"zunionstore")
 
@@ -1101,8 +1159,11 @@ def zunionstore(client: "Client", argv: Argv) -> Reply:
 @command("zinterstore", -4, F.WRITE | F.DENYOOM, keys=(1, 1, 1), group="sorted-set",
          summary="Intersect multiple sorted sets and store the resulting sorted set in a new key",
          since="2.0.0", complexity=_INTER_DOC, key_specs=_STORE_KEYS,
-         arguments=("destination", "numkeys", "key [key ...]", "[WEIGHTS weight [weight ...]]",
-                    "[AGGREGATE SUM|MIN|MAX]"))
+         arguments=("destination",
+                    "numkeys",
+                    "key [key ...]{key=1}",
+                    "[WEIGHTS weight [WEIGHTS weight ...]]{:integer -multiple_token}",
+                    "[AGGREGATE (SUM|MIN|MAX)]{aggregate}"))
 def zinterstore(client: "Client", argv: Argv) -> Reply:
     return _algebra_store(client, argv, _INTER, "zinterstore", b"zinterstore")
 
