@@ -502,6 +502,8 @@ class Database:
         """The live value at `key` or None; expires the key if its time has passed. No stats.
         Touches the key's access field unless `touch` is false (Redis's LOOKUP_NOTOUCH) or a
         save child shares the dicts (Redis: no update while a child runs, for copy on write)."""
+        # Each attribute is read once into a local: in the compiled module every `self.x` is a
+        # generic attribute lookup, a hundred-odd instructions on this, the hottest path.
         k = key.decode("latin-1")
         if self.delta is None:
             value = self.data.get(k)
@@ -512,14 +514,20 @@ class Database:
             if value is None:
                 return None
             touch = False
-        if self.expires or self.delta_exp:
-            when = self._deadline(k)
+        expires = self.expires
+        delta_exp = self.delta_exp
+        if expires or delta_exp:
+            when = expires.get(k) if delta_exp is None else _through(delta_exp, expires, k)
             if when is not None and when < self.ks.clock():  # Redis: expired once now > when
                 self._expire(k)
                 return None
         if touch:
             ks = self.ks
-            self.lru[k] = ks.touched_field(self.lru.get(k)) if ks.lfu else ks.lru_clock
+            if ks.lfu:
+                lru = self.lru
+                lru[k] = ks.touched_field(lru.get(k))
+            else:
+                self.lru[k] = ks.lru_clock
         return value
 
     def notify(self, kind: int, event: bytes, key) -> None:
@@ -533,12 +541,13 @@ class Database:
     def read(self, key, touch: bool = True):
         """Lookup for a read command: like get(), and counts keyspace hits and misses."""
         value = self.get(key, touch)
+        ks = self.ks
         if value is None:
-            self.ks.misses += 1
-            if self.ks.events & NOTIFY_KEY_MISS:
+            ks.misses += 1
+            if ks.events & NOTIFY_KEY_MISS:
                 self.notify(NOTIFY_KEY_MISS, b"keymiss", key)
         else:
-            self.ks.hits += 1
+            ks.hits += 1
         return value
 
     def read_string(self, key):
@@ -616,9 +625,12 @@ class Database:
 
     def expire_at(self, key):
         """The key's deadline (unix ms) as stored, or None; no expiry check."""
-        if not (self.expires or self.delta_exp):
+        expires = self.expires
+        delta_exp = self.delta_exp
+        if not (expires or delta_exp):
             return None
-        return self._deadline(key.decode("latin-1"))
+        k = key.decode("latin-1")
+        return expires.get(k) if delta_exp is None else _through(delta_exp, expires, k)
 
     def __contains__(self, key) -> bool:
         """Whether the key is held, expired or not (no expiry check)."""
