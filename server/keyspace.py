@@ -607,9 +607,10 @@ class Database:
             self._remove(k)
             if self.expires or self.delta_exp:
                 self._drop_deadline(k)
-        self.ks.dirty += count
-        if not self.ks.plain:
-            self.ks.signal_modified(self.index, key)
+        ks = self.ks
+        ks.dirty += count
+        if not ks.plain:
+            ks.signal_modified(self.index, key)
 
     def exists(self, key) -> bool:
         return self.get(key, False) is not None
@@ -662,33 +663,36 @@ class Database:
         else a fresh one: a new value's, except that under an LFU policy an overwritten key
         keeps its counter (Redis's dbOverwrite)."""
         k = key.decode("latin-1")
-        if self.ks.events & NOTIFY_NEW and self._value(k) is None:  # Redis's dbAdd
+        ks = self.ks  # read once: a generic attribute lookup each time when compiled
+        if ks.events & NOTIFY_NEW and self._value(k) is None:  # Redis's dbAdd
             self.notify(NOTIFY_NEW, b"new", key)
         if field is None:
-            field = self.ks.lru_new
-            if self.ks.lfu:
+            field = ks.lru_new
+            if ks.lfu:
                 field = _through(self.delta_lru, self.lru, k)
                 if field is None or self._value(k) is None:
-                    field = self.ks.lru_new
-        if self.delta is None:
+                    field = ks.lru_new
+        delta = self.delta
+        if delta is None:
             self.data[k] = value
             self.lru[k] = field
         else:
-            self.delta[k] = value
+            delta[k] = value
             self.delta_lru[k] = field
         if expire_at is not None:
             self._put_deadline(k, expire_at)
         elif not keepttl and (self.expires or self.delta_exp):
             self._drop_deadline(k)
-        self.ks.dirty += 1
-        if not self.ks.plain:
-            self.ks.signal_modified(self.index, key)
+        ks.dirty += 1
+        if not ks.plain:
+            ks.signal_modified(self.index, key)
 
     def touched(self, key, count: int = 1) -> None:
         """A value was changed in place (bytearray, container types): count it as a write."""
-        self.ks.dirty += count
-        if not self.ks.plain:
-            self.ks.signal_modified(self.index, key)
+        ks = self.ks
+        ks.dirty += count
+        if not ks.plain:
+            ks.signal_modified(self.index, key)
 
     def delete(self, key) -> bool:
         if self.get(key, False) is None:
@@ -703,10 +707,15 @@ class Database:
         return True
 
     def set_expire(self, key, when_ms: int) -> None:
-        self._put_deadline(key.decode("latin-1"), when_ms)
-        self.ks.dirty += 1
-        if not self.ks.plain:
-            self.ks.signal_modified(self.index, key)
+        delta_exp = self.delta_exp  # _put_deadline, inline: this is EXPIRE's and SETEX's path
+        if delta_exp is None:
+            self.expires[key.decode("latin-1")] = when_ms
+        else:
+            delta_exp[key.decode("latin-1")] = when_ms
+        ks = self.ks
+        ks.dirty += 1
+        if not ks.plain:
+            ks.signal_modified(self.index, key)
 
     def persist(self, key) -> bool:
         if self.get(key) is None or self.expire_at(key) is None:
