@@ -691,19 +691,6 @@ bump(PyObject **slot)
     return 0;
 }
 
-/* d[k] = field, unless it already is that object (a key read again within the clock's second):
- * a lookup costs less than a store, which also swaps two reference counts. */
-static int
-set_field(PyObject *d, PyObject *k, PyObject *field)
-{
-    PyObject *old = PyDict_GetItemWithError(d, k);
-    if (old == field)
-        return 0;
-    if (old == NULL && PyErr_Occurred())
-        return -1;
-    return PyDict_SetItem(d, k, field);
-}
-
 /* GET argv[1] answered without its handler when the key holds plain bytes and has no TTL:
  * 1 done (reply appended, keyspace hit counted), 0 not this case (the handler decides),
  * -1 error. Writes nothing to the stored key or value: the str form of the key (see
@@ -751,7 +738,7 @@ fast_get(PyObject *client, PyObject *argv, Out *o)
         goto done;
     }
     /* The access time, as Database.get touches it: not while a save child shares the dicts. */
-    if (s.delta == Py_None && set_field(s.lru, k, s.lru_clock) < 0) {
+    if (s.delta == Py_None && PyDict_SetItem(s.lru, k, s.lru_clock) < 0) {
         rc = -1;
         goto done;
     }

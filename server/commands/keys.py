@@ -324,9 +324,10 @@ def _expire_options(argv) -> int:
 
 
 def _expire(client, argv, name: str, seconds: bool, relative: bool):
-    flags = _expire_options(argv)
+    flags = _expire_options(argv) if len(argv) > 3 else 0
     when = to_int(argv[2])
-    now = client.server.keyspace.clock()
+    db = client.db
+    now = db.ks.clock()
     if seconds:
         if not -_MAX_SECONDS <= when <= _MAX_SECONDS:
             raise CommandError(errors.invalid_expire(name))
@@ -335,7 +336,6 @@ def _expire(client, argv, name: str, seconds: bool, relative: bool):
         if when > LLONG_MAX - now:
             raise CommandError(errors.invalid_expire(name))
         when += now
-    db = client.db
     key = argv[1]
     if db.get(key) is None:
         return 0
