@@ -102,6 +102,9 @@ def count_perf(pid: int, bench: list) -> int:
             fields = line.strip().split(",")
             if len(fields) > 2 and fields[2].startswith("instructions"):
                 os.unlink(out)
+                if not fields[0].isdigit():  # "<not supported>": no hardware counters (a VM)
+                    raise SystemExit(f"perf cannot count instructions here ({fields[0]}): "
+                                     "use --tool callgrind")
                 return int(fields[0])
     raise RuntimeError(f"no count in {out}")
 
