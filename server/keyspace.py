@@ -550,6 +550,30 @@ class Database:
             ks.hits += 1
         return value
 
+    def read_deadline(self, key):
+        """TTL's lookup in one pass (read() then expire_at(), without decoding the key twice):
+        -2 for a missing key (a keyspace miss), else its deadline in unix ms, or -1 when it has
+        none (a hit). Never touches the access field (Redis's TTL uses LOOKUP_NOTOUCH)."""
+        k = key.decode("latin-1")
+        value = self.data.get(k) if self.delta is None else self._value(k)
+        when = None
+        if value is not None:
+            expires = self.expires
+            delta_exp = self.delta_exp
+            if expires or delta_exp:
+                when = expires.get(k) if delta_exp is None else _through(delta_exp, expires, k)
+                if when is not None and when < self.ks.clock():  # expired: as get() does
+                    self._expire(k)
+                    value = None
+        ks = self.ks
+        if value is None:
+            ks.misses += 1
+            if ks.events & NOTIFY_KEY_MISS:
+                self.notify(NOTIFY_KEY_MISS, b"keymiss", key)
+            return -2
+        ks.hits += 1
+        return -1 if when is None else when
+
     def read_string(self, key):
         value = self.read(key)
         if value is not None and type(value) is not bytes and type(value) is not bytearray:

@@ -397,11 +397,9 @@ def pexpireat(client: "Client", argv: Argv) -> Reply:
 
 def _ttl(client, key, ms: bool, absolute: bool) -> int:
     db = client.db
-    if db.read(key, False) is None:
-        return -2
-    when = db.expire_at(key)
-    if when is None:
-        return -1
+    when = db.read_deadline(key)
+    if when < 0:  # -2: no such key, -1: no TTL
+        return when
     value = when if absolute else max(0, when - db.ks.clock())
     return value if ms else (value + 500) // 1000  # seconds are rounded, as Redis does
 
