@@ -232,28 +232,197 @@ append_steal(PyObject *out, PyObject *item)
     return rc;
 }
 
+/* A RESP line "<type><v>\r\n" written at p (room for 24 bytes); returns its length. By hand:
+ * snprintf costs a few hundred instructions per reply, more than the rest of a GET's encoding. */
 static int
-slow(PyObject *client, PyObject *argv, PyObject *out)
+resp_line(char *p, char type, long long v)
 {
-    PyObject *r = PyObject_CallFunctionObjArgs(execute, client, argv, out, NULL);
+    char digits[20];
+    int n = 0, len = 0;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        digits[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    p[len++] = type;
+    if (v < 0)
+        p[len++] = '-';
+    while (n)
+        p[len++] = digits[--n];
+    p[len++] = '\r';
+    p[len++] = '\n';
+    return len;
+}
+
+/* The length of resp_line(_, _, v) for v >= 0. */
+static int
+resp_line_len(long long v)
+{
+    int len = 4;
+    while (v >= 10) {
+        v /= 10;
+        len++;
+    }
+    return len;
+}
+
+/* A batch's replies. The replies encoded here are copied one after another into `buf` (on the
+ * stack until it outgrows OUT_STACK), which becomes one bytes object in the reply list `list`
+ * when the batch ends: no bytes object, list append and join per reply. Python code called
+ * during the batch (a handler, dispatch.execute, a client's send()) appends to `list` itself; the
+ * bytes held in `buf` then go into the list first, at the place the list had before that call
+ * (see settle), so the replies stay in order. A big bulk reply is its own list item (no second
+ * copy). */
+#define OUT_STACK 8192
+#define OUT_BIG 16384
+
+typedef struct {
+    PyObject *list;
+    char *buf;
+    Py_ssize_t len, cap;
+    char stack[OUT_STACK];
+} Out;
+
+static void
+out_init(Out *o, PyObject *list)
+{
+    o->list = list;
+    o->buf = o->stack;
+    o->len = 0;
+    o->cap = OUT_STACK;
+}
+
+static void
+out_free(Out *o)
+{
+    if (o->buf != o->stack)
+        PyMem_Free(o->buf);
+    o->buf = o->stack;
+    o->len = 0;
+    o->cap = OUT_STACK;
+}
+
+/* Room for n more bytes at the end of the buffer: where to write them, or NULL (MemoryError). */
+static char *
+out_reserve(Out *o, Py_ssize_t n)
+{
+    if (o->len + n > o->cap) {
+        Py_ssize_t cap = o->cap * 2;
+        while (cap < o->len + n)
+            cap *= 2;
+        char *grown = PyMem_Malloc(cap);
+        if (grown == NULL) {
+            PyErr_NoMemory();
+            return NULL;
+        }
+        memcpy(grown, o->buf, o->len);
+        if (o->buf != o->stack)
+            PyMem_Free(o->buf);
+        o->buf = grown;
+        o->cap = cap;
+    }
+    char *p = o->buf + o->len;
+    o->len += n;
+    return p;
+}
+
+static int
+out_write(Out *o, const char *data, Py_ssize_t n)
+{
+    char *p = out_reserve(o, n);
+    if (p == NULL)
+        return -1;
+    memcpy(p, data, n);
+    return 0;
+}
+
+/* The buffered bytes as a list item inserted at `at` (appended when `at` is the list's end). */
+static int
+out_flush_at(Out *o, Py_ssize_t at)
+{
+    if (o->len == 0)
+        return 0;
+    PyObject *b = PyBytes_FromStringAndSize(o->buf, o->len);
+    if (b == NULL)
+        return -1;
+    int rc = at >= PyList_GET_SIZE(o->list) ? PyList_Append(o->list, b) : PyList_Insert(o->list, at, b);
+    Py_DECREF(b);
+    out_free(o);
+    return rc;
+}
+
+static int
+out_flush(Out *o)
+{
+    return out_flush_at(o, PyList_GET_SIZE(o->list));
+}
+
+/* After Python code that may have appended to the list (it had `mark` items before): what the
+ * buffer held came first. 0, or -1 with an exception set. */
+static int
+settle(Out *o, Py_ssize_t mark)
+{
+    if (PyList_GET_SIZE(o->list) > mark && o->len > 0) {
+        PyObject *exc_type, *exc, *tb;
+        PyErr_Fetch(&exc_type, &exc, &tb);  /* a failed call may have appended first */
+        int rc = out_flush_at(o, mark);
+        if (rc < 0) {
+            Py_XDECREF(exc_type);
+            Py_XDECREF(exc);
+            Py_XDECREF(tb);
+            return -1;
+        }
+        PyErr_Restore(exc_type, exc, tb);
+    }
+    return 0;
+}
+
+/* One reply object (stolen) after the buffered bytes. */
+static int
+out_item(Out *o, PyObject *item)
+{
+    if (item == NULL)
+        return -1;
+    if (out_flush(o) < 0) {
+        Py_DECREF(item);
+        return -1;
+    }
+    return append_steal(o->list, item);
+}
+
+static int
+slow(PyObject *client, PyObject *argv, Out *o)
+{
+    Py_ssize_t mark = PyList_GET_SIZE(o->list);
+    PyObject *r = PyObject_CallFunctionObjArgs(execute, client, argv, o->list, NULL);
+    if (settle(o, mark) < 0) {
+        Py_XDECREF(r);
+        return -1;
+    }
     Py_XDECREF(r);
     return r == NULL ? -1 : 0;
 }
 
-/* A bulk string reply holding a copy of (data, size), appended to `out`. */
+/* A bulk string reply holding a copy of (data, size). */
 static int
-append_bulk(PyObject *out, const char *data, Py_ssize_t size)
+append_bulk(Out *o, const char *data, Py_ssize_t size)
 {
     char head[32];
-    int hlen = snprintf(head, sizeof head, "$%zd\r\n", size);
-    PyObject *b = PyBytes_FromStringAndSize(NULL, hlen + size + 2);
-    if (b == NULL)
+    int hlen = resp_line(head, '$', size);
+    char *p;
+    PyObject *b = NULL;
+    if (size >= OUT_BIG) {
+        b = PyBytes_FromStringAndSize(NULL, hlen + size + 2);
+        if (b == NULL)
+            return -1;
+        p = PyBytes_AS_STRING(b);
+    } else if ((p = out_reserve(o, hlen + size + 2)) == NULL) {
         return -1;
-    char *p = PyBytes_AS_STRING(b);
+    }
     memcpy(p, head, hlen);
     memcpy(p + hlen, data, size);
     memcpy(p + hlen + size, "\r\n", 2);
-    return append_steal(out, b);
+    return b == NULL ? 0 : out_item(o, b);
 }
 
 /* client.proto as a C int: 2 or 3, or -1 with an exception set. */
@@ -272,14 +441,14 @@ client_proto(PyObject *client)
  * array of strings), encoded as one bytes object appended to `out`: 1 done, 0 not such a list
  * (protocol.reply.encode_reply, the reference, does it), -1 error. */
 static int
-encode_bulk_array(PyObject *client, PyObject *list, PyObject *out)
+encode_bulk_array(PyObject *client, PyObject *list, Out *o)
 {
     Py_ssize_t n = PyList_GET_SIZE(list), size = 0, nulls = 0;
     char head[32];
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *item = PyList_GET_ITEM(list, i);
         if (PyBytes_CheckExact(item))
-            size += snprintf(head, sizeof head, "$%zd\r\n", PyBytes_GET_SIZE(item)) + PyBytes_GET_SIZE(item) + 2;
+            size += resp_line_len(PyBytes_GET_SIZE(item)) + PyBytes_GET_SIZE(item) + 2;
         else if (item == Py_None)
             nulls++;
         else
@@ -290,11 +459,18 @@ encode_bulk_array(PyObject *client, PyObject *list, PyObject *out)
         return -1;
     const char *null = proto == 3 ? "_\r\n" : "$-1\r\n";
     Py_ssize_t null_len = (Py_ssize_t)strlen(null);
-    int hlen = snprintf(head, sizeof head, "*%zd\r\n", n);
-    PyObject *b = PyBytes_FromStringAndSize(NULL, hlen + size + nulls * null_len);
-    if (b == NULL)
+    int hlen = resp_line(head, '*', n);
+    Py_ssize_t total = hlen + size + nulls * null_len;
+    PyObject *b = NULL;
+    char *p;
+    if (total >= OUT_BIG) {
+        b = PyBytes_FromStringAndSize(NULL, total);
+        if (b == NULL)
+            return -1;
+        p = PyBytes_AS_STRING(b);
+    } else if ((p = out_reserve(o, total)) == NULL) {
         return -1;
-    char *p = PyBytes_AS_STRING(b);
+    }
     memcpy(p, head, hlen);
     p += hlen;
     for (Py_ssize_t i = 0; i < n; i++) {
@@ -305,24 +481,31 @@ encode_bulk_array(PyObject *client, PyObject *list, PyObject *out)
             continue;
         }
         Py_ssize_t len = PyBytes_GET_SIZE(item);
-        p += snprintf(p, 32, "$%zd\r\n", len);  /* room was counted above */
+        p += resp_line(p, '$', len);  /* room was counted above */
         memcpy(p, PyBytes_AS_STRING(item), len);
         memcpy(p + len, "\r\n", 2);
         p += len + 2;
     }
-    return append_steal(out, b) < 0 ? -1 : 1;
+    if (b == NULL)
+        return 1;
+    return out_item(o, b) < 0 ? -1 : 1;
 }
 
-/* The reply, encoded onto `out`. */
+/* The reply, encoded onto `o`. */
 static int
-encode(PyObject *client, PyObject *reply, PyObject *out)
+encode(PyObject *client, PyObject *reply, Out *o)
 {
-    if ((PyObject *)Py_TYPE(reply) == encoded_type)
-        return PyList_Append(out, reply);
+    if ((PyObject *)Py_TYPE(reply) == encoded_type) {
+        if (PyBytes_GET_SIZE(reply) >= OUT_BIG) {
+            Py_INCREF(reply);
+            return out_item(o, reply);
+        }
+        return out_write(o, PyBytes_AS_STRING(reply), PyBytes_GET_SIZE(reply));
+    }
     if (PyBytes_CheckExact(reply))
-        return append_bulk(out, PyBytes_AS_STRING(reply), PyBytes_GET_SIZE(reply));
+        return append_bulk(o, PyBytes_AS_STRING(reply), PyBytes_GET_SIZE(reply));
     if (PyList_CheckExact(reply)) {
-        int r = encode_bulk_array(client, reply, out);
+        int r = encode_bulk_array(client, reply, o);
         if (r != 0)
             return r < 0 ? -1 : 0;
     }
@@ -331,15 +514,19 @@ encode(PyObject *client, PyObject *reply, PyObject *out)
         long long v = PyLong_AsLongLongAndOverflow(reply, &overflow);
         if (!overflow && !(v == -1 && PyErr_Occurred())) {
             char buf[32];
-            int n = snprintf(buf, sizeof buf, ":%lld\r\n", v);
-            return append_steal(out, PyBytes_FromStringAndSize(buf, n));
+            int n = resp_line(buf, ':', v);
+            return out_write(o, buf, n);
         }
         PyErr_Clear();
     }
     PyObject *proto = PyObject_GetAttr(client, s_proto);
     if (proto == NULL)
         return -1;
-    PyObject *r = PyObject_CallFunctionObjArgs(encode_reply, reply, out, proto, NULL);
+    if (out_flush(o) < 0) {  /* encode_reply appends to the list */
+        Py_DECREF(proto);
+        return -1;
+    }
+    PyObject *r = PyObject_CallFunctionObjArgs(encode_reply, reply, o->list, proto, NULL);
     Py_DECREF(proto);
     Py_XDECREF(r);
     return r == NULL ? -1 : 0;
@@ -357,7 +544,7 @@ client_blocked(PyObject *client)
 /* A command run here: count it and its time, and hand it to the slow log when it took at
  * least slowlog-log-slower-than. 0, or -1 with an exception set. */
 static int
-account(PyObject *client, PyObject *cmd, PyObject *argv, StatsObject *stats, long long started)
+account(PyObject *client, PyObject *cmd, PyObject *argv, StatsObject *stats, long long started, Out *o)
 {
     long long ns = now_ns() - started;
     long long usec = ns / 1000;
@@ -366,8 +553,13 @@ account(PyObject *client, PyObject *cmd, PyObject *argv, StatsObject *stats, lon
         PyObject *d = PyLong_FromLongLong(usec);
         if (d == NULL)
             return -1;
+        Py_ssize_t mark = PyList_GET_SIZE(o->list);
         PyObject *r = PyObject_CallFunctionObjArgs(after_slow, client, cmd, argv, d, NULL);
         Py_DECREF(d);
+        if (settle(o, mark) < 0) {
+            Py_XDECREF(r);
+            return -1;
+        }
         if (r == NULL)
             return -1;
         Py_DECREF(r);
@@ -405,7 +597,7 @@ static Py_ssize_t off_ready = -1;
 static PyObject *slot_get(PyObject *o, Py_ssize_t off);
 
 static int
-serve_if_ready(PyObject *client)
+serve_if_ready(PyObject *client, Out *o)
 {
     if (serve_ready_fn == NULL || off_ready < 0 || Py_TYPE(client) != client_type)
         return 0;
@@ -418,7 +610,12 @@ serve_if_ready(PyObject *client)
     PyObject *ready = slot_get(ks, off_ready);
     if (ready == NULL || !PyList_Check(ready) || PyList_GET_SIZE(ready) == 0)
         return 0;
+    Py_ssize_t mark = PyList_GET_SIZE(o->list);
     PyObject *r = PyObject_CallOneArg(serve_ready_fn, ks);
+    if (settle(o, mark) < 0) {
+        Py_XDECREF(r);
+        return -1;
+    }
     if (r == NULL)
         return -1;
     Py_DECREF(r);
@@ -501,7 +698,7 @@ bump(PyObject **slot)
  * reference counting, and the value is only read. A key changed since a save child forked
  * (in the overlay, see keyspace.py) goes to the handler. */
 static int
-fast_get(PyObject *client, PyObject *argv, PyObject *out)
+fast_get(PyObject *client, PyObject *argv, Out *o)
 {
     DbSlots s;
     if (!db_slots(client, &s))
@@ -545,7 +742,7 @@ fast_get(PyObject *client, PyObject *argv, PyObject *out)
         rc = -1;
         goto done;
     }
-    rc = append_bulk(out, PyBytes_AS_STRING(value), PyBytes_GET_SIZE(value)) < 0 ? -1 : 1;
+    rc = append_bulk(o, PyBytes_AS_STRING(value), PyBytes_GET_SIZE(value)) < 0 ? -1 : 1;
 done:
     Py_DECREF(k);
     return rc;
@@ -579,7 +776,7 @@ store(DbSlots *s, PyObject **dirty, PyObject *k, PyObject *value)
 
 /* SET argv[1] argv[2] (no options), see plain_write. 1 done, 0 not this case, -1 error. */
 static int
-fast_set(PyObject *client, PyObject *argv, PyObject *out)
+fast_set(PyObject *client, PyObject *argv, Out *o)
 {
     DbSlots s;
     PyObject **dirty;
@@ -593,13 +790,13 @@ fast_set(PyObject *client, PyObject *argv, PyObject *out)
     Py_DECREF(k);
     if (rc < 0)
         return -1;
-    return PyList_Append(out, ok_reply) < 0 ? -1 : 1;
+    return out_write(o, PyBytes_AS_STRING(ok_reply), PyBytes_GET_SIZE(ok_reply)) < 0 ? -1 : 1;
 }
 
 /* INCR argv[1] of a missing key or of a counter (an int value), see plain_write; a string to
  * parse, another type, an overflow or a key deleted during a save go to the handler. */
 static int
-fast_incr(PyObject *client, PyObject *argv, PyObject *out)
+fast_incr(PyObject *client, PyObject *argv, Out *o)
 {
     DbSlots s;
     PyObject **dirty;
@@ -639,43 +836,79 @@ fast_incr(PyObject *client, PyObject *argv, PyObject *out)
     Py_DECREF(counter);
     if (rc == 0) {
         char buf[32];
-        int len = snprintf(buf, sizeof buf, ":%lld\r\n", n + 1);
-        rc = append_steal(out, PyBytes_FromStringAndSize(buf, len)) < 0 ? -1 : 1;
+        int len = resp_line(buf, ':', n + 1);
+        rc = out_write(o, buf, len) < 0 ? -1 : 1;
     }
 done:
     Py_DECREF(k);
     return rc;
 }
 
-static int
-run_one(PyObject *client, PyObject *argv, PyObject *out)
+/* The last table entry a batch looked up, for the next command spelled the same (a pipeline
+ * mostly repeats one command): a length and memcmp instead of hashing a fresh bytes object.
+ * A spelling's entry never changes once in the table, and the cache lives for one batch. */
+typedef struct {
+    PyObject *name, *entry;  /* strong references, or NULL */
+    Py_ssize_t lo, hi;       /* the entry's argument counts */
+} Last;
+
+static void
+last_clear(Last *last)
 {
-    if (!PyList_CheckExact(argv) || PyList_GET_SIZE(argv) == 0)
-        return slow(client, argv, out);
-    PyObject *entry = PyDict_GetItemWithError(by_spelling, PyList_GET_ITEM(argv, 0));
-    if (entry == NULL) {
-        if (PyErr_Occurred())
-            return -1;
-        return slow(client, argv, out);
-    }
+    Py_CLEAR(last->name);
+    Py_CLEAR(last->entry);
+}
+
+/* argv[0]'s table entry (borrowed from `last`), NULL without an exception when it has none. */
+static PyObject *
+lookup(PyObject *name, Last *last)
+{
+    if (last->name != NULL && PyBytes_CheckExact(name)
+        && PyBytes_GET_SIZE(name) == PyBytes_GET_SIZE(last->name)
+        && memcmp(PyBytes_AS_STRING(name), PyBytes_AS_STRING(last->name), PyBytes_GET_SIZE(name)) == 0)
+        return last->entry;
+    PyObject *entry = PyDict_GetItemWithError(by_spelling, name);
+    if (entry == NULL)
+        return NULL;
     if (!PyTuple_CheckExact(entry) || PyTuple_GET_SIZE(entry) != 5
         || Py_TYPE(PyTuple_GET_ITEM(entry, 4)) != &StatsType) {
         PyErr_SetString(PyExc_TypeError, "bad fast-path table entry");
-        return -1;
+        return NULL;
+    }
+    Py_ssize_t lo = PyLong_AsSsize_t(PyTuple_GET_ITEM(entry, 2));
+    Py_ssize_t hi = PyLong_AsSsize_t(PyTuple_GET_ITEM(entry, 3));
+    if ((lo == -1 || hi == -1) && PyErr_Occurred())
+        return NULL;
+    Py_INCREF(name);
+    Py_INCREF(entry);
+    last_clear(last);
+    last->name = name;
+    last->entry = entry;
+    last->lo = lo;
+    last->hi = hi;
+    return entry;
+}
+
+static int
+run_one(PyObject *client, PyObject *argv, Out *o, Last *last)
+{
+    if (!PyList_CheckExact(argv) || PyList_GET_SIZE(argv) == 0)
+        return slow(client, argv, o);
+    PyObject *entry = lookup(PyList_GET_ITEM(argv, 0), last);
+    if (entry == NULL) {
+        if (PyErr_Occurred())
+            return -1;
+        return slow(client, argv, o);
     }
     Py_INCREF(entry);
     int rc = -1;
     PyObject *cmd = PyTuple_GET_ITEM(entry, 0), *handler = PyTuple_GET_ITEM(entry, 1);
     Py_ssize_t n = PyList_GET_SIZE(argv);
-    Py_ssize_t lo = PyLong_AsSsize_t(PyTuple_GET_ITEM(entry, 2));
-    Py_ssize_t hi = PyLong_AsSsize_t(PyTuple_GET_ITEM(entry, 3));
-    if ((lo == -1 || hi == -1) && PyErr_Occurred())
-        goto done;
     int guarded = client_flag(client, off_guarded, s_guarded);
     if (guarded < 0)
         goto done;
-    if (guarded || n < lo || n > hi) {
-        rc = slow(client, argv, out);
+    if (guarded || n < last->lo || n > last->hi) {
+        rc = slow(client, argv, o);
         goto done;
     }
     if (set_last_command(client, cmd) < 0)
@@ -684,17 +917,22 @@ run_one(PyObject *client, PyObject *argv, PyObject *out)
     long long started = now_ns();
     int r = 0;
     if (handler == get_handler && n == 2)
-        r = fast_get(client, argv, out);
+        r = fast_get(client, argv, o);
     else if (handler == set_handler && n == 3)
-        r = fast_set(client, argv, out);
+        r = fast_set(client, argv, o);
     else if (handler == incr_handler && n == 2)
-        r = fast_incr(client, argv, out);
+        r = fast_incr(client, argv, o);
     if (r != 0) {
-        rc = r < 0 ? -1 : account(client, cmd, argv, stats, started);
+        rc = r < 0 ? -1 : account(client, cmd, argv, stats, started, o);
         goto done;
     }
     PyObject *argv_args[2] = {client, argv};
+    Py_ssize_t mark = PyList_GET_SIZE(o->list);
     PyObject *reply = PyObject_Vectorcall(handler, argv_args, 2, NULL);
+    if (settle(o, mark) < 0) {
+        Py_XDECREF(reply);
+        goto done;
+    }
     if (reply == NULL) {
         if (!PyErr_ExceptionMatches(command_error)) {
             if (!PyErr_ExceptionMatches(PyExc_Exception))
@@ -704,12 +942,17 @@ run_one(PyObject *client, PyObject *argv, PyObject *out)
             PyErr_NormalizeException(&type, &exc, &tb);
             if (exc != NULL && tb != NULL)
                 PyException_SetTraceback(exc, tb);
+            mark = PyList_GET_SIZE(o->list);
             PyObject *err = exc ? PyObject_CallFunctionObjArgs(internal_error, client, argv, exc, NULL)
                                 : NULL;
             Py_XDECREF(type);
             Py_XDECREF(exc);
             Py_XDECREF(tb);
-            rc = append_steal(out, err);
+            if (settle(o, mark) < 0) {
+                Py_XDECREF(err);
+                goto done;
+            }
+            rc = out_item(o, err);
             goto done;
         }
         PyObject *type, *exc, *tb;
@@ -721,19 +964,24 @@ run_one(PyObject *client, PyObject *argv, PyObject *out)
         Py_XDECREF(tb);
         if (message == NULL)
             goto done;
+        mark = PyList_GET_SIZE(o->list);
         PyObject *err = PyObject_CallFunctionObjArgs(command_failed, client, cmd, message, NULL);
         Py_DECREF(message);
-        rc = append_steal(out, err);
+        if (settle(o, mark) < 0) {
+            Py_XDECREF(err);
+            goto done;
+        }
+        rc = out_item(o, err);
         if (rc == 0)
-            rc = account(client, cmd, argv, stats, started);
+            rc = account(client, cmd, argv, stats, started, o);
         goto done;
     }
-    rc = encode(client, reply, out);
+    rc = encode(client, reply, o);
     Py_DECREF(reply);
     if (rc == 0)
-        rc = account(client, cmd, argv, stats, started);
+        rc = account(client, cmd, argv, stats, started, o);
     if (rc == 0)
-        rc = serve_if_ready(client);
+        rc = serve_if_ready(client, o);
 done:
     Py_DECREF(entry);
     return rc;
@@ -759,18 +1007,22 @@ run_batch(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     Py_ssize_t i = PyLong_AsSsize_t(args[3]);
     if (i == -1 && PyErr_Occurred())
         return NULL;
+    Out o;
+    out_init(&o, out);
+    Last last = {NULL, NULL, 0, 0};
+    PyObject *result = NULL;
     Py_ssize_t bytes = 0, seen = PyList_GET_SIZE(out);
     while (i < PyList_GET_SIZE(commands)) {
         PyObject *argv = PyList_GET_ITEM(commands, i);
         i++;
         Py_INCREF(argv);
-        int rc = run_one(client, argv, out);
+        int rc = run_one(client, argv, &o, &last);
         Py_DECREF(argv);
         if (rc < 0)
-            return NULL;
+            goto fail;
         int closing = client_flag(client, off_closing, s_closing);
         if (closing < 0)
-            return NULL;
+            goto fail;
         if (closing || client_blocked(client))
             break;
         for (; seen < PyList_GET_SIZE(out); seen++) {
@@ -778,10 +1030,15 @@ run_batch(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             if (PyBytes_Check(piece))
                 bytes += PyBytes_GET_SIZE(piece);
         }
-        if (bytes >= BATCH_OUT_BYTES)
+        if (bytes + o.len >= BATCH_OUT_BYTES)
             break;
     }
-    return PyLong_FromSsize_t(i);
+    if (out_flush(&o) == 0)
+        result = PyLong_FromSsize_t(i);
+fail:
+    out_free(&o);
+    last_clear(&last);
+    return result;
 }
 
 /* set_serve_ready(fn): what serve_if_ready calls (server/blocking.py's serve_ready). */

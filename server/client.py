@@ -109,11 +109,14 @@ class Client(asyncio.Protocol):
         self.refresh_guard()
 
     def data_received(self, data):
-        self.server.stats.net_input_bytes += len(data)
+        # Attributes read once into locals: each `self.x` is a generic lookup when compiled.
+        server = self.server
+        parser = self.parser
+        server.stats.net_input_bytes += len(data)
         self.last_interaction = time.monotonic()
-        commands = self.parser.feed(data)
-        limit = self.server.config.values["client-query-buffer-limit"]
-        if self.parser.buffered(limit) > limit:
+        commands = parser.feed(data)
+        limit = server.config.values["client-query-buffer-limit"]
+        if parser.buffered(limit) > limit:
             self._query_buffer_overflow()
             return
         if self.pending is not None:  # still paused mid-pipeline: these wait their turn
@@ -129,6 +132,7 @@ class Client(asyncio.Protocol):
         n = len(commands)
         stats.commands += n - start  # dispatch takes back those it refuses
         run_batch = dispatch.run_batch
+        transport = self.transport
         while True:
             out = self.out = []
             start = run_batch(self, commands, out, start)
@@ -136,9 +140,9 @@ class Client(asyncio.Protocol):
             if out:
                 payload = b"".join(out)
                 stats.net_output_bytes += len(payload)
-                self.transport.write(payload)
+                transport.write(payload)
                 # most writes go straight to the socket: nothing waits, no limit to check
-                if self.transport.get_write_buffer_size() or self.soft_since is not None:
+                if transport.get_write_buffer_size() or self.soft_since is not None:
                     if self.output_limit_reached():
                         self.close_for_output_limit()
                         stats.commands -= n - start

@@ -502,6 +502,8 @@ class Database:
         """The live value at `key` or None; expires the key if its time has passed. No stats.
         Touches the key's access field unless `touch` is false (Redis's LOOKUP_NOTOUCH) or a
         save child shares the dicts (Redis: no update while a child runs, for copy on write)."""
+        # Each attribute is read once into a local: in the compiled module every `self.x` is a
+        # generic attribute lookup, a hundred-odd instructions on this, the hottest path.
         k = key.decode("latin-1")
         if self.delta is None:
             value = self.data.get(k)
@@ -512,14 +514,20 @@ class Database:
             if value is None:
                 return None
             touch = False
-        if self.expires or self.delta_exp:
-            when = self._deadline(k)
+        expires = self.expires
+        delta_exp = self.delta_exp
+        if expires or delta_exp:
+            when = expires.get(k) if delta_exp is None else _through(delta_exp, expires, k)
             if when is not None and when < self.ks.clock():  # Redis: expired once now > when
                 self._expire(k)
                 return None
         if touch:
             ks = self.ks
-            self.lru[k] = ks.touched_field(self.lru.get(k)) if ks.lfu else ks.lru_clock
+            if ks.lfu:
+                lru = self.lru
+                lru[k] = ks.touched_field(lru.get(k))
+            else:
+                self.lru[k] = ks.lru_clock
         return value
 
     def notify(self, kind: int, event: bytes, key) -> None:
@@ -533,13 +541,38 @@ class Database:
     def read(self, key, touch: bool = True):
         """Lookup for a read command: like get(), and counts keyspace hits and misses."""
         value = self.get(key, touch)
+        ks = self.ks
         if value is None:
-            self.ks.misses += 1
-            if self.ks.events & NOTIFY_KEY_MISS:
+            ks.misses += 1
+            if ks.events & NOTIFY_KEY_MISS:
                 self.notify(NOTIFY_KEY_MISS, b"keymiss", key)
         else:
-            self.ks.hits += 1
+            ks.hits += 1
         return value
+
+    def read_deadline(self, key):
+        """TTL's lookup in one pass (read() then expire_at(), without decoding the key twice):
+        -2 for a missing key (a keyspace miss), else its deadline in unix ms, or -1 when it has
+        none (a hit). Never touches the access field (Redis's TTL uses LOOKUP_NOTOUCH)."""
+        k = key.decode("latin-1")
+        value = self.data.get(k) if self.delta is None else self._value(k)
+        when = None
+        if value is not None:
+            expires = self.expires
+            delta_exp = self.delta_exp
+            if expires or delta_exp:
+                when = expires.get(k) if delta_exp is None else _through(delta_exp, expires, k)
+                if when is not None and when < self.ks.clock():  # expired: as get() does
+                    self._expire(k)
+                    value = None
+        ks = self.ks
+        if value is None:
+            ks.misses += 1
+            if ks.events & NOTIFY_KEY_MISS:
+                self.notify(NOTIFY_KEY_MISS, b"keymiss", key)
+            return -2
+        ks.hits += 1
+        return -1 if when is None else when
 
     def read_string(self, key):
         value = self.read(key)
@@ -598,9 +631,10 @@ class Database:
             self._remove(k)
             if self.expires or self.delta_exp:
                 self._drop_deadline(k)
-        self.ks.dirty += count
-        if not self.ks.plain:
-            self.ks.signal_modified(self.index, key)
+        ks = self.ks
+        ks.dirty += count
+        if not ks.plain:
+            ks.signal_modified(self.index, key)
 
     def exists(self, key) -> bool:
         return self.get(key, False) is not None
@@ -616,9 +650,12 @@ class Database:
 
     def expire_at(self, key):
         """The key's deadline (unix ms) as stored, or None; no expiry check."""
-        if not (self.expires or self.delta_exp):
+        expires = self.expires
+        delta_exp = self.delta_exp
+        if not (expires or delta_exp):
             return None
-        return self._deadline(key.decode("latin-1"))
+        k = key.decode("latin-1")
+        return expires.get(k) if delta_exp is None else _through(delta_exp, expires, k)
 
     def __contains__(self, key) -> bool:
         """Whether the key is held, expired or not (no expiry check)."""
@@ -650,33 +687,36 @@ class Database:
         else a fresh one: a new value's, except that under an LFU policy an overwritten key
         keeps its counter (Redis's dbOverwrite)."""
         k = key.decode("latin-1")
-        if self.ks.events & NOTIFY_NEW and self._value(k) is None:  # Redis's dbAdd
+        ks = self.ks  # read once: a generic attribute lookup each time when compiled
+        if ks.events & NOTIFY_NEW and self._value(k) is None:  # Redis's dbAdd
             self.notify(NOTIFY_NEW, b"new", key)
         if field is None:
-            field = self.ks.lru_new
-            if self.ks.lfu:
+            field = ks.lru_new
+            if ks.lfu:
                 field = _through(self.delta_lru, self.lru, k)
                 if field is None or self._value(k) is None:
-                    field = self.ks.lru_new
-        if self.delta is None:
+                    field = ks.lru_new
+        delta = self.delta
+        if delta is None:
             self.data[k] = value
             self.lru[k] = field
         else:
-            self.delta[k] = value
+            delta[k] = value
             self.delta_lru[k] = field
         if expire_at is not None:
             self._put_deadline(k, expire_at)
         elif not keepttl and (self.expires or self.delta_exp):
             self._drop_deadline(k)
-        self.ks.dirty += 1
-        if not self.ks.plain:
-            self.ks.signal_modified(self.index, key)
+        ks.dirty += 1
+        if not ks.plain:
+            ks.signal_modified(self.index, key)
 
     def touched(self, key, count: int = 1) -> None:
         """A value was changed in place (bytearray, container types): count it as a write."""
-        self.ks.dirty += count
-        if not self.ks.plain:
-            self.ks.signal_modified(self.index, key)
+        ks = self.ks
+        ks.dirty += count
+        if not ks.plain:
+            ks.signal_modified(self.index, key)
 
     def delete(self, key) -> bool:
         if self.get(key, False) is None:
@@ -691,10 +731,15 @@ class Database:
         return True
 
     def set_expire(self, key, when_ms: int) -> None:
-        self._put_deadline(key.decode("latin-1"), when_ms)
-        self.ks.dirty += 1
-        if not self.ks.plain:
-            self.ks.signal_modified(self.index, key)
+        delta_exp = self.delta_exp  # _put_deadline, inline: this is EXPIRE's and SETEX's path
+        if delta_exp is None:
+            self.expires[key.decode("latin-1")] = when_ms
+        else:
+            delta_exp[key.decode("latin-1")] = when_ms
+        ks = self.ks
+        ks.dirty += 1
+        if not ks.plain:
+            ks.signal_modified(self.index, key)
 
     def persist(self, key) -> bool:
         if self.get(key) is None or self.expire_at(key) is None:

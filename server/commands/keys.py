@@ -328,9 +328,10 @@ def _expire_options(argv) -> int:
 
 
 def _expire(client, argv, name: str, seconds: bool, relative: bool):
-    flags = _expire_options(argv)
+    flags = _expire_options(argv) if len(argv) > 3 else 0
     when = to_int(argv[2])
-    now = client.server.keyspace.clock()
+    db = client.db
+    now = db.ks.clock()
     if seconds:
         if not -_MAX_SECONDS <= when <= _MAX_SECONDS:
             raise CommandError(errors.invalid_expire(name))
@@ -339,7 +340,6 @@ def _expire(client, argv, name: str, seconds: bool, relative: bool):
         if when > LLONG_MAX - now:
             raise CommandError(errors.invalid_expire(name))
         when += now
-    db = client.db
     key = argv[1]
     if db.get(key) is None:
         return 0
@@ -405,11 +405,9 @@ def pexpireat(client: "Client", argv: Argv) -> Reply:
 
 def _ttl(client, key, ms: bool, absolute: bool) -> int:
     db = client.db
-    if db.read(key, False) is None:
-        return -2
-    when = db.expire_at(key)
-    if when is None:
-        return -1
+    when = db.read_deadline(key)
+    if when < 0:  # -2: no such key, -1: no TTL
+        return when
     value = when if absolute else max(0, when - db.ks.clock())
     return value if ms else (value + 500) // 1000  # seconds are rounded, as Redis does
 

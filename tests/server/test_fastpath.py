@@ -184,3 +184,17 @@ def test_incr_in_c_matches_the_handler_in_every_case():
                            b"+OK\r\n-ERR value is not an integer or out of range\r\n"
                            b":1\r\n:11\r\n:12\r\n:1\r\n:2\r\n:1\r\n:1\r\n$2\r\n12\r\n+OK\r\n:8\r\n")
     assert c[0].endswith(b"+OK\r\n:2\r\n:100\r\n+OK\r\n:13\r\n+OK\r\n+QUEUED\r\n*-1\r\n")
+
+
+def test_buffered_replies_keep_their_order_around_python_appends():
+    """The C loop buffers the replies it encodes; a handler that appends to the reply list itself
+    (PUBLISH to the client's own channel in RESP3) and big replies kept as their own item must
+    come out in the same order as from the reference."""
+    stream = [b"".join([
+        frame("HELLO", "3"), frame("SET", "big", "y" * 20000), frame("GET", "big"), frame("PING"),
+        frame("SUBSCRIBE", "ch"), frame("SET", "k", "v"), frame("PUBLISH", "ch", "m1"), frame("GET", "k"),
+        frame("MGET", "big", "k", "big"), frame("INCR", "n"), frame("PUBLISH", "ch", "m2"), frame("GET", "big"),
+        frame("ECHO", "z")])]
+    result = run(stream, _fastpath.run_batch)
+    assert result[0].count(b"m1") == result[0].count(b"m2") == 1
+    assert result == run(stream, dispatch.run_batch_py)
