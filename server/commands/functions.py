@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING
 from persistence import rdb
 from protocol.reply import Map, SetReply, Status, encoded
 from server import errors, functions
-from server.args import help_reply, to_int
-from server.commands.scripting import _AS_MONITORED
+from server.args import help_reply
+from server.commands.scripting import _RO_NOTES, _RW_NOTES, _feed_monitors, _keys_and_args, _specs
 from server.errors import CommandError
 from server.glob import glob_match
-from server.table import Argv, Flag, KeySpec, Reply, command, container
+from server.table import Argv, Flag, Reply, command, container
 
 if TYPE_CHECKING:
     from server.client import Client
@@ -23,31 +23,17 @@ F = Flag
 OK = encoded(Status("OK"))
 _FCALL_FLAGS = F.NOSCRIPT | F.STALE | F.SKIP_MONITOR | F.NO_MANDATORY_KEYS
 _FCALL_ARGS = ("function numkeys [key [key ...]] [arg [arg ...]]",)
-_RW_NOTES = "We cannot tell how the keys will be used so we assume the worst, RW and UPDATE"
-_RO_NOTES = "We cannot tell how the keys will be used so we assume the worst, RO and ACCESS"
 _ALL_SHARDS = ("request_policy:all_shards", "response_policy:all_succeeded")
 
 
 def _fcall(client: "Client", argv: Argv, read_only: bool) -> Reply:
-    server = client.server
-    if server.monitors:  # fed before the commands the function runs, as Redis (FCALL is SKIP_MONITOR)
-        from server.dispatch import feed_monitors
-
-        feed_monitors(client, _AS_MONITORED, argv)
-    registry = functions.registry_for(server)
+    _feed_monitors(client, argv)  # before the commands the function runs, as Redis (FCALL is SKIP_MONITOR)
+    registry = functions.registry_for(client.server)
     name = bytes(argv[1])
     if name not in registry.current.functions:
         raise CommandError(errors.FUNCTION_NOT_FOUND)
-    numkeys = to_int(argv[2], errors.FUNCTION_BAD_NUMKEYS)
-    if numkeys > len(argv) - 3:
-        raise CommandError(errors.NUMKEYS_TOO_BIG)
-    if numkeys < 0:
-        raise CommandError(errors.NUMKEYS_NEGATIVE)
-    return registry.call(client, argv, argv[3:3 + numkeys], argv[3 + numkeys:], read_only)
-
-
-def _specs(flags: str, notes: str) -> tuple:
-    return (KeySpec(tuple(flags.split()), ("index", 2), ("keynum", 0, 1, 1), notes),)
+    keys, args = _keys_and_args(argv, errors.FUNCTION_BAD_NUMKEYS)
+    return registry.call(client, argv, keys, args, read_only)
 
 
 @command("fcall", -3, _FCALL_FLAGS, group="scripting", summary="Invoke a function", since="7.0.0",

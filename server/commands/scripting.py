@@ -24,8 +24,10 @@ _EVAL_ARGS = ("script numkeys [key [key ...]] [arg [arg ...]]",)
 _EVALSHA_ARGS = ("sha1 numkeys [key [key ...]] [arg [arg ...]]",)
 
 
-def _keys_and_args(argv: Argv):
-    numkeys = to_int(argv[2])
+def _keys_and_args(argv: Argv, not_integer: str = errors.NOT_INTEGER):
+    """EVAL's and FCALL's numkeys: (keys, args), with Redis's errors (`not_integer`: FCALL says
+    its own words for a numkeys that is not a number)."""
+    numkeys = to_int(argv[2], not_integer)
     if numkeys > len(argv) - 3:
         raise CommandError(errors.NUMKEYS_TOO_BIG)
     if numkeys < 0:
