@@ -22,46 +22,23 @@ from __future__ import annotations
 import os
 import random
 import shutil
-import socket
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import hiredis  # noqa: E402
 
+from bench import persistence  # noqa: E402
 from tests.servers import ServerProcess, command_bytes, rss  # noqa: E402
 
 BATCH = 1000  # commands per write
 TARGET = 3.0  # forkv RSS / Redis RSS (issues 11 and 12)
 
 
-class Conn:
-    """Raw socket + hiredis: the load's cost is the servers', not a client library's."""
-
-    def __init__(self, port: int):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=600)
-        self.reader = hiredis.Reader()
-
-    def replies(self, n: int) -> list:
-        out = []
-        while len(out) < n:
-            reply = self.reader.gets()
-            if reply is False:
-                chunk = self.sock.recv(1 << 20)
-                if not chunk:
-                    raise ConnectionError("server closed the connection")
-                self.reader.feed(chunk)
-                continue
-            if isinstance(reply, hiredis.ReplyError):
-                raise RuntimeError(f"server error: {reply}")
-            out.append(reply)
-        return out
-
-    def call(self, *args):
-        self.sock.sendall(command_bytes(*args))
-        return self.replies(1)[0]
+class Conn(persistence.Conn):
+    """bench/persistence.py's raw socket + hiredis client (the load's cost is the servers', not a
+    client library's), with batched sends."""
 
     def send_all(self, commands) -> None:
         """Send `commands` (an iterable of RESP requests) BATCH at a time, reading each batch's
@@ -76,9 +53,6 @@ class Conn:
         if batch:
             self.sock.sendall(b"".join(batch))
             self.replies(len(batch))
-
-    def close(self) -> None:
-        self.sock.close()
 
 
 FIELDS = [b"field:%02d" % j for j in range(10)]  # 8 bytes each
