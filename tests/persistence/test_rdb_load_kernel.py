@@ -520,7 +520,10 @@ def test_the_server_loader_stages_the_same(redis_files, tmp_path, monkeypatch, c
         data, databases = redis_files["default"], 1
     path = tmp_path / "dump.rdb"
     path.write_bytes(data)
-    now = NOW + 1_500_000   # the ttl:ex keys have expired by then, the ttl:px ones not
+    # The ttl:ex keys (1000-1299 s after the fixture saved them) have expired by then, the ttl:px
+    # ones (2000 s) not: measured from now, not from NOW (import time), which a long run leaves
+    # minutes behind the fixture.
+    now = int(time.time() * 1000) + 1_500_000
     capsys.readouterr()
     want = _load_with_server_loader(path, monkeypatch, False, now, databases)
     want_log = _messages(capsys.readouterr().out)
