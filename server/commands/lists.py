@@ -108,41 +108,33 @@ def _push(client, argv, left: bool, only_existing: bool):
     return len(value)
 
 
-# What the four pushes declare alike
-_PUSH_COMPLEXITY = ("O(1) for each element added, so O(N) to add N elements when the command is called "
-                    "with multiple arguments.")
-_PUSH_ARGS = ("key", "element [element ...]")
-_PUSH_KEYS = (KS("RW insert", 1),)
+def _push_command(name: str, summary: str, since: str, many_since: str):
+    """The declaration of LPUSH, RPUSH, LPUSHX and RPUSHX, which differ by name, summary, age and
+    since when they take several elements."""
+    return command(name, -3, F.WRITE | F.DENYOOM | F.FAST, keys=(1, 1, 1), group="list",
+                   summary=summary, since=since,
+                   complexity="O(1) for each element added, so O(N) to add N elements when the command "
+                              "is called with multiple arguments.",
+                   arguments=("key", "element [element ...]"), key_specs=(KS("RW insert", 1),),
+                   history=((many_since, "Accepts multiple `element` arguments."),))
 
 
-@command("lpush", -3, F.WRITE | F.DENYOOM | F.FAST, keys=(1, 1, 1), group="list",
-         summary="Prepend one or multiple elements to a list",
-         complexity=_PUSH_COMPLEXITY, arguments=_PUSH_ARGS, key_specs=_PUSH_KEYS,
-         history=(("2.4.0", "Accepts multiple `element` arguments."),))
+@_push_command("lpush", "Prepend one or multiple elements to a list", "1.0.0", "2.4.0")
 def lpush(client: "Client", argv: Argv) -> Reply:
     return _push(client, argv, True, False)
 
 
-@command("rpush", -3, F.WRITE | F.DENYOOM | F.FAST, keys=(1, 1, 1), group="list",
-         summary="Append one or multiple elements to a list",
-         complexity=_PUSH_COMPLEXITY, arguments=_PUSH_ARGS, key_specs=_PUSH_KEYS,
-         history=(("2.4.0", "Accepts multiple `element` arguments."),))
+@_push_command("rpush", "Append one or multiple elements to a list", "1.0.0", "2.4.0")
 def rpush(client: "Client", argv: Argv) -> Reply:
     return _push(client, argv, False, False)
 
 
-@command("lpushx", -3, F.WRITE | F.DENYOOM | F.FAST, keys=(1, 1, 1), group="list",
-         summary="Prepend an element to a list, only if the list exists", since="2.2.0",
-         complexity=_PUSH_COMPLEXITY, arguments=_PUSH_ARGS, key_specs=_PUSH_KEYS,
-         history=(("4.0.0", "Accepts multiple `element` arguments."),))
+@_push_command("lpushx", "Prepend an element to a list, only if the list exists", "2.2.0", "4.0.0")
 def lpushx(client: "Client", argv: Argv) -> Reply:
     return _push(client, argv, True, True)
 
 
-@command("rpushx", -3, F.WRITE | F.DENYOOM | F.FAST, keys=(1, 1, 1), group="list",
-         summary="Append an element to a list, only if the list exists", since="2.2.0",
-         complexity=_PUSH_COMPLEXITY, arguments=_PUSH_ARGS, key_specs=_PUSH_KEYS,
-         history=(("4.0.0", "Accepts multiple `element` arguments."),))
+@_push_command("rpushx", "Append an element to a list, only if the list exists", "2.2.0", "4.0.0")
 def rpushx(client: "Client", argv: Argv) -> Reply:
     return _push(client, argv, False, True)
 

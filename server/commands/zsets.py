@@ -911,24 +911,24 @@ def _blocking_pop(client, keys, where: int, count: int, deadline, mpop: bool):
     return NO_REPLY
 
 
-_BZPOP_DOC = "O(log(N)) with N being the number of elements in the sorted set."
+def _bzpop_command(name: str, summary: str):
+    """The declaration of BZPOPMIN and BZPOPMAX, which differ by name and summary."""
+    return command(name, -3, F.WRITE | F.NOSCRIPT | F.BLOCKING | F.FAST, keys=(1, -2, 1), group="sorted-set",
+                   summary=summary, since="5.0.0",
+                   complexity="O(log(N)) with N being the number of elements in the sorted set.",
+                   arguments=("key [key ...]", "timeout{:double}"), key_specs=(KS("RW access delete", 1, -2),),
+                   history=(("6.0.0", "`timeout` is interpreted as a double instead of an integer."),))
 
 
-@command("bzpopmin", -3, F.WRITE | F.NOSCRIPT | F.BLOCKING | F.FAST, keys=(1, -2, 1), group="sorted-set",
-         summary="Remove and return the member with the lowest score from one or more sorted sets, or "
-         "block until one is available", since="5.0.0", complexity=_BZPOP_DOC,
-         arguments=("key [key ...]", "timeout{:double}"), key_specs=(KS("RW access delete", 1, -2),),
-         history=(("6.0.0", "`timeout` is interpreted as a double instead of an integer."),))
+@_bzpop_command("bzpopmin", "Remove and return the member with the lowest score from one or more sorted sets, "
+                "or block until one is available")
 def bzpopmin(client: "Client", argv: Argv) -> Reply:
     deadline = _timeout(client, argv[-1])
     return _blocking_pop(client, argv[1:-1], _MIN, 1, deadline, False)
 
 
-@command("bzpopmax", -3, F.WRITE | F.NOSCRIPT | F.BLOCKING | F.FAST, keys=(1, -2, 1), group="sorted-set",
-         summary="Remove and return the member with the highest score from one or more sorted sets, or "
-         "block until one is available", since="5.0.0", complexity=_BZPOP_DOC,
-         arguments=("key [key ...]", "timeout{:double}"), key_specs=(KS("RW access delete", 1, -2),),
-         history=(("6.0.0", "`timeout` is interpreted as a double instead of an integer."),))
+@_bzpop_command("bzpopmax", "Remove and return the member with the highest score from one or more sorted sets, "
+                "or block until one is available")
 def bzpopmax(client: "Client", argv: Argv) -> Reply:
     deadline = _timeout(client, argv[-1])
     return _blocking_pop(client, argv[1:-1], _MAX, 1, deadline, False)
