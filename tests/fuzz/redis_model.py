@@ -56,31 +56,21 @@ def sdssplitargs(line: bytes):
         if not at(p):
             return args
         cur = bytearray()
-        inq = insq = False
+        quote = 0  # the quote character of the quoted token p is in, if any
         while True:
             c = at(p)
-            if inq:
-                if c == 0x5C and at(p + 1) == 0x78 and _hex(at(p + 2)) and _hex(at(p + 3)):
+            if quote:
+                if quote == 0x22 and c == 0x5C and at(p + 1) == 0x78 and _hex(at(p + 2)) and _hex(at(p + 3)):
                     cur.append(int(bytes([at(p + 2), at(p + 3)]), 16))
                     p += 3
-                elif c == 0x5C and at(p + 1):
+                elif quote == 0x22 and c == 0x5C and at(p + 1):
                     p += 1
                     esc = at(p)
                     cur.append({0x6E: 10, 0x72: 13, 0x74: 9, 0x62: 8, 0x61: 7}.get(esc, esc))
-                elif c == 0x22:
-                    if at(p + 1) and at(p + 1) not in _SPACES:
-                        return None
-                    p += 1
-                    break
-                elif not c:
-                    return None
-                else:
-                    cur.append(c)
-            elif insq:
-                if c == 0x5C and at(p + 1) == 0x27:
+                elif quote == 0x27 and c == 0x5C and at(p + 1) == 0x27:
                     p += 1
                     cur.append(0x27)
-                elif c == 0x27:
+                elif c == quote:  # a closing quote must end the token
                     if at(p + 1) and at(p + 1) not in _SPACES:
                         return None
                     p += 1
@@ -92,10 +82,8 @@ def sdssplitargs(line: bytes):
             else:
                 if c in b" \n\r\t" or not c:  # not isspace(): \v and \f stay in the token
                     break
-                if c == 0x22:
-                    inq = True
-                elif c == 0x27:
-                    insq = True
+                if c in (0x22, 0x27):
+                    quote = c
                 else:
                     cur.append(c)
             p += 1
