@@ -94,6 +94,21 @@ def _hex(c: int) -> bool:
     return c in b"0123456789abcdefABCDEF" and c != 0
 
 
+def _count_line(buf: bytes, pos: int, what: str) -> tuple:
+    """The '\\r' ending the *<count> or $<size> line at pos, as processMultibulkBuffer finds it:
+    (offset, None); or (-1, None) when Redis waits for more bytes, (-1, error) when it refuses a
+    line that long (`what`: "mbulk" or "bulk")."""
+    n = len(buf)
+    cr = _strchr(buf, 0x0D, pos)
+    if cr < 0:
+        return -1, (f"Protocol error: too big {what} count string" if n - pos > INLINE_MAX else None)
+    if cr > n - 2:
+        return -1, None
+    if cr - pos > DECIDED:
+        return -1, f"Protocol error: too big {what} count string"
+    return cr, None
+
+
 def parse(buf: bytes, max_bulk: int = 512 * 1024 * 1024, auth_required: bool = False,
           lax=None):
     """(commands, error message or None) for `buf` read at once by a Redis 7.0 client. If `lax`
@@ -122,15 +137,9 @@ def parse(buf: bytes, max_bulk: int = 512 * 1024 * 1024, auth_required: bool = F
             if argv:
                 commands.append(argv)
             continue
-        cr = _strchr(buf, 0x0D, pos)
+        cr, error = _count_line(buf, pos, "mbulk")
         if cr < 0:
-            if n - pos > INLINE_MAX:
-                return commands, "Protocol error: too big mbulk count string"
-            return commands, None
-        if cr > n - 2:
-            return commands, None
-        if cr - pos > DECIDED:
-            return commands, "Protocol error: too big mbulk count string"
+            return commands, error
         if lax is not None and buf[cr + 1] != 0x0A:
             lax.append(cr + 1)
         count = string2ll(buf[pos + 1:cr])
@@ -143,15 +152,9 @@ def parse(buf: bytes, max_bulk: int = 512 * 1024 * 1024, auth_required: bool = F
             continue
         argv = []
         while len(argv) < count:
-            cr = _strchr(buf, 0x0D, pos)
+            cr, error = _count_line(buf, pos, "bulk")
             if cr < 0:
-                if n - pos > INLINE_MAX:
-                    return commands, "Protocol error: too big bulk count string"
-                return commands, None
-            if cr > n - 2:
-                return commands, None
-            if cr - pos > DECIDED:
-                return commands, "Protocol error: too big bulk count string"
+                return commands, error
             if buf[pos] != 0x24:
                 got = buf[pos:pos + 1].decode("utf-8", "surrogateescape")
                 got = got.replace("\r", " ").replace("\n", " ")
