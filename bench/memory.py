@@ -36,23 +36,9 @@ BATCH = 1000  # commands per write
 TARGET = 3.0  # forkv RSS / Redis RSS (issues 11 and 12)
 
 
-class Conn(persistence.Conn):
-    """bench/persistence.py's raw socket + hiredis client (the load's cost is the servers', not a
-    client library's), with batched sends."""
-
-    def send_all(self, commands) -> None:
-        """Send `commands` (an iterable of RESP requests) BATCH at a time, reading each batch's
-        replies before the next batch is sent."""
-        batch = []
-        for cmd in commands:
-            batch.append(cmd)
-            if len(batch) == BATCH:
-                self.sock.sendall(b"".join(batch))
-                self.replies(len(batch))
-                batch = []
-        if batch:
-            self.sock.sendall(b"".join(batch))
-            self.replies(len(batch))
+# bench/persistence.py's raw socket + hiredis client: the load's cost is the servers', not a
+# client library's
+Conn = persistence.Conn
 
 
 FIELDS = [b"field:%02d" % j for j in range(10)]  # 8 bytes each
@@ -93,8 +79,7 @@ SAMPLE_KEY = {"strings": b"string:0", "hashes": b"hash:0", "sets": b"set:0", "zs
 
 
 def used_memory(conn: Conn) -> int:
-    text = conn.call("INFO", "memory").decode()
-    return int(dict(line.split(":", 1) for line in text.splitlines() if ":" in line)["used_memory"])
+    return int(conn.info("memory")["used_memory"])
 
 
 def measure(kind: str, name: str, n: int, root: str) -> dict:
@@ -105,7 +90,7 @@ def measure(kind: str, name: str, n: int, root: str) -> dict:
     try:
         empty = rss(server.proc.pid)
         t0 = time.monotonic()
-        conn.send_all(DATASETS[name][0](n))
+        conn.send_all(DATASETS[name][0](n), BATCH)
         took = time.monotonic() - t0
         expected = n // 10 if name == "zsets" else n
         assert conn.call("DBSIZE") == expected, (kind, name)
@@ -158,9 +143,8 @@ def main() -> int:
         if unknown:
             print(f"unknown data set(s) {unknown}: choose from {', '.join(DATASETS)}")
             return 2
-    n = int(args[0]) if args else int(os.environ.get("FORKV_BENCH_KEYS", 1_000_000))
-    if shutil.which("redis-server") is None:
-        print("skipped: Debian's redis-server is not installed (apt-get install redis-server)")
+    n = persistence.keys_to_bench(args)
+    if n is None:
         return 0
     print("\n".join(run(n, names)))
     return 0

@@ -77,6 +77,20 @@ class Conn:
         self.sock.sendall(encode(*args))
         return self.replies(1)[0]
 
+    def send_all(self, commands, depth: int = 1000) -> None:
+        """Send `commands` (an iterable of RESP requests) `depth` at a time in one write, reading
+        each batch's replies before the next batch is sent."""
+        batch = []
+        for cmd in commands:
+            batch.append(cmd)
+            if len(batch) == depth:
+                self.sock.sendall(b"".join(batch))
+                self.replies(len(batch))
+                batch = []
+        if batch:
+            self.sock.sendall(b"".join(batch))
+            self.replies(len(batch))
+
     def info(self, section: str) -> dict:
         text = self.call("INFO", section).decode()
         return dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
@@ -109,32 +123,25 @@ def fill_strings(conn: Conn, n: int, batch: int = 1000, depth: int = 16) -> None
     conn.replies(pending)
 
 
+def mixed_command(i: int) -> bytes:
+    """The command that creates key(i) of the mixed set: one key in five of each type, collections
+    of five 10-20 byte elements (small enough that Redis keeps them as listpacks), the same shape
+    as bench/rdb_walker.py's mixed set."""
+    k = key(i)
+    kind = i % 5
+    if kind == 0:
+        return encode(b"SET", k, value(i))
+    if kind == 1:
+        return encode(b"RPUSH", k, *[b"item:%d:%d" % (i, j) for j in range(5)])
+    if kind == 2:
+        return encode(b"SADD", k, *[b"member:%d:%d" % (i, j) for j in range(5)])
+    if kind == 3:
+        return encode(b"HSET", k, *[x for j in range(5) for x in (b"field:%d" % j, b"value:%d:%d" % (i, j))])
+    return encode(b"ZADD", k, *[x for j in range(5) for x in (repr(j + i / 7).encode(), b"m:%d:%d" % (i, j))])
+
+
 def fill_mixed(conn: Conn, n: int, depth: int = 2000) -> None:
-    """One key in five of each type, collections of five 10-20 byte elements (small enough that
-    Redis keeps them as listpacks): the same shape as bench/rdb_walker.py's mixed set."""
-    out = []
-    for i in range(n):
-        k = key(i)
-        kind = i % 5
-        if kind == 0:
-            out.append(encode(b"SET", k, value(i)))
-        elif kind == 1:
-            out.append(encode(b"RPUSH", k, *[b"item:%d:%d" % (i, j) for j in range(5)]))
-        elif kind == 2:
-            out.append(encode(b"SADD", k, *[b"member:%d:%d" % (i, j) for j in range(5)]))
-        elif kind == 3:
-            out.append(encode(b"HSET", k, *[x for j in range(5)
-                                            for x in (b"field:%d" % j, b"value:%d:%d" % (i, j))]))
-        else:
-            out.append(encode(b"ZADD", k, *[x for j in range(5)
-                                            for x in (repr(j + i / 7).encode(), b"m:%d:%d" % (i, j))]))
-        if len(out) == depth:
-            conn.sock.sendall(b"".join(out))
-            conn.replies(len(out))
-            out = []
-    if out:
-        conn.sock.sendall(b"".join(out))
-        conn.replies(len(out))
+    conn.send_all((mixed_command(i) for i in range(n)), depth)
 
 
 COLLECTION_FIELDS = [b"field:%02d" % j for j in range(10)]
@@ -181,31 +188,13 @@ def collection_write_command(i: int, rng: random.Random) -> bytes:
 
 
 def fill_collections(conn: Conn, n: int, depth: int = 1000) -> None:
-    out = []
-    for i in range(n):
-        out.append(collection_fill_command(i))
-        if len(out) == depth:
-            conn.sock.sendall(b"".join(out))
-            conn.replies(len(out))
-            out = []
-    if out:
-        conn.sock.sendall(b"".join(out))
-        conn.replies(len(out))
+    conn.send_all((collection_fill_command(i) for i in range(n)), depth)
 
 
 def fill_counters(conn: Conn, n: int, depth: int = 2000) -> None:
     """INCRBY counter:<i> by i * 1000 + 1000: counters Redis keeps int-encoded and forkv as Python
     ints, the values the save child must write without touching their reference counts."""
-    out = []
-    for i in range(n):
-        out.append(encode(b"INCRBY", b"counter:%d" % i, i * 1000 + 1000))
-        if len(out) == depth:
-            conn.sock.sendall(b"".join(out))
-            conn.replies(len(out))
-            out = []
-    if out:
-        conn.sock.sendall(b"".join(out))
-        conn.replies(len(out))
+    conn.send_all((encode(b"INCRBY", b"counter:%d" % i, i * 1000 + 1000) for i in range(n)), depth)
 
 
 # -- process and log helpers ----------------------------------------------------------------------
@@ -430,83 +419,138 @@ def latency_run(server: ServerProcess, conn: Conn, nkeys: int, workdir: str, spa
 
 # -- the run --------------------------------------------------------------------------------------
 
+KINDS = ("redis", "forkv")  # the order each round visits the servers in
+
+
 def med(xs):
     return statistics.median(xs)
 
 
-def run(n: int) -> list:
-    root = tempfile.mkdtemp(prefix="forkv-bench-persistence-")
-    dirs = {kind: os.path.join(root, kind) for kind in ("forkv", "redis")}
-    for d in dirs.values():
-        os.mkdir(d)
-    servers: dict = {}
-    conns: dict = {}
-    rows: list = []
-    notes: list = []
-    kinds = ("redis", "forkv")
+class Pair:
+    """A redis-server and a forkv side by side, each in `root`/<kind> with a Conn; what every part
+    of the benchmark does to both, in KINDS order, round after round so that slow spells of the
+    shared machine fall on both."""
 
-    def restart(kind: str) -> tuple:
-        if kind in conns:
-            conns.pop(kind).close()
-        if kind in servers:
-            servers.pop(kind).stop()
-        server, ready, logged = timed_start(kind, dirs[kind], ports[kind])
-        servers[kind] = server
-        conns[kind] = Conn(server.port)
+    def __init__(self, prefix: str):
+        root = self.root = tempfile.mkdtemp(prefix=prefix)
+        self.dirs = {kind: os.path.join(root, kind) for kind in KINDS}
+        self.servers: dict = {}
+        self.conns: dict = {}
+        self.ports: dict = {}
+
+    def start(self) -> Pair:
+        for kind in KINDS:
+            os.mkdir(self.dirs[kind])
+            self.servers[kind] = start_server(kind, self.dirs[kind], None).start()
+            self.ports[kind] = self.servers[kind].port
+            self.conns[kind] = Conn(self.ports[kind])
+        return self
+
+    def restart(self, kind: str) -> tuple:
+        """Stop `kind` and start it again on its dump, on the same port: (seconds to the first
+        PONG, seconds the server logged for the load)."""
+        self.conns.pop(kind).close()
+        self.servers.pop(kind).stop()
+        server, ready, logged = timed_start(kind, self.dirs[kind], self.ports[kind])
+        self.servers[kind] = server
+        self.conns[kind] = Conn(server.port)
         return ready, logged
 
-    ports = {kind: None for kind in kinds}
+    def bgsaves(self, repeats: int) -> dict:
+        """`repeats` quiet BGSAVEs of each server: {kind: [bgsave's dict, ...]}."""
+        bg: dict = {kind: [] for kind in KINDS}
+        for _ in range(repeats):
+            for kind in KINDS:
+                bg[kind].append(bgsave(self.servers[kind], self.conns[kind]))
+        return bg
+
+    def latency_runs(self, nkeys: int, runs: int, span: float, mode: str = "strings") -> dict:
+        """`runs` latency_runs of each server: {kind: [latency_run's dict, ...]}."""
+        lat: dict = {kind: [] for kind in KINDS}
+        for _ in range(runs):
+            for kind in KINDS:
+                lat[kind].append(latency_run(self.servers[kind], self.conns[kind], nkeys, self.dirs[kind],
+                                             span, mode=mode))
+        return lat
+
+    def close(self) -> None:
+        for c in self.conns.values():
+            c.close()
+        for s in self.servers.values():
+            s.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+GOAL_HEADER = ["| metric | forkv | Redis | forkv/Redis | target | met |", "|---|---|---|---|---|---|"]
+
+
+def row_adder(rows: list):
+    """The `add(metric, forkv, redis, unit, fmt, target=, limit=)` that appends one row of
+    GOAL_HEADER's table to `rows`; `target` bounds the forkv/Redis ratio, `limit` forkv's own figure."""
+
+    def add(metric, f, r, unit, fmt="{:.3f}", target=None, limit=None):
+        ratio = f / r if r else float("inf")
+        if target is not None:
+            goal, met = f"ratio <= {target}", ratio <= target
+        elif limit is not None:
+            goal, met = f"forkv <= {limit} {unit}", f <= limit
+        else:
+            goal, met = "", None
+        shown = "" if met is None else ("yes" if met else "**no**")
+        rows.append(f"| {metric} | {fmt.format(f)} {unit}".rstrip() + f" | {fmt.format(r)} {unit}".rstrip()
+                    + f" | {ratio:.2f} | {goal} | {shown} |")
+
+    return add
+
+
+def fill_strings_both(pair: Pair, n: int) -> tuple:
+    """The n DEBUG POPULATE strings in both servers (Redis's own command, forkv's pipelined MSETs):
+    the seconds each took."""
+    t0 = time.monotonic()
+    pair.conns["redis"].call("DEBUG", "POPULATE", n, "key", VALUE_SIZE)
+    redis_fill = time.monotonic() - t0
+    t0 = time.monotonic()
+    fill_strings(pair.conns["forkv"], n)
+    forkv_fill = time.monotonic() - t0
+    for kind in KINDS:
+        assert pair.conns[kind].call("DBSIZE") == n, kind
+    return redis_fill, forkv_fill
+
+
+def run(n: int) -> list:
+    pair = Pair("forkv-bench-persistence-")
+    conns = pair.conns
+    rows: list = []
+    notes: list = []
+    add = row_adder(rows)
     try:
-        for kind in kinds:
-            servers[kind] = start_server(kind, dirs[kind], None).start()
-            ports[kind] = servers[kind].port
-            conns[kind] = Conn(ports[kind])
+        pair.start()
 
         # -- fill ---------------------------------------------------------------------------------
-        t0 = time.monotonic()
-        conns["redis"].call("DEBUG", "POPULATE", n, "key", VALUE_SIZE)
-        redis_fill = time.monotonic() - t0
-        t0 = time.monotonic()
-        fill_strings(conns["forkv"], n)
-        forkv_fill = time.monotonic() - t0
-        for kind in kinds:
-            assert conns[kind].call("DBSIZE") == n, kind
+        redis_fill, forkv_fill = fill_strings_both(pair, n)
         for i in (0, n // 2, n - 1):
             assert conns["forkv"].call("GET", key(i)) == conns["redis"].call("GET", key(i)) == value(i)
         notes.append(f"fill: Redis DEBUG POPULATE {redis_fill:.2f} s, forkv pipelined MSET {forkv_fill:.2f} s")
         data_mb = sum(len(key(i)) for i in range(n)) / 1e6 + n * VALUE_SIZE / 1e6
 
         # -- SAVE -------------------------------------------------------------------------------
-        save = {kind: [] for kind in kinds}
+        save = {kind: [] for kind in KINDS}
         for _ in range(REPEATS):
-            for kind in kinds:
+            for kind in KINDS:
                 t0 = time.monotonic()
                 assert conns[kind].call("SAVE") == b"OK"
                 save[kind].append(time.monotonic() - t0)
-        size = {kind: os.path.getsize(os.path.join(dirs[kind], "dump.rdb")) for kind in kinds}
+        size = {kind: os.path.getsize(os.path.join(pair.dirs[kind], "dump.rdb")) for kind in KINDS}
 
         # -- startup load -------------------------------------------------------------------------
-        ready = {kind: [] for kind in kinds}
-        logged = {kind: [] for kind in kinds}
+        ready = {kind: [] for kind in KINDS}
+        logged = {kind: [] for kind in KINDS}
         for _ in range(REPEATS):
-            for kind in kinds:
-                r, logged_s = restart(kind)
+            for kind in KINDS:
+                r, logged_s = pair.restart(kind)
                 ready[kind].append(r)
                 logged[kind].append(logged_s)
                 assert conns[kind].call("DBSIZE") == n, kind
-
-        def add(metric, f, r, unit, fmt="{:.3f}", target=None, limit=None):
-            """A row; `target` bounds the forkv/Redis ratio, `limit` forkv's own figure."""
-            ratio = f / r if r else float("inf")
-            if target is not None:
-                goal, met = f"ratio <= {target}", ratio <= target
-            elif limit is not None:
-                goal, met = f"forkv <= {limit} {unit}", f <= limit
-            else:
-                goal, met = "", None
-            shown = "" if met is None else ("yes" if met else "**no**")
-            rows.append(f"| {metric} | {fmt.format(f)} {unit}".rstrip() + f" | {fmt.format(r)} {unit}".rstrip()
-                        + f" | {ratio:.2f} | {goal} | {shown} |")
 
         add(f"SAVE, {n:,} strings (median of {REPEATS})", med(save["forkv"]), med(save["redis"]), "s",
             target=1.5)
@@ -521,10 +565,7 @@ def run(n: int) -> list:
             data_mb / med(logged["redis"]), "MB/s", "{:.0f}")
 
         # -- BGSAVE, strings ----------------------------------------------------------------------
-        bg = {kind: [] for kind in kinds}
-        for _ in range(BGSAVE_REPEATS):
-            for kind in kinds:
-                bg[kind].append(bgsave(servers[kind], conns[kind]))
+        bg = pair.bgsaves(BGSAVE_REPEATS)
         bgsave_rows(add, bg, f"{n:,} strings", notes, fork_target=2)
 
         # -- latency ------------------------------------------------------------------------------
@@ -532,11 +573,7 @@ def run(n: int) -> list:
         # Redis's save time (forkv's save is shorter, so its window holds mostly the post-fork
         # phase, when the parent takes its copy-on-write faults).
         span = med([x["saved"] for x in bg["redis"]])
-        lat = {kind: [] for kind in kinds}
-        for _ in range(LATENCY_RUNS):
-            for kind in kinds:
-                lat[kind].append(latency_run(servers[kind], conns[kind], n, root, span))
-        latency_rows(add, lat, notes, span)
+        latency_rows(add, pair.latency_runs(n, LATENCY_RUNS, span), notes, span)
 
         # -- mixed data set -----------------------------------------------------------------------
         conns["redis"].call("FLUSHALL")
@@ -544,76 +581,44 @@ def run(n: int) -> list:
         fill_mixed(conns["redis"], n)
         notes.append(f"mixed fill (Redis, pipelined SET/RPUSH/SADD/HSET/ZADD): {time.monotonic() - t0:.2f} s")
         assert conns["redis"].call("SAVE") == b"OK"
-        shutil.copy(os.path.join(dirs["redis"], "dump.rdb"), os.path.join(dirs["forkv"], "dump.rdb"))
-        _, mixed_load = restart("forkv")
+        shutil.copy(os.path.join(pair.dirs["redis"], "dump.rdb"), os.path.join(pair.dirs["forkv"], "dump.rdb"))
+        _, mixed_load = pair.restart("forkv")
         assert conns["forkv"].call("DBSIZE") == n
         for i in range(5):
             assert conns["forkv"].call("TYPE", key(i)) == conns["redis"].call("TYPE", key(i))
         notes.append(f"mixed set: forkv loaded Redis's file in {mixed_load:.2f} s (logged)")
-        bg = {kind: [] for kind in kinds}
-        for _ in range(MIXED_REPEATS):
-            for kind in kinds:
-                bg[kind].append(bgsave(servers[kind], conns[kind]))
-        bgsave_rows(add, bg, f"{n:,} mixed", notes)
+        bgsave_rows(add, pair.bgsaves(MIXED_REPEATS), f"{n:,} mixed", notes)
 
         # -- counters (INCRBY) --------------------------------------------------------------------
-        for kind in kinds:
+        for kind in KINDS:
             conns[kind].call("FLUSHALL")
             fill_counters(conns[kind], n)
             assert conns[kind].call("DBSIZE") == n
             assert conns[kind].call("OBJECT", "ENCODING", b"counter:%d" % (n - 1)) == b"int"
-        bg = {kind: [] for kind in kinds}
-        for _ in range(MIXED_REPEATS):
-            for kind in kinds:
-                bg[kind].append(bgsave(servers[kind], conns[kind]))
-        bgsave_rows(add, bg, f"{n:,} counters", notes)
+        bgsave_rows(add, pair.bgsaves(MIXED_REPEATS), f"{n:,} counters", notes)
     finally:
-        for c in conns.values():
-            c.close()
-        for s in servers.values():
-            s.stop()
-        shutil.rmtree(root, ignore_errors=True)
-
-    header = ["| metric | forkv | Redis | forkv/Redis | target | met |", "|---|---|---|---|---|---|"]
-    return header + rows + [""] + [f"- {note}" for note in notes]
+        pair.close()
+    return GOAL_HEADER + rows + [""] + [f"- {note}" for note in notes]
 
 
 def run_latency(n: int, runs: int = LATENCY_RUNS) -> list:
     """The strings' fill, BGSAVE_REPEATS quiet BGSAVEs (Redis's median save time is the span) and
     the latency runs of `run`, nothing else: what a bisect of the p99-during-BGSAVE row needs."""
-    root = tempfile.mkdtemp(prefix="forkv-bench-latency-")
-    kinds = ("redis", "forkv")
-    servers: dict = {}
-    conns: dict = {}
+    pair = Pair("forkv-bench-latency-")
     rows: list = []
     notes: list = []
+
+    def add(metric, f, r, unit, fmt="{:.3f}", target=None, limit=None):
+        ratio = f / r if r else float("inf")
+        rows.append(f"| {metric} | {fmt.format(f)} {unit} | {fmt.format(r)} {unit} | {ratio:.2f} |")
+
     try:
-        for kind in kinds:
-            os.mkdir(os.path.join(root, kind))
-            servers[kind] = start_server(kind, os.path.join(root, kind), None).start()
-            conns[kind] = Conn(servers[kind].port)
-        conns["redis"].call("DEBUG", "POPULATE", n, "key", VALUE_SIZE)
-        fill_strings(conns["forkv"], n)
-        for kind in kinds:
-            assert conns[kind].call("DBSIZE") == n, kind
-
-        def add(metric, f, r, unit, fmt="{:.3f}", target=None, limit=None):
-            ratio = f / r if r else float("inf")
-            rows.append(f"| {metric} | {fmt.format(f)} {unit} | {fmt.format(r)} {unit} | {ratio:.2f} |")
-
-        bg = {kind: [bgsave(servers[kind], conns[kind]) for _ in range(BGSAVE_REPEATS)] for kind in kinds}
-        span = med([x["saved"] for x in bg["redis"]])
-        lat: dict = {kind: [] for kind in kinds}
-        for _ in range(runs):
-            for kind in kinds:
-                lat[kind].append(latency_run(servers[kind], conns[kind], n, root, span))
-        latency_rows(add, lat, notes, span)
+        pair.start()
+        fill_strings_both(pair, n)
+        span = med([x["saved"] for x in pair.bgsaves(BGSAVE_REPEATS)["redis"]])
+        latency_rows(add, pair.latency_runs(n, runs, span), notes, span)
     finally:
-        for c in conns.values():
-            c.close()
-        for s in servers.values():
-            s.stop()
-        shutil.rmtree(root, ignore_errors=True)
+        pair.close()
     header = ["| metric | forkv | Redis | forkv/Redis |", "|---|---|---|---|"]
     return header + rows + [""] + [f"- {note}" for note in notes]
 
@@ -624,63 +629,38 @@ def run_collections(n: int, runs: int = LATENCY_RUNS // 2) -> list:
     pipelined commands. Rows: quiet BGSAVEs (copied % of the parent's RSS: target <= 10 %), then
     `runs` latency runs per server with a writer of every type (collection_write_command) before
     and during a BGSAVE (target: p99 during the save <= 1.5x the p99 without one, forkv's own)."""
-    root = tempfile.mkdtemp(prefix="forkv-bench-collections-")
-    kinds = ("redis", "forkv")
-    servers: dict = {}
-    conns: dict = {}
+    pair = Pair("forkv-bench-collections-")
     rows: list = []
     notes: list = []
+    add = row_adder(rows)
     try:
-        for kind in kinds:
-            os.mkdir(os.path.join(root, kind))
-            servers[kind] = start_server(kind, os.path.join(root, kind), None).start()
-            conns[kind] = Conn(servers[kind].port)
+        pair.start()
+        for kind in KINDS:
             t0 = time.monotonic()
-            fill_collections(conns[kind], n)
+            fill_collections(pair.conns[kind], n)
             notes.append(f"{kind}: filled in {time.monotonic() - t0:.1f} s")
-            assert conns[kind].call("DBSIZE") == n, kind
+            assert pair.conns[kind].call("DBSIZE") == n, kind
         for i in range(10):
-            assert conns["forkv"].call("TYPE", key(i)) == conns["redis"].call("TYPE", key(i))
-            assert (conns["forkv"].call("OBJECT", "ENCODING", key(i))
-                    == conns["redis"].call("OBJECT", "ENCODING", key(i))), i
-
-        def add(metric, f, r, unit, fmt="{:.3f}", target=None, limit=None):
-            ratio = f / r if r else float("inf")
-            if target is not None:
-                goal, met = f"ratio <= {target}", ratio <= target
-            elif limit is not None:
-                goal, met = f"forkv <= {limit} {unit}", f <= limit
-            else:
-                goal, met = "", None
-            shown = "" if met is None else ("yes" if met else "**no**")
-            rows.append(f"| {metric} | {fmt.format(f)} {unit}".rstrip() + f" | {fmt.format(r)} {unit}".rstrip()
-                        + f" | {ratio:.2f} | {goal} | {shown} |")
+            assert pair.conns["forkv"].call("TYPE", key(i)) == pair.conns["redis"].call("TYPE", key(i))
+            assert (pair.conns["forkv"].call("OBJECT", "ENCODING", key(i))
+                    == pair.conns["redis"].call("OBJECT", "ENCODING", key(i))), i
 
         label = f"{n:,} keys, 40 % collections"
-        bg = {kind: [bgsave(servers[kind], conns[kind]) for _ in range(MIXED_REPEATS)] for kind in kinds}
+        bg = pair.bgsaves(MIXED_REPEATS)
         bgsave_rows(add, bg, label, notes)
         span = med([x["saved"] for x in bg["redis"]])
-        lat: dict = {kind: [] for kind in kinds}
-        for _ in range(runs):
-            for kind in kinds:
-                lat[kind].append(latency_run(servers[kind], conns[kind], n, os.path.join(root, kind),
-                                             span, mode="collections"))
+        lat = pair.latency_runs(n, runs, span, mode="collections")
         latency_rows(add, lat, notes, span, label="SET/HSET/SADD/LPUSH/ZADD")
         # Issue 11's latency target compares forkv with itself: p99 during the save over p99 idle.
-        for kind in kinds:
+        for kind in KINDS:
             idle = percentiles([x for run in lat[kind] for x in run["idle"]])["p99"]
             during = percentiles([x for run in lat[kind] for x in run["during"]])["p99"]
             verdict = ("met" if during <= 1.5 * idle else "**not met**") if kind == "forkv" else "(reference)"
             notes.append(f"{kind}: writer p99 during BGSAVE / without = {during:.3f} / {idle:.3f} ms "
                          f"= {during / idle:.2f}x; target <= 1.5x: {verdict}")
     finally:
-        for c in conns.values():
-            c.close()
-        for s in servers.values():
-            s.stop()
-        shutil.rmtree(root, ignore_errors=True)
-    header = ["| metric | forkv | Redis | forkv/Redis | target | met |", "|---|---|---|---|---|---|"]
-    return header + rows + [""] + [f"- {note}" for note in notes]
+        pair.close()
+    return GOAL_HEADER + rows + [""] + [f"- {note}" for note in notes]
 
 
 def run_load(n: int) -> list:
@@ -807,6 +787,15 @@ def latency_rows(add, lat: dict, notes: list, span: float, label: str = "GET/SET
                      f"{'; '.join(parts)}; samples {counts}; copied {cows} of RSS")
 
 
+def keys_to_bench(args: list) -> int | None:
+    """The number of keys a benchmark loads (its first argument, else FORKV_BENCH_KEYS, else
+    1,000,000), or None, having said why it is skipped, when Debian's redis-server is missing."""
+    if shutil.which("redis-server") is None:
+        print("skipped: Debian's redis-server is not installed (apt-get install redis-server)")
+        return None
+    return int(args[0]) if args else int(os.environ.get("FORKV_BENCH_KEYS", 1_000_000))
+
+
 def main() -> int:
     if len(sys.argv) > 1 and sys.argv[1] == "--latency-client":
         latency_client(int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), *sys.argv[5:6])
@@ -818,9 +807,8 @@ def main() -> int:
         if only not in ("load", "latency", "collections"):
             print(f"unknown part {only!r}: --only takes 'load', 'latency' or 'collections'")
             return 2
-    n = int(args[0]) if args else int(os.environ.get("FORKV_BENCH_KEYS", 1_000_000))
-    if shutil.which("redis-server") is None:
-        print("skipped: Debian's redis-server is not installed (apt-get install redis-server)")
+    n = keys_to_bench(args)
+    if n is None:
         return 0
     t0 = time.monotonic()
     load = os.getloadavg()[0]

@@ -432,30 +432,30 @@ _STORE_SPECS = (KeySpec(("OW", "update"), ("keyword", "STORE", 6), ("range", 0, 
 _MEMBER_STORE_SPECS = (KeySpec(("OW", "update"), ("keyword", "STORE", 5), ("range", 0, 1, 0)),
                        KeySpec(("OW", "update"), ("keyword", "STOREDIST", 5), ("range", 0, 1, 0)))
 
+# The declarations the four GEORADIUS forms share: they differ by centre (a point or a member), by
+# the STORE options (the _RO forms have none) and by when COUNT's ANY came in.
+_RADIUS_COMPLEXITY = ("O(N+log(M)) where N is the number of elements inside the bounding box of the circular "
+                      "area delimited by center and radius and M is the number of items inside the index.")
+_FROM_POINT = ("key", "longitude", "latitude")
+_FROM_MEMBER = ("key", "member")
+_RADIUS_OPTIONS = ("radius", "M|KM|FT|MI{unit}", "[WITHCOORD]", "[WITHDIST]", "[WITHHASH]")
+_COUNT_ANY_SINCE = ("[COUNT count [ANY]{since=6.2.0}]{count}", "[ASC|DESC]{order}")
+_COUNT_ANY = ("[COUNT count [ANY]]{count}", "[ASC|DESC]{order}")
+_STORE_ARGS = ("[STORE key]{key=1}", "[STOREDIST key]{key=2}")
+_ANY_HISTORY = ("6.2.0", "Added the `ANY` option for `COUNT`.")
+_UPPERCASE_HISTORY = ("7.0.0", "Added support for uppercase unit names.")
+_DEPRECATED = dict(doc_flags=("deprecated",), deprecated_since="6.2.0")
+
 
 @command("georadius", -6, F.WRITE | F.DENYOOM, keys=(1, 1, 1), group="geo",
          summary="Query a sorted set representing a geospatial index to fetch members matching a given "
          "maximum distance from a point", since="3.2.0",
-         complexity="O(N+log(M)) where N is the number of elements inside the bounding box of the circular "
-         "area delimited by center and radius and M is the number of items inside the index.",
-         arguments=("key",
-                    "longitude",
-                    "latitude",
-                    "radius",
-                    "M|KM|FT|MI{unit}",
-                    "[WITHCOORD]",
-                    "[WITHDIST]",
-                    "[WITHHASH]",
-                    "[COUNT count [ANY]{since=6.2.0}]{count}",
-                    "[ASC|DESC]{order}",
-                    "[STORE key]{key=1}",
-                    "[STOREDIST key]{key=2}"),
+         complexity=_RADIUS_COMPLEXITY,
+         arguments=_FROM_POINT + _RADIUS_OPTIONS + _COUNT_ANY_SINCE + _STORE_ARGS,
          key_specs=(KS("RO access", 1),) + _STORE_SPECS,
-         history=(("6.2.0", "Added the `ANY` option for `COUNT`."),
-                  ("7.0.0", "Added support for uppercase unit names.")),
-         doc_flags=("deprecated",),
+         history=(_ANY_HISTORY, _UPPERCASE_HISTORY),
          replaced_by="`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` argument",
-         deprecated_since="6.2.0")
+         **_DEPRECATED)
 def georadius(client: "Client", argv: Argv) -> Reply:
     return _search(client, argv, 1, _COORDS)
 
@@ -463,110 +463,67 @@ def georadius(client: "Client", argv: Argv) -> Reply:
 @command("georadiusbymember", -5, F.WRITE | F.DENYOOM, keys=(1, 1, 1), group="geo",
          summary="Query a sorted set representing a geospatial index to fetch members matching a given "
          "maximum distance from a member", since="3.2.0",
-         complexity="O(N+log(M)) where N is the number of elements inside the bounding box of the circular "
-         "area delimited by center and radius and M is the number of items inside the index.",
-         arguments=("key",
-                    "member",
-                    "radius",
-                    "M|KM|FT|MI{unit}",
-                    "[WITHCOORD]",
-                    "[WITHDIST]",
-                    "[WITHHASH]",
-                    "[COUNT count [ANY]]{count}",
-                    "[ASC|DESC]{order}",
-                    "[STORE key]{key=1}",
-                    "[STOREDIST key]{key=2}"),
+         complexity=_RADIUS_COMPLEXITY,
+         arguments=_FROM_MEMBER + _RADIUS_OPTIONS + _COUNT_ANY + _STORE_ARGS,
          key_specs=(KS("RO access", 1),) + _MEMBER_STORE_SPECS,
-         history=(("7.0.0", "Added support for uppercase unit names."),),
-         doc_flags=("deprecated",),
+         history=(_UPPERCASE_HISTORY,),
          replaced_by="`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` and "
                      "`FROMMEMBER` arguments",
-         deprecated_since="6.2.0")
+         **_DEPRECATED)
 def georadiusbymember(client: "Client", argv: Argv) -> Reply:
     return _search(client, argv, 1, _MEMBER)
 
 
 @command("georadius_ro", -6, F.READONLY, keys=(1, 1, 1), group="geo",
          summary="A read-only variant for GEORADIUS", since="3.2.10",
-         complexity="O(N+log(M)) where N is the number of elements inside the bounding box of the circular "
-         "area delimited by center and radius and M is the number of items inside the index.",
-         arguments=("key",
-                    "longitude",
-                    "latitude",
-                    "radius",
-                    "M|KM|FT|MI{unit}",
-                    "[WITHCOORD]",
-                    "[WITHDIST]",
-                    "[WITHHASH]",
-                    "[COUNT count [ANY]{since=6.2.0}]{count}",
-                    "[ASC|DESC]{order}"),
-         history=(("6.2.0", "Added the `ANY` option for `COUNT`."),),
-         doc_flags=("deprecated",),
+         complexity=_RADIUS_COMPLEXITY,
+         arguments=_FROM_POINT + _RADIUS_OPTIONS + _COUNT_ANY_SINCE,
+         history=(_ANY_HISTORY,),
          replaced_by="`GEOSEARCH` with the `BYRADIUS` argument",
-         deprecated_since="6.2.0")
+         **_DEPRECATED)
 def georadius_ro(client: "Client", argv: Argv) -> Reply:
     return _search(client, argv, 1, _COORDS | _NOSTORE)
 
 
 @command("georadiusbymember_ro", -5, F.READONLY, keys=(1, 1, 1), group="geo",
          summary="A read-only variant for GEORADIUSBYMEMBER", since="3.2.10",
-         complexity="O(N+log(M)) where N is the number of elements inside the bounding box of the circular "
-         "area delimited by center and radius and M is the number of items inside the index.",
-         arguments=("key",
-                    "member",
-                    "radius",
-                    "M|KM|FT|MI{unit}",
-                    "[WITHCOORD]",
-                    "[WITHDIST]",
-                    "[WITHHASH]",
-                    "[COUNT count [ANY]]{count}",
-                    "[ASC|DESC]{order}"),
-         doc_flags=("deprecated",),
+         complexity=_RADIUS_COMPLEXITY,
+         arguments=_FROM_MEMBER + _RADIUS_OPTIONS + _COUNT_ANY,
          replaced_by="`GEOSEARCH` with the `BYRADIUS` and `FROMMEMBER` arguments",
-         deprecated_since="6.2.0")
+         **_DEPRECATED)
 def georadiusbymember_ro(client: "Client", argv: Argv) -> Reply:
     return _search(client, argv, 1, _MEMBER | _NOSTORE)
 
 
+_UNIT = arg("unit", "oneof", args=(
+    arg("m", "pure-token", token="M"),
+    arg("km", "pure-token", token="KM"),
+    arg("ft", "pure-token", token="FT"),
+    arg("mi", "pure-token", token="MI"),
+))
+
 # GEOSEARCH's shape: BYBOX's token is its width's, not a block's as the synopsis would say
 _BY = Documented("BYRADIUS radius M|KM|FT|MI|BYBOX width height M|KM|FT|MI",
                  arg("by", "oneof", args=(
-                     arg("circle", "block", args=(
-                         arg("radius", "double", token="BYRADIUS"),
-                         arg("unit", "oneof", args=(
-                             arg("m", "pure-token", token="M"),
-                             arg("km", "pure-token", token="KM"),
-                             arg("ft", "pure-token", token="FT"),
-                             arg("mi", "pure-token", token="MI"),
-                         )),
-                     )),
-                     arg("box", "block", args=(
-                         arg("width", "double", token="BYBOX"),
-                         arg("height", "double"),
-                         arg("unit", "oneof", args=(
-                             arg("m", "pure-token", token="M"),
-                             arg("km", "pure-token", token="KM"),
-                             arg("ft", "pure-token", token="FT"),
-                             arg("mi", "pure-token", token="MI"),
-                         )),
-                     )),
+                     arg("circle", "block", args=(arg("radius", "double", token="BYRADIUS"), _UNIT)),
+                     arg("box", "block", args=(arg("width", "double", token="BYBOX"),
+                                               arg("height", "double"),
+                                               _UNIT)),
                  )))
+
+# What GEOSEARCH and GEOSEARCHSTORE share
+_SEARCH_COMPLEXITY = ("O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area "
+                      "around the shape provided as the filter and M is the number of items inside the shape")
+_SEARCH_AREA = ("FROMMEMBER member|FROMLONLAT longitude latitude{from}", _BY, "[ASC|DESC]{order}",
+                "[COUNT count [ANY]]{count}")
 
 
 @command("geosearch", -7, F.READONLY, keys=(1, 1, 1), group="geo",
          summary="Query a sorted set representing a geospatial index to fetch members inside an area of a "
          "box or a circle.", since="6.2.0",
-         complexity="O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area "
-         "around the shape provided as the filter and M is the number of items inside the shape",
-         arguments=("key",
-                    "FROMMEMBER member|FROMLONLAT longitude latitude{from}",
-                    _BY,
-                    "[ASC|DESC]{order}",
-                    "[COUNT count [ANY]]{count}",
-                    "[WITHCOORD]",
-                    "[WITHDIST]",
-                    "[WITHHASH]"),
-         history=(("7.0.0", "Added support for uppercase unit names."),))
+         complexity=_SEARCH_COMPLEXITY,
+         arguments=("key",) + _SEARCH_AREA + ("[WITHCOORD]", "[WITHDIST]", "[WITHHASH]"),
+         history=(_UPPERCASE_HISTORY,))
 def geosearch(client: "Client", argv: Argv) -> Reply:
     return _search(client, argv, 1, _SEARCH)
 
@@ -574,16 +531,9 @@ def geosearch(client: "Client", argv: Argv) -> Reply:
 @command("geosearchstore", -8, F.WRITE | F.DENYOOM, keys=(1, 2, 1), group="geo",
          summary="Query a sorted set representing a geospatial index to fetch members inside an area of a "
          "box or a circle, and store the result in another key.", since="6.2.0",
-         complexity="O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area "
-         "around the shape provided as the filter and M is the number of items inside the shape",
-         arguments=("destination",
-                    "source{key=1}",
-                    "FROMMEMBER member|FROMLONLAT longitude latitude{from}",
-                    _BY,
-                    "[ASC|DESC]{order}",
-                    "[COUNT count [ANY]]{count}",
-                    "[STOREDIST]"),
+         complexity=_SEARCH_COMPLEXITY,
+         arguments=("destination", "source{key=1}") + _SEARCH_AREA + ("[STOREDIST]",),
          key_specs=(KS("OW update", 1), KS("RO access", 2)),
-         history=(("7.0.0", "Added support for uppercase unit names."),))
+         history=(_UPPERCASE_HISTORY,))
 def geosearchstore(client: "Client", argv: Argv) -> Reply:
     return _search(client, argv, 2, _SEARCH | _SEARCHSTORE)

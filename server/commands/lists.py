@@ -108,42 +108,33 @@ def _push(client, argv, left: bool, only_existing: bool):
     return len(value)
 
 
-@command("lpush", -3, F.WRITE | F.DENYOOM | F.FAST, keys=(1, 1, 1), group="list",
-         summary="Prepend one or multiple elements to a list",
-         complexity="O(1) for each element added, so O(N) to add N elements when the command is "
-                    "called with multiple arguments.",
-         arguments=("key", "element [element ...]"), key_specs=(KS("RW insert", 1),),
-         history=(("2.4.0", "Accepts multiple `element` arguments."),))
+def _push_command(name: str, summary: str, since: str, many_since: str):
+    """The declaration of LPUSH, RPUSH, LPUSHX and RPUSHX, which differ by name, summary, age and
+    since when they take several elements."""
+    return command(name, -3, F.WRITE | F.DENYOOM | F.FAST, keys=(1, 1, 1), group="list",
+                   summary=summary, since=since,
+                   complexity="O(1) for each element added, so O(N) to add N elements when the command "
+                              "is called with multiple arguments.",
+                   arguments=("key", "element [element ...]"), key_specs=(KS("RW insert", 1),),
+                   history=((many_since, "Accepts multiple `element` arguments."),))
+
+
+@_push_command("lpush", "Prepend one or multiple elements to a list", "1.0.0", "2.4.0")
 def lpush(client: "Client", argv: Argv) -> Reply:
     return _push(client, argv, True, False)
 
 
-@command("rpush", -3, F.WRITE | F.DENYOOM | F.FAST, keys=(1, 1, 1), group="list",
-         summary="Append one or multiple elements to a list",
-         complexity="O(1) for each element added, so O(N) to add N elements when the command is "
-                    "called with multiple arguments.",
-         arguments=("key", "element [element ...]"), key_specs=(KS("RW insert", 1),),
-         history=(("2.4.0", "Accepts multiple `element` arguments."),))
+@_push_command("rpush", "Append one or multiple elements to a list", "1.0.0", "2.4.0")
 def rpush(client: "Client", argv: Argv) -> Reply:
     return _push(client, argv, False, False)
 
 
-@command("lpushx", -3, F.WRITE | F.DENYOOM | F.FAST, keys=(1, 1, 1), group="list",
-         summary="Prepend an element to a list, only if the list exists", since="2.2.0",
-         complexity="O(1) for each element added, so O(N) to add N elements when the command is "
-                    "called with multiple arguments.",
-         arguments=("key", "element [element ...]"), key_specs=(KS("RW insert", 1),),
-         history=(("4.0.0", "Accepts multiple `element` arguments."),))
+@_push_command("lpushx", "Prepend an element to a list, only if the list exists", "2.2.0", "4.0.0")
 def lpushx(client: "Client", argv: Argv) -> Reply:
     return _push(client, argv, True, True)
 
 
-@command("rpushx", -3, F.WRITE | F.DENYOOM | F.FAST, keys=(1, 1, 1), group="list",
-         summary="Append an element to a list, only if the list exists", since="2.2.0",
-         complexity="O(1) for each element added, so O(N) to add N elements when the command is "
-                    "called with multiple arguments.",
-         arguments=("key", "element [element ...]"), key_specs=(KS("RW insert", 1),),
-         history=(("4.0.0", "Accepts multiple `element` arguments."),))
+@_push_command("rpushx", "Append an element to a list, only if the list exists", "2.2.0", "4.0.0")
 def rpushx(client: "Client", argv: Argv) -> Reply:
     return _push(client, argv, False, True)
 
@@ -173,14 +164,14 @@ def _pop(client, argv, left: bool):
 
 
 _POP_ARGS = ("key", "[count]{since=6.2.0}")
+_POP_KEYS = (KS("RW access delete", 1),)
+_POP_HISTORY = (("6.2.0", "Added the `count` argument."),)
 
 
 @command("lpop", -2, F.WRITE | F.FAST, keys=(1, 1, 1), group="list",
          summary="Remove and get the first elements in a list",
          complexity="O(N) where N is the number of elements returned",
-         arguments=_POP_ARGS,
-         key_specs=(KS("RW access delete", 1),),
-         history=(("6.2.0", "Added the `count` argument."),))
+         arguments=_POP_ARGS, key_specs=_POP_KEYS, history=_POP_HISTORY)
 def lpop(client: "Client", argv: Argv) -> Reply:
     return _pop(client, argv, True)
 
@@ -188,9 +179,7 @@ def lpop(client: "Client", argv: Argv) -> Reply:
 @command("rpop", -2, F.WRITE | F.FAST, keys=(1, 1, 1), group="list",
          summary="Remove and get the last elements in a list",
          complexity="O(N) where N is the number of elements returned",
-         arguments=_POP_ARGS,
-         key_specs=(KS("RW access delete", 1),),
-         history=(("6.2.0", "Added the `count` argument."),))
+         arguments=_POP_ARGS, key_specs=_POP_KEYS, history=_POP_HISTORY)
 def rpop(client: "Client", argv: Argv) -> Reply:
     return _pop(client, argv, False)
 
@@ -466,15 +455,26 @@ def _mpop_any(client, keys, left: bool, count: int):
     return None
 
 
-_MPOP_KEYS = (KeySpec(("RW", "access", "delete"), ("index", 1), ("keynum", 0, 1, 1)),)
+def mpop_key_specs(numkeys_at: int) -> tuple:
+    """The key spec of LMPOP/BLMPOP and ZMPOP/BZMPOP (server/commands/zsets.py): `numkeys` at
+    argv[numkeys_at], that many keys after it."""
+    return (KeySpec(("RW", "access", "delete"), ("index", numkeys_at), ("keynum", 0, 1, 1)),)
+
+
+def mpop_arguments(where: str, blocking: bool) -> tuple:
+    """The arguments of LMPOP/BLMPOP and ZMPOP/BZMPOP, which differ only by the end to pop from
+    (`where`) and the blocking form's leading timeout."""
+    head = ("timeout{:double}",) if blocking else ()
+    return head + ("numkeys", "key [key ...]", where + "{where}", "[COUNT count]")
+
+
+_MPOP_COMPLEXITY = "O(N+M) where N is the number of provided keys and M is the number of elements returned."
 
 
 @command("lmpop", -4, F.WRITE, group="list",
          summary="Pop elements from a list", since="7.0.0",
-         complexity="O(N+M) where N is the number of provided keys and M is the number of "
-                    "elements returned.",
-         arguments=("numkeys", "key [key ...]", "LEFT|RIGHT{where}", "[COUNT count]"),
-         key_specs=_MPOP_KEYS)
+         complexity=_MPOP_COMPLEXITY, arguments=mpop_arguments("LEFT|RIGHT", False),
+         key_specs=mpop_key_specs(1))
 def lmpop(client: "Client", argv: Argv) -> Reply:
     keys, left, count = _mpop_args(argv, 1)
     reply = _mpop_any(client, keys, left, count)
@@ -589,14 +589,8 @@ def brpoplpush(client: "Client", argv: Argv) -> Reply:
 
 @command("blmpop", -5, F.WRITE | F.BLOCKING, group="list",
          summary="Pop elements from a list, or block until one is available", since="7.0.0",
-         complexity="O(N+M) where N is the number of provided keys and M is the number of "
-                    "elements returned.",
-         arguments=("timeout{:double}",
-                    "numkeys",
-                    "key [key ...]",
-                    "LEFT|RIGHT{where}",
-                    "[COUNT count]"),
-         key_specs=(KeySpec(("RW", "access", "delete"), ("index", 2), ("keynum", 0, 1, 1)),))
+         complexity=_MPOP_COMPLEXITY, arguments=mpop_arguments("LEFT|RIGHT", True),
+         key_specs=mpop_key_specs(2))
 def blmpop(client: "Client", argv: Argv) -> Reply:
     keys, left, count = _mpop_args(argv, 2)
     when = deadline(client, argv[1])

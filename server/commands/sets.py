@@ -304,10 +304,25 @@ def _store(client, dst, members, event: bytes) -> int:
     return len(result)
 
 
-@command("sinter", -2, F.READONLY, keys=(1, -1, 1), group="set", summary="Intersect multiple sets",
-         complexity="O(N*M) worst case where N is the cardinality of the smallest set and M is the "
-                    "number of sets.",
-         arguments=("key [key ...]",), tips=("nondeterministic_output_order",))
+def _algebra_command(name: str, summary: str, complexity: str):
+    """The declaration of SINTER, SUNION and SDIFF: any number of sets read, a set replied."""
+    return command(name, -2, F.READONLY, keys=(1, -1, 1), group="set", summary=summary,
+                   complexity=complexity, arguments=("key [key ...]",), tips=("nondeterministic_output_order",))
+
+
+def _algebra_store_command(name: str, summary: str, complexity: str, destination: str):
+    """The declaration of SINTERSTORE, SUNIONSTORE and SDIFFSTORE: the sets after the destination
+    read, the destination's key spec flags as Redis's (`destination`) have them."""
+    return command(name, -3, F.WRITE | F.DENYOOM, keys=(1, -1, 1), group="set", summary=summary,
+                   complexity=complexity, arguments=("destination", "key [key ...]"),
+                   key_specs=(KS(destination, 1), KS("RO access", 2, lastkey=-1)))
+
+
+_INTER_COMPLEXITY = "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets."
+_ALL_ELEMENTS_COMPLEXITY = "O(N) where N is the total number of elements in all given sets."
+
+
+@_algebra_command("sinter", "Intersect multiple sets", _INTER_COMPLEXITY)
 def sinter(client: "Client", argv: Argv) -> Reply:
     found = _sources(client, argv[1:])
     if None in found:
@@ -315,12 +330,8 @@ def sinter(client: "Client", argv: Argv) -> Reply:
     return SetReply(_intersection(found))
 
 
-@command("sinterstore", -3, F.WRITE | F.DENYOOM, keys=(1, -1, 1), group="set",
-         summary="Intersect multiple sets and store the resulting set in a key",
-         complexity="O(N*M) worst case where N is the cardinality of the smallest set and M is the "
-                    "number of sets.",
-         arguments=("destination", "key [key ...]"),
-         key_specs=(KS("RW update", 1), KS("RO access", 2, lastkey=-1)))
+@_algebra_store_command("sinterstore", "Intersect multiple sets and store the resulting set in a key",
+                        _INTER_COMPLEXITY, "RW update")
 def sinterstore(client: "Client", argv: Argv) -> Reply:
     found = _sources(client, argv[2:])
     members = [] if None in found else _intersection(found)
@@ -329,9 +340,7 @@ def sinterstore(client: "Client", argv: Argv) -> Reply:
 
 @command("sintercard", -3, F.READONLY, group="set",
          summary="Intersect multiple sets and return the cardinality of the result", since="7.0.0",
-         complexity="O(N*M) worst case where N is the cardinality of the smallest set and M is the "
-                    "number of sets.",
-         arguments=("numkeys", "key [key ...]", "[LIMIT limit]"),
+         complexity=_INTER_COMPLEXITY, arguments=("numkeys", "key [key ...]", "[LIMIT limit]"),
          key_specs=(KeySpec(("RO", "access"), ("index", 1), ("keynum", 0, 1, 1)),))
 def sintercard(client: "Client", argv: Argv) -> Reply:
     numkeys = to_int(argv[1], errors.NUMKEYS_POSITIVE)
@@ -363,36 +372,26 @@ def sintercard(client: "Client", argv: Argv) -> Reply:
     return count
 
 
-@command("sunion", -2, F.READONLY, keys=(1, -1, 1), group="set", summary="Add multiple sets",
-         complexity="O(N) where N is the total number of elements in all given sets.",
-         arguments=("key [key ...]",), tips=("nondeterministic_output_order",))
+@_algebra_command("sunion", "Add multiple sets", _ALL_ELEMENTS_COMPLEXITY)
 def sunion(client: "Client", argv: Argv) -> Reply:
     result = _union(_sources(client, argv[1:]))
     return SetReply(sets.reply_order(result, _config(client)))
 
 
-@command("sunionstore", -3, F.WRITE | F.DENYOOM, keys=(1, -1, 1), group="set",
-         summary="Add multiple sets and store the resulting set in a key",
-         complexity="O(N) where N is the total number of elements in all given sets.",
-         arguments=("destination", "key [key ...]"),
-         key_specs=(KS("OW update", 1), KS("RO access", 2, lastkey=-1)))
+@_algebra_store_command("sunionstore", "Add multiple sets and store the resulting set in a key",
+                        _ALL_ELEMENTS_COMPLEXITY, "OW update")
 def sunionstore(client: "Client", argv: Argv) -> Reply:
     return _store(client, argv[1], _union(_sources(client, argv[2:])), b"sunionstore")
 
 
-@command("sdiff", -2, F.READONLY, keys=(1, -1, 1), group="set", summary="Subtract multiple sets",
-         complexity="O(N) where N is the total number of elements in all given sets.",
-         arguments=("key [key ...]",), tips=("nondeterministic_output_order",))
+@_algebra_command("sdiff", "Subtract multiple sets", _ALL_ELEMENTS_COMPLEXITY)
 def sdiff(client: "Client", argv: Argv) -> Reply:
     result = _difference(_sources(client, argv[1:]))
     return SetReply(sets.reply_order(result, _config(client)))
 
 
-@command("sdiffstore", -3, F.WRITE | F.DENYOOM, keys=(1, -1, 1), group="set",
-         summary="Subtract multiple sets and store the resulting set in a key",
-         complexity="O(N) where N is the total number of elements in all given sets.",
-         arguments=("destination", "key [key ...]"),
-         key_specs=(KS("OW update", 1), KS("RO access", 2, lastkey=-1)))
+@_algebra_store_command("sdiffstore", "Subtract multiple sets and store the resulting set in a key",
+                        _ALL_ELEMENTS_COMPLEXITY, "OW update")
 def sdiffstore(client: "Client", argv: Argv) -> Reply:
     return _store(client, argv[1], _difference(_sources(client, argv[2:])), b"sdiffstore")
 

@@ -20,6 +20,7 @@ from server import errors
 from server.args import LLONG_MAX, to_int
 from server.blocking import block, may_block
 from server.commands.keys import parse_cursor, scan_options
+from server.commands.lists import mpop_arguments, mpop_key_specs
 from server.commands.strings import _parse_ld, _round_ld
 from server.config import NOTIFY_GENERIC, NOTIFY_ZSET
 from server.errors import CommandError
@@ -609,6 +610,8 @@ _RANGE_DOC = "O(log(N)+M) with N being the number of elements in the sorted set 
 _LIMITED_DOC = ("O(log(N)+M) with N being the number of elements in the sorted set and M the number of "
                 "elements being returned. If M is constant (e.g. always asking for the first 10 elements "
                 "with LIMIT), you can consider it O(log(N)).")
+# ZRANGE's older forms, deprecated since ZRANGE took their options in 6.2
+_DEPRECATED = dict(doc_flags=("deprecated",), deprecated_since="6.2.0")
 
 
 @command("zrange", -4, F.READONLY, keys=(1, 1, 1), group="sorted-set",
@@ -644,9 +647,8 @@ def zrangestore(client: "Client", argv: Argv) -> Reply:
 @command("zrevrange", -4, F.READONLY, keys=(1, 1, 1), group="sorted-set",
          summary="Return a range of members in a sorted set, by index, with scores ordered from high to low",
          since="1.2.0", complexity=_RANGE_DOC, arguments=("key", "start", "stop{:integer}", "[WITHSCORES]"),
-         doc_flags=("deprecated",),
          replaced_by="`ZRANGE` with the `REV` argument",
-         deprecated_since="6.2.0")
+         **_DEPRECATED)
 def zrevrange(client: "Client", argv: Argv) -> Reply:
     return _zrange(client, argv, 1, False, _RANK, True)
 
@@ -659,9 +661,8 @@ def zrevrange(client: "Client", argv: Argv) -> Reply:
                     "[WITHSCORES]{since=2.0.0}",
                     "[LIMIT offset count]"),
          history=(("2.0.0", "Added the `WITHSCORES` modifier."),),
-         doc_flags=("deprecated",),
          replaced_by="`ZRANGE` with the `BYSCORE` argument",
-         deprecated_since="6.2.0")
+         **_DEPRECATED)
 def zrangebyscore(client: "Client", argv: Argv) -> Reply:
     return _zrange(client, argv, 1, False, _SCORE, False)
 
@@ -671,9 +672,8 @@ def zrangebyscore(client: "Client", argv: Argv) -> Reply:
          since="2.2.0", complexity=_LIMITED_DOC,
          arguments=("key", "max{:double}", "min{:double}", "[WITHSCORES]", "[LIMIT offset count]"),
          history=(("2.1.6", "`min` and `max` can be exclusive."),),
-         doc_flags=("deprecated",),
          replaced_by="`ZRANGE` with the `REV` and `BYSCORE` arguments",
-         deprecated_since="6.2.0")
+         **_DEPRECATED)
 def zrevrangebyscore(client: "Client", argv: Argv) -> Reply:
     return _zrange(client, argv, 1, False, _SCORE, True)
 
@@ -681,9 +681,8 @@ def zrevrangebyscore(client: "Client", argv: Argv) -> Reply:
 @command("zrangebylex", -4, F.READONLY, keys=(1, 1, 1), group="sorted-set",
          summary="Return a range of members in a sorted set, by lexicographical range", since="2.8.9",
          complexity=_LIMITED_DOC, arguments=("key", "min", "max", "[LIMIT offset count]"),
-         doc_flags=("deprecated",),
          replaced_by="`ZRANGE` with the `BYLEX` argument",
-         deprecated_since="6.2.0")
+         **_DEPRECATED)
 def zrangebylex(client: "Client", argv: Argv) -> Reply:
     return _zrange(client, argv, 1, False, _LEX, False)
 
@@ -692,9 +691,8 @@ def zrangebylex(client: "Client", argv: Argv) -> Reply:
          summary="Return a range of members in a sorted set, by lexicographical range, ordered from "
          "higher to lower strings.", since="2.8.9", complexity=_LIMITED_DOC,
          arguments=("key", "max", "min", "[LIMIT offset count]"),
-         doc_flags=("deprecated",),
          replaced_by="`ZRANGE` with the `REV` and `BYLEX` arguments",
-         deprecated_since="6.2.0")
+         **_DEPRECATED)
 def zrevrangebylex(client: "Client", argv: Argv) -> Reply:
     return _zrange(client, argv, 1, False, _LEX, True)
 
@@ -860,8 +858,7 @@ _MPOP_DOC = ("O(K) + O(M*log(N)) where K is the number of provided keys, N being
 
 @command("zmpop", -4, F.WRITE, group="sorted-set",
          summary="Remove and return members with scores in a sorted set", since="7.0.0", complexity=_MPOP_DOC,
-         arguments=("numkeys", "key [key ...]", "MIN|MAX{where}", "[COUNT count]"),
-         key_specs=(KeySpec(("RW", "access", "delete"), ("index", 1), ("keynum", 0, 1, 1)),))
+         arguments=mpop_arguments("MIN|MAX", False), key_specs=mpop_key_specs(1))
 def zmpop(client: "Client", argv: Argv) -> Reply:
     keys, where, count = _parse_mpop(argv, 1)
     db = client.db
@@ -914,24 +911,24 @@ def _blocking_pop(client, keys, where: int, count: int, deadline, mpop: bool):
     return NO_REPLY
 
 
-_BZPOP_DOC = "O(log(N)) with N being the number of elements in the sorted set."
+def _bzpop_command(name: str, summary: str):
+    """The declaration of BZPOPMIN and BZPOPMAX, which differ by name and summary."""
+    return command(name, -3, F.WRITE | F.NOSCRIPT | F.BLOCKING | F.FAST, keys=(1, -2, 1), group="sorted-set",
+                   summary=summary, since="5.0.0",
+                   complexity="O(log(N)) with N being the number of elements in the sorted set.",
+                   arguments=("key [key ...]", "timeout{:double}"), key_specs=(KS("RW access delete", 1, -2),),
+                   history=(("6.0.0", "`timeout` is interpreted as a double instead of an integer."),))
 
 
-@command("bzpopmin", -3, F.WRITE | F.NOSCRIPT | F.BLOCKING | F.FAST, keys=(1, -2, 1), group="sorted-set",
-         summary="Remove and return the member with the lowest score from one or more sorted sets, or "
-         "block until one is available", since="5.0.0", complexity=_BZPOP_DOC,
-         arguments=("key [key ...]", "timeout{:double}"), key_specs=(KS("RW access delete", 1, -2),),
-         history=(("6.0.0", "`timeout` is interpreted as a double instead of an integer."),))
+@_bzpop_command("bzpopmin", "Remove and return the member with the lowest score from one or more sorted sets, "
+                "or block until one is available")
 def bzpopmin(client: "Client", argv: Argv) -> Reply:
     deadline = _timeout(client, argv[-1])
     return _blocking_pop(client, argv[1:-1], _MIN, 1, deadline, False)
 
 
-@command("bzpopmax", -3, F.WRITE | F.NOSCRIPT | F.BLOCKING | F.FAST, keys=(1, -2, 1), group="sorted-set",
-         summary="Remove and return the member with the highest score from one or more sorted sets, or "
-         "block until one is available", since="5.0.0", complexity=_BZPOP_DOC,
-         arguments=("key [key ...]", "timeout{:double}"), key_specs=(KS("RW access delete", 1, -2),),
-         history=(("6.0.0", "`timeout` is interpreted as a double instead of an integer."),))
+@_bzpop_command("bzpopmax", "Remove and return the member with the highest score from one or more sorted sets, "
+                "or block until one is available")
 def bzpopmax(client: "Client", argv: Argv) -> Reply:
     deadline = _timeout(client, argv[-1])
     return _blocking_pop(client, argv[1:-1], _MAX, 1, deadline, False)
@@ -940,12 +937,7 @@ def bzpopmax(client: "Client", argv: Argv) -> Reply:
 @command("bzmpop", -5, F.WRITE | F.BLOCKING, group="sorted-set",
          summary="Remove and return members with scores in a sorted set or block until one is available",
          since="7.0.0", complexity=_MPOP_DOC,
-         arguments=("timeout{:double}",
-                    "numkeys",
-                    "key [key ...]",
-                    "MIN|MAX{where}",
-                    "[COUNT count]"),
-         key_specs=(KeySpec(("RW", "access", "delete"), ("index", 2), ("keynum", 0, 1, 1)),))
+         arguments=mpop_arguments("MIN|MAX", True), key_specs=mpop_key_specs(2))
 def bzmpop(client: "Client", argv: Argv) -> Reply:
     keys, where, count = _parse_mpop(argv, 2)
     deadline = _timeout(client, argv[1])
@@ -1113,32 +1105,29 @@ _DIFF_DOC = ("O(L + (N-K)log(N)) worst case where L is the total number of eleme
              "the size of the first set, and K is the size of the result set.")
 _READ_KEYS = (KeySpec(("RO", "access"), ("index", 1), ("keynum", 0, 1, 1)),)
 _STORE_KEYS = (KS("OW update", 1), KeySpec(("RO", "access"), ("index", 2), ("keynum", 0, 1, 1)))
+# The arguments ZUNION/ZINTER(STORE) share (ZDIFF has no weights)
+_NUMKEYS = ("numkeys", "key [key ...]")
+_WEIGHTS_AGGREGATE = ("[WEIGHTS weight [WEIGHTS weight ...]]{:integer -multiple_token}",
+                      "[AGGREGATE (SUM|MIN|MAX)]{aggregate}")
+_STORE_NUMKEYS = ("destination", "numkeys", "key [key ...]{key=1}")
 
 
 @command("zunion", -3, F.READONLY, group="sorted-set", summary="Add multiple sorted sets", since="6.2.0",
          complexity=_UNION_DOC, key_specs=_READ_KEYS,
-         arguments=("numkeys",
-                    "key [key ...]",
-                    "[WEIGHTS weight [WEIGHTS weight ...]]{:integer -multiple_token}",
-                    "[AGGREGATE (SUM|MIN|MAX)]{aggregate}",
-                    "[WITHSCORES]"))
+         arguments=_NUMKEYS + _WEIGHTS_AGGREGATE + ("[WITHSCORES]",))
 def zunion(client: "Client", argv: Argv) -> Reply:
     return _algebra_read(client, argv, _UNION, "zunion")
 
 
 @command("zinter", -3, F.READONLY, group="sorted-set", summary="Intersect multiple sorted sets", since="6.2.0",
          complexity=_INTER_DOC, key_specs=_READ_KEYS,
-         arguments=("numkeys",
-                    "key [key ...]",
-                    "[WEIGHTS weight [WEIGHTS weight ...]]{:integer -multiple_token}",
-                    "[AGGREGATE (SUM|MIN|MAX)]{aggregate}",
-                    "[WITHSCORES]"))
+         arguments=_NUMKEYS + _WEIGHTS_AGGREGATE + ("[WITHSCORES]",))
 def zinter(client: "Client", argv: Argv) -> Reply:
     return _algebra_read(client, argv, _INTER, "zinter")
 
 
 @command("zdiff", -3, F.READONLY, group="sorted-set", summary="Subtract multiple sorted sets", since="6.2.0",
-         complexity=_DIFF_DOC, key_specs=_READ_KEYS, arguments=("numkeys", "key [key ...]", "[WITHSCORES]"))
+         complexity=_DIFF_DOC, key_specs=_READ_KEYS, arguments=_NUMKEYS + ("[WITHSCORES]",))
 def zdiff(client: "Client", argv: Argv) -> Reply:
     return _algebra_read(client, argv, _DIFF, "zdiff")
 
@@ -1147,11 +1136,7 @@ def zdiff(client: "Client", argv: Argv) -> Reply:
          summary="Add multiple sorted sets and store the resulting sorted set in a new key", since="2.0.0",
          complexity="O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M being "
          "the number of elements in the resulting sorted set.", key_specs=_STORE_KEYS,
-         arguments=("destination",
-                    "numkeys",
-                    "key [key ...]{key=1}",
-                    "[WEIGHTS weight [WEIGHTS weight ...]]{:integer -multiple_token}",
-                    "[AGGREGATE (SUM|MIN|MAX)]{aggregate}"))
+         arguments=_STORE_NUMKEYS + _WEIGHTS_AGGREGATE)
 def zunionstore(client: "Client", argv: Argv) -> Reply:
     return _algebra_store(client, argv, _UNION, "zunionstore", b"zunionstore")
 
@@ -1159,11 +1144,7 @@ def zunionstore(client: "Client", argv: Argv) -> Reply:
 @command("zinterstore", -4, F.WRITE | F.DENYOOM, keys=(1, 1, 1), group="sorted-set",
          summary="Intersect multiple sorted sets and store the resulting sorted set in a new key",
          since="2.0.0", complexity=_INTER_DOC, key_specs=_STORE_KEYS,
-         arguments=("destination",
-                    "numkeys",
-                    "key [key ...]{key=1}",
-                    "[WEIGHTS weight [WEIGHTS weight ...]]{:integer -multiple_token}",
-                    "[AGGREGATE (SUM|MIN|MAX)]{aggregate}"))
+         arguments=_STORE_NUMKEYS + _WEIGHTS_AGGREGATE)
 def zinterstore(client: "Client", argv: Argv) -> Reply:
     return _algebra_store(client, argv, _INTER, "zinterstore", b"zinterstore")
 
@@ -1180,7 +1161,7 @@ def zdiffstore(client: "Client", argv: Argv) -> Reply:
          summary="Intersect multiple sorted sets and return the cardinality of the result", since="7.0.0",
          complexity="O(N*K) worst case with N being the smallest input sorted set, K being the number of "
          "input sorted sets.", key_specs=_READ_KEYS,
-         arguments=("numkeys", "key [key ...]", "[LIMIT limit]"))
+         arguments=_NUMKEYS + ("[LIMIT limit]",))
 def zintercard(client: "Client", argv: Argv) -> Reply:
     return _algebra(client, argv, 1, _INTER, False, True, "zintercard")[0]
 

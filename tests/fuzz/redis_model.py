@@ -56,31 +56,21 @@ def sdssplitargs(line: bytes):
         if not at(p):
             return args
         cur = bytearray()
-        inq = insq = False
+        quote = 0  # the quote character of the quoted token p is in, if any
         while True:
             c = at(p)
-            if inq:
-                if c == 0x5C and at(p + 1) == 0x78 and _hex(at(p + 2)) and _hex(at(p + 3)):
+            if quote:
+                if quote == 0x22 and c == 0x5C and at(p + 1) == 0x78 and _hex(at(p + 2)) and _hex(at(p + 3)):
                     cur.append(int(bytes([at(p + 2), at(p + 3)]), 16))
                     p += 3
-                elif c == 0x5C and at(p + 1):
+                elif quote == 0x22 and c == 0x5C and at(p + 1):
                     p += 1
                     esc = at(p)
                     cur.append({0x6E: 10, 0x72: 13, 0x74: 9, 0x62: 8, 0x61: 7}.get(esc, esc))
-                elif c == 0x22:
-                    if at(p + 1) and at(p + 1) not in _SPACES:
-                        return None
-                    p += 1
-                    break
-                elif not c:
-                    return None
-                else:
-                    cur.append(c)
-            elif insq:
-                if c == 0x5C and at(p + 1) == 0x27:
+                elif quote == 0x27 and c == 0x5C and at(p + 1) == 0x27:
                     p += 1
                     cur.append(0x27)
-                elif c == 0x27:
+                elif c == quote:  # a closing quote must end the token
                     if at(p + 1) and at(p + 1) not in _SPACES:
                         return None
                     p += 1
@@ -92,10 +82,8 @@ def sdssplitargs(line: bytes):
             else:
                 if c in b" \n\r\t" or not c:  # not isspace(): \v and \f stay in the token
                     break
-                if c == 0x22:
-                    inq = True
-                elif c == 0x27:
-                    insq = True
+                if c in (0x22, 0x27):
+                    quote = c
                 else:
                     cur.append(c)
             p += 1
@@ -104,6 +92,21 @@ def sdssplitargs(line: bytes):
 
 def _hex(c: int) -> bool:
     return c in b"0123456789abcdefABCDEF" and c != 0
+
+
+def _count_line(buf: bytes, pos: int, what: str) -> tuple:
+    """The '\\r' ending the *<count> or $<size> line at pos, as processMultibulkBuffer finds it:
+    (offset, None); or (-1, None) when Redis waits for more bytes, (-1, error) when it refuses a
+    line that long (`what`: "mbulk" or "bulk")."""
+    n = len(buf)
+    cr = _strchr(buf, 0x0D, pos)
+    if cr < 0:
+        return -1, (f"Protocol error: too big {what} count string" if n - pos > INLINE_MAX else None)
+    if cr > n - 2:
+        return -1, None
+    if cr - pos > DECIDED:
+        return -1, f"Protocol error: too big {what} count string"
+    return cr, None
 
 
 def parse(buf: bytes, max_bulk: int = 512 * 1024 * 1024, auth_required: bool = False,
@@ -134,15 +137,9 @@ def parse(buf: bytes, max_bulk: int = 512 * 1024 * 1024, auth_required: bool = F
             if argv:
                 commands.append(argv)
             continue
-        cr = _strchr(buf, 0x0D, pos)
+        cr, error = _count_line(buf, pos, "mbulk")
         if cr < 0:
-            if n - pos > INLINE_MAX:
-                return commands, "Protocol error: too big mbulk count string"
-            return commands, None
-        if cr > n - 2:
-            return commands, None
-        if cr - pos > DECIDED:
-            return commands, "Protocol error: too big mbulk count string"
+            return commands, error
         if lax is not None and buf[cr + 1] != 0x0A:
             lax.append(cr + 1)
         count = string2ll(buf[pos + 1:cr])
@@ -155,15 +152,9 @@ def parse(buf: bytes, max_bulk: int = 512 * 1024 * 1024, auth_required: bool = F
             continue
         argv = []
         while len(argv) < count:
-            cr = _strchr(buf, 0x0D, pos)
+            cr, error = _count_line(buf, pos, "bulk")
             if cr < 0:
-                if n - pos > INLINE_MAX:
-                    return commands, "Protocol error: too big bulk count string"
-                return commands, None
-            if cr > n - 2:
-                return commands, None
-            if cr - pos > DECIDED:
-                return commands, "Protocol error: too big bulk count string"
+                return commands, error
             if buf[pos] != 0x24:
                 got = buf[pos:pos + 1].decode("utf-8", "surrogateescape")
                 got = got.replace("\r", " ").replace("\n", " ")

@@ -32,14 +32,21 @@ def hits(limiter, item, n, *ids, cost=1):
     return [limiter.hit(item, *ids, cost=cost) for _ in range(n)]
 
 
+def exhausted(limiter, item, who):
+    """Two hits more than `item` allows: the last two are refused, and the window says it is
+    used up. Its stats."""
+    assert hits(limiter, item, item.amount + 2, who) == [True] * item.amount + [False] * 2
+    assert not limiter.test(item, who)
+    stats = limiter.get_window_stats(item, who)
+    assert stats.remaining == 0
+    return stats
+
+
 def test_fixed_window(storage):
     limiter = strategies.FixedWindowRateLimiter(storage)
     item = parse("3/minute")
     before = time.time()
-    assert hits(limiter, item, 5, "alice") == [True, True, True, False, False]
-    assert not limiter.test(item, "alice")
-    stats = limiter.get_window_stats(item, "alice")
-    assert stats.remaining == 0
+    stats = exhausted(limiter, item, "alice")
     assert before + 58 <= stats.reset_time <= time.time() + 61
     assert hits(limiter, item, 3, "bob") == [True, True, True]  # identifiers are separate keys
     limiter.clear(item, "alice")
@@ -53,10 +60,7 @@ def test_moving_window(storage):
     limiter = strategies.MovingWindowRateLimiter(storage)
     item = parse("3/minute")
     before = time.time()
-    assert hits(limiter, item, 5, "alice") == [True, True, True, False, False]
-    assert not limiter.test(item, "alice")
-    stats = limiter.get_window_stats(item, "alice")
-    assert stats.remaining == 0
+    stats = exhausted(limiter, item, "alice")
     # The oldest entry plus the window; the script returns it through Lua's tostring (14 digits).
     assert before + 59.99 <= stats.reset_time <= time.time() + 60.01
     assert not limiter.hit(parse("3/minute"), "dave", cost=4)  # more than the limit: refused whole
@@ -70,9 +74,7 @@ def test_moving_window(storage):
 def test_sliding_window_counter(storage):
     limiter = strategies.SlidingWindowCounterRateLimiter(storage)
     item = parse("4/minute")
-    assert hits(limiter, item, 6, "alice") == [True] * 4 + [False] * 2
-    assert not limiter.test(item, "alice")
-    assert limiter.get_window_stats(item, "alice").remaining == 0
+    exhausted(limiter, item, "alice")
     assert hits(limiter, item, 2, "bob", cost=3) == [True, False]
     limiter.clear(item, "alice")
     assert limiter.get_window_stats(item, "alice").remaining == 4

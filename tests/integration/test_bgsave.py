@@ -261,12 +261,19 @@ def test_child_killed_by_sigkill_sets_err_and_misconf_until_a_good_save(spawn):
     ]
 
 
+def _unprivileged(spawn, kind) -> tuple:
+    """A `kind` server that chmod can lock out of its directory, with a save point and a=1 written:
+    (server, client)."""
+    server = spawn(kind, "--save", "3600 1", unprivileged=True)
+    r = client(server)
+    r.set("a", "1")
+    return server, r
+
+
 def test_write_error_in_child_sets_err_like_redis(spawn):
     logs = {}
     for kind in ("forkv", "redis"):
-        server = spawn(kind, "--save", "3600 1", unprivileged=True)
-        r = client(server)
-        r.set("a", "1")
+        server, r = _unprivileged(spawn, kind)
         assert r.save()
         old = read_bytes(dump_path(server))
         r.set("b", "2")
@@ -379,9 +386,7 @@ def test_shutdown_kills_a_running_child_and_saves(spawn):
 def test_shutdown_that_cannot_save_replies_error_and_keeps_serving(spawn):
     transcripts = {}
     for kind in ("forkv", "redis"):
-        server = spawn(kind, "--save", "3600 1", unprivileged=True)
-        r = client(server)
-        r.set("a", "1")
+        server, r = _unprivileged(spawn, kind)
         os.chmod(server.dir, 0o555)
         out = session(server.port, ["SHUTDOWN"], ["SHUTDOWN", "SAVE"], ["PING"], ["GET", "a"])
         # One signal at a time: Redis exits at once on a SIGINT that finds a shutdown pending.

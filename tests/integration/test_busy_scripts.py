@@ -4,6 +4,7 @@ stops a script that has not written (pcall cannot keep it alive), UNKILLABLE onc
 SHUTDOWN NOSAVE exits without saving; new connections are served while busy and keep working
 afterwards; MULTI/EXEC around a slow script. Every wait is on a condition (PING answering BUSY)."""
 
+import contextlib
 import os
 
 import hiredis
@@ -22,12 +23,8 @@ LOOP = "while true do end"
 
 @pytest.fixture(scope="module", params=["forkv", "redis"])
 def busy_server(request):
-    server = ServerProcess(request.param)
-    try:
-        server.start()
+    with ServerProcess(request.param) as server:
         yield server
-    finally:
-        server.cleanup()
 
 
 @pytest.fixture
@@ -68,6 +65,19 @@ def _start(port: int, body: str, *extra) -> Raw:
     return client
 
 
+@contextlib.contextmanager
+def _busy(port: int, body: str):
+    """(the client running EVAL `body`, another client), once the server is busy with it; both
+    closed on the way out."""
+    runner = _start(port, body)
+    other = Raw(port)
+    try:
+        yield runner, other
+    finally:
+        runner.close()
+        other.close()
+
+
 def _sha(body: str) -> str:
     import hashlib
 
@@ -76,9 +86,7 @@ def _sha(body: str) -> str:
 
 def test_busy_reply_then_script_kill(port):
     body = "local x = 0\nwhile true do\n  x = x + 1\nend"
-    runner = _start(port, body)
-    other = Raw(port)
-    try:
+    with _busy(port, body) as (runner, other):
         for args in (("GET", "x"), ("INFO",), ("CLIENT", "LIST"), ("SHUTDOWN",), ("SHUTDOWN", "SAVE"),
                      ("SCRIPT", "FLUSH"), ("EVAL", "return 1", "0")):
             assert other.call(*args) == BUSY, args
@@ -92,15 +100,10 @@ def test_busy_reply_then_script_kill(port):
         assert other.call("PING") == b"+PONG\r\n"
         assert other.call("SCRIPT", "KILL") == b"-NOTBUSY No scripts in execution right now.\r\n"
         assert runner.call("PING") == b"+PONG\r\n"  # the script's own client carries on
-    finally:
-        runner.close()
-        other.close()
 
 
 def test_pipeline_while_busy_is_answered_in_order(port):
-    runner = _start(port, LOOP)
-    other = Raw(port)
-    try:
+    with _busy(port, LOOP) as (runner, other):
         other.send_many(("PING",), ("SET", "k", "v"), ("MULTI",), ("INCR", "n"), ("EXEC",), ("SCRIPT", "KILL"))
         raw, _ = other.read(6)
         execabort = (b"-EXECABORT Transaction discarded because of: BUSY Redis is busy running a script. "
@@ -108,15 +111,10 @@ def test_pipeline_while_busy_is_answered_in_order(port):
         assert raw == BUSY + BUSY + b"+OK\r\n" + BUSY + execabort + b"+OK\r\n"
         assert runner.read()[0].startswith(b"-ERR Script killed by user with SCRIPT KILL...")
         assert other.call("MGET", "k", "n") == b"*2\r\n$-1\r\n$-1\r\n"  # nothing refused ran later
-    finally:
-        runner.close()
-        other.close()
 
 
 def test_allowed_commands_while_busy(port):
-    runner = _start(port, LOOP)
-    other = Raw(port)
-    try:
+    with _busy(port, LOOP) as (runner, other):
         assert other.call("HELLO", "3").startswith(b"%7\r\n")
         assert other.call("HELLO", "2").startswith(b"*14\r\n")
         assert other.call("AUTH", "nopass").startswith(b"-ERR AUTH <password> called without any password")
@@ -127,9 +125,6 @@ def test_allowed_commands_while_busy(port):
         assert other.call("SCRIPT", "KILL") == b"+OK\r\n"
         runner.read()
         assert other.call("QUIT") == b"+OK\r\n"
-    finally:
-        runner.close()
-        other.close()
 
 
 def test_new_connection_while_busy_keeps_working_after(port):
@@ -343,12 +338,7 @@ def test_function_kill_stops_a_busy_function(port):
 
 
 def test_function_kill_refuses_an_eval_script(port):
-    runner = _start(port, LOOP)
-    other = Raw(port)
-    try:
+    with _busy(port, LOOP) as (runner, other):
         assert other.call("FUNCTION", "KILL") == BUSY
         assert other.call("SCRIPT", "KILL") == b"+OK\r\n"
         runner.read()
-    finally:
-        runner.close()
-        other.close()

@@ -433,18 +433,13 @@ def test_malformed_resp_same_as_redis(pair, data):
     pair.check_forkv_alive([b"?"])
 
 
-def test_select_index_beyond_c_int(pair):
-    assert run_both(pair, ["select", "4294967296"]) == [("error", "ERR value is out of range, value must between "
-                                                          "-2147483648 and 2147483647")] * 2
-
-
-def test_swapdb_index_beyond_c_int(pair):
-    assert run_both(pair, ["swapdb", "4294967296", "x"]) == [("error", "ERR invalid first DB index")] * 2
-
-
-def test_hello_option_error_stops_at_nul(pair):
-    assert run_both(pair, ["hello", "2", "ab\x00c"]) == [
-        ("error", "ERR Syntax error in HELLO option 'ab'")] * 2
+@pytest.mark.parametrize("argv, error", [
+    (["select", "4294967296"], "ERR value is out of range, value must between -2147483648 and 2147483647"),
+    (["swapdb", "4294967296", "x"], "ERR invalid first DB index"),
+    (["hello", "2", "ab\x00c"], "ERR Syntax error in HELLO option 'ab'"),
+], ids=["select-index-beyond-c-int", "swapdb-index-beyond-c-int", "hello-option-error-stops-at-nul"])
+def test_edge_case_errors_same_as_redis(pair, argv, error):
+    assert run_both(pair, argv) == [("error", error)] * 2
 
 
 @pytest.mark.parametrize("data", [

@@ -37,6 +37,15 @@ def _need_tool(name):
         pytest.skip(f"{name} is not installed")
 
 
+def _without_sys_resource(nofile: str) -> list:
+    """The command prefix that runs a server with RLIMIT_NOFILE `nofile` ("soft:hard") and without
+    CAP_SYS_RESOURCE, so that it cannot raise the hard limit."""
+    _need_tool("prlimit")
+    _need_tool("setpriv")
+    return ["setpriv", "--inh-caps=-sys_resource", "--bounding-set=-sys_resource",
+            "prlimit", f"--nofile={nofile}", "--"]
+
+
 def _clients(r) -> int:
     return r.info("clients")["connected_clients"]
 
@@ -96,10 +105,7 @@ def test_open_files_limit_is_raised_at_start(kind):
 
 @pytest.mark.parametrize("kind", ["forkv", "redis"])
 def test_maxclients_is_lowered_when_the_file_limit_cannot_be_raised(kind):
-    _need_tool("prlimit")
-    _need_tool("setpriv")
-    prefix = ["setpriv", "--inh-caps=-sys_resource", "--bounding-set=-sys_resource",
-              "prlimit", "--nofile=1000:1000", "--"]
+    prefix = _without_sys_resource("1000:1000")
     with _Wrapped(kind, prefix, ["--maxclients", "10000"]) as server:
         assert _log_lines(server, "maxclients", "open files") == [
             "You requested maxclients of 10000 requiring at least 10032 max file descriptors.",
@@ -457,12 +463,9 @@ def test_protected_mode_reply_is_redis_text():
 
 @pytest.mark.parametrize("kind", ["forkv", "redis"])
 def test_config_set_maxclients_raises_the_file_limit_or_fails_like_redis(kind):
-    _need_tool("prlimit")
-    _need_tool("setpriv")
     # without CAP_SYS_RESOURCE the limit can rise up to the hard limit, and raising it (to 11032)
     # sets the hard limit too, as Redis's setrlimit does: 20000 clients cannot be had after that
-    prefix = ["setpriv", "--inh-caps=-sys_resource", "--bounding-set=-sys_resource",
-              "prlimit", "--nofile=1024:12000", "--"]
+    prefix = _without_sys_resource("1024:12000")
     with _Wrapped(kind, prefix, ["--maxclients", "900"]) as server:
         r = redis.Redis(port=server.port)
         r.config_set("maxclients", "11000")

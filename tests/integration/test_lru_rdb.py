@@ -2,6 +2,7 @@
 policy a save carries an IDLE opcode per key, under an LFU one a FREQ opcode, and a load applies
 whichever the loading server's policy reads (Redis's rdbSaveKeyValuePair / objectSetLRUOrLFU)."""
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -36,107 +37,78 @@ def _fill(r, idle=None, freq=None):
         r.restore(name + b":old", 0, payload, idletime=idle, frequency=freq)
 
 
-def _server(kind, workdir, *args):
-    return ServerProcess(kind, args=list(args), workdir=str(workdir)).start()
+LRU = ("--maxmemory-policy", "allkeys-lru")
+LFU = ("--maxmemory-policy", "allkeys-lfu", "--lfu-decay-time", "0")
+
+
+@contextlib.contextmanager
+def _client(kind, workdir, *args):
+    """A redis-py client of a fresh `kind` server on `workdir`, stopped on the way out."""
+    with ServerProcess(kind, args=list(args), workdir=str(workdir)) as server:
+        yield redis.Redis(port=server.port)
+
+
+def _saved(kind, workdir, args, idle=None, freq=None):
+    """A dump.rdb in `workdir` of _fill's keys, saved by a `kind` server run with `args`."""
+    with _client(kind, workdir, *args) as r:
+        _fill(r, idle=idle, freq=freq)
+        assert r.save()
+    return _records(workdir / "dump.rdb")
 
 
 def test_a_forkv_dump_under_lru_carries_idle_times_redis_reads(tmp_path):
-    forkv = _server("forkv", tmp_path, "--maxmemory-policy", "allkeys-lru")
-    try:
-        r = redis.Redis(port=forkv.port)
+    with _client("forkv", tmp_path, *LRU) as r:
         _fill(r, idle=5000)
         assert r.object("IDLETIME", "s:old") == 5000
         assert r.save()
-    finally:
-        forkv.stop()
-    path = tmp_path / "dump.rdb"
-    records = _records(path)
+    records = _records(tmp_path / "dump.rdb")
     assert all(e.idle is not None and e.freq is None for e in records.values())
     assert records[b"s:old"].idle in (5000, 5001) and records[b"l:old"].idle in (5000, 5001)
     assert records[b"plain:1"].idle in (0, 1)
     if CHECK_RDB:
-        check = subprocess.run([CHECK_RDB, str(path)], capture_output=True, text=True, timeout=60)
+        check = subprocess.run([CHECK_RDB, str(tmp_path / "dump.rdb")], capture_output=True, text=True,
+                               timeout=60)
         assert check.returncode == 0 and "RDB looks OK" in check.stdout, check.stdout
-    real = _server("redis", tmp_path, "--maxmemory-policy", "allkeys-lru")
-    try:
-        r = redis.Redis(port=real.port)
+    with _client("redis", tmp_path, *LRU) as r:
         assert r.dbsize() == 306
         assert 5000 <= r.object("IDLETIME", "s:old") <= 5003
         assert 5000 <= r.object("IDLETIME", "l:old") <= 5003
         assert r.object("IDLETIME", "plain:7") <= 3
-    finally:
-        real.stop()
 
 
 def test_a_forkv_dump_under_lfu_carries_counters_redis_reads(tmp_path):
-    forkv = _server("forkv", tmp_path, "--maxmemory-policy", "allkeys-lfu", "--lfu-decay-time", "0")
-    try:
-        r = redis.Redis(port=forkv.port)
-        _fill(r, freq=77)
-        assert r.save()
-    finally:
-        forkv.stop()
-    records = _records(tmp_path / "dump.rdb")
+    records = _saved("forkv", tmp_path, LFU, freq=77)
     assert all(e.freq is not None and e.idle is None for e in records.values())
     assert records[b"s:old"].freq == 77 and records[b"plain:3"].freq == 5
-    real = _server("redis", tmp_path, "--maxmemory-policy", "allkeys-lfu", "--lfu-decay-time", "0")
-    try:
-        r = redis.Redis(port=real.port)
+    with _client("redis", tmp_path, *LFU) as r:
         assert r.object("FREQ", "s:old") == 77 and r.object("FREQ", "l:old") == 77
         assert r.object("FREQ", "plain:3") == 5
-    finally:
-        real.stop()
 
 
 @pytest.mark.parametrize("policy", ["allkeys-lru", "noeviction"])
 def test_a_redis_dump_with_idle_times_loads_into_forkv(tmp_path, policy):
-    real = _server("redis", tmp_path, "--maxmemory-policy", "allkeys-lru")
-    try:
-        r = redis.Redis(port=real.port)
-        _fill(r, idle=4000)
-        assert r.save()
-    finally:
-        real.stop()
-    assert _records(tmp_path / "dump.rdb")[b"plain:5"].idle is not None
-    forkv = _server("forkv", tmp_path, "--maxmemory-policy", policy)
-    try:
-        r = redis.Redis(port=forkv.port)
+    assert _saved("redis", tmp_path, LRU, idle=4000)[b"plain:5"].idle is not None
+    with _client("forkv", tmp_path, "--maxmemory-policy", policy) as r:
         assert r.dbsize() == 306
         # Under any policy but LFU, IDLE applies (Redis reads it so under noeviction too).
         assert 4000 <= r.object("IDLETIME", "s:old") <= 4003
         assert 4000 <= r.object("IDLETIME", "l:old") <= 4003
         assert r.object("IDLETIME", "plain:5") <= 3
-    finally:
-        forkv.stop()
 
 
 def test_a_redis_dump_with_counters_loads_into_forkv(tmp_path):
-    real = _server("redis", tmp_path, "--maxmemory-policy", "allkeys-lfu", "--lfu-decay-time", "0")
-    try:
-        r = redis.Redis(port=real.port)
-        _fill(r, freq=42)
-        assert r.save()
-    finally:
-        real.stop()
-    for policy, expect in (("allkeys-lfu", 42), ("allkeys-lru", None)):
-        forkv = _server("forkv", tmp_path, "--maxmemory-policy", policy, "--lfu-decay-time", "0")
-        try:
-            r = redis.Redis(port=forkv.port)
-            if expect is None:  # FREQ opcodes are not read under an LRU policy: fresh fields
-                assert r.object("IDLETIME", "s:old") <= 3
-            else:
-                assert r.object("FREQ", "s:old") == expect and r.object("FREQ", "l:old") == expect
-                assert r.object("FREQ", "plain:9") == 5
-        finally:
-            forkv.stop()
+    _saved("redis", tmp_path, LFU, freq=42)
+    with _client("forkv", tmp_path, *LFU) as r:
+        assert r.object("FREQ", "s:old") == 42 and r.object("FREQ", "l:old") == 42
+        assert r.object("FREQ", "plain:9") == 5
+    with _client("forkv", tmp_path, "--maxmemory-policy", "allkeys-lru", "--lfu-decay-time", "0") as r:
+        # FREQ opcodes are not read under an LRU policy: fresh fields
+        assert r.object("IDLETIME", "s:old") <= 3
     assert os.path.exists(tmp_path / "dump.rdb")
 
 
 def test_bgsave_and_debug_reload_keep_the_fields(tmp_path):
-    forkv = _server("forkv", tmp_path, "--maxmemory-policy", "allkeys-lru",
-                    "--enable-debug-command", "yes")
-    try:
-        r = redis.Redis(port=forkv.port)
+    with _client("forkv", tmp_path, *LRU, "--enable-debug-command", "yes") as r:
         _fill(r, idle=3000)
         assert r.bgsave()
         wait_for(lambda: r.info("persistence")["rdb_bgsave_in_progress"] == 0, 30, what="BGSAVE")
@@ -149,5 +121,3 @@ def test_bgsave_and_debug_reload_keep_the_fields(tmp_path):
         r.restore(b"f", 0, r.dump(b"s:src"), frequency=33)
         assert r.execute_command("DEBUG", "RELOAD") == b"OK"  # FREQ opcodes now
         assert r.object("FREQ", "f") in (32, 33)  # a minute may turn between save and read
-    finally:
-        forkv.stop()

@@ -308,6 +308,31 @@ def _fill(r) -> None:
     r.mset({f"big{i}": os.urandom(64 * 1024) for i in range(BIG)})
 
 
+def _saved_small(start, kind, datadir, *args, fsize=0) -> tuple:
+    """A server of `kind` with save points (and `args`) whose dump holds small=1, saved by SAVE:
+    (server, client)."""
+    server = start(kind, datadir, "--save", SAVE_POINTS, *args, fsize=fsize)
+    r = client(server)
+    r.set("small", "1")
+    assert r.save()
+    return server, r
+
+
+def _logged_by_both(log: str, line: str, what) -> None:
+    """`line` (a pattern) logged as Redis logs a failed save: by the server (SAVE's, role M) and by
+    the save child (BGSAVE's, role C)."""
+    for role in "MC":
+        assert re.search(rf"{role} .* # {line}", log), (what, role)
+
+
+def _write_error(reason: str) -> str:
+    return r"Write error saving DB on disk\(rdbSaveRio\): " + reason
+
+
+def _open_error(root: str, reason: str) -> str:
+    return rf"Failed opening the temp RDB file temp-\d+\.rdb \(in server root dir {root}\) for saving: {reason}"
+
+
 def _failing_saves(server, r, datadir) -> list:
     """SAVE and BGSAVE on a `dir` that cannot take the file, checked as Redis 7.0 behaves: SAVE
     replies -ERR and changes no status; BGSAVE sets rdb_last_bgsave_status:err and MISCONF; the
@@ -351,10 +376,7 @@ def test_full_disk_fails_the_save_and_keeps_the_old_file(start, mount_tmpfs):
     transcripts, logs = {}, {}
     for kind in ("forkv", "redis"):
         datadir = mount_tmpfs("1m")
-        server = start(kind, datadir, "--save", SAVE_POINTS)
-        r = client(server)
-        r.set("small", "1")
-        assert r.save()
+        server, r = _saved_small(start, kind, datadir)
         _fill(r)
         out = _failing_saves(server, r, datadir)
         assert shutil.disk_usage(datadir).used < 64 * 1024, kind  # the partial temp files are gone
@@ -362,9 +384,8 @@ def test_full_disk_fails_the_save_and_keeps_the_old_file(start, mount_tmpfs):
         out += _recovered(server, r, datadir, 2 + BIG)
         transcripts[kind], logs[kind] = texts(out), server.log()
     assert transcripts["forkv"] == transcripts["redis"] == FAILED_SAVES + [b"OK"]
-    for kind, log in logs.items():  # Redis's lines: SAVE's in the server, BGSAVE's in the child
-        assert re.search(r"M .* # Write error saving DB on disk\(rdbSaveRio\): No space left on device", log), kind
-        assert re.search(r"C .* # Write error saving DB on disk\(rdbSaveRio\): No space left on device", log), kind
+    for kind, log in logs.items():
+        _logged_by_both(log, _write_error("No space left on device"), kind)
         assert "Background saving error" in log, kind
 
 
@@ -374,16 +395,12 @@ def test_file_size_rlimit_fails_the_save_and_keeps_the_old_file(start, tmp_path)
     # only forkv runs the whole sequence, Redis the background save.
     datadir = tmp_path / "forkv"
     datadir.mkdir()
-    server = start("forkv", datadir, "--save", SAVE_POINTS, fsize=256 * 1024)
-    r = client(server)
-    r.set("small", "1")
-    assert r.save()
+    server, r = _saved_small(start, "forkv", datadir, fsize=256 * 1024)
     _fill(r)
     out = _failing_saves(server, r, datadir)
     assert texts(out) == FAILED_SAVES
     log = server.log()
-    assert re.search(r"M .* # Write error saving DB on disk\(rdbSaveRio\): File too large", log)
-    assert re.search(r"C .* # Write error saving DB on disk\(rdbSaveRio\): File too large", log)
+    _logged_by_both(log, _write_error("File too large"), "forkv")
     assert "Background saving error" in log
     r.config_set("save", "")  # no save points, no MISCONF: drop the big values
     r.delete(*[f"big{i}" for i in range(BIG)])
@@ -393,10 +410,7 @@ def test_file_size_rlimit_fails_the_save_and_keeps_the_old_file(start, tmp_path)
 
     datadir = tmp_path / "redis"
     datadir.mkdir()
-    server = start("redis", datadir, "--save", SAVE_POINTS, fsize=256 * 1024)
-    r = client(server)
-    r.set("small", "1")
-    assert r.save()
+    server, r = _saved_small(start, "redis", datadir, fsize=256 * 1024)
     old = read_bytes(os.path.join(datadir, "dump.rdb"))
     _fill(r)
     assert r.bgsave()
@@ -411,10 +425,7 @@ def test_read_only_dir_fails_the_save_and_keeps_the_old_file(start, mount_tmpfs)
     transcripts, logs = {}, {}
     for kind in ("forkv", "redis"):
         datadir = mount_tmpfs("8m")
-        server = start(kind, datadir, "--save", SAVE_POINTS)
-        r = client(server)
-        r.set("small", "1")
-        assert r.save()
+        server, r = _saved_small(start, kind, datadir)
         _fill(r)
         remount(datadir, "ro")
         out = _failing_saves(server, r, datadir)
@@ -423,9 +434,7 @@ def test_read_only_dir_fails_the_save_and_keeps_the_old_file(start, mount_tmpfs)
         transcripts[kind], logs[kind] = texts(out), server.log()
     assert transcripts["forkv"] == transcripts["redis"] == FAILED_SAVES + [b"OK"]
     for kind, log in logs.items():
-        for role in "MC":
-            assert re.search(rf"{role} .* # Failed opening the temp RDB file temp-\d+\.rdb \(in server root "
-                             r"dir /\S+\) for saving: Read-only file system", log), (kind, role)
+        _logged_by_both(log, _open_error(r"/\S+", "Read-only file system"), kind)
 
 
 def test_deleted_dir_fails_the_save_until_there_is_a_dir_again(start, tmp_path):
@@ -433,10 +442,7 @@ def test_deleted_dir_fails_the_save_until_there_is_a_dir_again(start, tmp_path):
     for kind in ("forkv", "redis"):
         datadir = tmp_path / kind
         datadir.mkdir()
-        server = start(kind, datadir, "--save", SAVE_POINTS, "--enable-protected-configs", "yes")
-        r = client(server)
-        r.set("small", "1")
-        assert r.save()
+        server, r = _saved_small(start, kind, datadir, "--enable-protected-configs", "yes")
         _fill(r)
         shutil.rmtree(datadir)
         out = _failing_saves(server, r, datadir)
@@ -451,9 +457,7 @@ def test_deleted_dir_fails_the_save_until_there_is_a_dir_again(start, tmp_path):
         transcripts[kind], logs[kind] = texts(out), server.log()
     assert transcripts["forkv"] == transcripts["redis"] == FAILED_SAVES + [b"OK"]
     for kind, log in logs.items():
-        for role in "MC":
-            assert re.search(rf"{role} .* # Failed opening the temp RDB file temp-\d+\.rdb \(in server root "
-                             r"dir \S+\) for saving: No such file or directory", log), (kind, role)
+        _logged_by_both(log, _open_error(r"\S+", "No such file or directory"), kind)
 
 
 # -- the server killed ------------------------------------------------------------------------------
