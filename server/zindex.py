@@ -91,21 +91,22 @@ class PyZIndex:
         return pairs
 
 
-def walk(index, start: int, reverse: bool = False, chunk: int = 64):
-    """The pairs from rank `start` to the end (or down to rank 0 if reverse), read a chunk at a
-    time, for runs that stop at a condition. The index must not change while it is walked."""
+def walk(index, start: int, reverse: bool = False, chunk: int = 64, stop: int = -1):
+    """The pairs from rank `start` to the end (or to `stop`, exclusive, if given), or down to rank
+    0 if reverse, read a chunk at a time (doubling) for runs that stop at a condition. The index
+    must not change while it is walked."""
     chunk_size = chunk
     if reverse:
-        stop = start + 1
-        while stop > 0:
-            first = max(0, stop - chunk_size)
-            yield from index.slice(first, stop, True)
-            stop = first
+        end = start + 1
+        while end > 0:
+            first = max(0, end - chunk_size)
+            yield from index.slice(first, end, True)
+            end = first
             chunk_size *= 2
     else:
-        n = len(index)
+        n = len(index) if stop < 0 else min(stop, len(index))
         while start < n:
-            yield from index.slice(start, start + chunk_size)
+            yield from index.slice(start, min(n, start + chunk_size))
             start += chunk_size
             chunk_size *= 2
 
