@@ -51,10 +51,9 @@ def _strtod(text: bytes):
     one. out_of_range: strtod's ERANGE with an infinite or zero result (overflow, underflow)."""
     if _DEC.fullmatch(text) is not None:
         value = float(text)
-        if math.isinf(value):
-            return value, True
-        mantissa = text.split(b"e")[0].split(b"E")[0]
-        return value, value == 0.0 and mantissa.strip(b"+-.0") != b""
+        if value == 0.0:  # underflow unless the digits before any exponent are all zero
+            return value, text.split(b"e")[0].split(b"E")[0].strip(b"+-.0") != b""
+        return value, value == _INF or value == -_INF
     m = _HEX.fullmatch(text)
     if m is not None:
         sign, whole, frac, only, exp = m.groups()
@@ -73,6 +72,8 @@ def _strtod(text: bytes):
 def parse_score(arg, message: str = errors.NOT_FLOAT) -> float:
     """A score or weight as Redis's getDoubleFromObject reads it: the whole argument, no leading
     space, no NaN, no overflow and no underflow to zero."""
+    if type(arg) is bytes and arg.isdigit() and len(arg) < 300:  # the common form: digits only
+        return float(arg)
     if not arg or arg[0] in _SPACE:
         raise CommandError(message)
     parsed = _strtod(bytes(arg))
@@ -372,6 +373,28 @@ def _zadd(client, argv, flags: int):
                   ("3.0.2", "Added the `XX`, `NX`, `CH` and `INCR` options."),
                   ("6.2.0", "Added the `GT` and `LT` options.")))
 def zadd(client: "Client", argv: Argv) -> Reply:
+    if len(argv) == 4:  # ZADD key score member, the common form, without the options' loop
+        arg = argv[2]
+        if type(arg) is bytes and arg.isdigit() and len(arg) < 300:
+            score = float(arg)
+        elif arg.upper() in _ZADD_OPTIONS:
+            return _zadd(client, argv, 0)  # a syntax error
+        else:
+            score = parse_score(arg)
+        key = argv[1]
+        member = argv[3]
+        z = client.db.get_typed(key, KIND)
+        if z is None:
+            z = zsets.created(client.server.config, 1, len(member))
+        current = z.get(member)
+        if current is None:
+            zsets.insert(z, member, score, client.server.config)
+            _touched(client, key, z, 1, b"zadd")
+            return 1
+        if score != current:
+            zsets.insert(z, member, score, client.server.config)
+            _touched(client, key, z, 1, b"zadd")
+        return 0
     return _zadd(client, argv, 0)
 
 
