@@ -804,6 +804,15 @@ def _pop(client, key, z: ZSet, where: int, count: int):
 
 
 def _zpop(client, argv, where: int):
+    if len(argv) == 2:  # the common form: one member, [member, score] in RESP2 and RESP3 alike
+        key = argv[1]
+        z = client.db.get_typed(key, KIND)
+        if z is None:
+            return []
+        score, member = z.index.pop_first() if where == _MIN else z.index.pop_last()
+        del z[member]
+        _touched(client, key, z, 1, b"zpopmin" if where == _MIN else b"zpopmax")
+        return [member, score]
     if len(argv) > 3:
         raise CommandError(errors.SYNTAX)
     count = -1
