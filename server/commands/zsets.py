@@ -82,9 +82,18 @@ def parse_score(arg, message: str = errors.NOT_FLOAT) -> float:
     return parsed[0]
 
 
+_INFINITE_BOUNDS = {b"+inf": _INF, b"-inf": -_INF, b"inf": _INF}
+
+
 def _range_bound(arg):
     """One end of a score range (zslParseRange): '(' makes it exclusive; strtod over the C string
     (cut at a NUL), leading space allowed, out-of-range values saturate, "" reads as 0."""
+    if type(arg) is bytes:
+        if arg.isdigit() and len(arg) < 300:  # the common forms first: digits, +inf, -inf
+            return float(arg), False
+        known = _INFINITE_BOUNDS.get(arg)
+        if known is not None:
+            return known, False
     exclusive = arg[:1] == b"("
     text = bytes(arg[1:] if exclusive else arg).split(b"\x00", 1)[0]
     if not text:
