@@ -37,10 +37,15 @@ def _score(rnd: random.Random) -> float:
     return rnd.choice(SCORES) if rnd.random() < 0.7 else float(rnd.randrange(-3, 4)) / 2
 
 
-def test_pure_python_is_chosen_under_forkvpy_pure():
+def test_the_implementation_is_the_one_expected():
+    """FORKVPY_PURE=1 runs the reference; FORKVPY_EXPECT_COMPILED=1 requires the C index built and
+    chosen; otherwise the C index is chosen whenever it is built."""
     if os.environ.get("FORKVPY_PURE", "") not in ("", "0"):
         assert zindex.ZIndex is PyZIndex
-    elif _zskiplist is not None:
+        return
+    if os.environ.get("FORKVPY_EXPECT_COMPILED"):
+        assert _zskiplist is not None, "server/_zskiplist.c is not built"
+    if _zskiplist is not None:
         assert zindex.ZIndex is _zskiplist.ZIndex
 
 
