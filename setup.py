@@ -3,7 +3,8 @@
 - The hand-written C pieces: the snapshot walker (which must not touch reference counts in the
   save child), the startup loader's kernel for string records (persistence/_rdbload.c), the
   parser's inner loop and dispatch's per-command loop with GET/SET/INCR (and the keyspace walks
-  of RANDOMKEY, SCAN and KEYS), and the HyperLogLog register loops (server/_hll.c).
+  of RANDOMKEY, SCAN and KEYS), the HyperLogLog register loops (server/_hll.c) and the sorted
+  sets' ordered index (server/_zskiplist.c).
 - The command path compiled from its own Python source with Cython (COMPILED below): the .py files
   stay the one source, and run as plain Python when they are not compiled.
 
@@ -107,5 +108,6 @@ setup(
         Extension("server._fastpath", sources=["server/_fastpath.c"], extra_compile_args=WARNINGS),
         Extension("protocol._drain", sources=["protocol/_drain.c"], extra_compile_args=WARNINGS),
         Extension("server._hll", sources=["server/_hll.c"], extra_compile_args=WARNINGS),
+        Extension("server._zskiplist", sources=["server/_zskiplist.c"], extra_compile_args=WARNINGS),
     ] + compiled_modules(),
 )

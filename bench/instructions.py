@@ -41,6 +41,8 @@ TESTS = [
     ("SISMEMBER", ["SISMEMBER", "myset", "element:__rand_int__"]),
     ("ZADD", ["-t", "zadd"]),
     ("ZRANK", ["ZRANK", "myzset", "element:__rand_int__"]),
+    ("ZRANGEBYSCORE", ["ZRANGEBYSCORE", "myzset", "__rand_int__", "+inf", "LIMIT", "0", "10"]),
+    ("ZPOPMIN", ["-t", "zpopmin"]),
     ("PING", ["-t", "ping_mbulk"]),
     # TTLs last: a database with TTLs sends SET/INCR down the handlers' path.
     ("SETEX", ["SETEX", "ttl:__rand_int__", "100000", "xxx"]),

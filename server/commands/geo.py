@@ -22,6 +22,7 @@ from server.errors import CommandError
 from server.table import KS, Argv, Flag, KeySpec, Reply, command
 from server.types import zsets
 from server.types.zsets import ZSet
+from server.zindex import walk
 
 if TYPE_CHECKING:
     from server.client import Client
@@ -202,9 +203,9 @@ def _in_radius(z: ZSet, ranges, clon: float, clat: float, radius: float, limit: 
     for lo, hi in ranges:
         if limit and len(found) >= limit:
             break
-        start = index.bisect_left((float(lo),))
-        stop = index.bisect_left((float(hi),))
-        for score, member in index.islice(start, stop):
+        start = index.first_rank_ge(float(lo))
+        stop = index.first_rank_ge(float(hi))
+        for score, member in (walk(index, start, stop=stop) if limit else index.slice(start, stop)):
             b = int(score)
             sep = (split[b & 0xFFFF] | (split[(b >> 16) & 0xFFFF] << 8)
                    | (split[(b >> 32) & 0xFFFF] << 16) | (split[b >> 48] << 24))
@@ -238,9 +239,9 @@ def _in_box(z: ZSet, ranges, clon: float, clat: float, width: float, height: flo
     for lo, hi in ranges:
         if limit and len(found) >= limit:
             break
-        start = index.bisect_left((float(lo),))
-        stop = index.bisect_left((float(hi),))
-        for score, member in index.islice(start, stop):
+        start = index.first_rank_ge(float(lo))
+        stop = index.first_rank_ge(float(hi))
+        for score, member in (walk(index, start, stop=stop) if limit else index.slice(start, stop)):
             x, y = geo.decode(score)
             if distance(x, y, clon, y) <= half_w and distance(x, y, x, clat) <= half_h:
                 found.append([distance(clon, clat, x, y), member, score, x, y])
@@ -411,7 +412,7 @@ def _many(z: ZSet, ranges) -> bool:
     index = z.index
     total = 0
     for lo, hi in ranges:
-        total += index.bisect_left((float(hi),)) - index.bisect_left((float(lo),))
+        total += index.first_rank_ge(float(hi)) - index.first_rank_ge(float(lo))
         if total >= _NARROW_FROM:
             return True
     return False

@@ -200,9 +200,9 @@ def _elements(value, opts: _Options, start: int, end: int):
             index = value.index
             n = len(index)
             if opts.desc:
-                picked = [index[n - 1 - i][1] for i in range(start, end + 1)]
+                picked = [m for _, m in index.slice(n - 1 - end, n - start, True)]
             else:
-                picked = [m for _, m in index.islice(start, end + 1)]
+                picked = [m for _, m in index.slice(start, end + 1)]
         else:
             n = len(value)
             if opts.desc:

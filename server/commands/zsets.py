@@ -29,6 +29,7 @@ from server.table import KS, Argv, Flag, KeySpec, Reply, command
 from server.types import sets as set_type
 from server.types import zsets
 from server.types.zsets import ZSet
+from server.zindex import walk
 
 if TYPE_CHECKING:
     from server.client import Client
@@ -51,10 +52,9 @@ def _strtod(text: bytes):
     one. out_of_range: strtod's ERANGE with an infinite or zero result (overflow, underflow)."""
     if _DEC.fullmatch(text) is not None:
         value = float(text)
-        if math.isinf(value):
-            return value, True
-        mantissa = text.split(b"e")[0].split(b"E")[0]
-        return value, value == 0.0 and mantissa.strip(b"+-.0") != b""
+        if value == 0.0:  # underflow unless the digits before any exponent are all zero
+            return value, text.split(b"e")[0].split(b"E")[0].strip(b"+-.0") != b""
+        return value, value == _INF or value == -_INF
     m = _HEX.fullmatch(text)
     if m is not None:
         sign, whole, frac, only, exp = m.groups()
@@ -73,6 +73,8 @@ def _strtod(text: bytes):
 def parse_score(arg, message: str = errors.NOT_FLOAT) -> float:
     """A score or weight as Redis's getDoubleFromObject reads it: the whole argument, no leading
     space, no NaN, no overflow and no underflow to zero."""
+    if type(arg) is bytes and arg.isdigit() and len(arg) < 300:  # the common form: digits only
+        return float(arg)
     if not arg or arg[0] in _SPACE:
         raise CommandError(message)
     parsed = _strtod(bytes(arg))
@@ -81,9 +83,18 @@ def parse_score(arg, message: str = errors.NOT_FLOAT) -> float:
     return parsed[0]
 
 
+_INFINITE_BOUNDS = {b"+inf": _INF, b"-inf": -_INF, b"inf": _INF}
+
+
 def _range_bound(arg):
     """One end of a score range (zslParseRange): '(' makes it exclusive; strtod over the C string
     (cut at a NUL), leading space allowed, out-of-range values saturate, "" reads as 0."""
+    if type(arg) is bytes:
+        if arg.isdigit() and len(arg) < 300:  # the common forms first: digits, +inf, -inf
+            return float(arg), False
+        known = _INFINITE_BOUNDS.get(arg)
+        if known is not None:
+            return known, False
     exclusive = arg[:1] == b"("
     text = bytes(arg[1:] if exclusive else arg).split(b"\x00", 1)[0]
     if not text:
@@ -117,15 +128,8 @@ def _rank_span(bounds, n: int):
 def _score_span(z: ZSet, lo, lo_ex, hi, hi_ex):
     """The ranks [start, stop) of the members whose scores are in the range."""
     index = z.index
-    n = len(index)
-    if lo_ex:
-        start = n if lo == _INF else index.bisect_left((math.nextafter(lo, _INF),))
-    else:
-        start = index.bisect_left((lo,))
-    if hi_ex:
-        stop = index.bisect_left((hi,))
-    else:
-        stop = n if hi == _INF else index.bisect_left((math.nextafter(hi, _INF),))
+    start = index.first_rank_gt(lo) if lo_ex else index.first_rank_ge(lo)
+    stop = index.first_rank_ge(hi) if hi_ex else index.first_rank_gt(hi)
     return start, max(start, stop)
 
 
@@ -190,7 +194,7 @@ class _Lex:
 
 def _uniform(z: ZSet) -> bool:
     index = z.index
-    return index[0][0] == index[-1][0]
+    return index.at(0)[0] == index.at(-1)[0]
 
 
 def _first_gte(z: ZSet, lex: _Lex) -> int:
@@ -203,17 +207,17 @@ def _first_gte(z: ZSet, lex: _Lex) -> int:
     if lo is _PLUS:
         return n
     if _uniform(z):
-        key = (index[0][0], lo)
-        return index.bisect_right(key) if lex.lo_ex else index.bisect_left(key)
+        score = index.at(0)[0]
+        return index.rank_after(score, lo) if lex.lo_ex else index.rank(score, lo)
     if not z.big:  # a listpack is walked from its head
-        for i, (_, m) in enumerate(index):
+        for i, (_, m) in enumerate(index.slice(0, n)):
             if lex.gte_min(m):
                 return i
         return n
     low, high = 0, n  # a skiplist is descended: a binary search on the test
     while low < high:
         mid = (low + high) // 2
-        if lex.gte_min(index[mid][1]):
+        if lex.gte_min(index.at(mid)[1]):
             high = mid
         else:
             low = mid + 1
@@ -230,17 +234,17 @@ def _last_lte(z: ZSet, lex: _Lex) -> int:
     if hi is _MINUS:
         return -1
     if _uniform(z):
-        key = (index[0][0], hi)
-        return (index.bisect_left(key) if lex.hi_ex else index.bisect_right(key)) - 1
+        score = index.at(0)[0]
+        return (index.rank(score, hi) if lex.hi_ex else index.rank_after(score, hi)) - 1
     if not z.big:  # a listpack is walked back from its tail
-        for i in range(n - 1, -1, -1):
-            if lex.lte_max(index[i][1]):
+        for i, (_, m) in zip(range(n - 1, -1, -1), index.slice(0, n, True)):
+            if lex.lte_max(m):
                 return i
         return -1
     low, high = 0, n
     while low < high:
         mid = (low + high) // 2
-        if lex.lte_max(index[mid][1]):
+        if lex.lte_max(index.at(mid)[1]):
             low = mid + 1
         else:
             high = mid
@@ -251,13 +255,13 @@ def _lex_start(z: ZSet, lex: _Lex, reverse: bool) -> int:
     """Where a lex range starts (its first member, or its last in reverse), or -1 when it is
     empty (zzlFirstInLexRange / zslLastInLexRange)."""
     index = z.index
-    if lex.hopeless() or not lex.gte_min(index[-1][1]) or not lex.lte_max(index[0][1]):
+    if lex.hopeless() or not lex.gte_min(index.at(-1)[1]) or not lex.lte_max(index.at(0)[1]):
         return -1
     if reverse:
         i = _last_lte(z, lex)
-        return i if i >= 0 and lex.gte_min(index[i][1]) else -1
+        return i if i >= 0 and lex.gte_min(index.at(i)[1]) else -1
     i = _first_gte(z, lex)
-    return i if i < len(index) and lex.lte_max(index[i][1]) else -1
+    return i if i < len(index) and lex.lte_max(index.at(i)[1]) else -1
 
 
 # -- replies -------------------------------------------------------------------------------------
@@ -379,6 +383,28 @@ def _zadd(client, argv, flags: int):
                   ("3.0.2", "Added the `XX`, `NX`, `CH` and `INCR` options."),
                   ("6.2.0", "Added the `GT` and `LT` options.")))
 def zadd(client: "Client", argv: Argv) -> Reply:
+    if len(argv) == 4:  # ZADD key score member, the common form, without the options' loop
+        arg = argv[2]
+        if type(arg) is bytes and arg.isdigit() and len(arg) < 300:
+            score = float(arg)
+        elif arg.upper() in _ZADD_OPTIONS:
+            return _zadd(client, argv, 0)  # a syntax error
+        else:
+            score = parse_score(arg)
+        key = argv[1]
+        member = argv[3]
+        z = client.db.get_typed(key, KIND)
+        if z is None:
+            z = zsets.created(client.server.config, 1, len(member))
+        current = z.get(member)
+        if current is None:
+            zsets.insert(z, member, score, client.server.config)
+            _touched(client, key, z, 1, b"zadd")
+            return 1
+        if score != current:
+            zsets.insert(z, member, score, client.server.config)
+            _touched(client, key, z, 1, b"zadd")
+        return 0
     return _zadd(client, argv, 0)
 
 
@@ -446,7 +472,7 @@ def _rank(client, argv, reverse: bool):
     score = z.get(argv[2])
     if score is None:
         return None
-    rank = z.index.bisect_left((score, argv[2]))
+    rank = z.index.rank(score, argv[2])
     return len(z) - 1 - rank if reverse else rank
 
 
@@ -494,7 +520,7 @@ def zlexcount(client: "Client", argv: Argv) -> Reply:
     if z.big or _uniform(z):
         return _lex_start(z, lex, True) - start + 1
     count = 0
-    for _, m in z.index.islice(start):
+    for _, m in walk(z.index, start):
         if not lex.lte_max(m):
             break
         count += 1
@@ -516,8 +542,8 @@ def _range_of(z: ZSet, kind: int, bounds, reverse: bool, offset: int, limit: int
             return []
         start, end = span
         if reverse:
-            return list(index.islice(n - 1 - end, n - start, reverse=True))
-        return list(index.islice(start, end + 1))
+            return index.slice(n - 1 - end, n - start, True)
+        return index.slice(start, end + 1)
     if offset < 0 or (offset > 0 and offset >= n) or limit == 0:
         return []
     if kind == _SCORE:
@@ -526,11 +552,11 @@ def _range_of(z: ZSet, kind: int, bounds, reverse: bool, offset: int, limit: int
             stop -= offset
             if limit > 0:
                 start = max(start, stop - limit)
-            return list(index.islice(start, stop, reverse=True)) if start < stop else []
+            return index.slice(start, stop, True)
         start += offset
         if limit > 0:
             stop = min(stop, start + limit)
-        return list(index.islice(start, stop)) if start < stop else []
+        return index.slice(start, stop)
     lex = bounds
     first = _lex_start(z, lex, reverse)
     if first < 0:
@@ -540,13 +566,13 @@ def _range_of(z: ZSet, kind: int, bounds, reverse: bool, offset: int, limit: int
         first -= offset
         if first < 0:
             return []
-        for pair in index.islice(0, first + 1, reverse=True):
+        for pair in walk(index, first, True):
             if not lex.gte_min(pair[1]) or len(out) == limit:
                 break
             out.append(pair)
     else:
         first += offset
-        for pair in index.islice(first):
+        for pair in walk(index, first):
             if not lex.lte_max(pair[1]) or len(out) == limit:
                 break
             out.append(pair)
@@ -724,7 +750,7 @@ def _zremrange(client, argv, kind: int, event: bytes):
         if start < 0:
             return 0
         stop = start
-        for _, m in z.index.islice(start):
+        for _, m in walk(z.index, start):
             if not lex.lte_max(m):
                 break
             stop += 1
@@ -770,21 +796,30 @@ def _pop(client, key, z: ZSet, where: int, count: int):
     written through the write hook with Redis's notifications."""
     index = z.index
     n = min(count, len(index))
-    if n == 1:  # the common case: SortedList.pop at an end needs no positional index
-        pair = index.pop(0 if where == _MIN else -1)
+    if n == 1:  # the common case
+        pair = index.pop_first() if where == _MIN else index.pop_last()
         del z[pair[1]]
         pairs = [pair]
     elif where == _MIN:
-        pairs = list(index.islice(0, n))
+        pairs = index.slice(0, n)
         zsets.delete_span(z, 0, n)
     else:
-        pairs = list(index.islice(len(index) - n, len(index), reverse=True))
+        pairs = index.slice(len(index) - n, len(index), True)
         zsets.delete_span(z, len(index) - n, len(index))
     _touched(client, key, z, n, b"zpopmin" if where == _MIN else b"zpopmax")
     return pairs
 
 
 def _zpop(client, argv, where: int):
+    if len(argv) == 2:  # the common form: one member, [member, score] in RESP2 and RESP3 alike
+        key = argv[1]
+        z = client.db.get_typed(key, KIND)
+        if z is None:
+            return []
+        score, member = z.index.pop_first() if where == _MIN else z.index.pop_last()
+        del z[member]
+        _touched(client, key, z, 1, b"zpopmin" if where == _MIN else b"zpopmax")
+        return [member, score]
     if len(argv) > 3:
         raise CommandError(errors.SYNTAX)
     count = -1
@@ -956,7 +991,7 @@ def zrandmember(client: "Client", argv: Argv) -> Reply:
         z = db.read_typed(argv[1], KIND)
         if z is None:
             return None
-        return z.index[random.randrange(len(z))][1]
+        return z.index.at(random.randrange(len(z)))[1]
     count = to_int(argv[2])
     if count < -_LONG_MAX:
         raise CommandError(errors.LONG_OUT_OF_RANGE)
@@ -973,11 +1008,11 @@ def zrandmember(client: "Client", argv: Argv) -> Reply:
     index = z.index
     n = len(index)
     if count < 0 or count == 1:
-        pairs = [index[random.randrange(n)] for _ in range(-count if count < 0 else 1)]
+        pairs = [index.at(random.randrange(n)) for _ in range(-count if count < 0 else 1)]
     elif count >= n:  # the whole set, highest first, as Redis 7.0 answers it
-        pairs = list(reversed(index))
+        pairs = index.slice(0, n, True)
     else:
-        pairs = [index[i] for i in random.sample(range(n), count)]
+        pairs = [index.at(i) for i in random.sample(range(n), count)]
     return _pairs_reply(client, pairs, withscores)
 
 
@@ -1183,7 +1218,7 @@ def zscan(client: "Client", argv: Argv) -> Reply:
     match = matcher(pattern) if pattern is not None and pattern != b"*" else None
     out = []
     if not z.big:  # a listpack is returned whole, its scores as it holds them
-        for score, member in z.index:
+        for score, member in z.index.slice(0, len(z)):
             if match is None or match(member):
                 out.append(member)
                 out.append(zsets.listpack_text(score))

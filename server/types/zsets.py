@@ -2,9 +2,10 @@
 
 The dict answers ZSCORE and membership in O(1) and is what the snapshot writers serialise (the C
 walker writes a dict subclass registered with LAYOUT_ZSET as RDB zset-2 without touching
-reference counts); the index, a `sortedcontainers.SortedList` of (score, member) tuples, keeps
-Redis's order (score, then member bytes) so ranks and ranges by rank, score or lex cost O(log n)
-plus what they return, as Redis's skiplist does. Every change goes through `insert` / `remove` /
+reference counts); the index (server/zindex.py: a C skiplist with spans, server/_zskiplist.c, or
+its SortedList reference) keeps Redis's order (score, then member bytes) so ranks and ranges by
+rank, score or lex cost O(log n) plus what they return, as Redis's skiplist does. The child of a
+BGSAVE never reads the index. Every change goes through `insert` / `remove` /
 `delete_span` here, which keep both in step.
 
 Redis 7.0 keeps a small sorted set as a listpack and converts it for good to a skiplist once it
@@ -19,23 +20,22 @@ It must not: know about clients, replies or the command table.
 
 import math
 
-from sortedcontainers import SortedList
-
 from persistence import rdb
 from server import values
+from server.zindex import ZIndex
 
 _LIMIT = 2.0**62  # d2string prints an integral score as an integer within this range
 
 
 class ZSet(dict):
-    """A sorted set: member bytes -> float score, with `index` (SortedList of (score, member))
+    """A sorted set: member bytes -> float score, with `index` (a ZIndex of (score, member))
     and `big` (skiplist encoding, never reverts to listpack)."""
 
     __slots__ = ("index", "big")
 
     def __init__(self, items=(), big=False):
         super().__init__(items)
-        self.index = SortedList([(s, m) for m, s in dict.items(self)])
+        self.index = ZIndex([(s, m) for m, s in dict.items(self)])
         self.big = big
 
 
@@ -50,21 +50,21 @@ def insert(z: ZSet, member: bytes, score: float, config) -> None:
     """Add `member` or move it to `score`, converting to a skiplist first when Redis would."""
     old = z.get(member)
     if old is not None:
-        z.index.remove((old, member))
+        z.index.remove(old, member)
     elif not z.big and (len(z) + 1 > config["zset-max-listpack-entries"]
                         or len(member) > config["zset-max-listpack-value"]):
         z.big = True
     if not z.big and score == 0.0:
         score = 0.0  # a listpack holds -0 as "0"
     z[member] = score
-    z.index.add((score, member))
+    z.index.insert(score, member)
 
 
 def remove(z: ZSet, member: bytes) -> bool:
     score = z.pop(member, None)
     if score is None:
         return False
-    z.index.remove((score, member))
+    z.index.remove(score, member)
     return True
 
 
@@ -72,10 +72,8 @@ def delete_span(z: ZSet, start: int, stop: int) -> int:
     """Remove the members at ranks start..stop-1; returns how many."""
     if start >= stop:
         return 0
-    index = z.index
-    for _, member in index.islice(start, stop):
+    for _, member in z.index.delete_range(start, stop):
         del z[member]
-    del index[start:stop]
     return stop - start
 
 
@@ -87,9 +85,9 @@ def finish(z: ZSet, config) -> ZSet:
     if not z.big:
         for member, score in z.items():
             if score == 0.0 and math.copysign(1.0, score) < 0:
-                z.index.remove((score, member))
+                z.index.remove(score, member)
                 z[member] = 0.0
-                z.index.add((0.0, member))
+                z.index.insert(0.0, member)
     return z
 
 
