@@ -1,5 +1,6 @@
 """Sorted-set cost by size: per-operation time of ZADD, ZRANK, ZRANGEBYSCORE ... LIMIT 0 10 and
-ZPOPMIN (the popped members put back between timed batches) at 1K, 100K and 1M members, in process (the handlers through tests/inprocess.py, no sockets), and the
+ZPOPMIN (the popped members put back between timed batches) at 1K, 100K and 1M members, in
+process (the handlers through tests/inprocess.py, no sockets), and the
 ratio largest / smallest per operation (O(log n) operations should stay within about 2x).
 
 Run alone: `python bench/zsets.py [SIZE ...]` (not part of make test)."""

@@ -55,7 +55,7 @@ def test_c_index_matches_the_reference(seed):
     rnd = random.Random(seed)
     c, py = _zskiplist.ZIndex(), PyZIndex()
     held = {}  # member -> score, as the dict beside the index
-    for step in range(1500):
+    for _step in range(1500):
         op = rnd.randrange(12)
         n = len(held)
         if op <= 3 or n == 0:  # insert or move
@@ -140,7 +140,7 @@ def test_c_index_reference_counts_and_memory_stay_level():
     before = [sys.getrefcount(m) for m in members]
     c = _zskiplist.ZIndex()
 
-    def churn(rounds: int) -> None:
+    def churn(c, rounds: int) -> None:
         rnd = random.Random(7)
         for _ in range(rounds):
             for m in members:
@@ -162,14 +162,14 @@ def test_c_index_reference_counts_and_memory_stay_level():
                 c.remove(s, m)
             assert len(c) == 0
 
-    churn(2)
+    churn(c, 2)
     gc.collect()
     assert [sys.getrefcount(m) for m in members] == before
     tracemalloc.start()
-    churn(1)
+    churn(c, 1)
     gc.collect()
     first, _ = tracemalloc.get_traced_memory()
-    churn(5)
+    churn(c, 5)
     gc.collect()
     second, _ = tracemalloc.get_traced_memory()
     tracemalloc.stop()
