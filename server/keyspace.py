@@ -431,6 +431,20 @@ class Database:
         """The value held for the str key `k` (expired or not), or None."""
         return _through(self.delta, self.data, k)
 
+    def held(self, k: str):
+        """The value held for the str key `k` (expired or not), or None: server/values.py's
+        packing ring checks with it that a value it noted is still the one at its key."""
+        return _through(self.delta, self.data, k)
+
+    def hold(self, k: str, value) -> None:
+        """Replace the value held at the str key `k` by the same content in another form (packed
+        <-> live, server/values.py): not a write, so no dirty count, no signal; TTL and access
+        field stay. Through the overlay while a save child runs, as any change."""
+        if self.delta is None:
+            self.data[k] = value
+        else:
+            self.delta[k] = value
+
     def _deadline(self, k: str):
         """The deadline of the str key `k`, or None."""
         return _through(self.delta_exp, self.expires, k)
@@ -594,14 +608,14 @@ class Database:
         it is not of `kind` (a server/values.py ValueType)."""
         value = self.read(key)
         if value is not None and type(value) not in kind.classes:
-            raise CommandError(WRONGTYPE)
+            value = values.expanded(self, key, value, kind)  # a packed one, or WRONGTYPE
         return value
 
     def get_typed(self, key, kind):
         """The same for a write command (no hit/miss stats)."""
         value = self.get(key)
         if value is not None and type(value) not in kind.classes:
-            raise CommandError(WRONGTYPE)
+            value = values.expanded(self, key, value, kind)
         return value
 
     def write_typed(self, key, kind, new):
@@ -612,7 +626,7 @@ class Database:
         if value is None:
             return new()
         if type(value) not in kind.classes:
-            raise CommandError(WRONGTYPE)
+            value = values.expanded(self, key, value, kind)
         return value
 
     def modified(self, key, value, count: int = 1) -> None:
@@ -624,6 +638,7 @@ class Database:
         if held is not value:  # fresh from write_typed (the key had none, or it had expired)
             if value:
                 self.store(key, value)
+                values.note(self, k, value)  # packed at rest later (server/values.py)
                 if count > 1:
                     self.ks.dirty += count - 1
             return
