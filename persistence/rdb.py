@@ -1174,7 +1174,8 @@ def _listpack_entries(blob: bytes) -> list[bytes]:
             pos += 1 + width
         if pos > end:
             raise ValueError("entry overruns the listpack")
-        pos += _backlen_size(pos - start)
+        size = pos - start
+        pos += 1 if size <= 127 else _backlen_size(size)
     if pos != end:
         raise ValueError("entries overrun the listpack")
     return out
@@ -1253,26 +1254,38 @@ def _listpack_backlen(n: int) -> bytes:
                   ((n >> 7) & 127) | 128, (n & 127) | 128))
 
 
+_INT_FIRST = frozenset(b"-123456789")  # how a canonical integer other than 0 starts
+
+
 def listpack_blob(entries, is_int: Callable[[bytes], bool]) -> bytes:
-    """Redis's listpack of `entries` (bytes), each held as an integer when `is_int` says it is
-    one in canonical form (as lpAppend does with lpStringToInt64), else as a string."""
+    """Redis's listpack of `entries`: an int is held as an integer entry, a bytes as an integer
+    when `is_int` says it is one in canonical form (as lpAppend does with lpStringToInt64), else
+    as a string."""
     out = [b""]
+    put = out.append
+    first = _INT_FIRST
     count = 0
     for e in entries:
         count += 1
-        if is_int(e):
-            body = _listpack_int(int(e))
-        else:
+        if type(e) is not int:
             n = len(e)
-            if n < 64:
-                body = bytes((0x80 | n,)) + e
-            elif n < 4096:
-                body = bytes((0xE0 | (n >> 8), n & 0xFF)) + e
-            else:
-                body = b"\xf0" + n.to_bytes(4, "little") + e
-        out.append(body)
-        out.append(_listpack_backlen(len(body)))
-    out.append(b"\xff")
+            if not (n and (e[0] in first or n == 1 and e == b"0") and is_int(e)):
+                if n < 64:  # the common case in one piece: 6-bit length, 1-byte backlen
+                    put(bytes((0x80 | n,)) + e + bytes((n + 1,)))
+                    continue
+                body = (bytes((0xE0 | (n >> 8), n & 0xFF)) + e if n < 4096 else
+                        b"\xf0" + n.to_bytes(4, "little") + e)
+                put(body)
+                put(_listpack_backlen(len(body)))
+                continue
+            e = int(e)
+        if 0 <= e <= 127:
+            put(bytes((e, 1)))
+            continue
+        body = _listpack_int(e)
+        put(body)
+        put(bytes((len(body),)))  # at most 9 bytes
+    put(b"\xff")
     total = sum(map(len, out)) + 6
     out[0] = struct.pack("<IH", total, count if count < 65535 else 65535)
     return b"".join(out)

@@ -117,9 +117,11 @@ ZSetListpack = rdb.ZSetListpack
 def _entries(z: ZSet) -> list:
     """A listpack sorted set's entries as Redis holds them: member, score text, by rank."""
     out = []
+    put = out.append
     for score, member in z.index:
-        out.append(member)
-        out.append(listpack_text(score))
+        put(member)
+        # an integral score's text is an integer entry: hand it over as an int (no parsing)
+        put(int(score) if -_LIMIT <= score <= _LIMIT and score == int(score) else listpack_text(score))
     return out
 
 
