@@ -1254,7 +1254,7 @@ def _listpack_backlen(n: int) -> bytes:
                   ((n >> 7) & 127) | 128, (n & 127) | 128))
 
 
-_INT_FIRST = frozenset(b"-123456789")  # how a canonical integer other than 0 starts
+_NONZERO_INT_FIRST = frozenset(b"-123456789")  # how a canonical integer other than 0 starts
 
 
 def listpack_blob(entries, is_int: Callable[[bytes], bool]) -> bytes:
@@ -1263,7 +1263,7 @@ def listpack_blob(entries, is_int: Callable[[bytes], bool]) -> bytes:
     as a string."""
     out = [b""]
     put = out.append
-    first = _INT_FIRST
+    first = _NONZERO_INT_FIRST
     count = 0
     for e in entries:
         count += 1

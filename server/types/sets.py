@@ -198,7 +198,7 @@ def _encoding(value, config=None) -> str:
 
 def _duplicate(value):
     if type(value) is Intset:
-        return value  # immutable: COPY may share it
+        return Intset(value)  # immutable, but COPY makes an object of its own, as for every type
     dup = SetValue(value)
     dup.big = value.big
     return dup

@@ -144,7 +144,7 @@ def _encoding(value, config=None) -> str:
 
 def _duplicate(value):
     if type(value) is ZSetListpack:
-        return value  # immutable: COPY may share it
+        return ZSetListpack(value)  # immutable, but COPY makes an object of its own, as for every type
     dup = ZSet(value)
     dup.big = value.big
     return dup

@@ -16,6 +16,7 @@ from tests.inprocess import InProcessServer
 @pytest.fixture
 def srv(monkeypatch):
     monkeypatch.setattr(values, "RING", values.RING.__class__())
+    monkeypatch.setattr(values, "RING_SIZE", 256)  # whatever FORKVPY_PACK_RING says
     server = InProcessServer("--enable-debug-command", "yes")
     conn = server.connect()
     yield server, conn
