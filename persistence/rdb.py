@@ -1194,7 +1194,12 @@ def intset_numbers(blob: bytes) -> tuple:
 
 
 def listpack_entries(blob: bytes) -> list[bytes]:
-    """The entries of a listpack blob, each as bytes (integers as their decimal text)."""
+    """The entries of a listpack blob, each as bytes (integers as their decimal text): the C
+    kernel's reading when built (None from it means malformed: the reference then raises)."""
+    if _rdbload is not None and _USE_C:
+        out = _rdbload.listpack_entries(blob)
+        if out is not None:
+            return out
     return _listpack_entries(blob)
 
 
@@ -1257,10 +1262,13 @@ def _listpack_backlen(n: int) -> bytes:
 _NONZERO_INT_FIRST = frozenset(b"-123456789")  # how a canonical integer other than 0 starts
 
 
-def listpack_blob(entries, is_int: Callable[[bytes], bool]) -> bytes:
+def listpack_blob(entries: list, is_int: Callable[[bytes], bool]) -> bytes:
     """Redis's listpack of `entries`: an int is held as an integer entry, a bytes as an integer
     when `is_int` says it is one in canonical form (as lpAppend does with lpStringToInt64), else
-    as a string."""
+    as a string. The C kernel's listpack_pack does the same when built (its canonical-integer
+    test is lpStringToInt64's, the same language as server.args.is_int)."""
+    if _rdbload is not None and _USE_C:
+        return _rdbload.listpack_pack(entries)
     out = [b""]
     put = out.append
     first = _NONZERO_INT_FIRST
@@ -1295,7 +1303,7 @@ def _checked_zset_listpack(blob: bytes) -> ZSetListpack | ZSetValue:
     """A zset-listpack record kept as its blob, once checked: member/score pairs, every score a
     number, no member twice (zsetZiplistValidateIntegrity). A blob with a member twice loads as
     the plain sorted set it would otherwise be (the last score wins, as before)."""
-    items = _listpack_entries(blob)
+    items = listpack_entries(blob)
     zset = _pairs_to_zset(items)
     if not zset or len(zset) * 2 != len(items):
         return zset
@@ -1357,6 +1365,7 @@ try:
     from persistence import _rdbload  # type: ignore[attr-defined]  # a C extension
 except ImportError:  # not built: the Python reader does everything
     _rdbload = None
+_USE_C = os.environ.get("FORKVPY_PURE", "") in ("", "0")  # listpack_blob / _entries: the C kernel's
 
 
 def _strings_kernel(use_c: bool | None):
