@@ -65,6 +65,7 @@ def type_name(value) -> str:
 
 
 _GONE = object()  # in an overlay: the key, or its TTL, was removed since the fork
+_PACKABLE = values.PACKABLE  # the live classes that have a packed form (server/values.py)
 
 LRU_CLOCK_MAX = (1 << 24) - 1  # Redis's lru field: 24 bits
 LFU_INIT_VAL = 5  # the LFU counter a new key starts with
@@ -638,7 +639,6 @@ class Database:
         if held is not value:  # fresh from write_typed (the key had none, or it had expired)
             if value:
                 self.store(key, value)
-                values.note(self, k, value)  # packed at rest later (server/values.py)
                 if count > 1:
                     self.ks.dirty += count - 1
             return
@@ -722,6 +722,8 @@ class Database:
             self._put_deadline(k, expire_at)
         elif not keepttl and (self.expires or self.delta_exp):
             self._drop_deadline(k)
+        if type(value) in _PACKABLE:  # a live small set / sorted set: packed at rest later
+            values.note(self, k, value)
         ks.dirty += 1
         if not ks.plain:
             ks.signal_modified(self.index, key)

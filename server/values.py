@@ -13,7 +13,8 @@ its small values are kept in while nobody uses them (sets: Redis's intset, sorte
 listpack; the snapshot writers write the blob verbatim). Commands never see one: the keyspace's
 typed lookups hand a packed value to `expanded`, which puts the live value back at its key (not a
 write: no dirty count, no notification, no WATCH touch; TTL and access field kept) and notes it
-in RING, a bounded ring of recently expanded or created values. When the ring overflows its
+in RING, a bounded ring of recently expanded or stored values (Database.store notes every live
+set / sorted set it stores: new ones, STORE results, RENAME / MOVE / COPY targets). When the ring overflows its
 oldest entry is packed again if it is still the value at its key, still small, and held by
 nobody else (a command that looked it up earlier in the same call still uses it). Repacking
 while a save child runs goes through the keyspace's overlay like any replacement, so it copies
@@ -103,6 +104,7 @@ LAYOUTS: dict = {}  # class -> layout code, for the snapshot writers (write_rdb'
 
 _EXPAND: dict = {}  # packed class -> its type's expand
 _PACK: dict = {}  # live class of a type with a packed form -> its type's pack
+PACKABLE = _PACK.keys()  # a live view: what Database.store notes in RING
 
 
 def register(kind: ValueType) -> ValueType:

@@ -165,6 +165,8 @@ def test_ring_packs_the_oldest_only_when_still_at_its_key(srv, monkeypatch):
     conn.call("RENAME", "c", "c2")
     conn.call("SADD", "e", "1")  # c's turn: renamed, stays live at c2
     assert conn.call("EXISTS", "c") == 0 and conn.call("SMEMBERS", "c2") == [b"1"]
+    pack(server)  # the renamed value was noted again under its new name
+    assert type(held(server, "c2")) is Intset
     # SMOVE between two packed sets: each lookup expands, neither is packed under the command
     monkeypatch.setattr(values, "RING_SIZE", 0)
     pack(server)
@@ -192,6 +194,8 @@ def test_multi_key_commands_read_packed_operands(srv, monkeypatch):
     assert conn.call("SORT", "z1", "BY", "nosort") == [b"2", b"9"]
     assert conn.call("SDIFF", "s1", "s2") == [b"1"]
     assert conn.call("ZRANGESTORE", "zr", "z1", "0", "0") == 1
+    pack(server)  # STORE results are noted when stored
+    assert type(held(server, "u")) is Intset and type(held(server, "zr")) is ZSetListpack
     conn.call("SET", "str", "x")
     assert "WRONGTYPE" in str(conn.call("ZUNIONSTORE", "zu", "2", "s1", "str"))
     pack(server)
