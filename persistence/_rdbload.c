@@ -14,11 +14,15 @@
  * With an `access` dict and `keep` (1: IDLE, 2: FREQ), the value of that opcode when a record has
  * it goes to access[key], raw (seconds or counter), as read_rdb's stage[db][2] describes.
  *
+ * It also packs and reads the listpacks of small sorted sets held at rest (listpack_pack,
+ * listpack_entries: persistence.rdb.listpack_blob / listpack_entries use them when built).
+ *
  * It must not: report errors of its own, touch the file, or keep state between calls.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -395,6 +399,292 @@ rdbload_lzf_unpack(PyObject *self, PyObject *args)
     return out;
 }
 
+/* ---- listpacks of small sorted sets (server/types/zsets.py packs and expands them) ----------
+ * persistence.rdb.listpack_blob and _listpack_entries are the reference; these do the same for
+ * what the server packs at rest, ~20x faster. listpack_entries answers None for anything that is
+ * not a well-formed listpack, so the reference reads it again and raises its own error. */
+
+/* lpStringToInt64 / server.args.is_int: a canonical decimal integer that fits 64 bits. */
+static int
+canonical_int(const unsigned char *p, Py_ssize_t n, long long *out)
+{
+    if (n == 0 || n > 20)
+        return 0;
+    if (n == 1 && p[0] == '0') {
+        *out = 0;
+        return 1;
+    }
+    Py_ssize_t i = 0;
+    int neg = p[0] == '-';
+    if (neg)
+        i = 1;
+    if (i >= n || p[i] < '1' || p[i] > '9')
+        return 0;
+    unsigned long long v = 0;
+    for (; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return 0;
+        unsigned long long d = (unsigned long long)(p[i] - '0');
+        if (v > (ULLONG_MAX - d) / 10)
+            return 0;
+        v = v * 10 + d;
+    }
+    if (neg) {
+        if (v > (unsigned long long)LLONG_MAX + 1)
+            return 0;
+        *out = v == (unsigned long long)LLONG_MAX + 1 ? LLONG_MIN : -(long long)v;
+    } else {
+        if (v > (unsigned long long)LLONG_MAX)
+            return 0;
+        *out = (long long)v;
+    }
+    return 1;
+}
+
+/* One entry's encoding + data into `out` (room for 9 + n bytes); returns its size. */
+static size_t
+lp_int_body(long long v, unsigned char *out)
+{
+    if (v >= 0 && v <= 127) {
+        out[0] = (unsigned char)v;
+        return 1;
+    }
+    if (v >= -4096 && v <= 4095) {
+        unsigned long long u = v < 0 ? (unsigned long long)((1 << 13) + v) : (unsigned long long)v;
+        out[0] = (unsigned char)((u >> 8) | 0xC0);
+        out[1] = (unsigned char)(u & 0xFF);
+        return 2;
+    }
+    int width;
+    if (v >= -32768 && v <= 32767) {
+        out[0] = 0xF1;
+        width = 2;
+    } else if (v >= -8388608 && v <= 8388607) {
+        out[0] = 0xF2;
+        width = 3;
+    } else if (v >= -2147483648LL && v <= 2147483647LL) {
+        out[0] = 0xF3;
+        width = 4;
+    } else {
+        out[0] = 0xF4;
+        width = 8;
+    }
+    unsigned long long u = (unsigned long long)v;
+    for (int k = 0; k < width; k++)
+        out[1 + k] = (unsigned char)((u >> (8 * k)) & 0xFF);
+    return (size_t)(1 + width);
+}
+
+static size_t
+lp_backlen(size_t l, unsigned char *out)
+{
+    if (l <= 127) {
+        out[0] = (unsigned char)l;
+        return 1;
+    }
+    if (l < 16383) {
+        out[0] = (unsigned char)(l >> 7);
+        out[1] = (unsigned char)((l & 127) | 128);
+        return 2;
+    }
+    if (l < 2097151) {
+        out[0] = (unsigned char)(l >> 14);
+        out[1] = (unsigned char)(((l >> 7) & 127) | 128);
+        out[2] = (unsigned char)((l & 127) | 128);
+        return 3;
+    }
+    if (l < 268435455) {
+        out[0] = (unsigned char)(l >> 21);
+        out[1] = (unsigned char)(((l >> 14) & 127) | 128);
+        out[2] = (unsigned char)(((l >> 7) & 127) | 128);
+        out[3] = (unsigned char)((l & 127) | 128);
+        return 4;
+    }
+    out[0] = (unsigned char)(l >> 28);
+    out[1] = (unsigned char)(((l >> 21) & 127) | 128);
+    out[2] = (unsigned char)(((l >> 14) & 127) | 128);
+    out[3] = (unsigned char)(((l >> 7) & 127) | 128);
+    out[4] = (unsigned char)((l & 127) | 128);
+    return 5;
+}
+
+/* listpack_pack(entries) -> bytes: entries a list of bytes or int (ints within 64 bits). */
+static PyObject *
+rdbload_listpack_pack(PyObject *self, PyObject *arg)
+{
+    (void)self;
+    if (!PyList_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "listpack_pack() takes a list");
+        return NULL;
+    }
+    Py_ssize_t count = PyList_GET_SIZE(arg);
+    size_t cap = 7, len = 6;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *e = PyList_GET_ITEM(arg, i);
+        cap += PyBytes_Check(e) ? (size_t)PyBytes_GET_SIZE(e) + 10 : 14;
+    }
+    unsigned char *buf = PyMem_Malloc(cap);
+    if (buf == NULL)
+        return PyErr_NoMemory();
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *e = PyList_GET_ITEM(arg, i);
+        long long v;
+        size_t body;
+        unsigned char *at = buf + len;
+        if (PyLong_Check(e)) {
+            v = PyLong_AsLongLong(e);
+            if (v == -1 && PyErr_Occurred()) {
+                PyMem_Free(buf);
+                return NULL;
+            }
+            body = lp_int_body(v, at);
+        } else if (PyBytes_Check(e)) {
+            const unsigned char *p = (const unsigned char *)PyBytes_AS_STRING(e);
+            Py_ssize_t n = PyBytes_GET_SIZE(e);
+            if (canonical_int(p, n, &v)) {
+                body = lp_int_body(v, at);
+            } else {
+                size_t h;
+                if (n < 64) {
+                    at[0] = (unsigned char)(0x80 | n);
+                    h = 1;
+                } else if (n < 4096) {
+                    at[0] = (unsigned char)(0xE0 | (n >> 8));
+                    at[1] = (unsigned char)(n & 0xFF);
+                    h = 2;
+                } else {
+                    at[0] = 0xF0;
+                    for (int k = 0; k < 4; k++)
+                        at[1 + k] = (unsigned char)(((size_t)n >> (8 * k)) & 0xFF);
+                    h = 5;
+                }
+                memcpy(at + h, p, (size_t)n);
+                body = h + (size_t)n;
+            }
+        } else {
+            PyMem_Free(buf);
+            PyErr_SetString(PyExc_TypeError, "listpack entries must be bytes or int");
+            return NULL;
+        }
+        len += body;
+        len += lp_backlen(body, buf + len);
+    }
+    buf[len++] = 0xFF;
+    uint32_t total = (uint32_t)len;
+    unsigned n16 = count < 65535 ? (unsigned)count : 65535;
+    for (int k = 0; k < 4; k++)
+        buf[k] = (unsigned char)((total >> (8 * k)) & 0xFF);
+    buf[4] = (unsigned char)(n16 & 0xFF);
+    buf[5] = (unsigned char)(n16 >> 8);
+    PyObject *out = PyBytes_FromStringAndSize((const char *)buf, (Py_ssize_t)len);
+    PyMem_Free(buf);
+    return out;
+}
+
+static PyObject *
+decimal_bytes(long long v)
+{
+    char text[24];
+    int n = snprintf(text, sizeof text, "%lld", v);
+    return PyBytes_FromStringAndSize(text, n);
+}
+
+/* listpack_entries(blob) -> list of bytes (integers as their decimal text), or None. */
+static PyObject *
+rdbload_listpack_entries(PyObject *self, PyObject *arg)
+{
+    (void)self;
+    Py_buffer view;
+    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0)
+        return NULL;
+    const unsigned char *b = view.buf;
+    Py_ssize_t size = view.len;
+    PyObject *out = NULL;
+    if (size < 7 || b[size - 1] != 0xFF ||
+        ((size_t)b[0] | (size_t)b[1] << 8 | (size_t)b[2] << 16 | (size_t)b[3] << 24) != (size_t)size)
+        goto bad;
+    out = PyList_New(0);
+    if (out == NULL)
+        goto done;
+    Py_ssize_t pos = 6, end = size - 1;
+    while (pos < end) {
+        Py_ssize_t start = pos;
+        unsigned enc = b[pos];
+        PyObject *item;
+        long long v;
+        Py_ssize_t n;
+        if (enc < 0x80) {
+            item = decimal_bytes((long long)enc);
+            pos += 1;
+        } else if (enc < 0xC0) {
+            n = enc & 0x3F;
+            if (pos + 1 + n > end)
+                goto bad;
+            item = PyBytes_FromStringAndSize((const char *)b + pos + 1, n);
+            pos += 1 + n;
+        } else if (enc < 0xE0) {
+            if (pos + 2 > end)
+                goto bad;
+            v = ((enc & 0x1F) << 8) | b[pos + 1];
+            if (v >= 0x1000)
+                v -= 0x2000;
+            item = decimal_bytes(v);
+            pos += 2;
+        } else if (enc < 0xF0) {
+            if (pos + 2 > end)
+                goto bad;
+            n = (Py_ssize_t)(((enc & 0x0F) << 8) | b[pos + 1]);
+            if (pos + 2 + n > end)
+                goto bad;
+            item = PyBytes_FromStringAndSize((const char *)b + pos + 2, n);
+            pos += 2 + n;
+        } else if (enc == 0xF0) {
+            if (pos + 5 > end)
+                goto bad;
+            n = (Py_ssize_t)((size_t)b[pos + 1] | (size_t)b[pos + 2] << 8 | (size_t)b[pos + 3] << 16 |
+                             (size_t)b[pos + 4] << 24);
+            if (n > end - pos - 5)
+                goto bad;
+            item = PyBytes_FromStringAndSize((const char *)b + pos + 5, n);
+            pos += 5 + n;
+        } else if (enc >= 0xF1 && enc <= 0xF4) {
+            int width = enc == 0xF1 ? 2 : enc == 0xF2 ? 3 : enc == 0xF3 ? 4 : 8;
+            if (pos + 1 + width > end)
+                goto bad;
+            unsigned long long u = 0;
+            for (int k = 0; k < width; k++)
+                u |= (unsigned long long)b[pos + 1 + k] << (8 * k);
+            if (width < 8 && (u >> (8 * width - 1)) & 1)
+                u |= ~0ULL << (8 * width);  /* sign-extend */
+            item = decimal_bytes((long long)u);
+            pos += 1 + width;
+        } else {
+            goto bad;
+        }
+        if (item == NULL)
+            goto fail;
+        int rc = PyList_Append(out, item);
+        Py_DECREF(item);
+        if (rc < 0)
+            goto fail;
+        Py_ssize_t l = pos - start;
+        pos += l <= 127 ? 1 : l < 16383 ? 2 : l < 2097151 ? 3 : l < 268435455 ? 4 : 5;
+    }
+    if (pos != end)
+        goto bad;
+    goto done;
+bad:
+    Py_XDECREF(out);
+    out = Py_None;
+    Py_INCREF(out);
+    goto done;
+fail:
+    Py_CLEAR(out);
+done:
+    PyBuffer_Release(&view);
+    return out;
+}
+
 static PyMethodDef rdbload_methods[] = {
     {"load_strings", rdbload_load_strings, METH_VARARGS,
      "load_strings(buffer, offset, data, expires, now_ms[, access, keep]) -> (offset, loaded, expired)\n\n"
@@ -404,6 +694,10 @@ static PyMethodDef rdbload_methods[] = {
      "Stops at the start of the first record group it leaves to the Python reader."},
     {"lzf_unpack", rdbload_lzf_unpack, METH_VARARGS,
      "lzf_unpack(data, out_len) -> bytes or None: the kernel's LZF decoder (for tests)."},
+    {"listpack_entries", rdbload_listpack_entries, METH_O,
+     "listpack_entries(blob) -> list of bytes, or None when it is not a well-formed listpack."},
+    {"listpack_pack", rdbload_listpack_pack, METH_O,
+     "listpack_pack(entries) -> bytes: the listpack of a list of bytes / int entries."},
     {NULL, NULL, 0, NULL},
 };
 

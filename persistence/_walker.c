@@ -7,7 +7,8 @@
  * descriptor, computing Redis's CRC64 as it goes. A value's serialiser is picked by its exact
  * class from the `layouts` table (persistence.rdb's LAYOUT_* codes, assigned by the server's
  * value registry): strings, counters kept as ints, lists, sets, hashes and sorted sets are all
- * walked here with borrowed references. A value whose class is in no layout goes to the Python
+ * walked here with borrowed references, and a small set or sorted set packed at rest (a bytes
+ * subclass holding Redis's intset / listpack) is written as its blob, as RDB type 11 / 17. A value whose class is in no layout goes to the Python
  * fallback, which writes it (reference counts and all) or raises TypeError, and Sink.fallbacks
  * counts it (tests hold it at zero for every type the registry declares).
  * The byte layout must stay identical to persistence.rdb's pure-Python writer, the reference.
@@ -410,6 +411,8 @@ put_int(Sink *s, PyObject *value)
 #define RDB_TYPE_SET 2
 #define RDB_TYPE_HASH 4
 #define RDB_TYPE_ZSET_2 5
+#define RDB_TYPE_SET_INTSET 11
+#define RDB_TYPE_ZSET_LISTPACK 17
 
 /* An element that is not bytes/bytearray: Python raises TypeError for it too. */
 static int
@@ -563,7 +566,8 @@ put_zset(Sink *s, PyObject *key, PyObject *zset)
  * server's value registry assigns to the classes it stores), or 0 when the class is not in the
  * table (the fallback's business). The lookup finds the type object by identity: no reference
  * count of a stored object is written. */
-enum { LAYOUT_STRING = 1, LAYOUT_INT, LAYOUT_LIST, LAYOUT_SET, LAYOUT_ZSET, LAYOUT_HASH };
+enum { LAYOUT_STRING = 1, LAYOUT_INT, LAYOUT_LIST, LAYOUT_SET, LAYOUT_ZSET, LAYOUT_HASH,
+       LAYOUT_INTSET, LAYOUT_ZSET_LISTPACK };
 
 static int
 layout_of(Sink *s, PyObject *value)
@@ -929,7 +933,14 @@ Sink_write_db(Sink *self, PyObject *args)
         }
         if (layout == LAYOUT_LIST && !PyList_Check(value) && !PyObject_TypeCheck(value, deque_type))
             type = -1;
-        if (layout == LAYOUT_STRING && string_view(value, &vp, &vn)) {
+        if ((layout == LAYOUT_INTSET || layout == LAYOUT_ZSET_LISTPACK) && PyBytes_Check(value)) {
+            /* a packed set / sorted set: Redis's own blob, written as one string */
+            vp = (const unsigned char *)PyBytes_AS_STRING(value);
+            vn = (size_t)PyBytes_GET_SIZE(value);
+            if (sink_byte(self, layout == LAYOUT_INTSET ? RDB_TYPE_SET_INTSET : RDB_TYPE_ZSET_LISTPACK) < 0
+                || put_string(self, kp, kn) < 0 || put_string(self, vp, vn) < 0)
+                goto done;
+        } else if (layout == LAYOUT_STRING && string_view(value, &vp, &vn)) {
             if (sink_byte(self, RDB_TYPE_STRING) < 0 || put_string(self, kp, kn) < 0 ||
                 put_string(self, vp, vn) < 0)
                 goto done;

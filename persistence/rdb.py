@@ -12,7 +12,7 @@ API
         (persistence._walker) when it is importable; both paths write identical bytes.
         access: None, or an Access: each key's 24-bit access field (Redis's lru field) saved as
         an IDLE (seconds idle) or a FREQ (decayed LFU counter) opcode before its record.
-    read_rdb(fileobj, *, stage=None, now=0, use_c=None, keep=ACCESS_NONE) -> iterator of events:
+    read_rdb(fileobj, *, stage=None, now=0, use_c=None, keep=ACCESS_NONE, packed=False) -> events:
         Header(version), Aux(key, value), SelectDB(index), ResizeDB(db_size, expires_size),
         Record(db, key, value, expire_ms, idle, freq, rdb_type), Function(code), Skipped(what, offset),
         Strings(db, loaded, expired),
@@ -27,12 +27,14 @@ API
         otherwise data[key] = value and expires[key] = deadline. A key already in data is
         left to the caller as a Record (it is an error there), as is every other record.
     dump_payload(value, *, compression=True) -> bytes      (Redis's DUMP serialisation)
-    load_payload(payload, *, max_version=RDB_VERSION) -> value
+    load_payload(payload, *, max_version=RDB_VERSION, packed=False) -> value
     dump_functions(codes, *, compression=True) -> bytes   (FUNCTION DUMP's payload)
     load_functions(payload, *, max_version=RDB_VERSION) -> list of library codes
     RDBError(message, offset, kind): every problem with input bytes, and nothing else.
 
-Values: bytes/bytearray = string, list = list, set = set, dict = hash, ZSetValue = sorted set.
+Values: bytes/bytearray = string, list = list, set = set, dict = hash, ZSetValue = sorted set;
+with `packed`, a set-intset record is read as an Intset and a zset-listpack one as a ZSetListpack
+(the blob itself, checked), which the writers write back verbatim (LAYOUT_INTSET / _ZSET_LISTPACK).
 
 Which Redis loads what forkv writes: files are RDB version 10 (``REDIS0010``), the version
 Redis 7.0 writes. A Redis server refuses any file whose version is above its own, so Redis
@@ -190,6 +192,21 @@ class ZSetValue(dict):
     __slots__ = ()
 
 
+class Intset(bytes):
+    """A set held as Redis's own intset encoding (see the blob diagram below), written verbatim
+    as RDB type 11; read_rdb / load_payload return one for an intset record when asked to
+    (`packed`), after checking it."""
+
+    __slots__ = ()
+
+
+class ZSetListpack(bytes):
+    """A sorted set held as Redis's listpack encoding (member, score text, member, ...), written
+    verbatim as RDB type 17; read_rdb / load_payload return one when asked to (`packed`)."""
+
+    __slots__ = ()
+
+
 # Value layouts: how both writers (the C walker and _value_body) serialise a value, chosen by the
 # value's exact class. The server's value registry (server/values.py) names the layout of every
 # class it stores and passes the table to write_rdb; a class in no table goes to the fallback
@@ -200,9 +217,12 @@ LAYOUT_LIST = 3  # a sequence of bytes: RDB list
 LAYOUT_SET = 4  # a set of bytes, or a dict whose keys are the members: RDB set
 LAYOUT_ZSET = 5  # a dict member bytes -> float score: RDB zset-2
 LAYOUT_HASH = 6  # a dict field bytes -> value bytes: RDB hash
+LAYOUT_INTSET = 7  # bytes holding an intset: RDB set-intset, the blob as one string
+LAYOUT_ZSET_LISTPACK = 8  # bytes holding a sorted set's listpack: RDB zset-listpack, likewise
 DEFAULT_LAYOUTS: dict = {
     bytes: LAYOUT_STRING, bytearray: LAYOUT_STRING, int: LAYOUT_INT, list: LAYOUT_LIST,
     set: LAYOUT_SET, frozenset: LAYOUT_SET, ZSetValue: LAYOUT_ZSET, dict: LAYOUT_HASH,
+    Intset: LAYOUT_INTSET, ZSetListpack: LAYOUT_ZSET_LISTPACK,
 }
 
 
@@ -361,6 +381,9 @@ def _value_body(value: Any, compression: bool, layouts: dict | None = None) -> t
             _put_string(buf, field, compression)
             _put_string(buf, val, compression)
         return TYPE_HASH, buf
+    if layout == LAYOUT_INTSET or layout == LAYOUT_ZSET_LISTPACK:  # the blob as Redis holds it
+        _put_string(buf, value, compression)
+        return (TYPE_SET_INTSET if layout == LAYOUT_INTSET else TYPE_ZSET_LISTPACK), buf
     raise TypeError(f"cannot serialise a value of type {type(value).__name__}")
 
 
@@ -752,9 +775,10 @@ def _module_name(module_id: int) -> str:
 class _Loader:
     """Record-level decoding; one instance per file or payload."""
 
-    def __init__(self, inp: _Input, version: int) -> None:
+    def __init__(self, inp: _Input, version: int, packed: bool = False) -> None:
         self.inp = inp
         self.version = version
+        self.packed = packed  # intset / zset-listpack records as Intset / ZSetListpack blobs
 
     # -- primitives ---------------------------------------------------------------------------
 
@@ -943,7 +967,9 @@ class _Loader:
     def _list_ziplist(self) -> list:
         return self._blob(_ziplist_entries, "ziplist")
 
-    def _set_intset(self) -> set:
+    def _set_intset(self) -> set | Intset:
+        if self.packed:
+            return self._blob(_checked_intset, "intset")
         return set(self._blob(_intset_members, "intset"))
 
     def _set_listpack(self) -> set:
@@ -952,7 +978,9 @@ class _Loader:
     def _zset_ziplist(self) -> ZSetValue:
         return self._blob(lambda b: _pairs_to_zset(_ziplist_entries(b)), "ziplist")
 
-    def _zset_listpack(self) -> ZSetValue:
+    def _zset_listpack(self) -> ZSetValue | ZSetListpack:
+        if self.packed:
+            return self._blob(_checked_zset_listpack, "listpack")
         return self._blob(lambda b: _pairs_to_zset(_listpack_entries(b)), "listpack")
 
     def _hash_zipmap(self) -> dict:
@@ -1146,19 +1174,140 @@ def _listpack_entries(blob: bytes) -> list[bytes]:
             pos += 1 + width
         if pos > end:
             raise ValueError("entry overruns the listpack")
-        pos += _backlen_size(pos - start)
+        size = pos - start
+        pos += 1 if size <= 127 else _backlen_size(size)
     if pos != end:
         raise ValueError("entries overrun the listpack")
     return out
 
 
-def _intset_members(blob: bytes) -> list[bytes]:
-    width = int.from_bytes(blob[0:4], "little")
-    count = int.from_bytes(blob[4:8], "little")
-    if width not in (2, 4, 8) or len(blob) != 8 + width * count:
+_INTSET_CODES = {2: "h", 4: "i", 8: "q"}
+
+
+def intset_numbers(blob: bytes) -> tuple:
+    """The integers of an intset blob, as held (ascending in a well-formed one)."""
+    width, count = struct.unpack_from("<II", blob)
+    code = _INTSET_CODES.get(width)
+    if code is None or len(blob) != 8 + width * count:
         raise ValueError("intset header does not match its size")
-    return [b"%d" % int.from_bytes(blob[i:i + width], "little", signed=True)
-            for i in range(8, len(blob), width)]
+    return struct.unpack_from("<%d%s" % (count, code), blob, 8)
+
+
+def listpack_entries(blob: bytes) -> list[bytes]:
+    """The entries of a listpack blob, each as bytes (integers as their decimal text): the C
+    kernel's reading when built (None from it means malformed: the reference then raises)."""
+    if _rdbload is not None and _USE_C:
+        out = _rdbload.listpack_entries(blob)
+        if out is not None:
+            return out
+    return _listpack_entries(blob)
+
+
+def _intset_members(blob: bytes) -> list[bytes]:
+    return [b"%d" % n for n in intset_numbers(blob)]
+
+
+def intset_blob(numbers: list) -> bytes:
+    """Redis's intset of `numbers` (distinct signed 64-bit ints, ascending): the narrowest width
+    that holds them all (intsetAdd's upgrade rule)."""
+    width, code = 2, "h"
+    if numbers:
+        low, high = numbers[0], numbers[-1]
+        if low < -0x8000 or high > 0x7FFF:
+            width, code = (4, "i") if -0x80000000 <= low and high <= 0x7FFFFFFF else (8, "q")
+    return struct.pack("<II%d%s" % (len(numbers), code), width, len(numbers), *numbers)
+
+
+def _checked_intset(blob: bytes) -> Intset | set:
+    """An intset record kept as its blob, once checked as Redis's deep integrity check does:
+    a valid width and size, members strictly ascending (an empty one loads as an empty set,
+    which the loader skips as it skips every empty collection)."""
+    numbers = intset_numbers(blob)
+    if any(a >= b for a, b in zip(numbers, numbers[1:])):
+        raise ValueError("intset members are not strictly ascending")
+    return Intset(blob) if numbers else set()
+
+
+def _listpack_int(n: int) -> bytes:
+    """A listpack integer entry's encoding and data (lpEncodeIntegerGetType), without backlen."""
+    if 0 <= n <= 127:
+        return bytes((n,))
+    if -4096 <= n <= 4095:
+        if n < 0:
+            n += 1 << 13
+        return bytes(((n >> 8) | 0xC0, n & 0xFF))
+    if -0x8000 <= n <= 0x7FFF:
+        return b"\xf1" + n.to_bytes(2, "little", signed=True)
+    if -0x800000 <= n <= 0x7FFFFF:
+        return b"\xf2" + n.to_bytes(3, "little", signed=True)
+    if -0x80000000 <= n <= 0x7FFFFFFF:
+        return b"\xf3" + n.to_bytes(4, "little", signed=True)
+    return b"\xf4" + n.to_bytes(8, "little", signed=True)
+
+
+def _listpack_backlen(n: int) -> bytes:
+    """lpEncodeBacklen: an entry's size, stored to be read backwards."""
+    if n <= 127:
+        return bytes((n,))
+    if n < 16383:
+        return bytes((n >> 7, (n & 127) | 128))
+    if n < 2097151:
+        return bytes((n >> 14, ((n >> 7) & 127) | 128, (n & 127) | 128))
+    if n < 268435455:
+        return bytes((n >> 21, ((n >> 14) & 127) | 128, ((n >> 7) & 127) | 128, (n & 127) | 128))
+    return bytes((n >> 28, ((n >> 21) & 127) | 128, ((n >> 14) & 127) | 128,
+                  ((n >> 7) & 127) | 128, (n & 127) | 128))
+
+
+_NONZERO_INT_FIRST = frozenset(b"-123456789")  # how a canonical integer other than 0 starts
+
+
+def listpack_blob(entries: list, is_int: Callable[[bytes], bool]) -> bytes:
+    """Redis's listpack of `entries`: an int is held as an integer entry, a bytes as an integer
+    when `is_int` says it is one in canonical form (as lpAppend does with lpStringToInt64), else
+    as a string. The C kernel's listpack_pack does the same when built (its canonical-integer
+    test is lpStringToInt64's, the same language as server.args.is_int)."""
+    if _rdbload is not None and _USE_C:
+        return _rdbload.listpack_pack(entries)
+    out = [b""]
+    put = out.append
+    first = _NONZERO_INT_FIRST
+    count = 0
+    for e in entries:
+        count += 1
+        if type(e) is not int:
+            n = len(e)
+            if not (n and (e[0] in first or n == 1 and e == b"0") and is_int(e)):
+                if n < 64:  # the common case in one piece: 6-bit length, 1-byte backlen
+                    put(bytes((0x80 | n,)) + e + bytes((n + 1,)))
+                    continue
+                body = (bytes((0xE0 | (n >> 8), n & 0xFF)) + e if n < 4096 else
+                        b"\xf0" + n.to_bytes(4, "little") + e)
+                put(body)
+                put(_listpack_backlen(len(body)))
+                continue
+            e = int(e)
+        if 0 <= e <= 127:
+            put(bytes((e, 1)))
+            continue
+        body = _listpack_int(e)
+        put(body)
+        put(bytes((len(body),)))  # at most 9 bytes
+    put(b"\xff")
+    total = sum(map(len, out)) + 6
+    out[0] = struct.pack("<IH", total, count if count < 65535 else 65535)
+    return b"".join(out)
+
+
+def _checked_zset_listpack(blob: bytes) -> ZSetListpack | ZSetValue:
+    """A zset-listpack record kept as its blob, once checked: member/score pairs, every score a
+    number, no member twice (zsetZiplistValidateIntegrity). A blob with a member twice loads as
+    the plain sorted set it would otherwise be (the last score wins, as before)."""
+    items = listpack_entries(blob)
+    zset = _pairs_to_zset(items)
+    if not zset or len(zset) * 2 != len(items):
+        return zset
+    return ZSetListpack(blob)
 
 
 def _zipmap_pairs(blob: bytes) -> dict:
@@ -1216,6 +1365,7 @@ try:
     from persistence import _rdbload  # type: ignore[attr-defined]  # a C extension
 except ImportError:  # not built: the Python reader does everything
     _rdbload = None
+_USE_C = os.environ.get("FORKVPY_PURE", "") in ("", "0")  # listpack_blob / _entries: the C kernel's
 
 
 def _strings_kernel(use_c: bool | None):
@@ -1227,7 +1377,7 @@ def _strings_kernel(use_c: bool | None):
 
 
 def read_rdb(fileobj: BinaryIO, *, stage: list | None = None, now: int | float = 0,
-             use_c: bool | None = None, keep: int = ACCESS_NONE) -> Iterator[Any]:
+             use_c: bool | None = None, keep: int = ACCESS_NONE, packed: bool = False) -> Iterator[Any]:
     """Stream the events of an RDB file; see the module docstring for their shapes, and for
     `stage`, `now` (unix ms) and `use_c`.
 
@@ -1248,7 +1398,7 @@ def read_rdb(fileobj: BinaryIO, *, stage: list | None = None, now: int | float =
                        "version")
     version = int(digits)
     yield Header(version)
-    load = _Loader(inp, version)
+    load = _Loader(inp, version, packed)
     db = 0
     expire_ms = idle = freq = None
     string = load.string
@@ -1331,7 +1481,7 @@ def read_rdb(fileobj: BinaryIO, *, stage: list | None = None, now: int | float =
     yield End(version, stored, True)
 
 
-def load_payload(payload: bytes, *, max_version: int = RDB_VERSION) -> Any:
+def load_payload(payload: bytes, *, max_version: int = RDB_VERSION, packed: bool = False) -> Any:
     """Decode a DUMP payload. Footer problems raise RDBError(kind='payload') -- Redis answers
     those with "ERR DUMP payload version or checksum are wrong"; anything else wrong with
     the value raises RDBError of another kind ("Bad data format" in Redis)."""
@@ -1339,7 +1489,7 @@ def load_payload(payload: bytes, *, max_version: int = RDB_VERSION) -> Any:
     version = _check_footer(payload, max_version)
     body_end = len(payload) - 10
     inp = _Input(io.BytesIO(payload[:body_end]))
-    load = _Loader(inp, version)
+    load = _Loader(inp, version, packed)
     rdbtype = inp.byte()
     if rdbtype > TYPE_HASH_LISTPACK_EX or rdbtype == 8:
         raise RDBError(f"unknown value type {rdbtype} in DUMP payload", 0, "type")

@@ -65,6 +65,7 @@ def type_name(value) -> str:
 
 
 _GONE = object()  # in an overlay: the key, or its TTL, was removed since the fork
+_PACKABLE = values.PACKABLE  # the live classes that have a packed form (server/values.py)
 
 LRU_CLOCK_MAX = (1 << 24) - 1  # Redis's lru field: 24 bits
 LFU_INIT_VAL = 5  # the LFU counter a new key starts with
@@ -431,6 +432,20 @@ class Database:
         """The value held for the str key `k` (expired or not), or None."""
         return _through(self.delta, self.data, k)
 
+    def held(self, k: str):
+        """The value held for the str key `k` (expired or not), or None: server/values.py's
+        packing ring checks with it that a value it noted is still the one at its key."""
+        return _through(self.delta, self.data, k)
+
+    def hold(self, k: str, value) -> None:
+        """Replace the value held at the str key `k` by the same content in another form (packed
+        <-> live, server/values.py): not a write, so no dirty count, no signal; TTL and access
+        field stay. Through the overlay while a save child runs, as any change."""
+        if self.delta is None:
+            self.data[k] = value
+        else:
+            self.delta[k] = value
+
     def _deadline(self, k: str):
         """The deadline of the str key `k`, or None."""
         return _through(self.delta_exp, self.expires, k)
@@ -594,14 +609,14 @@ class Database:
         it is not of `kind` (a server/values.py ValueType)."""
         value = self.read(key)
         if value is not None and type(value) not in kind.classes:
-            raise CommandError(WRONGTYPE)
+            value = values.expanded(self, key, value, kind)  # a packed one, or WRONGTYPE
         return value
 
     def get_typed(self, key, kind):
         """The same for a write command (no hit/miss stats)."""
         value = self.get(key)
         if value is not None and type(value) not in kind.classes:
-            raise CommandError(WRONGTYPE)
+            value = values.expanded(self, key, value, kind)
         return value
 
     def write_typed(self, key, kind, new):
@@ -612,7 +627,7 @@ class Database:
         if value is None:
             return new()
         if type(value) not in kind.classes:
-            raise CommandError(WRONGTYPE)
+            value = values.expanded(self, key, value, kind)
         return value
 
     def modified(self, key, value, count: int = 1) -> None:
@@ -707,6 +722,8 @@ class Database:
             self._put_deadline(k, expire_at)
         elif not keepttl and (self.expires or self.delta_exp):
             self._drop_deadline(k)
+        if type(value) in _PACKABLE:  # a live small set / sorted set: packed at rest later
+            values.note(self, k, value)
         ks.dirty += 1
         if not ks.plain:
             ks.signal_modified(self.index, key)

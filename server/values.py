@@ -8,14 +8,30 @@ ENCODING by Redis 7.0's thresholds, and how COPY duplicates it. Commands ask `of
 tests a value's Python class to learn its Redis type. A new type (issue by issue: lists, hashes,
 sorted sets, streams) adds its entry here, next to its own module.
 
-It must not: hold values, or know about clients and commands.
+Packed at rest, expanded while hot: a type may also declare a `packed` class, an immutable blob
+its small values are kept in while nobody uses them (sets: Redis's intset, sorted sets: Redis's
+listpack; the snapshot writers write the blob verbatim). Commands never see one: the keyspace's
+typed lookups hand a packed value to `expanded`, which puts the live value back at its key (not a
+write: no dirty count, no notification, no WATCH touch; TTL and access field kept) and notes it
+in RING, a bounded ring of recently expanded or stored values (Database.store notes every live
+set / sorted set it stores: new ones, STORE results, RENAME / MOVE / COPY targets). When the ring overflows its
+oldest entry is packed again if it is still the value at its key, still small, and held by
+nobody else (a command that looked it up earlier in the same call still uses it). Repacking
+while a save child runs goes through the keyspace's overlay like any replacement, so it copies
+no page the child shares (the live value is new memory or stays in the forked dict).
+
+It must not: hold values beyond that ring, or know about clients and commands.
 """
 
+import os
+import sys
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from persistence import rdb
 from server.args import is_int
+from server.errors import WRONGTYPE, CommandError
 
 EMBSTR_LIMIT = 44  # longest string Redis allocates in one block with its header ("embstr")
 
@@ -38,6 +54,10 @@ class ValueType:
     duplicate: Callable  # value -> an independent copy (COPY)
     memory: Callable  # value -> bytes Redis would allocate for it, estimated (MEMORY USAGE, INFO)
     adopt: Callable  # (value as persistence loads it, config values) -> the value held
+    packed: type | None = None  # the class its small values are packed in at rest, if any
+    packed_layout: int = 0  # persistence.rdb.LAYOUT_* of the packed class
+    expand: Callable | None = None  # packed value -> live value (of `classes`)
+    pack: Callable | None = None  # live value -> packed value, or None when it is not small
 
 
 def _limit(config, name: str) -> int:
@@ -82,12 +102,23 @@ _BY_CLASS: dict = {}
 LAYOUTS: dict = {}  # class -> layout code, for the snapshot writers (write_rdb's `layouts`)
 
 
+_EXPAND: dict = {}  # packed class -> its type's expand
+_PACK: dict = {}  # live class of a type with a packed form -> its type's pack
+PACKABLE = _PACK.keys()  # a live view: what Database.store notes in RING
+
+
 def register(kind: ValueType) -> ValueType:
-    for cls in kind.classes:
+    for cls in kind.classes + ((kind.packed,) if kind.packed else ()):
         if cls in _BY_CLASS:
             raise ValueError(f"{cls.__name__} is already held by {_BY_CLASS[cls].name}")
         _BY_CLASS[cls] = kind
-        LAYOUTS[cls] = _STRING_LAYOUTS[cls] if kind is STRING else kind.layout
+        LAYOUTS[cls] = (_STRING_LAYOUTS[cls] if kind is STRING else
+                        kind.packed_layout if cls is kind.packed else kind.layout)
+        if kind.packed:
+            if cls is kind.packed:
+                _EXPAND[cls] = kind.expand
+            else:
+                _PACK[cls] = kind.pack
     return kind
 
 
@@ -100,6 +131,62 @@ def of(value) -> ValueType:
     if kind is None:
         raise TypeError(f"the keyspace holds no values of class {type(value).__name__}")
     return kind
+
+
+# -- packed at rest, expanded while hot ------------------------------------------------------------
+
+# Live values kept expanded at most before the oldest is packed again; FORKVPY_PACK_RING=0 (tests)
+# packs each one at the next lookup or creation of another.
+RING_SIZE = int(os.environ.get("FORKVPY_PACK_RING", "256"))
+RING: deque = deque()  # (Database, str key, live value), oldest first
+_HELD_BY_RING = 3  # the keyspace's reference, the evicting frame's and getrefcount's argument
+
+
+def expanded(db, key, value, kind):
+    """A typed lookup found `value` (held at `key`, bytes) not of `kind`'s classes: its live
+    form when it is a packed value that expands to one (put back at the key and noted in RING),
+    else WRONGTYPE. `kind` is anything with `classes` (a ValueType, SORT's sortable types)."""
+    expand = _EXPAND.get(type(value))
+    if expand is not None:
+        live = expand(value)
+        if type(live) in kind.classes:
+            k = key.decode("latin-1")
+            db.hold(k, live)
+            note(db, k, live)
+            return live
+    raise CommandError(WRONGTYPE)
+
+
+def note(db, k: str, value) -> None:
+    """Remember a live value at the str key `k` that may be packed later (expanded, or just
+    created by a command); packs the oldest noted one when the ring is full."""
+    if type(value) not in _PACK:
+        return
+    ring = RING
+    ring.append((db, k, value))
+    if len(ring) > RING_SIZE:
+        old_db, old_k, old = ring.popleft()
+        if old_db.held(old_k) is not old:
+            return  # deleted, overwritten, renamed, expired and gone: nothing to pack
+        if sys.getrefcount(old) > _HELD_BY_RING:
+            ring.append((old_db, old_k, old))  # in use by the running command: later
+            return
+        packed = _PACK[type(old)](old)
+        if packed is not None:
+            old_db.hold(old_k, packed)
+
+
+def pack_all() -> int:
+    """Pack every value in RING that can be (DEBUG and tests); returns how many were packed."""
+    done = 0
+    while RING:
+        old_db, old_k, old = RING.popleft()
+        if old_db.held(old_k) is old:
+            packed = _PACK[type(old)](old)
+            if packed is not None:
+                old_db.hold(old_k, packed)
+                done += 1
+    return done
 
 
 def adopt(value, config):
@@ -115,4 +202,4 @@ def adopt(value, config):
 from server.types import hashes, lists, sets, zsets  # noqa: E402
 
 _LOADED = {list: lists.KIND, set: sets.KIND, frozenset: sets.KIND, dict: hashes.KIND,
-           rdb.ZSetValue: zsets.KIND}
+           rdb.ZSetValue: zsets.KIND, rdb.Intset: sets.KIND, rdb.ZSetListpack: zsets.KIND}

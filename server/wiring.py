@@ -146,7 +146,7 @@ class Persistence:
             with open(path, "rb") as f:
                 # Plain string records may be staged by the reader's C kernel (same rules as
                 # below, Strings events carry its counts); the rest arrive here as Records.
-                for event in rdb.read_rdb(f, stage=staged, now=now, keep=keep):
+                for event in rdb.read_rdb(f, stage=staged, now=now, keep=keep, packed=True):
                     kind = type(event)
                     if kind is rdb.Strings:
                         loaded += event.loaded

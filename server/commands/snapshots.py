@@ -116,7 +116,7 @@ def restore(client: "Client", argv: Argv) -> Reply:
     if ttl < 0:
         raise CommandError(errors.INVALID_TTL)
     try:
-        value = values.adopt(rdb.load_payload(payload), client.server.config.values)
+        value = values.adopt(rdb.load_payload(payload, packed=True), client.server.config.values)
     except rdb.RDBError as exc:
         raise CommandError(errors.DUMP_PAYLOAD if exc.kind == "payload" else errors.BAD_DATA_FORMAT) from None
     now = db.ks.clock()

@@ -938,7 +938,9 @@ def _blocking_pop(client, keys, where: int, count: int, deadline, mpop: bool):
         db = blocked.db
         value = db.get(key)
         if type(value) is not ZSet:
-            return None
+            if type(value) is not zsets.ZSetListpack:
+                return None
+            value = db.get_typed(key, KIND)  # packed at rest: its live form
         pairs = _pop(blocked, key, value, where, count)
         return _mpop_reply(blocked, key, pairs) if mpop else [key, pairs[0][1], pairs[0][0]]
 
@@ -1032,6 +1034,15 @@ def _aggregate(target: float, value: float, how: int) -> float:
     return value if value > target else target
 
 
+class _Operands:
+    """The types ZUNION & co. read (sets count as scores of 1), for one typed lookup each."""
+
+    classes = (ZSet, set_type.SetValue)
+
+
+_OPERANDS = _Operands()
+
+
 def _source_of(value):
     """A sorted-set operand as a dict member -> score (a set's members score 1)."""
     if value is None:
@@ -1054,7 +1065,7 @@ def _algebra(client, argv, numkeys_at: int, op: int, store: bool, card: bool, na
         raise CommandError(errors.SYNTAX)
     db = client.db
     keys = argv[numkeys_at + 1:numkeys_at + 1 + setnum]
-    sources = [_source_of(db.get(k) if store else db.read(k)) for k in keys]
+    sources = [_source_of(db.get_typed(k, _OPERANDS) if store else db.read_typed(k, _OPERANDS)) for k in keys]
     weights = [1.0] * setnum
     how = _SUM
     withscores = False

@@ -25,6 +25,12 @@ member as `share(m, m)` (SHARED.get: one C call) and `grow` learns the new membe
 stays an intset; `build` shares the members of a set it makes as an intset. (One-byte members
 are CPython's own singletons already.)
 
+Packed at rest: a small set that is an intset in Redis spends its idle time as `Intset`
+(persistence.rdb's bytes subclass holding Redis's own intset encoding: 8 + 2 bytes per member for
+small numbers, against ~370 bytes for a 10-member dict), which the snapshot writers emit verbatim
+as RDB type 11 and the RDB loader adopts as is. Commands only ever see a SetValue: the typed
+lookups expand it (`expand`), server/values.py's ring packs it again (`pack`).
+
 Random picks (`random_member`, `random_members`, `sample`, `pop_random`) cost O(1) expected each
 whatever the set's size, with server/_fastpath.c's random_key (keyspace.random_dict_key is its
 Python reference): SPOP / SRANDMEMBER with a small count stay cheap on a big set.
@@ -168,11 +174,31 @@ def pop_random(s: SetValue, count: int, config) -> list:
     return popped
 
 
+Intset = rdb.Intset
+
+
+def pack(s: SetValue):
+    """The Intset of a set Redis holds as an intset, or None for a hashtable set."""
+    if s.big:
+        return None
+    return Intset(rdb.intset_blob(sorted(map(int, s))))
+
+
+def expand(blob) -> SetValue:
+    """The SetValue of an Intset (members in ascending order, short ones shared)."""
+    members = list(map(b"%d".__mod__, rdb.intset_numbers(blob)))
+    if len(SHARED) < SHARED_MAX:
+        _learn(members)
+    return SetValue(map(share, members, members))
+
+
 def _encoding(value, config=None) -> str:
-    return "hashtable" if value.big else "intset"
+    return "hashtable" if type(value) is not Intset and value.big else "intset"
 
 
-def _duplicate(value: SetValue) -> SetValue:
+def _duplicate(value):
+    if type(value) is Intset:
+        return Intset(value)  # immutable, but COPY makes an object of its own, as for every type
     dup = SetValue(value)
     dup.big = value.big
     return dup
@@ -182,6 +208,8 @@ def memory(value) -> int:
     """An estimate of Redis's allocation: an intset (an 8-byte header, then every member in the
     width the widest needs: 2, 4 or 8 bytes) or a dict of sds members (24-byte entries, 8-byte
     buckets, ~9 bytes of sds header)."""
+    if type(value) is Intset:
+        return 16 + len(value)
     if not value.big:
         numbers = [int(m) for m in value]
         widest = max((n if n >= 0 else -n - 1 for n in numbers), default=0)
@@ -190,9 +218,16 @@ def memory(value) -> int:
     return 16 + 56 + sum(len(m) + 24 + 8 + 9 for m in value)
 
 
-def adopt(value, config) -> SetValue:
-    """A set as persistence loads it -> a SetValue with the encoding Redis gives it on load."""
-    return build(value, config)
+def adopt(value, config):
+    """A set as persistence loads it -> the value held, with the encoding Redis gives it on
+    load: packed when it is an intset (an RDB intset within set-max-intset-entries as read)."""
+    if type(value) is Intset:
+        if int.from_bytes(value[4:8], "little") <= config["set-max-intset-entries"]:
+            return value
+        value = [b"%d" % n for n in rdb.intset_numbers(value)]
+    s = build(value, config)
+    return s if s.big else pack(s)
 
 
-KIND = values.register(values.ValueType("set", (SetValue,), rdb.LAYOUT_SET, _encoding, _duplicate, memory, adopt))
+KIND = values.register(values.ValueType("set", (SetValue,), rdb.LAYOUT_SET, _encoding, _duplicate, memory, adopt,
+                                        Intset, rdb.LAYOUT_INTSET, expand, pack))

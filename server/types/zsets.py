@@ -15,6 +15,12 @@ A listpack holds each score as text (d2string: an integral score within +-2**62 
 otherwise %.17g), which reads back as the same double except -0, which becomes 0: a score
 entering a listpack is normalised so, and ZSCAN of a listpack shows that text (`listpack_text`).
 
+Packed at rest: a listpack-encoded sorted set spends its idle time as `ZSetListpack`
+(persistence.rdb's bytes subclass holding Redis's own listpack: member, score text, in order;
+~14 bytes per 10-byte member against ~200 for the dict + index), which the snapshot writers emit
+verbatim as RDB type 17 and the RDB loader adopts as is. Commands only ever see a ZSet: the typed
+lookups expand it (`expand`), server/values.py's ring packs it again (`pack`).
+
 It must not: know about clients, replies or the command table.
 """
 
@@ -22,6 +28,7 @@ import math
 
 from persistence import rdb
 from server import values
+from server.args import is_int
 from server.zindex import ZIndex
 
 _LIMIT = 2.0**62  # d2string prints an integral score as an integer within this range
@@ -102,29 +109,69 @@ def listpack_text(score: float) -> bytes:
     return b"%.17g" % score
 
 
+ZSetListpack = rdb.ZSetListpack
+
+
+def _entries(z: ZSet) -> list:
+    """A listpack sorted set's entries as Redis holds them: member, score text, by rank."""
+    out = []
+    put = out.append
+    for score, member in z.index.slice(0, len(z)):
+        put(member)
+        # an integral score's text is an integer entry: hand it over as an int (no parsing)
+        put(int(score) if -_LIMIT <= score <= _LIMIT and score == int(score) else listpack_text(score))
+    return out
+
+
+def pack(z: ZSet):
+    """The ZSetListpack of a sorted set Redis holds as a listpack, or None for a skiplist."""
+    if z.big:
+        return None
+    return ZSetListpack(rdb.listpack_blob(_entries(z), is_int))
+
+
+def expand(blob) -> ZSet:
+    """The ZSet of a ZSetListpack."""
+    items = rdb.listpack_entries(blob)
+    return ZSet(zip(items[0::2], map(float, items[1::2])))
+
+
 def _encoding(value, config=None) -> str:
-    return "skiplist" if value.big else "listpack"
+    return "skiplist" if type(value) is not ZSetListpack and value.big else "listpack"
 
 
-def _duplicate(value: ZSet) -> ZSet:
+def _duplicate(value):
+    if type(value) is ZSetListpack:
+        return ZSetListpack(value)  # immutable, but COPY makes an object of its own, as for every type
     dup = ZSet(value)
     dup.big = value.big
     return dup
 
 
 def memory(value) -> int:
-    """An estimate of Redis's allocation: a listpack (member, score text and ~4 bytes of entry
-    headers each) or a dict plus skiplist (24-byte dict entries, 8-byte buckets, ~9 bytes of sds
-    header, a skiplist node of ~40 bytes with its levels)."""
+    """An estimate of Redis's allocation: a listpack (its exact size: member and score text with
+    their entry headers, in Redis's encoding) or a dict plus skiplist (24-byte dict entries,
+    8-byte buckets, ~9 bytes of sds header, a skiplist node of ~40 bytes with its levels)."""
+    if type(value) is ZSetListpack:
+        return 16 + len(value)
     if not value.big:
-        return 16 + 7 + sum(len(m) + 4 + 8 for m in value)
+        return 16 + len(pack(value))
     return 16 + 16 + 32 + 56 + sum(len(m) + 24 + 8 + 9 + 40 + 16 for m in value)
 
 
-def adopt(value, config) -> ZSet:
-    """A sorted set as persistence loads it (rdb.ZSetValue) -> a ZSet with the encoding Redis
-    gives such content on load."""
-    return finish(ZSet(value), config)
+def adopt(value, config):
+    """A sorted set as persistence loads it (rdb.ZSetValue, or a checked rdb.ZSetListpack) ->
+    the value held, with the encoding Redis gives such content on load: packed when small."""
+    if type(value) is ZSetListpack:
+        items = rdb.listpack_entries(value)
+        most = config["zset-max-listpack-value"]
+        if len(items) <= 2 * config["zset-max-listpack-entries"] and all(
+                len(m) <= most for m in items[0::2]):
+            return value
+        value = expand(value)
+    z = finish(ZSet(value), config)
+    return z if z.big else pack(z)
 
 
-KIND = values.register(values.ValueType("zset", (ZSet,), rdb.LAYOUT_ZSET, _encoding, _duplicate, memory, adopt))
+KIND = values.register(values.ValueType("zset", (ZSet,), rdb.LAYOUT_ZSET, _encoding, _duplicate, memory, adopt,
+                                        ZSetListpack, rdb.LAYOUT_ZSET_LISTPACK, expand, pack))

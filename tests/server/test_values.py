@@ -15,9 +15,12 @@ from tests.persistence.test_rdb_walker import mixed_dbs
 def test_every_held_class_has_one_type_and_a_layout():
     from server.types import hashes, lists, sets, zsets
     held = {bytes, bytearray, int, lists.List, sets.SetValue, hashes.Hash, zsets.ZSet}
-    assert set(values.LAYOUTS) == held
+    packed = {sets.Intset: sets.KIND, zsets.ZSetListpack: zsets.KIND}  # held at rest, never handed out
+    assert set(values.LAYOUTS) == held | set(packed)
     for cls in held:
         assert values.of(cls()).classes.count(cls) == 1
+    for cls, kind in packed.items():
+        assert values.of(cls()) is kind and kind.packed is cls and cls not in kind.classes
     assert values.LAYOUTS[int] == rdb.LAYOUT_INT and values.LAYOUTS[bytearray] == rdb.LAYOUT_STRING
     with pytest.raises(TypeError):
         values.of(frozenset())
