@@ -43,22 +43,6 @@ import random
 import time
 from random import random as _random
 
-try:
-    import cython
-except ImportError:  # plain Python without Cython installed: the declarations below mean nothing
-    class cython:  # noqa: N801 - stands in for the module
-        compiled = False
-
-        @staticmethod
-        def declare(*args, **kwargs):
-            return None
-
-        @staticmethod
-        def cclass(f):
-            return f
-
-        ccall = cclass
-
 from server import values
 from server.config import NOTIFY_EXPIRED, NOTIFY_KEY_MISS, NOTIFY_NEW
 from server.errors import WRONGTYPE, CommandError
@@ -119,7 +103,6 @@ def idle_seconds(field: int, clock: int) -> int:
     return clock + (LRU_CLOCK_MAX - field)
 
 
-@cython.ccall
 def _through(changes, base: dict, k: str):
     """base[k] as the overlay `changes` (None or a dict) has it, or None."""
     if changes:
@@ -212,19 +195,9 @@ def _growth(changes, base) -> int:
     return n
 
 
-# Keyspace and Database are Cython extension types when compiled (setup.py): their fields are
-# struct members, so `self.data` or `db.ks.dirty` in this module is a pointer load instead of a
-# generic attribute lookup (a hundred-odd instructions each), and the methods marked ccall call
-# each other directly. Every field is public: other modules read and write them as attributes.
-# server/_fastpath.c finds the fields it reads by their offsets (its slot_offset), as it finds a
-# __slots__ member's when this runs as plain Python. Dict fields are exactly dicts (or None).
-@cython.cclass
+# Keyspace and Database are Cython extension types when compiled: server/keyspace.pxd declares
+# their fields (the same names as __slots__ here) and the methods that call each other directly.
 class Keyspace:
-    cython.declare(clock=object, dirty=object, expired_keys=object, hits=object, misses=object,
-                   watched=dict, blocking=dict, ready=list, ready_set=set, events=object,
-                   emit=object, tracking=object, plain=object, dbs=list, lru_clock=object,
-                   lfu_minutes=object, lru_new=object, lfu=object, lfu_log_factor=object,
-                   lfu_decay_time=object, _lfu_new=object, _lfu_ints=list, visibility="public")
     __slots__ = ("clock", "dirty", "expired_keys", "hits", "misses", "watched", "blocking", "ready",
                  "ready_set", "events", "emit", "tracking", "plain", "dbs", "lru_clock", "lfu_minutes",
                  "lru_new", "lfu", "lfu_log_factor", "lfu_decay_time", "_lfu_new", "_lfu_ints")
@@ -431,11 +404,7 @@ class Keyspace:
             db.delta = db.delta_exp = db.delta_lru = None
 
 
-@cython.cclass
 class Database:
-    cython.declare(ks=Keyspace, index=object, data=dict, expires=dict, delta=dict, delta_exp=dict,
-                   scans=dict, _scan_next=object, _sweep=list, _sweep_pos=object, lru=dict,
-                   delta_lru=dict, visibility="public")
     __slots__ = ("ks", "index", "data", "expires", "delta", "delta_exp", "scans", "_scan_next",
                  "_sweep", "_sweep_pos", "lru", "delta_lru")
 
