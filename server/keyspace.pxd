@@ -13,9 +13,43 @@ cdef class Keyspace:
     cdef public set ready_set
     cdef public object lru_clock, lfu_minutes, lru_new, lfu, lfu_log_factor, lfu_decay_time, _lfu_new
 
+    cpdef touched_field(self, field)
+    cpdef signal_modified(self, index, key)
+
 
 cdef class Database:
     cdef public Keyspace ks
     cdef public object index, _scan_next, _sweep_pos
     cdef public dict data, expires, delta, delta_exp, scans, lru, delta_lru
     cdef public list _sweep
+
+    # Called from within the module as direct C calls (and from Python as before).
+    cpdef size(self)
+    cpdef _value(self, k)
+    cpdef _deadline(self, k)
+    cpdef _remove(self, k)
+    cpdef _put_deadline(self, k, when)
+    cpdef _drop_deadline(self, k)
+    cpdef _put_field(self, k, field)
+    cpdef settle(self)
+    cpdef get(self, key, touch=*)
+    cpdef notify(self, kind, event, key)
+    cpdef read(self, key, touch=*)
+    cpdef read_deadline(self, key)
+    cpdef read_string(self, key)
+    cpdef get_string(self, key)
+    cpdef read_typed(self, key, kind)
+    cpdef get_typed(self, key, kind)
+    cpdef write_typed(self, key, kind, new)
+    cpdef modified(self, key, value, count=*)
+    cpdef exists(self, key)
+    cpdef expire_at(self, key)
+    cpdef store(self, key, value, expire_at=*, keepttl=*, field=*)
+    cpdef touched(self, key, count=*)
+    cpdef delete(self, key)
+    cpdef set_expire(self, key, when_ms)
+    cpdef persist(self, key)
+    cpdef _expire(self, k)
+
+
+cpdef _through(changes, base, k)
