@@ -1144,7 +1144,7 @@ configure(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     off_hits = slot_offset(args[12], "hits");
     off_dirty = slot_offset(args[12], "dirty");
     off_plain = slot_offset(args[12], "plain");
-    off_ready = slot_offset(args[12], "ready");
+    off_ready = slot_offset_of(args[12], "ready", &PyList_Type);
     off_lru = slot_offset(args[11], "lru");
     off_delta_lru = slot_offset(args[11], "delta_lru");
     off_lru_clock = slot_offset(args[12], "lru_clock");
@@ -1431,19 +1431,22 @@ random_key(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     Py_RETURN_FALSE;
 }
 
-/* strings_in_c() -> whether configure found every field GET, SET and INCR read by offset, so
- * that those run in C (a test checks it for both the plain and the compiled classes). */
+/* fields_found() -> whether configure found every field read by offset: those GET, SET and INCR
+ * read (else they take their handlers) and Keyspace.ready (else blocked clients are not served
+ * from here). A test checks it for both the plain and the compiled classes. */
 static PyObject *
-strings_in_c(PyObject *module, PyObject *unused)
+fields_found(PyObject *module, PyObject *unused)
 {
     (void)module;
     (void)unused;
-    return PyBool_FromLong(get_handler != NULL && set_handler != NULL && incr_handler != NULL);
+    return PyBool_FromLong(get_handler != NULL && set_handler != NULL && incr_handler != NULL
+                           && off_ready >= 0 && off_guarded >= 0 && off_closing >= 0
+                           && off_last_command >= 0 && off_blocked >= 0);
 }
 
 static PyMethodDef methods[] = {
-    {"strings_in_c", (PyCFunction)strings_in_c, METH_NOARGS,
-     "strings_in_c() -> whether GET, SET and INCR run in C (configure found every field they read)"},
+    {"fields_found", (PyCFunction)fields_found, METH_NOARGS,
+     "fields_found() -> whether configure found every field of Client/Database/Keyspace it reads"},
     {"apply_changes", (PyCFunction)(void (*)(void))apply_changes, METH_FASTCALL,
      "apply_changes(changes, target, budget, gone) -> applied: merge a save overlay back"},
     {"random_key", (PyCFunction)(void (*)(void))random_key, METH_FASTCALL,
