@@ -176,8 +176,51 @@ static Py_ssize_t off_db = -1, off_data = -1, off_expires = -1, off_delta = -1, 
                   off_ks = -1, off_hits = -1, off_dirty = -1, off_plain = -1, off_lru = -1,
                   off_delta_lru = -1, off_lru_clock = -1, off_lfu = -1;
 
+/* A fresh instance of `type` made without __init__ (Cython's tp_new sets every object field of
+ * an extension type to None), or NULL with an exception set. */
+static PyObject *
+bare_instance(PyTypeObject *type)
+{
+    PyObject *args = PyTuple_New(0), *obj = NULL;
+    if (args != NULL && type->tp_new != NULL)
+        obj = type->tp_new(type, args, NULL);
+    Py_XDECREF(args);
+    return obj;
+}
+
+/* Where a field of an instance of `type` that holds an object pointer lives, found by writing a
+ * fresh instance of `kind` to it through the ordinary attribute and looking for that pointer in
+ * the instance's struct. For an extension type, whose fields are reached through getset
+ * descriptors that say nothing of their offsets (server/keyspace.py's Database and Keyspace,
+ * compiled by Cython). -1 if not found. */
 static Py_ssize_t
-slot_offset(PyObject *cls, const char *name)
+field_offset(PyTypeObject *type, const char *name, PyTypeObject *kind)
+{
+    PyObject *obj = NULL, *probe = bare_instance(kind);
+    Py_ssize_t off = -1;
+    if (probe == NULL)
+        goto done;
+    obj = bare_instance(type);
+    if (obj == NULL || PyObject_SetAttrString(obj, name, probe) < 0)
+        goto done;
+    for (Py_ssize_t at = sizeof(PyObject); at + (Py_ssize_t)sizeof(PyObject *) <= type->tp_basicsize;
+         at += sizeof(PyObject *)) {
+        if (*(PyObject **)((char *)obj + at) == probe) {
+            off = at;
+            break;
+        }
+    }
+done:
+    Py_XDECREF(obj);
+    Py_XDECREF(probe);
+    PyErr_Clear();
+    return off;
+}
+
+/* The offset of the object field `name` of instances of `cls`: a __slots__ member's, or (an
+ * extension type's field) found with a probe of type `kind` (see field_offset); -1 if neither. */
+static Py_ssize_t
+slot_offset_of(PyObject *cls, const char *name, PyTypeObject *kind)
 {
     PyObject *descr = PyObject_GetAttrString(cls, name);
     Py_ssize_t off = -1;
@@ -185,10 +228,19 @@ slot_offset(PyObject *cls, const char *name)
         PyMemberDef *member = ((PyMemberDescrObject *)descr)->d_member;
         if (member->type == T_OBJECT_EX)
             off = member->offset;
+    } else if (descr != NULL && Py_TYPE(descr) == &PyGetSetDescr_Type && PyType_Check(cls)) {
+        off = field_offset((PyTypeObject *)cls, name, kind);
     }
     Py_XDECREF(descr);
     PyErr_Clear();
     return off;
+}
+
+/* The same for a field that accepts a dict (every field read here but a typed one). */
+static Py_ssize_t
+slot_offset(PyObject *cls, const char *name)
+{
+    return slot_offset_of(cls, name, &PyDict_Type);
 }
 
 /* client.<name> as a truth value: 1, 0, or -1 with an exception set. */
@@ -1088,11 +1140,11 @@ configure(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     off_expires = slot_offset(args[11], "expires");
     off_delta = slot_offset(args[11], "delta");
     off_delta_exp = slot_offset(args[11], "delta_exp");
-    off_ks = slot_offset(args[11], "ks");
+    off_ks = slot_offset_of(args[11], "ks", (PyTypeObject *)args[12]);
     off_hits = slot_offset(args[12], "hits");
     off_dirty = slot_offset(args[12], "dirty");
     off_plain = slot_offset(args[12], "plain");
-    off_ready = slot_offset(args[12], "ready");
+    off_ready = slot_offset_of(args[12], "ready", &PyList_Type);
     off_lru = slot_offset(args[11], "lru");
     off_delta_lru = slot_offset(args[11], "delta_lru");
     off_lru_clock = slot_offset(args[12], "lru_clock");
@@ -1379,7 +1431,22 @@ random_key(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     Py_RETURN_FALSE;
 }
 
+/* fields_found() -> whether configure found every field read by offset: those GET, SET and INCR
+ * read (else they take their handlers) and Keyspace.ready (else blocked clients are not served
+ * from here). A test checks it for both the plain and the compiled classes. */
+static PyObject *
+fields_found(PyObject *module, PyObject *unused)
+{
+    (void)module;
+    (void)unused;
+    return PyBool_FromLong(get_handler != NULL && set_handler != NULL && incr_handler != NULL
+                           && off_ready >= 0 && off_guarded >= 0 && off_closing >= 0
+                           && off_last_command >= 0 && off_blocked >= 0);
+}
+
 static PyMethodDef methods[] = {
+    {"fields_found", (PyCFunction)fields_found, METH_NOARGS,
+     "fields_found() -> whether configure found every field of Client/Database/Keyspace it reads"},
     {"apply_changes", (PyCFunction)(void (*)(void))apply_changes, METH_FASTCALL,
      "apply_changes(changes, target, budget, gone) -> applied: merge a save overlay back"},
     {"random_key", (PyCFunction)(void (*)(void))random_key, METH_FASTCALL,

@@ -104,6 +104,16 @@ def idle_seconds(field: int, clock: int) -> int:
     return clock + (LRU_CLOCK_MAX - field)
 
 
+def _str_key(key) -> str:
+    """The keyspace's form of a key given as bytes (see the module docstring): its latin-1
+    decoding. Compiled, `b` is typed bytes (keyspace.pxd), so the decode is one direct C call
+    instead of a method lookup and the codec name's parsing."""
+    if type(key) is bytes:
+        b = key
+        return b.decode("latin-1")
+    return key.decode("latin-1")
+
+
 def _through(changes, base: dict, k: str):
     """base[k] as the overlay `changes` (None or a dict) has it, or None."""
     if changes:
@@ -196,6 +206,8 @@ def _growth(changes, base) -> int:
     return n
 
 
+# Keyspace and Database are Cython extension types when compiled: server/keyspace.pxd declares
+# their fields (the same names as __slots__ here) and the methods that call each other directly.
 class Keyspace:
     __slots__ = ("clock", "dirty", "expired_keys", "hits", "misses", "watched", "blocking", "ready",
                  "ready_set", "events", "emit", "tracking", "plain", "dbs", "lru_clock", "lfu_minutes",
@@ -491,11 +503,11 @@ class Database:
 
     def field(self, key):
         """The access field of `key` (bytes, held), or None; no expiry check, no touch."""
-        return _through(self.delta_lru, self.lru, key.decode("latin-1"))
+        return _through(self.delta_lru, self.lru, _str_key(key))
 
     def set_field(self, key, field: int) -> None:
         """Set the access field of a held key (RESTORE's IDLETIME / FREQ, the RDB's IDLE / FREQ)."""
-        self._put_field(key.decode("latin-1"), field)
+        self._put_field(_str_key(key), field)
 
     def merge_some(self, budget: int) -> int:
         """Apply up to `budget` recorded changes to the dicts; returns how many were applied."""
@@ -519,7 +531,7 @@ class Database:
         save child shares the dicts (Redis: no update while a child runs, for copy on write)."""
         # Each attribute is read once into a local: in the compiled module every `self.x` is a
         # generic attribute lookup, a hundred-odd instructions on this, the hottest path.
-        k = key.decode("latin-1")
+        k = _str_key(key)
         if self.delta is None:
             value = self.data.get(k)
             if value is None:
@@ -569,7 +581,7 @@ class Database:
         """TTL's lookup in one pass (read() then expire_at(), without decoding the key twice):
         -2 for a missing key (a keyspace miss), else its deadline in unix ms, or -1 when it has
         none (a hit). Never touches the access field (Redis's TTL uses LOOKUP_NOTOUCH)."""
-        k = key.decode("latin-1")
+        k = _str_key(key)
         value = self.data.get(k) if self.delta is None else self._value(k)
         when = None
         if value is not None:
@@ -634,7 +646,7 @@ class Database:
         """The write hook for a collection changed in place (or fresh from write_typed): stores
         it if it is new, deletes the key if it is now empty (as Redis deletes a collection whose
         last element goes), and otherwise counts `count` writes and signals the key-event bus."""
-        k = key.decode("latin-1")
+        k = _str_key(key)
         held = self.data.get(k) if self.delta is None else self._value(k)
         if held is not value:  # fresh from write_typed (the key had none, or it had expired)
             if value:
@@ -669,12 +681,12 @@ class Database:
         delta_exp = self.delta_exp
         if not (expires or delta_exp):
             return None
-        k = key.decode("latin-1")
+        k = _str_key(key)
         return expires.get(k) if delta_exp is None else _through(delta_exp, expires, k)
 
     def __contains__(self, key) -> bool:
         """Whether the key is held, expired or not (no expiry check)."""
-        return self._value(key.decode("latin-1")) is not None
+        return self._value(_str_key(key)) is not None
 
     def keys(self):
         """Every key held (as bytes), expired or not, in dict order; no key's reference count
@@ -701,7 +713,7 @@ class Database:
         The key's access field becomes `field` if given (RENAME and MOVE carry the value's),
         else a fresh one: a new value's, except that under an LFU policy an overwritten key
         keeps its counter (Redis's dbOverwrite)."""
-        k = key.decode("latin-1")
+        k = _str_key(key)
         ks = self.ks  # read once: a generic attribute lookup each time when compiled
         if ks.events & NOTIFY_NEW and self._value(k) is None:  # Redis's dbAdd
             self.notify(NOTIFY_NEW, b"new", key)
@@ -738,7 +750,7 @@ class Database:
     def delete(self, key) -> bool:
         if self.get(key, False) is None:
             return False
-        k = key.decode("latin-1")
+        k = _str_key(key)
         self._remove(k)
         if self.expires or self.delta_exp:
             self._drop_deadline(k)
@@ -750,9 +762,9 @@ class Database:
     def set_expire(self, key, when_ms: int) -> None:
         delta_exp = self.delta_exp  # _put_deadline, inline: this is EXPIRE's and SETEX's path
         if delta_exp is None:
-            self.expires[key.decode("latin-1")] = when_ms
+            self.expires[_str_key(key)] = when_ms
         else:
-            delta_exp[key.decode("latin-1")] = when_ms
+            delta_exp[_str_key(key)] = when_ms
         ks = self.ks
         ks.dirty += 1
         if not ks.plain:
@@ -761,7 +773,7 @@ class Database:
     def persist(self, key) -> bool:
         if self.get(key) is None or self.expire_at(key) is None:
             return False
-        self._drop_deadline(key.decode("latin-1"))
+        self._drop_deadline(_str_key(key))
         self.ks.dirty += 1
         if not self.ks.plain:
             self.ks.signal_modified(self.index, key)
