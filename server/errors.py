@@ -373,3 +373,14 @@ HLL_NOT_SPARSE = "ERR HLL encoding is not sparse"
 
 unknown_pfdebug = _arg_text("ERR Unknown PFDEBUG subcommand '%s'")
 hll_selftest_failed = _text("ERR TESTFAILED %s")
+
+# Commands of features forkv does not have, answered as Redis 7.0 answers them when the feature is
+# off (module.c, cluster.c, replication.c)
+MODULE_NOT_ALLOWED = ('ERR MODULE command not allowed. If the enable-module-command option is set to '
+                      '"local", you can run it from a local connection, otherwise you need to set this '
+                      'option in the configuration file, and then restart the server.')
+MODULE_LOAD_FAILED = "ERR Error loading the extension. Please check the server logs."
+MODULE_NO_SUCH = "ERR Error unloading module: no such module with that name"
+CLUSTER_DISABLED = "ERR This instance has cluster support disabled"
+INVALID_MASTER_PORT = "ERR Invalid master port"
+NO_REPLICATION = "ERR forkv has no replication: only REPLICAOF NO ONE is supported"

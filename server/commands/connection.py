@@ -646,3 +646,20 @@ def client_no_touch(client: "Client", argv: Argv) -> Reply:
 
 
 __all__ = ["OK", "NULL_ARRAY"]
+
+
+# -- Cluster connection commands: forkv is never a cluster node, as Redis with cluster-enabled no -----
+
+def _cluster_disabled(client: "Client", argv: Argv) -> Reply:
+    raise CommandError(errors.CLUSTER_DISABLED)
+
+
+command("readonly", 1, F.LOADING | F.STALE | F.FAST, group="cluster", acl=("@connection",),
+        summary="Enables read queries for a connection to a cluster replica node", since="3.0.0",
+        complexity="O(1)")(_cluster_disabled)
+command("readwrite", 1, F.LOADING | F.STALE | F.FAST, group="cluster", acl=("@connection",),
+        summary="Disables read queries for a connection to a cluster replica node", since="3.0.0",
+        complexity="O(1)")(_cluster_disabled)
+command("asking", 1, F.FAST, group="cluster", acl=("@connection",),
+        summary="Sent by cluster clients after an -ASK redirect", since="3.0.0",
+        complexity="O(1)")(_cluster_disabled)

@@ -9,7 +9,7 @@ from server.args import help_reply, to_int
 from server.busy import busy_error
 from server.config import ConfigError
 from server.config_rewrite import rewrite as config_rewrite_file
-from server.docs import command_docs
+from server.docs import Documented, arg, command_docs
 from server.errors import CommandError
 from server.table import COMMANDS, Argv, Flag, Reply, all_commands, command, container, spec_invalid
 
@@ -626,3 +626,97 @@ def _keys_target(argv):
     if not any(spec.positions(target) for spec in specs) and not cmd.flags & F.NO_MANDATORY_KEYS:
         raise CommandError(errors.GETKEYS_BAD_ARGUMENTS)
     return target, specs
+
+
+# -- MODULE, REPLICAOF: features forkv does not have, answered as Redis 7.0 without them ------------
+
+container("module", "server", summary="A container for module commands", since="4.0.0",
+          complexity="Depends on subcommand.")
+
+MODULE_HELP = help_reply("module", [
+    "LIST",
+    "    Return a list of loaded modules.",
+    "LOAD <path> [<arg> ...]",
+    "    Load a module library from <path>, passing to it any optional arguments.",
+    "LOADEX <path> [[CONFIG NAME VALUE] [CONFIG NAME VALUE]] [ARGS ...]",
+    "    Load a module library from <path>, while passing it module configurations and optional arguments.",
+    "UNLOAD <name>",
+    "    Unload a module.",
+])
+_MODULE_ADMIN = F.ADMIN | F.NOSCRIPT | F.NO_ASYNC_LOADING
+
+
+def _module_allowed(client: "Client") -> None:
+    """LOAD, LOADEX and UNLOAD are Redis's protected commands (enable-module-command)."""
+    from server.commands.debug import debug_allowed
+
+    if not debug_allowed(client, "enable-module-command"):
+        raise CommandError(errors.MODULE_NOT_ALLOWED)
+
+
+@command("module|help", 2, F.LOADING | F.STALE, group="server",
+         summary="Show helpful text about the different subcommands", since="5.0.0", complexity="O(1)")
+def module_help(client: "Client", argv: Argv) -> Reply:
+    return MODULE_HELP
+
+
+@command("module|list", 2, F.ADMIN | F.NOSCRIPT, group="server", acl=("@dangerous",),
+         summary="List all modules loaded by the server", since="4.0.0",
+         complexity="O(N) where N is the number of loaded modules.",
+         tips=("nondeterministic_output_order",))
+def module_list(client: "Client", argv: Argv) -> Reply:
+    return []  # forkv loads no modules
+
+
+@command("module|load", -3, _MODULE_ADMIN, group="server", acl=("@dangerous",),
+         summary="Load a module", since="4.0.0", complexity="O(1)", arguments=("path", "[arg [arg ...]]"))
+def module_load(client: "Client", argv: Argv) -> Reply:
+    _module_allowed(client)
+    raise CommandError(errors.MODULE_LOAD_FAILED)  # forkv cannot load Redis modules
+
+
+@command("module|loadex", -3, _MODULE_ADMIN, group="server", acl=("@dangerous",),
+         summary="Load a module with extended parameters", since="7.0.0", complexity="O(1)",
+         arguments=("path", Documented("[CONFIG name value [CONFIG name value ...]]",
+                                       arg("configs", "block", token="CONFIG", flags="optional multiple multiple_token",
+                                           args=(arg("name", "string"), arg("value", "string")))),
+                    Documented("[ARGS arg [arg ...]]", arg("args", "block", token="ARGS", flags="optional multiple",
+                                       args=(arg("arg", "string"),)))))
+def module_loadex(client: "Client", argv: Argv) -> Reply:
+    _module_allowed(client)
+    raise CommandError(errors.MODULE_LOAD_FAILED)
+
+
+@command("module|unload", 3, _MODULE_ADMIN, group="server", acl=("@dangerous",),
+         summary="Unload a module", since="4.0.0", complexity="O(1)", arguments=("name",))
+def module_unload(client: "Client", argv: Argv) -> Reply:
+    _module_allowed(client)
+    raise CommandError(errors.MODULE_NO_SUCH)
+
+
+def _replicaof(client: "Client", argv: Argv) -> Reply:
+    """Redis's replicaofCommand: NO ONE on a master is a no-op OK. A master to follow is checked as
+    Redis checks it (the port), then refused: forkv has no replication."""
+    if argv[1].lower() == b"no" and argv[2].lower() == b"one":
+        return OK
+    try:
+        port = int(argv[2])
+    except ValueError:
+        port = -1
+    if argv[2] != str(port).encode() or not 0 <= port <= 65535:  # string2ll's canonical digits
+        raise CommandError(errors.INVALID_MASTER_PORT)
+    raise CommandError(errors.NO_REPLICATION)
+
+
+_REPLICAOF_ARGS = (Documented("host port|NO ONE", arg("args", "oneof", args=(
+    arg("host-port", "block", args=(arg("host", "string"), arg("port", "integer"))),
+    arg("no-one", "block", args=(arg("no", "pure-token", token="NO"), arg("one", "pure-token", token="ONE")))))),)
+_REPLICAOF_FLAGS = F.ADMIN | F.NOSCRIPT | F.STALE | F.NO_ASYNC_LOADING
+
+command("replicaof", 3, _REPLICAOF_FLAGS, group="server", acl=("@dangerous",),
+        summary="Make the server a replica of another instance, or promote it as master.", since="5.0.0",
+        complexity="O(1)", arguments=_REPLICAOF_ARGS)(_replicaof)
+command("slaveof", 3, _REPLICAOF_FLAGS, group="server", acl=("@dangerous",),
+        summary="Make the server a replica of another instance, or promote it as master.", since="1.0.0",
+        complexity="O(1)", arguments=_REPLICAOF_ARGS, doc_flags=("deprecated",), deprecated_since="5.0.0",
+        replaced_by="`REPLICAOF`")(_replicaof)
