@@ -384,3 +384,15 @@ MODULE_NO_SUCH = "ERR Error unloading module: no such module with that name"
 CLUSTER_DISABLED = "ERR This instance has cluster support disabled"
 INVALID_MASTER_PORT = "ERR Invalid master port"
 NO_REPLICATION = "ERR forkv has no replication: only REPLICAOF NO ONE is supported"
+
+# ACL (acl.c): forkv has the default user only
+acl_unknown_category = _arg_text("ERR Unknown category '%s'")
+acl_unknown_user = _arg_text("ERR User '%s' not found")
+acl_unknown_command = _arg_text("ERR Command '%s' not found")
+ACL_DEFAULT_UNDELETABLE = "ERR The 'default' user cannot be removed"
+ACL_GENPASS_BITS = ("ERR ACL GENPASS argument must be the number of bits for the output password, a "
+                    "positive number up to 4096")
+ACL_NO_FILE = ("ERR This Redis instance is not configured to use an ACL file. You may want to specify "
+               "users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a "
+               "Redis configuration file set) in order to store users in the Redis configuration.")
+ACL_NO_USERS = "ERR forkv has only the default user: ACL SETUSER, LOAD and SAVE are not supported"

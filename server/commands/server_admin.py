@@ -720,3 +720,214 @@ command("slaveof", 3, _REPLICAOF_FLAGS, group="server", acl=("@dangerous",),
         summary="Make the server a replica of another instance, or promote it as master.", since="1.0.0",
         complexity="O(1)", arguments=_REPLICAOF_ARGS, doc_flags=("deprecated",), deprecated_since="5.0.0",
         replaced_by="`REPLICAOF`")(_replicaof)
+
+
+# -- ACL: the default user only (server/acl.py) -----------------------------------------------------
+
+container("acl", "server", summary="A container for Access List Control commands ", since="6.0.0",  # sic
+          complexity="Depends on subcommand.")
+
+ACL_HELP = help_reply("acl", [
+    "CAT [<category>]",
+    "    List all commands that belong to <category>, or all command categories",
+    "    when no category is specified.",
+    "DELUSER <username> [<username> ...]",
+    "    Delete a list of users.",
+    "DRYRUN <username> <command> [<arg> ...]",
+    "    Returns whether the user can execute the given command without executing the command.",
+    "GETUSER <username>",
+    "    Get the user's details.",
+    "GENPASS [<bits>]",
+    "    Generate a secure 256-bit user password. The optional `bits` argument can",
+    "    be used to specify a different size.",
+    "LIST",
+    "    Show users details in config file format.",
+    "LOAD",
+    "    Reload users from the ACL file.",
+    "LOG [<count> | RESET]",
+    "    Show the ACL log entries.",
+    "SAVE",
+    "    Save the current config to the ACL file.",
+    "SETUSER <username> <attribute> [<attribute> ...]",
+    "    Create or modify a user with the specified attributes.",
+    "USERS",
+    "    List all the registered usernames.",
+    "WHOAMI",
+    "    Return the current connection username.",
+])
+_ACL = F.NOSCRIPT | F.LOADING | F.STALE
+_ACL_ADMIN = F.ADMIN | _ACL
+_ACL_USERS_N = "O(N). Where N is the number of configured users."
+_ACL_HISTORY_62 = ("6.2.0", "Added Pub/Sub channel patterns.")
+
+
+def _default_password_rule(client: "Client") -> str:
+    """The default user's password as ACL LIST/GETUSER show it: nopass, or its SHA-256."""
+    import hashlib
+
+    password = client.server.requirepass
+    if not password:
+        return "nopass"
+    return "#" + hashlib.sha256(password.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+@command("acl|help", 2, F.LOADING | F.STALE, group="server",
+         summary="Show helpful text about the different subcommands", since="6.0.0", complexity="O(1)")
+def acl_help(client: "Client", argv: Argv) -> Reply:
+    return ACL_HELP
+
+
+@command("acl|cat", -2, _ACL, group="server", summary="List the ACL categories or the commands inside a "
+         "category", since="6.0.0", complexity="O(1) since the categories and commands are a fixed set.",
+         arguments=("[categoryname]",))
+def acl_cat(client: "Client", argv: Argv) -> Reply:
+    from server.acl import CATEGORIES
+
+    if len(argv) == 2:
+        return list(CATEGORIES)
+    if len(argv) > 3:
+        raise CommandError(errors.subcommand_syntax(argv[1], "acl"))
+    name = argv[2].decode("latin-1").lower()
+    if name not in CATEGORIES:
+        raise CommandError(errors.acl_unknown_category(argv[2]))
+    wanted = "@" + name
+    return [each.name for cmd in COMMANDS.values() for each in (cmd, *cmd.subcommands.values())
+            if wanted in each.acl_categories()]
+
+
+@command("acl|whoami", 2, _ACL, group="server",
+         summary="Return the name of the user associated to the current connection", since="6.0.0",
+         complexity="O(1)")
+def acl_whoami(client: "Client", argv: Argv) -> Reply:
+    from server.acl import DEFAULT_USER
+
+    return DEFAULT_USER
+
+
+@command("acl|users", 2, _ACL_ADMIN, group="server",
+         summary="List the username of all the configured ACL rules", since="6.0.0", complexity=_ACL_USERS_N)
+def acl_users(client: "Client", argv: Argv) -> Reply:
+    from server.acl import DEFAULT_USER
+
+    return [DEFAULT_USER]
+
+
+@command("acl|list", 2, _ACL_ADMIN, group="server",
+         summary="List the current ACL rules in ACL config file format", since="6.0.0",
+         complexity=_ACL_USERS_N)
+def acl_list(client: "Client", argv: Argv) -> Reply:
+    return [f"user default on {_default_password_rule(client)} ~* &* +@all".encode()]
+
+
+@command("acl|getuser", 3, _ACL_ADMIN, group="server", summary="Get the rules for a specific ACL user",
+         since="6.0.0", complexity="O(N). Where N is the number of password, command and pattern rules "
+         "that the user has.", arguments=("username",),
+         history=(_ACL_HISTORY_62, ("7.0.0", "Added selectors and changed the format of key and channel "
+                                             "patterns from a list to their rule representation.")))
+def acl_getuser(client: "Client", argv: Argv) -> Reply:
+    from server.acl import DEFAULT_USER
+
+    if argv[2] != DEFAULT_USER:
+        return None
+    rule = _default_password_rule(client)
+    nopass = rule == "nopass"
+    return Map({
+        "flags": SetReply(["on", "nopass"] if nopass else ["on"]),  # a set in RESP3, as Redis sends it
+        "passwords": [] if nopass else [rule[1:]],
+        "commands": "+@all",
+        "keys": "~*",
+        "channels": "&*",
+        "selectors": [],
+    })
+
+
+@command("acl|deluser", -3, _ACL_ADMIN, group="server",
+         summary="Remove the specified ACL users and the associated rules", since="6.0.0",
+         complexity="O(1) amortized time considering the typical user.", arguments=("username [username ...]",))
+def acl_deluser(client: "Client", argv: Argv) -> Reply:
+    from server.acl import DEFAULT_USER
+
+    if DEFAULT_USER in argv[2:]:
+        raise CommandError(errors.ACL_DEFAULT_UNDELETABLE)
+    return 0  # no other user exists
+
+
+@command("acl|dryrun", -4, _ACL_ADMIN, group="server",
+         summary="Returns whether the user can execute the given command without executing the command.",
+         since="7.0.0", complexity="O(1).", arguments=("username", "command", "[arg [arg ...]]"))
+def acl_dryrun(client: "Client", argv: Argv) -> Reply:
+    from server.acl import DEFAULT_USER
+
+    if argv[2] != DEFAULT_USER:
+        raise CommandError(errors.acl_unknown_user(argv[2]))
+    target = argv[3:]
+    cmd = COMMANDS.get(target[0].lower())
+    if cmd is not None and cmd.subcommands and len(target) >= 2:
+        cmd = cmd.subcommands.get(target[1].lower())
+    if cmd is None:
+        raise CommandError(errors.acl_unknown_command(target[0]))
+    if not cmd.min_args <= len(target) <= cmd.max_args:
+        raise CommandError(errors.wrong_arity(cmd.name))
+    return OK  # the default user may run everything
+
+
+@command("acl|genpass", -2, _ACL, group="server",
+         summary="Generate a pseudorandom secure password to use for ACL users", since="6.0.0",
+         complexity="O(1)", arguments=("[bits{:integer}]",))
+def acl_genpass(client: "Client", argv: Argv) -> Reply:
+    import os
+
+    bits = 256
+    if len(argv) == 3:
+        bits = to_int(argv[2])
+        if bits <= 0 or bits > 4096:
+            raise CommandError(errors.ACL_GENPASS_BITS)
+    elif len(argv) > 3:
+        raise CommandError(errors.subcommand_syntax(argv[1], "acl"))
+    chars = (bits + 3) // 4
+    return os.urandom((chars + 1) // 2).hex()[:chars].encode()
+
+
+@command("acl|log", -2, _ACL_ADMIN, group="server",
+         summary="List latest events denied because of ACLs in place", since="6.0.0",
+         complexity="O(N) with N being the number of entries shown.", arguments=("[count|RESET]{operation}",))
+def acl_log(client: "Client", argv: Argv) -> Reply:
+    log_ = client.server.acl_log
+    count = 10
+    if len(argv) == 3:
+        if argv[2].lower() == b"reset":
+            log_.reset()
+            return OK
+        count = to_int(argv[2])
+    elif len(argv) > 3:
+        raise CommandError(errors.subcommand_syntax(argv[1], "acl"))
+    now = int(time.time() * 1000)
+    return [Map({
+        "count": entry[0],
+        "reason": entry[1],
+        "context": entry[2],
+        "object": entry[3],
+        "username": entry[4],
+        "age-seconds": (now - entry[5]) / 1000,
+        "client-info": entry[6],
+    }) for entry in list(log_.entries)[:max(count, 0)]]
+
+
+@command("acl|setuser", -3, _ACL_ADMIN, group="server",
+         summary="Modify or create the rules for a specific ACL user", since="6.0.0",
+         complexity="O(N). Where N is the number of rules provided.", arguments=("username", "[rule [rule ...]]"),
+         history=(_ACL_HISTORY_62, ("7.0.0", "Added selectors and key based permissions.")))
+def acl_setuser(client: "Client", argv: Argv) -> Reply:
+    raise CommandError(errors.ACL_NO_USERS)  # forkv enforces no per-user rules: refuse, never ignore
+
+
+def _acl_file(client: "Client", argv: Argv) -> Reply:
+    if not client.server.config["aclfile"]:
+        raise CommandError(errors.ACL_NO_FILE)
+    raise CommandError(errors.ACL_NO_USERS)
+
+
+command("acl|load", 2, _ACL_ADMIN, group="server", summary="Reload the ACLs from the configured ACL file",
+        since="6.0.0", complexity=_ACL_USERS_N)(_acl_file)
+command("acl|save", 2, _ACL_ADMIN, group="server", summary="Save the current ACL rules in the configured "
+        "ACL file", since="6.0.0", complexity=_ACL_USERS_N)(_acl_file)
