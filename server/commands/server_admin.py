@@ -931,3 +931,26 @@ command("acl|load", 2, _ACL_ADMIN, group="server", summary="Reload the ACLs from
         since="6.0.0", complexity=_ACL_USERS_N)(_acl_file)
 command("acl|save", 2, _ACL_ADMIN, group="server", summary="Save the current ACL rules in the configured "
         "ACL file", since="6.0.0", complexity=_ACL_USERS_N)(_acl_file)
+
+
+# -- WAIT: no replica ever acknowledges -------------------------------------------------------------
+
+@command("wait", 3, F.NOSCRIPT, group="generic", acl=("@connection", "-@keyspace"),
+         summary="Wait for the synchronous replication of all the write commands sent in the context of "
+         "the current connection", since="3.0.0", complexity="O(1)",
+         arguments=("numreplicas{:integer}", "timeout{:integer}"),
+         tips=("request_policy:all_shards", "response_policy:agg_min"))
+def wait(client: "Client", argv: Argv) -> Reply:
+    """Redis's waitCommand with no replicas: 0 acknowledgements, at once when that is enough (or
+    the client may not block), else when the timeout (ms, 0: for ever) passes."""
+    from server import blocking
+
+    wanted = to_int(argv[1])
+    timeout = to_int(argv[2], errors.TIMEOUT_NOT_INTEGER)
+    if timeout < 0:
+        raise CommandError(errors.TIMEOUT_NEGATIVE)
+    if wanted <= 0 or not blocking.may_block(client):
+        return 0
+    deadline = client.server.keyspace.clock() + timeout if timeout > 0 else None
+    blocking.block(client, [], deadline, None, timeout_reply=0)
+    return NO_REPLY

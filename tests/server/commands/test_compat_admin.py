@@ -8,7 +8,7 @@ import socket
 import hiredis
 import pytest
 
-from tests.servers import command_bytes, session
+from tests.servers import command_bytes, session, wait_for
 
 CASES = [
     ("MODULE", "LIST"),
@@ -34,6 +34,13 @@ CASES = [
     ("READWRITE",),
     ("ASKING",),
     ("READONLY", "x"),
+    ("WAIT", "0", "0"),
+    ("WAIT", "a", "0"),
+    ("WAIT", "1", "a"),
+    ("WAIT", "1", "-1"),
+    ("WAIT", "-1", "0"),
+    ("WAIT", "1", "1.5"),
+    ("WAIT", "1", "10"),
     ("ACL", "WHOAMI"),
     ("ACL", "USERS"),
     ("ACL", "LIST"),
@@ -163,3 +170,32 @@ def test_acl_log_records_failed_auth(any_r, any_server):
         assert any_r.acl_log() == []
     finally:
         any_r.config_set("requirepass", "")
+
+
+def test_wait_blocks_until_its_timeout_or_unblock(any_r, any_server):
+    import threading
+    import time
+
+    import redis
+
+    assert any_r.wait(0, 0) == 0
+    started = time.monotonic()
+    assert any_r.wait(1, 100) == 0  # no replica acknowledges: the timeout answers
+    assert time.monotonic() - started >= 0.09
+    pipe = any_r.pipeline(transaction=True)
+    pipe.wait(1, 0)
+    assert pipe.execute() == [0]  # inside MULTI it may not block
+
+    waiter = redis.Redis(port=any_server.port)
+    waiter_id = waiter.client_id()
+    result = []
+    thread = threading.Thread(target=lambda: result.append(waiter.wait(1, 0)))
+    thread.start()
+    try:
+        wait_for(lambda: any(int(c["id"]) == waiter_id and "b" in c["flags"] for c in any_r.client_list()),
+                 what="WAIT to block")
+        assert any_r.client_unblock(waiter_id)
+    finally:
+        thread.join(10)
+        waiter.close()
+    assert result == [0]
