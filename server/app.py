@@ -16,6 +16,7 @@ import time
 
 from protocol.reply import encode_error
 from server import dispatch, errors, log
+from server.acl import AclLog
 from server.blocking import release_postponed
 from server.client import Client
 from server.config import NOTIFY_KEYEVENT, NOTIFY_KEYSPACE
@@ -76,6 +77,7 @@ class Server:
         self.monitors = {}  # MONITOR clients -> None, in the order they started
         self.error_counts = {}  # error code -> replies (INFO errorstats)
         self.slowlog = SlowLog(config["slowlog-max-len"])
+        self.acl_log = AclLog()  # ACL LOG: denied authentications
         self.latency = LatencyMonitor()
         self.slowlog_threshold = -1
         self.slowlog_changed()

@@ -373,3 +373,26 @@ HLL_NOT_SPARSE = "ERR HLL encoding is not sparse"
 
 unknown_pfdebug = _arg_text("ERR Unknown PFDEBUG subcommand '%s'")
 hll_selftest_failed = _text("ERR TESTFAILED %s")
+
+# Commands of features forkv does not have, answered as Redis 7.0 answers them when the feature is
+# off (module.c, cluster.c, replication.c)
+MODULE_NOT_ALLOWED = ('ERR MODULE command not allowed. If the enable-module-command option is set to '
+                      '"local", you can run it from a local connection, otherwise you need to set this '
+                      'option in the configuration file, and then restart the server.')
+MODULE_LOAD_FAILED = "ERR Error loading the extension. Please check the server logs."
+MODULE_NO_SUCH = "ERR Error unloading module: no such module with that name"
+CLUSTER_DISABLED = "ERR This instance has cluster support disabled"
+INVALID_MASTER_PORT = "ERR Invalid master port"
+NO_REPLICATION = "ERR forkv has no replication: only REPLICAOF NO ONE is supported"
+
+# ACL (acl.c): forkv has the default user only
+acl_unknown_category = _arg_text("ERR Unknown category '%s'")
+acl_unknown_user = _arg_text("ERR User '%s' not found")
+acl_unknown_command = _arg_text("ERR Command '%s' not found")
+ACL_DEFAULT_UNDELETABLE = "ERR The 'default' user cannot be removed"
+ACL_GENPASS_BITS = ("ERR ACL GENPASS argument must be the number of bits for the output password, a "
+                    "positive number up to 4096")
+ACL_NO_FILE = ("ERR This Redis instance is not configured to use an ACL file. You may want to specify "
+               "users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a "
+               "Redis configuration file set) in order to store users in the Redis configuration.")
+ACL_NO_USERS = "ERR forkv has only the default user: ACL SETUSER, LOAD and SAVE are not supported"

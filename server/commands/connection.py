@@ -4,6 +4,7 @@ from typing import TYPE_CHECKING
 
 from protocol.reply import NO_REPLY, NULL_ARRAY, Map, SetReply, Status, Verbatim, encoded
 from server import blocking, dispatch, errors
+from server.acl import log_denied_auth
 from server.args import help_reply, to_c_int, to_int
 from server.config import REDIS_VERSION
 from server.docs import Documented, arg
@@ -93,6 +94,7 @@ def auth(client: "Client", argv: Argv) -> Reply:
     else:
         username, password = argv[1], argv[2]
     if not _check_password(client, username, password):
+        log_denied_auth(client, argv, bytes(argv[0]), bytes(username))
         raise CommandError(errors.WRONGPASS)
     client.set_authenticated(True)
     return OK
@@ -125,6 +127,7 @@ def hello(client: "Client", argv: Argv) -> Reply:
         more = len(argv) - i - 1
         if opt == b"auth" and more >= 2:
             if not _check_password(client, argv[i + 1], argv[i + 2]):
+                log_denied_auth(client, argv, bytes(argv[0]), bytes(argv[i + 1]))
                 raise CommandError(errors.WRONGPASS)
             client.set_authenticated(True)
             i += 3
@@ -646,3 +649,20 @@ def client_no_touch(client: "Client", argv: Argv) -> Reply:
 
 
 __all__ = ["OK", "NULL_ARRAY"]
+
+
+# -- Cluster connection commands: forkv is never a cluster node, as Redis with cluster-enabled no -----
+
+def _cluster_disabled(client: "Client", argv: Argv) -> Reply:
+    raise CommandError(errors.CLUSTER_DISABLED)
+
+
+command("readonly", 1, F.LOADING | F.STALE | F.FAST, group="cluster", acl=("@connection",),
+        summary="Enables read queries for a connection to a cluster replica node", since="3.0.0",
+        complexity="O(1)")(_cluster_disabled)
+command("readwrite", 1, F.LOADING | F.STALE | F.FAST, group="cluster", acl=("@connection",),
+        summary="Disables read queries for a connection to a cluster replica node", since="3.0.0",
+        complexity="O(1)")(_cluster_disabled)
+command("asking", 1, F.FAST, group="cluster", acl=("@connection",),
+        summary="Sent by cluster clients after an -ASK redirect", since="3.0.0",
+        complexity="O(1)")(_cluster_disabled)

@@ -56,9 +56,10 @@ DEBUG_HELP = help_reply("debug", [
 ])
 
 
-def debug_allowed(client) -> bool:
-    """enable-debug-command: no, yes, or local (loopback and Unix socket clients only)."""
-    mode = client.server.config["enable-debug-command"]
+def debug_allowed(client, directive: str = "enable-debug-command") -> bool:
+    """enable-debug-command (or enable-module-command, Redis's other protected command): no, yes,
+    or local (loopback and Unix socket clients only)."""
+    mode = client.server.config[directive]
     if mode == "yes":
         return True
     if mode == "local":

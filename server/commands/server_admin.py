@@ -9,7 +9,7 @@ from server.args import help_reply, to_int
 from server.busy import busy_error
 from server.config import ConfigError
 from server.config_rewrite import rewrite as config_rewrite_file
-from server.docs import command_docs
+from server.docs import Documented, arg, command_docs
 from server.errors import CommandError
 from server.table import COMMANDS, Argv, Flag, Reply, all_commands, command, container, spec_invalid
 
@@ -626,3 +626,331 @@ def _keys_target(argv):
     if not any(spec.positions(target) for spec in specs) and not cmd.flags & F.NO_MANDATORY_KEYS:
         raise CommandError(errors.GETKEYS_BAD_ARGUMENTS)
     return target, specs
+
+
+# -- MODULE, REPLICAOF: features forkv does not have, answered as Redis 7.0 without them ------------
+
+container("module", "server", summary="A container for module commands", since="4.0.0",
+          complexity="Depends on subcommand.")
+
+MODULE_HELP = help_reply("module", [
+    "LIST",
+    "    Return a list of loaded modules.",
+    "LOAD <path> [<arg> ...]",
+    "    Load a module library from <path>, passing to it any optional arguments.",
+    "LOADEX <path> [[CONFIG NAME VALUE] [CONFIG NAME VALUE]] [ARGS ...]",
+    "    Load a module library from <path>, while passing it module configurations and optional arguments.",
+    "UNLOAD <name>",
+    "    Unload a module.",
+])
+_MODULE_ADMIN = F.ADMIN | F.NOSCRIPT | F.NO_ASYNC_LOADING
+
+
+def _module_allowed(client: "Client") -> None:
+    """LOAD, LOADEX and UNLOAD are Redis's protected commands (enable-module-command)."""
+    from server.commands.debug import debug_allowed
+
+    if not debug_allowed(client, "enable-module-command"):
+        raise CommandError(errors.MODULE_NOT_ALLOWED)
+
+
+@command("module|help", 2, F.LOADING | F.STALE, group="server",
+         summary="Show helpful text about the different subcommands", since="5.0.0", complexity="O(1)")
+def module_help(client: "Client", argv: Argv) -> Reply:
+    return MODULE_HELP
+
+
+@command("module|list", 2, F.ADMIN | F.NOSCRIPT, group="server", acl=("@dangerous",),
+         summary="List all modules loaded by the server", since="4.0.0",
+         complexity="O(N) where N is the number of loaded modules.",
+         tips=("nondeterministic_output_order",))
+def module_list(client: "Client", argv: Argv) -> Reply:
+    return []  # forkv loads no modules
+
+
+@command("module|load", -3, _MODULE_ADMIN, group="server", acl=("@dangerous",),
+         summary="Load a module", since="4.0.0", complexity="O(1)", arguments=("path", "[arg [arg ...]]"))
+def module_load(client: "Client", argv: Argv) -> Reply:
+    _module_allowed(client)
+    raise CommandError(errors.MODULE_LOAD_FAILED)  # forkv cannot load Redis modules
+
+
+@command("module|loadex", -3, _MODULE_ADMIN, group="server", acl=("@dangerous",),
+         summary="Load a module with extended parameters", since="7.0.0", complexity="O(1)",
+         arguments=("path", Documented("[CONFIG name value [CONFIG name value ...]]",
+                                       arg("configs", "block", token="CONFIG", flags="optional multiple multiple_token",
+                                           args=(arg("name", "string"), arg("value", "string")))),
+                    Documented("[ARGS arg [arg ...]]", arg("args", "block", token="ARGS", flags="optional multiple",
+                                       args=(arg("arg", "string"),)))))
+def module_loadex(client: "Client", argv: Argv) -> Reply:
+    _module_allowed(client)
+    raise CommandError(errors.MODULE_LOAD_FAILED)
+
+
+@command("module|unload", 3, _MODULE_ADMIN, group="server", acl=("@dangerous",),
+         summary="Unload a module", since="4.0.0", complexity="O(1)", arguments=("name",))
+def module_unload(client: "Client", argv: Argv) -> Reply:
+    _module_allowed(client)
+    raise CommandError(errors.MODULE_NO_SUCH)
+
+
+def _replicaof(client: "Client", argv: Argv) -> Reply:
+    """Redis's replicaofCommand: NO ONE on a master is a no-op OK. A master to follow is checked as
+    Redis checks it (the port), then refused: forkv has no replication."""
+    if argv[1].lower() == b"no" and argv[2].lower() == b"one":
+        return OK
+    try:
+        port = int(argv[2])
+    except ValueError:
+        port = -1
+    if argv[2] != str(port).encode() or not 0 <= port <= 65535:  # string2ll's canonical digits
+        raise CommandError(errors.INVALID_MASTER_PORT)
+    raise CommandError(errors.NO_REPLICATION)
+
+
+_REPLICAOF_ARGS = (Documented("host port|NO ONE", arg("args", "oneof", args=(
+    arg("host-port", "block", args=(arg("host", "string"), arg("port", "integer"))),
+    arg("no-one", "block", args=(arg("no", "pure-token", token="NO"), arg("one", "pure-token", token="ONE")))))),)
+_REPLICAOF_FLAGS = F.ADMIN | F.NOSCRIPT | F.STALE | F.NO_ASYNC_LOADING
+
+command("replicaof", 3, _REPLICAOF_FLAGS, group="server", acl=("@dangerous",),
+        summary="Make the server a replica of another instance, or promote it as master.", since="5.0.0",
+        complexity="O(1)", arguments=_REPLICAOF_ARGS)(_replicaof)
+command("slaveof", 3, _REPLICAOF_FLAGS, group="server", acl=("@dangerous",),
+        summary="Make the server a replica of another instance, or promote it as master.", since="1.0.0",
+        complexity="O(1)", arguments=_REPLICAOF_ARGS, doc_flags=("deprecated",), deprecated_since="5.0.0",
+        replaced_by="`REPLICAOF`")(_replicaof)
+
+
+# -- ACL: the default user only (server/acl.py) -----------------------------------------------------
+
+container("acl", "server", summary="A container for Access List Control commands ", since="6.0.0",  # sic
+          complexity="Depends on subcommand.")
+
+ACL_HELP = help_reply("acl", [
+    "CAT [<category>]",
+    "    List all commands that belong to <category>, or all command categories",
+    "    when no category is specified.",
+    "DELUSER <username> [<username> ...]",
+    "    Delete a list of users.",
+    "DRYRUN <username> <command> [<arg> ...]",
+    "    Returns whether the user can execute the given command without executing the command.",
+    "GETUSER <username>",
+    "    Get the user's details.",
+    "GENPASS [<bits>]",
+    "    Generate a secure 256-bit user password. The optional `bits` argument can",
+    "    be used to specify a different size.",
+    "LIST",
+    "    Show users details in config file format.",
+    "LOAD",
+    "    Reload users from the ACL file.",
+    "LOG [<count> | RESET]",
+    "    Show the ACL log entries.",
+    "SAVE",
+    "    Save the current config to the ACL file.",
+    "SETUSER <username> <attribute> [<attribute> ...]",
+    "    Create or modify a user with the specified attributes.",
+    "USERS",
+    "    List all the registered usernames.",
+    "WHOAMI",
+    "    Return the current connection username.",
+])
+_ACL = F.NOSCRIPT | F.LOADING | F.STALE
+_ACL_ADMIN = F.ADMIN | _ACL
+_ACL_USERS_N = "O(N). Where N is the number of configured users."
+_ACL_HISTORY_62 = ("6.2.0", "Added Pub/Sub channel patterns.")
+
+
+def _default_password_rule(client: "Client") -> str:
+    """The default user's password as ACL LIST/GETUSER show it: nopass, or its SHA-256."""
+    import hashlib
+
+    password = client.server.requirepass
+    if not password:
+        return "nopass"
+    return "#" + hashlib.sha256(password.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+@command("acl|help", 2, F.LOADING | F.STALE, group="server",
+         summary="Show helpful text about the different subcommands", since="6.0.0", complexity="O(1)")
+def acl_help(client: "Client", argv: Argv) -> Reply:
+    return ACL_HELP
+
+
+@command("acl|cat", -2, _ACL, group="server", summary="List the ACL categories or the commands inside a "
+         "category", since="6.0.0", complexity="O(1) since the categories and commands are a fixed set.",
+         arguments=("[categoryname]",))
+def acl_cat(client: "Client", argv: Argv) -> Reply:
+    from server.acl import CATEGORIES
+
+    if len(argv) == 2:
+        return list(CATEGORIES)
+    if len(argv) > 3:
+        raise CommandError(errors.subcommand_syntax(argv[1], "acl"))
+    name = argv[2].decode("latin-1").lower()
+    if name not in CATEGORIES:
+        raise CommandError(errors.acl_unknown_category(argv[2]))
+    wanted = "@" + name
+    return [each.name for cmd in COMMANDS.values() for each in (cmd, *cmd.subcommands.values())
+            if wanted in each.acl_categories()]
+
+
+@command("acl|whoami", 2, _ACL, group="server",
+         summary="Return the name of the user associated to the current connection", since="6.0.0",
+         complexity="O(1)")
+def acl_whoami(client: "Client", argv: Argv) -> Reply:
+    from server.acl import DEFAULT_USER
+
+    return DEFAULT_USER
+
+
+@command("acl|users", 2, _ACL_ADMIN, group="server",
+         summary="List the username of all the configured ACL rules", since="6.0.0", complexity=_ACL_USERS_N)
+def acl_users(client: "Client", argv: Argv) -> Reply:
+    from server.acl import DEFAULT_USER
+
+    return [DEFAULT_USER]
+
+
+@command("acl|list", 2, _ACL_ADMIN, group="server",
+         summary="List the current ACL rules in ACL config file format", since="6.0.0",
+         complexity=_ACL_USERS_N)
+def acl_list(client: "Client", argv: Argv) -> Reply:
+    return [f"user default on {_default_password_rule(client)} ~* &* +@all".encode()]
+
+
+@command("acl|getuser", 3, _ACL_ADMIN, group="server", summary="Get the rules for a specific ACL user",
+         since="6.0.0", complexity="O(N). Where N is the number of password, command and pattern rules "
+         "that the user has.", arguments=("username",),
+         history=(_ACL_HISTORY_62, ("7.0.0", "Added selectors and changed the format of key and channel "
+                                             "patterns from a list to their rule representation.")))
+def acl_getuser(client: "Client", argv: Argv) -> Reply:
+    from server.acl import DEFAULT_USER
+
+    if argv[2] != DEFAULT_USER:
+        return None
+    rule = _default_password_rule(client)
+    nopass = rule == "nopass"
+    return Map({
+        "flags": SetReply(["on", "nopass"] if nopass else ["on"]),  # a set in RESP3, as Redis sends it
+        "passwords": [] if nopass else [rule[1:]],
+        "commands": "+@all",
+        "keys": "~*",
+        "channels": "&*",
+        "selectors": [],
+    })
+
+
+@command("acl|deluser", -3, _ACL_ADMIN, group="server",
+         summary="Remove the specified ACL users and the associated rules", since="6.0.0",
+         complexity="O(1) amortized time considering the typical user.", arguments=("username [username ...]",))
+def acl_deluser(client: "Client", argv: Argv) -> Reply:
+    from server.acl import DEFAULT_USER
+
+    if DEFAULT_USER in argv[2:]:
+        raise CommandError(errors.ACL_DEFAULT_UNDELETABLE)
+    return 0  # no other user exists
+
+
+@command("acl|dryrun", -4, _ACL_ADMIN, group="server",
+         summary="Returns whether the user can execute the given command without executing the command.",
+         since="7.0.0", complexity="O(1).", arguments=("username", "command", "[arg [arg ...]]"))
+def acl_dryrun(client: "Client", argv: Argv) -> Reply:
+    from server.acl import DEFAULT_USER
+
+    if argv[2] != DEFAULT_USER:
+        raise CommandError(errors.acl_unknown_user(argv[2]))
+    target = argv[3:]
+    cmd = COMMANDS.get(target[0].lower())
+    if cmd is not None and cmd.subcommands and len(target) >= 2:
+        cmd = cmd.subcommands.get(target[1].lower())
+    if cmd is None:
+        raise CommandError(errors.acl_unknown_command(target[0]))
+    if not cmd.min_args <= len(target) <= cmd.max_args:
+        raise CommandError(errors.wrong_arity(cmd.name))
+    return OK  # the default user may run everything
+
+
+@command("acl|genpass", -2, _ACL, group="server",
+         summary="Generate a pseudorandom secure password to use for ACL users", since="6.0.0",
+         complexity="O(1)", arguments=("[bits{:integer}]",))
+def acl_genpass(client: "Client", argv: Argv) -> Reply:
+    import os
+
+    bits = 256
+    if len(argv) == 3:
+        bits = to_int(argv[2])
+        if bits <= 0 or bits > 4096:
+            raise CommandError(errors.ACL_GENPASS_BITS)
+    elif len(argv) > 3:
+        raise CommandError(errors.subcommand_syntax(argv[1], "acl"))
+    chars = (bits + 3) // 4
+    return os.urandom((chars + 1) // 2).hex()[:chars].encode()
+
+
+@command("acl|log", -2, _ACL_ADMIN, group="server",
+         summary="List latest events denied because of ACLs in place", since="6.0.0",
+         complexity="O(N) with N being the number of entries shown.", arguments=("[count|RESET]{operation}",))
+def acl_log(client: "Client", argv: Argv) -> Reply:
+    log_ = client.server.acl_log
+    count = 10
+    if len(argv) == 3:
+        if argv[2].lower() == b"reset":
+            log_.reset()
+            return OK
+        count = to_int(argv[2])
+    elif len(argv) > 3:
+        raise CommandError(errors.subcommand_syntax(argv[1], "acl"))
+    now = int(time.time() * 1000)
+    return [Map({
+        "count": entry[0],
+        "reason": entry[1],
+        "context": entry[2],
+        "object": entry[3],
+        "username": entry[4],
+        "age-seconds": (now - entry[5]) / 1000,
+        "client-info": entry[6],
+    }) for entry in list(log_.entries)[:max(count, 0)]]
+
+
+@command("acl|setuser", -3, _ACL_ADMIN, group="server",
+         summary="Modify or create the rules for a specific ACL user", since="6.0.0",
+         complexity="O(N). Where N is the number of rules provided.", arguments=("username", "[rule [rule ...]]"),
+         history=(_ACL_HISTORY_62, ("7.0.0", "Added selectors and key based permissions.")))
+def acl_setuser(client: "Client", argv: Argv) -> Reply:
+    raise CommandError(errors.ACL_NO_USERS)  # forkv enforces no per-user rules: refuse, never ignore
+
+
+def _acl_file(client: "Client", argv: Argv) -> Reply:
+    if not client.server.config["aclfile"]:
+        raise CommandError(errors.ACL_NO_FILE)
+    raise CommandError(errors.ACL_NO_USERS)
+
+
+command("acl|load", 2, _ACL_ADMIN, group="server", summary="Reload the ACLs from the configured ACL file",
+        since="6.0.0", complexity=_ACL_USERS_N)(_acl_file)
+command("acl|save", 2, _ACL_ADMIN, group="server", summary="Save the current ACL rules in the configured "
+        "ACL file", since="6.0.0", complexity=_ACL_USERS_N)(_acl_file)
+
+
+# -- WAIT: no replica ever acknowledges -------------------------------------------------------------
+
+@command("wait", 3, F.NOSCRIPT, group="generic", acl=("@connection", "-@keyspace"),
+         summary="Wait for the synchronous replication of all the write commands sent in the context of "
+         "the current connection", since="3.0.0", complexity="O(1)",
+         arguments=("numreplicas{:integer}", "timeout{:integer}"),
+         tips=("request_policy:all_shards", "response_policy:agg_min"))
+def wait(client: "Client", argv: Argv) -> Reply:
+    """Redis's waitCommand with no replicas: 0 acknowledgements, at once when that is enough (or
+    the client may not block), else when the timeout (ms, 0: for ever) passes."""
+    from server import blocking
+
+    wanted = to_int(argv[1])
+    timeout = to_int(argv[2], errors.TIMEOUT_NOT_INTEGER)
+    if timeout < 0:
+        raise CommandError(errors.TIMEOUT_NEGATIVE)
+    if wanted <= 0 or not blocking.may_block(client):
+        return 0
+    deadline = client.server.keyspace.clock() + timeout if timeout > 0 else None
+    blocking.block(client, [], deadline, None, timeout_reply=0)
+    return NO_REPLY
