@@ -107,7 +107,7 @@ def _expire_at(client, flags: int, raw, name: str) -> int:
     if flags & _SECONDS:
         when *= 1000
     if flags & _RELATIVE:
-        when += client.server.keyspace.clock()
+        when += client.db.ks.clock()
         if when > LLONG_MAX:  # Redis's signed addition wraps negative here
             raise CommandError(errors.invalid_expire(name))
     return when
@@ -124,10 +124,12 @@ def _set_generic(client, key, value, flags: int, expire, name: str, ok_reply, ab
         found = db.get(key) is not None
     if (flags & _NX and found) or (flags & _XX and not found):
         return readable(client, old) if flags & _GET else abort_reply
-    db.store(key, value, expire_at=when, keepttl=bool(flags & _KEEPTTL))
-    db.notify(NOTIFY_STRING, b"set", key)
-    if when is not None:
-        db.notify(NOTIFY_GENERIC, b"expire", key)
+    # Positional arguments: keywords would cost a dict per call in the compiled module.
+    db.store(key, value, when, bool(flags & _KEEPTTL))
+    if db.ks.events:  # a test, not two calls, while notifications are off
+        db.notify(NOTIFY_STRING, b"set", key)
+        if when is not None:
+            db.notify(NOTIFY_GENERIC, b"expire", key)
     return old if flags & _GET else ok_reply
 
 
@@ -246,8 +248,8 @@ def getex(client: "Client", argv: Argv) -> Reply:
 def mget(client: "Client", argv: Argv) -> Reply:
     read = client.db.read
     values = []
-    for key in argv[1:]:
-        value = read(key)
+    for i in range(1, len(argv)):  # no slice of argv
+        value = read(argv[i])
         if value is not None and type(value) is not bytes:
             kind = type(value)
             value = bytes(value) if kind is bytearray else b"%d" % value if kind is int else None
@@ -266,8 +268,14 @@ def mset(client: "Client", argv: Argv) -> Reply:
         raise CommandError(errors.wrong_arity("mset"))
     db = client.db
     store = db.store
-    lfu = db.ks.lfu
-    for i in range(1, len(argv), 2):
+    ks = db.ks
+    n = len(argv)
+    if not ks.lfu and not ks.events:  # the common case: nothing to do between the stores
+        for i in range(1, n, 2):
+            store(argv[i], argv[i + 1])
+        return OK
+    lfu = ks.lfu
+    for i in range(1, n, 2):
         if lfu:  # Redis's setKey looks the key up: an access, which the overwrite keeps
             db.get(argv[i])
         store(argv[i], argv[i + 1])
@@ -392,6 +400,8 @@ def _getrange(client: "Client", argv: Argv) -> Reply:
         end = size - 1
     if start > end or size == 0:
         return b""
+    if type(value) is bytes:  # a slice of bytes is bytes already: no second call
+        return value[start:end + 1]
     return bytes(value[start:end + 1])
 
 
