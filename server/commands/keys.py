@@ -329,7 +329,9 @@ def _expire_options(argv) -> int:
 
 def _expire(client, argv, name: str, seconds: bool, relative: bool):
     flags = _expire_options(argv) if len(argv) > 3 else 0
-    when = to_int(argv[2])
+    # to_int inline for its common case (1-18 digits, no leading zero: always in range)
+    arg = argv[2]
+    when = int(arg) if arg.isdigit() and len(arg) < 19 and (arg[0] != 48 or len(arg) == 1) else to_int(arg)
     db = client.db
     ks = db.ks
     now = ks.clock()

@@ -101,7 +101,8 @@ def _parse_options(argv, for_set: bool):
 
 def _expire_at(client, flags: int, raw, name: str) -> int:
     """The absolute unix-ms expiry that `raw` (EX/PX/EXAT/PXAT argument) asks for."""
-    when = to_int(raw)
+    # to_int inline for its common case (1-18 digits, no leading zero: always in range)
+    when = int(raw) if raw.isdigit() and len(raw) < 19 and raw[0] != 48 else to_int(raw)
     if when <= 0 or (flags & _SECONDS and when > LLONG_MAX // 1000):
         raise CommandError(errors.invalid_expire(name))
     if flags & _SECONDS:
@@ -384,8 +385,11 @@ def strlen(client: "Client", argv: Argv) -> Reply:
 
 
 def _getrange(client: "Client", argv: Argv) -> Reply:
-    start = to_int(argv[2])
-    end = to_int(argv[3])
+    # to_int inline for its common case (1-18 digits, no leading zero: always in range)
+    arg = argv[2]
+    start = int(arg) if arg.isdigit() and len(arg) < 19 and (arg[0] != 48 or len(arg) == 1) else to_int(arg)
+    arg = argv[3]
+    end = int(arg) if arg.isdigit() and len(arg) < 19 and (arg[0] != 48 or len(arg) == 1) else to_int(arg)
     value = client.db.read_string(argv[1])
     if value is None:
         return b""

@@ -108,3 +108,40 @@ def test_getrange_of_each_string_form(any_r):
     assert [any_r.getrange("number", a, b) for a, b in ((0, 1), (-2, -1), (1, 100))] == [
         b"12", b"45", b"2345"]
     assert any_r.getrange("missing", 0, -1) == b""
+
+
+INTEGERS = ["0", "00", "01", "-0", "+1", "1", "-1", "7", "18", "1" * 18, "1" * 19, "9" * 19,
+            "9223372036854775807", "9223372036854775808", "-9223372036854775808", "1" * 20, " 1",
+            "1 ", "", "1.0", "0x1", "\u0661"]
+
+
+def _outcomes(server, commands):
+    client = redis.Redis(port=server.port)
+    try:
+        client.flushall()
+        client.set("s", "Hello World")
+        client.rpush("l", *"abcdefghij")
+        got = []
+        for args in commands:
+            try:
+                got.append(client.execute_command(*args))
+            except redis.ResponseError as e:
+                got.append(("error", str(e)))
+        got.append(sorted(k for k in client.keys()))
+        return got
+    finally:
+        client.close()
+
+
+def test_integer_arguments_of_the_inline_parse(forkv_server, redis_server):
+    """GETRANGE, LRANGE, SETEX/PSETEX and EXPIRE/PEXPIRE parse their common integers inline:
+    every edge of Redis's string2ll gives Redis's reply or error."""
+    commands = []
+    for text in INTEGERS:
+        commands += [("GETRANGE", "s", text, "3"), ("GETRANGE", "s", "0", text),
+                     ("LRANGE", "l", text, "2"), ("LRANGE", "l", "-3", text),
+                     ("SETEX", "e" + text, text, "v"), ("PSETEX", "p" + text, text, "v"),
+                     ("EXPIRE", "missing", text), ("PEXPIRE", "missing", text),
+                     ("SET", "x" + text, "v"), ("EXPIRE", "x" + text, text),
+                     ("SET", "y" + text, "v"), ("PEXPIRE", "y" + text, text)]
+    assert _outcomes(forkv_server, commands) == _outcomes(redis_server, commands)
