@@ -54,11 +54,21 @@ def _hset(client: "Client", argv: Argv) -> int:
     h = db.write_typed(key, KIND, Hash)
     size = len(h)
     share = _hashes.share
-    for i in range(2, len(argv), 2):
-        h[share(argv[i], argv[i])] = argv[i + 1]
-    grow(h, _config(client), *argv[2:])
-    db.modified(key, h, (len(argv) - 2) // 2)
-    db.notify(NOTIFY_HASH, b"hset", key)
+    n = len(argv)
+    if n == 4:  # one pair, the common form: no loop, no slice
+        field = argv[2]
+        h[share(field, field)] = argv[3]
+    else:
+        for i in range(2, n, 2):
+            h[share(argv[i], argv[i])] = argv[i + 1]
+    if not h.big:  # a hashtable never converts back: nothing for grow() to decide
+        if n == 4:
+            grow(h, _config(client), field, argv[3])
+        else:
+            grow(h, _config(client), *argv[2:])
+    db.modified(key, h, (n - 2) // 2)
+    if db.ks.events:
+        db.notify(NOTIFY_HASH, b"hset", key)
     return len(h) - size
 
 

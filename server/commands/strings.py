@@ -101,13 +101,14 @@ def _parse_options(argv, for_set: bool):
 
 def _expire_at(client, flags: int, raw, name: str) -> int:
     """The absolute unix-ms expiry that `raw` (EX/PX/EXAT/PXAT argument) asks for."""
-    when = to_int(raw)
+    # to_int inline for its common case (1-18 digits, no leading zero: always in range)
+    when = int(raw) if raw.isdigit() and len(raw) < 19 and raw[0] != 48 else to_int(raw)
     if when <= 0 or (flags & _SECONDS and when > LLONG_MAX // 1000):
         raise CommandError(errors.invalid_expire(name))
     if flags & _SECONDS:
         when *= 1000
     if flags & _RELATIVE:
-        when += client.server.keyspace.clock()
+        when += client.db.ks.clock()
         if when > LLONG_MAX:  # Redis's signed addition wraps negative here
             raise CommandError(errors.invalid_expire(name))
     return when
@@ -124,10 +125,12 @@ def _set_generic(client, key, value, flags: int, expire, name: str, ok_reply, ab
         found = db.get(key) is not None
     if (flags & _NX and found) or (flags & _XX and not found):
         return readable(client, old) if flags & _GET else abort_reply
-    db.store(key, value, expire_at=when, keepttl=bool(flags & _KEEPTTL))
-    db.notify(NOTIFY_STRING, b"set", key)
-    if when is not None:
-        db.notify(NOTIFY_GENERIC, b"expire", key)
+    # Positional arguments: keywords would cost a dict per call in the compiled module.
+    db.store(key, value, when, bool(flags & _KEEPTTL))
+    if db.ks.events:  # a test, not two calls, while notifications are off
+        db.notify(NOTIFY_STRING, b"set", key)
+        if when is not None:
+            db.notify(NOTIFY_GENERIC, b"expire", key)
     return old if flags & _GET else ok_reply
 
 
@@ -246,8 +249,8 @@ def getex(client: "Client", argv: Argv) -> Reply:
 def mget(client: "Client", argv: Argv) -> Reply:
     read = client.db.read
     values = []
-    for key in argv[1:]:
-        value = read(key)
+    for i in range(1, len(argv)):  # no slice of argv
+        value = read(argv[i])
         if value is not None and type(value) is not bytes:
             kind = type(value)
             value = bytes(value) if kind is bytearray else b"%d" % value if kind is int else None
@@ -266,8 +269,14 @@ def mset(client: "Client", argv: Argv) -> Reply:
         raise CommandError(errors.wrong_arity("mset"))
     db = client.db
     store = db.store
-    lfu = db.ks.lfu
-    for i in range(1, len(argv), 2):
+    ks = db.ks
+    n = len(argv)
+    if not ks.lfu and not ks.events:  # the common case: nothing to do between the stores
+        for i in range(1, n, 2):
+            store(argv[i], argv[i + 1])
+        return OK
+    lfu = ks.lfu
+    for i in range(1, n, 2):
         if lfu:  # Redis's setKey looks the key up: an access, which the overwrite keeps
             db.get(argv[i])
         store(argv[i], argv[i + 1])
@@ -376,8 +385,11 @@ def strlen(client: "Client", argv: Argv) -> Reply:
 
 
 def _getrange(client: "Client", argv: Argv) -> Reply:
-    start = to_int(argv[2])
-    end = to_int(argv[3])
+    # to_int inline for its common case (1-18 digits, no leading zero: always in range)
+    arg = argv[2]
+    start = int(arg) if arg.isdigit() and len(arg) < 19 and (arg[0] != 48 or len(arg) == 1) else to_int(arg)
+    arg = argv[3]
+    end = int(arg) if arg.isdigit() and len(arg) < 19 and (arg[0] != 48 or len(arg) == 1) else to_int(arg)
     value = client.db.read_string(argv[1])
     if value is None:
         return b""
@@ -392,6 +404,8 @@ def _getrange(client: "Client", argv: Argv) -> Reply:
         end = size - 1
     if start > end or size == 0:
         return b""
+    if type(value) is bytes:  # a slice of bytes is bytes already: no second call
+        return value[start:end + 1]
     return bytes(value[start:end + 1])
 
 
