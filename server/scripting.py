@@ -18,8 +18,8 @@ import hashlib
 import math
 import os
 import struct as _struct
-from time import monotonic as _monotonic
 from itertools import count
+from time import monotonic as _monotonic
 
 from lupa import lua51
 
