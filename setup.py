@@ -35,7 +35,6 @@ COMPILED = [
     "server/glob.py",
     "server/keyspace.py",
     "server/blocking.py",
-    "server/scripting.py",  # EVAL/FCALL's engine: redis.call crosses it on every call
 ] + sorted(p for p in glob.glob("server/commands/*.py") + glob.glob("server/types/*.py")
            if not p.endswith("__init__.py"))
 
