@@ -25,7 +25,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from tests.servers import ServerProcess  # noqa: E402
+from bench.throughput import INCR_SHA, SETUP  # noqa: E402
+from tests.servers import ServerProcess, session  # noqa: E402
 
 K = "key:__rand_int__"
 # (name, redis-benchmark arguments). In order: the reads find what the writes before them left.
@@ -53,6 +54,8 @@ TESTS = [
     ("ZRANGEBYSCORE", ["ZRANGEBYSCORE", "myzset", "__rand_int__", "+inf", "LIMIT", "0", "10"]),
     ("ZPOPMIN", ["-t", "zpopmin"]),
     ("PING", ["-t", "ping_mbulk"]),
+    # issue 14: a script of one redis.call, loaded by bench/throughput.py's SETUP
+    ("EVALSHA", ["EVALSHA", INCR_SHA, "1", "ev:__rand_int__"]),
     # TTLs last: a database with TTLs sends SET/INCR down the handlers' path.
     ("SETEX", ["SETEX", "ttl:__rand_int__", "100000", "xxx"]),
     ("TTL", ["TTL", "ttl:__rand_int__"]),
@@ -146,6 +149,8 @@ def main() -> None:
         server = ServerProcess("forkv").start()
     try:
         populate(server.port)
+        for command in SETUP:  # SCRIPT LOAD of INCR_SCRIPT, as bench/throughput.py's rounds
+            session(server.port, command)
         print(f"forkv pid {server.proc.pid}, -c {args.c} -P {args.P} -n {args.n}; "
               "user-space instructions per request")
         for name, cmd in TESTS:

@@ -75,6 +75,8 @@ class Server:
         self.events_changed()
         self.policy_changed()
         self.monitors = {}  # MONITOR clients -> None, in the order they started
+        self.scripting_engine = None  # EVAL's Lua engine (server/scripting.py), made on first use
+        self.functions_registry = None  # FUNCTION's libraries (server/functions.py), the same
         self.error_counts = {}  # error code -> replies (INFO errorstats)
         self.slowlog = SlowLog(config["slowlog-max-len"])
         self.acl_log = AclLog()  # ACL LOG: denied authentications

@@ -14,7 +14,6 @@ It must not: reply to clients (server/commands/functions.py does) or know the RD
 
 import re
 import time
-import weakref
 
 from protocol.parser import ProtocolError, split_inline
 from server import errors, scripting
@@ -399,22 +398,18 @@ class Registry:
         return int(self._engine.lua.eval("collectgarbage('count')") * 1024)
 
 
-_registries: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-
 def registry_for(server) -> Registry:
-    registry = _registries.get(server)
+    """The server's functions, made on first use, in a plain attribute of the server
+    (Server.functions_registry): FCALL asks for it on every call."""
+    registry = server.functions_registry
     if registry is None:
-        registry = _registries[server] = Registry()
+        registry = server.functions_registry = Registry()
     return registry
 
 
 def peek(server):
     """The server's Registry if functions were ever used, else None (for INFO, loads and saves)."""
-    try:
-        return _registries.get(server)
-    except TypeError:  # a stand-in server without weak references (tests) never held functions
-        return None
+    return getattr(server, "functions_registry", None)  # a stand-in server of the tests has none
 
 
 def library_codes(server) -> list:
@@ -427,7 +422,7 @@ def function_writes(server, name: str, argv, for_pause: bool) -> bool:
     """Whether FCALL/FCALL_RO count as a write (MISCONF) or as replicating (CLIENT PAUSE WRITE),
     as Redis's fcallGetCommandFlags: a known function's flags decide (a write unless no-writes);
     an unknown one keeps the command's own flags (FCALL may replicate, FCALL_RO not)."""
-    registry = _registries.get(server)
+    registry = peek(server)
     function = None
     if registry is not None and len(argv) >= 2:
         function = registry.current.functions.get(bytes(argv[1]))

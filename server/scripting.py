@@ -18,8 +18,8 @@ import hashlib
 import math
 import os
 import struct as _struct
-import weakref
 from itertools import count
+from time import monotonic as _monotonic
 
 from lupa import lua51
 
@@ -44,8 +44,6 @@ _LOG_LEVELS = {0: "debug", 1: "verbose", 2: "notice", 3: "warning"}
 _SHEBANG_FLAGS = ("no-writes", "allow-oom", "allow-stale", "no-cluster", "allow-cross-slot-keys")
 _WRITE_OR_REPLICATE = Flag.WRITE | Flag.MAY_REPLICATE
 _PUBLISHERS = ("publish", "spublish")  # replicated though not flagged so (as dispatch's CLIENT PAUSE)
-# Command -> (refused in scripts, refused in read-only scripts): enum arithmetic costs per call
-_SCRIPT_CHECKS: dict = {}
 
 
 def _version_num(version: str) -> int:
@@ -125,7 +123,14 @@ class _Run(busy.ScriptRun):
     __slots__ = ("read_only", "resp")
 
     def __init__(self, client, read_only, sha, eval_mode):
-        busy.ScriptRun.__init__(self, client, eval_mode, sha)
+        # busy.ScriptRun's fields set here rather than through its __init__: one call less per script
+        self.client = client
+        self.started = _monotonic()
+        self.eval_mode = eval_mode
+        self.name = sha
+        self.dirty = False
+        self.killed = False
+        self.timed_out = False
         self.read_only = read_only
         self.resp = 2
 
@@ -147,25 +152,29 @@ class Rand48:
         return ((self.x >> 17) % 0x7FFFFFFF) / 0x7FFFFFFF
 
 
-_engines: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-
 def engine_for(server) -> "Engine":
-    engine = _engines.get(server)
+    """The server's EVAL engine, made on first use. It lives in a plain attribute of the server
+    (Server.scripting_engine): EVALSHA asks for it on every call."""
+    engine = server.scripting_engine
     if engine is None:
-        engine = _engines[server] = Engine()
+        engine = server.scripting_engine = Engine()
     return engine
+
+
+def _engine_of(server):
+    """The server's EVAL engine if one was made (None for a stand-in server of the tests)."""
+    return getattr(server, "scripting_engine", None)
 
 
 def flush(server) -> None:
     """SCRIPT FLUSH: drop the cache and the Lua state with it (Redis's scriptingReset)."""
-    _engines.pop(server, None)
+    server.scripting_engine = None
 
 
 def memory(server) -> tuple:
     """INFO memory's EVAL figures: (the Lua heap, an estimate of the cached scripts' bytes, their
     number); Redis's empty-engine figures before the first script."""
-    engine = _engines.get(server)
+    engine = _engine_of(server)
     if engine is None:
         return 31744, 0, 0
     heap = int(engine.lua.eval("collectgarbage('count')") * 1024)
@@ -187,7 +196,7 @@ def _script_flags(server, name: str, argv):
     """The shebang flags of the script EVAL & co. name (None: no shebang, or not known)."""
     if len(argv) < 2:
         return None
-    engine = _engines.get(server)
+    engine = _engine_of(server)
     script = None
     if name.startswith("evalsha"):
         if engine is not None and len(argv[1]) == 40:
@@ -204,7 +213,7 @@ def _script_flags(server, name: str, argv):
 
 
 def cached(server, sha: str) -> bool:
-    engine = _engines.get(server)
+    engine = _engine_of(server)
     return engine is not None and sha in engine.scripts
 
 
@@ -218,6 +227,38 @@ def _dispatch_call(client, cmd, argv):
     return call(client, cmd, argv)
 
 
+_CALL_NO_ARGUMENTS = errors.SCRIPT_CALL_NO_ARGUMENTS.encode()
+_CALL_BAD_ARGUMENT = errors.SCRIPT_CALL_BAD_ARGUMENT.encode()
+_UNKNOWN_COMMAND = b"ERR " + errors.SCRIPT_UNKNOWN_COMMAND.encode()
+_WRONG_ARITY = b"ERR " + errors.SCRIPT_WRONG_ARITY.encode()
+_NOSCRIPT_COMMAND = b"ERR " + errors.SCRIPT_NOSCRIPT_COMMAND.encode()
+_READ_ONLY = b"ERR " + errors.SCRIPT_READ_ONLY.encode()
+# redis.call's first argument as the script spells it -> (command, refused in scripts, refused in
+# read-only scripts), for commands without subcommands: the lookup and the flag arithmetic once.
+_CALLABLE: dict = {}
+_CALLABLE_MAX = 1024  # spellings kept (a script could make up any number of them)
+
+
+def _lookup(argv):
+    """redis.call's command for `argv` as (command, refused in scripts, refused in read-only
+    scripts), or the error text for an unknown command or a wrong number of arguments."""
+    cmd = COMMANDS.get(argv[0].lower())
+    container = cmd is not None and cmd.subcommands
+    if container and len(argv) >= 2:
+        cmd = cmd.subcommands.get(argv[1].lower())
+    if cmd is None:
+        return _UNKNOWN_COMMAND
+    if cmd.handler is None:  # a container named alone
+        return _WRONG_ARITY
+    found = (cmd, bool(cmd.flags & Flag.NOSCRIPT),
+             bool(cmd.flags & _WRITE_OR_REPLICATE) or cmd.name in _PUBLISHERS)
+    if not container:
+        if len(_CALLABLE) >= _CALLABLE_MAX:
+            _CALLABLE.clear()
+        _CALLABLE[argv[0]] = found
+    return found
+
+
 class Engine:
     eval_mode = True  # EVAL & co.'s engine; False for the functions' (server/functions.py)
 
@@ -226,6 +267,7 @@ class Engine:
                                     register_builtins=False, attribute_filter=_no_attributes)
         self.scripts = {}  # sha (lower-case hex str) -> Script
         self.by_body = {}  # body -> Script, for EVAL
+        self.by_sha = {}  # sha (lower-case hex bytes) -> Script, for EVALSHA
         self.run = None  # the _Run of the script running now
         self.eval_mode = True  # EVAL's engine; False for functions' (FUNCTION KILL, their BUSY text)
         self.rand = Rand48(int.from_bytes(os.urandom(4), "little"))
@@ -269,6 +311,7 @@ class Engine:
             if function is None:
                 raise CommandError(errors.script_compile_error(_text(error)))
             script = self.scripts[sha] = Script(sha, body, function, flags)
+            self.by_sha[sha.encode()] = script
         self.by_body[body] = script
         return script
 
@@ -277,13 +320,13 @@ class Engine:
     def execute(self, client, script: Script, keys: list, args: list, read_only: bool):
         """Run `script` for `client` and return its reply value (or raise CommandError)."""
         flags = script.flags
-        if flags is not None and "no-writes" not in flags:
-            if read_only:
+        if flags is not None:
+            if "no-writes" in flags:
+                read_only = True
+            elif read_only:
                 raise CommandError(errors.SCRIPT_WRITE_FLAG_RO)
-            if client.server.refuse_writes:
+            elif client.server.refuse_writes:
                 raise CommandError(errors.SCRIPT_MISCONF)
-        if flags is not None and "no-writes" in flags:
-            read_only = True
         run = _Run(client, read_only, script.sha, self.eval_mode)
         saved_db, saved_proto, saved_cmd = client.db, client.proto, client.last_command
         outer, self.run = self.run, run
@@ -325,39 +368,22 @@ class Engine:
     # -- the redis API (called from the prelude's Lua wrappers) ----------------------------------
 
     def _redis_call(self, *args):
-        return self._command(args, True)
+        """redis.call: the reply as Lua, or raise the error table.
+
+        redis.call and redis.pcall are Python callables, not Lua functions, so that `return
+        redis.call(...)` keeps the script's frame (Lua 5.1 replaces the frame only on a tail call
+        to a Lua function) and an error names the script line as Redis's does."""
+        ok, value = self._run_command(args)
+        if ok:
+            return value
+        raise LuaRaise(self._one_field(b"err", value))
 
     def _redis_pcall(self, *args):
-        return self._command(args, False)
-
-    def _command(self, args, raise_errors: bool):
-        """redis.call / redis.pcall: the reply as Lua, or the error table (raised by call).
-
-        These are Python callables, not Lua functions, so that `return redis.call(...)` keeps the
-        script's frame (Lua 5.1 replaces the frame only on a tail call to a Lua function) and an
-        error names the script line as Redis's does."""
-        argv = []
-        message = None
-        if not args:
-            message = errors.SCRIPT_CALL_NO_ARGUMENTS.encode()
-        for arg in args:
-            kind = type(arg)
-            if kind is bytes:
-                argv.append(arg)
-            elif kind is int or kind is float:
-                argv.append(_number_arg(arg))
-            else:
-                message = errors.SCRIPT_CALL_BAD_ARGUMENT.encode()
-                break
-        if message is None:
-            ok, value = self._run_command(argv)
-            if ok:
-                return value
-            message = value
-        table = self._field(b"err", message)
-        if raise_errors:
-            raise LuaRaise(table)
-        return table
+        """redis.pcall: the reply as Lua, or the error table."""
+        ok, value = self._run_command(args)
+        if ok:
+            return value
+        return self._one_field(b"err", value)
 
     def _raising(self, function):
         """A Lua function returning (true, value) or (false, error) as a callable that returns the
@@ -382,32 +408,42 @@ class Engine:
     def _field(self, key: bytes, value):
         return self._one_field(key, value)  # built in Lua: cheaper than a table filled from Python
 
-    def _run_command(self, argv: list):
+    def _run_command(self, args):
         """One command for the running script with Redis's scriptCall checks: (True, reply as Lua)
-        or (False, the error text for the error table)."""
+        or (False, the error text for the error table). `args` are redis.call's arguments."""
+        if not args:
+            return False, _CALL_NO_ARGUMENTS
+        argv = list(args)
+        for i, arg in enumerate(args):
+            kind = type(arg)
+            if kind is not bytes:
+                if kind is int or kind is float:
+                    argv[i] = _number_arg(arg)
+                else:
+                    return False, _CALL_BAD_ARGUMENT
         run = self.run
         client = run.client
-        cmd = COMMANDS.get(argv[0].lower())
-        if cmd is not None and cmd.subcommands and len(argv) >= 2:
-            cmd = cmd.subcommands.get(argv[1].lower())
-        if cmd is None:
-            return False, b"ERR " + errors.SCRIPT_UNKNOWN_COMMAND.encode()
-        if not cmd.min_args <= len(argv) <= cmd.max_args or cmd.handler is None:
-            return False, b"ERR " + errors.SCRIPT_WRONG_ARITY.encode()
-        checks = _SCRIPT_CHECKS.get(cmd)
-        if checks is None:
-            checks = _SCRIPT_CHECKS[cmd] = (bool(cmd.flags & Flag.NOSCRIPT),
-                                            bool(cmd.flags & _WRITE_OR_REPLICATE) or cmd.name in _PUBLISHERS)
-        if checks[0]:
-            return False, b"ERR " + errors.SCRIPT_NOSCRIPT_COMMAND.encode()
-        if run.read_only and checks[1]:
-            return False, b"ERR " + errors.SCRIPT_READ_ONLY.encode()
-        if cmd.is_write and not client.server.refuse_writes:
+        found = _CALLABLE.get(argv[0])
+        if found is None:
+            found = _lookup(argv)
+            if type(found) is bytes:
+                return False, found
+        cmd, noscript, writes = found
+        if not cmd.min_args <= len(argv) <= cmd.max_args:
+            return False, _WRONG_ARITY
+        if noscript:
+            return False, _NOSCRIPT_COMMAND
+        if writes and run.read_only:
+            return False, _READ_ONLY
+        if cmd.is_write:
+            if client.server.refuse_writes:
+                return False, _lua_error(errors.MISCONF)
             run.dirty = True  # SCRIPT KILL can no longer stop it (Redis's SCRIPT_WRITE_DIRTY)
-        if cmd.is_write and client.server.refuse_writes:
-            return False, _lua_error(errors.MISCONF)
         reply = _dispatch_call(client, cmd, argv)
-        if type(reply) is ErrorReply:
+        kind = type(reply)
+        if kind is int or kind is bytes:  # most replies: the same value in Lua
+            return True, reply
+        if kind is ErrorReply:
             return False, _lua_error(reply.message)
         return True, self.to_lua(reply, run.resp)
 

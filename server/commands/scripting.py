@@ -69,9 +69,11 @@ def _evalsha(client: "Client", argv: Argv, read_only: bool) -> Reply:
         raise CommandError(errors.NOSCRIPT)
     keys, args = _keys_and_args(argv)
     engine = scripting.engine_for(client.server)
-    script = engine.scripts.get(argv[1].decode("latin-1").lower())
+    script = engine.by_sha.get(argv[1])  # the SHA as loaded (lower case): no decoding
     if script is None:
-        raise CommandError(errors.NOSCRIPT)
+        script = engine.scripts.get(bytes(argv[1]).decode("latin-1").lower())
+        if script is None:
+            raise CommandError(errors.NOSCRIPT)
     return engine.execute(client, script, keys, args, read_only)
 
 
