@@ -444,11 +444,6 @@ class Database:
         """The value held for the str key `k` (expired or not), or None."""
         return _through(self.delta, self.data, k)
 
-    def held(self, k: str):
-        """The value held for the str key `k` (expired or not), or None: server/values.py's
-        packing ring checks with it that a value it noted is still the one at its key."""
-        return _through(self.delta, self.data, k)
-
     def hold(self, k: str, value) -> None:
         """Replace the value held at the str key `k` by the same content in another form (packed
         <-> live, server/values.py): not a write, so no dirty count, no signal; TTL and access

@@ -166,7 +166,7 @@ def note(db, k: str, value) -> None:
     ring.append((db, k, value))
     if len(ring) > RING_SIZE:
         old_db, old_k, old = ring.popleft()
-        if old_db.held(old_k) is not old:
+        if old_db._value(old_k) is not old:
             return  # deleted, overwritten, renamed, expired and gone: nothing to pack
         if sys.getrefcount(old) > _HELD_BY_RING:
             ring.append((old_db, old_k, old))  # in use by the running command: later
@@ -181,7 +181,7 @@ def pack_all() -> int:
     done = 0
     while RING:
         old_db, old_k, old = RING.popleft()
-        if old_db.held(old_k) is old:
+        if old_db._value(old_k) is old:
             packed = _PACK[type(old)](old)
             if packed is not None:
                 old_db.hold(old_k, packed)

@@ -24,7 +24,7 @@ def srv(monkeypatch):
 
 
 def held(server, key: str, db: int = 0):
-    return server.keyspace.dbs[db].held(key)
+    return server.keyspace.dbs[db]._value(key)
 
 
 def pack(server) -> None:
