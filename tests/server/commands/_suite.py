@@ -17,7 +17,7 @@ from tests.servers import session, wait_for
 
 @pytest.fixture
 def r(any_server):
-    client = redis.Redis(port=any_server.port, decode_responses=True)
+    client = redis.Redis(port=any_server.port, decode_responses=True, protocol=2)
     client.flushall()
     yield client
     client.close()
@@ -29,7 +29,7 @@ class Deferring:
     def __init__(self, client: redis.Redis):
         kw = client.connection_pool.connection_kwargs
         self.conn = redis.Connection(host=kw.get("host", "localhost"), port=kw["port"],
-                                     db=kw.get("db", 0), decode_responses=True,
+                                     db=kw.get("db", 0), decode_responses=True, protocol=2,
                                      socket_timeout=10)
         self.conn.connect()
 
@@ -101,3 +101,14 @@ def config(r):
     yield set_
     for name, value in old.items():
         r.config_set(name, value)
+
+
+def cmd(client, *args):
+    """`args` on `client`'s connection pool with redis-py's reply callbacks off: the reply as the
+    server sent it (decoded), e.g. HINCRBYFLOAT's bulk string, not a float."""
+    bare = getattr(client, "_suite_bare", None)
+    if bare is None:
+        bare = redis.Redis(connection_pool=client.connection_pool)
+        bare.response_callbacks.clear()
+        client._suite_bare = bare
+    return bare.execute_command(*args)
