@@ -118,3 +118,26 @@ def xfail_on_forkv(request, reason: str):
     """Mark this test's forkv run as a known, strict failure (the redis run must still pass)."""
     if request.node.callspec.params.get("any_server") == "forkv":
         request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
+
+
+@pytest.fixture(scope="module", params=["forkv", "redis"])
+def debug_server(request):
+    """A server of each kind with DEBUG enabled (the session servers refuse it), for the tcl
+    blocks tagged needs:debug; one per module."""
+    from tests.servers import ServerProcess
+
+    server = ServerProcess(request.param, args=["--enable-debug-command", "yes"])
+    try:
+        server.start()
+        yield server
+    finally:
+        server.cleanup()
+
+
+@pytest.fixture
+def dr(debug_server):
+    """A decoded RESP2 client on a fresh `debug_server`."""
+    client = redis.Redis(port=debug_server.port, decode_responses=True, protocol=2)
+    client.flushall()
+    yield client
+    client.close()
