@@ -3,9 +3,11 @@
 DEBUG is refused unless `enable-debug-command` allows it (yes, or local for a loopback or Unix
 socket client), with Redis 7.0's text, before the command runs (dispatch checks it in
 processCommand's place). Supported: HELP, SLEEP, LOG, OBJECT, SET-ACTIVE-EXPIRE, RELOAD (with
-MERGE / NOFLUSH / NOSAVE), CHANGE-REPL-ID; other Redis subcommands answer as unknown.
+MERGE / NOFLUSH / NOSAVE), CHANGE-REPL-ID, DIGEST and DIGEST-VALUE (Redis's own SHA1 mixing, so
+the hex matches redis-server's for the same data); other Redis subcommands answer as unknown.
 """
 
+import hashlib
 import os
 import re
 import time
@@ -30,6 +32,10 @@ DEBUG_HELP = help_reply("debug", [
     "CHANGE-REPL-ID",
     "    Change the replication IDs of the instance.",
     "    Dangerous: should be used only for testing the replication subsystem.",
+    "DIGEST",
+    "    Output a hex signature representing the current DB content.",
+    "DIGEST-VALUE <key> [<key> ...]",
+    "    Output a hex signature of the values of all the specified keys.",
     "LOG <message>",
     "    Write <message> to the server log.",
     "OBJECT <key>",
@@ -109,9 +115,96 @@ def debug(client: "Client", argv: Argv) -> Reply:
         return OK
     if sub == b"change-repl-id" and n == 2:
         return OK
+    if sub == b"digest" and n == 2:
+        return Status(dataset_digest(server.keyspace).hex())
+    if sub == b"digest-value" and n >= 2:
+        db = client.db
+        out = []
+        for key in argv[2:]:
+            digest = bytearray(20)
+            k = key.decode("latin-1")
+            value = db._value(k)  # as Redis: the dict itself, logically expired keys included
+            if value is not None:
+                _value_digest(digest, value, db._deadline(k) is not None)
+            out.append(Status(digest.hex()))
+        return out
     if sub == b"reload":
         return _reload(client, [a.lower() for a in argv[2:]])
     raise CommandError(errors.subcommand_syntax(argv[1], "debug"))
+
+
+# -- DEBUG DIGEST: Redis's debug.c xorDigest / mixDigest over SHA1 ---------------------------------
+
+_TYPE_CODES = {"string": 0, "list": 1, "set": 2, "zset": 3, "hash": 4}
+
+
+def _xor(digest: bytearray, data: bytes) -> None:
+    """Order-independent: XOR SHA1(data) into the digest."""
+    h = hashlib.sha1(data).digest()
+    for i in range(20):
+        digest[i] ^= h[i]
+
+
+def _mix(digest: bytearray, data: bytes) -> None:
+    """Order-dependent: XOR SHA1(data) in, then replace the digest by its own SHA1."""
+    _xor(digest, data)
+    digest[:] = hashlib.sha1(bytes(digest)).digest()
+
+
+def _text(x) -> bytes:
+    return str(x).encode() if type(x) is int else bytes(x)
+
+
+def _value_digest(digest: bytearray, value, volatile: bool) -> None:
+    """Redis's xorObjectDigest: the type, then the elements (lists in order; sets, hashes and
+    sorted sets as an XOR of per-element digests), then a mark when the key has a TTL."""
+    expand = values._EXPAND.get(type(value))
+    if expand is not None:
+        value = expand(value)  # a packed value: read its live form, leave the key as it is
+    kind = values.of(value).name
+    _mix(digest, _TYPE_CODES[kind].to_bytes(4, "big"))
+    if kind == "string":
+        _mix(digest, _text(value))
+    elif kind == "list":
+        for element in value:
+            _mix(digest, _text(element))
+    elif kind == "set":
+        for member in value:
+            _xor(digest, _text(member))
+    elif kind == "zset":
+        for member, score in value.items():
+            ele = bytearray(20)
+            _mix(ele, _text(member))
+            _mix(ele, b"%.17g" % score)
+            _xor(digest, ele)
+    elif kind == "hash":
+        for field, item in value.items():
+            ele = bytearray(20)
+            _mix(ele, _text(field))
+            _mix(ele, _text(item))
+            _xor(digest, ele)
+    if volatile:
+        _xor(digest, b"!!expire!!")
+
+
+def dataset_digest(keyspace) -> bytearray:
+    """Redis's computeDatasetDigest: every non-empty database's index mixed in, each key-value
+    digest XORed in (20 zero bytes for an empty dataset)."""
+    final = bytearray(20)
+    for db in keyspace.dbs:
+        if db.size() == 0:
+            continue
+        _mix(final, db.index.to_bytes(4, "big"))
+        for key in db.keys():
+            k = key.decode("latin-1")
+            value = db._value(k)
+            if value is None:
+                continue
+            digest = bytearray(20)
+            _mix(digest, key)
+            _value_digest(digest, value, db._deadline(k) is not None)
+            _xor(final, digest)
+    return final
 
 
 def _reload(client, options) -> Reply:
