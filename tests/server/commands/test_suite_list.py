@@ -964,3 +964,32 @@ def test_stress_list_operations_against_a_model(r):
             i = model.index(piv)
             model.insert(i if where == "before" else i + 1, v)
         assert r.lrange("l", 0, -1) == model
+
+
+@pytest.mark.parametrize("proto", [2, 3])
+def test_blocking_timeouts_reply_null_as_redis_does(forkv_server, redis_server, proto):
+    from tests.server.commands.test_lists import compare
+
+    script = [["BLPOP", "nokey", "0.01"], ["BRPOP", "a", "b", "0.01"],
+              ["BLMPOP", "0.01", "1", "nokey", "LEFT"], ["BRPOPLPUSH", "a", "b", "0.01"],
+              ["BLMOVE", "a", "b", "LEFT", "RIGHT", "0.01"], ["LMPOP", "1", "nokey", "LEFT"],
+              ["RPUSH", "l", "a", "b"], ["BLMPOP", "0", "1", "l", "RIGHT", "COUNT", "5"],
+              ["MULTI"], ["BLPOP", "nokey", "0"], ["BLMPOP", "0", "1", "nokey", "LEFT"],
+              ["BRPOPLPUSH", "a", "b", "0"], ["EXEC"]]
+    assert compare(forkv_server, redis_server, script, proto) == []
+
+
+def test_ltrim_stress_against_a_model(r):
+    """list-2.tcl's LTRIM stresser, scaled down."""
+    rng = random.Random(2)
+    for _ in range(200):
+        r.delete("mylist")
+        model = [str(rng.randrange(1000)) for _ in range(rng.randrange(1, 40))]
+        r.rpush("mylist", *model)
+        lo, hi = rng.randrange(-45, 45), rng.randrange(-45, 45)
+        r.ltrim("mylist", lo, hi)
+        n = len(model)
+        start, end = (lo + n if lo < 0 else lo), (hi + n if hi < 0 else hi)
+        start = max(start, 0)
+        want = model[start:end + 1] if start <= end and start < n else []
+        assert r.lrange("mylist", 0, -1) == want
