@@ -99,7 +99,11 @@ def setbit(client: "Client", argv: Argv) -> Reply:
     size = len(value)
     old = 1 if byte < size and value[byte] & mask else 0
     if byte < size and old == on:
-        return old  # nothing changes: no write, as in Redis
+        # Nothing changes: no write, as in Redis, which still unshares the string first (an int
+        # or embstr becomes raw), so hold the same bytes in their mutable form.
+        if type(value) is bytes:
+            db.hold(key.decode("latin-1"), bytearray(value))
+        return old
     fresh = type(value) is bytes
     if fresh:
         value = bytearray(value)

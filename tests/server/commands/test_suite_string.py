@@ -453,3 +453,15 @@ def test_string_encodings(r):
                        ("x" * 44, "embstr"), ("x" * 45, "raw"), ("", "embstr")):
         r.set("k", value)
         assert encoding(r, "k") == enc, value
+
+
+def test_setbit_unshares_the_string_even_when_no_bit_changes(r):
+    r.set("k", 12)
+    assert r.setbit("k", 0, 0) == 0  # '1' is 0b00110001: bit 0 is already 0
+    assert encoding(r, "k") == "raw"
+    assert r.object("refcount", "k") == 1
+    assert r.get("k") == "12"
+    r.set("e", "hello")
+    assert r.setbit("e", 1, 1) == 1
+    assert encoding(r, "e") == "raw"
+    assert r.get("e") == "hello"
