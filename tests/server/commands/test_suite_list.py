@@ -993,3 +993,27 @@ def test_ltrim_stress_against_a_model(r):
         start = max(start, 0)
         want = model[start:end + 1] if start <= end and start < n else []
         assert r.lrange("mylist", 0, -1) == want
+
+
+def blpop_stats(r):
+    return r.info("commandstats").get("cmdstat_blpop", {})
+
+
+def test_blocking_command_accounted_once_in_commandstats(r, deferring):
+    rd = deferring()
+    r.config_resetstat()
+    rd.send("BLPOP", "mylist", 0)
+    blocked(r, 1)
+    r.lpush("mylist", 1)
+    assert rd.read() == ["mylist", "1"]
+    stats = blpop_stats(r)
+    assert (stats["calls"], stats["rejected_calls"], stats["failed_calls"]) == (1, 0, 0)
+
+
+def test_blocking_command_accounted_once_after_timeout(r, deferring):
+    rd = deferring()
+    r.config_resetstat()
+    rd.send("BLPOP", "mylist", 0.01)
+    assert rd.read() is None
+    stats = blpop_stats(r)
+    assert (stats["calls"], stats["rejected_calls"], stats["failed_calls"]) == (1, 0, 0)
