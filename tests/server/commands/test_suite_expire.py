@@ -11,8 +11,6 @@ replication stream and on a replica: needs:repl / DEBUG LOADAOF, which forkv has
 
 import time
 
-import pytest
-
 from tests.server.commands._suite import assert_error, cmd, debug_server, dr, r  # noqa: F401
 from tests.servers import wait_for
 

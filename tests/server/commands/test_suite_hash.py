@@ -183,7 +183,7 @@ def test_hmset(hashes):
 
 def test_hash_commands_against_wrong_type(r):
     r.set("wrongtype", "somevalue")
-    for cmd in (("HMGET", "wrongtype", "field1", "field2"), ("HRANDFIELD", "wrongtype"),
+    for command in (("HMGET", "wrongtype", "field1", "field2"), ("HRANDFIELD", "wrongtype"),
                 ("HGET", "wrongtype", "field1"), ("HGETALL", "wrongtype"),
                 ("HDEL", "wrongtype", "field1"), ("HINCRBY", "wrongtype", "field1", 2),
                 ("HINCRBYFLOAT", "wrongtype", "field1", 2.5), ("HSTRLEN", "wrongtype", "field1"),
@@ -192,7 +192,7 @@ def test_hash_commands_against_wrong_type(r):
                 ("HMSET", "wrongtype", "field1", "val1", "field2", "val2"),
                 ("HSETNX", "wrongtype", "field1", "val1"), ("HLEN", "wrongtype"),
                 ("HSCAN", "wrongtype", 0), ("HRANDFIELD", "wrongtype", 2)):
-        assert_error("WRONGTYPE Operation against a key holding the wrong kind of value", r, *cmd)
+        assert_error("WRONGTYPE Operation against a key holding the wrong kind of value", r, *command)
 
 
 def test_hdel_and_return_value(hashes):

@@ -9,13 +9,13 @@ test_debug_digest_matches_redis checks its hex against redis-server's).
 """
 
 import random
+import time
 
 import pytest
 import redis
 
-from tests.server.commands._suite import (assert_error, cmd, config, debug_server, dr,  # noqa: F401
-                                          encoding, r, xfail_on_forkv)
-from tests.servers import session
+from tests.server.commands._suite import assert_error, cmd, config, debug_server, dr, encoding, r, xfail_on_forkv  # noqa: F401
+from tests.servers import session, wait_for
 
 
 @pytest.fixture
@@ -61,8 +61,6 @@ def test_del_against_expired_key(dr):
     dr.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", 0)
     try:
         dr.psetex("keyExpire", 1, "valExpire")
-        import time
-        from tests.servers import wait_for
         start = time.monotonic()
         wait_for(lambda: time.monotonic() - start > 0.02, what="the deadline to pass")
         assert dr.delete("keyExpire") == 0

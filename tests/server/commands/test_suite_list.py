@@ -14,8 +14,7 @@ import random
 import pytest
 import redis
 
-from tests.server.commands._suite import (assert_error, blocked, config, deferring,  # noqa: F401
-                                          encoding, r)
+from tests.server.commands._suite import assert_error, blocked, config, deferring, encoding, r  # noqa: F401
 
 LARGE = {"small": "hello", "medium": "hello" * 4, "plain": "x" * 8192}
 
