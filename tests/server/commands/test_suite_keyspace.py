@@ -369,8 +369,10 @@ def debug_pair():
     """forkv and redis-server, DEBUG enabled, side by side (for digests compared directly)."""
     from tests.servers import ServerProcess
 
-    servers = [ServerProcess(kind, args=["--enable-debug-command", "yes"])
-               for kind in ("forkv", "redis")]
+    # FORKVPY_PACK_RING=0: forkv packs small collections at once, so digests read packed values.
+    servers = [ServerProcess("forkv", args=["--enable-debug-command", "yes"],
+                             env={"FORKVPY_PACK_RING": "0"}),
+               ServerProcess("redis", args=["--enable-debug-command", "yes"])]
     try:
         for s in servers:
             s.start()
