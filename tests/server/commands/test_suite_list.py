@@ -1016,3 +1016,20 @@ def test_blocking_command_accounted_once_after_timeout(r, deferring):
     assert rd.read() is None
     stats = blpop_stats(r)
     assert (stats["calls"], stats["rejected_calls"], stats["failed_calls"]) == (1, 0, 0)
+
+
+@pytest.mark.parametrize("proto", [2, 3])
+def test_pop_count_replies_byte_for_byte(forkv_server, redis_server, proto):
+    """The tcl's readraw blocks: an empty array, a null array and a null are told apart."""
+    from tests.server.commands.test_lists import compare
+
+    script = [["LPUSH", "listcount", "zero"], ["LPOP", "listcount", "0"], ["RPOP", "listcount", "0"],
+              ["LPOP", "nokey"], ["RPOP", "nokey"], ["LPOP", "nokey", "0"], ["LPOP", "nokey", "1"],
+              ["RPOP", "nokey", "0"], ["RPOP", "nokey", "1"], ["LMPOP", "1", "nokey", "LEFT"],
+              ["LRANGE", "nokey", "0", "-1"], ["LPOS", "nokey", "a"], ["LPOS", "nokey", "a", "COUNT", "0"],
+              ["LPOS", "listcount", "x", "COUNT", "0"], ["LINDEX", "nokey", "0"],
+              ["SRANDMEMBER", "nokey", "5"], ["SRANDMEMBER", "nokey"], ["SPOP", "nokey", "2"],
+              ["SPOP", "nokey"], ["HRANDFIELD", "nokey", "3"], ["HRANDFIELD", "nokey"],
+              ["HRANDFIELD", "nokey", "-3", "WITHVALUES"], ["HGETALL", "nokey"], ["SMEMBERS", "nokey"],
+              ["HMGET", "nokey", "a"], ["MGET", "nokey"], ["SMISMEMBER", "nokey", "a"]]
+    assert compare(forkv_server, redis_server, script, proto) == []
