@@ -24,7 +24,7 @@ def test_expire_set_timeouts_multiple_times(r):
     assert r.expire("x", 5) is True
     assert r.ttl("x") in (4, 5)
     assert r.expire("x", 10) is True
-    assert r.ttl("x") == 10
+    assert r.ttl("x") in (9, 10)
     assert r.get("x") == "foobar"
     r.pexpire("x", 50)
     gone(r, "x")
@@ -55,7 +55,7 @@ def test_expireat_and_setex(r):
 def test_persist(r):
     r.set("x", "foo")
     r.expire("x", 50)
-    assert r.ttl("x") == 50
+    assert r.ttl("x") in (49, 50)
     assert r.persist("x") is True
     assert r.ttl("x") == -1
     assert r.get("x") == "foo"
@@ -79,7 +79,7 @@ def test_ttl_and_pttl(r):
     r.setex("x", 10, "somevalue")
     assert 8 < r.ttl("x") <= 10
     r.setex("x", 1, "somevalue")
-    assert 900 < r.pttl("x") <= 1000
+    assert 500 < r.pttl("x") <= 1000
     r.set("x", "hello")
     assert [r.ttl("x"), r.pttl("x"), r.expiretime("x"), r.pexpiretime("x")] == [-1] * 4
     r.delete("x")
@@ -178,19 +178,19 @@ def test_expire_with_nx_xx_gt_lt(r):
     assert cmd(r, "EXPIRE", "foo", 100, "GT") == 0
     assert r.ttl("foo") == -1
     assert cmd(r, "EXPIRE", "foo", 100, "LT") == 1
-    assert r.ttl("foo") == 100
+    assert r.ttl("foo") in (99, 100)
     assert cmd(r, "EXPIRE", "foo", 200, "NX") == 0
     assert cmd(r, "EXPIRE", "foo", 200, "XX") == 1
-    assert r.ttl("foo") == 200
+    assert r.ttl("foo") in (199, 200)
     assert cmd(r, "EXPIRE", "foo", 100, "GT") == 0
     assert cmd(r, "EXPIRE", "foo", 300, "GT") == 1
-    assert r.ttl("foo") == 300
+    assert r.ttl("foo") in (299, 300)
     assert cmd(r, "EXPIRE", "foo", 400, "LT") == 0
     assert cmd(r, "EXPIRE", "foo", 50, "LT") == 1
-    assert r.ttl("foo") == 50
+    assert r.ttl("foo") in (49, 50)
     r.persist("foo")
     assert cmd(r, "EXPIRE", "foo", 200, "NX") == 1
-    assert r.ttl("foo") == 200
+    assert r.ttl("foo") in (199, 200)
     for opts in (("NX", "XX"), ("XX", "NX"), ("NX", "GT"), ("LT", "NX")):
         assert_error("ERR NX and XX, GT or LT options at the same time are not compatible", r,
                      "EXPIRE", "foo", 200, *opts)
@@ -228,9 +228,9 @@ def test_expire_gt_against_volatile_and_lt_with_no_ttl(r):
 def test_expire_relative_and_absolute_ttl(r):
     r.set("foo", "bar")
     r.expire("foo", 100)
-    assert 99000 < r.pttl("foo") <= 100000
+    assert 98000 < r.pttl("foo") <= 100000
     r.pexpire("foo", 100000)
-    assert 99 <= r.ttl("foo") <= 100
+    assert 98 <= r.ttl("foo") <= 100
     r.expireat("foo", int(time.time()) + 100)
     assert 98 <= r.ttl("foo") <= 100
     r.pexpireat("foo", int(time.time() * 1000) + 100000)

@@ -500,8 +500,8 @@ def test_bpop_argument_handling(r, deferring, pop):
     bpop(rd, pop, ["blist1"], -1)
     with pytest.raises(redis.ResponseError, match="^timeout is negative$"):
         rd.read()
-    # with non-integer timeout
-    bpop(rd, pop, ["blist1"], 0.1)
+    # with non-integer timeout (long enough that the push surely comes first)
+    bpop(rd, pop, ["blist1"], 2.5)
     r.rpush("blist1", "foo")
     assert flat(rd.read()) == ["blist1", "foo"]
     assert r.exists("blist1") == 0
