@@ -408,3 +408,21 @@ def test_debug_digest_matches_redis(debug_pair):
     ours, theirs = (c.execute_command("DEBUG", "DIGEST") for c in debug_pair)
     assert ours == theirs != b"0" * 40
     assert debug_pair[0].execute_command("DEBUG", "DIGEST-VALUE") == []
+
+
+def test_digest_is_kept_by_debug_reload(dr):
+    """other.tcl's consistency check: the dataset digest survives a save and reload."""
+    dr.set("s", "hello")
+    dr.set("n", 12345)
+    dr.set("t", "v", ex=100)
+    dr.rpush("l", *[f"e{i}" for i in range(300)])
+    dr.sadd("si", *range(50))
+    dr.sadd("sh", *[f"m{i}" for i in range(50)])
+    dr.hset("h", mapping={f"f{i}": i for i in range(20)})
+    dr.zadd("z", {f"z{i}": i / 3 for i in range(200)})
+    before = dr.execute_command("DEBUG", "DIGEST")
+    assert before != "0" * 40
+    assert dr.execute_command("DEBUG", "RELOAD") == "OK"
+    assert dr.execute_command("DEBUG", "DIGEST") == before
+    dr.flushall()
+    assert dr.execute_command("DEBUG", "DIGEST") == "0" * 40
