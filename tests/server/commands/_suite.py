@@ -50,7 +50,7 @@ def same(forkv_server, redis_server, lines, proto: int = 2) -> list:
     diffs = [(line, a, b) for line, a, b in zip(lines, ours, theirs) if a != b]
     for server in (forkv_server, redis_server):
         reset(server.port)
-    assert diffs == []
+    assert not diffs, "\n".join(f"{line!r}\n  forkv: {a!r}\n  redis: {b!r}" for line, a, b in diffs)
     return theirs
 
 
@@ -80,5 +80,5 @@ def same_blocked(forkv_server, redis_server, setup, block, then, proto: int = 2)
         reset(server.port)
         out.append(blocked(server, setup, block, then, proto))
         reset(server.port)
-    assert out[0] == out[1]
+    assert out[0] == out[1], f"forkv: {out[0]!r}\nredis: {out[1]!r}"
     return out[1]
