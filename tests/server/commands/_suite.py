@@ -6,6 +6,8 @@ blocking command belongs in `blocked`, never in a script."""
 import shlex
 import socket
 
+import hiredis
+
 from tests.server.commands._keys_wire import _read_reply
 from tests.servers import command_bytes, wait_for
 
@@ -39,15 +41,27 @@ def reset(port: int) -> None:
     run(port, ["FLUSHALL", "SCRIPT FLUSH", "FUNCTION FLUSH"] + [["CONFIG", "SET", k, v] for k, v in DEFAULTS.items()])
 
 
-def same(forkv_server, redis_server, lines, proto: int = 2) -> list:
-    """Run `lines` on fresh databases of both servers: the replies must be identical byte for byte.
-    Returns redis-server's replies (for extra checks on what is random)."""
+def parsed(reply: bytes):
+    """A raw reply as nested Python values (hiredis), for comparisons that ignore an order."""
+    reader = hiredis.Reader(replyError=lambda e: ("error", e))
+    reader.feed(reply)
+    return reader.gets()
+
+
+def same(forkv_server, redis_server, lines, proto: int = 2, normalize=None) -> list:
+    """Run `lines` on fresh databases of both servers: the replies must be identical byte for byte
+    (or, with `normalize(line, reply)`, the values it makes of them equal). Returns redis-server's
+    replies (for extra checks on what is random)."""
     lines = list(lines)
     for server in (forkv_server, redis_server):
         reset(server.port)
     ours = run(forkv_server.port, lines, proto)
     theirs = run(redis_server.port, lines, proto)
-    diffs = [(line, a, b) for line, a, b in zip(lines, ours, theirs) if a != b]
+    if normalize is None:
+        diffs = [(line, a, b) for line, a, b in zip(lines, ours, theirs) if a != b]
+    else:
+        diffs = [(line, a, b) for line, a, b in zip(lines, ours, theirs)
+                 if a != b and normalize(line, a) != normalize(line, b)]
     for server in (forkv_server, redis_server):
         reset(server.port)
     assert not diffs, "\n".join(f"{line!r}\n  forkv: {a!r}\n  redis: {b!r}" for line, a, b in diffs)
