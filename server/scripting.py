@@ -370,9 +370,16 @@ class Engine:
         outer, self.run = self.run, run
         client.in_script = True
         client.proto = 2
+        # Keys expire as of the script's start while it runs (Redis's scriptTimeSnapshot), so a
+        # key cannot vanish in the middle of a script.
+        ks = client.server.keyspace
+        clock = ks.clock
+        started = clock()
+        ks.clock = lambda: started
         try:
             ok, value = self._execute(script.function, len(keys), *keys, *args)
         finally:
+            ks.clock = clock
             self.run = outer
             client.in_script = False
             client.db, client.proto, client.last_command = saved_db, saved_proto, saved_cmd

@@ -15,7 +15,7 @@ import socket
 import pytest
 
 from tests.server.commands._suite import run, same
-from tests.servers import command_bytes
+from tests.servers import command_bytes, wait_for
 
 FUNCTION = "#!lua name=test\nredis.register_function('test', function(KEYS, ARGV)\n %s \nend)"
 FUNCTION_RO = ("#!lua name=test\nredis.register_function{function_name='test', callback=function(KEYS, ARGV)\n"
@@ -413,3 +413,34 @@ def test_lua_pcall(check):
                     "return 'status: ' .. tostring(status) .. ' result: ' .. res", "0"],
            ["EVAL", "local status, res = pcall(function() return foo end); "
                     "return 'status: ' .. tostring(status) .. ' result: ' .. res", "0"]])
+
+
+@modes
+def test_script_blocks_the_time_during_execution(forkv_server, redis_server, is_eval):
+    """"Script block the time ...": a key with a 1 ms TTL set by the script still exists after the
+    script spins for a while (DEBUG SLEEP is not allowed in scripts: a Lua loop stands for it), and
+    TIME answers the same inside one script; the key is gone once the script is over."""
+    spin = "local n = 0 for i = 1, 3000000 do n = n + i end "
+    lines = script(is_eval, 'redis.call("SET", "key", "value", "PX", "1") ' + spin +
+                   'return redis.call("EXISTS", "key")', 1, "key")
+    lines += script(is_eval, "local a = redis.call('TIME') " + spin + "local b = redis.call('TIME') "
+                    "return {a[1] == b[1] and a[2] == b[2]}", 0)
+    out = same(forkv_server, redis_server, lines)
+    assert out[0 if is_eval else 1] == b":1\r\n"
+    for server in (forkv_server, redis_server):
+        run(server.port, lines[:2 - is_eval])
+        wait_for(lambda: run(server.port, ["EXISTS key"]) == [b":0\r\n"], what="the key to expire")
+
+
+def test_replicate_commands_and_set_repl(check):
+    check([["EVAL", "redis.call('set','foo','bar'); return redis.replicate_commands();", "0"],
+           ["EVAL", "redis.set_repl(redis.REPL_ALL);", "0"], ["EVAL", "redis.set_repl(12345);", "0"],
+           ["EVAL", "redis.set_repl();", "0"], ["EVAL", "redis.set_repl(redis.REPL_NONE); redis.call('set','b','2')", "0"],
+           "GET b", ["EVAL", "return {redis.REPL_NONE, redis.REPL_AOF, redis.REPL_SLAVE, redis.REPL_REPLICA, "
+                             "redis.REPL_ALL}", "0"]])
+
+
+def test_random_numbers_are_random_now(forkv_server, redis_server):
+    for server in (forkv_server, redis_server):
+        out = run(server.port, [["EVAL", "return tostring(math.random())", "0"] for _ in range(5)])
+        assert len(set(out)) > 1
