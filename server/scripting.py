@@ -834,7 +834,7 @@ class Engine:
         if depth >= _MAX_REPLY_DEPTH:  # Redis's lua_checkstack failing deep in a nested table
             return ErrorReply(errors.SCRIPT_STACK_LIMIT)
         # Read raw, as luaReplyToRedisReply's lua_rawget: a metatable neither runs nor answers.
-        has_meta, err, ok, double, big, verbatim, mapping, members = self._fields(value)
+        has_meta, err, ok, double, big, verbatim, mapping, members, minus_zero = self._fields(value)
         if type(err) is bytes:
             if depth:  # an error inside the reply: counted once the reply is made (_count_nested)
                 self.nested_errors.append((_text(err), self._rawget(value, b"ignore_error_stats_update") is True))
@@ -842,6 +842,10 @@ class Engine:
         if type(ok) is bytes:
             return Status(_text(ok).replace("\r", " ").replace("\n", " "))
         if type(double) is int or type(double) is float:
+            if minus_zero:  # lupa hands -0.0 over as the integer 0
+                return -0.0
+            if double != double and math.copysign(1.0, double) < 0:  # Lua's 0/0: printf says "-nan"
+                return Encoded(b",-nan\r\n" if proto == 3 else b"$4\r\n-nan\r\n", float(double))
             return float(double)
         if type(big) is bytes:
             big = big.replace(b"\r", b" ").replace(b"\n", b" ")
@@ -1580,11 +1584,12 @@ local api = {null = null, rawget = rawget}
 api.field = function(k, v) return {[k] = v} end
 -- the error table of a command redis.call/pcall ran, which counted it in the error stats already
 api.command_error = function(e) return {err = e, ignore_error_stats_update = true} end
--- a returned table's reply fields, read raw, and whether it has a metatable (its items are then
--- read raw too)
+-- a returned table's reply fields, read raw, whether it has a metatable (its items are then read
+-- raw too) and whether its double is -0
 api.fields = function(t)
-  return getmetatable(t) ~= nil, rawget(t, "err"), rawget(t, "ok"), rawget(t, "double"), rawget(t, "big_number"),
-         rawget(t, "verbatim_string"), rawget(t, "map"), rawget(t, "set")
+  local d = rawget(t, "double")
+  return getmetatable(t) ~= nil, rawget(t, "err"), rawget(t, "ok"), d, rawget(t, "big_number"),
+         rawget(t, "verbatim_string"), rawget(t, "map"), rawget(t, "set"), d == 0 and 1 / d < 0
 end
 -- the position luaL_error gives from a Python callable called by Lua code: its caller's line
 api.where = function()

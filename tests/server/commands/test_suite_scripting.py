@@ -72,6 +72,8 @@ def test_lua_to_redis_conversions_resp3(check, is_eval, proto):
     check(scripts(is_eval, ("return 100.5", 0), ("return true", 0), ("return false", 0), ("return nil", 0),
                   ("return {1,2,3,'ciao',{1,2}}", 0), ("return {ok='fine'}", 0), ("return {double=3.14}", 0),
                   ("return {map={a=1}}", 0), ("return {set={a=true}}", 0), ("return {big_number='123'}", 0),
+                  ("return {double=0/0}", 0), ("return {double=-(0/0)}", 0), ("return {double=1/0}", 0),
+                  ("return {double=-1/0}", 0), ("return {double=1e300*1e10}", 0), ("return {double=-0.0}", 0),
                   ("return {big_number='123\\r\\n123'}", 0)), proto)
 
 
