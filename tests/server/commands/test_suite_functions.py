@@ -56,8 +56,9 @@ def test_function_basics(check):
         ["FUNCTION", "LOAD", code("x", "return 1", library="TEST")], "FUNCTION DELETE Test", "FUNCTION DELETE TEST",
         ["FUNCTION", "LOAD", "#!lua name=lib3\nredis.register_function('f1', function() return 1 end)\n"
                              "redis.register_function('F1', function() return 2 end)"],
-        "FCALL f1 0", "FCALL F1 0", "FUNCTION LIST LIBRARYNAME lib3", "FUNCTION FLUSH",
-        # (not FUNCTION DELETE lib3: redis-server 7.0.15 crashes on it)
+        "FUNCTION LIST LIBRARYNAME lib3", "FUNCTION FLUSH",
+        # (not FCALL f1: which of f1 and F1 Redis links depends on its dict's hash order; and not
+        # FUNCTION DELETE lib3: redis-server 7.0.15 crashes on it)
         ["FUNCTION", "LOAD", code("test", "return 'hello1'", library="bad\\0foramat")],
         ["FUNCTION", "LOAD", "REPLACE", code("test", "error")], "FCALL test 0",
         "FUNCTION DELETE test", "FCALL test 0",
