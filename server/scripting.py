@@ -303,7 +303,7 @@ class Engine:
         self.by_body = {}  # body -> Script, for EVAL
         self.by_sha = {}  # sha (lower-case hex bytes) -> Script, for EVALSHA
         self.run = None  # the _Run of the script running now
-        self.nested_errors = []  # (text, counted already) of errors inside the reply being made
+        self.nested_errors = None  # (text, counted already) of errors inside the reply being made
         self.eval_mode = True  # EVAL's engine; False for functions' (FUNCTION KILL, their BUSY text)
         self.rand = Rand48(int.from_bytes(os.urandom(4), "little"))
         bridge = self.lua.table_from({
@@ -389,12 +389,12 @@ class Engine:
                     self._arm()  # the kill left the every-line hook
         if not ok:
             raise CommandError(self._error_text(value, script.sha))
-        nested = self.nested_errors = []
+        self.nested_errors = None
         reply = self.to_reply(value, saved_proto, run.resp)
         if type(reply) is ErrorReply:
             raise CommandError(self._counted(value, reply.message))
-        if nested:
-            _count_nested(client, saved_cmd, nested)
+        if self.nested_errors:
+            _count_nested(client, saved_cmd, self.nested_errors)
         return reply
 
     def _counted(self, value, text: str) -> str:
@@ -837,6 +837,8 @@ class Engine:
         has_meta, err, ok, double, big, verbatim, mapping, members, minus_zero = self._fields(value)
         if type(err) is bytes:
             if depth:  # an error inside the reply: counted once the reply is made (_count_nested)
+                if self.nested_errors is None:
+                    self.nested_errors = []
                 self.nested_errors.append((_text(err), self._rawget(value, b"ignore_error_stats_update") is True))
             return ErrorReply(_text(err))
         if type(ok) is bytes:
