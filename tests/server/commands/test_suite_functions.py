@@ -1,6 +1,6 @@
 """Redis's tests/unit/functions.tcl (7.0, FUNCTION LOAD with a `#!lua name=` shebang), ported:
 scripts of commands run on forkv and on Debian's redis-server 7.0 and the raw replies must be the
-same bytes (tests/server/commands/_suite.py); FUNCTION DUMP payloads are fed back to the server
+same bytes (tests/server/commands/_suite_raw.py); FUNCTION DUMP payloads are fed back to the server
 that made them.
 
 Skipped: FUNCTION KILL / SCRIPT KILL on a busy function (timing; tests/integration/
@@ -11,7 +11,7 @@ blocks (forkv does not enforce maxmemory: see the xfail in test_suite_scripting.
 
 import pytest
 
-from tests.server.commands._suite import parsed, reset, run, same
+from tests.server.commands._suite_raw import parsed, reset, run, same
 
 
 def code(name, body, engine="LUA", library=None):

@@ -1,5 +1,5 @@
 """Redis's tests/unit/geo.tcl, ported: command scripts run on forkv and on Debian's redis-server
-7.0 and the raw replies must be the same bytes (tests/server/commands/_suite.py), so distances,
+7.0 and the raw replies must be the same bytes (tests/server/commands/_suite_raw.py), so distances,
 hashes, coordinates, the ANY order and unsorted results all match Redis's.
 
 Nothing is skipped; the fuzzy tests are scaled down (20000 points -> 1500, 30 attempts -> 5) with
@@ -10,7 +10,7 @@ import random
 
 import pytest
 
-from tests.server.commands._suite import same
+from tests.server.commands._suite_raw import same
 
 NYC = ["GEOADD nyc -73.9454966 40.747533 'lic market'",
        "GEOADD nyc -73.9733487 40.7648057 'central park n/q/r' -73.9903085 40.7362513 'union square' "

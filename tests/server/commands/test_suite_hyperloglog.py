@@ -1,5 +1,5 @@
 """Redis's tests/unit/hyperloglog.tcl, ported: command scripts run on forkv and on Debian's
-redis-server 7.0 and the raw replies must be the same bytes (tests/server/commands/_suite.py).
+redis-server 7.0 and the raw replies must be the same bytes (tests/server/commands/_suite_raw.py).
 The HLL string itself is compared too (GET), so sparse/dense layouts, promotions and the cached
 cardinality byte must match Redis's exactly.
 
@@ -11,7 +11,7 @@ import random
 
 import pytest
 
-from tests.server.commands._suite import same
+from tests.server.commands._suite_raw import same
 
 
 @pytest.fixture

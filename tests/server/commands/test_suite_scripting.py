@@ -1,7 +1,7 @@
 """Redis's tests/unit/scripting.tcl, ported: every block runs as EVAL and as a Redis Function
 (the tcl's `foreach is_eval {0 1}`: the body is wrapped in `redis.register_function('test', ...)`
 and called with FCALL), on forkv and on Debian's redis-server 7.0, raw replies compared byte for byte
-(tests/server/commands/_suite.py). Expectations are 7.0.15's, not the newer tcl's, where they differ.
+(tests/server/commands/_suite_raw.py). Expectations are 7.0.15's, not the newer tcl's, where they differ.
 
 Skipped: the SCRIPT KILL / FUNCTION KILL / busy-script blocks (timing; tests/integration/
 test_busy_scripts.py covers them), everything tagged needs:repl (propagation of SPOP/EXPIRE/
@@ -14,7 +14,7 @@ import socket
 
 import pytest
 
-from tests.server.commands._suite import run, same
+from tests.server.commands._suite_raw import run, same
 from tests.servers import command_bytes, wait_for
 
 FUNCTION = "#!lua name=test\nredis.register_function('test', function(KEYS, ARGV)\n %s \nend)"

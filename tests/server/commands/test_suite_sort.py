@@ -1,6 +1,6 @@
 """Redis's tests/unit/sort.tcl, ported: command scripts run on forkv and on Debian's redis-server
 7.0 (with the tcl's overrides list-max-listpack-size 16 and set-max-intset-entries 32) and the raw
-replies must be the same bytes (tests/server/commands/_suite.py).
+replies must be the same bytes (tests/server/commands/_suite_raw.py).
 
 (Redis 7.0 has no listpack-encoded lists: the tcl's "Listpack" dataset is a quicklist here.)
 
@@ -13,7 +13,7 @@ import random
 
 import pytest
 
-from tests.server.commands._suite import same
+from tests.server.commands._suite_raw import same
 
 OVERRIDES = ["CONFIG SET list-max-listpack-size 16", "CONFIG SET set-max-intset-entries 32"]
 

@@ -1,5 +1,5 @@
 """Redis's tests/unit/type/zset.tcl, ported: each tcl `test` block that matters is a script run on
-forkv and on Debian's redis-server 7.0 (tests/server/commands/_suite.py), replies compared byte for
+forkv and on Debian's redis-server 7.0 (tests/server/commands/_suite_raw.py), replies compared byte for
 byte, for both encodings where the tcl runs `basics listpack` / `basics skiplist`, and in RESP3 where
 the tcl checks RESP3.
 
@@ -15,7 +15,7 @@ import random
 
 import pytest
 
-from tests.server.commands._suite import run, same, same_blocked
+from tests.server.commands._suite_raw import run, same, same_blocked
 
 ENCODINGS = {
     "listpack": ["CONFIG SET zset-max-listpack-entries 128", "CONFIG SET zset-max-listpack-value 64"],
@@ -529,7 +529,7 @@ def test_multi_exec_isolated_and_variadic_zadd_for_bzpop(forkv_server, redis_ser
 def test_bzmpop_with_multiple_blocked_clients(forkv_server, redis_server):
     import socket
     from tests.server.commands._keys_wire import _read_reply
-    from tests.server.commands._suite import args_of, blocked_clients, reset
+    from tests.server.commands._suite_raw import args_of, blocked_clients, reset
     from tests.servers import command_bytes, wait_for
     results = []
     for server in (forkv_server, redis_server):
