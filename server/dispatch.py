@@ -214,6 +214,8 @@ def command_failed(client, cmd, message: str) -> bytes:
 
 def count_error(server, message: str) -> None:
     """One error reply, for INFO errorstats (by its code, the first word) and total_error_replies."""
+    if type(message) is errors.Counted:
+        return
     code = message.split(" ", 1)[0]
     counts = server.error_counts
     if code in counts or len(counts) < 128:  # Redis stops tracking new codes past 128

@@ -6,6 +6,13 @@ with its error code (ERR, WRONGTYPE, NOAUTH...), as it goes on the wire after th
 """
 
 
+class Counted(str):
+    """An error text already counted in INFO errorstats (a script's error that a command it called
+    raised): replying with it counts the caller's failed call but not the error again."""
+
+    __slots__ = ()
+
+
 class CommandError(Exception):
     """A command failed: reply with `message` and keep the connection."""
 
@@ -318,6 +325,7 @@ SCRIPT_NOSCRIPT_COMMAND = "This Redis command is not allowed from script"
 SCRIPT_READ_ONLY = "Write commands are not allowed from read-only scripts."
 SCRIPT_CALL_NO_ARGUMENTS = "ERR Please specify at least one argument for this redis lib call"
 SCRIPT_CALL_BAD_ARGUMENT = "ERR Lua redis lib command arguments must be strings or integers"
+SCRIPT_STACK_LIMIT = "ERR reached lua stack limit"  # a returned table nested too deep
 SCRIPT_UNKNOWN_ERROR = "ERR unknown error"  # an error table whose `err` is not a string
 
 

@@ -193,17 +193,18 @@ class Libraries:
 
     def __init__(self):
         self.libraries = {}  # name -> Library
-        self.functions = {}  # function name -> Function
+        self.functions = {}  # function name, lower-cased (Redis's are case-insensitive) -> Function
 
     def link(self, library: Library) -> None:
         self.libraries[library.name] = library
         for name, function in library.functions.items():
-            self.functions[name] = function
+            self.functions.setdefault(name.lower(), function)  # f1 and F1 of one library: the first
 
     def unlink(self, library: Library) -> None:
         del self.libraries[library.name]
-        for name in library.functions:
-            del self.functions[name]
+        for name, function in library.functions.items():
+            if self.functions.get(name.lower()) is function:
+                del self.functions[name.lower()]
 
 
 def _text(name: bytes) -> str:
@@ -216,7 +217,7 @@ def parse_metadata(code: bytes):
     if not code.startswith(b"#!"):
         raise CommandError(errors.FUNCTION_MISSING_METADATA)
     end = code.find(b"\n")
-    if end < 0:
+    if end < 0 or b"\0" in code[:end]:  # Redis looks for the newline with strchr: a NUL ends the search
         raise CommandError(errors.FUNCTION_INVALID_METADATA)
     try:
         parts = split_inline(code[:end])
@@ -313,7 +314,7 @@ class Registry:
         try:
             library = self._build(name, code, offset)
             for fname in library.functions:
-                if fname in ctx.functions:
+                if fname.lower() in ctx.functions:
                     raise CommandError(errors.function_exists(_text(fname)))
         except BaseException:
             if old is not None:
@@ -336,9 +337,9 @@ class Registry:
                         raise CommandError(errors.function_library_exists(_text(name), quoted=False))
                     ctx.unlink(old)
                     replaced.append(old)
-            for fname in source.functions:
+            for fname, function in source.functions.items():
                 if fname in ctx.functions:
-                    raise CommandError(errors.function_exists(_text(fname)))
+                    raise CommandError(errors.function_exists(_text(function.name)))
         except CommandError:
             for old in replaced:
                 ctx.link(old)
@@ -371,7 +372,7 @@ class Registry:
 
     def call(self, client, argv: list, keys: list, args: list, read_only: bool):
         """FCALL/FCALL_RO `argv` of `client`: run the function it names with `keys` and `args`."""
-        function = self.current.functions.get(bytes(argv[1]))
+        function = self.current.functions.get(bytes(argv[1]).lower())
         if function is None:
             raise CommandError(errors.FUNCTION_NOT_FOUND)
         outer = self.running
@@ -425,7 +426,7 @@ def function_writes(server, name: str, argv, for_pause: bool) -> bool:
     registry = peek(server)
     function = None
     if registry is not None and len(argv) >= 2:
-        function = registry.current.functions.get(bytes(argv[1]))
+        function = registry.current.functions.get(bytes(argv[1]).lower())
     if function is None:
         return for_pause and not name.endswith("_ro")
     return "no-writes" not in function.flags

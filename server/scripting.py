@@ -40,6 +40,8 @@ from server.errors import CommandError
 from server.table import COMMANDS, Flag
 
 LLONG_MIN = -(1 << 63)
+_MAX_REPLY_DEPTH = 200  # nesting of a script's returned tables before "reached lua stack limit" (Redis: ~8000;
+# here the bound keeps the reply encoder's recursion within Python's limit)
 _LOG_LEVELS = {0: "debug", 1: "verbose", 2: "notice", 3: "warning"}
 _SHEBANG_FLAGS = ("no-writes", "allow-oom", "allow-stale", "no-cluster", "allow-cross-slot-keys")
 _WRITE_OR_REPLICATE = Flag.WRITE | Flag.MAY_REPLICATE
@@ -217,6 +219,38 @@ def cached(server, sha: str) -> bool:
     return engine is not None and sha in engine.scripts
 
 
+def _count_nested(client, cmd, nested: list) -> None:
+    """Error replies inside a script's reply, counted as Redis's afterErrorReply: one that a
+    called command raised (already counted) is a failed call of the script's command each time;
+    others count in the error stats, and the script's command failed (once, as call() sees)."""
+    uncounted = False
+    for text, counted in nested:
+        if counted:
+            cmd.stats.failed += 1
+        else:
+            _count_error(client.server, text)
+            uncounted = True
+    if uncounted:
+        cmd.stats.failed += 1
+
+
+def _rejected(client, cmd, error: bytes) -> bytes:
+    """A command scriptCall refused: counted in the error stats and as the command's rejected
+    call, as Redis's afterErrorReply and incrCommandStatsOnError."""
+    _count_error(client.server, error.decode("utf-8", "surrogateescape"))
+    cmd.stats.rejected += 1
+    return error
+
+
+def _count_error(server, message: str) -> None:
+    """dispatch.count_error, bound on first use (as _dispatch_call)."""
+    global _count_error
+    from server.dispatch import count_error
+
+    _count_error = count_error
+    count_error(server, message)
+
+
 def _dispatch_call(client, cmd, argv):
     """dispatch.call, bound on first use (dispatch imports the commands, which import this
     module); an import statement per redis.call would cost a microsecond each time."""
@@ -269,6 +303,7 @@ class Engine:
         self.by_body = {}  # body -> Script, for EVAL
         self.by_sha = {}  # sha (lower-case hex bytes) -> Script, for EVALSHA
         self.run = None  # the _Run of the script running now
+        self.nested_errors = None  # (text, counted already) of errors inside the reply being made
         self.eval_mode = True  # EVAL's engine; False for functions' (FUNCTION KILL, their BUSY text)
         self.rand = Rand48(int.from_bytes(os.urandom(4), "little"))
         bridge = self.lua.table_from({
@@ -294,6 +329,9 @@ class Engine:
         self._where = self._api[b"where"]
         self._null = self._api[b"null"]
         self._one_field = self._api[b"field"]
+        self._fields = self._api[b"fields"]
+        self._command_error = self._api[b"command_error"]
+        self._rawget = self._api[b"rawget"]
 
     # -- the script cache ------------------------------------------------------------------------
 
@@ -332,9 +370,16 @@ class Engine:
         outer, self.run = self.run, run
         client.in_script = True
         client.proto = 2
+        # Keys expire as of the script's start while it runs (Redis's scriptTimeSnapshot), so a
+        # key cannot vanish in the middle of a script.
+        ks = client.server.keyspace
+        clock = ks.clock
+        started = clock()
+        ks.clock = lambda: started
         try:
             ok, value = self._execute(script.function, len(keys), *keys, *args)
         finally:
+            ks.clock = clock
             self.run = outer
             client.in_script = False
             client.db, client.proto, client.last_command = saved_db, saved_proto, saved_cmd
@@ -344,15 +389,28 @@ class Engine:
                     self._arm()  # the kill left the every-line hook
         if not ok:
             raise CommandError(self._error_text(value, script.sha))
+        self.nested_errors = None
         reply = self.to_reply(value, saved_proto, run.resp)
         if type(reply) is ErrorReply:
-            raise CommandError(reply.message)
+            raise CommandError(self._counted(value, reply.message))
+        if self.nested_errors:
+            _count_nested(client, saved_cmd, self.nested_errors)
         return reply
+
+    def _counted(self, value, text: str) -> str:
+        """`text` as errors.Counted when the error table `value` came from redis.call/pcall, whose
+        command already counted it in the error stats (Redis's ignore_error_stats_update)."""
+        if lua51.lua_type(value) == "table" and self._rawget(value, b"ignore_error_stats_update") is True:
+            return errors.Counted(text)
+        return text
 
     def _error_text(self, value, sha: str) -> str:
         """The reply for a script that raised: Redis's "<err> script: <sha>, on <source>:<line>."."""
         if lua51.lua_type(value) != "table":
             return "ERR " + _text(value)
+        return self._counted(value, self._error_table_text(value, sha))
+
+    def _error_table_text(self, value, sha: str) -> str:
         message = value[b"err"]
         if type(message) is int or type(message) is float:  # lua_tostring of a number: "%.14g"
             message = _number_arg(message) if message != message else b"%.14g" % message
@@ -376,14 +434,21 @@ class Engine:
         ok, value = self._run_command(args)
         if ok:
             return value
-        raise LuaRaise(self._one_field(b"err", value))
+        raise LuaRaise(self._error_table(value))
 
     def _redis_pcall(self, *args):
         """redis.pcall: the reply as Lua, or the error table."""
         ok, value = self._run_command(args)
         if ok:
             return value
-        return self._one_field(b"err", value)
+        return self._error_table(value)
+
+    def _error_table(self, error: bytes):
+        """redis.call/pcall's error table; flagged as counted unless the arguments were wrong
+        (Redis raises those before it looks at the command)."""
+        if error is _CALL_NO_ARGUMENTS or error is _CALL_BAD_ARGUMENT:
+            return self._one_field(b"err", error)
+        return self._command_error(error)
 
     def _raising(self, function):
         """A Lua function returning (true, value) or (false, error) as a callable that returns the
@@ -427,17 +492,18 @@ class Engine:
         if found is None:
             found = _lookup(argv)
             if type(found) is bytes:
+                _count_error(client.server, found.decode())
                 return False, found
         cmd, noscript, writes = found
         if not cmd.min_args <= len(argv) <= cmd.max_args:
-            return False, _WRONG_ARITY
+            return False, _rejected(client, cmd, _WRONG_ARITY)
         if noscript:
-            return False, _NOSCRIPT_COMMAND
+            return False, _rejected(client, cmd, _NOSCRIPT_COMMAND)
         if writes and run.read_only:
-            return False, _READ_ONLY
+            return False, _rejected(client, cmd, _READ_ONLY)
         if cmd.is_write:
             if client.server.refuse_writes:
-                return False, _lua_error(errors.MISCONF)
+                return False, _rejected(client, cmd, _lua_error(errors.MISCONF))
             run.dirty = True  # SCRIPT KILL can no longer stop it (Redis's SCRIPT_WRITE_DIRTY)
         reply = _dispatch_call(client, cmd, argv)
         kind = type(reply)
@@ -751,7 +817,7 @@ class Engine:
             return table
         raise TypeError(f"no Lua conversion for {kind.__name__}")
 
-    def to_reply(self, value, proto: int, resp: int):
+    def to_reply(self, value, proto: int, resp: int, depth: int = 0):
         """A Lua value as the reply value Redis makes of it (luaReplyToRedisReply), for a client
         speaking `proto` from a script that last set RESP `resp`."""
         kind = type(value)
@@ -765,22 +831,29 @@ class Engine:
             return value
         if value is None or lua51.lua_type(value) != "table":
             return None
-        err = value[b"err"]
+        if depth >= _MAX_REPLY_DEPTH:  # Redis's lua_checkstack failing deep in a nested table
+            return ErrorReply(errors.SCRIPT_STACK_LIMIT)
+        # Read raw, as luaReplyToRedisReply's lua_rawget: a metatable neither runs nor answers.
+        has_meta, err, ok, double, big, verbatim, mapping, members, minus_zero = self._fields(value)
         if type(err) is bytes:
+            if depth:  # an error inside the reply: counted once the reply is made (_count_nested)
+                if self.nested_errors is None:
+                    self.nested_errors = []
+                self.nested_errors.append((_text(err), self._rawget(value, b"ignore_error_stats_update") is True))
             return ErrorReply(_text(err))
-        ok = value[b"ok"]
         if type(ok) is bytes:
             return Status(_text(ok).replace("\r", " ").replace("\n", " "))
-        double = value[b"double"]
         if type(double) is int or type(double) is float:
+            if minus_zero:  # lupa hands -0.0 over as the integer 0
+                return -0.0
+            if double != double and math.copysign(1.0, double) < 0:  # Lua's 0/0: printf says "-nan"
+                return Encoded(b",-nan\r\n" if proto == 3 else b"$4\r\n-nan\r\n", float(double))
             return float(double)
-        big = value[b"big_number"]
         if type(big) is bytes:
             big = big.replace(b"\r", b" ").replace(b"\n", b" ")
             if proto == 2:
                 return big
             return Encoded(b"(" + big + b"\r\n", big)
-        verbatim = value[b"verbatim_string"]
         if lua51.lua_type(verbatim) == "table":
             fmt, text = verbatim[b"format"], verbatim[b"string"]
             if type(fmt) is bytes and type(text) is bytes:
@@ -788,12 +861,12 @@ class Engine:
                     return text
                 body = fmt[:3].ljust(3) + b":" + text
                 return Encoded(b"=%d\r\n%b\r\n" % (len(body), body), text)
-        mapping = value[b"map"]
+        depth += 1
         if lua51.lua_type(mapping) == "table":
             result = Map()
             pairs = []
             for key, item in mapping.items():
-                pairs.append((self.to_reply(key, proto, resp), self.to_reply(item, proto, resp)))
+                pairs.append((self.to_reply(key, proto, resp, depth), self.to_reply(item, proto, resp, depth)))
             try:
                 result.update(pairs)
             except TypeError:  # a key Python cannot hash (a nested array): keep the pairs
@@ -801,15 +874,15 @@ class Engine:
             if len(result) != len(pairs):  # keys that became equal (1.2 and 1.7 both truncate to 1)
                 return _pairs_reply(pairs, proto)
             return result
-        members = value[b"set"]
         if lua51.lua_type(members) == "table":
-            return SetReply(self.to_reply(key, proto, resp) for key in members.keys())
+            return SetReply(self.to_reply(key, proto, resp, depth) for key in members.keys())
         out = []
+        rawget = self._rawget
         for i in count(1):
-            item = value[i]
+            item = rawget(value, i) if has_meta else value[i]
             if item is None:
                 break
-            out.append(self.to_reply(item, proto, resp))
+            out.append(self.to_reply(item, proto, resp, depth))
         return out
 
 
@@ -1310,6 +1383,7 @@ for _, name in ipairs({"assert", "collectgarbage", "error", "gcinfo", "ipairs",
   G[name] = _G[name]
 end
 local P = {}
+local P_meta  -- (set below) a read-only view of P's metatable, for getmetatable(_G)
 local stringmeta = readonly(getmetatable(""))
 -- The wrappers check their arguments as the C functions would and are called through Python
 -- (B.raising), so that their errors name the script's line even after a tail call, as the C
@@ -1364,6 +1438,7 @@ G.getmetatable = raising(function(...)
   if select("#", ...) == 0 then return argerror(1, "getmetatable", "value expected") end
   local v = ...
   if type(v) == "string" then return true, stringmeta end
+  if v == P then return true, P_meta end  -- _G's protection, itself read-only
   if real_of[v] then return true, nil end
   return true, getmetatable(v)
 end)
@@ -1488,6 +1563,7 @@ setmetatable(P, {
   __newindex = ro_newindex,
 })
 real_of[P] = G
+P_meta = readonly(getmetatable(P))
 
 -- the error handler: Redis's, skipping C functions and this prelude's wrappers
 local function handler(err)
@@ -1506,8 +1582,17 @@ local function handler(err)
   return err
 end
 
-local api = {null = null}
+local api = {null = null, rawget = rawget}
 api.field = function(k, v) return {[k] = v} end
+-- the error table of a command redis.call/pcall ran, which counted it in the error stats already
+api.command_error = function(e) return {err = e, ignore_error_stats_update = true} end
+-- a returned table's reply fields, read raw, whether it has a metatable (its items are then read
+-- raw too) and whether its double is -0
+api.fields = function(t)
+  local d = rawget(t, "double")
+  return getmetatable(t) ~= nil, rawget(t, "err"), rawget(t, "ok"), d, rawget(t, "big_number"),
+         rawget(t, "verbatim_string"), rawget(t, "map"), rawget(t, "set"), d == 0 and 1 / d < 0
+end
 -- the position luaL_error gives from a Python callable called by Lua code: its caller's line
 api.where = function()
   local i = getinfo(3, "Sl")

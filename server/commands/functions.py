@@ -29,7 +29,7 @@ _ALL_SHARDS = ("request_policy:all_shards", "response_policy:all_succeeded")
 def _fcall(client: "Client", argv: Argv, read_only: bool) -> Reply:
     _feed_monitors(client, argv)  # before the commands the function runs, as Redis (FCALL is SKIP_MONITOR)
     registry = functions.registry_for(client.server)
-    name = bytes(argv[1])
+    name = bytes(argv[1]).lower()  # function names are case-insensitive
     if name not in registry.current.functions:
         raise CommandError(errors.FUNCTION_NOT_FOUND)
     keys, args = _keys_and_args(argv, errors.FUNCTION_BAD_NUMKEYS)
