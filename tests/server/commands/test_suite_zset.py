@@ -528,6 +528,7 @@ def test_multi_exec_isolated_and_variadic_zadd_for_bzpop(forkv_server, redis_ser
 
 def test_bzmpop_with_multiple_blocked_clients(forkv_server, redis_server):
     import socket
+
     from tests.server.commands._keys_wire import _read_reply
     from tests.server.commands._suite_raw import args_of, blocked_clients, reset
     from tests.servers import command_bytes, wait_for
