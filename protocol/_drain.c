@@ -14,6 +14,12 @@
  * partial frame, so the parser hands it to hiredis without the Redis-protocol checks it runs on
  * any other read. It only reads headers and skips payloads by arithmetic. protocol/parser.py's
  * clean_py is its reference, and tests check that both agree.
+ *
+ * take_clean(data, max_bulk_len, commands) is the parser's usual read: when clean(data) holds,
+ * it appends data's requests to `commands` itself (a list of bytes per request, as hiredis would
+ * give them) and returns True, so such a read never goes through hiredis (no copy into its
+ * buffer, no gets() per request, no object callbacks). Otherwise it returns False and appends
+ * nothing. protocol/parser.py's take_clean_py is its reference.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -94,44 +100,123 @@ header_number(const char *buf, Py_ssize_t n, Py_ssize_t *pos)
     return v;
 }
 
+/* Whether buf[0:n] is nothing but complete canonical requests (see the top of this file). */
+static int
+is_clean(const char *buf, Py_ssize_t n, long long max_bulk)
+{
+    Py_ssize_t p = 0;
+    if (n == 0)
+        return 0;
+    while (p < n) {
+        if (buf[p] != '*')
+            return 0;
+        p++;
+        long long count = header_number(buf, n, &p);
+        if (count <= 0)
+            return 0;
+        for (; count > 0; count--) {
+            if (p >= n || buf[p] != '$')
+                return 0;
+            p++;
+            long long size = header_number(buf, n, &p);
+            if (size < 0 || size > max_bulk || size > n - p - 2)
+                return 0;
+            p += (Py_ssize_t)size;
+            if (buf[p] != '\r' || buf[p + 1] != '\n')
+                return 0;
+            p += 2;
+        }
+    }
+    return 1;
+}
+
+/* max_bulk_len from a Python int; -2 with an exception set if it is not one. */
+static long long
+bulk_limit(PyObject *value)
+{
+    if (!PyLong_Check(value)) {
+        PyErr_SetString(PyExc_TypeError, "max_bulk_len must be an int");
+        return -2;
+    }
+    long long max_bulk = PyLong_AsLongLong(value);
+    if (max_bulk == -1 && PyErr_Occurred())
+        return -2;
+    return max_bulk;
+}
+
 static PyObject *
 clean(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)module;
-    if (nargs != 2 || !PyLong_Check(args[1])) {
+    if (nargs != 2) {
         PyErr_SetString(PyExc_TypeError, "clean(data, max_bulk_len: int)");
         return NULL;
     }
+    long long max_bulk = bulk_limit(args[1]);
+    if (max_bulk == -2)
+        return NULL;
     if (!PyBytes_Check(args[0]))
         Py_RETURN_FALSE;  /* not what a socket gives: the parser's checks take it */
-    long long max_bulk = PyLong_AsLongLong(args[1]);
-    if (max_bulk == -1 && PyErr_Occurred())
+    if (is_clean(PyBytes_AS_STRING(args[0]), PyBytes_GET_SIZE(args[0]), max_bulk))
+        Py_RETURN_TRUE;
+    Py_RETURN_FALSE;
+}
+
+/* take_clean(data, max_bulk_len, commands): when `data` is clean, append its requests (lists of
+ * bytes, exactly what hiredis would return for them) to `commands` and return True; otherwise
+ * return False and leave `commands` as it was. The headers were checked by is_clean, so the
+ * second walk reads them without checks. */
+static PyObject *
+take_clean(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 3 || !PyList_CheckExact(args[2])) {
+        PyErr_SetString(PyExc_TypeError, "take_clean(data, max_bulk_len: int, commands: list)");
         return NULL;
-    const char *buf = PyBytes_AS_STRING(args[0]);
-    Py_ssize_t n = PyBytes_GET_SIZE(args[0]), p = 0;
-    if (n == 0)
+    }
+    long long max_bulk = bulk_limit(args[1]);
+    if (max_bulk == -2)
+        return NULL;
+    PyObject *data = args[0], *commands = args[2];
+    if (!PyBytes_CheckExact(data))
         Py_RETURN_FALSE;
+    const char *buf = PyBytes_AS_STRING(data);
+    Py_ssize_t n = PyBytes_GET_SIZE(data), p = 0;
+    if (!is_clean(buf, n, max_bulk))
+        Py_RETURN_FALSE;
+    Py_ssize_t first = PyList_GET_SIZE(commands);
     while (p < n) {
-        if (buf[p] != '*')
-            Py_RETURN_FALSE;
-        p++;
-        long long count = header_number(buf, n, &p);
-        if (count <= 0)
-            Py_RETURN_FALSE;
-        for (; count > 0; count--) {
-            if (p >= n || buf[p] != '$')
-                Py_RETURN_FALSE;
-            p++;
-            long long size = header_number(buf, n, &p);
-            if (size < 0 || size > max_bulk || size > n - p - 2)
-                Py_RETURN_FALSE;
-            p += (Py_ssize_t)size;
-            if (buf[p] != '\r' || buf[p + 1] != '\n')
-                Py_RETURN_FALSE;
-            p += 2;
+        p++;  /* '*' */
+        Py_ssize_t count = (Py_ssize_t)header_number(buf, n, &p);
+        PyObject *argv = PyList_New(count);
+        if (argv == NULL)
+            goto fail;
+        for (Py_ssize_t i = 0; i < count; i++) {
+            p++;  /* '$' */
+            Py_ssize_t size = (Py_ssize_t)header_number(buf, n, &p);
+            PyObject *arg = PyBytes_FromStringAndSize(buf + p, size);
+            if (arg == NULL) {
+                Py_DECREF(argv);
+                goto fail;
+            }
+            PyList_SET_ITEM(argv, i, arg);
+            p += size + 2;
         }
+        int rc = PyList_Append(commands, argv);
+        Py_DECREF(argv);
+        if (rc < 0)
+            goto fail;
     }
     Py_RETURN_TRUE;
+fail:
+    /* MemoryError: put `commands` back as it was, and let the exception go */
+    {
+        PyObject *type, *value, *tb;
+        PyErr_Fetch(&type, &value, &tb);
+        PyList_SetSlice(commands, first, PyList_GET_SIZE(commands), NULL);
+        PyErr_Restore(type, value, tb);
+    }
+    return NULL;
 }
 
 static PyMethodDef methods[] = {
@@ -139,6 +224,8 @@ static PyMethodDef methods[] = {
      "clean(data, max_bulk_len) -> bool: complete canonical requests only"},
     {"drain", (PyCFunction)(void (*)(void))drain, METH_FASTCALL,
      "drain(gets, sentinel, commands) -> (kind, value)"},
+    {"take_clean", (PyCFunction)(void (*)(void))take_clean, METH_FASTCALL,
+     "take_clean(data, max_bulk_len, commands) -> bool: clean()'s requests appended to commands"},
     {NULL, NULL, 0, NULL},
 };
 
