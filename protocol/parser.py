@@ -355,17 +355,30 @@ class RequestParser:
         self.error = None
 
     def feed(self, data: bytes) -> list:
+        commands = self.take(data)
+        if commands is None:
+            commands = self.feed_checked(data)
+        return commands
+
+    def take(self, data: bytes):
+        """The usual read, cheaply: when hiredis holds nothing and `data` is complete canonical
+        requests only, its commands (split in C, without hiredis); else None, with nothing
+        consumed, and `feed_checked` must take `data`. None of the checks in _feed can apply to
+        such a read (see clean_py), it ends at a frame's end (so the next read has nothing to
+        settle), and it leaves nothing buffered (`buffered` stays 0)."""
         commands: list = []
         if (take_clean is not None and self._carry == 0 and self._held is None
                 and self._doomed is None and not self._inline and not self.auth_required
                 and self.error is None and (self._pending is None or self._settled())
                 and take_clean(data, self.max_bulk_len, commands)):
-            # Complete canonical requests only, hiredis holding nothing: the usual read, split
-            # in C without hiredis. None of the checks in _feed can apply to it (see clean_py),
-            # and it ends at a frame's end, so the next read has nothing to settle either.
             return commands
+        return None
+
+    def feed_checked(self, data: bytes) -> list:
+        """feed() for a read that `take` refused: every Redis-protocol check applies."""
         if self.error is not None:
             return []
+        commands: list = []
         try:
             self._feed(data, commands)
         except ProtocolError as exc:
@@ -375,7 +388,7 @@ class RequestParser:
 
     def _settled(self) -> bool:
         """Whether the last read (one the checks took) ended exactly at a frame's end; if so it
-        is forgotten. Paid once when reads go back to the fast path in `_feed`."""
+        is forgotten. Paid once when reads go back to the fast path (`take`)."""
         pending = self._pending
         assert pending is not None  # called only while a read's state is kept
         data, start, commands, first, carry, _ = pending
