@@ -162,6 +162,12 @@ clean(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     Py_RETURN_FALSE;
 }
 
+/* The last command name take_clean made (a short argv[0]): a pipeline or a benchmark repeats the
+ * same name, which is then shared instead of allocated and freed again (bytes are immutable; the
+ * dispatcher's lookup by spelling also finds it by identity). */
+static PyObject *last_name = NULL;
+#define NAME_CACHE_MAX 32
+
 /* take_clean(data, max_bulk_len, commands): when `data` is clean, append its requests (lists of
  * bytes, exactly what hiredis would return for them) to `commands` and return True; otherwise
  * return False and leave `commands` as it was. The headers were checked by is_clean, so the
@@ -194,10 +200,18 @@ take_clean(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         for (Py_ssize_t i = 0; i < count; i++) {
             p++;  /* '$' */
             Py_ssize_t size = (Py_ssize_t)header_number(buf, n, &p);
-            PyObject *arg = PyBytes_FromStringAndSize(buf + p, size);
-            if (arg == NULL) {
-                Py_DECREF(argv);
-                goto fail;
+            PyObject *arg;
+            if (i == 0 && last_name != NULL && PyBytes_GET_SIZE(last_name) == size
+                    && memcmp(PyBytes_AS_STRING(last_name), buf + p, (size_t)size) == 0) {
+                arg = Py_NewRef(last_name);
+            } else {
+                arg = PyBytes_FromStringAndSize(buf + p, size);
+                if (arg == NULL) {
+                    Py_DECREF(argv);
+                    goto fail;
+                }
+                if (i == 0 && size <= NAME_CACHE_MAX)
+                    Py_XSETREF(last_name, Py_NewRef(arg));
             }
             PyList_SET_ITEM(argv, i, arg);
             p += size + 2;

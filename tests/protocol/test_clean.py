@@ -154,3 +154,15 @@ def test_parser_agrees_with_and_without_the_walk(reads):
     want = _parse(reads, None)
     for take in TAKES:
         assert _parse(reads, take) == want
+
+
+def test_take_clean_repeated_and_changing_names():
+    """take_clean shares a repeated short command name (C): a name of the same length but other
+    bytes, a long one, an empty one, and the name as a later argument are all still their own."""
+    names = [b"GET", b"GET", b"SET", b"set", b"x" * 40, b"x" * 40, b"", b"GET", b"y" * 32, b"y" * 32]
+    for take in TAKES:
+        for name in names:
+            commands: list = []
+            data = command_bytes(name, b"GET") + command_bytes(name)
+            assert take(data, MAX, commands) is True
+            assert commands == [[name, b"GET"], [name]]
