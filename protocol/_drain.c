@@ -15,11 +15,10 @@
  * any other read. It only reads headers and skips payloads by arithmetic. protocol/parser.py's
  * clean_py is its reference, and tests check that both agree.
  *
- * take_clean(data, max_bulk_len, commands) is the parser's usual read: when clean(data) holds,
- * it appends data's requests to `commands` itself (a list of bytes per request, as hiredis would
- * give them) and returns True, so such a read never goes through hiredis (no copy into its
- * buffer, no gets() per request, no object callbacks). Otherwise it returns False and appends
- * nothing. protocol/parser.py's take_clean_py is its reference.
+ * take_clean(data, max_bulk_len) is the parser's usual read: when clean(data) holds, it returns
+ * data's requests itself (a list of bytes per request, as hiredis would give them), so such a read
+ * never goes through hiredis (no copy into its buffer, no gets() per request, no object
+ * callbacks). Otherwise it returns None. protocol/parser.py's take_clean_py is its reference.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -100,14 +99,16 @@ header_number(const char *buf, Py_ssize_t n, Py_ssize_t *pos)
     return v;
 }
 
-/* Whether buf[0:n] is nothing but complete canonical requests (see the top of this file). */
-static int
+/* How many requests buf[0:n] holds if it is nothing but complete canonical requests (see the top
+ * of this file); 0 if it is anything else. */
+static Py_ssize_t
 is_clean(const char *buf, Py_ssize_t n, long long max_bulk)
 {
-    Py_ssize_t p = 0;
+    Py_ssize_t p = 0, requests = 0;
     if (n == 0)
         return 0;
     while (p < n) {
+        requests++;
         if (buf[p] != '*')
             return 0;
         p++;
@@ -127,7 +128,7 @@ is_clean(const char *buf, Py_ssize_t n, long long max_bulk)
             p += 2;
         }
     }
-    return 1;
+    return requests;
 }
 
 /* max_bulk_len from a Python int; -2 with an exception set if it is not one. */
@@ -157,7 +158,7 @@ clean(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     if (!PyBytes_Check(args[0]))
         Py_RETURN_FALSE;  /* not what a socket gives: the parser's checks take it */
-    if (is_clean(PyBytes_AS_STRING(args[0]), PyBytes_GET_SIZE(args[0]), max_bulk))
+    if (is_clean(PyBytes_AS_STRING(args[0]), PyBytes_GET_SIZE(args[0]), max_bulk) > 0)
         Py_RETURN_TRUE;
     Py_RETURN_FALSE;
 }
@@ -168,35 +169,39 @@ clean(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 static PyObject *last_name = NULL;
 #define NAME_CACHE_MAX 32
 
-/* take_clean(data, max_bulk_len, commands): when `data` is clean, append its requests (lists of
- * bytes, exactly what hiredis would return for them) to `commands` and return True; otherwise
- * return False and leave `commands` as it was. The headers were checked by is_clean, so the
- * second walk reads them without checks. */
+/* take_clean(data, max_bulk_len): when `data` is clean, its requests as a list (each a list of
+ * bytes, exactly what hiredis would return for them); otherwise None. The headers were checked
+ * (and the requests counted, so the list is made at its size) by is_clean, so the second walk
+ * reads them without checks. */
 static PyObject *
 take_clean(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)module;
-    if (nargs != 3 || !PyList_CheckExact(args[2])) {
-        PyErr_SetString(PyExc_TypeError, "take_clean(data, max_bulk_len: int, commands: list)");
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "take_clean(data, max_bulk_len: int)");
         return NULL;
     }
     long long max_bulk = bulk_limit(args[1]);
     if (max_bulk == -2)
         return NULL;
-    PyObject *data = args[0], *commands = args[2];
+    PyObject *data = args[0];
     if (!PyBytes_CheckExact(data))
-        Py_RETURN_FALSE;
+        Py_RETURN_NONE;
     const char *buf = PyBytes_AS_STRING(data);
     Py_ssize_t n = PyBytes_GET_SIZE(data), p = 0;
-    if (!is_clean(buf, n, max_bulk))
-        Py_RETURN_FALSE;
-    Py_ssize_t first = PyList_GET_SIZE(commands);
-    while (p < n) {
+    Py_ssize_t requests = is_clean(buf, n, max_bulk);
+    if (requests == 0)
+        Py_RETURN_NONE;
+    PyObject *commands = PyList_New(requests);
+    if (commands == NULL)
+        return NULL;
+    for (Py_ssize_t r = 0; r < requests; r++) {
         p++;  /* '*' */
         Py_ssize_t count = (Py_ssize_t)header_number(buf, n, &p);
         PyObject *argv = PyList_New(count);
         if (argv == NULL)
             goto fail;
+        PyList_SET_ITEM(commands, r, argv);
         for (Py_ssize_t i = 0; i < count; i++) {
             p++;  /* '$' */
             Py_ssize_t size = (Py_ssize_t)header_number(buf, n, &p);
@@ -206,30 +211,18 @@ take_clean(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
                 arg = Py_NewRef(last_name);
             } else {
                 arg = PyBytes_FromStringAndSize(buf + p, size);
-                if (arg == NULL) {
-                    Py_DECREF(argv);
+                if (arg == NULL)
                     goto fail;
-                }
                 if (i == 0 && size <= NAME_CACHE_MAX)
                     Py_XSETREF(last_name, Py_NewRef(arg));
             }
             PyList_SET_ITEM(argv, i, arg);
             p += size + 2;
         }
-        int rc = PyList_Append(commands, argv);
-        Py_DECREF(argv);
-        if (rc < 0)
-            goto fail;
     }
-    Py_RETURN_TRUE;
+    return commands;
 fail:
-    /* MemoryError: put `commands` back as it was, and let the exception go */
-    {
-        PyObject *type, *value, *tb;
-        PyErr_Fetch(&type, &value, &tb);
-        PyList_SetSlice(commands, first, PyList_GET_SIZE(commands), NULL);
-        PyErr_Restore(type, value, tb);
-    }
+    Py_DECREF(commands);  /* list_dealloc skips the NULL items not yet set */
     return NULL;
 }
 
@@ -239,7 +232,7 @@ static PyMethodDef methods[] = {
     {"drain", (PyCFunction)(void (*)(void))drain, METH_FASTCALL,
      "drain(gets, sentinel, commands) -> (kind, value)"},
     {"take_clean", (PyCFunction)(void (*)(void))take_clean, METH_FASTCALL,
-     "take_clean(data, max_bulk_len, commands) -> bool: clean()'s requests appended to commands"},
+     "take_clean(data, max_bulk_len) -> list | None: clean()'s requests, or None"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -110,12 +110,13 @@ def clean_py(data, max_bulk_len: int) -> bool:
     return True
 
 
-def take_clean_py(data, max_bulk_len: int, commands: list) -> bool:
-    """If clean_py(data), append its requests to `commands` (a list of bytes each, as hiredis
-    gives them) and return True; else return False and append nothing. The reference for
-    protocol/_drain.c's take_clean, the parser's usual read (no hiredis round trips)."""
+def take_clean_py(data, max_bulk_len: int):
+    """If clean_py(data), its requests (a list of bytes each, as hiredis gives them); else None.
+    The reference for protocol/_drain.c's take_clean, the parser's usual read (no hiredis round
+    trips)."""
     if not clean_py(data, max_bulk_len):
-        return False
+        return None
+    commands = []
     pos, end = 0, len(data)
     while pos < end:
         count, pos = _header_number(data, pos + 1, end)
@@ -125,7 +126,7 @@ def take_clean_py(data, max_bulk_len: int, commands: list) -> bool:
             argv.append(data[pos:pos + size])
             pos += size + 2
         commands.append(argv)
-    return True
+    return commands
 
 
 try:
@@ -366,12 +367,10 @@ class RequestParser:
         consumed, and `feed_checked` must take `data`. None of the checks in _feed can apply to
         such a read (see clean_py), it ends at a frame's end (so the next read has nothing to
         settle), and it leaves nothing buffered (`buffered` stays 0)."""
-        commands: list = []
         if (take_clean is not None and self._carry == 0 and self._held is None
                 and self._doomed is None and not self._inline and not self.auth_required
-                and self.error is None and (self._pending is None or self._settled())
-                and take_clean(data, self.max_bulk_len, commands)):
-            return commands
+                and self.error is None and (self._pending is None or self._settled())):
+            return take_clean(data, self.max_bulk_len)
         return None
 
     def feed_checked(self, data: bytes) -> list:

@@ -83,36 +83,26 @@ def _hiredis_split(data) -> list:
 @pytest.mark.parametrize("data, expected", CASES)
 def test_take_clean_cases(data, expected):
     for take in TAKES:
-        commands = [[b"before"]]
-        assert take(data, MAX, commands) is expected
+        commands = take(data, MAX)
         if expected:
-            assert commands == [[b"before"]] + _hiredis_split(data)
+            assert commands == _hiredis_split(data)
+            assert all(type(argv) is list for argv in commands)
             assert all(type(a) is bytes for argv in commands for a in argv)
         else:
-            assert commands == [[b"before"]]
+            assert commands is None
 
 
 def test_take_clean_bulk_limit_and_types():
     data = command_bytes(b"SET", b"k", b"x" * 100)
     for take in TAKES:
-        commands: list = []
-        assert take(data, 99, commands) is False and commands == []
-        assert take(bytearray(data), MAX, commands) is False and commands == []
-        assert take(data, 100, commands) is True
-        assert commands == [[b"SET", b"k", b"x" * 100]]
+        assert take(data, 99) is None
+        assert take(bytearray(data), MAX) is None
+        assert take(data, 100) == [[b"SET", b"k", b"x" * 100]]
     if c_take_clean is not None:
         with pytest.raises(TypeError):
-            c_take_clean(data, MAX, ())
+            c_take_clean(data)
         with pytest.raises(TypeError):
-            c_take_clean(data, "100", [])
-
-
-def test_clean_bulk_limit():
-    data = command_bytes(b"SET", b"k", b"x" * 100)
-    for walk in WALKS:
-        assert walk(data, 100) is True
-        assert walk(data, 99) is False
-        assert walk(bytearray(data), MAX) is False  # only bytes, as a socket gives
+            c_take_clean(data, "100")
 
 
 def test_parser_uses_the_c_fast_path_when_built():
@@ -139,12 +129,9 @@ hostile_reads = st.lists(part | hostile_part() | mutated(), min_size=1, max_size
 def test_walks_agree_on_hostile_reads(reads):
     for data in reads + [b"".join(reads)]:
         assert len({walk(data, MAX) for walk in WALKS}) == 1
-        taken = []
-        for take in TAKES:
-            commands: list = []
-            taken.append((take(data, MAX, commands), commands))
+        taken = [take(data, MAX) for take in TAKES]
         assert all(t == taken[0] for t in taken)
-        assert taken[0][0] == WALKS[0](data, MAX)
+        assert (taken[0] is not None) == WALKS[0](data, MAX)
 
 
 @FUZZ
@@ -162,7 +149,5 @@ def test_take_clean_repeated_and_changing_names():
     names = [b"GET", b"GET", b"SET", b"set", b"x" * 40, b"x" * 40, b"", b"GET", b"y" * 32, b"y" * 32]
     for take in TAKES:
         for name in names:
-            commands: list = []
             data = command_bytes(name, b"GET") + command_bytes(name)
-            assert take(data, MAX, commands) is True
-            assert commands == [[name, b"GET"], [name]]
+            assert take(data, MAX) == [[name, b"GET"], [name]]
