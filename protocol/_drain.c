@@ -14,6 +14,11 @@
  * partial frame, so the parser hands it to hiredis without the Redis-protocol checks it runs on
  * any other read. It only reads headers and skips payloads by arithmetic. protocol/parser.py's
  * clean_py is its reference, and tests check that both agree.
+ *
+ * take_clean(data, max_bulk_len) is the parser's usual read: when clean(data) holds, it returns
+ * data's requests itself (a list of bytes per request, as hiredis would give them), so such a read
+ * never goes through hiredis (no copy into its buffer, no gets() per request, no object
+ * callbacks). Otherwise it returns None. protocol/parser.py's take_clean_py is its reference.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -94,44 +99,131 @@ header_number(const char *buf, Py_ssize_t n, Py_ssize_t *pos)
     return v;
 }
 
+/* How many requests buf[0:n] holds if it is nothing but complete canonical requests (see the top
+ * of this file); 0 if it is anything else. */
+static Py_ssize_t
+is_clean(const char *buf, Py_ssize_t n, long long max_bulk)
+{
+    Py_ssize_t p = 0, requests = 0;
+    if (n == 0)
+        return 0;
+    while (p < n) {
+        requests++;
+        if (buf[p] != '*')
+            return 0;
+        p++;
+        long long count = header_number(buf, n, &p);
+        if (count <= 0)
+            return 0;
+        for (; count > 0; count--) {
+            if (p >= n || buf[p] != '$')
+                return 0;
+            p++;
+            long long size = header_number(buf, n, &p);
+            if (size < 0 || size > max_bulk || size > n - p - 2)
+                return 0;
+            p += (Py_ssize_t)size;
+            if (buf[p] != '\r' || buf[p + 1] != '\n')
+                return 0;
+            p += 2;
+        }
+    }
+    return requests;
+}
+
+/* max_bulk_len from a Python int; -2 with an exception set if it is not one. */
+static long long
+bulk_limit(PyObject *value)
+{
+    if (!PyLong_Check(value)) {
+        PyErr_SetString(PyExc_TypeError, "max_bulk_len must be an int");
+        return -2;
+    }
+    long long max_bulk = PyLong_AsLongLong(value);
+    if (max_bulk == -1 && PyErr_Occurred())
+        return -2;
+    return max_bulk;
+}
+
 static PyObject *
 clean(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)module;
-    if (nargs != 2 || !PyLong_Check(args[1])) {
+    if (nargs != 2) {
         PyErr_SetString(PyExc_TypeError, "clean(data, max_bulk_len: int)");
         return NULL;
     }
+    long long max_bulk = bulk_limit(args[1]);
+    if (max_bulk == -2)
+        return NULL;
     if (!PyBytes_Check(args[0]))
         Py_RETURN_FALSE;  /* not what a socket gives: the parser's checks take it */
-    long long max_bulk = PyLong_AsLongLong(args[1]);
-    if (max_bulk == -1 && PyErr_Occurred())
+    if (is_clean(PyBytes_AS_STRING(args[0]), PyBytes_GET_SIZE(args[0]), max_bulk) > 0)
+        Py_RETURN_TRUE;
+    Py_RETURN_FALSE;
+}
+
+/* The last command name take_clean made (a short argv[0]): a pipeline or a benchmark repeats the
+ * same name, which is then shared instead of allocated and freed again (bytes are immutable; the
+ * dispatcher's lookup by spelling also finds it by identity). */
+static PyObject *last_name = NULL;
+#define NAME_CACHE_MAX 32
+
+/* take_clean(data, max_bulk_len): when `data` is clean, its requests as a list (each a list of
+ * bytes, exactly what hiredis would return for them); otherwise None. The headers were checked
+ * (and the requests counted, so the list is made at its size) by is_clean, so the second walk
+ * reads them without checks. */
+static PyObject *
+take_clean(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "take_clean(data, max_bulk_len: int)");
         return NULL;
-    const char *buf = PyBytes_AS_STRING(args[0]);
-    Py_ssize_t n = PyBytes_GET_SIZE(args[0]), p = 0;
-    if (n == 0)
-        Py_RETURN_FALSE;
-    while (p < n) {
-        if (buf[p] != '*')
-            Py_RETURN_FALSE;
-        p++;
-        long long count = header_number(buf, n, &p);
-        if (count <= 0)
-            Py_RETURN_FALSE;
-        for (; count > 0; count--) {
-            if (p >= n || buf[p] != '$')
-                Py_RETURN_FALSE;
-            p++;
-            long long size = header_number(buf, n, &p);
-            if (size < 0 || size > max_bulk || size > n - p - 2)
-                Py_RETURN_FALSE;
-            p += (Py_ssize_t)size;
-            if (buf[p] != '\r' || buf[p + 1] != '\n')
-                Py_RETURN_FALSE;
-            p += 2;
+    }
+    long long max_bulk = bulk_limit(args[1]);
+    if (max_bulk == -2)
+        return NULL;
+    PyObject *data = args[0];
+    if (!PyBytes_CheckExact(data))
+        Py_RETURN_NONE;
+    const char *buf = PyBytes_AS_STRING(data);
+    Py_ssize_t n = PyBytes_GET_SIZE(data), p = 0;
+    Py_ssize_t requests = is_clean(buf, n, max_bulk);
+    if (requests == 0)
+        Py_RETURN_NONE;
+    PyObject *commands = PyList_New(requests);
+    if (commands == NULL)
+        return NULL;
+    for (Py_ssize_t r = 0; r < requests; r++) {
+        p++;  /* '*' */
+        Py_ssize_t count = (Py_ssize_t)header_number(buf, n, &p);
+        PyObject *argv = PyList_New(count);
+        if (argv == NULL)
+            goto fail;
+        PyList_SET_ITEM(commands, r, argv);
+        for (Py_ssize_t i = 0; i < count; i++) {
+            p++;  /* '$' */
+            Py_ssize_t size = (Py_ssize_t)header_number(buf, n, &p);
+            PyObject *arg;
+            if (i == 0 && last_name != NULL && PyBytes_GET_SIZE(last_name) == size
+                    && memcmp(PyBytes_AS_STRING(last_name), buf + p, (size_t)size) == 0) {
+                arg = Py_NewRef(last_name);
+            } else {
+                arg = PyBytes_FromStringAndSize(buf + p, size);
+                if (arg == NULL)
+                    goto fail;
+                if (i == 0 && size <= NAME_CACHE_MAX)
+                    Py_XSETREF(last_name, Py_NewRef(arg));
+            }
+            PyList_SET_ITEM(argv, i, arg);
+            p += size + 2;
         }
     }
-    Py_RETURN_TRUE;
+    return commands;
+fail:
+    Py_DECREF(commands);  /* list_dealloc skips the NULL items not yet set */
+    return NULL;
 }
 
 static PyMethodDef methods[] = {
@@ -139,6 +231,8 @@ static PyMethodDef methods[] = {
      "clean(data, max_bulk_len) -> bool: complete canonical requests only"},
     {"drain", (PyCFunction)(void (*)(void))drain, METH_FASTCALL,
      "drain(gets, sentinel, commands) -> (kind, value)"},
+    {"take_clean", (PyCFunction)(void (*)(void))take_clean, METH_FASTCALL,
+     "take_clean(data, max_bulk_len) -> list | None: clean()'s requests, or None"},
     {NULL, NULL, 0, NULL},
 };
 

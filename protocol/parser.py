@@ -86,7 +86,8 @@ def clean_py(data, max_bulk_len: int) -> bool:
     N >= 1, then N `$L` bulk strings with L <= max_bulk_len, each line ending in CRLF), so that
     none of the Redis-protocol checks below can apply: no simple-string or big-number element, no
     nested array, no inline command, no partial frame. The reference for protocol/_drain.c's
-    clean, which the parser uses (it reads headers only and skips payloads by arithmetic)."""
+    clean, which take_clean runs first (it reads headers only and skips payloads by
+    arithmetic)."""
     if type(data) is not bytes or not data:
         return False
     pos, end = 0, len(data)
@@ -109,16 +110,35 @@ def clean_py(data, max_bulk_len: int) -> bool:
     return True
 
 
+def take_clean_py(data, max_bulk_len: int):
+    """If clean_py(data), its requests (a list of bytes each, as hiredis gives them); else None.
+    The reference for protocol/_drain.c's take_clean, the parser's usual read (no hiredis round
+    trips)."""
+    if not clean_py(data, max_bulk_len):
+        return None
+    commands = []
+    pos, end = 0, len(data)
+    while pos < end:
+        count, pos = _header_number(data, pos + 1, end)
+        argv = []
+        for _ in range(count):
+            size, pos = _header_number(data, pos + 1, end)
+            argv.append(data[pos:pos + size])
+            pos += size + 2
+        commands.append(argv)
+    return commands
+
+
 try:
     from protocol._drain import drain  # type: ignore[import-not-found]  # a C extension
 except ImportError:  # not built: the reference implementation does the same, slower
     drain = drain_py
 try:
-    from protocol._drain import clean  # type: ignore[import-not-found]  # a C extension
+    from protocol._drain import take_clean  # type: ignore[import-not-found]  # a C extension
 except ImportError:
-    # Not built: every read takes the checks. (clean_py would give the same answers, but walking
-    # the headers in Python costs more than the checks it would spare.)
-    clean = None
+    # Not built: every read takes the checks. (take_clean_py would give the same answers, but
+    # walking the headers in Python costs more than the checks it would spare.)
+    take_clean = None
 
 
 def _wire_length(argv) -> int:
@@ -336,6 +356,25 @@ class RequestParser:
         self.error = None
 
     def feed(self, data: bytes) -> list:
+        commands = self.take(data)
+        if commands is None:
+            commands = self.feed_checked(data)
+        return commands
+
+    def take(self, data: bytes):
+        """The usual read, cheaply: when hiredis holds nothing and `data` is complete canonical
+        requests only, its commands (split in C, without hiredis); else None, with nothing
+        consumed, and `feed_checked` must take `data`. None of the checks in _feed can apply to
+        such a read (see clean_py), it ends at a frame's end (so the next read has nothing to
+        settle), and it leaves nothing buffered (`buffered` stays 0)."""
+        if (take_clean is not None and self._carry == 0 and self._held is None
+                and self._doomed is None and not self._inline and not self.auth_required
+                and self.error is None and (self._pending is None or self._settled())):
+            return take_clean(data, self.max_bulk_len)
+        return None
+
+    def feed_checked(self, data: bytes) -> list:
+        """feed() for a read that `take` refused: every Redis-protocol check applies."""
         if self.error is not None:
             return []
         commands: list = []
@@ -348,7 +387,7 @@ class RequestParser:
 
     def _settled(self) -> bool:
         """Whether the last read (one the checks took) ended exactly at a frame's end; if so it
-        is forgotten. Paid once when reads go back to the fast path in `_feed`."""
+        is forgotten. Paid once when reads go back to the fast path (`take`)."""
         pending = self._pending
         assert pending is not None  # called only while a read's state is kept
         data, start, commands, first, carry, _ = pending
@@ -367,18 +406,7 @@ class RequestParser:
                 raise ProtocolError("Protocol error: expected '$', got '*'")
 
     def _feed(self, data: bytes, commands: list) -> None:
-        if (self._carry == 0 and self._held is None and self._doomed is None and not self._inline
-                and not self.auth_required and clean is not None and clean(data, self.max_bulk_len)
-                and (self._pending is None or self._settled())):
-            # Complete canonical requests only, hiredis holding nothing: the usual read. None of
-            # the checks below can apply to it (see clean_py), and it ends at a frame's end, so
-            # the next read has nothing to settle either.
-            reader = self._reader
-            reader.feed(data)
-            kind, value = drain(reader.gets, NEED_DATA, commands)
-            if kind:  # cannot happen for what clean accepts; a ProtocolError if it ever did
-                raise ProtocolError(_bad_element(value) if kind == 1 else "Protocol error: invalid multibulk length")
-            return
+        # (feed has taken the reads take_clean accepts.)
         if self._doomed is not None:
             if self._doomed.scan(data, 0) >= 0:
                 raise ProtocolError("Protocol error: invalid multibulk length")

@@ -1,6 +1,7 @@
-"""The parser's fast-path walk (`clean`: complete canonical requests only): protocol/_drain.c's
-clean against its reference clean_py on hostile reads, and the parser's commands and errors
-with the walk on and off (every read through the Redis-protocol checks) on the same reads."""
+"""The parser's fast path (`clean`: complete canonical requests only; `take_clean`: clean's reads
+split into requests without hiredis): protocol/_drain.c's clean and take_clean against their
+references clean_py and take_clean_py on hostile reads, and the parser's commands and errors with
+the fast path on and off (every read through the Redis-protocol checks) on the same reads."""
 
 import pytest
 from hypothesis import given
@@ -53,6 +54,11 @@ try:
 except ImportError:  # not built: only the reference is checked
     c_clean = None
 WALKS = [w for w in (parser.clean_py, c_clean) if w is not None]
+try:
+    from protocol._drain import take_clean as c_take_clean
+except ImportError:
+    c_take_clean = None
+TAKES = [t for t in (parser.take_clean_py, c_take_clean) if t is not None]
 
 
 @pytest.fixture(autouse=True)
@@ -67,23 +73,47 @@ def test_clean_cases(data, expected):
         assert walk(data, MAX) is expected
 
 
-def test_clean_bulk_limit():
-    data = command_bytes(b"SET", b"k", b"x" * 100)
-    for walk in WALKS:
-        assert walk(data, 100) is True
-        assert walk(data, 99) is False
-        assert walk(bytearray(data), MAX) is False  # only bytes, as a socket gives
-
-
-def test_parser_uses_the_c_walk_when_built():
-    if c_clean is None:
-        pytest.skip("the C extension is not built")
-    assert parser.clean is c_clean
-
-
-def _parse(reads, walk):
+def _hiredis_split(data) -> list:
+    """What hiredis (through the parser's checked path) makes of a clean read."""
     with pytest.MonkeyPatch.context() as monkeypatch:
-        monkeypatch.setattr(parser, "clean", walk)
+        monkeypatch.setattr(parser, "take_clean", None)
+        return RequestParser().feed(data)
+
+
+@pytest.mark.parametrize("data, expected", CASES)
+def test_take_clean_cases(data, expected):
+    for take in TAKES:
+        commands = take(data, MAX)
+        if expected:
+            assert commands == _hiredis_split(data)
+            assert all(type(argv) is list for argv in commands)
+            assert all(type(a) is bytes for argv in commands for a in argv)
+        else:
+            assert commands is None
+
+
+def test_take_clean_bulk_limit_and_types():
+    data = command_bytes(b"SET", b"k", b"x" * 100)
+    for take in TAKES:
+        assert take(data, 99) is None
+        assert take(bytearray(data), MAX) is None
+        assert take(data, 100) == [[b"SET", b"k", b"x" * 100]]
+    if c_take_clean is not None:
+        with pytest.raises(TypeError):
+            c_take_clean(data)
+        with pytest.raises(TypeError):
+            c_take_clean(data, "100")
+
+
+def test_parser_uses_the_c_fast_path_when_built():
+    if c_take_clean is None:
+        pytest.skip("the C extension is not built")
+    assert parser.take_clean is c_take_clean
+
+
+def _parse(reads, take):
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(parser, "take_clean", take)
         p = RequestParser()
         out = []
         for data in reads:
@@ -99,12 +129,25 @@ hostile_reads = st.lists(part | hostile_part() | mutated(), min_size=1, max_size
 def test_walks_agree_on_hostile_reads(reads):
     for data in reads + [b"".join(reads)]:
         assert len({walk(data, MAX) for walk in WALKS}) == 1
+        taken = [take(data, MAX) for take in TAKES]
+        assert all(t == taken[0] for t in taken)
+        assert (taken[0] is not None) == WALKS[0](data, MAX)
 
 
 @FUZZ
 @given(hostile_reads)
 def test_parser_agrees_with_and_without_the_walk(reads):
-    """Each read parsed with no walk (all through the checks), then with each walk."""
+    """Each read parsed with no fast path (all through the checks), then with each one."""
     want = _parse(reads, None)
-    for walk in WALKS:
-        assert _parse(reads, walk) == want
+    for take in TAKES:
+        assert _parse(reads, take) == want
+
+
+def test_take_clean_repeated_and_changing_names():
+    """take_clean shares a repeated short command name (C): a name of the same length but other
+    bytes, a long one, an empty one, and the name as a later argument are all still their own."""
+    names = [b"GET", b"GET", b"SET", b"set", b"x" * 40, b"x" * 40, b"", b"GET", b"y" * 32, b"y" * 32]
+    for take in TAKES:
+        for name in names:
+            data = command_bytes(name, b"GET") + command_bytes(name)
+            assert take(data, MAX) == [[name, b"GET"], [name]]
