@@ -40,8 +40,8 @@ counter or call an observer themselves. Typed lookups raise WRONGTYPE, so handle
 
 import itertools
 import random
-import time
 from random import random as _random
+from time import time as _time
 
 from server import values
 from server.config import NOTIFY_EXPIRED, NOTIFY_KEY_MISS, NOTIFY_NEW
@@ -56,7 +56,7 @@ def _as_string(value):
 
 
 def wall_ms() -> int:
-    return int(time.time() * 1000)
+    return int(_time() * 1000)  # `_time`, not `time.time`: no module attribute lookup per call
 
 
 def type_name(value) -> str:
@@ -189,6 +189,7 @@ except ImportError:  # not built
     _dict_end, _dict_table, _scan_dict, _dict_index = dict_end, dict_table, scan_dict, dict_index
     _dict_keys_bytes = dict_keys_bytes
 
+_MEMO_MAX = 1024  # longest key Database._k remembers
 _SCANS_KEPT = 1024  # cursors whose anchors a database remembers (a few keys each)
 _ANCHORS = 4  # keys of each batch remembered to find the cursor's place again after a resize
 
@@ -417,7 +418,7 @@ class Keyspace:
 
 class Database:
     __slots__ = ("ks", "index", "data", "expires", "delta", "delta_exp", "scans", "_scan_next",
-                 "_sweep", "_sweep_pos", "lru", "delta_lru")
+                 "_sweep", "_sweep_pos", "lru", "delta_lru", "last_key", "last_k")
 
     def __init__(self, ks: Keyspace, index: int):
         self.ks = ks
@@ -432,6 +433,22 @@ class Database:
         self._scan_next = 1
         self._sweep = []  # active expiry: the keys with a TTL still to visit in this sweep
         self._sweep_pos = 0
+        # The last key decoded by _k (bytes) and its str form: see there.
+        self.last_key = None
+        self.last_k = None
+
+    def _k(self, key) -> str:
+        """_str_key with a memo of one: a command's lookup and its write hook (get_typed then
+        modified, get then store, ...) receive the same bytes object, which is decoded once, and
+        the str keeps its hash, so the second dict lookup skips siphash too. Only immutable
+        bytes are remembered, and not long ones (the memo keeps its key alive until the next)."""
+        if key is self.last_key:
+            return self.last_k
+        k = _str_key(key)
+        if type(key) is bytes and len(k) <= _MEMO_MAX:
+            self.last_key = key
+            self.last_k = k
+        return k
 
     def size(self) -> int:
         """The number of keys held, expired or not (DBSIZE): O(1), or O(changes) while an
@@ -498,11 +515,11 @@ class Database:
 
     def field(self, key):
         """The access field of `key` (bytes, held), or None; no expiry check, no touch."""
-        return _through(self.delta_lru, self.lru, _str_key(key))
+        return _through(self.delta_lru, self.lru, self._k(key))
 
     def set_field(self, key, field: int) -> None:
         """Set the access field of a held key (RESTORE's IDLETIME / FREQ, the RDB's IDLE / FREQ)."""
-        self._put_field(_str_key(key), field)
+        self._put_field(self._k(key), field)
 
     def merge_some(self, budget: int) -> int:
         """Apply up to `budget` recorded changes to the dicts; returns how many were applied."""
@@ -524,9 +541,13 @@ class Database:
         """The live value at `key` or None; expires the key if its time has passed. No stats.
         Touches the key's access field unless `touch` is false (Redis's LOOKUP_NOTOUCH) or a
         save child shares the dicts (Redis: no update while a child runs, for copy on write)."""
+        return self._live(self._k(key), touch, None)
+
+    def _live(self, k: str, touch, now):
+        """get() for the str key `k`; `now` (unix ms) is the clock reading to expire by, or None
+        to read the clock only if the key has a deadline."""
         # Each attribute is read once into a local: in the compiled module every `self.x` is a
         # generic attribute lookup, a hundred-odd instructions on this, the hottest path.
-        k = _str_key(key)
         if self.delta is None:
             value = self.data.get(k)
             if value is None:
@@ -540,9 +561,12 @@ class Database:
         delta_exp = self.delta_exp
         if expires or delta_exp:
             when = expires.get(k) if delta_exp is None else _through(delta_exp, expires, k)
-            if when is not None and when < self.ks.clock():  # Redis: expired once now > when
-                self._expire(k)
-                return None
+            if when is not None:
+                if now is None:
+                    now = self.ks.clock()
+                if when < now:  # Redis: expired once now > when
+                    self._expire(k)
+                    return None
         if touch:
             ks = self.ks
             if ks.lfu:
@@ -576,7 +600,7 @@ class Database:
         """TTL's lookup in one pass (read() then expire_at(), without decoding the key twice):
         -2 for a missing key (a keyspace miss), else its deadline in unix ms, or -1 when it has
         none (a hit). Never touches the access field (Redis's TTL uses LOOKUP_NOTOUCH)."""
-        k = _str_key(key)
+        k = self._k(key)
         value = self.data.get(k) if self.delta is None else self._value(k)
         when = None
         if value is not None:
@@ -595,6 +619,32 @@ class Database:
             return -2
         ks.hits += 1
         return -1 if when is None else when
+
+    def read_ttl(self, key):
+        """TTL / PTTL's lookup: -2 for a missing key (a keyspace miss), -1 when it has no deadline,
+        else the milliseconds it has left (a hit), from one reading of the clock. Never touches
+        the access field (LOOKUP_NOTOUCH)."""
+        k = self._k(key)
+        value = self.data.get(k) if self.delta is None else self._value(k)
+        left = -1
+        if value is not None:
+            expires = self.expires
+            delta_exp = self.delta_exp
+            if expires or delta_exp:
+                when = expires.get(k) if delta_exp is None else _through(delta_exp, expires, k)
+                if when is not None:
+                    left = when - self.ks.clock()
+                    if left < 0:  # expired: as get() does
+                        self._expire(k)
+                        value = None
+        ks = self.ks
+        if value is None:
+            ks.misses += 1
+            if ks.events & NOTIFY_KEY_MISS:
+                self.notify(NOTIFY_KEY_MISS, b"keymiss", key)
+            return -2
+        ks.hits += 1
+        return left
 
     def read_string(self, key):
         value = self.read(key)
@@ -641,7 +691,7 @@ class Database:
         """The write hook for a collection changed in place (or fresh from write_typed): stores
         it if it is new, deletes the key if it is now empty (as Redis deletes a collection whose
         last element goes), and otherwise counts `count` writes and signals the key-event bus."""
-        k = _str_key(key)
+        k = self._k(key)
         held = self.data.get(k) if self.delta is None else self._value(k)
         if held is not value:  # fresh from write_typed (the key had none, or it had expired)
             if value:
@@ -676,12 +726,12 @@ class Database:
         delta_exp = self.delta_exp
         if not (expires or delta_exp):
             return None
-        k = _str_key(key)
+        k = self._k(key)
         return expires.get(k) if delta_exp is None else _through(delta_exp, expires, k)
 
     def __contains__(self, key) -> bool:
         """Whether the key is held, expired or not (no expiry check)."""
-        return self._value(_str_key(key)) is not None
+        return self._value(self._k(key)) is not None
 
     def keys(self):
         """Every key held (as bytes), expired or not, in dict order; no key's reference count
@@ -708,7 +758,10 @@ class Database:
         The key's access field becomes `field` if given (RENAME and MOVE carry the value's),
         else a fresh one: a new value's, except that under an LFU policy an overwritten key
         keeps its counter (Redis's dbOverwrite)."""
-        k = _str_key(key)
+        self._put(self._k(key), key, value, expire_at, keepttl, field)
+
+    def _put(self, k: str, key, value, expire_at, keepttl, field) -> None:
+        """store() for the str key `k` (`key`: its bytes, for the notification and the bus)."""
         ks = self.ks  # read once: a generic attribute lookup each time when compiled
         if ks.events & NOTIFY_NEW and self._value(k) is None:  # Redis's dbAdd
             self.notify(NOTIFY_NEW, b"new", key)
@@ -745,7 +798,7 @@ class Database:
     def delete(self, key) -> bool:
         if self.get(key, False) is None:
             return False
-        k = _str_key(key)
+        k = self._k(key)
         self._remove(k)
         if self.expires or self.delta_exp:
             self._drop_deadline(k)
@@ -757,18 +810,48 @@ class Database:
     def set_expire(self, key, when_ms: int) -> None:
         delta_exp = self.delta_exp  # _put_deadline, inline: this is EXPIRE's and SETEX's path
         if delta_exp is None:
-            self.expires[_str_key(key)] = when_ms
+            self.expires[self._k(key)] = when_ms
         else:
-            delta_exp[_str_key(key)] = when_ms
+            delta_exp[self._k(key)] = when_ms
         ks = self.ks
         ks.dirty += 1
         if not ks.plain:
             ks.signal_modified(self.index, key)
 
+    def store_in(self, key, value, ms) -> None:
+        """SETEX / PSETEX / SET EX|PX's write: `key` holds `value` for `ms` (> 0) milliseconds
+        from now. As Redis's setGenericCommand: the write lookup first (a stale key expires;
+        under an LFU policy the access is counted and the overwrite keeps it), then the value
+        and its deadline, one write counted. One decode of the key, one clock reading."""
+        k = self._k(key)
+        ks = self.ks
+        now = ks.clock()
+        self._live(k, ks.lfu, now)  # the LRU touch would be overwritten at once: only under LFU
+        self._put(k, key, value, now + ms, False, None)
+
+    def expire_in(self, key, ms) -> int:
+        """EXPIRE / PEXPIRE's common case, a deadline `ms` (> 0) milliseconds from now: 1 when
+        the key is live (set_expire's write), 0 when there is none (after the write lookup,
+        which expires a stale key and touches the access field, as Redis's lookupKeyWrite)."""
+        k = self._k(key)
+        ks = self.ks
+        now = ks.clock()
+        if self._live(k, True, now) is None:
+            return 0
+        delta_exp = self.delta_exp
+        if delta_exp is None:
+            self.expires[k] = now + ms
+        else:
+            delta_exp[k] = now + ms
+        ks.dirty += 1
+        if not ks.plain:
+            ks.signal_modified(self.index, key)
+        return 1
+
     def persist(self, key) -> bool:
         if self.get(key) is None or self.expire_at(key) is None:
             return False
-        self._drop_deadline(_str_key(key))
+        self._drop_deadline(self._k(key))
         self.ks.dirty += 1
         if not self.ks.plain:
             self.ks.signal_modified(self.index, key)
