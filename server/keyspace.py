@@ -114,6 +114,26 @@ def _str_key(key) -> str:
     return key.decode("latin-1")
 
 
+def short_count(raw) -> int:
+    """The value of `raw` when it is 1 to 15 ASCII digits without a leading zero (a positive
+    number that Redis's string2ll accepts and that stays far from overflow after *1000 plus a
+    clock reading), else -1. Compiled, a loop over the bytes in C (keyspace.pxd): what
+    `raw.isdigit()`, `len`, an index and `int(raw)` cost the handlers as Python calls."""
+    if type(raw) is not bytes:
+        return -1
+    b = raw
+    n = len(b)
+    if n == 0 or n > 15 or b[0] == 48:
+        return -1
+    v = 0
+    for i in range(n):
+        c = b[i]
+        if c < 48 or c > 57:
+            return -1
+        v = v * 10 + (c - 48)
+    return v
+
+
 def _through(changes, base: dict, k: str):
     """base[k] as the overlay `changes` (None or a dict) has it, or None."""
     if changes:
@@ -434,15 +454,17 @@ class Database:
         self._sweep = []  # active expiry: the keys with a TTL still to visit in this sweep
         self._sweep_pos = 0
         # The last key decoded by _k (bytes) and its str form: see there.
-        self.last_key = None
-        self.last_k = None
+        self.last_key = b""
+        self.last_k = ""
 
     def _k(self, key) -> str:
-        """_str_key with a memo of one: a command's lookup and its write hook (get_typed then
-        modified, get then store, ...) receive the same bytes object, which is decoded once, and
-        the str keeps its hash, so the second dict lookup skips siphash too. Only immutable
-        bytes are remembered, and not long ones (the memo keeps its key alive until the next)."""
-        if key is self.last_key:
+        """_str_key with a memo of one key: a command's lookup and its write hook (get_typed
+        then modified, get then store, ...) receive the same bytes object, and commands in a row
+        on one key (a queue, a hot hash or sorted set) an equal one; either is decoded once, and
+        the str keeps its hash, so later dict lookups skip siphash too. The memo compares
+        contents (a miss costs a length check or a short memcmp); only bytes are remembered,
+        and not long ones (the memo keeps its key alive until the next)."""
+        if key is self.last_key or key == self.last_key:
             return self.last_k
         k = _str_key(key)
         if type(key) is bytes and len(k) <= _MEMO_MAX:
@@ -818,21 +840,33 @@ class Database:
         if not ks.plain:
             ks.signal_modified(self.index, key)
 
-    def store_in(self, key, value, ms) -> None:
-        """SETEX / PSETEX / SET EX|PX's write: `key` holds `value` for `ms` (> 0) milliseconds
-        from now. As Redis's setGenericCommand: the write lookup first (a stale key expires;
-        under an LFU policy the access is counted and the overwrite keeps it), then the value
-        and its deadline, one write counted. One decode of the key, one clock reading."""
+    def store_in(self, key, value, raw, unit):
+        """SETEX / PSETEX / SET EX|PX's common write: `key` holds `value` until `raw` (the
+        argument: see short_count) times `unit` milliseconds from now. None, having done
+        nothing, when `raw` is not of that short form (the caller takes its general path);
+        else the keyspace's notification bits (0: nobody listens), so that the caller tests
+        them without loading them. As Redis's setGenericCommand: the write lookup first (a
+        stale key expires; under an LFU policy the access is counted and the overwrite keeps
+        it), then the value and its deadline, one write counted; one decode, one clock reading."""
+        n = short_count(raw)
+        if n < 0:
+            return None
         k = self._k(key)
         ks = self.ks
         now = ks.clock()
         self._live(k, ks.lfu, now)  # the LRU touch would be overwritten at once: only under LFU
-        self._put(k, key, value, now + ms, False, None)
+        self._put(k, key, value, now + n * unit, False, None)
+        return ks.events
 
-    def expire_in(self, key, ms) -> int:
-        """EXPIRE / PEXPIRE's common case, a deadline `ms` (> 0) milliseconds from now: 1 when
-        the key is live (set_expire's write), 0 when there is none (after the write lookup,
-        which expires a stale key and touches the access field, as Redis's lookupKeyWrite)."""
+    def expire_in(self, key, raw, unit) -> int:
+        """EXPIRE / PEXPIRE's common case, a deadline `raw` (see short_count) times `unit`
+        milliseconds from now, always in the future: -1, having done nothing, when `raw` is not
+        of that form; 1 when the key is live (set_expire's write); 0 when there is none (after
+        the write lookup, which expires a stale key and touches the access field, as Redis's
+        lookupKeyWrite)."""
+        n = short_count(raw)
+        if n < 0:
+            return -1
         k = self._k(key)
         ks = self.ks
         now = ks.clock()
@@ -840,9 +874,9 @@ class Database:
             return 0
         delta_exp = self.delta_exp
         if delta_exp is None:
-            self.expires[k] = now + ms
+            self.expires[k] = now + n * unit
         else:
-            delta_exp[k] = now + ms
+            delta_exp[k] = now + n * unit
         ks.dirty += 1
         if not ks.plain:
             ks.signal_modified(self.index, key)

@@ -377,16 +377,15 @@ _EXPIRE_ARGS = ("[NX|XX|GT|LT]{condition since=7.0.0}",)
          key_specs=(KS("RW update", 1),),
          history=(("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`."),))
 def expire(client: "Client", argv: Argv) -> Reply:
-    arg = argv[2]
-    if len(argv) == 3 and arg.isdigit() and len(arg) < 16 and arg[0] != 48:
+    if len(argv) == 3:
         # The common form: 1-15 digits, no leading zero, no option: a deadline in the future that
         # cannot overflow, set by the keyspace in one call (one decode, one clock reading).
         db = client.db
-        if not db.expire_in(argv[1], int(arg) * 1000):
-            return 0
-        if db.ks.events:
-            db.notify(NOTIFY_GENERIC, b"expire", argv[1])
-        return 1
+        done = db.expire_in(argv[1], argv[2], 1000)
+        if done >= 0:  # -1: not that form, the general path below
+            if done and db.ks.events:
+                db.notify(NOTIFY_GENERIC, b"expire", argv[1])
+            return done
     return _expire(client, argv, "expire", True, True)  # positional: keywords cost a dict per call
 
 
@@ -396,14 +395,15 @@ def expire(client: "Client", argv: Argv) -> Reply:
          key_specs=(KS("RW update", 1),),
          history=(("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`."),))
 def pexpire(client: "Client", argv: Argv) -> Reply:
-    arg = argv[2]
-    if len(argv) == 3 and arg.isdigit() and len(arg) < 16 and arg[0] != 48:  # as EXPIRE's
+    if len(argv) == 3:
+        # The common form: 1-15 digits, no leading zero, no option: a deadline in the future that
+        # cannot overflow, set by the keyspace in one call (one decode, one clock reading).
         db = client.db
-        if not db.expire_in(argv[1], int(arg)):
-            return 0
-        if db.ks.events:
-            db.notify(NOTIFY_GENERIC, b"expire", argv[1])
-        return 1
+        done = db.expire_in(argv[1], argv[2], 1)
+        if done >= 0:  # -1: not that form, the general path below
+            if done and db.ks.events:
+                db.notify(NOTIFY_GENERIC, b"expire", argv[1])
+            return done
     return _expire(client, argv, "pexpire", False, True)  # positional: keywords cost a dict per call
 
 

@@ -117,16 +117,17 @@ def _expire_at(client, flags: int, raw, name: str) -> int:
 
 def _set_generic(client, key, value, flags: int, expire, name: str, ok_reply, abort_reply):
     """SET and its variants (Redis's setGenericCommand)."""
-    if (flags == _EX or flags == _PX) and expire.isdigit() and len(expire) < 16 and expire[0] != 48:
+    if flags == _EX or flags == _PX:
         # SETEX / PSETEX / SET EX|PX with 1-15 digits, no leading zero: a valid relative time
-        # whose deadline cannot overflow, so no checks; the keyspace does the write lookup and
-        # the write with one decode of the key and one clock reading.
+        # whose deadline cannot overflow, so no checks; the keyspace parses it, does the write
+        # lookup and the write with one decode of the key and one clock reading.
         db = client.db
-        db.store_in(key, value, int(expire) * 1000 if flags == _EX else int(expire))
-        if db.ks.events:
-            db.notify(NOTIFY_STRING, b"set", key)
-            db.notify(NOTIFY_GENERIC, b"expire", key)
-        return ok_reply
+        events = db.store_in(key, value, expire, 1000 if flags == _EX else 1)
+        if events is not None:
+            if events:
+                db.notify(NOTIFY_STRING, b"set", key)
+                db.notify(NOTIFY_GENERIC, b"expire", key)
+            return ok_reply
     when = None if expire is None else _expire_at(client, flags, expire, name)
     db = client.db
     if flags & _GET:
@@ -187,16 +188,15 @@ def setnx(client: "Client", argv: Argv) -> Reply:
          arguments=("key", "seconds", "value"),
          key_specs=(KS("OW update", 1),))
 def setex(client: "Client", argv: Argv) -> Reply:
-    raw = argv[2]
-    if raw.isdigit() and len(raw) < 16 and raw[0] != 48:  # _set_generic's short path, inline
-        db = client.db
-        key = argv[1]
-        db.store_in(key, argv[3], int(raw) * 1000)
-        if db.ks.events:
-            db.notify(NOTIFY_STRING, b"set", key)
-            db.notify(NOTIFY_GENERIC, b"expire", key)
-        return OK
-    return _set_generic(client, argv[1], argv[3], _EX, raw, "setex", OK, None)
+    db = client.db
+    key = argv[1]
+    events = db.store_in(key, argv[3], argv[2], 1000)  # _set_generic's short path, inline
+    if events is None:  # not 1-15 digits: the general path parses and checks
+        return _set_generic(client, key, argv[3], _EX, argv[2], "setex", OK, None)
+    if events:
+        db.notify(NOTIFY_STRING, b"set", key)
+        db.notify(NOTIFY_GENERIC, b"expire", key)
+    return OK
 
 
 @command("psetex", 4, F.WRITE | F.DENYOOM, keys=(1, 1, 1), group="string",
@@ -204,16 +204,15 @@ def setex(client: "Client", argv: Argv) -> Reply:
          complexity="O(1)", arguments=("key", "milliseconds", "value"),
          key_specs=(KS("OW update", 1),))
 def psetex(client: "Client", argv: Argv) -> Reply:
-    raw = argv[2]
-    if raw.isdigit() and len(raw) < 16 and raw[0] != 48:  # _set_generic's short path, inline
-        db = client.db
-        key = argv[1]
-        db.store_in(key, argv[3], int(raw))
-        if db.ks.events:
-            db.notify(NOTIFY_STRING, b"set", key)
-            db.notify(NOTIFY_GENERIC, b"expire", key)
-        return OK
-    return _set_generic(client, argv[1], argv[3], _PX, raw, "psetex", OK, None)
+    db = client.db
+    key = argv[1]
+    events = db.store_in(key, argv[3], argv[2], 1)  # _set_generic's short path, inline
+    if events is None:  # not 1-15 digits: the general path parses and checks
+        return _set_generic(client, key, argv[3], _PX, argv[2], "psetex", OK, None)
+    if events:
+        db.notify(NOTIFY_STRING, b"set", key)
+        db.notify(NOTIFY_GENERIC, b"expire", key)
+    return OK
 
 
 @command("getset", 3, F.WRITE | F.DENYOOM | F.FAST, keys=(1, 1, 1), group="string",
