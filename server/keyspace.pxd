@@ -22,13 +22,16 @@ cdef class Keyspace:
 
 cdef class Database:
     cdef public Keyspace ks
-    cdef public object index, _scan_next, _sweep_pos, last_key, last_k
+    cdef public object index, _scan_next, _sweep_pos
+    cdef public bytes last_key
+    cdef public str last_k
     cdef public dict data, expires, delta, delta_exp, scans, lru, delta_lru
     cdef public list _sweep
 
     # Called from within the module as direct C calls (and from Python as before); the locals
     # that hold a field are typed too (a local is a plain object otherwise: infer_types=False).
     cpdef size(self)
+    @cython.locals(b=bytes, last=bytes)
     cpdef str _k(self, key)
     cpdef _value(self, k)
     cpdef _deadline(self, k)

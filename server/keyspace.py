@@ -209,7 +209,6 @@ except ImportError:  # not built
     _dict_end, _dict_table, _scan_dict, _dict_index = dict_end, dict_table, scan_dict, dict_index
     _dict_keys_bytes = dict_keys_bytes
 
-_MEMO_MAX = 1024  # longest key Database._k remembers
 _SCANS_KEPT = 1024  # cursors whose anchors a database remembers (a few keys each)
 _ANCHORS = 4  # keys of each batch remembered to find the cursor's place again after a resize
 
@@ -464,11 +463,15 @@ class Database:
         the str keeps its hash, so later dict lookups skip siphash too. The memo compares
         contents (a miss costs a length check or a short memcmp); only bytes are remembered,
         and not long ones (the memo keeps its key alive until the next)."""
-        if key is self.last_key or key == self.last_key:
+        if type(key) is not bytes:
+            return _str_key(key)
+        b = key
+        last = self.last_key
+        if b is last or b == last:  # compiled: both typed bytes, an inline length check + memcmp
             return self.last_k
-        k = _str_key(key)
-        if type(key) is bytes and len(k) <= _MEMO_MAX:
-            self.last_key = key
+        k = b.decode("latin-1")
+        if len(b) <= 1024:
+            self.last_key = b
             self.last_k = k
         return k
 
@@ -804,7 +807,7 @@ class Database:
             self._put_deadline(k, expire_at)
         elif not keepttl and (self.expires or self.delta_exp):
             self._drop_deadline(k)
-        if type(value) in _PACKABLE:  # a live small set / sorted set: packed at rest later
+        if type(value) is not bytes and type(value) in _PACKABLE:  # a small set / zset: packed later
             values.note(self, k, value)
         ks.dirty += 1
         if not ks.plain:
