@@ -23,12 +23,16 @@ cdef class Keyspace:
 cdef class Database:
     cdef public Keyspace ks
     cdef public object index, _scan_next, _sweep_pos
+    cdef public bytes last_key
+    cdef public str last_k
     cdef public dict data, expires, delta, delta_exp, scans, lru, delta_lru
     cdef public list _sweep
 
     # Called from within the module as direct C calls (and from Python as before); the locals
     # that hold a field are typed too (a local is a plain object otherwise: infer_types=False).
     cpdef size(self)
+    @cython.locals(b=bytes, last=bytes)
+    cpdef str _k(self, key)
     cpdef _value(self, k)
     cpdef _deadline(self, k)
     @cython.locals(d=dict)
@@ -38,14 +42,17 @@ cdef class Database:
     cpdef _drop_deadline(self, k)
     cpdef _put_field(self, k, field)
     cpdef settle(self)
-    @cython.locals(ks=Keyspace, expires=dict, delta_exp=dict, lru=dict)
     cpdef get(self, key, touch=*)
+    @cython.locals(ks=Keyspace, expires=dict, delta_exp=dict, lru=dict)
+    cpdef _live(self, k, touch, now)
     @cython.locals(ks=Keyspace)
     cpdef notify(self, kind, event, key)
     @cython.locals(ks=Keyspace)
     cpdef read(self, key, touch=*)
     @cython.locals(ks=Keyspace, expires=dict, delta_exp=dict)
     cpdef read_deadline(self, key)
+    @cython.locals(ks=Keyspace, expires=dict, delta_exp=dict)
+    cpdef read_ttl(self, key)
     cpdef read_string(self, key)
     cpdef get_string(self, key)
     cpdef read_typed(self, key, kind)
@@ -56,17 +63,24 @@ cdef class Database:
     cpdef exists(self, key)
     @cython.locals(expires=dict, delta_exp=dict)
     cpdef expire_at(self, key)
-    @cython.locals(ks=Keyspace, delta=dict)
     cpdef store(self, key, value, expire_at=*, keepttl=*, field=*)
+    @cython.locals(ks=Keyspace, delta=dict)
+    cpdef _put(self, k, key, value, expire_at, keepttl, field)
     @cython.locals(ks=Keyspace)
     cpdef touched(self, key, count=*)
     cpdef delete(self, key)
     @cython.locals(ks=Keyspace, delta_exp=dict)
     cpdef set_expire(self, key, when_ms)
+    @cython.locals(ks=Keyspace, n=cython.longlong)
+    cpdef store_in(self, key, value, raw, long long unit)
+    @cython.locals(ks=Keyspace, delta_exp=dict, n=cython.longlong)
+    cpdef expire_in(self, key, raw, long long unit)
     cpdef persist(self, key)
     cpdef _expire(self, k)
 
 
 cpdef _through(changes, base, k)
+@cython.locals(b=bytes, n=cython.Py_ssize_t, i=cython.Py_ssize_t, c=cython.int, v=cython.longlong)
+cpdef long long short_count(raw)
 @cython.locals(b=bytes)
 cpdef str _str_key(key)

@@ -40,8 +40,8 @@ counter or call an observer themselves. Typed lookups raise WRONGTYPE, so handle
 
 import itertools
 import random
-import time
 from random import random as _random
+from time import time as _time
 
 from server import values
 from server.config import NOTIFY_EXPIRED, NOTIFY_KEY_MISS, NOTIFY_NEW
@@ -56,7 +56,7 @@ def _as_string(value):
 
 
 def wall_ms() -> int:
-    return int(time.time() * 1000)
+    return int(_time() * 1000)  # `_time`, not `time.time`: no module attribute lookup per call
 
 
 def type_name(value) -> str:
@@ -112,6 +112,26 @@ def _str_key(key) -> str:
         b = key
         return b.decode("latin-1")
     return key.decode("latin-1")
+
+
+def short_count(raw) -> int:
+    """The value of `raw` when it is 1 to 15 ASCII digits without a leading zero (a positive
+    number that Redis's string2ll accepts and that stays far from overflow after *1000 plus a
+    clock reading), else -1. Compiled, a loop over the bytes in C (keyspace.pxd): what
+    `raw.isdigit()`, `len`, an index and `int(raw)` cost the handlers as Python calls."""
+    if type(raw) is not bytes:
+        return -1
+    b = raw
+    n = len(b)
+    if n == 0 or n > 15 or b[0] == 48:
+        return -1
+    v = 0
+    for i in range(n):
+        c = b[i]
+        if c < 48 or c > 57:
+            return -1
+        v = v * 10 + (c - 48)
+    return v
 
 
 def _through(changes, base: dict, k: str):
@@ -417,7 +437,7 @@ class Keyspace:
 
 class Database:
     __slots__ = ("ks", "index", "data", "expires", "delta", "delta_exp", "scans", "_scan_next",
-                 "_sweep", "_sweep_pos", "lru", "delta_lru")
+                 "_sweep", "_sweep_pos", "lru", "delta_lru", "last_key", "last_k")
 
     def __init__(self, ks: Keyspace, index: int):
         self.ks = ks
@@ -432,6 +452,28 @@ class Database:
         self._scan_next = 1
         self._sweep = []  # active expiry: the keys with a TTL still to visit in this sweep
         self._sweep_pos = 0
+        # The last key decoded by _k (bytes) and its str form: see there.
+        self.last_key = b""
+        self.last_k = ""
+
+    def _k(self, key) -> str:
+        """_str_key with a memo of one key: a command's lookup and its write hook (get_typed
+        then modified, get then store, ...) receive the same bytes object, and commands in a row
+        on one key (a queue, a hot hash or sorted set) an equal one; either is decoded once, and
+        the str keeps its hash, so later dict lookups skip siphash too. The memo compares
+        contents (a miss costs a length check or a short memcmp); only bytes are remembered,
+        and not long ones (the memo keeps its key alive until the next)."""
+        if type(key) is not bytes:
+            return _str_key(key)
+        b = key
+        last = self.last_key
+        if b is last or b == last:  # compiled: both typed bytes, an inline length check + memcmp
+            return self.last_k
+        k = b.decode("latin-1")
+        if len(b) <= 1024:
+            self.last_key = b
+            self.last_k = k
+        return k
 
     def size(self) -> int:
         """The number of keys held, expired or not (DBSIZE): O(1), or O(changes) while an
@@ -498,11 +540,11 @@ class Database:
 
     def field(self, key):
         """The access field of `key` (bytes, held), or None; no expiry check, no touch."""
-        return _through(self.delta_lru, self.lru, _str_key(key))
+        return _through(self.delta_lru, self.lru, self._k(key))
 
     def set_field(self, key, field: int) -> None:
         """Set the access field of a held key (RESTORE's IDLETIME / FREQ, the RDB's IDLE / FREQ)."""
-        self._put_field(_str_key(key), field)
+        self._put_field(self._k(key), field)
 
     def merge_some(self, budget: int) -> int:
         """Apply up to `budget` recorded changes to the dicts; returns how many were applied."""
@@ -524,9 +566,13 @@ class Database:
         """The live value at `key` or None; expires the key if its time has passed. No stats.
         Touches the key's access field unless `touch` is false (Redis's LOOKUP_NOTOUCH) or a
         save child shares the dicts (Redis: no update while a child runs, for copy on write)."""
+        return self._live(self._k(key), touch, None)
+
+    def _live(self, k: str, touch, now):
+        """get() for the str key `k`; `now` (unix ms) is the clock reading to expire by, or None
+        to read the clock only if the key has a deadline."""
         # Each attribute is read once into a local: in the compiled module every `self.x` is a
         # generic attribute lookup, a hundred-odd instructions on this, the hottest path.
-        k = _str_key(key)
         if self.delta is None:
             value = self.data.get(k)
             if value is None:
@@ -540,9 +586,12 @@ class Database:
         delta_exp = self.delta_exp
         if expires or delta_exp:
             when = expires.get(k) if delta_exp is None else _through(delta_exp, expires, k)
-            if when is not None and when < self.ks.clock():  # Redis: expired once now > when
-                self._expire(k)
-                return None
+            if when is not None:
+                if now is None:
+                    now = self.ks.clock()
+                if when < now:  # Redis: expired once now > when
+                    self._expire(k)
+                    return None
         if touch:
             ks = self.ks
             if ks.lfu:
@@ -576,7 +625,7 @@ class Database:
         """TTL's lookup in one pass (read() then expire_at(), without decoding the key twice):
         -2 for a missing key (a keyspace miss), else its deadline in unix ms, or -1 when it has
         none (a hit). Never touches the access field (Redis's TTL uses LOOKUP_NOTOUCH)."""
-        k = _str_key(key)
+        k = self._k(key)
         value = self.data.get(k) if self.delta is None else self._value(k)
         when = None
         if value is not None:
@@ -595,6 +644,32 @@ class Database:
             return -2
         ks.hits += 1
         return -1 if when is None else when
+
+    def read_ttl(self, key):
+        """TTL / PTTL's lookup: -2 for a missing key (a keyspace miss), -1 when it has no deadline,
+        else the milliseconds it has left (a hit), from one reading of the clock. Never touches
+        the access field (LOOKUP_NOTOUCH)."""
+        k = self._k(key)
+        value = self.data.get(k) if self.delta is None else self._value(k)
+        left = -1
+        if value is not None:
+            expires = self.expires
+            delta_exp = self.delta_exp
+            if expires or delta_exp:
+                when = expires.get(k) if delta_exp is None else _through(delta_exp, expires, k)
+                if when is not None:
+                    left = when - self.ks.clock()
+                    if left < 0:  # expired: as get() does
+                        self._expire(k)
+                        value = None
+        ks = self.ks
+        if value is None:
+            ks.misses += 1
+            if ks.events & NOTIFY_KEY_MISS:
+                self.notify(NOTIFY_KEY_MISS, b"keymiss", key)
+            return -2
+        ks.hits += 1
+        return left
 
     def read_string(self, key):
         value = self.read(key)
@@ -641,7 +716,7 @@ class Database:
         """The write hook for a collection changed in place (or fresh from write_typed): stores
         it if it is new, deletes the key if it is now empty (as Redis deletes a collection whose
         last element goes), and otherwise counts `count` writes and signals the key-event bus."""
-        k = _str_key(key)
+        k = self._k(key)
         held = self.data.get(k) if self.delta is None else self._value(k)
         if held is not value:  # fresh from write_typed (the key had none, or it had expired)
             if value:
@@ -676,12 +751,12 @@ class Database:
         delta_exp = self.delta_exp
         if not (expires or delta_exp):
             return None
-        k = _str_key(key)
+        k = self._k(key)
         return expires.get(k) if delta_exp is None else _through(delta_exp, expires, k)
 
     def __contains__(self, key) -> bool:
         """Whether the key is held, expired or not (no expiry check)."""
-        return self._value(_str_key(key)) is not None
+        return self._value(self._k(key)) is not None
 
     def keys(self):
         """Every key held (as bytes), expired or not, in dict order; no key's reference count
@@ -708,7 +783,10 @@ class Database:
         The key's access field becomes `field` if given (RENAME and MOVE carry the value's),
         else a fresh one: a new value's, except that under an LFU policy an overwritten key
         keeps its counter (Redis's dbOverwrite)."""
-        k = _str_key(key)
+        self._put(self._k(key), key, value, expire_at, keepttl, field)
+
+    def _put(self, k: str, key, value, expire_at, keepttl, field) -> None:
+        """store() for the str key `k` (`key`: its bytes, for the notification and the bus)."""
         ks = self.ks  # read once: a generic attribute lookup each time when compiled
         if ks.events & NOTIFY_NEW and self._value(k) is None:  # Redis's dbAdd
             self.notify(NOTIFY_NEW, b"new", key)
@@ -729,7 +807,7 @@ class Database:
             self._put_deadline(k, expire_at)
         elif not keepttl and (self.expires or self.delta_exp):
             self._drop_deadline(k)
-        if type(value) in _PACKABLE:  # a live small set / sorted set: packed at rest later
+        if type(value) is not bytes and type(value) in _PACKABLE:  # a small set / zset: packed later
             values.note(self, k, value)
         ks.dirty += 1
         if not ks.plain:
@@ -745,7 +823,7 @@ class Database:
     def delete(self, key) -> bool:
         if self.get(key, False) is None:
             return False
-        k = _str_key(key)
+        k = self._k(key)
         self._remove(k)
         if self.expires or self.delta_exp:
             self._drop_deadline(k)
@@ -757,18 +835,60 @@ class Database:
     def set_expire(self, key, when_ms: int) -> None:
         delta_exp = self.delta_exp  # _put_deadline, inline: this is EXPIRE's and SETEX's path
         if delta_exp is None:
-            self.expires[_str_key(key)] = when_ms
+            self.expires[self._k(key)] = when_ms
         else:
-            delta_exp[_str_key(key)] = when_ms
+            delta_exp[self._k(key)] = when_ms
         ks = self.ks
         ks.dirty += 1
         if not ks.plain:
             ks.signal_modified(self.index, key)
 
+    def store_in(self, key, value, raw, unit):
+        """SETEX / PSETEX / SET EX|PX's common write: `key` holds `value` until `raw` (the
+        argument: see short_count) times `unit` milliseconds from now. None, having done
+        nothing, when `raw` is not of that short form (the caller takes its general path);
+        else the keyspace's notification bits (0: nobody listens), so that the caller tests
+        them without loading them. As Redis's setGenericCommand: the write lookup first (a
+        stale key expires; under an LFU policy the access is counted and the overwrite keeps
+        it), then the value and its deadline, one write counted; one decode, one clock reading."""
+        n = short_count(raw)
+        if n < 0:
+            return None
+        k = self._k(key)
+        ks = self.ks
+        now = ks.clock()
+        self._live(k, ks.lfu, now)  # the LRU touch would be overwritten at once: only under LFU
+        self._put(k, key, value, now + n * unit, False, None)
+        return ks.events
+
+    def expire_in(self, key, raw, unit) -> int:
+        """EXPIRE / PEXPIRE's common case, a deadline `raw` (see short_count) times `unit`
+        milliseconds from now, always in the future: -1, having done nothing, when `raw` is not
+        of that form; 1 when the key is live (set_expire's write); 0 when there is none (after
+        the write lookup, which expires a stale key and touches the access field, as Redis's
+        lookupKeyWrite)."""
+        n = short_count(raw)
+        if n < 0:
+            return -1
+        k = self._k(key)
+        ks = self.ks
+        now = ks.clock()
+        if self._live(k, True, now) is None:
+            return 0
+        delta_exp = self.delta_exp
+        if delta_exp is None:
+            self.expires[k] = now + n * unit
+        else:
+            delta_exp[k] = now + n * unit
+        ks.dirty += 1
+        if not ks.plain:
+            ks.signal_modified(self.index, key)
+        return 1
+
     def persist(self, key) -> bool:
         if self.get(key) is None or self.expire_at(key) is None:
             return False
-        self._drop_deadline(_str_key(key))
+        self._drop_deadline(self._k(key))
         self.ks.dirty += 1
         if not self.ks.plain:
             self.ks.signal_modified(self.index, key)

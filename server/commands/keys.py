@@ -92,6 +92,8 @@ def _count_live(client: "Client", argv: Argv, touch: bool = True) -> Reply:
          key_specs=(KS("RO", 1, lastkey=-1),),
          history=(("3.0.3", "Accepts multiple `key` arguments."),))
 def exists(client: "Client", argv: Argv) -> Reply:
+    if len(argv) == 2:  # one key, the common form: no loop, no call of _count_live
+        return 0 if client.db.read(argv[1], False) is None else 1
     return _count_live(client, argv, False)
 
 
@@ -375,6 +377,15 @@ _EXPIRE_ARGS = ("[NX|XX|GT|LT]{condition since=7.0.0}",)
          key_specs=(KS("RW update", 1),),
          history=(("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`."),))
 def expire(client: "Client", argv: Argv) -> Reply:
+    if len(argv) == 3:
+        # The common form: 1-15 digits, no leading zero, no option: a deadline in the future that
+        # cannot overflow, set by the keyspace in one call (one decode, one clock reading).
+        db = client.db
+        done = db.expire_in(argv[1], argv[2], 1000)
+        if done >= 0:  # -1: not that form, the general path below
+            if done and db.ks.events:
+                db.notify(NOTIFY_GENERIC, b"expire", argv[1])
+            return done
     return _expire(client, argv, "expire", True, True)  # positional: keywords cost a dict per call
 
 
@@ -384,6 +395,15 @@ def expire(client: "Client", argv: Argv) -> Reply:
          key_specs=(KS("RW update", 1),),
          history=(("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`."),))
 def pexpire(client: "Client", argv: Argv) -> Reply:
+    if len(argv) == 3:
+        # The common form: 1-15 digits, no leading zero, no option: a deadline in the future that
+        # cannot overflow, set by the keyspace in one call (one decode, one clock reading).
+        db = client.db
+        done = db.expire_in(argv[1], argv[2], 1)
+        if done >= 0:  # -1: not that form, the general path below
+            if done and db.ks.events:
+                db.notify(NOTIFY_GENERIC, b"expire", argv[1])
+            return done
     return _expire(client, argv, "pexpire", False, True)  # positional: keywords cost a dict per call
 
 
@@ -422,7 +442,8 @@ def _ttl(client, key, ms: bool, absolute: bool) -> int:
          tips=("nondeterministic_output",),
          history=(("2.8.0", "Added the -2 reply."),))
 def ttl(client: "Client", argv: Argv) -> Reply:
-    return _ttl(client, argv[1], False, False)  # (ms, absolute), positional
+    left = client.db.read_ttl(argv[1])
+    return left if left < 0 else (left + 500) // 1000  # seconds are rounded, as Redis does
 
 
 @command("pttl", 2, F.READONLY | F.FAST, keys=(1, 1, 1),
@@ -431,7 +452,7 @@ def ttl(client: "Client", argv: Argv) -> Reply:
          tips=("nondeterministic_output",),
          history=(("2.8.0", "Added the -2 reply."),))
 def pttl(client: "Client", argv: Argv) -> Reply:
-    return _ttl(client, argv[1], True, False)  # (ms, absolute), positional
+    return client.db.read_ttl(argv[1])
 
 
 @command("expiretime", 2, F.READONLY | F.FAST, keys=(1, 1, 1),

@@ -189,6 +189,18 @@ _POP_HISTORY = (("6.2.0", "Added the `count` argument."),)
          complexity="O(N) where N is the number of elements returned",
          arguments=_POP_ARGS, key_specs=_POP_KEYS, history=_POP_HISTORY)
 def lpop(client: "Client", argv: Argv) -> Reply:
+    if len(argv) == 2:  # _pop's common form, inline: a Python call fewer
+        db = client.db
+        key = argv[1]
+        value = db.get_typed(key, KIND)
+        if value is None:
+            return None
+        element = value.popleft()
+        if db.ks.events:
+            _popped(db, key, value, True, 1)
+        else:
+            db.modified(key, value, 1)
+        return element
     return _pop(client, argv, True)
 
 
@@ -197,6 +209,18 @@ def lpop(client: "Client", argv: Argv) -> Reply:
          complexity="O(N) where N is the number of elements returned",
          arguments=_POP_ARGS, key_specs=_POP_KEYS, history=_POP_HISTORY)
 def rpop(client: "Client", argv: Argv) -> Reply:
+    if len(argv) == 2:  # _pop's common form, inline: a Python call fewer
+        db = client.db
+        key = argv[1]
+        value = db.get_typed(key, KIND)
+        if value is None:
+            return None
+        element = value.pop()
+        if db.ks.events:
+            _popped(db, key, value, False, 1)
+        else:
+            db.modified(key, value, 1)
+        return element
     return _pop(client, argv, False)
 
 

@@ -64,6 +64,7 @@ _EX, _PX, _EXAT, _PXAT = 32, 64, 128, 256
 _EXPIRY = _EX | _PX | _EXAT | _PXAT
 _SECONDS = _EX | _EXAT
 _RELATIVE = _EX | _PX
+_MAX_SECONDS = LLONG_MAX // 1000  # once, not a long division per call
 _EXPIRY_OPTIONS = {b"EX": _EX, b"PX": _PX, b"EXAT": _EXAT, b"PXAT": _PXAT}
 
 
@@ -103,7 +104,7 @@ def _expire_at(client, flags: int, raw, name: str) -> int:
     """The absolute unix-ms expiry that `raw` (EX/PX/EXAT/PXAT argument) asks for."""
     # to_int inline for its common case (1-18 digits, no leading zero: always in range)
     when = int(raw) if raw.isdigit() and len(raw) < 19 and raw[0] != 48 else to_int(raw)
-    if when <= 0 or (flags & _SECONDS and when > LLONG_MAX // 1000):
+    if when <= 0 or (flags & _SECONDS and when > _MAX_SECONDS):
         raise CommandError(errors.invalid_expire(name))
     if flags & _SECONDS:
         when *= 1000
@@ -116,6 +117,17 @@ def _expire_at(client, flags: int, raw, name: str) -> int:
 
 def _set_generic(client, key, value, flags: int, expire, name: str, ok_reply, abort_reply):
     """SET and its variants (Redis's setGenericCommand)."""
+    if flags == _EX or flags == _PX:
+        # SETEX / PSETEX / SET EX|PX with 1-15 digits, no leading zero: a valid relative time
+        # whose deadline cannot overflow, so no checks; the keyspace parses it, does the write
+        # lookup and the write with one decode of the key and one clock reading.
+        db = client.db
+        events = db.store_in(key, value, expire, 1000 if flags == _EX else 1)
+        if events is not None:
+            if events:
+                db.notify(NOTIFY_STRING, b"set", key)
+                db.notify(NOTIFY_GENERIC, b"expire", key)
+            return ok_reply
     when = None if expire is None else _expire_at(client, flags, expire, name)
     db = client.db
     if flags & _GET:
@@ -176,7 +188,15 @@ def setnx(client: "Client", argv: Argv) -> Reply:
          arguments=("key", "seconds", "value"),
          key_specs=(KS("OW update", 1),))
 def setex(client: "Client", argv: Argv) -> Reply:
-    return _set_generic(client, argv[1], argv[3], _EX, argv[2], "setex", OK, None)
+    db = client.db
+    key = argv[1]
+    events = db.store_in(key, argv[3], argv[2], 1000)  # _set_generic's short path, inline
+    if events is None:  # not 1-15 digits: the general path parses and checks
+        return _set_generic(client, key, argv[3], _EX, argv[2], "setex", OK, None)
+    if events:
+        db.notify(NOTIFY_STRING, b"set", key)
+        db.notify(NOTIFY_GENERIC, b"expire", key)
+    return OK
 
 
 @command("psetex", 4, F.WRITE | F.DENYOOM, keys=(1, 1, 1), group="string",
@@ -184,7 +204,15 @@ def setex(client: "Client", argv: Argv) -> Reply:
          complexity="O(1)", arguments=("key", "milliseconds", "value"),
          key_specs=(KS("OW update", 1),))
 def psetex(client: "Client", argv: Argv) -> Reply:
-    return _set_generic(client, argv[1], argv[3], _PX, argv[2], "psetex", OK, None)
+    db = client.db
+    key = argv[1]
+    events = db.store_in(key, argv[3], argv[2], 1)  # _set_generic's short path, inline
+    if events is None:  # not 1-15 digits: the general path parses and checks
+        return _set_generic(client, key, argv[3], _PX, argv[2], "psetex", OK, None)
+    if events:
+        db.notify(NOTIFY_STRING, b"set", key)
+        db.notify(NOTIFY_GENERIC, b"expire", key)
+    return OK
 
 
 @command("getset", 3, F.WRITE | F.DENYOOM | F.FAST, keys=(1, 1, 1), group="string",

@@ -28,7 +28,7 @@ from server.glob import matcher
 from server.table import KS, Argv, Flag, KeySpec, Reply, command
 from server.types import sets as set_type
 from server.types import zsets
-from server.types.zsets import ZSet
+from server.types.zsets import ZSet, put
 from server.zindex import walk
 
 if TYPE_CHECKING:
@@ -393,18 +393,19 @@ def zadd(client: "Client", argv: Argv) -> Reply:
             score = parse_score(arg)
         key = argv[1]
         member = argv[3]
-        z = client.db.get_typed(key, KIND)
+        db = client.db
+        config = client.server.config
+        z = db.get_typed(key, KIND)
         if z is None:
-            z = zsets.created(client.server.config, 1, len(member))
+            z = zsets.created(config, 1, len(member))
         current = z.get(member)
-        if current is None:
-            zsets.insert(z, member, score, client.server.config)
-            _touched(client, key, z, 1, b"zadd")
-            return 1
-        if score != current:
-            zsets.insert(z, member, score, client.server.config)
-            _touched(client, key, z, 1, b"zadd")
-        return 0
+        if current is not None and score == current:
+            return 0
+        put(z, member, score, current, config)
+        db.modified(key, z, 1)  # _touched, inline: never empty here, so no "del"
+        if db.ks.events:
+            db.notify(NOTIFY_ZSET, b"zadd", key)
+        return 1 if current is None else 0
     return _zadd(client, argv, 0)
 
 
@@ -480,7 +481,14 @@ def _rank(client, argv, reverse: bool):
          summary="Determine the index of a member in a sorted set", since="2.0.0",
          complexity="O(log(N))", arguments=("key", "member"))
 def zrank(client: "Client", argv: Argv) -> Reply:
-    return _rank(client, argv, False)
+    z = client.db.read_typed(argv[1], KIND)  # _rank, inline: a Python call fewer
+    if z is None:
+        return None
+    member = argv[2]
+    score = z.get(member)
+    if score is None:
+        return None
+    return z.index.rank(score, member)
 
 
 @command("zrevrank", 3, F.READONLY | F.FAST, keys=(1, 1, 1), group="sorted-set",
@@ -845,6 +853,20 @@ _POP_DOC = ("O(log(N)*M) with N being the number of elements in the sorted set, 
          summary="Remove and return members with the lowest scores in a sorted set", since="5.0.0",
          complexity=_POP_DOC, arguments=("key", "[count]"), key_specs=(KS("RW access delete", 1),))
 def zpopmin(client: "Client", argv: Argv) -> Reply:
+    if len(argv) == 2:  # _zpop's common form, inline with _touched: two Python calls fewer
+        db = client.db
+        key = argv[1]
+        z = db.get_typed(key, KIND)
+        if z is None:
+            return []
+        score, member = z.index.pop_first()
+        del z[member]
+        db.modified(key, z, 1)
+        if db.ks.events:
+            db.notify(NOTIFY_ZSET, b"zpopmin", key)
+            if not z:
+                db.notify(NOTIFY_GENERIC, b"del", key)
+        return [member, score]
     return _zpop(client, argv, _MIN)
 
 
@@ -852,6 +874,20 @@ def zpopmin(client: "Client", argv: Argv) -> Reply:
          summary="Remove and return members with the highest scores in a sorted set", since="5.0.0",
          complexity=_POP_DOC, arguments=("key", "[count]"), key_specs=(KS("RW access delete", 1),))
 def zpopmax(client: "Client", argv: Argv) -> Reply:
+    if len(argv) == 2:  # _zpop's common form, inline with _touched: two Python calls fewer
+        db = client.db
+        key = argv[1]
+        z = db.get_typed(key, KIND)
+        if z is None:
+            return []
+        score, member = z.index.pop_last()
+        del z[member]
+        db.modified(key, z, 1)
+        if db.ks.events:
+            db.notify(NOTIFY_ZSET, b"zpopmax", key)
+            if not z:
+                db.notify(NOTIFY_GENERIC, b"del", key)
+        return [member, score]
     return _zpop(client, argv, _MAX)
 
 

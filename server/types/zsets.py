@@ -67,6 +67,22 @@ def insert(z: ZSet, member: bytes, score: float, config) -> None:
     z.index.insert(score, member)
 
 
+def put(z: ZSet, member: bytes, score: float, old, config) -> None:
+    """insert() when the caller already looked up `member`'s score `old` (None: not a member),
+    as ZADD's short path has: one dict lookup and one attribute load of each kind fewer."""
+    index = z.index
+    big = z.big
+    if old is not None:
+        index.remove(old, member)
+    elif not big and (len(z) + 1 > config["zset-max-listpack-entries"]
+                      or len(member) > config["zset-max-listpack-value"]):
+        z.big = big = True
+    if not big and score == 0.0:
+        score = 0.0  # a listpack holds -0 as "0"
+    z[member] = score
+    index.insert(score, member)
+
+
 def remove(z: ZSet, member: bytes) -> bool:
     score = z.pop(member, None)
     if score is None:
