@@ -36,6 +36,7 @@ COMPILED = [
     "server/glob.py",
     "server/keyspace.py",
     "server/blocking.py",
+    "server/hll.py",
 ] + sorted(p for p in glob.glob("server/commands/*.py") + glob.glob("server/types/*.py")
            if not p.endswith("__init__.py"))
 

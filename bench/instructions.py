@@ -56,6 +56,9 @@ TESTS = [
     ("PING", ["-t", "ping_mbulk"]),
     # issue 14: a script of one redis.call, loaded by bench/throughput.py's SETUP
     ("EVALSHA", ["EVALSHA", INCR_SHA, "1", "ev:__rand_int__"]),
+    # issue 12: HyperLogLog (one key, as bench/throughput.py's rows)
+    ("PFADD", ["PFADD", "hll", "element:__rand_int__"]),
+    ("PFCOUNT", ["PFCOUNT", "hll"]),
     # TTLs last: a database with TTLs sends SET/INCR down the handlers' path.
     ("SETEX", ["SETEX", "ttl:__rand_int__", "100000", "xxx"]),
     ("TTL", ["TTL", "ttl:__rand_int__"]),
