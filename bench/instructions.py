@@ -38,10 +38,13 @@ TESTS = [
     ("STRLEN", ["STRLEN", K]),
     ("MSET", ["-t", "mset"]),
     ("MGET", ["MGET"] + [K] * 10),
+    # half of these keys are never written: misses (answered with nulls) beside hits
+    ("MGET_MISSES", ["MGET"] + [K, "nokey:__rand_int__"] * 5),
     ("GETRANGE", ["GETRANGE", K, "0", "1"]),
     ("LPUSH", ["-t", "lpush"]),
     ("RPUSH", ["-t", "rpush"]),
     # mylist holds the 2n elements LPUSH and RPUSH left: LRANGE reads 600, the pops take them.
+    ("LRANGE_100", ["LRANGE", "mylist", "0", "99"]),
     ("LRANGE_600", ["LRANGE", "mylist", "0", "599"]),
     ("LPOP", ["-t", "lpop"]),
     ("RPOP", ["-t", "rpop"]),
@@ -61,6 +64,10 @@ TESTS = [
     ("TTL", ["TTL", "ttl:__rand_int__"]),
     ("EXPIRE", ["EXPIRE", K, "100000"]),
     ("GET (TTLs in db)", ["-t", "get"]),
+    ("SET (TTLs in db)", ["-t", "set"]),
+    ("INCR (TTLs in db)", ["-t", "incr"]),
+    ("MSET (TTLs in db)", ["-t", "mset"]),
+    ("MGET (TTLs in db)", ["MGET"] + [K] * 10),
 ]
 
 
