@@ -59,7 +59,8 @@ TESTS = [
     ("PING", ["-t", "ping_mbulk"]),
     # issue 14: a script of one redis.call, loaded by bench/throughput.py's SETUP
     ("EVALSHA", ["EVALSHA", INCR_SHA, "1", "ev:__rand_int__"]),
-    # TTLs last: a database with TTLs sends SET/INCR down the handlers' path.
+    # TTLs last: the rows "(TTLs in db)" run the same commands in a database where SETEX left
+    # keys with a TTL (each key with a TTL goes to the handlers; the others should not).
     ("SETEX", ["SETEX", "ttl:__rand_int__", "100000", "xxx"]),
     ("TTL", ["TTL", "ttl:__rand_int__"]),
     ("EXPIRE", ["EXPIRE", K, "100000"]),

@@ -10,17 +10,22 @@
  * rule still lives in one place. Stops after a command that marks the client as closing or blocks
  * it (server/blocking.py), or once the replies collected pass BATCH_OUT_BYTES, and returns where the caller should go on.
  *
- * GET of a plain string with no TTL is answered here without calling its handler
- * (server.commands.strings.get, which stays the reference and serves every other case): the
- * value is read through a borrowed reference and copied into the reply, so no reference count
- * of the stored value is written. During BGSAVE that is what keeps a GET from copying the
- * value's memory page away from the save child (a copy-on-write fault per GET otherwise).
- * Plain `SET key value` and `INCR key` (of a counter or a missing key) in a database without
- * TTLs and with no WATCHes are done here too, as their handlers and Database.store do them
- * (server.commands.strings.set_ and _incr_by stay the reference): the hot paths of a cache and
- * of counters, a Python frame and two method calls shorter. Each updates the key's access field
- * (Database.lru, see server/keyspace.py) to the cached LRU clock as the Python code does; under
- * an LFU policy, whose counter needs computing, they leave the work to the handlers.
+ * GET of a plain string with no TTL, or of a missing key, is answered here without calling its
+ * handler (server.commands.strings.get, which stays the reference and serves every other case):
+ * the value is read through a borrowed reference and copied into the reply, so no reference
+ * count of the stored value is written. During BGSAVE that is what keeps a GET from copying the
+ * value's memory page away from the save child (a copy-on-write fault per GET otherwise). MGET
+ * is the same read looped, served here only when every one of its keys is (checked before any
+ * side effect), else its handler does it all. A miss is answered here unless keymiss
+ * notifications are on. Plain `SET key value`, `MSET k v ...` and `INCR key` (of a counter or a
+ * missing key) of keys without a TTL, with no WATCHes, tracking or notifications, are done here
+ * too, as their handlers and Database.store do them (server.commands.strings.set_, mset and
+ * _incr_by stay the reference): the hot paths of a cache and of counters, a Python frame and
+ * two method calls shorter. A TTL on another key of the database changes nothing: a key with a
+ * TTL is the handlers' (they expire it if its time has passed), checked key by key. Each command
+ * updates the key's access field (Database.lru, see server/keyspace.py) to the cached LRU clock
+ * as the Python code does; under an LFU policy, whose counter needs computing, they leave the
+ * work to the handlers.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
