@@ -52,6 +52,9 @@ TESTS = [
     ("HGET", ["HGET", "myhash", "element:__rand_int__"]),
     ("SADD", ["-t", "sadd"]),
     ("SISMEMBER", ["SISMEMBER", "myset", "element:__rand_int__"]),
+    # a set of 20 short members, and its reply (a RESP3 set / RESP2 array of short strings)
+    ("SADD_20", ["SADD", "set20"] + [f"member:{i:02d}" for i in range(20)]),
+    ("SMEMBERS_20", ["SMEMBERS", "set20"]),
     ("ZADD", ["-t", "zadd"]),
     ("ZRANK", ["ZRANK", "myzset", "element:__rand_int__"]),
     ("ZRANGEBYSCORE", ["ZRANGEBYSCORE", "myzset", "__rand_int__", "+inf", "LIMIT", "0", "10"]),

@@ -554,7 +554,7 @@ client_proto(PyObject *client)
     return v == -1 && PyErr_Occurred() ? -1 : (int)v;
 }
 
-/* An array reply ("*<n>" then each item, `null` for NULL) of n items that are exact bytes or
+/* An array reply ("*<n>", or `kind` <n>, then each item, `null` for NULL) of n items that are exact bytes or
  * NULL, whose encoded size is `total` (array_size), written to `o`: 0, or -1 with an
  * exception set. A reply that does not fit in the room left in the buffer and is not small
  * (LRANGE of a few hundred elements) is encoded straight into its own bytes object, a list
@@ -562,8 +562,8 @@ client_proto(PyObject *client)
 #define OUT_OWN 2048
 
 static int
-write_array(Out *o, PyObject *const *items, Py_ssize_t n, Py_ssize_t total, const char *null,
-            int null_len)
+write_array(Out *o, char kind, PyObject *const *items, Py_ssize_t n, Py_ssize_t total,
+            const char *null, int null_len)
 {
     PyObject *b = NULL;
     char *p;
@@ -575,7 +575,7 @@ write_array(Out *o, PyObject *const *items, Py_ssize_t n, Py_ssize_t total, cons
     } else if ((p = out_reserve(o, total)) == NULL) {
         return -1;
     }
-    p += resp_line(p, '*', n);
+    p += resp_line(p, kind, n);
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *item = items[i];
         if (item == NULL) {
@@ -602,8 +602,11 @@ null_reply(int proto, int *len)
 }
 
 /* A list whose items are all exact bytes or None (MGET, and every command that replies with an
- * array of strings), encoded as one bytes object appended to `out`: 1 done, 0 not such a list
+ * array of strings), or a protocol.reply.SetReply of exact bytes (SMEMBERS: "~<n>" in RESP3, an
+ * array in RESP2), encoded as one bytes object appended to `out`: 1 done, 0 not such a list
  * (protocol.reply.encode_reply, the reference, does it), -1 error. */
+static PyObject *set_reply_type;  /* protocol.reply.SetReply */
+
 static int
 encode_bulk_array(PyObject *client, PyObject *list, Out *o)
 {
@@ -618,10 +621,16 @@ encode_bulk_array(PyObject *client, PyObject *list, Out *o)
         else
             return 0;
     }
+    int proto = 2, null_len;
+    char kind = '*';
+    if (Py_TYPE(list) != &PyList_Type) {  /* a SetReply */
+        if (nulls || (proto = client_proto(client)) < 0)
+            return nulls ? 0 : -1;
+        kind = proto == 3 ? '~' : '*';
+    }
     if (nulls == 0)
-        return write_array(o, items, n, resp_line_len(n) + size, NULL, 0) < 0 ? -1 : 1;
-    int proto = client_proto(client), null_len;
-    if (proto < 0)
+        return write_array(o, kind, items, n, resp_line_len(n) + size, NULL, 0) < 0 ? -1 : 1;
+    if ((proto = client_proto(client)) < 0)
         return -1;
     const char *null = null_reply(proto, &null_len);
     /* None items become NULL in a copy of the item pointers (borrowed) */
@@ -632,7 +641,7 @@ encode_bulk_array(PyObject *client, PyObject *list, Out *o)
     }
     for (Py_ssize_t i = 0; i < n; i++)
         copy[i] = items[i] == Py_None ? NULL : items[i];
-    int rc = write_array(o, copy, n, resp_line_len(n) + size + nulls * null_len, null, null_len);
+    int rc = write_array(o, kind, copy, n, resp_line_len(n) + size + nulls * null_len, null, null_len);
     if (copy != stack)
         PyMem_Free(copy);
     return rc < 0 ? -1 : 1;
@@ -651,7 +660,7 @@ encode(PyObject *client, PyObject *reply, Out *o)
     }
     if (PyBytes_CheckExact(reply))
         return append_bulk(o, PyBytes_AS_STRING(reply), PyBytes_GET_SIZE(reply));
-    if (PyList_CheckExact(reply)) {
+    if (PyList_CheckExact(reply) || (PyObject *)Py_TYPE(reply) == set_reply_type) {
         int r = encode_bulk_array(client, reply, o);
         if (r != 0)
             return r < 0 ? -1 : 0;
@@ -1021,7 +1030,7 @@ fast_mget(PyObject *client, PyObject *argv, Out *o)
             goto done;
         null = null_reply(proto, &null_len);
     }
-    if (write_array(o, values, n, resp_line_len(n) + size + (n - found) * null_len, null,
+    if (write_array(o, '*', values, n, resp_line_len(n) + size + (n - found) * null_len, null,
                     null_len) < 0)
         goto done;
     rc = 1;
@@ -1403,14 +1412,16 @@ static PyObject *
 configure(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)module;
-    if (nargs != 17 || !PyDict_CheckExact(args[0]) || !PyType_Check(args[6])
+    if (nargs != 18 || !PyDict_CheckExact(args[0]) || !PyType_Check(args[6])
         || !PyType_Check(args[11]) || !PyType_Check(args[12]) || !PyBytes_Check(args[13])
-        || !PyLong_Check(args[16])) {
+        || !PyLong_Check(args[16]) || !PyType_Check(args[17])
+        || !PyType_IsSubtype((PyTypeObject *)args[17], &PyList_Type)) {
         PyErr_SetString(PyExc_TypeError, "configure(fast_table: dict, execute, encode_reply, "
                                          "encode_error, CommandError, Encoded, Client, "
                                          "internal_error, get_handler, set_handler, "
                                          "incr_handler, Database, Keyspace, ok_reply: bytes, "
-                                         "mget_handler, mset_handler, NOTIFY_KEY_MISS: int)");
+                                         "mget_handler, mset_handler, NOTIFY_KEY_MISS: int, "
+                                         "SetReply: a list subclass)");
         return NULL;
     }
     long miss_bit = PyLong_AsLong(args[16]);
@@ -1441,6 +1452,8 @@ configure(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     Py_INCREF(args[15]);
     Py_XSETREF(mset_handler, args[15]);
     key_miss_bit = miss_bit;
+    Py_INCREF(args[17]);
+    Py_XSETREF(set_reply_type, args[17]);
     off_db = slot_offset(args[6], "db");
     off_data = slot_offset(args[11], "data");
     off_expires = slot_offset(args[11], "expires");
@@ -1779,7 +1792,7 @@ static PyMethodDef methods[] = {
     {"configure", (PyCFunction)(void (*)(void))configure, METH_FASTCALL,
      "configure(fast_table, execute, encode_reply, encode_error, CommandError, Encoded, Client, "
      "internal_error, get_handler, set_handler, incr_handler, Database, Keyspace, ok_reply, "
-     "mget_handler, mset_handler, NOTIFY_KEY_MISS)"},
+     "mget_handler, mset_handler, NOTIFY_KEY_MISS, SetReply)"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -268,3 +268,14 @@ def test_which_commands_the_c_serves(calls):
                        args=["--notify-keyspace-events", "Em"])["read"] == 1
     assert served_in_c(calls, base, frame("MSET", "a", "1"),
                        args=["--notify-keyspace-events", "E$"])["store"] == 1
+
+
+def test_set_replies_in_both_protocols():
+    """SMEMBERS's SetReply of bytes is encoded in C: an array in RESP2, a set in RESP3."""
+    stream = [frame("SADD", "s", "a", "bb", "x" * 300) + frame("SADD", "big", *range(200)),
+              frame("SMEMBERS", "s") + frame("SMEMBERS", "none") + frame("SMEMBERS", "big")
+              + frame("HELLO", "3") + frame("SMEMBERS", "s") + frame("SMEMBERS", "none")
+              + frame("SMEMBERS", "big")]
+    data, _, _ = both(stream)
+    assert data.count(b"*3\r\n") == 1 and data.count(b"~3\r\n") == 1
+    assert b"*0\r\n" in data and b"~0\r\n" in data
