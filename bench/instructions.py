@@ -50,6 +50,9 @@ TESTS = [
     ("RPOP", ["-t", "rpop"]),
     ("HSET", ["-t", "hset"]),
     ("HGET", ["HGET", "myhash", "element:__rand_int__"]),
+    # a hash of 10 short fields, and its reply (a RESP3 map / RESP2 array)
+    ("HSET_10", ["HSET", "hash10"] + [x for i in range(10) for x in (f"field:{i}", f"v{i}")]),
+    ("HGETALL_10", ["HGETALL", "hash10"]),
     ("SADD", ["-t", "sadd"]),
     ("SISMEMBER", ["SISMEMBER", "myset", "element:__rand_int__"]),
     # a set of 20 short members, and its reply (a RESP3 set / RESP2 array of short strings)

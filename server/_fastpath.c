@@ -561,20 +561,39 @@ client_proto(PyObject *client)
  * item: no growth of the buffer, no second copy. */
 #define OUT_OWN 2048
 
+/* Where to write a reply of `total` bytes: in the buffer, or (*own set) in a fresh bytes object
+ * of its own, to hand to out_item once written; NULL with an exception set. */
+static char *
+out_room(Out *o, Py_ssize_t total, PyObject **own)
+{
+    *own = NULL;
+    if (total >= OUT_BIG || (total >= OUT_OWN && o->len + total > o->cap)) {
+        *own = PyBytes_FromStringAndSize(NULL, total);
+        return *own == NULL ? NULL : PyBytes_AS_STRING(*own);
+    }
+    return out_reserve(o, total);
+}
+
+/* One bulk string item at p; returns the position after it. */
+static inline char *
+put_bulk(char *p, PyObject *item)
+{
+    Py_ssize_t len = PyBytes_GET_SIZE(item);
+    p += bulk_head(p, len);
+    copy_bytes(p, PyBytes_AS_STRING(item), len);
+    p[len] = '\r';
+    p[len + 1] = '\n';
+    return p + len + 2;
+}
+
 static int
 write_array(Out *o, char kind, PyObject *const *items, Py_ssize_t n, Py_ssize_t total,
             const char *null, int null_len)
 {
-    PyObject *b = NULL;
-    char *p;
-    if (total >= OUT_BIG || (total >= OUT_OWN && o->len + total > o->cap)) {
-        b = PyBytes_FromStringAndSize(NULL, total);
-        if (b == NULL)
-            return -1;
-        p = PyBytes_AS_STRING(b);
-    } else if ((p = out_reserve(o, total)) == NULL) {
+    PyObject *b;
+    char *p = out_room(o, total, &b);
+    if (p == NULL)
         return -1;
-    }
     p += resp_line(p, kind, n);
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *item = items[i];
@@ -583,12 +602,7 @@ write_array(Out *o, char kind, PyObject *const *items, Py_ssize_t n, Py_ssize_t 
             p += null_len;
             continue;
         }
-        Py_ssize_t len = PyBytes_GET_SIZE(item);
-        p += bulk_head(p, len);  /* room was counted by the caller */
-        copy_bytes(p, PyBytes_AS_STRING(item), len);
-        p[len] = '\r';
-        p[len + 1] = '\n';
-        p += len + 2;
+        p = put_bulk(p, item);  /* room was counted by the caller */
     }
     return b == NULL ? 0 : out_item(o, b);
 }
@@ -647,6 +661,40 @@ encode_bulk_array(PyObject *client, PyObject *list, Out *o)
     return rc < 0 ? -1 : 1;
 }
 
+/* A protocol.reply.Map whose keys and values are all exact bytes (HGETALL), encoded as
+ * encode_reply does it: "%<n>" then key, value, ... in RESP3, an array of 2n in RESP2. 1 done,
+ * 0 not such a map (the reference does it), -1 error. */
+static PyObject *map_type;  /* protocol.reply.Map */
+
+static int
+encode_bulk_map(PyObject *client, PyObject *map, Out *o)
+{
+    Py_ssize_t pos = 0, size = 0, n = PyDict_GET_SIZE(map);
+    PyObject *k, *v;
+    while (PyDict_Next(map, &pos, &k, &v)) {
+        if (!PyBytes_CheckExact(k) || !PyBytes_CheckExact(v))
+            return 0;
+        size += bulk_size(PyBytes_GET_SIZE(k)) + bulk_size(PyBytes_GET_SIZE(v));
+    }
+    int proto = client_proto(client);
+    if (proto < 0)
+        return -1;
+    Py_ssize_t count = proto == 3 ? n : 2 * n;
+    PyObject *b;
+    char *p = out_room(o, resp_line_len(count) + size, &b);
+    if (p == NULL)
+        return -1;
+    p += resp_line(p, proto == 3 ? '%' : '*', count);
+    pos = 0;
+    while (PyDict_Next(map, &pos, &k, &v)) {  /* nothing ran since the sizing pass */
+        p = put_bulk(p, k);
+        p = put_bulk(p, v);
+    }
+    if (b == NULL)
+        return 1;
+    return out_item(o, b) < 0 ? -1 : 1;
+}
+
 /* The reply, encoded onto `o`. */
 static int
 encode(PyObject *client, PyObject *reply, Out *o)
@@ -662,6 +710,11 @@ encode(PyObject *client, PyObject *reply, Out *o)
         return append_bulk(o, PyBytes_AS_STRING(reply), PyBytes_GET_SIZE(reply));
     if (PyList_CheckExact(reply) || (PyObject *)Py_TYPE(reply) == set_reply_type) {
         int r = encode_bulk_array(client, reply, o);
+        if (r != 0)
+            return r < 0 ? -1 : 0;
+    }
+    if ((PyObject *)Py_TYPE(reply) == map_type) {
+        int r = encode_bulk_map(client, reply, o);
         if (r != 0)
             return r < 0 ? -1 : 0;
     }
@@ -1412,16 +1465,17 @@ static PyObject *
 configure(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)module;
-    if (nargs != 18 || !PyDict_CheckExact(args[0]) || !PyType_Check(args[6])
+    if (nargs != 19 || !PyDict_CheckExact(args[0]) || !PyType_Check(args[6])
         || !PyType_Check(args[11]) || !PyType_Check(args[12]) || !PyBytes_Check(args[13])
         || !PyLong_Check(args[16]) || !PyType_Check(args[17])
-        || !PyType_IsSubtype((PyTypeObject *)args[17], &PyList_Type)) {
+        || !PyType_IsSubtype((PyTypeObject *)args[17], &PyList_Type) || !PyType_Check(args[18])
+        || !PyType_IsSubtype((PyTypeObject *)args[18], &PyDict_Type)) {
         PyErr_SetString(PyExc_TypeError, "configure(fast_table: dict, execute, encode_reply, "
                                          "encode_error, CommandError, Encoded, Client, "
                                          "internal_error, get_handler, set_handler, "
                                          "incr_handler, Database, Keyspace, ok_reply: bytes, "
                                          "mget_handler, mset_handler, NOTIFY_KEY_MISS: int, "
-                                         "SetReply: a list subclass)");
+                                         "SetReply: a list subclass, Map: a dict subclass)");
         return NULL;
     }
     long miss_bit = PyLong_AsLong(args[16]);
@@ -1454,6 +1508,8 @@ configure(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     key_miss_bit = miss_bit;
     Py_INCREF(args[17]);
     Py_XSETREF(set_reply_type, args[17]);
+    Py_INCREF(args[18]);
+    Py_XSETREF(map_type, args[18]);
     off_db = slot_offset(args[6], "db");
     off_data = slot_offset(args[11], "data");
     off_expires = slot_offset(args[11], "expires");
@@ -1792,7 +1848,7 @@ static PyMethodDef methods[] = {
     {"configure", (PyCFunction)(void (*)(void))configure, METH_FASTCALL,
      "configure(fast_table, execute, encode_reply, encode_error, CommandError, Encoded, Client, "
      "internal_error, get_handler, set_handler, incr_handler, Database, Keyspace, ok_reply, "
-     "mget_handler, mset_handler, NOTIFY_KEY_MISS, SetReply)"},
+     "mget_handler, mset_handler, NOTIFY_KEY_MISS, SetReply, Map)"},
     {NULL, NULL, 0, NULL},
 };
 

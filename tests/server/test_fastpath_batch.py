@@ -279,3 +279,15 @@ def test_set_replies_in_both_protocols():
     data, _, _ = both(stream)
     assert data.count(b"*3\r\n") == 1 and data.count(b"~3\r\n") == 1
     assert b"*0\r\n" in data and b"~0\r\n" in data
+
+
+def test_map_replies_in_both_protocols():
+    """HGETALL's Map of bytes is encoded in C: a flat array in RESP2, a map in RESP3; a Map with
+    other values (CONFIG GET's, HELLO's) goes to the reference encoder."""
+    stream = [frame("HSET", "h", "f", "v", "g", "w" * 300) + frame("HSET", "big", *range(2000)),
+              frame("HGETALL", "h") + frame("HGETALL", "none") + frame("HGETALL", "big")
+              + frame("CONFIG", "GET", "hz") + frame("HELLO", "3") + frame("HGETALL", "h")
+              + frame("HGETALL", "none") + frame("HGETALL", "big") + frame("CONFIG", "GET", "hz")]
+    data, _, _ = both(stream)
+    assert data.count(b"*4\r\n$1\r\nf\r\n$1\r\nv\r\n") == 1 and data.count(b"%2\r\n$1\r\nf\r\n") == 1
+    assert b"%1000\r\n" in data and b"*2000\r\n" in data
