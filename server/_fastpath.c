@@ -4,8 +4,9 @@
  * Python (the reference, tested to give identical replies): for each command, a client with
  * nothing to check (`client.guarded` false) sending a command whose spelling is known and whose
  * arity fits gets its handler called here and its reply encoded here when it is a pre-encoded
- * constant, a bulk string, an integer or a list of bulk strings and nulls (one allocation for the
- * whole array: MGET and every command that replies with strings); anything else (unknown spelling, a guarded client, a bad
+ * constant, a bulk string, an integer, a list of bulk strings and nulls (one allocation for the
+ * whole array: MGET and every command that replies with strings), a SetReply of bulk strings
+ * (SMEMBERS) or a Map of them (HGETALL); anything else (unknown spelling, a guarded client, a bad
  * arity, other reply types) goes through the Python functions given to configure(), so every
  * rule still lives in one place. Stops after a command that marks the client as closing or blocks
  * it (server/blocking.py), or once the replies collected pass BATCH_OUT_BYTES, and returns where the caller should go on.
