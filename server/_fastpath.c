@@ -1113,14 +1113,18 @@ plain_write(PyObject *client, PyObject *key, DbSlots *s, PyObject ***dirty)
  * runs), with a fresh access field (the LRU clock: LFU never comes here, see db_slots), and
  * count the write: 0, or -1 with an exception set. */
 static int
-store(DbSlots *s, PyObject **dirty, PyObject *k, PyObject *value)
+store_uncounted(DbSlots *s, PyObject *k, PyObject *value)
 {
     int plain = s->delta == Py_None;
     if (PyDict_SetItem(plain ? s->data : s->delta, k, value) < 0)
         return -1;
-    if (PyDict_SetItem(plain ? s->lru : s->delta_lru, k, s->lru_clock) < 0)
-        return -1;
-    return bump(dirty);
+    return PyDict_SetItem(plain ? s->lru : s->delta_lru, k, s->lru_clock);
+}
+
+static int
+store(DbSlots *s, PyObject **dirty, PyObject *k, PyObject *value)
+{
+    return store_uncounted(s, k, value) < 0 ? -1 : bump(dirty);
 }
 
 /* SET argv[1] argv[2] (no options), see plain_write. 1 done, 0 not this case, -1 error. */
@@ -1180,11 +1184,21 @@ fast_mset(PyObject *client, PyObject *argv, Out *o)
             goto done;
         }
     }
+    /* The writes are counted once for all (one int object instead of one per key). */
+    Py_ssize_t stored = 0;
+    while (stored < n && store_uncounted(&s, keys[stored], PyList_GET_ITEM(argv, 2 + 2 * stored)) == 0)
+        stored++;
     rc = -1;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        if (store(&s, dirty, keys[i], PyList_GET_ITEM(argv, 2 + 2 * i)) < 0)
-            goto done;
+    if (stored < n) {  /* a store failed (no memory): its error stands, the writes done count */
+        PyObject *exc_type, *exc, *tb;
+        PyErr_Fetch(&exc_type, &exc, &tb);
+        if (stored > 0 && bump_by(dirty, stored) < 0)
+            PyErr_Clear();
+        PyErr_Restore(exc_type, exc, tb);
+        goto done;
     }
+    if (bump_by(dirty, n) < 0)
+        goto done;
     if (out_write(o, PyBytes_AS_STRING(ok_reply), PyBytes_GET_SIZE(ok_reply)) < 0)
         goto done;
     rc = 1;
