@@ -11,7 +11,7 @@
  * rule still lives in one place. Stops after a command that marks the client as closing or blocks
  * it (server/blocking.py), or once the replies collected pass BATCH_OUT_BYTES, and returns where the caller should go on.
  *
- * GET of a plain string with no TTL, or of a missing key, is answered here without calling its
+ * GET of a plain string or a counter with no TTL, or of a missing key, is answered here without calling its
  * handler (server.commands.strings.get, which stays the reference and serves every other case):
  * the value is read through a borrowed reference and copied into the reply, so no reference
  * count of the stored value is written. During BGSAVE that is what keeps a GET from copying the
@@ -954,7 +954,7 @@ quiet_misses(DbSlots *s)
  * -1 with an exception set. CPython compares str keys of an all-str dict without reference
  * counting, so nothing stored is written. */
 static int
-read_plain(DbSlots *s, PyObject *k, PyObject **value)
+read_value(DbSlots *s, PyObject *k, PyObject **value, int counters)
 {
     int rc = overlay_has(s->delta, k);
     if (rc != 0)
@@ -962,14 +962,20 @@ read_plain(DbSlots *s, PyObject *k, PyObject **value)
     *value = PyDict_GetItemWithError(s->data, k);
     if (*value == NULL)
         return PyErr_Occurred() ? -1 : 1;
-    if (!PyBytes_CheckExact(*value))
+    if (!PyBytes_CheckExact(*value) && !(counters && PyLong_CheckExact(*value)))
         return 0;
     rc = has_deadline(s, k);
     return rc < 0 ? -1 : rc == 0;
 }
 
-/* GET argv[1] answered without its handler when the key holds plain bytes and has no TTL, or
- * is missing: 1 done (reply appended, keyspace hit or miss counted), 0 not this case (the
+static int
+read_plain(DbSlots *s, PyObject *k, PyObject **value)
+{
+    return read_value(s, k, value, 0);
+}
+
+/* GET argv[1] answered without its handler when the key holds plain bytes or a counter (an int,
+ * see fast_incr) and has no TTL, or is missing: 1 done (reply appended, keyspace hit or miss counted), 0 not this case (the
  * handler decides), -1 error. Writes nothing to the stored key or value (see read_plain). */
 static int
 fast_get(PyObject *client, PyObject *argv, Out *o)
@@ -984,9 +990,22 @@ fast_get(PyObject *client, PyObject *argv, Out *o)
     PyObject *k = PyUnicode_DecodeLatin1(PyBytes_AS_STRING(key), PyBytes_GET_SIZE(key), NULL);
     if (k == NULL)
         return -1;
-    int rc = read_plain(&s, k, &value);
+    int rc = read_value(&s, k, &value, 1);
     if (rc <= 0)
         goto done;
+    char digits[24];
+    Py_ssize_t ndigits = 0;
+    if (value != NULL && PyLong_CheckExact(value)) {
+        /* a counter (INCR stores an int): its decimal text, as the handler's b"%d" */
+        int overflow = 0;
+        long long v = PyLong_AsLongLongAndOverflow(value, &overflow);
+        if (overflow || (v == -1 && PyErr_Occurred())) {
+            PyErr_Clear();
+            rc = 0;
+            goto done;
+        }
+        ndigits = resp_line(digits, ':', v) - 3;  /* ':' and "\r\n" off */
+    }
     if (value == NULL) {
         int proto, null_len;
         if ((misses = quiet_misses(&s)) == NULL) {
@@ -1010,7 +1029,10 @@ fast_get(PyObject *client, PyObject *argv, Out *o)
         rc = -1;
         goto done;
     }
-    rc = append_bulk(o, PyBytes_AS_STRING(value), PyBytes_GET_SIZE(value)) < 0 ? -1 : 1;
+    if (PyLong_CheckExact(value))
+        rc = append_bulk(o, digits + 1, ndigits) < 0 ? -1 : 1;
+    else
+        rc = append_bulk(o, PyBytes_AS_STRING(value), PyBytes_GET_SIZE(value)) < 0 ? -1 : 1;
 done:
     Py_DECREF(k);
     return rc;

@@ -291,3 +291,17 @@ def test_map_replies_in_both_protocols():
     data, _, _ = both(stream)
     assert data.count(b"*4\r\n$1\r\nf\r\n$1\r\nv\r\n") == 1 and data.count(b"%2\r\n$1\r\nf\r\n") == 1
     assert b"%1000\r\n" in data and b"*2000\r\n" in data
+
+
+def test_get_of_counters():
+    """GET of an INCR counter (an int in the keyspace) answers its text from C, as the handler."""
+    stream = [frame("INCR", "n") + frame("DECRBY", "neg", "42") + frame("SET", "max", "9223372036854775806")
+              + frame("INCR", "max") + frame("DECRBY", "min", "9223372036854775807") + frame("DECR", "min")
+              + frame("INCR", "t") + frame("EXPIRE", "t", "100"),
+              frame("GET", "n") + frame("GET", "neg") + frame("GET", "max") + frame("GET", "min")
+              + frame("GET", "t") + frame("HELLO", "3") + frame("GET", "n")]
+    data, _, state = both(stream, hooks={1: later(3)})
+    assert (b"$1\r\n1\r\n$3\r\n-42\r\n$19\r\n9223372036854775807\r\n$20\r\n-9223372036854775808\r\n"
+            b"$1\r\n1\r\n%7\r\n") in data
+    assert data.endswith(b"$1\r\n1\r\n")
+    assert state[2] == 6
