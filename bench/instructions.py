@@ -34,21 +34,34 @@ TESTS = [
     ("SET", ["-t", "set"]),
     ("GET", ["-t", "get"]),
     ("INCR", ["-t", "incr"]),
+    # the counters INCR left: 4 % of the 100,000 keys drawn with -n 4000, so mostly misses
+    ("GET_COUNTER", ["GET", "counter:__rand_int__"]),
+    ("INCR_1KEY", ["INCR", "one:counter"]),
+    ("GET_1COUNTER", ["GET", "one:counter"]),  # a counter's hits
     ("EXISTS", ["EXISTS", K]),
     ("STRLEN", ["STRLEN", K]),
     ("MSET", ["-t", "mset"]),
     ("MGET", ["MGET"] + [K] * 10),
+    # half of these keys are never written: misses (answered with nulls) beside hits
+    ("MGET_MISSES", ["MGET"] + [K, "nokey:__rand_int__"] * 5),
     ("GETRANGE", ["GETRANGE", K, "0", "1"]),
     ("LPUSH", ["-t", "lpush"]),
     ("RPUSH", ["-t", "rpush"]),
     # mylist holds the 2n elements LPUSH and RPUSH left: LRANGE reads 600, the pops take them.
+    ("LRANGE_100", ["LRANGE", "mylist", "0", "99"]),
     ("LRANGE_600", ["LRANGE", "mylist", "0", "599"]),
     ("LPOP", ["-t", "lpop"]),
     ("RPOP", ["-t", "rpop"]),
     ("HSET", ["-t", "hset"]),
     ("HGET", ["HGET", "myhash", "element:__rand_int__"]),
+    # a hash of 10 short fields, and its reply (a RESP3 map / RESP2 array)
+    ("HSET_10", ["HSET", "hash10"] + [x for i in range(10) for x in (f"field:{i}", f"v{i}")]),
+    ("HGETALL_10", ["HGETALL", "hash10"]),
     ("SADD", ["-t", "sadd"]),
     ("SISMEMBER", ["SISMEMBER", "myset", "element:__rand_int__"]),
+    # a set of 20 short members, and its reply (a RESP3 set / RESP2 array of short strings)
+    ("SADD_20", ["SADD", "set20"] + [f"member:{i:02d}" for i in range(20)]),
+    ("SMEMBERS_20", ["SMEMBERS", "set20"]),
     ("ZADD", ["-t", "zadd"]),
     ("ZRANK", ["ZRANK", "myzset", "element:__rand_int__"]),
     ("ZRANGEBYSCORE", ["ZRANGEBYSCORE", "myzset", "__rand_int__", "+inf", "LIMIT", "0", "10"]),
@@ -59,11 +72,16 @@ TESTS = [
     # issue 12: HyperLogLog (one key, as bench/throughput.py's rows)
     ("PFADD", ["PFADD", "hll", "element:__rand_int__"]),
     ("PFCOUNT", ["PFCOUNT", "hll"]),
-    # TTLs last: a database with TTLs sends SET/INCR down the handlers' path.
+    # TTLs last: the rows "(TTLs in db)" run the same commands in a database where SETEX left
+    # keys with a TTL (each key with a TTL goes to the handlers; the others should not).
     ("SETEX", ["SETEX", "ttl:__rand_int__", "100000", "xxx"]),
     ("TTL", ["TTL", "ttl:__rand_int__"]),
     ("EXPIRE", ["EXPIRE", K, "100000"]),
     ("GET (TTLs in db)", ["-t", "get"]),
+    ("SET (TTLs in db)", ["-t", "set"]),
+    ("INCR (TTLs in db)", ["-t", "incr"]),
+    ("MSET (TTLs in db)", ["-t", "mset"]),
+    ("MGET (TTLs in db)", ["MGET"] + [K] * 10),
 ]
 
 

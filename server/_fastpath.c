@@ -4,23 +4,29 @@
  * Python (the reference, tested to give identical replies): for each command, a client with
  * nothing to check (`client.guarded` false) sending a command whose spelling is known and whose
  * arity fits gets its handler called here and its reply encoded here when it is a pre-encoded
- * constant, a bulk string, an integer or a list of bulk strings and nulls (one allocation for the
- * whole array: MGET and every command that replies with strings); anything else (unknown spelling, a guarded client, a bad
+ * constant, a bulk string, an integer, a list of bulk strings and nulls (one allocation for the
+ * whole array: MGET and every command that replies with strings), a SetReply of bulk strings
+ * (SMEMBERS) or a Map of them (HGETALL); anything else (unknown spelling, a guarded client, a bad
  * arity, other reply types) goes through the Python functions given to configure(), so every
  * rule still lives in one place. Stops after a command that marks the client as closing or blocks
  * it (server/blocking.py), or once the replies collected pass BATCH_OUT_BYTES, and returns where the caller should go on.
  *
- * GET of a plain string with no TTL is answered here without calling its handler
- * (server.commands.strings.get, which stays the reference and serves every other case): the
- * value is read through a borrowed reference and copied into the reply, so no reference count
- * of the stored value is written. During BGSAVE that is what keeps a GET from copying the
- * value's memory page away from the save child (a copy-on-write fault per GET otherwise).
- * Plain `SET key value` and `INCR key` (of a counter or a missing key) in a database without
- * TTLs and with no WATCHes are done here too, as their handlers and Database.store do them
- * (server.commands.strings.set_ and _incr_by stay the reference): the hot paths of a cache and
- * of counters, a Python frame and two method calls shorter. Each updates the key's access field
- * (Database.lru, see server/keyspace.py) to the cached LRU clock as the Python code does; under
- * an LFU policy, whose counter needs computing, they leave the work to the handlers.
+ * GET of a plain string or a counter with no TTL, or of a missing key, is answered here without calling its
+ * handler (server.commands.strings.get, which stays the reference and serves every other case):
+ * the value is read through a borrowed reference and copied into the reply, so no reference
+ * count of the stored value is written. During BGSAVE that is what keeps a GET from copying the
+ * value's memory page away from the save child (a copy-on-write fault per GET otherwise). MGET
+ * is the same read looped, served here only when every one of its keys is (checked before any
+ * side effect), else its handler does it all. A miss is answered here unless keymiss
+ * notifications are on. Plain `SET key value`, `MSET k v ...` and `INCR key` (of a counter or a
+ * missing key) of keys without a TTL, with no WATCHes, tracking or notifications, are done here
+ * too, as their handlers and Database.store do them (server.commands.strings.set_, mset and
+ * _incr_by stay the reference): the hot paths of a cache and of counters, a Python frame and
+ * two method calls shorter. A TTL on another key of the database changes nothing: a key with a
+ * TTL is the handlers' (they expire it if its time has passed), checked key by key. Each command
+ * updates the key's access field (Database.lru, see server/keyspace.py) to the cached LRU clock
+ * as the Python code does; under an LFU policy, whose counter needs computing, they leave the
+ * work to the handlers.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -168,13 +174,16 @@ static PyObject *s_guarded, *s_closing, *s_last_command, *s_proto, *s_message, *
 static PyTypeObject *client_type;
 static Py_ssize_t off_guarded = -1, off_closing = -1, off_last_command = -1, off_blocked = -1;
 
-/* For GET and SET: their handlers, and the slots of Client.db,
- * Database.data/expires/delta/delta_exp/ks, Keyspace.hits/dirty/plain. */
-static PyObject *get_handler, *set_handler, *incr_handler, *ok_reply, *int_one;
+/* For GET, SET, INCR, MGET and MSET: their handlers, and the slots of Client.db,
+ * Database.data/expires/delta/delta_exp/ks/lru/delta_lru, Keyspace.hits/misses/events/dirty/plain/
+ * lru_clock/lfu. */
+static PyObject *get_handler, *set_handler, *incr_handler, *mget_handler, *mset_handler, *ok_reply,
+                *int_one;
 static PyTypeObject *database_type, *keyspace_type;
 static Py_ssize_t off_db = -1, off_data = -1, off_expires = -1, off_delta = -1, off_delta_exp = -1,
                   off_ks = -1, off_hits = -1, off_dirty = -1, off_plain = -1, off_lru = -1,
-                  off_delta_lru = -1, off_lru_clock = -1, off_lfu = -1;
+                  off_delta_lru = -1, off_lru_clock = -1, off_lfu = -1, off_misses = -1,
+                  off_events = -1;
 
 /* A fresh instance of `type` made without __init__ (Cython's tp_new sets every object field of
  * an extension type to None), or NULL with an exception set. */
@@ -306,16 +315,63 @@ resp_line(char *p, char type, long long v)
     return len;
 }
 
-/* The length of resp_line(_, _, v) for v >= 0. */
-static int
+/* The length of resp_line(_, _, v) for v >= 0: comparisons for the usual short lengths (an
+ * array's sizing pass asks once per element), divisions only past them. */
+static inline int
 resp_line_len(long long v)
 {
-    int len = 4;
-    while (v >= 10) {
-        v /= 10;
+    if (v < 10)
+        return 4;
+    if (v < 100)
+        return 5;
+    if (v < 1000)
+        return 6;
+    int len = 7;
+    for (v /= 1000; v >= 10; v /= 10)
         len++;
-    }
     return len;
+}
+
+/* "$<len>\r\n" at p (room for 24 bytes); returns its length. Lengths below 100 are written
+ * inline: resp_line's digit loop costs ~50 instructions per element of an array reply. */
+static inline int
+bulk_head(char *p, Py_ssize_t len)
+{
+    p[0] = '$';
+    if (len < 10) {
+        p[1] = (char)('0' + len);
+        p[2] = '\r';
+        p[3] = '\n';
+        return 4;
+    }
+    if (len < 100) {
+        p[1] = (char)('0' + len / 10);
+        p[2] = (char)('0' + len % 10);
+        p[3] = '\r';
+        p[4] = '\n';
+        return 5;
+    }
+    return resp_line(p, '$', len);
+}
+
+/* The size of a bulk string reply ("$<len>\r\n<data>\r\n"). */
+static inline Py_ssize_t
+bulk_size(Py_ssize_t len)
+{
+    return resp_line_len(len) + len + 2;
+}
+
+/* n bytes from src to p: a byte loop for short payloads (a memcpy call costs more than copying
+ * a few bytes), memcpy past them. */
+static inline void
+copy_bytes(char *p, const char *src, Py_ssize_t n)
+{
+    if (n <= 16) {
+        for (Py_ssize_t i = 0; i < n; i++)
+            p[i] = src[i];
+    } else {
+        memcpy(p, src, n);
+    }
 }
 
 /* A batch's replies. The replies encoded here are copied one after another into `buf` (on the
@@ -354,10 +410,20 @@ out_free(Out *o)
     o->cap = OUT_STACK;
 }
 
-/* Room for n more bytes at the end of the buffer: where to write them, or NULL (MemoryError). */
+static int out_flush(Out *o);
+
+/* Room for n more bytes at the end of the buffer: where to write them, or NULL (MemoryError).
+ * When they do not fit, what the buffer holds goes to the list first (its bytes come before
+ * anything written after them, see settle), so a run of mid-sized replies fills the stack
+ * buffer again instead of growing a heap one by doubling (a copy per growth); the buffer only
+ * grows for one write bigger than itself. */
 static char *
 out_reserve(Out *o, Py_ssize_t n)
 {
+    if (o->len + n > o->cap && o->len > 0 && n <= OUT_STACK) {
+        if (out_flush(o) < 0)
+            return NULL;
+    }
     if (o->len + n > o->cap) {
         Py_ssize_t cap = o->cap * 2;
         while (cap < o->len + n)
@@ -459,21 +525,21 @@ slow(PyObject *client, PyObject *argv, Out *o)
 static int
 append_bulk(Out *o, const char *data, Py_ssize_t size)
 {
-    char head[32];
-    int hlen = resp_line(head, '$', size);
+    Py_ssize_t total = bulk_size(size);
     char *p;
     PyObject *b = NULL;
     if (size >= OUT_BIG) {
-        b = PyBytes_FromStringAndSize(NULL, hlen + size + 2);
+        b = PyBytes_FromStringAndSize(NULL, total);
         if (b == NULL)
             return -1;
         p = PyBytes_AS_STRING(b);
-    } else if ((p = out_reserve(o, hlen + size + 2)) == NULL) {
+    } else if ((p = out_reserve(o, total)) == NULL) {
         return -1;
     }
-    memcpy(p, head, hlen);
-    memcpy(p + hlen, data, size);
-    memcpy(p + hlen + size, "\r\n", 2);
+    p += bulk_head(p, size);
+    copy_bytes(p, data, size);
+    p[size] = '\r';
+    p[size + 1] = '\n';
     return b == NULL ? 0 : out_item(o, b);
 }
 
@@ -489,54 +555,141 @@ client_proto(PyObject *client)
     return v == -1 && PyErr_Occurred() ? -1 : (int)v;
 }
 
+/* An array reply ("*<n>", or `kind` <n>, then each item, `null` for NULL) of n items that are exact bytes or
+ * NULL, whose encoded size is `total` (array_size), written to `o`: 0, or -1 with an
+ * exception set. A reply that does not fit in the room left in the buffer and is not small
+ * (LRANGE of a few hundred elements) is encoded straight into its own bytes object, a list
+ * item: no growth of the buffer, no second copy. */
+#define OUT_OWN 2048
+
+/* Where to write a reply of `total` bytes: in the buffer, or (*own set) in a fresh bytes object
+ * of its own, to hand to out_item once written; NULL with an exception set. */
+static char *
+out_room(Out *o, Py_ssize_t total, PyObject **own)
+{
+    *own = NULL;
+    if (total >= OUT_BIG || (total >= OUT_OWN && o->len + total > o->cap)) {
+        *own = PyBytes_FromStringAndSize(NULL, total);
+        return *own == NULL ? NULL : PyBytes_AS_STRING(*own);
+    }
+    return out_reserve(o, total);
+}
+
+/* One bulk string item at p; returns the position after it. */
+static inline char *
+put_bulk(char *p, PyObject *item)
+{
+    Py_ssize_t len = PyBytes_GET_SIZE(item);
+    p += bulk_head(p, len);
+    copy_bytes(p, PyBytes_AS_STRING(item), len);
+    p[len] = '\r';
+    p[len + 1] = '\n';
+    return p + len + 2;
+}
+
+static int
+write_array(Out *o, char kind, PyObject *const *items, Py_ssize_t n, Py_ssize_t total,
+            const char *null, int null_len)
+{
+    PyObject *b;
+    char *p = out_room(o, total, &b);
+    if (p == NULL)
+        return -1;
+    p += resp_line(p, kind, n);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item = items[i];
+        if (item == NULL) {
+            copy_bytes(p, null, null_len);
+            p += null_len;
+            continue;
+        }
+        p = put_bulk(p, item);  /* room was counted by the caller */
+    }
+    return b == NULL ? 0 : out_item(o, b);
+}
+
+/* The null reply in protocol `proto`. */
+static inline const char *
+null_reply(int proto, int *len)
+{
+    *len = proto == 3 ? 3 : 5;
+    return proto == 3 ? "_\r\n" : "$-1\r\n";
+}
+
 /* A list whose items are all exact bytes or None (MGET, and every command that replies with an
- * array of strings), encoded as one bytes object appended to `out`: 1 done, 0 not such a list
+ * array of strings), or a protocol.reply.SetReply of exact bytes (SMEMBERS: "~<n>" in RESP3, an
+ * array in RESP2), encoded as one bytes object appended to `out`: 1 done, 0 not such a list
  * (protocol.reply.encode_reply, the reference, does it), -1 error. */
+static PyObject *set_reply_type;  /* protocol.reply.SetReply */
+
 static int
 encode_bulk_array(PyObject *client, PyObject *list, Out *o)
 {
     Py_ssize_t n = PyList_GET_SIZE(list), size = 0, nulls = 0;
-    char head[32];
+    PyObject **items = ((PyListObject *)list)->ob_item;
     for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *item = PyList_GET_ITEM(list, i);
+        PyObject *item = items[i];
         if (PyBytes_CheckExact(item))
-            size += resp_line_len(PyBytes_GET_SIZE(item)) + PyBytes_GET_SIZE(item) + 2;
+            size += bulk_size(PyBytes_GET_SIZE(item));
         else if (item == Py_None)
             nulls++;
         else
             return 0;
     }
-    int proto = 2;
-    if (nulls && (proto = client_proto(client)) < 0)
+    int proto = 2, null_len;
+    char kind = '*';
+    if (Py_TYPE(list) != &PyList_Type) {  /* a SetReply */
+        if (nulls || (proto = client_proto(client)) < 0)
+            return nulls ? 0 : -1;
+        kind = proto == 3 ? '~' : '*';
+    }
+    if (nulls == 0)
+        return write_array(o, kind, items, n, resp_line_len(n) + size, NULL, 0) < 0 ? -1 : 1;
+    if ((proto = client_proto(client)) < 0)
         return -1;
-    const char *null = proto == 3 ? "_\r\n" : "$-1\r\n";
-    Py_ssize_t null_len = (Py_ssize_t)strlen(null);
-    int hlen = resp_line(head, '*', n);
-    Py_ssize_t total = hlen + size + nulls * null_len;
-    PyObject *b = NULL;
-    char *p;
-    if (total >= OUT_BIG) {
-        b = PyBytes_FromStringAndSize(NULL, total);
-        if (b == NULL)
-            return -1;
-        p = PyBytes_AS_STRING(b);
-    } else if ((p = out_reserve(o, total)) == NULL) {
+    const char *null = null_reply(proto, &null_len);
+    /* None items become NULL in a copy of the item pointers (borrowed) */
+    PyObject *stack[64], **copy = n <= 64 ? stack : PyMem_Malloc(n * sizeof(PyObject *));
+    if (copy == NULL) {
+        PyErr_NoMemory();
         return -1;
     }
-    memcpy(p, head, hlen);
-    p += hlen;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *item = PyList_GET_ITEM(list, i);
-        if (item == Py_None) {
-            memcpy(p, null, null_len);
-            p += null_len;
-            continue;
-        }
-        Py_ssize_t len = PyBytes_GET_SIZE(item);
-        p += resp_line(p, '$', len);  /* room was counted above */
-        memcpy(p, PyBytes_AS_STRING(item), len);
-        memcpy(p + len, "\r\n", 2);
-        p += len + 2;
+    for (Py_ssize_t i = 0; i < n; i++)
+        copy[i] = items[i] == Py_None ? NULL : items[i];
+    int rc = write_array(o, kind, copy, n, resp_line_len(n) + size + nulls * null_len, null, null_len);
+    if (copy != stack)
+        PyMem_Free(copy);
+    return rc < 0 ? -1 : 1;
+}
+
+/* A protocol.reply.Map whose keys and values are all exact bytes (HGETALL), encoded as
+ * encode_reply does it: "%<n>" then key, value, ... in RESP3, an array of 2n in RESP2. 1 done,
+ * 0 not such a map (the reference does it), -1 error. */
+static PyObject *map_type;  /* protocol.reply.Map */
+
+static int
+encode_bulk_map(PyObject *client, PyObject *map, Out *o)
+{
+    Py_ssize_t pos = 0, size = 0, n = PyDict_GET_SIZE(map);
+    PyObject *k, *v;
+    while (PyDict_Next(map, &pos, &k, &v)) {
+        if (!PyBytes_CheckExact(k) || !PyBytes_CheckExact(v))
+            return 0;
+        size += bulk_size(PyBytes_GET_SIZE(k)) + bulk_size(PyBytes_GET_SIZE(v));
+    }
+    int proto = client_proto(client);
+    if (proto < 0)
+        return -1;
+    Py_ssize_t count = proto == 3 ? n : 2 * n;
+    PyObject *b;
+    char *p = out_room(o, resp_line_len(count) + size, &b);
+    if (p == NULL)
+        return -1;
+    p += resp_line(p, proto == 3 ? '%' : '*', count);
+    pos = 0;
+    while (PyDict_Next(map, &pos, &k, &v)) {  /* nothing ran since the sizing pass */
+        p = put_bulk(p, k);
+        p = put_bulk(p, v);
     }
     if (b == NULL)
         return 1;
@@ -556,8 +709,13 @@ encode(PyObject *client, PyObject *reply, Out *o)
     }
     if (PyBytes_CheckExact(reply))
         return append_bulk(o, PyBytes_AS_STRING(reply), PyBytes_GET_SIZE(reply));
-    if (PyList_CheckExact(reply)) {
+    if (PyList_CheckExact(reply) || (PyObject *)Py_TYPE(reply) == set_reply_type) {
         int r = encode_bulk_array(client, reply, o);
+        if (r != 0)
+            return r < 0 ? -1 : 0;
+    }
+    if ((PyObject *)Py_TYPE(reply) == map_type) {
+        int r = encode_bulk_map(client, reply, o);
         if (r != 0)
             return r < 0 ? -1 : 0;
     }
@@ -732,58 +890,135 @@ db_slots(PyObject *client, DbSlots *s)
            && Py_TYPE(s->ks) == keyspace_type;
 }
 
-/* *slot += 1 for an int slot: 0, or -1 with an exception set. */
+/* *slot += n for an int slot: 0, or -1 with an exception set. */
 static int
-bump(PyObject **slot)
+bump_by(PyObject **slot, Py_ssize_t n)
 {
-    PyObject *bumped = PyNumber_Add(*slot, int_one);
+    PyObject *by = n == 1 ? (Py_INCREF(int_one), int_one) : PyLong_FromSsize_t(n);
+    if (by == NULL)
+        return -1;
+    PyObject *bumped = PyNumber_Add(*slot, by);
+    Py_DECREF(by);
     if (bumped == NULL)
         return -1;
     Py_SETREF(*slot, bumped);
     return 0;
 }
 
-/* GET argv[1] answered without its handler when the key holds plain bytes and has no TTL:
- * 1 done (reply appended, keyspace hit counted), 0 not this case (the handler decides),
- * -1 error. Writes nothing to the stored key or value: the str form of the key (see
- * server/keyspace.py) is looked up in an all-str dict, which CPython compares without
- * reference counting, and the value is only read. A key changed since a save child forked
- * (in the overlay, see keyspace.py) goes to the handler. */
+static int
+bump(PyObject **slot)
+{
+    return bump_by(slot, 1);
+}
+
+/* Whether the str key `k` has a TTL, or had its TTL changed since a save child forked (an entry
+ * in the overlay, see keyspace.py): 1, 0, or -1 with an exception set. A key with a TTL goes to
+ * the handlers, which check whether it has passed (and expire it, counting it, as Redis's
+ * lookups do); any other key of a database with TTLs elsewhere is served here as usual. */
+static int
+has_deadline(DbSlots *s, PyObject *k)
+{
+    int rc = overlay_has(s->delta_exp, k);
+    if (rc != 0 || PyDict_GET_SIZE(s->expires) == 0)
+        return rc;
+    if (PyDict_GetItemWithError(s->expires, k) != NULL)
+        return 1;
+    return PyErr_Occurred() ? -1 : 0;
+}
+
+/* Keyspace.misses's slot when a keyspace miss can be answered here: no keymiss notification to
+ * send (Database.read sends one when notify-keyspace-events asks for it); else NULL. */
+static long key_miss_bit;  /* config.NOTIFY_KEY_MISS */
+
+static PyObject **
+quiet_misses(DbSlots *s)
+{
+    if (off_misses < 0)
+        return NULL;
+    PyObject **misses = (PyObject **)((char *)s->ks + off_misses);
+    PyObject *events = slot_get(s->ks, off_events);
+    if (*misses == NULL || !PyLong_CheckExact(*misses) || events == NULL
+        || !PyLong_CheckExact(events))
+        return NULL;
+    long bits = PyLong_AsLong(events);
+    if (bits == -1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        return NULL;
+    }
+    return bits & key_miss_bit ? NULL : misses;
+}
+
+/* A read of the str key `k` as Database.get does it, for the cases done here: 1 with *value the
+ * plain bytes stored (borrowed) or NULL for a missing key, 0 for any other case (a key changed
+ * since a save child forked, a key with a TTL, a value of another type: the handler decides),
+ * -1 with an exception set. CPython compares str keys of an all-str dict without reference
+ * counting, so nothing stored is written. */
+static int
+read_value(DbSlots *s, PyObject *k, PyObject **value, int counters)
+{
+    int rc = overlay_has(s->delta, k);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
+    *value = PyDict_GetItemWithError(s->data, k);
+    if (*value == NULL)
+        return PyErr_Occurred() ? -1 : 1;
+    if (!PyBytes_CheckExact(*value) && !(counters && PyLong_CheckExact(*value)))
+        return 0;
+    rc = has_deadline(s, k);
+    return rc < 0 ? -1 : rc == 0;
+}
+
+static int
+read_plain(DbSlots *s, PyObject *k, PyObject **value)
+{
+    return read_value(s, k, value, 0);
+}
+
+/* GET argv[1] answered without its handler when the key holds plain bytes or a counter (an int,
+ * see fast_incr) and has no TTL, or is missing: 1 done (reply appended, keyspace hit or miss counted), 0 not this case (the
+ * handler decides), -1 error. Writes nothing to the stored key or value (see read_plain). */
 static int
 fast_get(PyObject *client, PyObject *argv, Out *o)
 {
     DbSlots s;
     if (!db_slots(client, &s))
         return 0;
-    PyObject *data = s.data, *expires = s.expires;
-    PyObject **hits = (PyObject **)((char *)s.ks + off_hits);
-    PyObject *key = PyList_GET_ITEM(argv, 1);
+    PyObject **hits = (PyObject **)((char *)s.ks + off_hits), **misses = NULL;
+    PyObject *key = PyList_GET_ITEM(argv, 1), *value = NULL;
     if (!PyBytes_CheckExact(key) || *hits == NULL || !PyLong_CheckExact(*hits))
         return 0;
     PyObject *k = PyUnicode_DecodeLatin1(PyBytes_AS_STRING(key), PyBytes_GET_SIZE(key), NULL);
     if (k == NULL)
         return -1;
-    int rc = overlay_has(s.delta, k);
-    if (rc == 0)
-        rc = overlay_has(s.delta_exp, k);
-    if (rc != 0) {
-        rc = rc < 0 ? -1 : 0;
+    int rc = read_value(&s, k, &value, 1);
+    if (rc <= 0)
         goto done;
+    char digits[24];
+    Py_ssize_t ndigits = 0;
+    if (value != NULL && PyLong_CheckExact(value)) {
+        /* a counter (INCR stores an int): its decimal text, as the handler's b"%d" */
+        int overflow = 0;
+        long long v = PyLong_AsLongLongAndOverflow(value, &overflow);
+        if (overflow || (v == -1 && PyErr_Occurred())) {
+            PyErr_Clear();
+            rc = 0;
+            goto done;
+        }
+        ndigits = resp_line(digits, ':', v) - 3;  /* ':' and "\r\n" off */
     }
-    PyObject *value = PyDict_GetItemWithError(data, k);  /* borrowed */
     if (value == NULL) {
-        rc = PyErr_Occurred() ? -1 : 0;  /* a miss: the handler counts it and replies */
-        goto done;
-    }
-    if (!PyBytes_CheckExact(value))
-        goto done;
-    if (PyDict_GET_SIZE(expires) > 0) {
-        if (PyDict_GetItemWithError(expires, k) != NULL)
-            goto done;  /* a TTL: the handler checks whether it has passed */
-        if (PyErr_Occurred()) {
+        int proto, null_len;
+        if ((misses = quiet_misses(&s)) == NULL) {
+            rc = 0;  /* a keymiss notification to send: the handler does it */
+            goto done;
+        }
+        if ((proto = client_proto(client)) < 0 || bump(misses) < 0) {
             rc = -1;
             goto done;
         }
+        const char *null = null_reply(proto, &null_len);
+        rc = out_write(o, null, null_len) < 0 ? -1 : 1;
+        goto done;
     }
     if (bump(hits) < 0) {
         rc = -1;
@@ -794,19 +1029,103 @@ fast_get(PyObject *client, PyObject *argv, Out *o)
         rc = -1;
         goto done;
     }
-    rc = append_bulk(o, PyBytes_AS_STRING(value), PyBytes_GET_SIZE(value)) < 0 ? -1 : 1;
+    if (PyLong_CheckExact(value))
+        rc = append_bulk(o, digits + 1, ndigits) < 0 ? -1 : 1;
+    else
+        rc = append_bulk(o, PyBytes_AS_STRING(value), PyBytes_GET_SIZE(value)) < 0 ? -1 : 1;
 done:
     Py_DECREF(k);
     return rc;
 }
 
-/* For a write done here: the client's database has no TTLs (nothing to expire first or to
- * drop) and nobody WATCHes a key. Fills `s` and `*dirty` (Keyspace.dirty's slot); 1 or 0. */
+/* MGET and MSET decode up to this many keys into a stack array; more take the heap. */
+#define BATCH_KEYS 32
+
+/* MGET argv[1..] answered without its handler when every key is one GET serves here (plain
+ * bytes without a TTL, or missing while no keymiss notification is asked for), checked for all
+ * keys before anything is counted or touched: 1 done, 0 not this case (the handler, the
+ * reference, does it all), -1 error. As the handler does: a hit and the key's access field per
+ * found key, a miss per missing one, the reply an array of bulk strings and nulls. */
+static int
+fast_mget(PyObject *client, PyObject *argv, Out *o)
+{
+    DbSlots s;
+    if (!db_slots(client, &s))
+        return 0;
+    PyObject **hits = (PyObject **)((char *)s.ks + off_hits), **misses = NULL;
+    if (*hits == NULL || !PyLong_CheckExact(*hits))
+        return 0;
+    Py_ssize_t n = PyList_GET_SIZE(argv) - 1, decoded = 0, found = 0, size = 0;
+    PyObject *stack[2 * BATCH_KEYS];
+    PyObject **keys = n <= BATCH_KEYS ? stack : PyMem_Malloc(2 * n * sizeof(PyObject *));
+    if (keys == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    PyObject **values = keys + n;  /* borrowed; NULL for a missing key */
+    int rc = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *key = PyList_GET_ITEM(argv, i + 1);
+        if (!PyBytes_CheckExact(key))
+            goto done;
+        PyObject *k = PyUnicode_DecodeLatin1(PyBytes_AS_STRING(key), PyBytes_GET_SIZE(key), NULL);
+        if (k == NULL) {
+            rc = -1;
+            goto done;
+        }
+        keys[decoded++] = k;
+        rc = read_plain(&s, k, &values[i]);
+        if (rc <= 0)
+            goto done;
+        rc = 0;
+        if (values[i] != NULL) {
+            found++;
+            size += bulk_size(PyBytes_GET_SIZE(values[i]));
+        } else if (misses == NULL && (misses = quiet_misses(&s)) == NULL) {
+            goto done;  /* a keymiss notification to send */
+        }
+    }
+    /* Every key is served here: now the side effects, which nothing above has begun. Nothing
+     * below runs Python code or frees a value, so the borrowed values stay valid. */
+    rc = -1;
+    if (found > 0 && bump_by(hits, found) < 0)
+        goto done;
+    if (found < n && bump_by(misses, n - found) < 0)
+        goto done;
+    if (s.delta == Py_None) {
+        for (Py_ssize_t i = 0; i < n; i++) {
+            if (values[i] != NULL && PyDict_SetItem(s.lru, keys[i], s.lru_clock) < 0)
+                goto done;
+        }
+    }
+    const char *null = NULL;
+    int null_len = 0;
+    if (found < n) {
+        int proto = client_proto(client);
+        if (proto < 0)
+            goto done;
+        null = null_reply(proto, &null_len);
+    }
+    if (write_array(o, '*', values, n, resp_line_len(n) + size + (n - found) * null_len, null,
+                    null_len) < 0)
+        goto done;
+    rc = 1;
+done:
+    for (Py_ssize_t i = 0; i < decoded; i++)
+        Py_DECREF(keys[i]);
+    if (keys != stack)
+        PyMem_Free(keys);
+    return rc;
+}
+
+/* For a write done here: the database is laid out as keyspace.py does it and nobody observes
+ * key writes (Keyspace.plain: no WATCH, no blocked client, no notifications, no tracking).
+ * Fills `s` and `*dirty` (Keyspace.dirty's slot); 1 or 0. The key itself must have no TTL
+ * (has_deadline), which the caller checks once it has the key's str form. */
 static int
 plain_write(PyObject *client, PyObject *key, DbSlots *s, PyObject ***dirty)
 {
-    if (!db_slots(client, s) || !PyBytes_CheckExact(key) || PyDict_GET_SIZE(s->expires) > 0
-        || (s->delta_exp != Py_None && PyDict_GET_SIZE(s->delta_exp) > 0))
+    if (!db_slots(client, s) || !PyBytes_CheckExact(key))
         return 0;
     *dirty = (PyObject **)((char *)s->ks + off_dirty);
     return slot_get(s->ks, off_plain) == Py_True && **dirty != NULL && PyLong_CheckExact(**dirty);
@@ -816,14 +1135,18 @@ plain_write(PyObject *client, PyObject *key, DbSlots *s, PyObject ***dirty)
  * runs), with a fresh access field (the LRU clock: LFU never comes here, see db_slots), and
  * count the write: 0, or -1 with an exception set. */
 static int
-store(DbSlots *s, PyObject **dirty, PyObject *k, PyObject *value)
+store_uncounted(DbSlots *s, PyObject *k, PyObject *value)
 {
     int plain = s->delta == Py_None;
     if (PyDict_SetItem(plain ? s->data : s->delta, k, value) < 0)
         return -1;
-    if (PyDict_SetItem(plain ? s->lru : s->delta_lru, k, s->lru_clock) < 0)
-        return -1;
-    return bump(dirty);
+    return PyDict_SetItem(plain ? s->lru : s->delta_lru, k, s->lru_clock);
+}
+
+static int
+store(DbSlots *s, PyObject **dirty, PyObject *k, PyObject *value)
+{
+    return store_uncounted(s, k, value) < 0 ? -1 : bump(dirty);
 }
 
 /* SET argv[1] argv[2] (no options), see plain_write. 1 done, 0 not this case, -1 error. */
@@ -838,11 +1161,75 @@ fast_set(PyObject *client, PyObject *argv, Out *o)
     PyObject *k = PyUnicode_DecodeLatin1(PyBytes_AS_STRING(key), PyBytes_GET_SIZE(key), NULL);
     if (k == NULL)
         return -1;
-    int rc = store(&s, dirty, k, value);
+    int rc = has_deadline(&s, k);
+    if (rc == 0)
+        rc = store(&s, dirty, k, value) < 0 ? -1 : 1;
+    else if (rc > 0)
+        rc = 0;  /* SET drops the TTL (after expiring the key if it has passed): the handler */
     Py_DECREF(k);
-    if (rc < 0)
-        return -1;
+    if (rc <= 0)
+        return rc;
     return out_write(o, PyBytes_AS_STRING(ok_reply), PyBytes_GET_SIZE(ok_reply)) < 0 ? -1 : 1;
+}
+
+/* MSET argv[1] argv[2] ... (pairs of bytes), see plain_write: each key checked (no TTL) before
+ * any is stored, then each pair stored in order as the handler's loop does (a repeated key:
+ * the last value wins; a write counted per key, as Redis counts them). 1 done, 0 not this case
+ * (an odd argument count too: the handler replies its error), -1 error. */
+static int
+fast_mset(PyObject *client, PyObject *argv, Out *o)
+{
+    DbSlots s;
+    PyObject **dirty;
+    Py_ssize_t argc = PyList_GET_SIZE(argv), n = (argc - 1) / 2, decoded = 0;
+    if (argc % 2 == 0 || !plain_write(client, PyList_GET_ITEM(argv, 1), &s, &dirty))
+        return 0;
+    PyObject *stack[BATCH_KEYS];
+    PyObject **keys = n <= BATCH_KEYS ? stack : PyMem_Malloc(n * sizeof(PyObject *));
+    if (keys == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    int rc = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *key = PyList_GET_ITEM(argv, 1 + 2 * i), *value = PyList_GET_ITEM(argv, 2 + 2 * i);
+        if (!PyBytes_CheckExact(key) || !PyBytes_CheckExact(value))
+            goto done;
+        PyObject *k = PyUnicode_DecodeLatin1(PyBytes_AS_STRING(key), PyBytes_GET_SIZE(key), NULL);
+        if (k == NULL) {
+            rc = -1;
+            goto done;
+        }
+        keys[decoded++] = k;
+        if ((rc = has_deadline(&s, k)) != 0) {
+            rc = rc < 0 ? -1 : 0;
+            goto done;
+        }
+    }
+    /* The writes are counted once for all (one int object instead of one per key). */
+    Py_ssize_t stored = 0;
+    while (stored < n && store_uncounted(&s, keys[stored], PyList_GET_ITEM(argv, 2 + 2 * stored)) == 0)
+        stored++;
+    rc = -1;
+    if (stored < n) {  /* a store failed (no memory): its error stands, the writes done count */
+        PyObject *exc_type, *exc, *tb;
+        PyErr_Fetch(&exc_type, &exc, &tb);
+        if (stored > 0 && bump_by(dirty, stored) < 0)
+            PyErr_Clear();
+        PyErr_Restore(exc_type, exc, tb);
+        goto done;
+    }
+    if (bump_by(dirty, n) < 0)
+        goto done;
+    if (out_write(o, PyBytes_AS_STRING(ok_reply), PyBytes_GET_SIZE(ok_reply)) < 0)
+        goto done;
+    rc = 1;
+done:
+    for (Py_ssize_t i = 0; i < decoded; i++)
+        Py_DECREF(keys[i]);
+    if (keys != stack)
+        PyMem_Free(keys);
+    return rc;
 }
 
 /* INCR argv[1] of a missing key or of a counter (an int value), see plain_write; a string to
@@ -858,7 +1245,11 @@ fast_incr(PyObject *client, PyObject *argv, Out *o)
     PyObject *k = PyUnicode_DecodeLatin1(PyBytes_AS_STRING(key), PyBytes_GET_SIZE(key), NULL);
     if (k == NULL)
         return -1;
-    int rc = 0;
+    int rc = has_deadline(&s, k);
+    if (rc != 0) {  /* a TTL: the handler checks whether it has passed */
+        rc = rc < 0 ? -1 : 0;
+        goto done;
+    }
     PyObject *value = NULL;  /* borrowed */
     if (s.delta != Py_None && PyDict_GET_SIZE(s.delta) > 0)
         value = PyDict_GetItemWithError(s.delta, k);
@@ -974,6 +1365,10 @@ run_one(PyObject *client, PyObject *argv, Out *o, Last *last)
         r = fast_set(client, argv, o);
     else if (handler == incr_handler && n == 2)
         r = fast_incr(client, argv, o);
+    else if (handler == mget_handler)
+        r = fast_mget(client, argv, o);
+    else if (handler == mset_handler)
+        r = fast_mset(client, argv, o);
     if (r != 0) {
         rc = r < 0 ? -1 : account(client, cmd, argv, stats, started, o);
         goto done;
@@ -1107,14 +1502,22 @@ static PyObject *
 configure(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)module;
-    if (nargs != 14 || !PyDict_CheckExact(args[0]) || !PyType_Check(args[6])
-        || !PyType_Check(args[11]) || !PyType_Check(args[12]) || !PyBytes_Check(args[13])) {
+    if (nargs != 19 || !PyDict_CheckExact(args[0]) || !PyType_Check(args[6])
+        || !PyType_Check(args[11]) || !PyType_Check(args[12]) || !PyBytes_Check(args[13])
+        || !PyLong_Check(args[16]) || !PyType_Check(args[17])
+        || !PyType_IsSubtype((PyTypeObject *)args[17], &PyList_Type) || !PyType_Check(args[18])
+        || !PyType_IsSubtype((PyTypeObject *)args[18], &PyDict_Type)) {
         PyErr_SetString(PyExc_TypeError, "configure(fast_table: dict, execute, encode_reply, "
                                          "encode_error, CommandError, Encoded, Client, "
                                          "internal_error, get_handler, set_handler, "
-                                         "incr_handler, Database, Keyspace, ok_reply: bytes)");
+                                         "incr_handler, Database, Keyspace, ok_reply: bytes, "
+                                         "mget_handler, mset_handler, NOTIFY_KEY_MISS: int, "
+                                         "SetReply: a list subclass, Map: a dict subclass)");
         return NULL;
     }
+    long miss_bit = PyLong_AsLong(args[16]);
+    if (miss_bit == -1 && PyErr_Occurred())
+        return NULL;
     PyObject **slots[] = {&by_spelling, &execute, &encode_reply, &encode_error, &command_error,
                           &encoded_type};
     for (int i = 0; i < 6; i++) {
@@ -1135,6 +1538,15 @@ configure(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         Py_INCREF(args[8 + i]);
         Py_XSETREF(*more[i], args[8 + i]);
     }
+    Py_INCREF(args[14]);
+    Py_XSETREF(mget_handler, args[14]);
+    Py_INCREF(args[15]);
+    Py_XSETREF(mset_handler, args[15]);
+    key_miss_bit = miss_bit;
+    Py_INCREF(args[17]);
+    Py_XSETREF(set_reply_type, args[17]);
+    Py_INCREF(args[18]);
+    Py_XSETREF(map_type, args[18]);
     off_db = slot_offset(args[6], "db");
     off_data = slot_offset(args[11], "data");
     off_expires = slot_offset(args[11], "expires");
@@ -1149,13 +1561,18 @@ configure(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     off_delta_lru = slot_offset(args[11], "delta_lru");
     off_lru_clock = slot_offset(args[12], "lru_clock");
     off_lfu = slot_offset(args[12], "lfu");
+    off_misses = slot_offset(args[12], "misses");
+    off_events = slot_offset(args[12], "events");
     if (off_db < 0 || off_data < 0 || off_expires < 0 || off_delta < 0 || off_delta_exp < 0
         || off_ks < 0 || off_hits < 0 || off_dirty < 0 || off_plain < 0 || off_lru < 0
-        || off_delta_lru < 0 || off_lru_clock < 0 || off_lfu < 0) {
-        /* not the classes this was written for: GET, SET, INCR take their handlers */
+        || off_delta_lru < 0 || off_lru_clock < 0 || off_lfu < 0 || off_misses < 0
+        || off_events < 0) {
+        /* not the classes this was written for: GET, SET, INCR, MGET, MSET take their handlers */
         Py_CLEAR(get_handler);
         Py_CLEAR(set_handler);
         Py_CLEAR(incr_handler);
+        Py_CLEAR(mget_handler);
+        Py_CLEAR(mset_handler);
     }
     Py_RETURN_NONE;
 }
@@ -1431,8 +1848,8 @@ random_key(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     Py_RETURN_FALSE;
 }
 
-/* fields_found() -> whether configure found every field read by offset: those GET, SET and INCR
- * read (else they take their handlers) and Keyspace.ready (else blocked clients are not served
+/* fields_found() -> whether configure found every field read by offset: those GET, SET, INCR,
+ * MGET and MSET read (else they take their handlers) and Keyspace.ready (else blocked clients are not served
  * from here). A test checks it for both the plain and the compiled classes. */
 static PyObject *
 fields_found(PyObject *module, PyObject *unused)
@@ -1440,6 +1857,7 @@ fields_found(PyObject *module, PyObject *unused)
     (void)module;
     (void)unused;
     return PyBool_FromLong(get_handler != NULL && set_handler != NULL && incr_handler != NULL
+                           && mget_handler != NULL && mset_handler != NULL
                            && off_ready >= 0 && off_guarded >= 0 && off_closing >= 0
                            && off_last_command >= 0 && off_blocked >= 0);
 }
@@ -1466,7 +1884,8 @@ static PyMethodDef methods[] = {
      "set_serve_ready(fn): called with the keyspace after a command that made blocked keys ready"},
     {"configure", (PyCFunction)(void (*)(void))configure, METH_FASTCALL,
      "configure(fast_table, execute, encode_reply, encode_error, CommandError, Encoded, Client, "
-     "internal_error, get_handler, set_handler, incr_handler, Database, Keyspace, ok_reply)"},
+     "internal_error, get_handler, set_handler, incr_handler, Database, Keyspace, ok_reply, "
+     "mget_handler, mset_handler, NOTIFY_KEY_MISS, SetReply, Map)"},
     {NULL, NULL, 0, NULL},
 };
 
