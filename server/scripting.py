@@ -9,6 +9,10 @@ redis.call runs a command through the same command table as a client's, with Red
 checks (scriptCall), on the calling client's database (a SELECT lasts for the script only) and in
 the script's own protocol (redis.setresp). Replies convert Lua <-> RESP as script_lua.c does.
 
+Entering a script and redis.call cross into Lua through server/_luabridge.c when it is built
+(and FORKVPY_PURE is unset): the same Lua runner and the same Python checks, without lupa's
+per-call costs; lupa's own calls (`_execute`, `_redis_call`) are the reference path.
+
 It must not: write to any transport (the EVAL handler returns the reply value), block (a script
 runs to completion inside the one event loop), or let a script reach Python or the host (no io,
 os, debug, require, loadfile, dofile, python).
@@ -106,14 +110,49 @@ class _Missing:
 _MISSING = _Missing()
 
 
+def _load_bridge():
+    """server/_luabridge.c with Lua's API found in lupa's module, or None (not built, pure mode,
+    or a lupa whose module does not export Lua's API)."""
+    if os.environ.get("FORKVPY_PURE", "") not in ("", "0"):
+        return None
+    try:
+        from server import _luabridge
+    except ImportError:
+        return None
+    from lupa import LuaError, LuaMemoryError
+
+    if not _luabridge.load(lua51.__file__, _number_arg, LuaError, LuaMemoryError):
+        return None
+    return _luabridge
+
+
+_bridge = _load_bridge()
+
+
 class Script:
-    __slots__ = ("sha", "body", "function", "flags")
+    __slots__ = ("sha", "body", "function", "flags", "pin")
 
     def __init__(self, sha, body, function, flags):
         self.sha = sha
         self.body = body
         self.function = function
         self.flags = flags  # None: no shebang (eval compatibility mode); else the shebang's flags
+        self.pin = None  # the _Pin of `function` for server/_luabridge.c, made on its first run
+
+
+class _Pin:
+    """A registry reference to a script's function (server/_luabridge.c runs it by that number).
+    When the script goes (FUNCTION DELETE, a library replaced) the number goes to its engine's
+    list, which the next run releases: no Lua call from a finalizer."""
+
+    __slots__ = ("ref", "released")
+
+    def __init__(self, ref: int, released: list):
+        self.ref = ref
+        self.released = released
+
+    def __del__(self):
+        self.released.append(self.ref)
 
 
 class _Run(busy.ScriptRun):
@@ -285,6 +324,7 @@ class Engine:
             b"interrupt": self._interrupt, b"killed": errors.SCRIPT_KILLED.encode(),
             b"hook_count": busy.HOOK_INSTRUCTIONS,
         })
+        self._open_bridge(bridge)
         self._api = self.lua.execute(PRELUDE, bridge, name="=forkv")
         self._arm = self._api[b"arm"]  # the count hook of server/busy.py
         self._arm()
@@ -294,6 +334,24 @@ class Engine:
         self._where = self._api[b"where"]
         self._null = self._api[b"null"]
         self._one_field = self._api[b"field"]
+        if self._c_state is not None:
+            self._c_runner = int(self._c_pin(self._api[b"run_c"]))
+            self._c_command = self._command_from_c
+
+    def _open_bridge(self, bridge) -> None:
+        """Load server/_luabridge.c into this runtime (package.loadlib of the module's own file):
+        redis.call/pcall become its C functions; the state and its helpers are kept for execute."""
+        self._c_state = None
+        self._c_released = []  # registry references of scripts gone (_Pin)
+        if _bridge is None:
+            return
+        opener = self.lua.eval("package.loadlib(...)", _bridge.__file__.encode(), b"forkv_luabridge_open")
+        if lua51.lua_type(opener) != "function":  # (nil, message, where): not loadable
+            return
+        state, slot, call, pcall, self._c_pin, self._c_unpin, self._c_take, self._c_stash = opener()
+        bridge[b"call"], bridge[b"pcall"] = call, pcall
+        self._c_slot = int(slot)
+        self._c_state = int(state)
 
     # -- the script cache ------------------------------------------------------------------------
 
@@ -333,7 +391,17 @@ class Engine:
         client.in_script = True
         client.proto = 2
         try:
-            ok, value = self._execute(script.function, len(keys), *keys, *args)
+            value = NotImplemented
+            if self._c_state is not None:
+                value = self._run_in_c(script, keys, args)
+            if value is NotImplemented:
+                ok, value = self._execute(script.function, len(keys), *keys, *args)
+            elif value is _bridge.STASHED:
+                ok, value = True, self._c_take(self._c_slot)
+            elif value is _bridge.FAILED:
+                ok, value = False, self._c_take(self._c_slot)
+            else:
+                ok = True
         finally:
             self.run = outer
             client.in_script = False
@@ -348,6 +416,19 @@ class Engine:
         if type(reply) is ErrorReply:
             raise CommandError(reply.message)
         return reply
+
+    def _run_in_c(self, script: Script, keys, args):
+        """server/_luabridge.c's run of `script`: its value, STASHED or FAILED (the value in the
+        stash slot), or NotImplemented (keys or args that are not a list of bytes)."""
+        if self._c_released:
+            while self._c_released:
+                self._c_unpin(self._c_released.pop())
+        pin = script.pin
+        if pin is None:
+            pin = script.pin = _Pin(int(self._c_pin(script.function)), self._c_released)
+        if type(keys) is not list or type(args) is not list:
+            return NotImplemented
+        return _bridge.run(self._c_state, self._c_runner, pin.ref, self._c_slot, keys, args, self._c_command)
 
     def _error_text(self, value, sha: str) -> str:
         """The reply for a script that raised: Redis's "<err> script: <sha>, on <source>:<line>."."""
@@ -370,20 +451,37 @@ class Engine:
     def _redis_call(self, *args):
         """redis.call: the reply as Lua, or raise the error table.
 
-        redis.call and redis.pcall are Python callables, not Lua functions, so that `return
-        redis.call(...)` keeps the script's frame (Lua 5.1 replaces the frame only on a tail call
-        to a Lua function) and an error names the script line as Redis's does."""
-        ok, value = self._run_command(args)
-        if ok:
-            return value
-        raise LuaRaise(self._one_field(b"err", value))
+        redis.call and redis.pcall are Python callables (or C functions: server/_luabridge.c),
+        not Lua functions, so that `return redis.call(...)` keeps the script's frame (Lua 5.1
+        replaces the frame only on a tail call to a Lua function) and an error names the script
+        line as Redis's does."""
+        value = self._run_command(args)
+        if type(value) is tuple:
+            raise LuaRaise(self._one_field(b"err", value[0]))
+        return value
 
     def _redis_pcall(self, *args):
         """redis.pcall: the reply as Lua, or the error table."""
-        ok, value = self._run_command(args)
-        if ok:
+        value = self._run_command(args)
+        if type(value) is tuple:
+            return self._one_field(b"err", value[0])
+        return value
+
+    def _command_from_c(self, argv):
+        """redis.call/pcall from server/_luabridge.c, which hands over the arguments as a list of
+        bytes (None: no arguments; False: one neither a string nor a number) and takes back an
+        int, bytes, a boolean, None, a 1-tuple of the error text, or STASHED for a value left in
+        the stash slot (a table)."""
+        if argv is None:
+            return (_CALL_NO_ARGUMENTS,)
+        if argv is False:
+            return (_CALL_BAD_ARGUMENT,)
+        value = self._command(argv)
+        kind = type(value)
+        if kind is int or kind is bytes or kind is tuple or kind is bool or value is None:
             return value
-        return self._one_field(b"err", value)
+        self._c_stash(self._c_slot, value)
+        return _bridge.STASHED
 
     def _raising(self, function):
         """A Lua function returning (true, value) or (false, error) as a callable that returns the
@@ -409,10 +507,9 @@ class Engine:
         return self._one_field(key, value)  # built in Lua: cheaper than a table filled from Python
 
     def _run_command(self, args):
-        """One command for the running script with Redis's scriptCall checks: (True, reply as Lua)
-        or (False, the error text for the error table). `args` are redis.call's arguments."""
+        """redis.call's arguments as lupa gives them, checked and converted, then `_command`."""
         if not args:
-            return False, _CALL_NO_ARGUMENTS
+            return (_CALL_NO_ARGUMENTS,)
         argv = list(args)
         for i, arg in enumerate(args):
             kind = type(arg)
@@ -420,32 +517,37 @@ class Engine:
                 if kind is int or kind is float:
                     argv[i] = _number_arg(arg)
                 else:
-                    return False, _CALL_BAD_ARGUMENT
+                    return (_CALL_BAD_ARGUMENT,)
+        return self._command(argv)
+
+    def _command(self, argv: list):
+        """One command for the running script with Redis's scriptCall checks: the reply as Lua,
+        or a 1-tuple of the error text for the error table."""
         run = self.run
         client = run.client
         found = _CALLABLE.get(argv[0])
         if found is None:
             found = _lookup(argv)
             if type(found) is bytes:
-                return False, found
+                return (found,)
         cmd, noscript, writes = found
         if not cmd.min_args <= len(argv) <= cmd.max_args:
-            return False, _WRONG_ARITY
+            return (_WRONG_ARITY,)
         if noscript:
-            return False, _NOSCRIPT_COMMAND
+            return (_NOSCRIPT_COMMAND,)
         if writes and run.read_only:
-            return False, _READ_ONLY
+            return (_READ_ONLY,)
         if cmd.is_write:
             if client.server.refuse_writes:
-                return False, _lua_error(errors.MISCONF)
+                return (_lua_error(errors.MISCONF),)
             run.dirty = True  # SCRIPT KILL can no longer stop it (Redis's SCRIPT_WRITE_DIRTY)
         reply = _dispatch_call(client, cmd, argv)
         kind = type(reply)
         if kind is int or kind is bytes:  # most replies: the same value in Lua
-            return True, reply
+            return reply
         if kind is ErrorReply:
-            return False, _lua_error(reply.message)
-        return True, self.to_lua(reply, run.resp)
+            return (_lua_error(reply.message),)
+        return self.to_lua(reply, run.resp)
 
     def _interrupt(self):
         """The count hook's question: must the running script stop (busy.interrupt)?"""
@@ -1521,6 +1623,13 @@ api.compile = function(body)
   if not f then return nil, e end
   setfenv(f, P)
   return f, nil
+end
+-- server/_luabridge.c's entry: KEYS and ARGV come as tables
+api.run_c = function(f, keys, argv)
+  G.KEYS = keys
+  G.ARGV = argv
+  local ok, v = xpcall(f, handler)
+  return ok, v
 end
 api.run = function(f, nkeys, ...)
   local keys, argv = {...}, {}
