@@ -276,6 +276,9 @@ _READ_ONLY = b"ERR " + errors.SCRIPT_READ_ONLY.encode()
 # read-only scripts), for commands without subcommands: the lookup and the flag arithmetic once.
 _CALLABLE: dict = {}
 _CALLABLE_MAX = 1024  # spellings kept (a script could make up any number of them)
+# KEYS and ARGV together up to this many go to Lua as arguments through lupa; more as two tables
+# (Lua 5.1's C stack holds at most 8000 values: LUAI_MAXCSTACK)
+_MAX_VARARGS = 4000
 
 
 def _lookup(argv):
@@ -330,6 +333,7 @@ class Engine:
         self._arm()
         self._compile = self._api[b"compile"]
         self._execute = self._api[b"run"]
+        self._execute_tables = self._api[b"run_c"]
         self._table = self.lua.table
         self._where = self._api[b"where"]
         self._null = self._api[b"null"]
@@ -395,7 +399,11 @@ class Engine:
             if self._c_state is not None:
                 value = self._run_in_c(script, keys, args)
             if value is NotImplemented:
-                ok, value = self._execute(script.function, len(keys), *keys, *args)
+                if len(keys) + len(args) < _MAX_VARARGS:
+                    ok, value = self._execute(script.function, len(keys), *keys, *args)
+                else:  # more than Lua's C stack takes as arguments: as tables
+                    ok, value = self._execute_tables(script.function, self.lua.table_from(keys),
+                                                     self.lua.table_from(args))
             elif value is _bridge.STASHED:
                 ok, value = True, self._c_take(self._c_slot)
             elif value is _bridge.FAILED:
@@ -1624,7 +1632,7 @@ api.compile = function(body)
   setfenv(f, P)
   return f, nil
 end
--- server/_luabridge.c's entry: KEYS and ARGV come as tables
+-- server/_luabridge.c's entry (and lupa's for many keys): KEYS and ARGV come as tables
 api.run_c = function(f, keys, argv)
   G.KEYS = keys
   G.ARGV = argv
