@@ -61,9 +61,10 @@ static struct {
 } lua;
 
 static int loaded = 0;
-/* The Python side of redis.call for the script running now (borrowed: set by run() for the
- * duration of the script, restored after). NULL outside a script. */
-static PyObject *current_command = NULL;
+/* The Python side of redis.call for the script running now, and how it hands over a table
+ * (borrowed: set by run() for the duration of the script, restored after). NULL outside one. */
+static PyObject *current_command = NULL, *current_stasher = NULL;
+static PyObject *no_arguments, *bad_argument; /* redis.call's own error texts (bytes) */
 static PyObject *STASHED;    /* a value left in the stash slot (not a string/number/boolean/nil) */
 static PyObject *FAILED;     /* the script raised: its error value is in the stash slot */
 static PyObject *number_arg; /* scripting._number_arg, for numbers that are not small integers */
@@ -118,20 +119,24 @@ static int push_strings(lua_State *L, PyObject *list) {
     return 0;
 }
 
-/* run(state, runner, function, stash, keys, args, command): the Lua `runner` (registry
+/* run(state, runner, function, stash, keys, args, command, stasher): the Lua `runner` (registry
  * reference) called as runner(function, KEYS, ARGV), which returns (ok, value) as xpcall does.
  * Returns the value if ok and simple, STASHED if ok and left in the stash slot, FAILED if not ok
  * (the error value stashed), or NotImplemented when keys or args hold anything but bytes (the
- * caller then takes lupa's path). `command` is called for each redis.call. */
+ * caller then takes lupa's path). `command(argv)` is called for each redis.call; when it returns
+ * anything but an int, bytes, a boolean, None or a 1-tuple of an error text, `stasher(value)`
+ * must leave that value in the stash slot. */
 static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     lua_State *L;
     int runner, function, stash, top, status, other;
-    PyObject *keys, *argv, *saved, *value;
+    PyObject *keys, *argv, *saved, *saved_stasher, *value;
     (void)self;
-    if (nargs != 7 || !PyList_CheckExact(args[4]) || !PyList_CheckExact(args[5])) {
-        PyErr_SetString(PyExc_TypeError, "run(state, runner, function, stash, keys, args, command)");
+    if (nargs != 8) {
+        PyErr_SetString(PyExc_TypeError, "run(state, runner, function, stash, keys, args, command, stasher)");
         return NULL;
     }
+    if (!PyList_CheckExact(args[4]) || !PyList_CheckExact(args[5]))
+        Py_RETURN_NOTIMPLEMENTED;
     L = (lua_State *)PyLong_AsVoidPtr(args[0]);
     runner = (int)PyLong_AsLong(args[1]);
     function = (int)PyLong_AsLong(args[2]);
@@ -154,9 +159,12 @@ static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
         Py_RETURN_NOTIMPLEMENTED;
     }
     saved = current_command;
+    saved_stasher = current_stasher;
     current_command = args[6];
+    current_stasher = args[7];
     status = lua.pcall(L, 3, 2, 0);
     current_command = saved;
+    current_stasher = saved_stasher;
     if (status != 0) { /* the runner itself failed (out of memory): as lupa raises it */
         size_t size = 0;
         const char *s = lua.tolstring(L, -1, &size);
@@ -222,7 +230,8 @@ static PyObject *argument(lua_State *L, int idx) {
 }
 
 /* What the Python side returned, pushed for Lua: 1 (values pushed), 0 when the error table was
- * pushed to be raised, -1 when the Python side failed (its message pushed, to be raised). */
+ * pushed to be raised, -1 when the Python side failed (its message pushed, to be raised; a
+ * Python exception set). */
 static int push_result(lua_State *L, PyObject *result, int stash, int protected) {
     if (PyLong_CheckExact(result)) {
         int overflow;
@@ -230,10 +239,6 @@ static int push_result(lua_State *L, PyObject *result, int stash, int protected)
         lua.pushnumber(L, overflow ? PyLong_AsDouble(result) : (lua_Number)v);
     } else if (PyBytes_CheckExact(result)) {
         lua.pushlstring(L, PyBytes_AS_STRING(result), (size_t)PyBytes_GET_SIZE(result));
-    } else if (result == STASHED) {
-        lua.rawgeti(L, LUA_REGISTRYINDEX, stash);
-        lua.pushnil(L);
-        lua.rawseti(L, LUA_REGISTRYINDEX, stash);
     } else if (result == Py_None) {
         lua.pushnil(L);
     } else if (PyBool_Check(result)) {
@@ -242,10 +247,14 @@ static int push_result(lua_State *L, PyObject *result, int stash, int protected)
                PyBytes_CheckExact(PyTuple_GET_ITEM(result, 0))) {
         push_error_table(L, PyTuple_GET_ITEM(result, 0));
         return protected ? 1 : 0;
-    } else {
-        static const char message[] = "forkv: a reply Lua cannot take";
-        lua.pushlstring(L, message, sizeof message - 1);
-        return -1;
+    } else { /* a table (converted by lupa): through the stash slot */
+        PyObject *done = PyObject_CallOneArg(current_stasher, result);
+        if (done == NULL)
+            return -1;
+        Py_DECREF(done);
+        lua.rawgeti(L, LUA_REGISTRYINDEX, stash);
+        lua.pushnil(L);
+        lua.rawseti(L, LUA_REGISTRYINDEX, stash);
     }
     return 1;
 }
@@ -273,8 +282,8 @@ static void push_exception(lua_State *L) {
 }
 
 /* redis.call (upvalue 1 false) and redis.pcall (true); upvalue 2 is the stash slot. The
- * arguments go to the Python side as a list of bytes (None: no arguments; False: an argument
- * that is neither a string nor a number). No Python reference is held across lua_error. */
+ * arguments go to the Python side as a list of bytes, checked here as the lupa path's
+ * _run_command checks them. No Python reference is held across lua_error. */
 static int command(lua_State *L) {
     int protected = lua.toboolean(L, UPVALUE(1));
     int stash = (int)lua.tonumber(L, UPVALUE(2));
@@ -286,22 +295,22 @@ static int command(lua_State *L) {
         return lua.error(L);
     }
     if (n == 0) {
-        argv = Py_NewRef(Py_None);
-    } else {
-        argv = PyList_New(n);
-        if (argv == NULL)
-            goto failed;
-        for (i = 0; i < n; i++) {
-            PyObject *arg = argument(L, i + 1);
-            if (arg == NULL) {
-                Py_DECREF(argv);
-                if (PyErr_Occurred())
-                    goto failed;
-                argv = Py_NewRef(Py_False);
-                break;
-            }
-            PyList_SET_ITEM(argv, i, arg);
+        push_error_table(L, no_arguments);
+        return protected ? 1 : lua.error(L);
+    }
+    argv = PyList_New(n);
+    if (argv == NULL)
+        goto failed;
+    for (i = 0; i < n; i++) {
+        PyObject *arg = argument(L, i + 1);
+        if (arg == NULL) {
+            Py_DECREF(argv);
+            if (PyErr_Occurred())
+                goto failed;
+            push_error_table(L, bad_argument);
+            return protected ? 1 : lua.error(L);
         }
+        PyList_SET_ITEM(argv, i, arg);
     }
     /* Python may call into Lua through lupa, which empties this frame's stack: the arguments
      * are all read by now. */
@@ -313,6 +322,8 @@ static int command(lua_State *L) {
     Py_DECREF(result);
     if (pushed > 0)
         return 1;
+    if (pushed < 0)
+        goto failed;
     return lua.error(L);
 failed:
     push_exception(L);
@@ -372,14 +383,15 @@ __attribute__((visibility("default"))) int forkv_luabridge_open(lua_State *L) {
 
 /* -- the module --------------------------------------------------------------------------------- */
 
-/* load(lupa_lua51_path, number_arg, LuaError, LuaMemoryError): finds Lua's API in lupa's module
- * (already imported); False when a function is missing. */
+/* load(lupa_lua51_path, number_arg, LuaError, LuaMemoryError, no_arguments, bad_argument): finds
+ * Lua's API in lupa's module (already imported); False when a function is missing. The last two
+ * are redis.call's error texts (bytes). */
 static PyObject *load(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     const char *path;
     void *handle;
     (void)self;
-    if (nargs != 4 || !PyUnicode_Check(args[0])) {
-        PyErr_SetString(PyExc_TypeError, "load(path, number_arg, LuaError, LuaMemoryError)");
+    if (nargs != 6 || !PyUnicode_Check(args[0]) || !PyBytes_CheckExact(args[4]) || !PyBytes_CheckExact(args[5])) {
+        PyErr_SetString(PyExc_TypeError, "load(path, number_arg, LuaError, LuaMemoryError, bytes, bytes)");
         return NULL;
     }
     path = PyUnicode_AsUTF8(args[0]);
@@ -417,6 +429,8 @@ static PyObject *load(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     Py_XSETREF(number_arg, Py_NewRef(args[1]));
     Py_XSETREF(lua_error_class, Py_NewRef(args[2]));
     Py_XSETREF(lua_memory_error_class, Py_NewRef(args[3]));
+    Py_XSETREF(no_arguments, Py_NewRef(args[4]));
+    Py_XSETREF(bad_argument, Py_NewRef(args[5]));
     loaded = 1;
     Py_RETURN_TRUE;
 }

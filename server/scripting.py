@@ -121,12 +121,10 @@ def _load_bridge():
         return None
     from lupa import LuaError, LuaMemoryError
 
-    if not _luabridge.load(lua51.__file__, _number_arg, LuaError, LuaMemoryError):
+    if not _luabridge.load(lua51.__file__, _number_arg, LuaError, LuaMemoryError, _CALL_NO_ARGUMENTS,
+                           _CALL_BAD_ARGUMENT):
         return None
     return _luabridge
-
-
-_bridge = _load_bridge()
 
 
 class Script:
@@ -280,6 +278,8 @@ _CALLABLE_MAX = 1024  # spellings kept (a script could make up any number of the
 # (Lua 5.1's C stack holds at most 8000 values: LUAI_MAXCSTACK)
 _MAX_VARARGS = 4000
 
+_bridge = _load_bridge()
+
 
 def _lookup(argv):
     """redis.call's command for `argv` as (command, refused in scripts, refused in read-only
@@ -340,7 +340,6 @@ class Engine:
         self._one_field = self._api[b"field"]
         if self._c_state is not None:
             self._c_runner = int(self._c_pin(self._api[b"run_c"]))
-            self._c_command = self._command_from_c
 
     def _open_bridge(self, bridge) -> None:
         """Load server/_luabridge.c into this runtime (package.loadlib of the module's own file):
@@ -395,9 +394,15 @@ class Engine:
         client.in_script = True
         client.proto = 2
         try:
-            value = NotImplemented
-            if self._c_state is not None:
-                value = self._run_in_c(script, keys, args)
+            state = self._c_state
+            if state is not None and type(keys) is list and type(args) is list:
+                pin = script.pin
+                if pin is None:
+                    pin = self._pin(script)
+                value = _bridge.run(state, self._c_runner, pin.ref, self._c_slot, keys, args, self._command,
+                                    self._c_stash_value)
+            else:
+                value = NotImplemented
             if value is NotImplemented:
                 if len(keys) + len(args) < _MAX_VARARGS:
                     ok, value = self._execute(script.function, len(keys), *keys, *args)
@@ -420,23 +425,25 @@ class Engine:
                     self._arm()  # the kill left the every-line hook
         if not ok:
             raise CommandError(self._error_text(value, script.sha))
+        kind = type(value)
+        if kind is int or kind is bytes:  # the reply as it is, for any protocol
+            return value
         reply = self.to_reply(value, saved_proto, run.resp)
         if type(reply) is ErrorReply:
             raise CommandError(reply.message)
         return reply
 
-    def _run_in_c(self, script: Script, keys, args):
-        """server/_luabridge.c's run of `script`: its value, STASHED or FAILED (the value in the
-        stash slot), or NotImplemented (keys or args that are not a list of bytes)."""
-        if self._c_released:
-            while self._c_released:
-                self._c_unpin(self._c_released.pop())
-        pin = script.pin
-        if pin is None:
-            pin = script.pin = _Pin(int(self._c_pin(script.function)), self._c_released)
-        if type(keys) is not list or type(args) is not list:
-            return NotImplemented
-        return _bridge.run(self._c_state, self._c_runner, pin.ref, self._c_slot, keys, args, self._c_command)
+    def _pin(self, script: Script) -> "_Pin":
+        """server/_luabridge.c's registry reference to the script's function, made on its first
+        run; the references of scripts gone are released first."""
+        while self._c_released:
+            self._c_unpin(self._c_released.pop())
+        pin = script.pin = _Pin(int(self._c_pin(script.function)), self._c_released)
+        return pin
+
+    def _c_stash_value(self, value) -> None:
+        """server/_luabridge.c's way to hand Lua a reply converted to a table (by lupa)."""
+        self._c_stash(self._c_slot, value)
 
     def _error_text(self, value, sha: str) -> str:
         """The reply for a script that raised: Redis's "<err> script: <sha>, on <source>:<line>."."""
@@ -475,21 +482,6 @@ class Engine:
             return self._one_field(b"err", value[0])
         return value
 
-    def _command_from_c(self, argv):
-        """redis.call/pcall from server/_luabridge.c, which hands over the arguments as a list of
-        bytes (None: no arguments; False: one neither a string nor a number) and takes back an
-        int, bytes, a boolean, None, a 1-tuple of the error text, or STASHED for a value left in
-        the stash slot (a table)."""
-        if argv is None:
-            return (_CALL_NO_ARGUMENTS,)
-        if argv is False:
-            return (_CALL_BAD_ARGUMENT,)
-        value = self._command(argv)
-        kind = type(value)
-        if kind is int or kind is bytes or kind is tuple or kind is bool or value is None:
-            return value
-        self._c_stash(self._c_slot, value)
-        return _bridge.STASHED
 
     def _raising(self, function):
         """A Lua function returning (true, value) or (false, error) as a callable that returns the
@@ -530,7 +522,8 @@ class Engine:
 
     def _command(self, argv: list):
         """One command for the running script with Redis's scriptCall checks: the reply as Lua,
-        or a 1-tuple of the error text for the error table."""
+        or a 1-tuple of the error text for the error table. server/_luabridge.c's redis.call
+        calls this with the arguments already converted (and their errors answered)."""
         run = self.run
         client = run.client
         found = _CALLABLE.get(argv[0])
