@@ -119,8 +119,9 @@ static int push_strings(lua_State *L, PyObject *list) {
     return 0;
 }
 
-/* run(state, runner, function, stash, keys, args, command, stasher): the Lua `runner` (registry
- * reference) called as runner(function, KEYS, ARGV), which returns (ok, value) as xpcall does.
+/* run(engine, function, keys, args), `engine` a tuple (state, runner, stash, command, stasher)
+ * made once per engine: the Lua `runner` (registry reference) called as runner(function, KEYS,
+ * ARGV), which returns (ok, value) as xpcall does.
  * Returns the value if ok and simple, STASHED if ok and left in the stash slot, FAILED if not ok
  * (the error value stashed), or NotImplemented when keys or args hold anything but bytes (the
  * caller then takes lupa's path). `command(argv)` is called for each redis.call; when it returns
@@ -129,22 +130,23 @@ static int push_strings(lua_State *L, PyObject *list) {
 static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     lua_State *L;
     int runner, function, stash, top, status, other;
-    PyObject *keys, *argv, *saved, *saved_stasher, *value;
+    PyObject *engine, *keys, *argv, *saved, *saved_stasher, *value;
     (void)self;
-    if (nargs != 8) {
-        PyErr_SetString(PyExc_TypeError, "run(state, runner, function, stash, keys, args, command, stasher)");
+    if (nargs != 4 || !PyTuple_CheckExact(args[0]) || PyTuple_GET_SIZE(args[0]) != 5) {
+        PyErr_SetString(PyExc_TypeError, "run((state, runner, stash, command, stasher), function, keys, args)");
         return NULL;
     }
-    if (!PyList_CheckExact(args[4]) || !PyList_CheckExact(args[5]))
+    if (!PyList_CheckExact(args[2]) || !PyList_CheckExact(args[3]))
         Py_RETURN_NOTIMPLEMENTED;
-    L = (lua_State *)PyLong_AsVoidPtr(args[0]);
-    runner = (int)PyLong_AsLong(args[1]);
-    function = (int)PyLong_AsLong(args[2]);
-    stash = (int)PyLong_AsLong(args[3]);
+    engine = args[0];
+    L = (lua_State *)PyLong_AsVoidPtr(PyTuple_GET_ITEM(engine, 0));
+    runner = (int)PyLong_AsLong(PyTuple_GET_ITEM(engine, 1));
+    stash = (int)PyLong_AsLong(PyTuple_GET_ITEM(engine, 2));
+    function = (int)PyLong_AsLong(args[1]);
     if (PyErr_Occurred())
         return NULL;
-    keys = args[4];
-    argv = args[5];
+    keys = args[2];
+    argv = args[3];
     top = lua.gettop(L);
     if (!lua.checkstack(L, 8))
         Py_RETURN_NOTIMPLEMENTED;
@@ -160,8 +162,8 @@ static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     }
     saved = current_command;
     saved_stasher = current_stasher;
-    current_command = args[6];
-    current_stasher = args[7];
+    current_command = PyTuple_GET_ITEM(engine, 3);
+    current_stasher = PyTuple_GET_ITEM(engine, 4);
     status = lua.pcall(L, 3, 2, 0);
     current_command = saved;
     current_stasher = saved_stasher;

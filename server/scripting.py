@@ -271,7 +271,8 @@ _WRONG_ARITY = b"ERR " + errors.SCRIPT_WRONG_ARITY.encode()
 _NOSCRIPT_COMMAND = b"ERR " + errors.SCRIPT_NOSCRIPT_COMMAND.encode()
 _READ_ONLY = b"ERR " + errors.SCRIPT_READ_ONLY.encode()
 # redis.call's first argument as the script spells it -> (command, refused in scripts, refused in
-# read-only scripts), for commands without subcommands: the lookup and the flag arithmetic once.
+# read-only scripts, its arity as min and max, a write), for commands without subcommands: the
+# lookup and the flag arithmetic once.
 _CALLABLE: dict = {}
 _CALLABLE_MAX = 1024  # spellings kept (a script could make up any number of them)
 # KEYS and ARGV together up to this many go to Lua as arguments through lupa; more as two tables
@@ -282,8 +283,8 @@ _bridge = _load_bridge()
 
 
 def _lookup(argv):
-    """redis.call's command for `argv` as (command, refused in scripts, refused in read-only
-    scripts), or the error text for an unknown command or a wrong number of arguments."""
+    """redis.call's command for `argv` as _CALLABLE holds it, or the error text for an unknown
+    command or a wrong number of arguments."""
     cmd = COMMANDS.get(argv[0].lower())
     container = cmd is not None and cmd.subcommands
     if container and len(argv) >= 2:
@@ -293,7 +294,8 @@ def _lookup(argv):
     if cmd.handler is None:  # a container named alone
         return _WRONG_ARITY
     found = (cmd, bool(cmd.flags & Flag.NOSCRIPT),
-             bool(cmd.flags & _WRITE_OR_REPLICATE) or cmd.name in _PUBLISHERS)
+             bool(cmd.flags & _WRITE_OR_REPLICATE) or cmd.name in _PUBLISHERS,
+             cmd.min_args, cmd.max_args, cmd.is_write)
     if not container:
         if len(_CALLABLE) >= _CALLABLE_MAX:
             _CALLABLE.clear()
@@ -338,13 +340,14 @@ class Engine:
         self._where = self._api[b"where"]
         self._null = self._api[b"null"]
         self._one_field = self._api[b"field"]
-        if self._c_state is not None:
-            self._c_runner = int(self._c_pin(self._api[b"run_c"]))
+        if self._c_state is not None:  # what server/_luabridge.c's run needs of this engine
+            runner = int(self._c_pin(self._api[b"run_c"]))
+            self._c_engine = (self._c_state, runner, self._c_slot, self._command, self._c_stash_value)
 
     def _open_bridge(self, bridge) -> None:
         """Load server/_luabridge.c into this runtime (package.loadlib of the module's own file):
         redis.call/pcall become its C functions; the state and its helpers are kept for execute."""
-        self._c_state = None
+        self._c_state = self._c_engine = None
         self._c_released = []  # registry references of scripts gone (_Pin)
         if _bridge is None:
             return
@@ -394,13 +397,12 @@ class Engine:
         client.in_script = True
         client.proto = 2
         try:
-            state = self._c_state
-            if state is not None and type(keys) is list and type(args) is list:
+            in_c = self._c_engine
+            if in_c is not None:
                 pin = script.pin
                 if pin is None:
                     pin = self._pin(script)
-                value = _bridge.run(state, self._c_runner, pin.ref, self._c_slot, keys, args, self._command,
-                                    self._c_stash_value)
+                value = _bridge.run(in_c, pin.ref, keys, args)  # NotImplemented: not lists of bytes
             else:
                 value = NotImplemented
             if value is NotImplemented:
@@ -531,14 +533,14 @@ class Engine:
             found = _lookup(argv)
             if type(found) is bytes:
                 return (found,)
-        cmd, noscript, writes = found
-        if not cmd.min_args <= len(argv) <= cmd.max_args:
+        cmd, noscript, writes, min_args, max_args, is_write = found
+        if not min_args <= len(argv) <= max_args:
             return (_WRONG_ARITY,)
         if noscript:
             return (_NOSCRIPT_COMMAND,)
         if writes and run.read_only:
             return (_READ_ONLY,)
-        if cmd.is_write:
+        if is_write:
             if client.server.refuse_writes:
                 return (_lua_error(errors.MISCONF),)
             run.dirty = True  # SCRIPT KILL can no longer stop it (Redis's SCRIPT_WRITE_DIRTY)
