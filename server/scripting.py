@@ -351,7 +351,10 @@ class Engine:
         self._c_released = []  # registry references of scripts gone (_Pin)
         if _bridge is None:
             return
-        opener = self.lua.eval("package.loadlib(...)", _bridge.__file__.encode(), b"forkv_luabridge_open")
+        try:
+            opener = self.lua.eval("package.loadlib(...)", _bridge.__file__.encode(), b"forkv_luabridge_open")
+        except lua51.LuaError:  # no package library
+            return
         if lua51.lua_type(opener) != "function":  # (nil, message, where): not loadable
             return
         state, slot, call, pcall, self._c_pin, self._c_unpin, self._c_take, self._c_stash = opener()

@@ -48,6 +48,10 @@ SCRIPTS = [
     ("local t = setmetatable({}, {__index = function() return redis.call('nosuch') end}) return t.x", [], []),
     ("return type(redis.call) .. type(redis.pcall)", [], []),
     ("local co = coroutine.wrap(function() return redis.call('incr', 'k') end) return co()", [], []),
+    ("local co = coroutine.create(function() local t = redis.call('lrange', 'l', 0, -1)"
+     " coroutine.yield(t) return redis.pcall('hgetall', 'h') end)"
+     " local _, a = coroutine.resume(co) local _, b = coroutine.resume(co) return {a, b}", [], []),
+    ("local co = coroutine.wrap(function() return redis.call('nosuch') end) return co()", [], []),
     ("return redis.call('eval', 'return 1', 0)", [], []),
     ("for i = 1, 100 do redis.call('incr', KEYS[1]) end return redis.call('get', KEYS[1])", ["n"], []),
     ("return #KEYS + #ARGV", ["k%d" % i for i in range(9000)], ["a"] * 100),
