@@ -3,8 +3,8 @@
 - The hand-written C pieces: the snapshot walker (which must not touch reference counts in the
   save child), the startup loader's kernel for string records (persistence/_rdbload.c), the
   parser's inner loop and dispatch's per-command loop with GET/SET/INCR (and the keyspace walks
-  of RANDOMKEY, SCAN and KEYS), the HyperLogLog register loops (server/_hll.c) and the sorted
-  sets' ordered index (server/_zskiplist.c).
+  of RANDOMKEY, SCAN and KEYS), the HyperLogLog register loops (server/_hll.c), the sorted
+  sets' ordered index (server/_zskiplist.c) and scripting's crossings into Lua (server/_luabridge.c).
 - The command path compiled from its own Python source with Cython (COMPILED below): the .py files
   stay the one source, and run as plain Python when they are not compiled.
 
@@ -110,5 +110,7 @@ setup(
         Extension("protocol._drain", sources=["protocol/_drain.c"], extra_compile_args=WARNINGS),
         Extension("server._hll", sources=["server/_hll.c"], extra_compile_args=WARNINGS),
         Extension("server._zskiplist", sources=["server/_zskiplist.c"], extra_compile_args=WARNINGS),
+        Extension("server._luabridge", sources=["server/_luabridge.c"], extra_compile_args=WARNINGS,
+                  libraries=["dl"]),
     ] + compiled_modules(),
 )

@@ -9,6 +9,10 @@ redis.call runs a command through the same command table as a client's, with Red
 checks (scriptCall), on the calling client's database (a SELECT lasts for the script only) and in
 the script's own protocol (redis.setresp). Replies convert Lua <-> RESP as script_lua.c does.
 
+Entering a script and redis.call cross into Lua through server/_luabridge.c when it is built
+(and FORKVPY_PURE is unset): the same Lua runner and the same Python checks, without lupa's
+per-call costs; lupa's own calls (`_execute`, `_redis_call`) are the reference path.
+
 It must not: write to any transport (the EVAL handler returns the reply value), block (a script
 runs to completion inside the one event loop), or let a script reach Python or the host (no io,
 os, debug, require, loadfile, dofile, python).
@@ -108,14 +112,47 @@ class _Missing:
 _MISSING = _Missing()
 
 
+def _load_bridge():
+    """server/_luabridge.c with Lua's API found in lupa's module, or None (not built, pure mode,
+    or a lupa whose module does not export Lua's API)."""
+    if os.environ.get("FORKVPY_PURE", "") not in ("", "0"):
+        return None
+    try:
+        from server import _luabridge
+    except ImportError:
+        return None
+    from lupa import LuaError, LuaMemoryError
+
+    if not _luabridge.load(lua51.__file__, _number_arg, LuaError, LuaMemoryError, _CALL_NO_ARGUMENTS,
+                           _CALL_BAD_ARGUMENT):
+        return None
+    return _luabridge
+
+
 class Script:
-    __slots__ = ("sha", "body", "function", "flags")
+    __slots__ = ("sha", "body", "function", "flags", "pin")
 
     def __init__(self, sha, body, function, flags):
         self.sha = sha
         self.body = body
         self.function = function
         self.flags = flags  # None: no shebang (eval compatibility mode); else the shebang's flags
+        self.pin = None  # the _Pin of `function` for server/_luabridge.c, made on its first run
+
+
+class _Pin:
+    """A registry reference to a script's function (server/_luabridge.c runs it by that number).
+    When the script goes (FUNCTION DELETE, a library replaced) the number goes to its engine's
+    list, which the next run releases: no Lua call from a finalizer."""
+
+    __slots__ = ("ref", "released")
+
+    def __init__(self, ref: int, released: list):
+        self.ref = ref
+        self.released = released
+
+    def __del__(self):
+        self.released.append(self.ref)
 
 
 class _Run(busy.ScriptRun):
@@ -268,14 +305,20 @@ _WRONG_ARITY = b"ERR " + errors.SCRIPT_WRONG_ARITY.encode()
 _NOSCRIPT_COMMAND = b"ERR " + errors.SCRIPT_NOSCRIPT_COMMAND.encode()
 _READ_ONLY = b"ERR " + errors.SCRIPT_READ_ONLY.encode()
 # redis.call's first argument as the script spells it -> (command, refused in scripts, refused in
-# read-only scripts), for commands without subcommands: the lookup and the flag arithmetic once.
+# read-only scripts, its arity as min and max, a write), for commands without subcommands: the
+# lookup and the flag arithmetic once.
 _CALLABLE: dict = {}
 _CALLABLE_MAX = 1024  # spellings kept (a script could make up any number of them)
+# KEYS and ARGV together up to this many go to Lua as arguments through lupa; more as two tables
+# (Lua 5.1's C stack holds at most 8000 values: LUAI_MAXCSTACK)
+_MAX_VARARGS = 4000
+
+_bridge = _load_bridge()
 
 
 def _lookup(argv):
-    """redis.call's command for `argv` as (command, refused in scripts, refused in read-only
-    scripts), or the error text for an unknown command or a wrong number of arguments."""
+    """redis.call's command for `argv` as _CALLABLE holds it, or the error text for an unknown
+    command or a wrong number of arguments."""
     cmd = COMMANDS.get(argv[0].lower())
     container = cmd is not None and cmd.subcommands
     if container and len(argv) >= 2:
@@ -285,7 +328,8 @@ def _lookup(argv):
     if cmd.handler is None:  # a container named alone
         return _WRONG_ARITY
     found = (cmd, bool(cmd.flags & Flag.NOSCRIPT),
-             bool(cmd.flags & _WRITE_OR_REPLICATE) or cmd.name in _PUBLISHERS)
+             bool(cmd.flags & _WRITE_OR_REPLICATE) or cmd.name in _PUBLISHERS,
+             cmd.min_args, cmd.max_args, cmd.is_write)
     if not container:
         if len(_CALLABLE) >= _CALLABLE_MAX:
             _CALLABLE.clear()
@@ -320,11 +364,13 @@ class Engine:
             b"interrupt": self._interrupt, b"killed": errors.SCRIPT_KILLED.encode(),
             b"hook_count": busy.HOOK_INSTRUCTIONS,
         })
+        self._open_bridge(bridge)
         self._api = self.lua.execute(PRELUDE, bridge, name="=forkv")
         self._arm = self._api[b"arm"]  # the count hook of server/busy.py
         self._arm()
         self._compile = self._api[b"compile"]
         self._execute = self._api[b"run"]
+        self._execute_tables = self._api[b"run_c"]
         self._table = self.lua.table
         self._where = self._api[b"where"]
         self._null = self._api[b"null"]
@@ -332,6 +378,27 @@ class Engine:
         self._fields = self._api[b"fields"]
         self._command_error = self._api[b"command_error"]
         self._rawget = self._api[b"rawget"]
+        if self._c_state is not None:  # what server/_luabridge.c's run needs of this engine
+            runner = int(self._c_pin(self._api[b"run_c"]))
+            self._c_engine = (self._c_state, runner, self._c_slot, self._command, self._c_stash_value)
+
+    def _open_bridge(self, bridge) -> None:
+        """Load server/_luabridge.c into this runtime (package.loadlib of the module's own file):
+        redis.call/pcall become its C functions; the state and its helpers are kept for execute."""
+        self._c_state = self._c_engine = None
+        self._c_released = []  # registry references of scripts gone (_Pin)
+        if _bridge is None:
+            return
+        try:
+            opener = self.lua.eval("package.loadlib(...)", _bridge.__file__.encode(), b"forkv_luabridge_open")
+        except lua51.LuaError:  # no package library
+            return
+        if lua51.lua_type(opener) != "function":  # (nil, message, where): not loadable
+            return
+        state, slot, call, pcall, self._c_pin, self._c_unpin, self._c_take, self._c_stash = opener()
+        bridge[b"call"], bridge[b"pcall"] = call, pcall
+        self._c_slot = int(slot)
+        self._c_state = int(state)
 
     # -- the script cache ------------------------------------------------------------------------
 
@@ -377,7 +444,26 @@ class Engine:
         started = clock()
         ks.clock = lambda: started
         try:
-            ok, value = self._execute(script.function, len(keys), *keys, *args)
+            in_c = self._c_engine
+            if in_c is not None:
+                pin = script.pin
+                if pin is None:
+                    pin = self._pin(script)
+                value = _bridge.run(in_c, pin.ref, keys, args)  # NotImplemented: not lists of bytes
+            else:
+                value = NotImplemented
+            if value is NotImplemented:
+                if len(keys) + len(args) < _MAX_VARARGS:
+                    ok, value = self._execute(script.function, len(keys), *keys, *args)
+                else:  # more than Lua's C stack takes as arguments: as tables
+                    ok, value = self._execute_tables(script.function, self.lua.table_from(keys),
+                                                     self.lua.table_from(args))
+            elif value is _bridge.STASHED:
+                ok, value = True, self._c_take(self._c_slot)
+            elif value is _bridge.FAILED:
+                ok, value = False, self._c_take(self._c_slot)
+            else:
+                ok = True
         finally:
             ks.clock = clock
             self.run = outer
@@ -390,6 +476,9 @@ class Engine:
         if not ok:
             raise CommandError(self._error_text(value, script.sha))
         self.nested_errors = None
+        kind = type(value)
+        if kind is int or kind is bytes:  # the reply as it is, for any protocol
+            return value
         reply = self.to_reply(value, saved_proto, run.resp)
         if type(reply) is ErrorReply:
             raise CommandError(self._counted(value, reply.message))
@@ -403,6 +492,18 @@ class Engine:
         if lua51.lua_type(value) == "table" and self._rawget(value, b"ignore_error_stats_update") is True:
             return errors.Counted(text)
         return text
+
+    def _pin(self, script: Script) -> "_Pin":
+        """server/_luabridge.c's registry reference to the script's function, made on its first
+        run; the references of scripts gone are released first."""
+        while self._c_released:
+            self._c_unpin(self._c_released.pop())
+        pin = script.pin = _Pin(int(self._c_pin(script.function)), self._c_released)
+        return pin
+
+    def _c_stash_value(self, value) -> None:
+        """server/_luabridge.c's way to hand Lua a reply converted to a table (by lupa)."""
+        self._c_stash(self._c_slot, value)
 
     def _error_text(self, value, sha: str) -> str:
         """The reply for a script that raised: Redis's "<err> script: <sha>, on <source>:<line>."."""
@@ -428,20 +529,21 @@ class Engine:
     def _redis_call(self, *args):
         """redis.call: the reply as Lua, or raise the error table.
 
-        redis.call and redis.pcall are Python callables, not Lua functions, so that `return
-        redis.call(...)` keeps the script's frame (Lua 5.1 replaces the frame only on a tail call
-        to a Lua function) and an error names the script line as Redis's does."""
-        ok, value = self._run_command(args)
-        if ok:
-            return value
-        raise LuaRaise(self._error_table(value))
+        redis.call and redis.pcall are Python callables (or C functions: server/_luabridge.c),
+        not Lua functions, so that `return redis.call(...)` keeps the script's frame (Lua 5.1
+        replaces the frame only on a tail call to a Lua function) and an error names the script
+        line as Redis's does."""
+        value = self._run_command(args)
+        if type(value) is tuple:
+            raise LuaRaise(self._error_table(value[0]))
+        return value
 
     def _redis_pcall(self, *args):
         """redis.pcall: the reply as Lua, or the error table."""
-        ok, value = self._run_command(args)
-        if ok:
-            return value
-        return self._error_table(value)
+        value = self._run_command(args)
+        if type(value) is tuple:
+            return self._error_table(value[0])
+        return value
 
     def _error_table(self, error: bytes):
         """redis.call/pcall's error table; flagged as counted unless the arguments were wrong
@@ -474,10 +576,9 @@ class Engine:
         return self._one_field(key, value)  # built in Lua: cheaper than a table filled from Python
 
     def _run_command(self, args):
-        """One command for the running script with Redis's scriptCall checks: (True, reply as Lua)
-        or (False, the error text for the error table). `args` are redis.call's arguments."""
+        """redis.call's arguments as lupa gives them, checked and converted, then `_command`."""
         if not args:
-            return False, _CALL_NO_ARGUMENTS
+            return (_CALL_NO_ARGUMENTS,)
         argv = list(args)
         for i, arg in enumerate(args):
             kind = type(arg)
@@ -485,7 +586,13 @@ class Engine:
                 if kind is int or kind is float:
                     argv[i] = _number_arg(arg)
                 else:
-                    return False, _CALL_BAD_ARGUMENT
+                    return (_CALL_BAD_ARGUMENT,)
+        return self._command(argv)
+
+    def _command(self, argv: list):
+        """One command for the running script with Redis's scriptCall checks: the reply as Lua,
+        or a 1-tuple of the error text for the error table. server/_luabridge.c's redis.call
+        calls this with the arguments already converted (and their errors answered)."""
         run = self.run
         client = run.client
         found = _CALLABLE.get(argv[0])
@@ -493,25 +600,25 @@ class Engine:
             found = _lookup(argv)
             if type(found) is bytes:
                 _count_error(client.server, found.decode())
-                return False, found
-        cmd, noscript, writes = found
-        if not cmd.min_args <= len(argv) <= cmd.max_args:
-            return False, _rejected(client, cmd, _WRONG_ARITY)
+                return (found,)
+        cmd, noscript, writes, min_args, max_args, is_write = found
+        if not min_args <= len(argv) <= max_args:
+            return (_rejected(client, cmd, _WRONG_ARITY),)
         if noscript:
-            return False, _rejected(client, cmd, _NOSCRIPT_COMMAND)
+            return (_rejected(client, cmd, _NOSCRIPT_COMMAND),)
         if writes and run.read_only:
-            return False, _rejected(client, cmd, _READ_ONLY)
-        if cmd.is_write:
+            return (_rejected(client, cmd, _READ_ONLY),)
+        if is_write:
             if client.server.refuse_writes:
-                return False, _rejected(client, cmd, _lua_error(errors.MISCONF))
+                return (_rejected(client, cmd, _lua_error(errors.MISCONF)),)
             run.dirty = True  # SCRIPT KILL can no longer stop it (Redis's SCRIPT_WRITE_DIRTY)
         reply = _dispatch_call(client, cmd, argv)
         kind = type(reply)
         if kind is int or kind is bytes:  # most replies: the same value in Lua
-            return True, reply
+            return reply
         if kind is ErrorReply:
-            return False, _lua_error(reply.message)
-        return True, self.to_lua(reply, run.resp)
+            return (_lua_error(reply.message),)
+        return self.to_lua(reply, run.resp)
 
     def _interrupt(self):
         """The count hook's question: must the running script stop (busy.interrupt)?"""
@@ -1606,6 +1713,13 @@ api.compile = function(body)
   if not f then return nil, e end
   setfenv(f, P)
   return f, nil
+end
+-- server/_luabridge.c's entry (and lupa's for many keys): KEYS and ARGV come as tables
+api.run_c = function(f, keys, argv)
+  G.KEYS = keys
+  G.ARGV = argv
+  local ok, v = xpcall(f, handler)
+  return ok, v
 end
 api.run = function(f, nkeys, ...)
   local keys, argv = {...}, {}

@@ -10,6 +10,7 @@ min-replicas), the Lua debugger (SCRIPT DEBUG), DEBUG PROTOCOL/SLEEP/set-active-
 set-disable-deny-scripts blocks, "EVAL does not leak in the Lua stack" (used_memory_lua is
 allocator-specific), "LUA test trim string as expected" (jemalloc-specific)."""
 
+import os
 import socket
 
 import pytest
@@ -250,7 +251,9 @@ def test_many_args_and_number_precision(check, is_eval):
                    1, "l")))
 
 
-@pytest.mark.xfail(strict=True, reason="lupa passes fewer than 7999 arguments to a Python callable (redis.call)")
+@pytest.mark.xfail(os.environ.get("FORKVPY_PURE", "") not in ("", "0"), strict=True,
+                   reason="lupa passes fewer than 7999 arguments to a Python callable (redis.call); "
+                          "server/_luabridge.c, used when built, passes them all")
 @modes
 def test_script_check_unpack_with_massive_arguments(check, is_eval):
     check(script(is_eval, 'local a = {}\n for i=1,7999 do\n a[i] = 1\n end\n return redis.call("lpush", "l", unpack(a))',

@@ -1,0 +1,467 @@
+/* The two hot crossings of scripting in C: entering a script (EVALSHA, FCALL) and redis.call /
+ * redis.pcall, on the Lua 5.1 state that lupa's `lua51` module owns. server/scripting.py uses
+ * them when this module is built and FORKVPY_PURE is unset; its lupa-driven path is the
+ * reference and does the same (tests/server/commands/test_scripting.py runs both).
+ *
+ * Why: lupa's call of a Lua function takes its runtime lock, looks up debug.traceback, drops and
+ * re-takes the GIL, and returns results as Python tuples; its call of a Python function from Lua
+ * re-takes the GIL and builds the argument tuple by concatenation. Here the script runs with the
+ * GIL held (a script blocks the event loop anyway), KEYS and ARGV are built straight from the
+ * Python lists, and redis.call hands its arguments to Python as one list of bytes.
+ *
+ * It must not: know commands or replies (Python does: this file moves strings, numbers and
+ * booleans only, and anything else through a stash slot that Python reads with lupa), or keep a
+ * Python object past the call that gave it. Lua's API is not linked in: its functions are looked
+ * up in lupa's own module (which exports them), and the lua_State arrives through Lua's
+ * package.loadlib of this very file (forkv_luabridge_open). */
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <dlfcn.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef struct lua_State lua_State;
+typedef double lua_Number;
+typedef int (*lua_CFunction)(lua_State *L);
+
+/* Lua 5.1's constants (lua.h) */
+#define LUA_REGISTRYINDEX (-10000)
+#define LUA_GLOBALSINDEX (-10002)
+#define UPVALUE(i) (LUA_GLOBALSINDEX - (i))
+#define LUA_TNIL 0
+#define LUA_TBOOLEAN 1
+#define LUA_TNUMBER 3
+#define LUA_TSTRING 4
+#define LUA_ERRMEM 4
+
+static struct {
+    int (*gettop)(lua_State *);
+    void (*settop)(lua_State *, int);
+    void (*pushvalue)(lua_State *, int);
+    int (*type)(lua_State *, int);
+    lua_Number (*tonumber)(lua_State *, int);
+    int (*toboolean)(lua_State *, int);
+    const char *(*tolstring)(lua_State *, int, size_t *);
+    void (*pushnil)(lua_State *);
+    void (*pushnumber)(lua_State *, lua_Number);
+    void (*pushlstring)(lua_State *, const char *, size_t);
+    void (*pushboolean)(lua_State *, int);
+    void (*pushcclosure)(lua_State *, lua_CFunction, int);
+    void (*rawgeti)(lua_State *, int, int);
+    void (*rawseti)(lua_State *, int, int);
+    void (*createtable)(lua_State *, int, int);
+    void (*setfield)(lua_State *, int, const char *);
+    int (*pcall)(lua_State *, int, int, int);
+    int (*error)(lua_State *);
+    int (*checkstack)(lua_State *, int);
+    int (*ref)(lua_State *, int);
+    void (*unref)(lua_State *, int, int);
+} lua;
+
+static int loaded = 0;
+/* The Python side of redis.call for the script running now, and how it hands over a table
+ * (borrowed: set by run() for the duration of the script, restored after). NULL outside one. */
+static PyObject *current_command = NULL, *current_stasher = NULL;
+static PyObject *no_arguments, *bad_argument; /* redis.call's own error texts (bytes) */
+static PyObject *STASHED;    /* a value left in the stash slot (not a string/number/boolean/nil) */
+static PyObject *FAILED;     /* the script raised: its error value is in the stash slot */
+static PyObject *number_arg; /* scripting._number_arg, for numbers that are not small integers */
+static PyObject *lua_error_class, *lua_memory_error_class;
+
+/* -- Lua values -> Python ---------------------------------------------------------------------- */
+
+/* A Lua number as lupa gives it: an int when it is integral (and fits a C long long), else a
+ * float. */
+static PyObject *number_to_py(lua_Number n) {
+    if (n >= -9223372036854775808.0 && n < 9223372036854775808.0 && n == (lua_Number)(long long)n)
+        return PyLong_FromLongLong((long long)n);
+    return PyFloat_FromDouble(n);
+}
+
+/* The value at `idx` if it is nil, a boolean, a number or a string (new reference; NULL with an
+ * exception on failure); `*other` set when it is none of those (nothing returned then). */
+static PyObject *simple_to_py(lua_State *L, int idx, int *other) {
+    size_t size;
+    const char *s;
+    *other = 0;
+    switch (lua.type(L, idx)) {
+    case LUA_TNIL:
+        Py_RETURN_NONE;
+    case LUA_TBOOLEAN:
+        return PyBool_FromLong(lua.toboolean(L, idx));
+    case LUA_TNUMBER:
+        return number_to_py(lua.tonumber(L, idx));
+    case LUA_TSTRING:
+        s = lua.tolstring(L, idx, &size);
+        return PyBytes_FromStringAndSize(s, (Py_ssize_t)size);
+    default:
+        *other = 1;
+        return NULL;
+    }
+}
+
+/* -- entering a script ------------------------------------------------------------------------ */
+
+/* A table of the bytes in `list` on the stack; -1 (nothing pushed) when an item is not bytes. */
+static int push_strings(lua_State *L, PyObject *list) {
+    Py_ssize_t n = PyList_GET_SIZE(list), i;
+    for (i = 0; i < n; i++)
+        if (!PyBytes_CheckExact(PyList_GET_ITEM(list, i)))
+            return -1;
+    lua.createtable(L, n > 0x7fffffff ? 0x7fffffff : (int)n, 0);
+    for (i = 0; i < n; i++) {
+        PyObject *item = PyList_GET_ITEM(list, i);
+        lua.pushlstring(L, PyBytes_AS_STRING(item), (size_t)PyBytes_GET_SIZE(item));
+        lua.rawseti(L, -2, (int)(i + 1));
+    }
+    return 0;
+}
+
+/* run(engine, function, keys, args), `engine` a tuple (state, runner, stash, command, stasher)
+ * made once per engine: the Lua `runner` (registry reference) called as runner(function, KEYS,
+ * ARGV), which returns (ok, value) as xpcall does.
+ * Returns the value if ok and simple, STASHED if ok and left in the stash slot, FAILED if not ok
+ * (the error value stashed), or NotImplemented when keys or args hold anything but bytes (the
+ * caller then takes lupa's path). `command(argv)` is called for each redis.call; when it returns
+ * anything but an int, bytes, a boolean, None or a 1-tuple of an error text, `stasher(value)`
+ * must leave that value in the stash slot. */
+static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    lua_State *L;
+    int runner, function, stash, top, status, other;
+    PyObject *engine, *keys, *argv, *saved, *saved_stasher, *value;
+    (void)self;
+    if (nargs != 4 || !PyTuple_CheckExact(args[0]) || PyTuple_GET_SIZE(args[0]) != 5) {
+        PyErr_SetString(PyExc_TypeError, "run((state, runner, stash, command, stasher), function, keys, args)");
+        return NULL;
+    }
+    if (!PyList_CheckExact(args[2]) || !PyList_CheckExact(args[3]))
+        Py_RETURN_NOTIMPLEMENTED;
+    engine = args[0];
+    L = (lua_State *)PyLong_AsVoidPtr(PyTuple_GET_ITEM(engine, 0));
+    runner = (int)PyLong_AsLong(PyTuple_GET_ITEM(engine, 1));
+    stash = (int)PyLong_AsLong(PyTuple_GET_ITEM(engine, 2));
+    function = (int)PyLong_AsLong(args[1]);
+    if (PyErr_Occurred())
+        return NULL;
+    keys = args[2];
+    argv = args[3];
+    top = lua.gettop(L);
+    if (!lua.checkstack(L, 8))
+        Py_RETURN_NOTIMPLEMENTED;
+    lua.rawgeti(L, LUA_REGISTRYINDEX, runner);
+    lua.rawgeti(L, LUA_REGISTRYINDEX, function);
+    if (push_strings(L, keys) < 0) {
+        lua.settop(L, top);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    if (push_strings(L, argv) < 0) {
+        lua.settop(L, top);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    saved = current_command;
+    saved_stasher = current_stasher;
+    current_command = PyTuple_GET_ITEM(engine, 3);
+    current_stasher = PyTuple_GET_ITEM(engine, 4);
+    status = lua.pcall(L, 3, 2, 0);
+    current_command = saved;
+    current_stasher = saved_stasher;
+    if (status != 0) { /* the runner itself failed (out of memory): as lupa raises it */
+        size_t size = 0;
+        const char *s = lua.tolstring(L, -1, &size);
+        PyObject *text = PyUnicode_DecodeLatin1(s ? s : "", s ? (Py_ssize_t)size : 0, NULL);
+        lua.settop(L, top);
+        if (text != NULL) {
+            PyErr_SetObject(status == LUA_ERRMEM ? lua_memory_error_class : lua_error_class, text);
+            Py_DECREF(text);
+        }
+        return NULL;
+    }
+    if (!lua.toboolean(L, top + 1)) {
+        lua.pushvalue(L, top + 2);
+        lua.rawseti(L, LUA_REGISTRYINDEX, stash);
+        lua.settop(L, top);
+        return Py_NewRef(FAILED);
+    }
+    value = simple_to_py(L, top + 2, &other);
+    if (other) {
+        lua.pushvalue(L, top + 2);
+        lua.rawseti(L, LUA_REGISTRYINDEX, stash);
+        value = Py_NewRef(STASHED);
+    }
+    lua.settop(L, top);
+    return value;
+}
+
+/* -- redis.call and redis.pcall --------------------------------------------------------------- */
+
+/* Pushes {err = text}, with ignore_error_stats_update = true when `counted`: the command's
+ * error, already in the error stats (Redis's flag; the lupa path's api.command_error). Errors
+ * in redis.call's own arguments are not counted (Redis raises them before the command). */
+static void push_error_table(lua_State *L, PyObject *text, int counted) {
+    lua.createtable(L, 0, counted ? 2 : 1);
+    lua.pushlstring(L, PyBytes_AS_STRING(text), (size_t)PyBytes_GET_SIZE(text));
+    lua.setfield(L, -2, "err");
+    if (counted) {
+        lua.pushboolean(L, 1);
+        lua.setfield(L, -2, "ignore_error_stats_update");
+    }
+}
+
+/* redis.call's argument `idx` as bytes: strings as they are, numbers as Redis formats them
+ * ("%.17g"; small integers printed directly, the rest by scripting._number_arg). NULL without an
+ * exception when it is neither. */
+static PyObject *argument(lua_State *L, int idx) {
+    size_t size;
+    const char *s;
+    lua_Number n;
+    int kind = lua.type(L, idx);
+    if (kind == LUA_TSTRING) {
+        s = lua.tolstring(L, idx, &size);
+        return PyBytes_FromStringAndSize(s, (Py_ssize_t)size);
+    }
+    if (kind != LUA_TNUMBER)
+        return NULL;
+    n = lua.tonumber(L, idx);
+    if (n > -1e15 && n < 1e15 && n == (lua_Number)(long long)n) {
+        char buf[32];
+        int len = snprintf(buf, sizeof buf, "%lld", (long long)n);
+        return PyBytes_FromStringAndSize(buf, len);
+    }
+    PyObject *number = number_to_py(n), *text;
+    if (number == NULL)
+        return NULL;
+    text = PyObject_CallOneArg(number_arg, number);
+    Py_DECREF(number);
+    return text;
+}
+
+/* What the Python side returned, pushed for Lua: 1 (values pushed), 0 when the error table was
+ * pushed to be raised, -1 when the Python side failed (its message pushed, to be raised; a
+ * Python exception set). */
+static int push_result(lua_State *L, PyObject *result, int stash, int protected) {
+    if (PyLong_CheckExact(result)) {
+        int overflow;
+        long long v = PyLong_AsLongLongAndOverflow(result, &overflow);
+        lua.pushnumber(L, overflow ? PyLong_AsDouble(result) : (lua_Number)v);
+    } else if (PyBytes_CheckExact(result)) {
+        lua.pushlstring(L, PyBytes_AS_STRING(result), (size_t)PyBytes_GET_SIZE(result));
+    } else if (result == Py_None) {
+        lua.pushnil(L);
+    } else if (PyBool_Check(result)) {
+        lua.pushboolean(L, result == Py_True);
+    } else if (PyTuple_CheckExact(result) && PyTuple_GET_SIZE(result) == 1 &&
+               PyBytes_CheckExact(PyTuple_GET_ITEM(result, 0))) {
+        push_error_table(L, PyTuple_GET_ITEM(result, 0), 1);
+        return protected ? 1 : 0;
+    } else { /* a table (converted by lupa): through the stash slot */
+        PyObject *done = PyObject_CallOneArg(current_stasher, result);
+        if (done == NULL)
+            return -1;
+        Py_DECREF(done);
+        lua.rawgeti(L, LUA_REGISTRYINDEX, stash);
+        lua.pushnil(L);
+        lua.rawseti(L, LUA_REGISTRYINDEX, stash);
+    }
+    return 1;
+}
+
+/* The message of the Python exception being raised, as the lupa path's take_error makes it
+ * (str(exc) in UTF-8 with surrogateescape), pushed; the exception cleared. */
+static void push_exception(lua_State *L) {
+    PyObject *type, *value, *tb, *text = NULL, *raw = NULL;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (value != NULL)
+        text = PyObject_Str(value);
+    if (text != NULL)
+        raw = PyUnicode_AsEncodedString(text, "utf-8", "surrogateescape");
+    if (raw != NULL)
+        lua.pushlstring(L, PyBytes_AS_STRING(raw), (size_t)PyBytes_GET_SIZE(raw));
+    else
+        lua.pushlstring(L, "error during Python call", 24);
+    PyErr_Clear();
+    Py_XDECREF(raw);
+    Py_XDECREF(text);
+    Py_XDECREF(type);
+    Py_XDECREF(value);
+    Py_XDECREF(tb);
+}
+
+/* redis.call (upvalue 1 false) and redis.pcall (true); upvalue 2 is the stash slot. The
+ * arguments go to the Python side as a list of bytes, checked here as the lupa path's
+ * _run_command checks them. No Python reference is held across lua_error. */
+static int command(lua_State *L) {
+    int protected = lua.toboolean(L, UPVALUE(1));
+    int stash = (int)lua.tonumber(L, UPVALUE(2));
+    int n = lua.gettop(L), i, pushed;
+    PyObject *argv, *result;
+    if (current_command == NULL) {
+        static const char message[] = "ERR redis.call outside a script";
+        lua.pushlstring(L, message, sizeof message - 1);
+        return lua.error(L);
+    }
+    if (n == 0) {
+        push_error_table(L, no_arguments, 0);
+        return protected ? 1 : lua.error(L);
+    }
+    argv = PyList_New(n);
+    if (argv == NULL)
+        goto failed;
+    for (i = 0; i < n; i++) {
+        PyObject *arg = argument(L, i + 1);
+        if (arg == NULL) {
+            Py_DECREF(argv);
+            if (PyErr_Occurred())
+                goto failed;
+            push_error_table(L, bad_argument, 0);
+            return protected ? 1 : lua.error(L);
+        }
+        PyList_SET_ITEM(argv, i, arg);
+    }
+    /* Python may call into Lua through lupa, which empties this frame's stack: the arguments
+     * are all read by now. */
+    result = PyObject_CallOneArg(current_command, argv);
+    Py_DECREF(argv);
+    if (result == NULL)
+        goto failed;
+    pushed = push_result(L, result, stash, protected);
+    Py_DECREF(result);
+    if (pushed > 0)
+        return 1;
+    if (pushed < 0)
+        goto failed;
+    return lua.error(L);
+failed:
+    push_exception(L);
+    return lua.error(L);
+}
+
+/* -- registry references, the stash ------------------------------------------------------------ */
+
+static int pin(lua_State *L) { /* pin(value) -> a registry reference to it */
+    lua.settop(L, 1);
+    lua.pushnumber(L, (lua_Number)lua.ref(L, LUA_REGISTRYINDEX));
+    return 1;
+}
+
+static int unpin(lua_State *L) { /* unpin(reference) */
+    lua.unref(L, LUA_REGISTRYINDEX, (int)lua.tonumber(L, 1));
+    return 0;
+}
+
+static int take(lua_State *L) { /* take(slot) -> the value stashed there, the slot emptied */
+    int slot = (int)lua.tonumber(L, 1);
+    lua.rawgeti(L, LUA_REGISTRYINDEX, slot);
+    lua.pushnil(L);
+    lua.rawseti(L, LUA_REGISTRYINDEX, slot);
+    return 1;
+}
+
+static int stash_value(lua_State *L) { /* stash(slot, value) */
+    lua.settop(L, 2);
+    lua.rawseti(L, LUA_REGISTRYINDEX, (int)lua.tonumber(L, 1));
+    return 0;
+}
+
+/* Called by package.loadlib's function: returns the state (its address as a number), the stash
+ * slot, redis.call, redis.pcall, pin, unpin, take and stash. */
+__attribute__((visibility("default"))) int forkv_luabridge_open(lua_State *L) {
+    int slot;
+    if (!loaded)
+        return 0;
+    lua.pushboolean(L, 1);
+    slot = lua.ref(L, LUA_REGISTRYINDEX);
+    lua.settop(L, 0);
+    lua.pushnumber(L, (lua_Number)(size_t)L);
+    lua.pushnumber(L, (lua_Number)slot);
+    lua.pushboolean(L, 0);
+    lua.pushnumber(L, (lua_Number)slot);
+    lua.pushcclosure(L, command, 2);
+    lua.pushboolean(L, 1);
+    lua.pushnumber(L, (lua_Number)slot);
+    lua.pushcclosure(L, command, 2);
+    lua.pushcclosure(L, pin, 0);
+    lua.pushcclosure(L, unpin, 0);
+    lua.pushcclosure(L, take, 0);
+    lua.pushcclosure(L, stash_value, 0);
+    return 8;
+}
+
+/* -- the module --------------------------------------------------------------------------------- */
+
+/* load(lupa_lua51_path, number_arg, LuaError, LuaMemoryError, no_arguments, bad_argument): finds
+ * Lua's API in lupa's module (already imported); False when a function is missing. The last two
+ * are redis.call's error texts (bytes). */
+static PyObject *load(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    const char *path;
+    void *handle;
+    (void)self;
+    if (nargs != 6 || !PyUnicode_Check(args[0]) || !PyBytes_CheckExact(args[4]) || !PyBytes_CheckExact(args[5])) {
+        PyErr_SetString(PyExc_TypeError, "load(path, number_arg, LuaError, LuaMemoryError, bytes, bytes)");
+        return NULL;
+    }
+    path = PyUnicode_AsUTF8(args[0]);
+    if (path == NULL)
+        return NULL;
+    handle = dlopen(path, RTLD_NOW | RTLD_NOLOAD);
+    if (handle == NULL)
+        Py_RETURN_FALSE;
+#define FIND(field, name)                                  \
+    *(void **)(&lua.field) = dlsym(handle, name);          \
+    if (lua.field == NULL)                                 \
+        Py_RETURN_FALSE;
+    FIND(gettop, "lua_gettop")
+    FIND(settop, "lua_settop")
+    FIND(pushvalue, "lua_pushvalue")
+    FIND(type, "lua_type")
+    FIND(tonumber, "lua_tonumber")
+    FIND(toboolean, "lua_toboolean")
+    FIND(tolstring, "lua_tolstring")
+    FIND(pushnil, "lua_pushnil")
+    FIND(pushnumber, "lua_pushnumber")
+    FIND(pushlstring, "lua_pushlstring")
+    FIND(pushboolean, "lua_pushboolean")
+    FIND(pushcclosure, "lua_pushcclosure")
+    FIND(rawgeti, "lua_rawgeti")
+    FIND(rawseti, "lua_rawseti")
+    FIND(createtable, "lua_createtable")
+    FIND(setfield, "lua_setfield")
+    FIND(pcall, "lua_pcall")
+    FIND(error, "lua_error")
+    FIND(checkstack, "lua_checkstack")
+    FIND(ref, "luaL_ref")
+    FIND(unref, "luaL_unref")
+#undef FIND
+    Py_XSETREF(number_arg, Py_NewRef(args[1]));
+    Py_XSETREF(lua_error_class, Py_NewRef(args[2]));
+    Py_XSETREF(lua_memory_error_class, Py_NewRef(args[3]));
+    Py_XSETREF(no_arguments, Py_NewRef(args[4]));
+    Py_XSETREF(bad_argument, Py_NewRef(args[5]));
+    loaded = 1;
+    Py_RETURN_TRUE;
+}
+
+static PyMethodDef methods[] = {
+    {"load", (PyCFunction)(void (*)(void))load, METH_FASTCALL, "Find Lua's API in lupa's module."},
+    {"run", (PyCFunction)(void (*)(void))run, METH_FASTCALL, "Run a script's function with KEYS and ARGV."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "server._luabridge", NULL, -1, methods,
+                                    NULL, NULL, NULL, NULL};
+
+PyMODINIT_FUNC PyInit__luabridge(void) {
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL)
+        return NULL;
+    STASHED = PyObject_CallNoArgs((PyObject *)&PyBaseObject_Type);
+    FAILED = PyObject_CallNoArgs((PyObject *)&PyBaseObject_Type);
+    if (STASHED == NULL || FAILED == NULL || PyModule_AddObjectRef(m, "STASHED", STASHED) < 0 ||
+        PyModule_AddObjectRef(m, "FAILED", FAILED) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
