@@ -275,7 +275,7 @@ def bitop(client: "Client", argv: Argv) -> Reply:
             else:
                 acc ^= operand
         result = acc.to_bytes(size, "big")
-    db.store(dest, result)
+    db.store(dest, bytearray(result))  # Redis stores the result unencoded: "raw" at any length
     db.notify(NOTIFY_STRING, b"set", dest)
     return size
 

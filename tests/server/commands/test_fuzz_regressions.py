@@ -54,3 +54,28 @@ def test_unknown_subcommand_stops_at_nul(any_r):
 ])
 def test_connection_errors_quote_client_bytes_as_c_strings(any_r, argv, shown):
     assert raw(any_r, *argv) == shown
+
+
+# -- found by the grammar fuzz (tests/integration/test_fuzz_grammar.py) ---------------------------
+
+@pytest.mark.parametrize("limit, expected", [
+    (("0", "2"), [b"0", b"13"]),  # Redis sorts a LIMIT's range with pqsort: ties are not stable
+    (("1", "-1"), [b"13", b"12", b"11", b"10", b"9", b"8", b"7", b"6", b"5", b"4", b"3", b"2", b"1", b"14"]),
+    (("0", "-1"), [str(i).encode() for i in range(14, -1, -1)]),  # the whole: glibc's stable sort
+])
+def test_sort_alpha_by_ties_with_limit_follow_pqsort(any_r, limit, expected):
+    any_r.lpush("l", *range(15))
+    assert any_r.execute_command("SORT", "l", "BY", "nokey*", "LIMIT", *limit, "ALPHA") == expected
+
+
+def test_sort_alpha_by_ties_desc_with_limit(any_r):
+    any_r.lpush("l", *range(10))
+    assert any_r.execute_command("SORT_RO", "l", "BY", "nokey*", "LIMIT", "1", "-1", "DESC", "ALPHA") == \
+        [b"8", b"7", b"6", b"5", b"4", b"3", b"2", b"1", b"9"]
+
+
+@pytest.mark.parametrize("op, sources", [("OR", ["a"]), ("NOT", ["a"]), ("AND", ["a", "a"])])
+def test_bitop_result_is_raw(any_r, op, sources):
+    any_r.set("a", b"\x00\x00\x01")
+    any_r.execute_command("BITOP", op, "dest", *sources)
+    assert any_r.object("encoding", "dest") == b"raw"
