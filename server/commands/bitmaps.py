@@ -99,6 +99,8 @@ def setbit(client: "Client", argv: Argv) -> Reply:
     size = len(value)
     old = 1 if byte < size and value[byte] & mask else 0
     if byte < size and old == on:
+        if type(value) is bytes:  # Redis unshares the string even so: "raw" from now on
+            db.hold(key.decode("latin-1"), bytearray(value))
         return old  # nothing changes: no write, as in Redis
     fresh = type(value) is bytes
     if fresh:

@@ -79,3 +79,11 @@ def test_bitop_result_is_raw(any_r, op, sources):
     any_r.set("a", b"\x00\x00\x01")
     any_r.execute_command("BITOP", op, "dest", *sources)
     assert any_r.object("encoding", "dest") == b"raw"
+
+
+@pytest.mark.parametrize("value, offset, bit", [("foobar", 33, 1), ("5", 0, 0)])
+def test_setbit_that_changes_nothing_still_unshares_the_string(any_r, value, offset, bit):
+    any_r.set("k", value)
+    assert any_r.setbit("k", offset, bit) == bit
+    assert any_r.object("encoding", "k") == b"raw"
+    assert any_r.get("k") == value.encode()
