@@ -804,15 +804,32 @@ class Grammar:
             argv.append(p(["ASC", "DESC"]))
         if self.chance(0.4):
             argv.append("ALPHA")
-        # A set or sorted set is read in its hash table's order (seeded per process), and SORT
-        # keeps that order for ties: ALPHA by a pattern ties whenever two values are equal.
-        hash_order = k not in FAMILY_KEYS["list"] and (by == "nosort" or (by and "ALPHA" in argv))
-        if argv[0] == "sort" and self.chance(0.25) and not hash_order:
+        if argv[0] == "sort" and self.chance(0.25):
             argv += ["STORE", self.key("list")]
-        norm = "exact"
-        if hash_order and "STORE" not in argv:
-            norm = "length" if limit else "sorted"
+        return Step(argv, "sort")
         return Step(argv, norm)
+
+
+def sort_norm(argv, kind, encoding):
+    """How a SORT's reply compares, from the type and encoding of the key sorted: None when the
+    step must be skipped. A sorted set, or a set in a hash table, is read in its hash table's
+    order (seeded per process), and SORT keeps that order for ties (ALPHA by a pattern: equal or
+    missing values) and for a set it does not sort (a BY pattern without `*`, unless STORE
+    makes Redis sort it as text). A sorted set it does not sort comes in score order."""
+    words = [a.lower() for a in argv]
+    by = words[words.index(b"by") + 1] if b"by" in words[2:-1] else None
+    dontsort = by is not None and b"*" not in by
+    store = b"store" in words
+    hashed = kind == b"zset" or (kind == b"set" and encoding != b"intset")
+    if dontsort:
+        varies = kind == b"set" and encoding != b"intset" and not store
+    else:
+        varies = hashed and by is not None and b"alpha" in words
+    if not varies:
+        return "exact"
+    if store:
+        return None
+    return "length" if b"limit" in words else "sorted"
 
 
 # --- replies -----------------------------------------------------------------------------------
