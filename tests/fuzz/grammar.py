@@ -169,6 +169,9 @@ class Grammar:
                 out.append(self.script())
             elif r < 0.075:
                 out.append(self.dump_restore())
+            elif r < 0.085:  # a threshold moved under existing keys: the next write converts
+                name = self.pick(sorted(CONFIG_SMALL))
+                out.append(Step(["config", "set", name, self.pick(CONFIG_SMALL[name] + ["0", "128"])]))
             else:
                 out.append(self.step())
         return out
@@ -576,7 +579,7 @@ class Grammar:
         anyopt = False
         if self.chance(0.4):
             argv += ["COUNT", p(["1", "2", "3", "0", "-1"])]
-            if self.chance(0.3):
+            if self.chance(0.3) and not store:  # which ANY finds first is the scan's business
                 argv.append("ANY")
                 anyopt = True
         if store:
@@ -587,8 +590,12 @@ class Grammar:
                 if self.chance(0.35):
                     argv.append(o)
         norm = "exact" if sort and not anyopt else ("geo_sorted" if not anyopt else "length")
-        if r == 11:  # the older form
-            argv = [p(["georadius", "georadius_ro"]), k, "15", "37", p(["200", "100", "1000"]), "km"]
+        if r == 11:  # the older forms
+            if self.chance(0.5):
+                argv = [p(["georadius", "georadius_ro"]), k, "15", "37", p(["200", "100", "1000"]), "km"]
+            else:
+                argv = [p(["georadiusbymember", "georadiusbymember_ro"]), k, p(self.GEO_MEMBERS),
+                        p(["200", "100", "1000", "0"]), p(["km", "m"])]
             for o in ("WITHCOORD", "WITHDIST", "WITHHASH"):
                 if self.chance(0.35):
                     argv.append(o)
@@ -749,7 +756,8 @@ class Grammar:
         r = self.rng.randrange(22)
         p = self.pick
         if r < 2:
-            return Step([p(["del", "unlink", "exists", "touch"])] + [self.any_key() for _ in range(self.rng.randint(1, 3))])
+            keys = [self.any_key() for _ in range(self.rng.randint(1, 3))]
+            return Step([p(["del", "unlink", "exists", "touch"])] + keys)
         if r in (2, 3):
             return Step(["type", k])
         if r in (4, 5, 6):
@@ -807,7 +815,6 @@ class Grammar:
         if argv[0] == "sort" and self.chance(0.25):
             argv += ["STORE", self.key("list")]
         return Step(argv, "sort")
-        return Step(argv, norm)
 
 
 def sort_norm(argv, kind, encoding):
