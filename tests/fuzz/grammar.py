@@ -651,7 +651,9 @@ class Grammar:
         if r == 8:
             return Step([p(["setnx"]), k, self.string_value()])
         if r == 9:
-            return Step([p(["setex", "psetex"]), k, p(["1000", "100000", "0", "-5"]), self.string_value()])
+            cmd = p(["setex", "psetex"])  # TTLs far beyond a sequence, or none at all (an error)
+            ttl = p(["1000", "100000", "0", "-5"]) if cmd == "setex" else p(["1000000", "0", "-5"])
+            return Step([cmd, k, ttl, self.string_value()])
         if r == 10:
             argv = [p(["mset", "msetnx"])]
             for _ in range(self.rng.randint(1, 3)):
