@@ -87,3 +87,31 @@ def test_setbit_that_changes_nothing_still_unshares_the_string(any_r, value, off
     assert any_r.setbit("k", offset, bit) == bit
     assert any_r.object("encoding", "k") == b"raw"
     assert any_r.get("k") == value.encode()
+
+
+# Redis 7.0's DUMP of {Palermo: 1, a: 2} (a listpack sorted set, RDB type 17) and of the hash
+# {Palermo: x, a: b} (a listpack hash, RDB type 16).
+ZSET_LISTPACK = (b"\x11\x17\x17\x00\x00\x00\x04\x00\x87Palermo\x08\x01\x01\x81a\x02\x02\x01\xff\n\x00"
+                 b"\x12\xe3\xf9wB\x84s$")
+HASH_LISTPACK = b"\x10\x19\x19\x00\x00\x00\x04\x00\x87Palermo\x08\x81x\x02\x81a\x02\x81b\x02\xff\n\x00L\x00p<\xae\xbfYY"
+
+
+@pytest.mark.parametrize("payload, directive, entries, encoding", [
+    (ZSET_LISTPACK, "zset-max-listpack-value", None, b"listpack"),  # a long member stays
+    (ZSET_LISTPACK, "zset-max-listpack-value", "zset-max-listpack-entries", b"skiplist"),
+    (HASH_LISTPACK, "hash-max-listpack-value", None, b"listpack"),
+    (HASH_LISTPACK, "hash-max-listpack-value", "hash-max-listpack-entries", b"hashtable"),
+])
+def test_restore_of_a_listpack_converts_by_length_only(any_r, payload, directive, entries, encoding):
+    old = any_r.config_get(directive)[directive]
+    old_entries = any_r.config_get(entries)[entries] if entries else None
+    try:
+        any_r.config_set(directive, 4)
+        if entries:
+            any_r.config_set(entries, 1)
+        any_r.restore("k", 0, payload)
+        assert any_r.object("encoding", "k") == encoding
+    finally:
+        any_r.config_set(directive, old)
+        if entries:
+            any_r.config_set(entries, old_entries)
