@@ -18,7 +18,7 @@ import pytest
 from tests.fuzz.grammar import Err, Grammar, Step, close, normalise, parse_reply, sort_norm
 from tests.servers import ServerProcess, command_bytes
 
-SEQUENCES = int(os.environ.get("FUZZ_SEQUENCES", "10"))
+SEQUENCES = int(os.environ.get("FUZZ_SEQUENCES", "25"))
 FIRST_SEED = int(os.environ.get("FUZZ_SEED", "0"))
 LENGTH = int(os.environ.get("FUZZ_LENGTH", "120"))
 SERVER_ARGS = ["--proto-max-bulk-len", "1mb"]
