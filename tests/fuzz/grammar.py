@@ -835,7 +835,8 @@ def sort_norm(argv, kind, encoding):
     else:
         varies = hashed and by is not None and b"alpha" in words
     if not varies:
-        return "exact"
+        # ALPHA compares C strings (strcoll) unless it stores: "" and "\0" tie
+        return "c_strings" if hashed and b"alpha" in words and not store else "exact"
     if store:
         return None
     return "length" if b"limit" in words else "sorted"
@@ -921,6 +922,10 @@ def normalise(norm, reply):
         if isinstance(reply, list) and len(reply) == 2 and isinstance(reply[1], list):
             items = reply[1]
             return [reply[0], _pairs(items) if norm == "scan_pairs" else sorted(items, key=_key)]
+        return reply
+    if norm == "c_strings":  # the order as far as C strings tell, and the elements
+        if isinstance(reply, list):
+            return [x.split(b"\0")[0] if isinstance(x, bytes) else x for x in reply], _sorted_value(reply)
         return reply
     if norm == "length":
         if isinstance(reply, list):
