@@ -923,9 +923,9 @@ def normalise(norm, reply):
             items = reply[1]
             return [reply[0], _pairs(items) if norm == "scan_pairs" else sorted(items, key=_key)]
         return reply
-    if norm == "c_strings":  # the order as far as C strings tell, and the elements
+    if norm == "c_strings":  # the order as far as C strings tell (a LIMIT may split a tie)
         if isinstance(reply, list):
-            return [x.split(b"\0")[0] if isinstance(x, bytes) else x for x in reply], _sorted_value(reply)
+            return [x.split(b"\0")[0] if isinstance(x, bytes) else x for x in reply]
         return reply
     if norm == "length":
         if isinstance(reply, list):
