@@ -4,6 +4,7 @@ forkv and Debian's redis-server (any_r), so the expectation is Redis's."""
 import socket
 
 import pytest
+import redis
 
 from tests.servers import command_bytes, read_line
 
@@ -115,3 +116,10 @@ def test_restore_of_a_listpack_converts_by_length_only(any_r, payload, directive
         any_r.config_set(directive, old)
         if entries:
             any_r.config_set(entries, old_entries)
+
+
+def test_bitcount_empty_negative_range_wins_over_a_bad_unit(any_r):
+    any_r.setbit("x", 10, 1)
+    assert any_r.execute_command("BITCOUNT", "x", "-6", "-8", "-8") == 0
+    with pytest.raises(redis.ResponseError, match="syntax error"):
+        any_r.execute_command("BITCOUNT", "x", "0", "1", "-8")
