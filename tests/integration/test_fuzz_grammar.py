@@ -158,6 +158,12 @@ def _resync_spop(pair, step, mine, theirs):
         side.one("sadd", key, *got)
     if want:
         side.one("srem", key, *want)
+    # Giving back is an SADD, which converts an intset past a lowered set-max-intset-entries:
+    # make Redis's go through the same SADD.
+    encs = [s.one("object", "encoding", key) for s in pair.sides]
+    back = [m for m in got if m not in want]
+    if encs[0] != encs[1] and back:
+        pair.sides[1].call(("srem", key, back[0]), ("sadd", key, back[0]))
 
 
 def check(pair, step, i, mine, theirs, in_body=False):
