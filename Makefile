@@ -62,12 +62,14 @@ bench: compiled
 
 # Long fuzz budgets live here; `make test` runs the same suites on a small fixed budget. The
 # hypothesis suites (protocol model, live differential against redis-server over the whole command
-# table, bounded cost on a 1M-key KEYS) take FUZZ_EXAMPLES; the parser fuzzer FUZZ_SECONDS.
+# table, bounded cost on a 1M-key KEYS) take FUZZ_EXAMPLES; the parser fuzzer FUZZ_SECONDS; the
+# grammar fuzz (stateful sequences of well-formed commands) FUZZ_SEQUENCES.
 fuzz: compiled test-tools
 	FUZZ_SECONDS=$${FUZZ_SECONDS:-300} $(PY) tests/fuzz/parser_fuzz.py
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-5000} BOUNDED_KEYS=$${BOUNDED_KEYS:-1000000} $(PY) -m pytest -q \
 	  tests/protocol/test_fuzz_hypothesis.py tests/integration/test_fuzz_live.py \
 	  tests/integration/test_bounded_cost.py
+	FUZZ_SEQUENCES=$${FUZZ_SEQUENCES:-2000} $(PY) -m pytest -q tests/integration/test_fuzz_grammar.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

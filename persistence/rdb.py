@@ -192,6 +192,13 @@ class ZSetValue(dict):
     __slots__ = ()
 
 
+class HashListpack(dict):
+    """A hash loaded from a listpack (RDB type 16): field bytes -> value bytes. Redis 7.0 keeps
+    such a hash a listpack by its length alone, so the loader tells it from a dict-encoded one."""
+
+    __slots__ = ()
+
+
 class Intset(bytes):
     """A set held as Redis's own intset encoding (see the blob diagram below), written verbatim
     as RDB type 11; read_rdb / load_payload return one for an intset record when asked to
@@ -990,7 +997,7 @@ class _Loader:
         return self._blob(lambda b: _pairs_to_dict(_ziplist_entries(b)), "ziplist")
 
     def _hash_listpack(self) -> dict:
-        return self._blob(lambda b: _pairs_to_dict(_listpack_entries(b)), "listpack")
+        return HashListpack(self._blob(lambda b: _pairs_to_dict(_listpack_entries(b)), "listpack"))
 
     def _list_quicklist(self) -> list:
         out: list = []

@@ -149,10 +149,10 @@ def bitcount(client: "Client", argv: Argv) -> Reply:
     if n == 4 or n == 5:
         start = to_int(argv[2])
         end = to_int(argv[3])
+        if start < 0 and end < 0 and start > end:
+            return 0  # before the unit is read, as in Redis 7.0: BITCOUNT k -1 -2 junk is 0
         in_bits = _parse_unit(argv[4]) if n == 5 else False
         total = size * 8 if in_bits else size
-        if start < 0 and end < 0 and start > end:
-            return 0
         start, end = _clamp_range(start, end, total)
         if in_bits and start <= end:
             first_mask = (0xFF << (8 - (start & 7))) & 0xFF
@@ -279,7 +279,7 @@ def bitop(client: "Client", argv: Argv) -> Reply:
             else:
                 acc ^= operand
         result = acc.to_bytes(size, "big")
-    db.store(dest, result)
+    db.store(dest, bytearray(result))  # Redis stores the result unencoded: "raw" at any length
     db.notify(NOTIFY_STRING, b"set", dest)
     return size
 

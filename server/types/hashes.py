@@ -53,6 +53,8 @@ class Hash(dict):
 
 def _too_big(value, config) -> bool:
     most = config["hash-max-listpack-value"]
+    if type(value) is rdb.HashListpack:  # Redis 7.0 converts a loaded listpack by length only
+        return len(value) > config["hash-max-listpack-entries"]
     return len(value) > config["hash-max-listpack-entries"] or any(
         len(f) > most or len(v) > most for f, v in value.items())
 

@@ -364,9 +364,9 @@ LEGACY = {
                                                     b"j", -4096, b"k", 40000, b"l", 1 << 20,
                                                     b"m", 1 << 31, b"n", -(1 << 60),
                                                     b"o", b"s" * 100, b"p", b"t" * 5000]))),
-                      {b"f": b"0", b"g": b"127", b"h": b"-1", b"i": b"4095", b"j": b"-4096",
-                       b"k": b"40000", b"l": b"%d" % (1 << 20), b"m": b"%d" % (1 << 31),
-                       b"n": b"%d" % -(1 << 60), b"o": b"s" * 100, b"p": b"t" * 5000}),
+                      rdb.HashListpack({b"f": b"0", b"g": b"127", b"h": b"-1", b"i": b"4095", b"j": b"-4096",
+                                        b"k": b"40000", b"l": b"%d" % (1 << 20), b"m": b"%d" % (1 << 31),
+                                        b"n": b"%d" % -(1 << 60), b"o": b"s" * 100, b"p": b"t" * 5000})),
     "zset listpack": (record(17, b"k", S(listpack([b"a", 1, b"b", b"0.25", b"c", b"inf"]))),
                       ZSetValue({b"a": 1.0, b"b": 0.25, b"c": math.inf})),
     "quicklist 2": (record(18, b"k", L(3) + L(2) + S(listpack([b"a", 5])) + L(1)
