@@ -316,6 +316,23 @@ _MAX_VARARGS = 4000
 _bridge = _load_bridge()
 
 
+def _load_kernels():
+    """server/_fastpath.c's script_call (GET, SET and INCR for a script without their Python
+    handlers, when its conditions hold), or None in pure mode or when it is not built."""
+    if os.environ.get("FORKVPY_PURE", "") not in ("", "0"):
+        return None
+    try:
+        from server import _fastpath
+    except ImportError:
+        return None
+    return getattr(_fastpath, "script_call", None)
+
+
+# redis.call's commands that script_call may run (it answers NotImplemented for any other case)
+_KERNEL_COMMANDS = frozenset(("get", "set", "incr"))
+_script_call = _load_kernels()
+
+
 def _lookup(argv):
     """redis.call's command for `argv` as _CALLABLE holds it, or the error text for an unknown
     command or a wrong number of arguments."""
@@ -329,7 +346,8 @@ def _lookup(argv):
         return _WRONG_ARITY
     found = (cmd, bool(cmd.flags & Flag.NOSCRIPT),
              bool(cmd.flags & _WRITE_OR_REPLICATE) or cmd.name in _PUBLISHERS,
-             cmd.min_args, cmd.max_args, cmd.is_write)
+             cmd.min_args, cmd.max_args, cmd.is_write,
+             _script_call if cmd.name in _KERNEL_COMMANDS else None)
     if not container:
         if len(_CALLABLE) >= _CALLABLE_MAX:
             _CALLABLE.clear()
@@ -601,7 +619,7 @@ class Engine:
             if type(found) is bytes:
                 _count_error(client.server, found.decode())
                 return (found,)
-        cmd, noscript, writes, min_args, max_args, is_write = found
+        cmd, noscript, writes, min_args, max_args, is_write, kernel = found
         if not min_args <= len(argv) <= max_args:
             return (_rejected(client, cmd, _WRONG_ARITY),)
         if noscript:
@@ -612,7 +630,14 @@ class Engine:
             if client.server.refuse_writes:
                 return (_rejected(client, cmd, _lua_error(errors.MISCONF)),)
             run.dirty = True  # SCRIPT KILL can no longer stop it (Redis's SCRIPT_WRITE_DIRTY)
-        reply = _dispatch_call(client, cmd, argv)
+        if kernel is None:
+            reply = _dispatch_call(client, cmd, argv)
+        else:
+            reply = kernel(client, cmd, argv)
+            if reply is NotImplemented:
+                reply = _dispatch_call(client, cmd, argv)
+            else:  # done in C, counted there but for the server's total
+                client.server.stats.commands += 1
         kind = type(reply)
         if kind is int or kind is bytes:  # most replies: the same value in Lua
             return reply
