@@ -652,7 +652,8 @@ class Engine:
         if writes and run.read_only:
             return (_rejected(client, cmd, _READ_ONLY),)
         if is_write:
-            if client.server.refuse_writes:
+            # MISCONF sets every client's guard (Client.refresh_guard): the property only then
+            if client.guarded and client.server.refuse_writes:
                 return (_rejected(client, cmd, _lua_error(errors.MISCONF)),)
             run.dirty = True  # SCRIPT KILL can no longer stop it (Redis's SCRIPT_WRITE_DIRTY)
         if kernel is None:
