@@ -1862,6 +1862,158 @@ fields_found(PyObject *module, PyObject *unused)
                            && off_last_command >= 0 && off_blocked >= 0);
 }
 
+/* ---- redis.call's GET, SET and INCR (server/scripting.py's Engine._command) ---- */
+
+/* script_call(client, cmd, argv): the reply of GET key / SET key value / INCR key run for a
+ * script's client, as the command's handler would return it (bytes or None, the OK constant,
+ * an int), when this module's kernels can do it (the same conditions as for a client: a
+ * client without guards, so no MONITOR, tracking or MULTI; see plain_write for the writes);
+ * else NotImplemented, and dispatch.call does it. Counts the call in the command's stats (and
+ * the slow log) and sets the client's last command, as dispatch.call does; the caller counts
+ * it in the server's total. Nothing here replies on the wire. */
+static PyObject *
+script_call(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "script_call(client, cmd, argv)");
+        return NULL;
+    }
+    PyObject *client = args[0], *cmd = args[1], *argv = args[2];
+    if (get_handler == NULL || !PyList_CheckExact(argv) || Py_TYPE(client) != client_type)
+        Py_RETURN_NOTIMPLEMENTED;
+    Py_ssize_t n = PyList_GET_SIZE(argv);
+    if (n < 2 || n > 3 || !PyBytes_CheckExact(PyList_GET_ITEM(argv, 1)))
+        Py_RETURN_NOTIMPLEMENTED;
+    int guarded = client_flag(client, off_guarded, s_guarded);
+    if (guarded != 0)
+        return guarded < 0 ? NULL : Py_NewRef(Py_NotImplemented);
+    static PyObject *s_handler, *s_stats;
+    if (s_handler == NULL && ((s_handler = PyUnicode_InternFromString("handler")) == NULL
+                              || (s_stats = PyUnicode_InternFromString("stats")) == NULL))
+        return NULL;
+    PyObject *handler = PyObject_GetAttr(cmd, s_handler);
+    if (handler == NULL)
+        return NULL;
+    Py_DECREF(handler);  /* the command keeps it: compared by identity only */
+    int kind = handler == get_handler && n == 2 ? 1 : handler == set_handler && n == 3 ? 2
+               : handler == incr_handler && n == 2 ? 3 : 0;
+    if (kind == 0)
+        Py_RETURN_NOTIMPLEMENTED;
+    PyObject *stats = PyObject_GetAttr(cmd, s_stats);
+    if (stats == NULL)
+        return NULL;
+    PyObject *result = NULL, *k = NULL, *key = PyList_GET_ITEM(argv, 1);
+    DbSlots s;
+    PyObject **dirty;
+    if (Py_TYPE(stats) != &StatsType)
+        goto pass;
+    long long started = now_ns();
+    if (kind == 1) {  /* GET: as fast_get */
+        if (!db_slots(client, &s))
+            goto pass;
+        PyObject **hits = (PyObject **)((char *)s.ks + off_hits), **misses, *value = NULL;
+        if (*hits == NULL || !PyLong_CheckExact(*hits))
+            goto pass;
+        if ((k = PyUnicode_DecodeLatin1(PyBytes_AS_STRING(key), PyBytes_GET_SIZE(key), NULL)) == NULL)
+            goto fail;
+        int rc = read_value(&s, k, &value, 1);
+        if (rc < 0)
+            goto fail;
+        if (rc == 0)
+            goto pass;
+        if (value == NULL) {
+            if ((misses = quiet_misses(&s)) == NULL)
+                goto pass;  /* a keymiss notification to send */
+            if (bump(misses) < 0)
+                goto fail;
+            result = Py_NewRef(Py_None);
+        } else {
+            if (PyLong_CheckExact(value)) {  /* a counter: its decimal text, as the handler's b"%d" */
+                int overflow = 0;
+                long long v = PyLong_AsLongLongAndOverflow(value, &overflow);
+                if (overflow || (v == -1 && PyErr_Occurred())) {
+                    PyErr_Clear();
+                    goto pass;
+                }
+                char digits[24];
+                int len = resp_line(digits, ':', v) - 3;  /* ':' and "\r\n" off */
+                result = PyBytes_FromStringAndSize(digits + 1, len);
+            } else {
+                result = Py_NewRef(value);
+            }
+            if (result == NULL || bump(hits) < 0)
+                goto fail;
+            if (s.delta == Py_None && PyDict_SetItem(s.lru, k, s.lru_clock) < 0)
+                goto fail;
+        }
+    } else {  /* SET or INCR: as fast_set / fast_incr */
+        if (!plain_write(client, key, &s, &dirty))
+            goto pass;
+        if ((k = PyUnicode_DecodeLatin1(PyBytes_AS_STRING(key), PyBytes_GET_SIZE(key), NULL)) == NULL)
+            goto fail;
+        int rc = has_deadline(&s, k);
+        if (rc < 0)
+            goto fail;
+        if (rc > 0)
+            goto pass;  /* a TTL: the handler checks whether it has passed */
+        if (kind == 2) {
+            PyObject *value = PyList_GET_ITEM(argv, 2);
+            if (!PyBytes_CheckExact(value))
+                goto pass;
+            if (store(&s, dirty, k, value) < 0)
+                goto fail;
+            result = Py_NewRef(ok_reply);
+        } else {
+            PyObject *value = NULL;  /* borrowed */
+            if (s.delta != Py_None && PyDict_GET_SIZE(s.delta) > 0)
+                value = PyDict_GetItemWithError(s.delta, k);
+            if (value == NULL && !PyErr_Occurred())
+                value = PyDict_GetItemWithError(s.data, k);
+            if (value == NULL && PyErr_Occurred())
+                goto fail;
+            long long v = 0;
+            if (value != NULL) {
+                if (!PyLong_CheckExact(value))
+                    goto pass;
+                int overflow = 0;
+                v = PyLong_AsLongLongAndOverflow(value, &overflow);
+                if (overflow || (v == -1 && PyErr_Occurred()) || v == LLONG_MAX) {
+                    PyErr_Clear();
+                    goto pass;
+                }
+            }
+            if ((result = PyLong_FromLongLong(v + 1)) == NULL || store(&s, dirty, k, result) < 0)
+                goto fail;
+        }
+    }
+    /* done here: counted as dispatch.call counts it (the command's stats, the slow log) */
+    if (set_last_command(client, cmd) < 0)
+        goto fail;
+    long long ns = now_ns() - started;
+    stats_add((StatsObject *)stats, ns);
+    if (slowlog_threshold >= 0 && ns / 1000 >= slowlog_threshold && after_slow != NULL) {
+        PyObject *usec = PyLong_FromLongLong(ns / 1000);
+        PyObject *r = usec ? PyObject_CallFunctionObjArgs(after_slow, client, cmd, argv, usec, NULL) : NULL;
+        Py_XDECREF(usec);
+        if (r == NULL)
+            goto fail;
+        Py_DECREF(r);
+    }
+    Py_XDECREF(k);
+    Py_DECREF(stats);
+    return result;
+pass:
+    Py_XDECREF(k);
+    Py_DECREF(stats);
+    Py_RETURN_NOTIMPLEMENTED;
+fail:
+    Py_XDECREF(result);
+    Py_XDECREF(k);
+    Py_DECREF(stats);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
     {"fields_found", (PyCFunction)fields_found, METH_NOARGS,
      "fields_found() -> whether configure found every field of Client/Database/Keyspace it reads"},
@@ -1886,6 +2038,8 @@ static PyMethodDef methods[] = {
      "configure(fast_table, execute, encode_reply, encode_error, CommandError, Encoded, Client, "
      "internal_error, get_handler, set_handler, incr_handler, Database, Keyspace, ok_reply, "
      "mget_handler, mset_handler, NOTIFY_KEY_MISS, SetReply, Map)"},
+    {"script_call", (PyCFunction)(void (*)(void))script_call, METH_FASTCALL,
+     "script_call(client, cmd, argv) -> a script's GET/SET/INCR reply, or NotImplemented"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -174,6 +174,11 @@ class _Run(busy.ScriptRun):
         self.resp = 2
 
 
+def _constant(value):
+    """A function returning `value` (a frozen clock that does not read an int)."""
+    return lambda: value
+
+
 class Rand48:
     """Redis's redisLrand48/redisSrand48 (the drand48 recurrence) behind math.random, so a seed
     gives the same sequence as Redis on every platform."""
@@ -316,6 +321,23 @@ _MAX_VARARGS = 4000
 _bridge = _load_bridge()
 
 
+def _load_kernels():
+    """server/_fastpath.c's script_call (GET, SET and INCR for a script without their Python
+    handlers, when its conditions hold), or None in pure mode or when it is not built."""
+    if os.environ.get("FORKVPY_PURE", "") not in ("", "0"):
+        return None
+    try:
+        from server import _fastpath
+    except ImportError:
+        return None
+    return getattr(_fastpath, "script_call", None)
+
+
+# redis.call's commands that script_call may run (it answers NotImplemented for any other case)
+_KERNEL_COMMANDS = frozenset(("get", "set", "incr"))
+_script_call = _load_kernels()
+
+
 def _lookup(argv):
     """redis.call's command for `argv` as _CALLABLE holds it, or the error text for an unknown
     command or a wrong number of arguments."""
@@ -329,7 +351,8 @@ def _lookup(argv):
         return _WRONG_ARITY
     found = (cmd, bool(cmd.flags & Flag.NOSCRIPT),
              bool(cmd.flags & _WRITE_OR_REPLICATE) or cmd.name in _PUBLISHERS,
-             cmd.min_args, cmd.max_args, cmd.is_write)
+             cmd.min_args, cmd.max_args, cmd.is_write,
+             _script_call if cmd.name in _KERNEL_COMMANDS else None)
     if not container:
         if len(_CALLABLE) >= _CALLABLE_MAX:
             _CALLABLE.clear()
@@ -347,6 +370,7 @@ class Engine:
         self.by_body = {}  # body -> Script, for EVAL
         self.by_sha = {}  # sha (lower-case hex bytes) -> Script, for EVALSHA
         self.run = None  # the _Run of the script running now
+        self._spare = None  # a _Run no longer in use, for the next script (see execute)
         self.nested_errors = None  # (text, counted already) of errors inside the reply being made
         self.eval_mode = True  # EVAL's engine; False for functions' (FUNCTION KILL, their BUSY text)
         self.rand = Rand48(int.from_bytes(os.urandom(4), "little"))
@@ -432,17 +456,29 @@ class Engine:
                 raise CommandError(errors.SCRIPT_WRITE_FLAG_RO)
             elif client.server.refuse_writes:
                 raise CommandError(errors.SCRIPT_MISCONF)
-        run = _Run(client, read_only, script.sha, self.eval_mode)
+        run = self._spare
+        if run is None:
+            run = _Run(client, read_only, script.sha, self.eval_mode)
+        else:  # the last script's, reset when it ended: its fields written, not a new object
+            self._spare = None
+            run.client = client
+            run.started = _monotonic()
+            run.name = script.sha
+            run.read_only = read_only
+            run.dirty = False
+            run.resp = 2
         saved_db, saved_proto, saved_cmd = client.db, client.proto, client.last_command
         outer, self.run = self.run, run
         client.in_script = True
-        client.proto = 2
+        if saved_proto != 2:
+            client.proto = 2
         # Keys expire as of the script's start while it runs (Redis's scriptTimeSnapshot), so a
-        # key cannot vanish in the middle of a script.
+        # key cannot vanish in the middle of a script. An int's __index__ returns the int: the
+        # frozen clock without a new function per script.
         ks = client.server.keyspace
         clock = ks.clock
         started = clock()
-        ks.clock = lambda: started
+        ks.clock = started.__index__ if type(started) is int else _constant(started)
         try:
             in_c = self._c_engine
             if in_c is not None:
@@ -468,11 +504,18 @@ class Engine:
             ks.clock = clock
             self.run = outer
             client.in_script = False
-            client.db, client.proto, client.last_command = saved_db, saved_proto, saved_cmd
+            client.last_command = saved_cmd
+            if client.db is not saved_db:  # SELECT in the script
+                client.db = saved_db
+            if client.proto != saved_proto:  # redis.setresp, or the 2 set above
+                client.proto = saved_proto
             if run.timed_out:
                 busy.ended(run)
                 if run.killed:
                     self._arm()  # the kill left the every-line hook
+            else:  # kept for the next script (busy.py holds on to a run past the threshold)
+                run.client = None
+                self._spare = run
         if not ok:
             raise CommandError(self._error_text(value, script.sha))
         self.nested_errors = None
@@ -601,7 +644,7 @@ class Engine:
             if type(found) is bytes:
                 _count_error(client.server, found.decode())
                 return (found,)
-        cmd, noscript, writes, min_args, max_args, is_write = found
+        cmd, noscript, writes, min_args, max_args, is_write, kernel = found
         if not min_args <= len(argv) <= max_args:
             return (_rejected(client, cmd, _WRONG_ARITY),)
         if noscript:
@@ -609,10 +652,18 @@ class Engine:
         if writes and run.read_only:
             return (_rejected(client, cmd, _READ_ONLY),)
         if is_write:
-            if client.server.refuse_writes:
+            # MISCONF sets every client's guard (Client.refresh_guard): the property only then
+            if client.guarded and client.server.refuse_writes:
                 return (_rejected(client, cmd, _lua_error(errors.MISCONF)),)
             run.dirty = True  # SCRIPT KILL can no longer stop it (Redis's SCRIPT_WRITE_DIRTY)
-        reply = _dispatch_call(client, cmd, argv)
+        if kernel is None:
+            reply = _dispatch_call(client, cmd, argv)
+        else:
+            reply = kernel(client, cmd, argv)
+            if reply is NotImplemented:
+                reply = _dispatch_call(client, cmd, argv)
+            else:  # done in C, counted there but for the server's total
+                client.server.stats.commands += 1
         kind = type(reply)
         if kind is int or kind is bytes:  # most replies: the same value in Lua
             return reply
