@@ -611,6 +611,8 @@ class Engine:
         if is_write:
             if client.server.refuse_writes:
                 return (_rejected(client, cmd, _lua_error(errors.MISCONF)),)
+            if client.server.script_oom and not run.dirty:  # DENYOOM commands are all writes
+                return (_rejected(client, cmd, _lua_error(errors.OOM)),)
             run.dirty = True  # SCRIPT KILL can no longer stop it (Redis's SCRIPT_WRITE_DIRTY)
         reply = _dispatch_call(client, cmd, argv)
         kind = type(reply)
