@@ -611,7 +611,7 @@ class Engine:
         if is_write:
             if client.server.refuse_writes:
                 return (_rejected(client, cmd, _lua_error(errors.MISCONF)),)
-            if client.server.script_oom and not run.dirty:  # DENYOOM commands are all writes
+            if client.server.script_oom and not run.dirty and cmd.flags & Flag.DENYOOM:  # all are writes
                 return (_rejected(client, cmd, _lua_error(errors.OOM)),)
             run.dirty = True  # SCRIPT KILL can no longer stop it (Redis's SCRIPT_WRITE_DIRTY)
         reply = _dispatch_call(client, cmd, argv)
