@@ -290,7 +290,8 @@ def _admit(client, argv, cmd):
         return _refuse(client, argv, _NOAUTH)
     if cmd.name == "debug" and not debug_allowed(client):  # Redis's protected-command check
         return _refuse(client, argv, _DEBUG_NOT_ALLOWED)
-    if client.server.oom and _denies_oom(client, cmd, argv):  # used memory > maxmemory
+    if client.server.oom and client.server.busy is None and _denies_oom(client, cmd, argv):  # used memory > maxmemory
+        # (not while a script is busy: Redis skips it inside a yielding command, and answers BUSY)
         return _refuse(client, argv, _OOM)
     if client.server.refuse_writes and (cmd.is_write or cmd.name == "ping"):
         return _refuse(client, argv, _MISCONF)
