@@ -13,7 +13,7 @@ import pytest
 
 from tests.server.commands._keys_wire import _read_reply
 from tests.server.commands._suite_raw import run, same
-from tests.servers import command_bytes
+from tests.servers import ServerProcess, command_bytes, wait_for
 
 OOM = b"-OOM command not allowed when used memory > 'maxmemory'.\r\n"
 
@@ -198,3 +198,33 @@ def test_policy_that_cannot_evict(check):
     (forkv evicts nothing under any policy: see server/app.py memory_check.)"""
     check(["SET x 1", "CONFIG SET maxmemory-policy volatile-lru", "CONFIG SET maxmemory 1",
            "SET x 2", "GET x", "CONFIG SET maxmemory 0", "SET x 3"])
+
+
+@pytest.mark.parametrize("kind", ["forkv", "redis"])
+def test_limit_from_the_command_line(kind):
+    """--maxmemory 1 at startup: the first write is already refused."""
+    server = ServerProcess(kind, ["--maxmemory", "1"])
+    try:
+        server.start()
+        assert run(server.port, ["SET x 1", "GET x"]) == [OOM, b"$-1\r\n"]
+    finally:
+        server.cleanup()
+
+
+def _used_memory(port: int) -> int:
+    info = run(port, ["INFO memory"])[0].decode()
+    return int(info.split("used_memory:")[1].split("\r\n")[0])
+
+
+def test_limit_reached_by_growth(any_server):
+    """Under the limit, a big write is allowed; the memory it takes puts the server over the limit
+    (forkv's cron notices it within a tick), and the next write is refused."""
+    port = any_server.port
+    try:
+        run(port, ["FLUSHALL", ["CONFIG", "SET", "maxmemory", str(_used_memory(port) + 16 * 1024 * 1024)]])
+        # a 32 MB value from a small command (a big argument would be counted before it runs)
+        assert run(port, [["SETRANGE", "big", str(32 * 1024 * 1024 - 1), "x"]]) == [b":33554432\r\n"]
+        wait_for(lambda: run(port, ["SET y 1"]) == [OOM], what="writes refused")
+        assert run(port, ["CONFIG SET maxmemory 0", "SET y 1"]) == [b"+OK\r\n", b"+OK\r\n"]
+    finally:
+        run(port, ["CONFIG SET maxmemory 0", "FLUSHALL"])
