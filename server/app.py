@@ -19,8 +19,8 @@ from server import dispatch, errors, log
 from server.acl import AclLog
 from server.blocking import release_postponed
 from server.client import Client
-from server.info import rss_bytes
 from server.config import NOTIFY_KEYEVENT, NOTIFY_KEYSPACE
+from server.info import rss_bytes
 from server.keyspace import Keyspace, wall_ms
 from server.latency import LatencyMonitor
 from server.pubsub import PubSub

@@ -1,7 +1,8 @@
 """Dispatch: one command from a client -> checks from the command table -> handler -> reply bytes.
 
 The checks run in Redis 7.0's processCommand order: unknown command, arity, authentication,
-MISCONF (writes refused after a failed background save), RESP2's subscribed mode, CLIENT PAUSE
+OOM (DENYOOM commands refused while used memory > maxmemory: Server.oom, kept by the cron and
+CONFIG SET), MISCONF (writes refused after a failed background save), RESP2's subscribed mode, CLIENT PAUSE
 (the command and the rest of the pipeline wait), MULTI queueing; only then the handler.
 Handlers never see a client that may not run them, and recount arguments only where Redis's arity
 cannot say it (MSET's pairs, PING's one optional argument, CONFIG SET's pairs), with Redis's same
