@@ -20,6 +20,7 @@ from server.acl import AclLog
 from server.blocking import release_postponed
 from server.client import Client
 from server.config import NOTIFY_KEYEVENT, NOTIFY_KEYSPACE
+from server.info import rss_bytes
 from server.keyspace import Keyspace, wall_ms
 from server.latency import LatencyMonitor
 from server.pubsub import PubSub
@@ -61,6 +62,8 @@ class Server:
         self.start_monotonic = time.monotonic()
         self.lastsave = int(self.start_time)
         self._refuse_writes = False  # MISCONF: set by persistence after a failed background save
+        self._oom = False  # used memory > maxmemory: DENYOOM commands refused (see memory_check)
+        self.script_oom = False  # the running script's redis.call of a DENYOOM command is refused
         self.loop = None
         self.listeners = []
         self.run_id = os.urandom(20).hex()
@@ -94,6 +97,7 @@ class Server:
         self.exit_code = 0
         self.busy = None  # a script past busy-reply-threshold (server/busy.py)
         self.persistence = Persistence(self)  # SAVE, BGSAVE, save points, load at startup
+        self.memory_check()
 
     @property
     def refuse_writes(self) -> bool:
@@ -105,6 +109,26 @@ class Server:
             self._refuse_writes = value
             for client in self.clients.values():
                 client.refresh_guard()
+
+    @property
+    def oom(self) -> bool:
+        return self._oom
+
+    @oom.setter
+    def oom(self, value: bool) -> None:
+        if value != self._oom:
+            self._oom = value
+            for client in self.clients.values():
+                client.refresh_guard()  # off the C fast path while refusals are possible
+
+    def memory_check(self) -> None:
+        """Redis's performEvictions as its callers see it: with maxmemory set, is used memory (the
+        RSS, as INFO's used_memory) over it? forkv evicts nothing, whatever the policy, so being
+        over is EVICT_FAIL: DENYOOM commands are refused until memory is back under the limit or
+        maxmemory is raised. Run by the cron and at once by CONFIG SET maxmemory; with maxmemory
+        0 it costs one config lookup per cron tick and dispatch never checks anything."""
+        maxmemory = self.config["maxmemory"]
+        self.oom = bool(maxmemory) and rss_bytes() > maxmemory
 
     @property
     def requirepass(self) -> str:
@@ -402,6 +426,8 @@ class Server:
                 if not client.closing and client.output_limit_reached():
                     client.close_for_output_limit(from_cron=True)
         self.persistence.cron()
+        if self._oom or self.config["maxmemory"]:
+            self.memory_check()
 
     def close_idle_clients(self, now: float, timeout: int) -> None:
         """Redis 7.0's clientsCronHandleTimeout: close a client idle for more than `timeout`

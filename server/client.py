@@ -260,8 +260,9 @@ class Client(asyncio.Protocol):
 
     def refresh_guard(self) -> None:
         """Dispatch skips its checks only for a client with nothing to check. Called whenever
-        authentication, MULTI, subscriptions, the protocol or the server's MISCONF state change."""
+        authentication, MULTI, subscriptions, the protocol or the server's MISCONF or OOM state change."""
         self.guarded = (not self.authenticated or self.multi is not None or self.server.refuse_writes
+                        or self.server.oom
                         or (self.subs is not None and self.proto == 2) or self.reply_mode != 0
                         or self.monitor or bool(self.server.monitors) or self.server.paused != 0
                         or self.tracking is not None or self.server.busy is not None)

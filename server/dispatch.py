@@ -1,7 +1,8 @@
 """Dispatch: one command from a client -> checks from the command table -> handler -> reply bytes.
 
 The checks run in Redis 7.0's processCommand order: unknown command, arity, authentication,
-MISCONF (writes refused after a failed background save), RESP2's subscribed mode, CLIENT PAUSE
+OOM (DENYOOM commands refused while used memory > maxmemory: Server.oom, kept by the cron and
+CONFIG SET), MISCONF (writes refused after a failed background save), RESP2's subscribed mode, CLIENT PAUSE
 (the command and the rest of the pipeline wait), MULTI queueing; only then the handler.
 Handlers never see a client that may not run them, and recount arguments only where Redis's arity
 cannot say it (MSET's pairs, PING's one optional argument, CONFIG SET's pairs), with Redis's same
@@ -290,6 +291,9 @@ def _admit(client, argv, cmd):
         return _refuse(client, argv, _NOAUTH)
     if cmd.name == "debug" and not debug_allowed(client):  # Redis's protected-command check
         return _refuse(client, argv, _DEBUG_NOT_ALLOWED)
+    if client.server.oom and client.server.busy is None and _denies_oom(client, cmd, argv):  # used memory > maxmemory
+        # (not while a script is busy: Redis skips it inside a yielding command, and answers BUSY)
+        return _refuse(client, argv, _OOM)
     if client.server.refuse_writes and (cmd.is_write or cmd.name == "ping"):
         return _refuse(client, argv, _MISCONF)
     if client.server.refuse_writes and _script_writes(client, cmd, argv, False):  # a shebang's flags
@@ -343,6 +347,42 @@ def _script_writes(client, cmd, argv, for_pause: bool) -> bool:
     from server.scripting import script_writes
 
     return script_writes(client.server, cmd.name, argv, for_pause)
+
+
+# What a client inside MULTI may still send when used memory is over maxmemory.
+_MULTI_UNDER_OOM = frozenset(("exec", "discard", "quit", "reset"))
+
+
+def _denies_oom(client, cmd, argv) -> bool:
+    """Redis 7.0's processCommand under maxmemory: DENYOOM commands are refused, scripts by their
+    flags (a shebang without allow-oom or no-writes is DENYOOM), EXEC by what it queued, and
+    inside MULTI everything but EXEC, DISCARD, QUIT and RESET (queuing takes memory too)."""
+    if cmd.flags & Flag.DENYOOM or _script_denies_oom(client, cmd, argv):
+        return True
+    queue = client.multi
+    if queue is None:
+        return False
+    if cmd.name != "exec":
+        return cmd.name not in _MULTI_UNDER_OOM
+    return any(c.flags & Flag.DENYOOM or _script_denies_oom(client, c, a) for c, a in queue)
+
+
+def _script_denies_oom(client, cmd, argv) -> bool:
+    """EVAL & co. and FCALL & co. are DENYOOM when their script has a shebang (a function always
+    has flags) naming neither allow-oom nor no-writes (Redis's scriptFlagsToCmdFlags)."""
+    if cmd.group != "scripting":
+        return False
+    if cmd.name.startswith("fcall"):
+        from server.functions import function_flags
+
+        flags = function_flags(client.server, argv)
+    elif cmd.name.startswith("eval"):
+        from server.scripting import _script_flags
+
+        flags = _script_flags(client.server, cmd.name, argv)
+    else:
+        return False
+    return flags is not None and "allow-oom" not in flags and "no-writes" not in flags
 
 
 def _refuse(client, argv, reply: bytes):
@@ -410,6 +450,7 @@ _NOAUTH = encode_error(errors.NOAUTH)
 _DEBUG_NOT_ALLOWED = encode_error(errors.DEBUG_NOT_ALLOWED)
 _QUEUED = b"+QUEUED\r\n"
 _MISCONF = encode_error(errors.MISCONF)
+_OOM = encode_error(errors.OOM)
 _NOT_IN_MULTI = encode_error(errors.COMMAND_NOT_ALLOWED_IN_MULTI)
 
 

@@ -315,6 +315,10 @@ SCRIPT_DEBUG_MODE = "ERR Use SCRIPT DEBUG YES/SYNC/NO"
 SCRIPT_DEBUG_UNSUPPORTED = "ERR SCRIPT DEBUG YES/SYNC is not supported by this server"  # forkv's own
 SCRIPT_INVALID_SHEBANG = "ERR Invalid script shebang"
 SCRIPT_WRITE_FLAG_RO = "ERR Can not execute a script with write flag using *_ro command."
+# maxmemory reached (Redis's shared.oomerr), and a shebang script without allow-oom refused as it
+# starts (scriptPrepareForRun).
+OOM = "OOM command not allowed when used memory > 'maxmemory'."
+SCRIPT_OOM = "OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'"
 SCRIPT_MISCONF = (
     "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to "
     "disk. Writable scripts are blocked. Use 'no-writes' flag for read only scripts."

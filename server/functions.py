@@ -432,6 +432,15 @@ def function_writes(server, name: str, argv, for_pause: bool) -> bool:
     return "no-writes" not in function.flags
 
 
+def function_flags(server, argv):
+    """The flags of the function FCALL/FCALL_RO `argv` names (None: not known)."""
+    registry = peek(server)
+    if registry is None or len(argv) < 2:
+        return None
+    function = registry.current.functions.get(bytes(argv[1]).lower())
+    return None if function is None else function.flags
+
+
 def kill(client) -> None:
     """FUNCTION KILL: stops a running function that has not written (server/busy.py); NOTBUSY
     when none runs, BUSY's text when the running script is an EVAL one, as Redis's scriptKill."""

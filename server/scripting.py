@@ -655,6 +655,8 @@ class Engine:
             # MISCONF sets every client's guard (Client.refresh_guard): the property only then
             if client.guarded and client.server.refuse_writes:
                 return (_rejected(client, cmd, _lua_error(errors.MISCONF)),)
+            if client.server.script_oom and not run.dirty and cmd.flags & Flag.DENYOOM:  # all are writes
+                return (_rejected(client, cmd, _lua_error(errors.OOM)),)
             run.dirty = True  # SCRIPT KILL can no longer stop it (Redis's SCRIPT_WRITE_DIRTY)
         if kernel is None:
             reply = _dispatch_call(client, cmd, argv)

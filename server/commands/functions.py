@@ -11,7 +11,7 @@ from persistence import rdb
 from protocol.reply import Map, SetReply, Status, encoded
 from server import errors, functions
 from server.args import help_reply
-from server.commands.scripting import _RO_NOTES, _RW_NOTES, _feed_monitors, _keys_and_args, _specs
+from server.commands.scripting import _RO_NOTES, _RW_NOTES, _feed_monitors, _keys_and_args, _specs, prepare_oom
 from server.errors import CommandError
 from server.glob import glob_match
 from server.table import Argv, Flag, Reply, command, container
@@ -30,9 +30,11 @@ def _fcall(client: "Client", argv: Argv, read_only: bool) -> Reply:
     _feed_monitors(client, argv)  # before the commands the function runs, as Redis (FCALL is SKIP_MONITOR)
     registry = functions.registry_for(client.server)
     name = bytes(argv[1]).lower()  # function names are case-insensitive
-    if name not in registry.current.functions:
+    function = registry.current.functions.get(name)
+    if function is None:
         raise CommandError(errors.FUNCTION_NOT_FOUND)
     keys, args = _keys_and_args(argv, errors.FUNCTION_BAD_NUMKEYS)
+    prepare_oom(client.server, function.flags)
     return registry.call(client, argv, keys, args, read_only)
 
 

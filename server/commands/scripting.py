@@ -55,11 +55,29 @@ class _Monitored:
 _AS_MONITORED = _Monitored()
 
 
+def prepare_oom(server, flags) -> None:
+    """Redis's OOM rules for a script about to run (flags: its shebang's, None without one), with
+    used memory over maxmemory: a shebang naming neither allow-oom nor no-writes is refused
+    (scriptPrepareForRun; dispatch has usually refused it already), and unless allow-oom is
+    named its first DENYOOM redis.call before any write is refused (scriptVerifyOOM)."""
+    if not server.oom:
+        server.script_oom = False
+    elif flags is None:
+        server.script_oom = True
+    elif "allow-oom" in flags:
+        server.script_oom = False
+    elif "no-writes" not in flags:
+        raise CommandError(errors.SCRIPT_OOM)
+    else:
+        server.script_oom = True
+
+
 def _eval(client: "Client", argv: Argv, read_only: bool) -> Reply:
     _feed_monitors(client, argv)
     keys, args = _keys_and_args(argv)
     engine = scripting.engine_for(client.server)
     script = engine.load(bytes(argv[1]))
+    prepare_oom(client.server, script.flags)
     return engine.execute(client, script, keys, args, read_only)
 
 
@@ -74,6 +92,7 @@ def _evalsha(client: "Client", argv: Argv, read_only: bool) -> Reply:
         script = engine.scripts.get(bytes(argv[1]).decode("latin-1").lower())
         if script is None:
             raise CommandError(errors.NOSCRIPT)
+    prepare_oom(client.server, script.flags)
     return engine.execute(client, script, keys, args, read_only)
 
 

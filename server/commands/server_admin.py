@@ -367,6 +367,8 @@ def config_set(client: "Client", argv: Argv) -> Reply:
         if why is not None:
             server.config.values.update({k: before[k] for k in changed})
             raise CommandError(errors.config_set_failed("maxclients", why))
+    if "maxmemory" in changed:
+        server.memory_check()  # the very next write is refused (or allowed), as in Redis
     if "loglevel" in changed:
         log.set_level(server.config["loglevel"])
     if "notify-keyspace-events" in changed:

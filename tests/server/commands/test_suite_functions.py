@@ -7,7 +7,7 @@ Skipped: FUNCTION KILL / SCRIPT KILL on a busy function (timing; tests/integrati
 test_busy_scripts.py), DEBUG RELOAD blocks (tests/integration/test_functions_rdb.py covers RDB),
 replication and `debug loadaof` blocks (needs:repl, no AOF in forkv), "async function flush
 rebuilds Lua VM" (lazyfree counters), allow-stale (needs a replica link), and the maxmemory/OOM
-blocks (forkv does not enforce maxmemory: see the xfail in test_suite_scripting.py)."""
+blocks (tests/server/test_maxmemory.py test_fcall compares FCALL under maxmemory with Redis)."""
 
 import pytest
 

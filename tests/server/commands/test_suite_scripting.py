@@ -326,7 +326,6 @@ def test_shebang_flags(check):
            ["EVAL", "#!lua flags=allow-cross-slot-keys\n return redis.call('get', 'undeclared')", "0"]])
 
 
-@pytest.mark.xfail(strict=True, reason="forkv does not enforce maxmemory (no OOM refusals)")
 def test_allow_oom_shebang_flag(forkv_server, redis_server):
     lines = ["SET x 123", "CONFIG SET maxmemory 1",
              ["EVAL", "redis.call('set','x',1)\n return 1", "1", "x"],
@@ -384,8 +383,7 @@ ERROR_REPORTING = _stats([["EVAL", "return redis.call('select',99)", "0"]]) + _s
     [["MULTI"], ["EVAL", "return redis.call('lpush','Sicily','x')", "0"], ["EXEC"]])
 
 
-@pytest.mark.parametrize("oom", [
-    False, pytest.param(True, marks=pytest.mark.xfail(strict=True, reason="forkv does not enforce maxmemory"))])
+@pytest.mark.parametrize("oom", [False, True])
 def test_consistent_eval_error_reporting(forkv_server, redis_server, oom):
     """The replies, the error stats and the per-command calls/rejected_calls/failed_calls counters."""
     lines = OOM_ERROR_REPORTING if oom else ERROR_REPORTING
