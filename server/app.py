@@ -18,7 +18,7 @@ from protocol.reply import encode_error
 from server import dispatch, errors, log
 from server.acl import AclLog
 from server.blocking import release_postponed
-from server.client import Client
+from server.client import Client, Stats  # Stats lives there to be compiled with Client
 from server.config import NOTIFY_KEYEVENT, NOTIFY_KEYSPACE
 from server.info import rss_bytes
 from server.keyspace import Keyspace, wall_ms
@@ -28,26 +28,6 @@ from server.slowlog import SlowLog
 from server.table import all_commands
 from server.tracking import Tracking
 from server.wiring import Persistence
-
-
-class Stats:
-    __slots__ = ("connections_received", "commands", "net_input_bytes", "net_output_bytes",
-                 "rejected_connections", "total_forks", "latest_fork_usec", "ops_samples",
-                 "error_replies")
-
-    def __init__(self):
-        self.connections_received = 0
-        self.commands = 0
-        self.net_input_bytes = 0
-        self.net_output_bytes = 0
-        self.rejected_connections = 0
-        self.total_forks = 0
-        self.latest_fork_usec = 0
-        self.ops_samples = []  # (monotonic time, commands) for instantaneous_ops_per_sec
-        self.error_replies = 0  # total_error_replies
-
-    def reset(self):
-        self.__init__()
 
 
 class Server:

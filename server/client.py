@@ -8,7 +8,6 @@ without reading cannot grow the server's memory. A client whose class has an out
 is served as Redis serves it instead, and closed past the limit.
 """
 
-import asyncio
 import time
 from time import monotonic as _monotonic
 
@@ -16,6 +15,30 @@ from protocol.parser import RequestParser
 from protocol.reply import encode_error, encode_reply
 from server import blocking, dispatch, log
 from server.log import sds_repr
+
+
+class Stats:
+    """The server's counters for INFO stats (Server.stats). Defined here, beside the client that
+    bumps most of them on every read, so that the compiled build makes it an extension type
+    (client.pxd): `stats.commands += n` is then a struct field, not a generic lookup."""
+
+    __slots__ = ("connections_received", "commands", "net_input_bytes", "net_output_bytes",
+                 "rejected_connections", "total_forks", "latest_fork_usec", "ops_samples",
+                 "error_replies")
+
+    def __init__(self):
+        self.connections_received = 0
+        self.commands = 0
+        self.net_input_bytes = 0
+        self.net_output_bytes = 0
+        self.rejected_connections = 0
+        self.total_forks = 0
+        self.latest_fork_usec = 0
+        self.ops_samples = []  # (monotonic time, commands) for instantaneous_ops_per_sec
+        self.error_replies = 0  # total_error_replies
+
+    def reset(self):
+        self.__init__()
 
 
 class _Flow:
@@ -50,13 +73,16 @@ class _Flow:
                 pass
 
 
-class Client(asyncio.Protocol):
+class Client:
+    """An asyncio protocol (uvloop and asyncio only call its methods). Not a subclass of
+    asyncio.Protocol, so that the compiled build can make it an extension type (client.pxd)."""
+
     __slots__ = ("server", "id", "transport", "flow", "parser", "db", "proto", "name", "lib_name",
                  "lib_ver", "authenticated", "multi", "multi_error", "in_exec", "watched",
                  "watch_dirty", "created", "last_interaction", "last_command", "addr", "laddr",
                  "closing", "fd", "no_evict", "no_touch", "guarded", "pending", "soft_since",
                  "blocked", "subs", "out", "monitor", "reply_mode", "in_script", "tracking",
-                 "stats", "__weakref__")
+                 "stats", "limited", "__weakref__")
 
     def __init__(self, server):
         self.server = server
@@ -95,6 +121,8 @@ class Client(asyncio.Protocol):
         self.in_script = False  # running a Lua script (MONITOR shows its commands as "lua")
         self.tracking = None  # a tracking.TrackingState while CLIENT TRACKING is on
         self.soft_since = None  # when the output buffer went over its soft limit
+        self.limited = False  # this client's class has an output buffer limit (refresh_limited)
+        self.refresh_limited()
 
     # -- asyncio.Protocol ------------------------------------------------------------------------
 
@@ -110,9 +138,12 @@ class Client(asyncio.Protocol):
         self.parser.auth_required = not self.authenticated
         self.refresh_guard()
 
+    def eof_received(self):
+        return None  # asyncio.Protocol's default: the transport closes itself
+
     def data_received(self, data):
-        # Attributes read once into locals: each `self.x` is a generic lookup when compiled (a
-        # hundred-odd instructions), which is what a -P 1 request pays on top of its command.
+        # Compiled, Client is an extension type (client.pxd): `self.x` is a struct field, and so
+        # are the fields of self.stats, self.parser and self.flow, which are typed there.
         parser = self.parser
         self.stats.net_input_bytes += len(data)
         self.last_interaction = _monotonic()
@@ -132,9 +163,8 @@ class Client(asyncio.Protocol):
         """Run commands[start:], writing replies every BATCH_OUT_BYTES or so. Stops after a
         command that closes the connection (the rest are neither run nor counted, as in Redis)
         and, while the transport's buffer is over its high-water mark, keeps the rest pending."""
-        stats = self.stats
         n = len(commands)
-        stats.commands += n - start  # dispatch takes back those it refuses
+        self.stats.commands += n - start  # dispatch takes back those it refuses
         run_batch = dispatch.run_batch
         transport = self.transport
         while True:
@@ -143,19 +173,20 @@ class Client(asyncio.Protocol):
             self.out = None
             if out:
                 payload = b"".join(out)
-                stats.net_output_bytes += len(payload)
+                self.stats.net_output_bytes += len(payload)
                 transport.write(payload)
-                # most writes go straight to the socket: nothing waits, no limit to check
-                if transport.get_write_buffer_size() or self.soft_since is not None:
+                # Without an output limit (the usual client) there is nothing to check: flow
+                # control hears of a full buffer from pause_writing.
+                if self.limited and (transport.get_write_buffer_size() or self.soft_since is not None):
                     if self.output_limit_reached():
                         self.close_for_output_limit()
-                        stats.commands -= n - start
+                        self.stats.commands -= n - start
                         return
             if self.closing:
                 break
             if self.blocked is not None:  # the rest wait until it is served (blocking.py)
                 self.pending = (commands, start)
-                stats.commands -= n - start  # counted again when they run
+                self.stats.commands -= n - start  # counted again when they run
                 return
             if start >= n:
                 if self.parser.error is None:  # the usual end: every command run, no error
@@ -163,13 +194,13 @@ class Client(asyncio.Protocol):
                 break
             if self.flow.paused:
                 self.pending = (commands, start)
-                stats.commands -= n - start  # counted again when they run
+                self.stats.commands -= n - start  # counted again when they run
                 return
         if start < n:
-            stats.commands -= n - start
+            self.stats.commands -= n - start
         if self.parser.error is not None and not self.closing:
             reply = encode_error("ERR " + self.parser.error.message)
-            stats.net_output_bytes += len(reply)
+            self.stats.net_output_bytes += len(reply)
             self.transport.write(reply)
             self.closing = True
         if self.closing:
@@ -231,10 +262,9 @@ class Client(asyncio.Protocol):
         if self.out is not None:  # the client is running a command (PUBLISH to itself, RESP3):
             self.out.append(payload)  # the message goes before that command's reply, in order
             return
-        stats = self.stats
-        stats.net_output_bytes += len(payload)
+        self.stats.net_output_bytes += len(payload)
         self.transport.write(payload)
-        if self.transport.get_write_buffer_size() or self.soft_since is not None:
+        if self.limited and (self.transport.get_write_buffer_size() or self.soft_since is not None):
             if self.output_limit_reached():
                 self.close_for_output_limit()
 
@@ -258,9 +288,17 @@ class Client(asyncio.Protocol):
         self.multi_error = False
         self.refresh_guard()
 
+    def refresh_limited(self) -> None:
+        """Whether this client's class has an output buffer limit: without one, a write need not
+        ask the transport how much it holds. Called with refresh_guard (subscriptions change the
+        class) and for every client when CONFIG SET changes client-output-buffer-limit."""
+        hard, soft, _ = self.output_limits()
+        self.limited = bool(hard or soft)
+
     def refresh_guard(self) -> None:
         """Dispatch skips its checks only for a client with nothing to check. Called whenever
         authentication, MULTI, subscriptions, the protocol or the server's MISCONF or OOM state change."""
+        self.refresh_limited()
         self.guarded = (not self.authenticated or self.multi is not None or self.server.refuse_writes
                         or self.server.oom
                         or (self.subs is not None and self.proto == 2) or self.reply_mode != 0

@@ -378,6 +378,9 @@ def config_set(client: "Client", argv: Argv) -> Reply:
     if {"slowlog-log-slower-than", "slowlog-max-len", "latency-monitor-threshold",
             "latency-tracking"} & set(changed):
         server.slowlog_changed()
+    if "client-output-buffer-limit" in changed:
+        for other in server.clients.values():
+            other.refresh_limited()
     if "proto-max-bulk-len" in changed:
         for other in server.clients.values():
             other.parser.max_bulk_len = server.config["proto-max-bulk-len"]
