@@ -148,3 +148,39 @@ def test_sorted_set_replies_through_the_c_loop_and_the_reference():
     data, _, _ = both(zset_stream())
     assert b"$3\r\ninf\r\n" in data and b"$4\r\n-inf\r\n" in data
     assert b",1.0000000000000001e+300\r\n" in data
+
+
+SCORE_TEXTS = [b"1", b"-0", b"+0", b"0", b"1e3", b" 1", b"1 ", b"\t1", b"0x10", b"0X1p4", b"-0x1.8p1",
+               b"inf", b"+inf", b"-inf", b"INF", b"Infinity", b"-infinity", b"infin", b"nan", b"NaN",
+               b"-nan", b"nan(1)", b"1e400", b"-1e400", b"1e-400", b"0e-400", b"0.000e-999", b"",
+               b"1\x002", b"\x00", b"1.5", b".5", b"5.", b".", b"-", b"+", b"e5", b"1e", b"1e+",
+               b"00001", b"123456789012345", b"1234567890123456", b"12345678901234567890",
+               b"9007199254740993", b"4.9406564584124654e-324", b"2e-324", b"1.7976931348623157e308",
+               b"1.8e308", b"0x1p-1075", b"0x1p1024", b"1_000", b"\xd9\xa1", b"12a", b"--1"]
+
+
+def test_zadd_score_parsing_in_c_agrees_with_the_reference():
+    """server/_zskiplist.c's parse_score against parse_score (the Python reference): the same
+    float, or refused by both."""
+    pytest.importorskip("server._zskiplist")
+    from server._zskiplist import parse_score as in_c
+    from server.commands.zsets import parse_score
+    from server.errors import CommandError
+
+    rng = random.Random(17)
+    texts = list(SCORE_TEXTS)
+    texts += [repr(x).encode() for x in SPECIALS + random_doubles(2000, 21)]
+    texts += [str(rng.randrange(10 ** rng.randrange(1, 25))).encode() for _ in range(500)]
+    texts += [bytes(rng.choice(b"0123456789+-.eExXpP infa") for _ in range(rng.randrange(1, 8)))
+              for _ in range(3000)]
+    for text in texts:
+        try:
+            expected = parse_score(text)
+        except CommandError:
+            expected = None
+        got = in_c(text)
+        if expected is None or got is None:
+            assert got is None and expected is None, text
+        else:
+            assert struct.pack("<d", got) == struct.pack("<d", expected), text
+    assert in_c(bytearray(b"1")) is None and in_c("1") is None  # not bytes: the reference decides
