@@ -31,6 +31,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <structmember.h>
+#include <math.h>
 #include <stdio.h>
 
 #include <time.h>
@@ -616,16 +617,153 @@ null_reply(int proto, int *len)
     return proto == 3 ? "_\r\n" : "$-1\r\n";
 }
 
+/* Room for the text of one double: "-1.2345678901234567e-308" is 24 bytes. */
+#define DOUBLE_TEXT 32
+
+/* Redis 7.0's text of a double (addReplyDouble; protocol.reply.format_double is the reference):
+ * "inf", "-inf", "nan" for any NaN, else %.17g. An integral value below 1e17 in magnitude is
+ * what %.17g prints without point or exponent, so its digits are written here: snprintf of a
+ * double costs over a thousand instructions, and sorted-set scores are often integers. Writes
+ * at most DOUBLE_TEXT bytes at p; returns the length. */
+static int
+double_text(char *p, double v)
+{
+    if (isnan(v)) {
+        memcpy(p, "nan", 3);
+        return 3;
+    }
+    if (isinf(v)) {
+        memcpy(p, v > 0 ? "inf" : "-inf", v > 0 ? 3 : 4);
+        return v > 0 ? 3 : 4;
+    }
+    if (v > -1e17 && v < 1e17 && v == (double)(long long)v) {
+        long long i = (long long)v;
+        char digits[20];
+        int n = 0, len = 0;
+        unsigned long long u = i < 0 ? 0ULL - (unsigned long long)i : (unsigned long long)i;
+        if (i < 0 || (i == 0 && signbit(v)))  /* -0.0 prints as "-0" */
+            p[len++] = '-';
+        do {
+            digits[n++] = (char)('0' + u % 10);
+            u /= 10;
+        } while (u);
+        while (n)
+            p[len++] = digits[--n];
+        return len;
+    }
+    return snprintf(p, DOUBLE_TEXT, "%.17g", v);
+}
+
+/* One double item at p, of text (text, len), in protocol `proto`: a RESP3 double ",<text>",
+ * a RESP2 bulk string; returns the position after it. */
+static inline char *
+put_double(char *p, const char *text, int len, int proto)
+{
+    if (proto == 3)
+        *p++ = ',';
+    else
+        p += bulk_head(p, len);
+    copy_bytes(p, text, len);
+    p[len] = '\r';
+    p[len + 1] = '\n';
+    return p + len + 2;
+}
+
+/* The size of put_double's item. */
+static inline Py_ssize_t
+double_size(int len, int proto)
+{
+    return proto == 3 ? len + 3 : bulk_size(len);
+}
+
+/* A double reply (ZSCORE, ZINCRBY), as encode_reply writes it. */
+static int
+append_double(PyObject *client, double v, Out *o)
+{
+    int proto = client_proto(client);
+    if (proto < 0)
+        return -1;
+    char text[DOUBLE_TEXT];
+    int len = double_text(text, v);
+    char *p = out_reserve(o, double_size(len, proto));
+    if (p == NULL)
+        return -1;
+    put_double(p, text, len, proto);
+    return 0;
+}
+
+/* A list of exact bytes, None and at least one exact float (ZPOPMIN's [member, score], ZRANGE
+ * WITHSCORES in RESP2, ZMSCORE), whose `floats` doubles are formatted once into a scratch area
+ * for both the sizing and the writing pass: 1 done, -1 error. */
+static int
+encode_scored_array(PyObject *client, PyObject *list, Py_ssize_t floats, Out *o)
+{
+    int proto = client_proto(client), null_len;
+    if (proto < 0)
+        return -1;
+    const char *null = null_reply(proto, &null_len);
+    Py_ssize_t n = PyList_GET_SIZE(list), size = resp_line_len(n);
+    PyObject **items = ((PyListObject *)list)->ob_item;
+    char stack[16 * DOUBLE_TEXT];
+    int stack_lens[16], *lens = stack_lens;
+    char *texts = stack;
+    if (floats > 16) {
+        texts = PyMem_Malloc(floats * (DOUBLE_TEXT + sizeof(int)));
+        if (texts == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        lens = (int *)(texts + floats * DOUBLE_TEXT);
+    }
+    Py_ssize_t f = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item = items[i];
+        if (PyBytes_CheckExact(item)) {
+            size += bulk_size(PyBytes_GET_SIZE(item));
+        } else if (item == Py_None) {
+            size += null_len;
+        } else {  /* a float: the caller checked */
+            lens[f] = double_text(texts + f * DOUBLE_TEXT, PyFloat_AS_DOUBLE(item));
+            size += double_size(lens[f], proto);
+            f++;
+        }
+    }
+    PyObject *b;
+    char *p = out_room(o, size, &b);
+    if (p != NULL) {
+        p += resp_line(p, '*', n);
+        f = 0;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            PyObject *item = items[i];
+            if (PyBytes_CheckExact(item)) {
+                p = put_bulk(p, item);
+            } else if (item == Py_None) {
+                copy_bytes(p, null, null_len);
+                p += null_len;
+            } else {
+                p = put_double(p, texts + f * DOUBLE_TEXT, lens[f], proto);
+                f++;
+            }
+        }
+    }
+    if (texts != stack)
+        PyMem_Free(texts);
+    if (p == NULL)
+        return -1;
+    return b == NULL ? 1 : (out_item(o, b) < 0 ? -1 : 1);
+}
+
 /* A list whose items are all exact bytes or None (MGET, and every command that replies with an
  * array of strings), or a protocol.reply.SetReply of exact bytes (SMEMBERS: "~<n>" in RESP3, an
  * array in RESP2), encoded as one bytes object appended to `out`: 1 done, 0 not such a list
- * (protocol.reply.encode_reply, the reference, does it), -1 error. */
+ * (protocol.reply.encode_reply, the reference, does it), -1 error. A plain list may also hold
+ * exact floats (scores): encode_scored_array does it. */
 static PyObject *set_reply_type;  /* protocol.reply.SetReply */
 
 static int
 encode_bulk_array(PyObject *client, PyObject *list, Out *o)
 {
-    Py_ssize_t n = PyList_GET_SIZE(list), size = 0, nulls = 0;
+    Py_ssize_t n = PyList_GET_SIZE(list), size = 0, nulls = 0, floats = 0;
     PyObject **items = ((PyListObject *)list)->ob_item;
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *item = items[i];
@@ -633,9 +771,13 @@ encode_bulk_array(PyObject *client, PyObject *list, Out *o)
             size += bulk_size(PyBytes_GET_SIZE(item));
         else if (item == Py_None)
             nulls++;
+        else if (PyFloat_CheckExact(item))
+            floats++;
         else
             return 0;
     }
+    if (floats)
+        return Py_TYPE(list) == &PyList_Type ? encode_scored_array(client, list, floats, o) : 0;
     int proto = 2, null_len;
     char kind = '*';
     if (Py_TYPE(list) != &PyList_Type) {  /* a SetReply */
@@ -719,6 +861,8 @@ encode(PyObject *client, PyObject *reply, Out *o)
         if (r != 0)
             return r < 0 ? -1 : 0;
     }
+    if (PyFloat_CheckExact(reply))
+        return append_double(client, PyFloat_AS_DOUBLE(reply), o);
     if (PyLong_CheckExact(reply)) {
         int overflow = 0;
         long long v = PyLong_AsLongLongAndOverflow(reply, &overflow);

@@ -18,6 +18,10 @@
 #include <Python.h>
 #include <stdint.h>
 #include <string.h>
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
 
 #define MAXLEVEL 32
 
@@ -549,8 +553,48 @@ static PyTypeObject ZIndexType = {
     .tp_as_sequence = &ZIndex_as_sequence,
 };
 
-static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "server._zskiplist", NULL, -1, NULL,
-                                    NULL, NULL, NULL, NULL};
+/* parse_score(arg) -> float, or None: a score as Redis 7.0's getDoubleFromObject reads it (ZADD,
+ * ZINCRBY, weights): strtod over the whole argument, none of it left over, no leading space, not
+ * NaN, no overflow and no underflow to zero (ERANGE with an infinite or zero result). None for
+ * anything else, and for an argument that is not exact bytes; the caller raises its error.
+ * server/types/zsets.py's parse_score_py is the reference. A short run of digits (the usual score)
+ * is read with an integer loop: below 2**53 it is the double strtod gives, for a fraction of its
+ * cost. */
+static PyObject *
+parse_score(PyObject *self, PyObject *arg)
+{
+    (void)self;
+    if (!PyBytes_CheckExact(arg))
+        Py_RETURN_NONE;
+    const char *text = PyBytes_AS_STRING(arg);
+    Py_ssize_t len = PyBytes_GET_SIZE(arg);
+    if (len > 0 && len <= 15) {
+        long long v = 0;
+        Py_ssize_t i = 0;
+        for (; i < len && text[i] >= '0' && text[i] <= '9'; i++)
+            v = v * 10 + (text[i] - '0');
+        if (i == len)
+            return PyFloat_FromDouble((double)v);
+    }
+    if (len == 0 || isspace((unsigned char)text[0]))
+        Py_RETURN_NONE;
+    char *end;
+    errno = 0;
+    double value = strtod(text, &end);  /* the bytes object ends with a NUL */
+    if (end - text != len || isnan(value)
+        || (errno == ERANGE && (value == HUGE_VAL || value == -HUGE_VAL || value == 0.0)))
+        Py_RETURN_NONE;
+    return PyFloat_FromDouble(value);
+}
+
+static PyMethodDef module_methods[] = {
+    {"parse_score", (PyCFunction)parse_score, METH_O,
+     "parse_score(arg) -> float, or None if arg is not a score as Redis's ZADD reads one"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "server._zskiplist", NULL, -1,
+                                    module_methods, NULL, NULL, NULL, NULL};
 
 PyMODINIT_FUNC PyInit__zskiplist(void) {
     if (PyType_Ready(&ZIndexType) < 0) return NULL;
