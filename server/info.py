@@ -383,6 +383,8 @@ def render(server, names) -> str:
             wanted.append(name)
     parts = []
     seen = set()
+    # Redis prints the sections in its own fixed order, whatever the order asked for.
+    wanted.sort(key=lambda name: ALL_SECTIONS.index(name) if name in ALL_SECTIONS else len(ALL_SECTIONS))
     for name in wanted:
         if name in seen:
             continue
