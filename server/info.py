@@ -161,7 +161,7 @@ def _memory(server):
         ("mem_allocator", "pymalloc"),
         ("active_defrag_running", 0),
         ("lazyfree_pending_objects", 0),
-        ("lazyfreed_objects", 0),
+        ("lazyfreed_objects", server.keyspace.lazyfreed),
     ]
 
 

@@ -229,7 +229,7 @@ def _growth(changes, base) -> int:
 # Keyspace and Database are Cython extension types when compiled: server/keyspace.pxd declares
 # their fields (the same names as __slots__ here) and the methods that call each other directly.
 class Keyspace:
-    __slots__ = ("clock", "dirty", "expired_keys", "hits", "misses", "watched", "watched_stale", "blocking", "ready",
+    __slots__ = ("clock", "dirty", "expired_keys", "lazyfreed", "hits", "misses", "watched", "watched_stale", "blocking", "ready",
                  "ready_set", "events", "emit", "tracking", "plain", "dbs", "lru_clock", "lfu_minutes",
                  "lru_new", "lfu", "lfu_log_factor", "lfu_decay_time", "_lfu_new", "_lfu_ints")
 
@@ -239,6 +239,7 @@ class Keyspace:
         self.expired_keys = 0
         self.hits = 0
         self.misses = 0
+        self.lazyfreed = 0  # INFO's lazyfreed_objects (see commands/keys.py free_effort)
         self.watched = {}  # (db index, key) -> set of clients watching it
         self.watched_stale = set()  # ((db index, key), client): the key was stale when WATCHed
         self.blocking = {}  # (db index, key) -> {client: None} blocked on it, in order (blocking.py)
