@@ -526,3 +526,47 @@ def test_monitor_shows_the_transaction(c, conn):
     seen = [line.split("] ", 1)[1] for line in lines]
     assert seen == ['"MULTI"', '"SET" "foo" "bar"', '"EVAL" "redis.call(\'set\', KEYS[1], \'bar\')" "1" "bar"',
                     '"set" "bar" "bar"', '"EXEC"', '"SET" "foo2" "bar"']
+
+
+# --- beyond the tcl: transactions' edge cases byte for byte, RESP2 and RESP3 -----------------------
+
+EDGE_SCRIPTS = [
+    ["MULTI", "SET a 1", "INCR a", "LPUSH a x", "GET a", "EXEC"],
+    ["MULTI", "SET a", "EXEC", "EXEC"],
+    ["MULTI", "NOSUCH", "DISCARD", "PING"],
+    ["MULTI", "MULTI", "EXEC"],
+    ["MULTI", "WATCH a", "UNWATCH", "EXEC"],
+    ["MULTI", "SUBSCRIBE x", "EXEC"],
+    ["MULTI", "PSUBSCRIBE x", "UNSUBSCRIBE", "EXEC"],
+    ["MULTI", "PUBLISH x y", "EXEC"],
+    ["MULTI", "SELECT 2", "SET a 2", "SELECT 100", "GET a", "EXEC", "GET a", "SELECT 0", "GET a"],
+    ["MULTI", "EVAL \"return redis.call('incr','c')\" 0", "EVAL \"return redis.call('nosuch')\" 0", "EXEC"],
+    ["MULTI", "CLIENT SETNAME x", "CLIENT GETNAME", "EXEC"],
+    ["MULTI", "RESET"],
+    ["MULTI", "INFO keyspace", "EXEC"],
+    ["MULTI", "CONFIG SET maxmemory-policy bla", "EXEC"],
+    ["MULTI", "SET a 1", "EXPIRE a 100", "TTL a", "PERSIST a", "EXEC"],
+    ["MULTI", "SCRIPT FLUSH", "FUNCTION FLUSH", "EXEC"],
+    ["MULTI", "MONITOR", "EXEC"],
+    ["MULTI", "FLUSHALL", "DBSIZE", "EXEC"],
+    ["MULTI", "EXEC", "DISCARD"],
+    ["SET x 1", "WATCH x", "MULTI", "SET x 2", "EXEC", "GET x"],
+    ["WATCH x", "MULTI", "PING", "DISCARD", "SET x 5", "MULTI", "PING", "EXEC"],
+    ["MULTI", "SET k v", "GETDEL k", "OBJECT ENCODING k", "EXEC"],
+    ["MULTI", "SET", "EXEC"],
+    ["MULTI", "GET a b", "EXEC"],
+    ["MULTI", "ZADD z 1", "EXEC"],
+    ["MULTI", "CLIENT NO-EVICT on", "EXEC"],
+    ["MULTI", "WAIT 0 0", "EXEC"],
+    ["MULTI", "BLPOP l 0", "LPUSH l a", "BLPOP l 0", "EXEC"],
+    ["MULTI", "HSET h f v", "HGETALL h", "SADD s a", "SMEMBERS s", "ZADD z 1.5 m", "ZSCORE z m", "EXEC"],
+    ["MULTI", "QUIT"],
+]
+
+
+@pytest.mark.parametrize("proto", [2, 3])
+@pytest.mark.parametrize("script", EDGE_SCRIPTS, ids=lambda s: " / ".join(s[1:3])[:40])
+def test_transaction_edge_cases_match_redis(forkv_server, redis_server, script, proto):
+    from tests.server.commands._suite_raw import same
+
+    same(forkv_server, redis_server, script, proto)
