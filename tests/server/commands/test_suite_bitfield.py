@@ -142,3 +142,30 @@ def test_bitfield_errors(forkv_server, redis_server):
         "BITFIELD bits SET u8 #100 1", "STRLEN bits", "LPUSH l a", "BITFIELD l GET u8 0",
         "BITFIELD_RO l GET u8 0", "BITFIELD_RO nokey GET u8 0",
     ])
+
+
+def test_random_bitfield_calls_match_redis(forkv_server, redis_server):
+    """Random chains of GET/SET/INCRBY/OVERFLOW on random field types, byte for byte."""
+    rng = random.Random(12)
+    lines = []
+    for _ in range(150):
+        args = ["BITFIELD", "bits"]
+        for _ in range(rng.randrange(1, 5)):
+            if rng.randrange(4) == 0:
+                args += ["OVERFLOW", rng.choice(["WRAP", "SAT", "FAIL", "wrap", "sat", "fail"])]
+            signed = rng.randrange(2)
+            bits = rng.randrange(1, 65 if signed else 64)
+            t = ("i" if signed else "u") + str(bits)
+            off = rng.choice([str(rng.randrange(0, 100)), "#" + str(rng.randrange(0, 10))])
+            op = rng.choice(["GET", "SET", "INCRBY"])
+            if op == "GET":
+                args += ["GET", t, off]
+            else:
+                v = rng.choice([rng.randrange(-2 ** 63, 2 ** 63), rng.randrange(-300, 300),
+                                2 ** bits, -(2 ** (bits - 1)) - 1, 2 ** 63 - 1, -(2 ** 63)])
+                args += [op, t, off, v]
+        lines.append(args)
+        if rng.randrange(10) == 0:
+            lines.append(["GET", "bits"])
+    lines.append(["GET", "bits"])
+    same(forkv_server, redis_server, lines)

@@ -436,3 +436,30 @@ def test_bitpos_bitcount_fuzzing_with_setbit(b):
                 if 0 < curr < end - 1:
                     one(0, curr, curr + 1, end, j, bit, kind)
             b.setbit("str", j, 1 - bit)
+
+
+# --- beyond the tcl: random BITCOUNT/BITPOS/GETBIT/BITOP calls, byte for byte ---------------------
+
+def test_random_bit_commands_match_redis(forkv_server, redis_server):
+    rng = random.Random(11)
+    lines = []
+    for i in range(40):
+        s = bytes(rng.choice((0, 0xFF, rng.randrange(256))) for _ in range(rng.randrange(0, 40)))
+        lines.append(["SET", "s", s])
+        for _ in range(10):
+            a, b_ = rng.randrange(-50, 50), rng.randrange(-50, 50)
+            unit = rng.choice([[], ["BYTE"], ["BIT"], ["bit"]])
+            bit = rng.choice([0, 1])
+            shape = rng.randrange(4)
+            if shape == 0:
+                lines.append(["BITCOUNT", "s", a, b_ * 8 if unit == ["BIT"] else b_] + unit)
+            elif shape == 1:
+                lines.append(["BITPOS", "s", bit, a] + ([b_] + unit if rng.randrange(2) else []))
+            elif shape == 2:
+                lines.append(["GETBIT", "s", rng.randrange(0, 400)])
+            else:
+                lines.append(["BITOP", rng.choice(["AND", "OR", "XOR", "NOT"]), "d", "s"]
+                             + (["s2"] if rng.randrange(2) else []))
+                lines.append(["GET", "d"])
+        lines.append(["SET", "s2", bytes(rng.randrange(256) for _ in range(rng.randrange(20)))])
+    same(forkv_server, redis_server, lines)
