@@ -299,7 +299,7 @@ _SECTIONS = {
     "modules": ("Modules", lambda s: []),
     "commandstats": ("Commandstats", lambda s: _commandstats()),
     "errorstats": ("Errorstats", lambda s: [(f"errorstat_{code}", f"count={n}")
-                                            for code, n in s.error_counts.items()]),
+                                            for code, n in sorted(s.error_counts.items())]),
     "latencystats": ("Latencystats", lambda s: _latencystats(s)),
     "cluster": ("Cluster", _cluster),
     "keyspace": ("Keyspace", _keyspace),

@@ -89,3 +89,38 @@ def test_same_fields_as_redis(forkv_server, redis_server, section):
     for header, fields in theirs.items():
         missing = [f for f in fields if f not in ours[header]]
         assert not missing, f"{header}: forkv lacks {missing}"
+
+
+ERRORS = ["CONFIG RESETSTAT", "SET a 1", "LPUSH a x", "NOSUCH", "SET a", "INCR nosuchint x",
+          "EVAL \"return redis.call('nosuch')\" 0", "EVAL \"return redis.pcall('lpush','a','x')\" 0",
+          "CONFIG SET maxmemory bla", "CLIENT KILL ID 999999", "XX", "BLPOP l -1"]
+
+
+def test_errorstats_match_redis(forkv_server, redis_server):
+    """The same errors give the same INFO errorstats, codes in Redis's (sorted) order."""
+    from tests.server.commands._suite_raw import same
+
+    same(forkv_server, redis_server, ERRORS + ["INFO errorstats", "CONFIG RESETSTAT", "INFO errorstats"])
+
+
+def test_keyspace_section_matches_redis(forkv_server, redis_server):
+    import re
+
+    from tests.server.commands._suite_raw import same
+
+    lines = ["SET a 1", "SET b 2", "EXPIRE a 1000", "SELECT 3", "SET c 3", "SELECT 12", "SADD s x",
+             "PEXPIRE s 100000", "SELECT 0", "INFO keyspace", "INFO KEYSPACE"]
+    same(forkv_server, redis_server, lines,
+         normalize=lambda line, reply: re.sub(rb"avg_ttl=\d+|^\$\d+", b"", reply))
+
+
+@pytest.mark.xfail(strict=True, reason="forkv counts a pipelined batch up front (server/client.py, "
+                   "dispatch.py: branch p1batch's files); CONFIG RESETSTAT inside the batch loses "
+                   "the rest of it and rejected ones then go below zero")
+def test_total_commands_after_pipelined_resetstat(forkv_server, redis_server):
+    from tests.server.commands._suite_raw import run
+
+    for server in (forkv_server, redis_server):
+        replies = run(server.port, ["CONFIG RESETSTAT", "PING", "NOSUCH", "SET a", "PING", "INFO stats"])
+        stats = replies[-1].decode()
+        assert "total_commands_processed:3\r\n" in stats, (server.kind, stats)
