@@ -134,3 +134,33 @@ def test_encoding_stress(forkv_server, redis_server):
         lines.append("LRANGE l 0 -1")
         lines += [["LINDEX", "l", i] for i in range(0, n, 7)]
     same(forkv_server, redis_server, lines)
+
+
+def _random_list_call(rng) -> list:
+    k = rng.choice(["a", "b"])
+    other = "b" if k == "a" else "a"
+    e = rng.choice(["x", "y", "z", "1", "-7", "", "3.5", "x" * rng.randrange(50, 300)])
+    i, j = rng.randrange(-8, 9), rng.randrange(-8, 9)
+    side = rng.choice(["LEFT", "RIGHT", "left"])
+    return rng.choice([
+        ["LPUSH", k, e, e + "2"], ["RPUSH", k, e], ["LPUSHX", k, e], ["RPUSHX", k, e],
+        ["LPOP", k], ["RPOP", k], ["LPOP", k, rng.randrange(-1, 4)], ["RPOP", k, rng.randrange(0, 4)],
+        ["LINDEX", k, i], ["LSET", k, i, e], ["LRANGE", k, i, j], ["LTRIM", k, i, j],
+        ["LREM", k, rng.randrange(-3, 4), e], ["LINSERT", k, rng.choice(["BEFORE", "AFTER", "after"]), e, "p"],
+        ["LLEN", k], ["LPOS", k, e], ["LPOS", k, e, "RANK", rng.choice([-2, -1, 1, 2]), "COUNT", rng.randrange(0, 3)],
+        ["LPOS", k, e, "MAXLEN", rng.randrange(0, 5)], ["LMOVE", k, other, side, rng.choice(["LEFT", "RIGHT"])],
+        ["RPOPLPUSH", k, other], ["LMPOP", 2, k, other, side, "COUNT", rng.randrange(1, 4)],
+        ["LMPOP", 1, k, side], ["LRANGE", other, 0, -1], ["SET", "s", e], ["LPUSH", "s", e], ["LMOVE", "s", k, "LEFT", "LEFT"],
+    ])
+
+
+@pytest.mark.parametrize("proto", [2, 3])
+@pytest.mark.parametrize("size", [-2, 4, 1])
+def test_random_list_commands_match_redis(forkv_server, redis_server, size, proto):
+    """Beyond the tcl: random list commands on two keys (moves between them, errors, WRONGTYPE),
+    every reply byte for byte, for small and default node sizes."""
+    rng = random.Random(size * 10 + proto)
+    lines = [f"CONFIG SET list-max-ziplist-size {size}"]
+    lines += [_random_list_call(rng) for _ in range(400)]
+    lines += ["LRANGE a 0 -1", "LRANGE b 0 -1", "OBJECT ENCODING a", "CONFIG SET list-max-ziplist-size -2"]
+    same(forkv_server, redis_server, lines, proto)
