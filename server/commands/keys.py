@@ -97,7 +97,7 @@ def _unlink_keys(client: "Client", argv: Argv) -> Reply:
 
 
 def _del_keys(client: "Client", argv: Argv) -> Reply:
-    if client.server.config["lazyfree-lazy-user-del"]:
+    if client.server.config.values["lazyfree-lazy-user-del"]:
         return _unlink_keys(client, argv)
     return _delete_keys(client, argv)
 
