@@ -463,3 +463,14 @@ def test_random_bit_commands_match_redis(forkv_server, redis_server):
                 lines.append(["GET", "d"])
         lines.append(["SET", "s2", bytes(rng.randrange(256) for _ in range(rng.randrange(20)))])
     same(forkv_server, redis_server, lines)
+
+
+def test_unchanged_bitfield_and_setbit_do_not_touch_watched_keys(forkv_server, redis_server):
+    """A SET of a field or bit to the value it has is no write: WATCH stays clean (Redis signals
+    the key only when something changed), while a changing one dirties it."""
+    same(forkv_server, redis_server, [
+        "SET k abc", "WATCH k", "BITFIELD k SET u8 0 97", "SETBIT k 1 1", "MULTI", "PING", "EXEC",
+        "WATCH k", "BITFIELD k SET u8 0 98", "MULTI", "PING", "EXEC",
+        "WATCH k", "BITFIELD k SET u8 80 0", "MULTI", "PING", "EXEC",
+        "WATCH k", "BITFIELD k OVERFLOW FAIL INCRBY u2 0 100", "MULTI", "PING", "EXEC", "GET k",
+    ])
