@@ -229,8 +229,9 @@ def _growth(changes, base) -> int:
 # Keyspace and Database are Cython extension types when compiled: server/keyspace.pxd declares
 # their fields (the same names as __slots__ here) and the methods that call each other directly.
 class Keyspace:
-    __slots__ = ("clock", "dirty", "expired_keys", "lazyfreed", "hits", "misses", "watched", "watched_stale", "blocking", "ready",
-                 "ready_set", "events", "emit", "tracking", "plain", "dbs", "lru_clock", "lfu_minutes",
+    __slots__ = ("clock", "dirty", "expired_keys", "lazyfreed", "hits", "misses", "watched",
+                 "watched_stale", "blocking", "ready", "ready_set", "events", "emit", "tracking",
+                 "plain", "dbs", "lru_clock", "lfu_minutes",
                  "lru_new", "lfu", "lfu_log_factor", "lfu_decay_time", "_lfu_new", "_lfu_ints")
 
     def __init__(self, databases: int = 16, clock=wall_ms):

@@ -9,7 +9,6 @@ each, pipelined).
 import random
 
 import pytest
-import redis
 
 from tests.server.commands._suite import assert_error, r  # noqa: F401
 from tests.server.commands._suite_raw import same

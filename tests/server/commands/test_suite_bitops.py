@@ -443,7 +443,7 @@ def test_bitpos_bitcount_fuzzing_with_setbit(b):
 def test_random_bit_commands_match_redis(forkv_server, redis_server):
     rng = random.Random(11)
     lines = []
-    for i in range(40):
+    for _ in range(40):
         s = bytes(rng.choice((0, 0xFF, rng.randrange(256))) for _ in range(rng.randrange(0, 40)))
         lines.append(["SET", "s", s])
         for _ in range(10):
