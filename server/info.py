@@ -161,7 +161,7 @@ def _memory(server):
         ("mem_allocator", "pymalloc"),
         ("active_defrag_running", 0),
         ("lazyfree_pending_objects", 0),
-        ("lazyfreed_objects", 0),
+        ("lazyfreed_objects", server.keyspace.lazyfreed),
     ]
 
 
@@ -299,7 +299,7 @@ _SECTIONS = {
     "modules": ("Modules", lambda s: []),
     "commandstats": ("Commandstats", lambda s: _commandstats()),
     "errorstats": ("Errorstats", lambda s: [(f"errorstat_{code}", f"count={n}")
-                                            for code, n in s.error_counts.items()]),
+                                            for code, n in sorted(s.error_counts.items())]),
     "latencystats": ("Latencystats", lambda s: _latencystats(s)),
     "cluster": ("Cluster", _cluster),
     "keyspace": ("Keyspace", _keyspace),
@@ -383,6 +383,8 @@ def render(server, names) -> str:
             wanted.append(name)
     parts = []
     seen = set()
+    # Redis prints the sections in its own fixed order, whatever the order asked for.
+    wanted.sort(key=lambda name: ALL_SECTIONS.index(name) if name in ALL_SECTIONS else len(ALL_SECTIONS))
     for name in wanted:
         if name in seen:
             continue

@@ -10,10 +10,10 @@ cimport cython
 
 
 cdef class Keyspace:
-    cdef public object clock, dirty, expired_keys, hits, misses, events, emit, tracking, plain
+    cdef public object clock, dirty, expired_keys, lazyfreed, hits, misses, events, emit, tracking, plain
     cdef public dict watched, blocking
     cdef public list ready, dbs, _lfu_ints
-    cdef public set ready_set
+    cdef public set ready_set, watched_stale
     cdef public object lru_clock, lfu_minutes, lru_new, lfu, lfu_log_factor, lfu_decay_time, _lfu_new
 
     cpdef touched_field(self, field)

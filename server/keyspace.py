@@ -229,8 +229,9 @@ def _growth(changes, base) -> int:
 # Keyspace and Database are Cython extension types when compiled: server/keyspace.pxd declares
 # their fields (the same names as __slots__ here) and the methods that call each other directly.
 class Keyspace:
-    __slots__ = ("clock", "dirty", "expired_keys", "hits", "misses", "watched", "blocking", "ready",
-                 "ready_set", "events", "emit", "tracking", "plain", "dbs", "lru_clock", "lfu_minutes",
+    __slots__ = ("clock", "dirty", "expired_keys", "lazyfreed", "hits", "misses", "watched",
+                 "watched_stale", "blocking", "ready", "ready_set", "events", "emit", "tracking",
+                 "plain", "dbs", "lru_clock", "lfu_minutes",
                  "lru_new", "lfu", "lfu_log_factor", "lfu_decay_time", "_lfu_new", "_lfu_ints")
 
     def __init__(self, databases: int = 16, clock=wall_ms):
@@ -239,7 +240,9 @@ class Keyspace:
         self.expired_keys = 0
         self.hits = 0
         self.misses = 0
+        self.lazyfreed = 0  # INFO's lazyfreed_objects (see commands/keys.py free_effort)
         self.watched = {}  # (db index, key) -> set of clients watching it
+        self.watched_stale = set()  # ((db index, key), client): the key was stale when WATCHed
         self.blocking = {}  # (db index, key) -> {client: None} blocked on it, in order (blocking.py)
         self.ready = []  # (db index, key) written while clients wait on them: blocking.serve_ready
         self.ready_set = set()
@@ -329,6 +332,8 @@ class Keyspace:
     def swapdb(self, a: int, b: int) -> None:
         """Swap the contents of two databases; clients stay on their numbered database."""
         da, db_ = self.dbs[a], self.dbs[b]
+        for index, other in ((a, b), (b, a)):  # before the swap: Redis's touchAllWatchedKeysInDb
+            self.signal_flushed(index, other)
         da.data, db_.data = db_.data, da.data
         da.expires, db_.expires = db_.expires, da.expires
         da.delta, db_.delta = db_.delta, da.delta
@@ -338,8 +343,6 @@ class Keyspace:
         da.scans.clear()
         db_.scans.clear()
         self.dirty += 1
-        for index in (a, b):
-            self.signal_flushed(index, None)
 
     # -- the key-event bus ----------------------------------------------------------------------
     # Every write to a key ends in signal_modified (Redis's signalModifiedKey): WATCH today;
@@ -365,14 +368,36 @@ class Keyspace:
                 self.ready_set.add(slot)
                 self.ready.append(slot)
 
-    def signal_flushed(self, index: int, keys_held) -> None:
-        """Database `index` was emptied or swapped: every observed key in it counts as written
-        (`keys_held(key)` says whether the key was there; None: all of them)."""
+    def signal_flushed(self, index: int, swapped=None) -> None:
+        """Database `index` is about to be emptied (FLUSHDB/FLUSHALL) or, with `swapped`, to take
+        the contents of that database (SWAPDB): a watched key held before or after counts as
+        written, except that a key stale when WATCHed stays unchanged if it is gone or still
+        stale after, and a missing key replaced by a stale one becomes such a key (Redis 7.0's
+        touchAllWatchedKeysInDb)."""
         if self.watched:
-            for (i, key), clients in list(self.watched.items()):
-                if i == index and (keys_held is None or keys_held(key)):
-                    for client in clients:
-                        client.watch_dirty = True
+            emptied = self.dbs[index]
+            other = None if swapped is None else self.dbs[swapped]
+            stale = self.watched_stale
+            for slot, clients in list(self.watched.items()):
+                if slot[0] != index:
+                    continue
+                key = slot[1]
+                held = key in emptied
+                comes = other is not None and key in other
+                if not (held or comes):
+                    continue
+                for client in clients:
+                    mark = (slot, client)
+                    if mark in stale:
+                        if not comes:
+                            stale.discard(mark)  # a stale key now gone: no logical change
+                            continue
+                        if other.is_stale(key):
+                            continue
+                    elif not held and other.is_stale(key):
+                        stale.add(mark)
+                        continue
+                    client.watch_dirty = True
         if self.blocking:  # SWAPDB may bring in what they wait for (Redis's scanDatabaseForReadyKeys)
             for slot in self.blocking:
                 if slot[0] == index and slot not in self.ready_set:
@@ -384,7 +409,17 @@ class Keyspace:
         if slot not in client.watched:
             client.watched.add(slot)
             self.watched.setdefault(slot, set()).add(client)
+            if self.dbs[index].is_stale(key):  # Redis's watchedKey.expired
+                self.watched_stale.add((slot, client))
             self.observers_changed()
+
+    def watch_expired(self, client) -> bool:
+        """Whether a key `client` WATCHes has passed its deadline since (not yet deleted: EXEC
+        then fails, as Redis's isWatchedKeyExpired)."""
+        for slot in client.watched:
+            if (slot, client) not in self.watched_stale and self.dbs[slot[0]].is_stale(slot[1]):
+                return True
+        return False
 
     def unwatch(self, client) -> None:
         """Forget every key `client` WATCHes (UNWATCH, EXEC, DISCARD, RESET, disconnect)."""
@@ -394,6 +429,7 @@ class Keyspace:
                 clients.discard(client)
                 if not clients:
                     del self.watched[slot]
+            self.watched_stale.discard((slot, client))
         client.watched.clear()
         client.watch_dirty = False
         self.observers_changed()
@@ -402,9 +438,15 @@ class Keyspace:
         """Mark the clients WATCHing `key` (bytes, or the keyspace's str form)."""
         if type(key) is str:
             key = key.encode("latin-1")
-        clients = self.watched.get((index, key))
+        slot = (index, key)
+        clients = self.watched.get(slot)
         if clients:
+            stale = self.watched_stale
             for client in clients:
+                if stale and (slot, client) in stale:
+                    if key not in self.dbs[index]:
+                        stale.discard((slot, client))  # a stale key deleted: no logical change
+                        continue
                 client.watch_dirty = True
 
     # -- the overlay (see the module docstring) ------------------------------------------------
@@ -758,6 +800,14 @@ class Database:
         """Whether the key is held, expired or not (no expiry check)."""
         return self._value(self._k(key)) is not None
 
+    def is_stale(self, key) -> bool:
+        """Whether the key is held but past its deadline (Redis's keyIsExpired; nothing deleted)."""
+        k = self._k(key)
+        if self._value(k) is None:
+            return False
+        when = self._deadline(k)
+        return when is not None and when < self.ks.clock()
+
     def keys(self):
         """Every key held (as bytes), expired or not, in dict order; no key's reference count
         is written (see _fastpath.c dict_keys_bytes)."""
@@ -897,7 +947,7 @@ class Database:
     def flush(self) -> int:
         removed = self.size()
         if not self.ks.plain:
-            self.ks.signal_flushed(self.index, self.__contains__)
+            self.ks.signal_flushed(self.index)
         # Fresh dicts share nothing with a save child: no overlay needed for them.
         self.data = {}
         self.expires = {}

@@ -416,17 +416,19 @@ def _bitfield(client, argv, read_only: bool):
     need = (highest >> 3) + 1
     buf = db.get_string(key)
     counted = False  # store() has already counted one write
+    grown = True  # a new or lengthened string: every write counts, changed or not (Redis's dirty)
     if buf is None:
         buf = bytearray(need)
         db.store(key, buf)
         counted = True
     else:
         if type(buf) is bytes:
-            buf = bytearray(buf)
-            db.store(key, buf, keepttl=True)
-            counted = True
+            buf = bytearray(buf)  # the same content in mutable form: not a write (see SETBIT)
+            db.hold(key.decode("latin-1"), buf)
         if len(buf) < need:
             buf += bytes(need - len(buf))
+        else:
+            grown = False
 
     replies = []
     changes = 0
@@ -448,7 +450,8 @@ def _bitfield(client, argv, read_only: bool):
         else:
             _set_field(buf, offset, bits, new)
             replies.append(reply)
-        changes += 1
+            if grown or new != old:
+                changes += 1
     if changes > counted:
         db.touched(key, changes - counted)
     if changes:

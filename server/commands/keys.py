@@ -57,6 +57,51 @@ def _delete_keys(client: "Client", argv: Argv) -> Reply:
     return removed
 
 
+# Redis frees a value in its lazyfree thread (and counts it in INFO's lazyfreed_objects) when
+# freeing it would take more than this many steps (lazyfree.c LAZYFREE_THRESHOLD).
+LAZYFREE_THRESHOLD = 64
+# Bytes per quicklist node for the negative list-max-listpack-size settings.
+_NODE_BYTES = {-1: 4096, -2: 8192, -3: 16384, -4: 32768, -5: 65536}
+
+
+def free_effort(value, config) -> int:
+    """Redis 7.0's lazyfreeGetFreeEffort: quicklist nodes for a list (estimated as the list
+    module's memory estimate does), elements for a hashtable set/hash or a skiplist zset, else 1."""
+    enc = values.of(value).encoding(value, config)
+    if enc == "quicklist":
+        fill = config["list-max-listpack-size"]
+        if fill > 0:
+            return (len(value) + fill - 1) // fill
+        return sum(len(e) + 2 for e in value) // _NODE_BYTES.get(fill, 65536) + 1
+    if enc == "hashtable" or enc == "skiplist":
+        return len(value)
+    return 1
+
+
+def _unlink_keys(client: "Client", argv: Argv) -> Reply:
+    """UNLINK (and DEL under lazyfree-lazy-user-del): DEL, counting what Redis would free in
+    its background thread. forkv frees inline; the count is all that can be seen of it."""
+    db = client.db
+    ks = client.server.keyspace
+    config = client.server.config.values
+    removed = 0
+    for key in argv[1:]:
+        value = db.get(key, False)
+        if value is not None and db.delete(key):
+            if free_effort(value, config) > LAZYFREE_THRESHOLD:
+                ks.lazyfreed += 1
+                values.forget(value)
+            db.notify(NOTIFY_GENERIC, b"del", key)
+            removed += 1
+    return removed
+
+
+def _del_keys(client: "Client", argv: Argv) -> Reply:
+    if client.server.config.values["lazyfree-lazy-user-del"]:
+        return _unlink_keys(client, argv)
+    return _delete_keys(client, argv)
+
+
 _MULTI_SHARD_SUM = ("request_policy:multi_shard", "response_policy:agg_sum")
 
 command("del", -2, F.WRITE, keys=(1, -1, 1), summary="Delete a key",
@@ -64,9 +109,8 @@ command("del", -2, F.WRITE, keys=(1, -1, 1), summary="Delete a key",
         "holds a value other than a string, the individual complexity for this key is O(M) where M "
         "is the number of elements in the list, set, sorted set or hash. Removing a single key that "
         "holds a string value is O(1).", arguments=("key [key ...]",),
-        tips=_MULTI_SHARD_SUM, key_specs=(KS("RM delete", 1, lastkey=-1),))(_delete_keys)
+        tips=_MULTI_SHARD_SUM, key_specs=(KS("RM delete", 1, lastkey=-1),))(_del_keys)
 
-# forkv frees memory inline, so UNLINK is DEL under another name.
 command("unlink", -2, F.WRITE | F.FAST, keys=(1, -1, 1),
         summary="Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non "
         "blocking.", since="4.0.0",
@@ -74,7 +118,7 @@ command("unlink", -2, F.WRITE | F.FAST, keys=(1, -1, 1),
         "work in a different thread in order to reclaim memory, where N is the number of "
         "allocations the deleted objects where composed of.",
         arguments=("key [key ...]",), tips=_MULTI_SHARD_SUM,
-        key_specs=(KS("RM delete", 1, lastkey=-1),))(_delete_keys)
+        key_specs=(KS("RM delete", 1, lastkey=-1),))(_unlink_keys)
 
 
 def _count_live(client: "Client", argv: Argv, touch: bool = True) -> Reply:

@@ -4,7 +4,7 @@ import time
 from typing import TYPE_CHECKING
 
 from protocol.reply import NO_REPLY, Map, SetReply, Status, Verbatim, encoded
-from server import errors, info, log
+from server import errors, info, log, values
 from server.args import help_reply, to_int
 from server.busy import busy_error
 from server.config import ConfigError
@@ -36,9 +36,13 @@ def dbsize(client: "Client", argv: Argv) -> Reply:
     return client.db.size()
 
 
-def _flush_mode(argv) -> None:
+def _flush_mode(client, argv) -> bool:
+    """Whether the flush is ASYNC (by argument, or by lazyfree-lazy-user-flush without one)."""
     if len(argv) > 2 or (len(argv) == 2 and argv[1].lower() not in (b"async", b"sync")):
         raise CommandError(errors.SYNTAX)
+    if len(argv) == 2:
+        return argv[1].lower() == b"async"
+    return bool(client.server.config["lazyfree-lazy-user-flush"])
 
 
 @command("flushdb", -1, F.WRITE, group="server", acl=("@keyspace", "@dangerous"),
@@ -49,10 +53,12 @@ def _flush_mode(argv) -> None:
          history=(("4.0.0", "Added the `ASYNC` flushing mode modifier."),
                   ("6.2.0", "Added the `SYNC` flushing mode modifier.")))
 def flushdb(client: "Client", argv: Argv) -> Reply:
-    _flush_mode(argv)
     ks = client.server.keyspace
+    if _flush_mode(client, argv):  # Redis counts each key as freed in the background
+        ks.lazyfreed += client.db.size()
     client.server.tracking.flushed()
     ks.dirty += client.db.flush()
+    values.forget(db=client.db)
     return OK
 
 
@@ -64,11 +70,13 @@ def flushdb(client: "Client", argv: Argv) -> Reply:
          history=(("4.0.0", "Added the `ASYNC` flushing mode modifier."),
                   ("6.2.0", "Added the `SYNC` flushing mode modifier.")))
 def flushall(client: "Client", argv: Argv) -> Reply:
-    _flush_mode(argv)
     server = client.server
+    if _flush_mode(client, argv):
+        server.keyspace.lazyfreed += server.keyspace.total_keys()
     server.tracking.flushed()
     server.tracking.forget_all()
     server.keyspace.dirty += server.keyspace.flushall()
+    values.RING.clear()
     server.persistence.after_flushall()
     return OK
 
@@ -394,6 +402,7 @@ def config_resetstat(client: "Client", argv: Argv) -> Reply:
     server = client.server
     server.stats.reset()
     server.keyspace.hits = server.keyspace.misses = server.keyspace.expired_keys = 0
+    server.keyspace.lazyfreed = 0
     server.error_counts.clear()
     for cmd in all_commands().values():
         for each in (cmd, *cmd.subcommands.values()):

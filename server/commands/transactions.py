@@ -46,6 +46,8 @@ def exec_(client: "Client", argv: Argv) -> Reply:
     if client.multi is None:
         raise CommandError(errors.EXEC_WITHOUT_MULTI)
     queued, failed, dirty = client.multi, client.multi_error, client.watch_dirty
+    if not dirty and client.watched:
+        dirty = client.server.keyspace.watch_expired(client)
     client.set_multi(None)
     client.unwatch()
     if failed:

@@ -14,7 +14,7 @@ from tests.servers import command_bytes, wait_for
 # Configuration the suites change, with the defaults both servers start with; `same` restores them.
 DEFAULTS = {
     "zset-max-listpack-entries": "128", "zset-max-listpack-value": "64",
-    "set-max-intset-entries": "512", "hash-max-listpack-entries": "128", "list-max-listpack-size": "-2",
+    "set-max-intset-entries": "512", "hash-max-listpack-entries": "512", "list-max-listpack-size": "-2",
     "lua-time-limit": "5000",
 }
 
