@@ -203,3 +203,26 @@ from server.types import hashes, lists, sets, zsets  # noqa: E402
 
 _LOADED = {list: lists.KIND, set: sets.KIND, frozenset: sets.KIND, dict: hashes.KIND, rdb.HashListpack: hashes.KIND,
            rdb.ZSetValue: zsets.KIND, rdb.Intset: sets.KIND, rdb.ZSetListpack: zsets.KIND}
+
+
+def dump_form(value, config):
+    """`value` in the form Redis 7.0 serialises it (DUMP, DEBUG OBJECT's serializedlength), so
+    that the payload's bytes are Redis's: a list as a quicklist of listpacks (its nodes as RPUSH
+    would fill them, `list-max-listpack-size`), a small hash as its listpack, a small sorted set
+    as its listpack and a big one from the highest score down (as Redis walks its skiplist), a set
+    of integers as its intset. Big hashes and sets stay in their own order: Redis's follows its
+    hash table, seeded at random in each process. `config`: Config or its values."""
+    cls = type(value)
+    if cls is lists.List:
+        return rdb.quicklist(value, config["list-max-listpack-size"], is_int)
+    if cls is hashes.Hash:
+        if value.big:
+            return value
+        return rdb.HashListpackBlob(rdb.listpack_blob([x for pair in value.items() for x in pair], is_int))
+    if cls is zsets.ZSet:
+        if not value.big:
+            return zsets.pack(value)
+        return rdb.ZSetValue((member, score) for score, member in value.index.slice(0, len(value), True))
+    if cls is sets.SetValue and not value.big:
+        return sets.pack(value)
+    return value
