@@ -64,14 +64,25 @@ def _limit(config, name: str) -> int:
     return (config or {}).get(name, _LISTPACK_LIMITS[name])
 
 
+class FloatText(bytes):
+    """The text INCRBYFLOAT stores when it spells an integer ("6"): Redis builds it with
+    createStringObject, so it stays an embstr where SET's "6" would be an int, until a write
+    replaces it. String readers get it as plain bytes (the keyspace's string lookups, GET, MGET)."""
+
+    __slots__ = ()
+
+
 def string_encoding(value, config=None) -> str:
     """Redis 7.0's encoding of a string set by SET: integers it can hold in a long are "int",
     short strings "embstr", the rest "raw"; a string changed in place (APPEND, SETRANGE, SETBIT:
-    a bytearray here) is always "raw"; a counter kept as an int is "int"."""
+    a bytearray here) is always "raw"; a counter kept as an int is "int"; INCRBYFLOAT's text
+    (FloatText) is an embstr even when it spells an integer."""
     if type(value) is int:
         return "int"
     if type(value) is bytearray:
         return "raw"
+    if type(value) is FloatText:
+        return "embstr" if len(value) <= EMBSTR_LIMIT else "raw"
     if is_int(value):
         return "int"
     return "embstr" if len(value) <= EMBSTR_LIMIT else "raw"
@@ -94,9 +105,10 @@ def _same(value, config=None):
     return value
 
 
-STRING = ValueType("string", (bytes, bytearray, int), 0, string_encoding, _string_copy, _string_memory, _same)
+STRING = ValueType("string", (bytes, bytearray, int, FloatText), 0, string_encoding, _string_copy, _string_memory, _same)
 
-_STRING_LAYOUTS = {bytes: rdb.LAYOUT_STRING, bytearray: rdb.LAYOUT_STRING, int: rdb.LAYOUT_INT}
+_STRING_LAYOUTS = {bytes: rdb.LAYOUT_STRING, bytearray: rdb.LAYOUT_STRING, int: rdb.LAYOUT_INT,
+                   FloatText: rdb.LAYOUT_STRING}
 
 _BY_CLASS: dict = {}
 LAYOUTS: dict = {}  # class -> layout code, for the snapshot writers (write_rdb's `layouts`)

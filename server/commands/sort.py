@@ -33,6 +33,7 @@ from server.types.hashes import Hash
 from server.types.lists import List
 from server.types.sets import SetValue
 from server.types.zsets import ZSet
+from server.values import FloatText
 
 if TYPE_CHECKING:
     from server.client import Client
@@ -96,7 +97,7 @@ def _as_bytes(value):
     kind = type(value)
     if kind is bytes:
         return value
-    if kind is bytearray:
+    if kind is bytearray or kind is FloatText:
         return bytes(value)
     if kind is int:
         return b"%d" % value
