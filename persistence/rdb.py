@@ -27,6 +27,8 @@ API
         otherwise data[key] = value and expires[key] = deadline. A key already in data is
         left to the caller as a Record (it is an error there), as is every other record.
     dump_payload(value, *, compression=True) -> bytes      (Redis's DUMP serialisation)
+        value may also be one of the forms Redis 7.0 writes that the keyspace does not hold:
+        Quicklist (built by quicklist(items, fill, is_int)) and HashListpackBlob.
     load_payload(payload, *, max_version=RDB_VERSION, packed=False) -> value
     dump_functions(codes, *, compression=True) -> bytes   (FUNCTION DUMP's payload)
     load_functions(payload, *, max_version=RDB_VERSION) -> list of library codes
@@ -243,9 +245,16 @@ class PlainNode(bytes):
     __slots__ = ()
 
 
+class CompressedNode(tuple):
+    """A quicklist node Redis keeps LZF-compressed in memory (list-compress-depth): (the LZF
+    data, the listpack's length), written as such whatever rdbcompression says."""
+
+    __slots__ = ()
+
+
 class Quicklist(tuple):
-    """A list as Redis 7.0 holds it: its quicklist nodes in order, each a listpack blob or a
-    PlainNode, written as RDB type 18. Built by `quicklist` for DUMP."""
+    """A list as Redis 7.0 holds it: its quicklist nodes in order, each a listpack blob, a
+    CompressedNode or a PlainNode, written as RDB type 18. Built by `quicklist` for DUMP."""
 
     __slots__ = ()
 
@@ -423,7 +432,13 @@ def _value_body(value: Any, compression: bool, layouts: dict | None = None) -> t
         _put_length(buf, len(value))
         for node in value:
             buf.append(QUICKLIST_NODE_PLAIN if type(node) is PlainNode else QUICKLIST_NODE_PACKED)
-            _put_string(buf, node, compression)
+            if type(node) is CompressedNode:  # rdbSaveLzfBlob: the node's own LZF data
+                buf.append(0xC0 | ENC_LZF)
+                _put_length(buf, len(node[0]))
+                _put_length(buf, node[1])
+                buf += node[0]
+            else:
+                _put_string(buf, node, compression)
         return TYPE_LIST_QUICKLIST_2, buf
     raise TypeError(f"cannot serialise a value of type {type(value).__name__}")
 
@@ -1361,14 +1376,18 @@ _QUICKLIST_SAFETY = 8192  # most bytes of a node when the fill counts elements
 _QUICKLIST_OVERHEAD = 8  # what Redis adds to an element's length to guess its listpack growth
 _QUICKLIST_PLAIN = 1 << 30  # an element this long goes in a plain node of its own
 _EMPTY_LISTPACK = 7  # header (total bytes, count) and end byte
+_QUICKLIST_COMPRESS_MIN = 48  # a smaller node is never compressed
+_QUICKLIST_COMPRESS_GAIN = 8  # nor one that would not shrink by more than this
 
 
-def quicklist(items: Iterable[bytes], fill: int, is_int: Callable[[bytes], bool]) -> Quicklist:
+def quicklist(items: Iterable[bytes], fill: int, is_int: Callable[[bytes], bool], depth: int = 0) -> Quicklist:
     """The quicklist Redis 7.0 builds when the elements are pushed at the tail one by one (RPUSH,
     loading a plain list): a node takes the next element while its listpack's size plus the
     element's length plus 8 stays within the fill's bytes (list-max-listpack-size -1..-5: 4..64 KB),
     or, for a positive fill, within 8 KB and `fill` elements (quicklist.c
-    _quicklistNodeAllowInsert). Lists grown at the head or in the middle have other boundaries in
+    _quicklistNodeAllowInsert). With a compress `depth` (list-compress-depth), the nodes more than
+    `depth` from either end are LZF-compressed as Redis keeps them: those of 48 bytes or more that
+    shrink by more than 8. Lists grown at the head or in the middle have other boundaries in
     Redis: forkv does not keep them."""
     fill = max(-5, min(fill, (1 << 15) - 1))
     level = _QUICKLIST_LEVELS[-fill - 1] if fill < 0 else 0
@@ -1394,6 +1413,16 @@ def quicklist(items: Iterable[bytes], fill: int, is_int: Callable[[bytes], bool]
         size += _listpack_entry_size(e, is_int)
     if node:
         nodes.append(listpack_blob(node, is_int))
+    depth = min(depth, (1 << 16) - 1)
+    if depth > 0 and len(nodes) >= 2 * depth:
+        for i in range(depth, len(nodes) - depth):
+            blob = nodes[i]
+            n = len(blob)
+            if type(blob) is PlainNode or n < _QUICKLIST_COMPRESS_MIN:
+                continue
+            packed = lzf.compress(blob, n - 1)  # Redis's room: n bytes (python-lzf gives one more)
+            if packed is not None and len(packed) + _QUICKLIST_COMPRESS_GAIN < n:
+                nodes[i] = CompressedNode((packed, n))
     return Quicklist(nodes)
 
 

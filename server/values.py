@@ -220,13 +220,13 @@ _LOADED = {list: lists.KIND, set: sets.KIND, frozenset: sets.KIND, dict: hashes.
 def dump_form(value, config):
     """`value` in the form Redis 7.0 serialises it (DUMP, DEBUG OBJECT's serializedlength), so
     that the payload's bytes are Redis's: a list as a quicklist of listpacks (its nodes as RPUSH
-    would fill them, `list-max-listpack-size`), a small hash as its listpack, a small sorted set
+    would fill them, `list-max-listpack-size`, compressed inside `list-compress-depth`), a small hash as its listpack, a small sorted set
     as its listpack and a big one from the highest score down (as Redis walks its skiplist), a set
     of integers as its intset. Big hashes and sets stay in their own order: Redis's follows its
     hash table, seeded at random in each process. `config`: Config or its values."""
     cls = type(value)
     if cls is lists.List:
-        return rdb.quicklist(value, config["list-max-listpack-size"], is_int)
+        return rdb.quicklist(value, config["list-max-listpack-size"], is_int, config["list-compress-depth"])
     if cls is hashes.Hash:
         if value.big:
             return value

@@ -13,7 +13,7 @@ import redis
 
 from tests.servers import ServerProcess
 
-_LIMITS = {"list-max-listpack-size": "-2", "hash-max-listpack-entries": "128", "hash-max-listpack-value": "64",
+_LIMITS = {"list-max-listpack-size": "-2", "list-compress-depth": "0", "hash-max-listpack-entries": "128", "hash-max-listpack-value": "64",
            "zset-max-listpack-entries": "128", "zset-max-listpack-value": "64", "set-max-intset-entries": "512",
            "rdbcompression": "yes"}
 
@@ -112,6 +112,20 @@ def test_lists_without_compression(both):
     for c in both:
         c.config_set("rdbcompression", "no")
     _same_bytes(both, LISTS["many-nodes"])
+
+
+@pytest.mark.parametrize("depth", ["1", "2", "5", "100"])
+@pytest.mark.parametrize("compression", ["yes", "no"])
+def test_lists_with_compressed_nodes(both, depth, compression):
+    """Interior nodes Redis keeps LZF-compressed (list-compress-depth) are written compressed
+    even with rdbcompression off; small or incompressible nodes are not."""
+    for c in both:
+        c.config_set("list-compress-depth", depth)
+        c.config_set("rdbcompression", compression)
+    rng = random.Random(9)
+    _same_bytes(both, LISTS["many-nodes"])
+    _same_bytes(both, [("RPUSH", "k", *[rng.randbytes(rng.choice([10, 3000])) for _ in range(300)])])
+    _same_bytes(both, [("RPUSH", "k", *["x" * 2000 for _ in range(40)])])
 
 
 HASHES = {
