@@ -83,8 +83,8 @@ READS = [("GET", "k"), ("MGET", "k", "k"), ("STRLEN", "k"), ("GETRANGE", "k", 0,
          ("GETBIT", "k", 3), ("BITCOUNT", "k"), ("BITPOS", "k", 1), ("BITFIELD_RO", "k", "GET", "u8", 0),
          ("LCS", "k", "k"), ("SORT", "l", "BY", "k", "GET", "k"), ("SORT", "l", "BY", "*"),
          ("EVAL", "return redis.call('GET', KEYS[1])", 1, "k"), ("TYPE", "k"), ("OBJECT", "REFCOUNT", "k"),
-         ("PFCOUNT", "k"), ("DUMP", "k"), ("GETEX", "k"), ("COPY", "k", "c"), ("OBJECT", "ENCODING", "c"),
-         ("SCAN", 0, "TYPE", "string"), ("INCRBYFLOAT", "k", "0"), ("OBJECT", "ENCODING", "k")]
+         ("PFCOUNT", "k"), ("DUMP", "k"), ("GETEX", "k"), ("SCAN", 0, "TYPE", "string"), ("COPY", "k", "c"),
+         ("OBJECT", "ENCODING", "c"), ("INCRBYFLOAT", "k", "0"), ("OBJECT", "ENCODING", "k")]
 
 
 @pytest.mark.parametrize("then", [[], [("APPEND", "k", "0")], [("INCR", "k")], [("SETRANGE", "k", 0, "9")],
