@@ -162,6 +162,17 @@ def test_sets_as_intsets(both, name):
     assert _same_bytes(both, SETS[name]) == b"intset"
 
 
+def test_intset_after_config_set(both):
+    for c in both:
+        c.config_set("set-max-intset-entries", "2000")
+    assert _same_bytes(both, [("SADD", "k", *map(str, range(-1000, 1000)))]) == b"intset"
+    for c in both:
+        c.config_set("set-max-intset-entries", "3")
+    assert _same_bytes(both, [("SADD", "k", "3", "1", "2")]) == b"intset"
+    (enc, ours), (their_enc, theirs) = _dumps(both, [("SADD", "k", "3", "1", "2", "4")])
+    assert enc == their_enc == b"hashtable" and len(ours) == len(theirs)
+
+
 ZSETS = {
     "listpack": [("ZADD", "k", "1", "a", "2.5", "b", "-3", "c", "1e20", "d", "inf", "e", "-0", "f")],
     "skiplist": [("ZADD", "k", *[x for i in range(200) for x in (str(i * 0.5), "m%d" % i)])],
