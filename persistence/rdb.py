@@ -27,6 +27,8 @@ API
         otherwise data[key] = value and expires[key] = deadline. A key already in data is
         left to the caller as a Record (it is an error there), as is every other record.
     dump_payload(value, *, compression=True) -> bytes      (Redis's DUMP serialisation)
+        value may also be one of the forms Redis 7.0 writes that the keyspace does not hold:
+        Quicklist (built by quicklist(items, fill, is_int)) and HashListpackBlob.
     load_payload(payload, *, max_version=RDB_VERSION, packed=False) -> value
     dump_functions(codes, *, compression=True) -> bytes   (FUNCTION DUMP's payload)
     load_functions(payload, *, max_version=RDB_VERSION) -> list of library codes
@@ -226,10 +228,42 @@ LAYOUT_ZSET = 5  # a dict member bytes -> float score: RDB zset-2
 LAYOUT_HASH = 6  # a dict field bytes -> value bytes: RDB hash
 LAYOUT_INTSET = 7  # bytes holding an intset: RDB set-intset, the blob as one string
 LAYOUT_ZSET_LISTPACK = 8  # bytes holding a sorted set's listpack: RDB zset-listpack, likewise
+LAYOUT_HASH_LISTPACK = 9  # bytes holding a hash's listpack (field, value, ...): RDB hash-listpack
+LAYOUT_QUICKLIST = 10  # a tuple of quicklist nodes (listpack blobs, PlainNode strings): RDB quicklist-2
+
+
+class HashListpackBlob(bytes):
+    """A hash as Redis 7.0 holds a small one: its listpack (field, value, ... in insertion
+    order), written as RDB type 16. Built for DUMP (see `quicklist`); the keyspace never holds one."""
+
+    __slots__ = ()
+
+
+class PlainNode(bytes):
+    """A quicklist node holding one element as is (Redis's PLAIN container, 1 GB and more)."""
+
+    __slots__ = ()
+
+
+class CompressedNode(tuple):
+    """A quicklist node Redis keeps LZF-compressed in memory (list-compress-depth): (the LZF
+    data, the listpack's length), written as such whatever rdbcompression says."""
+
+    __slots__ = ()
+
+
+class Quicklist(tuple):
+    """A list as Redis 7.0 holds it: its quicklist nodes in order, each a listpack blob, a
+    CompressedNode or a PlainNode, written as RDB type 18. Built by `quicklist` for DUMP."""
+
+    __slots__ = ()
+
+
 DEFAULT_LAYOUTS: dict = {
     bytes: LAYOUT_STRING, bytearray: LAYOUT_STRING, int: LAYOUT_INT, list: LAYOUT_LIST,
     set: LAYOUT_SET, frozenset: LAYOUT_SET, ZSetValue: LAYOUT_ZSET, dict: LAYOUT_HASH,
     Intset: LAYOUT_INTSET, ZSetListpack: LAYOUT_ZSET_LISTPACK,
+    HashListpackBlob: LAYOUT_HASH_LISTPACK, Quicklist: LAYOUT_QUICKLIST,
 }
 
 
@@ -391,6 +425,21 @@ def _value_body(value: Any, compression: bool, layouts: dict | None = None) -> t
     if layout == LAYOUT_INTSET or layout == LAYOUT_ZSET_LISTPACK:  # the blob as Redis holds it
         _put_string(buf, value, compression)
         return (TYPE_SET_INTSET if layout == LAYOUT_INTSET else TYPE_ZSET_LISTPACK), buf
+    if layout == LAYOUT_HASH_LISTPACK:
+        _put_string(buf, value, compression)
+        return TYPE_HASH_LISTPACK, buf
+    if layout == LAYOUT_QUICKLIST:  # rdbSaveObject: per node its container, then its bytes
+        _put_length(buf, len(value))
+        for node in value:
+            buf.append(QUICKLIST_NODE_PLAIN if type(node) is PlainNode else QUICKLIST_NODE_PACKED)
+            if type(node) is CompressedNode:  # rdbSaveLzfBlob: the node's own LZF data
+                buf.append(0xC0 | ENC_LZF)
+                _put_length(buf, len(node[0]))
+                _put_length(buf, node[1])
+                buf += node[0]
+            else:
+                _put_string(buf, node, compression)
+        return TYPE_LIST_QUICKLIST_2, buf
     raise TypeError(f"cannot serialise a value of type {type(value).__name__}")
 
 
@@ -617,7 +666,10 @@ def write_rdb(fileobj: BinaryIO, dbs: Iterable[tuple[int, dict, dict]], *,
 
 def dump_payload(value: Any, *, compression: bool = True, layouts: dict | None = None) -> bytes:
     """Redis's DUMP format: type, value, 2-byte LE RDB version, CRC64 of all that (LE). `layouts`
-    as write_rdb's."""
+    as write_rdb's; a class in none of them is looked up in DEFAULT_LAYOUTS (the forms built for
+    DUMP alone: HashListpackBlob, Quicklist)."""
+    if layouts is not None and type(value) not in layouts:
+        layouts = DEFAULT_LAYOUTS
     rdbtype, body = _value_body(value, compression, layouts)
     body[0:0] = bytes((rdbtype,))
     body += RDB_VERSION.to_bytes(2, "little")
@@ -1304,6 +1356,74 @@ def listpack_blob(entries: list, is_int: Callable[[bytes], bool]) -> bytes:
     total = sum(map(len, out)) + 6
     out[0] = struct.pack("<IH", total, count if count < 65535 else 65535)
     return b"".join(out)
+
+
+def _listpack_entry_size(e: bytes, is_int: Callable[[bytes], bool]) -> int:
+    """The bytes an element takes in a listpack (encoding, data, backlen), as listpack_blob
+    writes it."""
+    n = len(e)
+    if n and (e[0] in _NONZERO_INT_FIRST or n == 1 and e == b"0") and is_int(e):
+        v = int(e)
+        if 0 <= v <= 127:
+            return 2
+        return len(_listpack_int(v)) + 1
+    body = 1 + n if n < 64 else (2 + n if n < 4096 else 5 + n)
+    return body + len(_listpack_backlen(body))
+
+
+_QUICKLIST_LEVELS = (4096, 8192, 16384, 32768, 65536)  # bytes per node for fill -1 .. -5
+_QUICKLIST_SAFETY = 8192  # most bytes of a node when the fill counts elements
+_QUICKLIST_OVERHEAD = 8  # what Redis adds to an element's length to guess its listpack growth
+_QUICKLIST_PLAIN = 1 << 30  # an element this long goes in a plain node of its own
+_EMPTY_LISTPACK = 7  # header (total bytes, count) and end byte
+_QUICKLIST_COMPRESS_MIN = 48  # a smaller node is never compressed
+_QUICKLIST_COMPRESS_GAIN = 8  # nor one that would not shrink by more than this
+
+
+def quicklist(items: Iterable[bytes], fill: int, is_int: Callable[[bytes], bool], depth: int = 0) -> Quicklist:
+    """The quicklist Redis 7.0 builds when the elements are pushed at the tail one by one (RPUSH,
+    loading a plain list): a node takes the next element while its listpack's size plus the
+    element's length plus 8 stays within the fill's bytes (list-max-listpack-size -1..-5: 4..64 KB),
+    or, for a positive fill, within 8 KB and `fill` elements (quicklist.c
+    _quicklistNodeAllowInsert). With a compress `depth` (list-compress-depth), the nodes more than
+    `depth` from either end are LZF-compressed as Redis keeps them: those of 48 bytes or more that
+    shrink by more than 8. Lists grown at the head or in the middle have other boundaries in
+    Redis: forkv does not keep them."""
+    fill = max(-5, min(fill, (1 << 15) - 1))
+    level = _QUICKLIST_LEVELS[-fill - 1] if fill < 0 else 0
+    nodes: list = []
+    node: list = []
+    size = 0
+    for e in items:
+        n = len(e)
+        if n >= _QUICKLIST_PLAIN:
+            if node:
+                nodes.append(listpack_blob(node, is_int))
+                node = []
+            nodes.append(PlainNode(e))
+            continue
+        if node:
+            grown = size + n + _QUICKLIST_OVERHEAD
+            if not (grown <= level or (grown <= _QUICKLIST_SAFETY and len(node) < fill)):
+                nodes.append(listpack_blob(node, is_int))
+                node = []
+        if not node:
+            size = _EMPTY_LISTPACK
+        node.append(e)
+        size += _listpack_entry_size(e, is_int)
+    if node:
+        nodes.append(listpack_blob(node, is_int))
+    depth = min(depth, (1 << 16) - 1)
+    if depth > 0 and len(nodes) >= 2 * depth:
+        for i in range(depth, len(nodes) - depth):
+            blob = nodes[i]
+            n = len(blob)
+            if type(blob) is PlainNode or n < _QUICKLIST_COMPRESS_MIN:
+                continue
+            packed = lzf.compress(blob, n - 1)  # Redis's room: n bytes (python-lzf gives one more)
+            if packed is not None and len(packed) + _QUICKLIST_COMPRESS_GAIN < n:
+                nodes[i] = CompressedNode((packed, n))
+    return Quicklist(nodes)
 
 
 def _checked_zset_listpack(blob: bytes) -> ZSetListpack | ZSetValue:

@@ -52,6 +52,8 @@ def _as_string(value):
     """A value that is not bytes-like, for a string command: a counter's text, else WRONGTYPE."""
     if type(value) is int:  # a counter (Redis's int encoding)
         return b"%d" % value
+    if type(value) is values.FloatText:  # INCRBYFLOAT's integral text: plain bytes to readers
+        return bytes(value)
     raise CommandError(WRONGTYPE)
 
 

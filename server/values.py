@@ -64,14 +64,25 @@ def _limit(config, name: str) -> int:
     return (config or {}).get(name, _LISTPACK_LIMITS[name])
 
 
+class FloatText(bytes):
+    """The text INCRBYFLOAT stores when it spells an integer ("6"): Redis builds it with
+    createStringObject, so it stays an embstr where SET's "6" would be an int, until a write
+    replaces it. String readers get it as plain bytes (the keyspace's string lookups, GET, MGET)."""
+
+    __slots__ = ()
+
+
 def string_encoding(value, config=None) -> str:
     """Redis 7.0's encoding of a string set by SET: integers it can hold in a long are "int",
     short strings "embstr", the rest "raw"; a string changed in place (APPEND, SETRANGE, SETBIT:
-    a bytearray here) is always "raw"; a counter kept as an int is "int"."""
+    a bytearray here) is always "raw"; a counter kept as an int is "int"; INCRBYFLOAT's text
+    (FloatText) is an embstr even when it spells an integer."""
     if type(value) is int:
         return "int"
     if type(value) is bytearray:
         return "raw"
+    if type(value) is FloatText:
+        return "embstr" if len(value) <= EMBSTR_LIMIT else "raw"
     if is_int(value):
         return "int"
     return "embstr" if len(value) <= EMBSTR_LIMIT else "raw"
@@ -94,9 +105,10 @@ def _same(value, config=None):
     return value
 
 
-STRING = ValueType("string", (bytes, bytearray, int), 0, string_encoding, _string_copy, _string_memory, _same)
+STRING = ValueType("string", (bytes, bytearray, int, FloatText), 0, string_encoding, _string_copy, _string_memory, _same)
 
-_STRING_LAYOUTS = {bytes: rdb.LAYOUT_STRING, bytearray: rdb.LAYOUT_STRING, int: rdb.LAYOUT_INT}
+_STRING_LAYOUTS = {bytes: rdb.LAYOUT_STRING, bytearray: rdb.LAYOUT_STRING, int: rdb.LAYOUT_INT,
+                   FloatText: rdb.LAYOUT_STRING}
 
 _BY_CLASS: dict = {}
 LAYOUTS: dict = {}  # class -> layout code, for the snapshot writers (write_rdb's `layouts`)
@@ -212,3 +224,26 @@ from server.types import hashes, lists, sets, zsets  # noqa: E402
 
 _LOADED = {list: lists.KIND, set: sets.KIND, frozenset: sets.KIND, dict: hashes.KIND, rdb.HashListpack: hashes.KIND,
            rdb.ZSetValue: zsets.KIND, rdb.Intset: sets.KIND, rdb.ZSetListpack: zsets.KIND}
+
+
+def dump_form(value, config):
+    """`value` in the form Redis 7.0 serialises it (DUMP, DEBUG OBJECT's serializedlength), so
+    that the payload's bytes are Redis's: a list as a quicklist of listpacks (its nodes as RPUSH
+    would fill them, `list-max-listpack-size`, compressed inside `list-compress-depth`), a small hash as its listpack, a small sorted set
+    as its listpack and a big one from the highest score down (as Redis walks its skiplist), a set
+    of integers as its intset. Big hashes and sets stay in their own order: Redis's follows its
+    hash table, seeded at random in each process. `config`: Config or its values."""
+    cls = type(value)
+    if cls is lists.List:
+        return rdb.quicklist(value, config["list-max-listpack-size"], is_int, config["list-compress-depth"])
+    if cls is hashes.Hash:
+        if value.big:
+            return value
+        return rdb.HashListpackBlob(rdb.listpack_blob([x for pair in value.items() for x in pair], is_int))
+    if cls is zsets.ZSet:
+        if not value.big:
+            return zsets.pack(value)
+        return rdb.ZSetValue((member, score) for score, member in value.index.slice(0, len(value), True))
+    if cls is sets.SetValue and not value.big:
+        return sets.pack(value)
+    return value

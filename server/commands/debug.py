@@ -102,7 +102,8 @@ def debug(client: "Client", argv: Argv) -> Reply:
         if value is None:
             raise CommandError(errors.NO_SUCH_KEY)
         kind = values.of(value)
-        body = rdb.dump_payload(value, compression=server.config["rdbcompression"], layouts=values.LAYOUTS)
+        body = rdb.dump_payload(values.dump_form(value, server.config), compression=server.config["rdbcompression"],
+                                layouts=values.LAYOUTS)
         field = db.field(argv[2])
         if field is None:
             field = db.ks.lru_new

@@ -19,6 +19,7 @@ from server.commands.zsets import _store, _zadd, parse_score
 from server.config import NOTIFY_GENERIC
 from server.docs import Documented, arg
 from server.errors import CommandError
+from server.pqsort import pqsort
 from server.table import KS, Argv, Flag, KeySpec, Reply, command
 from server.types import zsets
 from server.types.zsets import ZSet
@@ -365,7 +366,7 @@ def _search(client, argv, src: int, flags: int):
     if not found and store_key is None:
         return []
     if sort and count and count < len(found):
-        geo.partial_sort(found, 0, count - 1, sort == 2)  # pqsort: ties fall where Redis's do
+        pqsort(found, _nearer_last if sort == 2 else _nearer_first, 0, count - 1)  # ties as Redis's
     elif sort == 1:
         found.sort(key=_first)  # glibc's qsort is a stable merge sort
     elif sort == 2:
@@ -422,6 +423,15 @@ def _fine(meters: float) -> float:
     """How finely (degrees of latitude) a search narrows its cells: about the
     radius, so that the ranges read hug the area without costing more than they save."""
     return max(meters / geo.EARTH_RADIUS / geo.D_R, 1e-4)
+
+
+def _nearer_first(x, y) -> int:
+    """Redis's sort_gp_asc on (distance, ...) items: equal distances compare equal."""
+    return 1 if x[0] > y[0] else (0 if x[0] == y[0] else -1)
+
+
+def _nearer_last(x, y) -> int:
+    return -1 if x[0] > y[0] else (0 if x[0] == y[0] else 1)
 
 
 def _first(item):

@@ -62,7 +62,9 @@ def dump(client: "Client", argv: Argv) -> Reply:
     value = client.db.read(argv[1])
     if value is None:
         return None
-    return rdb.dump_payload(value, compression=client.server.config["rdbcompression"], layouts=values.LAYOUTS)
+    config = client.server.config
+    return rdb.dump_payload(values.dump_form(value, config), compression=config["rdbcompression"],
+                            layouts=values.LAYOUTS)
 
 
 @command("restore", -4, F.WRITE | F.DENYOOM, keys=(1, 1, 1), group="generic", acl=("@dangerous",),

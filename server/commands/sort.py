@@ -26,12 +26,14 @@ from server.args import to_int
 from server.commands.zsets import _strtod
 from server.config import NOTIFY_GENERIC, NOTIFY_LIST
 from server.errors import CommandError
+from server.pqsort import pqsort
 from server.table import Argv, Flag, KeySpec, Reply, command
 from server.types import lists, sets
 from server.types.hashes import Hash
 from server.types.lists import List
 from server.types.sets import SetValue
 from server.types.zsets import ZSet
+from server.values import FloatText
 
 if TYPE_CHECKING:
     from server.client import Client
@@ -95,7 +97,7 @@ def _as_bytes(value):
     kind = type(value)
     if kind is bytes:
         return value
-    if kind is bytearray:
+    if kind is bytearray or kind is FloatText:
         return bytes(value)
     if kind is int:
         return b"%d" % value
@@ -216,92 +218,6 @@ def _elements(value, opts: _Options, start: int, end: int):
     return list(value), start, end  # a sorted set's members as held: order matters only in ties
 
 
-def _med3(v: list, a: int, b: int, c: int, cmp) -> int:
-    if cmp(v[a], v[b]) < 0:
-        return b if cmp(v[b], v[c]) < 0 else (c if cmp(v[a], v[c]) < 0 else a)
-    return b if cmp(v[b], v[c]) > 0 else (a if cmp(v[a], v[c]) < 0 else c)
-
-
-def _insertion(v: list, a: int, n: int, cmp) -> None:
-    for pm in range(a + 1, a + n):
-        pl = pm
-        while pl > a and cmp(v[pl - 1], v[pl]) > 0:
-            v[pl - 1], v[pl] = v[pl], v[pl - 1]
-            pl -= 1
-
-
-def _swap_runs(v: list, a: int, b: int, n: int) -> None:
-    for i in range(n):
-        v[a + i], v[b + i] = v[b + i], v[a + i]
-
-
-def pqsort(v: list, a: int, n: int, cmp, lo: int, hi: int) -> None:
-    """Sort v[a:a+n] in place so that at least positions lo..hi hold what a full sort would put
-    there: Redis's pqsort.c (Bentley-McIlroy quicksort that skips partitions outside the range),
-    step for step, because it is not stable and SORT ... LIMIT shows the order of ties."""
-    while True:
-        if n < 7:
-            _insertion(v, a, n, cmp)
-            return
-        pm = a + n // 2
-        if n > 7:
-            pl = a
-            pn = a + n - 1
-            if n > 40:
-                d = n // 8
-                pl = _med3(v, pl, pl + d, pl + 2 * d, cmp)
-                pm = _med3(v, pm - d, pm, pm + d, cmp)
-                pn = _med3(v, pn - 2 * d, pn - d, pn, cmp)
-            pm = _med3(v, pl, pm, pn, cmp)
-        v[a], v[pm] = v[pm], v[a]
-        pa = pb = a + 1
-        pc = pd = a + n - 1
-        swapped = False
-        while True:
-            while pb <= pc:
-                c = cmp(v[pb], v[a])
-                if c > 0:
-                    break
-                if c == 0:
-                    swapped = True
-                    v[pa], v[pb] = v[pb], v[pa]
-                    pa += 1
-                pb += 1
-            while pb <= pc:
-                c = cmp(v[pc], v[a])
-                if c < 0:
-                    break
-                if c == 0:
-                    swapped = True
-                    v[pc], v[pd] = v[pd], v[pc]
-                    pd -= 1
-                pc -= 1
-            if pb > pc:
-                break
-            v[pb], v[pc] = v[pc], v[pb]
-            swapped = True
-            pb += 1
-            pc -= 1
-        if not swapped:
-            _insertion(v, a, n, cmp)
-            return
-        pn = a + n
-        r = min(pa - a, pb - pa)
-        _swap_runs(v, a, pb - r, r)
-        r = min(pd - pc, pn - pd - 1)
-        _swap_runs(v, pb, pn - r, r)
-        r = pb - pa
-        if r > 1 and not ((lo < a and hi < a) or (lo >= a + r and hi >= a + r)):
-            pqsort(v, a, r, cmp, lo, hi)
-        r = pd - pc
-        if r <= 1:
-            return
-        a = pn - r
-        n = r
-        if (lo < a and hi < a) or (lo >= a + r and hi >= a + r):
-            return
-
-
 def _sorted(client: "Client", elements: list, opts: _Options, start: int = 0, end: int = -1) -> list:
     """`elements` in SORT's order, or None when a score is not a number. With a BY pattern and a
     LIMIT short of the whole (start..end), Redis sorts just enough with pqsort, whose ties show."""
@@ -322,7 +238,7 @@ def _sorted(client: "Client", elements: list, opts: _Options, start: int = 0, en
             def cmp(x, y):
                 return sign * ((x[0] > y[0]) - (x[0] < y[0]))
 
-            pqsort(keyed, 0, len(keyed), cmp, start, end)
+            pqsort(keyed, cmp, start, end)
         else:
             keyed.sort(key=lambda pair: pair[0], reverse=opts.desc)
         return [e for _, e in keyed]

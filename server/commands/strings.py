@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING
 
 from protocol.reply import Map, Status, encoded
 from server import errors
-from server.args import LLONG_MAX, LLONG_MIN, to_int
+from server.args import LLONG_MAX, LLONG_MIN, is_int, to_int
 from server.config import NOTIFY_GENERIC, NOTIFY_STRING
 from server.errors import WRONGTYPE, CommandError
 from server.table import KS, Argv, Flag, Reply, command
+from server.values import FloatText
 
 if TYPE_CHECKING:
     from server.client import Client
@@ -55,6 +56,8 @@ def get(client: "Client", argv: Argv) -> Reply:
         return bytes(value) if client.in_exec else value
     if type(value) is int:
         return b"%d" % value
+    if type(value) is FloatText:
+        return bytes(value)
     raise CommandError(WRONGTYPE)
 
 
@@ -281,7 +284,7 @@ def mget(client: "Client", argv: Argv) -> Reply:
         value = read(argv[i])
         if value is not None and type(value) is not bytes:
             kind = type(value)
-            value = bytes(value) if kind is bytearray else b"%d" % value if kind is int else None
+            value = bytes(value) if kind is bytearray or kind is FloatText else b"%d" % value if kind is int else None
         values.append(value)
     return values
 
@@ -486,7 +489,7 @@ def _incr_by(client: "Client", argv: Argv, delta: int = 1) -> Reply:
         new = delta
     elif type(value) is int:
         new = value + delta
-    elif type(value) is bytes or type(value) is bytearray:
+    elif type(value) is bytes or type(value) is bytearray or type(value) is FloatText:
         new = _stored_int(value) + delta
     else:
         raise CommandError(WRONGTYPE)
@@ -672,7 +675,7 @@ def incrbyfloat(client: "Client", argv: Argv) -> Reply:
     if type(total) is float:
         raise CommandError(errors.NAN_OR_INF)
     text = _format_ld(total)
-    db.store(key, text, keepttl=True)
+    db.store(key, FloatText(text) if is_int(text) else text, keepttl=True)  # an embstr, never an int
     db.notify(NOTIFY_STRING, b"incrbyfloat", key)
     return text
 
@@ -717,7 +720,7 @@ def lcs(client: "Client", argv: Argv) -> Reply:
     a = db.read(argv[1])
     b = db.read(argv[2])
     for value in (a, b):
-        if value is not None and type(value) not in (bytes, bytearray, int):
+        if value is not None and type(value) not in (bytes, bytearray, int, FloatText):
             raise CommandError(errors.LCS_NOT_STRING)
     a = b"" if a is None else b"%d" % a if type(a) is int else bytes(a)
     b = b"" if b is None else b"%d" % b if type(b) is int else bytes(b)

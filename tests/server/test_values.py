@@ -14,7 +14,7 @@ from tests.persistence.test_rdb_walker import mixed_dbs
 
 def test_every_held_class_has_one_type_and_a_layout():
     from server.types import hashes, lists, sets, zsets
-    held = {bytes, bytearray, int, lists.List, sets.SetValue, hashes.Hash, zsets.ZSet}
+    held = {bytes, bytearray, int, values.FloatText, lists.List, sets.SetValue, hashes.Hash, zsets.ZSet}
     packed = {sets.Intset: sets.KIND, zsets.ZSetListpack: zsets.KIND}  # held at rest, never handed out
     assert set(values.LAYOUTS) == held | set(packed)
     for cls in held:
@@ -28,7 +28,7 @@ def test_every_held_class_has_one_type_and_a_layout():
         values.register(values.ValueType("again", (lists.List,), rdb.LAYOUT_LIST, str, list, len, list))
 
 
-def _save(dbs, layouts, use_c=True):
+def _save(dbs, layouts, use_c=True, aux=None):
     out = io.BytesIO()
     sink_holder = {}
     real = rdb._c_sink
@@ -39,7 +39,7 @@ def _save(dbs, layouts, use_c=True):
 
     rdb._c_sink = spy
     try:
-        rdb.write_rdb(out, dbs, layouts=layouts, use_c=use_c)
+        rdb.write_rdb(out, dbs, layouts=layouts, use_c=use_c, aux=aux)
     finally:
         rdb._c_sink = real
     return out.getvalue(), sink_holder.get("sink")
@@ -70,3 +70,16 @@ def test_a_new_class_is_native_once_declared_and_a_counted_fallback_before():
     data, sink = _save(dbs, layouts)
     assert sink.fallbacks == 0
     assert data == _save([(0, {"q": [b"a", b"b"], "s": b"v"}, {})], values.LAYOUTS)[0]
+
+
+def test_incrbyfloat_text_is_written_as_a_plain_string():
+    """FloatText (INCRBYFLOAT's integral text, an embstr) is saved natively by both writers, as the
+    same bytes as plain bytes of that text (an integer-encoded RDB string), and DUMPed alike."""
+    pytest.importorskip("persistence._walker")
+    dbs = [(0, {"f": values.FloatText(b"6"), "g": values.FloatText(b"-12345678901234567")}, {})]
+    fixed = {"ctime": 0}  # the same header for every save, whatever the second
+    data, sink = _save(dbs, values.LAYOUTS, aux=fixed)
+    assert sink.fallbacks == 0
+    assert data == _save(dbs, values.LAYOUTS, use_c=False, aux=fixed)[0]
+    assert data == _save([(0, {"f": b"6", "g": b"-12345678901234567"}, {})], values.LAYOUTS, aux=fixed)[0]
+    assert rdb.dump_payload(values.FloatText(b"6"), layouts=values.LAYOUTS) == rdb.dump_payload(b"6")

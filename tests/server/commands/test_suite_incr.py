@@ -7,7 +7,7 @@ shared-integer refcount block is kept as OBJECT REFCOUNT's visible answer.
 
 import pytest
 
-from tests.server.commands._suite import assert_error, cmd, encoding, r, xfail_on_forkv  # noqa: F401
+from tests.server.commands._suite import assert_error, cmd, encoding, r  # noqa: F401
 
 
 def test_incr_basics(r):
@@ -115,9 +115,7 @@ def test_incrbyfloat(r):
     assert cmd(r, "INCRBYFLOAT", "hex", "0x10") == "16"
 
 
-def test_incrbyfloat_result_is_a_string_object(r, request):
-    xfail_on_forkv(request, "forkv derives OBJECT ENCODING from the bytes: an integral "
-                   "INCRBYFLOAT result reads as int, Redis keeps it embstr")
+def test_incrbyfloat_result_is_a_string_object(r):
     r.set("novar", 17179869184)
     r.incrbyfloat("novar", 17179869184)
     assert encoding(r, "novar") == "embstr"
