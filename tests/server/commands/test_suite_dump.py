@@ -237,13 +237,8 @@ def test_dump_payloads_restore_across_servers(forkv_server, redis_server, kind):
         theirs.close()
 
 
-_COMPAT = pytest.mark.xfail(strict=True, reason="DUMP payload form: branch compat")
-
-
 @pytest.mark.parametrize("kind", [
-    "int", "raw", pytest.param("list", marks=_COMPAT), pytest.param("set-intset", marks=_COMPAT),
-    pytest.param("hash-listpack", marks=_COMPAT), pytest.param("zset-listpack", marks=_COMPAT),
-    pytest.param("zset-skiplist", marks=_COMPAT),
+    "int", "raw", "list", "set-intset", "hash-listpack", "zset-listpack", "zset-skiplist",
 ])  # not the hashtable encodings: their element order is the hash table's
 def test_dump_payload_bytes_match_redis(forkv_server, redis_server, kind):
     ours, theirs = redis.Redis(port=forkv_server.port), redis.Redis(port=redis_server.port)
