@@ -71,10 +71,13 @@ fuzz: compiled test-tools
 	  tests/integration/test_bounded_cost.py
 	FUZZ_SEQUENCES=$${FUZZ_SEQUENCES:-2000} $(PY) -m pytest -q tests/integration/test_fuzz_grammar.py
 
-# redis-py's own test suite (its sdist, fetched from the package index) against redis-server and
-# forkv, RESP2 and RESP3: any test that passes on Redis only, beyond the known gaps, fails the run.
+# Suites written by others, each run against redis-server and forkv: redis-py's own tests (its
+# sdist, from the package index; RESP2 and RESP3), then Redis's own tcl suite in its external-server
+# mode (Debian's source tarball of the installed redis-server). A test that passes on Redis only,
+# beyond each script's list of known gaps, fails the run.
 external: compiled test-tools
 	$(PY) tests/external/redispy_suite.py
+	$(PY) tests/external/redis_tcl_suite.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
