@@ -7,7 +7,8 @@ with reasons) are listed apart, any other one fails the run.
 
 Tests tagged needs:repl (a replication stream) are left out for both servers: forkv has no
 replication. `make external` runs it after redis-py's suite. Options: --units to pick units
-(e.g. unit/type/list,unit/expire), --keep DIR to keep the sources and logs."""
+(e.g. unit/type/list,unit/expire), --keep DIR to keep the sources and logs, --src DIR to use an
+already extracted source tree."""
 
 import argparse
 import os
@@ -125,12 +126,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--units", help="comma-separated units (default: every unit/ of the suite)")
     parser.add_argument("--keep", help="keep the sources and logs in this directory")
+    parser.add_argument("--src", help="an extracted redis source tree to use instead of fetching one")
     args = parser.parse_args()
     workdir = args.keep or tempfile.mkdtemp(prefix="redis-tcl-suite-")
     os.makedirs(workdir, exist_ok=True)
     unexpected, ok_counts = 0, {"redis": 0, "forkv": 0}
     try:
-        src = fetch_sources(workdir)
+        src = os.path.abspath(args.src) if args.src else fetch_sources(workdir)
         units = args.units.split(",") if args.units else all_units(src)
         baseports = {"redis": free_port() // 1000 * 1000 % 20000 + 21000, "forkv": 0}
         baseports["forkv"] = baseports["redis"] + 500
