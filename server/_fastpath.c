@@ -1182,128 +1182,6 @@ done:
     return rc;
 }
 
-/* Prefetching the dict slots of a batch of keys (MGET, MSET). A hit of a random key among many
- * costs a chain of cache misses: the dict's index slot, its entry, the stored key (compared),
- * the value, then the same index and entry in Database.lru (the access field): about six serial
- * misses a key, against Redis's four (bucket, dictEntry, key, value with its LRU inside), which
- * at -P 1 (caches cold after each trip through the kernel) was most of MGET's gap to Redis
- * (bench/NOTES.md). With every key's hash known first, the misses of the ten keys are asked for
- * together, level by level, so they overlap instead of queueing. Only hints: the lookups that
- * follow are the ordinary API calls; what is read here is bounded by the table's own sizes.
- * The layout is CPython 3.11's (Include/internal/pycore_dict.h); other versions skip it. */
-#if PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030C0000 && defined(__GNUC__)
-#define DICT_PREFETCH 1
-typedef struct {
-    Py_ssize_t dk_refcnt;
-    uint8_t dk_log2_size;
-    uint8_t dk_log2_index_bytes;
-    uint8_t dk_kind;  /* 0 general (entries with their hash), 1 all-str, 2 split */
-    uint32_t dk_version;
-    Py_ssize_t dk_usable;
-    Py_ssize_t dk_nentries;
-    char dk_indices[];
-} KeysLayout;
-
-/* The dict's table when it is a combined one we can read, else NULL. */
-static inline KeysLayout *
-keys_of(PyObject *d)
-{
-    if (d == NULL || !PyDict_CheckExact(d) || ((PyDictObject *)d)->ma_values != NULL)
-        return NULL;
-    KeysLayout *dk = (KeysLayout *)((PyDictObject *)d)->ma_keys;
-    return dk->dk_kind <= 1 ? dk : NULL;
-}
-
-static inline size_t
-first_slot(const KeysLayout *dk, Py_hash_t h)
-{
-    return (size_t)h & (((size_t)1 << dk->dk_log2_size) - 1);
-}
-
-/* Level 1: the index slot where a lookup of hash h starts. */
-static inline void
-prefetch_index(const KeysLayout *dk, Py_hash_t h)
-{
-    if (dk == NULL)
-        return;
-    int width = dk->dk_log2_size < 8 ? 0 : dk->dk_log2_size < 16 ? 1 : dk->dk_log2_size < 32 ? 2 : 3;
-    __builtin_prefetch(dk->dk_indices + (first_slot(dk, h) << width));
-}
-
-/* The entry that slot holds (its address), or NULL (empty, deleted). */
-static inline char *
-first_entry(const KeysLayout *dk, Py_hash_t h)
-{
-    size_t slot = first_slot(dk, h);
-    int log2 = dk->dk_log2_size;
-    Py_ssize_t ix = log2 < 8 ? ((const int8_t *)dk->dk_indices)[slot]
-                  : log2 < 16 ? ((const int16_t *)dk->dk_indices)[slot]
-                  : log2 < 32 ? ((const int32_t *)dk->dk_indices)[slot]
-                  : ((const int64_t *)dk->dk_indices)[slot];
-    if (ix < 0 || ix >= dk->dk_nentries)
-        return NULL;
-    const char *entries = dk->dk_indices + ((size_t)1 << dk->dk_log2_index_bytes);
-    return (char *)entries + ix * (dk->dk_kind == 0 ? 3 : 2) * sizeof(PyObject *);
-}
-
-/* Level 2: that entry. */
-static inline void
-prefetch_entry(const KeysLayout *dk, Py_hash_t h)
-{
-    char *e;
-    if (dk != NULL && (e = first_entry(dk, h)) != NULL)
-        __builtin_prefetch(e);
-}
-
-/* Level 3: the stored key (compared with ours) and, when `value`, the stored value (read for the
- * reply, or released by an overwrite). */
-static inline void
-prefetch_objects(const KeysLayout *dk, Py_hash_t h, int value)
-{
-    char *e;
-    if (dk == NULL || (e = first_entry(dk, h)) == NULL)
-        return;
-    PyObject **pair = (PyObject **)e + (dk->dk_kind == 0);  /* me_key, me_value */
-    if (pair[0] != NULL) {
-        __builtin_prefetch(pair[0]);
-        __builtin_prefetch((char *)pair[0] + 48);  /* a short str's text follows its header */
-    }
-    if (value && pair[1] != NULL)
-        __builtin_prefetch(pair[1]);
-}
-#else
-typedef void KeysLayout;
-static inline KeysLayout *keys_of(PyObject *d) { (void)d; return NULL; }
-static inline void prefetch_index(const KeysLayout *dk, Py_hash_t h) { (void)dk; (void)h; }
-static inline void prefetch_entry(const KeysLayout *dk, Py_hash_t h) { (void)dk; (void)h; }
-static inline void prefetch_objects(const KeysLayout *dk, Py_hash_t h, int v) { (void)dk; (void)h; (void)v; }
-#endif
-
-/* Warms what the lookups of the n str keys (hashed already) in `data` and `lru` will read:
- * level by level, every key's miss of one level in flight together. */
-static void
-prefetch_batch(PyObject *data, PyObject *lru, PyObject *const *keys, Py_ssize_t n)
-{
-    KeysLayout *dd = keys_of(data), *dl = keys_of(lru);
-    if (dd == NULL && dl == NULL)
-        return;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        Py_hash_t h = ((PyASCIIObject *)keys[i])->hash;
-        prefetch_index(dd, h);
-        prefetch_index(dl, h);
-    }
-    for (Py_ssize_t i = 0; i < n; i++) {
-        Py_hash_t h = ((PyASCIIObject *)keys[i])->hash;
-        prefetch_entry(dd, h);
-        prefetch_entry(dl, h);
-    }
-    for (Py_ssize_t i = 0; i < n; i++) {
-        Py_hash_t h = ((PyASCIIObject *)keys[i])->hash;
-        prefetch_objects(dd, h, 1);
-        prefetch_objects(dl, h, 1);
-    }
-}
-
 /* MGET and MSET decode up to this many keys into a stack array; more take the heap. */
 #define BATCH_KEYS 32
 
@@ -1335,16 +1213,11 @@ fast_mget(PyObject *client, PyObject *argv, Out *o)
         if (!PyBytes_CheckExact(key))
             goto done;
         PyObject *k = PyUnicode_DecodeLatin1(PyBytes_AS_STRING(key), PyBytes_GET_SIZE(key), NULL);
-        if (k == NULL || PyObject_Hash(k) == -1) {
-            Py_XDECREF(k);
+        if (k == NULL) {
             rc = -1;
             goto done;
         }
         keys[decoded++] = k;
-    }
-    prefetch_batch(s.data, s.lru, keys, n);
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *k = keys[i];
         rc = read_plain(&s, k, &values[i]);
         if (rc <= 0)
             goto done;
@@ -1472,13 +1345,11 @@ fast_mset(PyObject *client, PyObject *argv, Out *o)
             goto done;
         }
         keys[decoded++] = k;
-        if (PyObject_Hash(k) == -1 || (rc = has_deadline(&s, k)) != 0) {
-            rc = rc < 0 || PyErr_Occurred() ? -1 : 0;
+        if ((rc = has_deadline(&s, k)) != 0) {
+            rc = rc < 0 ? -1 : 0;
             goto done;
         }
     }
-    if (s.delta == Py_None)
-        prefetch_batch(s.data, s.lru, keys, n);
     /* The writes are counted once for all (one int object instead of one per key). */
     Py_ssize_t stored = 0;
     while (stored < n && store_uncounted(&s, keys[stored], PyList_GET_ITEM(argv, 2 + 2 * stored)) == 0)
