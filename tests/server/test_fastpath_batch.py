@@ -372,3 +372,17 @@ def test_setex_served_in_c(monkeypatch):
     run([SETUP + frame("SETEX", "a", "1", "1"), frame("SETEX", "a", "20", "2")], _fastpath.run_batch,
         hooks={1: later(5)})
     assert count[0] == 1
+
+
+def test_setex_with_the_wall_clock():
+    """With Keyspace.clock left at keyspace.wall_ms the C reads the time itself, as wall_ms
+    computes it: the deadline lies between two wall_ms readings taken around the command."""
+    server = Server(cfg.load(["--save", ""], environ={}))
+    client = Client(server)
+    transport = Transport()
+    client.connection_made(transport)
+    before = keyspace.wall_ms()
+    client.data_received(frame("SETEX", "k", "100", "v"))
+    after = keyspace.wall_ms()
+    assert transport.data == b"+OK\r\n"
+    assert before + 100_000 <= server.keyspace.dbs[0].expires["k"] <= after + 100_000
