@@ -23,8 +23,9 @@
  * too, as their handlers and Database.store do them (server.commands.strings.set_, mset and
  * _incr_by stay the reference): the hot paths of a cache and of counters, a Python frame and
  * two method calls shorter. `SETEX key seconds value` likewise (fast_setex, the handler's
- * Database.store_in path), a key with a live TTL included. A TTL on another key of the database changes nothing: a key with a
- * TTL is the handlers' (they expire it if its time has passed), checked key by key. Each command
+ * Database.store_in path), a key with a live TTL included. A TTL on another key of the database
+ * changes nothing: a key with a TTL is the handlers' (they expire it if its time has passed),
+ * checked key by key. Each command
  * updates the key's access field (Database.lru, see server/keyspace.py) to the cached LRU clock
  * as the Python code does; under an LFU policy, whose counter needs computing, they leave the
  * work to the handlers.
@@ -176,9 +177,9 @@ static PyObject *s_guarded, *s_closing, *s_last_command, *s_proto, *s_message, *
 static PyTypeObject *client_type;
 static Py_ssize_t off_guarded = -1, off_closing = -1, off_last_command = -1, off_blocked = -1;
 
-/* For GET, SET, INCR, MGET and MSET: their handlers, and the slots of Client.db,
+/* For GET, SET, INCR, MGET, MSET and SETEX: their handlers, and the slots of Client.db,
  * Database.data/expires/delta/delta_exp/ks/lru/delta_lru, Keyspace.hits/misses/events/dirty/plain/
- * lru_clock/lfu. */
+ * lru_clock/lfu/clock/lru_new. */
 static PyObject *setex_handler;  /* server.commands.strings.setex, see fast_setex */
 static PyObject *get_handler, *set_handler, *incr_handler, *mget_handler, *mset_handler, *ok_reply,
                 *int_one;
