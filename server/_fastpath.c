@@ -22,8 +22,10 @@
  * missing key) of keys without a TTL, with no WATCHes, tracking or notifications, are done here
  * too, as their handlers and Database.store do them (server.commands.strings.set_, mset and
  * _incr_by stay the reference): the hot paths of a cache and of counters, a Python frame and
- * two method calls shorter. A TTL on another key of the database changes nothing: a key with a
- * TTL is the handlers' (they expire it if its time has passed), checked key by key. Each command
+ * two method calls shorter. `SETEX key seconds value` likewise (fast_setex, the handler's
+ * Database.store_in path), a key with a live TTL included. A TTL on another key of the database
+ * changes nothing: a key with a TTL is the handlers' (they expire it if its time has passed),
+ * checked key by key. Each command
  * updates the key's access field (Database.lru, see server/keyspace.py) to the cached LRU clock
  * as the Python code does; under an LFU policy, whose counter needs computing, they leave the
  * work to the handlers.
@@ -175,13 +177,15 @@ static PyObject *s_guarded, *s_closing, *s_last_command, *s_proto, *s_message, *
 static PyTypeObject *client_type;
 static Py_ssize_t off_guarded = -1, off_closing = -1, off_last_command = -1, off_blocked = -1;
 
-/* For GET, SET, INCR, MGET and MSET: their handlers, and the slots of Client.db,
+/* For GET, SET, INCR, MGET, MSET and SETEX: their handlers, and the slots of Client.db,
  * Database.data/expires/delta/delta_exp/ks/lru/delta_lru, Keyspace.hits/misses/events/dirty/plain/
- * lru_clock/lfu. */
+ * lru_clock/lfu/clock/lru_new. */
+static PyObject *setex_handler;  /* server.commands.strings.setex, see fast_setex */
 static PyObject *get_handler, *set_handler, *incr_handler, *mget_handler, *mset_handler, *ok_reply,
                 *int_one;
 static PyTypeObject *database_type, *keyspace_type;
 static Py_ssize_t off_db = -1, off_data = -1, off_expires = -1, off_delta = -1, off_delta_exp = -1,
+                  off_clock = -1, off_lru_new = -1,
                   off_ks = -1, off_hits = -1, off_dirty = -1, off_plain = -1, off_lru = -1,
                   off_delta_lru = -1, off_lru_clock = -1, off_lfu = -1, off_misses = -1,
                   off_events = -1;
@@ -1316,6 +1320,107 @@ fast_set(PyObject *client, PyObject *argv, Out *o)
     return out_write(o, PyBytes_AS_STRING(ok_reply), PyBytes_GET_SIZE(ok_reply)) < 0 ? -1 : 1;
 }
 
+/* keyspace.short_count in C: the value of 1 to 15 ASCII digits without a leading zero, else -1. */
+static long long
+short_count(PyObject *raw)
+{
+    if (!PyBytes_CheckExact(raw))
+        return -1;
+    const char *b = PyBytes_AS_STRING(raw);
+    Py_ssize_t n = PyBytes_GET_SIZE(raw);
+    if (n == 0 || n > 15 || b[0] == '0')
+        return -1;
+    long long v = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (b[i] < '0' || b[i] > '9')
+            return -1;
+        v = v * 10 + (b[i] - '0');
+    }
+    return v;
+}
+
+/* The time as keyspace.wall_ms gives it, int(time.time() * 1000), computed as CPython's
+ * time.time() does (nanoseconds as an int64, then one division as a double), so that both give
+ * the same millisecond: what the clock call cost SETEX was most of a Python call (~540
+ * instructions). -1 if the clock cannot be read. */
+static long long
+wall_ms_now(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+        return -1;
+    long long ns = (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+    double seconds = ns % 1000000000LL == 0 ? (double)(ns / 1000000000LL) : (double)ns / 1e9;
+    return (long long)(seconds * 1000.0);
+}
+
+static PyObject *wall_ms_fn;  /* server.keyspace.wall_ms, Keyspace.clock's usual value */
+
+/* SETEX argv[1] argv[2] argv[3] as the handler's short path (Database.store_in) does it, when
+ * the seconds are short_count's form, the value is bytes, no save child runs (no overlay) and
+ * plain_write holds: one clock reading (Keyspace.clock, so an injected clock too); a key whose
+ * TTL has passed goes to the handler (it expires it first, counting it); else the value, the
+ * access field of a written key (Keyspace.lru_new; LFU never comes here) and the deadline
+ * now + seconds * 1000 are stored, one write counted. The bench's SETEX overwrites keys that
+ * already have a TTL, so unlike SET a live TTL stays here. 1 done, 0 not this case, -1 error. */
+static int
+fast_setex(PyObject *client, PyObject *argv, Out *o)
+{
+    DbSlots s;
+    PyObject **dirty;
+    PyObject *key = PyList_GET_ITEM(argv, 1), *value = PyList_GET_ITEM(argv, 3);
+    long long seconds = short_count(PyList_GET_ITEM(argv, 2));
+    if (seconds < 0 || !PyBytes_CheckExact(value) || !plain_write(client, key, &s, &dirty)
+        || s.delta != Py_None || s.delta_exp != Py_None)
+        return 0;
+    PyObject *clock = slot_get(s.ks, off_clock), *field = slot_get(s.ks, off_lru_new);
+    if (clock == NULL || field == NULL || !PyLong_CheckExact(field))
+        return 0;
+    int overflow = 0;
+    long long now;
+    if (clock == wall_ms_fn) {
+        now = wall_ms_now();
+    } else {  /* an injected clock (tests): call it */
+        PyObject *now_obj = PyObject_CallNoArgs(clock);
+        if (now_obj == NULL)
+            return -1;
+        now = PyLong_CheckExact(now_obj) ? PyLong_AsLongLongAndOverflow(now_obj, &overflow) : -1;
+        Py_DECREF(now_obj);
+    }
+    if (now < 0 || overflow) {  /* not a unix-ms clock reading: the handler */
+        PyErr_Clear();
+        return 0;
+    }
+    PyObject *k = PyUnicode_DecodeLatin1(PyBytes_AS_STRING(key), PyBytes_GET_SIZE(key), NULL);
+    if (k == NULL)
+        return -1;
+    int rc = -1;
+    PyObject *deadline = NULL;
+    if (PyDict_GET_SIZE(s.expires) > 0) {
+        PyObject *when = PyDict_GetItemWithError(s.expires, k);  /* borrowed */
+        if (when == NULL && PyErr_Occurred())
+            goto done;
+        if (when != NULL) {
+            long long w = PyLong_CheckExact(when) ? PyLong_AsLongLongAndOverflow(when, &overflow) : 0;
+            if (!PyLong_CheckExact(when) || overflow || (w == -1 && PyErr_Occurred()) || w < now) {
+                PyErr_Clear();
+                rc = 0;  /* passed (Redis: expired once now > when): the handler expires it */
+                goto done;
+            }
+        }
+    }
+    if ((deadline = PyLong_FromLongLong(now + seconds * 1000)) == NULL)
+        goto done;
+    if (PyDict_SetItem(s.data, k, value) < 0 || PyDict_SetItem(s.lru, k, field) < 0
+        || PyDict_SetItem(s.expires, k, deadline) < 0 || bump(dirty) < 0)
+        goto done;
+    rc = out_write(o, PyBytes_AS_STRING(ok_reply), PyBytes_GET_SIZE(ok_reply)) < 0 ? -1 : 1;
+done:
+    Py_XDECREF(deadline);
+    Py_DECREF(k);
+    return rc;
+}
+
 /* MSET argv[1] argv[2] ... (pairs of bytes), see plain_write: each key checked (no TTL) before
  * any is stored, then each pair stored in order as the handler's loop does (a repeated key:
  * the last value wins; a write counted per key, as Redis counts them). 1 done, 0 not this case
@@ -1513,6 +1618,8 @@ run_one(PyObject *client, PyObject *argv, Out *o, Last *last)
         r = fast_mget(client, argv, o);
     else if (handler == mset_handler)
         r = fast_mset(client, argv, o);
+    else if (handler == setex_handler && n == 4)
+        r = fast_setex(client, argv, o);
     if (r != 0) {
         rc = r < 0 ? -1 : account(client, cmd, argv, stats, started, o);
         goto done;
@@ -1646,7 +1753,7 @@ static PyObject *
 configure(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)module;
-    if (nargs != 19 || !PyDict_CheckExact(args[0]) || !PyType_Check(args[6])
+    if (nargs != 20 || !PyDict_CheckExact(args[0]) || !PyType_Check(args[6])
         || !PyType_Check(args[11]) || !PyType_Check(args[12]) || !PyBytes_Check(args[13])
         || !PyLong_Check(args[16]) || !PyType_Check(args[17])
         || !PyType_IsSubtype((PyTypeObject *)args[17], &PyList_Type) || !PyType_Check(args[18])
@@ -1656,7 +1763,8 @@ configure(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
                                          "internal_error, get_handler, set_handler, "
                                          "incr_handler, Database, Keyspace, ok_reply: bytes, "
                                          "mget_handler, mset_handler, NOTIFY_KEY_MISS: int, "
-                                         "SetReply: a list subclass, Map: a dict subclass)");
+                                         "SetReply: a list subclass, Map: a dict subclass, "
+                                         "setex_handler)");
         return NULL;
     }
     long miss_bit = PyLong_AsLong(args[16]);
@@ -1691,6 +1799,8 @@ configure(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     Py_XSETREF(set_reply_type, args[17]);
     Py_INCREF(args[18]);
     Py_XSETREF(map_type, args[18]);
+    Py_INCREF(args[19]);
+    Py_XSETREF(setex_handler, args[19]);
     off_db = slot_offset(args[6], "db");
     off_data = slot_offset(args[11], "data");
     off_expires = slot_offset(args[11], "expires");
@@ -1707,6 +1817,17 @@ configure(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     off_lfu = slot_offset(args[12], "lfu");
     off_misses = slot_offset(args[12], "misses");
     off_events = slot_offset(args[12], "events");
+    off_clock = slot_offset(args[12], "clock");
+    PyObject *keyspace_module = PyImport_ImportModule("server.keyspace");
+    if (keyspace_module == NULL)
+        return NULL;
+    Py_XSETREF(wall_ms_fn, PyObject_GetAttrString(keyspace_module, "wall_ms"));
+    Py_DECREF(keyspace_module);
+    if (wall_ms_fn == NULL)
+        return NULL;
+    off_lru_new = slot_offset(args[12], "lru_new");
+    if (off_clock < 0 || off_lru_new < 0)
+        Py_CLEAR(setex_handler);
     if (off_db < 0 || off_data < 0 || off_expires < 0 || off_delta < 0 || off_delta_exp < 0
         || off_ks < 0 || off_hits < 0 || off_dirty < 0 || off_plain < 0 || off_lru < 0
         || off_delta_lru < 0 || off_lru_clock < 0 || off_lfu < 0 || off_misses < 0
@@ -1717,6 +1838,7 @@ configure(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         Py_CLEAR(incr_handler);
         Py_CLEAR(mget_handler);
         Py_CLEAR(mset_handler);
+        Py_CLEAR(setex_handler);
     }
     Py_RETURN_NONE;
 }
@@ -2001,7 +2123,7 @@ fields_found(PyObject *module, PyObject *unused)
     (void)module;
     (void)unused;
     return PyBool_FromLong(get_handler != NULL && set_handler != NULL && incr_handler != NULL
-                           && mget_handler != NULL && mset_handler != NULL
+                           && mget_handler != NULL && mset_handler != NULL && setex_handler != NULL
                            && off_ready >= 0 && off_guarded >= 0 && off_closing >= 0
                            && off_last_command >= 0 && off_blocked >= 0);
 }

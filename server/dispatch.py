@@ -480,16 +480,16 @@ def install_fast_path(client_class) -> None:
         from server import _fastpath
     except ImportError:  # not built: the reference implementation does the same, slower
         return
-    # Plain GET, SET, INCR, MGET and MSET are done in C (see there); their handlers stay the
+    # Plain GET, SET, INCR, MGET, MSET and SETEX are done in C (see there); their handlers stay the
     # reference and serve every other case.
     from protocol.reply import Map, SetReply
-    from server.commands.strings import OK, get, incr, mget, mset, set_
+    from server.commands.strings import OK, get, incr, mget, mset, set_, setex
     from server.config import NOTIFY_KEY_MISS
     from server.keyspace import Database, Keyspace
 
     _fastpath.configure(_FAST, execute, encode_reply, encode_error, CommandError, Encoded, client_class,
                         internal_error, get, set_, incr, Database, Keyspace, OK, mget, mset,
-                        NOTIFY_KEY_MISS, SetReply, Map)
+                        NOTIFY_KEY_MISS, SetReply, Map, setex)
     _fastpath.set_serve_ready(serve_ready)
     # Counters the C loop bumps natively: every command's stats become the C type.
     from server import table

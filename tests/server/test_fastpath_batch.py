@@ -305,3 +305,84 @@ def test_get_of_counters():
             b"$1\r\n1\r\n%7\r\n") in data
     assert data.endswith(b"$1\r\n1\r\n")
     assert state[2] == 6
+
+
+def test_setex_new_overwritten_live_and_passed_ttls():
+    """SETEX in C (fast_setex) against the handler: a new key, a key without a TTL, a key of
+    another type, a live TTL overwritten, a passed one (the handler expires it first, counting
+    it), and every seconds argument outside short_count's form (the general path's errors and
+    its leading-zero and 16-digit parses)."""
+    setup = SETUP + frame("LPUSH", "l", "x") + frame("SETEX", "s1", "5", "v1")
+    first = (frame("SETEX", "a", "100", "x") + frame("SETEX", "l", "7", "y") + frame("TYPE", "l")
+             + frame("SETEX", "s2", "3", "w") + frame("SETEX", "s2", "9", "w2") + frame("PTTL", "s2"))
+    second = (frame("SETEX", "s1", "100", "v3") + frame("GET", "s1") + frame("TTL", "s1")
+              + frame("SETEX", "z", "0", "v") + frame("SETEX", "z", "-5", "v")
+              + frame("SETEX", "z", "abc", "v") + frame("SETEX", "z", "010", "v") + frame("TTL", "z")
+              + frame("SETEX", "y", "1234567890123456", "v") + frame("SETEX", "y", "", "v")
+              + frame("HELLO", "3") + frame("SETEX", "r3", "12", "v") + frame("TTL", "r3"))
+    data, _, state = both([setup, first, second], hooks={2: later(10)})
+    assert b"+OK\r\n+OK\r\n+string\r\n+OK\r\n+OK\r\n:9000\r\n" in data
+    assert b"+OK\r\n$2\r\nv3\r\n:100\r\n-ERR invalid expire time in 'setex' command\r\n" in data
+    assert data.endswith(b"+OK\r\n:12\r\n")
+    dbs, dirty, *_ = state
+    assert state[4] == 1  # s1 expired once, by the handler
+    assert dbs[0][2]["a"] == START + 10_000 * 0 + 100_000 and dbs[0][2]["s1"] == START + 10_000 + 100_000
+
+
+def test_setex_observed_saved_or_lfu_goes_to_the_handler():
+    """Watchers, notifications, a save's overlay and an LFU policy: SETEX takes its handler
+    (both runs still agree on every byte and field)."""
+    stream = [SETUP, frame("WATCH", "a") + frame("SETEX", "a", "10", "1") + frame("MULTI")
+              + frame("GET", "a") + frame("EXEC")]
+    data, _, _ = both(stream)
+    assert data.endswith(b"+OK\r\n+OK\r\n+QUEUED\r\n*-1\r\n")
+    stream = [SETUP, frame("HELLO", "3") + frame("SUBSCRIBE", "__keyevent@0__:expire")
+              + frame("SETEX", "a", "10", "1")]
+    data, _, _ = both(stream, args=["--notify-keyspace-events", "Eg"])
+    assert data.count(b"expire") == 2
+    both([SETUP, frame("SETEX", "a", "10", "1") + frame("SETEX", "n", "10", "2")],
+         args=["--maxmemory-policy", "allkeys-lfu"])
+
+    def begin(server, now):
+        server.keyspace.begin_overlay()
+
+    def snap_and_end(server, now):
+        taken = snapshot(server)
+        server.keyspace.end_overlay()
+        return taken
+    data, taken, _ = both([SETUP, frame("SETEX", "a", "10", "A") + frame("SETEX", "n", "10", "N"),
+                           frame("TTL", "a")], hooks={1: begin, 2: snap_and_end})
+    assert data.endswith(b":10\r\n")
+
+
+@pytest.mark.skipif(not PLAIN_KEYSPACE, reason="needs the plain-Python keyspace (FORKVPY_PURE=1)")
+def test_setex_served_in_c(monkeypatch):
+    """The C serves SETEX's common case itself (no Database.store_in call), and leaves a key
+    whose TTL has passed to the handler."""
+    count = [0]
+    original = keyspace.Database.store_in
+
+    def wrapper(self, *args):
+        count[0] += 1
+        return original(self, *args)
+    monkeypatch.setattr(keyspace.Database, "store_in", wrapper)
+    run([SETUP, frame("SETEX", "a", "10", "1") + frame("SETEX", "a", "20", "2")
+         + frame("SETEX", "n", "5", "3")], _fastpath.run_batch)
+    assert count[0] == 0
+    run([SETUP + frame("SETEX", "a", "1", "1"), frame("SETEX", "a", "20", "2")], _fastpath.run_batch,
+        hooks={1: later(5)})
+    assert count[0] == 1
+
+
+def test_setex_with_the_wall_clock():
+    """With Keyspace.clock left at keyspace.wall_ms the C reads the time itself, as wall_ms
+    computes it: the deadline lies between two wall_ms readings taken around the command."""
+    server = Server(cfg.load(["--save", ""], environ={}))
+    client = Client(server)
+    transport = Transport()
+    client.connection_made(transport)
+    before = keyspace.wall_ms()
+    client.data_received(frame("SETEX", "k", "100", "v"))
+    after = keyspace.wall_ms()
+    assert transport.data == b"+OK\r\n"
+    assert before + 100_000 <= server.keyspace.dbs[0].expires["k"] <= after + 100_000
