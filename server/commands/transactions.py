@@ -58,10 +58,18 @@ def exec_(client: "Client", argv: Argv) -> Reply:
     # change a value (a bytearray) that an earlier reply refers to.
     replies = []
     client.in_exec = True
+    # Keys expire as of EXEC's start while its commands run (Redis's call() caches the time for
+    # nested calls: keyIsExpired reads server.mstime), so a key cannot vanish in the middle of a
+    # transaction, even after a DEBUG SLEEP in it.
+    ks = client.server.keyspace
+    clock = ks.clock
+    started = clock()
+    ks.clock = started.__index__ if type(started) is int else (lambda: started)
     try:
         for cmd, args in queued:
             replies.append(frozen(call(client, cmd, args)))
     finally:
+        ks.clock = clock
         client.in_exec = False
     return replies
 

@@ -580,3 +580,17 @@ def test_transaction_edge_cases_match_redis(forkv_server, redis_server, script, 
     from tests.server.commands._suite_raw import same
 
     same(forkv_server, redis_server, script, proto)
+
+
+def test_keys_expire_as_of_exec_start(dc):
+    """Not a tcl block of its own: what tracking.tcl's "lazy expired keys" block relies on. Inside
+    EXEC the time is EXEC's start, so a key set with a 1 ms TTL in the transaction is still there
+    after a DEBUG SLEEP in it; it is gone after EXEC."""
+    dc.call("MULTI")
+    dc.call("SET", "k", "v", "PX", 1)
+    dc.call("DEBUG", "SLEEP", "0.05")
+    dc.call("GET", "k")
+    dc.call("PTTL", "k")
+    res = dc.call("EXEC")
+    assert res[:3] == ["OK", "OK", "v"]
+    assert dc.call("GET", "k") is None
