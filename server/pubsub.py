@@ -123,11 +123,14 @@ def _deliver(clients: dict, message: Push) -> int:
     wire = {}
     n = 0
     for client in list(clients):
-        payload = wire.get(client.proto)
+        # A subscriber running a script (PUBLISH to itself from EVAL) speaks RESP2 to the script
+        # only: the connection is RESP3, since RESP2's subscribed mode forbids EVAL.
+        proto = 3 if client.in_script else client.proto
+        payload = wire.get(proto)
         if payload is None:
             out: list = []
-            encode_reply(message, out, client.proto)
-            payload = wire[client.proto] = b"".join(out)
+            encode_reply(message, out, proto)
+            payload = wire[proto] = b"".join(out)
         client.send(payload)
         n += 1
     return n
