@@ -58,6 +58,7 @@ class Directive:
     protected: bool = False  # CONFIG SET needs enable-protected-configs
     multi: bool = False  # takes several arguments (save, bind)
     alias: str = ""  # the other name of the same setting (Redis 7.0's ziplist -> listpack renames)
+    hidden: bool = False  # a test knob: CONFIG GET answers it by name, never in a pattern
 
     def parse(self, args: list):
         kind = self.kind
@@ -243,7 +244,9 @@ DIRECTIVES = {d.name: d for d in [
     Directive("stop-writes-on-bgsave-error", "bool", True),
     Directive("rdbcompression", "bool", True),
     Directive("rdbchecksum", "bool", True, immutable=True),
-    Directive("rdb-key-save-delay", "int", 0, INT_MAX * -1 - 1, INT_MAX),
+    Directive("rdb-key-save-delay", "int", 0, INT_MAX * -1 - 1, INT_MAX, hidden=True),
+    Directive("key-load-delay", "int", 0, INT_MAX * -1 - 1, INT_MAX, hidden=True),
+    Directive("loading-process-events-interval-bytes", "int", 2 * 1024 * 1024, 1024, INT_MAX, hidden=True),
     Directive("rdb-del-sync-files", "bool", False),
     Directive("proto-max-bulk-len", "memory", 512 * 1024 * 1024, 1024 * 1024, LONG_MAX),
     Directive("client-query-buffer-limit", "memory", 1024**3, 1024 * 1024, LONG_MAX),
@@ -502,7 +505,7 @@ class Config:
         # byte inside a class, which Redis compares exactly (`[\M]axmemory` matches nothing).
         raw = pattern.encode("utf-8", "surrogateescape")
         for name, directive in DIRECTIVES.items():
-            if glob_match(raw, name.encode(), nocase=True):
+            if not directive.hidden and glob_match(raw, name.encode(), nocase=True):
                 out[name] = directive.format(self.values[name])
         return out
 
