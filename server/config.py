@@ -130,7 +130,9 @@ class Directive:
 
 
 def _parse_percentiles(text: str) -> str:
-    """latency-tracking-info-percentiles: doubles within [0, 100], space separated."""
+    """latency-tracking-info-percentiles: doubles within [0, 100], space separated; kept as Redis
+    shows them (printf's %f without its trailing zeros: "0.10" -> "0.1", "1e1" -> "10")."""
+    shown = []
     for part in text.split():
         try:
             value = float(part)
@@ -138,7 +140,8 @@ def _parse_percentiles(text: str) -> str:
             raise ConfigError("Invalid latency-tracking-info-percentiles parameters") from None
         if not 0.0 <= value <= 100.0:
             raise ConfigError("latency-tracking-info-percentiles parameters should sit between [0.0,100.0]")
-    return text
+        shown.append(("%f" % value).rstrip("0").rstrip("."))
+    return " ".join(shown)
 
 
 def _parse_save(args: list) -> list:
