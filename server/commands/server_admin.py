@@ -52,6 +52,7 @@ def flushdb(client: "Client", argv: Argv) -> Reply:
     _flush_mode(argv)
     ks = client.server.keyspace
     client.server.tracking.flushed()
+    client.server.tracking.forget_all()  # Redis 7.0 empties the whole table on FLUSHDB too
     ks.dirty += client.db.flush()
     return OK
 
@@ -378,6 +379,8 @@ def config_set(client: "Client", argv: Argv) -> Reply:
     if {"slowlog-log-slower-than", "slowlog-max-len", "latency-monitor-threshold",
             "latency-tracking"} & set(changed):
         server.slowlog_changed()
+    if "tracking-table-max-keys" in changed:
+        server.tracking.limit()
     if "client-output-buffer-limit" in changed:
         for other in server.clients.values():
             other.refresh_limited()
