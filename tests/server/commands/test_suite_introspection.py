@@ -3,10 +3,10 @@ redis-server 7.0 (`r` of _suite.py, database 0 where the tcl uses 9).
 
 Skipped: "CONFIG save params special case" and every CONFIG REWRITE / restart block (they need the
 tcl harness's config files and restarts; tests/integration/test_config_rewrite.py covers rewrite),
-"config during loading" (DEBUG loading delays), the redis-server command-line-argument blocks (a
-harness we lack), the oom-score-adj blocks (they read /proc of the server and need privileges),
+"config during loading" (DEBUG loading delays), the oom-score-adj blocks (they read /proc of the server and need privileges),
 "CONFIG SET rollback on apply error" (binds a busy port: covered by
-tests/integration/test_connection.py), CLIENT SETINFO / no-touch / CLIENT KILL MAXAGE (7.2+).
+tests/integration/test_connection.py), CLIENT SETINFO / no-touch / CLIENT KILL MAXAGE (7.2+),
+the --replicaof command-line cases (forkv has no replication).
 """
 
 import fnmatch
@@ -323,3 +323,77 @@ def test_config_set_client_output_buffer_limit(r, config):
     r.config_set("client-output-buffer-limit", "normal 1mb 2mb 60 replica 3mb 4mb 70 pubsub 5mb 6mb 80")
     assert r.config_get("client-output-buffer-limit")["client-output-buffer-limit"] == \
         "normal 1048576 2097152 60 slave 3145728 4194304 70 pubsub 5242880 6291456 80"
+
+
+# redis-server command line arguments (run as processes; each server kind started as Redis's
+# harness would, with the options after a config file where the tcl gives one).
+
+def run_exe(kind, *args):
+    import shutil
+    import subprocess
+    import sys
+
+    from tests.servers import REPO
+
+    if kind == "redis":
+        command = [shutil.which("redis-server"), *args]
+    else:
+        command = [sys.executable, "-m", "server", *args]
+    proc = subprocess.run(command, capture_output=True, text=True, timeout=30, cwd=REPO,
+                          env=dict(__import__("os").environ, PYTHONPATH=REPO))
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("args, pattern", [
+    (["--port"], "*'port'*wrong number of arguments*"),
+    (["--port", "6380", "--loglevel"], "*'loglevel'*wrong number of arguments*"),
+    (["--port", "6379", "6380"], "*'port \"6379\" \"6380\"'*wrong number of arguments*"),
+    (["--port", "--loglevel", "verbose"], "*'port \"--loglevel\" \"verbose\"'*wrong number of arguments*"),
+    (["--port", "--bla", "--loglevel", "verbose"], "*'port \"--bla\"'*argument couldn't be parsed into an integer*"),
+    (["--logfile", "--my--log--file", "--loglevel", "--bla"],
+     "*'loglevel \"--bla\"'*argument(s) must be one of the following*"),
+    (["--shutdown-on-sigterm"], "*'shutdown-on-sigterm'*argument(s) must be one of the following*"),
+    (["--shutdown-on-sigterm", "now force", "--shutdown-on-sigint"],
+     "*'shutdown-on-sigint'*argument(s) must be one of the following*"),
+])
+@pytest.mark.parametrize("kind", ["forkv", "redis"])
+def test_command_line_arguments_error_cases(kind, args, pattern):
+    code, output = run_exe(kind, *args)
+    assert code == 1
+    assert fnmatch.fnmatchcase(output, pattern), output
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["--maxmemory 700mb", "--maxmemory-policy volatile-lru"],
+     {"maxmemory": "734003200", "maxmemory-policy": "volatile-lru"}),
+    (["loglevel", "verbose", "--maxmemory '700mb'", "--maxmemory-policy 'volatile-lru'"],
+     {"loglevel": "verbose", "maxmemory": "734003200", "maxmemory-policy": "volatile-lru"}),
+    (["--proc-title-template", "--my--title--template", "--loglevel", "verbose"],
+     {"proc-title-template": "--my--title--template", "loglevel": "verbose"}),
+    (["--proc-title-template", "--save", "--save", "", "--loglevel", "verbose", "--save"],
+     {"proc-title-template": "--save", "save": "", "loglevel": "verbose"}),
+    (["--shutdown-on-sigint", "nosave", "force", "now", "--shutdown-on-sigterm", "nosave force"],
+     {"shutdown-on-sigint": "nosave now force", "shutdown-on-sigterm": "nosave force"}),
+], ids=["name_and_value_in_one_arg", "wrong_usage_supported_anyway", "value_with_dashes", "save_empty",
+        "multi_arg_configs"])
+@pytest.mark.parametrize("kind", ["forkv", "redis"])
+def test_command_line_arguments_accepted(kind, args, expected, tmp_path):
+    from tests.servers import ServerProcess
+
+    conf = tmp_path / "default.conf"
+    conf.write_text("")
+    class Process(ServerProcess):
+        def command(self):  # the tcl's `args` right after the config file, the harness's after
+            full = super().command()
+            at = full.index(str(conf)) + 1
+            return full[:at] + args + full[at:len(full) - len(args)]
+
+    server = Process(kind, args=[str(conf), *args])
+    try:
+        server.start()
+        client = redis.Redis(port=server.port, decode_responses=True)
+        for name, value in expected.items():
+            assert client.config_get(name)[name] == value, name
+        client.close()
+    finally:
+        server.cleanup()
