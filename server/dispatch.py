@@ -178,6 +178,14 @@ def _redacted(name: str, argv):
             if argv[i].lower() == b"auth":
                 shown[i + 1] = shown[i + 2] = b"(redacted)"
         return shown
+    if name == "migrate":  # AUTH password / AUTH2 username password, before KEYS
+        shown = list(argv)
+        i = 6
+        while i < len(argv) and argv[i].lower() != b"keys":
+            n = {b"auth": 1, b"auth2": 2}.get(argv[i].lower(), 0)
+            shown[i + 1:i + 1 + n] = [b"(redacted)"] * len(shown[i + 1:i + 1 + n])
+            i += n + 1
+        return shown
     return argv
 
 

@@ -162,8 +162,7 @@ def test_monitor_logs_commands_of_functions(r):
         r.function_flush()
 
 
-def test_monitor_redacts_command_arguments(r, request):
-    xfail_on_forkv(request, "forkv has no MIGRATE")
+def test_monitor_redacts_command_arguments(r):
     rd = monitor(r)
     port = r.connection_pool.connection_kwargs["port"]
     try:

@@ -230,3 +230,62 @@ def test_coverage_memory(r):
 
 def test_coverage_echo(r):
     assert r.echo("bang") == "bang"
+
+
+# MIGRATE (added to forkv for introspection.tcl's MONITOR redaction block): the cases of
+# dump.tcl's MIGRATE blocks, from each server to a target of the same kind.
+
+@pytest.fixture(scope="module", params=["forkv", "redis"])
+def migrate_pair(request):
+    from tests.servers import ServerProcess
+
+    source = request.getfixturevalue(f"{request.param}_server")
+    target = ServerProcess(request.param)
+    try:
+        target.start()
+        yield source, target
+    finally:
+        target.cleanup()
+
+
+def test_migrate(migrate_pair):
+    source, target = migrate_pair
+    src = redis.Redis(port=source.port)
+    dst = redis.Redis(port=target.port)
+    dst3 = redis.Redis(port=target.port, db=3)
+    src.flushall()
+    dst.flushall()
+
+    def call(*args):
+        try:
+            return src.execute_command("MIGRATE", "127.0.0.1", *args)
+        except redis.ResponseError as exc:
+            return "error: " + str(exc)
+
+    try:
+        src.set("k", "v")
+        src.set("t", "x", px=100000)
+        src.rpush("l", 1, 2, 3)
+        assert call(target.port, "k", 0, 1000) == b"OK"
+        assert (src.exists("k"), dst.get("k")) == (0, b"v")
+        assert call(target.port, "nokey", 0, 1000) == b"NOKEY"
+        assert call(target.port, "", 3, 1000, "COPY", "KEYS", "t", "l", "missing") == b"OK"
+        assert src.exists("t", "l") == 2
+        assert dst3.lrange("l", 0, -1) == [b"1", b"2", b"3"] and 90000 < dst3.pttl("t") <= 100000
+        assert call(target.port, "", 3, 1000, "KEYS", "t", "l") == \
+            "error: Target instance replied with error: BUSYKEY Target key name already exists."
+        assert call(target.port, "", 3, 1000, "REPLACE", "KEYS", "t", "l") == b"OK"
+        assert src.exists("t", "l") == 0
+        assert call(target.port, "x", 3, 1000, "KEYS", "t") == \
+            "error: When using MIGRATE KEYS option, the key argument must be set to the empty string"
+        assert call(target.port, "x", 3, 1000, "BAD") == "error: syntax error"
+        assert call(target.port, "x", 3, "abc") == "error: value is not an integer or out of range"
+        src.set("k", "v")
+        assert call(target.port, "k", 0, 1000, "AUTH", "pw").startswith(
+            "error: Target instance replied with error: ERR AUTH <password> called without any password")
+        assert src.exists("k") == 1  # a failed AUTH keeps every key
+        assert src.execute_command("COMMAND", "GETKEYS", "MIGRATE", "h", "1", "", "0", "1", "AUTH2", "u", "p",
+                                   "KEYS", "a", "b") == [b"a", b"b"]
+    finally:
+        for c in (src, dst, dst3):
+            c.close()
