@@ -251,6 +251,7 @@ def migrate_pair(request):
 def test_migrate(migrate_pair):
     source, target = migrate_pair
     src = redis.Redis(port=source.port)
+    src.response_callbacks.clear()
     dst = redis.Redis(port=target.port)
     dst3 = redis.Redis(port=target.port, db=3)
     src.flushall()
