@@ -44,7 +44,7 @@ class TrackingState:
 
 
 class Tracking:
-    __slots__ = ("server", "table", "items", "prefixes", "bcast_keys", "clients")
+    __slots__ = ("server", "table", "items", "prefixes", "bcast_keys", "clients", "expiring")
 
     def __init__(self, server):
         self.server = server
@@ -53,6 +53,7 @@ class Tracking:
         self.prefixes = {}  # prefix -> {client: None} (BCAST)
         self.bcast_keys = {}  # prefix -> {key: writer client or None}, to send from before_sleep
         self.clients = 0  # clients with tracking on
+        self.expiring = False  # the key being invalidated expired: no client wrote it
 
     # -- turning it on and off ----------------------------------------------------------------
 
@@ -155,7 +156,7 @@ class Tracking:
         if self.prefixes:
             for prefix, listeners in self.prefixes.items():
                 if key.startswith(prefix):
-                    writer = next((c for c in listeners if c.out is not None), None)
+                    writer = None if self.expiring else next((c for c in listeners if c.out is not None), None)
                     self.bcast_keys.setdefault(prefix, {})[key] = writer
             if self.bcast_keys:
                 self.server.schedule_before_sleep()

@@ -5,17 +5,20 @@ Debian's redis-server 7.0. The tcl's blocks share connections and state; here ea
 its own: `r` (the tracking client), `redir` (subscribed to __redis__:invalidate; its id is
 `redir.id`), `rd` (another client) and `sg` (a plain client that changes keys).
 
+The needs:debug blocks run on servers started with DEBUG enabled (`td`).
+
 Skipped: "Tracking invalidation message of eviction keys should be before response" (forkv has no
-eviction), "Tracking gets notification of lazy expired keys" and the "not interleaved with
-multiple keys response" block (DEBUG SLEEP / SET-ACTIVE-EXPIRE in a MULTI: timing).
+eviction).
 """
 
 import socket
+import time
 
 import hiredis
 import pytest
 import redis
 
+from tests.server.commands._suite import debug_server  # noqa: F401
 from tests.servers import command_bytes, wait_for
 
 
@@ -456,3 +459,40 @@ def test_client_trackinginfo(t, args, caching, flags, redirect, prefixes):
     assert info["flags"] == flags
     assert info["redirect"] == (t.redir.id if redirect == "<redir>" else redirect)
     assert sorted(info["prefixes"]) == prefixes
+
+
+@pytest.fixture
+def td(debug_server):
+    setup = Setup(debug_server.port)
+    yield setup
+    setup.sg.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1")
+    setup.close()
+
+
+def test_notification_of_lazy_expired_keys(td):
+    t = td
+    t.r.call("CLIENT", "TRACKING", "on", "BCAST", "REDIRECT", t.redir.id, "NOLOOP")
+    # In one MULTI: the client's own SET (left out by NOLOOP), then the lazy expiry of its GET.
+    t.r.call("MULTI")
+    t.r.call("SET", "mykey{t}", "myval", "px", 1)
+    t.r.call("SET", "mykeyotherkey{t}", "myval")
+    t.r.call("DEBUG", "SLEEP", "0.1")
+    t.r.call("GET", "mykey{t}")
+    t.r.call("EXEC")
+    assert t.invalidated() == ["mykey{t}"]
+
+
+def test_invalidation_not_interleaved_with_multiple_keys_response(td):
+    t = td
+    r = t.conn(3)
+    r.call("CLIENT", "TRACKING", "on")
+    r.call("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+    r.call("MULTI")
+    r.call("MSET", "x{t}", 1, "y{t}", 2)
+    r.call("PEXPIRE", "y{t}", 100)
+    r.call("GET", "y{t}")
+    assert r.call("EXEC") == ["OK", 1, "2"]
+    time.sleep(0.11)  # past y{t}'s deadline (PTTL would expire it: only the clock can pass it)
+    # The lazy expiry of y{t} in MGET invalidates it: after the reply, not inside it.
+    assert r.call("MGET", "x{t}", "y{t}") == ["1", None]
+    assert r.read() == ["invalidate", ["y{t}"]]
