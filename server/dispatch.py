@@ -19,6 +19,7 @@ from server.blocking import postpone, serve_ready
 from server.busy import busy_error
 from server.errors import CommandError
 from server.log import sds_repr
+from server.pubsub import is_push
 from server.table import COMMANDS, Flag
 
 
@@ -146,7 +147,7 @@ def reply_mode_after(client, out: list, mark: int) -> None:
     what it answered (from `mark` on) and step the mode, as Redis's resetClient."""
     mode = client.reply_mode
     if mode == REPLY_OFF or mode == REPLY_SKIP:
-        del out[mark:]
+        out[mark:] = [p for p in out[mark:] if is_push(p)]  # pub/sub's writes stay
     if mode == REPLY_SKIP:
         client.reply_mode = REPLY_ON
         client.refresh_guard()

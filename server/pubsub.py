@@ -13,9 +13,19 @@ Keyspace notifications are published here too (`keyspace_event`, the keyspace's 
 It must not: parse commands or know RESP2's subscribed-mode rule (dispatch applies it).
 """
 
-from protocol.reply import Push, encode_reply
+from protocol.reply import Encoded, Push, encode_reply
 from server.config import NOTIFY_KEYEVENT, NOTIFY_KEYSPACE
 from server.glob import glob_match
+
+
+def is_push(payload) -> bool:
+    """Pub/Sub's own writes to a client (the (un)subscribe confirmations, messages: Encoded with
+    a Push or a list of them as the value), which reach it even under CLIENT REPLY OFF / SKIP, in
+    RESP2 too (Redis's CLIENT_PUSHING)."""
+    if type(payload) is not Encoded:
+        return False
+    value = payload.value
+    return type(value) is Push or (type(value) is list and len(value) > 0 and type(value[0]) is Push)
 
 
 class Subscriptions:
@@ -130,7 +140,7 @@ def _deliver(clients: dict, message: Push) -> int:
         if payload is None:
             out: list = []
             encode_reply(message, out, proto)
-            payload = wire[proto] = b"".join(out)
+            payload = wire[proto] = Encoded(b"".join(out), message)
         client.send(payload)
         n += 1
     return n

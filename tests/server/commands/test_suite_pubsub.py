@@ -384,3 +384,46 @@ def test_config_get_set_of_event_flags(notify):
     for flags, shown in (("gKE", "gKE"), ("$lshzxeKE", "$lshzxeKE"), ("KA", "AK"), ("EA", "AE")):
         r.config_set("notify-keyspace-events", flags)
         assert r.config_get("notify-keyspace-events")["notify-keyspace-events"] == shown
+
+
+# More exchanges, compared as the raw bytes each server writes until an ECHO that ends them.
+
+def until_echo(port, lines, proto):
+    end = b"$7\r\n__end__\r\n"
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        if proto == 3:
+            sock.sendall(command_bytes("HELLO", "3"))
+            f = sock.makefile("rb")
+            _read_reply(f)
+        else:
+            f = sock.makefile("rb")
+        for line in lines:
+            sock.sendall(command_bytes(*line))
+        # RESP2's subscribed mode refuses CLIENT and ECHO: PING then, whose ["pong", "__end__"]
+        # ends the same way.
+        sock.sendall(command_bytes("CLIENT", "REPLY", "ON") + command_bytes("PING", "__end__"))
+        out = b""
+        while not out.endswith(end):
+            chunk = f.read1(65536)
+            assert chunk, out
+            out += chunk
+        return out
+
+
+@pytest.mark.parametrize("lines, protos", [
+    ([["CLIENT", "REPLY", "OFF"], ["SUBSCRIBE", "ch1"], ["PUBLISH", "ch1", "hi"]], [3]),
+    ([["CLIENT", "REPLY", "SKIP"], ["SUBSCRIBE", "ch2"], ["PING"]], [3]),
+    ([["CLIENT", "REPLY", "OFF"], ["PSUBSCRIBE", "ch3*"], ["PUBLISH", "ch3x", "hi"], ["PUNSUBSCRIBE", "ch3*"]], [3]),
+    ([["SUBSCRIBE", "ch4"], ["PING", "x"], ["GET", "k"], ["SSUBSCRIBE", "s"], ["UNSUBSCRIBE", "ch4"]], [2, 3]),
+    ([["MULTI"], ["SUBSCRIBE", "ch5"], ["EXEC"], ["UNSUBSCRIBE"]], [2, 3]),
+    ([["SUBSCRIBE", "ch6"], ["RESET"], ["PUBLISH", "ch6", "x"]], [2, 3]),
+    ([["PUBSUB", "NUMSUB"], ["PUBSUB", "NUMPAT", "x"], ["PUBSUB", "CHANNELS", "a", "b"], ["PUBSUB", "nosuch"]],
+     [2, 3]),
+    ([["SUBSCRIBE"], ["PSUBSCRIBE"], ["SSUBSCRIBE"], ["SUNSUBSCRIBE"]], [2, 3]),
+], ids=["reply_off", "reply_skip", "reply_off_patterns", "commands_while_subscribed", "subscribe_in_multi",
+        "reset", "pubsub_errors", "arity"])
+def test_raw_exchanges_match_redis(forkv_server, redis_server, lines, protos):
+    for proto in protos:
+        ours = until_echo(forkv_server.port, lines, proto)
+        theirs = until_echo(redis_server.port, lines, proto)
+        assert ours == theirs, proto
