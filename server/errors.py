@@ -419,3 +419,8 @@ MIGRATE_READ = "IOERR error or timeout reading to target instance"
 
 def migrate_target_error(message: str) -> str:
     return f"ERR Target instance replied with error: {message}"
+
+# DEBUG PROTOCOL
+DEBUG_PROTOCOL_TYPE = ("ERR Wrong protocol type name. Please use one of the following: "
+                       "string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false")
+DEBUG_PROTOCOL_RESP2 = "ERR RESP2 is not supported by this command"

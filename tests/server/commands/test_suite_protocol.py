@@ -125,3 +125,46 @@ def test_blocking_ops_and_pipelining(any_server):
         f = sock.makefile("rb")
         for _ in range(2):
             assert [f.readline() for _ in range(5)] == [b"*2\r\n", b"$6\r\n", b"nolist\r\n", b"$1\r\n", b"a\r\n"]
+
+
+# The RESP-type blocks ("test big number parsing", "test bool parsing", ...): DEBUG PROTOCOL's
+# replies, raw, on servers with DEBUG enabled, in RESP2 and RESP3.
+
+@pytest.fixture(scope="module")
+def debug_pair():
+    from tests.servers import ServerProcess
+
+    servers = [ServerProcess(kind, args=["--enable-debug-command", "yes"]) for kind in ("forkv", "redis")]
+    try:
+        for server in servers:
+            server.start()
+        yield servers
+    finally:
+        for server in servers:
+            server.cleanup()
+
+
+@pytest.mark.parametrize("proto", [2, 3])
+def test_debug_protocol_types(debug_pair, proto):
+    from tests.server.commands._suite_raw import run
+
+    lines = [["DEBUG", "PROTOCOL", name] for name in (
+        "string", "integer", "double", "bignum", "null", "array", "set", "map", "attrib", "verbatim",
+        "true", "false", "nosuch", "push")]  # last: a push and then a reply (read as one here)
+    ours, theirs = (run(server.port, lines, proto) for server in debug_pair)
+    assert ours == theirs
+    if proto == 3:
+        assert theirs[3] == b"(1234567999999999999999999999999999999\r\n"
+        assert b"#t\r\n" in theirs and b"#f\r\n" in theirs
+
+
+@pytest.mark.parametrize("proto", [2, 3])
+def test_large_number_of_args_and_argument_rewriting(debug_pair, proto):
+    from tests.server.commands._suite_raw import run
+
+    args = ["MSET"] + ["k", "v"] * 10000 + ["{k}2", "v2"]
+    lines = [["FLUSHALL"], args, ["GET", "{k}2"], ["SET", "k", "0"], ["INCRBYFLOAT", "k", "1.0"],
+             ["GET", "k"], ["INCRBYFLOAT", "k", "1.5"], ["GET", "k"]]
+    ours, theirs = (run(server.port, lines, proto) for server in debug_pair)
+    assert ours == theirs
+    assert theirs[2] == b"$2\r\nv2\r\n"
