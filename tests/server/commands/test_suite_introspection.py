@@ -53,25 +53,32 @@ def test_client_kill_with_illegal_arguments(r):
     assert_error("ERR syntax error*", r, "CLIENT", "KILL", "skipme", "yes_or_no")
 
 
+def addr_of(line: str) -> str:
+    return line.split("addr=")[1].split(" ")[0]
+
+
 def test_client_kill_skipme(r, deferring):
+    # Filters combine (AND): ADDR keeps the kills to these two connections on a shared server.
     rd = deferring()
     rd.call("CLIENT", "SETNAME", "victim")
-    myaddr = [line for line in cmd(r, "CLIENT", "LIST").split("\n") if "name=victim" not in line][0]
-    mine = myaddr.split("addr=")[1].split(" ")[0]
+    mine = addr_of(cmd(r, "CLIENT", "INFO"))
+    victim = addr_of([line for line in cmd(r, "CLIENT", "LIST").split("\n") if "name=victim" in line][0])
     # SKIPME yes (the default) spares the caller even when it matches.
     assert cmd(r, "CLIENT", "KILL", "ADDR", mine, "SKIPME", "yes") == 0
-    assert cmd(r, "CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes") == 1
+    assert cmd(r, "CLIENT", "KILL", "ADDR", mine) == 0
+    assert cmd(r, "CLIENT", "KILL", "TYPE", "normal", "ADDR", victim, "SKIPME", "yes") == 1
     wait_for(lambda: "victim" not in cmd(r, "CLIENT", "LIST"), what="the victim gone")
     assert cmd(r, "PING") == "PONG"
 
 
 def test_client_kill_skipme_no_kills_the_caller(any_server):
     with socket.create_connection(("127.0.0.1", any_server.port), timeout=10) as sock:
-        sock.sendall(command_bytes("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "no"))
-        data = b""
-        while chunk := sock.recv(1000):
-            data += chunk
-        assert data.startswith(b":")  # the reply, then the close
+        f = sock.makefile("rb")
+        sock.sendall(command_bytes("CLIENT", "ID"))
+        my_id = f.readline()[1:-2]
+        sock.sendall(command_bytes("CLIENT", "KILL", "ID", my_id, "TYPE", "normal", "SKIPME", "no"))
+        assert f.readline() == b":1\r\n"  # the reply, then the close
+        assert f.read() == b""
 
 
 def test_client_kill_close_the_connection(r, deferring):
