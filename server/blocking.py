@@ -147,9 +147,18 @@ def serve_ready(ks) -> None:
                 state = client.blocked
                 if state is None or client.closing or client not in waiting:
                     continue
+                # The client runs its command again: as for any command it runs, what it causes
+                # for itself (a tracking invalidation of BLMOVE's destination) follows its reply.
+                client.out = []
                 try:
                     reply = state.retry(client, key)
                 except CommandError as exc:
                     reply = ErrorReply(exc.message)
+                finally:
+                    pushed, client.out = client.out, None
+                for payload in pushed:
+                    client.send(payload)
                 if reply is not None:
                     unblock(client, reply)
+                if client.tracking is not None:
+                    client.server.tracking.flush_pending(client)

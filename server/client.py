@@ -405,6 +405,8 @@ class Client:
         omem = self.output_buffer_size() if self.transport is not None else 0
         oll = (omem + 16383) // 16384
         qbuf = self.parser.buffered(0)
+        if running:  # Redis's query buffer still holds the command being run (qbuf=26 for CLIENT LIST)
+            qbuf += len(str(len(running))) + 3 + sum(len(a) + len(str(len(a))) + 5 for a in running)
         argv_mem = sum(len(a) for a in running) if running else 0
         multi_mem = 0
         if self.multi:

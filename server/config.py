@@ -58,6 +58,7 @@ class Directive:
     protected: bool = False  # CONFIG SET needs enable-protected-configs
     multi: bool = False  # takes several arguments (save, bind)
     alias: str = ""  # the other name of the same setting (Redis 7.0's ziplist -> listpack renames)
+    hidden: bool = False  # a test knob: CONFIG GET answers it by name, never in a pattern
 
     def parse(self, args: list):
         kind = self.kind
@@ -67,6 +68,8 @@ class Directive:
             return list(args)
         if kind == "obuf":
             return _parse_obuf(args)
+        if kind == "flags":
+            return self._parse_flags(args)
         if len(args) != 1:
             raise ConfigError("wrong number of arguments")
         text = args[0]
@@ -109,6 +112,16 @@ class Directive:
             return text
         return text
 
+    def _parse_flags(self, args: list) -> str:
+        """An enum of flags (shutdown-on-sigint): one or more of the choices, kept in the
+        choices' order; the first choice stands for none."""
+        words = [w.lower() for a in args for w in a.split()]
+        if not words or any(w not in self.choices for w in words):
+            raise ConfigError("argument(s) must be one of the following: " + ", ".join(self.choices))
+        if "save" in words and "nosave" in words:
+            raise ConfigError("shutdown options SAVE and NOSAVE can't be used simultaneously")
+        return " ".join(c for c in self.choices[1:] if c in words) or self.choices[0]
+
     def _range(self, value: int) -> None:
         if (self.low is not None and value < self.low) or (self.high is not None and value > self.high):
             raise ConfigError(f"argument must be between {self.low} and {self.high} inclusive")
@@ -129,7 +142,9 @@ class Directive:
 
 
 def _parse_percentiles(text: str) -> str:
-    """latency-tracking-info-percentiles: doubles within [0, 100], space separated."""
+    """latency-tracking-info-percentiles: doubles within [0, 100], space separated; kept as Redis
+    shows them (printf's %f without its trailing zeros: "0.10" -> "0.1", "1e1" -> "10")."""
+    shown = []
     for part in text.split():
         try:
             value = float(part)
@@ -137,7 +152,8 @@ def _parse_percentiles(text: str) -> str:
             raise ConfigError("Invalid latency-tracking-info-percentiles parameters") from None
         if not 0.0 <= value <= 100.0:
             raise ConfigError("latency-tracking-info-percentiles parameters should sit between [0.0,100.0]")
-    return text
+        shown.append(("%f" % value).rstrip("0").rstrip("."))
+    return " ".join(shown)
 
 
 def _parse_save(args: list) -> list:
@@ -243,7 +259,9 @@ DIRECTIVES = {d.name: d for d in [
     Directive("stop-writes-on-bgsave-error", "bool", True),
     Directive("rdbcompression", "bool", True),
     Directive("rdbchecksum", "bool", True, immutable=True),
-    Directive("rdb-key-save-delay", "int", 0, INT_MAX * -1 - 1, INT_MAX),
+    Directive("rdb-key-save-delay", "int", 0, INT_MAX * -1 - 1, INT_MAX, hidden=True),
+    Directive("key-load-delay", "int", 0, INT_MAX * -1 - 1, INT_MAX, hidden=True),
+    Directive("loading-process-events-interval-bytes", "int", 2 * 1024 * 1024, 1024, INT_MAX, hidden=True),
     Directive("rdb-del-sync-files", "bool", False),
     Directive("proto-max-bulk-len", "memory", 512 * 1024 * 1024, 1024 * 1024, LONG_MAX),
     Directive("client-query-buffer-limit", "memory", 1024**3, 1024 * 1024, LONG_MAX),
@@ -399,8 +417,8 @@ slaveof str "" i alias=replicaof
 sanitize-dump-payload enum no choices=no,yes,clients
 server_cpulist str "" i
 set-proc-title bool yes i
-shutdown-on-sigint enum default choices=default,save,nosave,now,force
-shutdown-on-sigterm enum default choices=default,save,nosave,now,force
+shutdown-on-sigint flags default choices=default,save,nosave,now,force
+shutdown-on-sigterm flags default choices=default,save,nosave,now,force
 shutdown-timeout int 10 range=0,2147483647
 socket-mark-id int 0 i
 stream-node-max-bytes memory 4096
@@ -444,7 +462,7 @@ def _inert_directives():
         choices = tuple(opts["choices"].split(",")) if "choices" in opts else ()
         yield Directive(name, kind, value, low if kind in ("int", "memory") else None,
                         high if kind in ("int", "memory") else None, choices=choices,
-                        immutable="i" in flags, alias=opts.get("alias", ""))
+                        immutable="i" in flags, alias=opts.get("alias", ""), multi=kind == "flags")
 
 
 DIRECTIVES.update({d.name: d for d in _inert_directives() if d.name not in DIRECTIVES})
@@ -469,7 +487,7 @@ class Config:
         if directive is None:
             raise ConfigError("Bad directive or wrong number of arguments")
         if not directive.multi and len(args) != 1:
-            raise ConfigError("Bad directive or wrong number of arguments")
+            raise ConfigError("wrong number of arguments")
         value = directive.parse(args)
         if directive.kind == "obuf":
             value = {**self.values[name], **value}
@@ -502,7 +520,7 @@ class Config:
         # byte inside a class, which Redis compares exactly (`[\M]axmemory` matches nothing).
         raw = pattern.encode("utf-8", "surrogateescape")
         for name, directive in DIRECTIVES.items():
-            if glob_match(raw, name.encode(), nocase=True):
+            if not directive.hidden and glob_match(raw, name.encode(), nocase=True):
                 out[name] = directive.format(self.values[name])
         return out
 
@@ -591,21 +609,65 @@ def parse_lines(text: str, source: str):
             yield number, stripped, argv[0], argv[1:]
 
 
+def _repr_arg(arg: str) -> str:
+    """An argument quoted as Redis's sdscatrepr writes it into the options text."""
+    out = ['"']
+    for b in arg.encode("utf-8", "surrogateescape"):
+        ch = chr(b)
+        if ch in '\\"':
+            out.append("\\" + ch)
+        elif ch in _REPR_ESCAPES:
+            out.append(_REPR_ESCAPES[ch])
+        elif 32 <= b < 127:
+            out.append(ch)
+        else:
+            out.append("\\x%02x" % b)
+    out.append('"')
+    return "".join(out)
+
+
+_REPR_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\a": "\\a", "\b": "\\b"}
+
+
 def split_command_line(argv: list):
-    """redis-server's argument rules: an optional config file first (or '-' for stdin), then
-    `--name arg ...` options. Returns (config file or None, [(name, [args])])."""
+    """redis-server's argument rules: an optional config file first (or '-' for stdin), then the
+    options, which become config-file lines (Redis's main): `--name` starts a line; the words
+    after it are its arguments, quoted, even when they start with "--" as long as the name has
+    no argument yet ("--port --bla" is `port "--bla"`); "--name value" in one word is a whole
+    line; `--save` followed by an option or last is `save ""`. Returns (config file or None,
+    [(line, name, args)])."""
     config_file = None
     rest = list(argv)
     if rest and not rest[0].startswith("--"):
         config_file = rest.pop(0)
-    options = []
-    for arg in rest:
-        if arg.startswith("--") and len(arg) > 2:
-            options.append((arg[2:], []))
-        elif options:
-            options[-1][1].append(arg)
+    lines = []
+    handled = True  # the last option has an argument: a "--" word starts a new one
+    for j, arg in enumerate(rest):
+        if handled and arg.startswith("--"):
+            line = arg[2:] + " "
+            try:
+                alone = len(split_inline(arg.encode("utf-8", "surrogateescape"))) == 1
+            except ProtocolError:
+                alone = False
+            handled = not alone
+            if alone and arg.lower() == "--save" and (j == len(rest) - 1 or rest[j + 1].startswith("--")):
+                line += '""'
+                handled = True
+            lines.append(line)
         else:
-            raise FatalConfigError(f"Invalid argument '{arg}': options start with '--'\n")
+            if not lines:
+                lines.append("")
+            lines[-1] += _repr_arg(arg) + " "
+            handled = True
+    options = []
+    for number, line in enumerate(lines, 1):
+        line = line.strip()
+        try:
+            words = [a.decode("utf-8", "surrogateescape") for a in split_inline(line.encode("utf-8", "surrogateescape"))]
+        except ProtocolError:
+            raise _fatal("command line", number, line, "Unbalanced quotes in configuration line") from None
+        if words:
+            options.append((line, words[0], words[1:]))
     return config_file, options
 
 
@@ -634,11 +696,10 @@ def load(argv: list, environ=None) -> Config:
         if directive is not None and directive.multi and not args:
             args = [""]
         _apply_or_fail(config, name, args, seen, "environment", 0, f"{key}={value}")
-    for number, (name, args) in enumerate(options, 1):
+    for number, (line, name, args) in enumerate(options, 1):
         directive = DIRECTIVES.get(name.lower())
         if directive is not None and directive.multi and len(args) == 1:
             args = args[0].split() or [""]
-        line = " ".join(["--" + name] + args)
         _apply_or_fail(config, name, args, seen, "command line", number, line)
     return config
 
@@ -647,7 +708,5 @@ def _apply_or_fail(config, name, args, seen, source, number, line) -> None:
     try:
         config.apply(name, args, seen)
     except ConfigError as exc:
-        why = exc.message
-        if why != "Bad directive or wrong number of arguments":
-            why = f"Invalid value for '{name}': {why}"
+        why = exc.message  # Redis's words alone, as redis-server prints them
         raise _fatal(source, number, line, why) from None

@@ -19,6 +19,7 @@ from server.blocking import postpone, serve_ready
 from server.busy import busy_error
 from server.errors import CommandError
 from server.log import sds_repr
+from server.pubsub import is_push
 from server.table import COMMANDS, Flag
 
 
@@ -146,7 +147,7 @@ def reply_mode_after(client, out: list, mark: int) -> None:
     what it answered (from `mark` on) and step the mode, as Redis's resetClient."""
     mode = client.reply_mode
     if mode == REPLY_OFF or mode == REPLY_SKIP:
-        del out[mark:]
+        out[mark:] = [p for p in out[mark:] if is_push(p)]  # pub/sub's writes stay
     if mode == REPLY_SKIP:
         client.reply_mode = REPLY_ON
         client.refresh_guard()
@@ -177,6 +178,14 @@ def _redacted(name: str, argv):
         for i in range(2, len(argv) - 2):
             if argv[i].lower() == b"auth":
                 shown[i + 1] = shown[i + 2] = b"(redacted)"
+        return shown
+    if name == "migrate":  # AUTH password / AUTH2 username password, before KEYS
+        shown = list(argv)
+        i = 6
+        while i < len(argv) and argv[i].lower() != b"keys":
+            n = {b"auth": 1, b"auth2": 2}.get(argv[i].lower(), 0)
+            shown[i + 1:i + 1 + n] = [b"(redacted)"] * len(shown[i + 1:i + 1 + n])
+            i += n + 1
         return shown
     return argv
 

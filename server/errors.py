@@ -408,3 +408,19 @@ ACL_NO_FILE = ("ERR This Redis instance is not configured to use an ACL file. Yo
                "users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a "
                "Redis configuration file set) in order to store users in the Redis configuration.")
 ACL_NO_USERS = "ERR forkv has only the default user: ACL SETUSER, LOAD and SAVE are not supported"
+
+
+# MIGRATE
+MIGRATE_KEYS_NOT_EMPTY = "ERR When using MIGRATE KEYS option, the key argument must be set to the empty string"
+MIGRATE_CONNECT = "IOERR error or timeout connecting to the client"
+MIGRATE_WRITE = "IOERR error or timeout writing to target instance"
+MIGRATE_READ = "IOERR error or timeout reading to target instance"
+
+
+def migrate_target_error(message: str) -> str:
+    return f"ERR Target instance replied with error: {message}"
+
+# DEBUG PROTOCOL
+DEBUG_PROTOCOL_TYPE = ("ERR Wrong protocol type name. Please use one of the following: "
+                       "string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false")
+DEBUG_PROTOCOL_RESP2 = "ERR RESP2 is not supported by this command"

@@ -967,7 +967,12 @@ class Database:
         self.ks.expired_keys += 1
         if not self.ks.plain:
             self.notify(NOTIFY_EXPIRED, b"expired", k)
+            tracking = self.ks.tracking
+            if tracking is not None:  # nobody's write: BCAST's NOLOOP keeps it (Redis's c=NULL)
+                tracking.expiring = True
             self.ks.signal_modified(self.index, k)
+            if tracking is not None:
+                tracking.expiring = False
 
     # -- iteration -------------------------------------------------------------------------------
 

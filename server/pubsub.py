@@ -13,9 +13,19 @@ Keyspace notifications are published here too (`keyspace_event`, the keyspace's 
 It must not: parse commands or know RESP2's subscribed-mode rule (dispatch applies it).
 """
 
-from protocol.reply import Push, encode_reply
+from protocol.reply import Encoded, Push, encode_reply
 from server.config import NOTIFY_KEYEVENT, NOTIFY_KEYSPACE
 from server.glob import glob_match
+
+
+def is_push(payload) -> bool:
+    """Pub/Sub's own writes to a client (the (un)subscribe confirmations, messages: Encoded with
+    a Push or a list of them as the value), which reach it even under CLIENT REPLY OFF / SKIP, in
+    RESP2 too (Redis's CLIENT_PUSHING)."""
+    if type(payload) is not Encoded:
+        return False
+    value = payload.value
+    return type(value) is Push or (type(value) is list and len(value) > 0 and type(value[0]) is Push)
 
 
 class Subscriptions:
@@ -123,11 +133,14 @@ def _deliver(clients: dict, message: Push) -> int:
     wire = {}
     n = 0
     for client in list(clients):
-        payload = wire.get(client.proto)
+        # A subscriber running a script (PUBLISH to itself from EVAL) speaks RESP2 to the script
+        # only: the connection is RESP3, since RESP2's subscribed mode forbids EVAL.
+        proto = 3 if client.in_script else client.proto
+        payload = wire.get(proto)
         if payload is None:
             out: list = []
-            encode_reply(message, out, client.proto)
-            payload = wire[client.proto] = b"".join(out)
+            encode_reply(message, out, proto)
+            payload = wire[proto] = Encoded(b"".join(out), message)
         client.send(payload)
         n += 1
     return n

@@ -28,7 +28,7 @@ class TrackingState:
     """One client's CLIENT TRACKING options."""
 
     __slots__ = ("redirect", "bcast", "optin", "optout", "noloop", "prefixes", "caching",
-                 "broken", "pending")
+                 "broken", "pending", "script_read")
 
     def __init__(self):
         self.redirect = 0  # client id, 0 for none
@@ -40,10 +40,11 @@ class TrackingState:
         self.caching = None  # CLIENT CACHING YES (True) / NO (False) for the next command only
         self.broken = False  # the redirect client went away
         self.pending = []  # invalidations for this client, sent after its current command
+        self.script_read = False  # its running script called a read-only command
 
 
 class Tracking:
-    __slots__ = ("server", "table", "items", "prefixes", "bcast_keys", "clients")
+    __slots__ = ("server", "table", "items", "prefixes", "bcast_keys", "clients", "expiring")
 
     def __init__(self, server):
         self.server = server
@@ -52,6 +53,7 @@ class Tracking:
         self.prefixes = {}  # prefix -> {client: None} (BCAST)
         self.bcast_keys = {}  # prefix -> {key: writer client or None}, to send from before_sleep
         self.clients = 0  # clients with tracking on
+        self.expiring = False  # the key being invalidated expired: no client wrote it
 
     # -- turning it on and off ----------------------------------------------------------------
 
@@ -98,9 +100,17 @@ class Tracking:
         default mode, unless OPTIN/OPTOUT say otherwise), forget CLIENT CACHING's one-command
         flag, and send what was deferred for this client."""
         state = client.tracking
-        if cmd.flags & _READONLY and not state.bcast:
+        if client.in_script:
+            # A script that reads tracks the keys it declared (Redis remembers the keys of the
+            # caller's EVAL/FCALL), not those of the commands it calls: after it.
+            if cmd.flags & _READONLY:
+                state.script_read = True
+            return
+        # A read-only script is not a read itself: only the commands it calls count.
+        if ((cmd.flags & _READONLY and cmd.name not in _RO_SCRIPTS) or state.script_read) and not state.bcast:
             if (not state.optin or state.caching is True) and (not state.optout or state.caching is not False):
                 self.remember(client, [argv[i] for i in cmd.key_positions(argv)])
+        state.script_read = False
         if cmd.name != "client|caching":
             state.caching = None
 
@@ -114,8 +124,14 @@ class Tracking:
             if cid not in ids:
                 ids[cid] = None
                 self.items += 1
+        self.limit()
+
+    def limit(self) -> None:
+        """Keep the table within tracking-table-max-keys: evict the oldest keys, invalidating
+        them (after a CONFIG SET lowers it, too)."""
+        table = self.table
         limit = self.server.config["tracking-table-max-keys"]
-        while limit and len(table) > limit:  # evict the oldest keys, invalidating them
+        while limit and len(table) > limit:
             self.invalidate(next(iter(table)), evicting=True)
 
     # -- writes -----------------------------------------------------------------------------------
@@ -140,7 +156,7 @@ class Tracking:
         if self.prefixes:
             for prefix, listeners in self.prefixes.items():
                 if key.startswith(prefix):
-                    writer = next((c for c in listeners if c.out is not None), None)
+                    writer = None if self.expiring else next((c for c in listeners if c.out is not None), None)
                     self.bcast_keys.setdefault(prefix, {})[key] = writer
             if self.bcast_keys:
                 self.server.schedule_before_sleep()
@@ -213,3 +229,4 @@ def info(tracking: Tracking) -> list:
 
 
 _READONLY = Flag.READONLY
+_RO_SCRIPTS = frozenset(("eval_ro", "evalsha_ro", "fcall_ro"))

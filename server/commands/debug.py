@@ -3,8 +3,9 @@
 DEBUG is refused unless `enable-debug-command` allows it (yes, or local for a loopback or Unix
 socket client), with Redis 7.0's text, before the command runs (dispatch checks it in
 processCommand's place). Supported: HELP, SLEEP, LOG, OBJECT, SET-ACTIVE-EXPIRE, RELOAD (with
-MERGE / NOFLUSH / NOSAVE), CHANGE-REPL-ID, DIGEST and DIGEST-VALUE (Redis's own SHA1 mixing, so
-the hex matches redis-server's for the same data); other Redis subcommands answer as unknown.
+MERGE / NOFLUSH / NOSAVE), CHANGE-REPL-ID, PROTOCOL (one reply of each RESP type), DIGEST and
+DIGEST-VALUE (Redis's own SHA1 mixing, so the hex matches redis-server's for the same data);
+other Redis subcommands answer as unknown.
 """
 
 import hashlib
@@ -14,7 +15,7 @@ import time
 from typing import TYPE_CHECKING
 
 from persistence import rdb
-from protocol.reply import Status, Verbatim, encoded
+from protocol.reply import Encoded, Status, Verbatim, encoded
 from server import errors, log, values
 from server import lolwut as lolwut_art
 from server.args import help_reply, to_int
@@ -131,7 +132,40 @@ def debug(client: "Client", argv: Argv) -> Reply:
         return out
     if sub == b"reload":
         return _reload(client, [a.lower() for a in argv[2:]])
+    if sub == b"protocol" and n == 3:
+        return _protocol(client, argv[2].lower())
     raise CommandError(errors.subcommand_syntax(argv[1], "debug"))
+
+
+# DEBUG PROTOCOL <type>: one reply of each RESP type, as Redis's debug.c writes them (RESP2, RESP3).
+_BIGNUM = b"1234567999999999999999999999999999999"
+_PROTOCOL = {
+    b"string": (b"$11\r\nHello World\r\n",) * 2,
+    b"integer": (b":12345\r\n",) * 2,
+    b"double": (b"$5\r\n3.141\r\n", b",3.141\r\n"),
+    b"bignum": (b"$37\r\n" + _BIGNUM + b"\r\n", b"(" + _BIGNUM + b"\r\n"),
+    b"null": (b"$-1\r\n", b"_\r\n"),
+    b"array": (b"*3\r\n:0\r\n:1\r\n:2\r\n",) * 2,
+    b"set": (b"*3\r\n:0\r\n:1\r\n:2\r\n", b"~3\r\n:0\r\n:1\r\n:2\r\n"),
+    b"map": (b"*6\r\n:0\r\n:0\r\n:1\r\n:1\r\n:2\r\n:0\r\n", b"%3\r\n:0\r\n#f\r\n:1\r\n#t\r\n:2\r\n#f\r\n"),
+    b"attrib": (b"$39\r\nSome real reply following the attribute\r\n",
+                b"|1\r\n$14\r\nkey-popularity\r\n*2\r\n$7\r\nkey:123\r\n:90\r\n"
+                b"$39\r\nSome real reply following the attribute\r\n"),
+    b"push": (None, b">2\r\n$16\r\nserver-cpu-usage\r\n:42\r\n$40\r\nSome real reply following the push reply\r\n"),
+    b"true": (b":1\r\n", b"#t\r\n"),
+    b"false": (b":0\r\n", b"#f\r\n"),
+    b"verbatim": (b"$25\r\nThis is a verbatim\nstring\r\n", b"=29\r\ntxt:This is a verbatim\nstring\r\n"),
+}
+
+
+def _protocol(client, name: bytes) -> Reply:
+    forms = _PROTOCOL.get(name)
+    if forms is None:
+        raise CommandError(errors.DEBUG_PROTOCOL_TYPE)
+    wire = forms[1 if client.proto == 3 else 0]
+    if wire is None:
+        raise CommandError(errors.DEBUG_PROTOCOL_RESP2)
+    return Encoded(wire)
 
 
 # -- DEBUG DIGEST: Redis's debug.c xorDigest / mixDigest over SHA1 ---------------------------------

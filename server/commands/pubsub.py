@@ -25,7 +25,7 @@ def _confirmations(client, messages: list) -> Encoded:
     out: list = []
     for message in messages:
         encode_reply(Push(message), out, client.proto)
-    return Encoded(b"".join(out), [Push(m) for m in messages])
+    return Encoded(b"".join(out), [Push(m) for m in messages])  # see pubsub.is_push
 
 
 def _subscribe(client, argv, kind: str, word: bytes) -> Reply:

@@ -57,6 +57,7 @@ def flushdb(client: "Client", argv: Argv) -> Reply:
     if _flush_mode(client, argv):  # Redis counts each key as freed in the background
         ks.lazyfreed += client.db.size()
     client.server.tracking.flushed()
+    client.server.tracking.forget_all()  # Redis 7.0 empties the whole table on FLUSHDB too
     ks.dirty += client.db.flush()
     values.forget(db=client.db)
     return OK
@@ -386,6 +387,8 @@ def config_set(client: "Client", argv: Argv) -> Reply:
     if {"slowlog-log-slower-than", "slowlog-max-len", "latency-monitor-threshold",
             "latency-tracking"} & set(changed):
         server.slowlog_changed()
+    if "tracking-table-max-keys" in changed:
+        server.tracking.limit()
     if "client-output-buffer-limit" in changed:
         for other in server.clients.values():
             other.refresh_limited()

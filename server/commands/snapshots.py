@@ -1,15 +1,19 @@
-"""Persistence commands: SAVE, BGSAVE, DUMP, RESTORE. The work is in server/wiring.py (SAVE and
+"""Persistence commands: SAVE, BGSAVE, DUMP, RESTORE, and MIGRATE (DUMP here, RESTORE there). The work is in server/wiring.py (SAVE and
 BGSAVE bookkeeping) and persistence/rdb.py (the value serializer DUMP and RESTORE share)."""
 
+import socket
 from typing import TYPE_CHECKING
 
+import hiredis
+
 from persistence import rdb
-from protocol.reply import Status, encoded
+from protocol.reply import Map, Status, encoded
 from server import errors, values
 from server.args import LLONG_MAX, to_int
 from server.config import NOTIFY_GENERIC
+from server.docs import Documented, arg
 from server.errors import CommandError
-from server.table import KS, Argv, Flag, Reply, command
+from server.table import KS, Argv, Flag, KeySpec, Reply, command
 
 if TYPE_CHECKING:
     from server.client import Client
@@ -135,4 +139,140 @@ def restore(client: "Client", argv: Argv) -> Reply:
     ks = db.ks
     db.store(key, value, expire_at=expire_at, field=ks.loaded_field(idletime, freq))
     db.notify(NOTIFY_GENERIC, b"restore", key)
+    return OK
+
+
+# -- MIGRATE ---------------------------------------------------------------------------------------
+
+_MIGRATE_SPECS = (KeySpec(("RW", "access", "delete"), ("index", 3), ("range", 0, 1, 0)),
+                  KeySpec(("RW", "access", "delete", "incomplete"), ("keyword", "KEYS", -2), ("range", -1, 1, 0)))
+_MIGRATE_SKIPS = {b"copy": 0, b"replace": 0, b"auth": 1, b"auth2": 2}
+
+
+def migrate_keys(argv: Argv) -> list:
+    """Redis's migrateGetKeys: argv[3], or what follows the KEYS option."""
+    first, num = 3, 1
+    i = 6
+    while i < len(argv):
+        word = argv[i].lower()
+        if word == b"keys":
+            first, num = i + 1, len(argv) - i - 1
+            break
+        i += _MIGRATE_SKIPS.get(word, 0) + 1
+    return [(first + j, ("RW", "access", "delete")) for j in range(num)]
+
+
+_MIGRATE_ARGS = ("host", "port{:integer}",
+                 Documented("key|\"\"", arg("key_or_empty_string", "oneof", args=(
+                     arg("key", "key", key=0), Map({"name": "empty_string", "type": "pure-token", "token": ""})))),
+                 "destination-db", "timeout", "[COPY]{since=3.0.0}", "[REPLACE]{since=3.0.0}",
+                 Documented("[AUTH password|AUTH2 username password]", arg("authentication", "oneof", flags="optional", args=(
+                     arg("password", "string", token="AUTH", since="4.0.7", flags="optional"),
+                     arg("username_password", "block", token="AUTH2", since="6.0.0", flags="optional", args=(
+                         arg("username", "string"), arg("password", "string")))))),
+                 Documented("[KEYS key [key ...]]", arg("key", "key", token="KEYS", since="3.0.6",
+                                                        flags="optional multiple", key=1)))
+
+
+@command("migrate", -6, F.WRITE, keys=(3, 3, 1), group="generic", acl=("@dangerous",),
+         summary="Atomically transfer a key from a Redis instance to another one.", since="2.6.0",
+         complexity="This command actually executes a DUMP+DEL in the source instance, and a RESTORE in "
+                    "the target instance. See the pages of these commands for time complexity. Also an "
+                    "O(N) data transfer between the two instances is performed.",
+         arguments=_MIGRATE_ARGS, key_specs=_MIGRATE_SPECS, getkeys=migrate_keys,
+         tips=("nondeterministic_output",),
+         history=(("3.0.0", "Added the `COPY` and `REPLACE` options."), ("3.0.6", "Added the `KEYS` option."),
+                  ("4.0.7", "Added the `AUTH` option."), ("6.0.0", "Added the `AUTH2` option.")))
+def migrate(client: "Client", argv: Argv) -> Reply:
+    """DUMP the keys, RESTORE them on the target over a blocking connection (the server waits,
+    as Redis's MIGRATE does, up to `timeout` ms per step), then delete them here unless COPY."""
+    copy = replace = False
+    auth = None
+    first, num = 3, 1
+    i, argc = 6, len(argv)
+    while i < argc:
+        opt = argv[i].lower()
+        more = argc - i - 1
+        if opt == b"copy":
+            copy = True
+        elif opt == b"replace":
+            replace = True
+        elif opt == b"auth" and more:
+            auth = [b"AUTH", argv[i + 1]]
+            i += 1
+        elif opt == b"auth2" and more >= 2:
+            auth = [b"AUTH", argv[i + 1], argv[i + 2]]
+            i += 2
+        elif opt == b"keys":
+            if argv[3]:
+                raise CommandError(errors.MIGRATE_KEYS_NOT_EMPTY)
+            first, num = i + 1, argc - i - 1
+            break
+        else:
+            raise CommandError(errors.SYNTAX)
+        i += 1
+    timeout = to_int(argv[5])
+    dbid = to_int(argv[4])
+    if timeout <= 0:
+        timeout = 1000
+    db = client.db
+    moving = []
+    for key in argv[first:first + num]:
+        value = db.read(key)
+        if value is not None:
+            ttl = db.ttl_ms(key)
+            moving.append((key, value, 0 if ttl is None else max(1, ttl)))
+    if not moving:
+        return Status("NOKEY")
+    compression = client.server.config["rdbcompression"]
+    commands = [auth] if auth is not None else []
+    commands.append([b"SELECT", b"%d" % dbid])
+    for key, value, ttl in moving:
+        restore = [b"RESTORE", key, b"%d" % ttl,
+                   rdb.dump_payload(value, compression=compression, layouts=values.LAYOUTS)]
+        if replace:
+            restore.append(b"REPLACE")
+        commands.append(restore)
+    try:
+        sock = socket.create_connection((argv[1].decode("utf-8", "replace"), int(argv[2])), timeout=timeout / 1000)
+    except ConnectionRefusedError:  # Redis connects without blocking: the refusal shows on the write
+        raise CommandError(errors.MIGRATE_WRITE) from None
+    except (OSError, ValueError, OverflowError):
+        raise CommandError(errors.MIGRATE_CONNECT) from None
+    try:
+        try:
+            sock.sendall(b"".join(b"*%d\r\n" % len(c) + b"".join(b"$%d\r\n%b\r\n" % (len(a), a) for a in c)
+                                  for c in commands))
+        except OSError:
+            raise CommandError(errors.MIGRATE_WRITE) from None
+        reader = hiredis.Reader()
+        replies = []
+        try:
+            while len(replies) < len(commands):
+                reply = reader.gets()
+                if reply is False:
+                    chunk = sock.recv(65536)
+                    if not chunk:
+                        raise OSError("closed")
+                    reader.feed(chunk)
+                else:
+                    replies.append(reply)
+        except OSError:
+            raise CommandError(errors.MIGRATE_READ) from None
+    finally:
+        sock.close()
+    # As Redis: a refused AUTH or SELECT fails every key; the first error is the one reported.
+    failure = None
+    for reply in replies[:len(commands) - len(moving)]:
+        if failure is None and isinstance(reply, hiredis.ReplyError):
+            failure = str(reply)
+    setup_failed = failure is not None
+    for (key, _, _), reply in zip(moving, replies[len(commands) - len(moving):]):
+        if setup_failed or isinstance(reply, hiredis.ReplyError):
+            if failure is None:
+                failure = str(reply)
+        elif not copy and db.delete(key):
+            db.notify(NOTIFY_GENERIC, b"del", key)
+    if failure is not None:
+        raise CommandError(errors.migrate_target_error(failure))
     return OK

@@ -6,7 +6,7 @@ through the same `call` as any command, so a queued command behaves exactly as i
 
 from typing import TYPE_CHECKING
 
-from protocol.reply import NULL_ARRAY, Status, encoded, frozen
+from protocol.reply import NULL_ARRAY, Encoded, Status, encode_reply, encoded, frozen
 from server import errors
 from server.dispatch import call
 from server.errors import CommandError
@@ -57,6 +57,8 @@ def exec_(client: "Client", argv: Argv) -> Reply:
     # Each reply is frozen as soon as its command ran: a later command in the transaction may
     # change a value (a bytearray) that an earlier reply refers to.
     replies = []
+    out = client.out
+    pushed = None  # {reply index: pushes written to the client itself before that reply}
     client.in_exec = True
     # Keys expire as of EXEC's start while its commands run (Redis's call() caches the time for
     # nested calls: keyIsExpired reads server.mstime), so a key cannot vanish in the middle of a
@@ -67,11 +69,25 @@ def exec_(client: "Client", argv: Argv) -> Reply:
     ks.clock = started.__index__ if type(started) is int else (lambda: started)
     try:
         for cmd, args in queued:
+            mark = len(out) if out is not None else 0
             replies.append(frozen(call(client, cmd, args)))
+            if out is not None and len(out) > mark:  # PUBLISH to itself (RESP3)
+                if pushed is None:
+                    pushed = {}
+                pushed[len(replies) - 1] = out[mark:]
+                del out[mark:]
     finally:
         ks.clock = clock
         client.in_exec = False
-    return replies
+    if pushed is None:
+        return replies
+    # Redis 7.0 writes the array header first and each push as it happens: the pushes land
+    # inside the array, before the reply of the command that caused them.
+    wire = [b"*%d\r\n" % len(replies)]
+    for i, reply in enumerate(replies):
+        wire.extend(pushed.get(i, ()))
+        encode_reply(reply, wire, client.proto)
+    return Encoded(b"".join(wire), replies)
 
 
 @command("watch", -2, F.NOSCRIPT | F.LOADING | F.STALE | F.FAST | F.ALLOW_BUSY | F.NO_QUEUE,

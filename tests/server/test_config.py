@@ -36,10 +36,10 @@ def test_sources_in_order(tmp_path):
 
 
 @pytest.mark.parametrize("args, needle", [
-    (["--nosuch", "1"], ">>> '--nosuch 1'\nBad directive or wrong number of arguments"),
-    (["--port", "abc"], "Invalid value for 'port': argument couldn't be parsed into an integer"),
-    (["--port", "70000"], "Invalid value for 'port'"),
-    (["--loglevel", "loud"], "Invalid value for 'loglevel'"),
+    (["--nosuch", "1"], ">>> 'nosuch \"1\"'\nBad directive or wrong number of arguments"),
+    (["--port", "abc"], ">>> 'port \"abc\"'\nargument couldn't be parsed into an integer"),
+    (["--port", "70000"], "argument must be between 0 and 65535 inclusive"),
+    (["--loglevel", "loud"], "argument(s) must be one of the following"),
 ])
 def test_bad_command_line_exits_1(args, needle):
     proc = run_server(*args)
