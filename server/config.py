@@ -663,7 +663,8 @@ def split_command_line(argv: list):
     for number, line in enumerate(lines, 1):
         line = line.strip()
         try:
-            words = [a.decode("utf-8", "surrogateescape") for a in split_inline(line.encode("utf-8", "surrogateescape"))]
+            words = [a.decode("utf-8", "surrogateescape")
+                     for a in split_inline(line.encode("utf-8", "surrogateescape"))]
         except ProtocolError:
             raise _fatal("command line", number, line, "Unbalanced quotes in configuration line") from None
         if words:

@@ -105,7 +105,8 @@ def _same(value, config=None):
     return value
 
 
-STRING = ValueType("string", (bytes, bytearray, int, FloatText), 0, string_encoding, _string_copy, _string_memory, _same)
+STRING = ValueType("string", (bytes, bytearray, int, FloatText), 0, string_encoding, _string_copy,
+                   _string_memory, _same)
 
 _STRING_LAYOUTS = {bytes: rdb.LAYOUT_STRING, bytearray: rdb.LAYOUT_STRING, int: rdb.LAYOUT_INT,
                    FloatText: rdb.LAYOUT_STRING}
@@ -229,9 +230,9 @@ _LOADED = {list: lists.KIND, set: sets.KIND, frozenset: sets.KIND, dict: hashes.
 def dump_form(value, config):
     """`value` in the form Redis 7.0 serialises it (DUMP, DEBUG OBJECT's serializedlength), so
     that the payload's bytes are Redis's: a list as a quicklist of listpacks (its nodes as RPUSH
-    would fill them, `list-max-listpack-size`, compressed inside `list-compress-depth`), a small hash as its listpack, a small sorted set
-    as its listpack and a big one from the highest score down (as Redis walks its skiplist), a set
-    of integers as its intset. Big hashes and sets stay in their own order: Redis's follows its
+    would fill them, `list-max-listpack-size`, compressed inside `list-compress-depth`), a small
+    hash as its listpack, a small sorted set as its listpack and a big one from the highest score
+    down (as Redis walks its skiplist), a set of integers as its intset. Big hashes and sets stay in their own order: Redis's follows its
     hash table, seeded at random in each process. `config`: Config or its values."""
     cls = type(value)
     if cls is lists.List:

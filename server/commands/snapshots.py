@@ -1,5 +1,6 @@
-"""Persistence commands: SAVE, BGSAVE, DUMP, RESTORE, and MIGRATE (DUMP here, RESTORE there). The work is in server/wiring.py (SAVE and
-BGSAVE bookkeeping) and persistence/rdb.py (the value serializer DUMP and RESTORE share)."""
+"""Persistence commands: SAVE, BGSAVE, DUMP, RESTORE, and MIGRATE (DUMP here, RESTORE there).
+The work is in server/wiring.py (SAVE and BGSAVE bookkeeping) and persistence/rdb.py (the value
+serializer DUMP and RESTORE share)."""
 
 import socket
 from typing import TYPE_CHECKING
@@ -166,7 +167,8 @@ _MIGRATE_ARGS = ("host", "port{:integer}",
                  Documented("key|\"\"", arg("key_or_empty_string", "oneof", args=(
                      arg("key", "key", key=0), Map({"name": "empty_string", "type": "pure-token", "token": ""})))),
                  "destination-db", "timeout", "[COPY]{since=3.0.0}", "[REPLACE]{since=3.0.0}",
-                 Documented("[AUTH password|AUTH2 username password]", arg("authentication", "oneof", flags="optional", args=(
+                 Documented("[AUTH password|AUTH2 username password]", arg(
+                     "authentication", "oneof", flags="optional", args=(
                      arg("password", "string", token="AUTH", since="4.0.7", flags="optional"),
                      arg("username_password", "block", token="AUTH2", since="6.0.0", flags="optional", args=(
                          arg("username", "string"), arg("password", "string")))))),

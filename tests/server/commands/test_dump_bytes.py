@@ -13,7 +13,8 @@ import redis
 
 from tests.servers import ServerProcess
 
-_LIMITS = {"list-max-listpack-size": "-2", "list-compress-depth": "0", "hash-max-listpack-entries": "128", "hash-max-listpack-value": "64",
+_LIMITS = {"list-max-listpack-size": "-2", "list-compress-depth": "0", "hash-max-listpack-entries": "128",
+           "hash-max-listpack-value": "64",
            "zset-max-listpack-entries": "128", "zset-max-listpack-value": "64", "set-max-intset-entries": "512",
            "rdbcompression": "yes"}
 

@@ -10,7 +10,8 @@ import redis
 
 VALUES = [b"", b"0", b"5", b"9999", b"10000", b"-1", b"01", b"+1", b"-0", b" 1", b"1.5", b"12345678901234567890",
           b"-9223372036854775808", b"9223372036854775807", b"9223372036854775808", b"1" * 21, b"1e40", b"1e50",
-          b"3.0", b"0.1"] + [b"x" * n for n in (1, 20, 43, 44, 45, 46, 100)] + [b"1" * 19 + b"x" * n for n in (24, 25, 26)]
+          b"3.0", b"0.1"] + [b"x" * n for n in (1, 20, 43, 44, 45, 46, 100)] + [
+              b"1" * 19 + b"x" * n for n in (24, 25, 26)]
 
 
 def _writes(v):
@@ -22,7 +23,8 @@ def _writes(v):
         "append-int": [("SET", "k", "1"), ("APPEND", "k", v)], "append": [("SET", "k", "ab"), ("APPEND", "k", v)],
         "setrange-new": [("SETRANGE", "k", 0, v)], "setrange-int": [("SET", "k", "12"), ("SETRANGE", "k", 0, v)],
         "setrange-raw": [("SET", "k", "x" * 50), ("SETRANGE", "k", 0, v)],
-        "getex": [("SET", "k", v), ("GETEX", "k", "EX", 100)], "getex-persist": [("SET", "k", v), ("GETEX", "k", "PERSIST")],
+        "getex": [("SET", "k", v), ("GETEX", "k", "EX", 100)],
+        "getex-persist": [("SET", "k", v), ("GETEX", "k", "PERSIST")],
         "copy": [("SET", "k", v), ("COPY", "k", "c"), ("DEL", "k"), ("RENAME", "c", "k")],
         "incrbyfloat-0": [("SET", "k", v), ("INCRBYFLOAT", "k", "0")],
         "incrbyfloat-1": [("SET", "k", v), ("INCRBYFLOAT", "k", "1")],

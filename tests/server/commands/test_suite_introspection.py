@@ -11,7 +11,6 @@ the --replicaof command-line cases (forkv has no replication).
 
 import fnmatch
 import socket
-import time
 
 import pytest
 import redis
@@ -263,7 +262,7 @@ SKIP_CONFIGS = {
     "replicaof", "slaveof", "requirepass", "server_cpulist", "bio_cpulist", "aof_rewrite_cpulist",
     "bgsave_cpulist", "set-proc-title", "cluster-config-file", "cluster-port", "oom-score-adj",
     "oom-score-adj-values", "enable-protected-configs", "enable-debug-command", "enable-module-command",
-    "dbfilename", "logfile", "dir", "socket-mark-id", "port", "bind",
+    "dbfilename", "dir", "socket-mark-id", "port", "bind",
 }
 
 
