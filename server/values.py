@@ -232,8 +232,9 @@ def dump_form(value, config):
     that the payload's bytes are Redis's: a list as a quicklist of listpacks (its nodes as RPUSH
     would fill them, `list-max-listpack-size`, compressed inside `list-compress-depth`), a small
     hash as its listpack, a small sorted set as its listpack and a big one from the highest score
-    down (as Redis walks its skiplist), a set of integers as its intset. Big hashes and sets stay in their own order: Redis's follows its
-    hash table, seeded at random in each process. `config`: Config or its values."""
+    down (as Redis walks its skiplist), a set of integers as its intset. Big hashes and sets stay in
+    their own order: Redis's follows its hash table, seeded at random in each process. `config`:
+    Config or its values."""
     cls = type(value)
     if cls is lists.List:
         return rdb.quicklist(value, config["list-max-listpack-size"], is_int, config["list-compress-depth"])
