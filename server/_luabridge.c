@@ -64,6 +64,13 @@ static int loaded = 0;
 /* The Python side of redis.call for the script running now, and how it hands over a table
  * (borrowed: set by run() for the duration of the script, restored after). NULL outside one. */
 static PyObject *current_command = NULL, *current_stasher = NULL;
+/* redis.call's C path (see fast_command), set by run() like the two above: the running script's
+ * client, whether it is read-only, its _Run (whose `dirty` a write sets), the server's INFO
+ * counters, the engine's table of kernel commands, the kernel (server/_fastpath.c's script_call)
+ * and the engine's conversion of a reply that is not an int or bytes. */
+static PyObject *current_client = NULL, *current_run = NULL, *current_stats = NULL;
+static PyObject *current_fast = NULL, *current_kernel = NULL, *current_convert = NULL;
+static int current_read_only = 0;
 static PyObject *no_arguments, *bad_argument; /* redis.call's own error texts (bytes) */
 static PyObject *STASHED;    /* a value left in the stash slot (not a string/number/boolean/nil) */
 static PyObject *FAILED;     /* the script raised: its error value is in the stash slot */
@@ -119,9 +126,11 @@ static int push_strings(lua_State *L, PyObject *list) {
     return 0;
 }
 
-/* run(engine, function, keys, args), `engine` a tuple (state, runner, stash, command, stasher)
- * made once per engine: the Lua `runner` (registry reference) called as runner(function, KEYS,
- * ARGV), which returns (ok, value) as xpcall does.
+/* run(engine, function, keys, args[, client, read_only, run, stats]), `engine` a tuple (state,
+ * runner, stash, command, stasher, fast, kernel, convert) made once per engine: the Lua `runner`
+ * (registry reference) called as runner(function, KEYS, ARGV), which returns (ok, value) as
+ * xpcall does. With the last four (the script's client, whether it runs read-only, its _Run and
+ * the server's Stats), redis.call of the commands in `fast` takes fast_command's C path.
  * Returns the value if ok and simple, STASHED if ok and left in the stash slot, FAILED if not ok
  * (the error value stashed), or NotImplemented when keys or args hold anything but bytes (the
  * caller then takes lupa's path). `command(argv)` is called for each redis.call; when it returns
@@ -131,9 +140,12 @@ static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     lua_State *L;
     int runner, function, stash, top, status, other;
     PyObject *engine, *keys, *argv, *saved, *saved_stasher, *value;
+    PyObject *saved_client, *saved_run, *saved_stats, *saved_fast, *saved_kernel, *saved_convert;
+    int saved_read_only;
     (void)self;
-    if (nargs != 4 || !PyTuple_CheckExact(args[0]) || PyTuple_GET_SIZE(args[0]) != 5) {
-        PyErr_SetString(PyExc_TypeError, "run((state, runner, stash, command, stasher), function, keys, args)");
+    if ((nargs != 4 && nargs != 8) || !PyTuple_CheckExact(args[0]) || PyTuple_GET_SIZE(args[0]) != 8) {
+        PyErr_SetString(PyExc_TypeError, "run((state, runner, stash, command, stasher, fast, kernel, convert), "
+                                         "function, keys, args[, client, read_only, run, stats])");
         return NULL;
     }
     if (!PyList_CheckExact(args[2]) || !PyList_CheckExact(args[3]))
@@ -162,11 +174,35 @@ static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     }
     saved = current_command;
     saved_stasher = current_stasher;
+    saved_client = current_client;
+    saved_run = current_run;
+    saved_stats = current_stats;
+    saved_fast = current_fast;
+    saved_kernel = current_kernel;
+    saved_convert = current_convert;
+    saved_read_only = current_read_only;
     current_command = PyTuple_GET_ITEM(engine, 3);
     current_stasher = PyTuple_GET_ITEM(engine, 4);
+    current_fast = NULL;
+    if (nargs == 8 && PyDict_CheckExact(PyTuple_GET_ITEM(engine, 5)) && PyTuple_GET_ITEM(engine, 6) != Py_None) {
+        current_fast = PyTuple_GET_ITEM(engine, 5);
+        current_kernel = PyTuple_GET_ITEM(engine, 6);
+        current_convert = PyTuple_GET_ITEM(engine, 7);
+        current_client = args[4];
+        current_read_only = PyObject_IsTrue(args[5]) == 1;
+        current_run = args[6];
+        current_stats = args[7];
+    }
     status = lua.pcall(L, 3, 2, 0);
     current_command = saved;
     current_stasher = saved_stasher;
+    current_client = saved_client;
+    current_run = saved_run;
+    current_stats = saved_stats;
+    current_fast = saved_fast;
+    current_kernel = saved_kernel;
+    current_convert = saved_convert;
+    current_read_only = saved_read_only;
     if (status != 0) { /* the runner itself failed (out of memory): as lupa raises it */
         size_t size = 0;
         const char *s = lua.tolstring(L, -1, &size);
@@ -289,6 +325,59 @@ static void push_exception(lua_State *L) {
     Py_XDECREF(tb);
 }
 
+/* redis.call's C path for the engine's kernel commands (GET, SET, INCR: `fast` maps the
+ * command's spelling to (command, writes, min args, max args), filled by scripting._lookup only
+ * for commands that scriptCall never refuses but in a read-only script). What the Python side
+ * (Engine._command, the reference) does for them, in its order: the arity, a write refused in
+ * a read-only script (left to Python, which answers it), then the kernel. MISCONF and OOM need
+ * no check here: either sets every client's guard, and the kernel steps aside for a guarded
+ * client. A write the kernel did marks the run dirty (SCRIPT KILL can no longer stop it); the
+ * call is counted in the server's total. Returns a new reference: the reply as Python gives it
+ * to Lua; NotImplemented (Python must do it all: nothing was done) or NULL with an exception. */
+static PyObject *fast_command(PyObject *argv) {
+    static PyObject *s_dirty, *s_commands, *one;
+    PyObject *found, *result, *count, *more;
+    Py_ssize_t n = PyList_GET_SIZE(argv);
+    int writes;
+    found = PyDict_GetItemWithError(current_fast, PyList_GET_ITEM(argv, 0));
+    if (found == NULL)
+        return PyErr_Occurred() ? NULL : Py_NewRef(Py_NotImplemented);
+    if (!PyTuple_CheckExact(found) || PyTuple_GET_SIZE(found) != 4 ||
+        n < PyLong_AsSsize_t(PyTuple_GET_ITEM(found, 2)) || n > PyLong_AsSsize_t(PyTuple_GET_ITEM(found, 3)))
+        return PyErr_Occurred() ? NULL : Py_NewRef(Py_NotImplemented);
+    writes = PyTuple_GET_ITEM(found, 1) == Py_True;
+    if (writes && current_read_only)
+        return Py_NewRef(Py_NotImplemented);
+    if (s_dirty == NULL && ((s_dirty = PyUnicode_InternFromString("dirty")) == NULL ||
+                            (s_commands = PyUnicode_InternFromString("commands")) == NULL ||
+                            (one = PyLong_FromLong(1)) == NULL))
+        return NULL;
+    PyObject *call[3] = {current_client, PyTuple_GET_ITEM(found, 0), argv};
+    result = PyObject_Vectorcall(current_kernel, call, 3, NULL);
+    if (result == NULL || result == Py_NotImplemented)
+        return result;
+    if (writes && PyObject_SetAttr(current_run, s_dirty, Py_True) < 0)
+        goto failed;
+    count = PyObject_GetAttr(current_stats, s_commands);
+    if (count == NULL)
+        goto failed;
+    more = PyNumber_Add(count, one);
+    Py_DECREF(count);
+    if (more == NULL)
+        goto failed;
+    if (PyObject_SetAttr(current_stats, s_commands, more) < 0) {
+        Py_DECREF(more);
+        goto failed;
+    }
+    Py_DECREF(more);
+    if (!PyLong_CheckExact(result) && !PyBytes_CheckExact(result))
+        Py_SETREF(result, PyObject_CallOneArg(current_convert, result));
+    return result;
+failed:
+    Py_DECREF(result);
+    return NULL;
+}
+
 /* redis.call (upvalue 1 false) and redis.pcall (true); upvalue 2 is the stash slot. The
  * arguments go to the Python side as a list of bytes, checked here as the lupa path's
  * _run_command checks them. No Python reference is held across lua_error. */
@@ -322,7 +411,11 @@ static int command(lua_State *L) {
     }
     /* Python may call into Lua through lupa, which empties this frame's stack: the arguments
      * are all read by now. */
-    result = PyObject_CallOneArg(current_command, argv);
+    result = current_fast != NULL ? fast_command(argv) : Py_NewRef(Py_NotImplemented);
+    if (result == Py_NotImplemented) {
+        Py_DECREF(result);
+        result = PyObject_CallOneArg(current_command, argv);
+    }
     Py_DECREF(argv);
     if (result == NULL)
         goto failed;

@@ -314,6 +314,10 @@ _READ_ONLY = b"ERR " + errors.SCRIPT_READ_ONLY.encode()
 # lookup and the flag arithmetic once.
 _CALLABLE: dict = {}
 _CALLABLE_MAX = 1024  # spellings kept (a script could make up any number of them)
+# The same spellings, for the commands server/_luabridge.c's redis.call runs through the kernel
+# itself (its fast_command): -> (command, a write, its arity as min and max). Only commands with
+# a kernel, which scriptCall refuses for no reason but a write in a read-only script.
+_FAST: dict = {}
 # KEYS and ARGV together up to this many go to Lua as arguments through lupa; more as two tables
 # (Lua 5.1's C stack holds at most 8000 values: LUAI_MAXCSTACK)
 _MAX_VARARGS = 4000
@@ -356,7 +360,11 @@ def _lookup(argv):
     if not container:
         if len(_CALLABLE) >= _CALLABLE_MAX:
             _CALLABLE.clear()
+            _FAST.clear()
         _CALLABLE[argv[0]] = found
+        kernel, noscript, writes, min_args, max_args, is_write = found[6], *found[1:6]
+        if kernel is not None and not noscript and writes == is_write:
+            _FAST[argv[0]] = (cmd, is_write, min_args, max_args)
     return found
 
 
@@ -404,7 +412,8 @@ class Engine:
         self._rawget = self._api[b"rawget"]
         if self._c_state is not None:  # what server/_luabridge.c's run needs of this engine
             runner = int(self._c_pin(self._api[b"run_c"]))
-            self._c_engine = (self._c_state, runner, self._c_slot, self._command, self._c_stash_value)
+            self._c_engine = (self._c_state, runner, self._c_slot, self._command, self._c_stash_value,
+                              _FAST, _script_call, self._converted)
 
     def _open_bridge(self, bridge) -> None:
         """Load server/_luabridge.c into this runtime (package.loadlib of the module's own file):
@@ -485,7 +494,8 @@ class Engine:
                 pin = script.pin
                 if pin is None:
                     pin = self._pin(script)
-                value = _bridge.run(in_c, pin.ref, keys, args)  # NotImplemented: not lists of bytes
+                # NotImplemented: not lists of bytes
+                value = _bridge.run(in_c, pin.ref, keys, args, client, read_only, run, client.stats)
             else:
                 value = NotImplemented
             if value is NotImplemented:
@@ -672,6 +682,11 @@ class Engine:
         if kind is ErrorReply:
             return (_lua_error(reply.message),)
         return self.to_lua(reply, run.resp)
+
+    def _converted(self, reply):
+        """A kernel's reply that is not an int or bytes (SET's OK) as Lua gets it: the end of
+        `_command`, for server/_luabridge.c's redis.call that ran the kernel itself."""
+        return self.to_lua(reply, self.run.resp)
 
     def _interrupt(self):
         """The count hook's question: must the running script stop (busy.interrupt)?"""
