@@ -126,30 +126,156 @@ static int push_strings(lua_State *L, PyObject *list) {
     return 0;
 }
 
-/* run(engine, function, keys, args[, client, read_only, run, stats]), `engine` a tuple (state,
- * runner, stash, command, stasher, fast, kernel, convert) made once per engine: the Lua `runner`
- * (registry reference) called as runner(function, KEYS, ARGV), which returns (ok, value) as
- * xpcall does. With the last four (the script's client, whether it runs read-only, its _Run and
- * the server's Stats), redis.call of the commands in `fast` takes fast_command's C path.
+/* -- the script's context on its client (Engine.execute's, for the C path) ------------------ */
+
+/* What a script changes on its client and keyspace while it runs, saved by enter() and put back
+ * by leave(), as Engine.execute's lupa path does in Python: the client's db, protocol (2 while
+ * the script runs) and last command, its in_script mark, and the keyspace's clock, frozen at
+ * the script's start (Redis's scriptTimeSnapshot: an int clock becomes its own __index__, any
+ * other value the engine's `constant` function of it). */
+typedef struct {
+    PyObject *client, *db, *proto, *last, *ks, *clock, *stats;
+} Context;
+
+static PyObject *s_db, *s_proto, *s_last_command, *s_in_script, *s_server, *s_keyspace, *s_clock,
+    *s_stats, *s_index, *two;
+
+static int intern_names(void) {
+    if (two != NULL)
+        return 0;
+#define NAME(var, text)                                  \
+    if ((var = PyUnicode_InternFromString(text)) == NULL) \
+        return -1;
+    NAME(s_db, "db")
+    NAME(s_proto, "proto")
+    NAME(s_last_command, "last_command")
+    NAME(s_in_script, "in_script")
+    NAME(s_server, "server")
+    NAME(s_keyspace, "keyspace")
+    NAME(s_clock, "clock")
+    NAME(s_stats, "stats")
+    NAME(s_index, "__index__")
+#undef NAME
+    return (two = PyLong_FromLong(2)) == NULL ? -1 : 0;
+}
+
+static void context_clear(Context *c) {
+    Py_CLEAR(c->db);
+    Py_CLEAR(c->proto);
+    Py_CLEAR(c->last);
+    Py_CLEAR(c->ks);
+    Py_CLEAR(c->clock);
+    Py_CLEAR(c->stats);
+}
+
+/* Puts back what enter() changed; keeps an exception already set (the script's failure), else
+ * returns -1 with one if a step failed (every step is tried). */
+static int leave(Context *c) {
+    PyObject *type, *value, *tb, *now;
+    int failed = 0, same;
+    PyErr_Fetch(&type, &value, &tb);
+    if (PyObject_SetAttr(c->ks, s_clock, c->clock) < 0)
+        failed = 1, PyErr_Clear();
+    if (PyObject_SetAttr(c->client, s_in_script, Py_False) < 0)
+        failed = 1, PyErr_Clear();
+    if (PyObject_SetAttr(c->client, s_last_command, c->last) < 0)
+        failed = 1, PyErr_Clear();
+    if ((now = PyObject_GetAttr(c->client, s_db)) == NULL ||
+        (now != c->db && PyObject_SetAttr(c->client, s_db, c->db) < 0)) /* SELECT in the script */
+        failed = 1, PyErr_Clear();
+    Py_XDECREF(now);
+    if ((now = PyObject_GetAttr(c->client, s_proto)) == NULL ||
+        (same = now == c->proto ? 1 : PyObject_RichCompareBool(now, c->proto, Py_EQ)) < 0 ||
+        (!same && PyObject_SetAttr(c->client, s_proto, c->proto) < 0)) /* redis.setresp, or the 2 */
+        failed = 1, PyErr_Clear();
+    Py_XDECREF(now);
+    context_clear(c);
+    if (type != NULL) {
+        PyErr_Restore(type, value, tb);
+        return -1;
+    }
+    if (failed) {
+        PyErr_SetString(PyExc_RuntimeError, "a script's client could not be restored");
+        return -1;
+    }
+    return 0;
+}
+
+/* Saves and sets the script's context on `client` (see Context); -1 with an exception (nothing
+ * changed, or everything put back). */
+static int enter(Context *c, PyObject *client, PyObject *constant) {
+    PyObject *server, *started, *frozen;
+    memset(c, 0, sizeof *c);
+    c->client = client;
+    if (intern_names() < 0 || (c->db = PyObject_GetAttr(client, s_db)) == NULL ||
+        (c->proto = PyObject_GetAttr(client, s_proto)) == NULL ||
+        (c->last = PyObject_GetAttr(client, s_last_command)) == NULL ||
+        (c->stats = PyObject_GetAttr(client, s_stats)) == NULL)
+        goto failed;
+    if ((server = PyObject_GetAttr(client, s_server)) == NULL)
+        goto failed;
+    c->ks = PyObject_GetAttr(server, s_keyspace);
+    Py_DECREF(server);
+    if (c->ks == NULL || (c->clock = PyObject_GetAttr(c->ks, s_clock)) == NULL ||
+        (started = PyObject_CallNoArgs(c->clock)) == NULL)
+        goto failed;
+    frozen = PyLong_CheckExact(started) ? PyObject_GetAttr(started, s_index) : PyObject_CallOneArg(constant, started);
+    Py_DECREF(started);
+    if (frozen == NULL)
+        goto failed;
+    if (PyObject_SetAttr(c->ks, s_clock, frozen) < 0) {
+        Py_DECREF(frozen);
+        goto failed;
+    }
+    Py_DECREF(frozen);
+    if (PyObject_SetAttr(client, s_in_script, Py_True) < 0 ||
+        (!(PyLong_CheckExact(c->proto) && PyLong_AsLong(c->proto) == 2) &&
+         PyObject_SetAttr(client, s_proto, two) < 0)) {
+        leave(c);
+        return -1;
+    }
+    return 0;
+failed:
+    context_clear(c);
+    return -1;
+}
+
+/* -- entering a script (continued) ------------------------------------------------------------ */
+
+/* run(engine, function, keys, args[, client, read_only, run]), `engine` a tuple (state, runner,
+ * stash, command, stasher, fast, kernel, convert, constant) made once per engine: the Lua
+ * `runner` (registry reference) called as runner(function, KEYS, ARGV), which returns (ok,
+ * value) as xpcall does. With the last three (the script's client, whether it runs read-only,
+ * its _Run) the script's context on the client is set and put back here (see Context), and
+ * redis.call of the commands in `fast` takes fast_command's C path; without them the caller
+ * does that.
  * Returns the value if ok and simple, STASHED if ok and left in the stash slot, FAILED if not ok
  * (the error value stashed), or NotImplemented when keys or args hold anything but bytes (the
- * caller then takes lupa's path). `command(argv)` is called for each redis.call; when it returns
- * anything but an int, bytes, a boolean, None or a 1-tuple of an error text, `stasher(value)`
- * must leave that value in the stash slot. */
+ * caller then takes lupa's path; nothing was done). `command(argv)` is called for each
+ * redis.call the C path does not do; when it returns anything but an int, bytes, a boolean,
+ * None or a 1-tuple of an error text, `stasher(value)` must leave that value in the stash slot. */
 static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     lua_State *L;
-    int runner, function, stash, top, status, other;
+    int runner, function, stash, top, status, other, with_context;
+    Py_ssize_t i;
     PyObject *engine, *keys, *argv, *saved, *saved_stasher, *value;
     PyObject *saved_client, *saved_run, *saved_stats, *saved_fast, *saved_kernel, *saved_convert;
     int saved_read_only;
+    Context context;
     (void)self;
-    if ((nargs != 4 && nargs != 8) || !PyTuple_CheckExact(args[0]) || PyTuple_GET_SIZE(args[0]) != 8) {
-        PyErr_SetString(PyExc_TypeError, "run((state, runner, stash, command, stasher, fast, kernel, convert), "
-                                         "function, keys, args[, client, read_only, run, stats])");
+    if ((nargs != 4 && nargs != 7) || !PyTuple_CheckExact(args[0]) || PyTuple_GET_SIZE(args[0]) != 9) {
+        PyErr_SetString(PyExc_TypeError, "run((state, runner, stash, command, stasher, fast, kernel, convert, "
+                                         "constant), function, keys, args[, client, read_only, run])");
         return NULL;
     }
     if (!PyList_CheckExact(args[2]) || !PyList_CheckExact(args[3]))
         Py_RETURN_NOTIMPLEMENTED;
+    for (i = 0; i < PyList_GET_SIZE(args[2]); i++)
+        if (!PyBytes_CheckExact(PyList_GET_ITEM(args[2], i)))
+            Py_RETURN_NOTIMPLEMENTED;
+    for (i = 0; i < PyList_GET_SIZE(args[3]); i++)
+        if (!PyBytes_CheckExact(PyList_GET_ITEM(args[3], i)))
+            Py_RETURN_NOTIMPLEMENTED;
     engine = args[0];
     L = (lua_State *)PyLong_AsVoidPtr(PyTuple_GET_ITEM(engine, 0));
     runner = (int)PyLong_AsLong(PyTuple_GET_ITEM(engine, 1));
@@ -159,19 +285,16 @@ static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
         return NULL;
     keys = args[2];
     argv = args[3];
-    top = lua.gettop(L);
     if (!lua.checkstack(L, 8))
         Py_RETURN_NOTIMPLEMENTED;
+    with_context = nargs == 7;
+    if (with_context && enter(&context, args[4], PyTuple_GET_ITEM(engine, 8)) < 0)
+        return NULL;
+    top = lua.gettop(L);
     lua.rawgeti(L, LUA_REGISTRYINDEX, runner);
     lua.rawgeti(L, LUA_REGISTRYINDEX, function);
-    if (push_strings(L, keys) < 0) {
-        lua.settop(L, top);
-        Py_RETURN_NOTIMPLEMENTED;
-    }
-    if (push_strings(L, argv) < 0) {
-        lua.settop(L, top);
-        Py_RETURN_NOTIMPLEMENTED;
-    }
+    push_strings(L, keys);
+    push_strings(L, argv);
     saved = current_command;
     saved_stasher = current_stasher;
     saved_client = current_client;
@@ -184,14 +307,14 @@ static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     current_command = PyTuple_GET_ITEM(engine, 3);
     current_stasher = PyTuple_GET_ITEM(engine, 4);
     current_fast = NULL;
-    if (nargs == 8 && PyDict_CheckExact(PyTuple_GET_ITEM(engine, 5)) && PyTuple_GET_ITEM(engine, 6) != Py_None) {
+    if (with_context && PyDict_CheckExact(PyTuple_GET_ITEM(engine, 5)) && PyTuple_GET_ITEM(engine, 6) != Py_None) {
         current_fast = PyTuple_GET_ITEM(engine, 5);
         current_kernel = PyTuple_GET_ITEM(engine, 6);
         current_convert = PyTuple_GET_ITEM(engine, 7);
         current_client = args[4];
         current_read_only = PyObject_IsTrue(args[5]) == 1;
         current_run = args[6];
-        current_stats = args[7];
+        current_stats = context.stats;
     }
     status = lua.pcall(L, 3, 2, 0);
     current_command = saved;
@@ -212,21 +335,26 @@ static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
             PyErr_SetObject(status == LUA_ERRMEM ? lua_memory_error_class : lua_error_class, text);
             Py_DECREF(text);
         }
+        if (with_context)
+            leave(&context);
         return NULL;
     }
     if (!lua.toboolean(L, top + 1)) {
         lua.pushvalue(L, top + 2);
         lua.rawseti(L, LUA_REGISTRYINDEX, stash);
         lua.settop(L, top);
-        return Py_NewRef(FAILED);
+        value = Py_NewRef(FAILED);
+    } else {
+        value = simple_to_py(L, top + 2, &other);
+        if (other) {
+            lua.pushvalue(L, top + 2);
+            lua.rawseti(L, LUA_REGISTRYINDEX, stash);
+            value = Py_NewRef(STASHED);
+        }
+        lua.settop(L, top);
     }
-    value = simple_to_py(L, top + 2, &other);
-    if (other) {
-        lua.pushvalue(L, top + 2);
-        lua.rawseti(L, LUA_REGISTRYINDEX, stash);
-        value = Py_NewRef(STASHED);
-    }
-    lua.settop(L, top);
+    if (with_context && leave(&context) < 0)
+        Py_CLEAR(value);
     return value;
 }
 

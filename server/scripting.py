@@ -413,7 +413,7 @@ class Engine:
         if self._c_state is not None:  # what server/_luabridge.c's run needs of this engine
             runner = int(self._c_pin(self._api[b"run_c"]))
             self._c_engine = (self._c_state, runner, self._c_slot, self._command, self._c_stash_value,
-                              _FAST, _script_call, self._converted)
+                              _FAST, _script_call, self._converted, _constant)
 
     def _open_bridge(self, bridge) -> None:
         """Load server/_luabridge.c into this runtime (package.loadlib of the module's own file):
@@ -476,49 +476,28 @@ class Engine:
             run.read_only = read_only
             run.dirty = False
             run.resp = 2
-        saved_db, saved_proto, saved_cmd = client.db, client.proto, client.last_command
         outer, self.run = self.run, run
-        client.in_script = True
-        if saved_proto != 2:
-            client.proto = 2
-        # Keys expire as of the script's start while it runs (Redis's scriptTimeSnapshot), so a
-        # key cannot vanish in the middle of a script. An int's __index__ returns the int: the
-        # frozen clock without a new function per script.
-        ks = client.server.keyspace
-        clock = ks.clock
-        started = clock()
-        ks.clock = started.__index__ if type(started) is int else _constant(started)
         try:
             in_c = self._c_engine
-            if in_c is not None:
+            if in_c is not None:  # server/_luabridge.c sets and puts back the context itself
                 pin = script.pin
                 if pin is None:
                     pin = self._pin(script)
-                # NotImplemented: not lists of bytes
-                value = _bridge.run(in_c, pin.ref, keys, args, client, read_only, run, client.stats)
+                value = _bridge.run(in_c, pin.ref, keys, args, client, read_only, run)
             else:
                 value = NotImplemented
-            if value is NotImplemented:
-                if len(keys) + len(args) < _MAX_VARARGS:
-                    ok, value = self._execute(script.function, len(keys), *keys, *args)
-                else:  # more than Lua's C stack takes as arguments: as tables
-                    ok, value = self._execute_tables(script.function, self.lua.table_from(keys),
-                                                     self.lua.table_from(args))
-            elif value is _bridge.STASHED:
-                ok, value = True, self._c_take(self._c_slot)
-            elif value is _bridge.FAILED:
-                ok, value = False, self._c_take(self._c_slot)
+            if value is NotImplemented:  # lupa's path: pure mode, or keys/args not all bytes
+                ok, value, saved_proto = self._run_lupa(client, script, keys, args)
             else:
-                ok = True
+                saved_proto = client.proto  # put back by now
+                if value is _bridge.STASHED:
+                    ok, value = True, self._c_take(self._c_slot)
+                elif value is _bridge.FAILED:
+                    ok, value = False, self._c_take(self._c_slot)
+                else:
+                    ok = True
         finally:
-            ks.clock = clock
             self.run = outer
-            client.in_script = False
-            client.last_command = saved_cmd
-            if client.db is not saved_db:  # SELECT in the script
-                client.db = saved_db
-            if client.proto != saved_proto:  # redis.setresp, or the 2 set above
-                client.proto = saved_proto
             if run.timed_out:
                 busy.ended(run)
                 if run.killed:
@@ -536,8 +515,39 @@ class Engine:
         if type(reply) is ErrorReply:
             raise CommandError(self._counted(value, reply.message))
         if self.nested_errors:
-            _count_nested(client, saved_cmd, self.nested_errors)
+            _count_nested(client, client.last_command, self.nested_errors)
         return reply
+
+    def _run_lupa(self, client, script: Script, keys: list, args: list) -> tuple:
+        """Run the script through lupa (the reference path; server/_luabridge.c's run does the
+        same): (ok, value, the client's protocol), with the script's context set on the client
+        and put back (its db, protocol and last command; the keyspace's clock frozen)."""
+        saved_db, saved_proto, saved_cmd = client.db, client.proto, client.last_command
+        client.in_script = True
+        if saved_proto != 2:
+            client.proto = 2
+        # Keys expire as of the script's start while it runs (Redis's scriptTimeSnapshot), so a
+        # key cannot vanish in the middle of a script. An int's __index__ returns the int: the
+        # frozen clock without a new function per script.
+        ks = client.server.keyspace
+        clock = ks.clock
+        started = clock()
+        ks.clock = started.__index__ if type(started) is int else _constant(started)
+        try:
+            if len(keys) + len(args) < _MAX_VARARGS:
+                ok, value = self._execute(script.function, len(keys), *keys, *args)
+            else:  # more than Lua's C stack takes as arguments: as tables
+                ok, value = self._execute_tables(script.function, self.lua.table_from(keys),
+                                                 self.lua.table_from(args))
+        finally:
+            ks.clock = clock
+            client.in_script = False
+            client.last_command = saved_cmd
+            if client.db is not saved_db:  # SELECT in the script
+                client.db = saved_db
+            if client.proto != saved_proto:  # redis.setresp, or the 2 set above
+                client.proto = saved_proto
+        return ok, value, saved_proto
 
     def _counted(self, value, text: str) -> str:
         """`text` as errors.Counted when the error table `value` came from redis.call/pcall, whose
