@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <structmember.h>
 
 typedef struct lua_State lua_State;
 typedef double lua_Number;
@@ -135,10 +136,90 @@ static int push_strings(lua_State *L, PyObject *list) {
  * other value the engine's `constant` function of it). */
 typedef struct {
     PyObject *client, *db, *proto, *last, *ks, *clock, *stats;
+    Py_ssize_t db_at, proto_at, last_at, in_script_at, clock_at; /* -1: by attribute */
 } Context;
 
 static PyObject *s_db, *s_proto, *s_last_command, *s_in_script, *s_server, *s_keyspace, *s_clock,
     *s_stats, *s_index, *two;
+
+/* Where Client's and Keyspace's fields live in their instances (found once by fields(); -1: not
+ * found, the attribute is used), so that the context costs pointer loads and stores rather than
+ * generic attribute lookups (~230 instructions a load through a Cython getset descriptor). */
+static PyTypeObject *client_type, *keyspace_type;
+static Py_ssize_t off_db = -1, off_proto = -1, off_last = -1, off_in_script = -1, off_server = -1,
+                  off_stats = -1, off_clock = -1;
+
+/* obj.<name>, from its field at `off` when the caller knows obj's type has it there (new ref). */
+static PyObject *get_field(PyObject *obj, Py_ssize_t off, PyObject *name) {
+    if (off >= 0) {
+        PyObject *v = *(PyObject **)((char *)obj + off);
+        if (v != NULL)
+            return Py_NewRef(v);
+    }
+    return PyObject_GetAttr(obj, name);
+}
+
+/* obj.<name> = value, as get_field. */
+static int set_field(PyObject *obj, Py_ssize_t off, PyObject *name, PyObject *value) {
+    if (off >= 0) {
+        PyObject **slot = (PyObject **)((char *)obj + off), *old = *slot;
+        *slot = Py_NewRef(value);
+        Py_XDECREF(old);
+        return 0;
+    }
+    return PyObject_SetAttr(obj, name, value);
+}
+
+/* The offset of the object field `name` in instances of `type`: a __slots__ member's, or, for
+ * an extension type's field behind a getset descriptor, found by setting it to a fresh object
+ * on an instance made without __init__ and looking for that pointer in the instance. -1. */
+static Py_ssize_t find_field(PyTypeObject *type, const char *name) {
+    PyObject *descr = PyObject_GetAttrString((PyObject *)type, name), *obj = NULL, *probe = NULL, *none;
+    Py_ssize_t off = -1, at;
+    if (descr != NULL && Py_TYPE(descr) == &PyMemberDescr_Type) {
+        PyMemberDef *member = ((PyMemberDescrObject *)descr)->d_member;
+        if (member->type == T_OBJECT_EX)
+            off = member->offset;
+    } else if (descr != NULL && Py_TYPE(descr) == &PyGetSetDescr_Type && type->tp_new != NULL &&
+               (none = PyTuple_New(0)) != NULL) {
+        obj = type->tp_new(type, none, NULL);
+        Py_DECREF(none);
+        probe = PyDict_New();
+        if (obj != NULL && probe != NULL && PyObject_SetAttrString(obj, name, probe) == 0)
+            for (at = sizeof(PyObject); at + (Py_ssize_t)sizeof(PyObject *) <= type->tp_basicsize;
+                 at += sizeof(PyObject *))
+                if (*(PyObject **)((char *)obj + at) == probe) {
+                    off = at;
+                    break;
+                }
+    }
+    Py_XDECREF(obj);
+    Py_XDECREF(probe);
+    Py_XDECREF(descr);
+    PyErr_Clear();
+    return off;
+}
+
+/* fields(Client, Keyspace): finds the fields the context uses; True if all were found (the
+ * attributes are used for any not found, and for instances of other types). */
+static PyObject *fields(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 2 || !PyType_Check(args[0]) || !PyType_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "fields(Client, Keyspace)");
+        return NULL;
+    }
+    Py_XSETREF(client_type, (PyTypeObject *)Py_NewRef(args[0]));
+    Py_XSETREF(keyspace_type, (PyTypeObject *)Py_NewRef(args[1]));
+    off_db = find_field(client_type, "db");
+    off_proto = find_field(client_type, "proto");
+    off_last = find_field(client_type, "last_command");
+    off_in_script = find_field(client_type, "in_script");
+    off_server = find_field(client_type, "server");
+    off_stats = -1; /* a typed field (Stats): read by its attribute */
+    off_clock = find_field(keyspace_type, "clock");
+    return PyBool_FromLong(off_db >= 0 && off_proto >= 0 && off_last >= 0 && off_in_script >= 0 &&
+                           off_server >= 0 && off_clock >= 0);
+}
 
 static int intern_names(void) {
     if (two != NULL)
@@ -174,19 +255,19 @@ static int leave(Context *c) {
     PyObject *type, *value, *tb, *now;
     int failed = 0, same;
     PyErr_Fetch(&type, &value, &tb);
-    if (PyObject_SetAttr(c->ks, s_clock, c->clock) < 0)
+    if (set_field(c->ks, c->clock_at, s_clock, c->clock) < 0)
         failed = 1, PyErr_Clear();
-    if (PyObject_SetAttr(c->client, s_in_script, Py_False) < 0)
+    if (set_field(c->client, c->in_script_at, s_in_script, Py_False) < 0)
         failed = 1, PyErr_Clear();
-    if (PyObject_SetAttr(c->client, s_last_command, c->last) < 0)
+    if (set_field(c->client, c->last_at, s_last_command, c->last) < 0)
         failed = 1, PyErr_Clear();
-    if ((now = PyObject_GetAttr(c->client, s_db)) == NULL ||
-        (now != c->db && PyObject_SetAttr(c->client, s_db, c->db) < 0)) /* SELECT in the script */
+    if ((now = get_field(c->client, c->db_at, s_db)) == NULL ||
+        (now != c->db && set_field(c->client, c->db_at, s_db, c->db) < 0)) /* SELECT in the script */
         failed = 1, PyErr_Clear();
     Py_XDECREF(now);
-    if ((now = PyObject_GetAttr(c->client, s_proto)) == NULL ||
+    if ((now = get_field(c->client, c->proto_at, s_proto)) == NULL ||
         (same = now == c->proto ? 1 : PyObject_RichCompareBool(now, c->proto, Py_EQ)) < 0 ||
-        (!same && PyObject_SetAttr(c->client, s_proto, c->proto) < 0)) /* redis.setresp, or the 2 */
+        (!same && set_field(c->client, c->proto_at, s_proto, c->proto) < 0)) /* redis.setresp, or the 2 */
         failed = 1, PyErr_Clear();
     Py_XDECREF(now);
     context_clear(c);
@@ -205,32 +286,42 @@ static int leave(Context *c) {
  * changed, or everything put back). */
 static int enter(Context *c, PyObject *client, PyObject *constant) {
     PyObject *server, *started, *frozen;
+    int known = Py_TYPE(client) == client_type;
     memset(c, 0, sizeof *c);
     c->client = client;
-    if (intern_names() < 0 || (c->db = PyObject_GetAttr(client, s_db)) == NULL ||
-        (c->proto = PyObject_GetAttr(client, s_proto)) == NULL ||
-        (c->last = PyObject_GetAttr(client, s_last_command)) == NULL ||
-        (c->stats = PyObject_GetAttr(client, s_stats)) == NULL)
+    c->db_at = known ? off_db : -1;
+    c->proto_at = known ? off_proto : -1;
+    c->last_at = known ? off_last : -1;
+    c->in_script_at = known ? off_in_script : -1;
+    c->clock_at = -1;
+    if (intern_names() < 0 || (c->db = get_field(client, c->db_at, s_db)) == NULL ||
+        (c->proto = get_field(client, c->proto_at, s_proto)) == NULL ||
+        (c->last = get_field(client, c->last_at, s_last_command)) == NULL ||
+        (c->stats = get_field(client, known ? off_stats : -1, s_stats)) == NULL)
         goto failed;
-    if ((server = PyObject_GetAttr(client, s_server)) == NULL)
+    if ((server = get_field(client, known ? off_server : -1, s_server)) == NULL)
         goto failed;
     c->ks = PyObject_GetAttr(server, s_keyspace);
     Py_DECREF(server);
-    if (c->ks == NULL || (c->clock = PyObject_GetAttr(c->ks, s_clock)) == NULL ||
+    if (c->ks == NULL)
+        goto failed;
+    if (Py_TYPE(c->ks) == keyspace_type)
+        c->clock_at = off_clock;
+    if ((c->clock = get_field(c->ks, c->clock_at, s_clock)) == NULL ||
         (started = PyObject_CallNoArgs(c->clock)) == NULL)
         goto failed;
     frozen = PyLong_CheckExact(started) ? PyObject_GetAttr(started, s_index) : PyObject_CallOneArg(constant, started);
     Py_DECREF(started);
     if (frozen == NULL)
         goto failed;
-    if (PyObject_SetAttr(c->ks, s_clock, frozen) < 0) {
+    if (set_field(c->ks, c->clock_at, s_clock, frozen) < 0) {
         Py_DECREF(frozen);
         goto failed;
     }
     Py_DECREF(frozen);
-    if (PyObject_SetAttr(client, s_in_script, Py_True) < 0 ||
+    if (set_field(client, c->in_script_at, s_in_script, Py_True) < 0 ||
         (!(PyLong_CheckExact(c->proto) && PyLong_AsLong(c->proto) == 2) &&
-         PyObject_SetAttr(client, s_proto, two) < 0)) {
+         set_field(client, c->proto_at, s_proto, two) < 0)) {
         leave(c);
         return -1;
     }
@@ -667,6 +758,7 @@ static PyObject *load(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
 static PyMethodDef methods[] = {
     {"load", (PyCFunction)(void (*)(void))load, METH_FASTCALL, "Find Lua's API in lupa's module."},
     {"run", (PyCFunction)(void (*)(void))run, METH_FASTCALL, "Run a script's function with KEYS and ARGV."},
+    {"fields", (PyCFunction)(void (*)(void))fields, METH_FASTCALL, "Find the fields of Client and Keyspace run uses."},
     {NULL, NULL, 0, NULL},
 };
 

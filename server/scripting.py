@@ -323,6 +323,7 @@ _FAST: dict = {}
 _MAX_VARARGS = 4000
 
 _bridge = _load_bridge()
+_fields_found = None  # whether server/_luabridge.c found every field it reads (asked once)
 
 
 def _load_kernels():
@@ -428,6 +429,12 @@ class Engine:
             return
         if lua51.lua_type(opener) != "function":  # (nil, message, where): not loadable
             return
+        global _fields_found
+        if _fields_found is None:  # where run finds the client's and keyspace's fields
+            from server.client import Client
+            from server.keyspace import Keyspace
+
+            _fields_found = _bridge.fields(Client, Keyspace)
         state, slot, call, pcall, self._c_pin, self._c_unpin, self._c_take, self._c_stash = opener()
         bridge[b"call"], bridge[b"pcall"] = call, pcall
         self._c_slot = int(slot)
