@@ -494,15 +494,13 @@ class Engine:
             else:
                 value = NotImplemented
             if value is NotImplemented:  # lupa's path: pure mode, or keys/args not all bytes
-                ok, value, saved_proto = self._run_lupa(client, script, keys, args)
+                ok, value = self._run_lupa(client, script, keys, args)
+            elif value is _bridge.STASHED:
+                ok, value = True, self._c_take(self._c_slot)
+            elif value is _bridge.FAILED:
+                ok, value = False, self._c_take(self._c_slot)
             else:
-                saved_proto = client.proto  # put back by now
-                if value is _bridge.STASHED:
-                    ok, value = True, self._c_take(self._c_slot)
-                elif value is _bridge.FAILED:
-                    ok, value = False, self._c_take(self._c_slot)
-                else:
-                    ok = True
+                ok = True
         finally:
             self.run = outer
             if run.timed_out:
@@ -518,7 +516,7 @@ class Engine:
         kind = type(value)
         if kind is int or kind is bytes:  # the reply as it is, for any protocol
             return value
-        reply = self.to_reply(value, saved_proto, run.resp)
+        reply = self.to_reply(value, client.proto, run.resp)  # the client's protocol, put back
         if type(reply) is ErrorReply:
             raise CommandError(self._counted(value, reply.message))
         if self.nested_errors:
@@ -527,7 +525,7 @@ class Engine:
 
     def _run_lupa(self, client, script: Script, keys: list, args: list) -> tuple:
         """Run the script through lupa (the reference path; server/_luabridge.c's run does the
-        same): (ok, value, the client's protocol), with the script's context set on the client
+        same): (ok, value), with the script's context set on the client
         and put back (its db, protocol and last command; the keyspace's clock frozen)."""
         saved_db, saved_proto, saved_cmd = client.db, client.proto, client.last_command
         client.in_script = True
@@ -554,7 +552,7 @@ class Engine:
                 client.db = saved_db
             if client.proto != saved_proto:  # redis.setresp, or the 2 set above
                 client.proto = saved_proto
-        return ok, value, saved_proto
+        return ok, value
 
     def _counted(self, value, text: str) -> str:
         """`text` as errors.Counted when the error table `value` came from redis.call/pcall, whose
