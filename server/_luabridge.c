@@ -145,9 +145,9 @@ static PyObject *s_db, *s_proto, *s_last_command, *s_in_script, *s_server, *s_ke
 /* Where Client's and Keyspace's fields live in their instances (found once by fields(); -1: not
  * found, the attribute is used), so that the context costs pointer loads and stores rather than
  * generic attribute lookups (~230 instructions a load through a Cython getset descriptor). */
-static PyTypeObject *client_type, *keyspace_type;
+static PyTypeObject *client_type, *keyspace_type, *stats_type, *run_type;
 static Py_ssize_t off_db = -1, off_proto = -1, off_last = -1, off_in_script = -1, off_server = -1,
-                  off_stats = -1, off_clock = -1;
+                  off_stats = -1, off_clock = -1, off_commands = -1, off_dirty = -1;
 
 /* obj.<name>, from its field at `off` when the caller knows obj's type has it there (new ref). */
 static PyObject *get_field(PyObject *obj, Py_ssize_t off, PyObject *name) {
@@ -200,16 +200,22 @@ static Py_ssize_t find_field(PyTypeObject *type, const char *name) {
     return off;
 }
 
-/* fields(Client, Keyspace): finds the fields the context uses; True if all were found (the
- * attributes are used for any not found, and for instances of other types). */
+/* fields(Client, Keyspace, Stats, _Run): finds the fields the context and fast_command use; True
+ * if all were found (the attributes are used for any not found, and for instances of other
+ * types). */
 static PyObject *fields(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     (void)self;
-    if (nargs != 2 || !PyType_Check(args[0]) || !PyType_Check(args[1])) {
-        PyErr_SetString(PyExc_TypeError, "fields(Client, Keyspace)");
+    if (nargs != 4 || !PyType_Check(args[0]) || !PyType_Check(args[1]) || !PyType_Check(args[2]) ||
+        !PyType_Check(args[3])) {
+        PyErr_SetString(PyExc_TypeError, "fields(Client, Keyspace, Stats, _Run)");
         return NULL;
     }
     Py_XSETREF(client_type, (PyTypeObject *)Py_NewRef(args[0]));
     Py_XSETREF(keyspace_type, (PyTypeObject *)Py_NewRef(args[1]));
+    Py_XSETREF(stats_type, (PyTypeObject *)Py_NewRef(args[2]));
+    Py_XSETREF(run_type, (PyTypeObject *)Py_NewRef(args[3]));
+    off_commands = find_field(stats_type, "commands");
+    off_dirty = find_field(run_type, "dirty");
     off_db = find_field(client_type, "db");
     off_proto = find_field(client_type, "proto");
     off_last = find_field(client_type, "last_command");
@@ -218,7 +224,7 @@ static PyObject *fields(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     off_stats = -1; /* a typed field (Stats): read by its attribute */
     off_clock = find_field(keyspace_type, "clock");
     return PyBool_FromLong(off_db >= 0 && off_proto >= 0 && off_last >= 0 && off_in_script >= 0 &&
-                           off_server >= 0 && off_clock >= 0);
+                           off_server >= 0 && off_clock >= 0 && off_commands >= 0 && off_dirty >= 0);
 }
 
 static int intern_names(void) {
@@ -561,7 +567,7 @@ static PyObject *fast_command(PyObject *argv) {
     found = PyDict_GetItemWithError(current_fast, PyList_GET_ITEM(argv, 0));
     if (found == NULL)
         return PyErr_Occurred() ? NULL : Py_NewRef(Py_NotImplemented);
-    if (!PyTuple_CheckExact(found) || PyTuple_GET_SIZE(found) != 4 ||
+    if (!PyTuple_CheckExact(found) || PyTuple_GET_SIZE(found) != 6 ||
         n < PyLong_AsSsize_t(PyTuple_GET_ITEM(found, 2)) || n > PyLong_AsSsize_t(PyTuple_GET_ITEM(found, 3)))
         return PyErr_Occurred() ? NULL : Py_NewRef(Py_NotImplemented);
     writes = PyTuple_GET_ITEM(found, 1) == Py_True;
@@ -571,20 +577,22 @@ static PyObject *fast_command(PyObject *argv) {
                             (s_commands = PyUnicode_InternFromString("commands")) == NULL ||
                             (one = PyLong_FromLong(1)) == NULL))
         return NULL;
-    PyObject *call[3] = {current_client, PyTuple_GET_ITEM(found, 0), argv};
-    result = PyObject_Vectorcall(current_kernel, call, 3, NULL);
+    PyObject *call[5] = {current_client, PyTuple_GET_ITEM(found, 0), argv, PyTuple_GET_ITEM(found, 4),
+                         PyTuple_GET_ITEM(found, 5)};
+    result = PyObject_Vectorcall(current_kernel, call, 5, NULL);
     if (result == NULL || result == Py_NotImplemented)
         return result;
-    if (writes && PyObject_SetAttr(current_run, s_dirty, Py_True) < 0)
+    if (writes && set_field(current_run, Py_TYPE(current_run) == run_type ? off_dirty : -1, s_dirty, Py_True) < 0)
         goto failed;
-    count = PyObject_GetAttr(current_stats, s_commands);
+    Py_ssize_t at = Py_TYPE(current_stats) == stats_type ? off_commands : -1;
+    count = get_field(current_stats, at, s_commands);
     if (count == NULL)
         goto failed;
     more = PyNumber_Add(count, one);
     Py_DECREF(count);
     if (more == NULL)
         goto failed;
-    if (PyObject_SetAttr(current_stats, s_commands, more) < 0) {
+    if (set_field(current_stats, at, s_commands, more) < 0) {
         Py_DECREF(more);
         goto failed;
     }

@@ -315,8 +315,9 @@ _READ_ONLY = b"ERR " + errors.SCRIPT_READ_ONLY.encode()
 _CALLABLE: dict = {}
 _CALLABLE_MAX = 1024  # spellings kept (a script could make up any number of them)
 # The same spellings, for the commands server/_luabridge.c's redis.call runs through the kernel
-# itself (its fast_command): -> (command, a write, its arity as min and max). Only commands with
-# a kernel, which scriptCall refuses for no reason but a write in a read-only script.
+# itself (its fast_command): -> (command, a write, its arity as min and max, its handler and stats
+# for the kernel). Only commands with a kernel, which scriptCall refuses for no reason but a write
+# in a read-only script.
 _FAST: dict = {}
 # KEYS and ARGV together up to this many go to Lua as arguments through lupa; more as two tables
 # (Lua 5.1's C stack holds at most 8000 values: LUAI_MAXCSTACK)
@@ -365,7 +366,7 @@ def _lookup(argv):
         _CALLABLE[argv[0]] = found
         kernel, noscript, writes, min_args, max_args, is_write = found[6], *found[1:6]
         if kernel is not None and not noscript and writes == is_write:
-            _FAST[argv[0]] = (cmd, is_write, min_args, max_args)
+            _FAST[argv[0]] = (cmd, is_write, min_args, max_args, cmd.handler, cmd.stats)
     return found
 
 
@@ -431,10 +432,10 @@ class Engine:
             return
         global _fields_found
         if _fields_found is None:  # where run finds the client's and keyspace's fields
-            from server.client import Client
+            from server.client import Client, Stats
             from server.keyspace import Keyspace
 
-            _fields_found = _bridge.fields(Client, Keyspace)
+            _fields_found = _bridge.fields(Client, Keyspace, Stats, _Run)
         state, slot, call, pcall, self._c_pin, self._c_unpin, self._c_take, self._c_stash = opener()
         bridge[b"call"], bridge[b"pcall"] = call, pcall
         self._c_slot = int(slot)

@@ -28,8 +28,10 @@ def _keys_and_args(argv: Argv, not_integer: str = errors.NOT_INTEGER):
     """EVAL's and FCALL's numkeys: (keys, args), with Redis's errors (`not_integer`: FCALL says
     its own words for a numkeys that is not a number)."""
     raw = argv[2]
-    if len(raw) == 1 and 48 <= raw[0] <= 57:  # one digit, the usual numkeys: no to_int
-        numkeys = raw[0] - 48
+    if raw == b"1":  # the usual numkeys: no to_int
+        numkeys = 1
+    elif raw == b"0":
+        numkeys = 0
     else:
         numkeys = to_int(raw, not_integer)
     if numkeys > len(argv) - 3:
