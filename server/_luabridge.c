@@ -9,6 +9,11 @@
  * GIL held (a script blocks the event loop anyway), KEYS and ARGV are built straight from the
  * Python lists, and redis.call hands its arguments to Python as one list of bytes.
  *
+ * Also the hot part of what Python did around them: the script's context on its client (db,
+ * protocol, last command, in_script, the frozen keyspace clock; see Context) is set and put back
+ * here, and redis.call of a command that server/_fastpath.c's kernel runs (GET, SET, INCR) calls
+ * that kernel directly (fast_command), the checks and the table of such commands being Python's.
+ *
  * It must not: know commands or replies (Python does: this file moves strings, numbers and
  * booleans only, and anything else through a stash slot that Python reads with lupa), or keep a
  * Python object past the call that gave it. Lua's API is not linked in: its functions are looked
