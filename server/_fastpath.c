@@ -2130,19 +2130,20 @@ fields_found(PyObject *module, PyObject *unused)
 
 /* ---- redis.call's GET, SET and INCR (server/scripting.py's Engine._command) ---- */
 
-/* script_call(client, cmd, argv): the reply of GET key / SET key value / INCR key run for a
+/* script_call(client, cmd, argv[, handler, stats]): the reply of GET key / SET key value / INCR key run for a
  * script's client, as the command's handler would return it (bytes or None, the OK constant,
  * an int), when this module's kernels can do it (the same conditions as for a client: a
  * client without guards, so no MONITOR, tracking or MULTI; see plain_write for the writes);
  * else NotImplemented, and dispatch.call does it. Counts the call in the command's stats (and
  * the slow log) and sets the client's last command, as dispatch.call does; the caller counts
- * it in the server's total. Nothing here replies on the wire. */
+ * it in the server's total. Nothing here replies on the wire. `handler` and `stats`, when given,
+ * are the command's own (cmd.handler, cmd.stats, which the caller keeps): not read again. */
 static PyObject *
 script_call(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)module;
-    if (nargs != 3) {
-        PyErr_SetString(PyExc_TypeError, "script_call(client, cmd, argv)");
+    if (nargs != 3 && nargs != 5) {
+        PyErr_SetString(PyExc_TypeError, "script_call(client, cmd, argv[, handler, stats])");
         return NULL;
     }
     PyObject *client = args[0], *cmd = args[1], *argv = args[2];
@@ -2158,7 +2159,7 @@ script_call(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     if (s_handler == NULL && ((s_handler = PyUnicode_InternFromString("handler")) == NULL
                               || (s_stats = PyUnicode_InternFromString("stats")) == NULL))
         return NULL;
-    PyObject *handler = PyObject_GetAttr(cmd, s_handler);
+    PyObject *handler = nargs == 5 ? Py_NewRef(args[3]) : PyObject_GetAttr(cmd, s_handler);
     if (handler == NULL)
         return NULL;
     Py_DECREF(handler);  /* the command keeps it: compared by identity only */
@@ -2166,7 +2167,7 @@ script_call(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
                : handler == incr_handler && n == 2 ? 3 : 0;
     if (kind == 0)
         Py_RETURN_NOTIMPLEMENTED;
-    PyObject *stats = PyObject_GetAttr(cmd, s_stats);
+    PyObject *stats = nargs == 5 ? Py_NewRef(args[4]) : PyObject_GetAttr(cmd, s_stats);
     if (stats == NULL)
         return NULL;
     PyObject *result = NULL, *k = NULL, *key = PyList_GET_ITEM(argv, 1);

@@ -9,6 +9,11 @@
  * GIL held (a script blocks the event loop anyway), KEYS and ARGV are built straight from the
  * Python lists, and redis.call hands its arguments to Python as one list of bytes.
  *
+ * Also the hot part of what Python did around them: the script's context on its client (db,
+ * protocol, last command, in_script, the frozen keyspace clock; see Context) is set and put back
+ * here, and redis.call of a command that server/_fastpath.c's kernel runs (GET, SET, INCR) calls
+ * that kernel directly (fast_command), the checks and the table of such commands being Python's.
+ *
  * It must not: know commands or replies (Python does: this file moves strings, numbers and
  * booleans only, and anything else through a stash slot that Python reads with lupa), or keep a
  * Python object past the call that gave it. Lua's API is not linked in: its functions are looked
@@ -21,6 +26,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <structmember.h>
 
 typedef struct lua_State lua_State;
 typedef double lua_Number;
@@ -64,6 +70,13 @@ static int loaded = 0;
 /* The Python side of redis.call for the script running now, and how it hands over a table
  * (borrowed: set by run() for the duration of the script, restored after). NULL outside one. */
 static PyObject *current_command = NULL, *current_stasher = NULL;
+/* redis.call's C path (see fast_command), set by run() like the two above: the running script's
+ * client, whether it is read-only, its _Run (whose `dirty` a write sets), the server's INFO
+ * counters, the engine's table of kernel commands, the kernel (server/_fastpath.c's script_call)
+ * and the engine's conversion of a reply that is not an int or bytes. */
+static PyObject *current_client = NULL, *current_run = NULL, *current_stats = NULL;
+static PyObject *current_fast = NULL, *current_kernel = NULL, *current_convert = NULL;
+static int current_read_only = 0;
 static PyObject *no_arguments, *bad_argument; /* redis.call's own error texts (bytes) */
 static PyObject *STASHED;    /* a value left in the stash slot (not a string/number/boolean/nil) */
 static PyObject *FAILED;     /* the script raised: its error value is in the stash slot */
@@ -119,25 +132,252 @@ static int push_strings(lua_State *L, PyObject *list) {
     return 0;
 }
 
-/* run(engine, function, keys, args), `engine` a tuple (state, runner, stash, command, stasher)
- * made once per engine: the Lua `runner` (registry reference) called as runner(function, KEYS,
- * ARGV), which returns (ok, value) as xpcall does.
+/* -- the script's context on its client (Engine.execute's, for the C path) ------------------ */
+
+/* What a script changes on its client and keyspace while it runs, saved by enter() and put back
+ * by leave(), as Engine.execute's lupa path does in Python: the client's db, protocol (2 while
+ * the script runs) and last command, its in_script mark, and the keyspace's clock, frozen at
+ * the script's start (Redis's scriptTimeSnapshot: an int clock becomes its own __index__, any
+ * other value the engine's `constant` function of it). */
+typedef struct {
+    PyObject *client, *db, *proto, *last, *ks, *clock, *stats;
+    Py_ssize_t db_at, proto_at, last_at, in_script_at, clock_at; /* -1: by attribute */
+} Context;
+
+static PyObject *s_db, *s_proto, *s_last_command, *s_in_script, *s_server, *s_keyspace, *s_clock,
+    *s_stats, *s_index, *two;
+
+/* Where Client's and Keyspace's fields live in their instances (found once by fields(); -1: not
+ * found, the attribute is used), so that the context costs pointer loads and stores rather than
+ * generic attribute lookups (~230 instructions a load through a Cython getset descriptor). */
+static PyTypeObject *client_type, *keyspace_type, *stats_type, *run_type;
+static Py_ssize_t off_db = -1, off_proto = -1, off_last = -1, off_in_script = -1, off_server = -1,
+                  off_stats = -1, off_clock = -1, off_commands = -1, off_dirty = -1;
+
+/* obj.<name>, from its field at `off` when the caller knows obj's type has it there (new ref). */
+static PyObject *get_field(PyObject *obj, Py_ssize_t off, PyObject *name) {
+    if (off >= 0) {
+        PyObject *v = *(PyObject **)((char *)obj + off);
+        if (v != NULL)
+            return Py_NewRef(v);
+    }
+    return PyObject_GetAttr(obj, name);
+}
+
+/* obj.<name> = value, as get_field. */
+static int set_field(PyObject *obj, Py_ssize_t off, PyObject *name, PyObject *value) {
+    if (off >= 0) {
+        PyObject **slot = (PyObject **)((char *)obj + off), *old = *slot;
+        *slot = Py_NewRef(value);
+        Py_XDECREF(old);
+        return 0;
+    }
+    return PyObject_SetAttr(obj, name, value);
+}
+
+/* The offset of the object field `name` in instances of `type`: a __slots__ member's, or, for
+ * an extension type's field behind a getset descriptor, found by setting it to a fresh object
+ * on an instance made without __init__ and looking for that pointer in the instance. -1. */
+static Py_ssize_t find_field(PyTypeObject *type, const char *name) {
+    PyObject *descr = PyObject_GetAttrString((PyObject *)type, name), *obj = NULL, *probe = NULL, *none;
+    Py_ssize_t off = -1, at;
+    if (descr != NULL && Py_TYPE(descr) == &PyMemberDescr_Type) {
+        PyMemberDef *member = ((PyMemberDescrObject *)descr)->d_member;
+        if (member->type == T_OBJECT_EX)
+            off = member->offset;
+    } else if (descr != NULL && Py_TYPE(descr) == &PyGetSetDescr_Type && type->tp_new != NULL &&
+               (none = PyTuple_New(0)) != NULL) {
+        obj = type->tp_new(type, none, NULL);
+        Py_DECREF(none);
+        probe = PyDict_New();
+        if (obj != NULL && probe != NULL && PyObject_SetAttrString(obj, name, probe) == 0)
+            for (at = sizeof(PyObject); at + (Py_ssize_t)sizeof(PyObject *) <= type->tp_basicsize;
+                 at += sizeof(PyObject *))
+                if (*(PyObject **)((char *)obj + at) == probe) {
+                    off = at;
+                    break;
+                }
+    }
+    Py_XDECREF(obj);
+    Py_XDECREF(probe);
+    Py_XDECREF(descr);
+    PyErr_Clear();
+    return off;
+}
+
+/* fields(Client, Keyspace, Stats, _Run): finds the fields the context and fast_command use; True
+ * if all were found (the attributes are used for any not found, and for instances of other
+ * types). */
+static PyObject *fields(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 4 || !PyType_Check(args[0]) || !PyType_Check(args[1]) || !PyType_Check(args[2]) ||
+        !PyType_Check(args[3])) {
+        PyErr_SetString(PyExc_TypeError, "fields(Client, Keyspace, Stats, _Run)");
+        return NULL;
+    }
+    Py_XSETREF(client_type, (PyTypeObject *)Py_NewRef(args[0]));
+    Py_XSETREF(keyspace_type, (PyTypeObject *)Py_NewRef(args[1]));
+    Py_XSETREF(stats_type, (PyTypeObject *)Py_NewRef(args[2]));
+    Py_XSETREF(run_type, (PyTypeObject *)Py_NewRef(args[3]));
+    off_commands = find_field(stats_type, "commands");
+    off_dirty = find_field(run_type, "dirty");
+    off_db = find_field(client_type, "db");
+    off_proto = find_field(client_type, "proto");
+    off_last = find_field(client_type, "last_command");
+    off_in_script = find_field(client_type, "in_script");
+    off_server = find_field(client_type, "server");
+    off_stats = -1; /* a typed field (Stats): read by its attribute */
+    off_clock = find_field(keyspace_type, "clock");
+    return PyBool_FromLong(off_db >= 0 && off_proto >= 0 && off_last >= 0 && off_in_script >= 0 &&
+                           off_server >= 0 && off_clock >= 0 && off_commands >= 0 && off_dirty >= 0);
+}
+
+static int intern_names(void) {
+    if (two != NULL)
+        return 0;
+#define NAME(var, text)                                  \
+    if ((var = PyUnicode_InternFromString(text)) == NULL) \
+        return -1;
+    NAME(s_db, "db")
+    NAME(s_proto, "proto")
+    NAME(s_last_command, "last_command")
+    NAME(s_in_script, "in_script")
+    NAME(s_server, "server")
+    NAME(s_keyspace, "keyspace")
+    NAME(s_clock, "clock")
+    NAME(s_stats, "stats")
+    NAME(s_index, "__index__")
+#undef NAME
+    return (two = PyLong_FromLong(2)) == NULL ? -1 : 0;
+}
+
+static void context_clear(Context *c) {
+    Py_CLEAR(c->db);
+    Py_CLEAR(c->proto);
+    Py_CLEAR(c->last);
+    Py_CLEAR(c->ks);
+    Py_CLEAR(c->clock);
+    Py_CLEAR(c->stats);
+}
+
+/* Puts back what enter() changed; keeps an exception already set (the script's failure), else
+ * returns -1 with one if a step failed (every step is tried). */
+static int leave(Context *c) {
+    PyObject *type, *value, *tb, *now;
+    int failed = 0, same;
+    PyErr_Fetch(&type, &value, &tb);
+    if (set_field(c->ks, c->clock_at, s_clock, c->clock) < 0)
+        failed = 1, PyErr_Clear();
+    if (set_field(c->client, c->in_script_at, s_in_script, Py_False) < 0)
+        failed = 1, PyErr_Clear();
+    if (set_field(c->client, c->last_at, s_last_command, c->last) < 0)
+        failed = 1, PyErr_Clear();
+    if ((now = get_field(c->client, c->db_at, s_db)) == NULL ||
+        (now != c->db && set_field(c->client, c->db_at, s_db, c->db) < 0)) /* SELECT in the script */
+        failed = 1, PyErr_Clear();
+    Py_XDECREF(now);
+    if ((now = get_field(c->client, c->proto_at, s_proto)) == NULL ||
+        (same = now == c->proto ? 1 : PyObject_RichCompareBool(now, c->proto, Py_EQ)) < 0 ||
+        (!same && set_field(c->client, c->proto_at, s_proto, c->proto) < 0)) /* redis.setresp, or the 2 */
+        failed = 1, PyErr_Clear();
+    Py_XDECREF(now);
+    context_clear(c);
+    if (type != NULL) {
+        PyErr_Restore(type, value, tb);
+        return -1;
+    }
+    if (failed) {
+        PyErr_SetString(PyExc_RuntimeError, "a script's client could not be restored");
+        return -1;
+    }
+    return 0;
+}
+
+/* Saves and sets the script's context on `client` (see Context); -1 with an exception (nothing
+ * changed, or everything put back). */
+static int enter(Context *c, PyObject *client, PyObject *constant) {
+    PyObject *server, *started, *frozen;
+    int known = Py_TYPE(client) == client_type;
+    memset(c, 0, sizeof *c);
+    c->client = client;
+    c->db_at = known ? off_db : -1;
+    c->proto_at = known ? off_proto : -1;
+    c->last_at = known ? off_last : -1;
+    c->in_script_at = known ? off_in_script : -1;
+    c->clock_at = -1;
+    if (intern_names() < 0 || (c->db = get_field(client, c->db_at, s_db)) == NULL ||
+        (c->proto = get_field(client, c->proto_at, s_proto)) == NULL ||
+        (c->last = get_field(client, c->last_at, s_last_command)) == NULL ||
+        (c->stats = get_field(client, known ? off_stats : -1, s_stats)) == NULL)
+        goto failed;
+    if ((server = get_field(client, known ? off_server : -1, s_server)) == NULL)
+        goto failed;
+    c->ks = PyObject_GetAttr(server, s_keyspace);
+    Py_DECREF(server);
+    if (c->ks == NULL)
+        goto failed;
+    if (Py_TYPE(c->ks) == keyspace_type)
+        c->clock_at = off_clock;
+    if ((c->clock = get_field(c->ks, c->clock_at, s_clock)) == NULL ||
+        (started = PyObject_CallNoArgs(c->clock)) == NULL)
+        goto failed;
+    frozen = PyLong_CheckExact(started) ? PyObject_GetAttr(started, s_index) : PyObject_CallOneArg(constant, started);
+    Py_DECREF(started);
+    if (frozen == NULL)
+        goto failed;
+    if (set_field(c->ks, c->clock_at, s_clock, frozen) < 0) {
+        Py_DECREF(frozen);
+        goto failed;
+    }
+    Py_DECREF(frozen);
+    if (set_field(client, c->in_script_at, s_in_script, Py_True) < 0 ||
+        (!(PyLong_CheckExact(c->proto) && PyLong_AsLong(c->proto) == 2) &&
+         set_field(client, c->proto_at, s_proto, two) < 0)) {
+        leave(c);
+        return -1;
+    }
+    return 0;
+failed:
+    context_clear(c);
+    return -1;
+}
+
+/* -- entering a script (continued) ------------------------------------------------------------ */
+
+/* run(engine, function, keys, args[, client, read_only, run]), `engine` a tuple (state, runner,
+ * stash, command, stasher, fast, kernel, convert, constant) made once per engine: the Lua
+ * `runner` (registry reference) called as runner(function, KEYS, ARGV), which returns (ok,
+ * value) as xpcall does. With the last three (the script's client, whether it runs read-only,
+ * its _Run) the script's context on the client is set and put back here (see Context), and
+ * redis.call of the commands in `fast` takes fast_command's C path; without them the caller
+ * does that.
  * Returns the value if ok and simple, STASHED if ok and left in the stash slot, FAILED if not ok
  * (the error value stashed), or NotImplemented when keys or args hold anything but bytes (the
- * caller then takes lupa's path). `command(argv)` is called for each redis.call; when it returns
- * anything but an int, bytes, a boolean, None or a 1-tuple of an error text, `stasher(value)`
- * must leave that value in the stash slot. */
+ * caller then takes lupa's path; nothing was done). `command(argv)` is called for each
+ * redis.call the C path does not do; when it returns anything but an int, bytes, a boolean,
+ * None or a 1-tuple of an error text, `stasher(value)` must leave that value in the stash slot. */
 static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     lua_State *L;
-    int runner, function, stash, top, status, other;
+    int runner, function, stash, top, status, other, with_context;
+    Py_ssize_t i;
     PyObject *engine, *keys, *argv, *saved, *saved_stasher, *value;
+    PyObject *saved_client, *saved_run, *saved_stats, *saved_fast, *saved_kernel, *saved_convert;
+    int saved_read_only;
+    Context context;
     (void)self;
-    if (nargs != 4 || !PyTuple_CheckExact(args[0]) || PyTuple_GET_SIZE(args[0]) != 5) {
-        PyErr_SetString(PyExc_TypeError, "run((state, runner, stash, command, stasher), function, keys, args)");
+    if ((nargs != 4 && nargs != 7) || !PyTuple_CheckExact(args[0]) || PyTuple_GET_SIZE(args[0]) != 9) {
+        PyErr_SetString(PyExc_TypeError, "run((state, runner, stash, command, stasher, fast, kernel, convert, "
+                                         "constant), function, keys, args[, client, read_only, run])");
         return NULL;
     }
     if (!PyList_CheckExact(args[2]) || !PyList_CheckExact(args[3]))
         Py_RETURN_NOTIMPLEMENTED;
+    for (i = 0; i < PyList_GET_SIZE(args[2]); i++)
+        if (!PyBytes_CheckExact(PyList_GET_ITEM(args[2], i)))
+            Py_RETURN_NOTIMPLEMENTED;
+    for (i = 0; i < PyList_GET_SIZE(args[3]); i++)
+        if (!PyBytes_CheckExact(PyList_GET_ITEM(args[3], i)))
+            Py_RETURN_NOTIMPLEMENTED;
     engine = args[0];
     L = (lua_State *)PyLong_AsVoidPtr(PyTuple_GET_ITEM(engine, 0));
     runner = (int)PyLong_AsLong(PyTuple_GET_ITEM(engine, 1));
@@ -147,26 +387,47 @@ static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
         return NULL;
     keys = args[2];
     argv = args[3];
-    top = lua.gettop(L);
     if (!lua.checkstack(L, 8))
         Py_RETURN_NOTIMPLEMENTED;
+    with_context = nargs == 7;
+    if (with_context && enter(&context, args[4], PyTuple_GET_ITEM(engine, 8)) < 0)
+        return NULL;
+    top = lua.gettop(L);
     lua.rawgeti(L, LUA_REGISTRYINDEX, runner);
     lua.rawgeti(L, LUA_REGISTRYINDEX, function);
-    if (push_strings(L, keys) < 0) {
-        lua.settop(L, top);
-        Py_RETURN_NOTIMPLEMENTED;
-    }
-    if (push_strings(L, argv) < 0) {
-        lua.settop(L, top);
-        Py_RETURN_NOTIMPLEMENTED;
-    }
+    push_strings(L, keys);
+    push_strings(L, argv);
     saved = current_command;
     saved_stasher = current_stasher;
+    saved_client = current_client;
+    saved_run = current_run;
+    saved_stats = current_stats;
+    saved_fast = current_fast;
+    saved_kernel = current_kernel;
+    saved_convert = current_convert;
+    saved_read_only = current_read_only;
     current_command = PyTuple_GET_ITEM(engine, 3);
     current_stasher = PyTuple_GET_ITEM(engine, 4);
+    current_fast = NULL;
+    if (with_context && PyDict_CheckExact(PyTuple_GET_ITEM(engine, 5)) && PyTuple_GET_ITEM(engine, 6) != Py_None) {
+        current_fast = PyTuple_GET_ITEM(engine, 5);
+        current_kernel = PyTuple_GET_ITEM(engine, 6);
+        current_convert = PyTuple_GET_ITEM(engine, 7);
+        current_client = args[4];
+        current_read_only = PyObject_IsTrue(args[5]) == 1;
+        current_run = args[6];
+        current_stats = context.stats;
+    }
     status = lua.pcall(L, 3, 2, 0);
     current_command = saved;
     current_stasher = saved_stasher;
+    current_client = saved_client;
+    current_run = saved_run;
+    current_stats = saved_stats;
+    current_fast = saved_fast;
+    current_kernel = saved_kernel;
+    current_convert = saved_convert;
+    current_read_only = saved_read_only;
     if (status != 0) { /* the runner itself failed (out of memory): as lupa raises it */
         size_t size = 0;
         const char *s = lua.tolstring(L, -1, &size);
@@ -176,21 +437,26 @@ static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
             PyErr_SetObject(status == LUA_ERRMEM ? lua_memory_error_class : lua_error_class, text);
             Py_DECREF(text);
         }
+        if (with_context)
+            leave(&context);
         return NULL;
     }
     if (!lua.toboolean(L, top + 1)) {
         lua.pushvalue(L, top + 2);
         lua.rawseti(L, LUA_REGISTRYINDEX, stash);
         lua.settop(L, top);
-        return Py_NewRef(FAILED);
+        value = Py_NewRef(FAILED);
+    } else {
+        value = simple_to_py(L, top + 2, &other);
+        if (other) {
+            lua.pushvalue(L, top + 2);
+            lua.rawseti(L, LUA_REGISTRYINDEX, stash);
+            value = Py_NewRef(STASHED);
+        }
+        lua.settop(L, top);
     }
-    value = simple_to_py(L, top + 2, &other);
-    if (other) {
-        lua.pushvalue(L, top + 2);
-        lua.rawseti(L, LUA_REGISTRYINDEX, stash);
-        value = Py_NewRef(STASHED);
-    }
-    lua.settop(L, top);
+    if (with_context && leave(&context) < 0)
+        Py_CLEAR(value);
     return value;
 }
 
@@ -289,6 +555,61 @@ static void push_exception(lua_State *L) {
     Py_XDECREF(tb);
 }
 
+/* redis.call's C path for the engine's kernel commands (GET, SET, INCR: `fast` maps the
+ * command's spelling to (command, writes, min args, max args), filled by scripting._lookup only
+ * for commands that scriptCall never refuses but in a read-only script). What the Python side
+ * (Engine._command, the reference) does for them, in its order: the arity, a write refused in
+ * a read-only script (left to Python, which answers it), then the kernel. MISCONF and OOM need
+ * no check here: either sets every client's guard, and the kernel steps aside for a guarded
+ * client. A write the kernel did marks the run dirty (SCRIPT KILL can no longer stop it); the
+ * call is counted in the server's total. Returns a new reference: the reply as Python gives it
+ * to Lua; NotImplemented (Python must do it all: nothing was done) or NULL with an exception. */
+static PyObject *fast_command(PyObject *argv) {
+    static PyObject *s_dirty, *s_commands, *one;
+    PyObject *found, *result, *count, *more;
+    Py_ssize_t n = PyList_GET_SIZE(argv);
+    int writes;
+    found = PyDict_GetItemWithError(current_fast, PyList_GET_ITEM(argv, 0));
+    if (found == NULL)
+        return PyErr_Occurred() ? NULL : Py_NewRef(Py_NotImplemented);
+    if (!PyTuple_CheckExact(found) || PyTuple_GET_SIZE(found) != 6 ||
+        n < PyLong_AsSsize_t(PyTuple_GET_ITEM(found, 2)) || n > PyLong_AsSsize_t(PyTuple_GET_ITEM(found, 3)))
+        return PyErr_Occurred() ? NULL : Py_NewRef(Py_NotImplemented);
+    writes = PyTuple_GET_ITEM(found, 1) == Py_True;
+    if (writes && current_read_only)
+        return Py_NewRef(Py_NotImplemented);
+    if (s_dirty == NULL && ((s_dirty = PyUnicode_InternFromString("dirty")) == NULL ||
+                            (s_commands = PyUnicode_InternFromString("commands")) == NULL ||
+                            (one = PyLong_FromLong(1)) == NULL))
+        return NULL;
+    PyObject *call[5] = {current_client, PyTuple_GET_ITEM(found, 0), argv, PyTuple_GET_ITEM(found, 4),
+                         PyTuple_GET_ITEM(found, 5)};
+    result = PyObject_Vectorcall(current_kernel, call, 5, NULL);
+    if (result == NULL || result == Py_NotImplemented)
+        return result;
+    if (writes && set_field(current_run, Py_TYPE(current_run) == run_type ? off_dirty : -1, s_dirty, Py_True) < 0)
+        goto failed;
+    Py_ssize_t at = Py_TYPE(current_stats) == stats_type ? off_commands : -1;
+    count = get_field(current_stats, at, s_commands);
+    if (count == NULL)
+        goto failed;
+    more = PyNumber_Add(count, one);
+    Py_DECREF(count);
+    if (more == NULL)
+        goto failed;
+    if (set_field(current_stats, at, s_commands, more) < 0) {
+        Py_DECREF(more);
+        goto failed;
+    }
+    Py_DECREF(more);
+    if (!PyLong_CheckExact(result) && !PyBytes_CheckExact(result))
+        Py_SETREF(result, PyObject_CallOneArg(current_convert, result));
+    return result;
+failed:
+    Py_DECREF(result);
+    return NULL;
+}
+
 /* redis.call (upvalue 1 false) and redis.pcall (true); upvalue 2 is the stash slot. The
  * arguments go to the Python side as a list of bytes, checked here as the lupa path's
  * _run_command checks them. No Python reference is held across lua_error. */
@@ -322,7 +643,11 @@ static int command(lua_State *L) {
     }
     /* Python may call into Lua through lupa, which empties this frame's stack: the arguments
      * are all read by now. */
-    result = PyObject_CallOneArg(current_command, argv);
+    result = current_fast != NULL ? fast_command(argv) : Py_NewRef(Py_NotImplemented);
+    if (result == Py_NotImplemented) {
+        Py_DECREF(result);
+        result = PyObject_CallOneArg(current_command, argv);
+    }
     Py_DECREF(argv);
     if (result == NULL)
         goto failed;
@@ -446,6 +771,7 @@ static PyObject *load(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
 static PyMethodDef methods[] = {
     {"load", (PyCFunction)(void (*)(void))load, METH_FASTCALL, "Find Lua's API in lupa's module."},
     {"run", (PyCFunction)(void (*)(void))run, METH_FASTCALL, "Run a script's function with KEYS and ARGV."},
+    {"fields", (PyCFunction)(void (*)(void))fields, METH_FASTCALL, "Find the fields of Client and Keyspace run uses."},
     {NULL, NULL, 0, NULL},
 };
 

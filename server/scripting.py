@@ -314,11 +314,17 @@ _READ_ONLY = b"ERR " + errors.SCRIPT_READ_ONLY.encode()
 # lookup and the flag arithmetic once.
 _CALLABLE: dict = {}
 _CALLABLE_MAX = 1024  # spellings kept (a script could make up any number of them)
+# The same spellings, for the commands server/_luabridge.c's redis.call runs through the kernel
+# itself (its fast_command): -> (command, a write, its arity as min and max, its handler and stats
+# for the kernel). Only commands with a kernel, which scriptCall refuses for no reason but a write
+# in a read-only script.
+_FAST: dict = {}
 # KEYS and ARGV together up to this many go to Lua as arguments through lupa; more as two tables
 # (Lua 5.1's C stack holds at most 8000 values: LUAI_MAXCSTACK)
 _MAX_VARARGS = 4000
 
 _bridge = _load_bridge()
+_fields_found = None  # whether server/_luabridge.c found every field it reads (asked once)
 
 
 def _load_kernels():
@@ -356,7 +362,11 @@ def _lookup(argv):
     if not container:
         if len(_CALLABLE) >= _CALLABLE_MAX:
             _CALLABLE.clear()
+            _FAST.clear()
         _CALLABLE[argv[0]] = found
+        kernel, noscript, writes, min_args, max_args, is_write = found[6], *found[1:6]
+        if kernel is not None and not noscript and writes == is_write:
+            _FAST[argv[0]] = (cmd, is_write, min_args, max_args, cmd.handler, cmd.stats)
     return found
 
 
@@ -404,7 +414,8 @@ class Engine:
         self._rawget = self._api[b"rawget"]
         if self._c_state is not None:  # what server/_luabridge.c's run needs of this engine
             runner = int(self._c_pin(self._api[b"run_c"]))
-            self._c_engine = (self._c_state, runner, self._c_slot, self._command, self._c_stash_value)
+            self._c_engine = (self._c_state, runner, self._c_slot, self._command, self._c_stash_value,
+                              _FAST, _script_call, self._converted, _constant)
 
     def _open_bridge(self, bridge) -> None:
         """Load server/_luabridge.c into this runtime (package.loadlib of the module's own file):
@@ -419,6 +430,12 @@ class Engine:
             return
         if lua51.lua_type(opener) != "function":  # (nil, message, where): not loadable
             return
+        global _fields_found
+        if _fields_found is None:  # where run finds the client's and keyspace's fields
+            from server.client import Client, Stats
+            from server.keyspace import Keyspace
+
+            _fields_found = _bridge.fields(Client, Keyspace, Stats, _Run)
         state, slot, call, pcall, self._c_pin, self._c_unpin, self._c_take, self._c_stash = opener()
         bridge[b"call"], bridge[b"pcall"] = call, pcall
         self._c_slot = int(slot)
@@ -467,33 +484,18 @@ class Engine:
             run.read_only = read_only
             run.dirty = False
             run.resp = 2
-        saved_db, saved_proto, saved_cmd = client.db, client.proto, client.last_command
         outer, self.run = self.run, run
-        client.in_script = True
-        if saved_proto != 2:
-            client.proto = 2
-        # Keys expire as of the script's start while it runs (Redis's scriptTimeSnapshot), so a
-        # key cannot vanish in the middle of a script. An int's __index__ returns the int: the
-        # frozen clock without a new function per script.
-        ks = client.server.keyspace
-        clock = ks.clock
-        started = clock()
-        ks.clock = started.__index__ if type(started) is int else _constant(started)
         try:
             in_c = self._c_engine
-            if in_c is not None:
+            if in_c is not None:  # server/_luabridge.c sets and puts back the context itself
                 pin = script.pin
                 if pin is None:
                     pin = self._pin(script)
-                value = _bridge.run(in_c, pin.ref, keys, args)  # NotImplemented: not lists of bytes
+                value = _bridge.run(in_c, pin.ref, keys, args, client, read_only, run)
             else:
                 value = NotImplemented
-            if value is NotImplemented:
-                if len(keys) + len(args) < _MAX_VARARGS:
-                    ok, value = self._execute(script.function, len(keys), *keys, *args)
-                else:  # more than Lua's C stack takes as arguments: as tables
-                    ok, value = self._execute_tables(script.function, self.lua.table_from(keys),
-                                                     self.lua.table_from(args))
+            if value is NotImplemented:  # lupa's path: pure mode, or keys/args not all bytes
+                ok, value = self._run_lupa(client, script, keys, args)
             elif value is _bridge.STASHED:
                 ok, value = True, self._c_take(self._c_slot)
             elif value is _bridge.FAILED:
@@ -501,14 +503,7 @@ class Engine:
             else:
                 ok = True
         finally:
-            ks.clock = clock
             self.run = outer
-            client.in_script = False
-            client.last_command = saved_cmd
-            if client.db is not saved_db:  # SELECT in the script
-                client.db = saved_db
-            if client.proto != saved_proto:  # redis.setresp, or the 2 set above
-                client.proto = saved_proto
             if run.timed_out:
                 busy.ended(run)
                 if run.killed:
@@ -522,12 +517,43 @@ class Engine:
         kind = type(value)
         if kind is int or kind is bytes:  # the reply as it is, for any protocol
             return value
-        reply = self.to_reply(value, saved_proto, run.resp)
+        reply = self.to_reply(value, client.proto, run.resp)  # the client's protocol, put back
         if type(reply) is ErrorReply:
             raise CommandError(self._counted(value, reply.message))
         if self.nested_errors:
-            _count_nested(client, saved_cmd, self.nested_errors)
+            _count_nested(client, client.last_command, self.nested_errors)
         return reply
+
+    def _run_lupa(self, client, script: Script, keys: list, args: list) -> tuple:
+        """Run the script through lupa (the reference path; server/_luabridge.c's run does the
+        same): (ok, value), with the script's context set on the client
+        and put back (its db, protocol and last command; the keyspace's clock frozen)."""
+        saved_db, saved_proto, saved_cmd = client.db, client.proto, client.last_command
+        client.in_script = True
+        if saved_proto != 2:
+            client.proto = 2
+        # Keys expire as of the script's start while it runs (Redis's scriptTimeSnapshot), so a
+        # key cannot vanish in the middle of a script. An int's __index__ returns the int: the
+        # frozen clock without a new function per script.
+        ks = client.server.keyspace
+        clock = ks.clock
+        started = clock()
+        ks.clock = started.__index__ if type(started) is int else _constant(started)
+        try:
+            if len(keys) + len(args) < _MAX_VARARGS:
+                ok, value = self._execute(script.function, len(keys), *keys, *args)
+            else:  # more than Lua's C stack takes as arguments: as tables
+                ok, value = self._execute_tables(script.function, self.lua.table_from(keys),
+                                                 self.lua.table_from(args))
+        finally:
+            ks.clock = clock
+            client.in_script = False
+            client.last_command = saved_cmd
+            if client.db is not saved_db:  # SELECT in the script
+                client.db = saved_db
+            if client.proto != saved_proto:  # redis.setresp, or the 2 set above
+                client.proto = saved_proto
+        return ok, value
 
     def _counted(self, value, text: str) -> str:
         """`text` as errors.Counted when the error table `value` came from redis.call/pcall, whose
@@ -672,6 +698,11 @@ class Engine:
         if kind is ErrorReply:
             return (_lua_error(reply.message),)
         return self.to_lua(reply, run.resp)
+
+    def _converted(self, reply):
+        """A kernel's reply that is not an int or bytes (SET's OK) as Lua gets it: the end of
+        `_command`, for server/_luabridge.c's redis.call that ran the kernel itself."""
+        return self.to_lua(reply, self.run.resp)
 
     def _interrupt(self):
         """The count hook's question: must the running script stop (busy.interrupt)?"""

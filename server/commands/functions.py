@@ -27,14 +27,18 @@ _ALL_SHARDS = ("request_policy:all_shards", "response_policy:all_succeeded")
 
 
 def _fcall(client: "Client", argv: Argv, read_only: bool) -> Reply:
-    _feed_monitors(client, argv)  # before the commands the function runs, as Redis (FCALL is SKIP_MONITOR)
-    registry = functions.registry_for(client.server)
+    guarded = client.guarded  # without a guard: no MONITOR, not OOM (see prepare_oom)
+    if guarded:
+        _feed_monitors(client, argv)  # before the commands the function runs, as Redis (FCALL is SKIP_MONITOR)
+    server = client.server
+    registry = functions.registry_for(server)
     name = bytes(argv[1]).lower()  # function names are case-insensitive
     function = registry.current.functions.get(name)
     if function is None:
         raise CommandError(errors.FUNCTION_NOT_FOUND)
     keys, args = _keys_and_args(argv, errors.FUNCTION_BAD_NUMKEYS)
-    prepare_oom(client.server, function.flags)
+    if guarded or server.script_oom:
+        prepare_oom(server, function.flags)
     return registry.call(client, argv, keys, args, read_only)
 
 

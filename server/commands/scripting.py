@@ -27,7 +27,13 @@ _EVALSHA_ARGS = ("sha1 numkeys [key [key ...]] [arg [arg ...]]",)
 def _keys_and_args(argv: Argv, not_integer: str = errors.NOT_INTEGER):
     """EVAL's and FCALL's numkeys: (keys, args), with Redis's errors (`not_integer`: FCALL says
     its own words for a numkeys that is not a number)."""
-    numkeys = to_int(argv[2], not_integer)
+    raw = argv[2]
+    if raw == b"1":  # the usual numkeys: no to_int
+        numkeys = 1
+    elif raw == b"0":
+        numkeys = 0
+    else:
+        numkeys = to_int(raw, not_integer)
     if numkeys > len(argv) - 3:
         raise CommandError(errors.NUMKEYS_TOO_BIG)
     if numkeys < 0:
@@ -37,7 +43,8 @@ def _keys_and_args(argv: Argv, not_integer: str = errors.NOT_INTEGER):
 
 def _feed_monitors(client: "Client", argv: Argv) -> None:
     """Redis feeds MONITOR with EVAL itself before it runs, so its commands come after it (EVAL
-    is SKIP_MONITOR for the usual after-the-call feed)."""
+    is SKIP_MONITOR for the usual after-the-call feed). Callers may skip it for a client without
+    a guard (Client.refresh_guard: any MONITOR sets every client's)."""
     if client.server.monitors:
         from server.dispatch import feed_monitors
 
@@ -59,7 +66,9 @@ def prepare_oom(server, flags) -> None:
     """Redis's OOM rules for a script about to run (flags: its shebang's, None without one), with
     used memory over maxmemory: a shebang naming neither allow-oom nor no-writes is refused
     (scriptPrepareForRun; dispatch has usually refused it already), and unless allow-oom is
-    named its first DENYOOM redis.call before any write is refused (scriptVerifyOOM)."""
+    named its first DENYOOM redis.call before any write is refused (scriptVerifyOOM).
+    Nothing to do when the client has no guard (so the server is not OOM: Server.oom sets
+    every client's) and server.script_oom is already False: callers may skip it then."""
     if not server.oom:
         server.script_oom = False
     elif flags is None:
@@ -82,17 +91,23 @@ def _eval(client: "Client", argv: Argv, read_only: bool) -> Reply:
 
 
 def _evalsha(client: "Client", argv: Argv, read_only: bool) -> Reply:
-    _feed_monitors(client, argv)
+    guarded = client.guarded  # without a guard: no MONITOR, not OOM (see prepare_oom)
+    if guarded:
+        _feed_monitors(client, argv)
     if len(argv[1]) != 40:  # Redis answers this before it looks at numkeys
         raise CommandError(errors.NOSCRIPT)
     keys, args = _keys_and_args(argv)
-    engine = scripting.engine_for(client.server)
+    server = client.server
+    engine = server.scripting_engine
+    if engine is None:
+        engine = scripting.engine_for(server)
     script = engine.by_sha.get(argv[1])  # the SHA as loaded (lower case): no decoding
     if script is None:
         script = engine.scripts.get(bytes(argv[1]).decode("latin-1").lower())
         if script is None:
             raise CommandError(errors.NOSCRIPT)
-    prepare_oom(client.server, script.flags)
+    if guarded or server.script_oom:
+        prepare_oom(server, script.flags)
     return engine.execute(client, script, keys, args, read_only)
 
 
