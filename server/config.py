@@ -95,12 +95,14 @@ class Directive:
             return parse_events(text)
         if kind == "percentiles":
             return _parse_percentiles(text)
-        if kind == "memperc":
+        if kind == "memperc":  # maxmemory-clients: bytes, or a percentage of maxmemory up to 100
             if not re.fullmatch(r"\d+%", text):
                 try:
                     parse_memory(text)
                 except ConfigError:
                     raise ConfigError("argument must be a memory or percent value") from None
+            elif int(text[:-1]) > 100:
+                raise ConfigError("percentage argument must be less or equal to 100")
             return text
         if kind == "oomvalues":
             parts = text.split()

@@ -362,12 +362,14 @@ def config_set(client: "Client", argv: Argv) -> Reply:
         changed = server.config.set_many(pairs)
     except ConfigError as exc:
         raise CommandError(exc.message) from None
-    if ("port" in changed or "bind" in changed) and server.loop is not None:
+    # Redis applies a setting only when its value changes: CONFIG SET port <the same> is OK.
+    moved = [k for k in ("port", "bind") if k in changed and server.config[k] != before[k]]
+    if moved and server.loop is not None:
         try:
             server.rebind(server.config["port"], server.config["bind"])
         except OSError:
             server.config.values.update({k: before[k] for k in changed})  # all or nothing, as Redis
-            which = "bind" if "bind" in changed else "port"
+            which = "bind" if "bind" in moved else "port"
             why = ("Failed to bind to specified addresses." if which == "bind"
                    else "Unable to listen on this port. Check server logs.")
             raise CommandError(errors.config_set_failed(which, why)) from None

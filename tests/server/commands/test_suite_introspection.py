@@ -283,6 +283,28 @@ def test_config_set_rollback_on_set_error(r, config):
     assert r.config_get("maxmemory")["maxmemory"] == "0"
 
 
+def test_config_set_port_and_bind_to_their_own_values(r):
+    # The tcl's CONFIG sanity sets port and bind too: an unchanged value is not applied again.
+    got = r.config_get("port")
+    assert cmd(r, "CONFIG", "SET", "port", got["port"]) == "OK"
+    assert cmd(r, "CONFIG", "SET", "bind", r.config_get("bind")["bind"]) == "OK"
+    assert r.ping()
+
+
+def test_config_set_rollback_on_percentage_error(r, config):
+    # The tcl block as 7.0 has it: the first bad value in argument order is the one reported.
+    config("maxmemory", "10000002")
+    mmc, qbl = (r.config_get(k)[k] for k in ("maxmemory-clients", "client-query-buffer-limit"))
+    assert_error("ERR CONFIG SET failed (possibly related to argument 'maxmemory-clients') - percentage "
+                 "argument must be less or equal to 100", r, "CONFIG", "SET", "maxmemory", "10000001",
+                 "maxmemory-clients", "200%", "client-query-buffer-limit", "invalid")
+    assert r.config_get("maxmemory")["maxmemory"] == "10000002"
+    assert r.config_get("maxmemory-clients")["maxmemory-clients"] == mmc
+    assert r.config_get("client-query-buffer-limit")["client-query-buffer-limit"] == qbl
+    assert cmd(r, "CONFIG", "SET", "maxmemory-clients", "100%") == "OK"
+    assert cmd(r, "CONFIG", "SET", "maxmemory-clients", mmc) == "OK"
+
+
 def test_config_set_multiple_args(r, config):
     config("maxmemory", "0")
     config("maxmemory-policy", "noeviction")
