@@ -184,12 +184,26 @@ def pack(s: SetValue):
     return Intset(rdb.intset_blob(sorted(map(int, s))))
 
 
+# number -> its shared text, for the numbers whose text SHARED holds: what `expand` looks up
+# first (one C call for the whole set instead of formatting and sharing each member).
+_TEXT: dict = {}
+
+
 def expand(blob) -> SetValue:
     """The SetValue of an Intset (members in ascending order, short ones shared)."""
-    members = list(map(b"%d".__mod__, rdb.intset_numbers(blob)))
+    numbers = rdb.intset_numbers(blob)
+    members = list(map(_TEXT.get, numbers))
+    if None not in members:  # the usual case: small numbers seen before
+        return SetValue.fromkeys(members)
+    members = list(map(b"%d".__mod__, numbers))
     if len(SHARED) < SHARED_MAX:
         _learn(members)
-    return SetValue(map(share, members, members))
+    members = list(map(share, members, members))
+    if len(_TEXT) < SHARED_MAX:
+        for n, m in zip(numbers, members):
+            if len(m) <= SHARED_LONGEST and SHARED.get(m) is m:
+                _TEXT[n] = m
+    return SetValue.fromkeys(members)
 
 
 def _encoding(value, config=None) -> str:
