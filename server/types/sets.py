@@ -57,6 +57,9 @@ SHARED_MAX = 16384  # distinct short members shared at most (well under 1 MB whe
 SHARED_LONGEST = 4  # members of at most this many bytes are shared (-999..9999 and short tags)
 SHARED: dict = {}  # short member -> the one bytes object stored for it
 share = SHARED.get  # share(m, m): the object to store for the member `m`
+# number -> its shared text, for the numbers whose text SHARED holds: what `expand` looks up
+# first (one C call for the whole set instead of formatting and sharing each member).
+_TEXT: dict = {}
 
 
 def _learn(members) -> None:
@@ -65,7 +68,8 @@ def _learn(members) -> None:
         return
     for m in members:
         if len(m) <= SHARED_LONGEST and type(m) is bytes:
-            SHARED.setdefault(m, m)
+            m = SHARED.setdefault(m, m)
+            _TEXT.setdefault(int(m), m)  # every caller's members are canonical integers
 
 
 class SetValue(dict):
@@ -177,20 +181,30 @@ def pop_random(s: SetValue, count: int, config) -> list:
 Intset = rdb.Intset
 
 
+# persistence/_rdbload.c's kernels for the two, when built and not FORKVPY_PURE; the Python below
+# is their reference (tests/server/test_packed.py checks both give the same).
+_KERNEL = rdb._rdbload if rdb._USE_C else None
+_intset_fill = getattr(_KERNEL, "intset_fill", None)
+_intset_pack = getattr(_KERNEL, "intset_pack", None)
+_new_set = SetValue.__new__  # an empty SetValue without __init__'s call chain (big set by hand)
+
+
 def pack(s: SetValue):
     """The Intset of a set Redis holds as an intset, or None for a hashtable set."""
     if s.big:
         return None
+    if _intset_pack is not None:
+        return Intset(_intset_pack(s))
     return Intset(rdb.intset_blob(sorted(map(int, s))))
-
-
-# number -> its shared text, for the numbers whose text SHARED holds: what `expand` looks up
-# first (one C call for the whole set instead of formatting and sharing each member).
-_TEXT: dict = {}
 
 
 def expand(blob) -> SetValue:
     """The SetValue of an Intset (members in ascending order, short ones shared)."""
+    if _intset_fill is not None:
+        s = _new_set(SetValue)
+        s.big = False
+        if _intset_fill(blob, s, _TEXT):  # every number has a shared text: the usual case
+            return s
     numbers = rdb.intset_numbers(blob)
     members = list(map(_TEXT.get, numbers))
     if None not in members:  # the usual case: small numbers seen before

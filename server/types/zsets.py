@@ -164,7 +164,16 @@ def _score_text(text: bytes) -> float:
 def expand(blob) -> ZSet:
     """The ZSet of a ZSetListpack."""
     items = rdb.listpack_entries(blob)
-    return ZSet(zip(items[0::2], map(_score_text, items[1::2])))
+    members = items[0::2]
+    scores = list(map(_score_text, items[1::2]))
+    z = _new_zset(ZSet)  # ZSet(pairs) without its __init__'s call chain and index comprehension
+    z.update(zip(members, scores))
+    z.index = ZIndex(zip(scores, members))
+    z.big = False
+    return z
+
+
+_new_zset = ZSet.__new__
 
 
 def _encoding(value, config=None) -> str:
