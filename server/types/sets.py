@@ -55,7 +55,8 @@ SRANDMEMBER_SUB_STRATEGY_MUL = 3  # Redis: SRANDMEMBER copies and trims once cou
 
 SHARED_MAX = 16384  # distinct short members shared at most (well under 1 MB when full)
 SHARED_LONGEST = 4  # members of at most this many bytes are shared (-999..9999 and short tags)
-SHARED: dict = {}  # short member -> the one bytes object stored for it
+SHARED: dict = {}  # short member -> the one bytes object stored for it (intset members only:
+                  # canonical integers, which `grow` relies on)
 share = SHARED.get  # share(m, m): the object to store for the member `m`
 # number -> its shared text, for the numbers whose text SHARED holds: what `expand` looks up
 # first (one C call for the whole set instead of formatting and sharing each member).
@@ -87,9 +88,13 @@ def grow(s: SetValue, config, *added: bytes) -> None:
     `config`: Config.values (or the Config)."""
     if s.big:
         return
-    if len(s) > config["set-max-intset-entries"] or not all(is_int(m) for m in added):
+    if len(s) > config["set-max-intset-entries"]:
         s.big = True
         return
+    for m in added:  # a loop, not all(generator): one SADD member is the usual case
+        if m not in SHARED and not is_int(m):  # SHARED holds canonical integers only
+            s.big = True
+            return
     _learn(added)
 
 
