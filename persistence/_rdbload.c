@@ -593,11 +593,35 @@ decimal_bytes(long long v)
     return PyBytes_FromStringAndSize(text, n);
 }
 
-/* listpack_entries(blob) -> list of bytes (integers as their decimal text), or None. */
+/* A score entry's text as float() reads it (PyOS_string_to_double: "inf", "1.5e3", ...); NULL with
+ * ValueError when it is not one. */
 static PyObject *
-rdbload_listpack_entries(PyObject *self, PyObject *arg)
+text_score(const unsigned char *text, Py_ssize_t n)
 {
-    (void)self;
+    char buf[80];
+    if (n <= 0 || n >= (Py_ssize_t)sizeof buf) {
+        PyErr_SetString(PyExc_ValueError, "not a score");
+        return NULL;
+    }
+    memcpy(buf, text, (size_t)n);
+    buf[n] = 0;
+    char *end;
+    double d = PyOS_string_to_double(buf, &end, NULL);
+    if (d == -1.0 && PyErr_Occurred())
+        return NULL;
+    if (end != buf + n) {
+        PyErr_SetString(PyExc_ValueError, "not a score");
+        return NULL;
+    }
+    return PyFloat_FromDouble(d);
+}
+
+/* The entries of a listpack: a list of bytes (integers as their decimal text), or None when it is
+ * malformed. With `scores`, the entries at odd positions (a sorted set's scores) are floats
+ * instead: an integer entry's value, a text entry read as float() reads it. */
+static PyObject *
+listpack_read(PyObject *arg, int scores)
+{
     Py_buffer view;
     if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0)
         return NULL;
@@ -614,17 +638,18 @@ rdbload_listpack_entries(PyObject *self, PyObject *arg)
     while (pos < end) {
         Py_ssize_t start = pos;
         unsigned enc = b[pos];
+        int odd = scores && (PyList_GET_SIZE(out) & 1);
         PyObject *item;
         long long v;
         Py_ssize_t n;
         if (enc < 0x80) {
-            item = decimal_bytes((long long)enc);
+            item = odd ? PyFloat_FromDouble((double)enc) : decimal_bytes((long long)enc);
             pos += 1;
         } else if (enc < 0xC0) {
             n = enc & 0x3F;
             if (pos + 1 + n > end)
                 goto bad;
-            item = PyBytes_FromStringAndSize((const char *)b + pos + 1, n);
+            item = odd ? text_score(b + pos + 1, n) : PyBytes_FromStringAndSize((const char *)b + pos + 1, n);
             pos += 1 + n;
         } else if (enc < 0xE0) {
             if (pos + 2 > end)
@@ -632,7 +657,7 @@ rdbload_listpack_entries(PyObject *self, PyObject *arg)
             v = ((enc & 0x1F) << 8) | b[pos + 1];
             if (v >= 0x1000)
                 v -= 0x2000;
-            item = decimal_bytes(v);
+            item = odd ? PyFloat_FromDouble((double)v) : decimal_bytes(v);
             pos += 2;
         } else if (enc < 0xF0) {
             if (pos + 2 > end)
@@ -640,7 +665,7 @@ rdbload_listpack_entries(PyObject *self, PyObject *arg)
             n = (Py_ssize_t)(((enc & 0x0F) << 8) | b[pos + 1]);
             if (pos + 2 + n > end)
                 goto bad;
-            item = PyBytes_FromStringAndSize((const char *)b + pos + 2, n);
+            item = odd ? text_score(b + pos + 2, n) : PyBytes_FromStringAndSize((const char *)b + pos + 2, n);
             pos += 2 + n;
         } else if (enc == 0xF0) {
             if (pos + 5 > end)
@@ -649,7 +674,7 @@ rdbload_listpack_entries(PyObject *self, PyObject *arg)
                              (size_t)b[pos + 4] << 24);
             if (n > end - pos - 5)
                 goto bad;
-            item = PyBytes_FromStringAndSize((const char *)b + pos + 5, n);
+            item = odd ? text_score(b + pos + 5, n) : PyBytes_FromStringAndSize((const char *)b + pos + 5, n);
             pos += 5 + n;
         } else if (enc >= 0xF1 && enc <= 0xF4) {
             int width = enc == 0xF1 ? 2 : enc == 0xF2 ? 3 : enc == 0xF3 ? 4 : 8;
@@ -660,7 +685,7 @@ rdbload_listpack_entries(PyObject *self, PyObject *arg)
                 u |= (unsigned long long)b[pos + 1 + k] << (8 * k);
             if (width < 8 && (u >> (8 * width - 1)) & 1)
                 u |= ~0ULL << (8 * width);  /* sign-extend */
-            item = decimal_bytes((long long)u);
+            item = odd ? PyFloat_FromDouble((double)(long long)u) : decimal_bytes((long long)u);
             pos += 1 + width;
         } else {
             goto bad;
@@ -687,6 +712,24 @@ fail:
 done:
     PyBuffer_Release(&view);
     return out;
+}
+
+
+/* listpack_entries(blob) -> list of bytes (integers as their decimal text), or None. */
+static PyObject *
+rdbload_listpack_entries(PyObject *self, PyObject *arg)
+{
+    (void)self;
+    return listpack_read(arg, 0);
+}
+
+/* listpack_zset(blob) -> list of member, score, ... (scores as floats), or None when it is not a
+ * well-formed listpack; ValueError for a score that is not a number. */
+static PyObject *
+rdbload_listpack_zset(PyObject *self, PyObject *arg)
+{
+    (void)self;
+    return listpack_read(arg, 1);
 }
 
 /* intset_fill(blob, target, texts) -> bool: target[texts[n]] = None for every number n of the
@@ -818,6 +861,9 @@ static PyMethodDef rdbload_methods[] = {
      "listpack_entries(blob) -> list of bytes, or None when it is not a well-formed listpack."},
     {"listpack_pack", rdbload_listpack_pack, METH_O,
      "listpack_pack(entries) -> bytes: the listpack of a list of bytes / int entries."},
+    {"listpack_zset", rdbload_listpack_zset, METH_O,
+     "listpack_zset(blob) -> list of member, score, ...: a sorted set's listpack, its scores as\n"
+     "floats (as float() reads their text), or None when it is not a well-formed listpack."},
     {"intset_fill", rdbload_intset_fill, METH_VARARGS,
      "intset_fill(blob, target, texts) -> bool: target[texts[n]] = None for each number n of\n"
      "the intset; False as soon as a number has no text (target is then partly filled)."},
