@@ -732,6 +732,44 @@ rdbload_listpack_zset(PyObject *self, PyObject *arg)
     return listpack_read(arg, 1);
 }
 
+/* zset_fill(blob, target) -> list of (score, member) pairs in the listpack's order, having set
+ * target[member] = score for each; None when it is not a well-formed listpack of pairs (target
+ * untouched). ValueError for a score that is not a number. */
+static PyObject *
+rdbload_zset_fill(PyObject *self, PyObject *args)
+{
+    (void)self;
+    PyObject *blob, *target;
+    if (!PyArg_ParseTuple(args, "OO!:zset_fill", &blob, &PyDict_Type, &target))
+        return NULL;
+    PyObject *items = listpack_read(blob, 1);
+    if (items == NULL || items == Py_None)
+        return items;
+    Py_ssize_t n = PyList_GET_SIZE(items);
+    if (n & 1) {
+        Py_DECREF(items);
+        Py_RETURN_NONE;
+    }
+    PyObject *pairs = PyList_New(n / 2);
+    if (pairs == NULL)
+        goto fail;
+    for (Py_ssize_t i = 0; i < n; i += 2) {
+        PyObject *member = PyList_GET_ITEM(items, i), *score = PyList_GET_ITEM(items, i + 1);
+        PyObject *pair = PyTuple_Pack(2, score, member);
+        if (pair == NULL)
+            goto fail;
+        PyList_SET_ITEM(pairs, i / 2, pair);
+        if (PyDict_SetItem(target, member, score) < 0)
+            goto fail;
+    }
+    Py_DECREF(items);
+    return pairs;
+fail:
+    Py_DECREF(items);
+    Py_XDECREF(pairs);
+    return NULL;
+}
+
 /* intset_fill(blob, target, texts) -> bool: target[texts[n]] = None for every number n of the
  * intset `blob`, in its order; False (target partly filled: discard it) as soon as a number has
  * no text in `texts` (a dict int -> bytes). ValueError for a header that does not match. */
@@ -864,6 +902,9 @@ static PyMethodDef rdbload_methods[] = {
     {"listpack_zset", rdbload_listpack_zset, METH_O,
      "listpack_zset(blob) -> list of member, score, ...: a sorted set's listpack, its scores as\n"
      "floats (as float() reads their text), or None when it is not a well-formed listpack."},
+    {"zset_fill", rdbload_zset_fill, METH_VARARGS,
+     "zset_fill(blob, target) -> [(score, member), ...] in order, target[member] = score set for\n"
+     "each; None when it is not a well-formed listpack of pairs."},
     {"intset_fill", rdbload_intset_fill, METH_VARARGS,
      "intset_fill(blob, target, texts) -> bool: target[texts[n]] = None for each number n of\n"
      "the intset; False as soon as a number has no text (target is then partly filled)."},

@@ -163,24 +163,26 @@ def _score_text(text: bytes) -> float:
 
 def expand(blob) -> ZSet:
     """The ZSet of a ZSetListpack."""
-    items = _listpack_zset(blob) if _listpack_zset is not None else None
-    if items is not None:  # the kernel read the scores as floats
-        members, scores = items[0::2], items[1::2]
-    else:
-        items = rdb.listpack_entries(blob)
-        members = items[0::2]
-        scores = list(map(_score_text, items[1::2]))
     z = _new_zset(ZSet)  # ZSet(pairs) without its __init__'s call chain and index comprehension
+    z.big = False
+    pairs = _zset_fill(blob, z) if _zset_fill is not None else None  # the kernel fills the dict
+    if pairs is not None:
+        z.index = ZIndex(pairs)
+        return z
+    items = rdb.listpack_entries(blob)
+    members = items[0::2]
+    scores = list(map(_score_text, items[1::2]))
     z.update(zip(members, scores))
     z.index = ZIndex(zip(scores, members))
-    z.big = False
     return z
 
 
 _new_zset = ZSet.__new__
-# persistence/_rdbload.c's reading of a listpack with its scores as floats, when built and not
-# FORKVPY_PURE (the branch above that it replaces is its reference: tests/server/test_packed.py)
+# persistence/_rdbload.c's reading of a listpack with its scores as floats (zset_fill also fills
+# the dict and gives the index's pairs), when built and not FORKVPY_PURE; the Python branch above
+# is their reference (tests/server/test_packed.py)
 _listpack_zset = getattr(rdb._rdbload if rdb._USE_C else None, "listpack_zset", None)
+_zset_fill = getattr(rdb._rdbload if rdb._USE_C else None, "zset_fill", None)
 
 
 def _encoding(value, config=None) -> str:

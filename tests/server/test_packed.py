@@ -305,6 +305,10 @@ def test_zset_expand_matches_the_reference():
         assert pairs[0::2] == items[0::2] and all(type(x) is bytes for x in pairs[0::2])
         assert pairs[1::2] == [float(x) for x in items[1::2]] and all(type(x) is float for x in pairs[1::2])
         assert zset_type._listpack_zset(b"\x07\x00\x00\x00\x00\x00\x00") is None  # malformed: None
+        target = {}
+        assert zset_type._zset_fill(blob, target) == [(float(s), m) for m, s in zip(items[0::2], items[1::2])]
+        assert target == dict(z)
+        assert zset_type._zset_fill(rdb.listpack_blob([b"a"], lambda e: False), {}) is None  # odd count
 
 
 def test_ring_is_trimmed_after_the_reply_when_deferred(srv, monkeypatch):
