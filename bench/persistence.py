@@ -323,14 +323,16 @@ def latency_client(port: int, out_path: str, nkeys: int, mode: str = "strings") 
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     reader = hiredis.Reader()
     rng = random.Random(7)
-    cmds = []
+    cmds, kinds = [], []
     for j in range(8192):
         i = rng.randrange(nkeys)
         if mode == "collections":
             cmds.append(collection_write_command(i, rng))
+            kinds.append(collection_kind(i))
         else:
             cmds.append(encode(b"GET", key(i)) if j % 2 == 0 else encode(b"SET", key(i), value(i)))
-    starts, lats = array.array("q"), array.array("q")
+            kinds.append(j % 2)
+    starts, lats, sent = array.array("q"), array.array("q"), array.array("b")
     stdin = sys.stdin.fileno()
     now = time.monotonic_ns
     recv, feed, gets, send = sock.recv, reader.feed, reader.gets, sock.sendall
@@ -349,11 +351,33 @@ def latency_client(port: int, out_path: str, nkeys: int, mode: str = "strings") 
         t1 = now()
         starts.append(t0)
         lats.append(t1 - t0)
+        sent.append(kinds[j & 8191])
         j += 1
     with open(out_path, "wb") as f:
         array.array("q", [len(starts)]).tofile(f)
         starts.tofile(f)
         lats.tofile(f)
+        sent.tofile(f)
+
+
+def slow_times(starts, lats, idle_from: int, bg_from: int, bg_to: int) -> dict:
+    """Where the slowest 1 % of requests of each phase fall in time: the largest share of them in
+    one tenth of a 100 ms period (their send times modulo 100 ms, in 10 bins: about 10 % when
+    unrelated to anything periodic; far more if the cron, at hz 10, set the tail) and, during the
+    save, their share in the first 100 ms after BGSAVE (the fork and the first copies)."""
+    out = {}
+    for phase, lo, hi in (("idle", idle_from, bg_from), ("during", bg_from, bg_to)):
+        samples = [(t, lat) for t, lat in zip(starts, lats) if lo <= t < hi]
+        if len(samples) < 100:
+            continue
+        cut = sorted(lat for _, lat in samples)[int(0.99 * len(samples))]
+        slow = [t for t, lat in samples if lat >= cut]
+        bins = [0] * 10
+        for t in slow:
+            bins[t % 100_000_000 // 10_000_000] += 1
+        out[phase] = {"n": len(slow), "early": sum(1 for t in slow if t - lo < 100_000_000) / len(slow),
+                      "phase10": max(bins) / len(slow)}
+    return out
 
 
 def percentiles(lats: list) -> dict:
@@ -361,7 +385,7 @@ def percentiles(lats: list) -> dict:
         return {"n": 0, "p50": float("nan"), "p99": float("nan"), "max": float("nan")}
     s = sorted(lats)
     pick = lambda q: s[min(len(s) - 1, int(q * len(s)))] / 1e6  # noqa: E731 - ms
-    return {"n": len(s), "p50": pick(0.50), "p99": pick(0.99), "max": s[-1] / 1e6}
+    return {"n": len(s), "p50": pick(0.50), "p90": pick(0.90), "p99": pick(0.99), "max": s[-1] / 1e6}
 
 
 def latency_run(server: ServerProcess, conn: Conn, nkeys: int, workdir: str, span: float,
@@ -404,7 +428,14 @@ def latency_run(server: ServerProcess, conn: Conn, nkeys: int, workdir: str, spa
         starts, lats = array.array("q"), array.array("q")
         starts.fromfile(f, count[0])
         lats.fromfile(f, count[0])
+        kinds = array.array("b")
+        kinds.fromfile(f, count[0])
     idle = [lat for t, lat in zip(starts, lats) if idle_from <= t < bg_from]
+    by_kind = {"idle": {}, "during": {}}
+    for t, lat, kd in zip(starts, lats, kinds):
+        phase = "idle" if idle_from <= t < bg_from else "during" if bg_from <= t < bg_to else None
+        if phase is not None:
+            by_kind[phase].setdefault(kd, []).append(lat)
     window = [(t, lat) for t, lat in zip(starts, lats) if bg_from <= t < bg_to]
     span_end = bg_from + int(span * 1e9)
     fixed = [lat for t, lat in zip(starts, lats) if bg_from <= t < span_end]
@@ -413,6 +444,7 @@ def latency_run(server: ServerProcess, conn: Conn, nkeys: int, workdir: str, spa
     return {"idle": idle, "during": [lat for _, lat in window], "span": fixed,
             "after": [(t - bg_from, lat) for t, lat in zip(starts, lats) if bg_from <= t < span_end],
             "fork_us": fork_us, "cow": cow, "faults_per_request": faults / max(1, len(window)),
+            "by_kind": by_kind, "slow_at": slow_times(starts, lats, idle_from, bg_from, bg_to),
             "rss": parent_rss, "save_s": (bg_to - bg_from) / 1e9, "worst_ms": worst / 1e6,
             "worst_at_ms": (worst_t - bg_from) / 1e6}
 
@@ -770,6 +802,26 @@ def latency_rows(add, lat: dict, notes: list, span: float, label: str = "GET/SET
     f, r = stats[("forkv", "span")], stats[("redis", "span")]
     add(f"{label} latency, first {span:.2f} s after BGSAVE (Redis's save time): p99", f["p99"],
         r["p99"], "ms")
+    # Which requests set the tail: percentiles per command, pooled over the runs.
+    names = KIND_NAMES.get(label, ("GET", "SET"))
+    for phase, title in (("idle", "no BGSAVE"), ("during", "during BGSAVE")):
+        for kd, name in enumerate(names):
+            f, r = (percentiles([x for run in lat[kind] for x in run["by_kind"][phase].get(kd, ())])
+                    for kind in ("forkv", "redis"))
+            if f["n"] and r["n"]:
+                add(f"{name} requests alone, {title}: p99", f["p99"], r["p99"], "ms")
+                notes.append(f"{name}, {title}: p50 / p90 / p99 forkv {f['p50']:.3f} / {f['p90']:.3f} / "
+                             f"{f['p99']:.3f} ms, Redis {r['p50']:.3f} / {r['p90']:.3f} / {r['p99']:.3f} ms "
+                             f"({f['n']} / {r['n']} samples)")
+    for kind in ("forkv", "redis"):
+        for phase in ("idle", "during"):
+            slow = [run["slow_at"][phase] for run in lat[kind] if phase in run["slow_at"]]
+            if slow:
+                notes.append(f"{kind} {phase}: slowest 1 % of requests, largest share in one tenth of the cron's "
+                             f"100 ms period {100 * med([x['phase10'] for x in slow]):.0f} % (about 10 % if unrelated "
+                             f"to it)"
+                             + (f", in the first 100 ms after BGSAVE {100 * med([x['early'] for x in slow]):.0f} %"
+                                if phase == "during" else "") + " (medians of the runs)")
     add("parent page faults per request while the save child lives (copy-on-write)",
         med([run["faults_per_request"] for run in lat["forkv"]]),
         med([run["faults_per_request"] for run in lat["redis"]]), "", "{:.2f}")
@@ -785,6 +837,9 @@ def latency_rows(add, lat: dict, notes: list, span: float, label: str = "GET/SET
         cows = ", ".join(f"{100 * run['cow'] / run['rss']:.1f}%" for run in lat[kind])
         notes.append(f"{kind} during BGSAVE with the client writing: slowest request per run "
                      f"{'; '.join(parts)}; samples {counts}; copied {cows} of RSS")
+
+
+KIND_NAMES = {"SET/HSET/SADD/LPUSH/ZADD": ("SET", "HSET", "SADD", "LPUSH", "ZADD")}
 
 
 def keys_to_bench(args: list) -> int | None:

@@ -15,14 +15,18 @@
  * it goes to access[key], raw (seconds or counter), as read_rdb's stage[db][2] describes.
  *
  * It also packs and reads the listpacks of small sorted sets held at rest (listpack_pack,
- * listpack_entries: persistence.rdb.listpack_blob / listpack_entries use them when built).
+ * listpack_entries: persistence.rdb.listpack_blob / listpack_entries use them when built), and
+ * fills / packs the intsets of small sets held at rest (intset_fill, intset_pack: server/types/
+ * sets.py's expand / pack, whose Python code is the reference).
  *
  * It must not: report errors of its own, touch the file, or keep state between calls.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include <errno.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -589,11 +593,35 @@ decimal_bytes(long long v)
     return PyBytes_FromStringAndSize(text, n);
 }
 
-/* listpack_entries(blob) -> list of bytes (integers as their decimal text), or None. */
+/* A score entry's text as float() reads it (PyOS_string_to_double: "inf", "1.5e3", ...); NULL with
+ * ValueError when it is not one. */
 static PyObject *
-rdbload_listpack_entries(PyObject *self, PyObject *arg)
+text_score(const unsigned char *text, Py_ssize_t n)
 {
-    (void)self;
+    char buf[80];
+    if (n <= 0 || n >= (Py_ssize_t)sizeof buf) {
+        PyErr_SetString(PyExc_ValueError, "not a score");
+        return NULL;
+    }
+    memcpy(buf, text, (size_t)n);
+    buf[n] = 0;
+    char *end;
+    double d = PyOS_string_to_double(buf, &end, NULL);
+    if (d == -1.0 && PyErr_Occurred())
+        return NULL;
+    if (end != buf + n) {
+        PyErr_SetString(PyExc_ValueError, "not a score");
+        return NULL;
+    }
+    return PyFloat_FromDouble(d);
+}
+
+/* The entries of a listpack: a list of bytes (integers as their decimal text), or None when it is
+ * malformed. With `scores`, the entries at odd positions (a sorted set's scores) are floats
+ * instead: an integer entry's value, a text entry read as float() reads it. */
+static PyObject *
+listpack_read(PyObject *arg, int scores)
+{
     Py_buffer view;
     if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0)
         return NULL;
@@ -610,17 +638,18 @@ rdbload_listpack_entries(PyObject *self, PyObject *arg)
     while (pos < end) {
         Py_ssize_t start = pos;
         unsigned enc = b[pos];
+        int odd = scores && (PyList_GET_SIZE(out) & 1);
         PyObject *item;
         long long v;
         Py_ssize_t n;
         if (enc < 0x80) {
-            item = decimal_bytes((long long)enc);
+            item = odd ? PyFloat_FromDouble((double)enc) : decimal_bytes((long long)enc);
             pos += 1;
         } else if (enc < 0xC0) {
             n = enc & 0x3F;
             if (pos + 1 + n > end)
                 goto bad;
-            item = PyBytes_FromStringAndSize((const char *)b + pos + 1, n);
+            item = odd ? text_score(b + pos + 1, n) : PyBytes_FromStringAndSize((const char *)b + pos + 1, n);
             pos += 1 + n;
         } else if (enc < 0xE0) {
             if (pos + 2 > end)
@@ -628,7 +657,7 @@ rdbload_listpack_entries(PyObject *self, PyObject *arg)
             v = ((enc & 0x1F) << 8) | b[pos + 1];
             if (v >= 0x1000)
                 v -= 0x2000;
-            item = decimal_bytes(v);
+            item = odd ? PyFloat_FromDouble((double)v) : decimal_bytes(v);
             pos += 2;
         } else if (enc < 0xF0) {
             if (pos + 2 > end)
@@ -636,7 +665,7 @@ rdbload_listpack_entries(PyObject *self, PyObject *arg)
             n = (Py_ssize_t)(((enc & 0x0F) << 8) | b[pos + 1]);
             if (pos + 2 + n > end)
                 goto bad;
-            item = PyBytes_FromStringAndSize((const char *)b + pos + 2, n);
+            item = odd ? text_score(b + pos + 2, n) : PyBytes_FromStringAndSize((const char *)b + pos + 2, n);
             pos += 2 + n;
         } else if (enc == 0xF0) {
             if (pos + 5 > end)
@@ -645,7 +674,7 @@ rdbload_listpack_entries(PyObject *self, PyObject *arg)
                              (size_t)b[pos + 4] << 24);
             if (n > end - pos - 5)
                 goto bad;
-            item = PyBytes_FromStringAndSize((const char *)b + pos + 5, n);
+            item = odd ? text_score(b + pos + 5, n) : PyBytes_FromStringAndSize((const char *)b + pos + 5, n);
             pos += 5 + n;
         } else if (enc >= 0xF1 && enc <= 0xF4) {
             int width = enc == 0xF1 ? 2 : enc == 0xF2 ? 3 : enc == 0xF3 ? 4 : 8;
@@ -656,7 +685,7 @@ rdbload_listpack_entries(PyObject *self, PyObject *arg)
                 u |= (unsigned long long)b[pos + 1 + k] << (8 * k);
             if (width < 8 && (u >> (8 * width - 1)) & 1)
                 u |= ~0ULL << (8 * width);  /* sign-extend */
-            item = decimal_bytes((long long)u);
+            item = odd ? PyFloat_FromDouble((double)(long long)u) : decimal_bytes((long long)u);
             pos += 1 + width;
         } else {
             goto bad;
@@ -685,6 +714,178 @@ done:
     return out;
 }
 
+
+/* listpack_entries(blob) -> list of bytes (integers as their decimal text), or None. */
+static PyObject *
+rdbload_listpack_entries(PyObject *self, PyObject *arg)
+{
+    (void)self;
+    return listpack_read(arg, 0);
+}
+
+/* listpack_zset(blob) -> list of member, score, ... (scores as floats), or None when it is not a
+ * well-formed listpack; ValueError for a score that is not a number. */
+static PyObject *
+rdbload_listpack_zset(PyObject *self, PyObject *arg)
+{
+    (void)self;
+    return listpack_read(arg, 1);
+}
+
+/* zset_fill(blob, target) -> list of (score, member) pairs in the listpack's order, having set
+ * target[member] = score for each; None when it is not a well-formed listpack of pairs (target
+ * untouched). ValueError for a score that is not a number. */
+static PyObject *
+rdbload_zset_fill(PyObject *self, PyObject *args)
+{
+    (void)self;
+    PyObject *blob, *target;
+    if (!PyArg_ParseTuple(args, "OO!:zset_fill", &blob, &PyDict_Type, &target))
+        return NULL;
+    PyObject *items = listpack_read(blob, 1);
+    if (items == NULL || items == Py_None)
+        return items;
+    Py_ssize_t n = PyList_GET_SIZE(items);
+    if (n & 1) {
+        Py_DECREF(items);
+        Py_RETURN_NONE;
+    }
+    PyObject *pairs = PyList_New(n / 2);
+    if (pairs == NULL)
+        goto fail;
+    for (Py_ssize_t i = 0; i < n; i += 2) {
+        PyObject *member = PyList_GET_ITEM(items, i), *score = PyList_GET_ITEM(items, i + 1);
+        PyObject *pair = PyTuple_Pack(2, score, member);
+        if (pair == NULL)
+            goto fail;
+        PyList_SET_ITEM(pairs, i / 2, pair);
+        if (PyDict_SetItem(target, member, score) < 0)
+            goto fail;
+    }
+    Py_DECREF(items);
+    return pairs;
+fail:
+    Py_DECREF(items);
+    Py_XDECREF(pairs);
+    return NULL;
+}
+
+/* intset_fill(blob, target, texts) -> bool: target[texts[n]] = None for every number n of the
+ * intset `blob`, in its order; False (target partly filled: discard it) as soon as a number has
+ * no text in `texts` (a dict int -> bytes). ValueError for a header that does not match. */
+static PyObject *
+rdbload_intset_fill(PyObject *self, PyObject *args)
+{
+    (void)self;
+    PyObject *blob, *target, *texts;
+    if (!PyArg_ParseTuple(args, "SO!O!:intset_fill", &blob, &PyDict_Type, &target, &PyDict_Type, &texts))
+        return NULL;
+    const unsigned char *b = (const unsigned char *)PyBytes_AS_STRING(blob);
+    Py_ssize_t size = PyBytes_GET_SIZE(blob);
+    if (size < 8)
+        goto bad;
+    uint32_t width = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+    uint32_t count = (uint32_t)b[4] | (uint32_t)b[5] << 8 | (uint32_t)b[6] << 16 | (uint32_t)b[7] << 24;
+    if ((width != 2 && width != 4 && width != 8) || (uint64_t)size != 8 + (uint64_t)width * count)
+        goto bad;
+    for (uint32_t i = 0; i < count; i++) {
+        const unsigned char *p = b + 8 + (size_t)i * width;
+        uint64_t u = 0;
+        for (uint32_t k = 0; k < width; k++)
+            u |= (uint64_t)p[k] << (8 * k);
+        if (width < 8 && (u >> (8 * width - 1)) & 1)
+            u |= ~0ULL << (8 * width);  /* sign-extend */
+        PyObject *n = PyLong_FromLongLong((long long)u);
+        if (n == NULL)
+            return NULL;
+        PyObject *text = PyDict_GetItemWithError(texts, n);  /* borrowed */
+        Py_DECREF(n);
+        if (text == NULL) {
+            if (PyErr_Occurred())
+                return NULL;
+            Py_RETURN_FALSE;
+        }
+        if (PyDict_SetItem(target, text, Py_None) < 0)
+            return NULL;
+    }
+    Py_RETURN_TRUE;
+bad:
+    PyErr_SetString(PyExc_ValueError, "intset header does not match its size");
+    return NULL;
+}
+
+static int
+cmp_int64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* intset_pack(members) -> bytes: the intset of an iterable of distinct canonical decimal
+ * integers (bytes, each within a signed 64-bit integer), ascending, in the narrowest width;
+ * ValueError for a member that is not one (the caller's set is then no intset). */
+static PyObject *
+rdbload_intset_pack(PyObject *self, PyObject *members)
+{
+    (void)self;
+    Py_ssize_t cap = PyObject_Length(members);
+    if (cap < 0)
+        return NULL;
+    int64_t small[64];
+    int64_t *nums = cap <= 64 ? small : PyMem_Malloc(sizeof(int64_t) * (size_t)cap);
+    if (nums == NULL)
+        return PyErr_NoMemory();
+    PyObject *out = NULL, *it = PyObject_GetIter(members), *item;
+    Py_ssize_t count = 0;
+    if (it == NULL)
+        goto done;
+    while ((item = PyIter_Next(it)) != NULL) {
+        char *text;
+        Py_ssize_t len;
+        int ok = count < cap && PyBytes_AsStringAndSize(item, &text, &len) == 0 && len > 0 && len <= 20;
+        long long v = 0;
+        if (ok) {
+            char *end;
+            errno = 0;
+            v = strtoll(text, &end, 10);
+            /* canonical: all of it read, no overflow, no leading '+', space or zero ("0" alone) */
+            ok = end == text + len && errno == 0 && (text[0] == '-' || (text[0] >= '0' && text[0] <= '9')) &&
+                 !(text[0] == '0' && len > 1) && !(text[0] == '-' && (len == 1 || text[1] == '0'));
+        }
+        Py_DECREF(item);
+        if (!ok) {
+            PyErr_Clear();
+            PyErr_SetString(PyExc_ValueError, "not an intset member");
+            goto done;
+        }
+        nums[count++] = (int64_t)v;
+    }
+    if (PyErr_Occurred())
+        goto done;
+    qsort(nums, (size_t)count, sizeof(int64_t), cmp_int64);
+    uint32_t width = 2;
+    if (count && (nums[0] < -0x8000 || nums[count - 1] > 0x7FFF))
+        width = (nums[0] >= -0x80000000LL && nums[count - 1] <= 0x7FFFFFFFLL) ? 4 : 8;
+    out = PyBytes_FromStringAndSize(NULL, 8 + (Py_ssize_t)width * count);
+    if (out == NULL)
+        goto done;
+    unsigned char *b = (unsigned char *)PyBytes_AS_STRING(out);
+    for (int k = 0; k < 4; k++) {
+        b[k] = (unsigned char)(width >> (8 * k));
+        b[4 + k] = (unsigned char)((uint32_t)count >> (8 * k));
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        uint64_t u = (uint64_t)nums[i];
+        for (uint32_t k = 0; k < width; k++)
+            b[8 + i * width + k] = (unsigned char)(u >> (8 * k));
+    }
+done:
+    Py_XDECREF(it);
+    if (nums != small)
+        PyMem_Free(nums);
+    return out;
+}
+
 static PyMethodDef rdbload_methods[] = {
     {"load_strings", rdbload_load_strings, METH_VARARGS,
      "load_strings(buffer, offset, data, expires, now_ms[, access, keep]) -> (offset, loaded, expired)\n\n"
@@ -698,6 +899,17 @@ static PyMethodDef rdbload_methods[] = {
      "listpack_entries(blob) -> list of bytes, or None when it is not a well-formed listpack."},
     {"listpack_pack", rdbload_listpack_pack, METH_O,
      "listpack_pack(entries) -> bytes: the listpack of a list of bytes / int entries."},
+    {"listpack_zset", rdbload_listpack_zset, METH_O,
+     "listpack_zset(blob) -> list of member, score, ...: a sorted set's listpack, its scores as\n"
+     "floats (as float() reads their text), or None when it is not a well-formed listpack."},
+    {"zset_fill", rdbload_zset_fill, METH_VARARGS,
+     "zset_fill(blob, target) -> [(score, member), ...] in order, target[member] = score set for\n"
+     "each; None when it is not a well-formed listpack of pairs."},
+    {"intset_fill", rdbload_intset_fill, METH_VARARGS,
+     "intset_fill(blob, target, texts) -> bool: target[texts[n]] = None for each number n of\n"
+     "the intset; False as soon as a number has no text (target is then partly filled)."},
+    {"intset_pack", rdbload_intset_pack, METH_O,
+     "intset_pack(members) -> bytes: the intset of distinct canonical decimal integers (bytes)."},
     {NULL, NULL, 0, NULL},
 };
 

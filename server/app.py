@@ -15,7 +15,7 @@ import socket
 import time
 
 from protocol.reply import encode_error
-from server import dispatch, errors, log
+from server import dispatch, errors, log, values
 from server.acl import AclLog
 from server.blocking import release_postponed
 from server.client import Client, Stats  # Stats lives there to be compiled with Client
@@ -128,7 +128,11 @@ class Server:
         self.persistence.started()
         log.notice("Ready to accept connections tcp")
         self._schedule_cron()
-        code = await self._stopping
+        values.DEFER = self.schedule_before_sleep  # pack the value ring after replies, not before
+        try:
+            code = await self._stopping
+        finally:
+            values.DEFER = None
         for listener in self.listeners:
             listener.close()
         for client in list(self.clients.values()):
@@ -365,6 +369,8 @@ class Server:
         served; later pub/sub and tracking output. Scheduled on demand with call_soon, so an idle
         server runs nothing."""
         self._before_sleep_due = False
+        if len(values.RING) > values.RING_SIZE:
+            values.trim()  # packed values (server/values.py), once the replies are written
         if self.tracking.bcast_keys:
             self.tracking.broadcast()
         while self.unblocked:

@@ -15,7 +15,7 @@ typed lookups hand a packed value to `expanded`, which puts the live value back 
 write: no dirty count, no notification, no WATCH touch; TTL and access field kept) and notes it
 in RING, a bounded ring of recently expanded or stored values (Database.store notes every live
 set / sorted set it stores: new ones, STORE results, RENAME / MOVE / COPY targets). When the ring overflows its
-oldest entry is packed again if it is still the value at its key, still small, and held by
+oldest entry is packed again (by the server after the command's reply is written: `DEFER`) if it is still the value at its key, still small, and held by
 nobody else (a command that looked it up earlier in the same call still uses it). Repacking
 while a save child runs goes through the keyspace's overlay like any replacement, so it copies
 no page the child shares (the live value is new memory or stays in the forked dict).
@@ -172,21 +172,44 @@ def expanded(db, key, value, kind):
 
 def note(db, k: str, value) -> None:
     """Remember a live value at the str key `k` that may be packed later (expanded, or just
-    created by a command); packs the oldest noted one when the ring is full."""
+    created by a command). When the ring is full the oldest noted one is packed: at once when
+    nothing can run later (no DEFER: tests, tools), else by `trim` once the command's reply is
+    written (the server's before_sleep), so a write to a packed value does not pay for packing
+    another one before it answers."""
     if type(value) not in _PACK:
         return
     ring = RING
     ring.append((db, k, value))
     if len(ring) > RING_SIZE:
-        old_db, old_k, old = ring.popleft()
-        if old_db._value(old_k) is not old:
-            return  # deleted, overwritten, renamed, expired and gone: nothing to pack
-        if sys.getrefcount(old) > _HELD_BY_RING:
-            ring.append((old_db, old_k, old))  # in use by the running command: later
+        if DEFER is not None:
+            DEFER()
             return
-        packed = _PACK[type(old)](old)
-        if packed is not None:
-            old_db.hold(old_k, packed)
+        _pack_oldest(ring)
+
+
+# Set by the server while its event loop runs: schedules `trim` after the current callbacks (the
+# command that overflowed the ring and the write of its reply). Cheap to call again while due.
+DEFER: Callable | None = None
+
+
+def _pack_oldest(ring) -> None:
+    old_db, old_k, old = ring.popleft()
+    if old_db._value(old_k) is not old:
+        return  # deleted, overwritten, renamed, expired and gone: nothing to pack
+    if sys.getrefcount(old) > _HELD_BY_RING:
+        ring.append((old_db, old_k, old))  # in use by the running command: later
+        return
+    packed = _PACK[type(old)](old)
+    if packed is not None:
+        old_db.hold(old_k, packed)
+
+
+def trim() -> None:
+    """Pack the oldest noted values until the ring is back to RING_SIZE (each looked at once at
+    most: one still in use goes back to the end, for a later trim)."""
+    ring = RING
+    for _ in range(len(ring) - RING_SIZE):
+        _pack_oldest(ring)
 
 
 def forget(value=None, db=None) -> None:

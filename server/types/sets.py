@@ -55,8 +55,12 @@ SRANDMEMBER_SUB_STRATEGY_MUL = 3  # Redis: SRANDMEMBER copies and trims once cou
 
 SHARED_MAX = 16384  # distinct short members shared at most (well under 1 MB when full)
 SHARED_LONGEST = 4  # members of at most this many bytes are shared (-999..9999 and short tags)
-SHARED: dict = {}  # short member -> the one bytes object stored for it
+SHARED: dict = {}  # short member -> the one bytes object stored for it (intset members only:
+                  # canonical integers, which `grow` relies on)
 share = SHARED.get  # share(m, m): the object to store for the member `m`
+# number -> its shared text, for the numbers whose text SHARED holds: what `expand` looks up
+# first (one C call for the whole set instead of formatting and sharing each member).
+_TEXT: dict = {}
 
 
 def _learn(members) -> None:
@@ -65,7 +69,8 @@ def _learn(members) -> None:
         return
     for m in members:
         if len(m) <= SHARED_LONGEST and type(m) is bytes:
-            SHARED.setdefault(m, m)
+            m = SHARED.setdefault(m, m)
+            _TEXT.setdefault(int(m), m)  # every caller's members are canonical integers
 
 
 class SetValue(dict):
@@ -83,9 +88,13 @@ def grow(s: SetValue, config, *added: bytes) -> None:
     `config`: Config.values (or the Config)."""
     if s.big:
         return
-    if len(s) > config["set-max-intset-entries"] or not all(is_int(m) for m in added):
+    if len(s) > config["set-max-intset-entries"]:
         s.big = True
         return
+    for m in added:  # a loop, not all(generator): one SADD member is the usual case
+        if m not in SHARED and not is_int(m):  # SHARED holds canonical integers only
+            s.big = True
+            return
     _learn(added)
 
 
@@ -177,19 +186,43 @@ def pop_random(s: SetValue, count: int, config) -> list:
 Intset = rdb.Intset
 
 
+# persistence/_rdbload.c's kernels for the two, when built and not FORKVPY_PURE; the Python below
+# is their reference (tests/server/test_packed.py checks both give the same).
+_KERNEL = rdb._rdbload if rdb._USE_C else None
+_intset_fill = getattr(_KERNEL, "intset_fill", None)
+_intset_pack = getattr(_KERNEL, "intset_pack", None)
+_new_set = SetValue.__new__  # an empty SetValue without __init__'s call chain (big set by hand)
+
+
 def pack(s: SetValue):
     """The Intset of a set Redis holds as an intset, or None for a hashtable set."""
     if s.big:
         return None
+    if _intset_pack is not None:
+        return Intset(_intset_pack(s))
     return Intset(rdb.intset_blob(sorted(map(int, s))))
 
 
 def expand(blob) -> SetValue:
     """The SetValue of an Intset (members in ascending order, short ones shared)."""
-    members = list(map(b"%d".__mod__, rdb.intset_numbers(blob)))
+    if _intset_fill is not None:
+        s = _new_set(SetValue)
+        s.big = False
+        if _intset_fill(blob, s, _TEXT):  # every number has a shared text: the usual case
+            return s
+    numbers = rdb.intset_numbers(blob)
+    members = list(map(_TEXT.get, numbers))
+    if None not in members:  # the usual case: small numbers seen before
+        return SetValue.fromkeys(members)
+    members = list(map(b"%d".__mod__, numbers))
     if len(SHARED) < SHARED_MAX:
         _learn(members)
-    return SetValue(map(share, members, members))
+    members = list(map(share, members, members))
+    if len(_TEXT) < SHARED_MAX:
+        for n, m in zip(numbers, members):
+            if len(m) <= SHARED_LONGEST and SHARED.get(m) is m:
+                _TEXT[n] = m
+    return SetValue.fromkeys(members)
 
 
 def _encoding(value, config=None) -> str:

@@ -25,11 +25,20 @@ It must not: know about clients, replies or the command table.
 """
 
 import math
+import os
 
 from persistence import rdb
 from server import values
 from server.args import is_int
 from server.zindex import ZIndex
+
+try:  # what ZADD reads a score with (server/_zskiplist.c): a few times cheaper than float(bytes)
+    if os.environ.get("FORKVPY_PURE", "") not in ("", "0"):
+        raise ImportError("FORKVPY_PURE")
+    from server._zskiplist import parse_score as _parse_score
+except ImportError:  # not built, or the reference asked for: float() reads every score the same
+    def _parse_score(text):
+        return None
 
 _LIMIT = 2.0**62  # d2string prints an integral score as an integer within this range
 
@@ -146,10 +155,34 @@ def pack(z: ZSet):
     return ZSetListpack(rdb.listpack_blob(_entries(z), is_int))
 
 
+def _score_text(text: bytes) -> float:
+    """A listpack's score entry (decimal text: d2string's integer or %.17g, or inf) -> float."""
+    score = _parse_score(text)
+    return float(text) if score is None else score
+
+
 def expand(blob) -> ZSet:
     """The ZSet of a ZSetListpack."""
+    z = _new_zset(ZSet)  # ZSet(pairs) without its __init__'s call chain and index comprehension
+    z.big = False
+    pairs = _zset_fill(blob, z) if _zset_fill is not None else None  # the kernel fills the dict
+    if pairs is not None:
+        z.index = ZIndex(pairs)
+        return z
     items = rdb.listpack_entries(blob)
-    return ZSet(zip(items[0::2], map(float, items[1::2])))
+    members = items[0::2]
+    scores = list(map(_score_text, items[1::2]))
+    z.update(zip(members, scores))
+    z.index = ZIndex(zip(scores, members))
+    return z
+
+
+_new_zset = ZSet.__new__
+# persistence/_rdbload.c's reading of a listpack with its scores as floats (zset_fill also fills
+# the dict and gives the index's pairs), when built and not FORKVPY_PURE; the Python branch above
+# is their reference (tests/server/test_packed.py)
+_listpack_zset = getattr(rdb._rdbload if rdb._USE_C else None, "listpack_zset", None)
+_zset_fill = getattr(rdb._rdbload if rdb._USE_C else None, "zset_fill", None)
 
 
 def _encoding(value, config=None) -> str:

@@ -250,3 +250,85 @@ def test_walker_writes_packed_values_as_the_pure_writer(compression):
     events = [e for e in rdb.read_rdb(io.BytesIO(outs[0]), packed=True) if isinstance(e, rdb.Record)]
     assert {e.key: e.value for e in events} == {b"s": data["s"], b"z": data["z"], b"plain": b"x"}
     assert type(events[0].value) in (Intset, ZSetListpack, bytes)
+
+
+# -- the kernels (persistence/_rdbload.c) against their Python reference, and the deferred ring ---
+
+from server.types import sets as set_type  # noqa: E402
+from server.types import zsets as zset_type  # noqa: E402
+
+INTSETS = [[1, 2, 3], [-5, 0, 7], [1, 70000], [-40000, 2], [1, 5000000000], [-(2**63), 2**63 - 1],
+           list(range(-300, 300, 7)), [0], []]
+
+
+@pytest.mark.parametrize("numbers", INTSETS)
+def test_intset_kernels_match_the_reference(numbers):
+    members = [b"%d" % n for n in numbers]
+    s = SetValue(reversed(members))  # packing sorts
+    reference = rdb.intset_blob(sorted(numbers))
+    if set_type._intset_pack is not None:
+        assert set_type._intset_pack(s) == reference
+    assert set_type.pack(s) == reference and type(set_type.pack(s)) is Intset
+    blob = Intset(reference)
+    expanded = set_type.expand(blob)  # the first time: the reference path (fills the texts)
+    again = set_type.expand(blob)  # then the kernel's, when every number has a shared text
+    for v in (expanded, again):
+        assert type(v) is SetValue and v.big is False and list(v) == [b"%d" % n for n in sorted(numbers)]
+    short = [m for m in again if len(m) <= set_type.SHARED_LONGEST]
+    assert all(set_type.SHARED.get(m) is m for m in short)  # shared, as the reference shares
+
+
+@pytest.mark.skipif(set_type._intset_pack is None, reason="kernel not built or FORKVPY_PURE")
+def test_intset_kernels_refuse_what_the_reference_refuses():
+    for bad in ([b"01"], [b"+1"], [b"-0"], [b" 1"], [b"1x"], [b"9223372036854775808"], [b""], ["1"]):
+        with pytest.raises((ValueError, TypeError)):
+            set_type._intset_pack(SetValue(bad) if type(bad[0]) is bytes else bad)
+    target = SetValue()
+    with pytest.raises(ValueError):
+        set_type._intset_fill(Intset(b"\x02\x00\x00\x00\x05\x00\x00\x00\x01\x00"), target, {})
+    assert set_type._intset_fill(Intset(rdb.intset_blob([123456789])), target, {}) is False
+
+
+def test_zset_expand_matches_the_reference():
+    z = zset_type.ZSet()
+    for s, m in zip(SCORES, MEMBERS):
+        zset_type.insert(z, m.encode(), float(s), {"zset-max-listpack-entries": 128, "zset-max-listpack-value": 64})
+    blob = zset_type.pack(z)
+    items = rdb.listpack_entries(blob)
+    reference = zset_type.ZSet(zip(items[0::2], map(float, items[1::2])))
+    got = zset_type.expand(blob)
+    assert type(got) is zset_type.ZSet and got.big is False
+    assert dict(got) == dict(reference) == dict(z)
+    assert list(got.index.slice(0, len(got))) == list(reference.index.slice(0, len(reference)))
+    if zset_type._listpack_zset is not None:  # the kernel's reading against float() of the text
+        pairs = zset_type._listpack_zset(blob)
+        assert pairs[0::2] == items[0::2] and all(type(x) is bytes for x in pairs[0::2])
+        assert pairs[1::2] == [float(x) for x in items[1::2]] and all(type(x) is float for x in pairs[1::2])
+        assert zset_type._listpack_zset(b"\x07\x00\x00\x00\x00\x00\x00") is None  # malformed: None
+        target = {}
+        assert zset_type._zset_fill(blob, target) == [(float(s), m) for m, s in zip(items[0::2], items[1::2])]
+        assert target == dict(z)
+        assert zset_type._zset_fill(rdb.listpack_blob([b"a"], lambda e: False), {}) is None  # odd count
+
+
+def test_ring_is_trimmed_after_the_reply_when_deferred(srv, monkeypatch):
+    server, conn = srv
+    due = []
+    monkeypatch.setattr(values, "RING_SIZE", 1)
+    monkeypatch.setattr(values, "DEFER", lambda: due.append(1))
+    conn.call("SADD", "a", "1")
+    conn.call("SADD", "b", "1")  # the ring overflows: packing is asked for, not done
+    assert due and type(held(server, "a")) is SetValue
+    server.server.before_sleep()  # what the server's loop runs once the reply is written
+    assert type(held(server, "a")) is Intset and type(held(server, "b")) is SetValue
+    assert len(values.RING) == 1
+    live = held(server, "b")
+    conn.call("SADD", "c", "1")
+    values.trim()  # `live` is held here: b is in use, so it waits for a later trim
+    assert type(held(server, "b")) is SetValue and len(values.RING) == 2
+    del live
+    values.trim()  # c is the oldest now
+    assert type(held(server, "c")) is Intset and type(held(server, "b")) is SetValue
+    monkeypatch.setattr(values, "RING_SIZE", 0)
+    values.trim()
+    assert type(held(server, "b")) is Intset and conn.call("SMEMBERS", "b") == [b"1"]
