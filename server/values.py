@@ -16,9 +16,9 @@ write: no dirty count, no notification, no WATCH touch; TTL and access field kep
 in RING, a bounded ring of recently expanded or stored values (Database.store notes every live
 set / sorted set it stores: new ones, STORE results, RENAME / MOVE / COPY targets). When the ring
 overflows its oldest entry is packed again (by the server after the command's reply is written:
-`DEFER`) if it is still the value at its key, still small, and held by nobody else (a command that looked it up earlier in the same call still uses it). Repacking
-while a save child runs goes through the keyspace's overlay like any replacement, so it copies
-no page the child shares (the live value is new memory or stays in the forked dict).
+`DEFER`) if it is still the value at its key, still small, and held by nobody else (a command
+that looked it up earlier in the same call still uses it). Repacking while a save child runs goes
+through the keyspace's overlay like any replacement, so it copies no page the child shares (the live value is new memory or stays in the forked dict).
 
 It must not: hold values beyond that ring, or know about clients and commands.
 """
