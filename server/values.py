@@ -18,7 +18,8 @@ set / sorted set it stores: new ones, STORE results, RENAME / MOVE / COPY target
 overflows its oldest entry is packed again (by the server after the command's reply is written:
 `DEFER`) if it is still the value at its key, still small, and held by nobody else (a command
 that looked it up earlier in the same call still uses it). Repacking while a save child runs goes
-through the keyspace's overlay like any replacement, so it copies no page the child shares (the live value is new memory or stays in the forked dict).
+through the keyspace's overlay like any replacement, so it copies no page the child shares (the
+live value is new memory or stays in the forked dict).
 
 It must not: hold values beyond that ring, or know about clients and commands.
 """
