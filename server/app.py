@@ -72,6 +72,7 @@ class Server:
         self.postponed = []  # clients holding a command until the pause ends (blocking.py)
         self.blocked_clients = 0  # waiting on keys (server/blocking.py)
         self.active_expire_enabled = True  # DEBUG SET-ACTIVE-EXPIRE
+        self.pause_cron = False  # DEBUG PAUSE-CRON: the cron does nothing while set
         self.unblocked = []  # clients served since the last loop iteration: their rest runs next
         self._before_sleep_due = False
         self.exit_code = 0
@@ -399,6 +400,8 @@ class Server:
                 self._schedule_cron()
 
     def cron(self) -> None:
+        if self.pause_cron:
+            return
         now_mono = time.monotonic()
         self.keyspace.tick()  # the cached LRU clock, as Redis's serverCron refreshes it
         self._sample_ops(now_mono)

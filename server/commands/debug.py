@@ -60,6 +60,8 @@ DEBUG_HELP = help_reply("debug", [
     "    default.",
     "SLEEP <seconds>",
     "    Stop the server for <seconds>. Decimals allowed.",
+    "PAUSE-CRON <0|1>",
+    "    Stop periodic cron job processing.",
 ])
 
 
@@ -114,6 +116,9 @@ def debug(client: "Client", argv: Argv) -> Reply:
                       f"lru_seconds_idle:{db.ks.idle_seconds(field)}")
     if sub == b"set-active-expire" and n == 3:
         server.active_expire_enabled = _atof(argv[2]) != 0
+        return OK
+    if sub == b"pause-cron" and n == 3:  # Redis reads the flag with atoi
+        server.pause_cron = int(_atof(argv[2])) != 0
         return OK
     if sub == b"change-repl-id" and n == 2:
         return OK

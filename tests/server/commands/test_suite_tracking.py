@@ -496,3 +496,27 @@ def test_invalidation_not_interleaved_with_multiple_keys_response(td):
     # The lazy expiry of y{t} in MGET invalidates it: after the reply, not inside it.
     assert r.call("MGET", "x{t}", "y{t}") == ["1", None]
     assert r.read() == ["invalidate", ["y{t}"]]
+
+
+def test_debug_pause_cron_stops_the_cron(debug_server):
+    """DEBUG PAUSE-CRON, which tracking.tcl's "Regression test for #11715" uses: while it is set
+    the cron does nothing, so an idle client outlives `timeout`; once cleared the cron closes it."""
+    admin = redis.Redis(port=debug_server.port)
+    idle = socket.create_connection(("127.0.0.1", debug_server.port))
+    try:
+        idle.sendall(command_bytes("PING"))
+        assert idle.recv(64) == b"+PONG\r\n"
+        assert admin.execute_command("DEBUG", "PAUSE-CRON", "1") == b"OK"
+        admin.config_set("timeout", 1)
+        time.sleep(1.6)  # past the timeout: with the cron running the client would be gone
+        idle.sendall(command_bytes("PING"))
+        assert idle.recv(64) == b"+PONG\r\n"
+        time.sleep(1.6)
+        assert admin.execute_command("DEBUG", "PAUSE-CRON", "0") == b"OK"
+        idle.settimeout(5)
+        assert idle.recv(64) == b""  # closed by the cron
+    finally:
+        admin.config_set("timeout", 0)
+        admin.execute_command("DEBUG", "PAUSE-CRON", "0")
+        admin.close()
+        idle.close()
