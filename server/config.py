@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from protocol.parser import ProtocolError, split_inline
 from server import errors
 from server.glob import glob_match
+from server.log import sds_repr
 
 REDIS_VERSION = "7.0.15"
 FORKV_VERSION = "0.1.0"
@@ -613,22 +614,7 @@ def parse_lines(text: str, source: str):
 
 def _repr_arg(arg: str) -> str:
     """An argument quoted as Redis's sdscatrepr writes it into the options text."""
-    out = ['"']
-    for b in arg.encode("utf-8", "surrogateescape"):
-        ch = chr(b)
-        if ch in '\\"':
-            out.append("\\" + ch)
-        elif ch in _REPR_ESCAPES:
-            out.append(_REPR_ESCAPES[ch])
-        elif 32 <= b < 127:
-            out.append(ch)
-        else:
-            out.append("\\x%02x" % b)
-    out.append('"')
-    return "".join(out)
-
-
-_REPR_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\a": "\\a", "\b": "\\b"}
+    return sds_repr(arg.encode("utf-8", "surrogateescape"))
 
 
 def split_command_line(argv: list):

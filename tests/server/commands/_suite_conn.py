@@ -12,9 +12,11 @@ from tests.servers import command_bytes
 
 
 class Conn:
-    def __init__(self, port: int, db: int = None):
+    def __init__(self, port: int, db: int = None, proto: int = 2):
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=20)
         self.reader = hiredis.Reader(encoding="latin-1")
+        if proto == 3:
+            self.call("HELLO", "3")
         if db is not None:
             assert self.call("SELECT", db) == "OK"
 

@@ -14,40 +14,12 @@ eviction).
 import socket
 import time
 
-import hiredis
 import pytest
 import redis
 
 from tests.server.commands._suite import debug_server  # noqa: F401
+from tests.server.commands._suite_conn import Conn
 from tests.servers import command_bytes, wait_for
-
-
-class Conn:
-    """A raw RESP connection: send now, read replies (and pushes) in order, decoded."""
-
-    def __init__(self, port: int, proto: int = 2):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-        self.reader = hiredis.Reader(encoding="utf-8")
-        if proto == 3:
-            self.call("HELLO", "3")
-
-    def send(self, *args):
-        self.sock.sendall(command_bytes(*args))
-
-    def read(self):
-        while (reply := self.reader.gets()) is False:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise ConnectionError("closed")
-            self.reader.feed(chunk)
-        return reply
-
-    def call(self, *args):
-        self.send(*args)
-        return self.read()
-
-    def close(self):
-        self.sock.close()
 
 
 class Setup:
@@ -62,7 +34,7 @@ class Setup:
         self.new_redirection()
 
     def conn(self, proto=2):
-        c = Conn(self.port, proto)
+        c = Conn(self.port, proto=proto)
         self.opened.append(c)
         return c
 
