@@ -301,6 +301,7 @@ class Server:
             return
         self.pause_end = max(end, self.pause_end if self.paused else 0.0)
         self.paused = max(mode, self.paused)
+        self.keyspace.paused = True  # expiry waits for the pause's end (Redis's expireIfNeeded)
         if self._pause_timer is not None:
             self._pause_timer.cancel()
         self._pause_timer = self.loop.call_at(self.pause_end, self.unpause)
@@ -313,6 +314,7 @@ class Server:
         if not self.paused:
             return
         self.paused = 0
+        self.keyspace.paused = False
         self._guard_all()
         release_postponed(self)
 
@@ -427,9 +429,15 @@ class Server:
 
         Paused while a save child runs: a sweep touches every key with a TTL (reference counts),
         which would copy those pages for the child. Lazy expiry still hides expired keys."""
-        if self.persistence.child is not None or self.persistence.merging or not self.active_expire_enabled:
+        if (self.persistence.child is not None or self.persistence.merging or not self.active_expire_enabled
+                or self.paused):
             return
-        deadline = time.perf_counter() + 0.25 / self.hz()
+        started = time.perf_counter()
+        self._expire_cycle(started + 0.25 / self.hz())
+        # the whole cycle is one "expire-cycle" latency sample, as Redis's activeExpireCycle
+        self.latency.add("expire-cycle", int((time.perf_counter() - started) * 1000))
+
+    def _expire_cycle(self, deadline: float) -> None:
         ks = self.keyspace
         now = ks.clock()
         for db in ks.dbs:

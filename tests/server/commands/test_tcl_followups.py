@@ -1,0 +1,77 @@
+"""What Redis 7.0's own tcl suite (tests/external/redis_tcl_suite.py) still found against forkv,
+each point as a differential test run on forkv and on Debian's redis-server with DEBUG enabled:
+LATENCY HISTOGRAM of subcommands, the expire-cycle latency event, expiry held during CLIENT
+PAUSE, DEBUG QUICKLIST-PACKED-THRESHOLD and DEBUG SET-DISABLE-DENY-SCRIPTS, CLUSTER without
+cluster mode.
+
+Left out: the latency event's exact duration (timing), replication-only pause cases.
+"""
+
+import pytest
+import redis
+
+from tests.server.commands._suite import debug_server  # noqa: F401  (fixture)
+from tests.servers import wait_for
+
+
+@pytest.fixture
+def dr(debug_server):  # noqa: F811
+    client = redis.Redis(port=debug_server.port)
+    client.flushall()
+    yield client
+    client.execute_command("client", "unpause")
+    client.config_set("latency-monitor-threshold", 0)
+    client.config_set("slowlog-log-slower-than", 10000)
+    client.close()
+
+
+def test_latency_histogram_of_a_container_lists_its_subcommands(dr):
+    dr.config_resetstat()
+    dr.client_id()
+    dr.client_list()
+    histo = dr.execute_command("latency", "histogram", "client")
+    assert sorted(histo) == [b"client|id", b"client|list"]
+    for name in histo:
+        assert histo[name][b"calls"] == 1
+    histo = dr.execute_command("latency", "histogram", "client|id")
+    assert list(histo) == [b"client|id"]
+    assert dr.execute_command("latency", "histogram", "nosuchcommand", "client|nosuch") == {}
+
+
+def test_latency_histogram_keeps_the_order_asked(dr):
+    dr.config_resetstat()
+    dr.set("a", "b")
+    dr.get("a")
+    assert list(dr.execute_command("latency", "histogram", "set", "get")) == [b"set", b"get"]
+
+
+def test_expire_cycle_is_a_latency_event(dr):
+    """A big key deleted by the active expiry cycle: its time is an "expire-cycle" sample."""
+    dr.config_set("latency-monitor-threshold", 1)
+    dr.execute_command("latency", "reset")
+    pipe = dr.pipeline(transaction=False)
+    for start in range(0, 300000, 10000):
+        pipe.sadd("big", *[b"member:%d" % i for i in range(start, start + 10000)])
+    pipe.execute()
+    dr.pexpire("big", 20)
+    wait_for(lambda: dr.dbsize() == 0, what="the big key's active expiry")
+    latest = dr.execute_command("latency", "latest")
+    assert b"expire-cycle" in [event[0] for event in latest]
+
+
+def test_expiry_waits_for_the_end_of_a_client_pause(dr):
+    """Neither lazy nor active expiry deletes a key during CLIENT PAUSE: the key reads as missing
+    but stays (expired_keys unchanged) until the pause ends."""
+    expired = dr.info("stats")["expired_keys"]
+    pipe = dr.pipeline()
+    pipe.set("foo{t}", "bar", px=10)
+    pipe.set("bar{t}", "foo", px=10)
+    pipe.execute_command("client", "pause", 50000, "write")
+    pipe.execute()
+    wait_for(lambda: dr.get("foo{t}") is None and dr.get("bar{t}") is None, what="logical expiry")
+    assert dr.info("stats")["expired_keys"] == expired
+    assert dr.dbsize() == 2
+    dr.execute_command("client", "unpause")
+    dr.get("foo{t}")
+    dr.get("bar{t}")
+    assert dr.info("stats")["expired_keys"] == expired + 2
