@@ -72,6 +72,7 @@ class Server:
         self.postponed = []  # clients holding a command until the pause ends (blocking.py)
         self.blocked_clients = 0  # waiting on keys (server/blocking.py)
         self.active_expire_enabled = True  # DEBUG SET-ACTIVE-EXPIRE
+        self.script_disable_deny_script = False  # DEBUG SET-DISABLE-DENY-SCRIPTS: no-script commands allowed
         self.unblocked = []  # clients served since the last loop iteration: their rest runs next
         self._before_sleep_due = False
         self.exit_code = 0

@@ -75,3 +75,51 @@ def test_expiry_waits_for_the_end_of_a_client_pause(dr):
     dr.get("foo{t}")
     dr.get("bar{t}")
     assert dr.info("stats")["expired_keys"] == expired + 2
+
+
+@pytest.mark.parametrize("arg, ok", [
+    (b"1b", True), (b"0", True), (b"100", True), (b"4kb", True), (b"KB", True), (b"4294967296", False),
+    (b"4gb", False), (b"4095mb", True), (b"-1", False), (b"1x", False), (b"1.5", False), (b"", True),
+])
+def test_quicklist_packed_threshold_argument(dr, arg, ok):
+    try:
+        if ok:
+            assert dr.execute_command("debug", "quicklist-packed-threshold", arg) == b"OK"
+        else:
+            with pytest.raises(redis.ResponseError) as err:
+                dr.execute_command("debug", "quicklist-packed-threshold", arg)
+            assert str(err.value) == "argument must be a memory value bigger than 1 and smaller than 4gb"
+    finally:
+        dr.execute_command("debug", "quicklist-packed-threshold", 0)
+
+
+# redis-server 7.0.15's DUMP of that list with a threshold of 10 bytes: plain nodes for the
+# elements of 10 bytes and more, the 90-byte one LZF-compressed as any long RDB string.
+PLAIN_DUMP = (b"\x12\x05\x02\n\n\x00\x00\x00\x01\x00\x81a\x02\xff\x01\x14bbbbbbbbbbbbbbbbbbbb\x01"
+              b"\xc3\t@Z\x01cc\xe0M\x00\x01cc\x02\n\n\x00\x00\x00\x01\x00\x81d\x02\xff\x01\neeeeeeeeee"
+              b"\n\x00i(uP\xfb\xde\x8a\xbf")
+
+
+def test_quicklist_packed_threshold_makes_plain_nodes_in_dump(dr):
+    """Elements at least as long as the threshold are plain quicklist nodes in DUMP's payload."""
+    dr.execute_command("debug", "quicklist-packed-threshold", "10b")
+    try:
+        dr.rpush("l", "a", "bb" * 10, "ccc" * 30, "d", "e" * 10)
+        assert dr.lrange("l", 0, -1)[1] == b"bb" * 10
+        payload = dr.dump("l")
+    finally:
+        dr.execute_command("debug", "quicklist-packed-threshold", 0)
+    assert payload == PLAIN_DUMP
+
+
+def test_scripts_may_call_noscript_commands_once_allowed(dr):
+    script = "return redis.call('debug', 'set-active-expire', '1')"
+    with pytest.raises(redis.ResponseError, match="This Redis command is not allowed from script"):
+        dr.eval(script, 0)
+    dr.execute_command("debug", "set-disable-deny-scripts", 1)
+    try:
+        assert dr.eval(script, 0) == b"OK"
+    finally:
+        dr.execute_command("debug", "set-disable-deny-scripts", 0)
+    with pytest.raises(redis.ResponseError, match="This Redis command is not allowed from script"):
+        dr.eval(script, 0)
