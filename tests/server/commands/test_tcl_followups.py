@@ -123,3 +123,24 @@ def test_scripts_may_call_noscript_commands_once_allowed(dr):
         dr.execute_command("debug", "set-disable-deny-scripts", 0)
     with pytest.raises(redis.ResponseError, match="This Redis command is not allowed from script"):
         dr.eval(script, 0)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (("cluster", "info"), "This instance has cluster support disabled"),
+    (("cluster", "help"), "This instance has cluster support disabled"),
+    (("cluster", "keyslot", "a"), "This instance has cluster support disabled"),
+    (("cluster", "info", "x"), "wrong number of arguments for 'cluster|info' command"),
+    (("cluster",), "wrong number of arguments for 'cluster' command"),
+    (("cluster", "nosuch"), "unknown subcommand 'nosuch'. Try CLUSTER HELP."),
+])
+def test_cluster_without_cluster_mode(both, argv, message):
+    for client in both:
+        with pytest.raises(redis.ResponseError) as err:
+            client.execute_command(*argv)
+        assert str(err.value) == message
+
+
+def test_cluster_reset_is_not_allowed_from_a_script(both):
+    for client in both:
+        with pytest.raises(redis.ResponseError, match="This Redis command is not allowed from script"):
+            client.eval("redis.call('cluster', 'reset', 'hard')", 0)
