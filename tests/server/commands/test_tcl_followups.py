@@ -144,3 +144,24 @@ def test_cluster_reset_is_not_allowed_from_a_script(both):
     for client in both:
         with pytest.raises(redis.ResponseError, match="This Redis command is not allowed from script"):
             client.eval("redis.call('cluster', 'reset', 'hard')", 0)
+
+
+def test_slowlog_logs_a_blocked_command_when_it_is_served(both):
+    """A blocked BLPOP goes to the slow log as itself once served, after what ran meanwhile."""
+    for client in both:
+        client.config_set("slowlog-log-slower-than", 0)
+        waiter = redis.Redis(port=client.connection_pool.connection_kwargs["port"])
+        try:
+            conn = waiter.connection_pool.get_connection("blpop")
+            conn.send_command("blpop", "l", 0)
+            wait_for(lambda: client.info("clients")["blocked_clients"] == 1, what="BLPOP blocked")
+            pipe = client.pipeline()
+            pipe.lpush("l", "foo")
+            pipe.slowlog_reset()
+            pipe.execute()
+            assert conn.read_response() == [b"l", b"foo"]
+            waiter.connection_pool.release(conn)
+            assert client.slowlog_get()[0]["command"] == b"blpop l 0"
+        finally:
+            client.config_set("slowlog-log-slower-than", 10000)
+            waiter.close()
