@@ -102,7 +102,7 @@ def debug(client: "Client", argv: Argv) -> Reply:
         return OK
     if sub == b"object" and n == 3:
         db = client.db
-        value = db.get(argv[2], False)  # Redis reads the dict directly: no touch
+        value = db._value(argv[2].decode("latin-1"))  # Redis reads the dict: no touch, no expiry
         if value is None:
             raise CommandError(errors.NO_SUCH_KEY)
         kind = values.of(value)

@@ -165,3 +165,25 @@ def test_slowlog_logs_a_blocked_command_when_it_is_served(both):
         finally:
             client.config_set("slowlog-log-slower-than", 10000)
             waiter.close()
+
+
+def test_debug_object_sees_an_expired_key_still_held(dr):
+    """DEBUG OBJECT reads the dict as it is: a key past its time but not yet deleted (active
+    expiry off) is still there for it, and a script's EXISTS then deletes it."""
+
+    def server_ms():
+        seconds, micros = dr.time()
+        return seconds * 1000 + micros // 1000
+
+    dr.execute_command("debug", "set-active-expire", 0)
+    try:
+        dr.set("key", "value", px=1)
+        set_at = server_ms()
+        wait_for(lambda: server_ms() > set_at + 2, what="the key's deadline")
+        assert dr.debug_object("key")["encoding"] == "embstr"
+        assert dr.eval("return redis.call('EXISTS', 'key')", 0) == 0
+        assert dr.exists("key") == 0
+        with pytest.raises(redis.ResponseError, match="no such key"):
+            dr.debug_object("key")
+    finally:
+        dr.execute_command("debug", "set-active-expire", 1)
