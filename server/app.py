@@ -18,7 +18,7 @@ from protocol.reply import encode_error
 from server import dispatch, errors, log
 from server.acl import AclLog
 from server.blocking import release_postponed
-from server.client import Client, Stats  # Stats lives there to be compiled with Client
+from server.client import Client, Stats, resize_reply_buffer  # Stats lives there to be compiled with Client
 from server.config import NOTIFY_KEYEVENT, NOTIFY_KEYSPACE
 from server.info import rss_bytes
 from server.keyspace import Keyspace, wall_ms
@@ -73,6 +73,11 @@ class Server:
         self.blocked_clients = 0  # waiting on keys (server/blocking.py)
         self.active_expire_enabled = True  # DEBUG SET-ACTIVE-EXPIRE
         self.script_disable_deny_script = False  # DEBUG SET-DISABLE-DENY-SCRIPTS: no-script commands allowed
+        self.reply_buffer_peak_reset = 5000  # DEBUG REPLYBUFFER PEAK-RESET-TIME (ms; -1: never)
+        self.reply_buffer_resizing = True  # DEBUG REPLYBUFFER RESIZING
+        self.reply_buffer_shrinks = 0
+        self.reply_buffer_expands = 0
+        self._resize_next = 0  # where the last cron's round of reply buffer resizing stopped
         self.unblocked = []  # clients served since the last loop iteration: their rest runs next
         self._before_sleep_due = False
         self.exit_code = 0
@@ -400,6 +405,8 @@ class Server:
         self.keyspace.tick()  # the cached LRU clock, as Redis's serverCron refreshes it
         self._sample_ops(now_mono)
         self.active_expire()
+        if self.reply_buffer_resizing:
+            self.resize_reply_buffers()
         timeout = self.config["timeout"]
         if timeout:
             self.close_idle_clients(now_mono, timeout)
@@ -423,6 +430,24 @@ class Server:
             if now - client.last_interaction > timeout:
                 log.verbose("Closing idle client")
                 client.kill()
+
+    def resize_reply_buffers(self) -> None:
+        """Redis's clientsCron visits numclients/hz clients a tick (at least 5), each time
+        resizing their reply buffers (client.resize_reply_buffer)."""
+        clients = list(self.clients.values())
+        n = len(clients)
+        if not n:
+            return
+        now_ms = int(time.time() * 1000)
+        start = self._resize_next % n
+        count = min(n, max(5, n // self.hz()))
+        for i in range(start, start + count):
+            resized = resize_reply_buffer(clients[i % n], now_ms, self.reply_buffer_peak_reset)
+            if resized == 1:
+                self.reply_buffer_shrinks += 1
+            elif resized == 2:
+                self.reply_buffer_expands += 1
+        self._resize_next = start + count
 
     def active_expire(self) -> None:
         """Redis's active expiry: spend up to 25% of a cron period deleting expired keys; keep

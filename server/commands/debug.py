@@ -63,6 +63,12 @@ DEBUG_HELP = help_reply("debug", [
     "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
     "SLEEP <seconds>",
     "    Stop the server for <seconds>. Decimals allowed.",
+    "REPLYBUFFER PEAK-RESET-TIME <NEVER||RESET|time>",
+    "    Sets the time (in milliseconds) to wait between client reply buffer peak resets.",
+    "    In case NEVER is provided the last observed peak will never be reset",
+    "    In case RESET is provided the peak reset time will be restored to the default value",
+    "REPLYBUFFER RESIZING <0|1>",
+    "    Enable or disable the reply buffer resize cron job",
 ])
 
 
@@ -137,6 +143,8 @@ def debug(client: "Client", argv: Argv) -> Reply:
         return _reload(client, [a.lower() for a in argv[2:]])
     if sub == b"quicklist-packed-threshold" and n == 3:
         return _packed_threshold(argv[2])
+    if sub == b"replybuffer" and n == 4:
+        return _replybuffer(server, argv)
     if sub == b"set-disable-deny-scripts" and n == 3:
         server.script_disable_deny_script = _atoi(argv[2]) != 0
         return OK
@@ -173,6 +181,20 @@ def _packed_threshold(arg: bytes) -> Reply:
     if size is None or size > (1 << 32) - (1 << 20):
         raise CommandError(errors.DEBUG_PACKED_THRESHOLD)
     rdb._QUICKLIST_PLAIN = size or 1 << 30  # process-wide, as Redis's packed_threshold
+    return OK
+
+
+def _replybuffer(server, argv: Argv) -> Reply:
+    """DEBUG REPLYBUFFER PEAK-RESET-TIME <never|reset|ms> and RESIZING <0|1> (the cron's reply
+    buffer resizing, server/client.py resize_reply_buffer)."""
+    what, value = argv[2].lower(), argv[3]
+    if what == b"peak-reset-time":
+        word = value.lower()
+        server.reply_buffer_peak_reset = -1 if word == b"never" else 5000 if word == b"reset" else to_int(value)
+    elif what == b"resizing":
+        server.reply_buffer_resizing = _atoi(value) != 0
+    else:
+        raise CommandError(errors.subcommand_syntax(argv[1], "debug"))
     return OK
 
 

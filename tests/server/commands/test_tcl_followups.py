@@ -187,3 +187,40 @@ def test_debug_object_sees_an_expired_key_still_held(dr):
             dr.debug_object("key")
     finally:
         dr.execute_command("debug", "set-active-expire", 1)
+
+
+def _reply_buffer_size(client, name: bytes) -> int:
+    for line in client.execute_command("client", "list").split(b"\n"):
+        if b" name=" + name + b" " in line:
+            return int(line.split(b" rbs=")[1].split(b" ")[0])
+    raise AssertionError(f"no client named {name}")
+
+
+def test_reply_buffer_shrinks_when_idle_and_grows_when_filled(dr, debug_server):  # noqa: F811
+    """CLIENT LIST's rbs: an idle client's reply buffer shrinks to 1 KB, a client reading
+    big replies has it doubled by the cron up to 16 KB (Redis's clientsCronResizeOutputBuffer)."""
+    dr.execute_command("debug", "replybuffer", "peak-reset-time", 100)
+    tc = redis.Redis(port=debug_server.port)
+    try:
+        tc.client_setname("test_client")
+        wait_for(lambda: 1024 <= _reply_buffer_size(dr, b"test_client") < 2046, what="an idle shrink")
+        dr.set("bigval", "x" * 32768)
+        dr.execute_command("debug", "replybuffer", "peak-reset-time", "never")
+        wait_for(lambda: tc.get("bigval") and 16384 <= _reply_buffer_size(dr, b"test_client") < 32768,
+                 what="a busy client's growth")
+        stats = dr.info("stats")
+        assert stats["reply_buffer_shrinks"] >= 1 and stats["reply_buffer_expands"] >= 4
+    finally:
+        dr.execute_command("debug", "replybuffer", "peak-reset-time", "reset")
+        tc.close()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (("replybuffer", "nosuch", "1"), "unknown subcommand or wrong number of arguments for 'replybuffer'. "
+                                       "Try DEBUG HELP."),
+    (("REPLYBUFFER", "peak-reset-time", "x"), "value is not an integer or out of range"),
+])
+def test_debug_replybuffer_errors(dr, argv, message):
+    with pytest.raises(redis.ResponseError) as err:
+        dr.execute_command("debug", *argv)
+    assert str(err.value) == message
