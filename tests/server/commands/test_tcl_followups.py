@@ -1,10 +1,11 @@
 """What Redis 7.0's own tcl suite (tests/external/redis_tcl_suite.py) still found against forkv,
 each point as a differential test run on forkv and on Debian's redis-server with DEBUG enabled:
 LATENCY HISTOGRAM of subcommands, the expire-cycle latency event, expiry held during CLIENT
-PAUSE, DEBUG QUICKLIST-PACKED-THRESHOLD and DEBUG SET-DISABLE-DENY-SCRIPTS, CLUSTER without
-cluster mode.
+PAUSE, DEBUG QUICKLIST-PACKED-THRESHOLD (plain nodes in DUMP), DEBUG SET-DISABLE-DENY-SCRIPTS,
+CLUSTER without cluster mode, a blocked command's slow log entry, DEBUG OBJECT on a key past its
+time, reply buffer resizing (CLIENT LIST rbs, DEBUG REPLYBUFFER).
 
-Left out: the latency event's exact duration (timing), replication-only pause cases.
+Left out: the latency samples' durations (timing), replication-only pause cases.
 """
 
 import pytest
