@@ -225,3 +225,18 @@ def test_debug_replybuffer_errors(dr, argv, message):
     with pytest.raises(redis.ResponseError) as err:
         dr.execute_command("debug", *argv)
     assert str(err.value) == message
+
+
+def test_randomkey_during_a_pause_with_only_expired_keys_answers(r):
+    """forkv only: with every key past its time and kept by CLIENT PAUSE, RANDOMKEY gives up
+    after 100 expired picks and answers one (Redis 7.0.15 would loop for ever there)."""
+    r.set("gone", "x", px=1)
+    set_at = r.time()
+    r.execute_command("client", "pause", 50000, "write")
+    try:
+        wait_for(lambda: r.time() > (set_at[0], set_at[1] + 2000) and r.get("gone") is None, what="expiry")
+        assert r.randomkey() == b"gone"
+        assert r.dbsize() == 1
+    finally:
+        r.execute_command("client", "unpause")
+    assert r.get("gone") is None and r.dbsize() == 0
