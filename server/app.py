@@ -18,7 +18,7 @@ from protocol.reply import encode_error
 from server import dispatch, errors, log, values
 from server.acl import AclLog
 from server.blocking import release_postponed
-from server.client import Client, Stats  # Stats lives there to be compiled with Client
+from server.client import Client, Stats, resize_reply_buffer  # Stats lives there to be compiled with Client
 from server.config import NOTIFY_KEYEVENT, NOTIFY_KEYSPACE
 from server.info import rss_bytes
 from server.keyspace import Keyspace, wall_ms
@@ -73,6 +73,12 @@ class Server:
         self.blocked_clients = 0  # waiting on keys (server/blocking.py)
         self.active_expire_enabled = True  # DEBUG SET-ACTIVE-EXPIRE
         self.pause_cron = False  # DEBUG PAUSE-CRON: the cron does nothing while set
+        self.script_disable_deny_script = False  # DEBUG SET-DISABLE-DENY-SCRIPTS: no-script commands allowed
+        self.reply_buffer_peak_reset = 5000  # DEBUG REPLYBUFFER PEAK-RESET-TIME (ms; -1: never)
+        self.reply_buffer_resizing = True  # DEBUG REPLYBUFFER RESIZING
+        self.reply_buffer_shrinks = 0
+        self.reply_buffer_expands = 0
+        self._resize_next = 0  # where the last cron's round of reply buffer resizing stopped
         self.unblocked = []  # clients served since the last loop iteration: their rest runs next
         self._before_sleep_due = False
         self.exit_code = 0
@@ -306,6 +312,7 @@ class Server:
             return
         self.pause_end = max(end, self.pause_end if self.paused else 0.0)
         self.paused = max(mode, self.paused)
+        self.keyspace.paused = True  # expiry waits for the pause's end (Redis's expireIfNeeded)
         if self._pause_timer is not None:
             self._pause_timer.cancel()
         self._pause_timer = self.loop.call_at(self.pause_end, self.unpause)
@@ -318,6 +325,7 @@ class Server:
         if not self.paused:
             return
         self.paused = 0
+        self.keyspace.paused = False
         self._guard_all()
         release_postponed(self)
 
@@ -406,6 +414,8 @@ class Server:
         self.keyspace.tick()  # the cached LRU clock, as Redis's serverCron refreshes it
         self._sample_ops(now_mono)
         self.active_expire()
+        if self.reply_buffer_resizing:
+            self.resize_reply_buffers()
         timeout = self.config["timeout"]
         if timeout:
             self.close_idle_clients(now_mono, timeout)
@@ -430,15 +440,39 @@ class Server:
                 log.verbose("Closing idle client")
                 client.kill()
 
+    def resize_reply_buffers(self) -> None:
+        """Redis's clientsCron visits numclients/hz clients a tick (at least 5), each time
+        resizing their reply buffers (client.resize_reply_buffer)."""
+        clients = list(self.clients.values())
+        n = len(clients)
+        if not n:
+            return
+        now_ms = int(time.time() * 1000)
+        start = self._resize_next % n
+        count = min(n, max(5, n // self.hz()))
+        for i in range(start, start + count):
+            resized = resize_reply_buffer(clients[i % n], now_ms, self.reply_buffer_peak_reset)
+            if resized == 1:
+                self.reply_buffer_shrinks += 1
+            elif resized == 2:
+                self.reply_buffer_expands += 1
+        self._resize_next = start + count
+
     def active_expire(self) -> None:
         """Redis's active expiry: spend up to 25% of a cron period deleting expired keys; keep
         going on a database while a good share of what was visited had expired.
 
         Paused while a save child runs: a sweep touches every key with a TTL (reference counts),
         which would copy those pages for the child. Lazy expiry still hides expired keys."""
-        if self.persistence.child is not None or self.persistence.merging or not self.active_expire_enabled:
+        if (self.persistence.child is not None or self.persistence.merging or not self.active_expire_enabled
+                or self.paused):
             return
-        deadline = time.perf_counter() + 0.25 / self.hz()
+        started = time.perf_counter()
+        self._expire_cycle(started + 0.25 / self.hz())
+        # the whole cycle is one "expire-cycle" latency sample, as Redis's activeExpireCycle
+        self.latency.add("expire-cycle", int((time.perf_counter() - started) * 1000))
+
+    def _expire_cycle(self, deadline: float) -> None:
         ks = self.keyspace
         now = ks.clock()
         for db in ks.dbs:

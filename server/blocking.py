@@ -29,7 +29,7 @@ from server.errors import CommandError
 class Blocked:
     """Why and until when a client waits."""
 
-    __slots__ = ("index", "keys", "retry", "timeout_reply", "timer", "postponed")
+    __slots__ = ("index", "keys", "retry", "timeout_reply", "timer", "postponed", "slow")
 
     def __init__(self, index: int, keys: list, retry, timeout_reply):
         self.index = index  # the database the keys are in
@@ -38,6 +38,7 @@ class Blocked:
         self.timeout_reply = timeout_reply
         self.timer = None  # the loop's TimerHandle for the deadline, or None
         self.postponed = None  # CLIENT PAUSE: the command to run again once unpaused
+        self.slow = None  # (arguments, µs): the slow log entry due when the client is answered
 
 
 def may_block(client) -> bool:
@@ -86,6 +87,8 @@ def unblock(client, reply=None) -> None:
     server.blocked_clients -= 1  # postponed ones included, as Redis counts them
     ks.observers_changed()
     if reply is not None:
+        if state.slow is not None:
+            server.slowlog.add(client, *state.slow)
         client.send_reply(reply)
     server.resume_later(client)
 

@@ -82,7 +82,7 @@ class Client:
                  "watch_dirty", "created", "last_interaction", "last_command", "addr", "laddr",
                  "closing", "fd", "no_evict", "no_touch", "guarded", "pending", "soft_since",
                  "blocked", "subs", "out", "monitor", "reply_mode", "in_script", "tracking",
-                 "stats", "limited", "__weakref__")
+                 "stats", "limited", "rb_size", "rb_peak", "rb_peak_reset", "__weakref__")
 
     def __init__(self, server):
         self.server = server
@@ -122,6 +122,11 @@ class Client:
         self.tracking = None  # a tracking.TrackingState while CLIENT TRACKING is on
         self.soft_since = None  # when the output buffer went over its soft limit
         self.limited = False  # this client's class has an output buffer limit (refresh_limited)
+        # Redis's static reply buffer as CLIENT LIST shows it (rbs, rbp): its size, resized by
+        # the cron (resize_reply_buffer), and the most of it one batch of replies filled.
+        self.rb_size = REPLY_CHUNK_BYTES
+        self.rb_peak = REPLY_CHUNK_BYTES
+        self.rb_peak_reset = 0  # unix ms; Redis starts it in seconds, so the first cron resets it
         self.refresh_limited()
 
     # -- asyncio.Protocol ------------------------------------------------------------------------
@@ -173,7 +178,10 @@ class Client:
             self.out = None
             if out:
                 payload = b"".join(out)
-                self.stats.net_output_bytes += len(payload)
+                size = len(payload)
+                self.stats.net_output_bytes += size
+                if size > self.rb_peak:  # Redis fills its static buffer with up to its size
+                    self.rb_peak = size if size < self.rb_size else self.rb_size
                 transport.write(payload)
                 # Without an output limit (the usual client) there is nothing to check: flow
                 # control hears of a full buffer from pause_writing.
@@ -418,10 +426,45 @@ class Client:
             f"idle={int(now - self.last_interaction)} flags={self.flags()} db={self.db.index} "
             f"sub={sub} psub={psub} ssub={ssub} multi={multi} qbuf={qbuf} qbuf-free=0 "
             f"argv-mem={argv_mem} multi-mem={multi_mem} "
-            f"rbs=16384 rbp=0 obl=0 oll={oll} omem={omem} "
+            f"rbs={self.rb_size} rbp={self.rb_peak} obl=0 oll={oll} omem={omem} "
             f"tot-mem={3072 + qbuf + argv_mem + multi_mem + omem} "
             f"events={events} cmd={cmd} user=default redir={redir} resp={self.proto}"
         )
+
+
+REPLY_CHUNK_BYTES = 16384  # PROTO_REPLY_CHUNK_BYTES: a new client's reply buffer
+REPLY_MIN_BYTES = 1024  # PROTO_REPLY_MIN_BYTES
+
+
+def _usable(size: int) -> int:
+    """jemalloc's usable size for an allocation of `size` bytes (its size classes: four per
+    doubling), which is what Redis's reply buffer gets."""
+    if size <= 16:
+        return 16
+    step = max(16, 1 << (size - 1).bit_length() - 3)
+    return (size + step - 1) // step * step
+
+
+def resize_reply_buffer(client, now_ms: int, reset_ms: int) -> int:
+    """Redis's clientsCronResizeOutputBuffer: shrink a reply buffer whose peak stays under half
+    its size, double one filled to the brim (up to 16 KB), and every `reset_ms` (-1: never) let
+    the peak start again. Returns 1 for a shrink, 2 for an expansion, else 0."""
+    size = client.rb_size
+    peak = client.rb_peak
+    resized = 0
+    new = 0
+    if size // 2 >= REPLY_MIN_BYTES and peak < size // 2:
+        new = max(REPLY_MIN_BYTES, peak + 1)
+        resized = 1
+    elif size * 2 < REPLY_CHUNK_BYTES * 2 and peak == size:
+        new = min(REPLY_CHUNK_BYTES, size * 2)
+        resized = 2
+    if reset_ms >= 0 and now_ms - client.rb_peak_reset >= reset_ms:
+        client.rb_peak = 0  # the buffer's position: forkv writes each batch out at once
+        client.rb_peak_reset = now_ms
+    if new:
+        client.rb_size = _usable(new)
+    return resized
 
 
 def _format_addr(addr) -> str:

@@ -211,7 +211,12 @@ def slow_command(client, cmd, argv, usec: int) -> None:
     server = client.server
     limit = server.config["slowlog-log-slower-than"]
     if 0 <= limit <= usec and not cmd.flags & Flag.SKIP_SLOWLOG:
-        server.slowlog.add(client, _redacted(cmd.name, argv), usec)
+        blocked = client.blocked
+        if blocked is not None and blocked.postponed is None:
+            # logged once served or timed out, after what ran meanwhile (Redis's updateStatsOnUnblock)
+            blocked.slow = (_redacted(cmd.name, list(argv)), usec)
+        else:
+            server.slowlog.add(client, _redacted(cmd.name, argv), usec)
     server.latency.add("fast-command" if cmd.flags & Flag.FAST else "command", usec // 1000)
 
 

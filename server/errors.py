@@ -173,6 +173,7 @@ SLOWLOG_COUNT = "ERR count should be greater than or equal to -1"
 DEBUG_RELOAD_OPTIONS = "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options."
 DEBUG_RELOAD_SAVE = "ERR Error trying to save the DB"
 DEBUG_RELOAD_LOAD = "ERR Error trying to load the RDB dump, check server logs."
+DEBUG_PACKED_THRESHOLD = "ERR argument must be a memory value bigger than 1 and smaller than 4gb"
 DEBUG_NOT_ALLOWED = ('ERR DEBUG command not allowed. If the enable-debug-command option is set to "local", '
                      "you can run it from a local connection, otherwise you need to set this option in the "
                      "configuration file, and then restart the server.")

@@ -10,7 +10,7 @@ cimport cython
 
 
 cdef class Keyspace:
-    cdef public object clock, dirty, expired_keys, lazyfreed, hits, misses, events, emit, tracking, plain
+    cdef public object clock, dirty, expired_keys, lazyfreed, hits, misses, events, emit, tracking, plain, paused
     cdef public dict watched, blocking
     cdef public list ready, dbs, _lfu_ints
     cdef public set ready_set, watched_stale

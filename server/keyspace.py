@@ -233,7 +233,7 @@ def _growth(changes, base) -> int:
 class Keyspace:
     __slots__ = ("clock", "dirty", "expired_keys", "lazyfreed", "hits", "misses", "watched",
                  "watched_stale", "blocking", "ready", "ready_set", "events", "emit", "tracking",
-                 "plain", "dbs", "lru_clock", "lfu_minutes",
+                 "plain", "paused", "dbs", "lru_clock", "lfu_minutes",
                  "lru_new", "lfu", "lfu_log_factor", "lfu_decay_time", "_lfu_new", "_lfu_ints")
 
     def __init__(self, databases: int = 16, clock=wall_ms):
@@ -254,6 +254,9 @@ class Keyspace:
         # True while nothing observes key writes (see signal_modified): the C fast path reads
         # this one slot instead of checking each kind of observer itself.
         self.plain = True
+        # True during CLIENT PAUSE: the dataset stays as it is, so a key whose time has passed
+        # reads as missing but is not deleted (nor counted) until the pause ends, as in Redis.
+        self.paused = False
         # The access fields (see the module docstring): `lfu` while an LFU policy is set, with
         # its lfu-log-factor and lfu-decay-time; `lru_clock` (seconds) and `lfu_minutes` as of
         # the last tick; `lru_new`, the field a key gets when it is created or written (one
@@ -961,7 +964,13 @@ class Database:
         return removed
 
     def _expire(self, k: str) -> None:
-        """Delete a key (in its str form) whose time has passed."""
+        """Delete a key (in its str form) whose time has passed (not during CLIENT PAUSE)."""
+        if self.ks.paused:
+            return
+        if values.RING:  # a big value noted there would outlive its key: free it now, as Redis does
+            value = self._value(k)
+            if type(value) in values._PACK and len(value) > 64:
+                values.forget(value)
         self._remove(k)
         self._drop_deadline(k)
         self.ks.expired_keys += 1
@@ -979,6 +988,7 @@ class Database:
     def random_key(self):
         """A random live key, or None. Expired picks are deleted on the way, as in Redis."""
         self.settle()  # an expired pick is deleted through the overlay: apply it once, first
+        tries = 100
         while True:
             k = _random_key(self.data, random.getrandbits(64))
             if k is False:  # mostly deleted slots (see _fastpath.c): compact, as Redis shrinks
@@ -993,6 +1003,10 @@ class Database:
             key = k.encode("latin-1")
             if self.get(key, False) is not None:
                 return key
+            if self.ks.paused:  # expired keys stay during a pause: do not spin on them forever
+                tries -= 1
+                if tries == 0:
+                    return key
             self.settle()  # the expired pick's deletion may have gone to the overlay
 
     def scan(self, cursor: int, count: int):

@@ -673,7 +673,7 @@ class Engine:
         cmd, noscript, writes, min_args, max_args, is_write, kernel = found
         if not min_args <= len(argv) <= max_args:
             return (_rejected(client, cmd, _WRONG_ARITY),)
-        if noscript:
+        if noscript and not client.server.script_disable_deny_script:
             return (_rejected(client, cmd, _NOSCRIPT_COMMAND),)
         if writes and run.read_only:
             return (_rejected(client, cmd, _READ_ONLY),)

@@ -4,6 +4,7 @@ needs to know they exist."""
 
 from server.commands import (  # noqa: F401
     bitmaps,
+    cluster,
     connection,
     debug,
     functions,

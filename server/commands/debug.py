@@ -3,9 +3,10 @@
 DEBUG is refused unless `enable-debug-command` allows it (yes, or local for a loopback or Unix
 socket client), with Redis 7.0's text, before the command runs (dispatch checks it in
 processCommand's place). Supported: HELP, SLEEP, LOG, OBJECT, SET-ACTIVE-EXPIRE, RELOAD (with
-MERGE / NOFLUSH / NOSAVE), CHANGE-REPL-ID, PROTOCOL (one reply of each RESP type), DIGEST and
-DIGEST-VALUE (Redis's own SHA1 mixing, so the hex matches redis-server's for the same data);
-other Redis subcommands answer as unknown.
+MERGE / NOFLUSH / NOSAVE), CHANGE-REPL-ID, PROTOCOL (one reply of each RESP type), PAUSE-CRON,
+QUICKLIST-PACKED-THRESHOLD, SET-DISABLE-DENY-SCRIPTS, REPLYBUFFER, DIGEST and DIGEST-VALUE (Redis's
+own SHA1 mixing, so the hex matches redis-server's for the same data); other Redis subcommands
+answer as unknown.
 """
 
 import hashlib
@@ -58,10 +59,19 @@ DEBUG_HELP = help_reply("debug", [
     "    Setting it to 0 disables expiring keys in background when they are not",
     "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
     "    default.",
+    "QUICKLIST-PACKED-THRESHOLD <size>",
+    "    Sets the threshold for elements to be inserted as plain vs packed nodes",
+    "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
     "SLEEP <seconds>",
     "    Stop the server for <seconds>. Decimals allowed.",
     "PAUSE-CRON <0|1>",
     "    Stop periodic cron job processing.",
+    "REPLYBUFFER PEAK-RESET-TIME <NEVER||RESET|time>",
+    "    Sets the time (in milliseconds) to wait between client reply buffer peak resets.",
+    "    In case NEVER is provided the last observed peak will never be reset",
+    "    In case RESET is provided the peak reset time will be restored to the default value",
+    "REPLYBUFFER RESIZING <0|1>",
+    "    Enable or disable the reply buffer resize cron job",
 ])
 
 
@@ -101,7 +111,7 @@ def debug(client: "Client", argv: Argv) -> Reply:
         return OK
     if sub == b"object" and n == 3:
         db = client.db
-        value = db.get(argv[2], False)  # Redis reads the dict directly: no touch
+        value = db._value(argv[2].decode("latin-1"))  # Redis reads the dict: no touch, no expiry
         if value is None:
             raise CommandError(errors.NO_SUCH_KEY)
         kind = values.of(value)
@@ -118,7 +128,7 @@ def debug(client: "Client", argv: Argv) -> Reply:
         server.active_expire_enabled = _atof(argv[2]) != 0
         return OK
     if sub == b"pause-cron" and n == 3:  # Redis reads the flag with atoi
-        server.pause_cron = int(_atof(argv[2])) != 0
+        server.pause_cron = _atoi(argv[2]) != 0
         return OK
     if sub == b"change-repl-id" and n == 2:
         return OK
@@ -139,6 +149,13 @@ def debug(client: "Client", argv: Argv) -> Reply:
         return _reload(client, [a.lower() for a in argv[2:]])
     if sub == b"protocol" and n == 3:
         return _protocol(client, argv[2].lower())
+    if sub == b"quicklist-packed-threshold" and n == 3:
+        return _packed_threshold(argv[2])
+    if sub == b"replybuffer" and n == 4:
+        return _replybuffer(server, argv)
+    if sub == b"set-disable-deny-scripts" and n == 3:
+        server.script_disable_deny_script = _atoi(argv[2]) != 0
+        return OK
     raise CommandError(errors.subcommand_syntax(argv[1], "debug"))
 
 
@@ -171,6 +188,53 @@ def _protocol(client, name: bytes) -> Reply:
     if wire is None:
         raise CommandError(errors.DEBUG_PROTOCOL_RESP2)
     return Encoded(wire)
+
+
+# -- DEBUG QUICKLIST-PACKED-THRESHOLD and SET-DISABLE-DENY-SCRIPTS -------------------------------
+
+_MEMORY_UNITS = {b"": 1, b"b": 1, b"k": 1000, b"kb": 1024, b"m": 1000 ** 2, b"mb": 1024 ** 2,
+                 b"g": 1000 ** 3, b"gb": 1024 ** 3}
+
+
+def _atoi(text: bytes) -> int:
+    """C's atoi: the longest integer prefix, 0 if none."""
+    m = re.match(rb"\s*[-+]?\d+", text)
+    return int(m.group(0)) if m else 0
+
+
+def _memtoull(text: bytes):
+    """Redis's memtoull: digits and an optional unit (b, k, kb, m, mb, g, gb), wrapping as an
+    unsigned 64-bit product; None where it reports an error."""
+    m = re.match(rb"\d*", text)
+    digits = m.group(0)
+    mul = _MEMORY_UNITS.get(text[len(digits):].lower())
+    if text[:1] == b"-" or mul is None or len(digits) >= 128:
+        return None
+    return min(int(digits or b"0"), (1 << 64) - 1) * mul % (1 << 64)
+
+
+def _packed_threshold(arg: bytes) -> Reply:
+    """Elements at least this long go in a quicklist node of their own (a plain node); 0 sets
+    the default (1 GB) back. forkv keeps lists as Python lists: only DUMP's quicklist shows it."""
+    size = _memtoull(arg)
+    if size is None or size > (1 << 32) - (1 << 20):
+        raise CommandError(errors.DEBUG_PACKED_THRESHOLD)
+    rdb._QUICKLIST_PLAIN = size or 1 << 30  # process-wide, as Redis's packed_threshold
+    return OK
+
+
+def _replybuffer(server, argv: Argv) -> Reply:
+    """DEBUG REPLYBUFFER PEAK-RESET-TIME <never|reset|ms> and RESIZING <0|1> (the cron's reply
+    buffer resizing, server/client.py resize_reply_buffer)."""
+    what, value = argv[2].lower(), argv[3]
+    if what == b"peak-reset-time":
+        word = value.lower()
+        server.reply_buffer_peak_reset = -1 if word == b"never" else 5000 if word == b"reset" else to_int(value)
+    elif what == b"resizing":
+        server.reply_buffer_resizing = _atoi(value) != 0
+    else:
+        raise CommandError(errors.subcommand_syntax(argv[1], "debug"))
+    return OK
 
 
 # -- DEBUG DIGEST: Redis's debug.c xorDigest / mixDigest over SHA1 ---------------------------------

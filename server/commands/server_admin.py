@@ -250,13 +250,16 @@ def _period(samples) -> float:
          complexity="O(N) where N is the number of commands with latency information being retrieved.",
          arguments=("[command [command ...]]",), tips=_NODES_SPECIAL)
 def latency_histogram(client: "Client", argv: Argv) -> Reply:
-    """Per command: calls and the cumulative distribution of their durations (latency-tracking)."""
-    names = [a.decode("utf-8", "surrogateescape").lower() for a in argv[2:]]
+    """Per command: calls and the cumulative distribution of their durations (latency-tracking).
+    A name given may be a subcommand (`client|id`); a container's name brings its subcommands
+    along, as Redis's latencySpecificCommandsFillCDF; unknown names are skipped."""
+    if len(argv) > 2:
+        chosen = [cmd for cmd in (_lookup(a) for a in argv[2:]) if cmd is not None]
+    else:
+        chosen = sorted(all_commands().values(), key=lambda c: c.name)
     out = Map()
-    for cmd in sorted(all_commands().values(), key=lambda c: c.name):
+    for cmd in chosen:
         for each in (cmd, *cmd.subcommands.values()):
-            if names and each.name not in names:
-                continue
             hist = each.stats.histogram()
             if hist:
                 out[each.name] = Map({"calls": sum(hist),

@@ -260,7 +260,6 @@ def test_script_check_unpack_with_massive_arguments(check, is_eval):
                  1, "l"))
 
 
-@pytest.mark.xfail(strict=True, reason="forkv has no CLUSTER command, so a script gets 'Unknown Redis command'")
 @modes
 def test_cluster_reset_cannot_be_invoked_from_a_script(check, is_eval):
     check(script(is_eval, "redis.call('cluster', 'reset', 'hard')", 0))
