@@ -41,6 +41,13 @@ class Verbatim(str):
     __slots__ = ()
 
 
+class BigNumber(bytes):
+    """The digits of a RESP3 big number; RESP2 sends them as a bulk string (DEBUG PROTOCOL
+    bignum, a script's {big_number=...})."""
+
+    __slots__ = ()
+
+
 class Map(dict):
     """A RESP3 map; RESP2 flattens it into key, value, key, value."""
 
@@ -171,6 +178,13 @@ def _verbatim(v, out, proto):
         out.append(b"$%d\r\n%b\r\n" % (len(b), b))
 
 
+def _bignum(v, out, proto):
+    if proto == 3:
+        out.append(b"(" + bytes(v) + b"\r\n")
+    else:
+        out.append(b"$%d\r\n%b\r\n" % (len(v), bytes(v)))
+
+
 def _error(v, out, proto):
     out.append(encode_error(v.message))
 
@@ -199,6 +213,7 @@ _ENCODERS = {
     SetReply: _set,
     Status: _status,
     Verbatim: _verbatim,
+    BigNumber: _bignum,
     ErrorReply: _error,
     Encoded: _encoded,
 }

@@ -29,6 +29,7 @@ from lupa import lua51
 
 from protocol.reply import (
     NULL_ARRAY,
+    BigNumber,
     Encoded,
     ErrorReply,
     Map,
@@ -975,6 +976,8 @@ class Engine:
             return value if resp == 3 else int(value)
         if kind is float:
             return format_double(value) if resp == 2 else self._field(b"double", value)
+        if kind is BigNumber:
+            return bytes(value) if resp == 2 else self._field(b"big_number", bytes(value))
         if kind is Verbatim:
             text = value.encode("utf-8", "surrogateescape")
             if resp == 2:

@@ -16,7 +16,7 @@ import time
 from typing import TYPE_CHECKING
 
 from persistence import rdb
-from protocol.reply import Encoded, Status, Verbatim, encoded
+from protocol.reply import BigNumber, Encoded, Map, SetReply, Status, Verbatim, encoded
 from server import errors, log, values
 from server import lolwut as lolwut_art
 from server.args import help_reply, to_int
@@ -160,34 +160,39 @@ def debug(client: "Client", argv: Argv) -> Reply:
 
 
 # DEBUG PROTOCOL <type>: one reply of each RESP type, as Redis's debug.c writes them (RESP2, RESP3).
-_BIGNUM = b"1234567999999999999999999999999999999"
+# Values, not wire bytes, so that a script's redis.call('debug', 'protocol', ...) converts them as
+# Redis does; the attribute and the push keep their wire form (no reply value carries them).
+_ATTRIB_FOLLOWER = b"Some real reply following the attribute"
+_PUSH_WIRE = (b">2\r\n$16\r\nserver-cpu-usage\r\n:42\r\n"
+              b"$40\r\nSome real reply following the push reply\r\n")
 _PROTOCOL = {
-    b"string": (b"$11\r\nHello World\r\n",) * 2,
-    b"integer": (b":12345\r\n",) * 2,
-    b"double": (b"$5\r\n3.141\r\n", b",3.141\r\n"),
-    b"bignum": (b"$37\r\n" + _BIGNUM + b"\r\n", b"(" + _BIGNUM + b"\r\n"),
-    b"null": (b"$-1\r\n", b"_\r\n"),
-    b"array": (b"*3\r\n:0\r\n:1\r\n:2\r\n",) * 2,
-    b"set": (b"*3\r\n:0\r\n:1\r\n:2\r\n", b"~3\r\n:0\r\n:1\r\n:2\r\n"),
-    b"map": (b"*6\r\n:0\r\n:0\r\n:1\r\n:1\r\n:2\r\n:0\r\n", b"%3\r\n:0\r\n#f\r\n:1\r\n#t\r\n:2\r\n#f\r\n"),
-    b"attrib": (b"$39\r\nSome real reply following the attribute\r\n",
-                b"|1\r\n$14\r\nkey-popularity\r\n*2\r\n$7\r\nkey:123\r\n:90\r\n"
-                b"$39\r\nSome real reply following the attribute\r\n"),
-    b"push": (None, b">2\r\n$16\r\nserver-cpu-usage\r\n:42\r\n$40\r\nSome real reply following the push reply\r\n"),
-    b"true": (b":1\r\n", b"#t\r\n"),
-    b"false": (b":0\r\n", b"#f\r\n"),
-    b"verbatim": (b"$25\r\nThis is a verbatim\nstring\r\n", b"=29\r\ntxt:This is a verbatim\nstring\r\n"),
+    b"string": b"Hello World",
+    b"integer": 12345,
+    b"double": 3.141,
+    b"bignum": BigNumber(b"1234567999999999999999999999999999999"),
+    b"null": None,
+    b"array": [0, 1, 2],
+    b"set": SetReply([0, 1, 2]),
+    b"map": Map({0: False, 1: True, 2: False}),
+    b"true": True,
+    b"false": False,
+    b"verbatim": Verbatim("This is a verbatim\nstring"),
 }
 
 
 def _protocol(client, name: bytes) -> Reply:
-    forms = _PROTOCOL.get(name)
-    if forms is None:
-        raise CommandError(errors.DEBUG_PROTOCOL_TYPE)
-    wire = forms[1 if client.proto == 3 else 0]
-    if wire is None:
-        raise CommandError(errors.DEBUG_PROTOCOL_RESP2)
-    return Encoded(wire)
+    if name in _PROTOCOL:
+        return _PROTOCOL[name]
+    if name == b"attrib":
+        if client.proto != 3:
+            return _ATTRIB_FOLLOWER
+        return Encoded(b"|1\r\n$14\r\nkey-popularity\r\n*2\r\n$7\r\nkey:123\r\n:90\r\n"
+                       b"$%d\r\n%b\r\n" % (len(_ATTRIB_FOLLOWER), _ATTRIB_FOLLOWER), _ATTRIB_FOLLOWER)
+    if name == b"push":
+        if client.proto != 3:
+            raise CommandError(errors.DEBUG_PROTOCOL_RESP2)
+        return Encoded(_PUSH_WIRE, b"Some real reply following the push reply")
+    raise CommandError(errors.DEBUG_PROTOCOL_TYPE)
 
 
 # -- DEBUG QUICKLIST-PACKED-THRESHOLD and SET-DISABLE-DENY-SCRIPTS -------------------------------

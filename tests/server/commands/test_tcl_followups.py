@@ -8,11 +8,14 @@ time, reply buffer resizing (CLIENT LIST rbs, DEBUG REPLYBUFFER).
 Left out: the latency samples' durations (timing), replication-only pause cases.
 """
 
+import socket
+
+import hiredis
 import pytest
 import redis
 
 from tests.server.commands._suite import debug_server  # noqa: F401  (fixture)
-from tests.servers import wait_for
+from tests.servers import command_bytes, wait_for
 
 
 @pytest.fixture
@@ -240,3 +243,36 @@ def test_randomkey_during_a_pause_with_only_expired_keys_answers(r):
     finally:
         r.execute_command("client", "unpause")
     assert r.get("gone") is None and r.dbsize() == 0
+
+
+def _first_line(port: int, client_proto: int, script: str) -> bytes:
+    """The first line of a script's reply, read raw on a connection speaking `client_proto`."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        f = sock.makefile("rb")
+        if client_proto == 3:
+            sock.sendall(command_bytes("HELLO", "3"))
+            reader = hiredis.Reader()
+            while reader.gets() is False:
+                reader.feed(f.read1(65536))
+        sock.sendall(command_bytes("EVAL", script, "0"))
+        return f.readline().rstrip(b"\r\n")
+
+
+@pytest.mark.parametrize("kind, resp2, resp3", [
+    ("bignum", b"$37", b"(1234567999999999999999999999999999999"), ("map", b"*6", b"%3"),
+    ("set", b"*3", b"~3"), ("double", b"$5", b",3.141"), ("verbatim", b"$25", b"=29"),
+    ("true", b":1", b"#t"), ("false", b":0", b"#f"), ("null", b"$-1", b"_"),
+])
+def test_debug_protocol_types_through_a_script(dr, debug_server, kind, resp2, resp3):  # noqa: F811
+    """scripting.tcl's "test RESP<lua>/<client> ... protocol parsing": DEBUG PROTOCOL called from
+    a script comes back in RESP3 form only when both the script and the client speak RESP3 (null:
+    whenever the client does)."""
+    dr.execute_command("DEBUG", "SET-DISABLE-DENY-SCRIPTS", "1")
+    try:
+        for lua in (2, 3):
+            for client in (2, 3):
+                script = f"redis.setresp({lua}); return redis.call('debug', 'protocol', '{kind}')"
+                both3 = client == 3 and (lua == 3 or kind == "null")
+                assert _first_line(debug_server.port, client, script) == (resp3 if both3 else resp2)
+    finally:
+        dr.execute_command("DEBUG", "SET-DISABLE-DENY-SCRIPTS", "0")
