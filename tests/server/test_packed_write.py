@@ -116,3 +116,78 @@ def test_packed_write_during_a_save_goes_to_the_overlay(srv):
     finally:
         server.keyspace.end_overlay()
     assert conn.call("SMEMBERS", "s") == [b"1", b"2", b"3"]
+
+
+SCORE_TEXTS = [b"1", b"-7", b"2.5", b"inf", b"-inf", b"0.1", b"9007199254740993", b"1e300", b"-5e-324",
+               b"4611686018427387905", b"123456789012", b"0", b"-0", b"3", b"4611686018427387904"]
+ZMEMBERS = [b"a", b"b", b"123", b"-5", b"007", b"", b"m\x00n", b"4096", b"x" * 64, b"x" * 65, b"zz"]
+
+
+def _random_zset(rng, config):
+    z = zsets.created(config, 0, 0)
+    for _ in range(rng.randrange(1, 8)):
+        zsets.insert(z, rng.choice(ZMEMBERS[:9]), float(rng.choice(SCORE_TEXTS)), config)
+    return z
+
+
+@pytest.mark.parametrize("most", [128, 4])
+def test_zadd_into_a_listpack_matches_expand_put_pack(most):
+    """add_packed gives what the general path gives: expand, put, pack (byte for byte)."""
+    rng = random.Random(12)
+    config = {"zset-max-listpack-entries": most, "zset-max-listpack-value": 64}
+    for _ in range(1500):
+        z = _random_zset(rng, config)
+        if z.big:
+            continue
+        blob = zsets.pack(z)
+        member = rng.choice(list(z) + ZMEMBERS) if rng.random() < 0.5 else rng.choice(ZMEMBERS)
+        score = float(rng.choice(SCORE_TEXTS)) if rng.random() < 0.8 else rng.uniform(-10, 10)
+        got = zsets.add_packed(blob, member, score, config)
+        live = zsets.expand(blob)
+        current = live.get(member)
+        if got is None:  # the general path converts to a skiplist
+            zsets.put(live, member, score, current, config)
+            assert live.big
+            continue
+        if current is not None and current == score:
+            assert got == (blob, 0)
+            continue
+        zsets.put(live, member, score, current, config)
+        assert not live.big
+        assert got[1] == (1 if current is None else 0)
+        assert type(got[0]) is ZSetListpack and got[0] == zsets.pack(live), (blob, member, score)
+
+
+def test_zadd_writes_into_the_packed_zset(srv):
+    server, conn = srv
+    conn.call("ZADD", "z", "1", "a", "2.5", "b", "3", "c")
+    conn.call("PEXPIRE", "z", "100000")
+    values.pack_all()
+    assert type(held(server, "z")) is ZSetListpack
+    dirty = server.keyspace.dirty
+    assert conn.call("ZADD", "z", "2", "d") == 1
+    assert conn.call("ZADD", "z", "0.5", "c") == 0
+    assert conn.call("ZADD", "z", "0.5", "c") == 0
+    assert type(held(server, "z")) is ZSetListpack
+    assert server.keyspace.dirty == dirty + 2
+    assert conn.call("PTTL", "z") > 0
+    assert conn.call("ZRANGE", "z", "0", "-1", "WITHSCORES") == [
+        b"c", b"0.5", b"a", b"1", b"d", b"2", b"b", b"2.5"]
+    conn.call("ZADD", "z", "1", "y" * 65)  # past zset-max-listpack-value: the general path
+    assert conn.call("OBJECT", "ENCODING", "z") == b"skiplist"
+
+
+def test_zadd_into_a_packed_zset_during_a_save(srv):
+    server, conn = srv
+    conn.call("ZADD", "z", "1", "a")
+    values.pack_all()
+    db = server.keyspace.dbs[0]
+    old = db.data["z"]
+    server.keyspace.begin_overlay()
+    try:
+        assert conn.call("ZADD", "z", "2", "b") == 1
+        assert db.data["z"] is old
+        assert type(db.delta["z"]) is ZSetListpack
+    finally:
+        server.keyspace.end_overlay()
+    assert conn.call("ZRANGE", "z", "0", "-1") == [b"a", b"b"]
