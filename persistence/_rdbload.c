@@ -886,6 +886,105 @@ done:
     return out;
 }
 
+/* intset_add(blob, member, most) -> bytes, the blob itself, or None: SADD of one member written
+ * straight into an intset (Redis's intsetAdd). The new intset when `member` (bytes) is a canonical
+ * 64-bit integer not yet in it and the result holds at most `most` members, in the narrowest
+ * width (what intset_pack of the grown set gives); `blob` itself when it already holds the
+ * number; None when the set would stop being an intset (the caller takes the general path), or
+ * for a blob that is not a well-formed intset. server/types/sets.py add_packed is the reference. */
+static int64_t
+intset_get(const unsigned char *b, uint32_t width, Py_ssize_t i)
+{
+    const unsigned char *p = b + 8 + (size_t)i * width;
+    if (width == 2)
+        return (int16_t)((uint16_t)p[0] | (uint16_t)p[1] << 8);
+    if (width == 4)
+        return (int32_t)((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
+    uint64_t u = 0;
+    for (int k = 7; k >= 0; k--)
+        u = u << 8 | p[k];
+    return (int64_t)u;
+}
+
+static uint32_t
+intset_width(int64_t v)
+{
+    if (v < -0x80000000LL || v > 0x7FFFFFFFLL)
+        return 8;
+    return (v < -0x8000 || v > 0x7FFF) ? 4 : 2;
+}
+
+static PyObject *
+rdbload_intset_add(PyObject *self, PyObject *args)
+{
+    (void)self;
+    PyObject *blob, *member;
+    Py_ssize_t most;
+    if (!PyArg_ParseTuple(args, "SSn", &blob, &member, &most))
+        return NULL;
+    long long v;
+    if (!canonical_int((const unsigned char *)PyBytes_AS_STRING(member), PyBytes_GET_SIZE(member), &v))
+        Py_RETURN_NONE;
+    const unsigned char *b = (const unsigned char *)PyBytes_AS_STRING(blob);
+    Py_ssize_t size = PyBytes_GET_SIZE(blob);
+    if (size < 8)
+        Py_RETURN_NONE;
+    uint32_t width = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+    uint32_t count = (uint32_t)b[4] | (uint32_t)b[5] << 8 | (uint32_t)b[6] << 16 | (uint32_t)b[7] << 24;
+    if ((width != 2 && width != 4 && width != 8) || (Py_ssize_t)count * width != size - 8)
+        Py_RETURN_NONE;
+    /* binary search for v: lo = first position holding a number >= v */
+    Py_ssize_t lo = 0, hi = (Py_ssize_t)count;
+    while (lo < hi) {
+        Py_ssize_t mid = lo + (hi - lo) / 2;
+        int64_t m = intset_get(b, width, mid);
+        if (m < v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < (Py_ssize_t)count && intset_get(b, width, lo) == v) {
+        Py_INCREF(blob);
+        return blob;
+    }
+    if ((Py_ssize_t)count + 1 > most)
+        Py_RETURN_NONE;
+    /* the narrowest width for the result: its extremes are the old ones and v */
+    uint32_t need = intset_width(v);
+    if (count) {
+        uint32_t w = intset_width(intset_get(b, width, 0));
+        if (w > need)
+            need = w;
+        w = intset_width(intset_get(b, width, (Py_ssize_t)count - 1));
+        if (w > need)
+            need = w;
+    }
+    PyObject *out = PyBytes_FromStringAndSize(NULL, 8 + (Py_ssize_t)need * ((Py_ssize_t)count + 1));
+    if (out == NULL)
+        return NULL;
+    unsigned char *o = (unsigned char *)PyBytes_AS_STRING(out);
+    uint32_t n = count + 1;
+    for (int k = 0; k < 4; k++) {
+        o[k] = (unsigned char)(need >> (8 * k));
+        o[4 + k] = (unsigned char)(n >> (8 * k));
+    }
+    if (need == width) {
+        memcpy(o + 8, b + 8, (size_t)lo * width);
+        memcpy(o + 8 + (size_t)(lo + 1) * width, b + 8 + (size_t)lo * width, (size_t)(count - lo) * width);
+        uint64_t u = (uint64_t)v;
+        for (uint32_t k = 0; k < width; k++)
+            o[8 + (size_t)lo * width + k] = (unsigned char)(u >> (8 * k));
+    } else {
+        for (Py_ssize_t i = 0; i < (Py_ssize_t)n; i++) {
+            uint64_t u = (uint64_t)(i < lo ? intset_get(b, width, i) : i == lo ? (int64_t)v
+                                                                               : intset_get(b, width, i - 1));
+            for (uint32_t k = 0; k < need; k++)
+                o[8 + (size_t)i * need + k] = (unsigned char)(u >> (8 * k));
+        }
+    }
+    return out;
+}
+
 static PyMethodDef rdbload_methods[] = {
     {"load_strings", rdbload_load_strings, METH_VARARGS,
      "load_strings(buffer, offset, data, expires, now_ms[, access, keep]) -> (offset, loaded, expired)\n\n"
@@ -910,6 +1009,8 @@ static PyMethodDef rdbload_methods[] = {
      "the intset; False as soon as a number has no text (target is then partly filled)."},
     {"intset_pack", rdbload_intset_pack, METH_O,
      "intset_pack(members) -> bytes: the intset of distinct canonical decimal integers (bytes)."},
+    {"intset_add", rdbload_intset_add, METH_VARARGS,
+     "intset_add(blob, member, most) -> bytes, blob, or None: SADD of one member into an intset."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -235,6 +235,16 @@ def pack_all() -> int:
     return done
 
 
+def rewrite(db, key, packed, count: int) -> None:
+    """A write made straight into a packed value (SADD into an intset, ZADD into a listpack):
+    `packed`, the new blob, replaces the old one at `key` (bytes) keeping its TTL and access
+    field, through the save overlay while a child runs (the child keeps the old blob), then the
+    collections' one write hook (dirty += count, WATCH, tracking, blocked clients). The caller
+    sends its notification after, as for a live value."""
+    db.hold(db._k(key), packed)
+    db.modified(key, packed, count)
+
+
 def adopt(value, config):
     """A value as persistence loads it (RDB, RESTORE: bytes, list, set, dict, ZSetValue) -> the
     value the keyspace holds, of its type's class (`config`: Config.values)."""

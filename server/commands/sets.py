@@ -13,7 +13,7 @@ form may repeat, so it is an array.
 from typing import TYPE_CHECKING
 
 from protocol.reply import SetReply, encoded
-from server import errors
+from server import errors, values
 from server.args import LLONG_MAX, to_int
 from server.commands.keys import parse_cursor, scan_options
 from server.config import NOTIFY_GENERIC, NOTIFY_SET
@@ -56,6 +56,16 @@ def _positive(arg, message: str) -> int:
 def sadd(client: "Client", argv: Argv) -> Reply:
     db = client.db
     key = argv[1]
+    if len(argv) == 3:
+        packed = db.get(key)
+        if type(packed) is sets.Intset:  # one member straight into a packed set, when it can
+            new = sets.add_packed(packed, argv[2], _config(client))
+            if new is packed:
+                return 0
+            if new is not None:
+                values.rewrite(db, key, new, 1)
+                db.notify(NOTIFY_SET, b"sadd", key)
+                return 1
     s = db.write_typed(key, KIND, SetValue)
     before = len(s)
     if len(argv) == 3:

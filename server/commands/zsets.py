@@ -17,7 +17,7 @@ import re
 from typing import TYPE_CHECKING
 
 from protocol.reply import NO_REPLY, NULL_ARRAY, format_double
-from server import errors
+from server import errors, values
 from server.args import LLONG_MAX, to_int
 from server.blocking import block, may_block
 from server.commands.keys import parse_cursor, scan_options
@@ -410,6 +410,16 @@ def zadd(client: "Client", argv: Argv) -> Reply:
         member = argv[3]
         db = client.db
         config = client.server.config
+        z = db.get(key)
+        if type(z) is zsets.ZSetListpack:  # straight into the packed set, when it stays one
+            done = zsets.add_packed(z, member, score, config)
+            if done is not None:
+                if done[0] is z:
+                    return 0
+                values.rewrite(db, key, done[0], 1)
+                if db.ks.events:
+                    db.notify(NOTIFY_ZSET, b"zadd", key)
+                return done[1]
         z = db.get_typed(key, KIND)
         if z is None:
             z = zsets.created(config, 1, len(member))

@@ -191,6 +191,7 @@ Intset = rdb.Intset
 _KERNEL = rdb._rdbload if rdb._USE_C else None
 _intset_fill = getattr(_KERNEL, "intset_fill", None)
 _intset_pack = getattr(_KERNEL, "intset_pack", None)
+_intset_add = getattr(_KERNEL, "intset_add", None)
 _new_set = SetValue.__new__  # an empty SetValue without __init__'s call chain (big set by hand)
 
 
@@ -223,6 +224,36 @@ def expand(blob) -> SetValue:
             if len(m) <= SHARED_LONGEST and SHARED.get(m) is m:
                 _TEXT[n] = m
     return SetValue.fromkeys(members)
+
+
+def add_packed_reference(blob, member: bytes, most: int):
+    """The Python of `add_packed`'s kernel (persistence/_rdbload.c intset_add): the grown intset,
+    `blob` itself when it holds the number already, None when the set would stop being an intset
+    (member not a canonical integer, or more than `most` members)."""
+    if not is_int(member):
+        return None
+    numbers = list(rdb.intset_numbers(blob))
+    n = int(member)
+    if n in numbers:
+        return blob
+    if len(numbers) + 1 > most:
+        return None
+    return rdb.intset_blob(sorted(numbers + [n]))
+
+
+def add_packed(blob, member: bytes, config):
+    """SADD of one member straight into a packed set (Redis's intsetAdd): the new Intset, `blob`
+    itself when the member is there already, or None when the command must take the general
+    path (expand, add, convert to a hashtable). The result is the Intset `pack` would give for
+    the grown set, so a packed and an expanded set stay indistinguishable."""
+    most = config["set-max-intset-entries"]
+    if _intset_add is not None:
+        new = _intset_add(blob, member, most)
+    else:
+        new = add_packed_reference(blob, member, most)
+    if new is None or new is blob:
+        return new
+    return Intset(new)
 
 
 def _encoding(value, config=None) -> str:

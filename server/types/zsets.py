@@ -155,6 +155,42 @@ def pack(z: ZSet):
     return ZSetListpack(rdb.listpack_blob(_entries(z), is_int))
 
 
+def add_packed(blob, member: bytes, score: float, config):
+    """ZADD of one (score, member), no flags, straight into a packed sorted set (Redis's
+    zzlInsert / zzlDelete): (the new ZSetListpack, 1 if added else 0), (`blob`, 0) when the
+    member already holds that score, or None when the set would stop being a listpack (the
+    command then takes the general path). The entries are read and written by the listpack
+    kernels (persistence/_rdbload.c listpack_entries / listpack_pack, their Python references in
+    persistence.rdb); order and score text are what `pack` gives for the updated live set, which
+    tests/server/test_packed_write.py checks against expand + put + pack."""
+    items = rdb.listpack_entries(blob)  # member, score text, ... (integers as their text)
+    members = items[0::2]
+    if member in members:
+        at = 2 * members.index(member)
+        if _score_text(items[at + 1]) == score:
+            return blob, 0
+        del items[at:at + 2]
+        added = 0
+    else:
+        if (len(members) + 1 > config["zset-max-listpack-entries"]
+                or len(member) > config["zset-max-listpack-value"]):
+            return None
+        added = 1
+    if score == 0.0:
+        score = 0.0  # a listpack holds -0 as "0"
+    lo = 0
+    hi = len(items) // 2
+    while lo < hi:  # the first pair ranked after (score, member): Redis's order, score then bytes
+        mid = (lo + hi) // 2
+        s = _score_text(items[2 * mid + 1])
+        if s < score or s == score and items[2 * mid] < member:
+            lo = mid + 1
+        else:
+            hi = mid
+    items[2 * lo:2 * lo] = [member, listpack_text(score)]
+    return ZSetListpack(rdb.listpack_blob(items, is_int)), added
+
+
 def _score_text(text: bytes) -> float:
     """A listpack's score entry (decimal text: d2string's integer or %.17g, or inf) -> float."""
     score = _parse_score(text)
