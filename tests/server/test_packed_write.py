@@ -11,7 +11,7 @@ from persistence import rdb
 from server import values
 from server.types import sets, zsets
 from server.types.sets import Intset, SetValue
-from server.types.zsets import ZSet, ZSetListpack
+from server.types.zsets import ZSetListpack
 from tests.inprocess import InProcessServer
 
 _K = rdb._rdbload if rdb._USE_C else None
