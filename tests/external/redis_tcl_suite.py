@@ -39,6 +39,12 @@ KNOWN = [
      "whose keys stay behind)"),
     (re.compile(r": trim on SET with big value: "),
      "runs only where INFO's mem_allocator is jemalloc (forkv reports libc)"),
+    (re.compile(r": LATENCY of expire events are correctly collected: "),
+     "compiled forkv frees the test's 1M-member set in under the 20 ms threshold the test sets, so "
+     "no expire-cycle sample is recorded (the pure-Python run records one)"),
+    (re.compile(r"^unit/querybuf: query buffer resized correctly"),
+     "the query buffer's allocation: Redis shows the 16-32 KB it keeps allocated for an idle client "
+     "(qbuf) until its cron shrinks it; forkv shows the unparsed bytes it holds (0)"),
     (re.compile(r": INCR can modify objects in-place: "),
      "DEBUG OBJECT's address: forkv's values are immutable Python objects, INCR stores a new one"),
 ]
