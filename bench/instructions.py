@@ -71,6 +71,8 @@ TESTS = [
     ("EVALSHA", ["EVALSHA", INCR_SHA, "1", "ev:__rand_int__"]),
     # issue 12: HyperLogLog (one key, as bench/throughput.py's rows)
     ("PFADD", ["PFADD", "hll", "element:__rand_int__"]),
+    # the same once the HLL is dense (PFADD's row promotes it): bench/throughput.py's steady state
+    ("PFADD_DENSE", ["PFADD", "hll", "element:__rand_int__"]),
     ("PFCOUNT", ["PFCOUNT", "hll"]),
     # TTLs last: the rows "(TTLs in db)" run the same commands in a database where SETEX left
     # keys with a TTL (each key with a TTL goes to the handlers; the others should not).

@@ -268,19 +268,14 @@ static PyObject *hll_pattern(PyObject *self, PyObject *arg) {
     return Py_BuildValue("(li)", index, count);
 }
 
-/* add(value, elements, start, max_bytes) -> registers changed, or -1 when corrupt */
-static PyObject *hll_add(PyObject *self, PyObject *args) {
-    (void)self;
-    PyObject *value, *elements;
-    Py_ssize_t start, max_bytes;
-    if (!PyArg_ParseTuple(args, "OOnn", &value, &elements, &start, &max_bytes)) return NULL;
-    if (!is_mutable_hll(value)) return NULL;
-    PyObject *seq = PySequence_Fast(elements, "elements must be a sequence");
-    if (seq == NULL) return NULL;
-    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
-    PyObject **items = PySequence_Fast_ITEMS(seq);
+/* PFADD's loop over n elements: registers changed, -1 at the first corrupt step (what changed
+ * before stays), -2 with an exception set. `value` must have passed is_mutable_hll. Also
+ * server/_fastpath.c's kernel for PFADD of a dense HLL, reached through the capsule
+ * "server._hll.add_kernel" (the signature is repeated there). */
+static long add_elements(PyObject *value, PyObject *const *items, Py_ssize_t n,
+                         Py_ssize_t max_bytes) {
     long updated = 0;
-    for (Py_ssize_t i = start; i < n; i++) {
+    for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *item = items[i];
         long index;
         int count;
@@ -288,10 +283,7 @@ static PyObject *hll_add(PyObject *self, PyObject *args) {
             pattern_of((const uint8_t *)PyBytes_AS_STRING(item), PyBytes_GET_SIZE(item), &index, &count);
         } else {
             Py_buffer b;
-            if (PyObject_GetBuffer(item, &b, PyBUF_SIMPLE) < 0) {
-                Py_DECREF(seq);
-                return NULL;
-            }
+            if (PyObject_GetBuffer(item, &b, PyBUF_SIMPLE) < 0) return -2;
             pattern_of(b.buf, b.len, &index, &count);
             PyBuffer_Release(&b);
         }
@@ -301,19 +293,31 @@ static PyObject *hll_add(PyObject *self, PyObject *args) {
             changed = dense_set(s + HLL_HDR, index, count);
         } else {
             changed = sparse_set(value, index, count, max_bytes);
-            if (changed == -2) {
-                Py_DECREF(seq);
-                return NULL;
-            }
-            if (changed < 0) {
-                Py_DECREF(seq);
-                return PyLong_FromLong(-1);
-            }
+            if (changed < 0) return changed == -2 ? -2 : -1;
         }
         updated += changed;
     }
+    return updated;
+}
+
+/* add(value, elements, start, max_bytes) -> registers changed, or -1 when corrupt */
+static PyObject *hll_add(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError, "add(value, elements, start, max_bytes)");
+        return NULL;
+    }
+    PyObject *value = args[0];
+    Py_ssize_t start = PyLong_AsSsize_t(args[2]), max_bytes = PyLong_AsSsize_t(args[3]);
+    if ((start == -1 || max_bytes == -1) && PyErr_Occurred()) return NULL;
+    if (!is_mutable_hll(value)) return NULL;
+    PyObject *seq = PySequence_Fast(args[1], "elements must be a sequence");
+    if (seq == NULL) return NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    long updated = start < n ? add_elements(value, PySequence_Fast_ITEMS(seq) + (start < 0 ? 0 : start),
+                                            n - (start < 0 ? 0 : start), max_bytes) : 0;
     Py_DECREF(seq);
-    return PyLong_FromLong(updated);
+    return updated == -2 ? NULL : PyLong_FromLong(updated);
 }
 
 /* histogram(value, raw=False) -> 64 counts, or None for a sparse HLL not covering 16384 */
@@ -469,7 +473,7 @@ static PyObject *hll_write_registers(PyObject *self, PyObject *args) {
 
 static PyMethodDef methods[] = {
     {"pattern", hll_pattern, METH_O, "(register index, zero run + 1) of an element"},
-    {"add", hll_add, METH_VARARGS, "add(value, elements, start, max_bytes): PFADD's loop"},
+    {"add", (PyCFunction)(void (*)(void))hll_add, METH_FASTCALL, "add(value, elements, start, max_bytes): PFADD's loop"},
     {"histogram", hll_histogram, METH_VARARGS, "histogram(value, raw=False): register counts"},
     {"merge", hll_merge, METH_VARARGS, "merge(out, value): raise out to the HLL's registers"},
     {"to_dense", hll_to_dense, METH_O, "promote a sparse HLL to dense in place"},
@@ -480,4 +484,14 @@ static PyMethodDef methods[] = {
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "server._hll", NULL, -1, methods,
                                     NULL, NULL, NULL, NULL};
 
-PyMODINIT_FUNC PyInit__hll(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__hll(void) {
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL) return NULL;
+    PyObject *kernel = PyCapsule_New((void *)add_elements, "server._hll.add_kernel", NULL);
+    if (kernel == NULL || PyModule_AddObject(m, "add_kernel", kernel) < 0) {
+        Py_XDECREF(kernel);
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
