@@ -110,11 +110,14 @@ def count_callgrind(server: ServerProcess, bench: list, keep: str, name: str) ->
                    key=os.path.getmtime)
     if not dumps:
         raise RuntimeError("callgrind_control wrote no dump")
+    # "summary:" is the count since the zeroing. Not "totals:": in a process's first dump it
+    # also held work from before the zeroing (the SET row read ~2x its summary; bench/NOTES.md).
     total = None
     with open(dumps[-1]) as f:
         for line in f:
-            if line.startswith(("summary:", "totals:")):
+            if line.startswith("summary:"):
                 total = int(line.split()[1])
+                break
     if keep:
         os.makedirs(keep, exist_ok=True)
         shutil.copy(dumps[-1], os.path.join(keep, "callgrind." + name))
