@@ -268,6 +268,30 @@ static PyObject *hll_pattern(PyObject *self, PyObject *arg) {
     return Py_BuildValue("(li)", index, count);
 }
 
+/* is_hll(value): server/hll.py's is_hll (the header test of Redis's isHLLObjectOrReply) for any
+ * bytes-like value, without the generic slicing and comparisons the handlers paid for it. */
+static PyObject *hll_is_hll(PyObject *self, PyObject *value) {
+    (void)self;
+    const uint8_t *s;
+    Py_ssize_t size;
+    if (PyByteArray_CheckExact(value)) {
+        s = (const uint8_t *)PyByteArray_AS_STRING(value);
+        size = PyByteArray_GET_SIZE(value);
+    } else if (PyBytes_CheckExact(value)) {
+        s = (const uint8_t *)PyBytes_AS_STRING(value);
+        size = PyBytes_GET_SIZE(value);
+    } else {
+        Py_buffer b;
+        if (PyObject_GetBuffer(value, &b, PyBUF_SIMPLE) < 0) return NULL;
+        int ok = b.len >= HLL_HDR && memcmp(b.buf, "HYLL", 4) == 0 && ((uint8_t *)b.buf)[4] <= HLL_SPARSE
+                 && (((uint8_t *)b.buf)[4] == HLL_SPARSE || b.len == HLL_DENSE_SIZE);
+        PyBuffer_Release(&b);
+        return PyBool_FromLong(ok);
+    }
+    return PyBool_FromLong(size >= HLL_HDR && memcmp(s, "HYLL", 4) == 0 && s[4] <= HLL_SPARSE
+                           && (s[4] == HLL_SPARSE || size == HLL_DENSE_SIZE));
+}
+
 /* PFADD's loop over n elements: registers changed, -1 at the first corrupt step (what changed
  * before stays), -2 with an exception set. `value` must have passed is_mutable_hll. Also
  * server/_fastpath.c's kernel for PFADD of a dense HLL, reached through the capsule
@@ -472,6 +496,7 @@ static PyObject *hll_write_registers(PyObject *self, PyObject *args) {
 }
 
 static PyMethodDef methods[] = {
+    {"is_hll", hll_is_hll, METH_O, "is_hll(value): whether the string has an HLL's header"},
     {"pattern", hll_pattern, METH_O, "(register index, zero run + 1) of an element"},
     {"add", (PyCFunction)(void (*)(void))hll_add, METH_FASTCALL, "add(value, elements, start, max_bytes): PFADD's loop"},
     {"histogram", hll_histogram, METH_VARARGS, "histogram(value, raw=False): register counts"},
