@@ -1536,6 +1536,171 @@ done:
     return rc;
 }
 
+/* ---- PFADD and PFCOUNT of one HLL (server/commands/hyperloglog.py pfadd/pfcount are the
+ * reference and serve every other case) ---- */
+
+/* server/_hll.c's PFADD loop, from its capsule "server._hll.add_kernel": registers changed, -1
+ * corrupt, -2 with an exception set (the signature is _hll.c's add_elements). */
+typedef long (*hll_add_fn)(PyObject *value, PyObject *const *items, Py_ssize_t n, Py_ssize_t max_bytes);
+static hll_add_fn hll_add_kernel;  /* NULL: _hll not built, or FORKVPY_PURE (PFADD's handler) */
+static PyObject *pfadd_handler, *pfcount_handler;
+
+#define HLL_HDR 16
+#define HLL_DENSE_SIZE (HLL_HDR + 16384 * 6 / 8)
+
+/* Whether `value` is a string server/hll.py's is_hll accepts (Redis's isHLLObjectOrReply). */
+static int
+hll_header_ok(const uint8_t *s, Py_ssize_t size)
+{
+    return size >= HLL_HDR && memcmp(s, "HYLL", 4) == 0 && s[4] <= 1
+           && (s[4] == 1 || size == HLL_DENSE_SIZE);
+}
+
+/* PFADD key element... of a dense HLL (a bytearray, as the handler leaves it once written) with
+ * no TTL, see plain_write, and no save child running: what the handler does for it (its lookup
+ * touches the access field; the registers change in place; if any did, the cached cardinality
+ * goes stale and the writes are counted, one per register changed, as hllAdd's caller does).
+ * A new key, a sparse or corrupt HLL, another type: the handler. 1 done, 0 not this case, -1
+ * error. */
+static int
+fast_pfadd(PyObject *client, PyObject *argv, Out *o)
+{
+    DbSlots s;
+    PyObject **dirty;
+    PyObject *key = PyList_GET_ITEM(argv, 1);
+    if (hll_add_kernel == NULL || !plain_write(client, key, &s, &dirty) || s.delta != Py_None)
+        return 0;
+    PyObject *k = PyUnicode_DecodeLatin1(PyBytes_AS_STRING(key), PyBytes_GET_SIZE(key), NULL);
+    if (k == NULL)
+        return -1;
+    int rc = has_deadline(&s, k);
+    if (rc != 0) {
+        rc = rc < 0 ? -1 : 0;
+        goto done;
+    }
+    PyObject *value = PyDict_GetItemWithError(s.data, k);  /* borrowed; the dict keeps it */
+    if (value == NULL) {
+        rc = PyErr_Occurred() ? -1 : 0;
+        goto done;
+    }
+    if (!PyByteArray_CheckExact(value) || PyByteArray_GET_SIZE(value) != HLL_DENSE_SIZE
+        || !hll_header_ok((const uint8_t *)PyByteArray_AS_STRING(value), HLL_DENSE_SIZE)
+        || PyByteArray_AS_STRING(value)[4] != 0)
+        goto done;  /* rc 0 */
+    rc = -1;
+    if (PyDict_SetItem(s.lru, k, s.lru_clock) < 0)
+        goto done;
+    /* A dense HLL is never resized nor found corrupt: the kernel only sets registers. Nothing
+     * here runs Python code, so `value` stays the dict's. */
+    long updated = hll_add_kernel(value, &PyList_GET_ITEM(argv, 2), PyList_GET_SIZE(argv) - 2, 0);
+    if (updated < 0) {
+        if (updated == -1)
+            PyErr_SetString(PyExc_RuntimeError, "a dense HLL found corrupt");
+        goto done;
+    }
+    if (updated > 0) {
+        ((uint8_t *)PyByteArray_AS_STRING(value))[15] |= 0x80;
+        if (bump_by(dirty, updated) < 0)
+            goto done;
+    }
+    rc = out_write(o, updated ? ":1\r\n" : ":0\r\n", 4) < 0 ? -1 : 1;
+done:
+    Py_DECREF(k);
+    return rc;
+}
+
+/* PFCOUNT key of an HLL whose cached cardinality is valid (or of a missing key: 0), with no TTL
+ * and not changed since a save child forked: the cached number, a keyspace hit (or miss) counted
+ * and the access field touched as the handler's read does. A stale cache (the handler computes
+ * and stores it), a non-HLL string (WRONGTYPE), a TTL, a keymiss notification: the handler.
+ * 1 done, 0 not this case, -1 error. */
+static int
+fast_pfcount(PyObject *client, PyObject *argv, Out *o)
+{
+    DbSlots s;
+    if (!db_slots(client, &s))
+        return 0;
+    PyObject **hits = (PyObject **)((char *)s.ks + off_hits), **misses;
+    PyObject *key = PyList_GET_ITEM(argv, 1), *value;
+    if (!PyBytes_CheckExact(key) || *hits == NULL || !PyLong_CheckExact(*hits))
+        return 0;
+    PyObject *k = PyUnicode_DecodeLatin1(PyBytes_AS_STRING(key), PyBytes_GET_SIZE(key), NULL);
+    if (k == NULL)
+        return -1;
+    int rc = overlay_has(s.delta, k);
+    if (rc != 0) {
+        rc = rc < 0 ? -1 : 0;
+        goto done;
+    }
+    value = PyDict_GetItemWithError(s.data, k);  /* borrowed */
+    if (value == NULL) {
+        if (PyErr_Occurred()) {
+            rc = -1;
+        } else if ((misses = quiet_misses(&s)) != NULL) {
+            rc = bump(misses) < 0 || out_write(o, ":0\r\n", 4) < 0 ? -1 : 1;
+        }
+        goto done;
+    }
+    const uint8_t *b;
+    Py_ssize_t size;
+    if (PyByteArray_CheckExact(value)) {
+        b = (const uint8_t *)PyByteArray_AS_STRING(value);
+        size = PyByteArray_GET_SIZE(value);
+    } else if (PyBytes_CheckExact(value)) {
+        b = (const uint8_t *)PyBytes_AS_STRING(value);
+        size = PyBytes_GET_SIZE(value);
+    } else {
+        goto done;
+    }
+    if (!hll_header_ok(b, size) || b[15] & 0x80)
+        goto done;  /* not an HLL (WRONGTYPE), or its cache is stale */
+    if ((rc = has_deadline(&s, k)) != 0) {
+        rc = rc < 0 ? -1 : 0;
+        goto done;
+    }
+    long long card = 0;
+    for (int i = 15; i >= 8; i--)
+        card = (card << 8) | b[i];  /* little endian, the top bit clear */
+    rc = -1;
+    if (bump(hits) < 0 || (s.delta == Py_None && PyDict_SetItem(s.lru, k, s.lru_clock) < 0))
+        goto done;
+    char buf[32];
+    int len = resp_line(buf, ':', card);
+    rc = out_write(o, buf, len) < 0 ? -1 : 1;
+done:
+    Py_DECREF(k);
+    return rc;
+}
+
+/* configure_hll(pfadd, pfcount, kernels): the two handlers served above, and server._hll (None
+ * when it is not to be used: then PFADD always takes its handler; PFCOUNT's cached read needs
+ * no kernel). */
+static PyObject *
+configure_hll(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "configure_hll(pfadd, pfcount, kernels)");
+        return NULL;
+    }
+    hll_add_fn kernel = NULL;
+    if (args[2] != Py_None) {
+        PyObject *capsule = PyObject_GetAttrString(args[2], "add_kernel");
+        if (capsule == NULL)
+            return NULL;
+        kernel = (hll_add_fn)PyCapsule_GetPointer(capsule, "server._hll.add_kernel");
+        Py_DECREF(capsule);
+        if (kernel == NULL)
+            return NULL;
+    }
+    hll_add_kernel = kernel;
+    Py_INCREF(args[0]);
+    Py_XSETREF(pfadd_handler, args[0]);
+    Py_INCREF(args[1]);
+    Py_XSETREF(pfcount_handler, args[1]);
+    Py_RETURN_NONE;
+}
+
 /* The last table entry a batch looked up, for the next command spelled the same (a pipeline
  * mostly repeats one command): a length and memcmp instead of hashing a fresh bytes object.
  * A spelling's entry never changes once in the table, and the cache lives for one batch. */
@@ -1620,6 +1785,10 @@ run_one(PyObject *client, PyObject *argv, Out *o, Last *last)
         r = fast_mset(client, argv, o);
     else if (handler == setex_handler && n == 4)
         r = fast_setex(client, argv, o);
+    else if (handler == pfadd_handler && n >= 3)
+        r = fast_pfadd(client, argv, o);
+    else if (handler == pfcount_handler && n == 2)
+        r = fast_pfcount(client, argv, o);
     if (r != 0) {
         rc = r < 0 ? -1 : account(client, cmd, argv, stats, started, o);
         goto done;
@@ -2282,6 +2451,8 @@ fail:
 }
 
 static PyMethodDef methods[] = {
+    {"configure_hll", (PyCFunction)(void (*)(void))configure_hll, METH_FASTCALL,
+     "configure_hll(pfadd, pfcount, kernels): PFADD/PFCOUNT's handlers and server._hll or None"},
     {"fields_found", (PyCFunction)fields_found, METH_NOARGS,
      "fields_found() -> whether configure found every field of Client/Database/Keyspace it reads"},
     {"apply_changes", (PyCFunction)(void (*)(void))apply_changes, METH_FASTCALL,

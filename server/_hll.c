@@ -268,19 +268,38 @@ static PyObject *hll_pattern(PyObject *self, PyObject *arg) {
     return Py_BuildValue("(li)", index, count);
 }
 
-/* add(value, elements, start, max_bytes) -> registers changed, or -1 when corrupt */
-static PyObject *hll_add(PyObject *self, PyObject *args) {
+/* is_hll(value): server/hll.py's is_hll (the header test of Redis's isHLLObjectOrReply) for any
+ * bytes-like value, without the generic slicing and comparisons the handlers paid for it. */
+static PyObject *hll_is_hll(PyObject *self, PyObject *value) {
     (void)self;
-    PyObject *value, *elements;
-    Py_ssize_t start, max_bytes;
-    if (!PyArg_ParseTuple(args, "OOnn", &value, &elements, &start, &max_bytes)) return NULL;
-    if (!is_mutable_hll(value)) return NULL;
-    PyObject *seq = PySequence_Fast(elements, "elements must be a sequence");
-    if (seq == NULL) return NULL;
-    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
-    PyObject **items = PySequence_Fast_ITEMS(seq);
+    const uint8_t *s;
+    Py_ssize_t size;
+    if (PyByteArray_CheckExact(value)) {
+        s = (const uint8_t *)PyByteArray_AS_STRING(value);
+        size = PyByteArray_GET_SIZE(value);
+    } else if (PyBytes_CheckExact(value)) {
+        s = (const uint8_t *)PyBytes_AS_STRING(value);
+        size = PyBytes_GET_SIZE(value);
+    } else {
+        Py_buffer b;
+        if (PyObject_GetBuffer(value, &b, PyBUF_SIMPLE) < 0) return NULL;
+        int ok = b.len >= HLL_HDR && memcmp(b.buf, "HYLL", 4) == 0 && ((uint8_t *)b.buf)[4] <= HLL_SPARSE
+                 && (((uint8_t *)b.buf)[4] == HLL_SPARSE || b.len == HLL_DENSE_SIZE);
+        PyBuffer_Release(&b);
+        return PyBool_FromLong(ok);
+    }
+    return PyBool_FromLong(size >= HLL_HDR && memcmp(s, "HYLL", 4) == 0 && s[4] <= HLL_SPARSE
+                           && (s[4] == HLL_SPARSE || size == HLL_DENSE_SIZE));
+}
+
+/* PFADD's loop over n elements: registers changed, -1 at the first corrupt step (what changed
+ * before stays), -2 with an exception set. `value` must have passed is_mutable_hll. Also
+ * server/_fastpath.c's kernel for PFADD of a dense HLL, reached through the capsule
+ * "server._hll.add_kernel" (the signature is repeated there). */
+static long add_elements(PyObject *value, PyObject *const *items, Py_ssize_t n,
+                         Py_ssize_t max_bytes) {
     long updated = 0;
-    for (Py_ssize_t i = start; i < n; i++) {
+    for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *item = items[i];
         long index;
         int count;
@@ -288,10 +307,7 @@ static PyObject *hll_add(PyObject *self, PyObject *args) {
             pattern_of((const uint8_t *)PyBytes_AS_STRING(item), PyBytes_GET_SIZE(item), &index, &count);
         } else {
             Py_buffer b;
-            if (PyObject_GetBuffer(item, &b, PyBUF_SIMPLE) < 0) {
-                Py_DECREF(seq);
-                return NULL;
-            }
+            if (PyObject_GetBuffer(item, &b, PyBUF_SIMPLE) < 0) return -2;
             pattern_of(b.buf, b.len, &index, &count);
             PyBuffer_Release(&b);
         }
@@ -301,19 +317,31 @@ static PyObject *hll_add(PyObject *self, PyObject *args) {
             changed = dense_set(s + HLL_HDR, index, count);
         } else {
             changed = sparse_set(value, index, count, max_bytes);
-            if (changed == -2) {
-                Py_DECREF(seq);
-                return NULL;
-            }
-            if (changed < 0) {
-                Py_DECREF(seq);
-                return PyLong_FromLong(-1);
-            }
+            if (changed < 0) return changed == -2 ? -2 : -1;
         }
         updated += changed;
     }
+    return updated;
+}
+
+/* add(value, elements, start, max_bytes) -> registers changed, or -1 when corrupt */
+static PyObject *hll_add(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError, "add(value, elements, start, max_bytes)");
+        return NULL;
+    }
+    PyObject *value = args[0];
+    Py_ssize_t start = PyLong_AsSsize_t(args[2]), max_bytes = PyLong_AsSsize_t(args[3]);
+    if ((start == -1 || max_bytes == -1) && PyErr_Occurred()) return NULL;
+    if (!is_mutable_hll(value)) return NULL;
+    PyObject *seq = PySequence_Fast(args[1], "elements must be a sequence");
+    if (seq == NULL) return NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    long updated = start < n ? add_elements(value, PySequence_Fast_ITEMS(seq) + (start < 0 ? 0 : start),
+                                            n - (start < 0 ? 0 : start), max_bytes) : 0;
     Py_DECREF(seq);
-    return PyLong_FromLong(updated);
+    return updated == -2 ? NULL : PyLong_FromLong(updated);
 }
 
 /* histogram(value, raw=False) -> 64 counts, or None for a sparse HLL not covering 16384 */
@@ -468,8 +496,9 @@ static PyObject *hll_write_registers(PyObject *self, PyObject *args) {
 }
 
 static PyMethodDef methods[] = {
+    {"is_hll", hll_is_hll, METH_O, "is_hll(value): whether the string has an HLL's header"},
     {"pattern", hll_pattern, METH_O, "(register index, zero run + 1) of an element"},
-    {"add", hll_add, METH_VARARGS, "add(value, elements, start, max_bytes): PFADD's loop"},
+    {"add", (PyCFunction)(void (*)(void))hll_add, METH_FASTCALL, "add(value, elements, start, max_bytes): PFADD's loop"},
     {"histogram", hll_histogram, METH_VARARGS, "histogram(value, raw=False): register counts"},
     {"merge", hll_merge, METH_VARARGS, "merge(out, value): raise out to the HLL's registers"},
     {"to_dense", hll_to_dense, METH_O, "promote a sparse HLL to dense in place"},
@@ -480,4 +509,14 @@ static PyMethodDef methods[] = {
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "server._hll", NULL, -1, methods,
                                     NULL, NULL, NULL, NULL};
 
-PyMODINIT_FUNC PyInit__hll(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__hll(void) {
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL) return NULL;
+    PyObject *kernel = PyCapsule_New((void *)add_elements, "server._hll.add_kernel", NULL);
+    if (kernel == NULL || PyModule_AddObject(m, "add_kernel", kernel) < 0) {
+        Py_XDECREF(kernel);
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

@@ -505,6 +505,11 @@ def install_fast_path(client_class) -> None:
                         internal_error, get, set_, incr, Database, Keyspace, OK, mget, mset,
                         NOTIFY_KEY_MISS, SetReply, Map, setex)
     _fastpath.set_serve_ready(serve_ready)
+    # PFADD of a dense HLL and PFCOUNT of a cached one (bench/NOTES.md, issue 9); the kernel is
+    # server/_hll.c's, unless FORKVPY_PURE runs hll.py's reference (hll._C is None).
+    from server import hll
+    from server.commands.hyperloglog import pfadd, pfcount
+    _fastpath.configure_hll(pfadd, pfcount, hll._C)
     # Counters the C loop bumps natively: every command's stats become the C type.
     from server import table
     table.STATS_CLASS = _fastpath.CommandStats

@@ -21,9 +21,10 @@ One known difference, on corrupt values only: when a sparse string ends in half 
 Redis reads its missing second byte from past the string's end (the sds terminator, which its own
 sparse edit may have overwritten with an opcode byte); here that byte always reads as 0.
 
-The kernels (`add`, `histogram`, `merge`, `to_dense`, `write_registers`) run from server/_hll.c when
-it is built and FORKVPY_PURE is unset; the `_py_` functions here are their reference, and the
-estimator (`estimate`: Ertl's improved estimator, as hllCount in 7.0) is Python for both.
+The kernels (`add`, `histogram`, `merge`, `to_dense`, `write_registers`, `is_hll`) run from
+server/_hll.c when it is built and FORKVPY_PURE is unset; the `_py_` functions here are their
+reference, and the estimator (`estimate`: Ertl's improved estimator, as hllCount in 7.0) is
+Python for both.
 """
 
 import math
@@ -49,7 +50,7 @@ class Corrupt(Exception):
     """The HLL's registers cannot be decoded (INVALIDOBJ)."""
 
 
-def is_hll(value) -> bool:
+def _py_is_hll(value) -> bool:
     """Redis's isHLLObjectOrReply test (the header only; the opcodes are checked when read)."""
     return (len(value) >= HDR and value[:4] == b"HYLL" and value[4] <= SPARSE
             and (value[4] == SPARSE or len(value) == DENSE_SIZE))
@@ -430,6 +431,8 @@ _C = _kernels()
 if _C is None:
     add, histogram, merge, to_dense = _py_add, _py_histogram, _py_merge, _py_to_dense
     write_registers, pattern = _py_write_registers, _pattern
+    is_hll = _py_is_hll
 else:
     add, histogram, merge, to_dense = _C.add, _C.histogram, _C.merge, _C.to_dense
     write_registers, pattern = _C.write_registers, _C.pattern
+    is_hll = _C.is_hll

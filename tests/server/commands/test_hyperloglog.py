@@ -395,6 +395,17 @@ def test_kernels_agree_on_corrupt_values():
             c.write_registers(bad, bytes(hll.REGISTERS), 3000)
 
 
+@needs_c
+def test_kernels_agree_on_the_header_test():
+    dense = bytearray(hll.EMPTY)
+    hll._py_to_dense(dense)
+    cases = [hll.EMPTY, bytearray(hll.EMPTY), bytes(dense), dense, dense[:-1], dense + b"x",
+             b"HYLL\x02" + bytes(11), b"HYLL\x01" + bytes(10), b"HYLM\x01" + bytes(11), b"", b"HYLL",
+             b"HYLL\x00" + bytes(11), memoryview(hll.EMPTY), b"x" * 12304]
+    for value in cases:
+        assert hll._py_is_hll(value) == _c_module().is_hll(value), value[:8]
+
+
 def test_estimator_matches_known_counts():
     value = bytearray(hll.EMPTY)
     hll.add(value, [b"%d" % i for i in range(100000)], 0, 3000)
