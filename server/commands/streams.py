@@ -1,0 +1,548 @@
+"""Stream commands (Redis's t_stream.c): XADD, XLEN, XRANGE/XREVRANGE, XDEL, XTRIM, XSETID and
+XINFO STREAM.
+
+A stream is a server/types/streams.py `Stream` (listpack nodes kept as Redis keeps them). Handlers
+parse every argument the way Redis's parsers do (streamGenericParseIDOrReply,
+streamParseAddOrTrimArgsOrReply) before changing anything, then end each write in `db.modified`
+and the notification Redis sends. Consumer groups are not implemented yet: a stream loaded with
+groups keeps them (RDB, DUMP/RESTORE, COPY) and XINFO STREAM FULL shows them.
+"""
+
+import re
+from typing import TYPE_CHECKING
+
+from protocol.reply import NULL_ARRAY, Map, Status, encoded
+from server import errors
+from server.args import help_reply, to_int
+from server.config import NOTIFY_STREAM
+from server.errors import CommandError
+from server.table import KS, Argv, Flag, Reply, command, container
+from server.types.streams import KIND, LISTPACK_MAX, MAX_ID, U64, Stream, rax_nodes
+
+if TYPE_CHECKING:
+    from server.client import Client
+
+F = Flag
+OK = encoded(Status("OK"))
+
+INVALID_ID = "ERR Invalid stream ID specified as stream command argument"
+XADD_ZERO_ID = "ERR The ID specified in XADD must be greater than 0-0"
+XADD_EXHAUSTED = "ERR The stream has exhausted the last possible ID, unable to add more items"
+XADD_SMALLER = "ERR The ID specified in XADD is equal or smaller than the target stream top item"
+XADD_TOO_LARGE = "ERR Elements are too large to be stored"
+TRIM_BOTH = "ERR syntax error, MAXLEN and MINID options at the same time are not compatible"
+MAXLEN_NEGATIVE = "ERR The MAXLEN argument must be >= 0."
+LIMIT_NEGATIVE = "ERR The LIMIT argument must be >= 0."
+LIMIT_NO_STRATEGY = "ERR syntax error, LIMIT cannot be used without specifying a trimming strategy"
+XTRIM_NO_STRATEGY = "ERR syntax error, XTRIM must be called with a trimming strategy"
+LIMIT_NOT_APPROX = "ERR syntax error, LIMIT cannot be used without the special ~ option"
+BAD_START = "ERR invalid start ID for the interval"
+BAD_END = "ERR invalid end ID for the interval"
+ENTRIES_ADDED_NEGATIVE = "ERR entries_added must be positive"
+XSETID_BELOW_MAXDEL = "ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id"
+XSETID_SMALLER = "ERR The ID specified in XSETID is smaller than the target stream top item"
+XSETID_ENTRIES_ADDED = "ERR The entries_added specified in XSETID is smaller than the target stream length"
+
+
+# -- ids -------------------------------------------------------------------------------------------
+
+_SPACE = b" \t\n\v\f\r"
+_DIGITS = re.compile(rb"[+-]?[0-9]+")
+
+
+def _to_u64(text: bytes):
+    """Redis's string2ull: a canonical long long >= 0, else what strtoull accepts whole
+    (leading space, a sign, leading zeros; a negative number wraps); None when invalid."""
+    digits = text[1:] if text[:1] == b"-" else text
+    if digits.isdigit() and (digits[0] != 0x30 or text == b"0") and len(text) <= 20:
+        v = int(text)
+        if -(1 << 63) <= v < 1 << 63:
+            return v if v >= 0 else None
+    body = text.lstrip(_SPACE)
+    if not _DIGITS.fullmatch(body):
+        return None
+    v = int(body)
+    if v > U64 or v < -U64:
+        return None
+    return v & U64
+
+
+def parse_id(arg: bytes, missing_seq: int = 0, strict: bool = False, auto_seq: bool = False):
+    """streamGenericParseIDOrReply: (ms, seq), or (ms, None) for "<ms>-*" when `auto_seq`."""
+    if len(arg) > 127:
+        raise CommandError(INVALID_ID)
+    nul = arg.find(b"\0")
+    if nul >= 0:
+        arg = arg[:nul]
+    if arg == b"-" or arg == b"+":
+        if strict:
+            raise CommandError(INVALID_ID)
+        return (0, 0) if arg == b"-" else MAX_ID
+    head, dash, tail = arg.partition(b"-")
+    ms = _to_u64(head)
+    if ms is None:
+        raise CommandError(INVALID_ID)
+    if not dash:
+        return ms, missing_seq
+    if auto_seq and tail == b"*":
+        return ms, None
+    seq = _to_u64(tail)
+    if seq is None:
+        raise CommandError(INVALID_ID)
+    return ms, seq
+
+
+def fmt_id(sid: tuple) -> bytes:
+    return b"%d-%d" % sid
+
+
+def incr_id(sid: tuple):
+    ms, seq = sid
+    if seq == U64:
+        if ms == U64:
+            return None
+        return ms + 1, 0
+    return ms, seq + 1
+
+
+def decr_id(sid: tuple):
+    ms, seq = sid
+    if seq == 0:
+        if ms == 0:
+            return None
+        return ms - 1, U64
+    return ms, seq - 1
+
+
+def _interval(arg: bytes, missing_seq: int):
+    """streamParseIntervalIDOrReply: (id, exclusive)."""
+    if len(arg) > 1 and arg[:1] == b"(":
+        return parse_id(arg[1:], missing_seq, strict=True), True
+    return parse_id(arg, missing_seq), False
+
+
+def entry_reply(sid: tuple, pairs) -> list:
+    return [fmt_id(sid), list(pairs)]
+
+
+def _config(client):
+    return client.server.config.values
+
+
+# -- XADD / XTRIM ----------------------------------------------------------------------------------
+
+class _Trim:
+    __slots__ = ("maxlen", "minid", "approx", "limit", "nomkstream", "id", "idpos")
+
+    def __init__(self):
+        self.maxlen = None
+        self.minid = None
+        self.approx = False
+        self.limit = 0
+        self.nomkstream = False
+        self.id = None  # XADD's explicit id: (ms, seq) or (ms, None) for "<ms>-*"
+        self.idpos = 0
+
+
+def _trim_args(client, argv: Argv, xadd: bool) -> _Trim:
+    """streamParseAddOrTrimArgsOrReply: the options from argv[2] on (and XADD's id)."""
+    t = _Trim()
+    n = len(argv)
+    i = 2
+    limit_given = False
+    strategy = False
+    while i < n:
+        more = n - 1 - i
+        opt = argv[i]
+        low = opt.lower()
+        if xadd and opt == b"*":
+            break
+        if (low == b"maxlen" or low == b"minid") and more:
+            if strategy:
+                raise CommandError(TRIM_BOTH)
+            t.approx = False
+            nxt = argv[i + 1]
+            if more >= 2 and nxt == b"~":
+                t.approx = True
+                i += 1
+            elif more >= 2 and nxt == b"=":
+                i += 1
+            if low == b"maxlen":
+                t.maxlen = to_int(argv[i + 1])
+                if t.maxlen < 0:
+                    raise CommandError(MAXLEN_NEGATIVE)
+            else:
+                t.minid = parse_id(argv[i + 1], 0, strict=True)
+            i += 1
+            strategy = True
+        elif low == b"limit" and more:
+            t.limit = to_int(argv[i + 1])
+            if t.limit < 0:
+                raise CommandError(LIMIT_NEGATIVE)
+            limit_given = True
+            i += 1
+        elif xadd and low == b"nomkstream":
+            t.nomkstream = True
+        elif xadd:
+            t.id = parse_id(opt, 0, strict=True, auto_seq=True)
+            break
+        else:
+            raise CommandError(errors.SYNTAX)
+        i += 1
+    t.idpos = i
+    if t.limit and not strategy:
+        raise CommandError(LIMIT_NO_STRATEGY)
+    if not xadd and not strategy:
+        raise CommandError(XTRIM_NO_STRATEGY)
+    if limit_given:
+        if not t.approx:
+            raise CommandError(LIMIT_NOT_APPROX)
+    elif t.approx:
+        t.limit = min(max(100 * _config(client)["stream-node-max-entries"], 0) or 10000, 1000000)
+    else:
+        t.limit = 0
+    return t
+
+
+def _trim(s: Stream, t: _Trim) -> int:
+    if t.maxlen is None and t.minid is None:
+        return 0
+    return s.trim(t.maxlen, t.minid, t.approx, t.limit)
+
+
+@command("xadd", -5, F.WRITE | F.DENYOOM | F.FAST, keys=(1, 1, 1), group="stream",
+         summary="Appends a new entry to a stream", since="5.0.0",
+         complexity="O(1) when adding a new entry, O(N) when trimming where N being the number of "
+         "entries evicted.",
+         arguments=("key", "[NOMKSTREAM]", "[MAXLEN|MINID [=|~] threshold [LIMIT count]]",
+                    "*|id", "field value [field value ...]"),
+         tips=("nondeterministic_output",), key_specs=(KS("RW update", 1),),
+         history=(("6.2.0", "Added the `NOMKSTREAM` option, `MINID` trimming strategy and the "
+                   "`LIMIT` option."),
+                  ("7.0.0", "Added support for the `<ms>-*` explicit ID form.")))
+def xadd(client: "Client", argv: Argv) -> Reply:
+    t = _trim_args(client, argv, True)
+    fpos = t.idpos + 1
+    nfields = len(argv) - fpos
+    if nfields < 2 or nfields % 2:
+        raise CommandError(errors.wrong_arity("xadd"))
+    if t.id is not None and t.id == (0, 0):
+        raise CommandError(XADD_ZERO_ID)
+    db = client.db
+    key = argv[1]
+    if t.nomkstream:
+        s = db.get_typed(key, KIND)
+        if s is None:
+            return None
+    else:
+        s = db.write_typed(key, KIND, Stream)
+    last = s.last_id
+    if last == MAX_ID:
+        raise CommandError(XADD_EXHAUSTED)
+    if t.id is None:
+        now = db.ks.clock()
+        sid = (now, 0) if now > last[0] else incr_id(last)
+    elif t.id[1] is None:
+        if t.id[0] == last[0]:
+            if last[1] == U64:
+                raise CommandError(XADD_SMALLER)
+            sid = (last[0], last[1] + 1)
+        else:
+            sid = (t.id[0], 0)
+    else:
+        sid = t.id
+    if sid is None or sid <= last:
+        raise CommandError(XADD_SMALLER)
+    pairs = tuple(argv[fpos:])
+    if sum(map(len, pairs)) > LISTPACK_MAX:
+        raise CommandError(XADD_TOO_LARGE)
+    config = _config(client)
+    s.append(sid, pairs, config["stream-node-max-bytes"], config["stream-node-max-entries"])
+    db.modified(key, s)
+    db.notify(NOTIFY_STREAM, b"xadd", key)
+    if _trim(s, t):
+        db.notify(NOTIFY_STREAM, b"xtrim", key)
+    return fmt_id(sid)
+
+
+@command("xtrim", -4, F.WRITE, keys=(1, 1, 1), group="stream",
+         summary="Deletes messages from the beginning of a stream.", since="5.0.0",
+         complexity="O(N), with N being the number of evicted entries. Constant times are very "
+         "small however, since entries are organized in macro nodes containing multiple entries "
+         "that can be released with a single deallocation.",
+         arguments=("key", "MAXLEN|MINID [=|~] threshold [LIMIT count]"),
+         tips=("nondeterministic_output",), key_specs=(KS("RW delete", 1),),
+         history=(("6.2.0", "Added the `MINID` trimming strategy and the `LIMIT` option."),))
+def xtrim(client: "Client", argv: Argv) -> Reply:
+    t = _trim_args(client, argv, False)
+    db = client.db
+    s = db.get_typed(argv[1], KIND)
+    if s is None:
+        return 0
+    deleted = _trim(s, t)
+    if deleted:
+        db.notify(NOTIFY_STREAM, b"xtrim", argv[1])
+        db.modified(argv[1], s, deleted)
+    return deleted
+
+
+# -- reads -----------------------------------------------------------------------------------------
+
+@command("xlen", 2, F.READONLY | F.FAST, keys=(1, 1, 1), group="stream",
+         summary="Return the number of entries in a stream", since="5.0.0", complexity="O(1)",
+         arguments=("key",), key_specs=(KS("RO", 1),))
+def xlen(client: "Client", argv: Argv) -> Reply:
+    s = client.db.read_typed(argv[1], KIND)
+    return 0 if s is None else s.length
+
+
+def _xrange(client, argv: Argv, rev: bool) -> Reply:
+    start_arg, end_arg = (argv[3], argv[2]) if rev else (argv[2], argv[3])
+    start, ex = _interval(start_arg, 0)
+    if ex:
+        start = incr_id(start)
+        if start is None:
+            raise CommandError(BAD_START)
+    end, ex = _interval(end_arg, U64)
+    if ex:
+        end = decr_id(end)
+        if end is None:
+            raise CommandError(BAD_END)
+    count = -1
+    j = 4
+    while j < len(argv):
+        if argv[j].lower() == b"count" and j + 1 < len(argv):
+            count = max(to_int(argv[j + 1]), 0)
+            j += 2
+        else:
+            raise CommandError(errors.SYNTAX)
+    s = client.db.read_typed(argv[1], KIND)
+    if s is None:
+        return []
+    if count == 0:
+        return NULL_ARRAY
+    out = []
+    for sid, pairs in s.range(start, end, rev):
+        out.append(entry_reply(sid, pairs))
+        if len(out) == count:
+            break
+    return out
+
+
+@command("xrange", -4, F.READONLY, keys=(1, 1, 1), group="stream",
+         summary="Return a range of elements in a stream, with IDs matching the specified IDs "
+         "interval", since="5.0.0",
+         complexity="O(N) with N being the number of elements being returned. If N is constant "
+         "(e.g. always asking for the first 10 elements with COUNT), you can consider it O(1).",
+         arguments=("key", "start", "end", "[COUNT count]"),
+         history=(("6.2.0", "Added exclusive ranges."),))
+def xrange(client: "Client", argv: Argv) -> Reply:
+    return _xrange(client, argv, False)
+
+
+@command("xrevrange", -4, F.READONLY, keys=(1, 1, 1), group="stream",
+         summary="Return a range of elements in a stream, with IDs matching the specified IDs "
+         "interval, in reverse order (from greater to smaller IDs) compared to XRANGE",
+         since="5.0.0",
+         complexity="O(N) with N being the number of elements returned. If N is constant (e.g. "
+         "always asking for the first 10 elements with COUNT), you can consider it O(1).",
+         arguments=("key", "end", "start", "[COUNT count]"),
+         history=(("6.2.0", "Added exclusive ranges."),))
+def xrevrange(client: "Client", argv: Argv) -> Reply:
+    return _xrange(client, argv, True)
+
+
+# -- XDEL / XSETID ---------------------------------------------------------------------------------
+
+@command("xdel", -3, F.WRITE | F.FAST, keys=(1, 1, 1), group="stream",
+         summary="Removes the specified entries from the stream. Returns the number of items "
+         "actually deleted, that may be different from the number of IDs passed in case certain "
+         "IDs do not exist.", since="5.0.0",
+         complexity="O(1) for each single item to delete in the stream, regardless of the stream "
+         "size.", arguments=("key", "id [id ...]"), key_specs=(KS("RW delete", 1),))
+def xdel(client: "Client", argv: Argv) -> Reply:
+    db = client.db
+    s = db.get_typed(argv[1], KIND)
+    if s is None:
+        return 0
+    ids = [parse_id(a, 0, strict=True) for a in argv[2:]]
+    deleted = 0
+    first = False
+    for sid in ids:
+        if s.delete(sid):
+            if sid == s.first_id:
+                first = True
+            if sid > s.max_deleted:
+                s.max_deleted = sid
+            deleted += 1
+    if deleted:
+        if s.length == 0:
+            s.first_id = (0, 0)
+        elif first:
+            s.first_id = s.edge(True)
+        db.modified(argv[1], s, deleted)
+        db.notify(NOTIFY_STREAM, b"xdel", argv[1])
+    return deleted
+
+
+@command("xsetid", -3, F.WRITE | F.DENYOOM | F.FAST, keys=(1, 1, 1), group="stream",
+         summary="An internal command for replicating stream values", since="5.0.0",
+         complexity="O(1)",
+         arguments=("key", "last-id", "[ENTRIESADDED entries_added]",
+                    "[MAXDELETEDID max_deleted_entry_id]"),
+         history=(("7.0.0", "Added the `entries_added` and `max_deleted_entry_id` arguments."),))
+def xsetid(client: "Client", argv: Argv) -> Reply:
+    sid = parse_id(argv[2], 0, strict=True)
+    entries_added = -1
+    maxdel = (0, 0)
+    i = 3
+    n = len(argv)
+    while i < n:
+        opt = argv[i].lower()
+        if opt == b"entriesadded" and i + 1 < n:
+            entries_added = to_int(argv[i + 1])
+            if entries_added < 0:
+                raise CommandError(ENTRIES_ADDED_NEGATIVE)
+        elif opt == b"maxdeletedid" and i + 1 < n:
+            maxdel = parse_id(argv[i + 1], 0, strict=True)
+            if sid < maxdel:
+                raise CommandError(XSETID_BELOW_MAXDEL)
+        else:
+            raise CommandError(errors.SYNTAX)
+        i += 2
+    db = client.db
+    s = db.get_typed(argv[1], KIND)
+    if s is None:
+        raise CommandError(errors.NO_SUCH_KEY)
+    if s.length > 0:
+        if sid < s.edge(False):
+            raise CommandError(XSETID_SMALLER)
+        if entries_added != -1 and s.length > entries_added:
+            raise CommandError(XSETID_ENTRIES_ADDED)
+    s.last_id = sid
+    if entries_added != -1:
+        s.entries_added = entries_added
+    if maxdel != (0, 0):
+        s.max_deleted = maxdel
+    db.modified(argv[1], s)
+    db.notify(NOTIFY_STREAM, b"xsetid", argv[1])
+    return OK
+
+
+# -- XINFO -----------------------------------------------------------------------------------------
+
+container("xinfo", "stream", summary="A container for stream introspection commands",
+          since="5.0.0", complexity="Depends on subcommand.")
+
+XINFO_HELP = help_reply("xinfo", [
+    "CONSUMERS <key> <groupname>",
+    "    Show consumers of <groupname>.",
+    "GROUPS <key>",
+    "    Show the stream consumer groups.",
+    "STREAM <key> [FULL [COUNT <count>]",
+    "    Show information about the stream.",
+])
+
+
+@command("xinfo|help", 2, F.LOADING | F.STALE, group="stream",
+         summary="Show helpful text about the different subcommands", since="5.0.0",
+         complexity="O(1)")
+def xinfo_help(client: "Client", argv: Argv) -> Reply:
+    return XINFO_HELP
+
+
+def _lag(s: Stream, g):
+    """streamReplyWithCGLag: the entries not yet delivered to group `g`, or None if unknown."""
+    if not s.entries_added:
+        return 0
+    if g.entries_read != -1 and not _has_tombstones(s, g.last_id, None):
+        return s.entries_added - g.entries_read
+    if g.last_id >= s.last_id:
+        return 0 if s.last_id >= s.max_deleted else None  # pragma: no cover - groups slice
+    return None
+
+
+def _has_tombstones(s: Stream, start, end) -> bool:
+    """streamRangeHasTombstones."""
+    if not s.length or s.max_deleted == (0, 0):
+        return False
+    if s.first_id > s.max_deleted:
+        return False
+    return (start or (0, 0)) <= s.max_deleted <= (end or MAX_ID)
+
+
+@command("xinfo|stream", -3, F.READONLY, keys=(2, 2, 1), group="stream",
+         summary="Get information about a stream", since="5.0.0", complexity="O(1)",
+         arguments=("key", "[FULL [COUNT count]]"),
+         history=(("6.0.0", "Added the `FULL` modifier."),
+                  ("7.0.0", "Added the `max-deleted-entry-id`, `entries-added`, "
+                   "`recorded-first-entry-id`, `entries-read` and `lag` fields")))
+def xinfo_stream(client: "Client", argv: Argv) -> Reply:
+    opts = argv[3:]
+    full = bool(opts)
+    count = 10
+    if opts:
+        if len(opts) not in (1, 3) or opts[0].lower() != b"full":
+            raise CommandError(errors.subcommand_syntax(argv[1], "xinfo"))
+        if len(opts) == 3:
+            if opts[1].lower() != b"count":
+                raise CommandError(errors.subcommand_syntax(argv[1], "xinfo"))
+            count = to_int(opts[2])
+            if count < 0:
+                count = 10
+    s = client.db.read_typed(argv[2], KIND)
+    if s is None:
+        raise CommandError(errors.NO_SUCH_KEY)
+    info = Map()
+    info[b"length"] = s.length
+    info[b"radix-tree-keys"] = len(s.rdb_nodes)
+    info[b"radix-tree-nodes"] = rax_nodes(s.rdb_nodes)
+    info[b"last-generated-id"] = fmt_id(s.last_id)
+    info[b"max-deleted-entry-id"] = fmt_id(s.max_deleted)
+    info[b"entries-added"] = s.entries_added
+    info[b"recorded-first-entry-id"] = fmt_id(s.first_id)
+    groups = sorted(s.cgroups.items()) if s.cgroups else []
+    if not full:
+        info[b"groups"] = len(groups)
+        first = next(s.range((0, 0), MAX_ID), None)
+        last = next(s.range((0, 0), MAX_ID, True), None)
+        info[b"first-entry"] = None if first is None else entry_reply(*first)
+        info[b"last-entry"] = None if last is None else entry_reply(*last)
+        return info
+    entries = []
+    for sid, pairs in s.range((0, 0), MAX_ID):
+        entries.append(entry_reply(sid, pairs))
+        if count and len(entries) == count:
+            break
+    info[b"entries"] = entries
+    out = []
+    for name, g in groups:
+        gi = Map()
+        gi[b"name"] = name
+        gi[b"last-delivered-id"] = fmt_id(g.last_id)
+        gi[b"entries-read"] = None if g.entries_read == -1 else g.entries_read
+        gi[b"lag"] = _lag(s, g)
+        gi[b"pel-count"] = len(g.pel)
+        pel = []
+        for sid, nack in g.pel.items():
+            if count and len(pel) == count:
+                break
+            pel.append([fmt_id(sid), nack.consumer.name, nack.time, nack.count])
+        gi[b"pending"] = pel
+        consumers = []
+        for cname, c in sorted(g.consumers.items()):
+            ci = Map()
+            ci[b"name"] = cname
+            ci[b"seen-time"] = c.seen
+            ci[b"pel-count"] = len(c.pel)
+            cpel = []
+            for sid, nack in c.pel.items():
+                if count and len(cpel) == count:
+                    break
+                cpel.append([fmt_id(sid), nack.time, nack.count])
+            ci[b"pending"] = cpel
+            consumers.append(ci)
+        gi[b"consumers"] = consumers
+        out.append(gi)
+    info[b"groups"] = out
+    return info
