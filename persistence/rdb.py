@@ -269,6 +269,15 @@ class StreamRecord:
         self.rdb_groups = STREAM_GROUPS_NONE
         self.groups = None
 
+    def _record(self) -> tuple:
+        return (self.rdb_nodes, self.length, self.last_id, self.first_id, self.max_deleted,
+                self.entries_added, self.rdb_groups)
+
+    def __eq__(self, other) -> bool:  # the same record bytes
+        return isinstance(other, StreamRecord) and self._record() == other._record()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable
+
 
 @dataclass(slots=True)
 class StreamGroup:

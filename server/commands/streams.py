@@ -15,6 +15,7 @@ from protocol.reply import NULL_ARRAY, Map, Status, encoded
 from server import errors
 from server.args import help_reply, to_int
 from server.config import NOTIFY_STREAM
+from server.docs import Documented, arg
 from server.errors import CommandError
 from server.table import KS, Argv, Flag, Reply, command, container
 from server.types.streams import KIND, LISTPACK_MAX, MAX_ID, U64, Stream, rax_nodes
@@ -129,6 +130,21 @@ def _config(client):
     return client.server.config.values
 
 
+def _trim_doc(flags: str) -> Documented:
+    """The trimming block of XADD (optional) and XTRIM (required), in Redis's argument model."""
+    return Documented("[MAXLEN|MINID [=|~] threshold [LIMIT count]]", arg("trim", "block", flags=flags, args=(
+        arg("strategy", "oneof", args=(arg("maxlen", "pure-token", "MAXLEN"),
+                                       arg("minid", "pure-token", "MINID", since="6.2.0"))),
+        arg("operator", "oneof", flags="optional", args=(arg("equal", "pure-token", "="),
+                                                         arg("approximately", "pure-token", "~"))),
+        arg("threshold", "string"),
+        arg("count", "integer", "LIMIT", flags="optional", since="6.2.0"))))
+
+
+_ID_OR_AUTO = Documented("*|id", arg("id_or_auto", "oneof", args=(arg("auto_id", "pure-token", "*"),
+                                                                  arg("id", "string"))))
+
+
 # -- XADD / XTRIM ----------------------------------------------------------------------------------
 
 class _Trim:
@@ -214,9 +230,11 @@ def _trim(s: Stream, t: _Trim) -> int:
          summary="Appends a new entry to a stream", since="5.0.0",
          complexity="O(1) when adding a new entry, O(N) when trimming where N being the number of "
          "entries evicted.",
-         arguments=("key", "[NOMKSTREAM]", "[MAXLEN|MINID [=|~] threshold [LIMIT count]]",
-                    "*|id", "field value [field value ...]"),
-         tips=("nondeterministic_output",), key_specs=(KS("RW update", 1),),
+         arguments=("key", "[NOMKSTREAM]{since=6.2.0}", _trim_doc("optional"), _ID_OR_AUTO,
+                    "field value [field value ...]"),
+         tips=("nondeterministic_output",),
+         key_specs=(KS("RW update", 1, notes="UPDATE instead of INSERT because of the optional "
+                       "trimming feature"),),
          history=(("6.2.0", "Added the `NOMKSTREAM` option, `MINID` trimming strategy and the "
                    "`LIMIT` option."),
                   ("7.0.0", "Added support for the `<ms>-*` explicit ID form.")))
@@ -266,11 +284,11 @@ def xadd(client: "Client", argv: Argv) -> Reply:
 
 
 @command("xtrim", -4, F.WRITE, keys=(1, 1, 1), group="stream",
-         summary="Deletes messages from the beginning of a stream.", since="5.0.0",
+         summary="Trims the stream to (approximately if '~' is passed) a certain size", since="5.0.0",
          complexity="O(N), with N being the number of evicted entries. Constant times are very "
          "small however, since entries are organized in macro nodes containing multiple entries "
          "that can be released with a single deallocation.",
-         arguments=("key", "MAXLEN|MINID [=|~] threshold [LIMIT count]"),
+         arguments=("key", _trim_doc("")),
          tips=("nondeterministic_output",), key_specs=(KS("RW delete", 1),),
          history=(("6.2.0", "Added the `MINID` trimming strategy and the `LIMIT` option."),))
 def xtrim(client: "Client", argv: Argv) -> Reply:
@@ -334,7 +352,7 @@ def _xrange(client, argv: Argv, rev: bool) -> Reply:
          "interval", since="5.0.0",
          complexity="O(N) with N being the number of elements being returned. If N is constant "
          "(e.g. always asking for the first 10 elements with COUNT), you can consider it O(1).",
-         arguments=("key", "start", "end", "[COUNT count]"),
+         arguments=("key", "start{:string}", "end{:string}", "[COUNT count]"),
          history=(("6.2.0", "Added exclusive ranges."),))
 def xrange(client: "Client", argv: Argv) -> Reply:
     return _xrange(client, argv, False)
@@ -346,7 +364,7 @@ def xrange(client: "Client", argv: Argv) -> Reply:
          since="5.0.0",
          complexity="O(N) with N being the number of elements returned. If N is constant (e.g. "
          "always asking for the first 10 elements with COUNT), you can consider it O(1).",
-         arguments=("key", "end", "start", "[COUNT count]"),
+         arguments=("key", "end{:string}", "start{:string}", "[COUNT count]"),
          history=(("6.2.0", "Added exclusive ranges."),))
 def xrevrange(client: "Client", argv: Argv) -> Reply:
     return _xrange(client, argv, True)
@@ -387,9 +405,9 @@ def xdel(client: "Client", argv: Argv) -> Reply:
 
 @command("xsetid", -3, F.WRITE | F.DENYOOM | F.FAST, keys=(1, 1, 1), group="stream",
          summary="An internal command for replicating stream values", since="5.0.0",
-         complexity="O(1)",
-         arguments=("key", "last-id", "[ENTRIESADDED entries_added]",
-                    "[MAXDELETEDID max_deleted_entry_id]"),
+         complexity="O(1)", key_specs=(KS("RW update", 1),),
+         arguments=("key", "last-id", "[ENTRIESADDED entries_added{:integer since=7.0.0}]",
+                    "[MAXDELETEDID max_deleted_entry_id{since=7.0.0}]"),
          history=(("7.0.0", "Added the `entries_added` and `max_deleted_entry_id` arguments."),))
 def xsetid(client: "Client", argv: Argv) -> Reply:
     sid = parse_id(argv[2], 0, strict=True)
@@ -473,7 +491,8 @@ def _has_tombstones(s: Stream, start, end) -> bool:
 
 @command("xinfo|stream", -3, F.READONLY, keys=(2, 2, 1), group="stream",
          summary="Get information about a stream", since="5.0.0", complexity="O(1)",
-         arguments=("key", "[FULL [COUNT count]]"),
+         arguments=("key", Documented("[FULL [COUNT count]]", arg("full", "block", "FULL", flags="optional", args=(
+             arg("count", "integer", "COUNT", flags="optional"),)))),
          history=(("6.0.0", "Added the `FULL` modifier."),
                   ("7.0.0", "Added the `max-deleted-entry-id`, `entries-added`, "
                    "`recorded-first-entry-id`, `entries-read` and `lag` fields")))
@@ -546,3 +565,60 @@ def xinfo_stream(client: "Client", argv: Argv) -> Reply:
         out.append(gi)
     info[b"groups"] = out
     return info
+
+
+def _group_of(s: Stream, name: bytes, key: bytes):
+    g = s.cgroups.get(name) if s.cgroups else None
+    if g is None:
+        raise CommandError(no_group(key, name))
+    return g
+
+
+def _c(arg: bytes) -> str:
+    """An argument as Redis's "%s" prints it (cut at the first NUL)."""
+    return arg.split(b"\x00", 1)[0].decode("utf-8", "surrogateescape")
+
+
+def no_group(key: bytes, group: bytes) -> str:
+    return f"NOGROUP No such key '{_c(key)}' or consumer group '{_c(group)}'"
+
+
+@command("xinfo|groups", 3, F.READONLY, keys=(2, 2, 1), group="stream",
+         summary="List the consumer groups of a stream", since="5.0.0", complexity="O(1)",
+         arguments=("key",), history=(("7.0.0", "Added the `entries-read` and `lag` fields"),))
+def xinfo_groups(client: "Client", argv: Argv) -> Reply:
+    s = client.db.read_typed(argv[2], KIND)
+    if s is None:
+        raise CommandError(errors.NO_SUCH_KEY)
+    out = []
+    for name, g in sorted((s.cgroups or {}).items()):
+        info = Map()
+        info[b"name"] = name
+        info[b"consumers"] = len(g.consumers)
+        info[b"pending"] = len(g.pel)
+        info[b"last-delivered-id"] = fmt_id(g.last_id)
+        info[b"entries-read"] = None if g.entries_read == -1 else g.entries_read
+        info[b"lag"] = _lag(s, g)
+        out.append(info)
+    return out
+
+
+@command("xinfo|consumers", 4, F.READONLY, keys=(2, 2, 1), group="stream",
+         summary="List the consumers in a consumer group", since="5.0.0", complexity="O(1)",
+         arguments=("key", "groupname"), tips=("nondeterministic_output",))
+def xinfo_consumers(client: "Client", argv: Argv) -> Reply:
+    s = client.db.read_typed(argv[2], KIND)
+    if s is None:
+        raise CommandError(errors.NO_SUCH_KEY)
+    g = s.cgroups.get(argv[3]) if s.cgroups else None
+    if g is None:
+        raise CommandError(f"NOGROUP No such consumer group '{_c(argv[3])}' for key name '{_c(argv[2])}'")
+    now = client.db.ks.clock()
+    out = []
+    for name, c in sorted(g.consumers.items()):
+        info = Map()
+        info[b"name"] = name
+        info[b"pending"] = len(c.pel)
+        info[b"idle"] = max(now - c.seen, 0)
+        out.append(info)
+    return out
