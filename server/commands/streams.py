@@ -11,13 +11,13 @@ groups keeps them (RDB, DUMP/RESTORE, COPY) and XINFO STREAM FULL shows them.
 import re
 from typing import TYPE_CHECKING
 
-from protocol.reply import NULL_ARRAY, Map, Status, encoded
-from server import errors
+from protocol.reply import NO_REPLY, NULL_ARRAY, ErrorReply, Map, Status, encoded
+from server import blocking, errors
 from server.args import help_reply, to_int
 from server.config import NOTIFY_STREAM
 from server.docs import Documented, arg
 from server.errors import CommandError
-from server.table import KS, Argv, Flag, Reply, command, container
+from server.table import KS, Argv, Flag, KeySpec, Reply, command, container
 from server.types.streams import KIND, LISTPACK_MAX, MAX_ID, U64, Stream, rax_nodes
 
 if TYPE_CHECKING:
@@ -140,6 +140,9 @@ def _trim_doc(flags: str) -> Documented:
         arg("threshold", "string"),
         arg("count", "integer", "LIMIT", flags="optional", since="6.2.0"))))
 
+
+_STREAMS = Documented("STREAMS key [key ...] id [id ...]", arg("streams", "block", "STREAMS", args=(
+    arg("key", "key", flags="multiple", key=0), arg("id", "string", flags="multiple"))))
 
 _ID_OR_AUTO = Documented("*|id", arg("id_or_auto", "oneof", args=(arg("auto_id", "pure-token", "*"),
                                                                   arg("id", "string"))))
@@ -622,3 +625,186 @@ def xinfo_consumers(client: "Client", argv: Argv) -> Reply:
         info[b"idle"] = max(now - c.seen, 0)
         out.append(info)
     return out
+
+
+# -- XREAD / XREADGROUP ----------------------------------------------------------------------------
+
+UNBALANCED = ("ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be "
+              "specified.")
+GROUP_IN_XREAD = "ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead."
+NOACK_IN_XREAD = "ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead."
+MISSING_GROUP = "ERR Missing GROUP option for XREADGROUP"
+DOLLAR_IN_GROUP = ("ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the "
+                   "history of this consumer by specifying a proper ID, or use the > ID to get new "
+                   "messages. The $ ID would just return an empty result set.")
+GT_IN_XREAD = "ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option."
+GROUP_GONE = "NOGROUP the consumer group this client was blocked on no longer exists"
+KEY_GONE = "UNBLOCKED the stream key no longer exists"
+BLOCKED_DEFAULT_COUNT = 1000  # XREAD_BLOCKED_DEFAULT_COUNT
+
+
+def _timeout_ms(client, arg: bytes):
+    """getTimeoutFromObjectOrReply in milliseconds: the deadline in unix ms, None for ever."""
+    ms = to_int(arg, errors.TIMEOUT_NOT_INTEGER)
+    if ms < 0:
+        raise CommandError(errors.TIMEOUT_NEGATIVE)
+    if ms == 0:
+        return None
+    return client.server.keyspace.clock() + ms
+
+
+def _streams_reply(client, pairs: list):
+    """XREAD's reply: an array of [key, entries] in RESP2, a map key -> entries in RESP3."""
+    if client.proto == 3:
+        return Map(pairs)
+    return [[k, v] for k, v in pairs]
+
+
+def _xread(client: "Client", argv: Argv, xreadgroup: bool) -> Reply:
+    timeout = -1
+    count = 0
+    streams_at = 0
+    group = consumer = None
+    noack = False
+    n = len(argv)
+    i = 1
+    while i < n:
+        more = n - i - 1
+        opt = argv[i].lower()
+        if opt == b"block" and more:
+            if client.in_script:
+                raise CommandError(f"ERR {_c(argv[0])} command is not allowed with BLOCK option from scripts")
+            i += 1
+            timeout = _timeout_ms(client, argv[i])
+        elif opt == b"count" and more:
+            i += 1
+            count = max(to_int(argv[i]), 0)
+        elif opt == b"streams" and more:
+            streams_at = i + 1
+            if (n - streams_at) % 2:
+                raise CommandError(UNBALANCED)
+            break
+        elif opt == b"group" and more >= 2:
+            if not xreadgroup:
+                raise CommandError(GROUP_IN_XREAD)
+            group, consumer = argv[i + 1], argv[i + 2]
+            i += 2
+        elif opt == b"noack":
+            if not xreadgroup:
+                raise CommandError(NOACK_IN_XREAD)
+            noack = True
+        else:
+            raise CommandError(errors.SYNTAX)
+        i += 1
+    if not streams_at:
+        raise CommandError(errors.SYNTAX)
+    if xreadgroup and group is None:
+        raise CommandError(MISSING_GROUP)
+    nstreams = (n - streams_at) // 2
+    keys = argv[streams_at:streams_at + nstreams]
+    db = client.db
+    ids = []
+    groups = []
+    for key, given in zip(keys, argv[streams_at + nstreams:]):
+        s = db.read_typed(key, KIND)
+        g = None
+        if group is not None:
+            g = s.cgroups.get(group) if s is not None and s.cgroups else None
+            if g is None:
+                raise CommandError(f"NOGROUP No such key '{_c(key)}' or consumer group '{_c(group)}' "
+                                   "in XREADGROUP with GROUP option")
+        groups.append(g)
+        if given == b"$":
+            if xreadgroup:
+                raise CommandError(DOLLAR_IN_GROUP)
+            ids.append(s.last_id if s is not None else (0, 0))
+        elif given == b">":
+            if not xreadgroup:
+                raise CommandError(GT_IN_XREAD)
+            ids.append(MAX_ID)
+        else:
+            ids.append(parse_id(given, 0, strict=True))
+    out = []
+    now = db.ks.clock()
+    for key, gt, g in zip(keys, ids, groups):
+        s = db.read_typed(key, KIND)
+        if s is None:
+            continue
+        history = False
+        if g is not None:
+            if gt != MAX_ID:
+                history = True
+            elif not (s.length and s.edge(False) > g.last_id):
+                continue
+        elif not (s.length and s.edge(False) > gt):
+            continue
+        if g is not None:
+            out.append((key, read_group(db, key, s, g, consumer, gt, count, noack, history, now)))
+            db.ks.dirty += 1
+        else:
+            out.append((key, _entries_after(s, gt, count)))
+    if out:
+        return _streams_reply(client, out)
+    if timeout == -1 or not blocking.may_block(client):
+        return NULL_ARRAY
+    waits = {}
+    for key, gt in zip(keys, ids):
+        waits.setdefault(key, gt)
+    limit = count or BLOCKED_DEFAULT_COUNT
+
+    def retry(waiter, key):
+        wdb = waiter.db
+        try:
+            s = wdb.get(key, False)
+        except CommandError:  # pragma: no cover - get does not check types
+            s = None
+        if type(s) is not Stream:
+            if group is not None:
+                return ErrorReply(KEY_GONE)
+            return None
+        gt = waits[key]
+        g = None
+        if group is not None:
+            g = s.cgroups.get(group) if s.cgroups else None
+            if g is None:
+                return ErrorReply(GROUP_GONE)
+            gt = g.last_id
+        if not s.last_id > gt:
+            return None
+        if g is not None:
+            entries = read_group(wdb, key, s, g, consumer, MAX_ID, limit, noack, False, wdb.ks.clock())
+        else:
+            entries = _entries_after(s, gt, limit)
+        return _streams_reply(waiter, [(key, entries)])
+
+    blocking.block(client, keys, timeout, retry, NULL_ARRAY)
+    return NO_REPLY
+
+
+def _entries_after(s: Stream, gt: tuple, count: int) -> list:
+    start = incr_id(gt)
+    out = []
+    if start is None:
+        return out
+    for sid, pairs in s.range(start, MAX_ID):
+        out.append(entry_reply(sid, pairs))
+        if len(out) == count:
+            break
+    return out
+
+
+def read_group(db, key, s, g, consumer, gt, count, noack, history, now):  # pragma: no cover - slice 3
+    raise CommandError("ERR XREADGROUP is not implemented yet")
+
+
+@command("xread", -4, F.BLOCKING | F.READONLY, group="stream",
+         summary="Return never seen elements in multiple streams, with IDs greater than the ones "
+         "reported by the caller for each stream. Can block.", since="5.0.0",
+         complexity="For each stream mentioned: O(N) with N being the number of elements being "
+         "returned, it means that XREAD-ing with a fixed COUNT is O(1). Note that when the BLOCK "
+         "option is used, XADD will pay O(M) time in order to serve the M clients blocked on the "
+         "stream getting new data.",
+         arguments=("[COUNT count]", "[BLOCK milliseconds]", _STREAMS),
+         key_specs=(KeySpec(("RO", "access"), ("keyword", "STREAMS", 1), ("range", -1, 1, 2)),))
+def xread(client: "Client", argv: Argv) -> Reply:
+    return _xread(client, argv, False)

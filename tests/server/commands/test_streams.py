@@ -68,11 +68,16 @@ def _run(client, commands):
 
 
 def _same(both, commands, protocol=2):
-    forkv, real = both
-    if protocol == 3:
-        forkv, real = (redis.Redis(port=c.connection_pool.connection_kwargs["port"], protocol=3)
-                       for c in both)
-    got, want = _run(forkv, commands), _run(real, commands)
+    """Run `commands` on both servers (replies as sent: no redis-py reply parsing) and compare."""
+    forkv, real = (redis.Redis(port=c.connection_pool.connection_kwargs["port"], protocol=protocol)
+                   for c in both)
+    for c in (forkv, real):
+        c.response_callbacks.clear()
+    try:
+        got, want = _run(forkv, commands), _run(real, commands)
+    finally:
+        forkv.close()
+        real.close()
     for cmd, a, b in zip(commands, got, want):
         assert a == b, cmd
 
