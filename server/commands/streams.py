@@ -13,12 +13,23 @@ from typing import TYPE_CHECKING
 
 from protocol.reply import NO_REPLY, NULL_ARRAY, ErrorReply, Map, Status, encoded
 from server import blocking, errors
-from server.args import help_reply, to_int
+from server.args import LLONG_MAX, help_reply, to_int
 from server.config import NOTIFY_STREAM
 from server.docs import Documented, arg
 from server.errors import CommandError
 from server.table import KS, Argv, Flag, KeySpec, Reply, command, container
-from server.types.streams import KIND, LISTPACK_MAX, MAX_ID, U64, Stream, rax_nodes
+from server.types.streams import (
+    KIND,
+    LISTPACK_MAX,
+    MAX_ID,
+    NACK,
+    U64,
+    Consumer,
+    Group,
+    Stream,
+    groups_changed,
+    rax_nodes,
+)
 
 if TYPE_CHECKING:
     from server.client import Client
@@ -478,9 +489,8 @@ def _lag(s: Stream, g):
         return 0
     if g.entries_read != -1 and not _has_tombstones(s, g.last_id, None):
         return s.entries_added - g.entries_read
-    if g.last_id >= s.last_id:
-        return 0 if s.last_id >= s.max_deleted else None  # pragma: no cover - groups slice
-    return None
+    read = estimate_read(s, g.last_id)
+    return None if read == -1 else s.entries_added - read
 
 
 def _has_tombstones(s: Stream, start, end) -> bool:
@@ -739,7 +749,8 @@ def _xread(client: "Client", argv: Argv, xreadgroup: bool) -> Reply:
         elif not (s.length and s.edge(False) > gt):
             continue
         if g is not None:
-            out.append((key, read_group(db, key, s, g, consumer, gt, count, noack, history, now)))
+            start = incr_id(gt if history else g.last_id) or (0, 0)
+            out.append((key, read_group(db, key, s, g, consumer, start, count, noack, history, now)))
             db.ks.dirty += 1
         else:
             out.append((key, _entries_after(s, gt, count)))
@@ -772,7 +783,7 @@ def _xread(client: "Client", argv: Argv, xreadgroup: bool) -> Reply:
         if not s.last_id > gt:
             return None
         if g is not None:
-            entries = read_group(wdb, key, s, g, consumer, MAX_ID, limit, noack, False, wdb.ks.clock())
+            entries = read_group(wdb, key, s, g, consumer, incr_id(gt), limit, noack, False, wdb.ks.clock())
         else:
             entries = _entries_after(s, gt, limit)
         return _streams_reply(waiter, [(key, entries)])
@@ -793,8 +804,79 @@ def _entries_after(s: Stream, gt: tuple, count: int) -> list:
     return out
 
 
-def read_group(db, key, s, g, consumer, gt, count, noack, history, now):  # pragma: no cover - slice 3
-    raise CommandError("ERR XREADGROUP is not implemented yet")
+def estimate_read(s: Stream, sid: tuple) -> int:
+    """streamEstimateDistanceFromFirstEverEntry: the entries added up to `sid`, or -1 when it
+    cannot be known (tombstones in the way, an id inside the stream or in the future)."""
+    if not s.entries_added:
+        return 0
+    if not s.length and sid <= s.last_id:
+        return s.entries_added
+    if sid == s.last_id:
+        return s.entries_added
+    if sid > s.last_id:
+        return -1
+    if s.max_deleted == (0, 0) or s.max_deleted < s.first_id:
+        if sid < s.first_id:
+            return s.entries_added - s.length
+        if sid == s.first_id:
+            return s.entries_added - s.length + 1
+    return -1
+
+
+def consumer_of(db, key: bytes, g: Group, name: bytes, now: int, refresh: bool = True):
+    """streamLookupConsumer (refreshing its seen time) or else streamCreateConsumer (a write,
+    notified as xgroup-createconsumer)."""
+    c = g.consumers.get(name)
+    if c is not None:
+        if refresh:
+            c.seen = now
+        return c
+    c = g.consumers[name] = Consumer(name, now)
+    db.ks.dirty += 1
+    db.notify(NOTIFY_STREAM, b"xgroup-createconsumer", key)
+    return c
+
+
+def read_group(db, key, s, g, consumer, start, count, noack, history, now):
+    """XREADGROUP's entries for one stream from `start` (inclusive): the consumer's own pending
+    history (`history`), or new entries, moving the group's last id and PEL as Redis does."""
+    c = consumer_of(db, key, g, consumer, now)
+    out = []
+    if history:
+        for sid in c.pel.irange(minimum=start):
+            if count and len(out) == count:
+                break
+            pairs = s.get(sid)
+            if pairs is None:
+                out.append([fmt_id(sid), NULL_ARRAY])
+            else:
+                nack = c.pel[sid]
+                nack.time = now
+                nack.count += 1
+                out.append(entry_reply(sid, pairs))
+        groups_changed(s)
+        return out
+    for sid, pairs in s.range(start, MAX_ID):
+        if sid > g.last_id:
+            if g.entries_read != -1 and not _has_tombstones(s, sid, None):
+                g.entries_read += 1
+            elif s.entries_added:
+                g.entries_read = estimate_read(s, sid)
+            g.last_id = sid
+        out.append(entry_reply(sid, pairs))
+        if not noack:
+            nack = g.pel.get(sid)
+            if nack is None:
+                nack = g.pel[sid] = NACK(now, 1, c)
+                c.pel[sid] = nack
+            else:
+                del nack.consumer.pel[sid]
+                nack.consumer, nack.time, nack.count = c, now, 1
+                c.pel[sid] = nack
+        if count and len(out) == count:
+            break
+    groups_changed(s)
+    return out
 
 
 @command("xread", -4, F.BLOCKING | F.READONLY, group="stream",
@@ -808,3 +890,461 @@ def read_group(db, key, s, g, consumer, gt, count, noack, history, now):  # prag
          key_specs=(KeySpec(("RO", "access"), ("keyword", "STREAMS", 1), ("range", -1, 1, 2)),))
 def xread(client: "Client", argv: Argv) -> Reply:
     return _xread(client, argv, False)
+
+
+@command("xreadgroup", -7, F.BLOCKING | F.WRITE, group="stream",
+         summary="Return new entries from a stream using a consumer group, or access the history "
+         "of the pending entries for a given consumer. Can block.", since="5.0.0",
+         complexity="For each stream mentioned: O(M) with M being the number of elements returned. "
+         "If M is constant (e.g. always asking for the first 10 elements with COUNT), you can "
+         "consider it O(1). On the other side when XREADGROUP blocks, XADD will pay the O(N) time "
+         "in order to serve the N clients blocked on the stream getting new data.",
+         arguments=("GROUP group consumer", "[COUNT count]", "[BLOCK milliseconds]", "[NOACK]", _STREAMS),
+         key_specs=(KeySpec(("RO", "access"), ("keyword", "STREAMS", 4), ("range", -1, 1, 2)),))
+def xreadgroup(client: "Client", argv: Argv) -> Reply:
+    return _xread(client, argv, True)
+
+
+# -- XGROUP ----------------------------------------------------------------------------------------
+
+container("xgroup", "stream", summary="A container for consumer groups commands", since="5.0.0",
+          complexity="Depends on subcommand.")
+
+XGROUP_HELP = help_reply("xgroup", [
+    "CREATE <key> <groupname> <id|$> [option]",
+    "    Create a new consumer group. Options are:",
+    "    * MKSTREAM",
+    "      Create the empty stream if it does not exist.",
+    "    * ENTRIESREAD entries_read",
+    "      Set the group's entries_read counter (internal use).",
+    "CREATECONSUMER <key> <groupname> <consumer>",
+    "    Create a new consumer in the specified group.",
+    "DELCONSUMER <key> <groupname> <consumer>",
+    "    Remove the specified consumer.",
+    "DESTROY <key> <groupname>",
+    "    Remove the specified group.",
+    "SETID <key> <groupname> <id|$> [ENTRIESREAD entries_read]",
+    "    Set the current group ID and entries_read counter.",
+])
+
+XGROUP_NO_KEY = ("ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want "
+                 "to use the MKSTREAM option to create an empty stream automatically.")
+ENTRIESREAD_NEGATIVE = "ERR value for ENTRIESREAD must be positive or -1"
+BUSYGROUP = "BUSYGROUP Consumer Group name already exists"
+
+
+@command("xgroup|help", 2, F.LOADING | F.STALE, group="stream",
+         summary="Show helpful text about the different subcommands", since="5.0.0",
+         complexity="O(1)")
+def xgroup_help(client: "Client", argv: Argv) -> Reply:
+    return XGROUP_HELP
+
+
+def _xgroup(client, argv: Argv):
+    """xgroupCommand's common part: options from argv[5], then (stream or None, group or None);
+    the key must exist unless MKSTREAM, and SETID / CREATECONSUMER / DELCONSUMER need the group."""
+    sub = argv[1].lower()
+    create, setid = sub == b"create", sub == b"setid"
+    mkstream = False
+    entries_read = -1
+    i = 5
+    n = len(argv)
+    while i < n:
+        opt = argv[i].lower()
+        if create and opt == b"mkstream":
+            mkstream = True
+            i += 1
+        elif (create or setid) and opt == b"entriesread" and i + 1 < n:
+            entries_read = to_int(argv[i + 1])
+            if entries_read < -1:
+                raise CommandError(ENTRIESREAD_NEGATIVE)
+            i += 2
+        else:
+            raise CommandError(errors.subcommand_syntax(argv[1], "xgroup"))
+    s = client.db.get_typed(argv[2], KIND)
+    g = None
+    if not mkstream:
+        if s is None:
+            raise CommandError(XGROUP_NO_KEY)
+        g = s.cgroups.get(argv[3]) if s.cgroups else None
+        if g is None and sub in (b"setid", b"createconsumer", b"delconsumer"):
+            raise CommandError(f"NOGROUP No such consumer group '{_c(argv[3])}' for key name '{_c(argv[2])}'")
+    elif s is not None and s.cgroups:
+        g = s.cgroups.get(argv[3])
+    return s, g, mkstream, entries_read
+
+
+def _group_id(s, arg: bytes, strict: bool):
+    if arg == b"$":
+        return s.last_id if s is not None else (0, 0)
+    return parse_id(arg, 0, strict=strict)
+
+
+@command("xgroup|create", -5, F.WRITE | F.DENYOOM, keys=(2, 2, 1), group="stream",
+         summary="Create a consumer group.", since="5.0.0", complexity="O(1)",
+         arguments=("key", "groupname", Documented("id|$", arg("id", "oneof", args=(
+             arg("id", "string"), arg("new_id", "pure-token", "$")))), "[MKSTREAM]",
+             "[ENTRIESREAD entries_read{:integer}]"),
+         key_specs=(KS("RW insert", 2),),
+         history=(("7.0.0", "Added the `entries_read` named argument."),))
+def xgroup_create(client: "Client", argv: Argv) -> Reply:
+    if len(argv) > 8:
+        raise CommandError(errors.subcommand_syntax(argv[1], "xgroup"))
+    s, g, mkstream, entries_read = _xgroup(client, argv)
+    sid = _group_id(s, argv[4], True)
+    db = client.db
+    key = argv[2]
+    if s is None:
+        s = Stream()
+        db.modified(key, s)
+    if s.cgroups is None:
+        s.cgroups = {}
+    if argv[3] in s.cgroups:
+        raise CommandError(BUSYGROUP)
+    s.cgroups[argv[3]] = Group(argv[3], sid, entries_read)
+    groups_changed(s)
+    db.modified(key, s)
+    db.notify(NOTIFY_STREAM, b"xgroup-create", key)
+    return OK
+
+
+@command("xgroup|setid", -5, F.WRITE, keys=(2, 2, 1), group="stream",
+         summary="Set a consumer group to an arbitrary last delivered ID value.", since="5.0.0",
+         complexity="O(1)",
+         arguments=("key", "groupname", Documented("id|$", arg("id", "oneof", args=(
+             arg("id", "string"), arg("new_id", "pure-token", "$")))),
+             "[ENTRIESREAD entries_read{:integer}]"),
+         key_specs=(KS("RW update", 2),),
+         history=(("7.0.0", "Added the optional `entries_read` argument."),))
+def xgroup_setid(client: "Client", argv: Argv) -> Reply:
+    if len(argv) not in (5, 7):
+        raise CommandError(errors.subcommand_syntax(argv[1], "xgroup"))
+    s, g, _, entries_read = _xgroup(client, argv)
+    g.last_id = _group_id(s, argv[4], False)
+    g.entries_read = entries_read
+    groups_changed(s)
+    client.db.modified(argv[2], s)
+    client.db.notify(NOTIFY_STREAM, b"xgroup-setid", argv[2])
+    return OK
+
+
+@command("xgroup|destroy", 4, F.WRITE, keys=(2, 2, 1), group="stream",
+         summary="Destroy a consumer group.", since="5.0.0",
+         complexity="O(N) where N is the number of entries in the group's pending entries list (PEL).",
+         arguments=("key", "groupname"), key_specs=(KS("RW delete", 2),))
+def xgroup_destroy(client: "Client", argv: Argv) -> Reply:
+    s, g, _, _ = _xgroup(client, argv)
+    if g is None:
+        return 0
+    del s.cgroups[argv[3]]
+    groups_changed(s)
+    client.db.modified(argv[2], s)  # also wakes its blocked XREADGROUP clients (NOGROUP)
+    client.db.notify(NOTIFY_STREAM, b"xgroup-destroy", argv[2])
+    return 1
+
+
+@command("xgroup|createconsumer", 5, F.WRITE | F.DENYOOM, keys=(2, 2, 1), group="stream",
+         summary="Create a consumer in a consumer group.", since="6.2.0", complexity="O(1)",
+         arguments=("key", "groupname", "consumername"), key_specs=(KS("RW insert", 2),))
+def xgroup_createconsumer(client: "Client", argv: Argv) -> Reply:
+    s, g, _, _ = _xgroup(client, argv)
+    if argv[4] in g.consumers:
+        return 0
+    consumer_of(client.db, argv[2], g, argv[4], client.db.ks.clock())
+    groups_changed(s)
+    return 1
+
+
+@command("xgroup|delconsumer", 5, F.WRITE, keys=(2, 2, 1), group="stream",
+         summary="Delete a consumer from a consumer group.", since="5.0.0", complexity="O(1)",
+         arguments=("key", "groupname", "consumername"), key_specs=(KS("RW delete", 2),))
+def xgroup_delconsumer(client: "Client", argv: Argv) -> Reply:
+    s, g, _, _ = _xgroup(client, argv)
+    c = g.consumers.get(argv[4])
+    if c is None:
+        return 0
+    pending = len(c.pel)
+    for sid in c.pel:
+        del g.pel[sid]
+    del g.consumers[argv[4]]
+    groups_changed(s)
+    client.db.modified(argv[2], s)
+    client.db.notify(NOTIFY_STREAM, b"xgroup-delconsumer", argv[2])
+    return pending
+
+
+# -- XACK / XPENDING / XCLAIM / XAUTOCLAIM ---------------------------------------------------------
+
+@command("xack", -4, F.WRITE | F.FAST, keys=(1, 1, 1), group="stream",
+         summary="Marks a pending message as correctly processed, effectively removing it from the "
+         "pending entries list of the consumer group. Return value of the command is the number of "
+         "messages successfully acknowledged, that is, the IDs we were actually able to resolve in "
+         "the PEL.", since="5.0.0",
+         complexity="O(1) for each message ID processed.",
+         arguments=("key", "group", "id [id ...]"), key_specs=(KS("RW update", 1),))
+def xack(client: "Client", argv: Argv) -> Reply:
+    db = client.db
+    s = db.read_typed(argv[1], KIND)
+    g = s.cgroups.get(argv[2]) if s is not None and s.cgroups else None
+    if g is None:
+        return 0
+    ids = [parse_id(a, 0, strict=True) for a in argv[3:]]
+    acked = 0
+    for sid in ids:
+        nack = g.pel.pop(sid, None)
+        if nack is not None:
+            del nack.consumer.pel[sid]
+            acked += 1
+    if acked:
+        groups_changed(s)
+        db.modified(argv[1], s, acked)
+    return acked
+
+
+@command("xpending", -3, F.READONLY, keys=(1, 1, 1), group="stream",
+         summary="Return information and entries from a stream consumer group pending entries list, "
+         "that are messages fetched but never acknowledged.", since="5.0.0",
+         complexity="O(N) with N being the number of elements returned, so asking for a small fixed "
+         "number of entries per call is O(1). O(M), where M is the total number of entries scanned "
+         "when used with the IDLE filter. When the command returns just the summary and the list of "
+         "consumers is small, it runs in O(1) time; otherwise, an additional O(N) time for iterating "
+         "every consumer.",
+         arguments=("key", "group", Documented("[[IDLE min-idle-time] start end count [consumer]]", arg(
+             "filters", "block", flags="optional", args=(
+                 arg("min-idle-time", "integer", "IDLE", flags="optional", since="6.2.0"),
+                 arg("start", "string"), arg("end", "string"), arg("count", "integer"),
+                 arg("consumer", "string", flags="optional"))))),
+         tips=("nondeterministic_output",),
+         history=(("6.2.0", "Added the `IDLE` option and exclusive range intervals."),))
+def xpending(client: "Client", argv: Argv) -> Reply:
+    n = len(argv)
+    if n != 3 and not 6 <= n <= 9:
+        raise CommandError(errors.SYNTAX)
+    count = minidle = 0
+    consumer = None
+    if n >= 6:
+        at = 3
+        if argv[3].lower() == b"idle":
+            minidle = to_int(argv[4])
+            if n < 8:
+                raise CommandError(errors.SYNTAX)
+            at = 5
+        count = max(to_int(argv[at + 2]), 0)
+        start, ex = _interval(argv[at], 0)
+        if ex:
+            start = incr_id(start)
+            if start is None:
+                raise CommandError(BAD_START)
+        end, ex = _interval(argv[at + 1], U64)
+        if ex:
+            end = decr_id(end)
+            if end is None:
+                raise CommandError(BAD_END)
+        if at + 3 < n:
+            consumer = argv[at + 3]
+    db = client.db
+    s = db.read_typed(argv[1], KIND)
+    g = s.cgroups.get(argv[2]) if s is not None and s.cgroups else None
+    if g is None:
+        raise CommandError(no_group(argv[1], argv[2]))
+    if n == 3:
+        if not g.pel:
+            return [0, None, None, NULL_ARRAY]
+        per = [[name, b"%d" % len(c.pel)] for name, c in sorted(g.consumers.items()) if c.pel]
+        return [len(g.pel), fmt_id(g.pel.keys()[0]), fmt_id(g.pel.keys()[-1]), per]
+    pel = g.pel
+    if consumer is not None:
+        c = g.consumers.get(consumer)
+        if c is None:
+            return []
+        pel = c.pel
+    now = db.ks.clock()
+    out = []
+    if count:
+        for sid in pel.irange(start, end):
+            nack = pel[sid]
+            if minidle and now - nack.time < minidle:
+                continue
+            out.append([fmt_id(sid), nack.consumer.name, max(now - nack.time, 0), nack.count])
+            if len(out) == count:
+                break
+    return out
+
+
+def _claim_int(arg: bytes, what: str) -> int:
+    return to_int(arg, f"ERR Invalid {what} argument for XCLAIM")
+
+
+@command("xclaim", -6, F.WRITE | F.FAST, keys=(1, 1, 1), group="stream",
+         summary="Changes (or acquires) ownership of a message in a consumer group, as if the "
+         "message was delivered to the specified consumer.", since="5.0.0",
+         complexity="O(log N) with N being the number of messages in the PEL of the consumer group.",
+         arguments=("key", "group", "consumer", "min-idle-time{:string}", "id [id ...]", "[IDLE ms{:integer}]",
+                    "[TIME unix-time-milliseconds]", "[RETRYCOUNT count]", "[FORCE]", "[JUSTID]", "[LASTID id]"),
+         key_specs=(KS("RW update", 1),), tips=("nondeterministic_output",))
+def xclaim(client: "Client", argv: Argv) -> Reply:
+    db = client.db
+    key = argv[1]
+    s = db.read_typed(key, KIND)
+    g = s.cgroups.get(argv[2]) if s is not None and s.cgroups else None
+    if g is None:
+        raise CommandError(no_group(key, argv[2]))
+    minidle = max(_claim_int(argv[4], "min-idle-time"), 0)
+    ids = []
+    j = 5
+    n = len(argv)
+    while j < n:
+        try:
+            ids.append(parse_id(argv[j], 0, strict=True))
+        except CommandError:
+            break
+        j += 1
+    now = db.ks.clock()
+    retrycount = deliverytime = -1
+    force = justid = False
+    last_id = (0, 0)
+    while j < n:
+        more = n - 1 - j
+        opt = argv[j].lower()
+        if opt == b"force":
+            force = True
+        elif opt == b"justid":
+            justid = True
+        elif opt == b"idle" and more:
+            j += 1
+            deliverytime = now - to_int(argv[j], "ERR Invalid IDLE option argument for XCLAIM")
+        elif opt == b"time" and more:
+            j += 1
+            deliverytime = to_int(argv[j], "ERR Invalid TIME option argument for XCLAIM")
+        elif opt == b"retrycount" and more:
+            j += 1
+            retrycount = to_int(argv[j], "ERR Invalid RETRYCOUNT option argument for XCLAIM")
+        elif opt == b"lastid" and more:
+            j += 1
+            last_id = parse_id(argv[j], 0, strict=True)
+        else:
+            raise CommandError(f"ERR Unrecognized XCLAIM option '{_c(argv[j])}'")
+        j += 1
+    changed = 0
+    if last_id > g.last_id:
+        g.last_id = last_id
+        changed += 1
+    if deliverytime == -1 or deliverytime < 0 or deliverytime > now:
+        deliverytime = now
+    name = argv[3]
+    c = None
+    out = []
+    for sid in ids:
+        nack = g.pel.get(sid)
+        pairs = s.get(sid)
+        if pairs is None:
+            if nack is not None:
+                del g.pel[sid]
+                del nack.consumer.pel[sid]
+                changed += 1
+            continue
+        if force and nack is None:
+            nack = g.pel[sid] = NACK(now, 1, None)
+        if nack is None:
+            continue
+        if nack.consumer is not None and minidle and now - nack.time < minidle:
+            continue
+        if c is None:
+            c = consumer_of(db, key, g, name, now)
+        if nack.consumer is not c and nack.consumer is not None:
+            del nack.consumer.pel[sid]
+        nack.time = deliverytime
+        if retrycount >= 0:
+            nack.count = retrycount
+        elif not justid:
+            nack.count += 1
+        if nack.consumer is not c:
+            c.pel[sid] = nack
+            nack.consumer = c
+        out.append(fmt_id(sid) if justid else entry_reply(sid, pairs))
+        changed += 1
+    if changed or c is not None:
+        groups_changed(s)
+    if changed:
+        db.modified(key, s, changed)
+    return out
+
+
+@command("xautoclaim", -6, F.WRITE | F.FAST, keys=(1, 1, 1), group="stream",
+         summary="Changes (or acquires) ownership of messages in a consumer group, as if the messages "
+         "were delivered to the specified consumer.", since="6.2.0",
+         complexity="O(1) if COUNT is small.",
+         arguments=("key", "group", "consumer", "min-idle-time{:string}", "start{:string}", "[COUNT count]",
+                    "[JUSTID]"),
+         key_specs=(KS("RW delete", 1),), tips=("nondeterministic_output",),
+         history=(("7.0.0", "Added an element to the reply array, containing deleted entries the command "
+                   "cleared from the PEL"),))
+def xautoclaim(client: "Client", argv: Argv) -> Reply:
+    minidle = max(to_int(argv[4], "ERR Invalid min-idle-time argument for XAUTOCLAIM"), 0)
+    start, ex = _interval(argv[5], 0)
+    if ex:
+        start = incr_id(start)
+        if start is None:
+            raise CommandError(BAD_START)
+    count = 100
+    justid = False
+    j = 6
+    n = len(argv)
+    while j < n:
+        opt = argv[j].lower()
+        if opt == b"count" and n - 1 - j:
+            count = to_int(argv[j + 1], "ERR COUNT must be > 0")
+            if not 1 <= count <= LLONG_MAX // 16:
+                raise CommandError("ERR COUNT must be > 0")
+            j += 1
+        elif opt == b"justid":
+            justid = True
+        else:
+            raise CommandError(errors.SYNTAX)
+        j += 1
+    db = client.db
+    key = argv[1]
+    s = db.read_typed(key, KIND)
+    g = s.cgroups.get(argv[2]) if s is not None and s.cgroups else None
+    if g is None:
+        raise CommandError(no_group(key, argv[2]))
+    attempts = count * 10
+    now = db.ks.clock()
+    c = None
+    out = []
+    deleted = []
+    changed = 0
+    pending = iter(list(g.pel.irange(minimum=start)))
+    nxt = next(pending, None)
+    while attempts and count and nxt is not None:
+        attempts -= 1
+        sid, nxt = nxt, next(pending, None)
+        nack = g.pel[sid]
+        pairs = s.get(sid)
+        if pairs is None:
+            del g.pel[sid]
+            del nack.consumer.pel[sid]
+            deleted.append(fmt_id(sid))
+            count -= 1
+            changed += 1
+            continue
+        if minidle and now - nack.time < minidle:
+            continue
+        if c is None:
+            c = consumer_of(db, key, g, argv[3], now)
+        if nack.consumer is not c:
+            del nack.consumer.pel[sid]
+        nack.time = now
+        if not justid:
+            nack.count += 1
+        if nack.consumer is not c:
+            c.pel[sid] = nack
+            nack.consumer = c
+        out.append(fmt_id(sid) if justid else entry_reply(sid, pairs))
+        count -= 1
+        changed += 1
+    if changed or c is not None:
+        groups_changed(s)
+    if changed:
+        db.modified(key, s, changed)
+    return [fmt_id(nxt) if nxt is not None else b"0-0", out, deleted]
