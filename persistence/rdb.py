@@ -297,6 +297,26 @@ def stream_id_bytes(ms: int, seq: int) -> bytes:
     return ms.to_bytes(8, "big") + seq.to_bytes(8, "big")
 
 
+def stream_estimate_read(s: StreamRecord, sid: tuple) -> int:
+    """streamEstimateDistanceFromFirstEverEntry: the entries added up to `sid`, or -1 when it
+    cannot be known (tombstones in the way, an id inside the stream or in the future). Redis
+    loads a type-15 group's entries_read as this, and XREADGROUP and the lag use it."""
+    if not s.entries_added:
+        return 0
+    if not s.length and sid <= s.last_id:
+        return s.entries_added
+    if sid == s.last_id:
+        return s.entries_added
+    if sid > s.last_id:
+        return -1
+    if s.max_deleted == (0, 0) or s.max_deleted < s.first_id:
+        if sid < s.first_id:
+            return s.entries_added - s.length
+        if sid == s.first_id:
+            return s.entries_added - s.length + 1
+    return -1
+
+
 def groups_blob(groups) -> bytes:
     """The groups part of a stream record for `groups` (StreamGroup-like: name, last_id,
     entries_read, pel, consumers), in the order given (Redis's: by name, bytewise)."""
@@ -1208,11 +1228,12 @@ class _Loader:
         for _ in range(ngroups):
             name = self.string()
             last = (self.length(), self.length())
-            entries_read = -1
             if rdbtype >= TYPE_STREAM_LISTPACKS_2:
                 entries_read = self.length()
                 if entries_read == _U64:
                     entries_read = -1
+            else:
+                entries_read = stream_estimate_read(rec, last)
             pel = []
             for _ in range(self._count()):
                 sid = self._stream_id()

@@ -11,13 +11,14 @@ groups keeps them (RDB, DUMP/RESTORE, COPY) and XINFO STREAM FULL shows them.
 import re
 from typing import TYPE_CHECKING
 
+from persistence.rdb import stream_estimate_read as estimate_read
 from protocol.reply import NO_REPLY, NULL_ARRAY, ErrorReply, Map, Status, encoded
 from server import blocking, errors
 from server.args import LLONG_MAX, help_reply, to_int
 from server.config import NOTIFY_STREAM
 from server.docs import Documented, arg
 from server.errors import CommandError
-from server.table import KS, Argv, Flag, KeySpec, Reply, command, container
+from server.table import COMMANDS, KS, Argv, Flag, KeySpec, Reply, command, container
 from server.types.streams import (
     KIND,
     LISTPACK_MAX,
@@ -771,14 +772,14 @@ def _xread(client: "Client", argv: Argv, xreadgroup: bool) -> Reply:
             s = None
         if type(s) is not Stream:
             if group is not None:
-                return ErrorReply(KEY_GONE)
+                return _failed(KEY_GONE)
             return None
         gt = waits[key]
         g = None
         if group is not None:
             g = s.cgroups.get(group) if s.cgroups else None
             if g is None:
-                return ErrorReply(GROUP_GONE)
+                return _failed(GROUP_GONE)
             gt = g.last_id
         if not s.last_id > gt:
             return None
@@ -792,6 +793,13 @@ def _xread(client: "Client", argv: Argv, xreadgroup: bool) -> Reply:
     return NO_REPLY
 
 
+def _failed(message: str) -> ErrorReply:
+    """A blocked XREADGROUP ends in an error: a failed call in its INFO commandstats (the error
+    itself is counted in errorstats as blocking.serve_ready sends it)."""
+    COMMANDS[b"xreadgroup"].stats.failed += 1
+    return ErrorReply(message)
+
+
 def _entries_after(s: Stream, gt: tuple, count: int) -> list:
     start = incr_id(gt)
     out = []
@@ -802,25 +810,6 @@ def _entries_after(s: Stream, gt: tuple, count: int) -> list:
         if len(out) == count:
             break
     return out
-
-
-def estimate_read(s: Stream, sid: tuple) -> int:
-    """streamEstimateDistanceFromFirstEverEntry: the entries added up to `sid`, or -1 when it
-    cannot be known (tombstones in the way, an id inside the stream or in the future)."""
-    if not s.entries_added:
-        return 0
-    if not s.length and sid <= s.last_id:
-        return s.entries_added
-    if sid == s.last_id:
-        return s.entries_added
-    if sid > s.last_id:
-        return -1
-    if s.max_deleted == (0, 0) or s.max_deleted < s.first_id:
-        if sid < s.first_id:
-            return s.entries_added - s.length
-        if sid == s.first_id:
-            return s.entries_added - s.length + 1
-    return -1
 
 
 def consumer_of(db, key: bytes, g: Group, name: bytes, now: int, refresh: bool = True):

@@ -398,6 +398,16 @@ def rax_nodes(keys) -> int:
     return count([k for k, _ in keys], 0)
 
 
+def free_effort(value: Stream) -> int:
+    """lazyfreeGetFreeEffort for a stream: its rax nodes, plus each group and (estimated by the
+    first group's) its PEL entries."""
+    effort = rax_nodes(value.rdb_nodes)
+    if value.cgroups:
+        first = value.cgroups[min(value.cgroups)]
+        effort += len(value.cgroups) * (1 + len(first.pel))
+    return effort
+
+
 def _jemalloc(n: int) -> int:
     if n <= 8:
         return 8
