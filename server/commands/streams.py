@@ -1,11 +1,13 @@
-"""Stream commands (Redis's t_stream.c): XADD, XLEN, XRANGE/XREVRANGE, XDEL, XTRIM, XSETID and
-XINFO STREAM.
+"""Stream commands (Redis's t_stream.c): XADD, XLEN, XRANGE/XREVRANGE, XDEL, XTRIM, XSETID, XINFO,
+XREAD (BLOCK through server/blocking.py) and the consumer groups' XGROUP, XREADGROUP, XACK,
+XPENDING, XCLAIM and XAUTOCLAIM.
 
-A stream is a server/types/streams.py `Stream` (listpack nodes kept as Redis keeps them). Handlers
-parse every argument the way Redis's parsers do (streamGenericParseIDOrReply,
-streamParseAddOrTrimArgsOrReply) before changing anything, then end each write in `db.modified`
-and the notification Redis sends. Consumer groups are not implemented yet: a stream loaded with
-groups keeps them (RDB, DUMP/RESTORE, COPY) and XINFO STREAM FULL shows them.
+A stream is a server/types/streams.py `Stream` (listpack nodes kept as Redis keeps them, groups
+as Group / Consumer / NACK). Handlers parse every argument the way Redis's parsers do
+(streamGenericParseIDOrReply, streamParseAddOrTrimArgsOrReply) before changing anything, then end
+each write in `db.modified` and the notification Redis sends; every change to a group ends in
+`groups_changed`, which refreshes the serialised groups the snapshot writers read.
+Error texts with no argument in them are this module's constants (Redis's own words).
 """
 
 import re
@@ -511,6 +513,9 @@ def _has_tombstones(s: Stream, start, end) -> bool:
                   ("7.0.0", "Added the `max-deleted-entry-id`, `entries-added`, "
                    "`recorded-first-entry-id`, `entries-read` and `lag` fields")))
 def xinfo_stream(client: "Client", argv: Argv) -> Reply:
+    s = client.db.read_typed(argv[2], KIND)  # the key first, as xinfoCommand looks it up
+    if s is None:
+        raise CommandError(errors.NO_SUCH_KEY)
     opts = argv[3:]
     full = bool(opts)
     count = 10
@@ -523,9 +528,6 @@ def xinfo_stream(client: "Client", argv: Argv) -> Reply:
             count = to_int(opts[2])
             if count < 0:
                 count = 10
-    s = client.db.read_typed(argv[2], KIND)
-    if s is None:
-        raise CommandError(errors.NO_SUCH_KEY)
     info = Map()
     info[b"length"] = s.length
     info[b"radix-tree-keys"] = len(s.rdb_nodes)
@@ -977,9 +979,9 @@ def _group_id(s, arg: bytes, strict: bool):
          key_specs=(KS("RW insert", 2),),
          history=(("7.0.0", "Added the `entries_read` named argument."),))
 def xgroup_create(client: "Client", argv: Argv) -> Reply:
+    s, g, mkstream, entries_read = _xgroup(client, argv)
     if len(argv) > 8:
         raise CommandError(errors.subcommand_syntax(argv[1], "xgroup"))
-    s, g, mkstream, entries_read = _xgroup(client, argv)
     sid = _group_id(s, argv[4], True)
     db = client.db
     key = argv[2]
@@ -1006,9 +1008,9 @@ def xgroup_create(client: "Client", argv: Argv) -> Reply:
          key_specs=(KS("RW update", 2),),
          history=(("7.0.0", "Added the optional `entries_read` argument."),))
 def xgroup_setid(client: "Client", argv: Argv) -> Reply:
+    s, g, _, entries_read = _xgroup(client, argv)
     if len(argv) not in (5, 7):
         raise CommandError(errors.subcommand_syntax(argv[1], "xgroup"))
-    s, g, _, entries_read = _xgroup(client, argv)
     g.last_id = _group_id(s, argv[4], False)
     g.entries_read = entries_read
     groups_changed(s)

@@ -105,6 +105,14 @@ def _built_streams() -> dict:
     s.delete((1000 + 300, 0))
     s.trim(None, (1000 + 90, 0), False, 0)
     s.trim(500, None, True, 10000)
+    # Two groups, one with consumers holding pending entries (as XREADGROUP leaves them).
+    g = streams.Group(b"grp", (1000 + 450, 0), 42)
+    alice = g.consumers[b"alice"] = streams.Consumer(b"alice", 1_700_000_000_123)
+    g.consumers[b"bob"] = streams.Consumer(b"bob", 1_700_000_000_456)
+    for sid in [(1000 + 3 * i, i % 2) for i in range(140, 150)]:
+        g.pel[sid] = alice.pel[sid] = streams.NACK(1_700_000_001_000 + sid[0], 2, alice)
+    s.cgroups = {b"grp": g, b"empty": streams.Group(b"empty", (0, 0), -1)}
+    streams.groups_changed(s)
     return out
 
 
@@ -123,6 +131,10 @@ def test_walker_writes_the_python_writers_bytes():
     for key, s in data.items():
         assert list(back[key].range((0, 0), streams.MAX_ID)) == list(s.range((0, 0), streams.MAX_ID))
         assert back[key].rdb_nodes == s.rdb_nodes
+        assert back[key].rdb_groups == s.rdb_groups
+    grp = back[b"s700"].cgroups[b"grp"]
+    assert grp.entries_read == 42 and len(grp.pel) == 10 and set(grp.consumers) == {b"alice", b"bob"}
+    assert back[b"s700"].cgroups[b"empty"].entries_read == -1
 
 
 def test_walker_counts_no_fallback_for_streams(tmp_path):
