@@ -2,8 +2,6 @@
 and RESP3, errors included; a blocked XREAD is served by XADD in arrival order, times out with a
 null array, ignores writes that add nothing after its id, and answers at once inside MULTI."""
 
-import redis
-
 from tests.server.commands._suite import blocked, deferring, r  # noqa: F401
 from tests.server.commands.conftest import both  # noqa: F401
 from tests.server.commands.test_streams import _same
@@ -78,4 +76,3 @@ def test_blocking_client_unblock(r, deferring):  # noqa: F811
     blocked(r, 1)
     assert r.client_unblock(cid)
     assert d.read() is None
-    assert isinstance(redis.Redis, type)
