@@ -8,7 +8,8 @@
  * class from the `layouts` table (persistence.rdb's LAYOUT_* codes, assigned by the server's
  * value registry): strings, counters kept as ints, lists, sets, hashes and sorted sets are all
  * walked here with borrowed references, and a small set or sorted set packed at rest (a bytes
- * subclass holding Redis's intset / listpack) is written as its blob, as RDB type 11 / 17. A value whose class is in no layout goes to the Python
+ * subclass holding Redis's intset / listpack) is written as its blob, as RDB type 11 / 17, and a
+ * stream from the record slots it keeps current (RDB type 19). A value whose class is in no layout goes to the Python
  * fallback, which writes it (reference counts and all) or raises TypeError, and Sink.fallbacks
  * counts it (tests hold it at zero for every type the registry declares).
  * The byte layout must stay identical to persistence.rdb's pure-Python writer, the reference.
@@ -33,6 +34,7 @@ PySetObject table layout (Include/cpython/setobject.h) of a newer CPython before
 #error "persistence._walker reads set tables and dicts without locks: not for free-threaded CPython"
 #endif
 
+#include <structmember.h>  /* T_OBJECT_EX: the slots of a stream record */
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdint.h>
@@ -567,7 +569,103 @@ put_zset(Sink *s, PyObject *key, PyObject *zset)
  * table (the fallback's business). The lookup finds the type object by identity: no reference
  * count of a stored object is written. */
 enum { LAYOUT_STRING = 1, LAYOUT_INT, LAYOUT_LIST, LAYOUT_SET, LAYOUT_ZSET, LAYOUT_HASH,
-       LAYOUT_INTSET, LAYOUT_ZSET_LISTPACK };
+       LAYOUT_INTSET, LAYOUT_ZSET_LISTPACK, LAYOUT_STREAM = 11 };
+
+/* ---- streams ------------------------------------------------------------------------------
+ * A stream (persistence.rdb.StreamRecord, or the server's subclass of it) keeps its record's
+ * parts current in slots: the nodes as a list of (16-byte key, listpack bytes) tuples, the
+ * counters as ints, the ids as (ms, seq) tuples and the groups part already serialised. The
+ * slots are read in place at the offsets their member descriptors give (found once per class
+ * with _PyType_Lookup, which returns a borrowed reference): no attribute lookup, no reference. */
+
+#define RDB_TYPE_STREAM_LISTPACKS_2 19
+#define STREAM_FIELDS 7
+static const char *stream_field_names[STREAM_FIELDS] = {
+    "rdb_nodes", "length", "last_id", "first_id", "max_deleted", "entries_added", "rdb_groups"};
+static PyObject *stream_field_strs[STREAM_FIELDS];
+static PyTypeObject *stream_offsets_of;  /* the class stream_offsets belong to */
+static Py_ssize_t stream_offsets[STREAM_FIELDS];
+
+static int
+stream_fields(PyObject *value, PyObject **out)
+{
+    PyTypeObject *t = Py_TYPE(value);
+    if (t != stream_offsets_of) {
+        for (int i = 0; i < STREAM_FIELDS; i++) {
+            if (stream_field_strs[i] == NULL) {
+                stream_field_strs[i] = PyUnicode_InternFromString(stream_field_names[i]);
+                if (stream_field_strs[i] == NULL)
+                    return -1;
+            }
+            PyObject *d = _PyType_Lookup(t, stream_field_strs[i]);  /* borrowed */
+            if (d == NULL || !Py_IS_TYPE(d, &PyMemberDescr_Type) ||
+                ((PyMemberDescrObject *)d)->d_member->type != T_OBJECT_EX) {
+                PyErr_Format(PyExc_TypeError, "%.100s has no slot %s", t->tp_name,
+                             stream_field_names[i]);
+                return -1;
+            }
+            stream_offsets[i] = ((PyMemberDescrObject *)d)->d_member->offset;
+        }
+        stream_offsets_of = t;
+    }
+    for (int i = 0; i < STREAM_FIELDS; i++) {
+        out[i] = *(PyObject **)((char *)value + stream_offsets[i]);
+        if (out[i] == NULL) {
+            PyErr_Format(PyExc_TypeError, "stream slot %s is not set", stream_field_names[i]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int
+put_u64(Sink *s, PyObject *n)
+{
+    unsigned long long v = PyLong_AsUnsignedLongLong(n);
+    if (v == (unsigned long long)-1 && PyErr_Occurred())
+        return -1;
+    return put_length(s, (uint64_t)v);
+}
+
+static int
+put_stream(Sink *s, PyObject *key, PyObject *value)
+{
+    PyObject *f[STREAM_FIELDS];
+    if (stream_fields(value, f) < 0)
+        return -1;
+    PyObject *nodes = f[0];
+    if (!PyList_Check(nodes) || !PyBytes_Check(f[6])) {
+        PyErr_Format(PyExc_TypeError, "stream at key %R: bad record slots", key);
+        return -1;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(nodes);
+    if (put_length(s, (uint64_t)n) < 0)
+        return -1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *node = PyList_GET_ITEM(nodes, i);
+        if (!PyTuple_Check(node) || PyTuple_GET_SIZE(node) != 2) {
+            PyErr_Format(PyExc_TypeError, "stream at key %R: a node is not a (key, listpack) pair", key);
+            return -1;
+        }
+        if (put_element(s, key, PyTuple_GET_ITEM(node, 0)) < 0 ||
+            put_element(s, key, PyTuple_GET_ITEM(node, 1)) < 0)
+            return -1;
+    }
+    if (put_u64(s, f[1]) < 0)
+        return -1;
+    for (int i = 2; i <= 4; i++) {
+        PyObject *id = f[i];
+        if (!PyTuple_Check(id) || PyTuple_GET_SIZE(id) != 2) {
+            PyErr_Format(PyExc_TypeError, "stream at key %R: an id is not a (ms, seq) pair", key);
+            return -1;
+        }
+        if (put_u64(s, PyTuple_GET_ITEM(id, 0)) < 0 || put_u64(s, PyTuple_GET_ITEM(id, 1)) < 0)
+            return -1;
+    }
+    if (put_u64(s, f[5]) < 0)
+        return -1;
+    return sink_put(s, PyBytes_AS_STRING(f[6]), (size_t)PyBytes_GET_SIZE(f[6]));
+}
 
 static int
 layout_of(Sink *s, PyObject *value)
@@ -947,6 +1045,10 @@ Sink_write_db(Sink *self, PyObject *args)
         } else if (layout == LAYOUT_INT && PyLong_Check(value)) {
             if (sink_byte(self, RDB_TYPE_STRING) < 0 || put_string(self, kp, kn) < 0 ||
                 put_int(self, value) < 0)
+                goto done;
+        } else if (layout == LAYOUT_STREAM) {
+            if (sink_byte(self, RDB_TYPE_STREAM_LISTPACKS_2) < 0 || put_string(self, kp, kn) < 0 ||
+                put_stream(self, key, value) < 0)
                 goto done;
         } else if (type >= 0) {
             if (sink_byte(self, (unsigned char)type) < 0 || put_string(self, kp, kn) < 0 ||

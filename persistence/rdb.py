@@ -151,9 +151,6 @@ QUICKLIST_NODE_PACKED = 2
 
 _UNSUPPORTED_TYPES = {
     TYPE_MODULE_PRE_GA: "module value (pre-release format)",
-    TYPE_STREAM_LISTPACKS: "stream",
-    TYPE_STREAM_LISTPACKS_2: "stream",
-    TYPE_STREAM_LISTPACKS_3: "stream",
     TYPE_HASH_METADATA_PRE_GA: "hash with field expirations",
     TYPE_HASH_LISTPACK_EX_PRE_GA: "hash with field expirations",
     TYPE_HASH_METADATA: "hash with field expirations",
@@ -230,6 +227,119 @@ LAYOUT_INTSET = 7  # bytes holding an intset: RDB set-intset, the blob as one st
 LAYOUT_ZSET_LISTPACK = 8  # bytes holding a sorted set's listpack: RDB zset-listpack, likewise
 LAYOUT_HASH_LISTPACK = 9  # bytes holding a hash's listpack (field, value, ...): RDB hash-listpack
 LAYOUT_QUICKLIST = 10  # a tuple of quicklist nodes (listpack blobs, PlainNode strings): RDB quicklist-2
+LAYOUT_STREAM = 11  # a StreamRecord (or a subclass): RDB stream-listpacks-2
+
+
+# A stream record (type 19, Redis 7.0's):
+#
+#   stream   := nodes:length (key:string lp:string)*            the rax of listpacks, in key order
+#               length:length last_ms:length last_seq:length first_ms:length first_seq:length
+#               maxdel_ms:length maxdel_seq:length entries_added:length
+#               groups:length group*
+#   group    := name:string last_ms:length last_seq:length entries_read:length
+#               pel:length (id:16 raw delivery_ms:int64 LE delivery_count:length)*
+#               consumers:length (name:string seen_ms:int64 LE pel:length id:16 raw*)*
+#   key / id := ms:u64 BE seq:u64 BE (16 bytes)
+#
+# Type 15 (Redis 5 and 6) stops after last_seq (no first id, max deleted id, entries added) and
+# has no entries_read; type 21 (Redis 7.2+) adds active_ms:int64 LE after each consumer's seen_ms.
+# entries_read -1 (unknown) is written as the 64-bit length 2**64 - 1, as Redis does.
+
+STREAM_GROUPS_NONE = b"\x00"  # the groups part of a stream that has none
+
+
+class StreamRecord:
+    """A stream as both writers serialise it (the server's Stream subclasses it and keeps these
+    fields current): `rdb_nodes` a list of (16-byte master key, listpack bytes) in key order;
+    `length`, `entries_added` ints; `last_id`, `first_id`, `max_deleted` (ms, seq) tuples;
+    `rdb_groups` the serialised groups part (STREAM_GROUPS_NONE, or groups_blob's). The reader
+    also fills `groups`: a list of StreamGroup, or None when the record had none. The C walker
+    reads these slots in place (by their member descriptors), so they stay slots."""
+
+    __slots__ = ("rdb_nodes", "length", "last_id", "first_id", "max_deleted", "entries_added",
+                 "rdb_groups", "groups")
+
+    def __init__(self) -> None:
+        self.rdb_nodes = []
+        self.length = 0
+        self.last_id = (0, 0)
+        self.first_id = (0, 0)
+        self.max_deleted = (0, 0)
+        self.entries_added = 0
+        self.rdb_groups = STREAM_GROUPS_NONE
+        self.groups = None
+
+    def _record(self) -> tuple:
+        return (self.rdb_nodes, self.length, self.last_id, self.first_id, self.max_deleted,
+                self.entries_added, self.rdb_groups)
+
+    def __eq__(self, other) -> bool:  # the same record bytes
+        return isinstance(other, StreamRecord) and self._record() == other._record()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable
+
+
+@dataclass(slots=True)
+class StreamGroup:
+    """A consumer group as the format holds it. `pel`: (id, delivery_ms, delivery_count) in id
+    order; `consumers`: (name, seen_ms, active_ms or None, [ids of its pending entries])."""
+    name: bytes
+    last_id: tuple
+    entries_read: int  # -1: unknown
+    pel: list
+    consumers: list
+
+
+_U64 = (1 << 64) - 1
+
+
+def stream_id_bytes(ms: int, seq: int) -> bytes:
+    return ms.to_bytes(8, "big") + seq.to_bytes(8, "big")
+
+
+def stream_estimate_read(s: StreamRecord, sid: tuple) -> int:
+    """streamEstimateDistanceFromFirstEverEntry: the entries added up to `sid`, or -1 when it
+    cannot be known (tombstones in the way, an id inside the stream or in the future). Redis
+    loads a type-15 group's entries_read as this, and XREADGROUP and the lag use it."""
+    if not s.entries_added:
+        return 0
+    if not s.length and sid <= s.last_id:
+        return s.entries_added
+    if sid == s.last_id:
+        return s.entries_added
+    if sid > s.last_id:
+        return -1
+    if s.max_deleted == (0, 0) or s.max_deleted < s.first_id:
+        if sid < s.first_id:
+            return s.entries_added - s.length
+        if sid == s.first_id:
+            return s.entries_added - s.length + 1
+    return -1
+
+
+def groups_blob(groups) -> bytes:
+    """The groups part of a stream record for `groups` (StreamGroup-like: name, last_id,
+    entries_read, pel, consumers), in the order given (Redis's: by name, bytewise)."""
+    buf = bytearray()
+    _put_length(buf, len(groups))
+    for g in groups:
+        _put_string(buf, g.name, False)
+        _put_length(buf, g.last_id[0])
+        _put_length(buf, g.last_id[1])
+        _put_length(buf, g.entries_read & _U64)
+        _put_length(buf, len(g.pel))
+        for (ms, seq), when, count in g.pel:
+            buf += stream_id_bytes(ms, seq)
+            buf += when.to_bytes(8, "little", signed=True)
+            _put_length(buf, count)
+        _put_length(buf, len(g.consumers))
+        for name, seen, _active, ids in g.consumers:
+            _put_string(buf, name, False)
+            buf += seen.to_bytes(8, "little", signed=True)
+            _put_length(buf, len(ids))
+            for ms, seq in ids:
+                buf += stream_id_bytes(ms, seq)
+    return bytes(buf)
 
 
 class HashListpackBlob(bytes):
@@ -263,7 +373,7 @@ DEFAULT_LAYOUTS: dict = {
     bytes: LAYOUT_STRING, bytearray: LAYOUT_STRING, int: LAYOUT_INT, list: LAYOUT_LIST,
     set: LAYOUT_SET, frozenset: LAYOUT_SET, ZSetValue: LAYOUT_ZSET, dict: LAYOUT_HASH,
     Intset: LAYOUT_INTSET, ZSetListpack: LAYOUT_ZSET_LISTPACK,
-    HashListpackBlob: LAYOUT_HASH_LISTPACK, Quicklist: LAYOUT_QUICKLIST,
+    HashListpackBlob: LAYOUT_HASH_LISTPACK, Quicklist: LAYOUT_QUICKLIST, StreamRecord: LAYOUT_STREAM,
 }
 
 
@@ -440,6 +550,19 @@ def _value_body(value: Any, compression: bool, layouts: dict | None = None) -> t
             else:
                 _put_string(buf, node, compression)
         return TYPE_LIST_QUICKLIST_2, buf
+    if layout == LAYOUT_STREAM:  # rdbSaveObject's stream branch (see StreamRecord's diagram)
+        nodes = value.rdb_nodes
+        _put_length(buf, len(nodes))
+        for key, lp in nodes:
+            _put_string(buf, key, compression)
+            _put_string(buf, lp, compression)
+        _put_length(buf, value.length)
+        for ms, seq in (value.last_id, value.first_id, value.max_deleted):
+            _put_length(buf, ms)
+            _put_length(buf, seq)
+        _put_length(buf, value.entries_added)
+        buf += value.rdb_groups
+        return TYPE_STREAM_LISTPACKS_2, buf
     raise TypeError(f"cannot serialise a value of type {type(value).__name__}")
 
 
@@ -1070,6 +1193,74 @@ class _Loader:
                 raise _bad(f"unknown quicklist node container {container}", start)
         return out
 
+    def _stream_id(self) -> tuple:
+        raw = self.inp.read(16)
+        return int.from_bytes(raw[:8], "big"), int.from_bytes(raw[8:], "big")
+
+    def _stream(self, rdbtype: int) -> StreamRecord:
+        """A stream record of type 15, 19 or 21 (see StreamRecord's diagram); each listpack is
+        checked to be well formed and to hold at least its master entry, as Redis does."""
+        rec = StreamRecord()
+        nodes = rec.rdb_nodes
+        for _ in range(self._count()):
+            start = self.inp.offset()
+            key = self.string()
+            if len(key) != 16:
+                raise _bad("stream node key is not a 128 bit ID", start)
+            lp = self._blob(lambda b: (b, _listpack_entries(b)), "stream listpack")
+            if not lp[1]:
+                raise _bad("empty stream listpack", start)
+            nodes.append((bytes(key), bytes(lp[0])))
+        rec.length = self.length()
+        rec.last_id = (self.length(), self.length())
+        if rdbtype >= TYPE_STREAM_LISTPACKS_2:
+            rec.first_id = (self.length(), self.length())
+            rec.max_deleted = (self.length(), self.length())
+            rec.entries_added = self.length()
+        else:
+            rec.first_id = _first_live_id(nodes) if rec.length else (0, 0)
+            rec.entries_added = rec.length
+        ngroups = self._count()
+        if not ngroups:
+            return rec
+        groups = []
+        read_ms = self.inp.read
+        for _ in range(ngroups):
+            name = self.string()
+            last = (self.length(), self.length())
+            if rdbtype >= TYPE_STREAM_LISTPACKS_2:
+                entries_read = self.length()
+                if entries_read == _U64:
+                    entries_read = -1
+            else:
+                entries_read = stream_estimate_read(rec, last)
+            pel = []
+            for _ in range(self._count()):
+                sid = self._stream_id()
+                when = int.from_bytes(read_ms(8), "little", signed=True)
+                pel.append((sid, when, self.length()))
+            consumers = []
+            for _ in range(self._count()):
+                cname = self.string()
+                seen = int.from_bytes(read_ms(8), "little", signed=True)
+                active = None
+                if rdbtype >= TYPE_STREAM_LISTPACKS_3:
+                    active = int.from_bytes(read_ms(8), "little", signed=True)
+                consumers.append((cname, seen, active, [self._stream_id() for _ in range(self._count())]))
+            groups.append(StreamGroup(name, last, entries_read, pel, consumers))
+        rec.groups = groups
+        rec.rdb_groups = groups_blob(groups)
+        return rec
+
+    def _stream_1(self) -> StreamRecord:
+        return self._stream(TYPE_STREAM_LISTPACKS)
+
+    def _stream_2(self) -> StreamRecord:
+        return self._stream(TYPE_STREAM_LISTPACKS_2)
+
+    def _stream_3(self) -> StreamRecord:
+        return self._stream(TYPE_STREAM_LISTPACKS_3)
+
     # -- opcodes that carry no keyspace data --------------------------------------------------
 
     def skip_module_values(self, name: str) -> None:
@@ -1109,7 +1300,26 @@ _VALUE_READERS: dict[int, Callable[[_Loader], Any]] = {
     TYPE_ZSET_LISTPACK: _Loader._zset_listpack,
     TYPE_LIST_QUICKLIST_2: _Loader._list_quicklist2,
     TYPE_SET_LISTPACK: _Loader._set_listpack,
+    TYPE_STREAM_LISTPACKS: _Loader._stream_1,
+    TYPE_STREAM_LISTPACKS_2: _Loader._stream_2,
+    TYPE_STREAM_LISTPACKS_3: _Loader._stream_3,
 }
+
+
+def _first_live_id(nodes) -> tuple:
+    """The first entry not flagged deleted in a stream's listpacks (type 15 has no first id)."""
+    for key, lp in nodes:
+        ms0, seq0 = int.from_bytes(key[:8], "big"), int.from_bytes(key[8:], "big")
+        items = _listpack_entries(lp)
+        nf = int(items[2])
+        pos = 3 + nf + 1
+        while pos < len(items):
+            flags = int(items[pos])
+            ms, seq = ms0 + int(items[pos + 1]), seq0 + int(items[pos + 2])
+            if not flags & 1:
+                return ms, seq
+            pos += int(items[pos + 3 + (nf if flags & 2 else 2 * int(items[pos + 3]) + 1)]) + 1
+    return 0, 0
 
 
 # -- in-memory blob formats --------------------------------------------------------------------
@@ -1485,7 +1695,8 @@ def _pairs_to_zset(items: list[bytes]) -> ZSetValue:
 
 
 def _is_empty(value: Any) -> bool:
-    return not isinstance(value, (bytes, bytearray)) and len(value) == 0
+    """An empty collection (Redis skips one); a stream is kept however empty, as Redis keeps it."""
+    return not isinstance(value, (bytes, bytearray, StreamRecord)) and len(value) == 0
 
 
 try:

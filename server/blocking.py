@@ -161,6 +161,9 @@ def serve_ready(ks) -> None:
                     pushed, client.out = client.out, None
                 for payload in pushed:
                     client.send(payload)
+                if type(reply) is ErrorReply:  # XREADGROUP's group or key went: INFO errorstats
+                    from server.dispatch import count_error  # dispatch imports this module
+                    count_error(client.server, reply.message)
                 if reply is not None:
                     unblock(client, reply)
                 if client.tracking is not None:

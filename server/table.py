@@ -72,6 +72,7 @@ _GROUP_CATEGORIES = {
     "hash": "@hash",
     "set": "@set",
     "sorted-set": "@sortedset",
+    "stream": "@stream",
     "pubsub": None,  # from the PUBSUB flag, as Redis derives it (PUBSUB HELP has neither)
     "scripting": "@scripting",
     "geo": "@geo",

@@ -255,10 +255,11 @@ def adopt(value, config):
 
 
 # The type modules register themselves (they import this module, so they come last).
-from server.types import hashes, lists, sets, zsets  # noqa: E402
+from server.types import hashes, lists, sets, streams, zsets  # noqa: E402
 
 _LOADED = {list: lists.KIND, set: sets.KIND, frozenset: sets.KIND, dict: hashes.KIND, rdb.HashListpack: hashes.KIND,
-           rdb.ZSetValue: zsets.KIND, rdb.Intset: sets.KIND, rdb.ZSetListpack: zsets.KIND}
+           rdb.ZSetValue: zsets.KIND, rdb.Intset: sets.KIND, rdb.ZSetListpack: zsets.KIND,
+           rdb.StreamRecord: streams.KIND}
 
 
 def dump_form(value, config):

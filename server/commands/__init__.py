@@ -20,6 +20,7 @@ from server.commands import (  # noqa: F401
     sets,
     snapshots,
     sort,
+    streams,
     strings,
     transactions,
     zsets,

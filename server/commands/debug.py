@@ -244,7 +244,8 @@ def _replybuffer(server, argv: Argv) -> Reply:
 
 # -- DEBUG DIGEST: Redis's debug.c xorDigest / mixDigest over SHA1 ---------------------------------
 
-_TYPE_CODES = {"string": 0, "list": 1, "set": 2, "zset": 3, "hash": 4}
+_TYPE_CODES = {"string": 0, "list": 1, "set": 2, "zset": 3, "hash": 4, "stream": 6}
+_MAX_STREAM_ID = ((1 << 64) - 1, (1 << 64) - 1)
 
 
 def _xor(digest: bytearray, data: bytes) -> None:
@@ -292,6 +293,11 @@ def _value_digest(digest: bytearray, value, volatile: bool) -> None:
             _mix(ele, _text(field))
             _mix(ele, _text(item))
             _xor(digest, ele)
+    elif kind == "stream":
+        for (ms, seq), pairs in value.range((0, 0), _MAX_STREAM_ID):
+            _mix(digest, b"%d.%d" % (ms, seq))
+            for x in pairs:
+                _mix(digest, x)
     if volatile:
         _xor(digest, b"!!expire!!")
 

@@ -21,6 +21,7 @@ from server.errors import CommandError
 from server.glob import matcher
 from server.keyspace import LFU_INIT_VAL, type_name
 from server.table import KS, Argv, Flag, Reply, command, container
+from server.types import streams
 
 if TYPE_CHECKING:
     from server.client import Client
@@ -75,6 +76,8 @@ def free_effort(value, config) -> int:
         return sum(len(e) + 2 for e in value) // _NODE_BYTES.get(fill, 65536) + 1
     if enc == "hashtable" or enc == "skiplist":
         return len(value)
+    if enc == "stream":
+        return streams.free_effort(value)
     return 1
 
 

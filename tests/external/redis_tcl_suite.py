@@ -28,15 +28,12 @@ from tests.servers import ServerProcess  # noqa: E402
 
 # What forkv does not have yet, by a pattern over "unit: test name: forkv's first error line".
 KNOWN = [
-    (re.compile(r"^unit/type/stream"), "streams are not implemented"),
     (re.compile(r"^unit/(acl|acl-v2): |ACL|\bauth\b", re.I),
      "ACL users: forkv has only the default user (ACL SETUSER is refused)"),
     (re.compile(r"unknown command 'SYNC'|NOREPLICAS|: Test special commands are paused by RO"),
      "replication (SYNC, min-replicas): forkv has no replication (tests not tagged needs:repl)"),
     (re.compile(r"'bgrewriteaof'|'loadaof'"), "AOF: forkv persists with RDB only"),
-    (re.compile(r"XREAD|XGROUP|MIGRATE|'xgroup'|'XADD'|: MOVE basic usage: |: lazy free a stream"),
-     "streams and MIGRATE are not implemented (MOVE basic usage follows the stream COPY tests, "
-     "whose keys stay behind)"),
+    (re.compile(r"MIGRATE"), "MIGRATE is not implemented"),
     (re.compile(r": trim on SET with big value: "),
      "runs only where INFO's mem_allocator is jemalloc (forkv reports libc)"),
     (re.compile(r": LATENCY of expire events are correctly collected: "),

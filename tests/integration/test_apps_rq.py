@@ -4,11 +4,10 @@ registries), with Lua and MULTI/EXEC; job results in streams. The test enqueues 
 `rq worker --burst` subprocess (which forks a work horse per job) and checks the jobs' states, the
 registries and the results. The same body runs against Debian's redis-server.
 
-forkv has no stream type yet, and RQ (since 1.12) keeps every job's results in a stream
-(`XADD rq:results:<id> MAXLEN ~ 10 * ...` in the job's closing transaction, read back with
-XREVRANGE, or XREAD BLOCK when waiting). Against a server without XADD the worker module here
-turns RQ's result writing off (RQ_WITHOUT_RESULT_STREAMS), so everything else RQ does is still
-checked end to end, and test_job_results is an expected failure naming what is missing."""
+RQ (since 1.12) keeps every job's results in a stream (`XADD rq:results:<id> MAXLEN ~ 10 * ...` in
+the job's closing transaction, read back with XREVRANGE, or XREAD BLOCK when waiting). Against a
+server without XADD the worker module here turns RQ's result writing off
+(RQ_WITHOUT_RESULT_STREAMS), and test_job_results is an expected failure naming what is missing."""
 
 import sys
 from datetime import timedelta

@@ -443,7 +443,7 @@ def test_function_record_cut_short_says_which_field():
     assert info.value.kind == "function" and info.value.message == "Failed loading engine name"
 
 
-@pytest.mark.parametrize("rdbtype,what", [(15, "stream"), (19, "stream"), (21, "stream"),
+@pytest.mark.parametrize("rdbtype,what", [(23, "hash with field expirations"),
                                           (24, "hash with field expirations"),
                                           (6, "module value")])
 def test_unsupported_types_name_key_and_type(rdbtype, what):

@@ -275,9 +275,9 @@ def test_redis_file_read_in_small_pieces(redis_files):
         assert result[0] == "ok" and (runs > 0 or sizes[0] < 1000)
 
 
-def test_redis_file_with_a_stream_fails_the_same(redis_files):
+def test_redis_file_with_a_stream_loads_the_same(redis_files):
     result, _, _ = same(redis_files["stream"])
-    assert result[0] == "error" and result[3] == "unsupported"
+    assert result[0] == "ok"
 
 
 def test_fewer_databases_than_the_file_is_refused_the_same(redis_files):

@@ -13,8 +13,9 @@ from tests.persistence.test_rdb_walker import mixed_dbs
 
 
 def test_every_held_class_has_one_type_and_a_layout():
-    from server.types import hashes, lists, sets, zsets
-    held = {bytes, bytearray, int, values.FloatText, lists.List, sets.SetValue, hashes.Hash, zsets.ZSet}
+    from server.types import hashes, lists, sets, streams, zsets
+    held = {bytes, bytearray, int, values.FloatText, lists.List, sets.SetValue, hashes.Hash, zsets.ZSet,
+            streams.Stream}
     packed = {sets.Intset: sets.KIND, zsets.ZSetListpack: zsets.KIND}  # held at rest, never handed out
     assert set(values.LAYOUTS) == held | set(packed)
     for cls in held:

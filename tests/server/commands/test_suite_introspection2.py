@@ -109,9 +109,7 @@ def test_command_count(r):
     (["zunionstore", "dst", "2", "a", "b"], ["dst", "a", "b"]),
     (["xread", "count", "1", "streams", "s1", "s2", "0", "0"], ["s1", "s2"]),
 ], ids=["get", "memory_usage", "xgroup", "eval_with_keys", "lcs", "sort_store", "zunionstore", "xread"])
-def test_command_getkeys(r, args, keys, request):
-    if args[0] in ("xgroup", "xread"):
-        xfail_on_forkv(request, "forkv has no streams")
+def test_command_getkeys(r, args, keys):
     assert cmd(r, "COMMAND", "GETKEYS", *args) == keys
 
 
@@ -169,8 +167,6 @@ def test_command_info_of_invalid_subcommands(r):
     ("sort", True), ("sort_ro", True), ("zunionstore", True), ("xread", True), ("eval", True), ("evalsha", True),
     ("fcall", True), ("migrate", True), ("georadius", True), ("zunion", True), ("blmpop", True),
 ])
-def test_command_movablekeys_flag(r, name, movable, request):
-    if name == "xread":
-        xfail_on_forkv(request, "forkv has no streams")
+def test_command_movablekeys_flag(r, name, movable):
     info = cmd(r, "COMMAND", "INFO", name)[0]
     assert ("movablekeys" in info[2]) == movable

@@ -1,0 +1,487 @@
+"""Streams: Redis 7.0's stream type, held as Redis holds it (a sorted run of listpack nodes with
+master entries), so RDB files and DUMP payloads carry the very bytes Redis writes.
+
+Each Node keeps its listpack as bytes, current after every change (the snapshot walker writes it
+as is, without calling back into Python), beside a decoded copy (ids, field/value tuples,
+tombstones) that the commands read. Node sizes follow Redis's streamAppendItem
+(stream-node-max-bytes / -entries, checked before the append), deletions flag entries in place
+(tombstones, as Redis never compacts a node), and a node whose last live entry goes is dropped.
+Trimming follows streamTrim: whole nodes from the head, then (exact trimming only) tombstones.
+Consumer groups (slice 3) live in `cgroups`; their serialised form is `rdb_groups`.
+
+It must not: know about clients, replies or the command table.
+"""
+
+from bisect import bisect_left, bisect_right
+
+from sortedcontainers import SortedDict
+
+from persistence import rdb
+from server import values
+from server.args import is_int
+
+U64 = (1 << 64) - 1
+MAX_ID = (U64, U64)
+LISTPACK_MAX = 1 << 30  # STREAM_LISTPACK_MAX_SIZE: most bytes of one node, and of one entry
+FLAG_DELETED = 1
+FLAG_SAMEFIELDS = 2
+
+_pack = rdb.listpack_blob  # the C kernel's when built (persistence.rdb falls back to Python)
+
+
+def _elems(items: list) -> bytes:
+    """The listpack encoding of `items` (ints and bytes, bytes that are canonical integers
+    stored as integers, as lpAppend does), without header and terminator."""
+    return _pack(items, is_int)[6:-1]
+
+
+def _signed(d: int) -> int:
+    """An id delta as lpAppendInteger stores it (the uint64 difference read as int64)."""
+    return d - (1 << 64) if d >= 1 << 63 else d
+
+
+def key_of(sid: tuple) -> bytes:
+    return rdb.stream_id_bytes(sid[0], sid[1])
+
+
+class Node:
+    """One listpack node: entries from `master` on. `ids`, `vals` and `dead` list every entry
+    (tombstones too) in id order; `at` is the offset of each entry's flags byte in `rest`, the
+    listpack's bytes after the master entry's count and deleted counters."""
+
+    __slots__ = ("master", "fields", "ids", "vals", "dead", "at", "count", "deleted", "rest",
+                 "nelems", "lp")
+
+    def __init__(self, master: tuple, fields: tuple):
+        self.master = master
+        self.fields = fields
+        self.ids = []
+        self.vals = []
+        self.dead = []
+        self.at = []
+        self.count = 0
+        self.deleted = 0
+        head = [len(fields), *fields, 0]
+        self.rest = bytearray(_elems(head))
+        self.nelems = len(head)
+        self.lp = b""
+
+    def append(self, sid: tuple, pairs: tuple, seal: bool = True) -> None:
+        fields = pairs[0::2]
+        same = tuple(fields) == self.fields
+        ms, seq = self.master
+        items = [FLAG_SAMEFIELDS if same else 0, _signed((sid[0] - ms) & U64), _signed((sid[1] - seq) & U64)]
+        if same:
+            items += pairs[1::2]
+            items.append(len(fields) + 3)
+        else:
+            items.append(len(fields))
+            items += pairs
+            items.append(2 * len(fields) + 4)
+        self.at.append(len(self.rest))
+        self.rest += _elems(items)
+        self.nelems += len(items)
+        self.ids.append(sid)
+        self.vals.append(pairs)
+        self.dead.append(False)
+        self.count += 1
+        if seal:
+            self.seal()
+
+    def kill(self, j: int) -> None:
+        """Flag entry j deleted (lpReplaceInteger of its flags: 0/2 -> 1/3, one byte both ways)."""
+        self.dead[j] = True
+        self.rest[self.at[j]] |= FLAG_DELETED
+        self.count -= 1
+        self.deleted += 1
+
+    def seal(self) -> None:
+        """Rebuild the listpack bytes from the counters and `rest`."""
+        counters = _elems([self.count, self.deleted])
+        total = 6 + len(counters) + len(self.rest) + 1
+        n = self.nelems + 2
+        self.lp = (total.to_bytes(4, "little") + (n if n < 65535 else 65535).to_bytes(2, "little")
+                   + counters + self.rest + b"\xff")
+
+    def live(self, lo: int = 0, hi: int | None = None):
+        """Indices of the live entries in [lo, hi)."""
+        dead = self.dead
+        for j in range(lo, len(dead) if hi is None else hi):
+            if not dead[j]:
+                yield j
+
+    def last_id(self) -> tuple:
+        """The id of the node's last entry, tombstone or not (lpGetEdgeStreamID)."""
+        return self.ids[-1]
+
+
+class Stream(rdb.StreamRecord):
+    """A stream value. `nodes` parallels `rdb_nodes` ((key, listpack) per node, as persistence
+    writes them) and `keys` (each node's master id, for bisection). `cgroups`: group name ->
+    group, or None (server/commands/streams.py's business). Always truthy: an emptied stream
+    stays, as in Redis."""
+
+    __slots__ = ("nodes", "keys", "cgroups")
+
+    def __init__(self):
+        super().__init__()
+        self.nodes = []
+        self.keys = []
+        self.cgroups = None
+
+    def __bool__(self):
+        return True
+
+    # -- writes -----------------------------------------------------------------------------------
+
+    def append(self, sid: tuple, pairs: tuple, max_bytes: int, max_entries: int) -> None:
+        """Add an entry with id `sid` (greater than last_id: the caller checked) and the
+        field/value `pairs` (flat), starting a new node as streamAppendItem decides."""
+        size = sum(map(len, pairs))
+        node = self.nodes[-1] if self.nodes else None
+        if node is not None:
+            limit = LISTPACK_MAX if max_bytes == 0 or max_bytes > LISTPACK_MAX else max_bytes
+            if len(node.lp) + size >= limit or (max_entries and node.count + node.deleted >= max_entries):
+                node = None
+        if node is None:
+            node = Node(sid, tuple(pairs[0::2]))
+            self.nodes.append(node)
+            self.keys.append(sid)
+            node.append(sid, pairs)
+            self.rdb_nodes.append((key_of(sid), node.lp))
+        else:
+            node.append(sid, pairs)
+            self.rdb_nodes[-1] = (self.rdb_nodes[-1][0], node.lp)
+        self.length += 1
+        self.entries_added += 1
+        self.last_id = sid
+        if self.length == 1:
+            self.first_id = sid
+
+    def _drop(self, i: int) -> None:
+        del self.nodes[i]
+        del self.keys[i]
+        del self.rdb_nodes[i]
+
+    def _resealed(self, i: int) -> None:
+        node = self.nodes[i]
+        node.seal()
+        self.rdb_nodes[i] = (self.rdb_nodes[i][0], node.lp)
+
+    def delete(self, sid: tuple) -> bool:
+        """Remove the live entry `sid` (streamDeleteItem); False when there is none. The
+        caller updates first_id and max_deleted, as XDEL does."""
+        i = bisect_right(self.keys, sid) - 1
+        if i < 0:
+            return False
+        node = self.nodes[i]
+        j = bisect_left(node.ids, sid)
+        if j == len(node.ids) or node.ids[j] != sid or node.dead[j]:
+            return False
+        if node.count == 1:
+            self._drop(i)
+        else:
+            node.kill(j)
+            self._resealed(i)
+        self.length -= 1
+        return True
+
+    def trim(self, maxlen: int | None, minid: tuple | None, approx: bool, limit: int) -> int:
+        """streamTrim: by MAXLEN (`maxlen`) or MINID (`minid`); returns the entries removed."""
+        deleted = 0
+        while self.nodes:
+            if maxlen is not None and self.length <= maxlen:
+                break
+            node = self.nodes[0]
+            entries = node.count
+            if limit and deleted + entries > limit:
+                break
+            if maxlen is not None:
+                whole = self.length - entries >= maxlen
+            else:
+                whole = node.last_id() < minid
+            if whole:
+                self._drop(0)
+                self.length -= entries
+                deleted += entries
+                continue
+            if approx:
+                break
+            for j in range(len(node.ids)):
+                if maxlen is not None:
+                    if self.length <= maxlen:
+                        break
+                elif node.ids[j] >= minid:
+                    break
+                if not node.dead[j]:
+                    node.kill(j)
+                    self.length -= 1
+                    deleted += 1
+            self._resealed(0)
+            break
+        if self.length == 0:
+            self.first_id = (0, 0)
+        elif deleted:
+            self.first_id = self.edge(True)
+        return deleted
+
+    # -- reads ------------------------------------------------------------------------------------
+
+    def edge(self, first: bool) -> tuple:
+        """The first (or last) live entry's id; (U64, U64) / (0, 0) when there is none."""
+        nodes = self.nodes if first else reversed(self.nodes)
+        for node in nodes:
+            js = node.live() if first else reversed(list(node.live()))
+            for j in js:
+                return node.ids[j]
+        return MAX_ID if first else (0, 0)
+
+    def range(self, start: tuple, end: tuple, rev: bool = False):
+        """(id, pairs) of the live entries with start <= id <= end, in id order (or reversed)."""
+        if start > end:
+            return
+        keys = self.keys
+        lo = max(bisect_right(keys, start) - 1, 0)
+        hi = bisect_right(keys, end)
+        nodes = self.nodes
+        if not rev:
+            for i in range(lo, hi):
+                node = nodes[i]
+                ids = node.ids
+                a = bisect_left(ids, start) if i == lo else 0
+                b = bisect_right(ids, end) if i == hi - 1 else len(ids)
+                dead, vals = node.dead, node.vals
+                for j in range(a, b):
+                    if not dead[j]:
+                        yield ids[j], vals[j]
+        else:
+            for i in range(hi - 1, lo - 1, -1):
+                node = nodes[i]
+                ids = node.ids
+                a = bisect_left(ids, start) if i == lo else 0
+                b = bisect_right(ids, end) if i == hi - 1 else len(ids)
+                dead, vals = node.dead, node.vals
+                for j in range(b - 1, a - 1, -1):
+                    if not dead[j]:
+                        yield ids[j], vals[j]
+
+    def get(self, sid: tuple):
+        """The pairs of the live entry `sid`, or None."""
+        for _, pairs in self.range(sid, sid):
+            return pairs
+        return None
+
+
+# -- consumer groups ------------------------------------------------------------------------------
+
+class NACK:
+    """A pending entry: delivered at `time` (ms), `count` times, to `consumer`."""
+
+    __slots__ = ("time", "count", "consumer")
+
+    def __init__(self, time: int, count: int, consumer):
+        self.time = time
+        self.count = count
+        self.consumer = consumer
+
+
+class Consumer:
+    __slots__ = ("name", "seen", "pel")
+
+    def __init__(self, name: bytes, seen: int):
+        self.name = name
+        self.seen = seen
+        self.pel = SortedDict()  # id -> NACK (the same objects as the group's)
+
+
+class Group:
+    """A consumer group: `pel` id -> NACK in id order, `consumers` name -> Consumer."""
+
+    __slots__ = ("name", "last_id", "entries_read", "pel", "consumers")
+
+    def __init__(self, name: bytes, last_id: tuple, entries_read: int):
+        self.name = name
+        self.last_id = last_id
+        self.entries_read = entries_read
+        self.pel = SortedDict()
+        self.consumers = {}
+
+
+def load_groups(groups) -> dict:
+    """persistence's StreamGroup list -> name -> Group (NACKs shared with their consumers)."""
+    out = {}
+    for rg in groups:
+        g = Group(rg.name, rg.last_id, rg.entries_read)
+        for sid, when, count in rg.pel:
+            g.pel[sid] = NACK(when, count, None)
+        for name, seen, _active, ids in rg.consumers:
+            c = Consumer(name, seen)
+            g.consumers[name] = c
+            for sid in ids:
+                nack = g.pel.get(sid)
+                if nack is not None:
+                    nack.consumer = c
+                    c.pel[sid] = nack
+        for sid in [sid for sid, nack in g.pel.items() if nack.consumer is None]:
+            del g.pel[sid]  # pending with no consumer: Redis refuses such a file; we drop it
+        out[g.name] = g
+    return out
+
+
+def copy_groups(groups: dict) -> dict:
+    return load_groups(group_records(groups))
+
+
+def group_records(groups: dict) -> list:
+    """name -> Group -> persistence's StreamGroup list, by name (Redis's rax order)."""
+    out = []
+    for name in sorted(groups):
+        g = groups[name]
+        pel = [(sid, n.time, n.count) for sid, n in g.pel.items()]
+        consumers = [(c.name, c.seen, None, list(c.pel)) for _, c in sorted(g.consumers.items())]
+        out.append(rdb.StreamGroup(name, g.last_id, g.entries_read, pel, consumers))
+    return out
+
+
+def groups_changed(s: "Stream") -> None:
+    """Refresh the serialised groups the snapshot writers read, after any change to them."""
+    s.rdb_groups = rdb.groups_blob(group_records(s.cgroups)) if s.cgroups else rdb.STREAM_GROUPS_NONE
+
+
+# -- the registry's hooks ---------------------------------------------------------------------------
+
+def _encoding(value, config=None) -> str:
+    return "stream"
+
+
+def _duplicate(value: Stream) -> Stream:
+    dup = Stream()
+    for node in value.nodes:
+        n = Node.__new__(Node)
+        for name in Node.__slots__:
+            setattr(n, name, getattr(node, name))
+        n.ids, n.vals, n.dead, n.at = list(node.ids), list(node.vals), list(node.dead), list(node.at)
+        n.rest = bytearray(node.rest)
+        dup.nodes.append(n)
+    dup.keys = list(value.keys)
+    dup.rdb_nodes = list(value.rdb_nodes)
+    dup.length, dup.entries_added = value.length, value.entries_added
+    dup.last_id, dup.first_id, dup.max_deleted = value.last_id, value.first_id, value.max_deleted
+    dup.rdb_groups = value.rdb_groups
+    if value.cgroups is not None:
+        dup.cgroups = copy_groups(value.cgroups)
+    return dup
+
+
+def rax_nodes(keys) -> int:
+    """The nodes of Redis's radix tree holding `keys` (16 bytes each, none a prefix of another):
+    one per run of shared bytes (a compressed node), one per branching, one per key end."""
+    if not keys:
+        return 1
+
+    def count(group, depth) -> int:
+        if len(group) == 1:
+            return 2 if depth < 16 else 1
+        if depth == 16:
+            return 1
+        first = group[0]
+        p = depth
+        while p < 16 and all(k[p] == first[p] for k in group):
+            p += 1
+        if p > depth:
+            return 1 + count(group, p)
+        children: dict = {}
+        for k in group:
+            children.setdefault(k[depth], []).append(k)
+        return 1 + sum(count(g, depth + 1) for g in children.values())
+
+    return count([k for k, _ in keys], 0)
+
+
+def free_effort(value: Stream) -> int:
+    """lazyfreeGetFreeEffort for a stream: its rax nodes, plus each group and (estimated by the
+    first group's) its PEL entries."""
+    effort = rax_nodes(value.rdb_nodes)
+    if value.cgroups:
+        first = value.cgroups[min(value.cgroups)]
+        effort += len(value.cgroups) * (1 + len(first.pel))
+    return effort
+
+
+def _jemalloc(n: int) -> int:
+    if n <= 8:
+        return 8
+    step = 16 if n <= 128 else 1 << ((n - 1).bit_length() - 3)
+    return (n + step - 1) // step * step
+
+
+def _rax_usage(numele: int, numnodes: int) -> int:
+    return numele * 16 + numnodes * (4 + 8 * 30)  # streamRadixTreeMemoryUsage
+
+
+def memory(value: Stream, samples: int = 5) -> int:
+    """objectComputeSize's stream estimate: the struct, the rax (Redis's fixed per-node
+    overhead), the listpacks (the first `samples` averaged, the tail's own allocation: a
+    node starts with 4096 bytes allocated) and the groups' PELs."""
+    nodes = value.rdb_nodes
+    size = 16 + 80 + _rax_usage(len(nodes), rax_nodes(nodes))
+    sizes = [_jemalloc(len(lp)) for _, lp in nodes]
+    if sizes:
+        sizes[-1] = _jemalloc(max(len(nodes[-1][1]), 4096))
+    if len(sizes) <= samples:
+        size += sum(sizes)
+    else:
+        size += sum(sizes[:samples]) // samples * (len(sizes) - 1) + sizes[-1]
+    for g in (value.cgroups or {}).values():
+        size += 48 + _rax_usage(len(g.pel), len(g.pel) + 1) + 24 * len(g.pel)
+        for c in g.consumers.values():
+            size += 32 + len(c.name) + _rax_usage(len(c.pel), len(c.pel) + 1)
+    return size
+
+
+def node_from_listpack(key: bytes, lp: bytes) -> Node:
+    """A Node decoded from a listpack read from RDB / RESTORE (its bytes are kept as read)."""
+    items = rdb._listpack_entries(lp)
+    master = (int.from_bytes(key[:8], "big"), int.from_bytes(key[8:], "big"))
+    count, deleted, nf = int(items[0]), int(items[1]), int(items[2])
+    fields = tuple(items[3:3 + nf])
+    node = Node(master, fields)
+    pos = 3 + nf + 1
+    ms0, seq0 = master
+    while pos < len(items):
+        flags = int(items[pos])
+        sid = ((ms0 + int(items[pos + 1])) & U64, (seq0 + int(items[pos + 2])) & U64)
+        if flags & FLAG_SAMEFIELDS:
+            vals = items[pos + 3:pos + 3 + nf]
+            pairs = tuple(x for pair in zip(fields, vals) for x in pair)
+        else:
+            n = int(items[pos + 3])
+            pairs = tuple(items[pos + 4:pos + 4 + 2 * n])
+        node.append(sid, pairs, False)
+        if flags & FLAG_DELETED:
+            node.kill(len(node.ids) - 1)
+        pos += int(items[pos + (3 + nf if flags & FLAG_SAMEFIELDS else 4 + 2 * int(items[pos + 3]))]) + 1
+    node.count, node.deleted = count, deleted  # as recorded (they agree in a well-formed node)
+    node.seal()
+    if node.lp != lp:  # an encoding Redis would not produce: keep the bytes it has
+        node.lp = bytes(lp)
+    return node
+
+
+def adopt(rec, config=None) -> Stream:
+    """A stream as persistence loads it (a StreamRecord) -> a Stream."""
+    s = Stream()
+    for key, lp in rec.rdb_nodes:
+        node = node_from_listpack(key, lp)
+        s.nodes.append(node)
+        s.keys.append(node.master)
+        s.rdb_nodes.append((key, node.lp))
+    s.length, s.entries_added = rec.length, rec.entries_added
+    s.last_id, s.first_id, s.max_deleted = rec.last_id, rec.first_id, rec.max_deleted
+    s.rdb_groups = rec.rdb_groups
+    if rec.groups:
+        s.cgroups = load_groups(rec.groups)
+    return s
+
+
+KIND = values.register(values.ValueType("stream", (Stream,), rdb.LAYOUT_STREAM, _encoding, _duplicate, memory, adopt))
