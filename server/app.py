@@ -16,7 +16,7 @@ import time
 
 from protocol.reply import encode_error
 from server import dispatch, errors, log, values
-from server.acl import AclLog
+from server.acl import Acl, AclLog
 from server.blocking import release_postponed
 from server.client import Client, Stats, resize_reply_buffer  # Stats lives there to be compiled with Client
 from server.config import NOTIFY_KEYEVENT, NOTIFY_KEYSPACE
@@ -62,7 +62,8 @@ class Server:
         self.functions_registry = None  # FUNCTION's libraries (server/functions.py), the same
         self.error_counts = {}  # error code -> replies (INFO errorstats)
         self.slowlog = SlowLog(config["slowlog-max-len"])
-        self.acl_log = AclLog()  # ACL LOG: denied authentications
+        self.acl = Acl(config)  # ACL users (server/acl.py)
+        self.acl_log = AclLog()  # ACL LOG: denied commands, keys, channels and authentications
         self.latency = LatencyMonitor()
         self.slowlog_threshold = -1
         self.slowlog_changed()

@@ -676,6 +676,12 @@ class Engine:
             return (_rejected(client, cmd, _WRONG_ARITY),)
         if noscript and not client.server.script_disable_deny_script:
             return (_rejected(client, cmd, _NOSCRIPT_COMMAND),)
+        if not client.user.unrestricted:  # with the caller's permissions (scriptVerifyACL)
+            from server import acl
+
+            denied = acl.check_client(client, cmd, argv, "lua")
+            if denied is not None:
+                return (_rejected(client, cmd, b"ERR " + errors.SCRIPT_ACL_DENIED[denied[0]].encode()),)
         if writes and run.read_only:
             return (_rejected(client, cmd, _READ_ONLY),)
         if is_write:
