@@ -600,6 +600,46 @@ class Acl:
         self.users[DEFAULT_USER] = self.default
         self.set_requirepass(config["requirepass"])
 
+    def load_at_startup(self) -> bool:
+        """ACLLoadUsersAtStartup: the config file's `user` lines, or the ACL file (not both)."""
+        from server import log
+
+        lines = getattr(self.config, "users", [])
+        if lines and self.config["aclfile"]:
+            log.warning("Configuring Redis with users defined in redis.conf and at the same setting an ACL "
+                        "file path is invalid. This setup is very likely to lead to configuration errors and "
+                        "security holes, please define either an ACL file or declare users directly in your "
+                        "redis.conf, but not both.")
+            return False
+        for args in lines:
+            name = args[0].encode("utf-8", "surrogateescape")
+            rules = [a.encode("utf-8", "surrogateescape") for a in args[1:]]
+            if has_spaces(name):
+                log.warning("Spaces not allowed in ACL usernames")
+                return False
+            if name in self.users and name != DEFAULT_USER:
+                log.warning(f"Error in user declaration '{args[0]}': Duplicate user found. A user can only be "
+                            "defined once in config files")
+                return False
+            user = self.users.get(name)
+            if user is None:
+                user = self.users[name] = User(name, self.pubsub_all)
+            else:
+                user.apply(b"reset", self.pubsub_all)
+            merged, _ = merge_selectors(rules)
+            for rule in merged or []:
+                try:
+                    user.apply(rule, self.pubsub_all)
+                except RuleError as exc:
+                    log.warning(f"Error loading ACL rule '{text(rule)}' for the user named '{args[0]}': {exc.why}")
+                    return False
+        if self.config["aclfile"]:
+            error, _ = self.load_file(self.config["aclfile"])
+            if error is not None:
+                log.warning(f"Aborting Redis startup because of ACL errors: {error}")
+                return False
+        return True
+
     @property
     def pubsub_all(self) -> bool:
         return self.config["acl-pubsub-default"] == "allchannels"
