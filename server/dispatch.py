@@ -173,6 +173,8 @@ def feed_monitors(client, cmd, argv) -> None:
 def _redacted(name: str, argv):
     if name == "auth":
         return argv[:1] + [b"(redacted)"] * (len(argv) - 1)
+    if name == "acl|setuser":  # the username and every rule (Redis's redactClientCommandArgument)
+        return argv[:2] + [b"(redacted)"] * (len(argv) - 2)
     if name == "hello":
         shown = list(argv)
         for i in range(2, len(argv) - 2):

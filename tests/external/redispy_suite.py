@@ -34,8 +34,6 @@ FILES = [
 KNOWN = [
     (re.compile(r"::test_(async_)?x[a-z_]*(\[|$)|stream|xread", re.I),
      "streams (XADD, XREAD, consumer groups) are not implemented"),
-    (re.compile(r"acl|::test_auth(\[|$)|filter_by_user|test_failed_entry_releases_connection"),
-     "ACL users: forkv has only the default user (ACL SETUSER is refused)"),
 ]
 
 OUTCOME = re.compile(r"^(PASSED|FAILED|ERROR) (\S+)")
