@@ -554,6 +554,17 @@ class User:
         return any(s.allchannels or _channel_allowed(s.channels, channel, is_pattern) for s in self.selectors)
 
 
+def full_key_access(user: User, cmd, argv) -> bool:
+    """ACLUserCheckCmdWithUnrestrictedKeyAccess for read access: a selector that allows this
+    command line and may read every key (allkeys, or a `*` pattern with R)."""
+    refs = []
+    for selector in user.selectors:
+        if selector.check(cmd, argv, refs)[0] == OK and (
+                selector.allkeys or any(p == b"*" and f & READ for p, f in selector.patterns)):
+            return True
+    return False
+
+
 def _selector_from(op: bytes, pubsub_all: bool) -> Selector:
     """aclCreateSelectorFromOpSet: "(rule rule ...)", split as sdssplitargs splits."""
     from protocol.parser import ProtocolError, split_inline

@@ -398,3 +398,84 @@ def test_denied_inside_multi_flags_the_transaction(r):  # noqa: F811
         "Transaction discarded because of previous errors."]
     c.connection_pool.release(conn)
     c.close()
+
+
+# acl-v2.tcl's key and channel permission cases, as (rules, command line); each DRYRUN reply
+# (and each SETUSER reply) is compared between the two servers.
+_DRYRUNS = [
+    (["+@all", "%R~read*", "%W~write*", "%RW~rw*"], [
+        "SORT read STORE write", "SORT read STORE read", "SORT write STORE write",
+        "EVAL x 1 rw1", "EVAL x 1 read", "EVAL_RO x 1 rw1", "EVAL_RO x 1 read", "EVAL x 0 read",
+        "EVAL x -1 read", "EVAL x 3 rw rw", "EVAL x 3 rw read",
+        "GEORADIUS read 1 2 3 M STOREDIST write", "GEORADIUS read 1 2 3 M", "GEORADIUS read1 1 2 3 M STOREDIST read2",
+        "GEORADIUS write1 1 2 3 M STOREDIST write2", "GEORADIUS read 1 2 3 M STORE write",
+        "HEXISTS read foo", "HEXISTS write foo", "HEXISTS nothing foo", "HSTRLEN write foo",
+        "SISMEMBER write foo", "SINTERCARD 2 read read", "SINTERCARD 2 write read", "SINTERCARD 2 nothing read",
+        "ZCOUNT read 0 1", "ZCOUNT write 0 1", "PFCOUNT read read", "PFCOUNT write read", "ZINTERCARD 2 read read",
+        "ZINTERCARD 2 write read", "touch write", "exists write", "MEMORY USAGE write", "MEMORY USAGE nothing",
+        "TYPE write", "TYPE nothing", "ttl write", "pttl write", "expiretime write", "pexpiretime write",
+        "scard write", "llen write", "strlen write", "zcard write", "hlen write", "object encoding write",
+        "SET read x", "SET write x", "SET rw x GET", "SET write x GET", "GETDEL read", "GETDEL rw", "GETEX read",
+        "BITFIELD read GET u4 0", "BITFIELD write SET u4 0 1", "BITFIELD read SET u4 0 1", "BITFIELD rw INCRBY u4 0 1",
+        "BITFIELD_RO read GET u4 0", "LMOVE read write LEFT RIGHT", "LMOVE write read LEFT RIGHT",
+        "COPY read write", "COPY write read", "RENAME rw rw2", "RENAME read rw", "DEL write", "DEL read",
+        "APPEND write x", "APPEND read x", "SETRANGE write 0 x", "INCR write", "INCR rw",
+        "LPUSH write x", "LPOP write", "SUNIONSTORE write read read", "SUNIONSTORE write read nothing",
+        "ZRANGESTORE write read 0 1", "ZADD read 1 a", "MSET write 1 read 2", "MGET read rw write",
+        "SET v", "SET", "nosuch x", "CONFIG nosuch",
+    ]),
+    (["+@all", "resetchannels", "&channel"], [
+        "spublish channel foo", "ssubscribe channel", "sunsubscribe", "sunsubscribe otherchannel",
+        "spublish otherchannel foo", "ssubscribe otherchannel foo", "publish channel x", "publish chan x",
+        "subscribe channel x", "psubscribe chan*", "psubscribe channel", "punsubscribe x", "unsubscribe x",
+    ]),
+    (["-@all", "+get", "~a*", "(+set ~b*)", "(+@hash ~c* %R~d*)"], [
+        "get a1", "get b1", "set b1 x", "set a1 x", "hset c1 f v", "hset d1 f v", "hget d1 f", "lpush a x",
+        "set b1", "client id",
+    ]),
+    (["+@all", "-@dangerous", "+config|get", "-config|get", "+debug|digest", "+select|0", "+select|x"], [
+        "config get x", "debug digest", "debug object x", "select 0", "select 1", "select X", "flushall",
+        "keys *", "info", "acl whoami", "acl setuser x",
+    ]),
+]
+
+
+def test_dryrun_cases_match_redis(both):
+    results = []
+    for client in both:
+        out = []
+        for i, (rules, lines) in enumerate(_DRYRUNS):
+            name = f"dry{i}"
+            out.append(client.execute_command("ACL", "SETUSER", name, "reset", *rules))
+            for line in lines:
+                try:
+                    out.append(client.execute_command("ACL", "DRYRUN", name, *line.split()))
+                except redis.ResponseError as exc:
+                    out.append(f"error: {exc}")
+            out.append(client.execute_command("ACL", "GETUSER", name))
+            client.execute_command("ACL", "DELUSER", name)
+        results.append(out)
+    assert results[0] == results[1]
+
+
+def test_sort_by_and_get_need_full_read_access(r):  # noqa: F811
+    r.set("v1", 1)
+    r.lpush("mylist", 1)
+    replies = []
+    for rules in (["(+sort ~mylist)"], ["(+sort ~mylist ~v*)"], ["(+sort ~mylist %W~*)"], ["(+sort ~mylist %R~*)"]):
+        acl(r, "SETUSER", "sorter", "on", "nopass", *rules)
+        c = connect(r, "sorter", "x")
+        for args in (("by", "v*"), ("get", "v*"), ("by", "nosort")):
+            try:
+                replies.append(c.sort("mylist", **{args[0]: args[1]}))
+            except redis.ResponseError as exc:
+                replies.append(str(exc))
+        c.close()
+    assert replies == [
+        "BY option of SORT denied due to insufficient ACL permissions.",
+        "GET option of SORT denied due to insufficient ACL permissions.", ["1"],
+        "BY option of SORT denied due to insufficient ACL permissions.",
+        "GET option of SORT denied due to insufficient ACL permissions.", ["1"],
+        "BY option of SORT denied due to insufficient ACL permissions.",
+        "GET option of SORT denied due to insufficient ACL permissions.", ["1"],
+        ["1"], ["1"], ["1"]]
