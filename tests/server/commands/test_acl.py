@@ -6,6 +6,8 @@ import hashlib
 
 import pytest
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from tests.server.commands._suite import r  # noqa: F401  (the fixture)
 from tests.servers import wait_for
@@ -25,7 +27,10 @@ def connect(r, user=None, password=None, **kw):  # noqa: F811
     port = r.connection_pool.connection_kwargs["port"]
     # no CLIENT SETINFO (Redis 7.2's, unknown to 7.0): it would be denied and logged on forkv only
     return redis.Redis(port=port, username=user, password=password, decode_responses=True, lib_name=None,
-                       lib_version=None, **kw)
+                       lib_version=None, retry=NO_RETRY, **kw)
+
+
+NO_RETRY = Retry(NoBackoff(), 0)  # a refused AUTH or a closed connection is the answer, not a hiccup
 
 
 def error(fn, *args):
@@ -198,7 +203,7 @@ def test_auth_forms_log_and_whoami(r):  # noqa: F811
     acl(r, "SETUSER", "u", "on", ">pw", "+acl", "+auth")
     with pytest.raises(redis.RedisError, match="AUTH <password> called without any password configured for the "
                        "default user. Are you sure your configuration is correct?"):
-        r.execute_command("AUTH", "onlyone")
+        connect(r).execute_command("AUTH", "onlyone")
     c = connect(r)
     assert c.execute_command("AUTH", "u", "pw")
     assert c.acl_whoami() == "u"
@@ -331,7 +336,7 @@ def test_acl_file_save_and_load(spawn, tmp_path):
         assert acl(r, "SAVE") == "OK"
         assert path.read_text().splitlines()[1] == (
             "user bob on nopass resetchannels -@all (~y resetchannels -@all +set)")
-        alice = redis.Redis(port=server.port, username="alice", password="pw")
+        alice = redis.Redis(port=server.port, username="alice", password="pw", retry=NO_RETRY)
         assert alice.get("x1") is None
         path.write_text("user carol on nopass +@all\nuser default on nopass ~* &* +@all\n")
         assert acl(r, "LOAD") == "OK"
