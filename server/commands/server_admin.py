@@ -428,7 +428,9 @@ def config_rewrite(client: "Client", argv: Argv) -> Reply:
     if config.config_file is None:
         raise CommandError(errors.NO_CONFIG_FILE)
     try:
-        config_rewrite_file(config)
+        users = () if config["aclfile"] else [line.decode("utf-8", "surrogateescape")
+                                              for line in acl_list(client, argv)]
+        config_rewrite_file(config, users)
     except OSError as exc:
         log.warning(f"CONFIG REWRITE failed: {exc.strerror}")
         raise CommandError(errors.config_rewrite_failed(exc.strerror)) from None

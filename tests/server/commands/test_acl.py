@@ -484,3 +484,28 @@ def test_sort_by_and_get_need_full_read_access(r):  # noqa: F811
         "BY option of SORT denied due to insufficient ACL permissions.",
         "GET option of SORT denied due to insufficient ACL permissions.", ["1"],
         ["1"], ["1"], ["1"]]
+
+
+def test_users_in_the_config_file_and_config_rewrite(tmp_path):
+    """`user` lines in the config file make users at startup; CONFIG REWRITE writes every user
+    back as a `user` line (the default one too), in place of the old ones."""
+    from tests.servers import ServerProcess, free_port
+
+    results = []
+    for kind in ("forkv", "redis"):
+        folder = tmp_path / kind
+        folder.mkdir()
+        port = free_port()
+        path = folder / "server.conf"
+        path.write_text(f"port {port}\nuser alice on nopass ~a* +get\nuser default on nopass ~* &* +@all -flushall\n"
+                        "# a comment\nuser carol off\n")
+        with ServerProcess(kind, args=[str(path), "--dir", str(folder)], port=port) as server:
+            r = redis.Redis(port=server.port, decode_responses=True)  # noqa: F811
+            listed = r.acl_list()
+            acl(r, "SETUSER", "bob", "on", ">pw", "(+set ~b)")
+            acl(r, "DELUSER", "carol")
+            assert r.execute_command("CONFIG", "REWRITE") == "OK"
+            r.close()
+        lines = [line for line in path.read_text().splitlines() if line.startswith(("user", "#"))]
+        results.append((listed, lines))
+    assert results[0] == results[1]
