@@ -100,7 +100,7 @@ def auth(client: "Client", argv: Argv) -> Reply:
 
 
 HELLO_NOAUTH = (
-    "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> "
+    "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO "
     "AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol "
     "version at the same time")
 

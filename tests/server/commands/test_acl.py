@@ -509,3 +509,46 @@ def test_users_in_the_config_file_and_config_rewrite(tmp_path):
         lines = [line for line in path.read_text().splitlines() if line.startswith(("user", "#"))]
         results.append((listed, lines))
     assert results[0] == results[1]
+
+
+def raw(port: int, *commands) -> list:
+    """Each command's reply on one new connection, with no handshake of a client library."""
+    import socket
+
+    import hiredis
+
+    from tests.servers import command_bytes
+
+    replies = []
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        reader = hiredis.Reader()
+        for argv in commands:
+            sock.sendall(command_bytes(*argv))
+            reply = reader.gets()
+            while reply is False:
+                reader.feed(sock.recv(65536))
+                reply = reader.gets()
+            replies.append(str(reply) if isinstance(reply, hiredis.ReplyError) else reply)
+    return replies
+
+
+def test_default_user_off_and_hello_for_other_users(r):  # noqa: F811
+    port = r.connection_pool.connection_kwargs["port"]
+    acl(r, "SETUSER", "other", "on", "nopass", "+@all", "~*")
+    acl(r, "SETUSER", "default", "off")
+    try:
+        got = raw(port, ("PING",), ("HELLO", "2"), ("HELLO", "2", "AUTH", "other", "x"), ("ACL", "WHOAMI"))
+    finally:
+        acl(r, "SETUSER", "default", "on")
+    assert got[0] == "NOAUTH Authentication required."
+    assert got[1].startswith("NOAUTH HELLO must be called")
+    assert got[2][:2] == [b"server", b"redis"] and got[3] == b"other"
+    admin = connect(r, "other", "x")  # the default user locks itself out
+    acl(admin, "SETUSER", "default", "-@all")
+    try:
+        got = raw(port, ("PING",), ("HELLO", "2", "AUTH", "other", "x"), ("PING",))
+    finally:
+        acl(admin, "SETUSER", "default", "+@all")
+        admin.close()
+    assert got[0] == "NOPERM this user has no permissions to run the 'ping' command"
+    assert got[2] == b"PONG"
