@@ -622,16 +622,18 @@ class Acl:
                         "security holes, please define either an ACL file or declare users directly in your "
                         "redis.conf, but not both.")
             return False
+        seen = set()
         for args in lines:
             name = args[0].encode("utf-8", "surrogateescape")
             rules = [a.encode("utf-8", "surrogateescape") for a in args[1:]]
             if has_spaces(name):
                 log.warning("Spaces not allowed in ACL usernames")
                 return False
-            if name in self.users and name != DEFAULT_USER:
+            if name in seen:
                 log.warning(f"Error in user declaration '{args[0]}': Duplicate user found. A user can only be "
                             "defined once in config files")
                 return False
+            seen.add(name)
             user = self.users.get(name)
             if user is None:
                 user = self.users[name] = User(name, self.pubsub_all)
