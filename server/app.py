@@ -16,7 +16,7 @@ import time
 
 from protocol.reply import encode_error
 from server import dispatch, errors, log, values
-from server.acl import Acl, AclLog
+from server.acl import NOPASS, Acl, AclLog
 from server.blocking import release_postponed
 from server.client import Client, Stats, resize_reply_buffer  # Stats lives there to be compiled with Client
 from server.config import NOTIFY_KEYEVENT, NOTIFY_KEYSPACE
@@ -119,8 +119,10 @@ class Server:
         self.oom = bool(maxmemory) and rss_bytes() > maxmemory
 
     @property
-    def requirepass(self) -> str:
-        return self.config["requirepass"]
+    def requirepass(self) -> bool:
+        """Whether the default user needs a password (requirepass or ACL rules): protected
+        mode and the startup warning look at this, as Redis looks at the default user's nopass."""
+        return not self.acl.default.flags & NOPASS
 
     # -- lifecycle -------------------------------------------------------------------------------
 
