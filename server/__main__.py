@@ -37,6 +37,8 @@ def main(argv=None) -> int:
 
     server = Server(config)
     log.notice("Server initialized")
+    if not server.acl.load_at_startup():
+        return 1
     if not server.persistence.load_at_startup():
         return 1
     code = uvloop.run(_serve(server))

@@ -16,7 +16,7 @@ import time
 
 from protocol.reply import encode_error
 from server import dispatch, errors, log, values
-from server.acl import AclLog
+from server.acl import NOPASS, Acl, AclLog
 from server.blocking import release_postponed
 from server.client import Client, Stats, resize_reply_buffer  # Stats lives there to be compiled with Client
 from server.config import NOTIFY_KEYEVENT, NOTIFY_KEYSPACE
@@ -62,7 +62,8 @@ class Server:
         self.functions_registry = None  # FUNCTION's libraries (server/functions.py), the same
         self.error_counts = {}  # error code -> replies (INFO errorstats)
         self.slowlog = SlowLog(config["slowlog-max-len"])
-        self.acl_log = AclLog()  # ACL LOG: denied authentications
+        self.acl = Acl(config)  # ACL users (server/acl.py)
+        self.acl_log = AclLog()  # ACL LOG: denied commands, keys, channels and authentications
         self.latency = LatencyMonitor()
         self.slowlog_threshold = -1
         self.slowlog_changed()
@@ -118,8 +119,10 @@ class Server:
         self.oom = bool(maxmemory) and rss_bytes() > maxmemory
 
     @property
-    def requirepass(self) -> str:
-        return self.config["requirepass"]
+    def requirepass(self) -> bool:
+        """Whether the default user needs a password (requirepass or ACL rules): protected
+        mode and the startup warning look at this, as Redis looks at the default user's nopass."""
+        return not self.acl.default.flags & NOPASS
 
     # -- lifecycle -------------------------------------------------------------------------------
 

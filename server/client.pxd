@@ -26,7 +26,7 @@ cdef class Client:
     cdef public object authenticated, multi, multi_error, in_exec, watched, watch_dirty, created
     cdef public object last_interaction, last_command, addr, laddr, closing, fd, no_evict
     cdef public object no_touch, guarded, pending, soft_since, blocked, subs, out, monitor
-    cdef public object reply_mode, in_script, tracking, limited, rb_size, rb_peak, rb_peak_reset
+    cdef public object reply_mode, in_script, tracking, limited, rb_size, rb_peak, rb_peak_reset, user
     cdef public Stats stats
     cdef public _Flow flow
     cdef public RequestParser parser

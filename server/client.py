@@ -82,7 +82,7 @@ class Client:
                  "watch_dirty", "created", "last_interaction", "last_command", "addr", "laddr",
                  "closing", "fd", "no_evict", "no_touch", "guarded", "pending", "soft_since",
                  "blocked", "subs", "out", "monitor", "reply_mode", "in_script", "tracking",
-                 "stats", "limited", "rb_size", "rb_peak", "rb_peak_reset", "__weakref__")
+                 "stats", "limited", "rb_size", "rb_peak", "rb_peak_reset", "user", "__weakref__")
 
     def __init__(self, server):
         self.server = server
@@ -96,7 +96,8 @@ class Client:
         self.name = b""
         self.lib_name = b""
         self.lib_ver = b""
-        self.authenticated = not server.config["requirepass"]
+        self.user = server.acl.default  # an acl.User: the default until AUTH or HELLO AUTH
+        self.authenticated = server.acl.starts_authenticated()
         self.multi = None  # list of queued (command, argv) inside MULTI: change with set_multi
         self.guarded = True  # dispatch must run its checks for this client (see refresh_guard)
         self.multi_error = False
@@ -311,7 +312,8 @@ class Client:
                         or self.server.oom
                         or (self.subs is not None and self.proto == 2) or self.reply_mode != 0
                         or self.monitor or bool(self.server.monitors) or self.server.paused != 0
-                        or self.tracking is not None or self.server.busy is not None)
+                        or self.tracking is not None or self.server.busy is not None
+                        or not self.user.unrestricted)  # ACLs to check (server/acl.py)
 
     def unwatch(self) -> None:
         self.server.keyspace.unwatch(self)
@@ -419,6 +421,7 @@ class Client:
         multi_mem = 0
         if self.multi:
             multi_mem = sum(sum(len(a) for a in queued) + 24 for _, queued in self.multi)
+        user = self.user.name.decode("utf-8", "replace")
         events = ("r" if self.flow is None or self.flow.reading else "") + ("w" if omem else "")
         return (
             f"id={self.id} addr={self.addr} laddr={self.laddr} fd={self.fd} "
@@ -428,7 +431,7 @@ class Client:
             f"argv-mem={argv_mem} multi-mem={multi_mem} "
             f"rbs={self.rb_size} rbp={self.rb_peak} obl=0 oll={oll} omem={omem} "
             f"tot-mem={3072 + qbuf + argv_mem + multi_mem + omem} "
-            f"events={events} cmd={cmd} user=default redir={redir} resp={self.proto}"
+            f"events={events} cmd={cmd} user={user} redir={redir} resp={self.proto}"
         )
 
 

@@ -478,6 +478,7 @@ class Config:
         self.values = {name: d.default for name, d in DIRECTIVES.items()}
         self.values["dir"] = os.getcwd()
         self.config_file = None
+        self.users = []  # `user name rule ...` lines, as strings: server/acl.py applies them at startup
 
     def __getitem__(self, name):
         return self.values[name]
@@ -486,6 +487,9 @@ class Config:
 
     def apply(self, name: str, args: list, seen_save: set) -> None:
         name = name.lower()
+        if name == "user" and args:
+            self.users.append(list(args))
+            return
         directive = DIRECTIVES.get(name)
         if directive is None:
             raise ConfigError("Bad directive or wrong number of arguments")

@@ -47,8 +47,10 @@ def lines_for(name: str, value) -> list:
     return [f"{name} {d.format(value)}"]
 
 
-def rewrite(config) -> None:
-    """Rewrite config.config_file from config.values. Raises OSError."""
+def rewrite(config, user_lines=()) -> None:
+    """Rewrite config.config_file from config.values, and its `user` lines from `user_lines`
+    (ACL LIST's lines; none when an ACL file holds the users, as Redis drops them then). Raises
+    OSError."""
     path = config.config_file
     with open(path, encoding="utf-8", errors="surrogateescape") as f:
         old = f.read().splitlines()
@@ -59,7 +61,7 @@ def rewrite(config) -> None:
             continue
         name = words[0].lower()
         name = _OLD_NAMES.get(name, name)
-        if name in DIRECTIVES:
+        if name in DIRECTIVES or name == "user":
             where.setdefault(name, []).append(i)
     out = list(old)
     appended = []
@@ -75,6 +77,14 @@ def rewrite(config) -> None:
                 out[i] = ""  # Redis leaves an empty line where a repeated one was
         elif value != d.default and new:
             appended.extend(new)
+    at = where.get("user", [])
+    for i, line in enumerate(user_lines):
+        if i < len(at):
+            out[at[i]] = line
+        else:
+            appended.append(line)
+    for i in at[len(user_lines):]:
+        out[i] = ""
     text = [line for line in out if line is not None]
     if appended:
         if GENERATED not in text:

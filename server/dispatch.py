@@ -14,7 +14,7 @@ import time
 import traceback
 
 from protocol.reply import Encoded, ErrorReply, encode_error, encode_reply
-from server import errors, log
+from server import acl, errors, log
 from server.blocking import postpone, serve_ready
 from server.busy import busy_error
 from server.errors import CommandError
@@ -173,6 +173,8 @@ def feed_monitors(client, cmd, argv) -> None:
 def _redacted(name: str, argv):
     if name == "auth":
         return argv[:1] + [b"(redacted)"] * (len(argv) - 1)
+    if name == "acl|setuser":  # the username and every rule (Redis's redactClientCommandArgument)
+        return argv[:2] + [b"(redacted)"] * (len(argv) - 2)
     if name == "hello":
         shown = list(argv)
         for i in range(2, len(argv) - 2):
@@ -301,10 +303,14 @@ def _admit(client, argv, cmd):
         client.last_command = cmd
         return _refuse(client, argv, encode_error(errors.wrong_arity(cmd.name)))
     client.last_command = cmd  # CLIENT LIST's cmd= even if the command is then refused or held
-    if not client.authenticated and not cmd.no_auth:
+    if not client.authenticated and not cmd.no_auth and client.server.acl.auth_required:
         return _refuse(client, argv, _NOAUTH)
     if cmd.name == "debug" and not debug_allowed(client):  # Redis's protected-command check
         return _refuse(client, argv, _DEBUG_NOT_ALLOWED)
+    if not client.user.unrestricted and not (client.multi is not None and cmd.no_multi):
+        denied = acl.check_client(client, cmd, argv)
+        if denied is not None:
+            return _refuse(client, argv, encode_error(acl.denied_message(cmd, denied[0])))
     if client.server.oom and client.server.busy is None and _denies_oom(client, cmd, argv):  # used memory > maxmemory
         # (not while a script is busy: Redis skips it inside a yielding command, and answers BUSY)
         return _refuse(client, argv, _OOM)
@@ -419,7 +425,14 @@ def _refuse(client, argv, reply: bytes):
 
 
 def call(client, cmd, argv):
-    """Invoke a handler for EXEC; a CommandError becomes an error reply."""
+    """Invoke a handler for EXEC; a CommandError becomes an error reply. The ACLs are checked
+    again, as they may have changed since the command was queued."""
+    if not client.user.unrestricted:
+        denied = acl.check_client(client, cmd, argv, "multi")
+        if denied is not None:
+            message = errors.ACL_EXEC_DENIED + _EXEC_DENIED_REASONS[denied[0]]
+            count_error(client.server, message)
+            return ErrorReply(message)
     client.server.stats.commands += 1
     client.last_command = cmd
     started = _now_ns()
@@ -463,6 +476,9 @@ _MONITOR_KEYSPACE = encode_error(errors.REPLICA_KEYSPACE)
 _NOAUTH = encode_error(errors.NOAUTH)
 _DEBUG_NOT_ALLOWED = encode_error(errors.DEBUG_NOT_ALLOWED)
 _QUEUED = b"+QUEUED\r\n"
+_EXEC_DENIED_REASONS = {acl.DENIED_CMD: "no permission to execute the command or subcommand",
+                        acl.DENIED_KEY: "no permission to touch the specified keys",
+                        acl.DENIED_CHANNEL: "no permission to access one of the channels used as arguments"}
 _MISCONF = encode_error(errors.MISCONF)
 _OOM = encode_error(errors.OOM)
 _NOT_IN_MULTI = encode_error(errors.COMMAND_NOT_ALLOWED_IN_MULTI)

@@ -398,7 +398,7 @@ CLUSTER_DISABLED = "ERR This instance has cluster support disabled"
 INVALID_MASTER_PORT = "ERR Invalid master port"
 NO_REPLICATION = "ERR forkv has no replication: only REPLICAOF NO ONE is supported"
 
-# ACL (acl.c): forkv has the default user only
+# ACL (acl.c)
 acl_unknown_category = _arg_text("ERR Unknown category '%s'")
 acl_unknown_user = _arg_text("ERR User '%s' not found")
 acl_unknown_command = _arg_text("ERR Command '%s' not found")
@@ -408,7 +408,16 @@ ACL_GENPASS_BITS = ("ERR ACL GENPASS argument must be the number of bits for the
 ACL_NO_FILE = ("ERR This Redis instance is not configured to use an ACL file. You may want to specify "
                "users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a "
                "Redis configuration file set) in order to store users in the Redis configuration.")
-ACL_NO_USERS = "ERR forkv has only the default user: ACL SETUSER, LOAD and SAVE are not supported"
+SORT_BY_ACL = "ERR BY option of SORT denied due to insufficient ACL permissions."
+SORT_GET_ACL = "ERR GET option of SORT denied due to insufficient ACL permissions."
+ACL_USERNAME_SPACES = "ERR Usernames can't contain spaces or null characters"
+ACL_SAVE_FAILED = "ERR There was an error trying to save the ACLs. Please check the server logs for more information"
+ACL_EXEC_DENIED = ("NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC "
+                   "call. This command is no longer allowed for the following reason: ")
+SCRIPT_ACL_DENIED = {1: "The user executing the script can't run this command or subcommand",
+                     2: "The user executing the script can't access at least one of the keys mentioned in "
+                        "the command arguments",
+                     4: "The user executing the script can't publish to the channel mentioned in the command"}
 
 
 # MIGRATE

@@ -676,6 +676,12 @@ class Engine:
             return (_rejected(client, cmd, _WRONG_ARITY),)
         if noscript and not client.server.script_disable_deny_script:
             return (_rejected(client, cmd, _NOSCRIPT_COMMAND),)
+        if not client.user.unrestricted:  # with the caller's permissions (scriptVerifyACL)
+            from server import acl
+
+            denied = acl.check_client(client, cmd, argv, "lua")
+            if denied is not None:
+                return (_rejected(client, cmd, b"ERR " + errors.SCRIPT_ACL_DENIED[denied[0]].encode()),)
         if writes and run.read_only:
             return (_rejected(client, cmd, _READ_ONLY),)
         if is_write:
@@ -718,10 +724,14 @@ class Engine:
         log.log(_LOG_LEVELS[level], _text(message))
 
     def _acl_check(self, *argv):
+        """redis.acl_check_cmd: whether the script's caller may run this command line; None for an
+        unknown command."""
         cmd = COMMANDS.get(argv[0].lower())
         if cmd is not None and cmd.subcommands and len(argv) >= 2:
             cmd = cmd.subcommands.get(argv[1].lower())
-        return cmd is not None
+        if cmd is None:
+            return None
+        return self.run.client.user.check(cmd, list(argv))[0] == 0
 
     def _lib_error(self, exc: "lualibs.LibError", function: str):
         """A library's failure raised as luaL_error/luaL_argerror would: at the script's line."""
@@ -1561,8 +1571,9 @@ local redislib = {
       if type(a) == "number" then args[i] = format("%.17g", a)
       elseif type(a) ~= "string" then return raise("Lua redis lib command arguments must be strings or integers") end
     end
-    if not B.acl_check(unpack(args, 1, n)) then return raise("Invalid command passed to redis.acl_check_cmd()") end
-    return true, true
+    local allowed = B.acl_check(unpack(args, 1, n))
+    if allowed == nil then return raise("Invalid command passed to redis.acl_check_cmd()") end
+    return true, allowed
   end),
   LOG_DEBUG = 0, LOG_VERBOSE = 1, LOG_NOTICE = 2, LOG_WARNING = 3,
   REPL_NONE = 0, REPL_AOF = 1, REPL_SLAVE = 2, REPL_REPLICA = 2, REPL_ALL = 3,

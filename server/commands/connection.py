@@ -4,7 +4,7 @@ from typing import TYPE_CHECKING
 
 from protocol.reply import NO_REPLY, NULL_ARRAY, Map, SetReply, Status, Verbatim, encoded
 from server import blocking, dispatch, errors
-from server.acl import log_denied_auth
+from server.acl import NOPASS, log_denied_auth
 from server.args import help_reply, to_c_int, to_int
 from server.config import REDIS_VERSION
 from server.docs import Documented, arg
@@ -72,12 +72,14 @@ def swapdb(client: "Client", argv: Argv) -> Reply:
     return OK
 
 
-def _check_password(client, username: bytes, password: bytes) -> bool:
-    """The default user is the only user: it has the requirepass password, or none ("nopass")."""
-    required = client.server.requirepass
-    if username != b"default":
-        return False
-    return not required or password == required.encode("utf-8", "surrogateescape")
+def _authenticate(client, argv, username: bytes, password: bytes) -> None:
+    """ACLAuthenticateUser: the client becomes this user, or the attempt is logged and refused."""
+    user = client.server.acl.users.get(bytes(username))
+    if user is None or not user.check_password(bytes(password)):
+        log_denied_auth(client, argv, bytes(argv[0]), bytes(username))
+        raise CommandError(errors.WRONGPASS)
+    client.user = user
+    client.set_authenticated(True)
 
 
 @command("auth", -2, F.NOSCRIPT | F.LOADING | F.STALE | F.FAST | F.NO_AUTH | F.SENTINEL | F.ALLOW_BUSY,
@@ -88,20 +90,17 @@ def auth(client: "Client", argv: Argv) -> Reply:
     if len(argv) > 3:
         raise CommandError(errors.SYNTAX)
     if len(argv) == 2:
-        if not client.server.requirepass:
+        if client.server.acl.default.flags & NOPASS:
             raise CommandError(errors.AUTH_NOT_CONFIGURED)
         username, password = b"default", argv[1]
     else:
         username, password = argv[1], argv[2]
-    if not _check_password(client, username, password):
-        log_denied_auth(client, argv, bytes(argv[0]), bytes(username))
-        raise CommandError(errors.WRONGPASS)
-    client.set_authenticated(True)
+    _authenticate(client, argv, username, password)
     return OK
 
 
 HELLO_NOAUTH = (
-    "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> "
+    "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO "
     "AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol "
     "version at the same time")
 
@@ -126,10 +125,7 @@ def hello(client: "Client", argv: Argv) -> Reply:
         opt = argv[i].lower()
         more = len(argv) - i - 1
         if opt == b"auth" and more >= 2:
-            if not _check_password(client, argv[i + 1], argv[i + 2]):
-                log_denied_auth(client, argv, bytes(argv[0]), bytes(argv[i + 1]))
-                raise CommandError(errors.WRONGPASS)
-            client.set_authenticated(True)
+            _authenticate(client, argv, argv[i + 1], argv[i + 2])
             i += 3
         elif opt == b"setname" and more >= 1:
             name = argv[i + 1]
@@ -169,7 +165,8 @@ def reset(client: "Client", argv: Argv) -> Reply:
     client.proto = 2
     client.name = b""
     client.no_evict = client.no_touch = False
-    client.set_authenticated(not client.server.requirepass)
+    client.user = client.server.acl.default  # Redis's clientSetDefaultAuth
+    client.set_authenticated(client.server.acl.starts_authenticated())
     return RESET
 
 
@@ -600,9 +597,10 @@ def client_kill(client: "Client", argv: Argv) -> Reply:
         elif opt == b"laddr":
             filters.append(lambda c, a=value: c.laddr == a)
         elif opt == b"user":
-            if raw != b"default":
+            user = client.server.acl.users.get(bytes(raw))
+            if user is None:
                 raise CommandError(errors.no_such_user(raw))
-            filters.append(lambda c: True)
+            filters.append(lambda c, u=user: c.user is u)
         elif opt == b"skipme":
             if raw.lower() not in (b"yes", b"no"):
                 raise CommandError(errors.SYNTAX)

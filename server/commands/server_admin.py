@@ -4,7 +4,7 @@ import time
 from typing import TYPE_CHECKING
 
 from protocol.reply import NO_REPLY, Map, SetReply, Status, Verbatim, encoded
-from server import errors, info, log, values
+from server import acl, errors, info, log, values
 from server.args import help_reply, to_int
 from server.busy import busy_error
 from server.config import ConfigError
@@ -385,6 +385,8 @@ def config_set(client: "Client", argv: Argv) -> Reply:
         server.memory_check()  # the very next write is refused (or allowed), as in Redis
     if "loglevel" in changed:
         log.set_level(server.config["loglevel"])
+    if "requirepass" in changed:  # the default user's password (ACLUpdateDefaultUserPassword)
+        server.acl.set_requirepass(server.config["requirepass"])
     if "notify-keyspace-events" in changed:
         server.events_changed()
     if {"maxmemory-policy", "lfu-log-factor", "lfu-decay-time"} & set(changed):
@@ -426,7 +428,9 @@ def config_rewrite(client: "Client", argv: Argv) -> Reply:
     if config.config_file is None:
         raise CommandError(errors.NO_CONFIG_FILE)
     try:
-        config_rewrite_file(config)
+        users = () if config["aclfile"] else [line.decode("utf-8", "surrogateescape")
+                                              for line in acl_list(client, argv)]
+        config_rewrite_file(config, users)
     except OSError as exc:
         log.warning(f"CONFIG REWRITE failed: {exc.strerror}")
         raise CommandError(errors.config_rewrite_failed(exc.strerror)) from None
@@ -744,7 +748,7 @@ command("slaveof", 3, _REPLICAOF_FLAGS, group="server", acl=("@dangerous",),
         replaced_by="`REPLICAOF`")(_replicaof)
 
 
-# -- ACL: the default user only (server/acl.py) -----------------------------------------------------
+# -- ACL: users and their permissions (server/acl.py) -------------------------------------------------
 
 container("acl", "server", summary="A container for Access List Control commands ", since="6.0.0",  # sic
           complexity="Depends on subcommand.")
@@ -783,16 +787,6 @@ _ACL_USERS_N = "O(N). Where N is the number of configured users."
 _ACL_HISTORY_62 = ("6.2.0", "Added Pub/Sub channel patterns.")
 
 
-def _default_password_rule(client: "Client") -> str:
-    """The default user's password as ACL LIST/GETUSER show it: nopass, or its SHA-256."""
-    import hashlib
-
-    password = client.server.requirepass
-    if not password:
-        return "nopass"
-    return "#" + hashlib.sha256(password.encode("utf-8", "surrogateescape")).hexdigest()
-
-
 @command("acl|help", 2, F.LOADING | F.STALE, group="server",
          summary="Show helpful text about the different subcommands", since="6.0.0", complexity="O(1)")
 def acl_help(client: "Client", argv: Argv) -> Reply:
@@ -821,24 +815,21 @@ def acl_cat(client: "Client", argv: Argv) -> Reply:
          summary="Return the name of the user associated to the current connection", since="6.0.0",
          complexity="O(1)")
 def acl_whoami(client: "Client", argv: Argv) -> Reply:
-    from server.acl import DEFAULT_USER
-
-    return DEFAULT_USER
+    return client.user.name
 
 
 @command("acl|users", 2, _ACL_ADMIN, group="server",
          summary="List the username of all the configured ACL rules", since="6.0.0", complexity=_ACL_USERS_N)
 def acl_users(client: "Client", argv: Argv) -> Reply:
-    from server.acl import DEFAULT_USER
-
-    return [DEFAULT_USER]
+    return [u.name for u in client.server.acl.sorted_users()]
 
 
 @command("acl|list", 2, _ACL_ADMIN, group="server",
          summary="List the current ACL rules in ACL config file format", since="6.0.0",
          complexity=_ACL_USERS_N)
 def acl_list(client: "Client", argv: Argv) -> Reply:
-    return [f"user default on {_default_password_rule(client)} ~* &* +@all".encode()]
+    return [f"user {acl.text(u.name)} {u.describe()}".encode("utf-8", "surrogateescape")
+            for u in client.server.acl.sorted_users()]
 
 
 @command("acl|getuser", 3, _ACL_ADMIN, group="server", summary="Get the rules for a specific ACL user",
@@ -847,40 +838,36 @@ def acl_list(client: "Client", argv: Argv) -> Reply:
          history=(_ACL_HISTORY_62, ("7.0.0", "Added selectors and changed the format of key and channel "
                                              "patterns from a list to their rule representation.")))
 def acl_getuser(client: "Client", argv: Argv) -> Reply:
-    from server.acl import DEFAULT_USER
-
-    if argv[2] != DEFAULT_USER:
+    user = client.server.acl.users.get(bytes(argv[2]))
+    if user is None:
         return None
-    rule = _default_password_rule(client)
-    nopass = rule == "nopass"
-    return Map({
-        "flags": SetReply(["on", "nopass"] if nopass else ["on"]),  # a set in RESP3, as Redis sends it
-        "passwords": [] if nopass else [rule[1:]],
-        "commands": "+@all",
-        "keys": "~*",
-        "channels": "&*",
-        "selectors": [],
-    })
+    fields = {
+        "flags": SetReply([name for flag, name in acl.USER_FLAG_NAMES if user.flags & flag]),
+        "passwords": list(user.passwords),
+    }
+    fields.update(user.root.reply())
+    fields["selectors"] = [Map(s.reply()) for s in user.selectors[1:]]
+    return Map(fields)
 
 
 @command("acl|deluser", -3, _ACL_ADMIN, group="server",
          summary="Remove the specified ACL users and the associated rules", since="6.0.0",
          complexity="O(1) amortized time considering the typical user.", arguments=("username [username ...]",))
 def acl_deluser(client: "Client", argv: Argv) -> Reply:
-    from server.acl import DEFAULT_USER
-
-    if DEFAULT_USER in argv[2:]:
+    if acl.DEFAULT_USER in argv[2:]:
         raise CommandError(errors.ACL_DEFAULT_UNDELETABLE)
-    return 0  # no other user exists
+    users = client.server.acl.users
+    gone = [users.pop(bytes(name)) for name in argv[2:] if bytes(name) in users]
+    acl.drop_clients_of(client.server, gone, client)
+    return len(gone)
 
 
 @command("acl|dryrun", -4, _ACL_ADMIN, group="server",
          summary="Returns whether the user can execute the given command without executing the command.",
          since="7.0.0", complexity="O(1).", arguments=("username", "command", "[arg [arg ...]]"))
 def acl_dryrun(client: "Client", argv: Argv) -> Reply:
-    from server.acl import DEFAULT_USER
-
-    if argv[2] != DEFAULT_USER:
+    user = client.server.acl.users.get(bytes(argv[2]))
+    if user is None:
         raise CommandError(errors.acl_unknown_user(argv[2]))
     target = argv[3:]
     cmd = COMMANDS.get(target[0].lower())
@@ -890,7 +877,16 @@ def acl_dryrun(client: "Client", argv: Argv) -> Reply:
         raise CommandError(errors.acl_unknown_command(target[0]))
     if not cmd.min_args <= len(target) <= cmd.max_args:
         raise CommandError(errors.wrong_arity(cmd.name))
-    return OK  # the default user may run everything
+    result, pos = user.check(cmd, target)
+    if result == acl.DENIED_CMD:
+        return f"This user has no permissions to run the '{cmd.name}' command".encode()
+    if result == acl.DENIED_KEY:
+        return b"This user has no permissions to access the '%s' key" % acl.text(target[pos]).encode(
+            "utf-8", "surrogateescape")
+    if result == acl.DENIED_CHANNEL:
+        return b"This user has no permissions to access the '%s' channel" % acl.text(target[pos]).encode(
+            "utf-8", "surrogateescape")
+    return OK
 
 
 @command("acl|genpass", -2, _ACL, group="server",
@@ -940,19 +936,47 @@ def acl_log(client: "Client", argv: Argv) -> Reply:
          complexity="O(N). Where N is the number of rules provided.", arguments=("username", "[rule [rule ...]]"),
          history=(_ACL_HISTORY_62, ("7.0.0", "Added selectors and key based permissions.")))
 def acl_setuser(client: "Client", argv: Argv) -> Reply:
-    raise CommandError(errors.ACL_NO_USERS)  # forkv enforces no per-user rules: refuse, never ignore
+    name = bytes(argv[2])
+    if acl.has_spaces(name):
+        raise CommandError(errors.ACL_USERNAME_SPACES)
+    server = client.server
+    before = server.acl.users.get(name)
+    before = before.copy() if before is not None else None
+    error, user = server.acl.set_user(name, [bytes(a) for a in argv[3:]])
+    if error is not None:
+        raise CommandError("ERR " + error.replace("\r", " ").replace("\n", " "))
+    if before is not None:
+        acl.kill_pubsub_clients(server, user, before, client)
+    acl.refresh_clients(server)
+    return OK
 
 
-def _acl_file(client: "Client", argv: Argv) -> Reply:
-    if not client.server.config["aclfile"]:
+def _acl_load(client: "Client", argv: Argv) -> Reply:
+    server = client.server
+    path = server.config["aclfile"]
+    if not path:
         raise CommandError(errors.ACL_NO_FILE)
-    raise CommandError(errors.ACL_NO_USERS)
+    error, old = server.acl.load_file(path)
+    if error is not None:
+        raise CommandError("ERR " + error)
+    acl.drop_clients_of(server, old, client)
+    acl.refresh_clients(server)
+    return OK
+
+
+def _acl_save(client: "Client", argv: Argv) -> Reply:
+    path = client.server.config["aclfile"]
+    if not path:
+        raise CommandError(errors.ACL_NO_FILE)
+    if not client.server.acl.save_file(path):
+        raise CommandError(errors.ACL_SAVE_FAILED)
+    return OK
 
 
 command("acl|load", 2, _ACL_ADMIN, group="server", summary="Reload the ACLs from the configured ACL file",
-        since="6.0.0", complexity=_ACL_USERS_N)(_acl_file)
+        since="6.0.0", complexity=_ACL_USERS_N)(_acl_load)
 command("acl|save", 2, _ACL_ADMIN, group="server", summary="Save the current ACL rules in the configured "
-        "ACL file", since="6.0.0", complexity=_ACL_USERS_N)(_acl_file)
+        "ACL file", since="6.0.0", complexity=_ACL_USERS_N)(_acl_save)
 
 
 # -- WAIT: no replica ever acknowledges -------------------------------------------------------------

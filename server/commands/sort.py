@@ -151,6 +151,16 @@ class _Options:
         self.gets = []
 
 
+def _full_key_access(client: "Client", argv: Argv) -> bool:
+    """BY and GET patterns name keys no ACL check saw: they need a user that may read any key."""
+    if client.user.unrestricted:
+        return True
+    from server.acl import full_key_access
+    from server.table import COMMANDS
+
+    return full_key_access(client.user, COMMANDS[argv[0].lower()], argv)
+
+
 def _options(client: "Client", argv: Argv, readonly: bool) -> _Options:
     """SORT's options in Redis's order of checks: the first bad one decides the error."""
     opts = _Options()
@@ -179,10 +189,14 @@ def _options(client: "Client", argv: Argv, readonly: bool) -> _Options:
                 opts.dontsort = True
             elif cluster:
                 raise CommandError(errors.SORT_BY_CLUSTER)
+            elif not _full_key_access(client, argv):
+                raise CommandError(errors.SORT_BY_ACL)
             j += 1
         elif word == b"get" and left >= 1:
             if cluster:
                 raise CommandError(errors.SORT_GET_CLUSTER)
+            if not _full_key_access(client, argv):
+                raise CommandError(errors.SORT_GET_ACL)
             opts.gets.append(argv[j + 1])
             j += 1
         else:

@@ -28,8 +28,6 @@ from tests.servers import ServerProcess  # noqa: E402
 
 # What forkv does not have yet, by a pattern over "unit: test name: forkv's first error line".
 KNOWN = [
-    (re.compile(r"^unit/(acl|acl-v2): |ACL|\bauth\b", re.I),
-     "ACL users: forkv has only the default user (ACL SETUSER is refused)"),
     (re.compile(r"unknown command 'SYNC'|NOREPLICAS|: Test special commands are paused by RO"),
      "replication (SYNC, min-replicas): forkv has no replication (tests not tagged needs:repl)"),
     (re.compile(r"'bgrewriteaof'|'loadaof'"), "AOF: forkv persists with RDB only"),

@@ -32,8 +32,6 @@ FILES = [
 
 # What forkv does not have yet, by test name pattern.
 KNOWN = [
-    (re.compile(r"acl|::test_auth(\[|$)|filter_by_user|test_failed_entry_releases_connection"),
-     "ACL users: forkv has only the default user (ACL SETUSER is refused)"),
 ]
 
 OUTCOME = re.compile(r"^(PASSED|FAILED|ERROR) (\S+)")

@@ -1,7 +1,7 @@
 """Commands of features forkv does not have (modules, cluster, replication) answer as Redis 7.0
 answers them with the feature off, byte for byte in RESP2 and RESP3. Found by running redis-py's
-own test suite against both servers (test_module_list, test_replicaof, test_acl_*): forkv has
-the default user only, so the ACL subcommands that read it answer as Redis's, SETUSER is refused."""
+own test suite against both servers (test_module_list, test_replicaof, test_acl_*); ACL users
+themselves are tested in test_acl.py."""
 
 import socket
 

@@ -307,7 +307,7 @@ def test_script_read_and_del_key_with_expiration(check, is_eval):
 
 @modes
 def test_script_acl_check(check, is_eval):
-    """redis.acl_check_cmd as the default user (forkv has no other users: ACL SETUSER is refused)."""
+    """redis.acl_check_cmd as the default user (test_acl.py checks it as a restricted one)."""
     check(scripts(is_eval, ("return redis.acl_check_cmd('set','xx',1)", 1, "xx"),
                   ("return redis.acl_check_cmd('hset','xx','f',1)", 1, "xx"),
                   ("return redis.acl_check_cmd('invalid-cmd','arg')", 0),
