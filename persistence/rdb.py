@@ -260,14 +260,14 @@ class StreamRecord:
                  "rdb_groups", "groups")
 
     def __init__(self) -> None:
-        self.rdb_nodes = []
+        self.rdb_nodes: list[tuple[bytes, bytes]] = []
         self.length = 0
         self.last_id = (0, 0)
         self.first_id = (0, 0)
         self.max_deleted = (0, 0)
         self.entries_added = 0
         self.rdb_groups = STREAM_GROUPS_NONE
-        self.groups = None
+        self.groups: list[StreamGroup] | None = None
 
     def _record(self) -> tuple:
         return (self.rdb_nodes, self.length, self.last_id, self.first_id, self.max_deleted,

@@ -434,3 +434,38 @@ def migrate_target_error(message: str) -> str:
 DEBUG_PROTOCOL_TYPE = ("ERR Wrong protocol type name. Please use one of the following: "
                        "string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false")
 DEBUG_PROTOCOL_RESP2 = "ERR RESP2 is not supported by this command"
+
+# -- streams (t_stream.c) -------------------------------------------------------------------------
+
+INVALID_ID = "ERR Invalid stream ID specified as stream command argument"
+XADD_ZERO_ID = "ERR The ID specified in XADD must be greater than 0-0"
+XADD_EXHAUSTED = "ERR The stream has exhausted the last possible ID, unable to add more items"
+XADD_SMALLER = "ERR The ID specified in XADD is equal or smaller than the target stream top item"
+XADD_TOO_LARGE = "ERR Elements are too large to be stored"
+TRIM_BOTH = "ERR syntax error, MAXLEN and MINID options at the same time are not compatible"
+MAXLEN_NEGATIVE = "ERR The MAXLEN argument must be >= 0."
+STREAM_LIMIT_NEGATIVE = "ERR The LIMIT argument must be >= 0."
+LIMIT_NO_STRATEGY = "ERR syntax error, LIMIT cannot be used without specifying a trimming strategy"
+XTRIM_NO_STRATEGY = "ERR syntax error, XTRIM must be called with a trimming strategy"
+LIMIT_NOT_APPROX = "ERR syntax error, LIMIT cannot be used without the special ~ option"
+BAD_START = "ERR invalid start ID for the interval"
+BAD_END = "ERR invalid end ID for the interval"
+ENTRIES_ADDED_NEGATIVE = "ERR entries_added must be positive"
+XSETID_BELOW_MAXDEL = "ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id"
+XSETID_SMALLER = "ERR The ID specified in XSETID is smaller than the target stream top item"
+XSETID_ENTRIES_ADDED = "ERR The entries_added specified in XSETID is smaller than the target stream length"
+UNBALANCED = ("ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be "
+              "specified.")
+GROUP_IN_XREAD = "ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead."
+NOACK_IN_XREAD = "ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead."
+MISSING_GROUP = "ERR Missing GROUP option for XREADGROUP"
+DOLLAR_IN_GROUP = ("ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the "
+                   "history of this consumer by specifying a proper ID, or use the > ID to get new "
+                   "messages. The $ ID would just return an empty result set.")
+GT_IN_XREAD = "ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option."
+GROUP_GONE = "NOGROUP the consumer group this client was blocked on no longer exists"
+KEY_GONE = "UNBLOCKED the stream key no longer exists"
+XGROUP_NO_KEY = ("ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want "
+                 "to use the MKSTREAM option to create an empty stream automatically.")
+ENTRIESREAD_NEGATIVE = "ERR value for ENTRIESREAD must be positive or -1"
+BUSYGROUP = "BUSYGROUP Consumer Group name already exists"

@@ -40,23 +40,6 @@ if TYPE_CHECKING:
 F = Flag
 OK = encoded(Status("OK"))
 
-INVALID_ID = "ERR Invalid stream ID specified as stream command argument"
-XADD_ZERO_ID = "ERR The ID specified in XADD must be greater than 0-0"
-XADD_EXHAUSTED = "ERR The stream has exhausted the last possible ID, unable to add more items"
-XADD_SMALLER = "ERR The ID specified in XADD is equal or smaller than the target stream top item"
-XADD_TOO_LARGE = "ERR Elements are too large to be stored"
-TRIM_BOTH = "ERR syntax error, MAXLEN and MINID options at the same time are not compatible"
-MAXLEN_NEGATIVE = "ERR The MAXLEN argument must be >= 0."
-LIMIT_NEGATIVE = "ERR The LIMIT argument must be >= 0."
-LIMIT_NO_STRATEGY = "ERR syntax error, LIMIT cannot be used without specifying a trimming strategy"
-XTRIM_NO_STRATEGY = "ERR syntax error, XTRIM must be called with a trimming strategy"
-LIMIT_NOT_APPROX = "ERR syntax error, LIMIT cannot be used without the special ~ option"
-BAD_START = "ERR invalid start ID for the interval"
-BAD_END = "ERR invalid end ID for the interval"
-ENTRIES_ADDED_NEGATIVE = "ERR entries_added must be positive"
-XSETID_BELOW_MAXDEL = "ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id"
-XSETID_SMALLER = "ERR The ID specified in XSETID is smaller than the target stream top item"
-XSETID_ENTRIES_ADDED = "ERR The entries_added specified in XSETID is smaller than the target stream length"
 
 
 # -- ids -------------------------------------------------------------------------------------------
@@ -85,25 +68,25 @@ def _to_u64(text: bytes):
 def parse_id(arg: bytes, missing_seq: int = 0, strict: bool = False, auto_seq: bool = False):
     """streamGenericParseIDOrReply: (ms, seq), or (ms, None) for "<ms>-*" when `auto_seq`."""
     if len(arg) > 127:
-        raise CommandError(INVALID_ID)
+        raise CommandError(errors.INVALID_ID)
     nul = arg.find(b"\0")
     if nul >= 0:
         arg = arg[:nul]
     if arg == b"-" or arg == b"+":
         if strict:
-            raise CommandError(INVALID_ID)
+            raise CommandError(errors.INVALID_ID)
         return (0, 0) if arg == b"-" else MAX_ID
     head, dash, tail = arg.partition(b"-")
     ms = _to_u64(head)
     if ms is None:
-        raise CommandError(INVALID_ID)
+        raise CommandError(errors.INVALID_ID)
     if not dash:
         return ms, missing_seq
     if auto_seq and tail == b"*":
         return ms, None
     seq = _to_u64(tail)
     if seq is None:
-        raise CommandError(INVALID_ID)
+        raise CommandError(errors.INVALID_ID)
     return ms, seq
 
 
@@ -192,7 +175,7 @@ def _trim_args(client, argv: Argv, xadd: bool) -> _Trim:
             break
         if (low == b"maxlen" or low == b"minid") and more:
             if strategy:
-                raise CommandError(TRIM_BOTH)
+                raise CommandError(errors.TRIM_BOTH)
             t.approx = False
             nxt = argv[i + 1]
             if more >= 2 and nxt == b"~":
@@ -203,7 +186,7 @@ def _trim_args(client, argv: Argv, xadd: bool) -> _Trim:
             if low == b"maxlen":
                 t.maxlen = to_int(argv[i + 1])
                 if t.maxlen < 0:
-                    raise CommandError(MAXLEN_NEGATIVE)
+                    raise CommandError(errors.MAXLEN_NEGATIVE)
             else:
                 t.minid = parse_id(argv[i + 1], 0, strict=True)
             i += 1
@@ -211,7 +194,7 @@ def _trim_args(client, argv: Argv, xadd: bool) -> _Trim:
         elif low == b"limit" and more:
             t.limit = to_int(argv[i + 1])
             if t.limit < 0:
-                raise CommandError(LIMIT_NEGATIVE)
+                raise CommandError(errors.STREAM_LIMIT_NEGATIVE)
             limit_given = True
             i += 1
         elif xadd and low == b"nomkstream":
@@ -224,12 +207,12 @@ def _trim_args(client, argv: Argv, xadd: bool) -> _Trim:
         i += 1
     t.idpos = i
     if t.limit and not strategy:
-        raise CommandError(LIMIT_NO_STRATEGY)
+        raise CommandError(errors.LIMIT_NO_STRATEGY)
     if not xadd and not strategy:
-        raise CommandError(XTRIM_NO_STRATEGY)
+        raise CommandError(errors.XTRIM_NO_STRATEGY)
     if limit_given:
         if not t.approx:
-            raise CommandError(LIMIT_NOT_APPROX)
+            raise CommandError(errors.LIMIT_NOT_APPROX)
     elif t.approx:
         t.limit = min(max(100 * _config(client)["stream-node-max-entries"], 0) or 10000, 1000000)
     else:
@@ -262,7 +245,7 @@ def xadd(client: "Client", argv: Argv) -> Reply:
     if nfields < 2 or nfields % 2:
         raise CommandError(errors.wrong_arity("xadd"))
     if t.id is not None and t.id == (0, 0):
-        raise CommandError(XADD_ZERO_ID)
+        raise CommandError(errors.XADD_ZERO_ID)
     db = client.db
     key = argv[1]
     if t.nomkstream:
@@ -273,24 +256,24 @@ def xadd(client: "Client", argv: Argv) -> Reply:
         s = db.write_typed(key, KIND, Stream)
     last = s.last_id
     if last == MAX_ID:
-        raise CommandError(XADD_EXHAUSTED)
+        raise CommandError(errors.XADD_EXHAUSTED)
     if t.id is None:
         now = db.ks.clock()
         sid = (now, 0) if now > last[0] else incr_id(last)
     elif t.id[1] is None:
         if t.id[0] == last[0]:
             if last[1] == U64:
-                raise CommandError(XADD_SMALLER)
+                raise CommandError(errors.XADD_SMALLER)
             sid = (last[0], last[1] + 1)
         else:
             sid = (t.id[0], 0)
     else:
         sid = t.id
     if sid is None or sid <= last:
-        raise CommandError(XADD_SMALLER)
+        raise CommandError(errors.XADD_SMALLER)
     pairs = tuple(argv[fpos:])
     if sum(map(len, pairs)) > LISTPACK_MAX:
-        raise CommandError(XADD_TOO_LARGE)
+        raise CommandError(errors.XADD_TOO_LARGE)
     config = _config(client)
     s.append(sid, pairs, config["stream-node-max-bytes"], config["stream-node-max-entries"])
     db.modified(key, s)
@@ -337,12 +320,12 @@ def _xrange(client, argv: Argv, rev: bool) -> Reply:
     if ex:
         start = incr_id(start)
         if start is None:
-            raise CommandError(BAD_START)
+            raise CommandError(errors.BAD_START)
     end, ex = _interval(end_arg, U64)
     if ex:
         end = decr_id(end)
         if end is None:
-            raise CommandError(BAD_END)
+            raise CommandError(errors.BAD_END)
     count = -1
     j = 4
     while j < len(argv):
@@ -437,11 +420,11 @@ def xsetid(client: "Client", argv: Argv) -> Reply:
         if opt == b"entriesadded" and i + 1 < n:
             entries_added = to_int(argv[i + 1])
             if entries_added < 0:
-                raise CommandError(ENTRIES_ADDED_NEGATIVE)
+                raise CommandError(errors.ENTRIES_ADDED_NEGATIVE)
         elif opt == b"maxdeletedid" and i + 1 < n:
             maxdel = parse_id(argv[i + 1], 0, strict=True)
             if sid < maxdel:
-                raise CommandError(XSETID_BELOW_MAXDEL)
+                raise CommandError(errors.XSETID_BELOW_MAXDEL)
         else:
             raise CommandError(errors.SYNTAX)
         i += 2
@@ -451,9 +434,9 @@ def xsetid(client: "Client", argv: Argv) -> Reply:
         raise CommandError(errors.NO_SUCH_KEY)
     if s.length > 0:
         if sid < s.edge(False):
-            raise CommandError(XSETID_SMALLER)
+            raise CommandError(errors.XSETID_SMALLER)
         if entries_added != -1 and s.length > entries_added:
-            raise CommandError(XSETID_ENTRIES_ADDED)
+            raise CommandError(errors.XSETID_ENTRIES_ADDED)
     s.last_id = sid
     if entries_added != -1:
         s.entries_added = entries_added
@@ -642,17 +625,6 @@ def xinfo_consumers(client: "Client", argv: Argv) -> Reply:
 
 # -- XREAD / XREADGROUP ----------------------------------------------------------------------------
 
-UNBALANCED = ("ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be "
-              "specified.")
-GROUP_IN_XREAD = "ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead."
-NOACK_IN_XREAD = "ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead."
-MISSING_GROUP = "ERR Missing GROUP option for XREADGROUP"
-DOLLAR_IN_GROUP = ("ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the "
-                   "history of this consumer by specifying a proper ID, or use the > ID to get new "
-                   "messages. The $ ID would just return an empty result set.")
-GT_IN_XREAD = "ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option."
-GROUP_GONE = "NOGROUP the consumer group this client was blocked on no longer exists"
-KEY_GONE = "UNBLOCKED the stream key no longer exists"
 BLOCKED_DEFAULT_COUNT = 1000  # XREAD_BLOCKED_DEFAULT_COUNT
 
 
@@ -695,16 +667,16 @@ def _xread(client: "Client", argv: Argv, xreadgroup: bool) -> Reply:
         elif opt == b"streams" and more:
             streams_at = i + 1
             if (n - streams_at) % 2:
-                raise CommandError(UNBALANCED)
+                raise CommandError(errors.UNBALANCED)
             break
         elif opt == b"group" and more >= 2:
             if not xreadgroup:
-                raise CommandError(GROUP_IN_XREAD)
+                raise CommandError(errors.GROUP_IN_XREAD)
             group, consumer = argv[i + 1], argv[i + 2]
             i += 2
         elif opt == b"noack":
             if not xreadgroup:
-                raise CommandError(NOACK_IN_XREAD)
+                raise CommandError(errors.NOACK_IN_XREAD)
             noack = True
         else:
             raise CommandError(errors.SYNTAX)
@@ -712,7 +684,7 @@ def _xread(client: "Client", argv: Argv, xreadgroup: bool) -> Reply:
     if not streams_at:
         raise CommandError(errors.SYNTAX)
     if xreadgroup and group is None:
-        raise CommandError(MISSING_GROUP)
+        raise CommandError(errors.MISSING_GROUP)
     nstreams = (n - streams_at) // 2
     keys = argv[streams_at:streams_at + nstreams]
     db = client.db
@@ -729,11 +701,11 @@ def _xread(client: "Client", argv: Argv, xreadgroup: bool) -> Reply:
         groups.append(g)
         if given == b"$":
             if xreadgroup:
-                raise CommandError(DOLLAR_IN_GROUP)
+                raise CommandError(errors.DOLLAR_IN_GROUP)
             ids.append(s.last_id if s is not None else (0, 0))
         elif given == b">":
             if not xreadgroup:
-                raise CommandError(GT_IN_XREAD)
+                raise CommandError(errors.GT_IN_XREAD)
             ids.append(MAX_ID)
         else:
             ids.append(parse_id(given, 0, strict=True))
@@ -774,14 +746,14 @@ def _xread(client: "Client", argv: Argv, xreadgroup: bool) -> Reply:
             s = None
         if type(s) is not Stream:
             if group is not None:
-                return _failed(KEY_GONE)
+                return _failed(errors.KEY_GONE)
             return None
         gt = waits[key]
         g = None
         if group is not None:
             g = s.cgroups.get(group) if s.cgroups else None
             if g is None:
-                return _failed(GROUP_GONE)
+                return _failed(errors.GROUP_GONE)
             gt = g.last_id
         if not s.last_id > gt:
             return None
@@ -918,10 +890,6 @@ XGROUP_HELP = help_reply("xgroup", [
     "    Set the current group ID and entries_read counter.",
 ])
 
-XGROUP_NO_KEY = ("ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want "
-                 "to use the MKSTREAM option to create an empty stream automatically.")
-ENTRIESREAD_NEGATIVE = "ERR value for ENTRIESREAD must be positive or -1"
-BUSYGROUP = "BUSYGROUP Consumer Group name already exists"
 
 
 @command("xgroup|help", 2, F.LOADING | F.STALE, group="stream",
@@ -948,7 +916,7 @@ def _xgroup(client, argv: Argv):
         elif (create or setid) and opt == b"entriesread" and i + 1 < n:
             entries_read = to_int(argv[i + 1])
             if entries_read < -1:
-                raise CommandError(ENTRIESREAD_NEGATIVE)
+                raise CommandError(errors.ENTRIESREAD_NEGATIVE)
             i += 2
         else:
             raise CommandError(errors.subcommand_syntax(argv[1], "xgroup"))
@@ -956,7 +924,7 @@ def _xgroup(client, argv: Argv):
     g = None
     if not mkstream:
         if s is None:
-            raise CommandError(XGROUP_NO_KEY)
+            raise CommandError(errors.XGROUP_NO_KEY)
         g = s.cgroups.get(argv[3]) if s.cgroups else None
         if g is None and sub in (b"setid", b"createconsumer", b"delconsumer"):
             raise CommandError(f"NOGROUP No such consumer group '{_c(argv[3])}' for key name '{_c(argv[2])}'")
@@ -991,7 +959,7 @@ def xgroup_create(client: "Client", argv: Argv) -> Reply:
     if s.cgroups is None:
         s.cgroups = {}
     if argv[3] in s.cgroups:
-        raise CommandError(BUSYGROUP)
+        raise CommandError(errors.BUSYGROUP)
     s.cgroups[argv[3]] = Group(argv[3], sid, entries_read)
     groups_changed(s)
     db.modified(key, s)
@@ -1125,12 +1093,12 @@ def xpending(client: "Client", argv: Argv) -> Reply:
         if ex:
             start = incr_id(start)
             if start is None:
-                raise CommandError(BAD_START)
+                raise CommandError(errors.BAD_START)
         end, ex = _interval(argv[at + 1], U64)
         if ex:
             end = decr_id(end)
             if end is None:
-                raise CommandError(BAD_END)
+                raise CommandError(errors.BAD_END)
         if at + 3 < n:
             consumer = argv[at + 3]
     db = client.db
@@ -1276,7 +1244,7 @@ def xautoclaim(client: "Client", argv: Argv) -> Reply:
     if ex:
         start = incr_id(start)
         if start is None:
-            raise CommandError(BAD_START)
+            raise CommandError(errors.BAD_START)
     count = 100
     justid = False
     j = 6
