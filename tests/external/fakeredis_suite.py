@@ -6,7 +6,8 @@ with reasons) are listed apart, any other one fails the run.
 
 The suite's conftest connects to localhost:6390; each run gets its own copy of the tests with that
 port replaced by its server's. The suite runs in a throwaway venv with its own requirements (the
-project's venv has newer pytest-asyncio and redis-py, which the suite predates). `make external` runs it
+project's venv has newer pytest-asyncio and redis-py, which the suite predates). A second stage
+runs the suite's hypothesis state machines with forkv in the fake's seat (see `patch_fuzz`). `make external` runs it
 (a few minutes; not part of `make test`). Options: --tests to pick test paths, --keep DIR."""
 
 import argparse
@@ -100,10 +101,60 @@ def known_reason(test: str):
     return None
 
 
+def patch_fuzz(suite: str, forkv_port: int, examples: int) -> None:
+    """fakeredis's hypothesis state machines (test/test_hypothesis.py) send the same random command
+    sequences to the fake and to the real server and compare the raw replies. Here forkv takes the
+    fake's seat, error replies must match word for word (the suite compares only their types), and
+    each machine runs `examples` sequences."""
+    path = os.path.join(suite, "test", "test_hypothesis.py")
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    fake = re.compile(r"self\.fake = fakeredis\.FakeStrictRedis\(server=fakeredis\.FakeServer\("
+                      r"version=redis_ver\), port=\d+, db=2\)")
+    assert fake.search(text), "test_hypothesis.py changed: no FakeStrictRedis to replace"
+    text = fake.sub(f'self.fake = redis.StrictRedis("localhost", port={forkv_port}, db=2)\n'
+                    "        self.fake.flushall()", text)
+    edits = [
+        ("        return True\n        # return self.wrapped.args == other.wrapped.args",
+         "        return self.wrapped.args == other.wrapped.args"),
+        ("max_examples=10,", f"max_examples={examples},"),
+    ]
+    for old, new in edits:
+        assert old in text, f"test_hypothesis.py changed: {old!r}"
+        text = text.replace(old, new)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
+def fuzz(src: str, python: str, workdir: str, examples: int) -> list:
+    """The hypothesis machines with redis-server as the real side and forkv as the other; the
+    machines (test ids) that found a discrepancy, each with its report."""
+    servers = {kind: ServerProcess(kind) for kind in ("redis", "forkv")}
+    try:
+        for server in servers.values():
+            server.start()
+        suite = copy_for_port(src, os.path.join(workdir, "suite-fuzz"), servers["redis"].port)
+        patch_fuzz(suite, servers["forkv"].port, examples)
+        log_path = os.path.join(workdir, "fuzz.log")
+        with open(log_path, "wb") as log:
+            subprocess.run([python, "-m", "pytest", "-q", "-rA", "-p", "no:cacheprovider", "-o",
+                            "addopts=", "--hypothesis-seed=0", "test/test_hypothesis.py"],
+                           cwd=suite, stdout=log, stderr=subprocess.STDOUT, timeout=1800)
+    finally:
+        for server in servers.values():
+            server.cleanup()
+    found = outcomes(log_path)
+    with open(log_path, encoding="utf-8", errors="replace") as f:
+        reports = re.findall(r"Discrepancy when running command .*|Expected exception .*", f.read())
+    return [t for t, o in found.items() if o != "PASSED"] + reports
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tests", default=",".join(TESTS), help="test paths, comma-separated")
     parser.add_argument("--keep", help="keep the sources and logs in this directory")
+    parser.add_argument("--fuzz-examples", type=int, default=25,
+                        help="sequences per hypothesis machine (0: skip that stage)")
     args = parser.parse_args()
     tests = args.tests.split(",")
     workdir = args.keep or tempfile.mkdtemp(prefix="fakeredis-suite-")
@@ -144,6 +195,13 @@ def main() -> int:
         for test in by_reason.get(None, []):
             print(f"  DIFFERENT: {test}")
             unexpected += 1
+        if args.fuzz_examples:
+            found = fuzz(src, python, workdir, args.fuzz_examples)
+            print(f"hypothesis machines, {args.fuzz_examples} sequences each, forkv against "
+                  f"redis-server: {len(found) or 'no'} discrepancies")
+            for item in found:
+                print(f"  DIFFERENT: {item}")
+                unexpected += 1
     finally:
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
