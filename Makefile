@@ -73,11 +73,15 @@ fuzz: compiled test-tools
 
 # Suites written by others, each run against redis-server and forkv: redis-py's own tests (its
 # sdist, from the package index; RESP2 and RESP3), then Redis's own tcl suite in its external-server
-# mode (Debian's source tarball of the installed redis-server). A test that passes on Redis only,
-# beyond each script's list of known gaps, fails the run.
+# mode (Debian's source tarball of the installed redis-server), then fakeredis's tests in their
+# real-server mode (its sdist, in a throwaway venv), then python-rq's tests (a library built on
+# Redis: queues, Lua, pipelines). A test that passes on Redis only, beyond each script's list of
+# known gaps, fails the run.
 external: compiled test-tools
 	$(PY) tests/external/redispy_suite.py
 	$(PY) tests/external/redis_tcl_suite.py
+	$(PY) tests/external/fakeredis_suite.py
+	$(PY) tests/external/rq_suite.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
