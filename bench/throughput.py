@@ -64,6 +64,9 @@ TESTS = [
     ("ZRANK", ["ZRANK", "myzset", "element:__rand_int__"], "single"),
     ("ZPOPMIN", ["-t", "zpopmin"], "single"),
     ("PUBLISH", ["PUBLISH", "chan", "message"], "none"),
+    # Streams: one stream that XADD grows and XRANGE reads the head of.
+    ("XADD", ["XADD", "mystream", "*", "element", "__rand_int__"], "single"),
+    ("XRANGE (COUNT 10)", ["XRANGE", "mystream", "-", "+", "COUNT", "10"], "single"),
     # Scripting (issue 14): the script is loaded by SETUP before every round.
     ("EVALSHA", ["EVALSHA", INCR_SHA, "1", "ev:__rand_int__"], "evalsha"),
     # HyperLogLog (issue 12): one key, dense after its first few thousand elements; PFCOUNT reads
