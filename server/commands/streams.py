@@ -6,7 +6,7 @@ A stream is a server/types/streams.py `Stream` (listpack nodes kept as Redis kee
 as Group / Consumer / NACK). Handlers parse every argument the way Redis's parsers do
 (streamGenericParseIDOrReply, streamParseAddOrTrimArgsOrReply) before changing anything, then end
 each write in `db.modified` and the notification Redis sends; every change to a group ends in
-`groups_changed`, which refreshes the serialised groups the snapshot writers read.
+`groups_changed`, which marks the serialised groups stale (the snapshot paths re-serialise them).
 Error texts with no argument in them are this module's constants (Redis's own words).
 """
 

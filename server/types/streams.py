@@ -7,7 +7,9 @@ tombstones) that the commands read. Node sizes follow Redis's streamAppendItem
 (stream-node-max-bytes / -entries, checked before the append), deletions flag entries in place
 (tombstones, as Redis never compacts a node), and a node whose last live entry goes is dropped.
 Trimming follows streamTrim: whole nodes from the head, then (exact trimming only) tombstones.
-Consumer groups (slice 3) live in `cgroups`; their serialised form is `rdb_groups`.
+Consumer groups (slice 3) live in `cgroups`; their serialised form is `rdb_groups`, refreshed
+lazily: a change to a group only marks the stream (`groups_changed`, O(1)), and `flush_groups`
+serialises the marked streams right before a snapshot or a DUMP reads them.
 
 It must not: know about clients, replies or the command table.
 """
@@ -121,13 +123,20 @@ class Stream(rdb.StreamRecord):
     group, or None (server/commands/streams.py's business). Always truthy: an emptied stream
     stays, as in Redis."""
 
-    __slots__ = ("nodes", "keys", "cgroups")
+    __slots__ = ("nodes", "keys", "cgroups", "groups_dirty")
 
     def __init__(self):
         super().__init__()
         self.nodes = []
         self.keys = []
         self.cgroups = None
+        self.groups_dirty = False
+
+    def groups_part(self) -> bytes:
+        """The serialised groups, brought up to date first (DUMP, the pure-Python writer)."""
+        if self.groups_dirty:
+            _serialise_groups(self)
+        return self.rdb_groups
 
     def __bool__(self):
         return True
@@ -343,9 +352,35 @@ def group_records(groups: dict) -> list:
     return out
 
 
-def groups_changed(s: "Stream") -> None:
-    """Refresh the serialised groups the snapshot writers read, after any change to them."""
+# Streams whose `rdb_groups` is stale. Serialising the groups is O(their pending entries), so a
+# change (an XACK in a PEL of 10^5) only marks the stream; the snapshot paths call flush_groups
+# before they read the slots (before the fork for BGSAVE: the child's walker must find ready
+# bytes and never run Python). A stream dropped from the keyspace may linger here until then;
+# past _DIRTY_CAP marked streams the list is flushed, so it stays bounded without snapshots.
+_dirty: list = []
+_DIRTY_CAP = 4096
+
+
+def _serialise_groups(s: "Stream") -> None:
     s.rdb_groups = rdb.groups_blob(group_records(s.cgroups)) if s.cgroups else rdb.STREAM_GROUPS_NONE
+    s.groups_dirty = False
+
+
+def groups_changed(s: "Stream") -> None:
+    """Mark the serialised groups stale after any change to them (O(1))."""
+    if not s.groups_dirty:
+        s.groups_dirty = True
+        _dirty.append(s)
+        if len(_dirty) > _DIRTY_CAP:
+            flush_groups()
+
+
+def flush_groups() -> None:
+    """Serialise the groups of every marked stream: the snapshot writers' slots are current."""
+    for s in _dirty:
+        if s.groups_dirty:
+            _serialise_groups(s)
+    _dirty.clear()
 
 
 # -- the registry's hooks ---------------------------------------------------------------------------
@@ -367,7 +402,7 @@ def _duplicate(value: Stream) -> Stream:
     dup.rdb_nodes = list(value.rdb_nodes)
     dup.length, dup.entries_added = value.length, value.entries_added
     dup.last_id, dup.first_id, dup.max_deleted = value.last_id, value.first_id, value.max_deleted
-    dup.rdb_groups = value.rdb_groups
+    dup.rdb_groups = value.groups_part()
     if value.cgroups is not None:
         dup.cgroups = copy_groups(value.cgroups)
     return dup
