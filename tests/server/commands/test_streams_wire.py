@@ -1,0 +1,43 @@
+"""XRANGE's and XREAD's pre-encoded entries (server/commands/streams.py entries_wire) against the
+reference: the generic reply encoder's bytes for the same entries as reply objects (what a
+script's call still gets), in RESP2 and RESP3, for short and long lengths and field counts."""
+
+import random
+
+from protocol.reply import Encoded, encode_reply
+from server.commands.streams import entries_reply, entries_wire, entry_reply
+
+
+class _Client:
+    def __init__(self, in_script: bool):
+        self.in_script = in_script
+
+
+def _entries(rng, n: int) -> list:
+    out = []
+    for i in range(n):
+        nfields = rng.choice([1, 2, 3, 130])
+        pairs = tuple(rng.randbytes(rng.choice([0, 1, 9, 1023, 1024, 5000])) for _ in range(2 * nfields))
+        out.append(((rng.randrange(1 << 64), rng.randrange(1 << 64)) if i % 2 else (i, 0), pairs))
+    return out
+
+
+def _reference(entries, proto: int) -> bytes:
+    out: list = []
+    encode_reply([entry_reply(sid, pairs) for sid, pairs in entries], out, proto)
+    return b"".join(out)
+
+
+def test_wire_equals_the_generic_encoding():
+    rng = random.Random(7)
+    for n in (0, 1, 3, 10, 300):
+        entries = _entries(rng, n)
+        wire = entries_wire(entries)
+        assert wire == _reference(entries, 2) == _reference(entries, 3), n
+
+
+def test_scripts_get_reply_objects():
+    entries = [((1, 2), (b"f", b"v"))]
+    assert entries_reply(_Client(True), entries) == [[b"1-2", [b"f", b"v"]]]
+    reply = entries_reply(_Client(False), entries)
+    assert type(reply) is Encoded and reply == _reference(entries, 2)
