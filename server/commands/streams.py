@@ -374,12 +374,7 @@ def _xrange(client, argv: Argv, rev: bool) -> Reply:
         return []
     if count == 0:
         return NULL_ARRAY
-    out = []
-    for entry in s.range(start, end, rev):
-        out.append(entry)
-        if len(out) == count:
-            break
-    return entries_reply(client, out)
+    return entries_reply(client, s.entries(start, end, rev, count))
 
 
 @command("xrange", -4, F.READONLY, keys=(1, 1, 1), group="stream",
@@ -811,13 +806,7 @@ def _failed(message: str) -> ErrorReply:
 
 def _entries_after(client, s: Stream, gt: tuple, count: int):
     start = incr_id(gt)
-    out = []
-    if start is not None:
-        for entry in s.range(start, MAX_ID):
-            out.append(entry)
-            if len(out) == count:
-                break
-    return entries_reply(client, out)
+    return entries_reply(client, [] if start is None else s.entries(start, MAX_ID, False, count))
 
 
 def consumer_of(db, key: bytes, g: Group, name: bytes, now: int, refresh: bool = True):

@@ -240,9 +240,11 @@ class Stream(rdb.StreamRecord):
         """The first (or last) live entry's id; (U64, U64) / (0, 0) when there is none."""
         nodes = self.nodes if first else reversed(self.nodes)
         for node in nodes:
-            js = node.live() if first else reversed(list(node.live()))
+            dead = node.dead
+            js = range(len(dead)) if first else range(len(dead) - 1, -1, -1)
             for j in js:
-                return node.ids[j]
+                if not dead[j]:
+                    return node.ids[j]
         return MAX_ID if first else (0, 0)
 
     def range(self, start: tuple, end: tuple, rev: bool = False):
@@ -273,6 +275,46 @@ class Stream(rdb.StreamRecord):
                 for j in range(b - 1, a - 1, -1):
                     if not dead[j]:
                         yield ids[j], vals[j]
+
+    def entries(self, start: tuple, end: tuple, rev: bool = False, count: int = 0) -> list:
+        """range's first `count` entries (all of them when count <= 0) as a list, taken by
+        slices from the nodes that hold no tombstone (XRANGE's and XREAD's path)."""
+        out: list = []
+        if start > end:
+            return out
+        keys = self.keys
+        lo = max(bisect_right(keys, start) - 1, 0)
+        hi = bisect_right(keys, end)
+        nodes = self.nodes
+        order = range(hi - 1, lo - 1, -1) if rev else range(lo, hi)
+        for i in order:
+            node = nodes[i]
+            ids = node.ids
+            a = bisect_left(ids, start) if i == lo else 0
+            b = bisect_right(ids, end) if i == hi - 1 else len(ids)
+            if a >= b:
+                continue
+            want = count - len(out) if count > 0 else b - a
+            if node.deleted:
+                dead, vals = node.dead, node.vals
+                js = range(b - 1, a - 1, -1) if rev else range(a, b)
+                for j in js:
+                    if not dead[j]:
+                        out.append((ids[j], vals[j]))
+                        want -= 1
+                        if want == 0:
+                            break
+            else:
+                if want < b - a:
+                    if rev:
+                        a = b - want
+                    else:
+                        b = a + want
+                taken = zip(ids[a:b], node.vals[a:b])
+                out.extend(reversed(list(taken)) if rev else taken)
+            if count > 0 and len(out) >= count:
+                break
+        return out
 
     def get(self, sid: tuple):
         """The pairs of the live entry `sid`, or None."""

@@ -41,3 +41,24 @@ def test_scripts_get_reply_objects():
     assert entries_reply(_Client(True), entries) == [[b"1-2", [b"f", b"v"]]]
     reply = entries_reply(_Client(False), entries)
     assert type(reply) is Encoded and reply == _reference(entries, 2)
+
+
+def test_entries_takes_what_range_yields():
+    """Stream.entries (slices of the nodes without tombstones) against Stream.range, the
+    reference: nodes with and without tombstones, both directions, counts across nodes."""
+    from server.types.streams import MAX_ID, Stream
+
+    rng = random.Random(3)
+    s = Stream()
+    for i in range(1, 400):
+        s.append((i, i % 3), (b"f", b"%d" % i), 4096, 50)
+    for i in rng.sample(range(100, 400), 40):  # tombstones in some nodes only
+        s.delete((i, i % 3))
+    bounds = [(0, 0), (1, 1), (49, 1), (50, 2), (120, 0), (250, 1), (399, 0), MAX_ID]
+    for start in bounds:
+        for end in bounds:
+            for rev in (False, True):
+                full = list(s.range(start, end, rev))
+                for count in (-1, 0, 1, 7, 50, 51, 500):
+                    want = full if count <= 0 else full[:count]
+                    assert s.entries(start, end, rev, count) == want, (start, end, rev, count)
