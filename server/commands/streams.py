@@ -10,6 +10,7 @@ each write in `db.modified` and the notification Redis sends; every change to a 
 Error texts with no argument in them are this module's constants (Redis's own words).
 """
 
+import os
 import re
 from typing import TYPE_CHECKING
 
@@ -150,12 +151,27 @@ def entries_wire(entries) -> bytes:
     return b"".join(out)
 
 
+def _wire_kernel():
+    """persistence/_walker.c's resp_entries when built (FORKVPY_PURE unset), else entries_wire,
+    the reference (tests/server/commands/test_streams_wire.py compares the two)."""
+    if os.environ.get("FORKVPY_PURE", "") not in ("", "0"):
+        return entries_wire
+    try:
+        from persistence import _walker
+    except ImportError:
+        return entries_wire
+    return _walker.resp_entries
+
+
+_entries_wire = _wire_kernel()
+
+
 def entries_reply(client, entries) -> Reply:
     """The array of (id, pairs) `entries`: pre-encoded, except in a script, which reads the
     reply's value (protocol/reply.py's Encoded carries none here)."""
     if client.in_script:
         return [entry_reply(sid, pairs) for sid, pairs in entries]
-    return Encoded(entries_wire(entries))
+    return Encoded(_entries_wire(entries))
 
 
 def _config(client):

@@ -4,6 +4,8 @@ script's call still gets), in RESP2 and RESP3, for short and long lengths and fi
 
 import random
 
+import pytest
+
 from protocol.reply import Encoded, encode_reply
 from server.commands.streams import entries_reply, entries_wire, entry_reply
 
@@ -34,6 +36,21 @@ def test_wire_equals_the_generic_encoding():
         entries = _entries(rng, n)
         wire = entries_wire(entries)
         assert wire == _reference(entries, 2) == _reference(entries, 3), n
+
+
+def test_c_kernel_equals_the_reference():
+    """persistence/_walker.c resp_entries (the compiled server's) against entries_wire."""
+    from persistence import _walker
+
+    rng = random.Random(11)
+    for n in (0, 1, 2, 10, 300):
+        entries = _entries(rng, n)
+        assert _walker.resp_entries(entries) == entries_wire(entries), n
+    edge = [((0, 0), ()), (((1 << 64) - 1, (1 << 64) - 1), (b"", b"x" * 100_000))]
+    assert _walker.resp_entries(edge) == entries_wire(edge)
+    for bad in ([((1, 2), (b"f", "v"))], [((1,), ())], [((-1, 0), ())], (((1, 2), ()),)):
+        with pytest.raises((TypeError, OverflowError)):
+            _walker.resp_entries(bad)
 
 
 def test_scripts_get_reply_objects():
