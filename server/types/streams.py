@@ -102,8 +102,9 @@ class Node:
         counters = _elems([self.count, self.deleted])
         total = 6 + len(counters) + len(self.rest) + 1
         n = self.nelems + 2
-        self.lp = (total.to_bytes(4, "little") + (n if n < 65535 else 65535).to_bytes(2, "little")
-                   + counters + self.rest + b"\xff")
+        # one join: a chain of + copied the node (up to stream-node-max-bytes) four times
+        self.lp = b"".join((total.to_bytes(4, "little"), (n if n < 65535 else 65535).to_bytes(2, "little"),
+                            counters, self.rest, b"\xff"))
 
     def live(self, lo: int = 0, hi: int | None = None):
         """Indices of the live entries in [lo, hi)."""
