@@ -771,7 +771,7 @@ def _xread(client: "Client", argv: Argv, xreadgroup: bool) -> Reply:
             continue
         if g is not None:
             start = incr_id(gt if history else g.last_id) or (0, 0)
-            out.append((key, read_group(db, key, s, g, consumer, start, count, noack, history, now)))
+            out.append((key, read_group(client, db, key, s, g, consumer, start, count, noack, history, now)))
             db.ks.dirty += 1
         else:
             out.append((key, _entries_after(client, s, gt, count)))
@@ -804,7 +804,7 @@ def _xread(client: "Client", argv: Argv, xreadgroup: bool) -> Reply:
         if not s.last_id > gt:
             return None
         if g is not None:
-            entries = read_group(wdb, key, s, g, consumer, incr_id(gt), limit, noack, False, wdb.ks.clock())
+            entries = read_group(waiter, wdb, key, s, g, consumer, incr_id(gt), limit, noack, False, wdb.ks.clock())
         else:
             entries = _entries_after(waiter, s, gt, limit)
         return _streams_reply(waiter, [(key, entries)])
@@ -839,7 +839,7 @@ def consumer_of(db, key: bytes, g: Group, name: bytes, now: int, refresh: bool =
     return c
 
 
-def read_group(db, key, s, g, consumer, start, count, noack, history, now):
+def read_group(client, db, key, s, g, consumer, start, count, noack, history, now):
     """XREADGROUP's entries for one stream from `start` (inclusive): the consumer's own pending
     history (`history`), or new entries, moving the group's last id and PEL as Redis does."""
     c = consumer_of(db, key, g, consumer, now)
@@ -865,7 +865,7 @@ def read_group(db, key, s, g, consumer, start, count, noack, history, now):
             elif s.entries_added:
                 g.entries_read = estimate_read(s, sid)
             g.last_id = sid
-        out.append(entry_reply(sid, pairs))
+        out.append((sid, pairs))
         if not noack:
             nack = g.pel.get(sid)
             if nack is None:
@@ -878,7 +878,7 @@ def read_group(db, key, s, g, consumer, start, count, noack, history, now):
         if count and len(out) == count:
             break
     groups_changed(s)
-    return out
+    return entries_reply(client, out)
 
 
 @command("xread", -4, F.BLOCKING | F.READONLY, group="stream",
