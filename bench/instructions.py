@@ -74,6 +74,12 @@ TESTS = [
     # the same once the HLL is dense (PFADD's row promotes it): bench/throughput.py's steady state
     ("PFADD_DENSE", ["PFADD", "hll", "element:__rand_int__"]),
     ("PFCOUNT", ["PFCOUNT", "hll"]),
+    # Streams: XADD fills one stream (-n entries, all in the same fields), the reads take its
+    # head (-P 16 of XRANGE ... COUNT 10 is the throughput row of bench/NOTES.md).
+    ("XADD", ["XADD", "stream", "*", "f", "v", "g", "__rand_int__"]),
+    ("XRANGE_10", ["XRANGE", "stream", "-", "+", "COUNT", "10"]),
+    ("XREVRANGE_10", ["XREVRANGE", "stream", "+", "-", "COUNT", "10"]),
+    ("XREAD_3", ["XREAD", "COUNT", "3", "STREAMS", "stream", "0"]),
     # TTLs last: the rows "(TTLs in db)" run the same commands in a database where SETEX left
     # keys with a TTL (each key with a TTL goes to the handlers; the others should not).
     ("SETEX", ["SETEX", "ttl:__rand_int__", "100000", "xxx"]),

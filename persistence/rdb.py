@@ -269,9 +269,14 @@ class StreamRecord:
         self.rdb_groups = STREAM_GROUPS_NONE
         self.groups: list[StreamGroup] | None = None
 
+    def groups_part(self) -> bytes:
+        """`rdb_groups` for the pure-Python writer (a subclass that serialises its groups
+        lazily brings them up to date here; the C walker reads the slot as it is)."""
+        return self.rdb_groups
+
     def _record(self) -> tuple:
         return (self.rdb_nodes, self.length, self.last_id, self.first_id, self.max_deleted,
-                self.entries_added, self.rdb_groups)
+                self.entries_added, self.groups_part())
 
     def __eq__(self, other) -> bool:  # the same record bytes
         return isinstance(other, StreamRecord) and self._record() == other._record()
@@ -561,7 +566,7 @@ def _value_body(value: Any, compression: bool, layouts: dict | None = None) -> t
             _put_length(buf, ms)
             _put_length(buf, seq)
         _put_length(buf, value.entries_added)
-        buf += value.rdb_groups
+        buf += value.groups_part()
         return TYPE_STREAM_LISTPACKS_2, buf
     raise TypeError(f"cannot serialise a value of type {type(value).__name__}")
 

@@ -15,6 +15,7 @@ from persistence import rdb, snapshot
 from server import functions, log, values
 from server.errors import CommandError
 from server.info import rss_bytes
+from server.types import streams
 
 BGSAVE_RETRY_DELAY = 5  # seconds before a failed background save is retried (Redis's value)
 MERGE_SLICE = 100  # overlay changes applied per loop iteration after a save: each may take a
@@ -210,6 +211,7 @@ class Persistence:
         ks = self.server.keyspace
         ks.end_overlay()
         self.merging = False
+        streams.flush_groups()  # the groups changed since the last snapshot, serialised here
         return [(db.index, db.data, db.expires) for db in ks.dbs if db.data]
 
     def _access(self):

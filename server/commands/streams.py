@@ -6,15 +6,16 @@ A stream is a server/types/streams.py `Stream` (listpack nodes kept as Redis kee
 as Group / Consumer / NACK). Handlers parse every argument the way Redis's parsers do
 (streamGenericParseIDOrReply, streamParseAddOrTrimArgsOrReply) before changing anything, then end
 each write in `db.modified` and the notification Redis sends; every change to a group ends in
-`groups_changed`, which refreshes the serialised groups the snapshot writers read.
+`groups_changed`, which marks the serialised groups stale (the snapshot paths re-serialise them).
 Error texts with no argument in them are this module's constants (Redis's own words).
 """
 
+import os
 import re
 from typing import TYPE_CHECKING
 
 from persistence.rdb import stream_estimate_read as estimate_read
-from protocol.reply import NO_REPLY, NULL_ARRAY, ErrorReply, Map, Status, encoded
+from protocol.reply import NO_REPLY, NULL_ARRAY, Encoded, ErrorReply, Map, Status, encoded
 from server import blocking, errors
 from server.args import LLONG_MAX, help_reply, to_int
 from server.config import NOTIFY_STREAM
@@ -121,6 +122,56 @@ def _interval(arg: bytes, missing_seq: int):
 
 def entry_reply(sid: tuple, pairs) -> list:
     return [fmt_id(sid), list(pairs)]
+
+
+# "$<n>\r\n" and "*<n>\r\n" for the usual lengths: bytes formatting costs ~1,000 instructions a
+# call, a list index a few dozen.
+_BULK_HEADS = [b"$%d\r\n" % n for n in range(1024)]
+_ARRAY_HEADS = [b"*%d\r\n" % n for n in range(256)]
+
+
+def entries_wire(entries) -> bytes:
+    """The RESP bytes of entry_reply's array for `entries` ((id, pairs) each; the same in RESP2
+    and RESP3), built without the reply objects: the bulk of XRANGE's and XREAD's cost."""
+    bulks = _BULK_HEADS
+    arrays = _ARRAY_HEADS
+    out = [arrays[len(entries)] if len(entries) < 256 else b"*%d\r\n" % len(entries)]
+    for sid, pairs in entries:
+        idb = b"%d-%d" % sid
+        out.append(b"*2\r\n")
+        out.append(bulks[len(idb)])
+        out.append(idb)
+        out.append(b"\r\n")
+        out.append(arrays[len(pairs)] if len(pairs) < 256 else b"*%d\r\n" % len(pairs))
+        for x in pairs:
+            n = len(x)
+            out.append(bulks[n] if n < 1024 else b"$%d\r\n" % n)
+            out.append(x)
+            out.append(b"\r\n")
+    return b"".join(out)
+
+
+def _wire_kernel():
+    """persistence/_walker.c's resp_entries when built (FORKVPY_PURE unset), else entries_wire,
+    the reference (tests/server/commands/test_streams_wire.py compares the two)."""
+    if os.environ.get("FORKVPY_PURE", "") not in ("", "0"):
+        return entries_wire
+    try:
+        from persistence import _walker
+    except ImportError:
+        return entries_wire
+    return _walker.resp_entries
+
+
+_entries_wire = _wire_kernel()
+
+
+def entries_reply(client, entries) -> Reply:
+    """The array of (id, pairs) `entries`: pre-encoded, except in a script, which reads the
+    reply's value (protocol/reply.py's Encoded carries none here)."""
+    if client.in_script:
+        return [entry_reply(sid, pairs) for sid, pairs in entries]
+    return Encoded(_entries_wire(entries))
 
 
 def _config(client):
@@ -339,12 +390,7 @@ def _xrange(client, argv: Argv, rev: bool) -> Reply:
         return []
     if count == 0:
         return NULL_ARRAY
-    out = []
-    for sid, pairs in s.range(start, end, rev):
-        out.append(entry_reply(sid, pairs))
-        if len(out) == count:
-            break
-    return out
+    return entries_reply(client, s.entries(start, end, rev, count))
 
 
 @command("xrange", -4, F.READONLY, keys=(1, 1, 1), group="stream",
@@ -725,10 +771,10 @@ def _xread(client: "Client", argv: Argv, xreadgroup: bool) -> Reply:
             continue
         if g is not None:
             start = incr_id(gt if history else g.last_id) or (0, 0)
-            out.append((key, read_group(db, key, s, g, consumer, start, count, noack, history, now)))
+            out.append((key, read_group(client, db, key, s, g, consumer, start, count, noack, history, now)))
             db.ks.dirty += 1
         else:
-            out.append((key, _entries_after(s, gt, count)))
+            out.append((key, _entries_after(client, s, gt, count)))
     if out:
         return _streams_reply(client, out)
     if timeout == -1 or not blocking.may_block(client):
@@ -758,9 +804,9 @@ def _xread(client: "Client", argv: Argv, xreadgroup: bool) -> Reply:
         if not s.last_id > gt:
             return None
         if g is not None:
-            entries = read_group(wdb, key, s, g, consumer, incr_id(gt), limit, noack, False, wdb.ks.clock())
+            entries = read_group(waiter, wdb, key, s, g, consumer, incr_id(gt), limit, noack, False, wdb.ks.clock())
         else:
-            entries = _entries_after(s, gt, limit)
+            entries = _entries_after(waiter, s, gt, limit)
         return _streams_reply(waiter, [(key, entries)])
 
     blocking.block(client, keys, timeout, retry, NULL_ARRAY)
@@ -774,16 +820,9 @@ def _failed(message: str) -> ErrorReply:
     return ErrorReply(message)
 
 
-def _entries_after(s: Stream, gt: tuple, count: int) -> list:
+def _entries_after(client, s: Stream, gt: tuple, count: int):
     start = incr_id(gt)
-    out = []
-    if start is None:
-        return out
-    for sid, pairs in s.range(start, MAX_ID):
-        out.append(entry_reply(sid, pairs))
-        if len(out) == count:
-            break
-    return out
+    return entries_reply(client, [] if start is None else s.entries(start, MAX_ID, False, count))
 
 
 def consumer_of(db, key: bytes, g: Group, name: bytes, now: int, refresh: bool = True):
@@ -800,7 +839,7 @@ def consumer_of(db, key: bytes, g: Group, name: bytes, now: int, refresh: bool =
     return c
 
 
-def read_group(db, key, s, g, consumer, start, count, noack, history, now):
+def read_group(client, db, key, s, g, consumer, start, count, noack, history, now):
     """XREADGROUP's entries for one stream from `start` (inclusive): the consumer's own pending
     history (`history`), or new entries, moving the group's last id and PEL as Redis does."""
     c = consumer_of(db, key, g, consumer, now)
@@ -826,7 +865,7 @@ def read_group(db, key, s, g, consumer, start, count, noack, history, now):
             elif s.entries_added:
                 g.entries_read = estimate_read(s, sid)
             g.last_id = sid
-        out.append(entry_reply(sid, pairs))
+        out.append((sid, pairs))
         if not noack:
             nack = g.pel.get(sid)
             if nack is None:
@@ -839,7 +878,7 @@ def read_group(db, key, s, g, consumer, start, count, noack, history, now):
         if count and len(out) == count:
             break
     groups_changed(s)
-    return out
+    return entries_reply(client, out)
 
 
 @command("xread", -4, F.BLOCKING | F.READONLY, group="stream",

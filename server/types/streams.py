@@ -7,7 +7,9 @@ tombstones) that the commands read. Node sizes follow Redis's streamAppendItem
 (stream-node-max-bytes / -entries, checked before the append), deletions flag entries in place
 (tombstones, as Redis never compacts a node), and a node whose last live entry goes is dropped.
 Trimming follows streamTrim: whole nodes from the head, then (exact trimming only) tombstones.
-Consumer groups (slice 3) live in `cgroups`; their serialised form is `rdb_groups`.
+Consumer groups (slice 3) live in `cgroups`; their serialised form is `rdb_groups`, refreshed
+lazily: a change to a group only marks the stream (`groups_changed`, O(1)), and `flush_groups`
+serialises the marked streams right before a snapshot or a DUMP reads them.
 
 It must not: know about clients, replies or the command table.
 """
@@ -100,8 +102,9 @@ class Node:
         counters = _elems([self.count, self.deleted])
         total = 6 + len(counters) + len(self.rest) + 1
         n = self.nelems + 2
-        self.lp = (total.to_bytes(4, "little") + (n if n < 65535 else 65535).to_bytes(2, "little")
-                   + counters + self.rest + b"\xff")
+        # one join: a chain of + copied the node (up to stream-node-max-bytes) four times
+        self.lp = b"".join((total.to_bytes(4, "little"), (n if n < 65535 else 65535).to_bytes(2, "little"),
+                            counters, self.rest, b"\xff"))
 
     def live(self, lo: int = 0, hi: int | None = None):
         """Indices of the live entries in [lo, hi)."""
@@ -121,13 +124,20 @@ class Stream(rdb.StreamRecord):
     group, or None (server/commands/streams.py's business). Always truthy: an emptied stream
     stays, as in Redis."""
 
-    __slots__ = ("nodes", "keys", "cgroups")
+    __slots__ = ("nodes", "keys", "cgroups", "groups_dirty")
 
     def __init__(self):
         super().__init__()
         self.nodes = []
         self.keys = []
         self.cgroups = None
+        self.groups_dirty = False
+
+    def groups_part(self) -> bytes:
+        """The serialised groups, brought up to date first (DUMP, the pure-Python writer)."""
+        if self.groups_dirty:
+            _serialise_groups(self)
+        return self.rdb_groups
 
     def __bool__(self):
         return True
@@ -231,9 +241,11 @@ class Stream(rdb.StreamRecord):
         """The first (or last) live entry's id; (U64, U64) / (0, 0) when there is none."""
         nodes = self.nodes if first else reversed(self.nodes)
         for node in nodes:
-            js = node.live() if first else reversed(list(node.live()))
+            dead = node.dead
+            js = range(len(dead)) if first else range(len(dead) - 1, -1, -1)
             for j in js:
-                return node.ids[j]
+                if not dead[j]:
+                    return node.ids[j]
         return MAX_ID if first else (0, 0)
 
     def range(self, start: tuple, end: tuple, rev: bool = False):
@@ -264,6 +276,46 @@ class Stream(rdb.StreamRecord):
                 for j in range(b - 1, a - 1, -1):
                     if not dead[j]:
                         yield ids[j], vals[j]
+
+    def entries(self, start: tuple, end: tuple, rev: bool = False, count: int = 0) -> list:
+        """range's first `count` entries (all of them when count <= 0) as a list, taken by
+        slices from the nodes that hold no tombstone (XRANGE's and XREAD's path)."""
+        out: list = []
+        if start > end:
+            return out
+        keys = self.keys
+        lo = max(bisect_right(keys, start) - 1, 0)
+        hi = bisect_right(keys, end)
+        nodes = self.nodes
+        order = range(hi - 1, lo - 1, -1) if rev else range(lo, hi)
+        for i in order:
+            node = nodes[i]
+            ids = node.ids
+            a = bisect_left(ids, start) if i == lo else 0
+            b = bisect_right(ids, end) if i == hi - 1 else len(ids)
+            if a >= b:
+                continue
+            want = count - len(out) if count > 0 else b - a
+            if node.deleted:
+                dead, vals = node.dead, node.vals
+                js = range(b - 1, a - 1, -1) if rev else range(a, b)
+                for j in js:
+                    if not dead[j]:
+                        out.append((ids[j], vals[j]))
+                        want -= 1
+                        if want == 0:
+                            break
+            else:
+                if want < b - a:
+                    if rev:
+                        a = b - want
+                    else:
+                        b = a + want
+                taken = zip(ids[a:b], node.vals[a:b])
+                out.extend(reversed(list(taken)) if rev else taken)
+            if count > 0 and len(out) >= count:
+                break
+        return out
 
     def get(self, sid: tuple):
         """The pairs of the live entry `sid`, or None."""
@@ -343,9 +395,35 @@ def group_records(groups: dict) -> list:
     return out
 
 
-def groups_changed(s: "Stream") -> None:
-    """Refresh the serialised groups the snapshot writers read, after any change to them."""
+# Streams whose `rdb_groups` is stale. Serialising the groups is O(their pending entries), so a
+# change (an XACK in a PEL of 10^5) only marks the stream; the snapshot paths call flush_groups
+# before they read the slots (before the fork for BGSAVE: the child's walker must find ready
+# bytes and never run Python). A stream dropped from the keyspace may linger here until then;
+# past _DIRTY_CAP marked streams the list is flushed, so it stays bounded without snapshots.
+_dirty: list = []
+_DIRTY_CAP = 4096
+
+
+def _serialise_groups(s: "Stream") -> None:
     s.rdb_groups = rdb.groups_blob(group_records(s.cgroups)) if s.cgroups else rdb.STREAM_GROUPS_NONE
+    s.groups_dirty = False
+
+
+def groups_changed(s: "Stream") -> None:
+    """Mark the serialised groups stale after any change to them (O(1))."""
+    if not s.groups_dirty:
+        s.groups_dirty = True
+        _dirty.append(s)
+        if len(_dirty) > _DIRTY_CAP:
+            flush_groups()
+
+
+def flush_groups() -> None:
+    """Serialise the groups of every marked stream: the snapshot writers' slots are current."""
+    for s in _dirty:
+        if s.groups_dirty:
+            _serialise_groups(s)
+    _dirty.clear()
 
 
 # -- the registry's hooks ---------------------------------------------------------------------------
@@ -367,7 +445,7 @@ def _duplicate(value: Stream) -> Stream:
     dup.rdb_nodes = list(value.rdb_nodes)
     dup.length, dup.entries_added = value.length, value.entries_added
     dup.last_id, dup.first_id, dup.max_deleted = value.last_id, value.first_id, value.max_deleted
-    dup.rdb_groups = value.rdb_groups
+    dup.rdb_groups = value.groups_part()
     if value.cgroups is not None:
         dup.cgroups = copy_groups(value.cgroups)
     return dup

@@ -170,3 +170,54 @@ def test_bgsave_files_cross_both_ways(spawn, tmp_path):
     _wait_bgsave(fc)
     back = start_on_file(spawn, "redis", f"{forkv.dir}/dump.rdb", tmp_path / "r")
     assert _run(redis.Redis(port=back.port), probe) == want
+
+
+def _file_stream(path, key: bytes):
+    from persistence.rdb import Record, read_rdb
+    with open(path, "rb") as f:
+        return next(ev.value for ev in read_rdb(f) if isinstance(ev, Record) and ev.key == key)
+
+
+def _groups_shape(rec) -> list:
+    """A record's groups without the delivery and seen times (the two servers' clocks)."""
+    return [(g.name, g.last_id, g.entries_read, [(sid, n) for sid, _, n in g.pel],
+             [(name, ids) for name, _, _, ids in g.consumers]) for g in rec.groups or []]
+
+
+def test_group_changes_between_snapshots(spawn):
+    """The groups are serialised lazily (when a snapshot or DUMP reads them): a BGSAVE, then
+    changes to the groups, then a second BGSAVE and a SAVE write what Redis writes, and what
+    the server's own DUMP holds (the file's record is DUMP's body, delivery times included)."""
+    from persistence import rdb
+
+    setup = ([("XADD", "q", f"{i}-1", "f", f"v{i}") for i in range(1, 51)]
+             + [("XGROUP", "CREATE", "q", "g", "0"),
+                ("XREADGROUP", "GROUP", "g", "alice", "COUNT", "20", "STREAMS", "q", ">")])
+    changes = [
+        [("XACK", "q", "g", "1-1", "2-1", "7-1"), ("XCLAIM", "q", "g", "bob", "0", "3-1", "4-1", "JUSTID"),
+         ("XGROUP", "CREATE", "q", "h", "$"), ("XGROUP", "CREATECONSUMER", "q", "h", "carol")],
+        [("XREADGROUP", "GROUP", "h", "dave", "STREAMS", "q", "0"), ("XGROUP", "SETID", "q", "h", "10-1"),
+         ("XGROUP", "DELCONSUMER", "q", "g", "bob"), ("XACK", "q", "g", "20-1")],
+    ]
+    servers = [spawn("forkv"), spawn("redis")]
+    clients = [redis.Redis(port=s.port) for s in servers]
+    raw = [redis.Redis(port=s.port) for s in servers]  # replies as sent (XCLAIM JUSTID)
+    for c, r in zip(clients, raw):
+        r.response_callbacks.clear()
+        _run(r, setup)
+        c.bgsave()
+        _wait_bgsave(c)
+    for step, cmds in enumerate(changes):
+        files = []
+        for s, c, r in zip(servers, clients, raw):
+            _run(r, cmds)
+            if step == 0:
+                c.bgsave()
+                _wait_bgsave(c)
+            else:
+                assert c.save()
+            files.append(_file_stream(f"{s.dir}/dump.rdb", b"q"))
+        forkv_rec, redis_rec = files
+        assert forkv_rec.rdb_nodes == redis_rec.rdb_nodes
+        assert _groups_shape(forkv_rec) == _groups_shape(redis_rec), step
+        assert rdb.dump_payload(forkv_rec) == clients[0].dump("q"), step

@@ -35,6 +35,7 @@ GROUPS = [
  ("XPENDING","s","g"), ("XINFO","GROUPS","s"),
  ("XADD","s","4-1","d","4"), ("XADD","s","5-1","e","5"), ("XREADGROUP","GROUP","g","dave","STREAMS","s",">"),
  ("XADD","s","6-1","e","5"),
+ ("EVAL","return redis.call('xreadgroup','GROUP','g3','sc','COUNT','2','STREAMS','s','>')","0"),
  ("XREADGROUP","GROUP","g2","erin","COUNT","2","STREAMS","s",">"), ("XDEL","s","5-1"),
  ("XAUTOCLAIM","s","g","frank","0","0","COUNT","2"), ("XAUTOCLAIM","s","g","frank","0","0","JUSTID"),
  ("XAUTOCLAIM","s","g2","frank","0","0"), ("XAUTOCLAIM","s","g","frank","0","0","COUNT","0"),

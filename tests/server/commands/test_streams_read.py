@@ -20,6 +20,8 @@ SYNC = [
     ("XREAD", "BLOCK", "10", "STREAMS", "s", "$"),
     ("EVAL", "return redis.call('xread','BLOCK','0','STREAMS','s','$')", "0"),
     ("EVAL", "return redis.call('xread','STREAMS','s','0')", "0"),
+    ("EVAL", "return redis.call('xrange','s','-','+')", "0"),
+    ("EVAL", "return redis.call('xrevrange','s','+','-','COUNT','1')", "0"),
 ]
 
 
