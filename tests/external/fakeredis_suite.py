@@ -21,6 +21,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
+from tests.external._judge import known_reason, outcomes, start_pytest  # noqa: E402
 from tests.servers import ServerProcess  # noqa: E402
 
 VERSION = "2.26.2"
@@ -41,7 +42,6 @@ KNOWN = [
 ]
 
 # Skips are left out: -rA reports them by file and line, not by test.
-OUTCOME = re.compile(r"^(PASSED|FAILED|ERROR|XFAIL|XPASS) (\S+)")
 
 
 def fetch(workdir: str) -> tuple:
@@ -76,30 +76,7 @@ def copy_for_port(src: str, dest: str, port: int) -> str:
 
 
 def start_suite(src: str, python: str, tests: list, log_path: str) -> subprocess.Popen:
-    log = open(log_path, "wb")
-    cmd = [python, "-m", "pytest", "-q", "-rA", "-p", "no:cacheprovider", "-o", "addopts=",
-           "-m", "real"] + tests
-    proc = subprocess.Popen(cmd, cwd=src, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
-    proc.log = log  # type: ignore[attr-defined]
-    return proc
-
-
-def outcomes(log_path: str) -> dict:
-    result = {}
-    with open(log_path, encoding="utf-8", errors="replace") as f:
-        for line in f:
-            m = OUTCOME.match(line)
-            if m:
-                result[m.group(2)] = m.group(1)
-    return result
-
-
-def known_reason(test: str):
-    for pattern, reason in KNOWN:
-        if pattern.search(test):
-            return reason
-    return None
+    return start_pytest(python, ["-m", "real"] + tests, src, log_path)
 
 
 def patch_fuzz(suite: str, forkv_port: int, examples: int) -> None:
@@ -185,7 +162,7 @@ def main() -> int:
         differ = sorted(t for t, o in ref.items() if o == "PASSED" and ours.get(t) != "PASSED")
         by_reason: dict = {}
         for test in differ:
-            by_reason.setdefault(known_reason(test), []).append(test)
+            by_reason.setdefault(known_reason(test, KNOWN), []).append(test)
         print(f"{len(ref)} tests ran; passed on redis-server "
               f"{sum(1 for o in ref.values() if o == 'PASSED')}, on forkv "
               f"{sum(1 for o in ours.values() if o == 'PASSED')}; "

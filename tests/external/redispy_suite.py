@@ -11,7 +11,6 @@ package index and its length belongs with the long runs). Options: --files to pi
 import argparse
 import importlib.metadata
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -20,6 +19,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
+from tests.external._judge import known_reason, outcomes, start_pytest  # noqa: E402
 from tests.servers import ServerProcess  # noqa: E402
 
 FILES = [
@@ -34,7 +34,6 @@ FILES = [
 KNOWN = [
 ]
 
-OUTCOME = re.compile(r"^(PASSED|FAILED|ERROR) (\S+)")
 
 
 def fetch_sources(workdir: str) -> str:
@@ -49,31 +48,10 @@ def fetch_sources(workdir: str) -> str:
 
 
 def start_suite(src: str, files: list, port: int, protocol: int, log_path: str) -> subprocess.Popen:
-    log = open(log_path, "wb")
-    cmd = [sys.executable, "-m", "pytest", "-q", "-rA", "-p", "no:cacheprovider", "-o", "addopts=",
-           f"--protocol={protocol}", f"--redis-url=redis://127.0.0.1:{port}/0"] + files
     # The sdist's own `redis` package (the same version) comes first on its path, as in its CI.
-    proc = subprocess.Popen(cmd, cwd=src, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
-    proc.log = log  # type: ignore[attr-defined]
-    return proc
-
-
-def outcomes(log_path: str) -> dict:
-    result = {}
-    with open(log_path, encoding="utf-8", errors="replace") as f:
-        for line in f:
-            m = OUTCOME.match(line)
-            if m:
-                result[m.group(2)] = m.group(1)
-    return result
-
-
-def known_reason(test: str):
-    for pattern, reason in KNOWN:
-        if pattern.search(test):
-            return reason
-    return None
+    return start_pytest(sys.executable, [f"--protocol={protocol}",
+                                         f"--redis-url=redis://127.0.0.1:{port}/0"] + files,
+                        src, log_path)
 
 
 def main() -> int:
@@ -110,7 +88,7 @@ def main() -> int:
             differ = sorted(t for t, o in ref.items() if o == "PASSED" and ours.get(t) != "PASSED")
             by_reason: dict = {}
             for test in differ:
-                by_reason.setdefault(known_reason(test), []).append(test)
+                by_reason.setdefault(known_reason(test, KNOWN), []).append(test)
             passed = sum(1 for o in ours.values() if o == "PASSED")
             print(f"RESP{protocol}: {len(ref)} tests ran; passed on redis-server "
                   f"{sum(1 for o in ref.values() if o == 'PASSED')}, on forkv {passed}; "
