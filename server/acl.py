@@ -73,6 +73,16 @@ def hash_password(password: bytes) -> str:
     return hashlib.sha256(password).hexdigest()
 
 
+def _rule_digest(op: bytes) -> str:
+    """The SHA-256 hex digest a password rule names: hashed from `>pass` / `<pass`, taken as given
+    from `#hash` / `!hash` (which must be 64 lowercase hex digits: EBADMSG otherwise)."""
+    if op[:1] in (b">", b"<"):
+        return hash_password(op[1:])
+    if not _valid_hash(op[1:]):
+        raise RuleError("EBADMSG")
+    return op[1:].decode()
+
+
 def _valid_hash(raw: bytes) -> bool:
     return len(raw) == 64 and all(c in b"0123456789abcdef" for c in raw)
 
@@ -488,22 +498,12 @@ class User:
             self.flags &= ~NOPASS
             self.passwords = []
         elif op[:1] in (b">", b"#"):
-            if op[:1] == b">":
-                digest = hash_password(op[1:])
-            else:
-                if not _valid_hash(op[1:]):
-                    raise RuleError("EBADMSG")
-                digest = op[1:].decode()
+            digest = _rule_digest(op)
             if digest not in self.passwords:
                 self.passwords.append(digest)
             self.flags &= ~NOPASS
         elif op[:1] in (b"<", b"!"):
-            if op[:1] == b"<":
-                digest = hash_password(op[1:])
-            else:
-                if not _valid_hash(op[1:]):
-                    raise RuleError("EBADMSG")
-                digest = op[1:].decode()
+            digest = _rule_digest(op)
             if digest not in self.passwords:
                 raise RuleError("ENODEV")
             self.passwords.remove(digest)
