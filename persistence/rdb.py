@@ -250,7 +250,8 @@ STREAM_GROUPS_NONE = b"\x00"  # the groups part of a stream that has none
 
 class StreamRecord:
     """A stream as both writers serialise it (the server's Stream subclasses it and keeps these
-    fields current): `rdb_nodes` a list of (16-byte master key, listpack bytes) in key order;
+    fields current, or current once `nodes_part` / `groups_part` are read, see there): `rdb_nodes`
+    a list of (16-byte master key, listpack bytes) in key order;
     `length`, `entries_added` ints; `last_id`, `first_id`, `max_deleted` (ms, seq) tuples;
     `rdb_groups` the serialised groups part (STREAM_GROUPS_NONE, or groups_blob's). The reader
     also fills `groups`: a list of StreamGroup, or None when the record had none. The C walker
@@ -269,13 +270,19 @@ class StreamRecord:
         self.rdb_groups = STREAM_GROUPS_NONE
         self.groups: list[StreamGroup] | None = None
 
+    def nodes_part(self) -> list:
+        """`rdb_nodes` for the pure-Python writer and DUMP (a subclass that seals its tail node
+        lazily brings it up to date here; the C walker reads the slot as it is, so the caller
+        settles the subclass's values before a snapshot)."""
+        return self.rdb_nodes
+
     def groups_part(self) -> bytes:
         """`rdb_groups` for the pure-Python writer (a subclass that serialises its groups
         lazily brings them up to date here; the C walker reads the slot as it is)."""
         return self.rdb_groups
 
     def _record(self) -> tuple:
-        return (self.rdb_nodes, self.length, self.last_id, self.first_id, self.max_deleted,
+        return (self.nodes_part(), self.length, self.last_id, self.first_id, self.max_deleted,
                 self.entries_added, self.groups_part())
 
     def __eq__(self, other) -> bool:  # the same record bytes
@@ -556,7 +563,7 @@ def _value_body(value: Any, compression: bool, layouts: dict | None = None) -> t
                 _put_string(buf, node, compression)
         return TYPE_LIST_QUICKLIST_2, buf
     if layout == LAYOUT_STREAM:  # rdbSaveObject's stream branch (see StreamRecord's diagram)
-        nodes = value.rdb_nodes
+        nodes = value.nodes_part()
         _put_length(buf, len(nodes))
         for key, lp in nodes:
             _put_string(buf, key, compression)

@@ -211,7 +211,7 @@ class Persistence:
         ks = self.server.keyspace
         ks.end_overlay()
         self.merging = False
-        streams.flush_groups()  # the groups changed since the last snapshot, serialised here
+        streams.settle_streams()  # tails and groups changed since the last snapshot, serialised here
         return [(db.index, db.data, db.expires) for db in ks.dbs if db.data]
 
     def _access(self):

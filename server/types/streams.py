@@ -1,15 +1,20 @@
 """Streams: Redis 7.0's stream type, held as Redis holds it (a sorted run of listpack nodes with
 master entries), so RDB files and DUMP payloads carry the very bytes Redis writes.
 
-Each Node keeps its listpack as bytes, current after every change (the snapshot walker writes it
-as is, without calling back into Python), beside a decoded copy (ids, field/value tuples,
-tombstones) that the commands read. Node sizes follow Redis's streamAppendItem
-(stream-node-max-bytes / -entries, checked before the append), deletions flag entries in place
-(tombstones, as Redis never compacts a node), and a node whose last live entry goes is dropped.
-Trimming follows streamTrim: whole nodes from the head, then (exact trimming only) tombstones.
-Consumer groups (slice 3) live in `cgroups`; their serialised form is `rdb_groups`, refreshed
-lazily: a change to a group only marks the stream (`groups_changed`, O(1)), and `flush_groups`
-serialises the marked streams right before a snapshot or a DUMP reads them.
+Each Node keeps its listpack as bytes (the snapshot walker writes them as they are, without
+calling back into Python) beside a decoded copy (ids, field/value tuples, tombstones) that the
+commands read. Node sizes follow Redis's streamAppendItem (stream-node-max-bytes / -entries,
+checked before the append), deletions flag entries in place (tombstones, as Redis never compacts
+a node), and a node whose last live entry goes is dropped. Trimming follows streamTrim: whole
+nodes from the head, then (exact trimming only) tombstones. Consumer groups (slice 3) live in
+`cgroups`; their serialised form is `rdb_groups`.
+
+Two serialised parts are refreshed lazily, as they cost O(their size) to rebuild: an append
+leaves the tail node's listpack unsealed (`lp` None, O(1) instead of rebuilding up to
+stream-node-max-bytes per XADD; server/_fastpath.c's XADD appends the same way) and a change to
+a group only marks `groups_dirty`. Either queues the stream (`queued`), and `settle_streams`
+brings every queued stream's bytes up to date right before a snapshot reads them (before the
+fork for BGSAVE); DUMP, COPY and MEMORY USAGE settle the one stream they read.
 
 It must not: know about clients, replies or the command table.
 """
@@ -42,6 +47,19 @@ def _signed(d: int) -> int:
     return d - (1 << 64) if d >= 1 << 63 else d
 
 
+def _int_size(v: int) -> int:
+    """The bytes an integer entry takes in a listpack (encoding, data, backlen)."""
+    if 0 <= v <= 127:
+        return 2
+    if -4096 <= v <= 4095:
+        return 3
+    if -32768 <= v <= 32767:
+        return 4
+    if -8388608 <= v <= 8388607:
+        return 5
+    return 6 if -2147483648 <= v <= 2147483647 else 10
+
+
 def key_of(sid: tuple) -> bytes:
     return rdb.stream_id_bytes(sid[0], sid[1])
 
@@ -53,6 +71,8 @@ class Node:
 
     __slots__ = ("master", "fields", "ids", "vals", "dead", "at", "count", "deleted", "rest",
                  "nelems", "lp")
+    # `lp`: the sealed listpack, or None while appends have outrun it (only ever the tail node;
+    # see the module docstring). server/_fastpath.c's fast_xadd appends to these slots too.
 
     def __init__(self, master: tuple, fields: tuple):
         self.master = master
@@ -66,9 +86,17 @@ class Node:
         head = [len(fields), *fields, 0]
         self.rest = bytearray(_elems(head))
         self.nelems = len(head)
-        self.lp = b""
+        self.lp = None
 
-    def append(self, sid: tuple, pairs: tuple, seal: bool = True) -> None:
+    def size(self) -> int:
+        """The listpack's size in bytes (what len(lp) is, or will be once sealed)."""
+        if self.lp is not None:
+            return len(self.lp)
+        return 7 + _int_size(self.count) + _int_size(self.deleted) + len(self.rest)
+
+    def append(self, sid: tuple, pairs: tuple) -> None:
+        """Add an entry to the decoded copy and to `rest`; `lp` goes stale (the caller seals
+        it, or queues the stream)."""
         fields = pairs[0::2]
         same = tuple(fields) == self.fields
         ms, seq = self.master
@@ -87,8 +115,7 @@ class Node:
         self.vals.append(pairs)
         self.dead.append(False)
         self.count += 1
-        if seal:
-            self.seal()
+        self.lp = None
 
     def kill(self, j: int) -> None:
         """Flag entry j deleted (lpReplaceInteger of its flags: 0/2 -> 1/3, one byte both ways)."""
@@ -124,7 +151,7 @@ class Stream(rdb.StreamRecord):
     group, or None (server/commands/streams.py's business). Always truthy: an emptied stream
     stays, as in Redis."""
 
-    __slots__ = ("nodes", "keys", "cgroups", "groups_dirty")
+    __slots__ = ("nodes", "keys", "cgroups", "groups_dirty", "queued")
 
     def __init__(self):
         super().__init__()
@@ -132,6 +159,20 @@ class Stream(rdb.StreamRecord):
         self.keys = []
         self.cgroups = None
         self.groups_dirty = False
+        self.queued = False  # in _pending (its tail or its groups may need settling)
+
+    def settle(self) -> None:
+        """Bring the serialised parts up to date: the tail's listpack, the groups."""
+        nodes = self.nodes
+        if nodes and nodes[-1].lp is None:
+            self._resealed(-1)
+        if self.groups_dirty:
+            _serialise_groups(self)
+
+    def nodes_part(self) -> list:
+        """`rdb_nodes`, settled first (DUMP, the pure-Python writer)."""
+        self.settle()
+        return self.rdb_nodes
 
     def groups_part(self) -> bytes:
         """The serialised groups, brought up to date first (DUMP, the pure-Python writer)."""
@@ -151,17 +192,20 @@ class Stream(rdb.StreamRecord):
         node = self.nodes[-1] if self.nodes else None
         if node is not None:
             limit = LISTPACK_MAX if max_bytes == 0 or max_bytes > LISTPACK_MAX else max_bytes
-            if len(node.lp) + size >= limit or (max_entries and node.count + node.deleted >= max_entries):
+            if node.size() + size >= limit or (max_entries and node.count + node.deleted >= max_entries):
+                if node.lp is None:
+                    self._resealed(-1)  # no longer the tail: sealed for good
                 node = None
         if node is None:
             node = Node(sid, tuple(pairs[0::2]))
             self.nodes.append(node)
             self.keys.append(sid)
-            node.append(sid, pairs)
-            self.rdb_nodes.append((key_of(sid), node.lp))
-        else:
-            node.append(sid, pairs)
-            self.rdb_nodes[-1] = (self.rdb_nodes[-1][0], node.lp)
+            self.rdb_nodes.append((key_of(sid), None))
+        elif node.lp is not None:
+            self.rdb_nodes[-1] = (self.rdb_nodes[-1][0], None)
+        node.append(sid, pairs)
+        if not self.queued:
+            _queue(self)
         self.length += 1
         self.entries_added += 1
         self.last_id = sid
@@ -169,6 +213,7 @@ class Stream(rdb.StreamRecord):
             self.first_id = sid
 
     def _drop(self, i: int) -> None:
+        # An unsealed tail dropped: the new tail was sealed when it stopped being the tail.
         del self.nodes[i]
         del self.keys[i]
         del self.rdb_nodes[i]
@@ -395,13 +440,15 @@ def group_records(groups: dict) -> list:
     return out
 
 
-# Streams whose `rdb_groups` is stale. Serialising the groups is O(their pending entries), so a
-# change (an XACK in a PEL of 10^5) only marks the stream; the snapshot paths call flush_groups
-# before they read the slots (before the fork for BGSAVE: the child's walker must find ready
-# bytes and never run Python). A stream dropped from the keyspace may linger here until then;
-# past _DIRTY_CAP marked streams the list is flushed, so it stays bounded without snapshots.
-_dirty: list = []
-_DIRTY_CAP = 4096
+# Streams whose serialised parts may be stale (`queued`): an unsealed tail node (XADD), groups
+# changed (serialising them is O(their pending entries), an XACK in a PEL of 10^5 only marks the
+# stream). The snapshot paths call settle_streams before they read the slots (before the fork
+# for BGSAVE: the child's walker must find ready bytes and never run Python). A stream dropped
+# from the keyspace may linger here until then; past _PENDING_CAP queued streams the list is
+# settled, so it stays bounded without snapshots. server/_fastpath.c's fast_xadd appends here
+# too (it steps aside when the list is at the cap).
+_pending: list = []
+_PENDING_CAP = 4096
 
 
 def _serialise_groups(s: "Stream") -> None:
@@ -409,21 +456,26 @@ def _serialise_groups(s: "Stream") -> None:
     s.groups_dirty = False
 
 
+def _queue(s: "Stream") -> None:
+    s.queued = True
+    _pending.append(s)
+    if len(_pending) > _PENDING_CAP:
+        settle_streams()
+
+
 def groups_changed(s: "Stream") -> None:
     """Mark the serialised groups stale after any change to them (O(1))."""
-    if not s.groups_dirty:
-        s.groups_dirty = True
-        _dirty.append(s)
-        if len(_dirty) > _DIRTY_CAP:
-            flush_groups()
+    s.groups_dirty = True
+    if not s.queued:
+        _queue(s)
 
 
-def flush_groups() -> None:
-    """Serialise the groups of every marked stream: the snapshot writers' slots are current."""
-    for s in _dirty:
-        if s.groups_dirty:
-            _serialise_groups(s)
-    _dirty.clear()
+def settle_streams() -> None:
+    """Settle every queued stream: the snapshot writers' slots are current."""
+    for s in _pending:
+        s.settle()
+        s.queued = False
+    _pending.clear()
 
 
 # -- the registry's hooks ---------------------------------------------------------------------------
@@ -433,6 +485,7 @@ def _encoding(value, config=None) -> str:
 
 
 def _duplicate(value: Stream) -> Stream:
+    value.settle()
     dup = Stream()
     for node in value.nodes:
         n = Node.__new__(Node)
@@ -501,7 +554,7 @@ def memory(value: Stream, samples: int = 5) -> int:
     """objectComputeSize's stream estimate: the struct, the rax (Redis's fixed per-node
     overhead), the listpacks (the first `samples` averaged, the tail's own allocation: a
     node starts with 4096 bytes allocated) and the groups' PELs."""
-    nodes = value.rdb_nodes
+    nodes = value.nodes_part()
     size = 16 + 80 + _rax_usage(len(nodes), rax_nodes(nodes))
     sizes = [_jemalloc(len(lp)) for _, lp in nodes]
     if sizes:
@@ -535,7 +588,7 @@ def node_from_listpack(key: bytes, lp: bytes) -> Node:
         else:
             n = int(items[pos + 3])
             pairs = tuple(items[pos + 4:pos + 4 + 2 * n])
-        node.append(sid, pairs, False)
+        node.append(sid, pairs)
         if flags & FLAG_DELETED:
             node.kill(len(node.ids) - 1)
         pos += int(items[pos + (3 + nf if flags & FLAG_SAMEFIELDS else 4 + 2 * int(items[pos + 3]))]) + 1

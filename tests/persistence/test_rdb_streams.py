@@ -112,8 +112,8 @@ def _built_streams() -> dict:
     for sid in [(1000 + 3 * i, i % 2) for i in range(140, 150)]:
         g.pel[sid] = alice.pel[sid] = streams.NACK(1_700_000_001_000 + sid[0], 2, alice)
     s.cgroups = {b"grp": g, b"empty": streams.Group(b"empty", (0, 0), -1)}
-    streams.groups_changed(s)  # marks the groups stale: the C walker reads the slot as it is,
-    streams.flush_groups()  # so serialise them, as the server's snapshot paths do first
+    streams.groups_changed(s)  # marks the groups stale (and appends left the tails unsealed):
+    streams.settle_streams()  # the C walker reads the slots as they are, so settle them first
     return out
 
 
