@@ -15,7 +15,8 @@
  * it goes to access[key], raw (seconds or counter), as read_rdb's stage[db][2] describes.
  *
  * It also packs and reads the listpacks of small sorted sets held at rest (listpack_pack,
- * listpack_entries: persistence.rdb.listpack_blob / listpack_entries use them when built), and
+ * listpack_entries: persistence.rdb.listpack_blob / listpack_entries use them when built; its
+ * element encoders are also server/_fastpath.c's for XADD, through the capsule lp_kernel), and
  * fills / packs the intsets of small sets held at rest (intset_fill, intset_pack: server/types/
  * sets.py's expand / pack, whose Python code is the reference).
  *
@@ -512,6 +513,49 @@ lp_backlen(size_t l, unsigned char *out)
     return 5;
 }
 
+/* One integer element (encoding, data, backlen) at `out` (room for 10 bytes); its size. */
+static size_t
+lp_put_int(long long v, unsigned char *out)
+{
+    size_t body = lp_int_body(v, out);
+    return body + lp_backlen(body, out + body);
+}
+
+/* One bytes element at `out` (room for n + 10 bytes): an integer when it is one in canonical
+ * form (as lpAppend stores it), else a string; its size. */
+static size_t
+lp_put_bytes(const unsigned char *p, Py_ssize_t n, unsigned char *out)
+{
+    long long v;
+    if (canonical_int(p, n, &v))
+        return lp_put_int(v, out);
+    size_t h;
+    if (n < 64) {
+        out[0] = (unsigned char)(0x80 | n);
+        h = 1;
+    } else if (n < 4096) {
+        out[0] = (unsigned char)(0xE0 | (n >> 8));
+        out[1] = (unsigned char)(n & 0xFF);
+        h = 2;
+    } else {
+        out[0] = 0xF0;
+        for (int k = 0; k < 4; k++)
+            out[1 + k] = (unsigned char)(((size_t)n >> (8 * k)) & 0xFF);
+        h = 5;
+    }
+    memcpy(out + h, p, (size_t)n);
+    return h + (size_t)n + lp_backlen(h + (size_t)n, out + h + (size_t)n);
+}
+
+/* The two element encoders, for server/_fastpath.c's XADD (capsule "persistence._rdbload.lp_kernel"):
+ * it appends a stream entry's elements to a node's bytes with the very encoders listpack_pack uses. */
+typedef struct {
+    size_t (*put_int)(long long v, unsigned char *out);
+    size_t (*put_bytes)(const unsigned char *p, Py_ssize_t n, unsigned char *out);
+} LpKernel;
+
+static const LpKernel lp_kernel = {lp_put_int, lp_put_bytes};
+
 /* listpack_pack(entries) -> bytes: entries a list of bytes or int (ints within 64 bits). */
 static PyObject *
 rdbload_listpack_pack(PyObject *self, PyObject *arg)
@@ -532,46 +576,20 @@ rdbload_listpack_pack(PyObject *self, PyObject *arg)
         return PyErr_NoMemory();
     for (Py_ssize_t i = 0; i < count; i++) {
         PyObject *e = PyList_GET_ITEM(arg, i);
-        long long v;
-        size_t body;
-        unsigned char *at = buf + len;
         if (PyLong_Check(e)) {
-            v = PyLong_AsLongLong(e);
+            long long v = PyLong_AsLongLong(e);
             if (v == -1 && PyErr_Occurred()) {
                 PyMem_Free(buf);
                 return NULL;
             }
-            body = lp_int_body(v, at);
+            len += lp_put_int(v, buf + len);
         } else if (PyBytes_Check(e)) {
-            const unsigned char *p = (const unsigned char *)PyBytes_AS_STRING(e);
-            Py_ssize_t n = PyBytes_GET_SIZE(e);
-            if (canonical_int(p, n, &v)) {
-                body = lp_int_body(v, at);
-            } else {
-                size_t h;
-                if (n < 64) {
-                    at[0] = (unsigned char)(0x80 | n);
-                    h = 1;
-                } else if (n < 4096) {
-                    at[0] = (unsigned char)(0xE0 | (n >> 8));
-                    at[1] = (unsigned char)(n & 0xFF);
-                    h = 2;
-                } else {
-                    at[0] = 0xF0;
-                    for (int k = 0; k < 4; k++)
-                        at[1 + k] = (unsigned char)(((size_t)n >> (8 * k)) & 0xFF);
-                    h = 5;
-                }
-                memcpy(at + h, p, (size_t)n);
-                body = h + (size_t)n;
-            }
+            len += lp_put_bytes((const unsigned char *)PyBytes_AS_STRING(e), PyBytes_GET_SIZE(e), buf + len);
         } else {
             PyMem_Free(buf);
             PyErr_SetString(PyExc_TypeError, "listpack entries must be bytes or int");
             return NULL;
         }
-        len += body;
-        len += lp_backlen(body, buf + len);
     }
     buf[len++] = 0xFF;
     uint32_t total = (uint32_t)len;
@@ -1023,5 +1041,14 @@ static struct PyModuleDef rdbload_module = {
 PyMODINIT_FUNC
 PyInit__rdbload(void)
 {
-    return PyModule_Create(&rdbload_module);
+    PyObject *m = PyModule_Create(&rdbload_module);
+    if (m == NULL)
+        return NULL;
+    PyObject *capsule = PyCapsule_New((void *)&lp_kernel, "persistence._rdbload.lp_kernel", NULL);
+    if (capsule == NULL || PyModule_AddObject(m, "lp_kernel", capsule) < 0) {
+        Py_XDECREF(capsule);
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
 }

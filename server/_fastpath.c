@@ -1701,6 +1701,389 @@ configure_hll(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     Py_RETURN_NONE;
 }
 
+/* ---- XADD key * field value ... onto a stream's tail node (server/commands/streams.py xadd is
+ * the reference and serves every other case; server/types/streams.py Stream.append the
+ * node rule) ---- */
+
+/* persistence/_rdbload.c's listpack element encoders, from its capsule "persistence._rdbload.
+ * lp_kernel" (the struct is _rdbload.c's LpKernel): the same bytes its listpack_pack writes. */
+typedef struct {
+    size_t (*put_int)(long long v, unsigned char *out);
+    size_t (*put_bytes)(const unsigned char *p, Py_ssize_t n, unsigned char *out);
+} LpKernel;
+static const LpKernel *lp_kernel;  /* NULL: not built, or FORKVPY_PURE (XADD's handler) */
+static PyObject *xadd_handler, *stream_pending;  /* streams._pending: streams to settle */
+static PyTypeObject *stream_type, *node_type;
+static Py_ssize_t stream_pending_cap;
+static Py_ssize_t off_s_nodes = -1, off_s_rdb_nodes = -1, off_s_length = -1, off_s_last_id = -1,
+                  off_s_first_id = -1, off_s_entries_added = -1, off_s_queued = -1;
+static Py_ssize_t off_n_master = -1, off_n_fields = -1, off_n_ids = -1, off_n_vals = -1,
+                  off_n_dead = -1, off_n_at = -1, off_n_count = -1, off_n_deleted = -1,
+                  off_n_rest = -1, off_n_nelems = -1, off_n_lp = -1;
+static Py_ssize_t off_server = -1;  /* Client.server */
+/* The config values of the last server seen (Config.values is never rebound: CONFIG SET
+ * updates it in place), to read stream-node-max-bytes / -entries without attribute lookups. */
+static PyObject *cfg_server, *cfg_values, *s_config, *s_values, *s_node_max_bytes,
+                *s_node_max_entries;
+
+#define LISTPACK_MAX (1LL << 30)  /* STREAM_LISTPACK_MAX_SIZE */
+#define U64_MAX 0xFFFFFFFFFFFFFFFFULL
+
+/* The time as Keyspace.clock gives it (keyspace.wall_ms read here, an injected clock called): 1
+ * with *now set, 0 when it is not a unix-ms reading (the handler then), -1 with an exception. */
+static int
+keyspace_now(PyObject *ks, long long *now)
+{
+    PyObject *clock = slot_get(ks, off_clock);
+    if (clock == NULL)
+        return 0;
+    if (clock == wall_ms_fn) {
+        *now = wall_ms_now();
+        return *now >= 0;
+    }
+    PyObject *now_obj = PyObject_CallNoArgs(clock);
+    if (now_obj == NULL)
+        return -1;
+    int overflow = 0;
+    *now = PyLong_CheckExact(now_obj) ? PyLong_AsLongLongAndOverflow(now_obj, &overflow) : -1;
+    Py_DECREF(now_obj);
+    if (*now < 0 || overflow) {
+        PyErr_Clear();
+        return 0;
+    }
+    return 1;
+}
+
+/* `o`'s int slot as a long long >= 0: 1, or 0 when it is not one. */
+static int
+slot_count(PyObject *o, Py_ssize_t off, long long *v)
+{
+    PyObject *n = slot_get(o, off);
+    if (n == NULL || !PyLong_CheckExact(n))
+        return 0;
+    int overflow = 0;
+    *v = PyLong_AsLongLongAndOverflow(n, &overflow);
+    if (overflow || *v < 0) {
+        PyErr_Clear();
+        return 0;
+    }
+    return 1;
+}
+
+/* An (ms, seq) tuple slot of `o` as two uint64: 1, or 0 when it is not one. */
+static int
+slot_id(PyObject *o, Py_ssize_t off, unsigned long long *ms, unsigned long long *seq)
+{
+    PyObject *id = slot_get(o, off);
+    if (id == NULL || !PyTuple_CheckExact(id) || PyTuple_GET_SIZE(id) != 2
+        || !PyLong_CheckExact(PyTuple_GET_ITEM(id, 0)) || !PyLong_CheckExact(PyTuple_GET_ITEM(id, 1)))
+        return 0;
+    *ms = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(id, 0));
+    *seq = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(id, 1));
+    if (PyErr_Occurred()) {
+        PyErr_Clear();
+        return 0;
+    }
+    return 1;
+}
+
+/* Set slot `off` of `o` to `v` (a new reference, stolen). */
+static void
+slot_set(PyObject *o, Py_ssize_t off, PyObject *v)
+{
+    Py_XSETREF(*(PyObject **)((char *)o + off), v);
+}
+
+/* The bytes an integer element takes in a listpack (streams.py's _int_size). */
+static long long
+lp_int_size(long long v)
+{
+    if (v >= 0 && v <= 127)
+        return 2;
+    if (v >= -4096 && v <= 4095)
+        return 3;
+    if (v >= -32768 && v <= 32767)
+        return 4;
+    if (v >= -8388608 && v <= 8388607)
+        return 5;
+    return v >= -2147483648LL && v <= 2147483647LL ? 6 : 10;
+}
+
+/* stream-node-max-bytes and -entries of the client's server: 1, or 0 when not found. */
+static int
+node_limits(PyObject *client, long long *max_bytes, long long *max_entries)
+{
+    PyObject *server = slot_get(client, off_server);
+    if (server == NULL)
+        return 0;
+    if (server != cfg_server) {
+        PyObject *config = PyObject_GetAttr(server, s_config);
+        PyObject *values = config == NULL ? NULL : PyObject_GetAttr(config, s_values);
+        Py_XDECREF(config);
+        if (values == NULL || !PyDict_CheckExact(values)) {
+            Py_XDECREF(values);
+            PyErr_Clear();
+            return 0;
+        }
+        Py_INCREF(server);
+        Py_XSETREF(cfg_server, server);
+        Py_XSETREF(cfg_values, values);
+    }
+    PyObject *b = PyDict_GetItemWithError(cfg_values, s_node_max_bytes);
+    PyObject *e = PyDict_GetItemWithError(cfg_values, s_node_max_entries);
+    if (b == NULL || e == NULL || !PyLong_CheckExact(b) || !PyLong_CheckExact(e)) {
+        PyErr_Clear();
+        return 0;
+    }
+    *max_bytes = PyLong_AsLongLong(b);
+    *max_entries = PyLong_AsLongLong(e);
+    if (PyErr_Occurred()) {
+        PyErr_Clear();
+        return 0;
+    }
+    return 1;
+}
+
+/* XADD key * field value [field value ...] of an existing stream (exactly streams.Stream) with
+ * no TTL, see plain_write, no save child running, and room in its tail node by Stream.append's
+ * rule: what the handler does for it. The id from the keyspace clock as the handler computes it;
+ * the entry's listpack elements (Node.append's) appended to the node's `rest` with
+ * _rdbload.c's encoders; the decoded copy, counters and ids updated; the tail's `lp` left
+ * unsealed and the stream queued for settle_streams as Stream.append leaves them; the access
+ * field touched (write_typed's lookup) and one write counted (Database.modified). A missing key,
+ * a full tail node (a new node: once per stream-node-max-entries), an explicit id or an option,
+ * another type: the handler. Every check comes before the first change. 1 done, 0 not this
+ * case, -1 error. */
+static int
+fast_xadd(PyObject *client, PyObject *argv, Out *o)
+{
+    DbSlots s;
+    PyObject **dirty;
+    Py_ssize_t argc = PyList_GET_SIZE(argv), nf = (argc - 3) / 2;
+    PyObject *key = PyList_GET_ITEM(argv, 1), *star = PyList_GET_ITEM(argv, 2);
+    if (lp_kernel == NULL || (argc - 3) % 2 || !PyBytes_CheckExact(star)
+        || PyBytes_GET_SIZE(star) != 1 || PyBytes_AS_STRING(star)[0] != '*'
+        || !plain_write(client, key, &s, &dirty) || s.delta != Py_None)
+        return 0;
+    long long size = 0, max_bytes, max_entries;
+    for (Py_ssize_t i = 3; i < argc; i++) {
+        PyObject *a = PyList_GET_ITEM(argv, i);
+        if (!PyBytes_CheckExact(a))
+            return 0;
+        size += PyBytes_GET_SIZE(a);
+    }
+    if (size > LISTPACK_MAX || !node_limits(client, &max_bytes, &max_entries))
+        return 0;  /* too large: the handler's error */
+    PyObject *k = PyUnicode_DecodeLatin1(PyBytes_AS_STRING(key), PyBytes_GET_SIZE(key), NULL);
+    if (k == NULL)
+        return -1;
+    int rc = has_deadline(&s, k);
+    PyObject *sid = NULL, *pairs = NULL, *ints[5] = {NULL, NULL, NULL, NULL, NULL};
+    if (rc != 0) {
+        rc = rc < 0 ? -1 : 0;
+        goto done;
+    }
+    PyObject *st = PyDict_GetItemWithError(s.data, k);  /* borrowed; the dict keeps it */
+    if (st == NULL) {
+        rc = PyErr_Occurred() ? -1 : 0;
+        goto done;
+    }
+    if (Py_TYPE(st) != stream_type)
+        goto done;
+    PyObject *queued = slot_get(st, off_s_queued), *nodes = slot_get(st, off_s_nodes);
+    PyObject *rdb_nodes = slot_get(st, off_s_rdb_nodes);
+    if (queued == NULL || (queued != Py_True && PyList_GET_SIZE(stream_pending) >= stream_pending_cap)
+        || nodes == NULL || !PyList_CheckExact(nodes) || PyList_GET_SIZE(nodes) == 0
+        || rdb_nodes == NULL || !PyList_CheckExact(rdb_nodes)
+        || PyList_GET_SIZE(rdb_nodes) != PyList_GET_SIZE(nodes))
+        goto done;
+    PyObject *tail = PyList_GET_ITEM(nodes, PyList_GET_SIZE(nodes) - 1);
+    PyObject *tail_rec = PyList_GET_ITEM(rdb_nodes, PyList_GET_SIZE(rdb_nodes) - 1);
+    if (Py_TYPE(tail) != node_type || !PyTuple_CheckExact(tail_rec) || PyTuple_GET_SIZE(tail_rec) != 2)
+        goto done;
+    PyObject *fields = slot_get(tail, off_n_fields), *rest = slot_get(tail, off_n_rest);
+    PyObject *lp = slot_get(tail, off_n_lp);
+    PyObject *lists[4] = {slot_get(tail, off_n_ids), slot_get(tail, off_n_vals),
+                          slot_get(tail, off_n_dead), slot_get(tail, off_n_at)};
+    for (int i = 0; i < 4; i++)
+        if (lists[i] == NULL || !PyList_CheckExact(lists[i]))
+            goto done;
+    long long count, deleted, nelems, length, added;
+    unsigned long long mms, mseq, lms, lseq, ms, seq;
+    if (fields == NULL || !PyTuple_CheckExact(fields) || rest == NULL || !PyByteArray_CheckExact(rest)
+        || lp == NULL || (lp != Py_None && !PyBytes_CheckExact(lp))
+        || !slot_count(tail, off_n_count, &count) || !slot_count(tail, off_n_deleted, &deleted)
+        || !slot_count(tail, off_n_nelems, &nelems) || !slot_id(tail, off_n_master, &mms, &mseq)
+        || !slot_count(st, off_s_length, &length) || !slot_count(st, off_s_entries_added, &added)
+        || !slot_id(st, off_s_last_id, &lms, &lseq) || slot_get(st, off_s_first_id) == NULL)
+        goto done;
+    /* Stream.append's node rule, the node's size counted as Node.size does */
+    long long node_bytes = lp != Py_None ? PyBytes_GET_SIZE(lp)
+                         : 7 + lp_int_size(count) + lp_int_size(deleted) + PyByteArray_GET_SIZE(rest);
+    long long limit = max_bytes == 0 || max_bytes > LISTPACK_MAX ? LISTPACK_MAX : max_bytes;
+    if (node_bytes + size >= limit || (max_entries && count + deleted >= max_entries))
+        goto done;
+    long long now;
+    if ((rc = keyspace_now(s.ks, &now)) <= 0)
+        goto done;
+    rc = 0;
+    if ((unsigned long long)now > lms) {
+        ms = (unsigned long long)now;
+        seq = 0;
+    } else if (lseq != U64_MAX) {
+        ms = lms;
+        seq = lseq + 1;
+    } else {
+        goto done;  /* the next millisecond, or the exhausted error: the handler */
+    }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(fields); i++)
+        if (!PyBytes_CheckExact(PyTuple_GET_ITEM(fields, i)))
+            goto done;  /* not what Node keeps: the handler compares them */
+    int same = PyTuple_GET_SIZE(fields) == nf;  /* the master entry's fields (Node.append) */
+    for (Py_ssize_t i = 0; same && i < nf; i++) {
+        PyObject *f = PyTuple_GET_ITEM(fields, i), *a = PyList_GET_ITEM(argv, 3 + 2 * i);
+        same = PyBytes_GET_SIZE(f) == PyBytes_GET_SIZE(a)
+               && memcmp(PyBytes_AS_STRING(f), PyBytes_AS_STRING(a), PyBytes_GET_SIZE(a)) == 0;
+    }
+    Py_ssize_t items = same ? 3 + nf + 1 : 4 + 2 * nf + 1;
+    /* Everything allocated before the first change. */
+    rc = -1;
+    if ((sid = Py_BuildValue("(KK)", ms, seq)) == NULL || (pairs = PyTuple_New(2 * nf)) == NULL
+        || (ints[0] = PyLong_FromLongLong(count + 1)) == NULL
+        || (ints[1] = PyLong_FromLongLong(nelems + items)) == NULL
+        || (ints[2] = PyLong_FromLongLong(length + 1)) == NULL
+        || (ints[3] = PyLong_FromLongLong(added + 1)) == NULL
+        || (ints[4] = PyLong_FromSsize_t(PyByteArray_GET_SIZE(rest))) == NULL)
+        goto done;
+    for (Py_ssize_t i = 0; i < 2 * nf; i++) {
+        PyObject *a = PyList_GET_ITEM(argv, 3 + i);
+        Py_INCREF(a);
+        PyTuple_SET_ITEM(pairs, i, a);
+    }
+    Py_ssize_t at = PyByteArray_GET_SIZE(rest);
+    if (PyByteArray_Resize(rest, at + 10 * items + (Py_ssize_t)size) < 0)  /* 10: header, backlen */
+        goto done;
+    unsigned char *p = (unsigned char *)PyByteArray_AS_STRING(rest) + at, *p0 = p;
+    p += lp_kernel->put_int(same ? 2 : 0, p);  /* the flags */
+    p += lp_kernel->put_int((long long)(ms - mms), p);  /* the id's deltas, as int64 */
+    p += lp_kernel->put_int((long long)(seq - mseq), p);
+    if (!same)
+        p += lp_kernel->put_int(nf, p);
+    for (Py_ssize_t i = same ? 1 : 0; i < 2 * nf; i += same ? 2 : 1) {
+        PyObject *a = PyList_GET_ITEM(argv, 3 + i);
+        p += lp_kernel->put_bytes((const unsigned char *)PyBytes_AS_STRING(a), PyBytes_GET_SIZE(a), p);
+    }
+    p += lp_kernel->put_int(same ? nf + 3 : 2 * nf + 4, p);  /* the lp-count */
+    if (PyByteArray_Resize(rest, at + (p - p0)) < 0)
+        goto done;
+    if (PyList_Append(lists[0], sid) < 0 || PyList_Append(lists[1], pairs) < 0
+        || PyList_Append(lists[2], Py_False) < 0 || PyList_Append(lists[3], ints[4]) < 0)
+        goto done;
+    slot_set(tail, off_n_count, ints[0]);
+    slot_set(tail, off_n_nelems, ints[1]);
+    slot_set(st, off_s_length, ints[2]);
+    slot_set(st, off_s_entries_added, ints[3]);
+    ints[0] = ints[1] = ints[2] = ints[3] = NULL;
+    Py_INCREF(sid);
+    slot_set(st, off_s_last_id, sid);
+    if (length == 0) {
+        Py_INCREF(sid);
+        slot_set(st, off_s_first_id, sid);
+    }
+    if (lp != Py_None) {  /* unsealed from now on: Stream.settle seals it */
+        PyObject *unsealed = PyTuple_Pack(2, PyTuple_GET_ITEM(tail_rec, 0), Py_None);
+        if (unsealed == NULL)
+            goto done;
+        Py_INCREF(Py_None);
+        slot_set(tail, off_n_lp, Py_None);
+        if (PyList_SetItem(rdb_nodes, PyList_GET_SIZE(rdb_nodes) - 1, unsealed) < 0)
+            goto done;
+    }
+    if (queued != Py_True) {
+        if (PyList_Append(stream_pending, st) < 0)
+            goto done;
+        Py_INCREF(Py_True);
+        slot_set(st, off_s_queued, Py_True);
+    }
+    if (PyDict_SetItem(s.lru, k, s.lru_clock) < 0 || bump(dirty) < 0)
+        goto done;
+    char buf[48];
+    int len = snprintf(buf, sizeof buf, "%llu-%llu", ms, seq);
+    rc = append_bulk(o, buf, len) < 0 ? -1 : 1;
+done:
+    for (int i = 0; i < 5; i++)
+        Py_XDECREF(ints[i]);
+    Py_XDECREF(pairs);
+    Py_XDECREF(sid);
+    Py_DECREF(k);
+    return rc;
+}
+
+static PyObject *
+xadd_served(PyObject *module, PyObject *unused)
+{
+    (void)module;
+    (void)unused;
+    return PyBool_FromLong(lp_kernel != NULL && xadd_handler != NULL);
+}
+
+/* configure_streams(xadd, Stream, Node, pending, cap, lp_kernel): XADD's handler, the stream
+ * classes whose slots fast_xadd writes, streams._pending and its cap, and _rdbload's capsule
+ * (None: XADD always takes its handler). */
+static PyObject *
+configure_streams(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 6 || !PyType_Check(args[1]) || !PyType_Check(args[2]) || !PyList_CheckExact(args[3])) {
+        PyErr_SetString(PyExc_TypeError, "configure_streams(xadd, Stream, Node, pending: list, cap, lp_kernel)");
+        return NULL;
+    }
+    Py_ssize_t cap = PyLong_AsSsize_t(args[4]);
+    if (cap == -1 && PyErr_Occurred())
+        return NULL;
+    const LpKernel *kernel = NULL;
+    if (args[5] != Py_None) {
+        kernel = PyCapsule_GetPointer(args[5], "persistence._rdbload.lp_kernel");
+        if (kernel == NULL)
+            return NULL;
+    }
+    struct { PyObject **slot; const char *name; } names[] = {
+        {&s_config, "config"}, {&s_values, "values"}, {&s_node_max_bytes, "stream-node-max-bytes"},
+        {&s_node_max_entries, "stream-node-max-entries"},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (*names[i].slot == NULL && (*names[i].slot = PyUnicode_InternFromString(names[i].name)) == NULL)
+            return NULL;
+    PyObject *st = args[1], *node = args[2];
+    struct { Py_ssize_t *off; PyObject *cls; const char *name; } offs[] = {
+        {&off_s_nodes, st, "nodes"}, {&off_s_rdb_nodes, st, "rdb_nodes"}, {&off_s_length, st, "length"},
+        {&off_s_last_id, st, "last_id"}, {&off_s_first_id, st, "first_id"},
+        {&off_s_entries_added, st, "entries_added"}, {&off_s_queued, st, "queued"},
+        {&off_n_master, node, "master"}, {&off_n_fields, node, "fields"}, {&off_n_ids, node, "ids"},
+        {&off_n_vals, node, "vals"}, {&off_n_dead, node, "dead"}, {&off_n_at, node, "at"},
+        {&off_n_count, node, "count"}, {&off_n_deleted, node, "deleted"}, {&off_n_rest, node, "rest"},
+        {&off_n_nelems, node, "nelems"}, {&off_n_lp, node, "lp"},
+    };
+    int found = client_type != NULL && off_clock >= 0;
+    for (size_t i = 0; i < sizeof offs / sizeof offs[0]; i++)
+        found &= (*offs[i].off = slot_offset(offs[i].cls, offs[i].name)) >= 0;
+    off_server = client_type == NULL ? -1 : slot_offset((PyObject *)client_type, "server");
+    found &= off_server >= 0;
+    lp_kernel = found ? kernel : NULL;  /* not the classes this was written for: the handler */
+    stream_pending_cap = cap;
+    Py_INCREF(args[0]);
+    Py_XSETREF(xadd_handler, args[0]);
+    Py_INCREF(st);
+    Py_XSETREF(stream_type, (PyTypeObject *)st);
+    Py_INCREF(node);
+    Py_XSETREF(node_type, (PyTypeObject *)node);
+    Py_INCREF(args[3]);
+    Py_XSETREF(stream_pending, args[3]);
+    Py_CLEAR(cfg_server);
+    Py_CLEAR(cfg_values);
+    Py_RETURN_NONE;
+}
+
 /* The last table entry a batch looked up, for the next command spelled the same (a pipeline
  * mostly repeats one command): a length and memcmp instead of hashing a fresh bytes object.
  * A spelling's entry never changes once in the table, and the cache lives for one batch. */
@@ -1789,6 +2172,8 @@ run_one(PyObject *client, PyObject *argv, Out *o, Last *last)
         r = fast_pfadd(client, argv, o);
     else if (handler == pfcount_handler && n == 2)
         r = fast_pfcount(client, argv, o);
+    else if (handler == xadd_handler && n >= 5)
+        r = fast_xadd(client, argv, o);
     if (r != 0) {
         rc = r < 0 ? -1 : account(client, cmd, argv, stats, started, o);
         goto done;
@@ -2453,6 +2838,11 @@ fail:
 static PyMethodDef methods[] = {
     {"configure_hll", (PyCFunction)(void (*)(void))configure_hll, METH_FASTCALL,
      "configure_hll(pfadd, pfcount, kernels): PFADD/PFCOUNT's handlers and server._hll or None"},
+    {"configure_streams", (PyCFunction)(void (*)(void))configure_streams, METH_FASTCALL,
+     "configure_streams(xadd, Stream, Node, pending, cap, lp_kernel): XADD's handler, the stream "
+     "classes, streams._pending and its cap, and persistence._rdbload.lp_kernel or None"},
+    {"xadd_served", (PyCFunction)xadd_served, METH_NOARGS,
+     "xadd_served() -> whether XADD's common form is done in C (configure_streams found it all)"},
     {"fields_found", (PyCFunction)fields_found, METH_NOARGS,
      "fields_found() -> whether configure found every field of Client/Database/Keyspace it reads"},
     {"apply_changes", (PyCFunction)(void (*)(void))apply_changes, METH_FASTCALL,

@@ -526,6 +526,13 @@ def install_fast_path(client_class) -> None:
     from server import hll
     from server.commands.hyperloglog import pfadd, pfcount
     _fastpath.configure_hll(pfadd, pfcount, hll._C)
+    # XADD key * field value... onto a stream's tail node (issue 9), with persistence/_rdbload.c's
+    # listpack encoders, unless FORKVPY_PURE runs rdb.listpack_blob's Python reference.
+    from persistence import rdb
+    from server.commands.streams import xadd
+    from server.types import streams
+    _fastpath.configure_streams(xadd, streams.Stream, streams.Node, streams._pending, streams._PENDING_CAP,
+                                rdb._rdbload.lp_kernel if rdb._rdbload is not None and rdb._USE_C else None)
     # Counters the C loop bumps natively: every command's stats become the C type.
     from server import table
     table.STATS_CLASS = _fastpath.CommandStats
