@@ -1770,7 +1770,9 @@ slot_count(PyObject *o, Py_ssize_t off, long long *v)
     return 1;
 }
 
-/* An (ms, seq) tuple slot of `o` as two uint64: 1, or 0 when it is not one. */
+/* An (ms, seq) tuple slot of `o` as two uint64: 1, or 0 when it is not one, or when a part is
+ * past 2**63 - 1 (the handler then: PyLong_AsUnsignedLongLong costs ~200 instructions a call
+ * for a millisecond time, its signed twin a few dozen). */
 static int
 slot_id(PyObject *o, Py_ssize_t off, unsigned long long *ms, unsigned long long *seq)
 {
@@ -1778,12 +1780,15 @@ slot_id(PyObject *o, Py_ssize_t off, unsigned long long *ms, unsigned long long 
     if (id == NULL || !PyTuple_CheckExact(id) || PyTuple_GET_SIZE(id) != 2
         || !PyLong_CheckExact(PyTuple_GET_ITEM(id, 0)) || !PyLong_CheckExact(PyTuple_GET_ITEM(id, 1)))
         return 0;
-    *ms = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(id, 0));
-    *seq = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(id, 1));
-    if (PyErr_Occurred()) {
+    int o1 = 0, o2 = 0;
+    long long a = PyLong_AsLongLongAndOverflow(PyTuple_GET_ITEM(id, 0), &o1);
+    long long b = PyLong_AsLongLongAndOverflow(PyTuple_GET_ITEM(id, 1), &o2);
+    if (o1 || o2 || a < 0 || b < 0) {
         PyErr_Clear();
         return 0;
     }
+    *ms = (unsigned long long)a;
+    *seq = (unsigned long long)b;
     return 1;
 }
 
@@ -1807,6 +1812,49 @@ lp_int_size(long long v)
     if (v >= -8388608 && v <= 8388607)
         return 5;
     return v >= -2147483648LL && v <= 2147483647LL ? 6 : 10;
+}
+
+/* v in decimal at p (room for 20 bytes); its length. Two digits a division. */
+static int
+u64_text(char *p, unsigned long long v)
+{
+    static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                                "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                                "8081828384858687888990919293949596979899";
+    char tmp[20];
+    int n = 20;
+    while (v >= 100) {
+        unsigned d = (unsigned)(v % 100) * 2;
+        v /= 100;
+        tmp[--n] = pairs[d + 1];
+        tmp[--n] = pairs[d];
+    }
+    if (v >= 10) {
+        tmp[--n] = pairs[v * 2 + 1];
+        tmp[--n] = pairs[v * 2];
+    } else {
+        tmp[--n] = (char)('0' + v);
+    }
+    memcpy(p, tmp + n, (size_t)(20 - n));
+    return 20 - n;
+}
+
+/* An (ms, seq) id tuple, not tracked by the garbage collector: it holds two ints, no cycle can
+ * go through it (CPython's collector untracks such tuples itself, later, at some cost). */
+static PyObject *
+id_tuple(unsigned long long ms, unsigned long long seq)
+{
+    PyObject *t = PyTuple_New(2), *a = NULL, *b = NULL;
+    if (t == NULL || (a = PyLong_FromUnsignedLongLong(ms)) == NULL
+        || (b = PyLong_FromUnsignedLongLong(seq)) == NULL) {
+        Py_XDECREF(t);
+        Py_XDECREF(a);
+        return NULL;
+    }
+    PyTuple_SET_ITEM(t, 0, a);
+    PyTuple_SET_ITEM(t, 1, b);
+    PyObject_GC_UnTrack(t);
+    return t;
 }
 
 /* stream-node-max-bytes and -entries of the client's server: 1, or 0 when not found. */
@@ -1948,7 +1996,7 @@ fast_xadd(PyObject *client, PyObject *argv, Out *o)
     Py_ssize_t items = same ? 3 + nf + 1 : 4 + 2 * nf + 1;
     /* Everything allocated before the first change. */
     rc = -1;
-    if ((sid = Py_BuildValue("(KK)", ms, seq)) == NULL || (pairs = PyTuple_New(2 * nf)) == NULL
+    if ((sid = id_tuple(ms, seq)) == NULL || (pairs = PyTuple_New(2 * nf)) == NULL
         || (ints[0] = PyLong_FromLongLong(count + 1)) == NULL
         || (ints[1] = PyLong_FromLongLong(nelems + items)) == NULL
         || (ints[2] = PyLong_FromLongLong(length + 1)) == NULL
@@ -1960,6 +2008,7 @@ fast_xadd(PyObject *client, PyObject *argv, Out *o)
         Py_INCREF(a);
         PyTuple_SET_ITEM(pairs, i, a);
     }
+    PyObject_GC_UnTrack(pairs);  /* bytes only, as id_tuple's ints */
     Py_ssize_t at = PyByteArray_GET_SIZE(rest);
     if (PyByteArray_Resize(rest, at + 10 * items + (Py_ssize_t)size) < 0)  /* 10: header, backlen */
         goto done;
@@ -2008,7 +2057,9 @@ fast_xadd(PyObject *client, PyObject *argv, Out *o)
     if (PyDict_SetItem(s.lru, k, s.lru_clock) < 0 || bump(dirty) < 0)
         goto done;
     char buf[48];
-    int len = snprintf(buf, sizeof buf, "%llu-%llu", ms, seq);
+    int len = u64_text(buf, ms);
+    buf[len++] = '-';
+    len += u64_text(buf + len, seq);
     rc = append_bulk(o, buf, len) < 0 ? -1 : 1;
 done:
     for (int i = 0; i < 5; i++)
