@@ -25,7 +25,9 @@
  * two method calls shorter. `SETEX key seconds value` likewise (fast_setex, the handler's
  * Database.store_in path), a key with a live TTL included. A TTL on another key of the database
  * changes nothing: a key with a TTL is the handlers' (they expire it if its time has passed),
- * checked key by key. Each command
+ * checked key by key. `XADD key * field value...` onto the tail node of a stream is done here
+ * too (fast_xadd; the handler, server/commands/streams.py xadd, stays the reference and does
+ * every other form, and each entry that starts a node). Each command
  * updates the key's access field (Database.lru, see server/keyspace.py) to the cached LRU clock
  * as the Python code does; under an LFU policy, whose counter needs computing, they leave the
  * work to the handlers.
