@@ -25,9 +25,9 @@
  * two method calls shorter. `SETEX key seconds value` likewise (fast_setex, the handler's
  * Database.store_in path), a key with a live TTL included. A TTL on another key of the database
  * changes nothing: a key with a TTL is the handlers' (they expire it if its time has passed),
- * checked key by key. `XADD key * field value...` onto the tail node of a stream is done here
- * too (fast_xadd; the handler, server/commands/streams.py xadd, stays the reference and does
- * every other form, and each entry that starts a node). Each command
+ * checked key by key. `XADD key * field value...` of an existing stream is done here too
+ * (fast_xadd; the handler, server/commands/streams.py xadd, stays the reference and does every
+ * other form). Each command
  * updates the key's access field (Database.lru, see server/keyspace.py) to the cached LRU clock
  * as the Python code does; under an LFU policy, whose counter needs computing, they leave the
  * work to the handlers.
@@ -1717,7 +1717,7 @@ static const LpKernel *lp_kernel;  /* NULL: not built, or FORKVPY_PURE (XADD's h
 static PyObject *xadd_handler, *stream_pending;  /* streams._pending: streams to settle */
 static PyTypeObject *stream_type, *node_type;
 static Py_ssize_t stream_pending_cap;
-static Py_ssize_t off_s_nodes = -1, off_s_rdb_nodes = -1, off_s_length = -1, off_s_last_id = -1,
+static Py_ssize_t off_s_keys = -1, off_s_nodes = -1, off_s_rdb_nodes = -1, off_s_length = -1, off_s_last_id = -1,
                   off_s_first_id = -1, off_s_entries_added = -1, off_s_queued = -1;
 static Py_ssize_t off_n_master = -1, off_n_fields = -1, off_n_ids = -1, off_n_vals = -1,
                   off_n_dead = -1, off_n_at = -1, off_n_count = -1, off_n_deleted = -1,
@@ -1914,16 +1914,100 @@ node_limits(PyObject *client, long long *max_bytes, long long *max_entries)
     return 1;
 }
 
+/* Node.seal in C: the listpack of a node from its counters, element count and `rest` (the
+ * reference is server/types/streams.py's). A new reference, or NULL with an exception set. */
+static PyObject *
+sealed_listpack(long long count, long long deleted, long long nelems, PyObject *rest)
+{
+    unsigned char counters[20];
+    size_t c = lp_kernel->put_int(count, counters);
+    c += lp_kernel->put_int(deleted, counters + c);
+    Py_ssize_t n = PyByteArray_GET_SIZE(rest), total = 6 + (Py_ssize_t)c + n + 1;
+    PyObject *lp = PyBytes_FromStringAndSize(NULL, total);
+    if (lp == NULL)
+        return NULL;
+    unsigned char *p = (unsigned char *)PyBytes_AS_STRING(lp);
+    long long items = nelems + 2;
+    unsigned n16 = items < 65535 ? (unsigned)items : 65535;
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(((unsigned long long)total >> (8 * i)) & 0xFF);
+    p[4] = (unsigned char)(n16 & 0xFF);
+    p[5] = (unsigned char)(n16 >> 8);
+    memcpy(p + 6, counters, c);
+    memcpy(p + 6 + c, PyByteArray_AS_STRING(rest), (size_t)n);
+    p[total - 1] = 0xFF;
+    return lp;
+}
+
+/* A new Node (Node.__init__ in C) whose master entry is `sid` with the fields of argv[3::2]:
+ * its `rest` the master entry's elements (field count, fields, the 0 that ends them), no entry
+ * yet, `lp` None. A new reference, or NULL with an exception set. */
+static PyObject *
+new_node(PyObject *sid, PyObject *argv, Py_ssize_t nf)
+{
+    PyObject *node = bare_instance(node_type), *fields = PyTuple_New(nf), *rest = NULL;
+    if (node == NULL || fields == NULL)
+        goto fail;
+    Py_ssize_t cap = 20;
+    for (Py_ssize_t i = 0; i < nf; i++) {
+        PyObject *f = PyList_GET_ITEM(argv, 3 + 2 * i);
+        Py_INCREF(f);
+        PyTuple_SET_ITEM(fields, i, f);
+        cap += PyBytes_GET_SIZE(f) + 10;
+    }
+    PyObject_GC_UnTrack(fields);  /* bytes only */
+    if ((rest = PyByteArray_FromStringAndSize(NULL, cap)) == NULL)
+        goto fail;
+    unsigned char *p = (unsigned char *)PyByteArray_AS_STRING(rest), *p0 = p;
+    p += lp_kernel->put_int(nf, p);
+    for (Py_ssize_t i = 0; i < nf; i++) {
+        PyObject *f = PyTuple_GET_ITEM(fields, i);
+        p += lp_kernel->put_bytes((const unsigned char *)PyBytes_AS_STRING(f), PyBytes_GET_SIZE(f), p);
+    }
+    p += lp_kernel->put_int(0, p);
+    if (PyByteArray_Resize(rest, p - p0) < 0)
+        goto fail;
+    Py_ssize_t offs[] = {off_n_ids, off_n_vals, off_n_dead, off_n_at};
+    for (int i = 0; i < 4; i++) {
+        PyObject *list = PyList_New(0);
+        if (list == NULL)
+            goto fail;
+        slot_set(node, offs[i], list);
+    }
+    PyObject *zero = PyLong_FromLong(0), *zero2 = PyLong_FromLong(0), *elems = PyLong_FromSsize_t(nf + 2);
+    if (zero == NULL || zero2 == NULL || elems == NULL) {
+        Py_XDECREF(zero);
+        Py_XDECREF(zero2);
+        Py_XDECREF(elems);
+        goto fail;
+    }
+    slot_set(node, off_n_count, zero);
+    slot_set(node, off_n_deleted, zero2);
+    slot_set(node, off_n_nelems, elems);
+    Py_INCREF(sid);
+    slot_set(node, off_n_master, sid);
+    slot_set(node, off_n_fields, fields);
+    slot_set(node, off_n_rest, rest);
+    Py_INCREF(Py_None);
+    slot_set(node, off_n_lp, Py_None);
+    return node;
+fail:
+    Py_XDECREF(node);
+    Py_XDECREF(fields);
+    Py_XDECREF(rest);
+    return NULL;
+}
+
 /* XADD key * field value [field value ...] of an existing stream (exactly streams.Stream) with
- * no TTL, see plain_write, no save child running, and room in its tail node by Stream.append's
- * rule: what the handler does for it. The id from the keyspace clock as the handler computes it;
- * the entry's listpack elements (Node.append's) appended to the node's `rest` with
- * _rdbload.c's encoders; the decoded copy, counters and ids updated; the tail's `lp` left
- * unsealed and the stream queued for settle_streams as Stream.append leaves them; the access
- * field touched (write_typed's lookup) and one write counted (Database.modified). A missing key,
- * a full tail node (a new node: once per stream-node-max-entries), an explicit id or an option,
- * another type: the handler. Every check comes before the first change. 1 done, 0 not this
- * case, -1 error. */
+ * no TTL, see plain_write, and no save child running: what the handler does for it. The id from
+ * the keyspace clock as the handler computes it; Stream.append's node rule (a full tail is
+ * sealed for good and a new node started, as Stream.append does); the entry's listpack elements
+ * (Node.append's) appended to the node's `rest` with _rdbload.c's encoders; the decoded copy,
+ * counters and ids updated; the tail's `lp` left unsealed and the stream queued for
+ * settle_streams as Stream.append leaves them; the access field touched (write_typed's lookup)
+ * and one write counted (Database.modified). A missing key, an explicit id or an option, an id
+ * past 2**63 - 1, another type: the handler. Every check and allocation comes before the first
+ * change. 1 done, 0 not this case, -1 error. */
 static int
 fast_xadd(PyObject *client, PyObject *argv, Out *o)
 {
@@ -1949,6 +2033,7 @@ fast_xadd(PyObject *client, PyObject *argv, Out *o)
         return -1;
     int rc = has_deadline(&s, k);
     PyObject *sid = NULL, *pairs = NULL, *ints[5] = {NULL, NULL, NULL, NULL, NULL};
+    PyObject *node = NULL, *sealed = NULL, *rec = NULL;  /* a new tail node, the old one's bytes */
     if (rc != 0) {
         rc = rc < 0 ? -1 : 0;
         goto done;
@@ -1991,8 +2076,7 @@ fast_xadd(PyObject *client, PyObject *argv, Out *o)
     long long node_bytes = lp != Py_None ? PyBytes_GET_SIZE(lp)
                          : 7 + lp_int_size(count) + lp_int_size(deleted) + PyByteArray_GET_SIZE(rest);
     long long limit = max_bytes == 0 || max_bytes > LISTPACK_MAX ? LISTPACK_MAX : max_bytes;
-    if (node_bytes + size >= limit || (max_entries && count + deleted >= max_entries))
-        goto done;
+    int fresh = node_bytes + size >= limit || (max_entries && count + deleted >= max_entries);
     long long now;
     if ((rc = keyspace_now(s.ks, &now)) <= 0)
         goto done;
@@ -2009,16 +2093,44 @@ fast_xadd(PyObject *client, PyObject *argv, Out *o)
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(fields); i++)
         if (!PyBytes_CheckExact(PyTuple_GET_ITEM(fields, i)))
             goto done;  /* not what Node keeps: the handler compares them */
+    PyObject *keys = slot_get(st, off_s_keys);
+    if (fresh && (keys == NULL || !PyList_CheckExact(keys)))
+        goto done;
     int same = PyTuple_GET_SIZE(fields) == nf;  /* the master entry's fields (Node.append) */
     for (Py_ssize_t i = 0; same && i < nf; i++) {
         PyObject *f = PyTuple_GET_ITEM(fields, i), *a = PyList_GET_ITEM(argv, 3 + 2 * i);
         same = PyBytes_GET_SIZE(f) == PyBytes_GET_SIZE(a)
                && memcmp(PyBytes_AS_STRING(f), PyBytes_AS_STRING(a), PyBytes_GET_SIZE(a)) == 0;
     }
-    Py_ssize_t items = same ? 3 + nf + 1 : 4 + 2 * nf + 1;
     /* Everything allocated before the first change. */
     rc = -1;
-    if ((sid = id_tuple(ms, seq)) == NULL || (pairs = PyTuple_New(2 * nf)) == NULL
+    if ((sid = id_tuple(ms, seq)) == NULL)
+        goto done;
+    if (fresh) {  /* Stream.append's new node: the old tail sealed for good, the entry added to a new one */
+        char master[16];
+        for (int i = 0; i < 8; i++) {
+            master[i] = (char)(ms >> (56 - 8 * i));
+            master[8 + i] = (char)(seq >> (56 - 8 * i));
+        }
+        if ((lp == Py_None && (sealed = sealed_listpack(count, deleted, nelems, rest)) == NULL)
+            || (node = new_node(sid, argv, nf)) == NULL
+            || (rec = Py_BuildValue("(y#O)", master, (Py_ssize_t)16, Py_None)) == NULL)
+            goto done;
+        tail = node;
+        fields = slot_get(node, off_n_fields);
+        rest = slot_get(node, off_n_rest);
+        lists[0] = slot_get(node, off_n_ids);
+        lists[1] = slot_get(node, off_n_vals);
+        lists[2] = slot_get(node, off_n_dead);
+        lists[3] = slot_get(node, off_n_at);
+        count = deleted = 0;
+        nelems = nf + 2;
+        mms = ms;
+        mseq = seq;
+        same = 1;
+    }
+    Py_ssize_t items = same ? 3 + nf + 1 : 4 + 2 * nf + 1;
+    if ((pairs = PyTuple_New(2 * nf)) == NULL
         || (ints[0] = PyLong_FromLongLong(count + 1)) == NULL
         || (ints[1] = PyLong_FromLongLong(nelems + items)) == NULL
         || (ints[2] = PyLong_FromLongLong(length + 1)) == NULL
@@ -2061,7 +2173,21 @@ fast_xadd(PyObject *client, PyObject *argv, Out *o)
         Py_INCREF(sid);
         slot_set(st, off_s_first_id, sid);
     }
-    if (lp != Py_None) {  /* unsealed from now on: Stream.settle seals it */
+    if (fresh) {  /* the old tail's bytes, then the new node linked in */
+        PyObject *old = PyList_GET_ITEM(nodes, PyList_GET_SIZE(nodes) - 1);
+        if (sealed != NULL) {
+            PyObject *done_rec = PyTuple_Pack(2, PyTuple_GET_ITEM(tail_rec, 0), sealed);
+            if (done_rec == NULL)
+                goto done;
+            Py_INCREF(sealed);
+            slot_set(old, off_n_lp, sealed);
+            if (PyList_SetItem(rdb_nodes, PyList_GET_SIZE(rdb_nodes) - 1, done_rec) < 0)
+                goto done;
+        }
+        if (PyList_Append(nodes, node) < 0 || PyList_Append(keys, sid) < 0
+            || PyList_Append(rdb_nodes, rec) < 0)
+            goto done;
+    } else if (lp != Py_None) {  /* unsealed from now on: Stream.settle seals it */
         PyObject *unsealed = PyTuple_Pack(2, PyTuple_GET_ITEM(tail_rec, 0), Py_None);
         if (unsealed == NULL)
             goto done;
@@ -2086,6 +2212,9 @@ fast_xadd(PyObject *client, PyObject *argv, Out *o)
 done:
     for (int i = 0; i < 5; i++)
         Py_XDECREF(ints[i]);
+    Py_XDECREF(node);
+    Py_XDECREF(sealed);
+    Py_XDECREF(rec);
     Py_XDECREF(pairs);
     Py_XDECREF(sid);
     Py_DECREF(k);
@@ -2129,7 +2258,7 @@ configure_streams(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             return NULL;
     PyObject *st = args[1], *node = args[2];
     struct { Py_ssize_t *off; PyObject *cls; const char *name; } offs[] = {
-        {&off_s_nodes, st, "nodes"}, {&off_s_rdb_nodes, st, "rdb_nodes"}, {&off_s_length, st, "length"},
+        {&off_s_keys, st, "keys"}, {&off_s_nodes, st, "nodes"}, {&off_s_rdb_nodes, st, "rdb_nodes"}, {&off_s_length, st, "length"},
         {&off_s_last_id, st, "last_id"}, {&off_s_first_id, st, "first_id"},
         {&off_s_entries_added, st, "entries_added"}, {&off_s_queued, st, "queued"},
         {&off_n_master, node, "master"}, {&off_n_fields, node, "fields"}, {&off_n_ids, node, "ids"},

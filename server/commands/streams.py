@@ -290,8 +290,8 @@ def _trim(s: Stream, t: _Trim) -> int:
                    "`LIMIT` option."),
                   ("7.0.0", "Added support for the `<ms>-*` explicit ID form.")))
 def xadd(client: "Client", argv: Argv) -> Reply:
-    # The reference: server/_fastpath.c's fast_xadd does `XADD key * field value...` onto an
-    # existing stream's tail node when nothing observes the write; every other case is here.
+    # The reference: server/_fastpath.c's fast_xadd does `XADD key * field value...` of an
+    # existing stream when nothing observes the write; every other case is here.
     t = _trim_args(client, argv, True)
     fpos = t.idpos + 1
     nfields = len(argv) - fpos
