@@ -1358,6 +1358,31 @@ wall_ms_now(void)
 
 static PyObject *wall_ms_fn;  /* server.keyspace.wall_ms, Keyspace.clock's usual value */
 
+/* The time as Keyspace.clock gives it (keyspace.wall_ms read here, an injected clock called): 1
+ * with *now set, 0 when it is not a unix-ms reading (the handler then), -1 with an exception. */
+static int
+keyspace_now(PyObject *ks, long long *now)
+{
+    PyObject *clock = slot_get(ks, off_clock);
+    if (clock == NULL)
+        return 0;
+    if (clock == wall_ms_fn) {
+        *now = wall_ms_now();
+        return *now >= 0;
+    }
+    PyObject *now_obj = PyObject_CallNoArgs(clock);
+    if (now_obj == NULL)
+        return -1;
+    int overflow = 0;
+    *now = PyLong_CheckExact(now_obj) ? PyLong_AsLongLongAndOverflow(now_obj, &overflow) : -1;
+    Py_DECREF(now_obj);
+    if (*now < 0 || overflow) {
+        PyErr_Clear();
+        return 0;
+    }
+    return 1;
+}
+
 /* SETEX argv[1] argv[2] argv[3] as the handler's short path (Database.store_in) does it, when
  * the seconds are short_count's form, the value is bytes, no save child runs (no overlay) and
  * plain_write holds: one clock reading (Keyspace.clock, so an injected clock too); a key whose
@@ -1375,28 +1400,17 @@ fast_setex(PyObject *client, PyObject *argv, Out *o)
     if (seconds < 0 || !PyBytes_CheckExact(value) || !plain_write(client, key, &s, &dirty)
         || s.delta != Py_None || s.delta_exp != Py_None)
         return 0;
-    PyObject *clock = slot_get(s.ks, off_clock), *field = slot_get(s.ks, off_lru_new);
-    if (clock == NULL || field == NULL || !PyLong_CheckExact(field))
+    PyObject *field = slot_get(s.ks, off_lru_new);
+    if (field == NULL || !PyLong_CheckExact(field))
         return 0;
-    int overflow = 0;
     long long now;
-    if (clock == wall_ms_fn) {
-        now = wall_ms_now();
-    } else {  /* an injected clock (tests): call it */
-        PyObject *now_obj = PyObject_CallNoArgs(clock);
-        if (now_obj == NULL)
-            return -1;
-        now = PyLong_CheckExact(now_obj) ? PyLong_AsLongLongAndOverflow(now_obj, &overflow) : -1;
-        Py_DECREF(now_obj);
-    }
-    if (now < 0 || overflow) {  /* not a unix-ms clock reading: the handler */
-        PyErr_Clear();
-        return 0;
-    }
+    int got = keyspace_now(s.ks, &now);
+    if (got <= 0)
+        return got;
     PyObject *k = PyUnicode_DecodeLatin1(PyBytes_AS_STRING(key), PyBytes_GET_SIZE(key), NULL);
     if (k == NULL)
         return -1;
-    int rc = -1;
+    int rc = -1, overflow = 0;
     PyObject *deadline = NULL;
     if (PyDict_GET_SIZE(s.expires) > 0) {
         PyObject *when = PyDict_GetItemWithError(s.expires, k);  /* borrowed */
@@ -1730,31 +1744,6 @@ static PyObject *cfg_server, *cfg_values, *s_config, *s_values, *s_node_max_byte
 
 #define LISTPACK_MAX (1LL << 30)  /* STREAM_LISTPACK_MAX_SIZE */
 #define U64_MAX 0xFFFFFFFFFFFFFFFFULL
-
-/* The time as Keyspace.clock gives it (keyspace.wall_ms read here, an injected clock called): 1
- * with *now set, 0 when it is not a unix-ms reading (the handler then), -1 with an exception. */
-static int
-keyspace_now(PyObject *ks, long long *now)
-{
-    PyObject *clock = slot_get(ks, off_clock);
-    if (clock == NULL)
-        return 0;
-    if (clock == wall_ms_fn) {
-        *now = wall_ms_now();
-        return *now >= 0;
-    }
-    PyObject *now_obj = PyObject_CallNoArgs(clock);
-    if (now_obj == NULL)
-        return -1;
-    int overflow = 0;
-    *now = PyLong_CheckExact(now_obj) ? PyLong_AsLongLongAndOverflow(now_obj, &overflow) : -1;
-    Py_DECREF(now_obj);
-    if (*now < 0 || overflow) {
-        PyErr_Clear();
-        return 0;
-    }
-    return 1;
-}
 
 /* `o`'s int slot as a long long >= 0: 1, or 0 when it is not one. */
 static int
