@@ -9,7 +9,8 @@ Dw), first-level data misses (D1mr + D1mw) and last-level ones (DLmr + DLmw). Va
 two levels; `--LL` sizes the second (default 2 MiB, 16-way: this machine's private L2, the
 level whose misses a 20 MB keyspace pays on every random key; the shared L3 is not modelled).
 
-    python bench/cachesim.py [--server forkv|redis] [-n 4000] [-P 1] [--only MGET,GET] [--keep DIR]
+    python bench/cachesim.py [--server forkv|redis] [--tree DIR] [-n 4000] [-P 1] [-r 100000]
+                             [--only MGET,GET] [--keep DIR]
 """
 
 import argparse
@@ -62,22 +63,25 @@ def main() -> None:
     ap.add_argument("--only", default="MGET,GET", help="comma-separated names (SET always runs first)")
     ap.add_argument("--LL", default="2097152,16,64", help="simulated last level: size,assoc,line")
     ap.add_argument("--keep", default="/tmp/cachesim", help="directory for the profiles")
+    ap.add_argument("-r", type=int, default=100_000, help="redis-benchmark's keyspace (-r)")
+    ap.add_argument("--tree", default="", help="forkv: run this source tree's build instead")
     args = ap.parse_args()
     only = {n.strip().upper() for n in args.only.split(",") if n.strip()}
-    server = CacheSimServer(args.server, args.LL).start(wait=False)
+    env = {"PYTHONPATH": os.path.abspath(args.tree)} if args.tree else None
+    server = CacheSimServer(args.server, args.LL, env=env).start(wait=False)
     server.wait_ready(300)
     try:
         populate(server.port)
         for command in SETUP:
             session(server.port, command)
-        print(f"{args.server} pid {server.proc.pid}, -c {args.c} -P {args.P} -n {args.n}, "
+        print(f"{args.server} {args.tree} pid {server.proc.pid}, -c {args.c} -P {args.P} -n {args.n} -r {args.r}, "
               f"LL {args.LL}; per request")
         print(f"{'':20s} " + " ".join(f"{e:>8s}" for e in ("Ir", "Dr", "Dw", "D1miss", "LLmiss")))
         for name, cmd in TESTS:
             if only and name.upper() not in only and name != "SET":
                 continue
             bench = ["redis-benchmark", "-p", str(server.port), "-c", str(args.c), "-P", str(args.P),
-                     "-n", str(args.n), "-r", "100000", "-q"] + cmd
+                     "-n", str(args.n), "-r", str(args.r), "-q"] + cmd
             tag = f"{args.server}_{name}"
             count_callgrind(server, bench, args.keep, tag)
             safe = "".join(c if c.isalnum() else "_" for c in tag)
