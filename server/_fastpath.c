@@ -1109,6 +1109,19 @@ quiet_misses(DbSlots *s)
  * in the default (GIL) build; on any other version they do nothing. Only the first probe is
  * followed (a collision just leaves a line unfetched) and nothing read here decides anything
  * but what to prefetch. */
+/* Where one dict's table lies, worked out once per command: `indices` is NULL when the table is
+ * not laid out as expected (a split table, sizes that break CPython's rule for the width of an
+ * index) or on another version, and then nothing is prefetched. */
+typedef struct {
+    const char *indices, *entries;
+    size_t mask;
+    int shift;       /* log2 of an index's width in bytes */
+    int stride;      /* bytes per entry */
+    int key_at;      /* the entry's key, in pointers from its start (its hash comes first in a
+                        table with non-str keys) */
+    Py_ssize_t nentries;
+} Peek;
+
 #if PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030E0000 && !defined(Py_GIL_DISABLED)
 typedef struct {
     Py_ssize_t refcnt;
@@ -1118,46 +1131,57 @@ typedef struct {
     char indices[];  /* 1 << log2_index_bytes bytes, then the entries */
 } PeekKeys;
 
-/* The table of the exact dict `d`, or NULL when it is not laid out as expected (a split
- * table, or sizes that do not agree with CPython's rule for the width of an index). */
-static inline PeekKeys *
-peek_keys(PyObject *d)
+static inline void
+peek_init(Peek *pk, PyObject *d)
 {
     PyDictObject *mp = (PyDictObject *)d;
-    if (mp->ma_values != NULL)
-        return NULL;
     PeekKeys *dk = (PeekKeys *)mp->ma_keys;
-    int s = dk->log2_size, width = s < 8 ? 0 : s < 16 ? 1 : s < 32 ? 2 : 3;
-    return dk->kind <= 1 && dk->log2_index_bytes == s + width ? dk : NULL;
+    int s = dk->log2_size, shift = s < 8 ? 0 : s < 16 ? 1 : s < 32 ? 2 : 3;
+    pk->indices = NULL;
+    if (mp->ma_values != NULL || dk->kind > 1 || dk->log2_index_bytes != s + shift)
+        return;
+    pk->indices = dk->indices;
+    pk->entries = dk->indices + ((size_t)1 << dk->log2_index_bytes);
+    pk->mask = ((size_t)1 << s) - 1;
+    pk->shift = shift;
+    pk->stride = (dk->kind == 0 ? 3 : 2) * (int)sizeof(void *);
+    pk->key_at = dk->kind == 0;
+    pk->nentries = dk->nentries;
 }
+#else
+static inline void
+peek_init(Peek *pk, PyObject *d)
+{
+    (void)d;
+    pk->indices = NULL;
+}
+#endif
 
 /* Stage 1: prefetch the index slot of `h`'s first probe. */
 static inline void
-peek_slot(PeekKeys *dk, Py_hash_t h)
+peek_slot(const Peek *pk, Py_hash_t h)
 {
-    if (dk == NULL)
-        return;
-    size_t i = (size_t)h & (((size_t)1 << dk->log2_size) - 1);
-    __builtin_prefetch(dk->indices + (i << (dk->log2_index_bytes - dk->log2_size)));
+    if (pk->indices != NULL)
+        __builtin_prefetch(pk->indices + (((size_t)h & pk->mask) << pk->shift));
 }
 
 /* Stage 2: the entry that slot names ({key, value}), prefetched; NULL when the slot is empty. */
 static inline PyObject **
-peek_entry(PeekKeys *dk, Py_hash_t h)
+peek_entry(const Peek *pk, Py_hash_t h)
 {
-    if (dk == NULL)
+    if (pk->indices == NULL)
         return NULL;
-    int s = dk->log2_size;
-    size_t i = (size_t)h & (((size_t)1 << s) - 1);
-    Py_ssize_t ix = s < 8 ? ((const int8_t *)dk->indices)[i]
-                    : s < 16 ? ((const int16_t *)dk->indices)[i]
-                    : s < 32 ? ((const int32_t *)dk->indices)[i]
-                    : (Py_ssize_t)((const int64_t *)dk->indices)[i];
-    if (ix < 0 || ix >= dk->nentries)
+    size_t i = (size_t)h & pk->mask;
+    Py_ssize_t ix;
+    switch (pk->shift) {
+    case 0: ix = ((const int8_t *)pk->indices)[i]; break;
+    case 1: ix = ((const int16_t *)pk->indices)[i]; break;
+    case 2: ix = ((const int32_t *)pk->indices)[i]; break;
+    default: ix = (Py_ssize_t)((const int64_t *)pk->indices)[i]; break;
+    }
+    if (ix < 0 || ix >= pk->nentries)
         return NULL;
-    char *entries = dk->indices + ((size_t)1 << dk->log2_index_bytes);
-    PyObject **e = dk->kind == 0 ? (PyObject **)(entries + ix * 3 * sizeof(void *)) + 1
-                                 : (PyObject **)(entries + ix * 2 * sizeof(void *));
+    PyObject **e = (PyObject **)(pk->entries + ix * pk->stride) + pk->key_at;
     __builtin_prefetch(e);
     return e;
 }
@@ -1174,13 +1198,6 @@ peek_item(PyObject **e)
     __builtin_prefetch(e[1]);
     __builtin_prefetch((char *)e[1] + 32);
 }
-#else
-typedef void PeekKeys;
-#define peek_keys(d) ((void)(d), (PeekKeys *)NULL)
-#define peek_slot(dk, h) ((void)(dk), (void)(h))
-#define peek_entry(dk, h) ((void)(dk), (void)(h), (PyObject **)NULL)
-#define peek_item(e) ((void)(e))
-#endif
 
 /* A read of the str key `k` as Database.get does it, for the cases done here: 1 with *value the
  * plain bytes stored (borrowed) or NULL for a missing key, 0 for any other case (a key changed
@@ -1224,18 +1241,6 @@ fast_get(PyObject *client, PyObject *argv, Out *o)
     PyObject *k = PyUnicode_DecodeLatin1(PyBytes_AS_STRING(key), PyBytes_GET_SIZE(key), NULL);
     if (k == NULL)
         return -1;
-    Py_hash_t h = PyObject_Hash(k);  /* cached in the str: the lookups below reuse it */
-    if (h == -1) {
-        Py_DECREF(k);
-        return -1;
-    }
-    /* The `data` and `lru` lookups' misses overlapped (see peek_keys). */
-    PeekKeys *dk = peek_keys(s.data), *lk = s.delta == Py_None ? peek_keys(s.lru) : NULL;
-    peek_slot(dk, h);
-    peek_slot(lk, h);
-    PyObject **e = peek_entry(dk, h);
-    (void)peek_entry(lk, h);
-    peek_item(e);
     int rc = read_value(&s, k, &value, 1);
     if (rc <= 0)
         goto done;
@@ -1303,16 +1308,27 @@ fast_mget(PyObject *client, PyObject *argv, Out *o)
         return 0;
     Py_ssize_t n = PyList_GET_SIZE(argv) - 1, decoded = 0, found = 0, size = 0;
     PyObject *stack[2 * BATCH_KEYS];
+    Py_hash_t hstack[BATCH_KEYS];
     PyObject **keys = n <= BATCH_KEYS ? stack : PyMem_Malloc(2 * n * sizeof(PyObject *));
-    if (keys == NULL) {
+    Py_hash_t *hashes = n <= BATCH_KEYS ? hstack : PyMem_Malloc(n * sizeof(Py_hash_t));
+    if (keys == NULL || hashes == NULL) {
+        if (keys != stack)
+            PyMem_Free(keys);
+        if (hashes != hstack)
+            PyMem_Free(hashes);
         PyErr_NoMemory();
         return -1;
     }
     PyObject **values = keys + n;  /* borrowed; NULL for a missing key */
     int rc = 0;
-    /* The keys decoded and hashed, and their lookups' cache lines fetched a stage at a time
-     * over all keys (see peek_keys), `values` lending its room to the entries meanwhile. */
-    PeekKeys *dk = peek_keys(s.data), *lk = s.delta == Py_None ? peek_keys(s.lru) : NULL;
+    /* The keys decoded and hashed, then their lookups' cache lines fetched a stage at a time
+     * over all keys (see Peek), `values` lending its room to the entries meanwhile; the
+     * lookups proper come after, through the API, and find those lines in cache. Prefetching
+     * the `lru` entries too: the access fields written below. */
+    Peek dk = {0}, lk = {0};
+    peek_init(&dk, s.data);
+    if (s.delta == Py_None)
+        peek_init(&lk, s.lru);
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *key = PyList_GET_ITEM(argv, i + 1);
         if (!PyBytes_CheckExact(key))
@@ -1323,18 +1339,17 @@ fast_mget(PyObject *client, PyObject *argv, Out *o)
             goto done;
         }
         keys[decoded++] = k;
-        Py_hash_t h = PyObject_Hash(k);  /* cached in the str: the lookups below reuse it */
+        Py_hash_t h = hashes[i] = PyObject_Hash(k);  /* cached in the str: the lookups reuse it */
         if (h == -1) {
             rc = -1;
             goto done;
         }
-        peek_slot(dk, h);
-        peek_slot(lk, h);
+        peek_slot(&dk, h);
+        peek_slot(&lk, h);
     }
     for (Py_ssize_t i = 0; i < n; i++) {
-        Py_hash_t h = PyObject_Hash(keys[i]);  /* the cached hash */
-        values[i] = (PyObject *)peek_entry(dk, h);
-        (void)peek_entry(lk, h);
+        values[i] = (PyObject *)peek_entry(&dk, hashes[i]);
+        (void)peek_entry(&lk, hashes[i]);
     }
     for (Py_ssize_t i = 0; i < n; i++)
         peek_item((PyObject **)values[i]);
@@ -1379,6 +1394,8 @@ fast_mget(PyObject *client, PyObject *argv, Out *o)
 done:
     for (Py_ssize_t i = 0; i < decoded; i++)
         Py_DECREF(keys[i]);
+    if (hashes != hstack)
+        PyMem_Free(hashes);
     if (keys != stack)
         PyMem_Free(keys);
     return rc;
