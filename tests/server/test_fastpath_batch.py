@@ -386,3 +386,20 @@ def test_setex_with_the_wall_clock():
     after = keyspace.wall_ms()
     assert transport.data == b"+OK\r\n"
     assert before + 100_000 <= server.keyspace.dbs[0].expires["k"] <= after + 100_000
+
+
+@pytest.mark.parametrize("nkeys", [50, 1_000, 50_000])
+def test_mget_over_tables_of_every_index_width(nkeys):
+    """MGET follows each key's lookup with prefetches (server/_fastpath.c, Peek), reading the
+    dicts' tables, whose index entries are 1, 2 or 4 bytes wide as they grow: replies, counters
+    and access fields stay the handler's at each width, hits, misses and repeats mixed, with the
+    LRU clock moving between batches."""
+    rng = random.Random(nkeys)
+    keys = [f"key:{i:012d}" for i in range(nkeys)]
+    fill = b"".join(frame("MSET", *[x for k in keys[i:i + 500] for x in (k, k[-3:])])
+                    for i in range(0, nkeys, 500))
+    gets = [b"".join(frame("MGET", *[rng.choice(keys) if rng.random() < 0.8 else f"no:{rng.random()}"
+                                     for _ in range(10)]) for _ in range(50))
+            for _ in range(3)]
+    data, _, state = both([fill] + gets, hooks={2: later(2), 3: later(5)})
+    assert state[2] > 1000 and state[3] > 100  # hits and misses
