@@ -18,7 +18,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench.throughput import TESTS, measure, pin, pinned  # noqa: E402
+from bench.throughput import TESTS, measure, pinned, start_pinned  # noqa: E402
 from tests.servers import ServerProcess  # noqa: E402
 
 
@@ -36,10 +36,7 @@ def main(argv=None) -> int:
     servers = {"base": ServerProcess("forkv", env={"PYTHONPATH": os.path.abspath(opts.base)}),
                "new": ServerProcess("forkv"), "redis": ServerProcess("redis")}
     try:
-        for server in servers.values():
-            server.start()
-            if pinned():
-                pin(server.proc.pid, 0)
+        start_pinned(servers)
         results = measure(servers, tests, pipelines, opts.requests, max(1, opts.rounds))
     finally:
         for server in servers.values():

@@ -136,6 +136,14 @@ def run_one(port: int, args: list, pipeline: int, requests: int) -> dict:
     return {name: float(v) if i else v for i, (name, v) in enumerate(zip(header, row))}
 
 
+def start_pinned(servers: dict) -> None:
+    """Start each server, pinned to core 0 when the machine has two cores (see pinned)."""
+    for server in servers.values():
+        server.start()
+        if pinned():
+            pin(server.proc.pid, 0)
+
+
 def measure(servers: dict, tests: list, pipelines: list, requests: int, rounds: int) -> dict:
     """(server, test, pipeline) -> list of (rps, cpu µs per request, p50 ms, p99 ms), one per round."""
     results = {}
@@ -199,10 +207,7 @@ def main(argv=None) -> int:
     tests = [t for t in TESTS if not wanted or t[0].upper() in wanted or t[0].split()[0] in wanted]
     servers = {"forkv": ServerProcess("forkv"), "redis": ServerProcess("redis")}
     try:
-        for server in servers.values():
-            server.start()
-            if pinned():
-                pin(server.proc.pid, 0)
+        start_pinned(servers)
         results = measure(servers, tests, pipelines, opts.requests, max(1, opts.rounds))
         lines, missed = table(results, tests, pipelines)
         rss_f, rss_r = rss(servers["forkv"].proc.pid), rss(servers["redis"].proc.pid)
