@@ -1591,6 +1591,14 @@ fast_mset(PyObject *client, PyObject *argv, Out *o)
         return -1;
     }
     int rc = 0;
+    /* As fast_mget: every key decoded and hashed first, and the `data` and `lru` lines its
+     * stores will touch (index slot, entry, the stored key and old value) fetched a stage at a
+     * time over all keys, so that the cache misses of the keys overlap (see Peek). */
+    Peek dk = {0}, lk = {0};
+    if (s.delta == Py_None) {
+        peek_init(&dk, s.data);
+        peek_init(&lk, s.lru);
+    }
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *key = PyList_GET_ITEM(argv, 1 + 2 * i), *value = PyList_GET_ITEM(argv, 2 + 2 * i);
         if (!PyBytes_CheckExact(key) || !PyBytes_CheckExact(value))
@@ -1601,7 +1609,27 @@ fast_mset(PyObject *client, PyObject *argv, Out *o)
             goto done;
         }
         keys[decoded++] = k;
-        if ((rc = has_deadline(&s, k)) != 0) {
+        Py_hash_t h = PyObject_Hash(k);  /* cached in the str: the stores reuse it */
+        if (h == -1) {
+            rc = -1;
+            goto done;
+        }
+        peek_slot(&dk, h);
+        peek_slot(&lk, h);
+    }
+    if (dk.indices != NULL) {
+        PyObject **entries[BATCH_KEYS];
+        Py_ssize_t m = n < BATCH_KEYS ? n : BATCH_KEYS;
+        for (Py_ssize_t i = 0; i < m; i++) {
+            Py_hash_t h = PyObject_Hash(keys[i]);  /* the cached hash */
+            entries[i] = peek_entry(&dk, h);
+            (void)peek_entry(&lk, h);
+        }
+        for (Py_ssize_t i = 0; i < m; i++)
+            peek_item(entries[i]);
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if ((rc = has_deadline(&s, keys[i])) != 0) {
             rc = rc < 0 ? -1 : 0;
             goto done;
         }

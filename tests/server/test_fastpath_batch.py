@@ -403,3 +403,28 @@ def test_mget_over_tables_of_every_index_width(nkeys):
             for _ in range(3)]
     data, _, state = both([fill] + gets, hooks={2: later(2), 3: later(5)})
     assert state[2] > 1000 and state[3] > 100  # hits and misses
+
+
+@pytest.mark.parametrize("nkeys", [50, 1_000, 50_000])
+def test_mset_over_tables_of_every_index_width(nkeys):
+    """MSET prefetches what its stores touch as MGET does (Peek): overwrites, new keys and a key
+    repeated within one MSET leave the same values, counters and access fields as the handler,
+    over index entries of each width, with the LRU clock moving between batches."""
+    rng = random.Random(nkeys)
+    keys = [f"key:{i:012d}" for i in range(nkeys)]
+    fill = b"".join(frame("MSET", *[x for k in keys[i:i + 500] for x in (k, k[-3:])])
+                    for i in range(0, nkeys, 500))
+    sets = []
+    for batch in range(3):
+        cmds = []
+        for j in range(50):
+            picked = [rng.choice(keys) if rng.random() < 0.8 else f"new:{batch}:{j}:{rng.random()}"
+                      for _ in range(10)]
+            picked[9] = picked[0]  # the last value of a repeated key wins
+            cmds.append(frame("MSET", *[x for i, k in enumerate(picked) for x in (k, f"v{batch}.{j}.{i}")]))
+        sets.append(b"".join(cmds))
+    probe = frame("MGET", *rng.sample(keys, min(20, nkeys)))
+    data, _, _ = both([fill] + sets + [probe], hooks={2: later(2), 3: later(5)})
+    fills = (nkeys + 499) // 500
+    assert data.count(b"+OK\r\n") == fills + 150
+    assert data.split(b"+OK\r\n")[-1].startswith(b"*%d\r\n$" % min(20, nkeys))
