@@ -403,3 +403,23 @@ def test_mget_over_tables_of_every_index_width(nkeys):
             for _ in range(3)]
     data, _, state = both([fill] + gets, hooks={2: later(2), 3: later(5)})
     assert state[2] > 1000 and state[3] > 100  # hits and misses
+
+
+def test_pipelined_get_set_incr_windows():
+    """run_batch prefetches for the GET/SET/INCR keys of a window of pipelined commands and
+    hands each its decoded key: across windows, SELECTs within one, any case of the names,
+    wrong arities and other commands between, the replies and state stay the handlers'."""
+    parts = []
+    for i in range(80):
+        k = f"k{i % 23}"
+        parts.append(frame(["SET", "set", "Set"][i % 3], k, str(i)))
+        parts.append(frame(["GET", "get"][i % 2], k))
+        parts.append(frame("INCR", f"n{i % 7}"))
+        parts.append(frame("incr", k))  # a string that parses: the handler
+        if i % 11 == 0:
+            parts.append(frame("SELECT", str(i % 3)))
+        if i % 13 == 0:
+            parts.append(frame("GET", k, "extra") + frame("DEL", k) + frame("GET", f"k{i % 5}"))
+    data, _, state = both([SETUP, b"".join(parts)], hooks={1: later(5)})
+    assert data.count(b"-ERR wrong number of arguments for 'get' command") == 7
+    assert state[0]
