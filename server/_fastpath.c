@@ -1231,7 +1231,7 @@ read_plain(DbSlots *s, PyObject *k, PyObject **value)
  * see fast_incr) and has no TTL, or is missing: 1 done (reply appended, keyspace hit or miss counted), 0 not this case (the
  * handler decides), -1 error. Writes nothing to the stored key or value (see read_plain). */
 static int
-fast_get(PyObject *client, PyObject *argv, Out *o)
+fast_get(PyObject *client, PyObject *argv, Out *o, PyObject *pre)
 {
     DbSlots s;
     if (!db_slots(client, &s))
@@ -1240,7 +1240,8 @@ fast_get(PyObject *client, PyObject *argv, Out *o)
     PyObject *key = PyList_GET_ITEM(argv, 1), *value = NULL;
     if (!PyBytes_CheckExact(key) || *hits == NULL || !PyLong_CheckExact(*hits))
         return 0;
-    PyObject *k = PyUnicode_DecodeLatin1(PyBytes_AS_STRING(key), PyBytes_GET_SIZE(key), NULL);
+    PyObject *k = pre != NULL ? Py_NewRef(pre)
+                              : PyUnicode_DecodeLatin1(PyBytes_AS_STRING(key), PyBytes_GET_SIZE(key), NULL);
     if (k == NULL)
         return -1;
     int rc = read_value(&s, k, &value, 1);
@@ -1436,14 +1437,15 @@ store(DbSlots *s, PyObject **dirty, PyObject *k, PyObject *value)
 
 /* SET argv[1] argv[2] (no options), see plain_write. 1 done, 0 not this case, -1 error. */
 static int
-fast_set(PyObject *client, PyObject *argv, Out *o)
+fast_set(PyObject *client, PyObject *argv, Out *o, PyObject *pre)
 {
     DbSlots s;
     PyObject **dirty;
     PyObject *key = PyList_GET_ITEM(argv, 1), *value = PyList_GET_ITEM(argv, 2);
     if (!PyBytes_CheckExact(value) || !plain_write(client, key, &s, &dirty))
         return 0;
-    PyObject *k = PyUnicode_DecodeLatin1(PyBytes_AS_STRING(key), PyBytes_GET_SIZE(key), NULL);
+    PyObject *k = pre != NULL ? Py_NewRef(pre)
+                              : PyUnicode_DecodeLatin1(PyBytes_AS_STRING(key), PyBytes_GET_SIZE(key), NULL);
     if (k == NULL)
         return -1;
     int rc = has_deadline(&s, k);
@@ -1663,14 +1665,15 @@ done:
 /* INCR argv[1] of a missing key or of a counter (an int value), see plain_write; a string to
  * parse, another type, an overflow or a key deleted during a save go to the handler. */
 static int
-fast_incr(PyObject *client, PyObject *argv, Out *o)
+fast_incr(PyObject *client, PyObject *argv, Out *o, PyObject *pre)
 {
     DbSlots s;
     PyObject **dirty;
     PyObject *key = PyList_GET_ITEM(argv, 1);
     if (!plain_write(client, key, &s, &dirty))
         return 0;
-    PyObject *k = PyUnicode_DecodeLatin1(PyBytes_AS_STRING(key), PyBytes_GET_SIZE(key), NULL);
+    PyObject *k = pre != NULL ? Py_NewRef(pre)
+                              : PyUnicode_DecodeLatin1(PyBytes_AS_STRING(key), PyBytes_GET_SIZE(key), NULL);
     if (k == NULL)
         return -1;
     int rc = has_deadline(&s, k);
@@ -2484,7 +2487,7 @@ lookup(PyObject *name, Last *last)
 }
 
 static int
-run_one(PyObject *client, PyObject *argv, Out *o, Last *last)
+run_one(PyObject *client, PyObject *argv, Out *o, Last *last, PyObject *pre)
 {
     if (!PyList_CheckExact(argv) || PyList_GET_SIZE(argv) == 0)
         return slow(client, argv, o);
@@ -2511,11 +2514,11 @@ run_one(PyObject *client, PyObject *argv, Out *o, Last *last)
     long long started = now_ns();
     int r = 0;
     if (handler == get_handler && n == 2)
-        r = fast_get(client, argv, o);
+        r = fast_get(client, argv, o, pre);
     else if (handler == set_handler && n == 3)
-        r = fast_set(client, argv, o);
+        r = fast_set(client, argv, o, pre);
     else if (handler == incr_handler && n == 2)
-        r = fast_incr(client, argv, o);
+        r = fast_incr(client, argv, o, pre);
     else if (handler == mget_handler)
         r = fast_mget(client, argv, o);
     else if (handler == mset_handler)
@@ -2597,6 +2600,112 @@ done:
  * replies is written (and flow control consulted) every so often instead of at the very end. */
 #define BATCH_OUT_BYTES 65536
 
+/* Pipelined GET, SET and INCR: their keys' cache misses overlapped (see Peek). Before running
+ * a window of a batch's commands, the keys of those that look like GET key, SET key value or
+ * INCR key are decoded and hashed, and their `data` and `lru` lookups' lines prefetched a stage
+ * at a time over all of them; each command then runs as ever, handed its key's str so it is not
+ * decoded twice. A guess wrong (a renamed command, a SELECT within the window) only fetches a
+ * line for nothing: what a command does never depends on this pass. */
+#define PREP_WINDOW 32
+#define PREP_MIN 4  /* fewer such commands in a window: nothing to overlap, no pass */
+typedef struct {
+    Py_ssize_t start, end;        /* commands[start:end] were looked at */
+    PyObject *raw[PREP_WINDOW];   /* commands[start + j]'s key as it came (owned), or NULL */
+    PyObject *keys[PREP_WINDOW];  /* and its str (owned), or NULL */
+} Prep;
+
+static void
+prep_clear(Prep *p)
+{
+    for (Py_ssize_t j = 0; j < p->end - p->start; j++) {
+        Py_CLEAR(p->raw[j]);
+        Py_CLEAR(p->keys[j]);
+    }
+    p->end = p->start;
+}
+
+/* Whether `name` spells the lower-case word `w` of `n` letters, in any case. */
+static int
+spells(PyObject *name, const char *w, Py_ssize_t n)
+{
+    if (!PyBytes_CheckExact(name) || PyBytes_GET_SIZE(name) != n)
+        return 0;
+    const char *b = PyBytes_AS_STRING(name);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if ((b[i] | 0x20) != w[i])
+            return 0;
+    }
+    return 1;
+}
+
+static void
+prepare(PyObject *client, PyObject *commands, Py_ssize_t from, Prep *p)
+{
+    Py_ssize_t end = PyList_GET_SIZE(commands), count = 0;
+    if (end - from > PREP_WINDOW)
+        end = from + PREP_WINDOW;
+    p->start = from;
+    p->end = end;
+    Py_ssize_t n = end - from;
+    for (Py_ssize_t j = 0; j < n; j++) {
+        p->raw[j] = p->keys[j] = NULL;
+        PyObject *argv = PyList_GET_ITEM(commands, from + j);
+        if (!PyList_CheckExact(argv))
+            continue;
+        Py_ssize_t argc = PyList_GET_SIZE(argv);
+        if (argc == 2 || argc == 3) {
+            PyObject *name = PyList_GET_ITEM(argv, 0);
+            if (argc == 2 ? spells(name, "get", 3) || spells(name, "incr", 4)
+                          : spells(name, "set", 3))
+                count++;
+        }
+    }
+    DbSlots s;
+    if (n < PREP_MIN || count < PREP_MIN || !db_slots(client, &s))
+        return;
+    Peek dk = {0}, lk = {0};
+    peek_init(&dk, s.data);
+    if (s.delta == Py_None)
+        peek_init(&lk, s.lru);
+    PyObject **entries[PREP_WINDOW];
+    Py_hash_t hashes[PREP_WINDOW];
+    for (Py_ssize_t j = 0; j < n; j++) {
+        PyObject *argv = PyList_GET_ITEM(commands, from + j);
+        if (!PyList_CheckExact(argv) || PyList_GET_SIZE(argv) < 2 || PyList_GET_SIZE(argv) > 3)
+            continue;
+        PyObject *name = PyList_GET_ITEM(argv, 0), *key = PyList_GET_ITEM(argv, 1);
+        if (!PyBytes_CheckExact(key)
+            || !(PyList_GET_SIZE(argv) == 2 ? spells(name, "get", 3) || spells(name, "incr", 4)
+                                            : spells(name, "set", 3)))
+            continue;
+        PyObject *k = PyUnicode_DecodeLatin1(PyBytes_AS_STRING(key), PyBytes_GET_SIZE(key), NULL);
+        if (k == NULL) {
+            PyErr_Clear();  /* out of memory: the command decodes (and fails) itself */
+            continue;
+        }
+        Py_hash_t h = hashes[j] = PyObject_Hash(k);  /* cached in the str: reused */
+        if (h == -1) {
+            PyErr_Clear();
+            Py_DECREF(k);
+            continue;
+        }
+        p->raw[j] = Py_NewRef(key);
+        p->keys[j] = k;
+        peek_slot(&dk, h);
+        peek_slot(&lk, h);
+    }
+    for (Py_ssize_t j = 0; j < n; j++) {
+        if (p->keys[j] == NULL)
+            continue;
+        entries[j] = peek_entry(&dk, hashes[j]);
+        (void)peek_entry(&lk, hashes[j]);
+    }
+    for (Py_ssize_t j = 0; j < n; j++) {
+        if (p->keys[j] != NULL)
+            peek_item(entries[j]);
+    }
+}
+
 static PyObject *
 run_batch(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -2618,11 +2727,21 @@ run_batch(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     Last last = {NULL, NULL, 0, 0};
     PyObject *result = NULL;
     Py_ssize_t bytes = 0, seen = PyList_GET_SIZE(out);
+    Prep p;
+    p.start = p.end = i;
     while (i < PyList_GET_SIZE(commands)) {
-        PyObject *argv = PyList_GET_ITEM(commands, i);
+        if (i >= p.end) {
+            prep_clear(&p);
+            prepare(client, commands, i, &p);
+        }
+        PyObject *argv = PyList_GET_ITEM(commands, i), *pre = NULL;
+        Py_ssize_t j = i - p.start;
+        if (i < p.end && p.keys[j] != NULL && PyList_CheckExact(argv)
+            && PyList_GET_SIZE(argv) >= 2 && PyList_GET_ITEM(argv, 1) == p.raw[j])
+            pre = p.keys[j];  /* still the key it was decoded from */
         i++;
         Py_INCREF(argv);
-        int rc = run_one(client, argv, &o, &last);
+        int rc = run_one(client, argv, &o, &last, pre);
         Py_DECREF(argv);
         if (rc < 0)
             goto fail;
@@ -2642,6 +2761,7 @@ run_batch(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     if (out_flush(&o) == 0)
         result = PyLong_FromSsize_t(i);
 fail:
+    prep_clear(&p);
     out_free(&o);
     last_clear(&last);
     return result;

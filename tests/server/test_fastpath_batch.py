@@ -254,6 +254,8 @@ def test_lfu_policy_goes_to_the_handlers():
 
 
 @pytest.mark.skipif(not PLAIN_KEYSPACE, reason="needs the plain-Python keyspace (FORKVPY_PURE=1)")
+
+
 def test_which_commands_the_c_serves(calls):
     base = SETUP + frame("SET", "t", "5", "EX", "100")
     c_reads = frame("MGET", "a", "b", "nope", "a") + frame("GET", "nope")
@@ -356,6 +358,8 @@ def test_setex_observed_saved_or_lfu_goes_to_the_handler():
 
 
 @pytest.mark.skipif(not PLAIN_KEYSPACE, reason="needs the plain-Python keyspace (FORKVPY_PURE=1)")
+
+
 def test_setex_served_in_c(monkeypatch):
     """The C serves SETEX's common case itself (no Database.store_in call), and leaves a key
     whose TTL has passed to the handler."""
@@ -389,6 +393,8 @@ def test_setex_with_the_wall_clock():
 
 
 @pytest.mark.parametrize("nkeys", [50, 1_000, 50_000])
+
+
 def test_mget_over_tables_of_every_index_width(nkeys):
     """MGET follows each key's lookup with prefetches (server/_fastpath.c, Peek), reading the
     dicts' tables, whose index entries are 1, 2 or 4 bytes wide as they grow: replies, counters
@@ -406,6 +412,8 @@ def test_mget_over_tables_of_every_index_width(nkeys):
 
 
 @pytest.mark.parametrize("nkeys", [50, 1_000, 50_000])
+
+
 def test_mset_over_tables_of_every_index_width(nkeys):
     """MSET prefetches what its stores touch as MGET does (Peek): overwrites, new keys and a key
     repeated within one MSET leave the same values, counters and access fields as the handler,
@@ -428,3 +436,23 @@ def test_mset_over_tables_of_every_index_width(nkeys):
     fills = (nkeys + 499) // 500
     assert data.count(b"+OK\r\n") == fills + 150
     assert data.split(b"+OK\r\n")[-1].startswith(b"*%d\r\n$" % min(20, nkeys))
+
+
+def test_pipelined_get_set_incr_windows():
+    """run_batch prefetches for the GET/SET/INCR keys of a window of pipelined commands and
+    hands each its decoded key: across windows, SELECTs within one, any case of the names,
+    wrong arities and other commands between, the replies and state stay the handlers'."""
+    parts = []
+    for i in range(80):
+        k = f"k{i % 23}"
+        parts.append(frame(["SET", "set", "Set"][i % 3], k, str(i)))
+        parts.append(frame(["GET", "get"][i % 2], k))
+        parts.append(frame("INCR", f"n{i % 7}"))
+        parts.append(frame("incr", k))  # a string that parses: the handler
+        if i % 11 == 0:
+            parts.append(frame("SELECT", str(i % 3)))
+        if i % 13 == 0:
+            parts.append(frame("GET", k, "extra") + frame("DEL", k) + frame("GET", f"k{i % 5}"))
+    data, _, state = both([SETUP, b"".join(parts)], hooks={1: later(5)})
+    assert data.count(b"-ERR wrong number of arguments for 'get' command") == 7
+    assert state[0]
