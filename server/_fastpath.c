@@ -1201,6 +1201,64 @@ peek_item(PyObject **e)
     __builtin_prefetch((char *)e[1] + 32);
 }
 
+/* The `data` and `lru` tables of one database, peeked together: a key's read or store looks it
+ * up in both. Without `lru` (a save child's overlay is in use: the access fields are not
+ * written) only `data` is peeked. */
+typedef struct {
+    Peek data, lru;
+} PeekDb;
+
+static inline void
+peekdb_init(PeekDb *p, DbSlots *s, int lru)
+{
+    peek_init(&p->data, s->data);
+    if (lru)
+        peek_init(&p->lru, s->lru);
+    else
+        p->lru.indices = NULL;
+}
+
+/* The str a key is looked up by (bytes read as Latin-1, as keyspace.py does), its hash computed
+ * and cached in it, and stage 1 of its lookups begun: a new reference, or NULL with an
+ * exception set. */
+static PyObject *
+peekdb_key(PeekDb *p, PyObject *key, Py_hash_t *hash)
+{
+    PyObject *k = PyUnicode_DecodeLatin1(PyBytes_AS_STRING(key), PyBytes_GET_SIZE(key), NULL);
+    if (k == NULL)
+        return NULL;
+    Py_hash_t h = *hash = PyObject_Hash(k);  /* cached in the str: the lookups reuse it */
+    if (h == -1) {
+        Py_DECREF(k);
+        return NULL;
+    }
+    peek_slot(&p->data, h);
+    peek_slot(&p->lru, h);
+    return k;
+}
+
+/* Stages 2 and 3 over the keys of `hashes` whose stage 1 peekdb_key began (a hash of -1, which
+ * no str has, is skipped), a stage at a time over up to PEEK_RUN keys. */
+#define PEEK_RUN 32
+static void
+peekdb_chase(const PeekDb *p, const Py_hash_t *hashes, Py_ssize_t n)
+{
+    if (p->data.indices == NULL)
+        return;
+    PyObject **entries[PEEK_RUN];
+    for (Py_ssize_t from = 0; from < n; from += PEEK_RUN) {
+        Py_ssize_t m = n - from < PEEK_RUN ? n - from : PEEK_RUN;
+        for (Py_ssize_t i = 0; i < m; i++) {
+            Py_hash_t h = hashes[from + i];
+            entries[i] = h == -1 ? NULL : peek_entry(&p->data, h);
+            if (h != -1)
+                (void)peek_entry(&p->lru, h);
+        }
+        for (Py_ssize_t i = 0; i < m; i++)
+            peek_item(entries[i]);
+    }
+}
+
 /* A read of the str key `k` as Database.get does it, for the cases done here: 1 with *value the
  * plain bytes stored (borrowed) or NULL for a missing key, 0 for any other case (a key changed
  * since a save child forked, a key with a TTL, a value of another type: the handler decides),
@@ -1295,6 +1353,21 @@ done:
 /* MGET and MSET decode up to this many keys into a stack array; more take the heap. */
 #define BATCH_KEYS 32
 
+/* Room on the heap for more than BATCH_KEYS keys: `per_key` pointers each (the key, maybe its
+ * value) and, after them, `*hashes` for their hashes; one block, freed by freeing the result.
+ * NULL with MemoryError set. */
+static PyObject **
+key_room(Py_ssize_t n, int per_key, Py_hash_t **hashes)
+{
+    PyObject **room = PyMem_Malloc(n * (per_key * sizeof(PyObject *) + sizeof(Py_hash_t)));
+    if (room == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    *hashes = (Py_hash_t *)(room + per_key * n);
+    return room;
+}
+
 /* MGET argv[1..] answered without its handler when every key is one GET serves here (plain
  * bytes without a TTL, or missing while no keymiss notification is asked for), checked for all
  * keys before anything is counted or touched: 1 done, 0 not this case (the handler, the
@@ -1310,52 +1383,28 @@ fast_mget(PyObject *client, PyObject *argv, Out *o)
     if (*hits == NULL || !PyLong_CheckExact(*hits))
         return 0;
     Py_ssize_t n = PyList_GET_SIZE(argv) - 1, decoded = 0, found = 0, size = 0;
-    PyObject *stack[2 * BATCH_KEYS];
-    Py_hash_t hstack[BATCH_KEYS];
-    PyObject **keys = n <= BATCH_KEYS ? stack : PyMem_Malloc(2 * n * sizeof(PyObject *));
-    Py_hash_t *hashes = n <= BATCH_KEYS ? hstack : PyMem_Malloc(n * sizeof(Py_hash_t));
-    if (keys == NULL || hashes == NULL) {
-        if (keys != stack)
-            PyMem_Free(keys);
-        if (hashes != hstack)
-            PyMem_Free(hashes);
-        PyErr_NoMemory();
+    PyObject *stack[2 * BATCH_KEYS], **keys = stack;
+    Py_hash_t hstack[BATCH_KEYS], *hashes = hstack;
+    if (n > BATCH_KEYS && (keys = key_room(n, 2, &hashes)) == NULL)
         return -1;
-    }
     PyObject **values = keys + n;  /* borrowed; NULL for a missing key */
     int rc = 0;
     /* The keys decoded and hashed, then their lookups' cache lines fetched a stage at a time
-     * over all keys (see Peek), `values` lending its room to the entries meanwhile; the
-     * lookups proper come after, through the API, and find those lines in cache. Prefetching
-     * the `lru` entries too: the access fields written below. */
-    Peek dk = {0}, lk = {0};
-    peek_init(&dk, s.data);
-    if (s.delta == Py_None)
-        peek_init(&lk, s.lru);
+     * over all keys (see Peek); the lookups proper come after, through the API, and find those
+     * lines in cache. The `lru` lines too: the access fields written below. */
+    PeekDb pk;
+    peekdb_init(&pk, &s, s.delta == Py_None);
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *key = PyList_GET_ITEM(argv, i + 1);
         if (!PyBytes_CheckExact(key))
             goto done;
-        PyObject *k = PyUnicode_DecodeLatin1(PyBytes_AS_STRING(key), PyBytes_GET_SIZE(key), NULL);
-        if (k == NULL) {
+        if ((keys[decoded] = peekdb_key(&pk, key, &hashes[i])) == NULL) {
             rc = -1;
             goto done;
         }
-        keys[decoded++] = k;
-        Py_hash_t h = hashes[i] = PyObject_Hash(k);  /* cached in the str: the lookups reuse it */
-        if (h == -1) {
-            rc = -1;
-            goto done;
-        }
-        peek_slot(&dk, h);
-        peek_slot(&lk, h);
+        decoded++;
     }
-    for (Py_ssize_t i = 0; i < n; i++) {
-        values[i] = (PyObject *)peek_entry(&dk, hashes[i]);
-        (void)peek_entry(&lk, hashes[i]);
-    }
-    for (Py_ssize_t i = 0; i < n; i++)
-        peek_item((PyObject **)values[i]);
+    peekdb_chase(&pk, hashes, n);
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *k = keys[i];
         rc = read_plain(&s, k, &values[i]);
@@ -1397,8 +1446,6 @@ fast_mget(PyObject *client, PyObject *argv, Out *o)
 done:
     for (Py_ssize_t i = 0; i < decoded; i++)
         Py_DECREF(keys[i]);
-    if (hashes != hstack)
-        PyMem_Free(hashes);
     if (keys != stack)
         PyMem_Free(keys);
     return rc;
@@ -1586,50 +1633,31 @@ fast_mset(PyObject *client, PyObject *argv, Out *o)
     Py_ssize_t argc = PyList_GET_SIZE(argv), n = (argc - 1) / 2, decoded = 0;
     if (argc % 2 == 0 || !plain_write(client, PyList_GET_ITEM(argv, 1), &s, &dirty))
         return 0;
-    PyObject *stack[BATCH_KEYS];
-    PyObject **keys = n <= BATCH_KEYS ? stack : PyMem_Malloc(n * sizeof(PyObject *));
-    if (keys == NULL) {
-        PyErr_NoMemory();
+    PyObject *stack[BATCH_KEYS], **keys = stack;
+    Py_hash_t hstack[BATCH_KEYS], *hashes = hstack;
+    if (n > BATCH_KEYS && (keys = key_room(n, 1, &hashes)) == NULL)
         return -1;
-    }
     int rc = 0;
     /* As fast_mget: every key decoded and hashed first, and the `data` and `lru` lines its
      * stores will touch (index slot, entry, the stored key and old value) fetched a stage at a
-     * time over all keys, so that the cache misses of the keys overlap (see Peek). */
-    Peek dk = {0}, lk = {0};
-    if (s.delta == Py_None) {
-        peek_init(&dk, s.data);
-        peek_init(&lk, s.lru);
-    }
+     * time over all keys, so that the cache misses of the keys overlap (see Peek). During a
+     * save the stores go to the overlay instead: nothing to peek. */
+    PeekDb pk;
+    if (s.delta == Py_None)
+        peekdb_init(&pk, &s, 1);
+    else
+        pk.data.indices = pk.lru.indices = NULL;
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *key = PyList_GET_ITEM(argv, 1 + 2 * i), *value = PyList_GET_ITEM(argv, 2 + 2 * i);
         if (!PyBytes_CheckExact(key) || !PyBytes_CheckExact(value))
             goto done;
-        PyObject *k = PyUnicode_DecodeLatin1(PyBytes_AS_STRING(key), PyBytes_GET_SIZE(key), NULL);
-        if (k == NULL) {
+        if ((keys[decoded] = peekdb_key(&pk, key, &hashes[i])) == NULL) {
             rc = -1;
             goto done;
         }
-        keys[decoded++] = k;
-        Py_hash_t h = PyObject_Hash(k);  /* cached in the str: the stores reuse it */
-        if (h == -1) {
-            rc = -1;
-            goto done;
-        }
-        peek_slot(&dk, h);
-        peek_slot(&lk, h);
+        decoded++;
     }
-    if (dk.indices != NULL) {
-        PyObject **entries[BATCH_KEYS];
-        Py_ssize_t m = n < BATCH_KEYS ? n : BATCH_KEYS;
-        for (Py_ssize_t i = 0; i < m; i++) {
-            Py_hash_t h = PyObject_Hash(keys[i]);  /* the cached hash */
-            entries[i] = peek_entry(&dk, h);
-            (void)peek_entry(&lk, h);
-        }
-        for (Py_ssize_t i = 0; i < m; i++)
-            peek_item(entries[i]);
-    }
+    peekdb_chase(&pk, hashes, n);
     for (Py_ssize_t i = 0; i < n; i++) {
         if ((rc = has_deadline(&s, keys[i])) != 0) {
             rc = rc < 0 ? -1 : 0;
@@ -2603,9 +2631,10 @@ done:
 /* Pipelined GET, SET and INCR: their keys' cache misses overlapped (see Peek). Before running
  * a window of a batch's commands, the keys of those that look like GET key, SET key value or
  * INCR key are decoded and hashed, and their `data` and `lru` lookups' lines prefetched a stage
- * at a time over all of them; each command then runs as ever, handed its key's str so it is not
- * decoded twice. A guess wrong (a renamed command, a SELECT within the window) only fetches a
- * line for nothing: what a command does never depends on this pass. */
+ * at a time over all of them (commands found by the fast table, as run_one finds them); each
+ * command then runs as ever, handed its key's str so it is not decoded twice. A guess wrong (a
+ * SELECT or MULTI within the window) only fetches a line for nothing: what a command does never
+ * depends on this pass. */
 #define PREP_WINDOW 32
 #define PREP_MIN 4  /* fewer such commands in a window: nothing to overlap, no pass */
 typedef struct {
@@ -2624,22 +2653,30 @@ prep_clear(Prep *p)
     p->end = p->start;
 }
 
-/* Whether `name` spells the lower-case word `w` of `n` letters, in any case. */
-static int
-spells(PyObject *name, const char *w, Py_ssize_t n)
+/* The key of argv when it is GET key, SET key value or INCR key as the fast table spells them
+ * (renamed commands included), else NULL; borrowed. */
+static PyObject *
+batched_key(PyObject *argv, Last *last)
 {
-    if (!PyBytes_CheckExact(name) || PyBytes_GET_SIZE(name) != n)
-        return 0;
-    const char *b = PyBytes_AS_STRING(name);
-    for (Py_ssize_t i = 0; i < n; i++) {
-        if ((b[i] | 0x20) != w[i])
-            return 0;
+    if (!PyList_CheckExact(argv))
+        return NULL;
+    Py_ssize_t argc = PyList_GET_SIZE(argv);
+    if (argc != 2 && argc != 3)
+        return NULL;
+    PyObject *entry = lookup(PyList_GET_ITEM(argv, 0), last), *key = PyList_GET_ITEM(argv, 1);
+    if (entry == NULL) {
+        PyErr_Clear();  /* a bad entry: the command's own lookup reports it */
+        return NULL;
     }
-    return 1;
+    PyObject *handler = PyTuple_GET_ITEM(entry, 1);
+    if (!PyBytes_CheckExact(key)
+        || !(argc == 2 ? handler == get_handler || handler == incr_handler : handler == set_handler))
+        return NULL;
+    return key;
 }
 
 static void
-prepare(PyObject *client, PyObject *commands, Py_ssize_t from, Prep *p)
+prepare(PyObject *client, PyObject *commands, Py_ssize_t from, Prep *p, Last *last)
 {
     Py_ssize_t end = PyList_GET_SIZE(commands), count = 0;
     if (end - from > PREP_WINDOW)
@@ -2648,62 +2685,32 @@ prepare(PyObject *client, PyObject *commands, Py_ssize_t from, Prep *p)
     p->end = end;
     Py_ssize_t n = end - from;
     for (Py_ssize_t j = 0; j < n; j++) {
-        p->raw[j] = p->keys[j] = NULL;
-        PyObject *argv = PyList_GET_ITEM(commands, from + j);
-        if (!PyList_CheckExact(argv))
-            continue;
-        Py_ssize_t argc = PyList_GET_SIZE(argv);
-        if (argc == 2 || argc == 3) {
-            PyObject *name = PyList_GET_ITEM(argv, 0);
-            if (argc == 2 ? spells(name, "get", 3) || spells(name, "incr", 4)
-                          : spells(name, "set", 3))
-                count++;
-        }
+        p->keys[j] = NULL;
+        p->raw[j] = batched_key(PyList_GET_ITEM(commands, from + j), last);
+        count += p->raw[j] != NULL;
     }
     DbSlots s;
-    if (n < PREP_MIN || count < PREP_MIN || !db_slots(client, &s))
+    if (n < PREP_MIN || count < PREP_MIN || !db_slots(client, &s)) {
+        for (Py_ssize_t j = 0; j < n; j++)
+            p->raw[j] = NULL;
         return;
-    Peek dk = {0}, lk = {0};
-    peek_init(&dk, s.data);
-    if (s.delta == Py_None)
-        peek_init(&lk, s.lru);
-    PyObject **entries[PREP_WINDOW];
+    }
+    PeekDb pk;
+    peekdb_init(&pk, &s, s.delta == Py_None);
     Py_hash_t hashes[PREP_WINDOW];
     for (Py_ssize_t j = 0; j < n; j++) {
-        PyObject *argv = PyList_GET_ITEM(commands, from + j);
-        if (!PyList_CheckExact(argv) || PyList_GET_SIZE(argv) < 2 || PyList_GET_SIZE(argv) > 3)
+        hashes[j] = -1;
+        if (p->raw[j] == NULL)
             continue;
-        PyObject *name = PyList_GET_ITEM(argv, 0), *key = PyList_GET_ITEM(argv, 1);
-        if (!PyBytes_CheckExact(key)
-            || !(PyList_GET_SIZE(argv) == 2 ? spells(name, "get", 3) || spells(name, "incr", 4)
-                                            : spells(name, "set", 3)))
-            continue;
-        PyObject *k = PyUnicode_DecodeLatin1(PyBytes_AS_STRING(key), PyBytes_GET_SIZE(key), NULL);
-        if (k == NULL) {
+        p->keys[j] = peekdb_key(&pk, p->raw[j], &hashes[j]);
+        if (p->keys[j] == NULL) {
             PyErr_Clear();  /* out of memory: the command decodes (and fails) itself */
+            p->raw[j] = NULL;
             continue;
         }
-        Py_hash_t h = hashes[j] = PyObject_Hash(k);  /* cached in the str: reused */
-        if (h == -1) {
-            PyErr_Clear();
-            Py_DECREF(k);
-            continue;
-        }
-        p->raw[j] = Py_NewRef(key);
-        p->keys[j] = k;
-        peek_slot(&dk, h);
-        peek_slot(&lk, h);
+        Py_INCREF(p->raw[j]);
     }
-    for (Py_ssize_t j = 0; j < n; j++) {
-        if (p->keys[j] == NULL)
-            continue;
-        entries[j] = peek_entry(&dk, hashes[j]);
-        (void)peek_entry(&lk, hashes[j]);
-    }
-    for (Py_ssize_t j = 0; j < n; j++) {
-        if (p->keys[j] != NULL)
-            peek_item(entries[j]);
-    }
+    peekdb_chase(&pk, hashes, n);
 }
 
 static PyObject *
@@ -2732,7 +2739,7 @@ run_batch(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     while (i < PyList_GET_SIZE(commands)) {
         if (i >= p.end) {
             prep_clear(&p);
-            prepare(client, commands, i, &p);
+            prepare(client, commands, i, &p, &last);
         }
         PyObject *argv = PyList_GET_ITEM(commands, i), *pre = NULL;
         Py_ssize_t j = i - p.start;
