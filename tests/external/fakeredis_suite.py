@@ -21,7 +21,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
-from tests.external._judge import known_reason, outcomes, start_pytest  # noqa: E402
+from tests.external._judge import known_reason, outcomes, run_on_both, start_pytest  # noqa: E402
 from tests.servers import ServerProcess  # noqa: E402
 
 VERSION = "2.26.2"
@@ -34,11 +34,7 @@ REQUIREMENTS = ["redis==5.2.1", "pytest~=8.3.0", "pytest-asyncio~=0.24.0", "pyte
 
 # What forkv does not have yet, by test name pattern. Module commands (JSON, Bloom, Cuckoo, CMS,
 # TopK, t-digest, TimeSeries) fail on Redis 7.0 as well, so they never show up as differences.
-KNOWN = [
-    (re.compile(r"stream|::test_x[a-z_]*(\[|$)|xstream", re.I),
-     "streams (XADD, XREAD, consumer groups) are being implemented in parallel"),
-    (re.compile(r"acl|::test_auth[a-z_]*(\[|$)", re.I),
-     "ACL users: forkv has only the default user (ACL SETUSER is refused)"),
+KNOWN: list = [
 ]
 
 # Skips are left out: -rA reports them by file and line, not by test.
@@ -140,25 +136,11 @@ def main() -> int:
     unexpected = 0
     try:
         src, python = fetch(workdir)
-        servers = {kind: ServerProcess(kind) for kind in ("redis", "forkv")}
-        procs = {}
-        try:
-            for kind, server in servers.items():
-                server.start()
-                copy = copy_for_port(src, os.path.join(workdir, f"suite-{kind}"), server.port)
-                log_path = os.path.join(workdir, f"{kind}.log")
-                procs[kind] = (start_suite(copy, python, tests, log_path), log_path)
-            for proc, _ in procs.values():
-                proc.wait(timeout=1800)
-                proc.log.close()
-        finally:
-            for proc, _ in procs.values():
-                if proc.poll() is None:
-                    os.killpg(proc.pid, 9)
-                    proc.wait()
-            for server in servers.values():
-                server.cleanup()
-        ref, ours = (outcomes(procs[kind][1]) for kind in ("redis", "forkv"))
+        logs = {kind: os.path.join(workdir, f"{kind}.log") for kind in ("redis", "forkv")}
+        run_on_both(lambda kind, port: start_suite(
+            copy_for_port(src, os.path.join(workdir, f"suite-{kind}"), port), python, tests,
+            logs[kind]), 1800)
+        ref, ours = (outcomes(logs[kind]) for kind in ("redis", "forkv"))
         differ = sorted(t for t, o in ref.items() if o == "PASSED" and ours.get(t) != "PASSED")
         by_reason: dict = {}
         for test in differ:

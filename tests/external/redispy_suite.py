@@ -19,8 +19,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
-from tests.external._judge import known_reason, outcomes, start_pytest  # noqa: E402
-from tests.servers import ServerProcess  # noqa: E402
+from tests.external._judge import known_reason, outcomes, run_on_both, start_pytest  # noqa: E402
 
 FILES = [
     "tests/test_commands.py", "tests/test_scripting.py", "tests/test_function.py",
@@ -66,25 +65,11 @@ def main() -> int:
     try:
         src = fetch_sources(workdir)
         for protocol in (2, 3):
-            servers = {kind: ServerProcess(kind, args=["--enable-debug-command", "yes"])
-                       for kind in ("redis", "forkv")}
-            procs = {}
-            try:
-                for kind, server in servers.items():
-                    server.start()
-                    log_path = os.path.join(workdir, f"{kind}-resp{protocol}.log")
-                    procs[kind] = (start_suite(src, files, server.port, protocol, log_path), log_path)
-                for proc, _ in procs.values():
-                    proc.wait(timeout=1800)
-                    proc.log.close()
-            finally:
-                for proc, _ in procs.values():
-                    if proc.poll() is None:
-                        proc.kill()
-                        proc.wait()
-                for server in servers.values():
-                    server.cleanup()
-            ref, ours = (outcomes(procs[kind][1]) for kind in ("redis", "forkv"))
+            logs = {kind: os.path.join(workdir, f"{kind}-resp{protocol}.log")
+                    for kind in ("redis", "forkv")}
+            run_on_both(lambda kind, port: start_suite(src, files, port, protocol, logs[kind]),
+                        1800, ["--enable-debug-command", "yes"])
+            ref, ours = (outcomes(logs[kind]) for kind in ("redis", "forkv"))
             differ = sorted(t for t, o in ref.items() if o == "PASSED" and ours.get(t) != "PASSED")
             by_reason: dict = {}
             for test in differ:

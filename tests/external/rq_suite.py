@@ -19,11 +19,10 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
-from tests.servers import ServerProcess  # noqa: E402
+from tests.external._judge import run_on_both  # noqa: E402
 
 VERSION = "3.0.0"
 TESTS = ["tests"]
@@ -134,45 +133,28 @@ def records(path: str) -> dict:
 
 def run_both(src: str, python: str, workdir: str, tests: list, deadline_s: float, tag: str) -> tuple:
     """The tests run against a fresh redis-server and a fresh forkv at once; (redis's records,
-    forkv's records), see records()."""
-    servers = {kind: ServerProcess(kind) for kind in ("redis", "forkv")}
-    procs = {}
-    try:
-        for kind, server in servers.items():
-            server.start()
-            copy = copy_for_port(src, os.path.join(workdir, f"suite-{kind}"), server.port)
-            log_path = os.path.join(workdir, f"{kind}{tag}.log")
-            log = open(log_path, "wb")
-            record = os.path.join(workdir, f"{kind}{tag}.jsonl")
-            if os.path.exists(record):  # the plugin appends; a kept directory may hold an old run
-                os.remove(record)
-            # A test stuck on a worker that never finishes is cut off, not the whole run.
-            cmd = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--timeout", "120",
-                   "-p", "suite_record"] + tests
-            env = dict(os.environ, SUITE_REDIS_PORT=str(server.port), SUITE_RECORD=record,
-                       PYTHONPATH=workdir)
-            proc = subprocess.Popen(cmd, cwd=copy, stdout=log, stderr=subprocess.STDOUT,
-                                    env=env, start_new_session=True)
-            procs[kind] = (proc, log, record)
-        # A run that outlives the deadline is cut off and judged on the tests it reached: a worker
-        # test whose job never finishes waits for ever (rq's own SIGALRM use defeats
-        # pytest-timeout), and a worker pool's children can keep pytest from exiting.
-        deadline = time.monotonic() + deadline_s
-        for proc, log, _ in procs.values():
-            try:
-                proc.wait(timeout=max(1.0, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, 9)
-                proc.wait()
-            log.close()
-    finally:
-        for proc, _, _ in procs.values():
-            if proc.poll() is None:
-                os.killpg(proc.pid, 9)
-                proc.wait()
-        for server in servers.values():
-            server.cleanup()
-    return tuple(records(procs[kind][2]) for kind in ("redis", "forkv"))
+    forkv's records), see records(). A run that outlives the deadline is cut off and judged on
+    the tests it reached: a worker test whose job never finishes waits for ever (rq's own SIGALRM
+    use defeats pytest-timeout), and a worker pool's children can keep pytest from exiting."""
+    paths = {kind: os.path.join(workdir, f"{kind}{tag}.jsonl") for kind in ("redis", "forkv")}
+
+    def launch(kind: str, port: int) -> subprocess.Popen:
+        copy = copy_for_port(src, os.path.join(workdir, f"suite-{kind}"), port)
+        if os.path.exists(paths[kind]):  # the plugin appends; a kept directory may hold an old run
+            os.remove(paths[kind])
+        # A test stuck on a worker that never finishes is cut off, not the whole run.
+        cmd = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--timeout", "120",
+               "-p", "suite_record"] + tests
+        env = dict(os.environ, SUITE_REDIS_PORT=str(port), SUITE_RECORD=paths[kind],
+                   PYTHONPATH=workdir)
+        log = open(os.path.join(workdir, f"{kind}{tag}.log"), "wb")
+        proc = subprocess.Popen(cmd, cwd=copy, stdout=log, stderr=subprocess.STDOUT, env=env,
+                                start_new_session=True)
+        proc.log = log  # type: ignore[attr-defined]
+        return proc
+
+    run_on_both(launch, deadline_s)
+    return records(paths["redis"]), records(paths["forkv"])
 
 
 def main() -> int:
