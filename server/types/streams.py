@@ -462,7 +462,11 @@ class Stream(rdb.StreamRecord):
         order = range(hi - 1, lo - 1, -1) if rev else range(lo, hi)
         for i in order:
             node = nodes[i]
-            ids, vals, dead, _ = node.decoded()
+            ids = node.ids
+            if ids is None:
+                ids, vals, dead, _ = node.decoded()
+            else:  # decoded already (the hot head or tail node): no call, no tuple
+                vals, dead = node.vals, node.dead
             a = bisect_left(ids, start) if i == lo else 0
             b = bisect_right(ids, end) if i == hi - 1 else len(ids)
             if a >= b:
