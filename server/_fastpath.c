@@ -2524,6 +2524,8 @@ stream_decode(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         goto bad;
     PyObject *lists[4] = {PyList_New(0), PyList_New(0), PyList_New(0), PyList_New(0)};
     PyObject *out = NULL;
+    PyObject *ms_obj = NULL;  /* the last id's ms, shared by the next ids of that millisecond */
+    unsigned long long ms_prev = 0;
     if (lists[0] == NULL || lists[1] == NULL || lists[2] == NULL || lists[3] == NULL)
         goto fail;
     long long v;
@@ -2545,9 +2547,23 @@ stream_decode(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             || (pos = lp_element(b, pos, end, &dms, &s, &n)) < 0 || s != NULL
             || (pos = lp_element(b, pos, end, &dseq, &s, &n)) < 0 || s != NULL)
             goto malformed;
-        PyObject *id = id_tuple(ms0 + (unsigned long long)dms, seq0 + (unsigned long long)dseq);
-        if (id == NULL)
+        unsigned long long ms = ms0 + (unsigned long long)dms;
+        if (ms_obj == NULL || ms != ms_prev) {
+            Py_XDECREF(ms_obj);
+            if ((ms_obj = PyLong_FromUnsignedLongLong(ms)) == NULL)
+                goto fail;
+            ms_prev = ms;
+        }
+        PyObject *id = PyTuple_New(2), *seq = PyLong_FromUnsignedLongLong(seq0 + (unsigned long long)dseq);
+        if (id == NULL || seq == NULL) {
+            Py_XDECREF(id);
+            Py_XDECREF(seq);
             goto fail;
+        }
+        Py_INCREF(ms_obj);
+        PyTuple_SET_ITEM(id, 0, ms_obj);
+        PyTuple_SET_ITEM(id, 1, seq);
+        PyObject_GC_UnTrack(id);  /* two ints, as id_tuple's */
         rc = PyList_Append(lists[0], id);
         Py_DECREF(id);
         if (rc < 0)
@@ -2592,6 +2608,7 @@ malformed:
 fail:
     for (int i = 0; i < 4; i++)
         Py_XDECREF(lists[i]);
+    Py_XDECREF(ms_obj);
     return out;
 bad:
     PyErr_SetString(PyExc_ValueError, "stream node bounds outside the buffer");

@@ -26,8 +26,10 @@ VALUES = [b"v", b"12", b"-7", b"0", b"007", b"4095", b"-4096", b"32767", b"-3276
 
 
 def _sid(i: int) -> tuple:
-    """Ids whose deltas from a node's master take every integer width, negative ones too."""
-    return 1_700_000_000_000 + i ** 3 * 1000 + i, (i * 7919) % 100000
+    """Ids whose deltas from a node's master take every integer width, negative ones too; two
+    ids a millisecond."""
+    k = i // 2
+    return 1_700_000_000_000 + k ** 3 * 10000 + k, (k * 7919) % 100000 + i % 2
 
 
 def _build(n: int, max_entries: int = 7) -> streams.Stream:
