@@ -136,7 +136,7 @@ class Node:
 
     def kill(self, j: int) -> None:
         """Flag entry j deleted (lpReplaceInteger of its flags: 0/2 -> 1/3, one byte both ways)."""
-        ids, vals, dead, at = self.decoded()
+        _, _, dead, at = self.decoded()
         self._rest()[at[j]] |= FLAG_DELETED
         dead[j] = True
         self.count -= 1
@@ -266,7 +266,6 @@ def _decode_py(b: bytes, start: int, end: int, master: tuple, fields: tuple) -> 
         dead.append(bool(flags & FLAG_DELETED))
         pos = _element(b, pos)[1]  # the entry's element count
     return ids, vals, dead, at
-
 
 
 class Stream(rdb.StreamRecord):
