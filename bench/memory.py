@@ -8,13 +8,18 @@ Data sets (N = 1,000,000 by default; the sorted sets are N / 10 keys):
 - sets:    `set:<i>` holding the integers 1..10 (Redis: an intset)  -> target RSS <= 3x Redis's
 - zsets:   `zset:<i>` with 100 members of 10 bytes, distinct per key (so no sharing helps),
   integer scores 0..999999                                           -> target RSS <= 3x Redis's
+- streams: one stream of N entries `XADD s * field value` (redis-benchmark's shape)
+                                                                     -> target RSS <= 3x Redis's
+- streams100: 100 streams of N / 100 entries each, 3 fields of 10-byte values, the keys
+  appended to in turn                                                -> target RSS <= 3x Redis's
 
 Loading is pipelined raw RESP (one write per 1000 commands). RSS is read from /proc after the
 load (and after one PING, so both servers have handled their last batch); INFO's used_memory is
 printed for information (forkv's is an estimate of what Redis would allocate, not its own heap).
 RSS does not depend on timing, so the figures hold on a shared machine.
 
-Usage: python bench/memory.py [keys] [--only strings,hashes,sets,zsets]   (or FORKV_BENCH_KEYS)
+Usage: python bench/memory.py [keys] [--only strings,hashes,sets,zsets,streams,streams100]
+(or FORKV_BENCH_KEYS)
 """
 
 from __future__ import annotations
@@ -72,10 +77,29 @@ def zsets(n: int):
         yield command_bytes(*args)
 
 
+def streams(n: int):
+    for _ in range(n):
+        yield command_bytes(b"XADD", b"s", b"*", b"field", b"value")
+
+
+STREAM_FIELDS = [b"field:%d" % j for j in range(3)]
+
+
+def streams100(n: int):
+    for i in range(n):
+        args = [b"XADD", b"stream:%d" % (i % 100), b"*"]
+        for j, f in enumerate(STREAM_FIELDS):
+            args += [f, b"%04d:%05d" % (j, i // 100 % 100000)]  # 10 bytes
+        yield command_bytes(*args)
+
+
 DATASETS = {"strings": (strings, None), "hashes": (hashes, TARGET), "sets": (sets, TARGET),
-            "zsets": (zsets, TARGET)}
-ENCODING = {"strings": b"embstr", "hashes": b"listpack", "sets": b"intset", "zsets": b"listpack"}
-SAMPLE_KEY = {"strings": b"string:0", "hashes": b"hash:0", "sets": b"set:0", "zsets": b"zset:0"}
+            "zsets": (zsets, TARGET), "streams": (streams, TARGET), "streams100": (streams100, TARGET)}
+ENCODING = {"strings": b"embstr", "hashes": b"listpack", "sets": b"intset", "zsets": b"listpack",
+            "streams": b"stream", "streams100": b"stream"}
+SAMPLE_KEY = {"strings": b"string:0", "hashes": b"hash:0", "sets": b"set:0", "zsets": b"zset:0",
+              "streams": b"s", "streams100": b"stream:0"}
+KEYS = {"zsets": lambda n: n // 10, "streams": lambda n: 1, "streams100": lambda n: 100}
 
 
 def used_memory(conn: Conn) -> int:
@@ -92,7 +116,7 @@ def measure(kind: str, name: str, n: int, root: str) -> dict:
         t0 = time.monotonic()
         conn.send_all(DATASETS[name][0](n), BATCH)
         took = time.monotonic() - t0
-        expected = n // 10 if name == "zsets" else n
+        expected = KEYS.get(name, lambda n: n)(n)
         assert conn.call("DBSIZE") == expected, (kind, name)
         encoding = conn.call("OBJECT", "ENCODING", SAMPLE_KEY[name])
         assert encoding == ENCODING[name], (kind, name, encoding)
@@ -113,15 +137,18 @@ def run(n: int, names) -> list:
         for name in names:
             f = measure("forkv", name, n, root)
             r = measure("redis", name, n, root)
-            keys = n // 10 if name == "zsets" else n
+            keys = KEYS.get(name, lambda n: n)(n)
+            per = n if name.startswith("streams") else keys  # per entry for streams
             ratio = f["rss"] / r["rss"]
             target = DATASETS[name][1]
             goal = f"<= {target}x" if target else ""
             met = "" if target is None else ("yes" if ratio <= target else "**no**")
-            per_f = (f["rss"] - f["empty"]) / keys
-            per_r = (r["rss"] - r["empty"]) / keys
+            per_f = (f["rss"] - f["empty"]) / per
+            per_r = (r["rss"] - r["empty"]) / per
             label = {"strings": f"{keys:,} strings (10 B)", "hashes": f"{keys:,} hashes x 10 fields",
-                     "sets": f"{keys:,} sets x 10 ints", "zsets": f"{keys:,} zsets x 100 members"}[name]
+                     "sets": f"{keys:,} sets x 10 ints", "zsets": f"{keys:,} zsets x 100 members",
+                     "streams": f"1 stream x {n:,} entries (1 field)",
+                     "streams100": f"100 streams x {n // 100:,} entries (3 fields)"}[name]
             rows.append(f"| {label} | {f['rss'] / 1e6:.0f} MB | {r['rss'] / 1e6:.0f} MB | {ratio:.2f} | "
                         f"{goal} | {met} | {per_f:.0f} B | {per_r:.0f} B | "
                         f"{f['used'] / 1e6:.0f} / {r['used'] / 1e6:.0f} MB | "
@@ -129,7 +156,8 @@ def run(n: int, names) -> list:
             print(rows[-1], file=sys.stderr, flush=True)  # progress: a full run takes minutes
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    return rows + ["", "(per key: RSS after the load minus RSS of the empty server, over the keys)"]
+    return rows + ["", "(per key: RSS after the load minus RSS of the empty server, over the keys; "
+                   "per entry for the streams)"]
 
 
 def main() -> int:

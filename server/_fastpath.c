@@ -1929,7 +1929,7 @@ static Py_ssize_t off_s_keys = -1, off_s_nodes = -1, off_s_rdb_nodes = -1, off_s
                   off_s_first_id = -1, off_s_entries_added = -1, off_s_queued = -1;
 static Py_ssize_t off_n_master = -1, off_n_fields = -1, off_n_ids = -1, off_n_vals = -1,
                   off_n_dead = -1, off_n_at = -1, off_n_count = -1, off_n_deleted = -1,
-                  off_n_rest = -1, off_n_nelems = -1, off_n_lp = -1;
+                  off_n_rest = -1, off_n_nelems = -1, off_n_lp = -1, off_n_last = -1;
 static Py_ssize_t off_server = -1;  /* Client.server */
 /* The config values of the last server seen (Config.values is never rebound: CONFIG SET
  * updates it in place), to read stream-node-max-bytes / -entries without attribute lookups. */
@@ -2124,7 +2124,7 @@ sealed_listpack(long long count, long long deleted, long long nelems, PyObject *
 
 /* A new Node (Node.__init__ in C) whose master entry is `sid` with the fields of argv[3::2]:
  * its `rest` the master entry's elements (field count, fields, the 0 that ends them), no entry
- * yet, `lp` None. A new reference, or NULL with an exception set. */
+ * yet, no decoded copy, `lp` None. A new reference, or NULL with an exception set. */
 static PyObject *
 new_node(PyObject *sid, PyObject *argv, Py_ssize_t nf)
 {
@@ -2151,11 +2151,9 @@ new_node(PyObject *sid, PyObject *argv, Py_ssize_t nf)
     if (PyByteArray_Resize(rest, p - p0) < 0)
         goto fail;
     Py_ssize_t offs[] = {off_n_ids, off_n_vals, off_n_dead, off_n_at};
-    for (int i = 0; i < 4; i++) {
-        PyObject *list = PyList_New(0);
-        if (list == NULL)
-            goto fail;
-        slot_set(node, offs[i], list);
+    for (int i = 0; i < 4; i++) {  /* no decoded copy: Node.decoded builds one on first use */
+        Py_INCREF(Py_None);
+        slot_set(node, offs[i], Py_None);
     }
     PyObject *zero = PyLong_FromLong(0), *zero2 = PyLong_FromLong(0), *elems = PyLong_FromSsize_t(nf + 2);
     if (zero == NULL || zero2 == NULL || elems == NULL) {
@@ -2169,6 +2167,8 @@ new_node(PyObject *sid, PyObject *argv, Py_ssize_t nf)
     slot_set(node, off_n_nelems, elems);
     Py_INCREF(sid);
     slot_set(node, off_n_master, sid);
+    Py_INCREF(sid);
+    slot_set(node, off_n_last, sid);
     slot_set(node, off_n_fields, fields);
     slot_set(node, off_n_rest, rest);
     Py_INCREF(Py_None);
@@ -2184,13 +2184,14 @@ fail:
 /* XADD key * field value [field value ...] of an existing stream (exactly streams.Stream) with
  * no TTL, see plain_write, and no save child running: what the handler does for it. The id from
  * the keyspace clock as the handler computes it; Stream.append's node rule (a full tail is
- * sealed for good and a new node started, as Stream.append does); the entry's listpack elements
- * (Node.append's) appended to the node's `rest` with _rdbload.c's encoders; the decoded copy,
- * counters and ids updated; the tail's `lp` left unsealed and the stream queued for
- * settle_streams as Stream.append leaves them; the access field touched (write_typed's lookup)
- * and one write counted (Database.modified). A missing key, an explicit id or an option, an id
- * past 2**63 - 1, another type: the handler. Every check and allocation comes before the first
- * change. 1 done, 0 not this case, -1 error. */
+ * sealed for good, its `rest` dropped, and a new node started, as Stream.append does); the
+ * entry's listpack elements (Node.append's) appended to the node's `rest` with _rdbload.c's
+ * encoders; the decoded copy (when the node has one), counters and ids updated; the tail's
+ * `lp` left unsealed and the stream queued for settle_streams as Stream.append leaves them; the
+ * access field touched (write_typed's lookup) and one write counted (Database.modified). A
+ * missing key, an explicit id or an option, an id past 2**63 - 1, a tail kept as its listpack
+ * alone (`rest` None), another type: the handler. Every check and allocation comes before the
+ * first change. 1 done, 0 not this case, -1 error. */
 static int
 fast_xadd(PyObject *client, PyObject *argv, Out *o)
 {
@@ -2243,8 +2244,9 @@ fast_xadd(PyObject *client, PyObject *argv, Out *o)
     PyObject *lp = slot_get(tail, off_n_lp);
     PyObject *lists[4] = {slot_get(tail, off_n_ids), slot_get(tail, off_n_vals),
                           slot_get(tail, off_n_dead), slot_get(tail, off_n_at)};
+    int decoded = lists[0] != Py_None;  /* the decoded copy: all four lists, or all four None */
     for (int i = 0; i < 4; i++)
-        if (lists[i] == NULL || !PyList_CheckExact(lists[i]))
+        if (lists[i] == NULL || (decoded ? !PyList_CheckExact(lists[i]) : lists[i] != Py_None))
             goto done;
     long long count, deleted, nelems, length, added;
     unsigned long long mms, mseq, lms, lseq, ms, seq;
@@ -2302,10 +2304,7 @@ fast_xadd(PyObject *client, PyObject *argv, Out *o)
         tail = node;
         fields = slot_get(node, off_n_fields);
         rest = slot_get(node, off_n_rest);
-        lists[0] = slot_get(node, off_n_ids);
-        lists[1] = slot_get(node, off_n_vals);
-        lists[2] = slot_get(node, off_n_dead);
-        lists[3] = slot_get(node, off_n_at);
+        decoded = 0;
         count = deleted = 0;
         nelems = nf + 2;
         mms = ms;
@@ -2313,19 +2312,22 @@ fast_xadd(PyObject *client, PyObject *argv, Out *o)
         same = 1;
     }
     Py_ssize_t items = same ? 3 + nf + 1 : 4 + 2 * nf + 1;
-    if ((pairs = PyTuple_New(2 * nf)) == NULL
-        || (ints[0] = PyLong_FromLongLong(count + 1)) == NULL
+    if ((ints[0] = PyLong_FromLongLong(count + 1)) == NULL
         || (ints[1] = PyLong_FromLongLong(nelems + items)) == NULL
         || (ints[2] = PyLong_FromLongLong(length + 1)) == NULL
-        || (ints[3] = PyLong_FromLongLong(added + 1)) == NULL
-        || (ints[4] = PyLong_FromSsize_t(PyByteArray_GET_SIZE(rest))) == NULL)
+        || (ints[3] = PyLong_FromLongLong(added + 1)) == NULL)
         goto done;
-    for (Py_ssize_t i = 0; i < 2 * nf; i++) {
-        PyObject *a = PyList_GET_ITEM(argv, 3 + i);
-        Py_INCREF(a);
-        PyTuple_SET_ITEM(pairs, i, a);
+    if (decoded) {  /* the entry for the decoded copy too */
+        if ((pairs = PyTuple_New(2 * nf)) == NULL
+            || (ints[4] = PyLong_FromSsize_t(PyByteArray_GET_SIZE(rest))) == NULL)
+            goto done;
+        for (Py_ssize_t i = 0; i < 2 * nf; i++) {
+            PyObject *a = PyList_GET_ITEM(argv, 3 + i);
+            Py_INCREF(a);
+            PyTuple_SET_ITEM(pairs, i, a);
+        }
+        PyObject_GC_UnTrack(pairs);  /* bytes only, as id_tuple's ints */
     }
-    PyObject_GC_UnTrack(pairs);  /* bytes only, as id_tuple's ints */
     Py_ssize_t at = PyByteArray_GET_SIZE(rest);
     if (PyByteArray_Resize(rest, at + 10 * items + (Py_ssize_t)size) < 0)  /* 10: header, backlen */
         goto done;
@@ -2342,9 +2344,11 @@ fast_xadd(PyObject *client, PyObject *argv, Out *o)
     p += lp_kernel->put_int(same ? nf + 3 : 2 * nf + 4, p);  /* the lp-count */
     if (PyByteArray_Resize(rest, at + (p - p0)) < 0)
         goto done;
-    if (PyList_Append(lists[0], sid) < 0 || PyList_Append(lists[1], pairs) < 0
-        || PyList_Append(lists[2], Py_False) < 0 || PyList_Append(lists[3], ints[4]) < 0)
+    if (decoded && (PyList_Append(lists[0], sid) < 0 || PyList_Append(lists[1], pairs) < 0
+                    || PyList_Append(lists[2], Py_False) < 0 || PyList_Append(lists[3], ints[4]) < 0))
         goto done;
+    Py_INCREF(sid);
+    slot_set(tail, off_n_last, sid);
     slot_set(tail, off_n_count, ints[0]);
     slot_set(tail, off_n_nelems, ints[1]);
     slot_set(st, off_s_length, ints[2]);
@@ -2367,6 +2371,8 @@ fast_xadd(PyObject *client, PyObject *argv, Out *o)
             if (PyList_SetItem(rdb_nodes, PyList_GET_SIZE(rdb_nodes) - 1, done_rec) < 0)
                 goto done;
         }
+        Py_INCREF(Py_None);
+        slot_set(old, off_n_rest, Py_None);  /* sealed for good: its listpack the one copy */
         if (PyList_Append(nodes, node) < 0 || PyList_Append(keys, sid) < 0
             || PyList_Append(rdb_nodes, rec) < 0)
             goto done;
@@ -2412,6 +2418,203 @@ xadd_served(PyObject *module, PyObject *unused)
     return PyBool_FromLong(lp_kernel != NULL && xadd_handler != NULL);
 }
 
+/* ---- a stream node's decoded copy (server/types/streams.py _decode_py is the reference) ---- */
+
+/* The listpack element at b[pos] (before `end`): an integer (*s NULL, *v its value) or a string
+ * (*s, *n); the position after its backlen, or -1 when it overruns `end` or is no encoding. */
+static Py_ssize_t
+lp_element(const unsigned char *b, Py_ssize_t pos, Py_ssize_t end, long long *v,
+           const unsigned char **s, Py_ssize_t *n)
+{
+    if (pos >= end)
+        return -1;
+    unsigned enc = b[pos];
+    Py_ssize_t size;
+    *s = NULL;
+    if (enc < 0x80) {
+        *v = enc;
+        size = 1;
+    } else if (enc < 0xC0) {
+        *n = enc & 0x3F;
+        *s = b + pos + 1;
+        size = 1 + *n;
+    } else if (enc < 0xE0) {
+        if (pos + 2 > end)
+            return -1;
+        long long x = ((enc & 0x1F) << 8) | b[pos + 1];
+        *v = x >= 0x1000 ? x - 0x2000 : x;
+        size = 2;
+    } else if (enc < 0xF0) {
+        if (pos + 2 > end)
+            return -1;
+        *n = (Py_ssize_t)(((enc & 0x0F) << 8) | b[pos + 1]);
+        *s = b + pos + 2;
+        size = 2 + *n;
+    } else if (enc == 0xF0) {
+        if (pos + 5 > end)
+            return -1;
+        *n = (Py_ssize_t)((size_t)b[pos + 1] | (size_t)b[pos + 2] << 8 | (size_t)b[pos + 3] << 16
+                          | (size_t)b[pos + 4] << 24);
+        if (*n > end - pos - 5)
+            return -1;
+        *s = b + pos + 5;
+        size = 5 + *n;
+    } else if (enc >= 0xF1 && enc <= 0xF4) {
+        int width = enc == 0xF1 ? 2 : enc == 0xF2 ? 3 : enc == 0xF3 ? 4 : 8;
+        if (pos + 1 + width > end)
+            return -1;
+        unsigned long long u = 0;
+        for (int k = 0; k < width; k++)
+            u |= (unsigned long long)b[pos + 1 + k] << (8 * k);
+        if (width < 8 && (u >> (8 * width - 1)) & 1)
+            u |= ~0ULL << (8 * width);  /* sign-extend */
+        *v = (long long)u;
+        size = 1 + width;
+    } else {
+        return -1;
+    }
+    pos += size + (size <= 127 ? 1 : size < 16383 ? 2 : size < 2097151 ? 3 : size < 268435455 ? 4 : 5);
+    return pos > end ? -1 : pos;
+}
+
+/* An element as the commands see a value: its string, or an integer's decimal text. */
+static PyObject *
+lp_text(long long v, const unsigned char *s, Py_ssize_t n)
+{
+    if (s != NULL)
+        return PyBytes_FromStringAndSize((const char *)s, n);
+    char buf[24];
+    int len = 0;
+    if (v < 0) {
+        buf[len++] = '-';
+        len += u64_text(buf + len, 0ULL - (unsigned long long)v);
+    } else {
+        len = u64_text(buf, (unsigned long long)v);
+    }
+    return PyBytes_FromStringAndSize(buf, len);
+}
+
+/* stream_decode(buf, start, end, master, fields) -> (ids, vals, dead, at): the entries of a
+ * stream node's bytes buf[start:end] (its `rest`, or a sealed listpack's middle: the master
+ * entry, then the entries), as _decode_py reads them; ValueError when they are not well formed. */
+static PyObject *
+stream_decode(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    Py_ssize_t start, end;
+    if (nargs != 5 || !PyBytes_CheckExact(args[0]) || !PyTuple_CheckExact(args[3])
+        || PyTuple_GET_SIZE(args[3]) != 2 || !PyTuple_CheckExact(args[4])) {
+        PyErr_SetString(PyExc_TypeError, "stream_decode(buf: bytes, start, end, master: tuple, fields: tuple)");
+        return NULL;
+    }
+    if ((start = PyLong_AsSsize_t(args[1])) == -1 && PyErr_Occurred())
+        return NULL;
+    if ((end = PyLong_AsSsize_t(args[2])) == -1 && PyErr_Occurred())
+        return NULL;
+    unsigned long long ms0 = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(args[3], 0));
+    if (ms0 == (unsigned long long)-1 && PyErr_Occurred())
+        return NULL;
+    unsigned long long seq0 = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(args[3], 1));
+    if (seq0 == (unsigned long long)-1 && PyErr_Occurred())
+        return NULL;
+    const unsigned char *b = (const unsigned char *)PyBytes_AS_STRING(args[0]);
+    PyObject *fields = args[4];
+    Py_ssize_t nf = PyTuple_GET_SIZE(fields);
+    if (start < 0 || end > PyBytes_GET_SIZE(args[0]) || start > end)
+        goto bad;
+    PyObject *lists[4] = {PyList_New(0), PyList_New(0), PyList_New(0), PyList_New(0)};
+    PyObject *out = NULL;
+    PyObject *ms_obj = NULL;  /* the last id's ms, shared by the next ids of that millisecond */
+    unsigned long long ms_prev = 0;
+    if (lists[0] == NULL || lists[1] == NULL || lists[2] == NULL || lists[3] == NULL)
+        goto fail;
+    long long v;
+    const unsigned char *s;
+    Py_ssize_t n, pos = start;
+    for (Py_ssize_t i = 0; i < nf + 2; i++)  /* the master entry: its field count, fields, the 0 */
+        if ((pos = lp_element(b, pos, end, &v, &s, &n)) < 0)
+            goto malformed;
+    while (pos < end) {
+        long long flags, dms, dseq, count;
+        PyObject *at = PyLong_FromSsize_t(pos - start);
+        if (at == NULL)
+            goto fail;
+        int rc = PyList_Append(lists[3], at);
+        Py_DECREF(at);
+        if (rc < 0)
+            goto fail;
+        if ((pos = lp_element(b, pos, end, &flags, &s, &n)) < 0 || s != NULL
+            || (pos = lp_element(b, pos, end, &dms, &s, &n)) < 0 || s != NULL
+            || (pos = lp_element(b, pos, end, &dseq, &s, &n)) < 0 || s != NULL)
+            goto malformed;
+        unsigned long long ms = ms0 + (unsigned long long)dms;
+        if (ms_obj == NULL || ms != ms_prev) {
+            Py_XDECREF(ms_obj);
+            if ((ms_obj = PyLong_FromUnsignedLongLong(ms)) == NULL)
+                goto fail;
+            ms_prev = ms;
+        }
+        PyObject *id = PyTuple_New(2), *seq = PyLong_FromUnsignedLongLong(seq0 + (unsigned long long)dseq);
+        if (id == NULL || seq == NULL) {
+            Py_XDECREF(id);
+            Py_XDECREF(seq);
+            goto fail;
+        }
+        Py_INCREF(ms_obj);
+        PyTuple_SET_ITEM(id, 0, ms_obj);
+        PyTuple_SET_ITEM(id, 1, seq);
+        PyObject_GC_UnTrack(id);  /* two ints, as id_tuple's */
+        rc = PyList_Append(lists[0], id);
+        Py_DECREF(id);
+        if (rc < 0)
+            goto fail;
+        int same = (flags & 2) != 0;
+        if (!same && ((pos = lp_element(b, pos, end, &count, &s, &n)) < 0 || s != NULL
+                      || count < 0 || count > end - pos))
+            goto malformed;
+        Py_ssize_t npairs = same ? nf : (Py_ssize_t)count;
+        PyObject *pairs = PyTuple_New(2 * npairs);
+        if (pairs == NULL)
+            goto fail;
+        for (Py_ssize_t i = 0; i < 2 * npairs; i++) {
+            PyObject *item;
+            if (same && i % 2 == 0) {
+                item = PyTuple_GET_ITEM(fields, i / 2);
+                Py_INCREF(item);
+            } else {
+                if ((pos = lp_element(b, pos, end, &v, &s, &n)) < 0) {
+                    Py_DECREF(pairs);
+                    goto malformed;
+                }
+                if ((item = lp_text(v, s, n)) == NULL) {
+                    Py_DECREF(pairs);
+                    goto fail;
+                }
+            }
+            PyTuple_SET_ITEM(pairs, i, item);
+        }
+        PyObject_GC_UnTrack(pairs);  /* bytes only */
+        rc = PyList_Append(lists[1], pairs);
+        Py_DECREF(pairs);
+        if (rc < 0 || PyList_Append(lists[2], flags & 1 ? Py_True : Py_False) < 0)
+            goto fail;
+        if ((pos = lp_element(b, pos, end, &v, &s, &n)) < 0)  /* the entry's element count */
+            goto malformed;
+    }
+    out = PyTuple_Pack(4, lists[0], lists[1], lists[2], lists[3]);
+    goto fail;  /* the lists' own references go either way */
+malformed:
+    PyErr_SetString(PyExc_ValueError, "malformed stream node");
+fail:
+    for (int i = 0; i < 4; i++)
+        Py_XDECREF(lists[i]);
+    Py_XDECREF(ms_obj);
+    return out;
+bad:
+    PyErr_SetString(PyExc_ValueError, "stream node bounds outside the buffer");
+    return NULL;
+}
+
 /* configure_streams(xadd, Stream, Node, pending, cap, lp_kernel): XADD's handler, the stream
  * classes whose slots fast_xadd writes, streams._pending and its cap, and _rdbload's capsule
  * (None: XADD always takes its handler). */
@@ -2447,7 +2650,7 @@ configure_streams(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         {&off_n_master, node, "master"}, {&off_n_fields, node, "fields"}, {&off_n_ids, node, "ids"},
         {&off_n_vals, node, "vals"}, {&off_n_dead, node, "dead"}, {&off_n_at, node, "at"},
         {&off_n_count, node, "count"}, {&off_n_deleted, node, "deleted"}, {&off_n_rest, node, "rest"},
-        {&off_n_nelems, node, "nelems"}, {&off_n_lp, node, "lp"},
+        {&off_n_nelems, node, "nelems"}, {&off_n_lp, node, "lp"}, {&off_n_last, node, "last"},
     };
     int found = client_type != NULL && off_clock >= 0;
     for (size_t i = 0; i < sizeof offs / sizeof offs[0]; i++)
@@ -3322,6 +3525,9 @@ static PyMethodDef methods[] = {
     {"configure_streams", (PyCFunction)(void (*)(void))configure_streams, METH_FASTCALL,
      "configure_streams(xadd, Stream, Node, pending, cap, lp_kernel): XADD's handler, the stream "
      "classes, streams._pending and its cap, and persistence._rdbload.lp_kernel or None"},
+    {"stream_decode", (PyCFunction)(void (*)(void))stream_decode, METH_FASTCALL,
+     "stream_decode(buf, start, end, master, fields) -> (ids, vals, dead, at): a stream node's "
+     "decoded copy (server/types/streams.py _decode_py is the reference)"},
     {"xadd_served", (PyCFunction)xadd_served, METH_NOARGS,
      "xadd_served() -> whether XADD's common form is done in C (configure_streams found it all)"},
     {"fields_found", (PyCFunction)fields_found, METH_NOARGS,

@@ -1,9 +1,13 @@
 """Streams: Redis 7.0's stream type, held as Redis holds it (a sorted run of listpack nodes with
 master entries), so RDB files and DUMP payloads carry the very bytes Redis writes.
 
-Each Node keeps its listpack as bytes (the snapshot walker writes them as they are, without
-calling back into Python) beside a decoded copy (ids, field/value tuples, tombstones) that the
-commands read. Node sizes follow Redis's streamAppendItem (stream-node-max-bytes / -entries,
+A Node's listpack bytes are the only copy of its entries at rest (the snapshot walker writes them
+as they are, without calling back into Python). The commands read a decoded copy (ids, field/value
+tuples, tombstones, offsets) built from the bytes on first use and dropped again when a bounded
+ring of decoded nodes (DECODED, FORKVPY_STREAM_RING nodes) overflows, oldest decoded first: a
+decoded copy costs ~10x its bytes, and a stream of 10^6 entries would otherwise hold 10^6 tuples.
+Appends (XADD, here and in server/_fastpath.c) extend the bytes, and the decoded copy only when
+there is one. Node sizes follow Redis's streamAppendItem (stream-node-max-bytes / -entries,
 checked before the append), deletions flag entries in place (tombstones, as Redis never compacts
 a node), and a node whose last live entry goes is dropped. Trimming follows streamTrim: whole
 nodes from the head, then (exact trimming only) tombstones. Consumer groups (slice 3) live in
@@ -19,7 +23,9 @@ fork for BGSAVE); DUMP, COPY and MEMORY USAGE settle the one stream they read.
 It must not: know about clients, replies or the command table.
 """
 
+import os
 from bisect import bisect_left, bisect_right
+from collections import deque
 
 from sortedcontainers import SortedDict
 
@@ -65,22 +71,23 @@ def key_of(sid: tuple) -> bytes:
 
 
 class Node:
-    """One listpack node: entries from `master` on. `ids`, `vals` and `dead` list every entry
-    (tombstones too) in id order; `at` is the offset of each entry's flags byte in `rest`, the
-    listpack's bytes after the master entry's count and deleted counters."""
+    """One listpack node: entries from `master` on, `last` the id of its last one (tombstone or
+    not: lpGetEdgeStreamID). The bytes: `lp`, the sealed listpack (None while appends have
+    outrun it: only ever the tail node), and `rest`, its bytes after the master entry's count
+    and deleted counters, which appends and deletions edit (None while `lp` holds them: a node
+    that is not the tail keeps one copy; `_rest` cuts it out again when needed). The decoded
+    copy, all four None at rest (see `decoded`): `ids`, `vals` (field/value tuples) and `dead`
+    list every entry (tombstones too) in id order, `at` each entry's flags byte offset in
+    `rest`. server/_fastpath.c's fast_xadd appends to these slots too."""
 
-    __slots__ = ("master", "fields", "ids", "vals", "dead", "at", "count", "deleted", "rest",
-                 "nelems", "lp")
-    # `lp`: the sealed listpack, or None while appends have outrun it (only ever the tail node;
-    # see the module docstring). server/_fastpath.c's fast_xadd appends to these slots too.
+    __slots__ = ("master", "fields", "last", "count", "deleted", "rest", "nelems", "lp",
+                 "ids", "vals", "dead", "at")
 
     def __init__(self, master: tuple, fields: tuple):
         self.master = master
         self.fields = fields
-        self.ids = []
-        self.vals = []
-        self.dead = []
-        self.at = []
+        self.last = master
+        self.ids = self.vals = self.dead = self.at = None
         self.count = 0
         self.deleted = 0
         head = [len(fields), *fields, 0]
@@ -94,9 +101,16 @@ class Node:
             return len(self.lp)
         return 7 + _int_size(self.count) + _int_size(self.deleted) + len(self.rest)
 
+    def _rest(self) -> bytearray:
+        """`rest`, cut out of the sealed listpack when this node kept only that."""
+        rest = self.rest
+        if rest is None:
+            rest = self.rest = bytearray(self.lp[_after_counters(self.lp):-1])
+        return rest
+
     def append(self, sid: tuple, pairs: tuple) -> None:
-        """Add an entry to the decoded copy and to `rest`; `lp` goes stale (the caller seals
-        it, or queues the stream)."""
+        """Add an entry to `rest` (and to the decoded copy, if there is one); `lp` goes stale
+        (the caller seals it, or queues the stream)."""
         fields = pairs[0::2]
         same = tuple(fields) == self.fields
         ms, seq = self.master
@@ -108,24 +122,31 @@ class Node:
             items.append(len(fields))
             items += pairs
             items.append(2 * len(fields) + 4)
-        self.at.append(len(self.rest))
-        self.rest += _elems(items)
+        rest = self._rest()
+        if self.ids is not None:
+            self.at.append(len(rest))
+            self.ids.append(sid)
+            self.vals.append(pairs)
+            self.dead.append(False)
+        rest += _elems(items)
         self.nelems += len(items)
-        self.ids.append(sid)
-        self.vals.append(pairs)
-        self.dead.append(False)
+        self.last = sid
         self.count += 1
         self.lp = None
 
     def kill(self, j: int) -> None:
         """Flag entry j deleted (lpReplaceInteger of its flags: 0/2 -> 1/3, one byte both ways)."""
-        self.dead[j] = True
-        self.rest[self.at[j]] |= FLAG_DELETED
+        _, _, dead, at = self.decoded()
+        self._rest()[at[j]] |= FLAG_DELETED
+        dead[j] = True
         self.count -= 1
         self.deleted += 1
 
     def seal(self) -> None:
-        """Rebuild the listpack bytes from the counters and `rest`."""
+        """Rebuild the listpack bytes from the counters and `rest` (nothing to do while `lp`
+        holds them alone: they are current)."""
+        if self.rest is None:
+            return
         counters = _elems([self.count, self.deleted])
         total = 6 + len(counters) + len(self.rest) + 1
         n = self.nelems + 2
@@ -133,16 +154,118 @@ class Node:
         self.lp = b"".join((total.to_bytes(4, "little"), (n if n < 65535 else 65535).to_bytes(2, "little"),
                             counters, self.rest, b"\xff"))
 
+    def decoded(self) -> tuple:
+        """(ids, vals, dead, at): the decoded copy, built from the bytes when there is none (and
+        noted in DECODED, whose overflow drops the oldest copy). The lists stay valid for the
+        caller after that (only the node's slots are cleared); write through `kill`."""
+        ids = self.ids
+        if ids is not None:
+            return ids, self.vals, self.dead, self.at
+        if self.rest is not None:
+            buf = bytes(self.rest)
+            start, end = 0, len(buf)
+        else:
+            buf = self.lp
+            start, end = _after_counters(buf), len(buf) - 1
+        out = _decode(buf, start, end, self.master, self.fields)
+        self.ids, self.vals, self.dead, self.at = out
+        ring = DECODED
+        ring.append(self)
+        if len(ring) > DECODED_SIZE:
+            old = ring.popleft()
+            old.ids = old.vals = old.dead = old.at = None
+        return out
+
     def live(self, lo: int = 0, hi: int | None = None):
         """Indices of the live entries in [lo, hi)."""
-        dead = self.dead
+        dead = self.decoded()[2]
         for j in range(lo, len(dead) if hi is None else hi):
             if not dead[j]:
                 yield j
 
     def last_id(self) -> tuple:
         """The id of the node's last entry, tombstone or not (lpGetEdgeStreamID)."""
-        return self.ids[-1]
+        return self.last
+
+
+# Decoded copies kept at most (nodes; a node holds up to stream-node-max-entries entries) before
+# the oldest decoded is dropped again. A node in use by a running command keeps working: the
+# caller holds its lists, and the bytes stay the truth. FIFO, not LRU: a hot node is decoded
+# again after DECODED_SIZE others were, which costs less than touching the ring on every read.
+DECODED_SIZE = max(1, int(os.environ.get("FORKVPY_STREAM_RING", "128")))
+DECODED: deque = deque()
+
+
+def _element(b: bytes, pos: int):
+    """The listpack element at `pos`: (an int for an integer encoding, else bytes; the position
+    of the next element)."""
+    enc = b[pos]
+    if enc < 0x80:
+        v, n = enc, 1
+    elif enc < 0xC0:
+        n = 1 + (enc & 0x3F)
+        v = b[pos + 1:pos + n]
+    elif enc < 0xE0:
+        v, n = ((enc & 0x1F) << 8) | b[pos + 1], 2
+        if v >= 0x1000:
+            v -= 0x2000
+    elif enc < 0xF0:
+        n = 2 + (((enc & 0x0F) << 8) | b[pos + 1])
+        v = b[pos + 2:pos + n]
+    elif enc == 0xF0:
+        n = 5 + int.from_bytes(b[pos + 1:pos + 5], "little")
+        v = b[pos + 5:pos + n]
+    else:
+        width = _INT_WIDTHS[enc]
+        n = 1 + width
+        v = int.from_bytes(b[pos + 1:pos + n], "little", signed=True)
+    return v, pos + n + (1 if n <= 127 else rdb._backlen_size(n))
+
+
+_INT_WIDTHS = {0xF1: 2, 0xF2: 3, 0xF3: 4, 0xF4: 8}
+
+
+def _after_counters(lp: bytes) -> int:
+    """Where `rest` starts in a sealed listpack: after its header and the entry count and
+    deleted count elements (read, not assumed: a node loaded as read may encode them in a
+    wider form than seal would)."""
+    return _element(lp, _element(lp, 6)[1])[1]
+
+
+def _text(v) -> bytes:
+    return v if type(v) is bytes else b"%d" % v
+
+
+def _decode_py(b: bytes, start: int, end: int, master: tuple, fields: tuple) -> tuple:
+    """The reference decoder: (ids, vals, dead, at) of the entries in b[start:end], a node's
+    bytes after its counters (`rest`, or a sealed listpack's middle), the master entry first;
+    `at` relative to `start`. server/_fastpath.c's stream_decode gives the same lists."""
+    pos = start
+    for _ in range(len(fields) + 2):  # the master entry: its field count, fields, the 0
+        pos = _element(b, pos)[1]
+    ids, vals, dead, at = [], [], [], []
+    ms0, seq0 = master
+    while pos < end:
+        at.append(pos - start)
+        flags, pos = _element(b, pos)
+        dms, pos = _element(b, pos)
+        dseq, pos = _element(b, pos)
+        ids.append(((ms0 + dms) & U64, (seq0 + dseq) & U64))
+        if flags & FLAG_SAMEFIELDS:
+            pairs = []
+            for f in fields:
+                v, pos = _element(b, pos)
+                pairs += (f, _text(v))
+        else:
+            n, pos = _element(b, pos)
+            pairs = []
+            for _ in range(2 * n):
+                v, pos = _element(b, pos)
+                pairs.append(_text(v))
+        vals.append(tuple(pairs))
+        dead.append(bool(flags & FLAG_DELETED))
+        pos = _element(b, pos)[1]  # the entry's element count
+    return ids, vals, dead, at
 
 
 class Stream(rdb.StreamRecord):
@@ -194,7 +317,8 @@ class Stream(rdb.StreamRecord):
             limit = LISTPACK_MAX if max_bytes == 0 or max_bytes > LISTPACK_MAX else max_bytes
             if node.size() + size >= limit or (max_entries and node.count + node.deleted >= max_entries):
                 if node.lp is None:
-                    self._resealed(-1)  # no longer the tail: sealed for good
+                    self._resealed(-1)
+                node.rest = None  # no longer the tail: sealed for good, its listpack the one copy
                 node = None
         if node is None:
             node = Node(sid, tuple(pairs[0::2]))
@@ -222,6 +346,8 @@ class Stream(rdb.StreamRecord):
         node = self.nodes[i]
         node.seal()
         self.rdb_nodes[i] = (self.rdb_nodes[i][0], node.lp)
+        if node is not self.nodes[-1]:
+            node.rest = None  # not the tail: the listpack is the one copy
 
     def delete(self, sid: tuple) -> bool:
         """Remove the live entry `sid` (streamDeleteItem); False when there is none. The
@@ -230,8 +356,9 @@ class Stream(rdb.StreamRecord):
         if i < 0:
             return False
         node = self.nodes[i]
-        j = bisect_left(node.ids, sid)
-        if j == len(node.ids) or node.ids[j] != sid or node.dead[j]:
+        ids, _, dead, _ = node.decoded()
+        j = bisect_left(ids, sid)
+        if j == len(ids) or ids[j] != sid or dead[j]:
             return False
         if node.count == 1:
             self._drop(i)
@@ -262,13 +389,14 @@ class Stream(rdb.StreamRecord):
                 continue
             if approx:
                 break
-            for j in range(len(node.ids)):
+            ids, _, dead, _ = node.decoded()
+            for j in range(len(ids)):
                 if maxlen is not None:
                     if self.length <= maxlen:
                         break
-                elif node.ids[j] >= minid:
+                elif ids[j] >= minid:
                     break
-                if not node.dead[j]:
+                if not dead[j]:
                     node.kill(j)
                     self.length -= 1
                     deleted += 1
@@ -286,11 +414,13 @@ class Stream(rdb.StreamRecord):
         """The first (or last) live entry's id; (U64, U64) / (0, 0) when there is none."""
         nodes = self.nodes if first else reversed(self.nodes)
         for node in nodes:
-            dead = node.dead
+            if not first and not node.deleted:
+                return node.last  # no tombstone: the last entry is live (the tail, undecoded)
+            ids, _, dead, _ = node.decoded()
             js = range(len(dead)) if first else range(len(dead) - 1, -1, -1)
             for j in js:
                 if not dead[j]:
-                    return node.ids[j]
+                    return ids[j]
         return MAX_ID if first else (0, 0)
 
     def range(self, start: tuple, end: tuple, rev: bool = False):
@@ -303,21 +433,17 @@ class Stream(rdb.StreamRecord):
         nodes = self.nodes
         if not rev:
             for i in range(lo, hi):
-                node = nodes[i]
-                ids = node.ids
+                ids, vals, dead, _ = nodes[i].decoded()
                 a = bisect_left(ids, start) if i == lo else 0
                 b = bisect_right(ids, end) if i == hi - 1 else len(ids)
-                dead, vals = node.dead, node.vals
                 for j in range(a, b):
                     if not dead[j]:
                         yield ids[j], vals[j]
         else:
             for i in range(hi - 1, lo - 1, -1):
-                node = nodes[i]
-                ids = node.ids
+                ids, vals, dead, _ = nodes[i].decoded()
                 a = bisect_left(ids, start) if i == lo else 0
                 b = bisect_right(ids, end) if i == hi - 1 else len(ids)
-                dead, vals = node.dead, node.vals
                 for j in range(b - 1, a - 1, -1):
                     if not dead[j]:
                         yield ids[j], vals[j]
@@ -336,13 +462,16 @@ class Stream(rdb.StreamRecord):
         for i in order:
             node = nodes[i]
             ids = node.ids
+            if ids is None:
+                ids, vals, dead, _ = node.decoded()
+            else:  # decoded already (the hot head or tail node): no call, no tuple
+                vals, dead = node.vals, node.dead
             a = bisect_left(ids, start) if i == lo else 0
             b = bisect_right(ids, end) if i == hi - 1 else len(ids)
             if a >= b:
                 continue
             want = count - len(out) if count > 0 else b - a
             if node.deleted:
-                dead, vals = node.dead, node.vals
                 js = range(b - 1, a - 1, -1) if rev else range(a, b)
                 for j in js:
                     if not dead[j]:
@@ -356,7 +485,7 @@ class Stream(rdb.StreamRecord):
                         a = b - want
                     else:
                         b = a + want
-                taken = zip(ids[a:b], node.vals[a:b])
+                taken = zip(ids[a:b], vals[a:b])
                 out.extend(reversed(list(taken)) if rev else taken)
             if count > 0 and len(out) >= count:
                 break
@@ -491,8 +620,9 @@ def _duplicate(value: Stream) -> Stream:
         n = Node.__new__(Node)
         for name in Node.__slots__:
             setattr(n, name, getattr(node, name))
-        n.ids, n.vals, n.dead, n.at = list(node.ids), list(node.vals), list(node.dead), list(node.at)
-        n.rest = bytearray(node.rest)
+        n.ids = n.vals = n.dead = n.at = None  # decoded on use, as any node
+        if node.rest is not None:
+            n.rest = bytearray(node.rest)
         dup.nodes.append(n)
     dup.keys = list(value.keys)
     dup.rdb_nodes = list(value.rdb_nodes)
@@ -571,7 +701,8 @@ def memory(value: Stream, samples: int = 5) -> int:
 
 
 def node_from_listpack(key: bytes, lp: bytes) -> Node:
-    """A Node decoded from a listpack read from RDB / RESTORE (its bytes are kept as read)."""
+    """A Node from a listpack read from RDB / RESTORE (its bytes are kept as read), checked by
+    encoding its entries again; its decoded copy is left to its first use."""
     items = rdb._listpack_entries(lp)
     master = (int.from_bytes(key[:8], "big"), int.from_bytes(key[8:], "big"))
     count, deleted, nf = int(items[0]), int(items[1]), int(items[2])
@@ -588,14 +719,17 @@ def node_from_listpack(key: bytes, lp: bytes) -> Node:
         else:
             n = int(items[pos + 3])
             pairs = tuple(items[pos + 4:pos + 4 + 2 * n])
+        at = len(node.rest)
         node.append(sid, pairs)
         if flags & FLAG_DELETED:
-            node.kill(len(node.ids) - 1)
+            node.rest[at] |= FLAG_DELETED  # kill's byte, without a decoded copy
         pos += int(items[pos + (3 + nf if flags & FLAG_SAMEFIELDS else 4 + 2 * int(items[pos + 3]))]) + 1
     node.count, node.deleted = count, deleted  # as recorded (they agree in a well-formed node)
     node.seal()
-    if node.lp != lp:  # an encoding Redis would not produce: keep the bytes it has
-        node.lp = bytes(lp)
+    if node.lp != lp:  # an encoding Redis would not produce: keep the bytes it has (and `rest`,
+        node.lp = bytes(lp)  # the encoding the node's later edits are made in, as before)
+    else:
+        node.rest = None  # the listpack read is the one copy
     return node
 
 
@@ -614,5 +748,17 @@ def adopt(rec, config=None) -> Stream:
         s.cgroups = load_groups(rec.groups)
     return s
 
+
+def _c_decoder():
+    if os.environ.get("FORKVPY_PURE", "") not in ("", "0"):
+        return None
+    try:
+        from server import _fastpath
+    except ImportError:  # not built: the reference decodes
+        return None
+    return getattr(_fastpath, "stream_decode", None)
+
+
+_decode = _c_decoder() or _decode_py
 
 KIND = values.register(values.ValueType("stream", (Stream,), rdb.LAYOUT_STREAM, _encoding, _duplicate, memory, adopt))
