@@ -2,10 +2,11 @@
 
 Each server is pinned to core 0 and redis-benchmark to core 1 (`taskset`), so the server under test,
 not the benchmark client, is the bottleneck; on a one-core machine everything runs unpinned and the
-table says so. The servers alternate test by test, every test runs `--rounds` times (5 by default) and
-the medians count. Beside each throughput ratio stands the server's CPU time per request, from its
-own run time over the run (the scheduler's per-thread figures, /proc/<pid>/task/*/schedstat, in ns):
-steadier than throughput on a noisy machine.
+table says so. The servers alternate test by test, every test runs `--rounds` times (5 by default)
+and the medians count (for the ratios, the median of each round's own forkv/Redis ratio). Beside
+each throughput ratio stands the server's CPU time per request, from its own run time over the run
+(the scheduler's per-thread figures, /proc/<pid>/task/*/schedstat, in ns): steadier than
+throughput on a noisy machine.
 
 TESTS is the table of commands measured; every command type a later issue adds joins it.
 """
@@ -179,7 +180,11 @@ def table(results: dict, tests: list, pipelines: list) -> tuple:
             r = results[("redis", test, pipeline)]
             med = [statistics.median(x[i] for x in f) for i in range(4)]
             red = [statistics.median(x[i] for x in r) for i in range(4)]
-            ratio, cpu_ratio = med[0] / red[0], med[1] / red[1] if red[1] else float("inf")
+            # The ratios are medians of each round's own ratio: a round measures the two servers
+            # back to back, so a slow stretch of the machine shows in both of its figures, where
+            # a ratio of the two medians can take them from different rounds.
+            ratio = statistics.median(x[0] / y[0] for x, y in zip(f, r))
+            cpu_ratio = statistics.median(x[1] / y[1] if y[1] else float("inf") for x, y in zip(f, r))
             goal = RATIO_TARGET[(kind, pipeline)]
             verdict = [f"≥{goal}: {'met' if ratio >= goal else 'NOT met'}"]
             if ratio < goal:  # with each round's own ratio: one disturbed round, or all of them?
