@@ -30,6 +30,7 @@ from collections import deque
 from sortedcontainers import SortedDict
 
 from persistence import rdb
+from protocol._loader import pure_python
 from server import values
 from server.args import is_int
 
@@ -750,7 +751,7 @@ def adopt(rec, config=None) -> Stream:
 
 
 def _c_decoder():
-    if os.environ.get("FORKVPY_PURE", "") not in ("", "0"):
+    if pure_python():
         return None
     try:
         from server import _fastpath
