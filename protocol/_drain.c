@@ -81,21 +81,30 @@ drain(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 
 /* The digits of a count or length at buf[*pos] up to "\r\n": 0, or 1-9 then digits, at most 18
  * of them (no overflow). -1 if the line is anything else or not all there. */
-static long long
+static inline long long
 header_number(const char *buf, Py_ssize_t n, Py_ssize_t *pos)
 {
-    Py_ssize_t p = *pos;
-    long long v = 0;
-    int digits = 0;
-    while (p < n && buf[p] >= '0' && buf[p] <= '9') {
-        if (++digits > 18 || (digits == 2 && v == 0))
-            return -1;  /* too long, or a leading zero */
-        v = v * 10 + (buf[p] - '0');
-        p++;
-    }
-    if (digits == 0 || p + 1 >= n || buf[p] != '\r' || buf[p + 1] != '\n')
+    const char *s = buf + *pos;
+    Py_ssize_t room = n - *pos, i = 1;
+    if (room < 3)
         return -1;
-    *pos = p + 2;
+    unsigned d = (unsigned char)s[0] - '0';
+    if (d > 9)
+        return -1;
+    long long v = d;
+    if (d != 0) {  /* "0" is the only number that starts with a zero */
+        for (; i < room; i++) {
+            unsigned c = (unsigned char)s[i] - '0';
+            if (c > 9)
+                break;
+            if (i == 18)
+                return -1;
+            v = v * 10 + c;
+        }
+    }
+    if (i + 1 >= room || s[i] != '\r' || s[i + 1] != '\n')
+        return -1;
+    *pos += i + 2;
     return v;
 }
 
@@ -170,9 +179,12 @@ static PyObject *last_name = NULL;
 #define NAME_CACHE_MAX 32
 
 /* take_clean(data, max_bulk_len): when `data` is clean, its requests as a list (each a list of
- * bytes, exactly what hiredis would return for them); otherwise None. The headers were checked
- * (and the requests counted, so the list is made at its size) by is_clean, so the second walk
- * reads them without checks. */
+ * bytes, exactly what hiredis would return for them); otherwise None. One walk checks each header
+ * (as is_clean does) and makes the request's objects as it goes; a read found not clean halfway
+ * drops what was made. A read that does not end in "\n" (the usual partial frame) is refused
+ * before any is made. The requests are kept on the stack (up to REQUESTS_ON_STACK, then on the
+ * heap) until the list is made at its size. */
+#define REQUESTS_ON_STACK 64
 static PyObject *
 take_clean(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -188,42 +200,72 @@ take_clean(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     if (!PyBytes_CheckExact(data))
         Py_RETURN_NONE;
     const char *buf = PyBytes_AS_STRING(data);
-    Py_ssize_t n = PyBytes_GET_SIZE(data), p = 0;
-    Py_ssize_t requests = is_clean(buf, n, max_bulk);
-    if (requests == 0)
+    Py_ssize_t n = PyBytes_GET_SIZE(data), p = 0, requests = 0, room = REQUESTS_ON_STACK;
+    if (n == 0 || buf[n - 1] != '\n')
         Py_RETURN_NONE;
-    PyObject *commands = PyList_New(requests);
-    if (commands == NULL)
-        return NULL;
-    for (Py_ssize_t r = 0; r < requests; r++) {
-        p++;  /* '*' */
-        Py_ssize_t count = (Py_ssize_t)header_number(buf, n, &p);
-        PyObject *argv = PyList_New(count);
+    PyObject *stack[REQUESTS_ON_STACK], **made = stack, *commands = NULL;
+    while (p < n) {
+        if (buf[p] != '*')
+            goto refuse;
+        p++;
+        long long count = header_number(buf, n, &p);
+        if (count <= 0 || count > (n - p) / 6)  /* an argument takes 6 bytes or more ("$0\r\n\r\n") */
+            goto refuse;
+        PyObject *argv = PyList_New((Py_ssize_t)count);
         if (argv == NULL)
             goto fail;
-        PyList_SET_ITEM(commands, r, argv);
-        for (Py_ssize_t i = 0; i < count; i++) {
-            p++;  /* '$' */
-            Py_ssize_t size = (Py_ssize_t)header_number(buf, n, &p);
+        if (requests == room) {
+            PyObject **more = PyMem_Malloc(2 * room * sizeof(PyObject *));
+            if (more == NULL) {
+                Py_DECREF(argv);
+                PyErr_NoMemory();
+                goto fail;
+            }
+            memcpy(more, made, requests * sizeof(PyObject *));
+            if (made != stack)
+                PyMem_Free(made);
+            made = more;
+            room *= 2;
+        }
+        made[requests++] = argv;
+        for (Py_ssize_t i = 0; i < (Py_ssize_t)count; i++) {
+            if (p >= n || buf[p] != '$')
+                goto refuse;
+            p++;
+            long long size = header_number(buf, n, &p);
+            if (size < 0 || size > max_bulk || size > n - p - 2
+                    || buf[p + size] != '\r' || buf[p + size + 1] != '\n')
+                goto refuse;
             PyObject *arg;
             if (i == 0 && last_name != NULL && PyBytes_GET_SIZE(last_name) == size
                     && memcmp(PyBytes_AS_STRING(last_name), buf + p, (size_t)size) == 0) {
                 arg = Py_NewRef(last_name);
             } else {
-                arg = PyBytes_FromStringAndSize(buf + p, size);
+                arg = PyBytes_FromStringAndSize(buf + p, (Py_ssize_t)size);
                 if (arg == NULL)
                     goto fail;
                 if (i == 0 && size <= NAME_CACHE_MAX)
                     Py_XSETREF(last_name, Py_NewRef(arg));
             }
             PyList_SET_ITEM(argv, i, arg);
-            p += size + 2;
+            p += (Py_ssize_t)size + 2;
         }
     }
+    if ((commands = PyList_New(requests)) == NULL)
+        goto fail;
+    for (Py_ssize_t r = 0; r < requests; r++)
+        PyList_SET_ITEM(commands, r, made[r]);
+    if (made != stack)
+        PyMem_Free(made);
     return commands;
-fail:
-    Py_DECREF(commands);  /* list_dealloc skips the NULL items not yet set */
-    return NULL;
+refuse:
+    commands = Py_None;
+fail:  /* list_dealloc skips the items not yet set */
+    for (Py_ssize_t r = 0; r < requests; r++)
+        Py_DECREF(made[r]);
+    if (made != stack)
+        PyMem_Free(made);
+    return Py_XNewRef(commands);
 }
 
 static PyMethodDef methods[] = {

@@ -105,6 +105,25 @@ def test_take_clean_bulk_limit_and_types():
             c_take_clean(data, "100")
 
 
+def test_take_clean_long_reads_and_a_late_fault():
+    """More requests than the C walk keeps on its stack (64), and reads refused only near their
+    end, after most of their requests were made: the same result as the reference."""
+    many = b"".join(command_bytes(b"SET", b"k%d" % i, b"v" * (i % 7)) for i in range(300))
+    late_faults = [
+        many + b"*1\r\n$4\r\nPIN",                   # a partial frame that ends in no newline
+        many + b"*1\r\n$4\r\nPINGX\r\n",              # a payload longer than its length
+        many + b"*2\r\n$4\r\nPING\r\n",              # a count larger than the arguments
+        many + b"*01\r\n$4\r\nPING\r\n",             # a leading zero
+        many + b"+PING\r\n",                         # a simple string
+        many.replace(b"$3\r\nSET", b"$03\r\nSET", 1)[:-5] + b"\r\n",
+    ]
+    for take in TAKES:
+        assert take(many, MAX) == [[b"SET", b"k%d" % i, b"v" * (i % 7)] for i in range(300)]
+        for data in late_faults:
+            assert take(data, MAX) is None
+        assert take(b"*99999999\r\n$1\r\nx\r\n", MAX) is None
+
+
 def test_parser_uses_the_c_fast_path_when_built():
     if c_take_clean is None:
         pytest.skip("the C extension is not built")
