@@ -8,3 +8,5 @@
 cdef class RequestParser:
     cdef public object _reader, _inline, _carry, _scanner, _pending, _held, _doomed, _head
     cdef public object _suspect, max_bulk_len, auth_required, error
+
+    cpdef take(self, data)  # called by the client's every read: a C call, not a method lookup

@@ -153,7 +153,9 @@ class Client:
         parser = self.parser
         self.stats.net_input_bytes += len(data)
         self.last_interaction = _monotonic()
-        commands = parser.take(data)  # the usual read: complete requests, nothing left over
+        # the usual read: complete requests, nothing left over (self.parser, typed, so that the
+        # compiled call is a direct one; the local `parser` is an untyped object)
+        commands = self.parser.take(data)
         if commands is None:
             commands = parser.feed_checked(data)
             limit = self.server.config.values["client-query-buffer-limit"]
