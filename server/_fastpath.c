@@ -1062,9 +1062,10 @@ bump(PyObject **slot)
 }
 
 /* Whether the str key `k` has a TTL, or had its TTL changed since a save child forked (an entry
- * in the overlay, see keyspace.py): 1, 0, or -1 with an exception set. A key with a TTL goes to
- * the handlers, which check whether it has passed (and expire it, counting it, as Redis's
- * lookups do); any other key of a database with TTLs elsewhere is served here as usual. */
+ * in the overlay, see keyspace.py): 1, 0, or -1 with an exception set. PFADD, PFCOUNT and XADD
+ * send a key with a TTL to their handlers, which check whether it has passed (and expire it,
+ * counting it, as Redis's lookups do); GET, MGET, SET, MSET and INCR ask deadline_state, which
+ * serves a live TTL here too. */
 static int
 has_deadline(DbSlots *s, PyObject *k)
 {
@@ -1074,6 +1075,59 @@ has_deadline(DbSlots *s, PyObject *k)
     if (PyDict_GetItemWithError(s->expires, k) != NULL)
         return 1;
     return PyErr_Occurred() ? -1 : 0;
+}
+
+static int keyspace_now(PyObject *ks, long long *now);
+
+/* The str key `k`'s TTL as a command served here meets it, Redis's expireIfNeeded: TTL_NONE (no
+ * TTL), TTL_LIVE (one that has not passed: the key is read or written as any other; a write that
+ * drops TTLs calls drop_deadline after its store), TTL_HANDLER (one that has passed, which the
+ * handler expires first and counts as Redis's lookups do, or a case not settled here: a TTL
+ * changed since a save child forked, a deadline that is not a plain int, a clock that does not
+ * give unix ms), or -1 with an exception set. `*now` is the command's one clock reading
+ * (Keyspace.clock, which a script freezes), taken at the first TTL met: -1 until then. */
+enum { TTL_NONE, TTL_LIVE, TTL_HANDLER };
+
+static int
+deadline_state(DbSlots *s, PyObject *k, long long *now)
+{
+    if (s->delta_exp != Py_None) {
+        int rc = has_deadline(s, k);
+        return rc <= 0 ? rc : TTL_HANDLER;
+    }
+    if (PyDict_GET_SIZE(s->expires) == 0)
+        return TTL_NONE;
+    PyObject *when = PyDict_GetItemWithError(s->expires, k);  /* borrowed */
+    if (when == NULL)
+        return PyErr_Occurred() ? -1 : TTL_NONE;
+    if (*now < 0) {
+        int got = keyspace_now(s->ks, now);
+        if (got <= 0) {
+            *now = -1;
+            return got < 0 ? -1 : TTL_HANDLER;
+        }
+    }
+    int overflow = 0;
+    long long w = PyLong_CheckExact(when) ? PyLong_AsLongLongAndOverflow(when, &overflow) : -1;
+    if (!PyLong_CheckExact(when) || overflow || w < 0) {
+        PyErr_Clear();
+        return TTL_HANDLER;
+    }
+    return w < *now ? TTL_HANDLER : TTL_LIVE;  /* Redis: expired once now > when */
+}
+
+/* A write that replaces the key (SET, MSET) drops its TTL, after its store: Database._put's
+ * _drop_deadline when no save child runs (deadline_state gives TTL_LIVE only then). A key
+ * already without one (MSET naming it twice) is no error. 0, or -1 with an exception set. */
+static int
+drop_deadline(DbSlots *s, PyObject *k)
+{
+    if (PyDict_DelItem(s->expires, k) == 0)
+        return 0;
+    if (!PyErr_ExceptionMatches(PyExc_KeyError))
+        return -1;
+    PyErr_Clear();
+    return 0;
 }
 
 /* Keyspace.misses's slot when a keyspace miss can be answered here: no keymiss notification to
@@ -1261,11 +1315,12 @@ peekdb_chase(const PeekDb *p, const Py_hash_t *hashes, Py_ssize_t n)
 
 /* A read of the str key `k` as Database.get does it, for the cases done here: 1 with *value the
  * plain bytes stored (borrowed) or NULL for a missing key, 0 for any other case (a key changed
- * since a save child forked, a key with a TTL, a value of another type: the handler decides),
- * -1 with an exception set. CPython compares str keys of an all-str dict without reference
+ * since a save child forked, a TTL that has passed or that deadline_state leaves to the
+ * handler, a value of another type: the handler decides), -1 with an exception set. `*now`: see
+ * deadline_state. CPython compares str keys of an all-str dict without reference
  * counting, so nothing stored is written. */
 static int
-read_value(DbSlots *s, PyObject *k, PyObject **value, int counters)
+read_value(DbSlots *s, PyObject *k, PyObject **value, int counters, long long *now)
 {
     int rc = overlay_has(s->delta, k);
     if (rc != 0)
@@ -1275,19 +1330,19 @@ read_value(DbSlots *s, PyObject *k, PyObject **value, int counters)
         return PyErr_Occurred() ? -1 : 1;
     if (!PyBytes_CheckExact(*value) && !(counters && PyLong_CheckExact(*value)))
         return 0;
-    rc = has_deadline(s, k);
-    return rc < 0 ? -1 : rc == 0;
+    rc = deadline_state(s, k, now);
+    return rc < 0 ? -1 : rc != TTL_HANDLER;
 }
 
 static int
-read_plain(DbSlots *s, PyObject *k, PyObject **value)
+read_plain(DbSlots *s, PyObject *k, PyObject **value, long long *now)
 {
-    return read_value(s, k, value, 0);
+    return read_value(s, k, value, 0, now);
 }
 
 /* GET argv[1] answered without its handler when the key holds plain bytes or a counter (an int,
- * see fast_incr) and has no TTL, or is missing: 1 done (reply appended, keyspace hit or miss counted), 0 not this case (the
- * handler decides), -1 error. Writes nothing to the stored key or value (see read_plain). */
+ * see fast_incr) and has no TTL or one that has not passed, or is missing: 1 done (reply
+ * appended, keyspace hit or miss counted), 0 not this case (the handler decides), -1 error. Writes nothing to the stored key or value (see read_plain). */
 static int
 fast_get(PyObject *client, PyObject *argv, Out *o, PyObject *pre)
 {
@@ -1302,7 +1357,8 @@ fast_get(PyObject *client, PyObject *argv, Out *o, PyObject *pre)
                               : PyUnicode_DecodeLatin1(PyBytes_AS_STRING(key), PyBytes_GET_SIZE(key), NULL);
     if (k == NULL)
         return -1;
-    int rc = read_value(&s, k, &value, 1);
+    long long now = -1;
+    int rc = read_value(&s, k, &value, 1, &now);
     if (rc <= 0)
         goto done;
     char digits[24];
@@ -1369,7 +1425,7 @@ key_room(Py_ssize_t n, int per_key, Py_hash_t **hashes)
 }
 
 /* MGET argv[1..] answered without its handler when every key is one GET serves here (plain
- * bytes without a TTL, or missing while no keymiss notification is asked for), checked for all
+ * bytes without a TTL or with one that has not passed, or missing while no keymiss notification is asked for), checked for all
  * keys before anything is counted or touched: 1 done, 0 not this case (the handler, the
  * reference, does it all), -1 error. As the handler does: a hit and the key's access field per
  * found key, a miss per missing one, the reply an array of bulk strings and nulls. */
@@ -1405,9 +1461,10 @@ fast_mget(PyObject *client, PyObject *argv, Out *o)
         decoded++;
     }
     peekdb_chase(&pk, hashes, n);
+    long long now = -1;  /* one clock reading for all keys, as Redis's per-command time */
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *k = keys[i];
-        rc = read_plain(&s, k, &values[i]);
+        rc = read_plain(&s, k, &values[i], &now);
         if (rc <= 0)
             goto done;
         rc = 0;
@@ -1453,8 +1510,8 @@ done:
 
 /* For a write done here: the database is laid out as keyspace.py does it and nobody observes
  * key writes (Keyspace.plain: no WATCH, no blocked client, no notifications, no tracking).
- * Fills `s` and `*dirty` (Keyspace.dirty's slot); 1 or 0. The key itself must have no TTL
- * (has_deadline), which the caller checks once it has the key's str form. */
+ * Fills `s` and `*dirty` (Keyspace.dirty's slot); 1 or 0. The key's TTL the caller checks once
+ * it has the key's str form (deadline_state, has_deadline). */
 static int
 plain_write(PyObject *client, PyObject *key, DbSlots *s, PyObject ***dirty)
 {
@@ -1495,11 +1552,12 @@ fast_set(PyObject *client, PyObject *argv, Out *o, PyObject *pre)
                               : PyUnicode_DecodeLatin1(PyBytes_AS_STRING(key), PyBytes_GET_SIZE(key), NULL);
     if (k == NULL)
         return -1;
-    int rc = has_deadline(&s, k);
-    if (rc == 0)
-        rc = store(&s, dirty, k, value) < 0 ? -1 : 1;
-    else if (rc > 0)
-        rc = 0;  /* SET drops the TTL (after expiring the key if it has passed): the handler */
+    long long now = -1;
+    int rc = deadline_state(&s, k, &now);
+    if (rc == TTL_NONE || rc == TTL_LIVE)  /* SET drops a live TTL */
+        rc = store(&s, dirty, k, value) < 0 || (rc == TTL_LIVE && drop_deadline(&s, k) < 0) ? -1 : 1;
+    else if (rc == TTL_HANDLER)
+        rc = 0;  /* a passed TTL: the handler expires the key first */
     Py_DECREF(k);
     if (rc <= 0)
         return rc;
@@ -1621,9 +1679,10 @@ done:
     return rc;
 }
 
-/* MSET argv[1] argv[2] ... (pairs of bytes), see plain_write: each key checked (no TTL) before
- * any is stored, then each pair stored in order as the handler's loop does (a repeated key:
- * the last value wins; a write counted per key, as Redis counts them). 1 done, 0 not this case
+/* MSET argv[1] argv[2] ... (pairs of bytes), see plain_write: each key checked (no TTL, or one
+ * that has not passed) before any is stored, then each pair stored in order as the handler's
+ * loop does, a live TTL dropped (a repeated key: the last value wins; a write counted per key,
+ * as Redis counts them). 1 done, 0 not this case
  * (an odd argument count too: the handler replies its error), -1 error. */
 static int
 fast_mset(PyObject *client, PyObject *argv, Out *o)
@@ -1658,15 +1717,21 @@ fast_mset(PyObject *client, PyObject *argv, Out *o)
         decoded++;
     }
     peekdb_chase(&pk, hashes, n);
+    /* Every key's TTL first: one that has passed sends the whole command to the handler (which
+     * expires it first) before anything is stored. The hashes are spent: each now holds its
+     * key's deadline_state, TTL_LIVE for a TTL the store drops. */
+    long long now = -1;
     for (Py_ssize_t i = 0; i < n; i++) {
-        if ((rc = has_deadline(&s, keys[i])) != 0) {
+        if ((rc = deadline_state(&s, keys[i], &now)) < 0 || rc == TTL_HANDLER) {
             rc = rc < 0 ? -1 : 0;
             goto done;
         }
+        hashes[i] = rc;
     }
     /* The writes are counted once for all (one int object instead of one per key). */
     Py_ssize_t stored = 0;
-    while (stored < n && store_uncounted(&s, keys[stored], PyList_GET_ITEM(argv, 2 + 2 * stored)) == 0)
+    while (stored < n && store_uncounted(&s, keys[stored], PyList_GET_ITEM(argv, 2 + 2 * stored)) == 0
+           && (hashes[stored] != TTL_LIVE || drop_deadline(&s, keys[stored]) == 0))
         stored++;
     rc = -1;
     if (stored < n) {  /* a store failed (no memory): its error stands, the writes done count */
@@ -1704,11 +1769,13 @@ fast_incr(PyObject *client, PyObject *argv, Out *o, PyObject *pre)
                               : PyUnicode_DecodeLatin1(PyBytes_AS_STRING(key), PyBytes_GET_SIZE(key), NULL);
     if (k == NULL)
         return -1;
-    int rc = has_deadline(&s, k);
-    if (rc != 0) {  /* a TTL: the handler checks whether it has passed */
+    long long now = -1;
+    int rc = deadline_state(&s, k, &now);  /* INCR keeps a live TTL */
+    if (rc < 0 || rc == TTL_HANDLER) {  /* a passed TTL: the handler expires the key first */
         rc = rc < 0 ? -1 : 0;
         goto done;
     }
+    rc = 0;  /* from here, "not this case" */
     PyObject *value = NULL;  /* borrowed */
     if (s.delta != Py_None && PyDict_GET_SIZE(s.delta) > 0)
         value = PyDict_GetItemWithError(s.delta, k);
@@ -3422,7 +3489,8 @@ script_call(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             goto pass;
         if ((k = PyUnicode_DecodeLatin1(PyBytes_AS_STRING(key), PyBytes_GET_SIZE(key), NULL)) == NULL)
             goto fail;
-        int rc = read_value(&s, k, &value, 1);
+        long long now = -1;
+        int rc = read_value(&s, k, &value, 1, &now);
         if (rc < 0)
             goto fail;
         if (rc == 0)
@@ -3457,16 +3525,17 @@ script_call(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             goto pass;
         if ((k = PyUnicode_DecodeLatin1(PyBytes_AS_STRING(key), PyBytes_GET_SIZE(key), NULL)) == NULL)
             goto fail;
-        int rc = has_deadline(&s, k);
+        long long now = -1;
+        int rc = deadline_state(&s, k, &now);
         if (rc < 0)
             goto fail;
-        if (rc > 0)
-            goto pass;  /* a TTL: the handler checks whether it has passed */
+        if (rc == TTL_HANDLER)
+            goto pass;  /* a passed TTL: the handler expires the key first */
         if (kind == 2) {
             PyObject *value = PyList_GET_ITEM(argv, 2);
             if (!PyBytes_CheckExact(value))
                 goto pass;
-            if (store(&s, dirty, k, value) < 0)
+            if (store(&s, dirty, k, value) < 0 || (rc == TTL_LIVE && drop_deadline(&s, k) < 0))
                 goto fail;
             result = Py_NewRef(ok_reply);
         } else {

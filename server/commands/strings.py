@@ -302,13 +302,16 @@ def mset(client: "Client", argv: Argv) -> Reply:
     store = db.store
     ks = db.ks
     n = len(argv)
-    if not ks.lfu and not ks.events:  # the common case: nothing to do between the stores
+    # Redis's setKey looks each key up first (lookupKeyWrite): a key whose TTL has passed expires
+    # (counted in expired_keys), and under an LFU policy the access counts, which the overwrite
+    # keeps. Without TTLs or LFU that lookup changes nothing.
+    lookup = ks.lfu or db.expires or db.delta_exp
+    if not lookup and not ks.events:  # the common case: nothing to do between the stores
         for i in range(1, n, 2):
             store(argv[i], argv[i + 1])
         return OK
-    lfu = ks.lfu
     for i in range(1, n, 2):
-        if lfu:  # Redis's setKey looks the key up: an access, which the overwrite keeps
+        if lookup:
             db.get(argv[i])
         store(argv[i], argv[i + 1])
         db.notify(NOTIFY_STRING, b"set", argv[i])

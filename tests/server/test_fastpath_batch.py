@@ -96,10 +96,12 @@ def calls(monkeypatch):
     yield counts
 
 
-def served_in_c(calls, setup, commands, **kwargs):
-    """Run `setup` then `commands` through the C loop only: how many handler reads/stores the
-    commands made."""
+def served_in_c(calls, setup, commands, hooks_at=None, **kwargs):
+    """Run `setup` then `commands` through the C loop only (`hooks_at`, a hook, runs between
+    them): how many handler reads/stores the commands made."""
     def reset(server, now):
+        if hooks_at is not None:
+            hooks_at(server, now)
         for name in calls:
             calls[name] = 0
     run([setup, commands], _fastpath.run_batch, hooks={1: reset}, **kwargs)
@@ -172,11 +174,16 @@ def test_mset_duplicates_odd_arguments_and_dirty():
 
 
 def test_keys_with_a_ttl_and_ttls_elsewhere():
-    """A key with a TTL sends its command to the handler (which expires it once its time has
-    passed); the other keys of a database with TTLs are served as usual."""
-    setup = SETUP + frame("SET", "t", "v", "PX", "5000") + frame("SET", "t2", "w", "EX", "100")
+    """A key whose TTL has passed sends its command to the handler (which expires it first); a
+    live TTL is read through, dropped by SET and MSET (a key named twice too) and kept by INCR;
+    the other keys of a database with TTLs are served as usual."""
+    setup = (SETUP + frame("SET", "t", "v", "PX", "5000") + frame("SET", "t2", "w", "EX", "100")
+             + frame("SET", "t3", "z", "EX", "100") + frame("SET", "t4", "7", "EX", "100")
+             + frame("INCR", "t4"))
     first = (frame("MGET", "a", "t", "t2") + frame("GET", "t") + frame("MGET", "a", "b")
-             + frame("SET", "a", "2") + frame("INCR", "cnt") + frame("MSET", "b", "3", "c", "4"))
+             + frame("SET", "a", "2") + frame("INCR", "cnt") + frame("MSET", "b", "3", "c", "4")
+             + frame("MSET", "t3", "1", "t3", "2") + frame("TTL", "t3") + frame("INCR", "t4")
+             + frame("TTL", "t4") + frame("GET", "t4"))
     second = (frame("MGET", "t", "a") + frame("GET", "t") + frame("MSET", "t2", "new", "d", "5")
               + frame("TTL", "t2") + frame("INCR", "t2") + frame("SET", "t2", "s") + frame("TTL", "t2")
               + frame("SET", "x", "1", "EX", "50") + frame("INCR", "x") + frame("TTL", "x"))
@@ -262,10 +269,19 @@ def test_which_commands_the_c_serves(calls):
     assert served_in_c(calls, base, c_reads)["read"] == 0
     c_writes = frame("MSET", "a", "1", "x", "2") + frame("SET", "b", "3") + frame("INCR", "n")
     assert served_in_c(calls, base, c_writes)["store"] == 0
-    for fallback in (frame("MGET", "a", "t"), frame("MGET", "a", "l")):
-        assert served_in_c(calls, base + frame("RPUSH", "l", "x"), fallback)["read"] > 0
+    # a live TTL is served: read through, dropped by SET and MSET, kept by INCR (of a counter)
+    assert served_in_c(calls, base, frame("MGET", "a", "t") + frame("GET", "t"))["read"] == 0
+    for live in (frame("MSET", "a", "1", "t", "2"), frame("SET", "t", "x")):
+        assert served_in_c(calls, base, live)["store"] == 0
+    counter = base + frame("SET", "n", "5", "EX", "100") + frame("INCR", "n")
+    assert served_in_c(calls, counter, frame("INCR", "n") + frame("GET", "n"))["store"] == 0
+    assert served_in_c(calls, base + frame("RPUSH", "l", "x"), frame("MGET", "a", "l"))["read"] > 0
+    # a passed one goes to the handlers, which expire the key first
+    stale = SETUP + frame("SET", "t", "5", "PX", "1")
+    for fallback in (frame("MGET", "a", "t"), frame("GET", "t")):
+        assert served_in_c(calls, stale, fallback, hooks_at=later(1))["read"] > 0
     for fallback in (frame("MSET", "a", "1", "t", "2"), frame("SET", "t", "x"), frame("INCR", "t")):
-        assert served_in_c(calls, base, fallback)["store"] > 0
+        assert served_in_c(calls, stale, fallback, hooks_at=later(1))["store"] > 0
     assert served_in_c(calls, base, frame("MGET", "nope"),
                        args=["--notify-keyspace-events", "Em"])["read"] == 1
     assert served_in_c(calls, base, frame("MSET", "a", "1"),

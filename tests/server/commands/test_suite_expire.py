@@ -278,3 +278,53 @@ def test_expire_info_stats(r):
     assert r.info("stats")["expired_keys"] >= 1
     r.set("p", "v", ex=100)
     assert r.info("keyspace")["db0"]["expires"] == 1
+
+
+def test_writes_and_reads_over_live_and_passed_ttls(dr):
+    """Beyond the tcl: GET, MGET, SET, MSET and INCR over keys with a TTL, alone, pipelined and
+    from a script. A live TTL is read through; SET and MSET drop it, INCR keeps it. A passed one
+    is expired by the write's lookup first (Redis's lookupKeyWrite), which counts it."""
+    r = dr
+    r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", 0)
+    try:
+        for key, value in (("live1", "a"), ("live2", "b"), ("live3", "c"), ("live4", "d"), ("cnt", 5),
+                           ("scnt", 1), ("sset", "s")):
+            r.set(key, value, ex=1000)
+        for key, value in (("stale1", "x"), ("stale2", "y"), ("stale3", "z"), ("stale4", 7),
+                           ("stale5", "w"), ("stale6", 3)):
+            r.set(key, value, px=20)
+        start = time.monotonic()
+        wait_for(lambda: time.monotonic() - start > 0.1, what="the short deadlines to pass")
+        before = r.info("stats")["expired_keys"]
+        assert r.get("live1") == "a"
+        assert r.mget("live1", "live2", "nokey") == ["a", "b", None]
+        assert r.incr("cnt") == 6
+        assert 990 < r.ttl("cnt") <= 1000
+        assert r.set("live1", "a2") is True
+        assert r.ttl("live1") == -1
+        assert r.execute_command("MSET", "live2", "b2", "other", "o") is True
+        assert (r.ttl("live2"), r.ttl("other")) == (-1, -1)
+        assert r.execute_command("MSET", "live3", "1", "live3", "2") is True
+        assert (r.get("live3"), r.ttl("live3")) == ("2", -1)
+        pipe = r.pipeline(transaction=False)
+        pipe.get("live4").mget("live4", "cnt").incr("cnt").set("live4", "d2").ttl("live4").ttl("cnt")
+        assert pipe.execute() == ["d", ["d", "6"], 7, True, -1, 1000]
+        assert r.eval("return {redis.call('INCR', KEYS[1]), redis.call('GET', KEYS[1])}", 1, "scnt") == [2, "2"]
+        assert 990 < r.ttl("scnt") <= 1000
+        assert r.eval("return redis.call('SET', KEYS[1], 'v')", 1, "sset") == "OK"
+        assert r.ttl("sset") == -1
+        assert r.execute_command("EXPIRETIME", "cnt") > 0
+        assert r.info("stats")["expired_keys"] == before
+        # passed TTLs: the write expires the key first (counted), then writes a new one
+        assert r.set("stale1", "new") is True
+        assert (r.get("stale1"), r.ttl("stale1")) == ("new", -1)
+        assert r.execute_command("MSET", "stale2", "n2", "live1", "q") is True
+        assert (r.get("stale2"), r.ttl("stale2")) == ("n2", -1)
+        assert r.incr("stale4") == 1
+        assert r.eval("return redis.call('INCR', KEYS[1])", 1, "stale6") == 1
+        assert r.get("stale3") is None
+        assert r.mget("stale5", "live1") == [None, "q"]
+        assert r.info("stats")["expired_keys"] - before == 6
+        assert r.dbsize() == 12
+    finally:
+        r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", 1)
