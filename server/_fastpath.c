@@ -1100,18 +1100,19 @@ deadline_state(DbSlots *s, PyObject *k, long long *now)
     PyObject *when = PyDict_GetItemWithError(s->expires, k);  /* borrowed */
     if (when == NULL)
         return PyErr_Occurred() ? -1 : TTL_NONE;
+    int overflow = 0;
+    long long w = PyLong_CheckExact(when) ? PyLong_AsLongLongAndOverflow(when, &overflow) : -1;
+    if (!PyLong_CheckExact(when) || overflow || w < 0) {
+        PyErr_Clear();
+        return TTL_HANDLER;
+    }
+    /* `when` is read before the clock, which may be Python code (an injected clock) */
     if (*now < 0) {
         int got = keyspace_now(s->ks, now);
         if (got <= 0) {
             *now = -1;
             return got < 0 ? -1 : TTL_HANDLER;
         }
-    }
-    int overflow = 0;
-    long long w = PyLong_CheckExact(when) ? PyLong_AsLongLongAndOverflow(when, &overflow) : -1;
-    if (!PyLong_CheckExact(when) || overflow || w < 0) {
-        PyErr_Clear();
-        return TTL_HANDLER;
     }
     return w < *now ? TTL_HANDLER : TTL_LIVE;  /* Redis: expired once now > when */
 }
@@ -1342,7 +1343,8 @@ read_plain(DbSlots *s, PyObject *k, PyObject **value, long long *now)
 
 /* GET argv[1] answered without its handler when the key holds plain bytes or a counter (an int,
  * see fast_incr) and has no TTL or one that has not passed, or is missing: 1 done (reply
- * appended, keyspace hit or miss counted), 0 not this case (the handler decides), -1 error. Writes nothing to the stored key or value (see read_plain). */
+ * appended, keyspace hit or miss counted), 0 not this case (the handler decides), -1 error.
+ * Writes nothing to the stored key or value (see read_plain). */
 static int
 fast_get(PyObject *client, PyObject *argv, Out *o, PyObject *pre)
 {
@@ -1425,9 +1427,9 @@ key_room(Py_ssize_t n, int per_key, Py_hash_t **hashes)
 }
 
 /* MGET argv[1..] answered without its handler when every key is one GET serves here (plain
- * bytes without a TTL or with one that has not passed, or missing while no keymiss notification is asked for), checked for all
- * keys before anything is counted or touched: 1 done, 0 not this case (the handler, the
- * reference, does it all), -1 error. As the handler does: a hit and the key's access field per
+ * bytes without a TTL or with one that has not passed, or missing while no keymiss
+ * notification is asked for), checked for all keys before anything is counted or touched: 1
+ * done, 0 not this case (the handler, the reference, does it all), -1 error. As the handler does: a hit and the key's access field per
  * found key, a miss per missing one, the reply an array of bulk strings and nulls. */
 static int
 fast_mget(PyObject *client, PyObject *argv, Out *o)
@@ -1682,8 +1684,8 @@ done:
 /* MSET argv[1] argv[2] ... (pairs of bytes), see plain_write: each key checked (no TTL, or one
  * that has not passed) before any is stored, then each pair stored in order as the handler's
  * loop does, a live TTL dropped (a repeated key: the last value wins; a write counted per key,
- * as Redis counts them). 1 done, 0 not this case
- * (an odd argument count too: the handler replies its error), -1 error. */
+ * as Redis counts them). 1 done, 0 not this case (an odd argument count too: the handler
+ * replies its error), -1 error. */
 static int
 fast_mset(PyObject *client, PyObject *argv, Out *o)
 {
