@@ -20,12 +20,13 @@ API
         stage: per-database (data, expires) dicts, or (data, expires, access) with `keep`
         ACCESS_IDLE / ACCESS_FREQ: a staged key's IDLE seconds / FREQ counter, when its record
         has that opcode, go to access[key] (raw: the consumer applies them). With it, and the C kernel
-        (persistence._rdbload) built and FORKVPY_PURE unset or use_c, runs of plain string
-        records go straight into stage[db] and arrive as one Strings event per run instead of
-        one Record per key. The rule is the server's loader's (server/wiring.py): the key is
-        the latin-1 str of its bytes; a deadline <= now drops the key (counted as expired);
-        otherwise data[key] = value and expires[key] = deadline. A key already in data is
-        left to the caller as a Record (it is an error there), as is every other record.
+        (persistence._rdbload) built and asked for (use_c, or with use_c None its default choice:
+        protocol._loader.kernel), runs of plain string records go straight into stage[db] and
+        arrive as one Strings event per run instead of one Record per key. The rule is the
+        server's loader's (server/wiring.py): the key is the latin-1 str of its bytes; a deadline
+        <= now drops the key (counted as expired); otherwise data[key] = value and expires[key] =
+        deadline. A key already in data is left to the caller as a Record (it is an error there),
+        as is every other record.
     dump_payload(value, *, compression=True) -> bytes      (Redis's DUMP serialisation)
         value may also be one of the forms Redis 7.0 writes that the keyspace does not hold:
         Quicklist (built by quicklist(items, fill, is_int)) and HashListpackBlob.
@@ -49,7 +50,6 @@ from __future__ import annotations
 
 import io
 import math
-import os
 import struct
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -58,6 +58,8 @@ from typing import Any, BinaryIO
 
 import anycrc
 import lzf
+
+from protocol import _loader
 
 # --------------------------------------------------------------------------------------------
 # Format constants
@@ -1476,9 +1478,10 @@ def intset_numbers(blob: bytes) -> tuple:
 
 def listpack_entries(blob: bytes) -> list[bytes]:
     """The entries of a listpack blob, each as bytes (integers as their decimal text): the C
-    kernel's reading when built (None from it means malformed: the reference then raises)."""
-    if _rdbload is not None and _USE_C:
-        out = _rdbload.listpack_entries(blob)
+    kernel's reading when built and chosen (None from it means malformed: the reference then
+    raises)."""
+    if _KERNEL is not None:
+        out = _KERNEL.listpack_entries(blob)
         if out is not None:
             return out
     return _listpack_entries(blob)
@@ -1546,10 +1549,10 @@ _NONZERO_INT_FIRST = frozenset(b"-123456789")  # how a canonical integer other t
 def listpack_blob(entries: list, is_int: Callable[[bytes], bool]) -> bytes:
     """Redis's listpack of `entries`: an int is held as an integer entry, a bytes as an integer
     when `is_int` says it is one in canonical form (as lpAppend does with lpStringToInt64), else
-    as a string. The C kernel's listpack_pack does the same when built (its canonical-integer
-    test is lpStringToInt64's, the same language as server.args.is_int)."""
-    if _rdbload is not None and _USE_C:
-        return _rdbload.listpack_pack(entries)
+    as a string. The C kernel's listpack_pack does the same when built and chosen (its
+    canonical-integer test is lpStringToInt64's, the same language as server.args.is_int)."""
+    if _KERNEL is not None:
+        return _KERNEL.listpack_pack(entries)
     out = [b""]
     put = out.append
     first = _NONZERO_INT_FIRST
@@ -1711,18 +1714,21 @@ def _is_empty(value: Any) -> bool:
     return not isinstance(value, (bytes, bytearray, StreamRecord)) and len(value) == 0
 
 
-try:
+try:  # for read_rdb(use_c=True), which asks for the kernel whatever the default choice
     from persistence import _rdbload  # type: ignore[attr-defined]  # a C extension
 except ImportError:  # not built: the Python reader does everything
     _rdbload = None
-_USE_C = os.environ.get("FORKVPY_PURE", "") in ("", "0")  # listpack_blob / _entries: the C kernel's
+# The same module when it is the default choice (protocol._loader.kernel), else None: the kernels
+# listpack_blob and listpack_entries use (tests set it to None to run their Python references)
+_KERNEL = _loader.kernel("persistence._rdbload")
 
 
 def _strings_kernel(use_c: bool | None):
     """The C kernel for plain string records, or None: the reference Python reader then reads
-    them. By default it is used when built, unless FORKVPY_PURE asks for the reference."""
+    them. By default (use_c None) it is used when chosen (protocol._loader.kernel, asked at each
+    call)."""
     if use_c is None:
-        use_c = os.environ.get("FORKVPY_PURE", "") in ("", "0")
+        return _loader.kernel("persistence._rdbload", "load_strings")
     return _rdbload.load_strings if use_c and _rdbload is not None else None
 
 

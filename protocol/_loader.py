@@ -11,18 +11,37 @@ imported instead of the compiled module when
   stale compiled code would be wrong. An installed copy is never second-guessed: installers do
   not keep file times, so there a .py may well look newer than its compiled twin.
 Hand-written C modules (`_fastpath`, `_drain`, `_walker`, `_rdbload`) have no .py twin and are never affected.
+Where one of them is a kernel with a Python reference beside it, `kernel` below makes the one
+choice between the two that every such site shares.
 """
 
+import importlib
 import importlib.machinery
 import importlib.util
 import os
 import sys
+from typing import Any
 
 PACKAGES = ("protocol.", "server.", "persistence.")
 
 
 def pure_python() -> bool:
     return os.environ.get("FORKVPY_PURE", "") not in ("", "0")
+
+
+def kernel(module: str, attr: str | None = None) -> Any:
+    """A hand-written C kernel: the module named `module` (e.g. "server._hll"), or its attribute
+    `attr`; None when the caller should run its Python reference instead, that is when
+    pure_python() is true (the suite's second pass runs every reference) or when the module is not
+    built. Only the ImportError of importing `module` is swallowed: an attribute missing from a
+    built module is a bug (a kernel out of step with its caller) and raises AttributeError."""
+    if pure_python():
+        return None
+    try:
+        found = importlib.import_module(module)
+    except ImportError:  # not built
+        return None
+    return found if attr is None else getattr(found, attr)
 
 
 class _SourceFirst(importlib.machinery.PathFinder):

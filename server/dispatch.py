@@ -522,17 +522,17 @@ def install_fast_path(client_class) -> None:
                         NOTIFY_KEY_MISS, SetReply, Map, setex)
     _fastpath.set_serve_ready(serve_ready)
     # PFADD of a dense HLL and PFCOUNT of a cached one (bench/NOTES.md, issue 9); the kernel is
-    # server/_hll.c's, unless FORKVPY_PURE runs hll.py's reference (hll._C is None).
+    # server/_hll.c's, or None where hll.py's reference runs (protocol._loader.kernel).
     from server import hll
     from server.commands.hyperloglog import pfadd, pfcount
     _fastpath.configure_hll(pfadd, pfcount, hll._C)
     # XADD key * field value... onto a stream's tail node (issue 9), with persistence/_rdbload.c's
-    # listpack encoders, unless FORKVPY_PURE runs rdb.listpack_blob's Python reference.
-    from persistence import rdb
+    # listpack encoders, or None where rdb.listpack_blob's Python reference runs (as chosen there).
+    from protocol._loader import kernel
     from server.commands.streams import xadd
     from server.types import streams
     _fastpath.configure_streams(xadd, streams.Stream, streams.Node, streams._pending, streams._PENDING_CAP,
-                                rdb._rdbload.lp_kernel if rdb._rdbload is not None and rdb._USE_C else None)
+                                kernel("persistence._rdbload", "lp_kernel"))
     # Counters the C loop bumps natively: every command's stats become the C type.
     from server import table
     table.STATS_CLASS = _fastpath.CommandStats

@@ -22,13 +22,14 @@ Redis reads its missing second byte from past the string's end (the sds terminat
 sparse edit may have overwritten with an opcode byte); here that byte always reads as 0.
 
 The kernels (`add`, `histogram`, `merge`, `to_dense`, `write_registers`, `is_hll`) run from
-server/_hll.c when it is built and FORKVPY_PURE is unset; the `_py_` functions here are their
-reference, and the estimator (`estimate`: Ertl's improved estimator, as hllCount in 7.0) is
-Python for both.
+server/_hll.c when it is built and chosen (protocol._loader.kernel); the `_py_` functions here
+are their reference, and the estimator (`estimate`: Ertl's improved estimator, as hllCount in
+7.0) is Python for both.
 """
 
 import math
-import os
+
+from protocol._loader import kernel
 
 P = 14
 Q = 64 - P
@@ -417,18 +418,8 @@ def selftest() -> str:
     return ""
 
 
-def _kernels():
-    if os.environ.get("FORKVPY_PURE", "") not in ("", "0"):
-        return None
-    try:
-        from server import _hll
-    except ImportError:  # not built: the references below run
-        return None
-    return _hll
-
-
-_C = _kernels()
-if _C is None:
+_C = kernel("server._hll")
+if _C is None:  # the references above run
     add, histogram, merge, to_dense = _py_add, _py_histogram, _py_merge, _py_to_dense
     write_registers, pattern = _py_write_registers, _pattern
     is_hll = _py_is_hll

@@ -10,7 +10,7 @@ checks (scriptCall), on the calling client's database (a SELECT lasts for the sc
 the script's own protocol (redis.setresp). Replies convert Lua <-> RESP as script_lua.c does.
 
 Entering a script and redis.call cross into Lua through server/_luabridge.c when it is built
-(and FORKVPY_PURE is unset): the same Lua runner and the same Python checks, without lupa's
+and chosen (protocol._loader.kernel): the same Lua runner and the same Python checks, without lupa's
 per-call costs; lupa's own calls (`_execute`, `_redis_call`) are the reference path.
 
 It must not: write to any transport (the EVAL handler returns the reply value), block (a script
@@ -27,6 +27,7 @@ from time import monotonic as _monotonic
 
 from lupa import lua51
 
+from protocol._loader import kernel
 from protocol.reply import (
     NULL_ARRAY,
     BigNumber,
@@ -116,11 +117,8 @@ _MISSING = _Missing()
 def _load_bridge():
     """server/_luabridge.c with Lua's API found in lupa's module, or None (not built, pure mode,
     or a lupa whose module does not export Lua's API)."""
-    if os.environ.get("FORKVPY_PURE", "") not in ("", "0"):
-        return None
-    try:
-        from server import _luabridge
-    except ImportError:
+    _luabridge = kernel("server._luabridge")
+    if _luabridge is None:
         return None
     from lupa import LuaError, LuaMemoryError
 
@@ -328,21 +326,11 @@ _bridge = _load_bridge()
 _fields_found = None  # whether server/_luabridge.c found every field it reads (asked once)
 
 
-def _load_kernels():
-    """server/_fastpath.c's script_call (GET, SET and INCR for a script without their Python
-    handlers, when its conditions hold), or None in pure mode or when it is not built."""
-    if os.environ.get("FORKVPY_PURE", "") not in ("", "0"):
-        return None
-    try:
-        from server import _fastpath
-    except ImportError:
-        return None
-    return getattr(_fastpath, "script_call", None)
-
-
 # redis.call's commands that script_call may run (it answers NotImplemented for any other case)
 _KERNEL_COMMANDS = frozenset(("get", "set", "incr"))
-_script_call = _load_kernels()
+# server/_fastpath.c's script_call (GET, SET and INCR for a script without their Python handlers,
+# when its conditions hold), or None: the handlers serve every call
+_script_call = kernel("server._fastpath", "script_call")
 
 
 def _lookup(argv):

@@ -2,7 +2,7 @@
 bytes as memcmp then length, which is Python's bytes order), with ranks in O(log n).
 
 `ZIndex` is server/_zskiplist.c (a skiplist with spans, Redis's zskiplist) when it is built and
-FORKVPY_PURE is unset, else `PyZIndex` below, its reference over `sortedcontainers.SortedList`:
+chosen (protocol._loader.kernel), else `PyZIndex` below, its reference over `sortedcontainers.SortedList`:
 the same API, the same results (tests/server/test_zindex.py drives both with the same operations).
 The API is what the sorted-set, geo and sort commands need and no more; ranks are 0-based and
 `slice` / `delete_range` clamp their bounds. `walk` reads a run of unknown length lazily.
@@ -12,9 +12,10 @@ clients or replies.
 """
 
 import math
-import os
 
 from sortedcontainers import SortedList
+
+from protocol._loader import kernel
 
 _INF = math.inf
 
@@ -111,14 +112,4 @@ def walk(index, start: int, reverse: bool = False, chunk: int = 64, stop: int = 
             chunk_size *= 2
 
 
-def _implementation():
-    if os.environ.get("FORKVPY_PURE", "") not in ("", "0"):
-        return PyZIndex
-    try:
-        from server import _zskiplist
-    except ImportError:  # not built: the reference runs
-        return PyZIndex
-    return _zskiplist.ZIndex
-
-
-ZIndex = _implementation()
+ZIndex = kernel("server._zskiplist", "ZIndex") or PyZIndex

@@ -92,3 +92,22 @@ def test_an_installed_copy_keeps_its_compiled_modules(tmp_path):
     # The compiled file was chosen: it is dispatch's, so it cannot initialise a module "probe".
     assert out.stdout.strip() != "source"
     assert "PyInit_probe" in out.stderr
+
+
+def test_kernel_chooses_a_built_c_module_unless_pure(monkeypatch):
+    """protocol._loader.kernel: None under FORKVPY_PURE or for a module that is not built, else
+    the module or its attribute; an attribute missing from a built module is not swallowed."""
+    try:
+        from server import _fastpath
+    except ImportError:
+        pytest.skip("server/_fastpath.c is not built")
+    monkeypatch.setenv("FORKVPY_PURE", "1")
+    assert _loader.kernel("server._fastpath") is None
+    assert _loader.kernel("server._fastpath", "stream_decode") is None
+    monkeypatch.setenv("FORKVPY_PURE", "0")
+    assert _loader.kernel("server._fastpath") is _fastpath
+    assert _loader.kernel("server._fastpath", "stream_decode") is _fastpath.stream_decode
+    assert _loader.kernel("server._no_such_kernel") is None
+    assert _loader.kernel("server._no_such_kernel", "anything") is None
+    with pytest.raises(AttributeError):
+        _loader.kernel("server._fastpath", "no_such_function")

@@ -10,11 +10,11 @@ each write in `db.modified` and the notification Redis sends; every change to a 
 Error texts with no argument in them are this module's constants (Redis's own words).
 """
 
-import os
 import re
 from typing import TYPE_CHECKING
 
 from persistence.rdb import stream_estimate_read as estimate_read
+from protocol._loader import kernel
 from protocol.reply import NO_REPLY, NULL_ARRAY, Encoded, ErrorReply, Map, Status, encoded
 from server import blocking, errors
 from server.args import LLONG_MAX, help_reply, to_int
@@ -151,19 +151,9 @@ def entries_wire(entries) -> bytes:
     return b"".join(out)
 
 
-def _wire_kernel():
-    """persistence/_walker.c's resp_entries when built (FORKVPY_PURE unset), else entries_wire,
-    the reference (tests/server/commands/test_streams_wire.py compares the two)."""
-    if os.environ.get("FORKVPY_PURE", "") not in ("", "0"):
-        return entries_wire
-    try:
-        from persistence import _walker
-    except ImportError:
-        return entries_wire
-    return _walker.resp_entries
-
-
-_entries_wire = _wire_kernel()
+# persistence/_walker.c's resp_entries when built and chosen (protocol._loader.kernel), else
+# entries_wire, the reference (tests/server/commands/test_streams_wire.py compares the two)
+_entries_wire = kernel("persistence._walker", "resp_entries") or entries_wire
 
 
 def entries_reply(client, entries) -> Reply:

@@ -11,11 +11,11 @@ arrays in RESP3 wherever Redis 7.0 nests them.
 """
 
 import math
-import os
 import random
 import re
 from typing import TYPE_CHECKING
 
+from protocol._loader import kernel
 from protocol.reply import NO_REPLY, NULL_ARRAY, format_double
 from server import errors, values
 from server.args import LLONG_MAX, to_int
@@ -73,13 +73,8 @@ def _strtod(text: bytes):
 
 # server/_zskiplist.c's parse_score: float, or None where parse_score below (the reference) would
 # refuse the argument or it is not bytes; a few hundred instructions cheaper than float() per ZADD.
-# Under FORKVPY_PURE the reference serves, as server/zindex.py's index does.
-try:
-    if os.environ.get("FORKVPY_PURE", "") not in ("", "0"):
-        raise ImportError("FORKVPY_PURE")
-    from server._zskiplist import parse_score as _parse_score_c
-except ImportError:  # not built, or the reference asked for
-    _parse_score_c = None
+# None when the reference serves (protocol._loader.kernel), as for server/zindex.py's index.
+_parse_score_c = kernel("server._zskiplist", "parse_score")
 
 
 def parse_score(arg, message: str = errors.NOT_FLOAT) -> float:

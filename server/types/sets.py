@@ -39,6 +39,7 @@ Python reference): SPOP / SRANDMEMBER with a small count stay cheap on a big set
 import random
 
 from persistence import rdb
+from protocol._loader import kernel
 from server import values
 from server.args import is_int
 
@@ -186,12 +187,11 @@ def pop_random(s: SetValue, count: int, config) -> list:
 Intset = rdb.Intset
 
 
-# persistence/_rdbload.c's kernels for the two, when built and not FORKVPY_PURE; the Python below
-# is their reference (tests/server/test_packed.py checks both give the same).
-_KERNEL = rdb._rdbload if rdb._USE_C else None
-_intset_fill = getattr(_KERNEL, "intset_fill", None)
-_intset_pack = getattr(_KERNEL, "intset_pack", None)
-_intset_add = getattr(_KERNEL, "intset_add", None)
+# persistence/_rdbload.c's kernels for the two, when built and chosen (protocol._loader.kernel);
+# the Python below is their reference (tests/server/test_packed.py checks both give the same).
+_intset_fill = kernel("persistence._rdbload", "intset_fill")
+_intset_pack = kernel("persistence._rdbload", "intset_pack")
+_intset_add = kernel("persistence._rdbload", "intset_add")
 _new_set = SetValue.__new__  # an empty SetValue without __init__'s call chain (big set by hand)
 
 

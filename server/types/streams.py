@@ -30,7 +30,7 @@ from collections import deque
 from sortedcontainers import SortedDict
 
 from persistence import rdb
-from protocol._loader import pure_python
+from protocol._loader import kernel
 from server import values
 from server.args import is_int
 
@@ -750,16 +750,7 @@ def adopt(rec, config=None) -> Stream:
     return s
 
 
-def _c_decoder():
-    if pure_python():
-        return None
-    try:
-        from server import _fastpath
-    except ImportError:  # not built: the reference decodes
-        return None
-    return getattr(_fastpath, "stream_decode", None)
-
-
-_decode = _c_decoder() or _decode_py
+# server/_fastpath.c's stream_decode when built and chosen (protocol._loader.kernel), else the reference
+_decode = kernel("server._fastpath", "stream_decode") or _decode_py
 
 KIND = values.register(values.ValueType("stream", (Stream,), rdb.LAYOUT_STREAM, _encoding, _duplicate, memory, adopt))

@@ -25,20 +25,21 @@ It must not: know about clients, replies or the command table.
 """
 
 import math
-import os
 
 from persistence import rdb
+from protocol._loader import kernel
 from server import values
 from server.args import is_int
 from server.zindex import ZIndex
 
-try:  # what ZADD reads a score with (server/_zskiplist.c): a few times cheaper than float(bytes)
-    if os.environ.get("FORKVPY_PURE", "") not in ("", "0"):
-        raise ImportError("FORKVPY_PURE")
-    from server._zskiplist import parse_score as _parse_score
-except ImportError:  # not built, or the reference asked for: float() reads every score the same
-    def _parse_score(text):
-        return None
+
+def _no_parse_score(text):
+    return None
+
+
+# What ZADD reads a score with (server/_zskiplist.c): a few times cheaper than float(bytes). When
+# the reference serves (protocol._loader.kernel), float() reads every score the same.
+_parse_score = kernel("server._zskiplist", "parse_score") or _no_parse_score
 
 _LIMIT = 2.0**62  # d2string prints an integral score as an integer within this range
 
@@ -215,10 +216,10 @@ def expand(blob) -> ZSet:
 
 _new_zset = ZSet.__new__
 # persistence/_rdbload.c's reading of a listpack with its scores as floats (zset_fill also fills
-# the dict and gives the index's pairs), when built and not FORKVPY_PURE; the Python branch above
-# is their reference (tests/server/test_packed.py)
-_listpack_zset = getattr(rdb._rdbload if rdb._USE_C else None, "listpack_zset", None)
-_zset_fill = getattr(rdb._rdbload if rdb._USE_C else None, "zset_fill", None)
+# the dict and gives the index's pairs), when built and chosen (protocol._loader.kernel); the
+# Python branch above is their reference (tests/server/test_packed.py)
+_listpack_zset = kernel("persistence._rdbload", "listpack_zset")
+_zset_fill = kernel("persistence._rdbload", "zset_fill")
 
 
 def _encoding(value, config=None) -> str:

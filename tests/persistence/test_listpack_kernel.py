@@ -32,7 +32,7 @@ def _entry(rng):
 
 
 def test_kernel_packs_and_reads_as_the_reference(monkeypatch):
-    monkeypatch.setattr(rdb, "_USE_C", False)
+    monkeypatch.setattr(rdb, "_KERNEL", None)
     rng = random.Random(5)
     for _ in range(300):
         entries = [_entry(rng) for _ in range(rng.randrange(0, 12))]

@@ -8,13 +8,14 @@ import random
 import pytest
 
 from persistence import rdb
+from protocol._loader import kernel
 from server import values
 from server.types import sets, zsets
 from server.types.sets import Intset, SetValue
 from server.types.zsets import ZSetListpack
 from tests.inprocess import InProcessServer
 
-_K = rdb._rdbload if rdb._USE_C else None
+_K = kernel("persistence._rdbload")
 
 
 @pytest.fixture
