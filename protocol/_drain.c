@@ -7,15 +7,13 @@
  * raised `value`. protocol/parser.py's drain_py is the reference implementation, and tests check
  * that both agree.
  *
- * clean(data, max_bulk_len) says whether `data` is nothing but complete requests in their one
- * canonical form: each `*N\r\n` (N >= 1) followed by N `$L\r\n<L bytes>\r\n` (L <= max_bulk_len),
- * counts and lengths plain digits without leading zeros, ending exactly at the end of `data`. Such
- * a read holds no simple-string or big-number element, no nested array, no inline command and no
- * partial frame, so the parser hands it to hiredis without the Redis-protocol checks it runs on
- * any other read. It only reads headers and skips payloads by arithmetic. protocol/parser.py's
- * clean_py is its reference, and tests check that both agree.
- *
- * take_clean(data, max_bulk_len) is the parser's usual read: when clean(data) holds, it returns
+ * take_clean(data, max_bulk_len) is the parser's usual read. A read is clean when it is nothing
+ * but complete requests in their one canonical form: each `*N\r\n` (N >= 1) followed by N
+ * `$L\r\n<L bytes>\r\n` (L <= max_bulk_len), counts and lengths plain digits without leading
+ * zeros, ending exactly at the end of `data`. Such a read holds no simple-string or big-number
+ * element, no nested array, no inline command and no partial frame, so none of the
+ * Redis-protocol checks the parser runs on any other read can apply (protocol/parser.py's
+ * clean_py says the same in Python). When the read is clean, take_clean returns
  * data's requests itself (a list of bytes per request, as hiredis would give them), so such a read
  * never goes through hiredis (no copy into its buffer, no gets() per request, no object
  * callbacks). Otherwise it returns None. protocol/parser.py's take_clean_py is its reference.
@@ -108,38 +106,6 @@ header_number(const char *buf, Py_ssize_t n, Py_ssize_t *pos)
     return v;
 }
 
-/* How many requests buf[0:n] holds if it is nothing but complete canonical requests (see the top
- * of this file); 0 if it is anything else. */
-static Py_ssize_t
-is_clean(const char *buf, Py_ssize_t n, long long max_bulk)
-{
-    Py_ssize_t p = 0, requests = 0;
-    if (n == 0)
-        return 0;
-    while (p < n) {
-        requests++;
-        if (buf[p] != '*')
-            return 0;
-        p++;
-        long long count = header_number(buf, n, &p);
-        if (count <= 0)
-            return 0;
-        for (; count > 0; count--) {
-            if (p >= n || buf[p] != '$')
-                return 0;
-            p++;
-            long long size = header_number(buf, n, &p);
-            if (size < 0 || size > max_bulk || size > n - p - 2)
-                return 0;
-            p += (Py_ssize_t)size;
-            if (buf[p] != '\r' || buf[p + 1] != '\n')
-                return 0;
-            p += 2;
-        }
-    }
-    return requests;
-}
-
 /* max_bulk_len from a Python int; -2 with an exception set if it is not one. */
 static long long
 bulk_limit(PyObject *value)
@@ -154,24 +120,6 @@ bulk_limit(PyObject *value)
     return max_bulk;
 }
 
-static PyObject *
-clean(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
-{
-    (void)module;
-    if (nargs != 2) {
-        PyErr_SetString(PyExc_TypeError, "clean(data, max_bulk_len: int)");
-        return NULL;
-    }
-    long long max_bulk = bulk_limit(args[1]);
-    if (max_bulk == -2)
-        return NULL;
-    if (!PyBytes_Check(args[0]))
-        Py_RETURN_FALSE;  /* not what a socket gives: the parser's checks take it */
-    if (is_clean(PyBytes_AS_STRING(args[0]), PyBytes_GET_SIZE(args[0]), max_bulk) > 0)
-        Py_RETURN_TRUE;
-    Py_RETURN_FALSE;
-}
-
 /* The last command name take_clean made (a short argv[0]): a pipeline or a benchmark repeats the
  * same name, which is then shared instead of allocated and freed again (bytes are immutable; the
  * dispatcher's lookup by spelling also finds it by identity). */
@@ -179,9 +127,9 @@ static PyObject *last_name = NULL;
 #define NAME_CACHE_MAX 32
 
 /* take_clean(data, max_bulk_len): when `data` is clean, its requests as a list (each a list of
- * bytes, exactly what hiredis would return for them); otherwise None. One walk checks each header
- * (as is_clean does) and makes the request's objects as it goes; a read found not clean halfway
- * drops what was made. A read that does not end in "\n" (the usual partial frame) is refused
+ * bytes, exactly what hiredis would return for them); otherwise None. One walk checks each
+ * header (as parser.py's clean_py does) and makes the request's objects as it goes; a read found
+ * not clean halfway drops what was made. A read that does not end in "\n" (the usual partial frame) is refused
  * before any is made. The requests are kept on the stack (up to REQUESTS_ON_STACK, then on the
  * heap) until the list is made at its size. */
 #define REQUESTS_ON_STACK 64
@@ -269,12 +217,10 @@ fail:  /* list_dealloc skips the items not yet set */
 }
 
 static PyMethodDef methods[] = {
-    {"clean", (PyCFunction)(void (*)(void))clean, METH_FASTCALL,
-     "clean(data, max_bulk_len) -> bool: complete canonical requests only"},
     {"drain", (PyCFunction)(void (*)(void))drain, METH_FASTCALL,
      "drain(gets, sentinel, commands) -> (kind, value)"},
     {"take_clean", (PyCFunction)(void (*)(void))take_clean, METH_FASTCALL,
-     "take_clean(data, max_bulk_len) -> list | None: clean()'s requests, or None"},
+     "take_clean(data, max_bulk_len) -> list | None: a clean read's requests, or None"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -85,9 +85,8 @@ def clean_py(data, max_bulk_len: int) -> bool:
     """Whether `data` is nothing but complete requests in their one canonical form (`*N` with
     N >= 1, then N `$L` bulk strings with L <= max_bulk_len, each line ending in CRLF), so that
     none of the Redis-protocol checks below can apply: no simple-string or big-number element, no
-    nested array, no inline command, no partial frame. The reference for protocol/_drain.c's
-    clean, which take_clean runs first (it reads headers only and skips payloads by
-    arithmetic)."""
+    nested array, no inline command, no partial frame. take_clean_py's test; protocol/_drain.c's
+    take_clean checks the same while it splits the read."""
     if type(data) is not bytes or not data:
         return False
     pos, end = 0, len(data)
