@@ -150,16 +150,15 @@ class Client:
     def data_received(self, data):
         # Compiled, Client is an extension type (client.pxd): `self.x` is a struct field, and so
         # are the fields of self.stats, self.parser and self.flow, which are typed there.
-        parser = self.parser
+        # `self.parser` each time, not a local: compiled, the field is typed (client.pxd), so
+        # take (cpdef) is a direct C call; a local would be an untyped object.
         self.stats.net_input_bytes += len(data)
         self.last_interaction = _monotonic()
-        # the usual read: complete requests, nothing left over (self.parser, typed, so that the
-        # compiled call is a direct one; the local `parser` is an untyped object)
-        commands = self.parser.take(data)
+        commands = self.parser.take(data)  # the usual read: complete requests, nothing left over
         if commands is None:
-            commands = parser.feed_checked(data)
+            commands = self.parser.feed_checked(data)
             limit = self.server.config.values["client-query-buffer-limit"]
-            if parser.buffered(limit) > limit:
+            if self.parser.buffered(limit) > limit:
                 self._query_buffer_overflow()
                 return
         if self.pending is not None:  # still paused mid-pipeline: these wait their turn
